@@ -1,0 +1,113 @@
+# whimbrel - build, test, install.
+#
+#   make                 library (static + shared) and the whimbrel command, in build/
+#   make test            install missing dependencies, build, run the whole suite
+#   make test-asan       the whole suite under -fsanitize=address,undefined (build-asan/)
+#   make demo            the cars example on the embedded dev target
+#   make bench           the benchmarks in bench/ (slow; see bench/RESULTS.md)
+#   make install PREFIX=/usr/local
+#
+# Output layout (also the layout of an install, so the runner finds the
+# header and library relative to its own executable in both places):
+#   $(BUILD)/bin/whimbrel  $(BUILD)/lib/libwhimbrel.{a,so}  $(BUILD)/include/whimbrel.h
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+CC      ?= cc
+WERROR  ?=
+SAN     ?=
+OPT     ?= -O2 -g
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes $(WERROR)
+CFLAGS  += -std=gnu11 $(OPT) $(WARN) -fPIC -pthread $(SAN) -Iinclude -Isrc
+CFLAGS  += -I/usr/include/x86_64-linux-gnu
+LIBS    := -lsqlite3 -ljansson -lcurl -lcrypto -lpthread -lm
+LDFLAGS += $(SAN) -pthread
+
+LIB_SRC := $(sort $(wildcard src/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TST_SRC := $(sort $(wildcard tests/test_*.c))
+TLIB_SRC:= $(sort $(wildcard tests/lib/*.c))
+
+LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+CLI_OBJ := $(patsubst src/cli/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC))
+TLIB_OBJ:= $(patsubst tests/lib/%.c,$(BUILD)/obj/tests/lib/%.o,$(TLIB_SRC))
+TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TST_SRC))
+
+STATIC  := $(BUILD)/lib/libwhimbrel.a
+SHARED  := $(BUILD)/lib/libwhimbrel.so
+BIN     := $(BUILD)/bin/whimbrel
+HDR     := $(BUILD)/include/whimbrel.h
+
+CLI_DEFS := -DWB_LINK_LIBS='"$(LIBS)"' -DWB_CC='"$(CC)"' -DWB_BUILD_SAN='"$(SAN)"'
+
+.PHONY: all test test-asan check demo bench install clean deps
+
+all: $(STATIC) $(SHARED) $(BIN) $(HDR) $(TESTS)
+
+$(BUILD)/obj/%.o: src/%.c include/whimbrel.h $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/%.o: src/cli/%.c include/whimbrel.h $(wildcard src/*.h src/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CLI_DEFS) -Isrc/cli -c $< -o $@
+
+$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c include/whimbrel.h $(wildcard tests/lib/*.h src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(HDR): include/whimbrel.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(BIN): $(CLI_OBJ) $(STATIC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(CLI_OBJ) $(STATIC) $(LDFLAGS) $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(STATIC) $(TLIB_OBJ) $(wildcard tests/lib/*.h src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TLIB_OBJ) $(STATIC) $(LDFLAGS) $(LIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/run-tests.sh
+
+test-asan: deps
+	@$(MAKE) --no-print-directory all BUILD=build-asan OPT="-O1 -g" \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+	@BUILD=build-asan WB_SANITIZE=1 scripts/run-tests.sh
+
+check: test
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/whimbrel
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.a
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.so
+	install -m 644 include/whimbrel.h $(DESTDIR)$(PREFIX)/include/whimbrel.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' -e 's|@VERSION@|0.1.0|' \
+		scripts/whimbrel.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/whimbrel.pc
+
+clean:
+	rm -rf build build-asan

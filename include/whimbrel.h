@@ -1,0 +1,428 @@
+/*
+ * whimbrel.h - the public API of libwhimbrel.
+ *
+ * One header for everything a program (the whimbrel command, a migration, a
+ * test) may use: error codes, attribute values and items of the DynamoDB type
+ * system, their JSON forms, the store API over any target (embedded SQLite or
+ * the DynamoDB HTTP API), and the migration API (wb_run_begin, wb_each).
+ *
+ * Conventions (see docs/api.md):
+ *  - Functions return int: 0 (WB_OK) on success, a negative WB_E* code on
+ *    failure.  The one-line message of the last failure is available from
+ *    wb_error_last() (per thread) and, for store calls, wb_errmsg(db).
+ *  - Output parameters come first and are named `out`; what comes back
+ *    through `**out` belongs to the caller, who frees it with the matching
+ *    *_free function.  Every *_free(NULL) is a harmless no-op.
+ *  - `const char *` strings are NUL-terminated UTF-8 unless a length is given.
+ */
+#ifndef WHIMBREL_H
+#define WHIMBREL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WB_VERSION_STRING "0.1.0"
+#define WB_VERSION_MAJOR 0
+#define WB_VERSION_MINOR 1
+
+/* ---------------------------------------------------------------- errors */
+
+/** Result codes.  0 is success; every failure is negative. */
+enum wb_error_code {
+	WB_OK = 0,
+	WB_ERROR = -1,        /**< any failure without a more specific code */
+	WB_ENOTFOUND = -2,    /**< table or item does not exist */
+	WB_EEXISTS = -3,      /**< table already exists */
+	WB_ECONDITION = -4,   /**< a write's condition was not met */
+	WB_EBUSY = -5,        /**< locked by another process or run */
+	WB_ETHROTTLED = -6,   /**< the service throttled us past the retry budget */
+	WB_EINVALID = -7,     /**< invalid input: bad item, name, JSON, argument */
+	WB_ENOMEM = -8,       /**< out of memory */
+	WB_EIO = -9,          /**< I/O, network or storage failure */
+	WB_EINTERRUPTED = -10 /**< stopped by a signal (Ctrl-C) */
+};
+
+/** A static, human-readable name for a result code ("not found"). */
+const char *wb_strerror(int code);
+
+/**
+ * The message of the last failure on this thread, one line saying what and
+ * where.  Valid until the next whimbrel call on this thread.  Never NULL.
+ */
+const char *wb_error_last(void);
+
+/** The code of the last failure on this thread (WB_OK if none). */
+int wb_error_last_code(void);
+
+/** Clear this thread's last error. */
+void wb_error_clear(void);
+
+/* ---------------------------------------------------------------- values */
+
+/** The DynamoDB attribute types. */
+typedef enum wb_type {
+	WB_S = 0,   /**< string (UTF-8) */
+	WB_N,       /**< number: exact decimal text, at most 38 significant digits */
+	WB_B,       /**< binary */
+	WB_BOOL,    /**< boolean */
+	WB_NULL,    /**< null */
+	WB_L,       /**< list of values */
+	WB_M,       /**< map: an item nested as a value */
+	WB_SS,      /**< string set */
+	WB_NS,      /**< number set */
+	WB_BS       /**< binary set */
+} wb_type;
+
+/** "S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS" or "BS". */
+const char *wb_type_name(wb_type type);
+
+/** Parse a type name as above; returns WB_EINVALID for anything else. */
+int wb_type_parse(wb_type *out, const char *name);
+
+/** An attribute value.  Opaque. */
+typedef struct wb_value wb_value;
+
+/** An item: an ordered map of attribute names to values.  Opaque. */
+typedef struct wb_item wb_item;
+
+/*
+ * Value constructors.  Each returns a new value the caller owns (free with
+ * wb_value_free, or hand it to a function documented as taking ownership),
+ * or NULL when out of memory.  The bytes are copied.  Nothing is validated
+ * here: wb_item_validate does that, so that bad input can be reported with
+ * where it came from.
+ */
+wb_value *wb_value_string(const char *s, size_t len);
+wb_value *wb_value_number(const char *decimal);
+wb_value *wb_value_binary(const void *data, size_t len);
+wb_value *wb_value_bool(int b);
+wb_value *wb_value_null(void);
+wb_value *wb_value_list(void);                  /**< empty list */
+wb_value *wb_value_map(wb_item *takes_map);     /**< takes ownership of the item; NULL = empty map */
+wb_value *wb_value_set(wb_type set_type);       /**< empty SS, NS or BS */
+
+/** Append to a list; takes ownership of `child`. */
+int wb_value_list_append(wb_value *list, wb_value *child);
+
+/** Add a member to a set (string/number text or binary bytes, copied). */
+int wb_value_set_add(wb_value *set, const void *data, size_t len);
+
+/** A deep copy, or NULL when out of memory. */
+wb_value *wb_value_dup(const wb_value *v);
+void wb_value_free(wb_value *v);
+
+/** Deep equality: same type and same content (sets compare as sets). */
+int wb_value_equal(const wb_value *a, const wb_value *b);
+
+/*
+ * Value accessors.  Pointers returned stay valid while the value is alive
+ * and unchanged.  Calling an accessor of the wrong type returns NULL / 0.
+ */
+wb_type wb_value_type(const wb_value *v);
+/** S, N (decimal text), B: the bytes and their length; NUL-terminated for S and N. */
+const char *wb_value_bytes(const wb_value *v, size_t *len);
+int wb_value_get_bool(const wb_value *v);
+/** L, SS, NS, BS: number of elements. */
+size_t wb_value_count(const wb_value *v);
+/** L: the i-th element. */
+const wb_value *wb_value_list_at(const wb_value *v, size_t i);
+/** SS, NS, BS: the i-th member's bytes. */
+const char *wb_value_set_at(const wb_value *v, size_t i, size_t *len);
+/** M: the nested item. */
+const wb_item *wb_value_get_map(const wb_value *v);
+
+/* ----------------------------------------------------------------- items */
+
+/** A new empty item, or NULL when out of memory.  Free with wb_item_free. */
+wb_item *wb_item_new(void);
+void wb_item_free(wb_item *item);
+/** A deep copy, or NULL when out of memory. */
+wb_item *wb_item_dup(const wb_item *item);
+/** Deep equality, attribute order ignored. */
+int wb_item_equal(const wb_item *a, const wb_item *b);
+
+/** Number of attributes; the i-th name and value (insertion order). */
+size_t wb_item_count(const wb_item *item);
+const char *wb_item_name_at(const wb_item *item, size_t i);
+const wb_value *wb_item_value_at(const wb_item *item, size_t i);
+
+/** The value of an attribute, or NULL if absent. */
+const wb_value *wb_item_get(const wb_item *item, const char *name);
+int wb_item_has(const wb_item *item, const char *name);
+
+/** Set (replace or add) an attribute; takes ownership of `v` even on failure. */
+int wb_item_set(wb_item *item, const char *name, wb_value *v);
+/* Convenience setters; the text or bytes are copied. */
+int wb_item_set_string(wb_item *item, const char *name, const char *s);
+int wb_item_set_number(wb_item *item, const char *name, const char *decimal);
+int wb_item_set_int(wb_item *item, const char *name, int64_t n);
+int wb_item_set_binary(wb_item *item, const char *name, const void *data, size_t len);
+int wb_item_set_bool(wb_item *item, const char *name, int b);
+int wb_item_set_null(wb_item *item, const char *name);
+/** Remove an attribute; WB_ENOTFOUND if it was not there. */
+int wb_item_remove(wb_item *item, const char *name);
+
+/* Convenience getters: NULL / the default when absent or of another type. */
+const char *wb_item_get_string(const wb_item *item, const char *name);
+const char *wb_item_get_number(const wb_item *item, const char *name);
+int64_t wb_item_get_int(const wb_item *item, const char *name, int64_t dflt);
+
+/** Size in bytes as DynamoDB counts it (names + values). */
+size_t wb_item_size(const wb_item *item);
+
+/** DynamoDB's limits. */
+#define WB_ITEM_MAX_SIZE (400 * 1024)
+#define WB_NUMBER_MAX_DIGITS 38
+#define WB_NAME_MAX 255
+
+/* ------------------------------------------------------------------ keys */
+
+/** A table's key schema.  sk_name[0] == '\0' when the table has no sort key. */
+typedef struct wb_key_schema {
+	char pk_name[WB_NAME_MAX + 1]; /**< partition key attribute */
+	wb_type pk_type;               /**< WB_S, WB_N or WB_B */
+	char sk_name[WB_NAME_MAX + 1]; /**< sort key attribute, or "" */
+	wb_type sk_type;               /**< WB_S, WB_N or WB_B when sk_name is set */
+} wb_key_schema;
+
+/**
+ * Check an item: every value well formed (numbers of at most 38 significant
+ * digits within DynamoDB's range, non-empty sets without duplicates, valid
+ * UTF-8, non-empty names), at most 400 KB, and, when `key` is not NULL, the
+ * key attributes present, of their declared type and non-empty.  On failure
+ * returns WB_EINVALID with a one-line message naming the attribute.
+ */
+int wb_item_validate(const wb_item *item, const wb_key_schema *key);
+
+/** Check a single number's text (used by the JSON reader and the CLI). */
+int wb_number_validate(const char *decimal);
+
+/**
+ * A new item holding only the key attributes of `item` (per `key`), or NULL
+ * (with the error set) when one is missing.
+ */
+wb_item *wb_item_key(const wb_item *item, const wb_key_schema *key);
+
+/* ------------------------------------------------------------------ JSON */
+
+/** JSON forms. */
+enum wb_json_format {
+	WB_JSON_DDB = 0,   /**< DynamoDB JSON: {"price":{"N":"12"}} (lossless) */
+	WB_JSON_PLAIN = 1, /**< plain JSON: {"price":12} (types inferred) */
+	WB_JSON_AUTO = 2   /**< reading only: DynamoDB JSON if every attribute
+	                        is a one-key type object, plain JSON otherwise */
+};
+
+/**
+ * Parse one JSON object into a new item (`*out`, caller frees).  Errors
+ * return WB_EINVALID with a message giving the position or attribute.
+ */
+int wb_item_from_json(wb_item **out, const char *text, size_t len, int format);
+
+/**
+ * Serialise an item to a compact one-line JSON string (`*out`, caller frees
+ * with free()).  Plain JSON of B/BS values is base64 text; of sets, arrays.
+ */
+int wb_item_to_json(char **out, const wb_item *item, int format);
+
+/* ---------------------------------------------------------------- stores */
+
+/** A connection to a target.  Opaque; see wb_open. */
+typedef struct wb_db wb_db;
+
+/**
+ * Open a target by URL: "sqlite:PATH", "dynamodb://HOST:PORT",
+ * "dynamodbs://HOST[:PORT]" or "dynamodb:REGION".  `*out` is the caller's,
+ * closed with wb_close.  A handle may be used from several threads; for
+ * parallel work each thread should open its own.
+ */
+int wb_open(wb_db **out, const char *url);
+/** Close a handle; NULL is a no-op. */
+void wb_close(wb_db *db);
+/** The last error message on this handle (one line; never NULL). */
+const char *wb_errmsg(wb_db *db);
+/** The URL the handle was opened with (credentials never appear in it). */
+const char *wb_db_url(wb_db *db);
+
+/** Check a table name as DynamoDB does: [A-Za-z0-9_.-]{3,255}. */
+int wb_table_name_validate(const char *name);
+
+/** A table's description. */
+typedef struct wb_table_desc {
+	char name[WB_NAME_MAX + 1]; /**< table name */
+	wb_key_schema key;          /**< its key schema */
+	int64_t item_count;         /**< number of items, or -1 when unknown */
+} wb_table_desc;
+
+int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key);
+int wb_table_describe(wb_db *db, const char *name, wb_table_desc *out);
+/** All table names, sorted; `*out` is a NULL-terminated array freed with wb_strings_free. */
+int wb_table_list(wb_db *db, char ***out, size_t *count);
+int wb_table_drop(wb_db *db, const char *name);
+void wb_strings_free(char **strings);
+
+/** Conditions on single-item writes. */
+typedef enum wb_cond_kind {
+	WB_COND_NONE = 0,       /**< unconditional */
+	WB_COND_NOT_EXISTS,     /**< the item must not exist */
+	WB_COND_EXISTS,         /**< the item must exist */
+	WB_COND_ATTR_EQUALS,    /**< attribute `attr` must equal `value` */
+	WB_COND_ITEM_EQUALS     /**< the stored item must equal `expect` exactly
+	                             (optimistic concurrency for migrations) */
+} wb_cond_kind;
+
+typedef struct wb_cond {
+	wb_cond_kind kind;       /**< what to check */
+	const char *attr;        /**< WB_COND_ATTR_EQUALS: the attribute */
+	const wb_value *value;   /**< WB_COND_ATTR_EQUALS: the value */
+	const wb_item *expect;   /**< WB_COND_ITEM_EQUALS: the expected item */
+} wb_cond;
+
+/** Get an item by key (only the key attributes of `key` are used). WB_ENOTFOUND if absent. */
+int wb_get(wb_db *db, wb_item **out, const char *table, const wb_item *key);
+/** Put (insert or replace) an item, validated against the table's key schema. */
+int wb_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond);
+/** Delete an item by key; deleting an absent item is not an error unless conditional. */
+int wb_delete(wb_db *db, const char *table, const wb_item *key, const wb_cond *cond);
+/**
+ * Update an item in place: set every attribute of `set` (may be NULL) and
+ * remove the `nremove` names of `remove`; creates the item if absent (as
+ * DynamoDB's UpdateItem does) unless `cond` says otherwise.  Key attributes
+ * cannot be set or removed.
+ */
+int wb_update(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
+	      const char *const *remove, size_t nremove, const wb_cond *cond);
+
+/** One write of a batch. */
+typedef enum wb_write_kind { WB_WRITE_PUT = 0, WB_WRITE_DELETE = 1 } wb_write_kind;
+
+typedef struct wb_write {
+	const char *table;    /**< table written */
+	wb_write_kind kind;   /**< put or delete */
+	const wb_item *item;  /**< the item (put) or its key (delete) */
+	const wb_cond *cond;  /**< optional condition (NULL = none) */
+} wb_write;
+
+/**
+ * Apply a batch of writes, possibly to several tables.  On SQLite the batch is
+ * one transaction: all or nothing (a failed condition fails the whole batch
+ * with WB_ECONDITION and `*failed_index`, when not NULL, says which write).
+ * On DynamoDB, unconditional writes go by BatchWriteItem and conditional
+ * ones one by one; the batch is then not atomic.
+ */
+int wb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+
+/** A page of results.  Free with wb_page_free. */
+typedef struct wb_page {
+	wb_item **items;    /**< the items of this page */
+	size_t count;       /**< how many */
+	wb_item *last_key;  /**< key of the last item when more may follow, else NULL */
+} wb_page;
+
+void wb_page_free(wb_page *page);
+
+/** Sort-key conditions of a query. */
+typedef enum wb_sk_op {
+	WB_SK_NONE = 0,   /**< every item of the partition */
+	WB_SK_EQ,         /**< sk = a */
+	WB_SK_LT,         /**< sk < a */
+	WB_SK_LE,         /**< sk <= a */
+	WB_SK_GT,         /**< sk > a */
+	WB_SK_GE,         /**< sk >= a */
+	WB_SK_BEGINS_WITH,/**< sk begins with a (S and B only) */
+	WB_SK_BETWEEN     /**< a <= sk <= b */
+} wb_sk_op;
+
+typedef struct wb_query {
+	const wb_value *pk;         /**< partition key value (required) */
+	wb_sk_op sk_op;             /**< sort key condition */
+	const wb_value *sk_a;       /**< first operand */
+	const wb_value *sk_b;       /**< second operand (between) */
+	int descending;             /**< 1 = sort key descending */
+	size_t limit;               /**< at most this many items per page (0 = backend default) */
+	const wb_item *start_after; /**< paging cursor: a page's last_key, or NULL */
+} wb_query;
+
+#define WB_QUERY_INIT {NULL, WB_SK_NONE, NULL, NULL, 0, 0, NULL}
+
+/** One page of a query; continue with start_after = page->last_key. */
+int wb_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q);
+
+typedef struct wb_scan {
+	unsigned segment;           /**< this segment, 0..total_segments-1 */
+	unsigned total_segments;    /**< number of segments (0 or 1 = whole table) */
+	const char *pk_prefix;      /**< only partition keys beginning with this (S keys), or NULL */
+	size_t limit;               /**< at most this many items per page (0 = backend default) */
+	const wb_item *start_after; /**< paging cursor: a page's last_key, or NULL */
+} wb_scan;
+
+#define WB_SCAN_INIT {0, 1, NULL, 0, NULL}
+
+/**
+ * One page of a scan.  The segments of one total_segments are disjoint and
+ * together hold every item exactly once.
+ */
+int wb_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s);
+
+/* ------------------------------------------------------------ migrations */
+
+/** What a per-item callback returns. */
+enum wb_verdict {
+	WB_KEEP = 0,    /**< leave the item as it is */
+	WB_WRITE = 1,   /**< write the (changed) item back */
+	WB_DELETE = 2   /**< delete the item */
+	/* a negative value stops the run with that error code */
+};
+
+/** A migration run.  Opaque; see wb_run_begin. */
+typedef struct wb_run wb_run;
+
+/**
+ * Start the run this process was launched for by `whimbrel run` or
+ * `whimbrel plan` (target, mode and run id come from the runner).  Run
+ * outside the runner, prints a one-line message saying how to run the
+ * migration and exits with status 2.  Never returns NULL.
+ */
+wb_run *wb_run_begin(void);
+
+/**
+ * Finish the run: report counters to the runner, release resources and
+ * return the process exit status for `main` to return (0 when rc == 0).
+ */
+int wb_run_end(wb_run *run, int rc);
+
+/** The run's store handle (writes are intercepted under `plan`). */
+wb_db *wb_run_db(wb_run *run);
+/** "dev", "prod" or "plan". */
+const char *wb_run_mode(wb_run *run);
+/** The run id (a ULID-like sortable string). */
+const char *wb_run_id(wb_run *run);
+
+/** The per-item callback: change `item` in place and return a wb_verdict. */
+typedef int (*wb_item_fn)(wb_item *item, void *arg);
+
+/**
+ * For every item of `table` (whose partition key begins with `pk_prefix`
+ * when it is not NULL), call `fn`, and write or delete the item as it says.
+ * Parallel over threads, batched, checkpointed and resumable: see
+ * docs/migrations.md.  `fn` may be called from several threads at once.
+ */
+int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_item_fn fn, void *arg);
+
+/** The same over the items of one query (run on one thread). */
+int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn fn, void *arg);
+
+/** Log a line into the run's log (printf format; a newline is added). */
+void wb_log_info(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void wb_log_warn(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void wb_log_error(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WHIMBREL_H */

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# deps.sh - install what building and testing whimbrel needs, when missing.
+#
+# Debian packages through apt-get (one `apt-get update` first, only when
+# something is missing), and the npm packages of the tests (dynalite, the
+# AWS SDK) from the committed package-lock.json with `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debs="build-essential pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev sqlite3 nodejs npm python3 git"
+missing=""
+for p in $debs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# node and npm may come from elsewhere than Debian: accept them when on PATH.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+	missing=$(echo "$missing" | tr ' ' '\n' | grep -vx -e nodejs -e npm | tr '\n' ' ')
+fi
+if command -v python3 >/dev/null; then
+	missing=$(echo "$missing" | tr ' ' '\n' | grep -vx python3 | tr '\n' ' ')
+fi
+if [ -n "${missing// /}" ]; then
+	echo "deps: installing:$missing" >&2
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+fi
+
+if [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json -o package-lock.json -nt node_modules/.package-lock.json ]; then
+	echo "deps: npm ci" >&2
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# run-tests.sh - run the whole suite and print "N passed, N failed".
+#
+# Runs every C test program in $BUILD/tests (cmocka, TAP output) and every
+# shell test in tests/cli/ (TAP lines from tests/cli/lib.sh).  When dynalite
+# is installed (npm ci), starts it on a free loopback port first and exports
+# WB_TEST_DYNAMODB_URL, so the store suite also runs against DynamoDB.
+# A program that dies without reporting counts as one failure.
+# Usage: BUILD=build scripts/run-tests.sh [PATTERN]   (PATTERN filters files)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUILD=${BUILD:-build}
+export WB_ROOT=$ROOT
+export WHIMBREL=$ROOT/$BUILD/bin/whimbrel
+export WB_BUILD=$ROOT/$BUILD
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+pattern=${1:-}
+
+LOGDIR=$ROOT/$BUILD/test-logs
+rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
+
+if [ -x scripts/dynalite.sh ] && [ -d node_modules/dynalite ] && [ -z "${WB_TEST_DYNAMODB_URL:-}" ]; then
+	if WB_TEST_DYNAMODB_URL=$(scripts/dynalite.sh start "$LOGDIR/dynalite"); then
+		export WB_TEST_DYNAMODB_URL
+		trap 'scripts/dynalite.sh stop "$LOGDIR/dynalite"' EXIT
+		echo "dynalite: $WB_TEST_DYNAMODB_URL"
+	else
+		echo "dynalite: failed to start (see $LOGDIR/dynalite)" >&2
+		exit 1
+	fi
+fi
+
+passed=0; failed=0; failures=""
+run_one() {  # name, command...
+	local name=$1; shift
+	local log="$LOGDIR/$(echo "$name" | tr '/' '_').log"
+	local start=$(date +%s)
+	"$@" >"$log" 2>&1
+	local rc=$?
+	local p f
+	p=$(grep -cE '^ok ' "$log")
+	f=$(grep -cE '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1; echo "not ok - $name reported no test" >>"$log"
+	fi
+	passed=$((passed + p)); failed=$((failed + f))
+	printf '%-40s %4d passed %3d failed  (%ds)\n' "$name" "$p" "$f" $(( $(date +%s) - start ))
+	if [ "$f" -ne 0 ]; then
+		failures="$failures $name"
+		grep -E '^not ok|^# ' "$log" | head -20 | sed 's/^/    /'
+		tail -5 "$log" | sed 's/^/    | /'
+	fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
+	run_one "$name" "$t"
+done
+for t in tests/cli/t_*.sh; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
+	run_one "$name" bash "$t"
+done
+
+echo
+[ -n "$failures" ] && echo "failing:$failures (logs in $LOGDIR)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,72 @@
+/*
+ * cli.h - what the subcommands of the whimbrel command share.
+ *
+ * Exit codes (documented in docs/cli.md), the global options, the table of
+ * subcommands (main.c) and target resolution (target.c: whimbrel.conf,
+ * WHIMBREL_DEV_DB / WHIMBREL_PROD_DB, --db).  Each subcommand group lives in
+ * its own file, cmd_GROUP.c, and has the signature of wb_cli_fn.
+ */
+#ifndef WB_CLI_H
+#define WB_CLI_H
+
+#include <stdio.h>
+#include "whimbrel.h"
+
+/* Exit codes of the whimbrel command. */
+#define WB_EXIT_OK 0            /* success */
+#define WB_EXIT_ERROR 1         /* the operation failed */
+#define WB_EXIT_USAGE 2         /* bad command line */
+#define WB_EXIT_BUSY 3          /* locked: another run holds the migration's lease */
+#define WB_EXIT_INTERRUPTED 130 /* stopped by Ctrl-C / SIGINT */
+
+/** Global options, parsed before the subcommand. */
+typedef struct wb_cli {
+	const char *db_url;   /**< --db URL, or NULL */
+	const char *config;   /**< --config FILE, or NULL (whimbrel.conf in the current directory) */
+	int quiet;            /**< -q: no progress output */
+	int isatty_out;       /**< stderr is a terminal (progress allowed) */
+} wb_cli;
+
+/** A subcommand: argv[0] is the subcommand name.  Returns an exit code. */
+typedef int (*wb_cli_fn)(wb_cli *cli, int argc, char **argv);
+
+/** Print "whimbrel: " + message + newline on stderr; returns WB_EXIT_ERROR. */
+int wb_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** Print a usage error ("whimbrel CMD: ..., see whimbrel CMD --help"); returns WB_EXIT_USAGE. */
+int wb_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** True when argv holds -h or --help (anywhere before a lone "--"). */
+int wb_cli_wants_help(int argc, char **argv);
+/** Map a library result code to an exit code (WB_EBUSY -> 3, WB_EINTERRUPTED -> 130, else 1). */
+int wb_cli_exit_for(int rc);
+
+/**
+ * The URL of a named target ("dev" or "prod"): --db if given, else
+ * WHIMBREL_DEV_DB / WHIMBREL_PROD_DB, else `db =` of the [dev]/[prod]
+ * section of whimbrel.conf, else for dev "sqlite:.whimbrel/dev.db"; for
+ * prod an error saying how to configure it.  *out is malloc'd.
+ */
+int wb_cli_target_url(char **out, wb_cli *cli, const char *target);
+/** A target's `confirm = yes|no` setting (default: yes for prod, no for dev). */
+int wb_cli_target_confirm(wb_cli *cli, const char *target);
+/** Open a target by name (creating .whimbrel/ for the embedded default). */
+int wb_cli_open(wb_db **out, wb_cli *cli, const char *target);
+
+/* Subcommands (one file each group).  Weak in main.c until implemented. */
+int wb_cmd_table(wb_cli *cli, int argc, char **argv);   /* cmd_table.c */
+int wb_cmd_item(wb_cli *cli, int argc, char **argv);    /* cmd_item.c */
+int wb_cmd_scan(wb_cli *cli, int argc, char **argv);    /* cmd_read.c */
+int wb_cmd_query(wb_cli *cli, int argc, char **argv);   /* cmd_read.c */
+int wb_cmd_import(wb_cli *cli, int argc, char **argv);  /* cmd_io.c */
+int wb_cmd_export(wb_cli *cli, int argc, char **argv);  /* cmd_io.c */
+int wb_cmd_new(wb_cli *cli, int argc, char **argv);     /* cmd_new.c */
+int wb_cmd_run(wb_cli *cli, int argc, char **argv);     /* cmd_run.c */
+int wb_cmd_plan(wb_cli *cli, int argc, char **argv);    /* cmd_run.c */
+int wb_cmd_status(wb_cli *cli, int argc, char **argv);  /* cmd_status.c */
+int wb_cmd_history(wb_cli *cli, int argc, char **argv); /* cmd_status.c */
+int wb_cmd_log(wb_cli *cli, int argc, char **argv);     /* cmd_status.c */
+int wb_cmd_unlock(wb_cli *cli, int argc, char **argv);  /* cmd_run.c */
+int wb_cmd_stamp(wb_cli *cli, int argc, char **argv);   /* cmd_run.c */
+int wb_cmd_lint(wb_cli *cli, int argc, char **argv);    /* cmd_lint.c */
+int wb_cmd_prune(wb_cli *cli, int argc, char **argv);   /* cmd_prune.c */
+
+#endif /* WB_CLI_H */

@@ -1,0 +1,182 @@
+/*
+ * main.c - the whimbrel command: global options and subcommand dispatch.
+ *
+ * `whimbrel [--db URL] [--config FILE] [-q] COMMAND [ARGS]`.  Each command
+ * group lives in its own cmd_*.c; this file only parses the global options,
+ * prints the overall help and hands over.  Shared helpers (errors, usage,
+ * help detection) live here too.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Commands not linked in yet resolve to NULL. */
+#pragma weak wb_cmd_table
+#pragma weak wb_cmd_item
+#pragma weak wb_cmd_scan
+#pragma weak wb_cmd_query
+#pragma weak wb_cmd_import
+#pragma weak wb_cmd_export
+#pragma weak wb_cmd_new
+#pragma weak wb_cmd_run
+#pragma weak wb_cmd_plan
+#pragma weak wb_cmd_status
+#pragma weak wb_cmd_history
+#pragma weak wb_cmd_log
+#pragma weak wb_cmd_unlock
+#pragma weak wb_cmd_stamp
+#pragma weak wb_cmd_lint
+#pragma weak wb_cmd_prune
+
+struct command {
+	const char *name;  /* as typed */
+	wb_cli_fn fn;      /* implementation */
+	const char *help;  /* one line for `whimbrel --help` */
+};
+
+static const struct command commands[] = {
+	{"table", wb_cmd_table, "create, list, describe or drop tables"},
+	{"item", wb_cmd_item, "get, put or delete one item"},
+	{"scan", wb_cmd_scan, "print the items of a table (segments, key prefix)"},
+	{"query", wb_cmd_query, "print the items of one partition (sort-key conditions)"},
+	{"import", wb_cmd_import, "load JSON lines into a table"},
+	{"export", wb_cmd_export, "write a table as JSON lines"},
+	{"new", wb_cmd_new, "create a migration file from the template"},
+	{"plan", wb_cmd_plan, "show what a migration would change, writing nothing"},
+	{"run", wb_cmd_run, "run a migration on the dev or prod target"},
+	{"status", wb_cmd_status, "every migration with its last run on a target"},
+	{"history", wb_cmd_history, "the runs of one or every migration"},
+	{"log", wb_cmd_log, "the captured output of a run"},
+	{"unlock", wb_cmd_unlock, "release a migration's lease by hand"},
+	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger"},
+	{"lint", wb_cmd_lint, "check the header and name of every migration"},
+	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: whimbrel [--db URL] [--config FILE] [-q] COMMAND [ARGS]\n"
+		   "\n"
+		   "Data migrations for DynamoDB-style item stores.\n"
+		   "\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].fn)
+			fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n"
+		   "Global options:\n"
+		   "  --db URL       target URL (sqlite:PATH, dynamodb://HOST:PORT, dynamodbs://HOST,\n"
+		   "                 dynamodb:REGION); overrides whimbrel.conf and the environment\n"
+		   "  --config FILE  configuration file (default: whimbrel.conf)\n"
+		   "  -q, --quiet    no progress output\n"
+		   "  -h, --help     this help; `whimbrel COMMAND --help` for a command\n"
+		   "  --version      print the version\n"
+		   "\n"
+		   "Exit codes: 0 ok, 1 error, 2 usage, 3 locked by another run, 130 interrupted.\n"
+		   "See docs/cli.md.\n");
+}
+
+int wb_cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("whimbrel: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return WB_EXIT_ERROR;
+}
+
+int wb_cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "whimbrel %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see whimbrel %s --help)\n", cmd);
+	return WB_EXIT_USAGE;
+}
+
+int wb_cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int wb_cli_exit_for(int rc)
+{
+	if (rc == 0)
+		return WB_EXIT_OK;
+	if (rc == WB_EBUSY)
+		return WB_EXIT_BUSY;
+	if (rc == WB_EINTERRUPTED)
+		return WB_EXIT_INTERRUPTED;
+	return WB_EXIT_ERROR;
+}
+
+/* Parse global options; returns the index of the command or -1 (exit code in *code). */
+static int global_options(wb_cli *cli, int argc, char **argv, int *code)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			*code = WB_EXIT_OK;
+			return -1;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("whimbrel %s\n", WB_VERSION_STRING);
+			*code = WB_EXIT_OK;
+			return -1;
+		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			cli->quiet = 1;
+		} else if ((strcmp(a, "--db") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+			*(a[2] == 'd' ? &cli->db_url : &cli->config) = argv[++i];
+		} else if (strncmp(a, "--db=", 5) == 0) {
+			cli->db_url = a + 5;
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			cli->config = a + 9;
+		} else {
+			fprintf(stderr, "whimbrel: unknown or incomplete option '%s' (see whimbrel --help)\n", a);
+			*code = WB_EXIT_USAGE;
+			return -1;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		*code = WB_EXIT_USAGE;
+		return -1;
+	}
+	return i;
+}
+
+int main(int argc, char **argv)
+{
+	wb_cli cli = {0};
+	int code = 0, i;
+
+	cli.isatty_out = isatty(STDERR_FILENO);
+	if ((i = global_options(&cli, argc, argv, &code)) < 0)
+		return code;
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(commands[c].name, argv[i]) != 0)
+			continue;
+		if (!commands[c].fn)
+			return wb_cli_fail("command '%s' is not available in this build", argv[i]);
+		return commands[c].fn(&cli, argc - i, argv + i);
+	}
+	fprintf(stderr, "whimbrel: unknown command '%s' (see whimbrel --help)\n", argv[i]);
+	return WB_EXIT_USAGE;
+}

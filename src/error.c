@@ -1,0 +1,145 @@
+/*
+ * error.c - result codes and the last-error message.
+ *
+ * Every failing call records a one-line message in a thread-local buffer
+ * (wb_error_last) and, for store calls, in the handle (wb_errmsg, see
+ * store.c).  Out-of-memory is recorded from a static string so that
+ * reporting it never allocates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "backend.h"
+
+static _Thread_local char last_msg[1024];
+static _Thread_local int last_code;
+
+const char *wb_strerror(int code)
+{
+	switch (code) {
+	case WB_OK: return "ok";
+	case WB_ERROR: return "error";
+	case WB_ENOTFOUND: return "not found";
+	case WB_EEXISTS: return "already exists";
+	case WB_ECONDITION: return "condition failed";
+	case WB_EBUSY: return "busy";
+	case WB_ETHROTTLED: return "throttled";
+	case WB_EINVALID: return "invalid input";
+	case WB_ENOMEM: return "out of memory";
+	case WB_EIO: return "I/O error";
+	case WB_EINTERRUPTED: return "interrupted";
+	default: return "unknown error";
+	}
+}
+
+const char *wb_error_last(void)
+{
+	if (last_code == WB_OK && last_msg[0] == '\0')
+		return "no error";
+	return last_msg;
+}
+
+int wb_error_last_code(void)
+{
+	return last_code;
+}
+
+void wb_error_clear(void)
+{
+	last_code = WB_OK;
+	last_msg[0] = '\0';
+}
+
+/* Messages are one line: turn any newline or tab into a space. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r' || *s == '\t')
+			*s = ' ';
+}
+
+int wb__verror(wb_db *db, int code, const char *fmt, va_list ap)
+{
+	char buf[sizeof(last_msg)];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	one_line(buf);
+	memcpy(last_msg, buf, sizeof(buf));
+	last_code = code;
+	if (db)
+		wb__db_set_errmsg(db, buf);
+	return code;
+}
+
+int wb__error(wb_db *db, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	wb__verror(db, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int wb__error_to_db(wb_db *db, int code)
+{
+	if (db)
+		wb__db_set_errmsg(db, last_msg);
+	return code;
+}
+
+int wb__oom(wb_db *db)
+{
+	static const char msg[] = "out of memory";
+
+	memcpy(last_msg, msg, sizeof(msg));
+	last_code = WB_ENOMEM;
+	if (db)
+		wb__db_set_errmsg(db, msg);
+	return WB_ENOMEM;
+}
+
+void *wb__malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		wb__oom(NULL);
+	return p;
+}
+
+void *wb__calloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		wb__oom(NULL);
+	return p;
+}
+
+void *wb__realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		wb__oom(NULL);
+	return q;
+}
+
+char *wb__strndup(const char *s, size_t n)
+{
+	char *p = wb__malloc(n + 1);
+
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+char *wb__strdup(const char *s)
+{
+	return wb__strndup(s, strlen(s));
+}

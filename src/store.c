@@ -1,0 +1,304 @@
+/*
+ * store.c - the public store API: open a target by URL and dispatch.
+ *
+ * wb_open picks the backend from the URL's scheme.  Every public store call
+ * checks what is common to all backends (handle, table name, item shape)
+ * and forwards to the backend's table of operations (backend.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "backend.h"
+
+void wb__db_set_errmsg(wb_db *db, const char *msg)
+{
+	pthread_mutex_lock(&db->lock);
+	strncpy(db->errmsg, msg, sizeof(db->errmsg) - 1);
+	db->errmsg[sizeof(db->errmsg) - 1] = '\0';
+	pthread_mutex_unlock(&db->lock);
+}
+
+const char *wb_errmsg(wb_db *db)
+{
+	if (!db)
+		return wb_error_last();
+	return db->errmsg[0] ? db->errmsg : "no error";
+}
+
+const char *wb_db_url(wb_db *db)
+{
+	return db ? db->url : "";
+}
+
+int wb__db_open_with(wb_db **out, const struct wb_backend_ops *ops, const char *url)
+{
+	wb_db *db;
+	int rc;
+
+	*out = NULL;
+	if (ops->version != WB_BACKEND_OPS_VERSION)
+		return wb__error(NULL, WB_ERROR, "backend %s: interface version %u, expected %u",
+				 ops->name, ops->version, WB_BACKEND_OPS_VERSION);
+	if (!(db = wb__calloc(1, sizeof(*db))))
+		return WB_ENOMEM;
+	pthread_mutex_init(&db->lock, NULL);
+	db->ops = ops;
+	if (!(db->url = wb__strdup(url))) {
+		free(db);
+		return WB_ENOMEM;
+	}
+	if ((rc = ops->open(db, url)) < 0) {
+		pthread_mutex_destroy(&db->lock);
+		free(db->url);
+		free(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+static const struct wb_backend_ops *backend_for(const char *url)
+{
+	if (strncmp(url, "sqlite:", 7) == 0)
+		return &wb_backend_sqlite;
+	if (strncmp(url, "dynamodb:", 9) == 0 || strncmp(url, "dynamodbs:", 10) == 0)
+		return &wb_backend_dynamodb;
+	return NULL;
+}
+
+int wb_open(wb_db **out, const char *url)
+{
+	const struct wb_backend_ops *ops;
+
+	if (!out || !url)
+		return wb__error(NULL, WB_EINVALID, "wb_open: no URL given");
+	*out = NULL;
+	if (!(ops = backend_for(url)))
+		return wb__error(NULL, WB_EINVALID,
+				 "unknown target '%s': expected sqlite:PATH, dynamodb://HOST:PORT, "
+				 "dynamodbs://HOST or dynamodb:REGION", url);
+	return wb__db_open_with(out, ops, url);
+}
+
+void wb_close(wb_db *db)
+{
+	if (!db)
+		return;
+	db->ops->close(db);
+	pthread_mutex_destroy(&db->lock);
+	free(db->url);
+	free(db);
+}
+
+void wb_strings_free(char **strings)
+{
+	if (!strings)
+		return;
+	for (char **s = strings; *s; s++)
+		free(*s);
+	free(strings);
+}
+
+void wb_page_free(wb_page *page)
+{
+	if (!page)
+		return;
+	for (size_t i = 0; i < page->count; i++)
+		wb_item_free(page->items[i]);
+	free(page->items);
+	wb_item_free(page->last_key);
+	free(page);
+}
+
+int wb_table_name_validate(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n < 3 || n > 255)
+		return wb__error(NULL, WB_EINVALID,
+				 "invalid table name '%s': must be 3 to 255 characters", name ? name : "");
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return wb__error(NULL, WB_EINVALID,
+					 "invalid table name '%s': character %zu is not a letter, digit, '_', '-' or '.'",
+					 name, i + 1);
+	}
+	return 0;
+}
+
+/* Common checks of a call on a table; records the error on db. */
+static int check_table(wb_db *db, const char *table)
+{
+	int rc;
+
+	if (!db)
+		return wb__error(NULL, WB_EINVALID, "no store handle");
+	if ((rc = wb_table_name_validate(table)) < 0)
+		return wb__error_to_db(db, rc);
+	return 0;
+}
+
+static int check_key_type(wb_db *db, const char *what, const char *name, wb_type t)
+{
+	if (name[0] == '\0' || strlen(name) > WB_NAME_MAX)
+		return wb__error(db, WB_EINVALID, "%s attribute name must be 1 to %d bytes", what, WB_NAME_MAX);
+	if (t != WB_S && t != WB_N && t != WB_B)
+		return wb__error(db, WB_EINVALID, "%s '%s' must be of type S, N or B", what, name);
+	return 0;
+}
+
+int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key)
+{
+	int rc;
+
+	if ((rc = check_table(db, name)) < 0)
+		return rc;
+	if (!key)
+		return wb__error(db, WB_EINVALID, "table %s: no key schema", name);
+	if ((rc = check_key_type(db, "partition key", key->pk_name, key->pk_type)) < 0)
+		return rc;
+	if (key->sk_name[0] && (rc = check_key_type(db, "sort key", key->sk_name, key->sk_type)) < 0)
+		return rc;
+	if (key->sk_name[0] && strcmp(key->pk_name, key->sk_name) == 0)
+		return wb__error(db, WB_EINVALID, "table %s: partition and sort key are both '%s'",
+				 name, key->pk_name);
+	return db->ops->table_create(db, name, key);
+}
+
+int wb_table_describe(wb_db *db, const char *name, wb_table_desc *out)
+{
+	int rc;
+
+	if ((rc = check_table(db, name)) < 0)
+		return rc;
+	return db->ops->table_describe(db, name, out);
+}
+
+int wb_table_list(wb_db *db, char ***out, size_t *count)
+{
+	size_t dummy;
+
+	if (!db)
+		return wb__error(NULL, WB_EINVALID, "no store handle");
+	return db->ops->table_list(db, out, count ? count : &dummy);
+}
+
+int wb_table_drop(wb_db *db, const char *name)
+{
+	int rc;
+
+	if ((rc = check_table(db, name)) < 0)
+		return rc;
+	return db->ops->table_drop(db, name);
+}
+
+int wb_get(wb_db *db, wb_item **out, const char *table, const wb_item *key)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_table(db, table)) < 0)
+		return rc;
+	if (!key)
+		return wb__error(db, WB_EINVALID, "get from %s: no key", table);
+	return db->ops->get(db, out, table, key);
+}
+
+int wb_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
+{
+	int rc;
+
+	if ((rc = check_table(db, table)) < 0)
+		return rc;
+	if (!item)
+		return wb__error(db, WB_EINVALID, "put into %s: no item", table);
+	if ((rc = wb_item_validate(item, NULL)) < 0)
+		return wb__error_to_db(db, rc);
+	return db->ops->put(db, table, item, cond);
+}
+
+int wb_delete(wb_db *db, const char *table, const wb_item *key, const wb_cond *cond)
+{
+	int rc;
+
+	if ((rc = check_table(db, table)) < 0)
+		return rc;
+	if (!key)
+		return wb__error(db, WB_EINVALID, "delete from %s: no key", table);
+	return db->ops->del(db, table, key, cond);
+}
+
+int wb_update(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
+	      const char *const *remove, size_t nremove, const wb_cond *cond)
+{
+	int rc;
+
+	if ((rc = check_table(db, table)) < 0)
+		return rc;
+	if (!key)
+		return wb__error(db, WB_EINVALID, "update of %s: no key", table);
+	if (set && (rc = wb_item_validate(set, NULL)) < 0)
+		return wb__error_to_db(db, rc);
+	return db->ops->update(db, table, key, set, remove, nremove, cond);
+}
+
+int wb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+{
+	int rc;
+
+	if (!db)
+		return wb__error(NULL, WB_EINVALID, "no store handle");
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = check_table(db, writes[i].table)) < 0)
+			goto bad;
+		if (!writes[i].item) {
+			rc = wb__error(db, WB_EINVALID, "batch write %zu: no item", i);
+			goto bad;
+		}
+		if (writes[i].kind == WB_WRITE_PUT && (rc = wb_item_validate(writes[i].item, NULL)) < 0) {
+			wb__error_to_db(db, rc);
+			goto bad;
+		}
+		continue;
+bad:
+		if (failed_index)
+			*failed_index = i;
+		return rc;
+	}
+	return db->ops->batch_write(db, writes, n, failed_index);
+}
+
+int wb_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_table(db, table)) < 0)
+		return rc;
+	if (!q || !q->pk)
+		return wb__error(db, WB_EINVALID, "query of %s: no partition key value", table);
+	if ((q->sk_op != WB_SK_NONE && !q->sk_a) || (q->sk_op == WB_SK_BETWEEN && !q->sk_b))
+		return wb__error(db, WB_EINVALID, "query of %s: sort key condition lacks a value", table);
+	return db->ops->query_page(db, out, table, q);
+}
+
+int wb_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
+{
+	static const wb_scan whole = WB_SCAN_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_table(db, table)) < 0)
+		return rc;
+	if (!s)
+		s = &whole;
+	if (s->total_segments > 1 && s->segment >= s->total_segments)
+		return wb__error(db, WB_EINVALID, "scan of %s: segment %u is not below %u",
+				 table, s->segment, s->total_segments);
+	if (s->total_segments > 1000000)
+		return wb__error(db, WB_EINVALID, "scan of %s: at most 1000000 segments", table);
+	return db->ops->scan_page(db, out, table, s);
+}

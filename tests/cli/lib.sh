@@ -1,0 +1,33 @@
+# lib.sh - helpers for the command-line tests (sourced by tests/cli/t_*.sh).
+#
+# Each test file runs in a fresh temporary directory ($T) with the built
+# whimbrel as $WHIMBREL (exported by scripts/run-tests.sh) and prints TAP
+# lines: `ok N - what` / `not ok N - what`.  Helpers:
+#   run CMD...            run, capturing $out (stdout), $err (stderr), $rc
+#   ok "what" CONDITION   pass when CONDITION (a shell expression) holds
+#   is "what" GOT WANT    pass when the two strings are equal
+#   has "what" TEXT SUB   pass when TEXT contains SUB
+set -u
+: "${WHIMBREL:?run through scripts/run-tests.sh}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/wbtest.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+n=0
+out=""; err=""; rc=0
+
+run() {
+	"$@" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	out=$(cat "$T/.out"); err=$(cat "$T/.err")
+}
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+ok() {
+	if eval "$2"; then pass "$1"; else fail "$1" "condition: $2" "rc=$rc out=${out:0:300}" "err=${err:0:300}"; fi
+}
+is() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got:  ${2:0:400}" "want: ${3:0:400}"; fi
+}
+has() {
+	case "$2" in *"$3"*) pass "$1" ;; *) fail "$1" "text: ${2:0:400}" "lacks: $3" ;; esac
+}

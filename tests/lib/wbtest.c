@@ -1,0 +1,85 @@
+/*
+ * wbtest.c - helpers shared by the C test programs; see wbtest.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wbtest.h"
+
+static char tmpdir[512];
+
+static void remove_tmpdir(void)
+{
+	char cmd[600];
+
+	if (tmpdir[0] && !getenv("WBT_KEEP")) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmpdir);
+	}
+}
+
+const char *wbt_tmpdir(void)
+{
+	if (!tmpdir[0]) {
+		const char *base = getenv("TMPDIR");
+		snprintf(tmpdir, sizeof(tmpdir), "%s/wbt.XXXXXX", base ? base : "/tmp");
+		if (!mkdtemp(tmpdir)) {
+			perror("mkdtemp");
+			exit(1);
+		}
+		atexit(remove_tmpdir);
+	}
+	return tmpdir;
+}
+
+int wbt_target_count(void)
+{
+	const char *u = getenv("WB_TEST_DYNAMODB_URL");
+	return (u && *u) ? 2 : 1;
+}
+
+wbt_kind wbt_target_kind(int i)
+{
+	return i == 0 ? WBT_SQLITE : WBT_DYNAMODB;
+}
+
+const char *wbt_target_url(int i, char *buf, size_t size)
+{
+	static int counter;
+
+	if (wbt_target_kind(i) == WBT_DYNAMODB)
+		snprintf(buf, size, "%s", getenv("WB_TEST_DYNAMODB_URL"));
+	else
+		snprintf(buf, size, "sqlite:%s/db%d.sqlite", wbt_tmpdir(), ++counter);
+	return buf;
+}
+
+const char *wbt_table_name(char *buf, size_t size, const char *base)
+{
+	static int counter;
+
+	snprintf(buf, size, "%s_%d_%ld", base, ++counter, (long)getpid());
+	return buf;
+}
+
+wb_item *wbt_item(const char *json)
+{
+	wb_item *it = NULL;
+	int rc = wb_item_from_json(&it, json, strlen(json), WB_JSON_AUTO);
+
+	if (rc != 0)
+		fail_msg("bad test JSON %s: %s", json, wb_error_last());
+	return it;
+}
+
+char *wbt_json(const wb_item *item)
+{
+	char *s = NULL;
+
+	if (wb_item_to_json(&s, item, WB_JSON_DDB) != 0)
+		fail_msg("to_json: %s", wb_error_last());
+	return s;
+}

@@ -1,0 +1,48 @@
+/*
+ * wbtest.h - helpers shared by the C test programs (cmocka).
+ *
+ * Temporary directories, the targets a backend-independent suite runs
+ * against (a fresh SQLite file always; DynamoDB when the runner started
+ * dynalite and exported WB_TEST_DYNAMODB_URL), unique table names, and
+ * short item construction from JSON.
+ */
+#ifndef WBTEST_H
+#define WBTEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "whimbrel.h"
+
+/** A new temporary directory (removed at exit); the path is static storage. */
+const char *wbt_tmpdir(void);
+
+/** Kinds of target a store suite runs against. */
+typedef enum { WBT_SQLITE = 0, WBT_DYNAMODB = 1 } wbt_kind;
+
+/** How many targets are available (1 without dynalite, 2 with). */
+int wbt_target_count(void);
+/** The kind of the i-th available target. */
+wbt_kind wbt_target_kind(int i);
+/**
+ * A URL for the i-th target: for SQLite a fresh database file each call,
+ * for DynamoDB the server's URL (use wbt_table_name for fresh tables).
+ */
+const char *wbt_target_url(int i, char *buf, size_t size);
+
+/** A table name unique in this process run: base + "_" + counter + pid. */
+const char *wbt_table_name(char *buf, size_t size, const char *base);
+
+/** Parse JSON (DynamoDB or plain, auto-detected) into an item; fails the test on error. */
+wb_item *wbt_item(const char *json);
+
+/** Serialise an item as DynamoDB JSON (static buffer per call site use; caller frees). */
+char *wbt_json(const wb_item *item);
+
+/** Assert a call returned 0, printing wb_error_last() otherwise. */
+#define wbt_ok(call) do { int wbt_rc_ = (call); \
+	if (wbt_rc_ != 0) fail_msg("%s: %d (%s)", #call, wbt_rc_, wb_error_last()); } while (0)
+
+#endif /* WBTEST_H */
