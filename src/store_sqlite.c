@@ -317,11 +317,15 @@ static int ensure_catalog(wb_db *db, const struct op *op)
 				 s->path, (long long)version, LAYOUT_VERSION);
 	if (version == LAYOUT_VERSION)
 		return 0;
-	if ((rc = run(db, s->begin_w, op)) < 0)
-		return rc;
-	rc = sqlite3_exec(s->conn, catalog_sql, NULL, NULL, NULL);
-	rc = rc == SQLITE_OK ? 0 : fail_sqlite(db, rc, op);
-	return tx_end(db, rc, op);
+	if ((rc = sqlite3_exec(s->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL)) == SQLITE_OK &&
+	    (rc = sqlite3_exec(s->conn, catalog_sql, NULL, NULL, NULL)) == SQLITE_OK)
+		rc = sqlite3_exec(s->conn, "COMMIT", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	rc = fail_sqlite(db, rc, op);
+	if (!sqlite3_get_autocommit(s->conn))
+		sqlite3_exec(s->conn, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 static int set_pragmas(wb_db *db, const struct op *op)
@@ -998,6 +1002,7 @@ static int create_in_tx(wb_db *db, const char *name, const wb_key_schema *key, c
 	sqlite3_bind_text(st, 5, key->sk_name[0] ? tn[key->sk_type] : "", -1, SQLITE_STATIC);
 	rc = run(db, st, op);
 	sqlite3_finalize(st);
+	st = NULL;
 	if (rc < 0)
 		return rc;
 	snprintf(t.name, sizeof(t.name), "%s", name);
