@@ -64,6 +64,7 @@ struct parser {
 	size_t body_end;    /* offset of the closing marker, or where the search stopped */
 	int open_line;      /* line of the opening marker */
 	int ctrl_seen;      /* a control character was reported already */
+	int closed;         /* the comment has its closing marker */
 	char *desc;         /* description being built (malloc'd) */
 	size_t desc_len;    /* its length */
 };
@@ -357,6 +358,8 @@ static int body_line(struct parser *p, size_t s, size_t e, int line, int closes)
 		return 0;
 	if (p->ntl == 0)
 		return desc_append(p, p->text + c, ce - c, line);
+	if (!p->closed)
+		return 0;   /* an unclosed comment runs into the code: one problem is enough */
 	return problem(p, line, "unexpected text among the time lines (the description goes above them)");
 }
 
@@ -395,6 +398,7 @@ static int scan_body(struct parser *p)
 			break;
 		}
 	p->body_end = close ? (size_t)(close - p->text) : lim;
+	p->closed = close != NULL;
 	for (i = s; i <= p->body_end; i++) {
 		if (i < p->body_end && p->text[i] != '\n')
 			continue;
