@@ -21,6 +21,16 @@ static wb_cli_opt *find_opt(wb_cli_opt *opts, const char *a, size_t len)
 	return NULL;
 }
 
+static int is_global(const char *a, size_t len)
+{
+	static const char *const globals[] = {"--db", "--target", "--config", "-q", "--quiet"};
+
+	for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++)
+		if (strlen(globals[i]) == len && strncmp(globals[i], a, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* One option at argv[*i]; advances *i past its values. */
 static int parse_opt(const char *cmd, wb_cli_opt *opts, int argc, char **argv, int *i)
 {
@@ -28,6 +38,9 @@ static int parse_opt(const char *cmd, wb_cli_opt *opts, int argc, char **argv, i
 	size_t len = eq ? (size_t)(eq - a) : strlen(a);
 	wb_cli_opt *o = find_opt(opts, a, len);
 
+	if (!o && is_global(a, len))
+		return wb_cli_usage(cmd, "'%.*s' is a global option: give it before the command "
+				    "(whimbrel %.*s ... %s ...)", (int)len, a, (int)len, a, cmd);
 	if (!o)
 		return wb_cli_usage(cmd, "unknown option '%.*s'", (int)len, a);
 	if (eq && o->nargs != 1)
@@ -68,9 +81,35 @@ int wb_cli_parse(const char *cmd, wb_cli_opt *opts, int argc, char **argv,
 	return 0;
 }
 
+/*
+ * Copy `msg` with the user:password@ of any URL in it replaced by ***@, so
+ * that a message quoting a target never shows its credentials.
+ */
+static void scrub_credentials(char *out, size_t size, const char *msg)
+{
+	size_t o = 0;
+
+	while (*msg && o + 1 < size) {
+		const char *auth = strncmp(msg, "://", 3) == 0 ? msg + 3 : NULL;
+		size_t span = auth ? strcspn(auth, "/ )'\",;") : 0;
+		const char *at = auth ? memchr(auth, '@', span) : NULL;
+		if (at && o + 8 < size) {
+			memcpy(out + o, "://***@", 7);
+			o += 7;
+			msg = at + 1;
+			continue;
+		}
+		out[o++] = *msg++;
+	}
+	out[o] = '\0';
+}
+
 int wb_cli_error(int rc)
 {
-	wb_cli_fail("%s", wb_error_last());
+	char msg[1200];
+
+	scrub_credentials(msg, sizeof(msg), wb_error_last());
+	wb_cli_fail("%s", msg);
 	return wb_cli_exit_for(rc);
 }
 
@@ -238,7 +277,7 @@ int wb_cli_read_arg(char **out, size_t *len, const char *arg)
 
 int wb_cli_connect(wb_db **out, wb_cli *cli)
 {
-	int rc = wb_cli_open(out, cli, "dev");
+	int rc = wb_cli_open(out, cli, cli->target ? cli->target : "dev");
 
 	return rc < 0 ? wb_cli_error(rc) : 0;
 }

@@ -23,6 +23,7 @@
 typedef struct wb_cli {
 	const char *db_url;   /**< --db URL, or NULL */
 	const char *config;   /**< --config FILE, or NULL (whimbrel.conf in the current directory) */
+	const char *target;   /**< --target NAME: target of the data commands, or NULL (dev) */
 	int quiet;            /**< -q: no progress output */
 	int isatty_out;       /**< stderr is a terminal (progress allowed) */
 } wb_cli;
