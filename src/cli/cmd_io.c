@@ -160,6 +160,20 @@ static int parse_line(wb_item **out, const char *line, size_t len, const wb_key_
 	return rc;
 }
 
+/* The reason a line is bad; "JSON line 1 column 7" says nothing more than "column 7" here. */
+static const char *bad_reason(int too_long)
+{
+	static char buf[1100];
+	const char *msg = wb_error_last();
+
+	if (too_long)
+		return "line too long: an item is at most 400 KB";
+	if (strncmp(msg, "JSON line 1 column ", 19) != 0)
+		return msg;
+	snprintf(buf, sizeof(buf), "bad JSON at %s", msg + 12); /* "column N: ..." */
+	return buf;
+}
+
 static void report_bad(struct import *im, unsigned long long lineno, int too_long)
 {
 	im->bad++;
@@ -167,8 +181,7 @@ static void report_bad(struct import *im, unsigned long long lineno, int too_lon
 		return;
 	wb_cli_progress_end(&im->progress);
 	fprintf(stderr, "%s%s:%llu: %s%s\n", im->keep_going ? "" : "whimbrel: ", im->name, lineno,
-		too_long ? "line too long: an item is at most 400 KB" : wb_error_last(),
-		im->keep_going ? " (skipped)" : "");
+		bad_reason(too_long), im->keep_going ? " (skipped)" : "");
 }
 
 /*
