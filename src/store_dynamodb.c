@@ -182,12 +182,12 @@ static void cache_drop(struct ddb *s, const char *table)
 static int parse_table(wb_db *db, json_t *t, const char *name, wb_table_desc *desc)
 {
 	json_t *ks = json_object_get(t, "KeySchema"), *ad = json_object_get(t, "AttributeDefinitions"), *e;
-	json_t *count = json_object_get(t, "ItemCount");
 	size_t i, j;
 
 	memset(desc, 0, sizeof(*desc));
 	snprintf(desc->name, sizeof(desc->name), "%s", name);
-	desc->item_count = json_is_integer(count) ? (int64_t)json_integer_value(count) : -1;
+	/* DynamoDB's ItemCount is refreshed about every six hours: not a count to report as exact. */
+	desc->item_count = -1;
 	json_array_foreach(ks, i, e) {
 		const char *an = json_string_value(json_object_get(e, "AttributeName"));
 		const char *kt = json_string_value(json_object_get(e, "KeyType"));
@@ -269,10 +269,12 @@ static json_t *key_json(wb_db *db, const wb_item *item, const wb_key_schema *key
 {
 	wb_item *k = wb_item_key(item, key);
 	json_t *j;
+	int rc;
 
-	if (!k) {
-		wb__error(db, WB_EINVALID, "table %s: the key lacks attribute %s%s%s", table, key->pk_name,
-			  key->sk_name[0] ? " or " : "", key->sk_name);
+	if (!k || (rc = wb_item_validate(k, key)) < 0) {
+		rc = wb_error_last_code();
+		wb__error(db, rc ? rc : WB_EINVALID, "table %s: %s", table, wb_error_last());
+		wb_item_free(k);
 		return NULL;
 	}
 	j = item_json(db, k);
@@ -578,12 +580,18 @@ static int add_cond(wb_db *db, json_t *req, struct expr *e, const wb_cond *cond,
 /* Make a condition failure's message say what failed. */
 static int cond_failed(wb_db *db, const char *op, const char *table, const wb_cond *cond)
 {
-	static const char *const what[] = {"", "the item already exists", "the item does not exist",
-					   "the attribute differs", "the item changed"};
-	int k = cond ? (int)cond->kind : 0;
+	const char *pre = "DynamoDB", *what = "";
 
-	return wb__error(db, WB_ECONDITION, "DynamoDB %s on table %s: condition failed: %s", op, table,
-			 (k >= 0 && k < 5) ? what[k] : "");
+	switch (cond ? cond->kind : WB_COND_NONE) {
+	case WB_COND_NOT_EXISTS: what = "the item already exists"; break;
+	case WB_COND_EXISTS: what = "the item does not exist"; break;
+	case WB_COND_ITEM_EQUALS: what = "the item changed since it was read, or is gone"; break;
+	case WB_COND_ATTR_EQUALS:
+		return wb__error(db, WB_ECONDITION, "%s %s on table %s: condition failed: attribute '%s' "
+				 "does not hold the expected value", pre, op, table, cond->attr);
+	default: break;
+	}
+	return wb__error(db, WB_ECONDITION, "%s %s on table %s: condition failed: %s", pre, op, table, what);
 }
 
 /* Call op with req (consumed) and its expressions (freed); no answer kept. */
