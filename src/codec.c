@@ -30,7 +30,6 @@
 #include "item.h"
 
 #define ITEM_FORMAT_V1 0x01
-#define DECODE_MAX_DEPTH 256
 
 /* ------------------------------------------------------------------ buf */
 
@@ -72,6 +71,12 @@ void wb__buf_free(wb_buf *b)
 
 /* -------------------------------------------------------------- encoding */
 
+/* The common case inline: room already there. */
+static inline int reserve(wb_buf *b, size_t extra)
+{
+	return b->cap - b->len >= extra ? 0 : wb__buf_reserve(b, extra);
+}
+
 /* Unchecked writers: the caller reserved room. */
 static unsigned char *put_varint(unsigned char *p, size_t v)
 {
@@ -85,7 +90,7 @@ static unsigned char *put_varint(unsigned char *p, size_t v)
 
 static int enc_varint(wb_buf *b, size_t v)
 {
-	if (wb__buf_reserve(b, 10) < 0)
+	if (reserve(b, 10) < 0)
 		return WB_ENOMEM;
 	b->data[b->len] = 0; /* quiet analysers; overwritten */
 	b->len = (size_t)(put_varint(b->data + b->len, v) - b->data);
@@ -94,7 +99,7 @@ static int enc_varint(wb_buf *b, size_t v)
 
 static int enc_bytes(wb_buf *b, const void *p, size_t len)
 {
-	if (wb__buf_reserve(b, len + 10) < 0)
+	if (reserve(b, len + 10) < 0)
 		return WB_ENOMEM;
 	b->len = (size_t)(put_varint(b->data + b->len, len) - b->data);
 	if (len)
@@ -105,15 +110,22 @@ static int enc_bytes(wb_buf *b, const void *p, size_t len)
 
 static int enc_byte(wb_buf *b, unsigned char c)
 {
-	return wb__buf_append(b, &c, 1);
+	if (reserve(b, 1) < 0)
+		return WB_ENOMEM;
+	b->data[b->len++] = c;
+	return 0;
 }
 
-static int enc_attrs(wb_buf *b, const wb_item *it);
+static int enc_attrs(wb_buf *b, const wb_item *it, int depth);
 
-static int enc_value(wb_buf *b, const wb_value *v)
+static int enc_value(wb_buf *b, const wb_value *v, int depth)
 {
 	size_t i;
+	int rc;
 
+	if ((v->type == WB_L || v->type == WB_M) && depth >= WB_CODEC_MAX_DEPTH)
+		return wb__error(NULL, WB_EINVALID, "cannot encode an item nested deeper than %d "
+				 "levels", WB_CODEC_MAX_DEPTH);
 	if (enc_byte(b, v->type) < 0)
 		return WB_ENOMEM;
 	switch ((wb_type)v->type) {
@@ -127,11 +139,11 @@ static int enc_value(wb_buf *b, const wb_value *v)
 		if (enc_varint(b, v->u.l.n) < 0)
 			return WB_ENOMEM;
 		for (i = 0; i < v->u.l.n; i++)
-			if (enc_value(b, v->u.l.v[i]) < 0)
-				return WB_ENOMEM;
+			if ((rc = enc_value(b, v->u.l.v[i], depth + 1)) < 0)
+				return rc;
 		return 0;
 	case WB_M:
-		return enc_attrs(b, v->u.map);
+		return enc_attrs(b, v->u.map, depth + 1);
 	case WB_SS: case WB_NS: case WB_BS:
 		if (enc_varint(b, v->u.set.n) < 0)
 			return WB_ENOMEM;
@@ -143,7 +155,7 @@ static int enc_value(wb_buf *b, const wb_value *v)
 	return wb__error(NULL, WB_EINVALID, "cannot encode a value of unknown type %d", v->type);
 }
 
-static int enc_attrs(wb_buf *b, const wb_item *it)
+static int enc_attrs(wb_buf *b, const wb_item *it, int depth)
 {
 	if (enc_varint(b, it->n) < 0)
 		return WB_ENOMEM;
@@ -151,7 +163,7 @@ static int enc_attrs(wb_buf *b, const wb_item *it)
 		int rc;
 		if (enc_bytes(b, it->attrs[i].name, it->attrs[i].nlen) < 0)
 			return WB_ENOMEM;
-		if ((rc = enc_value(b, it->attrs[i].v)) < 0)
+		if ((rc = enc_value(b, it->attrs[i].v, depth)) < 0)
 			return rc;
 	}
 	return 0;
@@ -164,7 +176,7 @@ int wb__item_encode(wb_buf *out, const wb_item *item)
 
 	if (!item)
 		return wb__error(NULL, WB_EINVALID, "wb__item_encode: no item");
-	if ((rc = enc_byte(out, ITEM_FORMAT_V1)) < 0 || (rc = enc_attrs(out, item)) < 0)
+	if ((rc = enc_byte(out, ITEM_FORMAT_V1)) < 0 || (rc = enc_attrs(out, item, 1)) < 0)
 		out->len = start;
 	return rc;
 }
@@ -258,7 +270,7 @@ static int dec_value(dec *d, wb_value **out, int depth)
 	case WB_NULL:
 		return 0;
 	case WB_L:
-		if (depth >= DECODE_MAX_DEPTH)
+		if (depth >= WB_CODEC_MAX_DEPTH)
 			return corrupt(d, "nested too deeply");
 		if (get_count(d, &n, 1) < 0)
 			return WB_EINVALID;
@@ -273,7 +285,7 @@ static int dec_value(dec *d, wb_value **out, int depth)
 		}
 		return 0;
 	case WB_M:
-		if (depth >= DECODE_MAX_DEPTH)
+		if (depth >= WB_CODEC_MAX_DEPTH)
 			return corrupt(d, "nested too deeply");
 		if (!(v->u.map = wb__item_new_in(d->ar, 0)))
 			return WB_ENOMEM;

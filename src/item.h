@@ -109,6 +109,8 @@ int wb__utf8_valid(const char *s, size_t len);
 
 /** Deepest nesting validation accepts (DynamoDB: 32 levels). */
 #define WB_MAX_DEPTH 32
+/** Deepest nesting the JSON reader and the codec handle (bounds their recursion). */
+#define WB_CODEC_MAX_DEPTH 1024
 /** Longest attribute name: 64 KB. */
 #define WB_ATTR_NAME_MAX (64 * 1024)
 

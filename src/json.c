@@ -224,6 +224,8 @@ static int read_object(reader *r, json_t *obj, wb_item *it, read_fn fn, int dept
 	json_t *val;
 	size_t n = json_object_size(obj);
 
+	if (depth > WB_CODEC_MAX_DEPTH)
+		return rerr(r, "nested deeper than the %s levels whimbrel reads", "1024");
 	if (n && !(it->attrs = wb__arena_alloc(r->ar, n * sizeof(wb_attr))))
 		return WB_ENOMEM;
 	it->cap = n;
@@ -249,6 +251,8 @@ static int read_array(reader *r, json_t *arr, wb_value *l, read_fn fn, int depth
 {
 	size_t i, n = json_array_size(arr);
 
+	if (depth >= WB_CODEC_MAX_DEPTH)
+		return rerr(r, "nested deeper than the %s levels whimbrel reads", "1024");
 	if (n && !(l->u.l.v = wb__arena_alloc(r->ar, n * sizeof(wb_value *))))
 		return WB_ENOMEM;
 	l->u.l.cap = n;

@@ -146,6 +146,26 @@ static void test_deep_nesting_round_trips(void **state)
 	wb__buf_free(&b);
 }
 
+static void test_depth_limit_is_the_same_both_ways(void **state)
+{
+	wb_item *it = wb_item_new();
+	wb_value *v = wb_value_null();
+	wb_buf b = {0};
+	(void)state;
+
+	for (int i = 0; i < 1100; i++) {
+		wb_value *outer = wb_value_list();
+		wbt_ok(wb_value_list_append(outer, v));
+		v = outer;
+	}
+	wbt_ok(wb_item_set(it, "deep", v));
+	assert_int_equal(wb__item_encode(&b, it), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "nested deeper"));
+	assert_int_equal(b.len, 0); /* nothing half-written */
+	wb_item_free(it);
+	wb__buf_free(&b);
+}
+
 /* ------------------------------------------------------------------ keys */
 
 static void key_bytes(wb_buf *b, const wb_value *v)
@@ -157,7 +177,7 @@ static void key_bytes(wb_buf *b, const wb_value *v)
 static int buf_cmp(const wb_buf *a, const wb_buf *b)
 {
 	size_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(a->data, b->data, n);
+	int c = n ? memcmp(a->data, b->data, n) : 0;
 
 	return c ? c : (a->len < b->len ? -1 : a->len > b->len);
 }
@@ -282,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_every_prefix_and_corruption_fails_cleanly),
 		cmocka_unit_test(test_huge_counts_rejected),
 		cmocka_unit_test(test_deep_nesting_round_trips),
+		cmocka_unit_test(test_depth_limit_is_the_same_both_ways),
 		cmocka_unit_test(test_number_keys_sort_numerically),
 		cmocka_unit_test(test_number_keys_decode_canonical),
 		cmocka_unit_test(test_string_and_binary_keys),
