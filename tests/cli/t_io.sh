@@ -54,45 +54,45 @@ has "plain import typed: list" "$out" '"owners":{"L":[{"S":"Ann"},{"S":"Bo"}]}'
 has "plain import typed: null" "$out" '"sold":{"NULL":true}'
 
 # a bad line: FILE:LINE, nothing imported
-W table create t --pk make --sk model >/dev/null 2>&1
-run W import t "$D/bad_json_line3.jsonl"
+W table create tt1 --pk make --sk model >/dev/null 2>&1
+run W import tt1 "$D/bad_json_line3.jsonl"
 is "bad JSON at line 3: exit 1" "$rc" 1
 has "bad JSON at line 3: FILE:3:" "$err" "bad_json_line3.jsonl:3:"
 has "bad JSON: nothing imported" "$err" "nothing imported"
-is "bad JSON: table still empty" "$(count t)" 0
-run W import t - <"$D/bad_json_line3.jsonl"
+is "bad JSON: table still empty" "$(count tt1)" 0
+run W import tt1 - <"$D/bad_json_line3.jsonl"
 has "bad line from stdin: stdin:3:" "$err" "stdin:3:"
-is "bad line from stdin: nothing imported" "$(count t)" 0
-run W import t "$D/bad_json_line3.jsonl" --continue
+is "bad line from stdin: nothing imported" "$(count tt1)" 0
+run W import tt1 "$D/bad_json_line3.jsonl" --continue
 is "--continue: exit 0" "$rc" 0
-is "--continue: counts" "$out" "imported 3 items into t, skipped 1 bad line"
+is "--continue: counts" "$out" "imported 3 items into tt1, skipped 1 bad line"
 has "--continue: reports the line" "$err" "bad_json_line3.jsonl:3:"
-is "--continue: good lines written" "$(count t)" 3
+is "--continue: good lines written" "$(count tt1)" 3
 
 # each kind of invalid item, at its line, nothing imported
-W table create v --pk make --sk model >/dev/null 2>&1
+W table create vv1 --pk make --sk model >/dev/null 2>&1
 badline() {  # what, the bad line, expected message part
 	{ echo '{"make":"ok1","model":"m"}'; echo '{"make":"ok2","model":"m"}'; echo "$2"; echo '{"make":"ok4","model":"m"}'; } >bad.jsonl
-	run W import v bad.jsonl
+	run W import vv1 bad.jsonl
 	is "$1: exit 1" "$rc" 1
 	has "$1: bad.jsonl:3:" "$err" "bad.jsonl:3: "
 	has "$1: message" "$err" "$3"
-	is "$1: nothing imported" "$(count v)" 0
+	is "$1: nothing imported" "$(count vv1)" 0
 }
 badline "missing sort key" '{"make":"x"}' "model"
 badline "missing partition key" '{"model":"x"}' "make"
 badline "wrong key type" '{"make":{"N":"1"},"model":"x"}' "make"
-badline "39-digit number" '{"make":"x","model":"y","n":{"N":"123456789012345678901234567890123456789"}}' "n"
-badline "empty set" '{"make":"x","model":"y","s":{"SS":[]}}' "s"
+badline "39-digit number" '{"make":{"S":"x"},"model":{"S":"y"},"n":{"N":"123456789012345678901234567890123456789"}}' "n"
+badline "empty set" '{"make":{"S":"x"},"model":{"S":"y"},"s":{"SS":[]}}' "s"
 badline "not an object" '[1,2,3]' ""
 badline "oversize item" "$(python3 -c 'import json; print(json.dumps({"make":"x","model":"y","b":"z"*(401*1024)}))')" "400"
 { echo '{"make":"a","model":"m"}'; echo 'nope'; echo '{"make":"b"}'; echo '{"make":"c","model":"m"}'; } >two.jsonl
-run W import v two.jsonl
+run W import vv1 two.jsonl
 has "two bad lines: first" "$err" "two.jsonl:2:"
 has "two bad lines: second" "$err" "two.jsonl:3:"
 has "two bad lines: counted" "$err" "2 bad lines"
-run W import v two.jsonl --continue
-is "two bad lines --continue" "$out" "imported 2 items into v, skipped 2 bad lines"
+run W import vv1 two.jsonl --continue
+is "two bad lines --continue" "$out" "imported 2 items into vv1, skipped 2 bad lines"
 
 # missing table; --create
 run W import nosuch "$D/cars.plain.jsonl"
@@ -107,9 +107,9 @@ ok "--create with a bad file: table not created" '! printf "%s" "$out" | grep -q
 run W import made "$D/cars.plain.jsonl" --create --pk make --sk model
 is "--create: exit 0" "$rc" 0
 is "--create: items" "$(count made)" 3
-run W import x "$D/cars.plain.jsonl" --create
+run W import xxx "$D/cars.plain.jsonl" --create
 is "--create without --pk: exit 2" "$rc" 2
-run W import x "$D/cars.plain.jsonl" --pk make
+run W import xxx "$D/cars.plain.jsonl" --pk make
 is "--pk without --create: exit 2" "$rc" 2
 
 # a file larger than what is kept in memory: checked fully, then written in batches

@@ -80,9 +80,10 @@ bad "missing sort key" '{"make":"A"}' "model"
 bad "missing partition key" '{"model":"A"}' "make"
 bad "wrong key type" '{"make":5,"model":"x"}' "make"
 bad "empty key" '{"make":"","model":"x"}' "make"
-bad "39-digit number" '{"make":"A","model":"x","n":{"N":"123456789012345678901234567890123456789"}}' "n"
-bad "empty set" '{"make":"A","model":"x","s":{"SS":[]}}' "s"
-bad "duplicate set member" '{"make":"A","model":"x","s":{"NS":["1","1"]}}' "s"
+bad "39-digit number" '{"make":{"S":"A"},"model":{"S":"x"},"n":{"N":"123456789012345678901234567890123456789"}}' "n"
+bad "39-digit plain number" '{"make":"A","model":"x","n":123456789012345678901234567890123456789}' "n"
+bad "empty set" '{"make":{"S":"A"},"model":{"S":"x"},"s":{"SS":[]}}' "s"
+bad "duplicate set member" '{"make":{"S":"A"},"model":{"S":"x"},"s":{"NS":["1","1.0"]}}' "s"
 python3 -c 'import json; print(json.dumps({"make":"A","model":"x","blob":"y"*(400*1024)}))' >big.json
 run W item put cars - <big.json
 is "oversize item: exit 1" "$rc" 1
