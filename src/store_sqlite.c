@@ -1,21 +1,1493 @@
 /*
- * store_sqlite.c - the sqlite backend (placeholder until it lands: every
- * operation reports that the backend is not built yet).
+ * store_sqlite.c - the embedded backend: whimbrel tables in one SQLite file.
+ *
+ * A target "sqlite:PATH" is one SQLite database in WAL mode.  The catalog
+ * table wb_tables holds one row per whimbrel table (name, key schema, an id);
+ * each whimbrel table is an SQLite table named "t<id>_<name>" (the name is
+ * validated to [A-Za-z0-9_.-], the id keeps names that differ only in case
+ * apart, since SQLite identifiers ignore case):
+ *
+ *   h    INTEGER  32-bit hash of pk: scan segment i of n is a range of h
+ *   pk   BLOB     partition key value: S and B raw bytes, N in codec.c's
+ *                 order-preserving encoding, so memcmp order = DynamoDB order
+ *   sk   BLOB     sort key value, encoded the same way; X'' without sort key
+ *   item BLOB     the whole item in codec.c's binary encoding
+ *   PRIMARY KEY (h, pk, sk) WITHOUT ROWID, and an index "i<id>_<name>"(pk, sk)
+ *   for partition-key prefix scans.
+ *
+ * Only bound parameters and validated identifiers reach SQL.  Every
+ * operation runs in one transaction (BEGIN IMMEDIATE for writes, so that
+ * waiting for another writer goes through the busy timeout; then a failure
+ * is WB_EBUSY "locked by another process").  A handle serialises its calls
+ * with a mutex; statements are prepared once per handle and table and
+ * dropped whenever the database schema changes (checked per transaction).
+ * Environment: WB_SQLITE_BUSY_MS overrides the busy timeout (5000 ms).
  */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sqlite3.h>
+
 #include "common.h"
 #include "backend.h"
+#include "codec.h"
 
-static int not_built(wb_db *db, const char *url)
+#define DEFAULT_PAGE 1000        /* items per page when the caller gives no limit */
+#define DEFAULT_BUSY_MS 5000     /* how long to wait for another writer */
+#define LAYOUT_VERSION 1         /* PRAGMA user_version of the layout above */
+#define NQUERY 36                /* query statement variants: 3 lo x 3 hi x 2 cursor x 2 order */
+#define NSCAN 10                 /* scan statements, see scan_sql */
+#define HASH_SPAN 4294967296LL   /* h is in [0, 2^32) */
+
+/* The statements of one whimbrel table, prepared on first use. */
+struct tbl {
+	char name[WB_NAME_MAX + 1];   /* whimbrel table name */
+	int64_t id;                   /* catalog id, part of the SQL names */
+	wb_key_schema key;            /* key schema from the catalog */
+	sqlite3_stmt *get;            /* item by (h, pk, sk) */
+	sqlite3_stmt *upsert;         /* insert or replace the item */
+	sqlite3_stmt *del;            /* delete by key */
+	sqlite3_stmt *put_if;         /* replace only if the stored bytes equal ?5 */
+	sqlite3_stmt *del_if;         /* delete only if the stored bytes equal ?4 */
+	sqlite3_stmt *count;          /* COUNT(*) */
+	sqlite3_stmt *scan[NSCAN];    /* scan variants, see scan_sql */
+	sqlite3_stmt *query[NQUERY];  /* query variants, see query_sql */
+};
+
+/* Per-handle state (db->state). */
+struct sq {
+	sqlite3 *conn;                /* the connection (opened NOMUTEX: mu serialises) */
+	pthread_mutex_t mu;           /* held for the whole of every operation */
+	char *path;                   /* file path, for messages */
+	int busy_ms;                  /* busy timeout */
+	int64_t schema_version;       /* schema the cached statements belong to */
+	struct tbl **tbls;            /* cached tables */
+	size_t ntbls;                 /* how many */
+	size_t cap;                   /* allocated */
+	sqlite3_stmt *begin_r;        /* BEGIN */
+	sqlite3_stmt *begin_w;        /* BEGIN IMMEDIATE */
+	sqlite3_stmt *commit;         /* COMMIT */
+	sqlite3_stmt *schema;         /* PRAGMA schema_version */
+	sqlite3_stmt *lookup;         /* catalog row by name */
+	wb_buf ibuf;                  /* scratch: encoded item */
+	wb_buf ebuf;                  /* scratch: encoded expected item */
+	wb_buf kbuf[6];               /* scratch: encoded key values (0-1 key, 2-3 bounds, 4-5 cursor) */
+};
+
+/* What is being done, for messages: "put into cars", "batch write 3: ...". */
+struct op {
+	const char *verb;             /* "put into", "scan of", ... */
+	const char *table;            /* the whimbrel table (or NULL) */
+	long index;                   /* index in a batch, or -1 */
+};
+
+/* A key as stored: the bytes of pk and sk and the hash of pk. */
+struct key {
+	const void *pk;               /* pk bytes (item's memory or a scratch buffer) */
+	size_t pklen;                 /* their length */
+	const void *sk;               /* sk bytes, "" without sort key */
+	size_t sklen;                 /* their length */
+	int64_t h;                    /* hash of pk, in [0, 2^32) */
+};
+
+static const char *opname(char *buf, size_t size, const struct op *op)
 {
-	WB_UNUSED(db);
-	return wb__error(NULL, WB_ERROR, "the sqlite backend is not built yet (%s)", url);
+	if (op->index >= 0)
+		snprintf(buf, size, "batch write %ld: %s %s", op->index, op->verb, op->table);
+	else if (op->table)
+		snprintf(buf, size, "%s %s", op->verb, op->table);
+	else
+		snprintf(buf, size, "%s", op->verb);
+	return buf;
 }
 
-static void nothing(wb_db *db) { WB_UNUSED(db); }
+#define OPNAME(op) opname((char[320]){0}, 320, (op))
+
+/* ------------------------------------------------------------- errors */
+
+/* Map an SQLite result code to a whimbrel error with a one-line message. */
+static int fail_sqlite(wb_db *db, int src, const struct op *op)
+{
+	struct sq *s = db->state;
+	const char *msg = sqlite3_errmsg(s->conn);
+
+	switch (src & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return wb__error(db, WB_EBUSY, "%s: database %s is locked by another process (waited %d ms)",
+				 OPNAME(op), s->path, s->busy_ms);
+	case SQLITE_NOMEM:
+		return wb__oom(db);
+	case SQLITE_IOERR: case SQLITE_FULL: case SQLITE_CORRUPT: case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN: case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_PROTOCOL:
+		return wb__error(db, WB_EIO, "%s: database %s: %s", OPNAME(op), s->path, msg);
+	default:
+		return wb__error(db, WB_ERROR, "%s: database %s: %s", OPNAME(op), s->path, msg);
+	}
+}
+
+/* Prefix this thread's last error (set by a nested call) with the operation. */
+static int fail_nested(wb_db *db, int rc, const struct op *op)
+{
+	char msg[1024];
+
+	if (rc == WB_ENOMEM)
+		return wb__oom(db);
+	snprintf(msg, sizeof(msg), "%s", wb_error_last());
+	return wb__error(db, rc, "%s: %s", OPNAME(op), msg);
+}
+
+/* ------------------------------------------------------- statements */
+
+/* Step a statement that returns no row, then reset it. */
+static int run(wb_db *db, sqlite3_stmt *st, const struct op *op)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		rc = fail_sqlite(db, rc, op);
+	else
+		rc = 0;
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int prepare(wb_db *db, sqlite3_stmt **out, const char *sql, const struct op *op)
+{
+	struct sq *s = db->state;
+	int rc = sqlite3_prepare_v3(s->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+
+	if (rc != SQLITE_OK) {
+		*out = NULL;
+		return fail_sqlite(db, rc, op);
+	}
+	return 0;
+}
+
+/* Prepare a table statement from a format whose %1$s is the table and %2$s its index. */
+static int prepare_tbl(wb_db *db, struct tbl *t, sqlite3_stmt **slot, const char *fmt,
+		       const struct op *op)
+{
+	char tname[WB_NAME_MAX + 32], iname[WB_NAME_MAX + 32], sql[1024];
+
+	if (*slot)
+		return 0;
+	snprintf(tname, sizeof(tname), "\"t%lld_%s\"", (long long)t->id, t->name);
+	snprintf(iname, sizeof(iname), "\"i%lld_%s\"", (long long)t->id, t->name);
+	snprintf(sql, sizeof(sql), fmt, tname, iname);
+	return prepare(db, slot, sql, op);
+}
+
+static void tbl_free(struct tbl *t)
+{
+	if (!t)
+		return;
+	sqlite3_finalize(t->get);
+	sqlite3_finalize(t->upsert);
+	sqlite3_finalize(t->del);
+	sqlite3_finalize(t->put_if);
+	sqlite3_finalize(t->del_if);
+	sqlite3_finalize(t->count);
+	for (size_t i = 0; i < NSCAN; i++)
+		sqlite3_finalize(t->scan[i]);
+	for (size_t i = 0; i < NQUERY; i++)
+		sqlite3_finalize(t->query[i]);
+	free(t);
+}
+
+/* Forget every cached table (after a schema change). */
+static void cache_flush(struct sq *s)
+{
+	for (size_t i = 0; i < s->ntbls; i++)
+		tbl_free(s->tbls[i]);
+	s->ntbls = 0;
+}
+
+/* --------------------------------------------------------- transactions */
+
+/* Drop the cached statements when the schema changed since they were made. */
+static int schema_check(wb_db *db, const struct op *op)
+{
+	struct sq *s = db->state;
+	int rc = sqlite3_step(s->schema);
+	int64_t v;
+
+	if (rc != SQLITE_ROW) {
+		rc = fail_sqlite(db, rc, op);
+		sqlite3_reset(s->schema);
+		return rc;
+	}
+	v = sqlite3_column_int64(s->schema, 0);
+	sqlite3_reset(s->schema);
+	if (v != s->schema_version) {
+		cache_flush(s);
+		s->schema_version = v;
+	}
+	return 0;
+}
+
+static int tx_begin(wb_db *db, int write, const struct op *op)
+{
+	struct sq *s = db->state;
+	int rc = run(db, write ? s->begin_w : s->begin_r, op);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = schema_check(db, op)) < 0 && !sqlite3_get_autocommit(s->conn))
+		sqlite3_exec(s->conn, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* Commit when rc == 0, else roll back; returns rc or the commit's failure. */
+static int tx_end(wb_db *db, int rc, const struct op *op)
+{
+	struct sq *s = db->state;
+
+	if (rc == 0)
+		rc = run(db, s->commit, op);
+	if (rc < 0 && !sqlite3_get_autocommit(s->conn))
+		sqlite3_exec(s->conn, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- open */
+
+static int env_busy_ms(void)
+{
+	const char *v = getenv("WB_SQLITE_BUSY_MS");
+	char *end;
+	long ms;
+
+	if (!v || !*v)
+		return DEFAULT_BUSY_MS;
+	ms = strtol(v, &end, 10);
+	return (*end || ms < 0 || ms > 3600000) ? DEFAULT_BUSY_MS : (int)ms;
+}
+
+/* A clear error when the file's directory is missing (SQLite only says "unable to open"). */
+static int check_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat st;
+
+	if (!slash || strcmp(path, ":memory:") == 0)
+		return 0;
+	if (slash == path)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return wb__error(NULL, WB_EIO, "cannot open database %s: directory %s does not exist",
+				 path, dir);
+	return 0;
+}
+
+static const char catalog_sql[] =
+	"CREATE TABLE IF NOT EXISTS wb_tables("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL UNIQUE,"
+	" pk_name TEXT NOT NULL, pk_type TEXT NOT NULL,"
+	" sk_name TEXT NOT NULL, sk_type TEXT NOT NULL,"
+	" created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+	"PRAGMA user_version = 1;";
+
+/* Create the catalog in a new file; refuse files of a newer layout. */
+static int ensure_catalog(wb_db *db, const struct op *op)
+{
+	struct sq *s = db->state;
+	sqlite3_stmt *st = NULL;
+	int64_t version = 0;
+	int rc;
+
+	if ((rc = prepare(db, &st, "PRAGMA user_version", op)) < 0)
+		return rc;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		version = sqlite3_column_int64(st, 0);
+	else
+		rc = fail_sqlite(db, rc, op);
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (version > LAYOUT_VERSION)
+		return wb__error(db, WB_EIO, "database %s was written by a newer whimbrel (layout %lld, this one knows %d)",
+				 s->path, (long long)version, LAYOUT_VERSION);
+	if (version == LAYOUT_VERSION)
+		return 0;
+	if ((rc = sqlite3_exec(s->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL)) == SQLITE_OK &&
+	    (rc = sqlite3_exec(s->conn, catalog_sql, NULL, NULL, NULL)) == SQLITE_OK)
+		rc = sqlite3_exec(s->conn, "COMMIT", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	rc = fail_sqlite(db, rc, op);
+	if (!sqlite3_get_autocommit(s->conn))
+		sqlite3_exec(s->conn, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int set_pragmas(wb_db *db, const struct op *op)
+{
+	struct sq *s = db->state;
+	int rc;
+
+	sqlite3_extended_result_codes(s->conn, 1);
+	sqlite3_busy_timeout(s->conn, s->busy_ms);
+	rc = sqlite3_exec(s->conn,
+			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;",
+			  NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail_sqlite(db, rc, op);
+}
+
+static int prepare_common(wb_db *db, const struct op *op)
+{
+	struct sq *s = db->state;
+	int rc;
+
+	if ((rc = prepare(db, &s->begin_r, "BEGIN", op)) < 0 ||
+	    (rc = prepare(db, &s->begin_w, "BEGIN IMMEDIATE", op)) < 0 ||
+	    (rc = prepare(db, &s->commit, "COMMIT", op)) < 0 ||
+	    (rc = prepare(db, &s->schema, "PRAGMA schema_version", op)) < 0)
+		return rc;
+	return prepare(db, &s->lookup,
+		       "SELECT id, pk_name, pk_type, sk_name, sk_type FROM wb_tables WHERE name = ?1", op);
+}
+
+static void sq_close(wb_db *db)
+{
+	struct sq *s = db->state;
+
+	if (!s)
+		return;
+	cache_flush(s);
+	free(s->tbls);
+	sqlite3_finalize(s->begin_r);
+	sqlite3_finalize(s->begin_w);
+	sqlite3_finalize(s->commit);
+	sqlite3_finalize(s->schema);
+	sqlite3_finalize(s->lookup);
+	sqlite3_close_v2(s->conn);
+	pthread_mutex_destroy(&s->mu);
+	wb__buf_free(&s->ibuf);
+	wb__buf_free(&s->ebuf);
+	for (size_t i = 0; i < WB_ARRAY_SIZE(s->kbuf); i++)
+		wb__buf_free(&s->kbuf[i]);
+	free(s->path);
+	free(s);
+	db->state = NULL;
+}
+
+static int sq_open(wb_db *db, const char *url)
+{
+	struct op op = {"open", NULL, -1};
+	const char *path = url + strlen("sqlite:");
+	struct sq *s;
+	int rc;
+
+	if (!*path)
+		return wb__error(NULL, WB_EINVALID, "target '%s' names no file: expected sqlite:PATH", url);
+	if ((rc = check_dir(path)) < 0)
+		return rc;
+	if (!(s = wb__calloc(1, sizeof(*s))))
+		return WB_ENOMEM;
+	pthread_mutex_init(&s->mu, NULL);
+	s->schema_version = -1;
+	s->busy_ms = env_busy_ms();
+	db->state = s;
+	if (!(s->path = wb__strdup(path))) {
+		rc = WB_ENOMEM;
+		goto fail;
+	}
+	rc = sqlite3_open_v2(path, &s->conn,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = wb__error(NULL, WB_EIO, "cannot open database %s: %s", path,
+			       s->conn ? sqlite3_errmsg(s->conn) : "out of memory");
+		goto fail;
+	}
+	if ((rc = set_pragmas(db, &op)) < 0 || (rc = ensure_catalog(db, &op)) < 0 ||
+	    (rc = prepare_common(db, &op)) < 0)
+		goto fail;
+	return 0;
+fail:
+	sq_close(db);
+	return rc;
+}
+
+/* ------------------------------------------------------------- catalog */
+
+static int type_of(const char *t)
+{
+	return t[0] == 'N' ? WB_N : t[0] == 'B' ? WB_B : WB_S;
+}
+
+/* Read a table's catalog row into t; WB_ENOTFOUND when absent. */
+static int catalog_lookup(wb_db *db, const char *name, struct tbl *t, const struct op *op)
+{
+	struct sq *s = db->state;
+	sqlite3_stmt *st = s->lookup;
+	int rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(t->name, sizeof(t->name), "%s", name);
+		t->id = sqlite3_column_int64(st, 0);
+		snprintf(t->key.pk_name, sizeof(t->key.pk_name), "%s", sqlite3_column_text(st, 1));
+		t->key.pk_type = type_of((const char *)sqlite3_column_text(st, 2));
+		snprintf(t->key.sk_name, sizeof(t->key.sk_name), "%s", sqlite3_column_text(st, 3));
+		t->key.sk_type = type_of((const char *)sqlite3_column_text(st, 4));
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = wb__error(db, WB_ENOTFOUND, "%s: table %s does not exist in %s", OPNAME(op), name, s->path);
+	} else {
+		rc = fail_sqlite(db, rc, op);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The cached table `name` (looked up in the catalog on first use). */
+static int tbl_get(wb_db *db, const char *name, struct tbl **out, const struct op *op)
+{
+	struct sq *s = db->state;
+	struct tbl *t;
+	int rc;
+
+	for (size_t i = 0; i < s->ntbls; i++) {
+		if (strcmp(s->tbls[i]->name, name) == 0) {
+			*out = s->tbls[i];
+			return 0;
+		}
+	}
+	if (s->ntbls == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct tbl **p = wb__realloc(s->tbls, cap * sizeof(*p));
+		if (!p)
+			return wb__oom(db);
+		s->tbls = p;
+		s->cap = cap;
+	}
+	if (!(t = wb__calloc(1, sizeof(*t))))
+		return wb__oom(db);
+	if ((rc = catalog_lookup(db, name, t, op)) < 0) {
+		free(t);
+		return rc;
+	}
+	s->tbls[s->ntbls++] = t;
+	*out = t;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+/* A 32-bit hash of the partition key bytes (FNV-1a, then a murmur3 finaliser). */
+static int64_t key_hash(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return (int64_t)h;
+}
+
+/*
+ * The stored bytes of a key value of type t: S and B raw (pointing into v),
+ * N through the order-preserving codec into buf.  Fails on a wrong type or
+ * an empty value, naming `role` ("partition key") and `name`.
+ */
+static int value_bytes(wb_db *db, const wb_value *v, wb_type t, wb_buf *buf, const void **p,
+		       size_t *len, const char *role, const char *name, const struct op *op)
+{
+	int rc;
+
+	if (wb_value_type(v) != t)
+		return wb__error(db, WB_EINVALID, "%s: %s '%s' must be of type %s, not %s", OPNAME(op),
+				 role, name, wb_type_name(t), wb_type_name(wb_value_type(v)));
+	if (t == WB_N) {
+		buf->len = 0;
+		if ((rc = wb__key_encode(buf, v)) < 0)
+			return fail_nested(db, rc, op);
+		*p = buf->data;
+		*len = buf->len;
+		return 0;
+	}
+	*p = wb_value_bytes(v, len);
+	if (*len == 0)
+		return wb__error(db, WB_EINVALID, "%s: %s '%s' is empty", OPNAME(op), role, name);
+	return 0;
+}
+
+/* The stored key of `item` (or a key item): pk, sk and hash.  Uses kbuf[slot], kbuf[slot+1]. */
+static int key_of(wb_db *db, const struct tbl *t, const wb_item *item, struct key *k, int slot,
+		  const struct op *op)
+{
+	struct sq *s = db->state;
+	const wb_key_schema *ks = &t->key;
+	const wb_value *v;
+	int rc;
+
+	if (!(v = wb_item_get(item, ks->pk_name)))
+		return wb__error(db, WB_EINVALID, "%s: missing partition key attribute '%s'", OPNAME(op), ks->pk_name);
+	if ((rc = value_bytes(db, v, ks->pk_type, &s->kbuf[slot], &k->pk, &k->pklen,
+			      "partition key", ks->pk_name, op)) < 0)
+		return rc;
+	k->h = key_hash(k->pk, k->pklen);
+	k->sk = "";
+	k->sklen = 0;
+	if (!ks->sk_name[0])
+		return 0;
+	if (!(v = wb_item_get(item, ks->sk_name)))
+		return wb__error(db, WB_EINVALID, "%s: missing sort key attribute '%s'", OPNAME(op), ks->sk_name);
+	return value_bytes(db, v, ks->sk_type, &s->kbuf[slot + 1], &k->sk, &k->sklen,
+			   "sort key", ks->sk_name, op);
+}
+
+/* Bind h, pk, sk as ?1, ?2, ?3. */
+static void bind_key(sqlite3_stmt *st, const struct key *k)
+{
+	sqlite3_bind_int64(st, 1, k->h);
+	sqlite3_bind_blob(st, 2, k->pk, (int)k->pklen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, k->sk, (int)k->sklen, SQLITE_STATIC);
+}
+
+/* A short description of an item's key for messages: id="abc", n=12. */
+static const char *key_text(char *buf, size_t size, const struct tbl *t, const wb_item *item)
+{
+	const char *names[2] = {t->key.pk_name, t->key.sk_name};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 2 && names[i][0] && off < size; i++) {
+		const wb_value *v = wb_item_get(item, names[i]);
+		size_t len = 0;
+		const char *b = v ? wb_value_bytes(v, &len) : NULL;
+		const char *sep = i ? ", " : "";
+
+		if (!b)
+			off += snprintf(buf + off, size - off, "%s%s=?", sep, names[i]);
+		else if (wb_value_type(v) == WB_B)
+			off += snprintf(buf + off, size - off, "%s%s=<%zu bytes>", sep, names[i], len);
+		else if (wb_value_type(v) == WB_S)
+			off += snprintf(buf + off, size - off, "%s%s=\"%.*s\"", sep, names[i],
+					(int)(len > 64 ? 64 : len), b);
+		else
+			off += snprintf(buf + off, size - off, "%s%s=%s", sep, names[i], b);
+	}
+	return buf;
+}
+
+#define KEYTEXT(t, item) key_text((char[200]){0}, 200, (t), (item))
+
+/* ---------------------------------------------------------- item access */
+
+/* Decode the item column `col` of the current row. */
+static int decode_col(wb_db *db, sqlite3_stmt *st, int col, wb_item **out, const struct op *op)
+{
+	int rc = wb__item_decode(out, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
+
+	return rc < 0 ? fail_nested(db, rc, op) : 0;
+}
+
+/* Load the stored item at key k: *exists says whether it is there; decoded into *out if out. */
+static int load(wb_db *db, struct tbl *t, const struct key *k, int *exists, wb_item **out,
+		const struct op *op)
+{
+	int rc;
+
+	if ((rc = prepare_tbl(db, t, &t->get, "SELECT item FROM %1$s WHERE h = ?1 AND pk = ?2 AND sk = ?3", op)) < 0)
+		return rc;
+	bind_key(t->get, k);
+	rc = sqlite3_step(t->get);
+	*exists = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		rc = out ? decode_col(db, t->get, 0, out, op) : 0;
+	else if (rc == SQLITE_DONE)
+		rc = 0;
+	else
+		rc = fail_sqlite(db, rc, op);
+	sqlite3_reset(t->get);
+	return rc;
+}
+
+/* Write the encoded item in s->ibuf at key k. */
+static int store(wb_db *db, struct tbl *t, const struct key *k, const struct op *op)
+{
+	struct sq *s = db->state;
+	int rc;
+
+	if ((rc = prepare_tbl(db, t, &t->upsert,
+			      "INSERT INTO %1$s(h, pk, sk, item) VALUES(?1, ?2, ?3, ?4)"
+			      " ON CONFLICT(h, pk, sk) DO UPDATE SET item = excluded.item", op)) < 0)
+		return rc;
+	bind_key(t->upsert, k);
+	sqlite3_bind_blob(t->upsert, 4, s->ibuf.data, (int)s->ibuf.len, SQLITE_STATIC);
+	return run(db, t->upsert, op);
+}
+
+static int encode(wb_db *db, wb_buf *buf, const wb_item *item, const struct op *op)
+{
+	int rc;
+
+	buf->len = 0;
+	if ((rc = wb__item_encode(buf, item)) < 0)
+		return fail_nested(db, rc, op);
+	return 0;
+}
+
+/* ----------------------------------------------------------- conditions */
+
+static int cond_fail(wb_db *db, const struct tbl *t, const wb_item *key, const struct op *op,
+		     const char *why)
+{
+	return wb__error(db, WB_ECONDITION, "%s: condition failed: item %s %s", OPNAME(op),
+			 KEYTEXT(t, key), why);
+}
+
+/* Check `cond` against the stored item (NULL when absent). */
+static int cond_check(wb_db *db, const struct tbl *t, const wb_item *key, const wb_item *stored,
+		      const wb_cond *cond, const struct op *op)
+{
+	const wb_value *v;
+
+	switch (cond ? cond->kind : WB_COND_NONE) {
+	case WB_COND_NONE:
+		return 0;
+	case WB_COND_NOT_EXISTS:
+		return stored ? cond_fail(db, t, key, op, "already exists") : 0;
+	case WB_COND_EXISTS:
+		return stored ? 0 : cond_fail(db, t, key, op, "does not exist");
+	case WB_COND_ATTR_EQUALS:
+		if (!stored)
+			return cond_fail(db, t, key, op, "does not exist");
+		if (!(v = wb_item_get(stored, cond->attr)))
+			return wb__error(db, WB_ECONDITION, "%s: condition failed: item %s has no attribute '%s'",
+					 OPNAME(op), KEYTEXT(t, key), cond->attr);
+		if (!wb_value_equal(v, cond->value))
+			return wb__error(db, WB_ECONDITION, "%s: condition failed: attribute '%s' of item %s differs",
+					 OPNAME(op), cond->attr, KEYTEXT(t, key));
+		return 0;
+	case WB_COND_ITEM_EQUALS:
+		if (!stored)
+			return cond_fail(db, t, key, op, "does not exist");
+		return wb_item_equal(stored, cond->expect) ? 0 :
+			cond_fail(db, t, key, op, "has changed since it was read");
+	}
+	return wb__error(db, WB_EINVALID, "%s: unknown condition kind %d", OPNAME(op), (int)cond->kind);
+}
+
+static int cond_valid(wb_db *db, const wb_cond *cond, const struct op *op)
+{
+	if (!cond)
+		return 0;
+	if (cond->kind == WB_COND_ATTR_EQUALS && (!cond->attr || !cond->value))
+		return wb__error(db, WB_EINVALID, "%s: attribute condition without attribute or value", OPNAME(op));
+	if (cond->kind == WB_COND_ITEM_EQUALS && !cond->expect)
+		return wb__error(db, WB_EINVALID, "%s: item condition without expected item", OPNAME(op));
+	if ((unsigned)cond->kind > WB_COND_ITEM_EQUALS)
+		return wb__error(db, WB_EINVALID, "%s: unknown condition kind %d", OPNAME(op), (int)cond->kind);
+	return 0;
+}
+
+/*
+ * Check a condition the slow way: load and decode the stored item.  Sets
+ * *exists.  Used when the condition is not NONE.
+ */
+static int cond_load_check(wb_db *db, struct tbl *t, const struct key *k, const wb_item *keyitem,
+			   const wb_cond *cond, int *exists, const struct op *op)
+{
+	wb_item *stored = NULL;
+	int need = cond->kind == WB_COND_ATTR_EQUALS || cond->kind == WB_COND_ITEM_EQUALS;
+	int rc;
+
+	if ((rc = load(db, t, k, exists, need ? &stored : NULL, op)) < 0)
+		return rc;
+	if (!need) /* (NOT_)EXISTS only test for presence: any non-NULL item will do */
+		rc = cond_check(db, t, keyitem, *exists ? keyitem : NULL, cond, op);
+	else
+		rc = cond_check(db, t, keyitem, stored, cond, op);
+	wb_item_free(stored);
+	return rc;
+}
+
+/* ---------------------------------------------------------- single writes */
+
+/*
+ * Fast path of an ITEM_EQUALS write: compare the stored bytes with the
+ * encoding of the expected item in SQL.  *done = 1 when it applied.
+ */
+static int write_if_same(wb_db *db, struct tbl *t, const struct key *k, int is_put, int *done,
+			 const wb_cond *cond, const struct op *op)
+{
+	struct sq *s = db->state;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = encode(db, &s->ebuf, cond->expect, op)) < 0)
+		return rc;
+	if (is_put) {
+		rc = prepare_tbl(db, t, &t->put_if, "UPDATE %1$s SET item = ?4"
+				 " WHERE h = ?1 AND pk = ?2 AND sk = ?3 AND item = ?5", op);
+		st = t->put_if;
+	} else {
+		rc = prepare_tbl(db, t, &t->del_if,
+				 "DELETE FROM %1$s WHERE h = ?1 AND pk = ?2 AND sk = ?3 AND item = ?4", op);
+		st = t->del_if;
+	}
+	if (rc < 0)
+		return rc;
+	bind_key(st, k);
+	if (is_put)
+		sqlite3_bind_blob(st, 4, s->ibuf.data, (int)s->ibuf.len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, is_put ? 5 : 4, s->ebuf.data, (int)s->ebuf.len, SQLITE_STATIC);
+	if ((rc = run(db, st, op)) < 0)
+		return rc;
+	*done = sqlite3_changes(s->conn) > 0;
+	return 0;
+}
+
+/* A put inside an open write transaction. */
+static int do_put(wb_db *db, struct tbl *t, const wb_item *item, const wb_cond *cond,
+		  const struct op *op)
+{
+	struct sq *s = db->state;
+	struct key k;
+	int rc, exists, done = 0;
+
+	if ((rc = key_of(db, t, item, &k, 0, op)) < 0 || (rc = cond_valid(db, cond, op)) < 0 ||
+	    (rc = encode(db, &s->ibuf, item, op)) < 0)
+		return rc;
+	if (cond && cond->kind == WB_COND_ITEM_EQUALS) {
+		if ((rc = write_if_same(db, t, &k, 1, &done, cond, op)) < 0 || done)
+			return rc;
+	}
+	if (cond && cond->kind != WB_COND_NONE &&
+	    (rc = cond_load_check(db, t, &k, item, cond, &exists, op)) < 0)
+		return rc;
+	return store(db, t, &k, op);
+}
+
+/* A delete inside an open write transaction. */
+static int do_del(wb_db *db, struct tbl *t, const wb_item *key, const wb_cond *cond,
+		  const struct op *op)
+{
+	struct key k;
+	int rc, exists, done = 0;
+
+	if ((rc = key_of(db, t, key, &k, 0, op)) < 0 || (rc = cond_valid(db, cond, op)) < 0)
+		return rc;
+	if (cond && cond->kind == WB_COND_ITEM_EQUALS) {
+		if ((rc = write_if_same(db, t, &k, 0, &done, cond, op)) < 0 || done)
+			return rc;
+	}
+	if (cond && cond->kind != WB_COND_NONE &&
+	    (rc = cond_load_check(db, t, &k, key, cond, &exists, op)) < 0)
+		return rc;
+	if ((rc = prepare_tbl(db, t, &t->del, "DELETE FROM %1$s WHERE h = ?1 AND pk = ?2 AND sk = ?3", op)) < 0)
+		return rc;
+	bind_key(t->del, &k);
+	return run(db, t->del, op);
+}
+
+/* Run `fn` for one table inside a transaction, holding the handle's lock. */
+#define LOCKED_TX(db, write, op, body) do { \
+	struct sq *s_ = (db)->state; \
+	pthread_mutex_lock(&s_->mu); \
+	rc = tx_begin((db), (write), (op)); \
+	if (rc == 0) { body; rc = tx_end((db), rc, (op)); } \
+	pthread_mutex_unlock(&s_->mu); \
+} while (0)
+
+static int sq_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
+{
+	struct op op = {"put into", table, -1};
+	struct tbl *t;
+	int rc;
+
+	LOCKED_TX(db, 1, &op, {
+		if ((rc = tbl_get(db, table, &t, &op)) == 0)
+			rc = do_put(db, t, item, cond, &op);
+	});
+	return rc;
+}
+
+static int sq_del(wb_db *db, const char *table, const wb_item *key, const wb_cond *cond)
+{
+	struct op op = {"delete from", table, -1};
+	struct tbl *t;
+	int rc;
+
+	LOCKED_TX(db, 1, &op, {
+		if ((rc = tbl_get(db, table, &t, &op)) == 0)
+			rc = do_del(db, t, key, cond, &op);
+	});
+	return rc;
+}
+
+static int get_in_tx(wb_db *db, wb_item **out, const char *table, const wb_item *key,
+		     const struct op *op)
+{
+	struct tbl *t;
+	struct key k;
+	int rc, exists;
+
+	if ((rc = tbl_get(db, table, &t, op)) < 0 || (rc = key_of(db, t, key, &k, 0, op)) < 0)
+		return rc;
+	if ((rc = load(db, t, &k, &exists, out, op)) < 0)
+		return rc;
+	if (!exists)
+		return wb__error(db, WB_ENOTFOUND, "%s: no item with key %s", OPNAME(op), KEYTEXT(t, key));
+	return 0;
+}
+
+static int sq_get(wb_db *db, wb_item **out, const char *table, const wb_item *key)
+{
+	struct op op = {"get from", table, -1};
+	int rc;
+
+	*out = NULL;
+	LOCKED_TX(db, 0, &op, rc = get_in_tx(db, out, table, key, &op));
+	if (rc < 0) {
+		wb_item_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Refuse updates that touch key attributes. */
+static int update_check(wb_db *db, const struct tbl *t, const wb_item *set,
+			const char *const *remove, size_t nremove, const struct op *op)
+{
+	const char *names[2] = {t->key.pk_name, t->key.sk_name};
+
+	for (int i = 0; i < 2 && names[i][0]; i++) {
+		if (set && wb_item_has(set, names[i]))
+			return wb__error(db, WB_EINVALID, "%s: cannot set key attribute '%s'", OPNAME(op), names[i]);
+		for (size_t j = 0; j < nremove; j++)
+			if (remove[j] && strcmp(remove[j], names[i]) == 0)
+				return wb__error(db, WB_EINVALID, "%s: cannot remove key attribute '%s'",
+						 OPNAME(op), names[i]);
+	}
+	for (size_t j = 0; j < nremove; j++)
+		if (!remove[j] || !remove[j][0])
+			return wb__error(db, WB_EINVALID, "%s: empty attribute name to remove", OPNAME(op));
+	return 0;
+}
+
+/* Apply set and remove to `item` in place. */
+static int update_apply(wb_db *db, wb_item *item, const wb_item *set, const char *const *remove,
+			size_t nremove, const struct op *op)
+{
+	size_t n = set ? wb_item_count(set) : 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		wb_value *v = wb_value_dup(wb_item_value_at(set, i));
+		if (!v || (rc = wb_item_set(item, wb_item_name_at(set, i), v)) < 0)
+			return wb__oom(db);
+	}
+	for (size_t j = 0; j < nremove; j++)
+		wb_item_remove(item, remove[j]);
+	if ((rc = wb_item_validate(item, NULL)) < 0)
+		return fail_nested(db, rc, op);
+	return 0;
+}
+
+static int update_in_tx(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
+			const char *const *remove, size_t nremove, const wb_cond *cond,
+			const struct op *op)
+{
+	struct sq *s = db->state;
+	wb_item *item = NULL;
+	struct tbl *t;
+	struct key k;
+	int rc, exists;
+
+	if ((rc = tbl_get(db, table, &t, op)) < 0 || (rc = key_of(db, t, key, &k, 0, op)) < 0 ||
+	    (rc = cond_valid(db, cond, op)) < 0 ||
+	    (rc = update_check(db, t, set, remove, nremove, op)) < 0)
+		return rc;
+	if ((rc = load(db, t, &k, &exists, &item, op)) < 0)
+		goto done;
+	if ((rc = cond_check(db, t, key, item, cond, op)) < 0)
+		goto done;
+	if (!item && !(item = wb_item_key(key, &t->key))) {
+		rc = fail_nested(db, wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM, op);
+		goto done;
+	}
+	/* k points into `key` and kbuf[0..1], which stay valid until the store. */
+	if ((rc = update_apply(db, item, set, remove, nremove, op)) < 0 ||
+	    (rc = encode(db, &s->ibuf, item, op)) < 0)
+		goto done;
+	rc = store(db, t, &k, op);
+done:
+	wb_item_free(item);
+	return rc;
+}
+
+static int sq_update(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
+		     const char *const *remove, size_t nremove, const wb_cond *cond)
+{
+	struct op op = {"update of", table, -1};
+	int rc;
+
+	LOCKED_TX(db, 1, &op, rc = update_in_tx(db, table, key, set, remove, nremove, cond, &op));
+	return rc;
+}
+
+static int batch_in_tx(wb_db *db, const wb_write *w, size_t n, size_t *failed_index)
+{
+	struct op op = {NULL, NULL, 0};
+	struct tbl *t;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		op.verb = w[i].kind == WB_WRITE_DELETE ? "delete from" : "put into";
+		op.table = w[i].table;
+		op.index = (long)i;
+		if ((rc = tbl_get(db, w[i].table, &t, &op)) < 0)
+			;
+		else if (w[i].kind == WB_WRITE_DELETE)
+			rc = do_del(db, t, w[i].item, w[i].cond, &op);
+		else if (w[i].kind == WB_WRITE_PUT)
+			rc = do_put(db, t, w[i].item, w[i].cond, &op);
+		else
+			rc = wb__error(db, WB_EINVALID, "%s: unknown write kind %d", OPNAME(&op), (int)w[i].kind);
+		if (rc < 0 && failed_index)
+			*failed_index = i;
+	}
+	return rc;
+}
+
+static int sq_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+{
+	struct op op = {"batch write", NULL, -1};
+	int rc;
+
+	if (n == 0)
+		return 0;
+	LOCKED_TX(db, 1, &op, rc = batch_in_tx(db, writes, n, failed_index));
+	return rc;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static int create_in_tx(wb_db *db, const char *name, const wb_key_schema *key, const struct op *op)
+{
+	static const char *const tn[] = {"S", "N", "B"};
+	struct sq *s = db->state;
+	struct tbl t = {0};
+	sqlite3_stmt *st = NULL;
+	int rc = catalog_lookup(db, name, &t, op);
+
+	if (rc == 0)
+		return wb__error(db, WB_EEXISTS, "%s: table %s already exists in %s", OPNAME(op), name, s->path);
+	if (rc != WB_ENOTFOUND)
+		return rc;
+	if ((rc = prepare(db, &st, "INSERT INTO wb_tables(name, pk_name, pk_type, sk_name, sk_type)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5)", op)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key->pk_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, tn[key->pk_type], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, key->sk_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, key->sk_name[0] ? tn[key->sk_type] : "", -1, SQLITE_STATIC);
+	rc = run(db, st, op);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc < 0)
+		return rc;
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	t.id = sqlite3_last_insert_rowid(s->conn);
+	if ((rc = prepare_tbl(db, &t, &st, "CREATE TABLE %1$s(h INTEGER NOT NULL, pk BLOB NOT NULL,"
+			      " sk BLOB NOT NULL, item BLOB NOT NULL, PRIMARY KEY(h, pk, sk)) WITHOUT ROWID", op)) < 0)
+		return rc;
+	rc = run(db, st, op);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc < 0 || (rc = prepare_tbl(db, &t, &st, "CREATE INDEX %2$s ON %1$s(pk, sk)", op)) < 0)
+		return rc;
+	rc = run(db, st, op);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sq_table_create(wb_db *db, const char *name, const wb_key_schema *key)
+{
+	struct op op = {"create table", name, -1};
+	int rc;
+
+	LOCKED_TX(db, 1, &op, rc = create_in_tx(db, name, key, &op));
+	return rc;
+}
+
+static int describe_in_tx(wb_db *db, const char *name, wb_table_desc *out, const struct op *op)
+{
+	struct tbl *t;
+	int rc;
+
+	if ((rc = tbl_get(db, name, &t, op)) < 0 ||
+	    (rc = prepare_tbl(db, t, &t->count, "SELECT COUNT(*) FROM %1$s", op)) < 0)
+		return rc;
+	if ((rc = sqlite3_step(t->count)) != SQLITE_ROW) {
+		rc = fail_sqlite(db, rc, op);
+	} else {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->name, sizeof(out->name), "%s", t->name);
+		out->key = t->key;
+		out->item_count = sqlite3_column_int64(t->count, 0);
+		rc = 0;
+	}
+	sqlite3_reset(t->count);
+	return rc;
+}
+
+static int sq_table_describe(wb_db *db, const char *name, wb_table_desc *out)
+{
+	struct op op = {"describe table", name, -1};
+	int rc;
+
+	LOCKED_TX(db, 0, &op, rc = describe_in_tx(db, name, out, &op));
+	return rc;
+}
+
+static int list_in_tx(wb_db *db, char ***out, size_t *count, const struct op *op)
+{
+	sqlite3_stmt *st = NULL;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if ((rc = prepare(db, &st, "SELECT name FROM wb_tables ORDER BY name", op)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n + 2 > cap) {
+			char **p = wb__realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*p));
+			if (!p)
+				goto oom;
+			names = p;
+		}
+		if (!(names[n] = wb__strdup((const char *)sqlite3_column_text(st, 0))))
+			goto oom;
+		names[++n] = NULL;
+	}
+	rc = rc == SQLITE_DONE ? 0 : fail_sqlite(db, rc, op);
+	sqlite3_finalize(st);
+	if (rc == 0 && !names && !(names = wb__calloc(1, sizeof(*names))))
+		rc = wb__oom(db);
+	if (rc < 0) {
+		wb_strings_free(names);
+		return rc;
+	}
+	*out = names;
+	*count = n;
+	return 0;
+oom:
+	sqlite3_finalize(st);
+	wb_strings_free(names);
+	return wb__oom(db);
+}
+
+static int sq_table_list(wb_db *db, char ***out, size_t *count)
+{
+	struct op op = {"list tables", NULL, -1};
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	LOCKED_TX(db, 0, &op, rc = list_in_tx(db, out, count, &op));
+	return rc;
+}
+
+static int drop_in_tx(wb_db *db, const char *name, const struct op *op)
+{
+	struct sq *s = db->state;
+	struct tbl t = {0};
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = catalog_lookup(db, name, &t, op)) < 0)
+		return rc;
+	cache_flush(s); /* no statement may stay open on the dropped table */
+	s->schema_version = -1;
+	if ((rc = prepare_tbl(db, &t, &st, "DROP TABLE %1$s", op)) < 0)
+		return rc;
+	rc = run(db, st, op);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc < 0 || (rc = prepare(db, &st, "DELETE FROM wb_tables WHERE id = ?1", op)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, t.id);
+	rc = run(db, st, op);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sq_table_drop(wb_db *db, const char *name)
+{
+	struct op op = {"drop table", name, -1};
+	int rc;
+
+	LOCKED_TX(db, 1, &op, rc = drop_in_tx(db, name, &op));
+	return rc;
+}
+
+/* ------------------------------------------------------------ reading pages */
+
+/* Add the rows of st to the page until it holds limit items; *full once a further row exists. */
+static int collect_one(wb_db *db, const struct tbl *t, sqlite3_stmt *st, size_t limit,
+		       wb_page *page, size_t *cap, int *full, const struct op *op)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (page->count == limit) {
+			*full = 1;
+			if (!(page->last_key = wb_item_key(page->items[limit - 1], &t->key)))
+				rc = fail_nested(db, wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM, op);
+			break;
+		}
+		if (page->count == *cap) {
+			wb_item **p = wb__realloc(page->items, (*cap = *cap ? *cap * 2 : 64) * sizeof(*p));
+			if (!p) {
+				rc = wb__oom(db);
+				break;
+			}
+			page->items = p;
+		}
+		if ((rc = decode_col(db, st, 0, &page->items[page->count], op)) < 0)
+			break;
+		page->count++;
+	}
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		rc = 0;
+	else if (rc > 0)
+		rc = fail_sqlite(db, rc, op);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/*
+ * Fill a page from the rows of the statements st[0..n) in turn (each
+ * bound, each returning the item as column 0): at most `limit` items, and
+ * last_key when a further row exists.  *out is the caller's.
+ */
+static int collect(wb_db *db, const struct tbl *t, sqlite3_stmt *const *st, size_t n, size_t limit,
+		   wb_page **out, const struct op *op)
+{
+	wb_page *page = wb__calloc(1, sizeof(*page));
+	size_t cap = 0;
+	int rc = 0, full = 0;
+
+	if (!page)
+		return wb__oom(db);
+	for (size_t i = 0; i < n && rc == 0 && !full; i++)
+		rc = collect_one(db, t, st[i], limit, page, &cap, &full, op);
+	for (size_t i = 0; i < n; i++)
+		sqlite3_reset(st[i]);
+	if (rc < 0) {
+		wb_page_free(page);
+		return rc;
+	}
+	*out = page;
+	return 0;
+}
+
+/* The smallest byte string greater than every string beginning with p[0..len). */
+static int successor(wb_buf *out, const void *p, size_t len, int *has)
+{
+	const unsigned char *b = p;
+	int rc;
+
+	while (len > 0 && b[len - 1] == 0xff)
+		len--;
+	*has = len > 0;
+	out->len = 0;
+	if (!*has)
+		return 0;
+	if ((rc = wb__buf_append(out, b, len)) < 0)
+		return rc;
+	out->data[len - 1]++;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ query */
+
+/* Sort-key bounds of a query: kinds 0 none, 1 inclusive, 2 exclusive. */
+struct bounds {
+	int lo_kind, hi_kind;         /* lower and upper bound kinds */
+	const void *lo, *hi;          /* their bytes */
+	size_t lolen, hilen;          /* their lengths */
+};
+
+static int query_sql(char *sql, size_t size, const struct bounds *b, int cursor, int desc)
+{
+	static const char *const lo[] = {"", " AND sk >= ?3", " AND sk > ?3"};
+	static const char *const hi[] = {"", " AND sk <= ?4", " AND sk < ?4"};
+
+	return snprintf(sql, size, "SELECT item FROM %%1$s WHERE h = ?1 AND pk = ?2%s%s%s ORDER BY sk %s LIMIT ?6",
+			lo[b->lo_kind], hi[b->hi_kind],
+			!cursor ? "" : desc ? " AND sk < ?5" : " AND sk > ?5", desc ? "DESC" : "ASC");
+}
+
+/* The bytes of a sort key operand, checked against the table's sort key type. */
+static int sk_operand(wb_db *db, const struct tbl *t, const wb_value *v, int slot, const void **p,
+		      size_t *len, const struct op *op)
+{
+	struct sq *s = db->state;
+
+	if (wb_value_type(v) != t->key.sk_type)
+		return wb__error(db, WB_EINVALID, "%s: sort key condition value must be of type %s, not %s",
+				 OPNAME(op), wb_type_name(t->key.sk_type), wb_type_name(wb_value_type(v)));
+	if (t->key.sk_type == WB_N) {
+		int rc;
+		s->kbuf[slot].len = 0;
+		if ((rc = wb__key_encode(&s->kbuf[slot], v)) < 0)
+			return fail_nested(db, rc, op);
+		*p = s->kbuf[slot].data;
+		*len = s->kbuf[slot].len;
+		return 0;
+	}
+	*p = wb_value_bytes(v, len);
+	return 0;
+}
+
+/* Turn the sort-key condition into bounds (uses kbuf[2], kbuf[3]). */
+static int query_bounds(wb_db *db, const struct tbl *t, const wb_query *q, struct bounds *b,
+			const struct op *op)
+{
+	struct sq *s = db->state;
+	const void *a = NULL;
+	size_t alen = 0;
+	int rc, has;
+
+	memset(b, 0, sizeof(*b));
+	if (q->sk_op == WB_SK_NONE)
+		return 0;
+	if (!t->key.sk_name[0])
+		return wb__error(db, WB_EINVALID, "%s: the table has no sort key to put a condition on", OPNAME(op));
+	if ((rc = sk_operand(db, t, q->sk_a, 2, &a, &alen, op)) < 0)
+		return rc;
+	switch (q->sk_op) {
+	case WB_SK_EQ: b->lo_kind = b->hi_kind = 1; break;
+	case WB_SK_LT: b->hi_kind = 2; break;
+	case WB_SK_LE: b->hi_kind = 1; break;
+	case WB_SK_GT: b->lo_kind = 2; break;
+	case WB_SK_GE: b->lo_kind = 1; break;
+	case WB_SK_BETWEEN:
+		b->lo_kind = b->hi_kind = 1;
+		if ((rc = sk_operand(db, t, q->sk_b, 3, &b->hi, &b->hilen, op)) < 0)
+			return rc;
+		break;
+	case WB_SK_BEGINS_WITH:
+		if (t->key.sk_type == WB_N)
+			return wb__error(db, WB_EINVALID, "%s: begins_with needs a sort key of type S or B", OPNAME(op));
+		b->lo_kind = 1;
+		if ((rc = successor(&s->kbuf[3], a, alen, &has)) < 0)
+			return fail_nested(db, rc, op);
+		if (has) {
+			b->hi_kind = 2;
+			b->hi = s->kbuf[3].data;
+			b->hilen = s->kbuf[3].len;
+		}
+		break;
+	default:
+		return wb__error(db, WB_EINVALID, "%s: unknown sort key condition %d", OPNAME(op), (int)q->sk_op);
+	}
+	b->lo = a;
+	b->lolen = alen;
+	if (q->sk_op == WB_SK_EQ || q->sk_op == WB_SK_LT || q->sk_op == WB_SK_LE) {
+		b->hi = a;
+		b->hilen = alen;
+	}
+	return 0;
+}
+
+static int query_in_tx(wb_db *db, wb_page **out, const char *table, const wb_query *q,
+		       const struct op *op)
+{
+	struct sq *s = db->state;
+	struct key pk, cur = {0};
+	struct bounds b;
+	struct tbl *t;
+	sqlite3_stmt **slot;
+	size_t limit = q->limit ? q->limit : DEFAULT_PAGE;
+	char sql[512];
+	int rc, idx;
+
+	if ((rc = tbl_get(db, table, &t, op)) < 0 ||
+	    (rc = value_bytes(db, q->pk, t->key.pk_type, &s->kbuf[0], &pk.pk, &pk.pklen,
+			      "partition key", t->key.pk_name, op)) < 0 ||
+	    (rc = query_bounds(db, t, q, &b, op)) < 0)
+		return rc;
+	pk.h = key_hash(pk.pk, pk.pklen);
+	if (q->start_after && (rc = key_of(db, t, q->start_after, &cur, 4, op)) < 0)
+		return rc;
+	idx = ((b.lo_kind * 3 + b.hi_kind) * 2 + (q->start_after != NULL)) * 2 + (q->descending != 0);
+	slot = &t->query[idx];
+	query_sql(sql, sizeof(sql), &b, q->start_after != NULL, q->descending);
+	if ((rc = prepare_tbl(db, t, slot, sql, op)) < 0)
+		return rc;
+	sqlite3_bind_int64(*slot, 1, pk.h);
+	sqlite3_bind_blob(*slot, 2, pk.pk, (int)pk.pklen, SQLITE_STATIC);
+	sqlite3_bind_blob(*slot, 3, b.lo ? b.lo : "", (int)b.lolen, SQLITE_STATIC);
+	sqlite3_bind_blob(*slot, 4, b.hi ? b.hi : "", (int)b.hilen, SQLITE_STATIC);
+	sqlite3_bind_blob(*slot, 5, cur.sk ? cur.sk : "", (int)cur.sklen, SQLITE_STATIC);
+	sqlite3_bind_int64(*slot, 6, (int64_t)limit + 1);
+	return collect(db, t, slot, 1, limit, out, op);
+}
+
+static int sq_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
+{
+	struct op op = {"query of", table, -1};
+	int rc;
+
+	LOCKED_TX(db, 0, &op, rc = query_in_tx(db, out, table, q, &op));
+	return rc;
+}
+
+/* ------------------------------------------------------------------- scan */
+
+/*
+ * The statements of a scan.  Parameters: ?1 ?2 the range of h of the
+ * segment; ?3 ?4 ?5 the cursor's h, pk, sk; ?6 ?7 the range of pk of a
+ * prefix; ?8 the row limit.  A page after a cursor runs the parts A, B (and
+ * C) in turn: each is one index range, whereas SQLite would only seek on
+ * the first column of a row-value comparison like (h, pk, sk) > (...).
+ * The caller places the cursor within the range first (scan_cursor).
+ */
+enum { SCAN_WHOLE = 0, SCAN_PREFIX = 4, SCAN_PREFIX_HI = 7 };
+#define SCAN_ALL "SELECT item FROM %1$s WHERE "
+#define SCAN_IDX "SELECT item FROM %1$s INDEXED BY %2$s WHERE "
+#define SCAN_H "h >= ?1 AND h < ?2"
+static const char *const scan_sql[NSCAN] = {
+	/* whole table: first page; A rest of the cursor's partition; B rest of its h; C later h */
+	SCAN_ALL SCAN_H " ORDER BY h, pk, sk LIMIT ?8",
+	SCAN_ALL "h = ?3 AND pk = ?4 AND sk > ?5 ORDER BY sk LIMIT ?8",
+	SCAN_ALL "h = ?3 AND pk > ?4 ORDER BY pk, sk LIMIT ?8",
+	SCAN_ALL "h > ?3 AND h < ?2 ORDER BY h, pk, sk LIMIT ?8",
+	/* pk >= prefix (a prefix of 0xff bytes has no upper bound): first page, A, B */
+	SCAN_IDX "pk >= ?6 AND " SCAN_H " ORDER BY pk, sk LIMIT ?8",
+	SCAN_IDX "pk = ?4 AND sk > ?5 AND " SCAN_H " ORDER BY sk LIMIT ?8",
+	SCAN_IDX "pk > ?4 AND " SCAN_H " ORDER BY pk, sk LIMIT ?8",
+	/* pk in [prefix, successor): first page, A, B */
+	SCAN_IDX "pk >= ?6 AND pk < ?7 AND " SCAN_H " ORDER BY pk, sk LIMIT ?8",
+	SCAN_IDX "pk = ?4 AND sk > ?5 AND " SCAN_H " ORDER BY sk LIMIT ?8",
+	SCAN_IDX "pk > ?4 AND pk < ?7 AND " SCAN_H " ORDER BY pk, sk LIMIT ?8",
+};
+
+/* Prepare and bind scan statement i. */
+static int scan_stmt(wb_db *db, struct tbl *t, int i, const int64_t hr[2], const struct key *cur,
+		     const wb_buf *pfx, const struct op *op)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare_tbl(db, t, &t->scan[i], scan_sql[i], op)) < 0)
+		return rc;
+	st = t->scan[i];
+	sqlite3_bind_int64(st, 1, hr[0]);
+	sqlite3_bind_int64(st, 2, hr[1]);
+	sqlite3_bind_int64(st, 3, cur->h);
+	sqlite3_bind_blob(st, 4, cur->pk ? cur->pk : "", (int)cur->pklen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, cur->sk ? cur->sk : "", (int)cur->sklen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, pfx[0].data ? (const void *)pfx[0].data : "", (int)pfx[0].len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 7, pfx[1].data ? (const void *)pfx[1].data : "", (int)pfx[1].len, SQLITE_STATIC);
+	return 0;
+}
+
+/* Byte order of SQLite BLOBs: memcmp, then the shorter first. */
+static int blob_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+/*
+ * Where a cursor lies relative to the scanned range: 1 inside (continue
+ * after it), 0 before it (start at the beginning), -1 after it (done).
+ */
+static int scan_cursor(int first, const int64_t hr[2], const struct key *cur, const wb_buf *pfx)
+{
+	if (first == SCAN_WHOLE)
+		return cur->h < hr[0] ? 0 : cur->h >= hr[1] ? -1 : 1;
+	if (blob_cmp(cur->pk, cur->pklen, pfx[0].data, pfx[0].len) < 0)
+		return 0;
+	if (first == SCAN_PREFIX_HI && blob_cmp(cur->pk, cur->pklen, pfx[1].data, pfx[1].len) >= 0)
+		return -1;
+	return 1;
+}
+
+static int scan_in_tx(wb_db *db, wb_page **out, const char *table, const wb_scan *sc,
+		      const struct op *op)
+{
+	struct sq *s = db->state;
+	unsigned n = sc->total_segments > 1 ? sc->total_segments : 1;
+	size_t plen = sc->pk_prefix ? strlen(sc->pk_prefix) : 0;
+	size_t limit = sc->limit ? sc->limit : DEFAULT_PAGE;
+	int64_t hr[2] = {HASH_SPAN * sc->segment / n, HASH_SPAN * (sc->segment + 1) / n};
+	sqlite3_stmt *st[3];
+	struct key cur = {0};
+	struct tbl *t;
+	int rc, first, nst, has = 0, cursor = sc->start_after != NULL;
+
+	if ((rc = tbl_get(db, table, &t, op)) < 0)
+		return rc;
+	if (plen && t->key.pk_type == WB_N)
+		return wb__error(db, WB_EINVALID, "%s: a key prefix needs a partition key of type S or B, not N",
+				 OPNAME(op));
+	if (cursor && (rc = key_of(db, t, sc->start_after, &cur, 0, op)) < 0)
+		return rc;
+	s->kbuf[2].len = s->kbuf[3].len = 0;
+	if (plen && ((rc = wb__buf_append(&s->kbuf[2], sc->pk_prefix, plen)) < 0 ||
+		     (rc = successor(&s->kbuf[3], sc->pk_prefix, plen, &has)) < 0))
+		return fail_nested(db, rc, op);
+	first = plen ? (has ? SCAN_PREFIX_HI : SCAN_PREFIX) : SCAN_WHOLE;
+	if (cursor)
+		cursor = scan_cursor(first, hr, &cur, &s->kbuf[2]);
+	nst = cursor == 0 ? 1 : cursor < 0 ? 0 : first == SCAN_WHOLE ? 3 : 2;
+	cursor = cursor > 0;
+	for (int i = 0; i < nst; i++) {
+		if ((rc = scan_stmt(db, t, first + i + cursor, hr, &cur, &s->kbuf[2], op)) < 0)
+			return rc;
+		st[i] = t->scan[first + i + cursor];
+		sqlite3_bind_int64(st[i], 8, (int64_t)limit + 1);
+	}
+	return collect(db, t, st, (size_t)nst, limit, out, op);
+}
+
+static int sq_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *sc)
+{
+	struct op op = {"scan of", table, -1};
+	int rc;
+
+	LOCKED_TX(db, 0, &op, rc = scan_in_tx(db, out, table, sc, &op));
+	return rc;
+}
 
 const struct wb_backend_ops wb_backend_sqlite = {
 	.version = WB_BACKEND_OPS_VERSION,
 	.name = "sqlite",
-	.open = not_built,
-	.close = nothing,
+	.open = sq_open,
+	.close = sq_close,
+	.table_create = sq_table_create,
+	.table_describe = sq_table_describe,
+	.table_list = sq_table_list,
+	.table_drop = sq_table_drop,
+	.get = sq_get,
+	.put = sq_put,
+	.del = sq_del,
+	.update = sq_update,
+	.batch_write = sq_batch_write,
+	.query_page = sq_query_page,
+	.scan_page = sq_scan_page,
 };

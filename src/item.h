@@ -1,0 +1,117 @@
+/*
+ * item.h - the representation of values and items (internal API).
+ *
+ * Shared by item.c (constructors, accessors, copy, equality, size), codec.c
+ * (binary encoding), json.c and validate.c.  Memory model: every root object
+ * (an item made by wb_item_new or a value made by a wb_value_* constructor)
+ * owns an arena, a list of chunks with a bump pointer, and everything inside
+ * it (names, bytes, nested values and items) is carved out of that arena.
+ * Freeing the root frees the chunks.  Handing a standalone value to an item
+ * or a list moves its chunks into the receiver's arena without copying.
+ * Replaced or removed values stay in the arena until the root is freed.
+ */
+#ifndef WB_ITEM_H
+#define WB_ITEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "whimbrel.h"
+
+/** A chunked bump allocator.  Zero-initialised = empty. */
+typedef struct wb_arena {
+	struct wb_chunk *head; /**< chunk list, current bump chunk first */
+	char *ptr;             /**< next free byte in the head chunk */
+	char *end;             /**< end of the head chunk */
+} wb_arena;
+
+/** A byte string inside an arena (sets' members). */
+typedef struct wb_bytes {
+	const char *p; /**< bytes (NUL-terminated for SS and NS members) */
+	size_t len;    /**< length without the NUL */
+} wb_bytes;
+
+struct wb_value {
+	uint8_t type;      /**< wb_type */
+	uint8_t root;      /**< 1: standalone, heads its own arena (struct wb_vroot) */
+	union {
+		wb_bytes s;    /**< S, N (NUL-terminated), B */
+		int b;         /**< BOOL */
+		struct {
+			wb_value **v;    /**< elements */
+			size_t n, cap;   /**< used, allocated */
+		} l;           /**< L */
+		struct {
+			wb_bytes *m;     /**< members */
+			size_t n, cap;   /**< used, allocated */
+		} set;         /**< SS, NS, BS */
+		wb_item *map;  /**< M (a nested item, never NULL) */
+	} u;
+};
+
+/** One attribute of an item. */
+typedef struct wb_attr {
+	const char *name;  /**< NUL-terminated, in the arena */
+	size_t nlen;       /**< strlen(name) */
+	wb_value *v;       /**< the value, in the arena */
+} wb_attr;
+
+struct wb_item {
+	wb_arena *ar;      /**< arena to allocate from; NULL for nested (frozen) items */
+	wb_attr *attrs;    /**< attributes in insertion order */
+	size_t n, cap;     /**< used, allocated */
+	wb_arena own;      /**< the arena of a root item (ar == &own) */
+};
+
+/* Arena. */
+void *wb__arena_alloc(wb_arena *ar, size_t n);       /* 8-aligned; NULL + error when out of memory */
+char *wb__arena_strndup(wb_arena *ar, const char *s, size_t n); /* copies and NUL-terminates */
+void wb__arena_free(wb_arena *ar);
+
+/* Building inside an arena (used by the decoders). */
+wb_value *wb__value_new(wb_arena *ar, wb_type t);
+wb_item *wb__item_new_in(wb_arena *ar, size_t cap);  /* nested item in `ar` */
+/** Append an attribute without checking for duplicates (decoders check). */
+int wb__item_append(wb_item *it, wb_arena *ar, const char *name, size_t nlen, wb_value *v);
+int wb__list_push(wb_value *l, wb_arena *ar, wb_value *child);
+int wb__set_push(wb_value *s, wb_arena *ar, const void *data, size_t len);
+/** A new root item whose arena's first chunk holds about `hint` bytes. */
+wb_item *wb__item_new_sized(size_t hint);
+/** Index of attribute `name` (length nlen) or -1. */
+long wb__item_find(const wb_item *it, const char *name, size_t nlen);
+
+/* Decimal numbers.  A parsed number: value = 0.D1D2...Dn x 10^exp. */
+typedef struct wb_num {
+	int neg;                 /**< 1 when negative (never for zero) */
+	int zero;                /**< 1 when the value is zero */
+	long exp;                /**< exponent of the 0.DDD form (saturated to +-10^9) */
+	size_t ndig;             /**< significant digits (no leading/trailing zeros) */
+	char dig[WB_NUMBER_MAX_DIGITS + 2]; /**< the first ndig of them (truncated past 39) */
+} wb_num;
+
+/** Parse decimal text; returns 0, or -1 when malformed (no error recorded). */
+int wb__num_parse(wb_num *out, const char *s, size_t len);
+/** Compare two parsed numbers numerically: <0, 0, >0. */
+int wb__num_cmp(const wb_num *a, const wb_num *b);
+/** Compare two decimal texts numerically (malformed texts compare by bytes). */
+int wb__num_text_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/** Canonical text (see docs/items.md) into buf (>= 64 bytes); returns its length. */
+size_t wb__num_format(const wb_num *n, char *buf, size_t size);
+/** Check a number; returns 0 or WB_EINVALID with "<where>: number '...' ..." recorded. */
+int wb__number_check(const char *s, size_t len, const char *where);
+
+/** Encode / decode standard base64 (with padding).  Decode returns -1 when malformed. */
+size_t wb__base64_encoded_len(size_t n);
+void wb__base64_encode(char *out, const unsigned char *in, size_t n); /* NUL-terminates */
+long wb__base64_decode(unsigned char *out, const char *in, size_t n); /* out >= n*3/4+3 */
+
+/** 1 if the bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+int wb__utf8_valid(const char *s, size_t len);
+
+/** Deepest nesting validation accepts (DynamoDB: 32 levels). */
+#define WB_MAX_DEPTH 32
+/** Deepest nesting the JSON reader and the codec handle (bounds their recursion). */
+#define WB_CODEC_MAX_DEPTH 1024
+/** Longest attribute name: 64 KB. */
+#define WB_ATTR_NAME_MAX (64 * 1024)
+
+#endif /* WB_ITEM_H */

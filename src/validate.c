@@ -1,0 +1,290 @@
+/*
+ * validate.c - wb_item_validate: DynamoDB's rules for an item, checked
+ * before anything is stored, with a one-line message naming the attribute
+ * path ("attribute 'tags': string set holds a duplicate member 'red'").
+ *
+ * Rules: names non-empty, valid UTF-8, at most 64 KB; strings valid UTF-8;
+ * numbers well formed, at most 38 significant digits, magnitude within
+ * 1E-130 .. 9.99..9E+125 (or zero); sets non-empty without duplicates
+ * (number sets compare numerically: "1" and "1.0" are duplicates); nesting
+ * at most 32 levels; the whole item at most 400 KB; and, given a key
+ * schema, key attributes present, of the declared type and non-empty.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "item.h"
+
+int wb__utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str, *end = s + len;
+
+	while (s < end) {
+		unsigned c = *s, need, cp;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; }
+		else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; }
+		else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; }
+		else return 0;
+		if ((size_t)(end - s) <= need)
+			return 0;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((s[k] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[k] & 0x3F);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return 0;
+		s += need + 1;
+	}
+	return 1;
+}
+
+/* The path of the attribute being checked: "a", "a.b", "a[3]". */
+typedef struct vpath {
+	char buf[160];   /* NUL-terminated, truncated with "..." when long */
+	size_t len;      /* strlen(buf), may exceed sizeof(buf) - 1 (truncated) */
+} vpath;
+
+static size_t path_push(vpath *p, const char *fmt, const char *name, size_t nlen, size_t idx)
+{
+	size_t old = p->len;
+	char tmp[80];
+	int n;
+
+	if (name)
+		n = snprintf(tmp, sizeof(tmp), fmt, (int)(nlen > 60 ? 60 : nlen), name);
+	else
+		n = snprintf(tmp, sizeof(tmp), fmt, idx);
+	if (n < 0)
+		n = 0;
+	if (old < sizeof(p->buf) - 1)
+		snprintf(p->buf + old, sizeof(p->buf) - old, "%s", tmp);
+	p->len = old + (size_t)n;
+	if (p->len >= sizeof(p->buf) - 1)
+		memcpy(p->buf + sizeof(p->buf) - 4, "...", 4);
+	return old;
+}
+
+static void path_pop(vpath *p, size_t old)
+{
+	p->len = old;
+	if (old < sizeof(p->buf))
+		p->buf[old] = '\0';
+}
+
+static int bad(const vpath *p, const char *what)
+{
+	return wb__error(NULL, WB_EINVALID, "attribute '%s': %s", p->buf, what);
+}
+
+static int check_name(const vpath *parent, const char *name, size_t nlen)
+{
+	const char *in = parent->len ? " in " : "";
+	const char *at = parent->len ? parent->buf : "";
+
+	if (nlen == 0)
+		return wb__error(NULL, WB_EINVALID, "empty attribute name%s%s%s%s", in,
+				 *at ? "'" : "", at, *at ? "'" : "");
+	if (nlen > WB_ATTR_NAME_MAX)
+		return wb__error(NULL, WB_EINVALID, "attribute name '%.40s...' is %zu bytes, over "
+				 "the 64 KB limit", name, nlen);
+	if (!wb__utf8_valid(name, nlen))
+		return wb__error(NULL, WB_EINVALID, "attribute name '%.60s' is not valid UTF-8", name);
+	return 0;
+}
+
+static const char *set_word(wb_type t)
+{
+	return t == WB_SS ? "string set" : t == WB_NS ? "number set" : "binary set";
+}
+
+/* A member quoted for a message: text for SS/NS, a note for BS. */
+static void member_text(char *out, size_t size, wb_type t, const wb_bytes *m)
+{
+	if (t == WB_BS)
+		snprintf(out, size, "(%zu bytes)", m->len);
+	else
+		snprintf(out, size, "'%.*s%s'", (int)(m->len > 60 ? 60 : m->len), m->p,
+			 m->len > 60 ? "..." : "");
+}
+
+static _Thread_local wb_type cmp_type; /* qsort has no context argument */
+
+static int member_cmp(const void *a, const void *b)
+{
+	const wb_bytes *x = a, *y = b;
+	int c;
+
+	if (cmp_type == WB_NS)
+		return wb__num_text_cmp(x->p, x->len, y->p, y->len);
+	c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+	return c ? c : (x->len == y->len ? 0 : (x->len < y->len ? -1 : 1));
+}
+
+static int report_dup(const vpath *p, wb_type t, const wb_bytes *a, const wb_bytes *b)
+{
+	char ma[80], mb[80], msg[256];
+
+	member_text(ma, sizeof(ma), t, a);
+	member_text(mb, sizeof(mb), t, b);
+	if (t == WB_NS && (a->len != b->len || memcmp(a->p, b->p, a->len) != 0))
+		snprintf(msg, sizeof(msg), "%s holds a duplicate member %s (equal to %s)",
+			 set_word(t), mb, ma);
+	else
+		snprintf(msg, sizeof(msg), "%s holds a duplicate member %s", set_word(t), mb);
+	return bad(p, msg);
+}
+
+/* Duplicates: pairwise for small sets, sorted copy for big ones. */
+static int check_set_dups(const vpath *p, const wb_value *v)
+{
+	wb_type t = (wb_type)v->type;
+	size_t n = v->u.set.n, i, j;
+	wb_bytes *sorted;
+
+	cmp_type = t;
+	if (n <= 32) {
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++)
+				if (member_cmp(&v->u.set.m[i], &v->u.set.m[j]) == 0)
+					return report_dup(p, t, &v->u.set.m[i], &v->u.set.m[j]);
+		return 0;
+	}
+	if (!(sorted = wb__malloc(n * sizeof(*sorted))))
+		return WB_ENOMEM;
+	memcpy(sorted, v->u.set.m, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), member_cmp);
+	for (i = 1; i < n; i++) {
+		if (member_cmp(&sorted[i - 1], &sorted[i]) == 0) {
+			int rc = report_dup(p, t, &sorted[i - 1], &sorted[i]);
+			free(sorted);
+			return rc;
+		}
+	}
+	free(sorted);
+	return 0;
+}
+
+static int check_set(const vpath *p, const wb_value *v)
+{
+	char msg[200];
+	wb_type t = (wb_type)v->type;
+
+	if (v->u.set.n == 0) {
+		snprintf(msg, sizeof(msg), "%s is empty (DynamoDB sets hold at least one member)",
+			 set_word(t));
+		return bad(p, msg);
+	}
+	for (size_t i = 0; i < v->u.set.n; i++) {
+		const wb_bytes *m = &v->u.set.m[i];
+		char where[200];
+		if (t == WB_SS && !wb__utf8_valid(m->p, m->len)) {
+			snprintf(msg, sizeof(msg), "string set member %zu is not valid UTF-8", i);
+			return bad(p, msg);
+		}
+		if (t == WB_NS) {
+			snprintf(where, sizeof(where), "attribute '%s'", p->buf);
+			if (wb__number_check(m->p, m->len, where) < 0)
+				return WB_EINVALID;
+		}
+	}
+	return check_set_dups(p, v);
+}
+
+static int check_item(vpath *p, const wb_item *it, int depth);
+
+static int check_value(vpath *p, const wb_value *v, int depth)
+{
+	char where[200];
+	size_t i, old;
+	int rc;
+
+	switch ((wb_type)v->type) {
+	case WB_S:
+		return wb__utf8_valid(v->u.s.p, v->u.s.len) ? 0 : bad(p, "string is not valid UTF-8");
+	case WB_N:
+		snprintf(where, sizeof(where), "attribute '%s'", p->buf);
+		return wb__number_check(v->u.s.p, v->u.s.len, where);
+	case WB_B: case WB_BOOL: case WB_NULL:
+		return 0;
+	case WB_SS: case WB_NS: case WB_BS:
+		return check_set(p, v);
+	case WB_L: case WB_M:
+		if (depth >= WB_MAX_DEPTH)
+			return bad(p, "nesting deeper than 32 levels");
+		if (v->type == WB_M)
+			return check_item(p, v->u.map, depth + 1);
+		for (i = 0; i < v->u.l.n; i++) {
+			old = path_push(p, "[%zu]", NULL, 0, i);
+			rc = check_value(p, v->u.l.v[i], depth + 1);
+			path_pop(p, old);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	return bad(p, "unknown value type");
+}
+
+static int check_item(vpath *p, const wb_item *it, int depth)
+{
+	for (size_t i = 0; i < it->n; i++) {
+		const wb_attr *a = &it->attrs[i];
+		size_t old;
+		int rc;
+		if ((rc = check_name(p, a->name, a->nlen)) < 0)
+			return rc;
+		old = path_push(p, p->len ? ".%.*s" : "%.*s", a->name, a->nlen, 0);
+		rc = check_value(p, a->v, depth);
+		path_pop(p, old);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int check_key_attr(const wb_item *item, const char *name, wb_type type)
+{
+	const wb_value *v = wb_item_get(item, name);
+
+	if (!v)
+		return wb__error(NULL, WB_EINVALID, "key attribute '%s' is missing", name);
+	if (v->type != type)
+		return wb__error(NULL, WB_EINVALID, "key attribute '%s' is of type %s, the table's "
+				 "key type is %s", name, wb_type_name((wb_type)v->type),
+				 wb_type_name(type));
+	if (v->u.s.len == 0)
+		return wb__error(NULL, WB_EINVALID, "key attribute '%s' is empty", name);
+	return 0;
+}
+
+int wb_item_validate(const wb_item *item, const wb_key_schema *key)
+{
+	vpath p;
+	size_t size;
+	int rc;
+
+	if (!item)
+		return wb__error(NULL, WB_EINVALID, "no item");
+	p.buf[0] = '\0';
+	p.len = 0;
+	if ((rc = check_item(&p, item, 1)) < 0)
+		return rc;
+	if ((size = wb_item_size(item)) > WB_ITEM_MAX_SIZE)
+		return wb__error(NULL, WB_EINVALID, "item is %zu bytes, over the 400 KB limit "
+				 "(%d bytes)", size, WB_ITEM_MAX_SIZE);
+	if (key) {
+		if ((rc = check_key_attr(item, key->pk_name, key->pk_type)) < 0)
+			return rc;
+		if (key->sk_name[0] && (rc = check_key_attr(item, key->sk_name, key->sk_type)) < 0)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,406 @@
+/*
+ * test_sqlite.c - what only the embedded SQLite backend promises.
+ *
+ * Two processes writing one file; a write lock held past the busy timeout
+ * gives WB_EBUSY with a clear message instead of a hang; a table name full
+ * of SQL metacharacters is refused and changes nothing; table names that
+ * differ only in case are different tables; several threads with a handle
+ * each and several threads sharing one handle; another handle's schema
+ * change is noticed; open errors (missing directory, not a database).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#include "wbtest.h"
+
+static wb_key_schema key_s(const char *pk)
+{
+	wb_key_schema k;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.pk_name, sizeof(k.pk_name), "%s", pk);
+	k.pk_type = WB_S;
+	return k;
+}
+
+/* A fresh database file: its URL in url, its path returned (inside url). */
+static const char *fresh_db(char *url, size_t size)
+{
+	wbt_target_url(0, url, size);
+	return url + strlen("sqlite:");
+}
+
+/* Put an item {id: "<prefix><i>", n: i}. */
+static int put_id(wb_db *db, const char *table, const char *prefix, int i)
+{
+	char id[64];
+	wb_item *it = wb_item_new();
+	int rc;
+
+	snprintf(id, sizeof(id), "%s%d", prefix, i);
+	if (!it || wb_item_set_string(it, "id", id) < 0 || wb_item_set_int(it, "n", i) < 0)
+		return WB_ENOMEM;
+	rc = wb_put(db, table, it, NULL);
+	wb_item_free(it);
+	return rc;
+}
+
+/* Number of items of a table, counted by a full scan. */
+static size_t scan_count(wb_db *db, const char *table)
+{
+	wb_scan sc = WB_SCAN_INIT;
+	wb_item *cursor = NULL;
+	size_t n = 0;
+
+	do {
+		wb_page *page = NULL;
+		sc.start_after = cursor;
+		wbt_ok(wb_scan_page(db, &page, table, &sc));
+		n += page->count;
+		wb_item_free(cursor);
+		cursor = page->last_key ? wb_item_dup(page->last_key) : NULL;
+		wb_page_free(page);
+	} while (cursor);
+	return n;
+}
+
+/* ------------------------------------------------------------ processes */
+
+#define PROC_ITEMS 200
+
+static void child_writes(const char *url, const char *prefix)
+{
+	wb_db *db = NULL;
+	int rc = wb_open(&db, url);
+
+	for (int i = 0; rc == 0 && i < PROC_ITEMS; i++)
+		rc = put_id(db, "shared", prefix, i);
+	if (rc != 0)
+		fprintf(stderr, "child %s: %s\n", prefix, wb_error_last());
+	wb_close(db);
+	_exit(rc == 0 ? 0 : 1);
+}
+
+static void test_two_processes(void **state)
+{
+	char url[600];
+	wb_key_schema k = key_s("id");
+	wb_db *db = NULL;
+	pid_t pid[2];
+	int status;
+
+	(void)state;
+	fresh_db(url, sizeof(url));
+	wbt_ok(wb_open(&db, url));
+	wbt_ok(wb_table_create(db, "shared", &k));
+	wb_close(db);
+	for (int i = 0; i < 2; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0)
+			child_writes(url, i ? "b" : "a");
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	wbt_ok(wb_open(&db, url));
+	assert_int_equal(scan_count(db, "shared"), 2 * PROC_ITEMS);
+	wb_close(db);
+}
+
+/* A write lock held by another connection past the busy timeout: WB_EBUSY, said clearly. */
+static void test_busy_timeout(void **state)
+{
+	char url[600];
+	const char *path = fresh_db(url, sizeof(url));
+	wb_key_schema k = key_s("id");
+	wb_db *db = NULL;
+	sqlite3 *other = NULL;
+	wb_item *it;
+
+	(void)state;
+	setenv("WB_SQLITE_BUSY_MS", "150", 1);
+	wbt_ok(wb_open(&db, url));
+	unsetenv("WB_SQLITE_BUSY_MS");
+	wbt_ok(wb_table_create(db, "locked", &k));
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+	assert_int_equal(put_id(db, "locked", "x", 1), WB_EBUSY);
+	assert_non_null(strstr(wb_errmsg(db), "locked by another process"));
+	assert_non_null(strstr(wb_errmsg(db), path));
+	assert_non_null(strstr(wb_errmsg(db), "put into locked"));
+	/* reads still work while another process writes (WAL) */
+	assert_int_equal(scan_count(db, "locked"), 0);
+
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	wbt_ok(put_id(db, "locked", "x", 1));
+	it = wb_item_new();
+	wbt_ok(wb_item_set_string(it, "id", "x1"));
+	wb_item *got = NULL;
+	wbt_ok(wb_get(db, &got, "locked", it));
+	assert_int_equal(wb_item_get_int(got, "n", -1), 1);
+	wb_item_free(got);
+	wb_item_free(it);
+	sqlite3_close(other);
+	wb_close(db);
+}
+
+/* ---------------------------------------------------------------- names */
+
+/* Everything in sqlite_master and the catalog, as one string. */
+static char *schema_dump(const char *path)
+{
+	sqlite3 *c = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t cap = 1 << 16, len = 0;
+	char *out = calloc(1, cap);
+
+	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(c,
+		"SELECT type || ' ' || name || ' ' || ifnull(sql, '') FROM sqlite_master UNION ALL "
+		"SELECT name || ' ' || pk_name || pk_type || sk_name || sk_type FROM wb_tables ORDER BY 1",
+		-1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		len += (size_t)snprintf(out + len, cap - len, "%s\n", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+	return out;
+}
+
+static void test_sql_metacharacters(void **state)
+{
+	static const char *const evil[] = {
+		"x\"; DROP TABLE wb_tables; --",
+		"cars\"; DROP TABLE \"t1_cars",
+		"cars' OR '1'='1",
+		"t1_cars\" (h)",
+	};
+	char url[600];
+	const char *path = fresh_db(url, sizeof(url));
+	wb_key_schema k = key_s("id");
+	wb_db *db = NULL;
+	wb_item *it, *got = NULL;
+	wb_page *page = NULL;
+	wb_table_desc d;
+	char *before, *after;
+
+	(void)state;
+	wbt_ok(wb_open(&db, url));
+	wbt_ok(wb_table_create(db, "cars", &k));
+	wbt_ok(put_id(db, "cars", "car", 1));
+	before = schema_dump(path);
+	it = wb_item_new();
+	wbt_ok(wb_item_set_string(it, "id", "car1"));
+	for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+		assert_int_equal(wb_table_create(db, evil[i], &k), WB_EINVALID);
+		assert_non_null(strstr(wb_errmsg(db), "invalid table name"));
+		assert_int_equal(wb_put(db, evil[i], it, NULL), WB_EINVALID);
+		assert_int_equal(wb_get(db, &got, evil[i], it), WB_EINVALID);
+		assert_int_equal(wb_table_drop(db, evil[i]), WB_EINVALID);
+		assert_int_equal(wb_table_describe(db, evil[i], &d), WB_EINVALID);
+		assert_int_equal(wb_scan_page(db, &page, evil[i], NULL), WB_EINVALID);
+	}
+	after = schema_dump(path);
+	assert_string_equal(before, after);
+	assert_non_null(strstr(after, "cars"));
+	wbt_ok(wb_get(db, &got, "cars", it));
+	assert_int_equal(wb_item_get_int(got, "n", -1), 1);
+	wb_item_free(got);
+	wb_item_free(it);
+	free(before);
+	free(after);
+	wb_close(db);
+}
+
+/* SQLite identifiers ignore case; table names do not. */
+static void test_names_differing_in_case(void **state)
+{
+	char url[600];
+	wb_key_schema k = key_s("id"), kn = key_s("num");
+	wb_db *db = NULL;
+	wb_table_desc d;
+
+	(void)state;
+	fresh_db(url, sizeof(url));
+	wbt_ok(wb_open(&db, url));
+	kn.pk_type = WB_N;
+	wbt_ok(wb_table_create(db, "cars", &k));
+	wbt_ok(wb_table_create(db, "CARS", &kn));
+	wbt_ok(put_id(db, "cars", "c", 1));
+	wbt_ok(put_id(db, "cars", "c", 2));
+	wbt_ok(wb_table_describe(db, "CARS", &d));
+	assert_string_equal(d.key.pk_name, "num");
+	assert_int_equal(d.item_count, 0);
+	wbt_ok(wb_table_describe(db, "cars", &d));
+	assert_int_equal(d.item_count, 2);
+	wbt_ok(wb_table_drop(db, "CARS"));
+	wbt_ok(wb_table_describe(db, "cars", &d));
+	assert_int_equal(d.item_count, 2);
+	wb_close(db);
+}
+
+/* Another handle drops and re-creates a table with another key: this handle follows. */
+static void test_schema_change_by_other_handle(void **state)
+{
+	char url[600];
+	wb_key_schema k = key_s("id"), k2 = key_s("other");
+	wb_db *a = NULL, *b = NULL;
+
+	(void)state;
+	fresh_db(url, sizeof(url));
+	wbt_ok(wb_open(&a, url));
+	wbt_ok(wb_open(&b, url));
+	wbt_ok(wb_table_create(a, "moving", &k));
+	wbt_ok(put_id(a, "moving", "m", 1));
+	wbt_ok(wb_table_drop(b, "moving"));
+	assert_int_equal(put_id(a, "moving", "m", 2), WB_ENOTFOUND);
+	wbt_ok(wb_table_create(b, "moving", &k2));
+	assert_int_equal(put_id(a, "moving", "m", 3), WB_EINVALID); /* needs 'other' now */
+	assert_non_null(strstr(wb_errmsg(a), "'other'"));
+	assert_int_equal(scan_count(a, "moving"), 0);
+	wb_close(a);
+	wb_close(b);
+}
+
+static void test_open_errors(void **state)
+{
+	char url[700], path[600];
+	wb_db *db = (wb_db *)1;
+	FILE *f;
+
+	(void)state;
+	snprintf(url, sizeof(url), "sqlite:%s/no/such/dir/x.db", wbt_tmpdir());
+	assert_int_equal(wb_open(&db, url), WB_EIO);
+	assert_null(db);
+	assert_non_null(strstr(wb_error_last(), "does not exist"));
+	assert_non_null(strstr(wb_error_last(), "no/such/dir"));
+	assert_int_equal(wb_open(&db, "sqlite:"), WB_EINVALID);
+
+	snprintf(path, sizeof(path), "%s/not-a-db.txt", wbt_tmpdir());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not a database file, just text\n", f);
+	fclose(f);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	assert_int_equal(wb_open(&db, url), WB_EIO);
+	assert_non_null(strstr(wb_error_last(), path));
+	assert_null(strchr(wb_error_last(), '\n'));
+}
+
+/* --------------------------------------------------------------- threads */
+
+#define NTHREADS 4
+#define THREAD_ITEMS 150
+
+struct worker {
+	const char *url;   /* open a handle of its own when db is NULL */
+	wb_db *db;         /* or share this one */
+	int no;            /* thread number */
+	int rc;            /* result */
+};
+
+/* Batches of 10 puts, a get after each batch, a scan page now and then. */
+static int work(wb_db *db, int no)
+{
+	char prefix[16];
+	int rc = 0;
+
+	snprintf(prefix, sizeof(prefix), "t%d-", no);
+	for (int i = 0; rc == 0 && i < THREAD_ITEMS; i += 10) {
+		wb_item *items[10] = {0}, *got = NULL;
+		wb_write w[10];
+		for (int j = 0; j < 10; j++) {
+			char id[32];
+			snprintf(id, sizeof(id), "%s%d", prefix, i + j);
+			items[j] = wb_item_new();
+			wb_item_set_string(items[j], "id", id);
+			wb_item_set_int(items[j], "n", i + j);
+			w[j] = (wb_write){"threads", WB_WRITE_PUT, items[j], NULL};
+		}
+		rc = wb_batch_write(db, w, 10, NULL);
+		if (rc == 0)
+			rc = wb_get(db, &got, "threads", items[9]);
+		if (rc == 0 && wb_item_get_int(got, "n", -1) != i + 9)
+			rc = WB_ERROR;
+		if (rc == 0 && i % 50 == 0) {
+			wb_page *page = NULL;
+			wb_scan sc = WB_SCAN_INIT;
+			sc.limit = 20;
+			rc = wb_scan_page(db, &page, "threads", &sc);
+			wb_page_free(page);
+		}
+		wb_item_free(got);
+		for (int j = 0; j < 10; j++)
+			wb_item_free(items[j]);
+	}
+	return rc;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	wb_db *db = w->db;
+
+	if (!db && (w->rc = wb_open(&db, w->url)) < 0)
+		return NULL;
+	w->rc = work(db, w->no);
+	if (w->rc)
+		fprintf(stderr, "thread %d: %s\n", w->no, wb_error_last());
+	if (!w->db)
+		wb_close(db);
+	return NULL;
+}
+
+static void run_threads(const char *url, wb_db *shared, int first)
+{
+	pthread_t th[NTHREADS];
+	struct worker w[NTHREADS];
+
+	for (int i = 0; i < NTHREADS; i++) {
+		w[i] = (struct worker){url, shared, first + i, -1};
+		assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (int i = 0; i < NTHREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].rc, 0);
+	}
+}
+
+static void test_threads(void **state)
+{
+	char url[600];
+	wb_key_schema k = key_s("id");
+	wb_db *db = NULL;
+
+	(void)state;
+	fresh_db(url, sizeof(url));
+	wbt_ok(wb_open(&db, url));
+	wbt_ok(wb_table_create(db, "threads", &k));
+	run_threads(url, NULL, 0);   /* a handle each */
+	run_threads(url, db, 100);   /* one shared handle */
+	assert_int_equal(scan_count(db, "threads"), 2 * NTHREADS * THREAD_ITEMS);
+	wb_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_two_processes),
+		cmocka_unit_test(test_busy_timeout),
+		cmocka_unit_test(test_sql_metacharacters),
+		cmocka_unit_test(test_names_differing_in_case),
+		cmocka_unit_test(test_schema_change_by_other_handle),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_threads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1036 @@
+/*
+ * test_store.c - the store API, the same suite against every available target.
+ *
+ * Each test loops over the targets of tests/lib (a fresh SQLite file always;
+ * DynamoDB when WB_TEST_DYNAMODB_URL is set), uses fresh table names, and
+ * checks only what every backend promises (the SQLite-only promise tested
+ * here, all-or-nothing batches, is checked when the target is SQLite).
+ * Tables: create/describe/list/drop and their errors; get/put/delete/update
+ * with every condition; batches; a round trip of every type; validation
+ * errors; query with every sort-key condition, both orders and paging;
+ * parallel scan segments, key-prefix scans and paging cursors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wbtest.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------- helpers */
+
+static wb_db *open_target(int i)
+{
+	char url[600];
+	wb_db *db = NULL;
+
+	wbt_ok(wb_open(&db, wbt_target_url(i, url, sizeof(url))));
+	return db;
+}
+
+static wb_key_schema schema(const char *pk, wb_type pkt, const char *sk, wb_type skt)
+{
+	wb_key_schema k;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.pk_name, sizeof(k.pk_name), "%s", pk);
+	k.pk_type = pkt;
+	if (sk) {
+		snprintf(k.sk_name, sizeof(k.sk_name), "%s", sk);
+		k.sk_type = skt;
+	}
+	return k;
+}
+
+/* Create a fresh table; its name goes to buf. */
+static const char *new_table(wb_db *db, char *buf, size_t size, const char *base, const char *pk,
+			     wb_type pkt, const char *sk, wb_type skt)
+{
+	wb_key_schema k = schema(pk, pkt, sk, skt);
+
+	wbt_table_name(buf, size, base);
+	wbt_ok(wb_table_create(db, buf, &k));
+	return buf;
+}
+
+static void put_json(wb_db *db, const char *table, const char *json)
+{
+	wb_item *it = wbt_item(json);
+
+	wbt_ok(wb_put(db, table, it, NULL));
+	wb_item_free(it);
+}
+
+/* Get by a JSON key; returns the item or NULL when absent (other errors fail). */
+static wb_item *get_json(wb_db *db, const char *table, const char *key_json)
+{
+	wb_item *key = wbt_item(key_json), *out = NULL;
+	int rc = wb_get(db, &out, table, key);
+
+	wb_item_free(key);
+	if (rc == WB_ENOTFOUND)
+		return NULL;
+	if (rc != 0)
+		fail_msg("get %s: %s", key_json, wb_errmsg(db));
+	return out;
+}
+
+/* The store failed with `code` and a one-line message holding every word given. */
+static void assert_error(wb_db *db, int rc, int code, const char *w1, const char *w2)
+{
+	const char *msg = wb_errmsg(db);
+
+	if (rc != code)
+		fail_msg("expected %s, got %d (%s)", wb_strerror(code), rc, msg);
+	assert_null(strchr(msg, '\n'));
+	if (w1 && !strstr(msg, w1))
+		fail_msg("message '%s' lacks '%s'", msg, w1);
+	if (w2 && !strstr(msg, w2))
+		fail_msg("message '%s' lacks '%s'", msg, w2);
+	assert_string_equal(msg, wb_error_last());
+}
+
+/* -------------------------------------------------------------- tables */
+
+static void tables_on(int target)
+{
+	wb_db *db = open_target(target);
+	char a[80], b[80];
+	wb_table_desc d;
+	wb_key_schema k;
+	char **names = NULL;
+	size_t count = 0, ia = 0, ib = 0;
+
+	new_table(db, a, sizeof(a), "tb_b", "id", WB_S, NULL, WB_S);
+	new_table(db, b, sizeof(b), "tb_a", "pk", WB_N, "sk", WB_B);
+	wbt_ok(wb_table_describe(db, b, &d));
+	assert_string_equal(d.name, b);
+	assert_string_equal(d.key.pk_name, "pk");
+	assert_int_equal(d.key.pk_type, WB_N);
+	assert_string_equal(d.key.sk_name, "sk");
+	assert_int_equal(d.key.sk_type, WB_B);
+	if (d.item_count != -1) /* DynamoDB's ItemCount is stale: reported as unknown */
+		assert_int_equal(d.item_count, 0);
+	wbt_ok(wb_table_describe(db, a, &d));
+	assert_string_equal(d.key.sk_name, "");
+	put_json(db, a, "{\"id\":\"x\"}");
+	put_json(db, a, "{\"id\":\"y\",\"v\":1}");
+	wbt_ok(wb_table_describe(db, a, &d));
+	if (d.item_count != -1)
+		assert_int_equal(d.item_count, 2);
+
+	wbt_ok(wb_table_list(db, &names, &count));
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(names[i], a) == 0) ia = i + 1;
+		if (strcmp(names[i], b) == 0) ib = i + 1;
+		if (i > 0)
+			assert_true(strcmp(names[i - 1], names[i]) < 0);
+	}
+	assert_null(names[count]);
+	assert_true(ia > 0 && ib > 0 && ib < ia); /* tb_a_... sorts before tb_b_... */
+	wb_strings_free(names);
+
+	k = schema("id", WB_S, NULL, WB_S);
+	assert_error(db, wb_table_create(db, a, &k), WB_EEXISTS, a, "exists");
+	wbt_ok(wb_table_drop(db, a));
+	assert_error(db, wb_table_describe(db, a, &d), WB_ENOTFOUND, a, NULL);
+	assert_error(db, wb_table_drop(db, a), WB_ENOTFOUND, a, NULL);
+	wbt_ok(wb_table_list(db, &names, &count));
+	for (size_t i = 0; i < count; i++)
+		assert_string_not_equal(names[i], a);
+	wb_strings_free(names);
+	wbt_ok(wb_table_drop(db, b));
+	wb_close(db);
+}
+
+static void test_tables(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		tables_on(i);
+}
+
+static void table_errors_on(int target)
+{
+	wb_db *db = open_target(target);
+	wb_key_schema k = schema("id", WB_S, NULL, WB_S);
+	wb_item *it = wbt_item("{\"id\":\"x\"}"), *out = NULL;
+	wb_page *page = NULL;
+	wb_scan sc = WB_SCAN_INIT;
+	char name[80];
+
+	assert_error(db, wb_table_create(db, "ab", &k), WB_EINVALID, "ab", "3 to 255");
+	assert_error(db, wb_table_create(db, "cars; DROP TABLE x", &k), WB_EINVALID, "character 5", NULL);
+	assert_error(db, wb_table_create(db, "x\"y'z", &k), WB_EINVALID, "character 2", NULL);
+	wbt_table_name(name, sizeof(name), "tbad");
+	k = schema("id", WB_BOOL, NULL, WB_S);
+	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", "S, N or B");
+	k = schema("id", WB_S, "when", WB_M);
+	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "when", "S, N or B");
+	k = schema("", WB_S, NULL, WB_S);
+	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "partition key", NULL);
+	k = schema("id", WB_S, "id", WB_N);
+	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", NULL);
+	assert_error(db, wb_table_describe(db, name, &(wb_table_desc){0}), WB_ENOTFOUND, name, NULL);
+
+	/* every operation on a missing table says which table */
+	assert_error(db, wb_put(db, name, it, NULL), WB_ENOTFOUND, name, NULL);
+	assert_error(db, wb_get(db, &out, name, it), WB_ENOTFOUND, name, NULL);
+	assert_null(out);
+	assert_error(db, wb_delete(db, name, it, NULL), WB_ENOTFOUND, name, NULL);
+	assert_error(db, wb_scan_page(db, &page, name, &sc), WB_ENOTFOUND, name, NULL);
+	assert_null(page);
+	assert_error(db, wb_put(db, "no such", it, NULL), WB_EINVALID, "character 3", NULL);
+	wb_item_free(it);
+	wb_close(db);
+}
+
+static void test_table_errors(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		table_errors_on(i);
+}
+
+/* --------------------------------------------------------- single items */
+
+static void items_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80];
+	wb_item *got, *want;
+
+	new_table(db, t, sizeof(t), "items", "pk", WB_S, "n", WB_N);
+	put_json(db, t, "{\"pk\":\"a\",\"n\":1,\"v\":\"one\"}");
+	put_json(db, t, "{\"pk\":\"a\",\"n\":2,\"v\":\"two\"}");
+	got = get_json(db, t, "{\"pk\":\"a\",\"n\":1,\"other\":true}"); /* extra attributes ignored */
+	want = wbt_item("{\"pk\":\"a\",\"n\":1,\"v\":\"one\"}");
+	assert_non_null(got);
+	assert_true(wb_item_equal(got, want));
+	wb_item_free(got);
+	wb_item_free(want);
+
+	/* number keys compare as numbers: 1.0 is the key 1 */
+	got = get_json(db, t, "{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1.0\"}}");
+	assert_non_null(got);
+	assert_string_equal(wb_item_get_string(got, "v"), "one");
+	wb_item_free(got);
+
+	/* put replaces the whole item */
+	put_json(db, t, "{\"pk\":\"a\",\"n\":1,\"w\":\"new\"}");
+	got = get_json(db, t, "{\"pk\":\"a\",\"n\":1}");
+	assert_false(wb_item_has(got, "v"));
+	assert_string_equal(wb_item_get_string(got, "w"), "new");
+	wb_item_free(got);
+
+	/* delete; deleting again is fine; get is then not found with the key in the message */
+	want = wbt_item("{\"pk\":\"a\",\"n\":1}");
+	wbt_ok(wb_delete(db, t, want, NULL));
+	wbt_ok(wb_delete(db, t, want, NULL));
+	got = (wb_item *)1;
+	assert_error(db, wb_get(db, &got, t, want), WB_ENOTFOUND, t, NULL);
+	assert_null(got);
+	wb_item_free(want);
+	got = get_json(db, t, "{\"pk\":\"a\",\"n\":2}");
+	assert_non_null(got);
+	wb_item_free(got);
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
+static void test_items(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		items_on(i);
+}
+
+/* Put `json` under a condition; returns the result code. */
+static int put_if(wb_db *db, const char *t, const char *json, const wb_cond *c)
+{
+	wb_item *it = wbt_item(json);
+	int rc = wb_put(db, t, it, c);
+
+	wb_item_free(it);
+	return rc;
+}
+
+static int del_if(wb_db *db, const char *t, const char *json, const wb_cond *c)
+{
+	wb_item *it = wbt_item(json);
+	int rc = wb_delete(db, t, it, c);
+
+	wb_item_free(it);
+	return rc;
+}
+
+static void conditions_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80];
+	wb_value *red = wb_value_string("red", 3), *blue = wb_value_string("blue", 4);
+	wb_item *v1 = wbt_item("{\"id\":\"c\",\"color\":\"red\",\"n\":1}");
+	wb_item *v2 = wbt_item("{\"id\":\"c\",\"color\":\"blue\",\"n\":2}");
+	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
+	wb_cond exists = {WB_COND_EXISTS, NULL, NULL, NULL};
+	wb_cond is_red = {WB_COND_ATTR_EQUALS, "color", red, NULL};
+	wb_cond is_blue = {WB_COND_ATTR_EQUALS, "color", blue, NULL};
+	wb_cond has_size = {WB_COND_ATTR_EQUALS, "size", red, NULL};
+	wb_cond was_v1 = {WB_COND_ITEM_EQUALS, NULL, NULL, v1};
+	wb_cond was_v2 = {WB_COND_ITEM_EQUALS, NULL, NULL, v2};
+	wb_item *got;
+
+	new_table(db, t, sizeof(t), "cond", "id", WB_S, NULL, WB_S);
+	/* absent item: EXISTS, ATTR_EQUALS and ITEM_EQUALS fail, NOT_EXISTS passes */
+	assert_error(db, put_if(db, t, "{\"id\":\"c\"}", &exists), WB_ECONDITION, "condition", t);
+	assert_error(db, put_if(db, t, "{\"id\":\"c\"}", &is_red), WB_ECONDITION, "condition", NULL);
+	assert_error(db, put_if(db, t, "{\"id\":\"c\"}", &was_v1), WB_ECONDITION, "condition", NULL);
+	assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &exists), WB_ECONDITION, "condition", NULL);
+	assert_null(get_json(db, t, "{\"id\":\"c\"}"));
+	wbt_ok(wb_put(db, t, v1, &not_exists));
+	/* present item */
+	assert_error(db, wb_put(db, t, v2, &not_exists), WB_ECONDITION, "condition", NULL);
+	assert_error(db, wb_put(db, t, v2, &is_blue), WB_ECONDITION, "color", NULL);
+	assert_error(db, wb_put(db, t, v2, &has_size), WB_ECONDITION, "size", NULL);
+	assert_error(db, wb_put(db, t, v2, &was_v2), WB_ECONDITION, "condition", NULL);
+	got = get_json(db, t, "{\"id\":\"c\"}");
+	assert_true(wb_item_equal(got, v1)); /* nothing was written by the failures */
+	wb_item_free(got);
+	wbt_ok(wb_put(db, t, v2, &was_v1));
+	wbt_ok(wb_put(db, t, v2, &is_blue));
+	wbt_ok(wb_put(db, t, v2, &exists));
+	got = get_json(db, t, "{\"id\":\"c\"}");
+	assert_true(wb_item_equal(got, v2));
+	wb_item_free(got);
+	/* deletes under every condition */
+	assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &not_exists), WB_ECONDITION, "condition", NULL);
+	assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &is_red), WB_ECONDITION, "color", NULL);
+	assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &was_v1), WB_ECONDITION, "condition", NULL);
+	assert_non_null(got = get_json(db, t, "{\"id\":\"c\"}"));
+	wb_item_free(got);
+	wbt_ok(del_if(db, t, "{\"id\":\"c\"}", &was_v2));
+	assert_null(get_json(db, t, "{\"id\":\"c\"}"));
+	wbt_ok(wb_put(db, t, v2, NULL));
+	wbt_ok(del_if(db, t, "{\"id\":\"c\"}", &is_blue));
+	wbt_ok(wb_put(db, t, v2, NULL));
+	wbt_ok(del_if(db, t, "{\"id\":\"c\"}", &exists));
+	assert_null(get_json(db, t, "{\"id\":\"c\"}"));
+	wbt_ok(del_if(db, t, "{\"id\":\"c\"}", &not_exists));
+
+	wbt_ok(wb_table_drop(db, t));
+	wb_value_free(red);
+	wb_value_free(blue);
+	wb_item_free(v1);
+	wb_item_free(v2);
+	wb_close(db);
+}
+
+static void test_conditions(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		conditions_on(i);
+}
+
+static void update_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80];
+	wb_item *key = wbt_item("{\"pk\":\"u\",\"sk\":\"1\"}");
+	wb_item *set = wbt_item("{\"color\":\"red\",\"n\":5}");
+	wb_item *set2 = wbt_item("{\"color\":\"green\",\"size\":\"L\"}");
+	wb_item *bad = wbt_item("{\"sk\":\"2\"}");
+	wb_item *got, *want;
+	const char *rm[] = {"n"}, *rm_key[] = {"pk"}, *rm_absent[] = {"nothing"};
+	wb_value *red = wb_value_string("red", 3);
+	wb_cond exists = {WB_COND_EXISTS, NULL, NULL, NULL};
+	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
+	wb_cond is_red = {WB_COND_ATTR_EQUALS, "color", red, NULL};
+	wb_cond was;
+
+	new_table(db, t, sizeof(t), "upd", "pk", WB_S, "sk", WB_S);
+	/* EXISTS on an absent item creates nothing */
+	assert_error(db, wb_update(db, t, key, set, NULL, 0, &exists), WB_ECONDITION, "condition", NULL);
+	assert_null(get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}"));
+	/* unconditional update creates the item */
+	wbt_ok(wb_update(db, t, key, set, NULL, 0, NULL));
+	got = get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}");
+	want = wbt_item("{\"pk\":\"u\",\"sk\":\"1\",\"color\":\"red\",\"n\":5}");
+	assert_true(wb_item_equal(got, want));
+	wb_item_free(want);
+	assert_error(db, wb_update(db, t, key, set, NULL, 0, &not_exists), WB_ECONDITION, "condition", NULL);
+	/* set and remove under an attribute condition; removing an absent attribute is fine */
+	wbt_ok(wb_update(db, t, key, set2, rm, 1, &is_red));
+	wbt_ok(wb_update(db, t, key, NULL, rm_absent, 1, NULL));
+	wb_item_free(got);
+	got = get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}");
+	want = wbt_item("{\"pk\":\"u\",\"sk\":\"1\",\"color\":\"green\",\"size\":\"L\"}");
+	assert_true(wb_item_equal(got, want));
+	wb_item_free(want);
+	assert_error(db, wb_update(db, t, key, set2, NULL, 0, &is_red), WB_ECONDITION, "color", NULL);
+	/* item condition */
+	was = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, got};
+	wbt_ok(wb_update(db, t, key, set, NULL, 0, &was));
+	assert_error(db, wb_update(db, t, key, set, NULL, 0, &was), WB_ECONDITION, "condition", NULL);
+	wb_item_free(got);
+	/* key attributes cannot change */
+	assert_error(db, wb_update(db, t, key, bad, NULL, 0, NULL), WB_EINVALID, "sk", "key");
+	assert_error(db, wb_update(db, t, key, NULL, rm_key, 1, NULL), WB_EINVALID, "pk", "key");
+	got = get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}");
+	assert_string_equal(wb_item_get_string(got, "color"), "red");
+	wb_item_free(got);
+
+	wbt_ok(wb_table_drop(db, t));
+	wb_value_free(red);
+	wb_item_free(key);
+	wb_item_free(set);
+	wb_item_free(set2);
+	wb_item_free(bad);
+	wb_close(db);
+}
+
+static void test_update(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		update_on(i);
+}
+
+/* ---------------------------------------------------------------- batch */
+
+static void batch_on(int target)
+{
+	wb_db *db = open_target(target);
+	char a[80], b[80];
+	wb_item *it[6];
+	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
+	wb_write w[6];
+	size_t failed = 99;
+	wb_item *got;
+
+	new_table(db, a, sizeof(a), "batch_a", "id", WB_S, NULL, WB_S);
+	new_table(db, b, sizeof(b), "batch_b", "id", WB_N, NULL, WB_S);
+	it[0] = wbt_item("{\"id\":\"x\",\"v\":1}");
+	it[1] = wbt_item("{\"id\":\"y\",\"v\":2}");
+	it[2] = wbt_item("{\"id\":7,\"v\":3}");
+	it[3] = wbt_item("{\"id\":\"gone\"}");
+	it[4] = wbt_item("{\"id\":\"z\"}");
+	it[5] = wbt_item("{\"id\":8}");
+	put_json(db, a, "{\"id\":\"gone\"}");
+	w[0] = (wb_write){a, WB_WRITE_PUT, it[0], NULL};
+	w[1] = (wb_write){a, WB_WRITE_PUT, it[1], &not_exists};
+	w[2] = (wb_write){b, WB_WRITE_PUT, it[2], NULL};
+	w[3] = (wb_write){a, WB_WRITE_DELETE, it[3], NULL};
+	wbt_ok(wb_batch_write(db, w, 4, &failed));
+	assert_non_null(got = get_json(db, a, "{\"id\":\"x\"}"));
+	wb_item_free(got);
+	assert_non_null(got = get_json(db, b, "{\"id\":7}"));
+	wb_item_free(got);
+	assert_null(get_json(db, a, "{\"id\":\"gone\"}"));
+
+	/* a failing condition in the middle: the batch fails and says which write */
+	w[0] = (wb_write){a, WB_WRITE_PUT, it[4], NULL};
+	w[1] = (wb_write){b, WB_WRITE_PUT, it[5], NULL};
+	w[2] = (wb_write){a, WB_WRITE_PUT, it[1], &not_exists};
+	w[3] = (wb_write){a, WB_WRITE_DELETE, it[0], NULL};
+	assert_error(db, wb_batch_write(db, w, 4, &failed), WB_ECONDITION, "condition", a);
+	assert_int_equal(failed, 2);
+	if (wbt_target_kind(target) == WBT_SQLITE) { /* all or nothing */
+		assert_null(get_json(db, a, "{\"id\":\"z\"}"));
+		assert_null(get_json(db, b, "{\"id\":8}"));
+		assert_non_null(got = get_json(db, a, "{\"id\":\"x\"}"));
+		wb_item_free(got);
+	}
+	/* an invalid write is reported with its index */
+	w[1] = (wb_write){b, WB_WRITE_PUT, it[0], NULL}; /* S key for an N table */
+	failed = 99;
+	assert_error(db, wb_batch_write(db, w, 2, &failed), WB_EINVALID, "id", NULL);
+	assert_int_equal(failed, 1);
+	wbt_ok(wb_batch_write(db, w, 0, NULL));
+
+	for (int i = 0; i < 6; i++)
+		wb_item_free(it[i]);
+	wbt_ok(wb_table_drop(db, a));
+	wbt_ok(wb_table_drop(db, b));
+	wb_close(db);
+}
+
+static void test_batch(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		batch_on(i);
+}
+
+/* ----------------------------------------------------------- round trip */
+
+/* An item holding every type, with edge values. */
+static wb_item *every_type(const unsigned char *bytes, size_t nbytes)
+{
+	wb_item *it = wb_item_new(), *inner = wb_item_new(), *deep = wb_item_new();
+	wb_value *l = wb_value_list(), *l2 = wb_value_list();
+	wb_value *ss = wb_value_set(WB_SS), *ns = wb_value_set(WB_NS), *bs = wb_value_set(WB_BS);
+
+	wbt_ok(wb_item_set_string(it, "s", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa6 \xe4\xb8\xad"));
+	wbt_ok(wb_item_set_number(it, "n38", "12345678901234567890123456789012345678"));
+	wbt_ok(wb_item_set_number(it, "nneg", "-0.00000000000000000000000000000000000001"));
+	wbt_ok(wb_item_set_number(it, "nbig", "9.9999999999999999999999999999999999999E+125"));
+	wbt_ok(wb_item_set_number(it, "nsmall", "1E-130"));
+	wbt_ok(wb_item_set_binary(it, "b", bytes, nbytes));
+	wbt_ok(wb_item_set_bool(it, "t", 1));
+	wbt_ok(wb_item_set_bool(it, "f", 0));
+	wbt_ok(wb_item_set_null(it, "nil"));
+	wbt_ok(wb_item_set_string(deep, "leaf", "\xe2\x9c\x93"));
+	wbt_ok(wb_value_list_append(l2, wb_value_map(deep)));
+	wbt_ok(wb_value_list_append(l2, wb_value_number("-7")));
+	wbt_ok(wb_value_list_append(l, wb_value_string("x", 1)));
+	wbt_ok(wb_value_list_append(l, l2));
+	wbt_ok(wb_value_list_append(l, wb_value_null()));
+	wbt_ok(wb_item_set(it, "list", l));
+	wbt_ok(wb_item_set_string(inner, "k", "v"));
+	wbt_ok(wb_item_set(inner, "empty", wb_value_list()));
+	wbt_ok(wb_item_set(inner, "emptymap", wb_value_map(NULL)));
+	wbt_ok(wb_item_set(it, "map", wb_value_map(inner)));
+	wbt_ok(wb_value_set_add(ss, "a", 1));
+	wbt_ok(wb_value_set_add(ss, "\xc3\xa9", 2));
+	wbt_ok(wb_value_set_add(ns, "1", 1));
+	wbt_ok(wb_value_set_add(ns, "-2.5", 4));
+	wbt_ok(wb_value_set_add(bs, "\x00", 1));
+	wbt_ok(wb_value_set_add(bs, "\xff\x00", 2));
+	wbt_ok(wb_item_set(it, "ss", ss));
+	wbt_ok(wb_item_set(it, "ns", ns));
+	wbt_ok(wb_item_set(it, "bs", bs));
+	return it;
+}
+
+static void round_trip_on(int target)
+{
+	wb_db *db = open_target(target);
+	unsigned char bytes[256];
+	char t[80], tb[80];
+	wb_item *it, *got = NULL, *key;
+	wb_page *page = NULL;
+	wb_scan sc = WB_SCAN_INIT;
+
+	for (int i = 0; i < 256; i++)
+		bytes[i] = (unsigned char)i;
+	it = every_type(bytes, sizeof(bytes));
+	wbt_ok(wb_item_validate(it, NULL));
+	new_table(db, t, sizeof(t), "rt", "s", WB_S, "n38", WB_N);
+	wbt_ok(wb_put(db, t, it, NULL));
+	wbt_ok(wb_get(db, &got, t, it));
+	if (!wb_item_equal(got, it))
+		fail_msg("round trip changed the item: %s", wbt_json(got));
+	wb_item_free(got);
+	wbt_ok(wb_scan_page(db, &page, t, &sc));
+	assert_int_equal(page->count, 1);
+	assert_true(wb_item_equal(page->items[0], it));
+	assert_null(page->last_key);
+	wb_page_free(page);
+
+	/* a binary partition key holding every byte value, and a 38-digit number sort key */
+	new_table(db, tb, sizeof(tb), "rtb", "b", WB_B, "nbig", WB_N);
+	wbt_ok(wb_put(db, tb, it, NULL));
+	key = wb_item_new();
+	wbt_ok(wb_item_set_binary(key, "b", bytes, sizeof(bytes)));
+	wbt_ok(wb_item_set_number(key, "nbig", "9.9999999999999999999999999999999999999E125"));
+	wbt_ok(wb_get(db, &got, tb, key));
+	assert_true(wb_item_equal(got, it));
+	wb_item_free(got);
+	wb_item_free(key);
+
+	wb_item_free(it);
+	wbt_ok(wb_table_drop(db, t));
+	wbt_ok(wb_table_drop(db, tb));
+	wb_close(db);
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		round_trip_on(i);
+}
+
+/* ----------------------------------------------------------- validation */
+
+static void validation_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80];
+	wb_item *big, *got = NULL;
+	char *text;
+	size_t n = WB_ITEM_MAX_SIZE + 10;
+
+	new_table(db, t, sizeof(t), "val", "id", WB_S, "n", WB_N);
+	assert_error(db, put_if(db, t, "{\"n\":1,\"x\":\"y\"}", NULL), WB_EINVALID, "'id'", "missing");
+	assert_error(db, put_if(db, t, "{\"id\":\"a\"}", NULL), WB_EINVALID, "'n'", "missing");
+	assert_error(db, put_if(db, t, "{\"id\":5,\"n\":1}", NULL), WB_EINVALID, "'id'", "type");
+	assert_error(db, put_if(db, t, "{\"id\":\"a\",\"n\":\"1\"}", NULL), WB_EINVALID, "'n'", "type");
+	assert_error(db, put_if(db, t, "{\"id\":\"\",\"n\":1}", NULL), WB_EINVALID, "'id'", "empty");
+	big = wbt_item("{\"id\":\"a\",\"n\":1}");
+	wbt_ok(wb_item_set_number(big, "x", "1e999"));
+	assert_error(db, wb_put(db, t, big, NULL), WB_EINVALID, "'x'", NULL);
+	wb_item_free(big);
+	assert_error(db, put_if(db, t, "{\"id\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"},"
+				"\"s\":{\"SS\":[\"a\",\"a\"]}}", NULL), WB_EINVALID, "'s'", NULL);
+	assert_error(db, del_if(db, t, "{\"id\":\"a\"}", NULL), WB_EINVALID, "'n'", "missing");
+	got = (wb_item *)1;
+	assert_error(db, wb_get(db, &got, t, big = wbt_item("{\"id\":7,\"n\":1}")), WB_EINVALID, "'id'", "type");
+	assert_null(got);
+	wb_item_free(big);
+
+	/* an item over 400 KB */
+	big = wbt_item("{\"id\":\"a\",\"n\":1}");
+	text = malloc(n + 1);
+	memset(text, 'x', n);
+	text[n] = '\0';
+	wbt_ok(wb_item_set_string(big, "blob", text));
+	assert_error(db, wb_put(db, t, big, NULL), WB_EINVALID, "400", NULL);
+	free(text);
+	wb_item_free(big);
+	assert_null(get_json(db, t, "{\"id\":\"a\",\"n\":1}"));
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
+static void test_validation(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		validation_on(i);
+}
+
+/* ---------------------------------------------------------------- query */
+
+/* Run a query through every page; the concatenated sort keys go to got[]. */
+static size_t query_all(wb_db *db, const char *t, wb_query q, const char *sk,
+			const wb_item **got_items, wb_item **keep, size_t max, int target)
+{
+	size_t n = 0, pages = 0;
+	wb_item *cursor = NULL;
+
+	for (;;) {
+		wb_page *page = NULL;
+		q.start_after = cursor;
+		wbt_ok(wb_query_page(db, &page, t, &q));
+		assert_true(page->count <= q.limit);
+		for (size_t i = 0; i < page->count; i++) {
+			assert_true(n < max);
+			assert_non_null(wb_item_get(page->items[i], sk));
+			got_items[n] = keep[n] = wb_item_dup(page->items[i]);
+			n++;
+		}
+		wb_item_free(cursor);
+		cursor = page->last_key ? wb_item_dup(page->last_key) : NULL;
+		if (wbt_target_kind(target) == WBT_SQLITE && cursor) /* SQLite: a cursor means more follow */
+			assert_int_equal(page->count, q.limit);
+		wb_page_free(page);
+		pages++;
+		assert_true(pages < 100);
+		if (!cursor)
+			break;
+	}
+	return n;
+}
+
+/* Sorted sort key values of the test partition, ascending in DynamoDB order. */
+static const char *const num_keys[] = {
+	"-1E+30", "-100", "-20", "-3", "-1.5", "-0.001", "0", "0.25", "1", "2", "10", "11", "100",
+	"1000", "12345678901234567890123456789012345678",
+};
+static const char *const str_keys[] = {
+	"A", "B", "a", "ab", "abc", "abd", "b", "z", "\xc3\xa9", "\xef\xbf\xbf",
+};
+#define NNUM NELEM(num_keys)
+#define NSTR NELEM(str_keys)
+
+/* Expected indices for op with operands at indices a, b of n sorted keys. */
+static int op_holds(wb_sk_op op, size_t i, size_t a, size_t b)
+{
+	switch (op) {
+	case WB_SK_NONE: return 1;
+	case WB_SK_EQ: return i == a;
+	case WB_SK_LT: return i < a;
+	case WB_SK_LE: return i <= a;
+	case WB_SK_GT: return i > a;
+	case WB_SK_GE: return i >= a;
+	case WB_SK_BETWEEN: return i >= a && i <= b;
+	default: return 0;
+	}
+}
+
+/* Check one query of the number table against the expected indices. */
+static void check_num_query(wb_db *db, const char *t, wb_sk_op op, size_t a, size_t b, int desc,
+			    size_t limit, int target)
+{
+	wb_value *pk = wb_value_string("P", 1);
+	wb_value *va = wb_value_number(num_keys[a]), *vb = wb_value_number(num_keys[b]);
+	wb_query q = WB_QUERY_INIT;
+	const wb_item *got[NNUM + 1];
+	wb_item *keep[NNUM + 1];
+	size_t want[NNUM], nwant = 0, n;
+
+	q.pk = pk;
+	q.sk_op = op;
+	q.sk_a = va;
+	q.sk_b = vb;
+	q.descending = desc;
+	q.limit = limit;
+	for (size_t i = 0; i < NNUM; i++)
+		if (op_holds(op, i, a, b))
+			want[nwant++] = i;
+	n = query_all(db, t, q, "n", got, keep, NNUM + 1, target);
+	if (n != nwant)
+		fail_msg("query op %d a=%zu b=%zu desc=%d limit=%zu: %zu items, expected %zu",
+			 op, a, b, desc, limit, n, nwant);
+	for (size_t i = 0; i < n; i++) {
+		size_t w = want[desc ? nwant - 1 - i : i];
+		wb_value *expect = wb_value_number(num_keys[w]);
+		if (!wb_value_equal(wb_item_get(got[i], "n"), expect) ||
+		    wb_item_get_int(got[i], "idx", -1) != (int64_t)w)
+			fail_msg("query op %d desc=%d: item %zu is %s, expected n=%s", op, desc, i,
+				 wbt_json(got[i]), num_keys[w]);
+		wb_value_free(expect);
+		wb_item_free(keep[i]);
+	}
+	wb_value_free(pk);
+	wb_value_free(va);
+	wb_value_free(vb);
+}
+
+static void query_numbers_on(int target)
+{
+	static const wb_sk_op ops[] = {WB_SK_NONE, WB_SK_EQ, WB_SK_LT, WB_SK_LE, WB_SK_GT, WB_SK_GE, WB_SK_BETWEEN};
+	wb_db *db = open_target(target);
+	char t[80], json[200];
+
+	new_table(db, t, sizeof(t), "qn", "pk", WB_S, "n", WB_N);
+	for (size_t i = 0; i < NNUM; i++) { /* inserted in an order unlike the sort order */
+		size_t j = (i * 7) % NNUM;
+		snprintf(json, sizeof(json), "{\"pk\":{\"S\":\"P\"},\"n\":{\"N\":\"%s\"},\"idx\":{\"N\":\"%zu\"}}",
+			 num_keys[j], j);
+		put_json(db, t, json);
+		snprintf(json, sizeof(json), "{\"pk\":{\"S\":\"Q\"},\"n\":{\"N\":\"%s\"}}", num_keys[j]);
+		put_json(db, t, json);
+	}
+	put_json(db, t, "{\"pk\":\"PP\",\"n\":1}");
+	for (size_t o = 0; o < NELEM(ops); o++) {
+		for (int desc = 0; desc < 2; desc++) {
+			check_num_query(db, t, ops[o], 5, 11, desc, 2, target);
+			check_num_query(db, t, ops[o], 0, NNUM - 1, desc, 4, target);
+			check_num_query(db, t, ops[o], NNUM - 1, NNUM - 1, desc, 100, target);
+		}
+	}
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
+static void test_query_numbers(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		query_numbers_on(i);
+}
+
+/* begins_with and the other operators on string and binary sort keys. */
+static void check_str_query(wb_db *db, const char *t, wb_sk_op op, const char *a, const char *b,
+			    int desc, const char *expect, int target)
+{
+	wb_value *pk = wb_value_string("P", 1);
+	wb_value *va = wb_value_string(a, strlen(a)), *vb = wb_value_string(b, strlen(b));
+	wb_query q = WB_QUERY_INIT;
+	const wb_item *got[NSTR + 1];
+	wb_item *keep[NSTR + 1];
+	char list[400] = "";
+	size_t n;
+
+	q.pk = pk;
+	q.sk_op = op;
+	q.sk_a = va;
+	q.sk_b = vb;
+	q.descending = desc;
+	q.limit = 3;
+	n = query_all(db, t, q, "s", got, keep, NSTR + 1, target);
+	for (size_t i = 0; i < n; i++) {
+		strcat(list, wb_item_get_string(got[i], "s"));
+		strcat(list, "|");
+		wb_item_free(keep[i]);
+	}
+	if (strcmp(list, expect) != 0)
+		fail_msg("query op %d '%s' desc=%d: got %s, expected %s", op, a, desc, list, expect);
+	wb_value_free(pk);
+	wb_value_free(va);
+	wb_value_free(vb);
+}
+
+static void query_strings_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80], json[200];
+	wb_value *pk = wb_value_string("P", 1), *n = wb_value_number("1");
+	wb_query q = WB_QUERY_INIT;
+	wb_page *page = NULL;
+
+	new_table(db, t, sizeof(t), "qs", "pk", WB_S, "s", WB_S);
+	for (size_t i = 0; i < NSTR; i++) {
+		snprintf(json, sizeof(json), "{\"pk\":{\"S\":\"P\"},\"s\":{\"S\":\"%s\"}}", str_keys[(i * 3) % NSTR]);
+		put_json(db, t, json);
+	}
+	put_json(db, t, "{\"pk\":\"Pa\",\"s\":\"ab\"}");
+	check_str_query(db, t, WB_SK_NONE, "", "", 0, "A|B|a|ab|abc|abd|b|z|\xc3\xa9|\xef\xbf\xbf|", target);
+	check_str_query(db, t, WB_SK_BEGINS_WITH, "ab", "", 0, "ab|abc|abd|", target);
+	check_str_query(db, t, WB_SK_BEGINS_WITH, "ab", "", 1, "abd|abc|ab|", target);
+	check_str_query(db, t, WB_SK_BEGINS_WITH, "a", "", 0, "a|ab|abc|abd|", target);
+	check_str_query(db, t, WB_SK_BEGINS_WITH, "\xef\xbf\xbf", "", 0, "\xef\xbf\xbf|", target);
+	check_str_query(db, t, WB_SK_BEGINS_WITH, "c", "", 0, "", target);
+	check_str_query(db, t, WB_SK_BETWEEN, "B", "abc", 1, "abc|ab|a|B|", target);
+	check_str_query(db, t, WB_SK_LT, "a", "", 0, "A|B|", target);
+	check_str_query(db, t, WB_SK_GT, "b", "", 1, "\xef\xbf\xbf|\xc3\xa9|z|", target);
+	check_str_query(db, t, WB_SK_GE, "z", "", 0, "z|\xc3\xa9|\xef\xbf\xbf|", target);
+	check_str_query(db, t, WB_SK_LE, "ab", "", 1, "ab|a|B|A|", target);
+	check_str_query(db, t, WB_SK_EQ, "abc", "", 1, "abc|", target);
+
+	/* a sort key operand of the wrong type */
+	q.pk = pk;
+	q.sk_op = WB_SK_EQ;
+	q.sk_a = n;
+	assert_error(db, wb_query_page(db, &page, t, &q), WB_EINVALID, t, NULL);
+	q.pk = n;
+	q.sk_op = WB_SK_NONE;
+	assert_error(db, wb_query_page(db, &page, t, &q), WB_EINVALID, t, NULL);
+	assert_null(page);
+	wb_value_free(pk);
+	wb_value_free(n);
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
+static void test_query_strings(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		query_strings_on(i);
+}
+
+/* Binary sort keys: byte order, and begins_with a prefix of 0xff bytes. */
+static void query_binary_on(int target)
+{
+	static const char *const keys[] = {"\x00", "\x01", "\x7f", "\xff", "\xff\x00", "\xff\xff", "\xff\xff\x01"};
+	static const size_t lens[] = {1, 1, 1, 1, 2, 2, 3};
+	wb_db *db = open_target(target);
+	wb_value *pk = wb_value_number("42"), *a = NULL;
+	wb_query q = WB_QUERY_INIT;
+	wb_page *page = NULL;
+	char t[80];
+
+	new_table(db, t, sizeof(t), "qb", "pk", WB_N, "b", WB_B);
+	for (size_t i = 0; i < NELEM(keys); i++) {
+		wb_item *it = wb_item_new();
+		wbt_ok(wb_item_set_number(it, "pk", "42"));
+		wbt_ok(wb_item_set_binary(it, "b", keys[6 - i], lens[6 - i]));
+		wbt_ok(wb_item_set_int(it, "idx", (int64_t)(6 - i)));
+		wbt_ok(wb_put(db, t, it, NULL));
+		wb_item_free(it);
+	}
+	q.pk = pk;
+	for (int round = 0; round < 3; round++) {
+		static const size_t plen[] = {1, 2, 0};
+		static const int64_t first[] = {3, 5, 0};
+		static const size_t count[] = {4, 2, 7};
+		wb_value_free(a);
+		a = wb_value_binary("\xff\xff", plen[round]);
+		q.sk_a = a;
+		q.sk_op = round == 2 ? WB_SK_NONE : WB_SK_BEGINS_WITH;
+		q.descending = round == 2;
+		wbt_ok(wb_query_page(db, &page, t, &q));
+		assert_int_equal(page->count, count[round]);
+		for (size_t i = 0; i < page->count; i++)
+			assert_int_equal(wb_item_get_int(page->items[i], "idx", -1),
+					 q.descending ? 6 - (int64_t)i : first[round] + (int64_t)i);
+		wb_page_free(page);
+	}
+	/* begins_with is not defined on numbers */
+	wbt_ok(wb_table_drop(db, t));
+	new_table(db, t, sizeof(t), "qbn", "pk", WB_N, "n", WB_N);
+	q.sk_op = WB_SK_BEGINS_WITH;
+	q.sk_a = pk;
+	page = NULL;
+	assert_error(db, wb_query_page(db, &page, t, &q), WB_EINVALID, "begins_with", NULL);
+	assert_null(page);
+	wbt_ok(wb_table_drop(db, t));
+	wb_value_free(a);
+	wb_value_free(pk);
+	wb_close(db);
+}
+
+static void test_query_binary(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		query_binary_on(i);
+}
+
+/* ----------------------------------------------------------------- scan */
+
+#define NPART 150
+#define NSORT 3
+#define NALL (NPART * NSORT + 1) /* and one more item in the prefix test */
+
+/* Fill a table with NPART partitions of NSORT items; idx = p * NSORT + s. */
+static void fill_scan_table(wb_db *db, const char *t)
+{
+	wb_item *items[NSORT * 25];
+	wb_write w[NSORT * 25];
+	size_t n = 0;
+
+	for (int p = 0; p < NPART; p++) {
+		for (int s = 0; s < NSORT; s++) {
+			char json[160];
+			snprintf(json, sizeof(json), "{\"pk\":\"%s#%03d\",\"sk\":%d,\"idx\":%d}",
+				 p % 3 == 0 ? "GROUP" : p % 3 == 1 ? "USER" : "GROUPX", p, s, p * NSORT + s);
+			items[n] = wbt_item(json);
+			w[n] = (wb_write){t, WB_WRITE_PUT, items[n], NULL};
+			n++;
+		}
+		if (n == NELEM(items) || p == NPART - 1) {
+			wbt_ok(wb_batch_write(db, w, n, NULL));
+			for (size_t i = 0; i < n; i++)
+				wb_item_free(items[i]);
+			n = 0;
+		}
+	}
+}
+
+/* Scan every page of one segment, counting each item into seen[idx]. */
+static void scan_segment(wb_db *db, const char *t, wb_scan sc, int *seen, size_t *total)
+{
+	wb_item *cursor = NULL;
+	int pages = 0;
+
+	do {
+		wb_page *page = NULL;
+		sc.start_after = cursor;
+		wbt_ok(wb_scan_page(db, &page, t, &sc));
+		assert_true(page->count <= sc.limit);
+		for (size_t i = 0; i < page->count; i++) {
+			int64_t idx = wb_item_get_int(page->items[i], "idx", -1);
+			assert_true(idx >= 0 && idx < NALL);
+			seen[idx]++;
+			(*total)++;
+		}
+		wb_item_free(cursor);
+		cursor = page->last_key ? wb_item_dup(page->last_key) : NULL;
+		wb_page_free(page);
+		assert_true(++pages < 2000);
+	} while (cursor);
+}
+
+static void scan_on(int target)
+{
+	static const unsigned segs[] = {1, 2, 7, 64};
+	wb_db *db = open_target(target);
+	int seen[NALL];
+	char t[80];
+
+	new_table(db, t, sizeof(t), "scan", "pk", WB_S, "sk", WB_N);
+	fill_scan_table(db, t);
+	for (size_t k = 0; k < NELEM(segs); k++) {
+		size_t total = 0, nonempty = 0;
+		memset(seen, 0, sizeof(seen));
+		for (unsigned s = 0; s < segs[k]; s++) {
+			wb_scan sc = WB_SCAN_INIT;
+			size_t before = total;
+			sc.segment = s;
+			sc.total_segments = segs[k];
+			sc.limit = segs[k] == 1 ? 7 : 40;
+			scan_segment(db, t, sc, seen, &total);
+			nonempty += total > before;
+		}
+		for (int i = 0; i < NPART * NSORT; i++)
+			if (seen[i] != 1)
+				fail_msg("%u segments: item %d seen %d times", segs[k], i, seen[i]);
+		assert_int_equal(total, NPART * NSORT);
+		assert_true(nonempty > segs[k] / 2); /* the work is actually spread */
+	}
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
+static void test_scan_segments(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		scan_on(i);
+}
+
+static void prefix_on(int target)
+{
+	wb_db *db = open_target(target);
+	int seen[NALL];
+	char t[80];
+	size_t total;
+	wb_scan sc = WB_SCAN_INIT;
+	wb_page *page = NULL;
+
+	new_table(db, t, sizeof(t), "pfx", "pk", WB_S, "sk", WB_N);
+	fill_scan_table(db, t);
+	put_json(db, t, "{\"pk\":\"GROUP\",\"sk\":0,\"idx\":450}"); /* not under GROUP# */
+	for (unsigned n = 1; n <= 3; n += 2) {
+		memset(seen, 0, sizeof(seen));
+		total = 0;
+		for (unsigned s = 0; s < n; s++) {
+			sc.segment = s;
+			sc.total_segments = n;
+			sc.pk_prefix = "GROUP#";
+			sc.limit = 4;
+			scan_segment(db, t, sc, seen, &total);
+		}
+		assert_int_equal(total, NPART / 3 * NSORT);
+		for (int i = 0; i < NALL; i++)
+			assert_int_equal(seen[i], i < NPART * NSORT && (i / NSORT) % 3 == 0);
+	}
+	/* an empty prefix is the whole table; a prefix matching nothing gives an empty page */
+	memset(seen, 0, sizeof(seen));
+	total = 0;
+	sc = (wb_scan)WB_SCAN_INIT;
+	sc.pk_prefix = "";
+	sc.limit = 1000;
+	scan_segment(db, t, sc, seen, &total);
+	assert_int_equal(total, NALL);
+	sc.pk_prefix = "NOBODY";
+	wbt_ok(wb_scan_page(db, &page, t, &sc));
+	assert_int_equal(page->count, 0);
+	assert_null(page->last_key);
+	wb_page_free(page);
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
+static void test_scan_prefix(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		prefix_on(i);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_table_errors),
+		cmocka_unit_test(test_items),
+		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_update),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_validation),
+		cmocka_unit_test(test_query_numbers),
+		cmocka_unit_test(test_query_strings),
+		cmocka_unit_test(test_query_binary),
+		cmocka_unit_test(test_scan_segments),
+		cmocka_unit_test(test_scan_prefix),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
