@@ -206,6 +206,15 @@ out:
 
 /* ---------------------------------------------------------------- history */
 
+/* A run of the migration named `mig` (a name or its leading part, "0003"), or any. */
+static int matches(const wb_ledger_run *r, const char *mig)
+{
+	size_t n = mig ? strlen(mig) : 0;
+
+	return !mig || strcmp(r->migration, mig) == 0 ||
+	       (strncmp(r->migration, mig, n) == 0 && r->migration[n] == '_');
+}
+
 int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 {
 	const char *target = "dev", *mig = NULL;
@@ -236,17 +245,20 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 		mig = name;
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
-	if (wb__ledger_list(db, mig, &runs, &nr) < 0) {
+	if (wb__ledger_list(db, NULL, &runs, &nr) < 0) {
 		code = wb_cli_fail("cannot read the ledger of %s: %s", target, wb_error_last());
 	} else if (as_json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < nr; i++)
-			json_array_append_new(arr, run_json(&runs[i]));
+			if (matches(&runs[i], mig))
+				json_array_append_new(arr, run_json(&runs[i]));
 		print_json(arr);
 	} else {
 		printf("%-26s %-40s %-5s ", "RUN", "MIGRATION", "MODE");
 		print_head(0);
 		for (size_t i = 0; i < nr; i++) {
+			if (!matches(&runs[i], mig))
+				continue;
 			printf("%-26s %-40s %-5s ", runs[i].run_id, runs[i].migration, runs[i].mode);
 			print_run(&runs[i]);
 			if (runs[i].error[0])
