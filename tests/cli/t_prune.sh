@@ -67,6 +67,20 @@ W prune --now 2027-06-01 </dev/null
 is "no --yes, stdin not a terminal: usage exit 2" "$rc" 2
 has "no --yes: says why" "$err" "without --yes"
 is "no --yes: nothing deleted" "$(ls migrations | wc -l)" 4
+# On a terminal without --yes: ask (script(1) provides the terminal).
+if command -v script >/dev/null; then
+	cmd="'$WHIMBREL' --config '$T/none.conf' prune --now 2027-06-01"
+	run sh -c "printf 'n\\n' | script -qec \"$cmd\" /dev/null"
+	has "terminal: asks" "$out" "Delete 2 migrations from migrations? [y/N]"
+	is "terminal: declined: exit 1" "$rc" 1
+	is "terminal: declined: nothing deleted" "$(ls migrations | wc -l)" 4
+	run sh -c "printf 'y\\n' | script -qec \"$cmd\" /dev/null"
+	has "terminal: accepted: deleted" "$out" "deleted 2 migrations"
+	is "terminal: two left" "$(ls migrations | wc -l)" 2
+	fresh 0001_summer.c 0002_winter.c 0003_never_run.c 0004_recent.c
+else
+	pass "terminal: script(1) not installed, prompt not tested # SKIP"
+fi
 W prune --dry-run --now 2026-11-25 --older-than 30d
 has "--older-than 30d: the recent one qualifies" "$out" "would delete migrations/0004_recent.c  54 days"
 W prune --now 2027-06-01 --yes
@@ -129,7 +143,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-if cc -std=gnu11 -I"$WB_BUILD/include" -o ledger ledger.c "$WB_BUILD/lib/libwhimbrel.a" \
+if cc -std=gnu11 ${WB_SANITIZE:+-fsanitize=address,undefined} -I"$WB_ROOT/include" -o ledger ledger.c "$WB_BUILD/lib/libwhimbrel.a" \
 	-lsqlite3 -ljansson -lcurl -lcrypto -lpthread -lm 2>ledger.err && ./ledger "sqlite:$T/prod.db"; then
 	fresh 0003_never_run.c
 	cp "$D/0003_never_run.c" migrations/0006_ledger_only.c
