@@ -71,6 +71,12 @@ void wb__buf_free(wb_buf *b)
 
 /* -------------------------------------------------------------- encoding */
 
+/* The common case inline: room already there. */
+static inline int reserve(wb_buf *b, size_t extra)
+{
+	return b->cap - b->len >= extra ? 0 : wb__buf_reserve(b, extra);
+}
+
 /* Unchecked writers: the caller reserved room. */
 static unsigned char *put_varint(unsigned char *p, size_t v)
 {
@@ -84,7 +90,7 @@ static unsigned char *put_varint(unsigned char *p, size_t v)
 
 static int enc_varint(wb_buf *b, size_t v)
 {
-	if (wb__buf_reserve(b, 10) < 0)
+	if (reserve(b, 10) < 0)
 		return WB_ENOMEM;
 	b->data[b->len] = 0; /* quiet analysers; overwritten */
 	b->len = (size_t)(put_varint(b->data + b->len, v) - b->data);
@@ -93,7 +99,7 @@ static int enc_varint(wb_buf *b, size_t v)
 
 static int enc_bytes(wb_buf *b, const void *p, size_t len)
 {
-	if (wb__buf_reserve(b, len + 10) < 0)
+	if (reserve(b, len + 10) < 0)
 		return WB_ENOMEM;
 	b->len = (size_t)(put_varint(b->data + b->len, len) - b->data);
 	if (len)
@@ -104,7 +110,10 @@ static int enc_bytes(wb_buf *b, const void *p, size_t len)
 
 static int enc_byte(wb_buf *b, unsigned char c)
 {
-	return wb__buf_append(b, &c, 1);
+	if (reserve(b, 1) < 0)
+		return WB_ENOMEM;
+	b->data[b->len++] = c;
+	return 0;
 }
 
 static int enc_attrs(wb_buf *b, const wb_item *it, int depth);
