@@ -154,6 +154,30 @@ static int ledger_scan(struct ledger *l, wb_db *db)
 }
 
 /*
+ * An embedded prod target whose database file does not exist has no ledger:
+ * say so rather than create an empty database by opening it.
+ */
+static int prod_db_exists(wb_cli *cli, const struct prune_opts *o)
+{
+	char *url = NULL;
+	int exists = 1;
+
+	if (wb_cli_target_url(&url, cli, "prod") < 0) {
+		if (o->verbose)
+			fprintf(stderr, "whimbrel prune: ledger not used (prod target: %s)\n", wb_error_last());
+		return 0;
+	}
+	if (strncmp(url, "sqlite:", 7) == 0 && access(url + 7, F_OK) != 0) {
+		exists = 0;
+		if (o->verbose)
+			fprintf(stderr, "whimbrel prune: ledger not used (prod database %s does not exist)\n",
+				url + 7);
+	}
+	free(url);
+	return exists;
+}
+
+/*
  * Load the prod ledger.  Not configured, unreachable or unreadable: the
  * source is skipped (l->reachable stays 0), with a note in verbose output.
  */
@@ -162,7 +186,7 @@ static void ledger_load(struct ledger *l, wb_cli *cli, const struct prune_opts *
 	wb_db *db = NULL;
 
 	memset(l, 0, sizeof(*l));
-	if (o->no_ledger)
+	if (o->no_ledger || !prod_db_exists(cli, o))
 		return;
 	if (wb_cli_open(&db, cli, "prod") < 0) {
 		if (o->verbose)

@@ -156,6 +156,9 @@ if cc -std=gnu11 ${WB_SANITIZE:+-fsanitize=address,undefined} -I"$WB_ROOT/includ
 		"keep     migrations/0007_dev_only.c  1059 days (mtime: modified 2024-01-01 at 00:00:00 UTC), never run in prod"
 	WHIMBREL_PROD_DB="sqlite:$T/prod.db" W prune --check --now 2026-11-25
 	is "ledger: --check fails for the ledger-aged migration" "$rc" 1
+	WHIMBREL_PROD_DB="sqlite:$T/absent.db" W prune -v --dry-run --now 2026-11-25
+	has "absent prod database: a verbose note" "$err" "ledger not used (prod database $T/absent.db does not exist)"
+	ok "absent prod database: not created" "[ ! -e absent.db ]"
 	W prune -v --dry-run --now 2026-11-25
 	has "no prod target: a verbose note, no failure" "$err" "ledger not used"
 	is "no prod target: exit 0" "$rc" 0
