@@ -4,9 +4,12 @@
  * See args.h; every helper that fails prints its own message.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "args.h"
 
@@ -280,6 +283,45 @@ int wb_cli_connect(wb_db **out, wb_cli *cli)
 	int rc = wb_cli_open(out, cli, cli->target ? cli->target : "dev");
 
 	return rc < 0 ? wb_cli_error(rc) : 0;
+}
+
+int wb_cli_ask(const char *fmt, ...)
+{
+	char answer[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" [y/N] ", stderr);
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return 0;
+	answer[strcspn(answer, "\r\n")] = '\0';
+	return strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0;
+}
+
+int wb_cli_connect_write(wb_db **out, wb_cli *cli, const char *what, int yes)
+{
+	const char *target = cli->target ? cli->target : "dev";
+	char url[512];
+	int code;
+
+	*out = NULL;
+	if ((code = wb_cli_connect(out, cli)) != 0 || yes || cli->db_url ||
+	    !wb_cli_target_confirm(cli, target))
+		return code;
+	wb_cli_url_redact(url, sizeof(url), wb_db_url(*out));
+	if (!isatty(STDIN_FILENO))
+		code = wb_cli_fail("target %s asks for confirmation (confirm = yes): pass --yes to %s",
+				   target, what);
+	else if (!wb_cli_ask("%s on target %s (%s)?", what, target, url))
+		code = wb_cli_fail("not confirmed: nothing written to %s", target);
+	if (code) {
+		wb_close(*out);
+		*out = NULL;
+	}
+	return code;
 }
 
 int wb_cli_check_table(const char *name)

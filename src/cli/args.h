@@ -74,6 +74,16 @@ int wb_cli_read_arg(char **out, size_t *len, const char *arg);
  */
 int wb_cli_connect(wb_db **out, wb_cli *cli);
 
+/**
+ * The same for a command that writes (`what` says what, e.g. "import into
+ * cars").  When the target is a named one (no --db) whose `confirm` setting
+ * is on (prod by default), ask on a terminal, or refuse unless `yes` (--yes).
+ */
+int wb_cli_connect_write(wb_db **out, wb_cli *cli, const char *what, int yes);
+
+/** Ask a yes/no question on the terminal (stderr, stdin); 1 for y or yes. */
+int wb_cli_ask(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /** Check a table name typed on the command line (exit 1 with a message). */
 int wb_cli_check_table(const char *name);
 

@@ -26,7 +26,7 @@
 #define MAX_REPORTED 10              /* bad lines printed before the summary */
 
 static const char usage_import[] =
-	"usage: whimbrel [--db URL] import TABLE FILE|- [--continue]\n"
+	"usage: whimbrel [--db URL] import TABLE FILE|- [--continue] [--yes]\n"
 	"                                        [--create --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]]]\n"
 	"\n"
 	"Load items into TABLE from FILE (- for standard input): one JSON object per\n"
@@ -39,6 +39,7 @@ static const char usage_import[] =
 	"  --create            create TABLE when it does not exist, with the key below\n"
 	"  --pk ATTR[:TYPE]    partition key for --create (TYPE S, N or B; default S)\n"
 	"  --sk ATTR[:TYPE]    sort key for --create\n"
+	"  -y, --yes           do not ask on a target with confirm = yes (prod)\n"
 	"\n"
 	"A long import shows its progress on a terminal (not with -q).\n"
 	"Example: whimbrel import cars tests/data/cars.jsonl\n";
@@ -359,8 +360,10 @@ int wb_cmd_import(wb_cli *cli, int argc, char **argv)
 {
 	wb_cli_opt opts[] = {
 		{"--continue", NULL, 0, 0, {0}}, {"--create", NULL, 0, 0, {0}},
-		{"--pk", NULL, 1, 0, {0}}, {"--sk", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}},
+		{"--pk", NULL, 1, 0, {0}}, {"--sk", NULL, 1, 0, {0}}, {"--yes", "-y", 0, 0, {0}},
+		{NULL, NULL, 0, 0, {0}},
 	};
+	char what[300];
 	struct import im;
 	char *pos[2];
 	int npos, code, must_create = 0;
@@ -381,7 +384,9 @@ int wb_cmd_import(wb_cli *cli, int argc, char **argv)
 	im.keep_going = opts[0].seen;
 	if ((code = wb_cli_check_table(im.table)) != 0)
 		return code;
-	if ((code = open_input(&im, pos[1])) == 0 && (code = wb_cli_connect(&im.db, cli)) == 0 &&
+	snprintf(what, sizeof(what), "import into %s", im.table);
+	if ((code = open_input(&im, pos[1])) == 0 &&
+	    (code = wb_cli_connect_write(&im.db, cli, what, opts[4].seen)) == 0 &&
 	    (code = resolve_table(&im, &opts[1], &opts[2], &opts[3], &must_create)) == 0) {
 		code = im.keep_going ? import_continue(&im, must_create) : import_all_or_nothing(&im, must_create);
 		wb_cli_progress_end(&im.progress);

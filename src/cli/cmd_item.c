@@ -39,7 +39,7 @@ static const char usage_get[] =
 	"Example: whimbrel item get cars '{\"make\":\"Volvo\",\"model\":\"240\"}'\n";
 
 static const char usage_put[] =
-	"usage: whimbrel [--db URL] item put TABLE ITEM|- [--if-not-exists | --if-exists]\n"
+	"usage: whimbrel [--db URL] item put TABLE ITEM|- [--if-not-exists | --if-exists] [--yes]\n"
 	"\n"
 	"Write ITEM into TABLE, replacing any item with the same key.  ITEM is a JSON\n"
 	"object in DynamoDB JSON or plain JSON; - reads it from standard input.\n"
@@ -47,17 +47,19 @@ static const char usage_put[] =
 	"Options:\n"
 	"  --if-not-exists   fail (exit 1) when an item with this key exists\n"
 	"  --if-exists       fail (exit 1) when no item with this key exists\n"
+	"  -y, --yes         do not ask on a target with confirm = yes (prod)\n"
 	"\n"
 	"Example: whimbrel item put cars '{\"make\":\"Volvo\",\"model\":\"240\",\"year\":1974}'\n";
 
 static const char usage_delete[] =
-	"usage: whimbrel [--db URL] item delete TABLE KEY|- [--if-exists]\n"
+	"usage: whimbrel [--db URL] item delete TABLE KEY|- [--if-exists] [--yes]\n"
 	"\n"
 	"Delete the item of TABLE with key KEY (a JSON object with the key\n"
 	"attributes).  Deleting an absent item succeeds unless --if-exists.\n"
 	"\n"
 	"Options:\n"
-	"  --if-exists   fail (exit 1) when no item with this key exists\n";
+	"  --if-exists   fail (exit 1) when no item with this key exists\n"
+	"  -y, --yes     do not ask on a target with confirm = yes (prod)\n";
 
 /* What one invocation needs. */
 struct item_cmd {
@@ -67,6 +69,7 @@ struct item_cmd {
 	int format;         /* get: output format */
 	int if_exists;      /* --if-exists */
 	int if_not_exists;  /* --if-not-exists */
+	int yes;            /* --yes: no confirmation on a confirm = yes target */
 };
 
 /* The item or key from the JSON argument; *out is the caller's. */
@@ -144,9 +147,13 @@ static int run_op(wb_cli *cli, const struct item_cmd *c, const wb_item *item)
 	wb_table_desc d;
 	wb_item *key = NULL;
 	wb_db *db = NULL;
+	char what[320];
 	int code;
 
-	if ((code = wb_cli_connect(&db, cli)) != 0)
+	snprintf(what, sizeof(what), "%s %s", c->op == OP_PUT ? "put an item into" : "delete an item from",
+		 c->table);
+	code = c->op == OP_GET ? wb_cli_connect(&db, cli) : wb_cli_connect_write(&db, cli, what, c->yes);
+	if (code != 0)
 		return code;
 	if ((code = wb_cli_describe(db, c->table, &d)) != 0)
 		goto out;
@@ -169,18 +176,20 @@ out:
 }
 
 /* The options of this operation: --format for get, the conditions for writes. */
-static void item_options(wb_cli_opt *opts, enum item_op op, int idx[3])
+static void item_options(wb_cli_opt *opts, enum item_op op, int idx[4])
 {
 	int k = 0;
 
-	memset(opts, 0, 4 * sizeof(*opts));
-	idx[0] = idx[1] = idx[2] = 3; /* the terminator: never seen */
+	memset(opts, 0, 5 * sizeof(*opts));
+	idx[0] = idx[1] = idx[2] = idx[3] = 4; /* the terminator: never seen */
 	if (op == OP_GET) {
 		opts[k] = (wb_cli_opt){"--format", NULL, 1, 0, {0}};
 		idx[0] = k++;
 	} else {
 		opts[k] = (wb_cli_opt){"--if-exists", NULL, 0, 0, {0}};
 		idx[1] = k++;
+		opts[k] = (wb_cli_opt){"--yes", "-y", 0, 0, {0}};
+		idx[3] = k++;
 	}
 	if (op == OP_PUT) {
 		opts[k] = (wb_cli_opt){"--if-not-exists", NULL, 0, 0, {0}};
@@ -190,8 +199,8 @@ static void item_options(wb_cli_opt *opts, enum item_op op, int idx[3])
 
 static int item_op(wb_cli *cli, int argc, char **argv, struct item_cmd *c, const char *usage)
 {
-	wb_cli_opt opts[4];
-	int idx[3], npos, code;
+	wb_cli_opt opts[5];
+	int idx[4], npos, code;
 	wb_item *item = NULL;
 	char *pos[2];
 
@@ -210,6 +219,7 @@ static int item_op(wb_cli *cli, int argc, char **argv, struct item_cmd *c, const
 	c->table = pos[0];
 	c->if_exists = opts[idx[1]].seen;
 	c->if_not_exists = opts[idx[2]].seen;
+	c->yes = opts[idx[3]].seen;
 	c->format = WB_JSON_DDB;
 	if ((opts[idx[0]].seen && (code = wb_cli_parse_format(c->cmd, opts[idx[0]].v[0], &c->format))) ||
 	    (code = wb_cli_check_table(c->table)) || (code = read_item(&item, pos[1])))

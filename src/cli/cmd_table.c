@@ -9,7 +9,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -20,7 +19,7 @@ static const char usage_group[] =
 	"usage: whimbrel [--db URL] table COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
-	"  create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]]   create a table\n"
+	"  create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]] [--yes]   create a table\n"
 	"  list [--all]                                       table names, one a line\n"
 	"  describe NAME [--json]                             key schema and item count\n"
 	"  drop NAME [--yes]                                  delete a table and its items\n"
@@ -28,7 +27,7 @@ static const char usage_group[] =
 	"`whimbrel table COMMAND --help` for the options of one command.\n";
 
 static const char usage_create[] =
-	"usage: whimbrel [--db URL] table create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]]\n"
+	"usage: whimbrel [--db URL] table create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]] [--yes]\n"
 	"\n"
 	"Create table NAME with partition key ATTR and an optional sort key.\n"
 	"The type is S (string, the default), N (number) or B (binary).\n"
@@ -37,6 +36,7 @@ static const char usage_create[] =
 	"Options:\n"
 	"  --pk ATTR[:TYPE]   partition key attribute and type (required)\n"
 	"  --sk ATTR[:TYPE]   sort key attribute and type\n"
+	"  -y, --yes          do not ask on a target with confirm = yes (prod)\n"
 	"\n"
 	"Example: whimbrel table create cars --pk make --sk model\n";
 
@@ -81,7 +81,9 @@ static int reserved(const char *name)
 
 static int table_create(wb_cli *cli, int argc, char **argv)
 {
-	wb_cli_opt opts[] = {{"--pk", NULL, 1, 0, {0}}, {"--sk", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
+	wb_cli_opt opts[] = {{"--pk", NULL, 1, 0, {0}}, {"--sk", NULL, 1, 0, {0}},
+			     {"--yes", "-y", 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
+	char what[300];
 	wb_key_schema key;
 	char *pos[1];
 	int npos, code, rc;
@@ -105,7 +107,8 @@ static int table_create(wb_cli *cli, int argc, char **argv)
 	if (reserved(pos[0]))
 		return wb_cli_fail("table names beginning with %s are reserved for whimbrel's own tables",
 				   RESERVED_PREFIX);
-	if ((code = wb_cli_connect(&db, cli)) != 0)
+	snprintf(what, sizeof(what), "create table %s", pos[0]);
+	if ((code = wb_cli_connect_write(&db, cli, what, opts[2].seen)) != 0)
 		return code;
 	if ((rc = wb_table_create(db, pos[0], &key)) < 0)
 		code = wb_cli_error(rc);
@@ -209,18 +212,14 @@ static int table_describe(wb_cli *cli, int argc, char **argv)
 static int confirm_drop(wb_db *db, const char *name)
 {
 	wb_table_desc d;
-	char url[512], answer[64];
+	char url[512], count[32] = "all";
 
 	if (wb_cli_describe(db, name, &d) != 0)
 		return -1;
 	wb_cli_url_redact(url, sizeof(url), wb_db_url(db));
-	fprintf(stderr, "Drop table %s and its %lld items from %s? This cannot be undone. [y/N] ",
-		name, (long long)(d.item_count < 0 ? 0 : d.item_count), url);
-	fflush(stderr);
-	if (!fgets(answer, sizeof(answer), stdin))
-		return 0;
-	answer[strcspn(answer, "\r\n")] = '\0';
-	return strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0;
+	if (d.item_count >= 0)
+		snprintf(count, sizeof(count), "its %lld", (long long)d.item_count);
+	return wb_cli_ask("Drop table %s and %s items from %s? This cannot be undone.", name, count, url);
 }
 
 static int table_drop(wb_cli *cli, int argc, char **argv)

@@ -35,15 +35,38 @@ W table create a_file --pk id >/dev/null 2>&1
 ok "conf: dev from the file" '[ -f file-dev.db ]'
 run W --db sqlite:file-dev.db table list
 is "conf: table created in the file's dev" "$out" "a_file"
-W --target prod table create p_file --pk id >/dev/null 2>&1
+run W --target prod table create p_file --pk id </dev/null
+is "confirm = yes, not a terminal, no --yes: exit 1" "$rc" 1
+is "confirm = yes: message" "$err" "whimbrel: target prod asks for confirmation (confirm = yes): pass --yes to create table p_file"
+ok "confirm = yes: nothing created" '[ ! -f file-prod.db ] || [ -z "$("$WHIMBREL" --db sqlite:file-prod.db table list)" ]'
+W --target prod table create p_file --pk id --yes >/dev/null 2>&1
 run W --db sqlite:file-prod.db table list
 is "conf: --target prod uses [prod]" "$out" "p_file"
+run W --target prod item put p_file '{"id":"a"}' </dev/null
+is "confirm = yes: item put refused" "$rc" 1
+run W --target prod item put p_file '{"id":"a"}' -y
+is "confirm = yes: item put --yes" "$rc" 0
+echo '{"id":"b"}' >one.jsonl
+run W --target prod import p_file one.jsonl
+is "confirm = yes: import refused" "$rc" 1
+run W --target prod import p_file one.jsonl --yes
+is "confirm = yes: import --yes" "$out" "imported 1 item into p_file"
+run W --target prod item delete p_file '{"id":"a"}'
+is "confirm = yes: delete refused" "$rc" 1
+run W --target prod item get p_file '{"id":"a"}'
+is "confirm = yes: reads need no confirmation" "$rc" 0
+run W --target prod scan p_file
+is "confirm = yes: scan needs no confirmation" "$(printf '%s\n' "$out" | wc -l)" 2
+run W --db sqlite:file-prod.db item delete p_file '{"id":"a"}'
+is "--db URL: no confirmation" "$rc" 0
+run W item put a_file '{"id":"a"}'
+is "dev: no confirmation by default" "$rc" 0
 WHIMBREL_DEV_DB=sqlite:env-dev.db W table create b_env --pk id >/dev/null 2>&1
 run W --db sqlite:env-dev.db table list
 is "env overrides the file" "$out" "b_env"
 run W table list
 is "env override left the file's target alone" "$out" "a_file"
-WHIMBREL_PROD_DB=sqlite:env-prod.db W --target prod table create q_env --pk id >/dev/null 2>&1
+WHIMBREL_PROD_DB=sqlite:env-prod.db W --target prod table create q_env --pk id --yes >/dev/null 2>&1
 run W --db sqlite:env-prod.db table list
 is "WHIMBREL_PROD_DB overrides [prod]" "$out" "q_env"
 WHIMBREL_DEV_DB=sqlite:env-dev.db W --db sqlite:flag.db table create c_flag --pk id >/dev/null 2>&1
