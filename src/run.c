@@ -201,7 +201,7 @@ wb_run *wb_run_begin(void)
 	run->threads = env_int(WB_ENV_THREADS, cores > 0 ? (int)cores : 1);
 	run->batch = (size_t)env_int(WB_ENV_BATCH, 500);
 	if (strcmp(run->mode, "plan") == 0 &&
-	    !(run->plan = wb__plan_new(env_int(WB_ENV_PLAN_DIFFS, 10))))
+	    !(run->plan = wb__plan_new(getenv(WB_ENV_PLAN_DIFFS) ? atoi(getenv(WB_ENV_PLAN_DIFFS)) : 10)))
 		fail_exit(run, "plan");
 	if (wb__run_open(run, &run->db, &run->inner) < 0)
 		fail_exit(run, run->url);

@@ -30,12 +30,6 @@
 #include "ledger.h"
 #include "lock.h"
 
-/* The header stamper lands with header.c; without it prod runs are not stamped. */
-#pragma weak wb__header_stamp
-#pragma weak wb__header_parse_file
-#pragma weak wb__header_free
-/* whimbrel.conf's confirm setting lands with target.c. */
-#pragma weak wb_cli_target_confirm
 
 /* The command line of run / plan. */
 struct opts {
@@ -189,7 +183,7 @@ static int confirm(struct runner *r)
 
 	if (r->o->plan || r->o->yes || strcmp(r->o->target, "prod") != 0)
 		return 0;
-	if (wb_cli_target_confirm && !wb_cli_target_confirm(r->cli, "prod"))
+	if (!wb_cli_target_confirm(r->cli, "prod"))
 		return 0;
 	if (!isatty(STDIN_FILENO))
 		return wb_cli_fail("refusing to run %s on prod without confirmation: stdin is not "
@@ -481,10 +475,6 @@ static void stamp(struct runner *r)
 {
 	if (r->o->plan || strcmp(r->o->target, "prod") != 0 || r->o->no_stamp)
 		return;
-	if (!wb__header_stamp) {
-		note(r, "warning: this build cannot stamp headers; %s not stamped", r->o->path);
-		return;
-	}
 	if (wb__header_stamp(r->o->path, (time_t)r->rec.started, (time_t)r->rec.finished,
 			     r->rec.status) < 0)
 		note(r, "warning: could not stamp the header of %s: %s", r->o->path, wb_error_last());
@@ -728,8 +718,6 @@ int wb_cmd_stamp(wb_cli *cli, int argc, char **argv)
 		return wb_cli_usage("stamp", "which migration file?");
 	if (wb_cli_migration_name(path, name, sizeof(name), version, sizeof(version), slug, sizeof(slug)) < 0)
 		return wb_cli_fail("%s: a migration is a C file (NNNN_name.c)", path);
-	if (!wb__header_stamp || !wb__header_parse_file)
-		return wb_cli_fail("this build cannot stamp headers");
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
 	code = stamp_from(db, path, name);

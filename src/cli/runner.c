@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "runner.h"
@@ -15,44 +14,6 @@ int wb_cli_is_target(const char *s)
 	return s && (strcmp(s, "dev") == 0 || strcmp(s, "prod") == 0);
 }
 
-/*
- * Until target.c (whimbrel.conf) is linked in, targets resolve from --db,
- * WHIMBREL_DEV_DB / WHIMBREL_PROD_DB and the embedded dev default.
- */
-#pragma weak wb_cli_target_url
-#pragma weak wb_cli_open
-
-static int fallback_url(char **out, wb_cli *cli, const char *target)
-{
-	const char *u = cli->db_url ? cli->db_url :
-			getenv(strcmp(target, "prod") == 0 ? "WHIMBREL_PROD_DB" : "WHIMBREL_DEV_DB");
-
-	if (!u && strcmp(target, "dev") == 0)
-		u = "sqlite:.whimbrel/dev.db";
-	if (!u) {
-		fprintf(stderr, "whimbrel: no prod target configured: add [prod] db = URL to "
-				"whimbrel.conf, set WHIMBREL_PROD_DB, or pass --db URL\n");
-		return -1;
-	}
-	return (*out = strdup(u)) ? 0 : -1;
-}
-
-static int resolve(char **out, wb_cli *cli, const char *target)
-{
-	if (wb_cli_target_url)
-		return wb_cli_target_url(out, cli, target) < 0 ? wb_cli_fail("%s", wb_error_last()), -1 : 0;
-	return fallback_url(out, cli, target);
-}
-
-static int open_target(wb_db **out, wb_cli *cli, const char *target, const char *url)
-{
-	if (wb_cli_open)
-		return wb_cli_open(out, cli, target);
-	if (strcmp(url, "sqlite:.whimbrel/dev.db") == 0)
-		mkdir(".whimbrel", 0755);
-	return wb_open(out, url);
-}
-
 int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target)
 {
 	char *u = NULL;
@@ -60,9 +21,9 @@ int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target)
 	*out = NULL;
 	if (url)
 		*url = NULL;
-	if (resolve(&u, cli, target) < 0)
-		return WB_EXIT_ERROR;
-	if (open_target(out, cli, target, u) < 0) {
+	if (wb_cli_target_url(&u, cli, target) < 0)
+		return wb_cli_fail("%s", wb_error_last());
+	if (wb_cli_open(out, cli, target) < 0) {
 		wb_cli_fail("cannot open the %s target %s: %s", target, u, wb_error_last());
 		free(u);
 		return WB_EXIT_ERROR;

@@ -37,7 +37,7 @@ has "run dev: summary" "$err" "succeeded"
 has "run dev: counters" "$err" "1000 scanned, 1000 written, 0 deleted, 0 unchanged, 0 failed"
 ok "run dev: header untouched" 'cmp -s "$f" pristine.c'
 run "$WHIMBREL" run dev setup/0002_check.c
-has "run dev: every car once" "$out" "cars=1000 counter0=0 counter1=1000 counter2+=0"
+has "run dev: every car once" "$out" "cars=1000 counter0=0 counter1=1000 counter2=0 counter3+=0"
 
 run "$WHIMBREL" run prod "$f" </dev/null
 is "run prod without a terminal or --yes: refused" "$rc" 1
