@@ -225,7 +225,8 @@ static int in_git_work_tree(const char *dir)
 /* The time of the (latest) commit that added `name` in dir, or 0. */
 static time_t git_added(const char *dir, const char *name)
 {
-	char *argv[] = {"git", "log", "--diff-filter=A", "--format=%ct", "--", (char *)name, NULL};
+	char *argv[] = {"git", "--literal-pathspecs", "log", "--diff-filter=A", "--format=%ct", "--",
+			(char *)name, NULL};
 	char *out = NULL;
 	time_t t = 0;
 
@@ -357,14 +358,15 @@ static int confirm(size_t n, const struct prune_opts *o, int git)
 /* The NUL-separated output of `git ls-files -z -- names`: which are tracked. */
 static int git_tracked(const char *dir, char **names, size_t n, int *tracked)
 {
-	char **argv = calloc(n + 5, sizeof(*argv));
+	char **argv = calloc(n + 6, sizeof(*argv));
 	char *out = NULL;
 	int rc;
 
 	if (!argv)
 		return -1;
-	argv[0] = "git", argv[1] = "ls-files", argv[2] = "-z", argv[3] = "--";
-	memcpy(argv + 4, names, n * sizeof(*names));
+	argv[0] = "git", argv[1] = "--literal-pathspecs", argv[2] = "ls-files", argv[3] = "-z";
+	argv[4] = "--";
+	memcpy(argv + 5, names, n * sizeof(*names));
 	rc = wb_cli_run(argv, dir, &out, 1);
 	free(argv);
 	if (rc != 0 || !out) {
@@ -381,21 +383,24 @@ static int git_tracked(const char *dir, char **names, size_t n, int *tracked)
 	return 0;
 }
 
-/* One `git rm -q -- tracked...` in dir; untracked files are unlinked after it. */
+/*
+ * One `git rm -q -- tracked...` in dir (literal pathspecs: a name is never a
+ * glob); untracked files are unlinked after it.
+ */
 static int git_remove(const char *dir, char **names, size_t n)
 {
 	int *tracked = calloc(n, sizeof(*tracked));
-	char **argv = calloc(n + 5, sizeof(*argv));
-	size_t k = 4;
+	char **argv = calloc(n + 6, sizeof(*argv));
+	size_t k = 5;
 	int rc = -1;
 
 	if (!tracked || !argv || git_tracked(dir, names, n, tracked) < 0)
 		goto done;
-	argv[0] = "git", argv[1] = "rm", argv[2] = "-q", argv[3] = "--";
+	argv[0] = "git", argv[1] = "--literal-pathspecs", argv[2] = "rm", argv[3] = "-q", argv[4] = "--";
 	for (size_t i = 0; i < n; i++)
 		if (tracked[i])
 			argv[k++] = names[i];
-	if (k > 4 && wb_cli_run(argv, dir, NULL, 0) != 0) {
+	if (k > 5 && wb_cli_run(argv, dir, NULL, 0) != 0) {
 		wb_cli_fail("git rm failed in %s: nothing was deleted", dir);
 		goto done;
 	}

@@ -91,6 +91,8 @@ is "plain removal: two left" "$(ls migrations | tr '\n' ' ')" "0003_never_run.c 
 rm -rf repo && mkdir -p repo/migrations && cd repo
 git init -q . && git config user.email t@example.com && git config user.name Test
 cp "$D/0001_summer.c" "$D/0002_winter.c" "$D/0003_never_run.c" migrations/
+cp "$D/0001_summer.c" 'migrations/0006_star*.c'     # a glob character: taken literally
+cp "$D/0004_recent.c" migrations/0006_starry.c      # recent: kept
 GIT_AUTHOR_DATE="2024-03-01T12:00:00Z" GIT_COMMITTER_DATE="2024-03-01T12:00:00Z" \
 	git add migrations && GIT_AUTHOR_DATE="2024-03-01T12:00:00Z" GIT_COMMITTER_DATE="2024-03-01T12:00:00Z" \
 	git commit -q -m "three migrations"
@@ -107,7 +109,9 @@ has "git: 0001 deletion staged" "$st" "D  migrations/0001_summer.c"
 has "git: 0002 deletion staged" "$st" "D  migrations/0002_winter.c"
 ok "git: the never-run file stays" "[ -f migrations/0003_never_run.c ]"
 ok "git: the untracked old file is removed too" "[ ! -e migrations/0005_untracked.c ]"
-ok "git: nothing else staged" "[ \$(git diff --cached --name-only | wc -l) -eq 2 ]"
+has "git: the file with '*' in its name staged" "$st" 'D  migrations/0006_star*.c'
+ok "git: the recent file matching that glob stays" "[ -f migrations/0006_starry.c ]"
+ok "git: nothing else staged" "[ \$(git diff --cached --name-only | wc -l) -eq 3 ]"
 cd "$T"
 
 # A ledger in the prod target gives the age when the header has none.
