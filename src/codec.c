@@ -22,6 +22,7 @@
  * that memcmp order is numeric order.  Decoding gives canonical text
  * ("1.50" comes back as "1.5", see number.c).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,12 @@ void wb__buf_free(wb_buf *b)
 
 /* -------------------------------------------------------------- encoding */
 
+/* The common case inline: room already there. */
+static inline int reserve(wb_buf *b, size_t extra)
+{
+	return b->cap - b->len >= extra ? 0 : wb__buf_reserve(b, extra);
+}
+
 /* Unchecked writers: the caller reserved room. */
 static unsigned char *put_varint(unsigned char *p, size_t v)
 {
@@ -84,7 +91,7 @@ static unsigned char *put_varint(unsigned char *p, size_t v)
 
 static int enc_varint(wb_buf *b, size_t v)
 {
-	if (wb__buf_reserve(b, 10) < 0)
+	if (reserve(b, 10) < 0)
 		return WB_ENOMEM;
 	b->data[b->len] = 0; /* quiet analysers; overwritten */
 	b->len = (size_t)(put_varint(b->data + b->len, v) - b->data);
@@ -93,7 +100,7 @@ static int enc_varint(wb_buf *b, size_t v)
 
 static int enc_bytes(wb_buf *b, const void *p, size_t len)
 {
-	if (wb__buf_reserve(b, len + 10) < 0)
+	if (reserve(b, len + 10) < 0)
 		return WB_ENOMEM;
 	b->len = (size_t)(put_varint(b->data + b->len, len) - b->data);
 	if (len)
@@ -104,7 +111,10 @@ static int enc_bytes(wb_buf *b, const void *p, size_t len)
 
 static int enc_byte(wb_buf *b, unsigned char c)
 {
-	return wb__buf_append(b, &c, 1);
+	if (reserve(b, 1) < 0)
+		return WB_ENOMEM;
+	b->data[b->len++] = c;
+	return 0;
 }
 
 static int enc_attrs(wb_buf *b, const wb_item *it, int depth);
@@ -300,6 +310,48 @@ static int dec_value(dec *d, wb_value **out, int depth)
 	return corrupt(d, "unknown type tag");
 }
 
+static uint64_t name_hash(const wb_attr *a)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < a->nlen; i++)
+		h = (h ^ (unsigned char)a->name[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int same_name(const wb_attr *a, const wb_attr *b)
+{
+	return a->nlen == b->nlen && memcmp(a->name, b->name, a->nlen) == 0;
+}
+
+/* 1 if two attributes of `it` share a name: pairwise when few, hashed when many. */
+static int has_duplicate_names(const wb_item *it)
+{
+	size_t n = it->n, cap = 64, i, j;
+	size_t *slots;
+	int dup = 0;
+
+	if (n <= 32) {
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++)
+				if (same_name(&it->attrs[i], &it->attrs[j]))
+					return 1;
+		return 0;
+	}
+	while (cap < n * 2)
+		cap *= 2;
+	if (!(slots = calloc(cap, sizeof(*slots))))
+		return -1;
+	for (i = 0; i < n && !dup; i++) {
+		for (j = name_hash(&it->attrs[i]) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
+			if (same_name(&it->attrs[slots[j] - 1], &it->attrs[i]))
+				dup = 1;
+		slots[j] = i + 1;
+	}
+	free(slots);
+	return dup;
+}
+
 static int dec_attrs(dec *d, wb_item *it, int depth)
 {
 	size_t n, i, nlen;
@@ -325,6 +377,8 @@ static int dec_attrs(dec *d, wb_item *it, int depth)
 		it->attrs[i].v = v;
 		it->n++;
 	}
+	if ((rc = has_duplicate_names(it)) != 0)
+		return rc < 0 ? wb__oom(NULL) : corrupt(d, "an attribute name appears twice");
 	return 0;
 }
 

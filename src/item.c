@@ -8,6 +8,7 @@
  * handing it to an item or a list is a splice of chunk lists, not a copy.
  * Decoding an item therefore costs a couple of mallocs, not one per value.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inttypes.h>
@@ -309,8 +310,8 @@ wb_value *wb_value_map(wb_item *takes_map)
 		nested->n = takes_map->n;
 		nested->cap = takes_map->cap;
 		if (takes_map->ar == &takes_map->own) {
-			arena_splice(ar, &takes_map->own);
-			free(takes_map);
+			wb_arena moved = takes_map->own; /* takes_map is inside it */
+			arena_splice(ar, &moved);
 		} else {
 			/* a nested item: copy it */
 			nested->attrs = NULL;
@@ -541,7 +542,7 @@ static int member_eq(wb_type t, const wb_bytes *a, const wb_bytes *b)
 	return bytes_eq(a, b);
 }
 
-/* Every member of a is in b. */
+/* Every member of a is in b (small sets: pairwise). */
 static int set_within(wb_type t, const wb_value *a, const wb_value *b)
 {
 	for (size_t i = 0; i < a->u.set.n; i++) {
@@ -553,6 +554,48 @@ static int set_within(wb_type t, const wb_value *a, const wb_value *b)
 			return 0;
 	}
 	return 1;
+}
+
+static _Thread_local wb_type sort_type; /* qsort has no context argument */
+
+static int member_order(const void *x, const void *y)
+{
+	const wb_bytes *a = x, *b = y;
+	int c;
+
+	if (sort_type == WB_NS)
+		return wb__num_text_cmp(a->p, a->len, b->p, b->len);
+	c = memcmp(a->p, b->p, a->len < b->len ? a->len : b->len);
+	return c ? c : (a->len == b->len ? 0 : (a->len < b->len ? -1 : 1));
+}
+
+/* Big sets of equal size: sort copies of both and compare in step. */
+static int sets_equal(const wb_value *a, const wb_value *b)
+{
+	wb_type t = (wb_type)a->type;
+	size_t n = a->u.set.n, i;
+	wb_bytes *sa, *sb;
+	int eq = 1;
+
+	if (n <= 32 || n != b->u.set.n)
+		return set_within(t, a, b) && set_within(t, b, a);
+	sa = malloc(n * sizeof(*sa));
+	sb = malloc(n * sizeof(*sb));
+	if (!sa || !sb) {
+		free(sa);
+		free(sb);
+		return set_within(t, a, b) && set_within(t, b, a);
+	}
+	memcpy(sa, a->u.set.m, n * sizeof(*sa));
+	memcpy(sb, b->u.set.m, n * sizeof(*sb));
+	sort_type = t;
+	qsort(sa, n, sizeof(*sa), member_order);
+	qsort(sb, n, sizeof(*sb), member_order);
+	for (i = 0; i < n && eq; i++)
+		eq = member_order(&sa[i], &sb[i]) == 0;
+	free(sa);
+	free(sb);
+	return eq;
 }
 
 int wb_value_equal(const wb_value *a, const wb_value *b)
@@ -580,7 +623,7 @@ int wb_value_equal(const wb_value *a, const wb_value *b)
 	case WB_M:
 		return wb_item_equal(a->u.map, b->u.map);
 	case WB_SS: case WB_NS: case WB_BS:
-		return set_within((wb_type)a->type, a, b) && set_within((wb_type)a->type, b, a);
+		return sets_equal(a, b);
 	}
 	return 0;
 }
@@ -589,18 +632,16 @@ int wb_value_equal(const wb_value *a, const wb_value *b)
 
 wb_item *wb__item_new_sized(size_t hint)
 {
-	wb_item *it = malloc(sizeof(*it));
+	wb_arena ar = {0};
+	wb_item *it;
 
-	if (!it) {
-		wb__oom(NULL);
+	/* the item struct lives at the start of its own arena's first chunk */
+	if (arena_init(&ar, sizeof(*it) + (hint ? hint : 192)) < 0)
 		return NULL;
-	}
+	it = wb__arena_alloc(&ar, sizeof(*it));
 	memset(it, 0, sizeof(*it));
+	it->own = ar;
 	it->ar = &it->own;
-	if (hint && arena_init(&it->own, hint) < 0) {
-		free(it);
-		return NULL;
-	}
 	return it;
 }
 
@@ -624,10 +665,12 @@ wb_item *wb__item_new_in(wb_arena *ar, size_t cap)
 
 void wb_item_free(wb_item *item)
 {
+	wb_arena ar;
+
 	if (!item || item->ar != &item->own)
 		return; /* NULL, or nested in a value: freed with it */
-	wb__arena_free(&item->own);
-	free(item);
+	ar = item->own; /* the struct itself is in the arena */
+	wb__arena_free(&ar);
 }
 
 int wb__item_append(wb_item *it, wb_arena *ar, const char *name, size_t nlen, wb_value *v)
@@ -872,9 +915,10 @@ int64_t wb_item_get_int(const wb_item *item, const char *name, int64_t dflt)
 
 	if (!s || !*s)
 		return dflt;
+	errno = 0;
 	n = strtoll(s, &end, 10);
-	if (*end != '\0')
-		return dflt; /* not an integer in int64 form (fraction, exponent) */
+	if (*end != '\0' || errno == ERANGE)
+		return dflt; /* not an integer in int64 form (fraction, exponent, too big) */
 	return (int64_t)n;
 }
 

@@ -222,6 +222,21 @@ static void test_key_extraction_and_key_errors(void **state)
 	invalid(it, &ks, "key attribute 'id'", "empty");
 	wbt_ok(wb_item_set_binary(it, "id", "\0", 1));
 	wbt_ok(wb_item_validate(it, &ks));
+	{
+		char big[2050];
+		memset(big, 'k', sizeof(big));
+		wbt_ok(wb_item_set_binary(it, "id", big, 2048));
+		wbt_ok(wb_item_validate(it, &ks));
+		wbt_ok(wb_item_set_binary(it, "id", big, 2049));
+		invalid(it, &ks, "key attribute 'id'", "2048-byte limit for a partition key");
+		ks = schema("p", WB_S, "id", WB_B);
+		wbt_ok(wb_item_set_string(it, "p", "x"));
+		wbt_ok(wb_item_set_binary(it, "id", big, 1025));
+		invalid(it, &ks, "key attribute 'id'", "1024-byte limit for a sort key");
+		ks = schema("p", WB_BOOL, "", WB_S);
+		wbt_ok(wb_item_set_bool(it, "p", 1));
+		invalid(it, &ks, "key schema", "S, N or B");
+	}
 	wb_item_free(it);
 }
 
@@ -361,6 +376,42 @@ static void test_big_sets_find_duplicates(void **state)
 	wb_item_free(it);
 }
 
+static void test_big_sets_compare_as_sets(void **state)
+{
+	wb_value *a = wb_value_set(WB_NS), *b = wb_value_set(WB_NS);
+	char buf[32];
+	(void)state;
+
+	for (int i = 0; i < 500; i++) {
+		snprintf(buf, sizeof(buf), "%d", i);
+		wbt_ok(wb_value_set_add(a, buf, strlen(buf)));
+		snprintf(buf, sizeof(buf), "%d.0", 499 - i); /* reversed, other spelling */
+		wbt_ok(wb_value_set_add(b, buf, strlen(buf)));
+	}
+	assert_true(wb_value_equal(a, b));
+	wbt_ok(wb_value_set_add(a, "1000", 4));
+	wbt_ok(wb_value_set_add(b, "1001", 4));
+	assert_false(wb_value_equal(a, b));
+	wb_value_free(a);
+	wb_value_free(b);
+}
+
+static void test_get_int_edges(void **state)
+{
+	wb_item *it = wb_item_new();
+	(void)state;
+
+	wbt_ok(wb_item_set_int(it, "max", INT64_MAX));
+	wbt_ok(wb_item_set_int(it, "min", INT64_MIN));
+	wbt_ok(wb_item_set_number(it, "big", "99999999999999999999"));
+	wbt_ok(wb_item_set_number(it, "exp", "1e3"));
+	assert_true(wb_item_get_int(it, "max", 0) == INT64_MAX);
+	assert_true(wb_item_get_int(it, "min", 0) == INT64_MIN);
+	assert_int_equal(wb_item_get_int(it, "big", -5), -5);
+	assert_int_equal(wb_item_get_int(it, "exp", -5), -5);
+	wb_item_free(it);
+}
+
 static void test_many_sets_do_not_leak_or_grow_badly(void **state)
 {
 	wb_item *it = wb_item_new();
@@ -387,6 +438,8 @@ int main(void)
 		cmocka_unit_test(test_validation_errors_name_the_attribute),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_big_sets_find_duplicates),
+		cmocka_unit_test(test_big_sets_compare_as_sets),
+		cmocka_unit_test(test_get_int_edges),
 		cmocka_unit_test(test_many_sets_do_not_leak_or_grow_badly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

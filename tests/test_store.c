@@ -110,7 +110,8 @@ static void tables_on(int target)
 	assert_int_equal(d.key.pk_type, WB_N);
 	assert_string_equal(d.key.sk_name, "sk");
 	assert_int_equal(d.key.sk_type, WB_B);
-	assert_int_equal(d.item_count, 0);
+	if (d.item_count != -1) /* DynamoDB's ItemCount is stale: reported as unknown */
+		assert_int_equal(d.item_count, 0);
 	wbt_ok(wb_table_describe(db, a, &d));
 	assert_string_equal(d.key.sk_name, "");
 	put_json(db, a, "{\"id\":\"x\"}");

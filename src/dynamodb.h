@@ -1,0 +1,64 @@
+/*
+ * dynamodb.h - internals of the DynamoDB backend that tests and the runner use.
+ *
+ * URL parsing (so tests can check every form without a server), the retry
+ * policy, and the counters of requests and retries by kind: per handle, and
+ * for the whole process (pass db = NULL), so that a migration process can
+ * report what its handles met.
+ */
+#ifndef WB_DYNAMODB_H
+#define WB_DYNAMODB_H
+
+#include <stdint.h>
+#include "whimbrel.h"
+
+/** Where a dynamodb URL points. */
+struct wb__ddb_endpoint {
+	char url[600];    /**< request URL, e.g. "http://127.0.0.1:8000/" */
+	char host[520];   /**< Host header, e.g. "127.0.0.1:8000" */
+	char region[64];  /**< signing region */
+	int local;        /**< dynamodb://HOST:PORT (plain HTTP): dummy credentials allowed */
+};
+
+/**
+ * Parse "dynamodb://HOST[:PORT]" (HTTP, port 8000 by default),
+ * "dynamodbs://HOST[:PORT]" (HTTPS) or "dynamodb:REGION" (AWS's regional
+ * endpoint); "?region=R" may follow the first two.  The region comes from
+ * the URL (dynamodb:REGION, ?region=, a dynamodb.REGION.amazonaws.com host),
+ * else AWS_REGION, else AWS_DEFAULT_REGION, else "us-east-1" for local
+ * engines.  Returns 0 or WB_EINVALID (message never repeats userinfo).
+ */
+int wb__dynamodb_parse_url(struct wb__ddb_endpoint *out, const char *url);
+
+/** Counters (monotonic). */
+struct wb__dynamodb_stats {
+	uint64_t requests;          /**< HTTP requests sent, every attempt */
+	uint64_t retries_throttle;  /**< retries after throttling errors */
+	uint64_t retries_5xx;       /**< retries after 5xx responses */
+	uint64_t retries_network;   /**< retries after dropped connections / transport errors */
+	uint64_t retries_unprocessed; /**< BatchWriteItem / BatchGetItem re-sends of unprocessed entries */
+	uint64_t unprocessed_items; /**< entries that came back unprocessed */
+	uint64_t conditions_failed; /**< ConditionalCheckFailedException answers */
+	uint64_t gave_up;           /**< calls that failed after exhausting their retries */
+	uint64_t backoff_ms;        /**< total time slept in backoff */
+};
+
+/**
+ * Copy the counters of `db` (a dynamodb handle) into `out`, or, with
+ * db == NULL, the totals of every dynamodb handle of this process.
+ * Returns WB_EINVALID when db is not a dynamodb handle.
+ */
+int wb__dynamodb_stats(wb_db *db, struct wb__dynamodb_stats *out);
+
+/** Retry policy: exponential backoff with full jitter. */
+struct wb__dynamodb_retry {
+	unsigned base_ms;      /**< first backoff ceiling (25) */
+	unsigned cap_ms;       /**< largest backoff ceiling (2000) */
+	unsigned max_attempts; /**< attempts per call, first included (10) */
+	unsigned budget_ms;    /**< total time a call may spend retrying (60000) */
+};
+
+/** Change the retry policy of a dynamodb handle (tests). */
+int wb__dynamodb_set_retry(wb_db *db, const struct wb__dynamodb_retry *r);
+
+#endif /* WB_DYNAMODB_H */

@@ -1,0 +1,545 @@
+/*
+ * dynamodb_client.c - the DynamoDB HTTP API: endpoints, signed calls,
+ * retries and error mapping (see dynamodb_client.h and dynamodb.h).
+ *
+ * A call is a POST of a JSON body with X-Amz-Target DynamoDB_20120810.OP,
+ * signed with SigV4 (sigv4.c) using credentials from aws_creds.c.  Answers
+ * with a `__type` are mapped by the part after '#': conditional check
+ * failed, not found, in use, validation, throttling.  Throttling, 5xx
+ * answers and transport failures are retried with exponential backoff and
+ * full jitter (sleep uniformly in [0, min(cap, base * 2^n)]), bounded in
+ * attempts and in total time, and counted per client and per process.
+ * Validation, condition and authentication errors are never retried.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "backend.h"
+#include "aws_creds.h"
+#include "dynamodb_client.h"
+#include "http.h"
+#include "sigv4.h"
+
+struct wb__ddb_client {
+	struct wb__ddb_endpoint ep;      /* where to send */
+	struct wb__aws_creds creds;      /* how to sign (never printed) */
+	wb__http *http;                  /* the kept-alive connection */
+	pthread_mutex_t lock;            /* serialises http, rng and stats */
+	struct wb__dynamodb_stats stats; /* this client's counters */
+	struct wb__dynamodb_retry retry; /* the retry policy */
+	uint64_t rng;                    /* xorshift state for jitter */
+};
+
+/* Process-wide totals, updated atomically. */
+static struct wb__dynamodb_stats totals;
+
+#define COUNT(c, field, n) do { (c)->stats.field += (n); \
+	__atomic_fetch_add(&totals.field, (n), __ATOMIC_RELAXED); } while (0)
+
+uint64_t wb__ddb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* ------------------------------------------------------------ URLs */
+
+static int valid_region(const char *r)
+{
+	size_t n = strlen(r);
+
+	if (n == 0 || n > 40)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= '0' && r[i] <= '9') || r[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* Region from a host "dynamodb.REGION.amazonaws.com[.cn]" into out, or "". */
+static void region_from_host(char *out, size_t size, const char *host)
+{
+	const char *p = strncmp(host, "dynamodb.", 9) == 0 ? host + 9 : NULL;
+	const char *e = p ? strstr(p, ".amazonaws.com") : NULL;
+
+	out[0] = '\0';
+	if (p && e && (size_t)(e - p) < size) {
+		memcpy(out, p, (size_t)(e - p));
+		out[e - p] = '\0';
+		if (!valid_region(out))
+			out[0] = '\0';
+	}
+}
+
+static int default_region(struct wb__ddb_endpoint *ep, const char *url)
+{
+	const char *r = getenv("AWS_REGION");
+
+	if (!r || !*r)
+		r = getenv("AWS_DEFAULT_REGION");
+	if (r && *r) {
+		if (!valid_region(r))
+			return wb__error(NULL, WB_EINVALID, "AWS region '%s' (from AWS_REGION or AWS_DEFAULT_REGION) is not valid", r);
+		snprintf(ep->region, sizeof(ep->region), "%s", r);
+		return 0;
+	}
+	if (ep->local) {
+		snprintf(ep->region, sizeof(ep->region), "us-east-1");
+		return 0;
+	}
+	return wb__error(NULL, WB_EINVALID, "no AWS region for %s: add ?region=REGION, or set AWS_REGION", url);
+}
+
+/* "dynamodb:REGION" */
+static int parse_region_url(struct wb__ddb_endpoint *ep, const char *region, const char *url)
+{
+	const char *suffix;
+
+	char r[sizeof(ep->region)];
+
+	if (!*region) {
+		if (default_region(ep, url) < 0)
+			return WB_EINVALID;
+		memcpy(r, ep->region, sizeof(r));
+		return parse_region_url(ep, r, url);
+	}
+	if (!valid_region(region))
+		return wb__error(NULL, WB_EINVALID,
+				 "invalid target '%s': the region must be letters, digits and '-' (dynamodb:us-east-1)", url);
+	snprintf(ep->region, sizeof(ep->region), "%s", region);
+	suffix = strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
+	snprintf(ep->host, sizeof(ep->host), "dynamodb.%s.%s", region, suffix);
+	snprintf(ep->url, sizeof(ep->url), "https://%s/", ep->host);
+	return 0;
+}
+
+static int valid_host(const char *h, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = h[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']'))
+			return 0;
+	}
+	return 1;
+}
+
+/* "dynamodb://HOST[:PORT][/][?region=R]" and "dynamodbs://..." */
+static int parse_host_url(struct wb__ddb_endpoint *ep, const char *rest, int tls, const char *url)
+{
+	const char *end = rest + strcspn(rest, "/?#");
+	const char *q = strchr(rest, '?');
+	const char *scheme = tls ? "dynamodbs" : "dynamodb";
+	size_t n = (size_t)(end - rest);
+	int has_port;
+
+	if (memchr(rest, '@', strlen(rest)))
+		return wb__error(NULL, WB_EINVALID,
+				 "%s URL with user information: credentials never go in a target URL; "
+				 "use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile", scheme);
+	if (!valid_host(rest, n) || n >= 256)
+		return wb__error(NULL, WB_EINVALID, "invalid target '%s': expected %s://HOST[:PORT]", url, scheme);
+	if (*end && *end != '?' && strcmp(end, "/") != 0 && strncmp(end, "/?", 2) != 0)
+		return wb__error(NULL, WB_EINVALID, "invalid target '%s': no path may follow the host", url);
+	ep->local = !tls;
+	if (rest[0] == '[') {
+		const char *rb = memchr(rest, ']', n);
+		if (!rb)
+			return wb__error(NULL, WB_EINVALID, "invalid target '%s': unclosed '[' in the host", url);
+		has_port = rb + 1 < end && rb[1] == ':';
+	} else {
+		has_port = memchr(rest, ':', n) != NULL;
+	}
+	if (has_port || tls)
+		snprintf(ep->host, sizeof(ep->host), "%.*s", (int)n, rest);
+	else
+		snprintf(ep->host, sizeof(ep->host), "%.*s:8000", (int)n, rest);
+	snprintf(ep->url, sizeof(ep->url), "%s://%s/", tls ? "https" : "http", ep->host);
+	if (q) {
+		if (strncmp(q, "?region=", 8) != 0 || !valid_region(q + 8))
+			return wb__error(NULL, WB_EINVALID, "invalid target '%s': the only option is ?region=REGION", url);
+		snprintf(ep->region, sizeof(ep->region), "%s", q + 8);
+		return 0;
+	}
+	region_from_host(ep->region, sizeof(ep->region), ep->host);
+	return ep->region[0] ? 0 : default_region(ep, url);
+}
+
+int wb__dynamodb_parse_url(struct wb__ddb_endpoint *out, const char *url)
+{
+	memset(out, 0, sizeof(*out));
+	if (strncmp(url, "dynamodb://", 11) == 0)
+		return parse_host_url(out, url + 11, 0, url);
+	if (strncmp(url, "dynamodbs://", 12) == 0)
+		return parse_host_url(out, url + 12, 1, url);
+	if (strncmp(url, "dynamodb:", 9) == 0 && !strchr(url + 9, '/') && !strchr(url + 9, '@'))
+		return parse_region_url(out, url + 9, url);
+	return wb__error(NULL, WB_EINVALID,
+			 "invalid DynamoDB target: expected dynamodb://HOST:PORT, dynamodbs://HOST[:PORT] or dynamodb:REGION");
+}
+
+/* ---------------------------------------------------------- clients */
+
+int wb__ddb_client_new(struct wb__ddb_client **out, const char *url)
+{
+	struct wb__ddb_client *c;
+	int rc;
+
+	*out = NULL;
+	if (!(c = wb__calloc(1, sizeof(*c))))
+		return WB_ENOMEM;
+	if ((rc = wb__dynamodb_parse_url(&c->ep, url)) < 0)
+		goto fail;
+	if ((rc = wb__aws_creds_resolve(&c->creds, c->ep.local)) < 0)
+		goto fail;
+	if ((rc = wb__http_new(&c->http)) < 0)
+		goto fail;
+	pthread_mutex_init(&c->lock, NULL);
+	c->retry = (struct wb__dynamodb_retry){25, 2000, 10, 60000};
+	c->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
+	if (!c->rng)
+		c->rng = 88172645463325252ULL;
+	*out = c;
+	return 0;
+fail:
+	wb__aws_creds_clear(&c->creds);
+	free(c);
+	return rc;
+}
+
+void wb__ddb_client_free(struct wb__ddb_client *c)
+{
+	if (!c)
+		return;
+	wb__http_free(c->http);
+	wb__aws_creds_clear(&c->creds);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void wb__ddb_client_stats(struct wb__ddb_client *c, struct wb__dynamodb_stats *out)
+{
+	if (!c) {
+		out->requests = __atomic_load_n(&totals.requests, __ATOMIC_RELAXED);
+		out->retries_throttle = __atomic_load_n(&totals.retries_throttle, __ATOMIC_RELAXED);
+		out->retries_5xx = __atomic_load_n(&totals.retries_5xx, __ATOMIC_RELAXED);
+		out->retries_network = __atomic_load_n(&totals.retries_network, __ATOMIC_RELAXED);
+		out->retries_unprocessed = __atomic_load_n(&totals.retries_unprocessed, __ATOMIC_RELAXED);
+		out->unprocessed_items = __atomic_load_n(&totals.unprocessed_items, __ATOMIC_RELAXED);
+		out->conditions_failed = __atomic_load_n(&totals.conditions_failed, __ATOMIC_RELAXED);
+		out->gave_up = __atomic_load_n(&totals.gave_up, __ATOMIC_RELAXED);
+		out->backoff_ms = __atomic_load_n(&totals.backoff_ms, __ATOMIC_RELAXED);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	*out = c->stats;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void wb__ddb_client_set_retry(struct wb__ddb_client *c, const struct wb__dynamodb_retry *r)
+{
+	pthread_mutex_lock(&c->lock);
+	c->retry = *r;
+	if (c->retry.max_attempts == 0)
+		c->retry.max_attempts = 1;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* -------------------------------------------------------- one attempt */
+
+/* What an attempt came to. */
+enum outcome {
+	OK = 0,      /* 200 with a JSON body */
+	FATAL,       /* an error not to retry; code and message set */
+	THROTTLED,   /* retry: throttling */
+	SERVER,      /* retry: 5xx */
+	NETWORK      /* retry: transport failure */
+};
+
+struct attempt {
+	enum outcome outcome; /* see above */
+	int code;             /* WB_E* for FATAL */
+	char type[96];        /* __type after '#', or "" */
+	char msg[600];        /* the service's or curl's message */
+	long status;          /* HTTP status, 0 on transport failure */
+};
+
+static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *body, size_t len,
+			 struct wb__http_response *resp, char *errbuf, size_t errsize)
+{
+	char amz_date[17], target[64], *authz = NULL;
+	char h_host[600], h_date[64], h_target[96], *h_token = NULL, *h_authz = NULL;
+	struct wb__sigv4_header sh[5];
+	const char *hdrs[6];
+	size_t n = 4, nh = 0;
+	struct wb__sigv4_key key = {c->creds.access_key, c->creds.secret_key, c->ep.region, "dynamodb"};
+	struct wb__sigv4_request req;
+	int rc;
+
+	wb__sigv4_amz_date(amz_date, time(NULL));
+	snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
+	sh[0] = (struct wb__sigv4_header){"host", c->ep.host};
+	sh[1] = (struct wb__sigv4_header){"content-type", "application/x-amz-json-1.0"};
+	sh[2] = (struct wb__sigv4_header){"x-amz-date", amz_date};
+	sh[3] = (struct wb__sigv4_header){"x-amz-target", target};
+	if (c->creds.session_token)
+		sh[n++] = (struct wb__sigv4_header){"x-amz-security-token", c->creds.session_token};
+	req = (struct wb__sigv4_request){"POST", "/", NULL, sh, n, body, len};
+	if ((rc = wb__sigv4_authorization(&authz, &req, &key, amz_date)) < 0)
+		return rc;
+	snprintf(h_host, sizeof(h_host), "Host: %s", c->ep.host);
+	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", amz_date);
+	snprintf(h_target, sizeof(h_target), "X-Amz-Target: %s", target);
+	hdrs[nh++] = h_host;
+	hdrs[nh++] = "Content-Type: application/x-amz-json-1.0";
+	hdrs[nh++] = h_date;
+	hdrs[nh++] = h_target;
+	if (c->creds.session_token) {
+		if (asprintf(&h_token, "X-Amz-Security-Token: %s", c->creds.session_token) < 0)
+			h_token = NULL;
+		hdrs[nh++] = h_token ? h_token : "";
+	}
+	if (asprintf(&h_authz, "Authorization: %s", authz) < 0)
+		h_authz = NULL;
+	free(authz);
+	if (!h_authz || (c->creds.session_token && !h_token)) {
+		free(h_token);
+		free(h_authz);
+		return wb__oom(NULL);
+	}
+	hdrs[nh++] = h_authz;
+	rc = wb__http_post(c->http, c->ep.url, hdrs, nh, body, len, resp, errbuf, errsize);
+	free(h_token);
+	free(h_authz);
+	return rc;
+}
+
+/* Map an error answer's type (after '#') to an outcome and code. */
+static void classify(struct attempt *a, const char *op)
+{
+	static const char *const throttles[] = {
+		"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+		"LimitExceededException", "Throttling", "TooManyRequestsException",
+	};
+	const char *t = a->type;
+
+	a->outcome = FATAL;
+	for (size_t i = 0; i < WB_ARRAY_SIZE(throttles); i++)
+		if (strcmp(t, throttles[i]) == 0) {
+			a->outcome = THROTTLED;
+			return;
+		}
+	if (a->status >= 500 || strcmp(t, "InternalServerError") == 0 || strcmp(t, "ServiceUnavailable") == 0) {
+		a->outcome = SERVER;
+		return;
+	}
+	if (strcmp(t, "ConditionalCheckFailedException") == 0)
+		a->code = WB_ECONDITION;
+	else if (strcmp(t, "ResourceNotFoundException") == 0)
+		a->code = WB_ENOTFOUND;
+	else if (strcmp(t, "ResourceInUseException") == 0)
+		a->code = strcmp(op, "CreateTable") == 0 ? WB_EEXISTS : WB_EBUSY;
+	else if (strcmp(t, "ValidationException") == 0 || strcmp(t, "SerializationException") == 0 ||
+		 strcmp(t, "ItemCollectionSizeLimitExceededException") == 0)
+		a->code = WB_EINVALID;
+	else
+		a->code = WB_ERROR; /* authentication, access and anything unknown */
+}
+
+/* Read __type and message of an error body into a. */
+static void parse_error(struct attempt *a, const char *body, size_t len)
+{
+	json_t *j = json_loadb(body, len, 0, NULL);
+	const char *t = j ? json_string_value(json_object_get(j, "__type")) : NULL;
+	const char *m = j ? json_string_value(json_object_get(j, "message")) : NULL;
+
+	if (j && !m)
+		m = json_string_value(json_object_get(j, "Message"));
+	if (t) {
+		const char *h = strrchr(t, '#');
+		snprintf(a->type, sizeof(a->type), "%s", h ? h + 1 : t);
+	}
+	if (m)
+		snprintf(a->msg, sizeof(a->msg), "%s", m);
+	else if (!j)
+		snprintf(a->msg, sizeof(a->msg), "HTTP %ld with a body that is not JSON", a->status);
+	json_decref(j);
+}
+
+/* One attempt; *resp set on OK. */
+static void attempt_once(struct wb__ddb_client *c, const char *op, const char *body, size_t len,
+			 struct attempt *a, json_t **resp)
+{
+	struct wb__http_response r = {0};
+	json_error_t jerr;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_lock(&c->lock);
+	COUNT(c, requests, 1);
+	rc = sign_and_send(c, op, body, len, &r, a->msg, sizeof(a->msg));
+	if (rc == WB_EIO) {
+		a->outcome = NETWORK;
+		wb__http_reset(c->http);
+	} else if (rc < 0) {
+		a->outcome = FATAL;
+		a->code = rc;
+		snprintf(a->msg, sizeof(a->msg), "%s", wb_error_last());
+	} else if ((a->status = r.status) == 200) {
+		if ((*resp = json_loadb(r.body, r.len, JSON_ALLOW_NUL, &jerr)) && json_is_object(*resp)) {
+			a->outcome = OK;
+		} else {
+			json_decref(*resp);
+			*resp = NULL;
+			a->outcome = FATAL;
+			a->code = WB_EIO;
+			snprintf(a->msg, sizeof(a->msg), "answer is not a JSON object: %s", jerr.text);
+		}
+	} else {
+		parse_error(a, r.body, r.len);
+		classify(a, op);
+		if (a->code == WB_ECONDITION)
+			COUNT(c, conditions_failed, 1);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Full-jitter backoff for retry number n (1 = first retry), in ms. */
+static uint64_t jitter_ms(struct wb__ddb_client *c, unsigned n)
+{
+	uint64_t ceil = c->retry.base_ms, x;
+
+	for (unsigned i = 1; i < n && ceil < c->retry.cap_ms; i++)
+		ceil *= 2;
+	if (ceil > c->retry.cap_ms)
+		ceil = c->retry.cap_ms;
+	pthread_mutex_lock(&c->lock);
+	x = c->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	c->rng = x;
+	pthread_mutex_unlock(&c->lock);
+	return ceil ? x % (ceil + 1) : 0;
+}
+
+/* Sleep before retry n if attempts and budget allow; 0 = go on, -1 = give up. */
+static int backoff(struct wb__ddb_client *c, unsigned n, uint64_t start)
+{
+	uint64_t ms;
+
+	if (n + 1 > c->retry.max_attempts)
+		return -1;
+	ms = jitter_ms(c, n);
+	if (wb__ddb_now_ms() + ms - start > c->retry.budget_ms)
+		return -1;
+	sleep_ms(ms);
+	pthread_mutex_lock(&c->lock);
+	COUNT(c, backoff_ms, ms);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static void count_retry(struct wb__ddb_client *c, enum outcome o)
+{
+	pthread_mutex_lock(&c->lock);
+	if (o == THROTTLED)
+		COUNT(c, retries_throttle, 1);
+	else if (o == SERVER)
+		COUNT(c, retries_5xx, 1);
+	else
+		COUNT(c, retries_network, 1);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Record the failure of a call on db. */
+static int report(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
+		  const struct attempt *a, unsigned attempts, uint64_t start)
+{
+	char where[400];
+	int code = a->code;
+
+	if (table)
+		snprintf(where, sizeof(where), "DynamoDB %s on table %s", op, table);
+	else
+		snprintf(where, sizeof(where), "DynamoDB %s", op);
+	if (a->outcome == FATAL && a->type[0])
+		return wb__error(db, code, "%s: %s: %s", where, a->type, a->msg);
+	if (a->outcome == FATAL)
+		return wb__error(db, code, "%s: %s", where, a->msg);
+	pthread_mutex_lock(&c->lock);
+	COUNT(c, gave_up, 1);
+	pthread_mutex_unlock(&c->lock);
+	code = a->outcome == THROTTLED ? WB_ETHROTTLED : WB_EIO;
+	if (a->outcome == NETWORK)
+		return wb__error(db, code, "%s: connection to %s failed: %s (gave up after %u attempts in %.1f s)",
+				 where, c->ep.host, a->msg, attempts, (double)(wb__ddb_now_ms() - start) / 1000.0);
+	return wb__error(db, code, "%s: %s%s%s (HTTP %ld; gave up after %u attempts in %.1f s)", where,
+			 a->type[0] ? a->type : "server error", a->msg[0] ? ": " : "", a->msg, a->status,
+			 attempts, (double)(wb__ddb_now_ms() - start) / 1000.0);
+}
+
+int wb__ddb_call(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
+		 json_t *req, json_t **resp)
+{
+	struct attempt a;
+	uint64_t start = wb__ddb_now_ms();
+	char *body;
+	unsigned n;
+	int rc = 0;
+
+	*resp = NULL;
+	if (!(body = json_dumps(req, JSON_COMPACT)))
+		return wb__oom(db);
+	for (n = 1;; n++) {
+		attempt_once(c, op, body, strlen(body), &a, resp);
+		if (a.outcome == OK)
+			break;
+		if (a.outcome == FATAL || backoff(c, n, start) < 0) {
+			rc = report(c, db, op, table, &a, n, start);
+			break;
+		}
+		count_retry(c, a.outcome);
+	}
+	free(body);
+	return rc;
+}
+
+int wb__ddb_backoff_unprocessed(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
+				unsigned attempt, uint64_t start, size_t nunprocessed)
+{
+	pthread_mutex_lock(&c->lock);
+	COUNT(c, unprocessed_items, nunprocessed);
+	pthread_mutex_unlock(&c->lock);
+	if (backoff(c, attempt, start) < 0) {
+		pthread_mutex_lock(&c->lock);
+		COUNT(c, gave_up, 1);
+		pthread_mutex_unlock(&c->lock);
+		return wb__error(db, WB_ETHROTTLED,
+				 "DynamoDB %s on table %s: %zu entries still unprocessed after %u attempts in %.1f s",
+				 op, table, nunprocessed, attempt, (double)(wb__ddb_now_ms() - start) / 1000.0);
+	}
+	pthread_mutex_lock(&c->lock);
+	COUNT(c, retries_unprocessed, 1);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}

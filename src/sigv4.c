@@ -1,0 +1,458 @@
+/*
+ * sigv4.c - AWS Signature Version 4 over OpenSSL's SHA-256 and HMAC.
+ *
+ * Implements sigv4.h: the canonical request (path normalised and encoded
+ * once, as every service but S3 expects; query parameters decoded,
+ * re-encoded and sorted; headers lower-cased, trimmed, their inner runs of
+ * spaces collapsed, repeated ones joined with ','), the string to sign and
+ * the signature.  Strings are built in a small growable buffer; the derived
+ * keys and the "AWS4"+secret buffer are wiped after use.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "common.h"
+#include "sigv4.h"
+
+/* A growable string; `oom` sticks once an allocation failed. */
+struct sbuf {
+	char *s;    /* NUL-terminated text, or NULL */
+	size_t len; /* bytes used (without the NUL) */
+	size_t cap; /* bytes allocated */
+	int oom;    /* an allocation failed */
+};
+
+static void sb_add(struct sbuf *b, const char *p, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *s;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (!(s = realloc(b->s, cap))) {
+			b->oom = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+/* Hand the text to the caller (`*out`), or fail with WB_ENOMEM. */
+static int sb_finish(struct sbuf *b, char **out)
+{
+	if (b->oom || !b->s) {
+		free(b->s);
+		*out = NULL;
+		return wb__oom(NULL);
+	}
+	*out = b->s;
+	return 0;
+}
+
+static int unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* Append bytes URI-encoded as SigV4 wants: unreserved kept, the rest %XX. */
+static void sb_uri_encode(struct sbuf *b, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (unreserved(c)) {
+			sb_add(b, (const char *)&c, 1);
+		} else {
+			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+			sb_add(b, e, 3);
+		}
+	}
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode p[0..n) into dst (room for n bytes); returns the length. */
+static size_t uri_decode(char *dst, const char *p, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+			dst[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+			i += 2;
+		} else {
+			dst[o++] = p[i];
+		}
+	}
+	return o;
+}
+
+void wb__sigv4_sha256_hex(char out[65], const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+void wb__sigv4_amz_date(char out[17], time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* The canonical URI: dot segments and empty segments removed, each segment encoded. */
+static void canonical_uri(struct sbuf *b, const char *path)
+{
+	const char *segs[256];
+	size_t lens[256], n = 0, plen;
+	const char *p = path ? path : "";
+
+	plen = strlen(p);
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == 0 || (l == 1 && p[0] == '.')) {
+			/* skip */
+		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
+			if (n > 0)
+				n--;
+		} else if (n < WB_ARRAY_SIZE(segs)) {
+			segs[n] = p;
+			lens[n++] = l;
+		}
+		p += l;
+		if (*p == '/')
+			p++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sb_add(b, "/", 1);
+		sb_uri_encode(b, segs[i], lens[i]);
+	}
+	if (n == 0 || (plen > 0 && path[plen - 1] == '/'))
+		sb_add(b, "/", 1);
+}
+
+/* One query parameter, encoded: "name=value". */
+struct qparam {
+	char *enc;      /* "name=value", encoded */
+	size_t namelen; /* length of the encoded name */
+};
+
+static int qparam_cmp(const void *a, const void *b)
+{
+	const struct qparam *x = a, *y = b;
+	size_t n = x->namelen < y->namelen ? x->namelen : y->namelen;
+	int c = memcmp(x->enc, y->enc, n);
+
+	if (c)
+		return c;
+	if (x->namelen != y->namelen)
+		return x->namelen < y->namelen ? -1 : 1;
+	return strcmp(x->enc + x->namelen, y->enc + y->namelen);
+}
+
+/* Encode one raw parameter p[0..n) into *q. */
+static int encode_param(struct qparam *q, const char *p, size_t n)
+{
+	const char *eq = memchr(p, '=', n);
+	size_t nl = eq ? (size_t)(eq - p) : n;
+	char *tmp = malloc(n + 1);
+	struct sbuf b = {0};
+	size_t dl;
+
+	if (!tmp)
+		return wb__oom(NULL);
+	dl = uri_decode(tmp, p, nl);
+	sb_uri_encode(&b, tmp, dl);
+	q->namelen = b.len;
+	sb_add(&b, "=", 1);
+	if (eq) {
+		dl = uri_decode(tmp, eq + 1, n - nl - 1);
+		sb_uri_encode(&b, tmp, dl);
+	}
+	free(tmp);
+	return sb_finish(&b, &q->enc);
+}
+
+static int canonical_query(struct sbuf *b, const char *query)
+{
+	struct qparam *qs = NULL;
+	size_t n = 0, cap = 0;
+	const char *p = query;
+	int rc = 0;
+
+	while (p && *p) {
+		const char *e = strchr(p, '&');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l > 0) {
+			if (n == cap) {
+				struct qparam *nq = realloc(qs, (cap = cap ? 2 * cap : 8) * sizeof(*qs));
+				if (!nq) {
+					rc = wb__oom(NULL);
+					goto out;
+				}
+				qs = nq;
+			}
+			if ((rc = encode_param(&qs[n], p, l)) < 0)
+				goto out;
+			n++;
+		}
+		p += l;
+		if (*p == '&')
+			p++;
+	}
+	if (n > 1)
+		qsort(qs, n, sizeof(*qs), qparam_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_add(b, "&", 1);
+		sb_str(b, qs[i].enc);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(qs[i].enc);
+	free(qs);
+	return rc;
+}
+
+/* A header prepared for sorting: lower-case name, its index for stability. */
+struct hdr {
+	char *name;                 /* lower-cased name */
+	const char *value;          /* value as given */
+	size_t index;               /* position in the request */
+};
+
+static int hdr_cmp(const void *a, const void *b)
+{
+	const struct hdr *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Append a header value trimmed, with inner runs of whitespace made one space. */
+static void sb_trimmed(struct sbuf *b, const char *v)
+{
+	int space = 0, any = 0;
+
+	for (; *v; v++) {
+		if (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r') {
+			space = 1;
+			continue;
+		}
+		if (space && any)
+			sb_add(b, " ", 1);
+		sb_add(b, v, 1);
+		space = 0;
+		any = 1;
+	}
+}
+
+static int canonical_headers(struct sbuf *b, struct sbuf *signed_hdrs, const struct wb__sigv4_request *req)
+{
+	struct hdr *h = calloc(req->nheaders ? req->nheaders : 1, sizeof(*h));
+	int rc = 0;
+
+	if (!h)
+		return wb__oom(NULL);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		if (!(h[i].name = strdup(req->headers[i].name))) {
+			rc = wb__oom(NULL);
+			goto out;
+		}
+		for (char *c = h[i].name; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		h[i].value = req->headers[i].value ? req->headers[i].value : "";
+		h[i].index = i;
+	}
+	qsort(h, req->nheaders, sizeof(*h), hdr_cmp);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		int same = i > 0 && strcmp(h[i].name, h[i - 1].name) == 0;
+		if (same) {
+			sb_add(b, ",", 1);
+		} else {
+			if (i > 0) {
+				sb_add(b, "\n", 1);
+				sb_add(signed_hdrs, ";", 1);
+			}
+			sb_str(b, h[i].name);
+			sb_add(b, ":", 1);
+			sb_str(signed_hdrs, h[i].name);
+		}
+		sb_trimmed(b, h[i].value);
+	}
+	sb_add(b, "\n", 1);
+out:
+	for (size_t i = 0; i < req->nheaders; i++)
+		free(h[i].name);
+	free(h);
+	return rc;
+}
+
+int wb__sigv4_canonical_request(char **out, char **signed_headers, const struct wb__sigv4_request *req)
+{
+	struct sbuf b = {0}, sh = {0};
+	char hash[65];
+	int rc;
+
+	*out = NULL;
+	if (signed_headers)
+		*signed_headers = NULL;
+	sb_str(&b, req->method);
+	sb_add(&b, "\n", 1);
+	canonical_uri(&b, req->path);
+	sb_add(&b, "\n", 1);
+	if ((rc = canonical_query(&b, req->query)) < 0)
+		goto fail;
+	sb_add(&b, "\n", 1);
+	if ((rc = canonical_headers(&b, &sh, req)) < 0)
+		goto fail;
+	sb_add(&b, "\n", 1);
+	sb_add(&sh, "", 0);
+	sb_add(&b, sh.s ? sh.s : "", sh.s ? sh.len : 0);
+	sb_add(&b, "\n", 1);
+	wb__sigv4_sha256_hex(hash, req->body ? req->body : "", req->body_len);
+	sb_str(&b, hash);
+	if ((rc = sb_finish(&b, out)) < 0) {
+		free(sh.s);
+		return rc;
+	}
+	if (signed_headers) {
+		if ((rc = sb_finish(&sh, signed_headers)) < 0) {
+			free(*out);
+			*out = NULL;
+		}
+		return rc;
+	}
+	free(sh.s);
+	return 0;
+fail:
+	free(b.s);
+	free(sh.s);
+	return rc;
+}
+
+/* "YYYYMMDD/region/service/aws4_request" */
+static void sb_scope(struct sbuf *b, const char *amz_date, const char *region, const char *service)
+{
+	sb_add(b, amz_date, strlen(amz_date) < 8 ? strlen(amz_date) : 8);
+	sb_add(b, "/", 1);
+	sb_str(b, region);
+	sb_add(b, "/", 1);
+	sb_str(b, service);
+	sb_str(b, "/aws4_request");
+}
+
+int wb__sigv4_string_to_sign(char **out, const char *amz_date, const char *region, const char *service,
+			     const char *canonical_request)
+{
+	struct sbuf b = {0};
+	char hash[65];
+
+	sb_str(&b, "AWS4-HMAC-SHA256\n");
+	sb_str(&b, amz_date);
+	sb_add(&b, "\n", 1);
+	sb_scope(&b, amz_date, region, service);
+	sb_add(&b, "\n", 1);
+	wb__sigv4_sha256_hex(hash, canonical_request, strlen(canonical_request));
+	sb_str(&b, hash);
+	return sb_finish(&b, out);
+}
+
+static void hmac(unsigned char out[32], const void *key, size_t keylen, const char *data, size_t len)
+{
+	unsigned int outlen = 32;
+
+	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)data, len, out, &outlen);
+}
+
+/* The hex signature of string_to_sign; every intermediate key is wiped. */
+static int signature(char out[65], const struct wb__sigv4_key *key, const char *amz_date, const char *sts)
+{
+	size_t slen = strlen(key->secret_key);
+	unsigned char *k0 = malloc(slen + 4);
+	unsigned char k[32], sig[32];
+
+	if (!k0)
+		return wb__oom(NULL);
+	memcpy(k0, "AWS4", 4);
+	memcpy(k0 + 4, key->secret_key, slen);
+	hmac(k, k0, slen + 4, amz_date, strlen(amz_date) < 8 ? strlen(amz_date) : 8);
+	OPENSSL_cleanse(k0, slen + 4);
+	free(k0);
+	hmac(k, k, 32, key->region, strlen(key->region));
+	hmac(k, k, 32, key->service, strlen(key->service));
+	hmac(k, k, 32, "aws4_request", 12);
+	hmac(sig, k, 32, sts, strlen(sts));
+	OPENSSL_cleanse(k, sizeof(k));
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", sig[i]);
+	return 0;
+}
+
+int wb__sigv4_authorization(char **out, const struct wb__sigv4_request *req, const struct wb__sigv4_key *key,
+			    const char *amz_date)
+{
+	char *creq = NULL, *sh = NULL, *sts = NULL, sig[65];
+	struct sbuf b = {0};
+	int rc;
+
+	*out = NULL;
+	if ((rc = wb__sigv4_canonical_request(&creq, &sh, req)) < 0)
+		return rc;
+	if ((rc = wb__sigv4_string_to_sign(&sts, amz_date, key->region, key->service, creq)) < 0)
+		goto out;
+	if ((rc = signature(sig, key, amz_date, sts)) < 0)
+		goto out;
+	sb_str(&b, "AWS4-HMAC-SHA256 Credential=");
+	sb_str(&b, key->access_key);
+	sb_add(&b, "/", 1);
+	sb_scope(&b, amz_date, key->region, key->service);
+	sb_str(&b, ", SignedHeaders=");
+	sb_str(&b, sh);
+	sb_str(&b, ", Signature=");
+	sb_str(&b, sig);
+	rc = sb_finish(&b, out);
+out:
+	free(creq);
+	free(sh);
+	free(sts);
+	return rc;
+}
