@@ -343,7 +343,7 @@ static int set_pragmas(wb_db *db, const struct op *op)
 	sqlite3_extended_result_codes(s->conn, 1);
 	sqlite3_busy_timeout(s->conn, s->busy_ms);
 	rc = sqlite3_exec(s->conn,
-			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=10000;",
+			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
 			  NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : fail_sqlite(db, rc, op);
 }
