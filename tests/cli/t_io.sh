@@ -53,6 +53,14 @@ has "plain import typed: number" "$out" '"year":{"N":"1974"}'
 has "plain import typed: list" "$out" '"owners":{"L":[{"S":"Ann"},{"S":"Bo"}]}'
 has "plain import typed: null" "$out" '"sold":{"NULL":true}'
 
+# lines of AWS's DynamoDB export to S3 ({"Item":{...}}) are unwrapped
+W table create aws --pk make --sk model >/dev/null 2>&1
+run W import aws "$D/aws-export.json"
+is "AWS export lines: exit 0" "$out" "imported 2 items into aws"
+run W item get aws '{"make":"Volvo","model":"240"}'
+is "AWS export lines: unwrapped, number text kept" "$(printf '%s\n' "$out" | norm)" \
+	"$(echo '{"make":{"S":"Volvo"},"model":{"S":"240"},"price":{"N":"1.50"},"tags":{"SS":["a","b"]}}' | norm)"
+
 # a bad line: FILE:LINE, nothing imported
 W table create tt1 --pk make --sk model >/dev/null 2>&1
 run W import tt1 "$D/bad_json_line3.jsonl"
