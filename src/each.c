@@ -101,16 +101,18 @@ static int job_failed(struct job *job)
 }
 
 /* The key of an item as DynamoDB JSON, for messages (static per thread). */
-static const char *key_text(const wb_item *key)
+static const char *key_text(const struct job *job, const wb_item *item)
 {
 	static __thread char buf[512];
+	wb_item *key = item ? wb_item_key(item, &job->key) : NULL;
 	char *s = NULL;
 
 	if (key && wb_item_to_json(&s, key, WB_JSON_DDB) == 0)
 		snprintf(buf, sizeof(buf), "%s", s);
 	else
-		snprintf(buf, sizeof(buf), "(key)");
+		snprintf(buf, sizeof(buf), "(key unknown)");
 	free(s);
+	wb_item_free(key);
 	return buf;
 }
 
@@ -153,7 +155,7 @@ static int judge(struct worker *w, wb_item *item, wb_item *before, struct entry 
 
 	memset(e, 0, sizeof(*e));
 	if (v < 0 || v > WB_DELETE) {
-		const char *k = key_text(before);
+		const char *k = key_text(job, before);
 		wb_item_free(item);
 		wb_item_free(before);
 		if (v > WB_DELETE)
@@ -170,7 +172,7 @@ static int judge(struct worker *w, wb_item *item, wb_item *before, struct entry 
 		return 0;
 	}
 	if (v == WB_WRITE && !same_key(job, item, before)) {
-		const char *k = key_text(before);
+		const char *k = key_text(job, before);
 		wb_item_free(item);
 		wb_item_free(before);
 		return wb__error(NULL, WB_EINVALID, "%s: the callback changed the key of item %s "

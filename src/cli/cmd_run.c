@@ -486,16 +486,16 @@ static void summary(struct runner *r)
 	const wb_ledger_run *c = &r->rec;
 
 	wb_cli_fmt_duration(dur, sizeof(dur), c->duration_ms);
-	fprintf(stderr, "whimbrel: %s %s on %s: %s in %s: %lld scanned, %lld written, %lld deleted, "
-			"%lld unchanged, %lld failed (run %s)\n",
-		r->o->plan ? "plan of" : "run of", r->m.name, r->o->target, c->status, dur,
-		(long long)c->scanned, (long long)c->written, (long long)c->deleted,
-		(long long)c->unchanged, (long long)c->failed, c->run_id);
+	note(r, "%s %s on %s: %s in %s: %lld scanned, %lld written, %lld deleted, "
+		"%lld unchanged, %lld failed (run %s)",
+	     r->o->plan ? "plan of" : "run of", r->m.name, r->o->target, c->status, dur,
+	     (long long)c->scanned, (long long)c->written, (long long)c->deleted,
+	     (long long)c->unchanged, (long long)c->failed, c->run_id);
 	if (c->error[0] && strcmp(c->status, "failed") == 0)
-		fprintf(stderr, "whimbrel: %s failed: %s\n", r->m.name, c->error);
+		note(r, "%s failed: %s", r->m.name, c->error);
 	if (strcmp(c->status, "interrupted") == 0)
-		fprintf(stderr, "whimbrel: the next `whimbrel run %s %s` resumes where this one stopped\n",
-			r->o->target, r->o->path);
+		note(r, "the next `whimbrel run %s %s` resumes where this one stopped",
+		     r->o->target, r->o->path);
 }
 
 static int64_t now_ms(void)
