@@ -1,8 +1,11 @@
 /*
  * test_config.c - the whimbrel.conf reader (config.c): values, comments,
- * quoting, and a one-line "FILE:LINE: what" message for each malformed line.
+ * quoting, and a one-line "FILE:LINE: what" message for each malformed line;
+ * and a replay of the fuzz corpus, tests/data/config-corpus/ (fuzz_config.c).
  */
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "wbtest.h"
 #include "config.h"
@@ -134,6 +137,67 @@ static void test_booleans(void **state)
 	assert_non_null(strstr(wb_error_last(), "maybe"));
 }
 
+/* Known outcomes of corpus files: 1 = parses, 0 = fails. */
+static const struct { const char *file; int ok; } expect[] = {
+	{"typical.conf", 1}, {"comments.conf", 1}, {"bom-crlf.conf", 1}, {"empty.conf", 1},
+	{"no-newline.conf", 1}, {"empty-values.conf", 1}, {"key-outside.conf", 0},
+	{"open-section.conf", 0}, {"duplicate.conf", 0}, {"unterminated-quote.conf", 0},
+	{"nul.conf", 0}, {"empty-key.conf", 0},
+};
+
+/* Load one corpus file: a clean success or a one-line PATH:LINE: failure. */
+static int replay_one(const char *path, const char *name)
+{
+	wb__config *cf = NULL;
+	int rc = wb__config_load(&cf, path);
+
+	if (rc < 0) {
+		const char *msg = wb_error_last();
+		assert_int_equal(rc, WB_EINVALID);
+		assert_null(cf);
+		assert_null(strchr(msg, '\n'));
+		if (strncmp(msg, path, strlen(path)) != 0 || atoi(msg + strlen(path) + 1) < 1)
+			fail_msg("%s: message '%s' lacks PATH:LINE:", name, msg);
+	} else {
+		assert_non_null(cf);
+		if (strcmp(name, "typical.conf") == 0) {
+			assert_string_equal(wb__config_get(cf, "dev", "db"), "sqlite:.whimbrel/dev.db");
+			assert_string_equal(wb__config_get(cf, "prod", "confirm"), "yes");
+		} else if (strcmp(name, "bom-crlf.conf") == 0) {
+			assert_string_equal(wb__config_get(cf, "dev", "db"), "x");
+		}
+		wb__config_free(cf);
+	}
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
+		if (strcmp(expect[i].file, name) == 0 && expect[i].ok != (rc == 0))
+			fail_msg("%s: expected %s", name, expect[i].ok ? "success" : "failure");
+	return rc == 0;
+}
+
+static void test_replay_corpus(void **state)
+{
+	const char *root = getenv("WB_ROOT");
+	char dir[4096], path[8192];
+	struct dirent *e;
+	int files = 0, parsed = 0;
+	DIR *d;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/tests/data/config-corpus", root ? root : ".");
+	if (!(d = opendir(dir)))
+		fail_msg("cannot open %s (run from the repository root or set WB_ROOT)", dir);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		parsed += replay_one(path, e->d_name);
+		files++;
+	}
+	closedir(d);
+	assert_true(files >= (int)(sizeof(expect) / sizeof(expect[0])));
+	assert_true(parsed > 0 && parsed < files);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte_is_an_error),
 		cmocka_unit_test(test_load_missing_and_present_file),
 		cmocka_unit_test(test_booleans),
+		cmocka_unit_test(test_replay_corpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
