@@ -22,6 +22,7 @@
  * that memcmp order is numeric order.  Decoding gives canonical text
  * ("1.50" comes back as "1.5", see number.c).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -309,6 +310,48 @@ static int dec_value(dec *d, wb_value **out, int depth)
 	return corrupt(d, "unknown type tag");
 }
 
+static uint64_t name_hash(const wb_attr *a)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < a->nlen; i++)
+		h = (h ^ (unsigned char)a->name[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int same_name(const wb_attr *a, const wb_attr *b)
+{
+	return a->nlen == b->nlen && memcmp(a->name, b->name, a->nlen) == 0;
+}
+
+/* 1 if two attributes of `it` share a name: pairwise when few, hashed when many. */
+static int has_duplicate_names(const wb_item *it)
+{
+	size_t n = it->n, cap = 64, i, j;
+	size_t *slots;
+	int dup = 0;
+
+	if (n <= 32) {
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++)
+				if (same_name(&it->attrs[i], &it->attrs[j]))
+					return 1;
+		return 0;
+	}
+	while (cap < n * 2)
+		cap *= 2;
+	if (!(slots = calloc(cap, sizeof(*slots))))
+		return -1;
+	for (i = 0; i < n && !dup; i++) {
+		for (j = name_hash(&it->attrs[i]) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
+			if (same_name(&it->attrs[slots[j] - 1], &it->attrs[i]))
+				dup = 1;
+		slots[j] = i + 1;
+	}
+	free(slots);
+	return dup;
+}
+
 static int dec_attrs(dec *d, wb_item *it, int depth)
 {
 	size_t n, i, nlen;
@@ -334,6 +377,8 @@ static int dec_attrs(dec *d, wb_item *it, int depth)
 		it->attrs[i].v = v;
 		it->n++;
 	}
+	if ((rc = has_duplicate_names(it)) != 0)
+		return rc < 0 ? wb__oom(NULL) : corrupt(d, "an attribute name appears twice");
 	return 0;
 }
 

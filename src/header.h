@@ -8,7 +8,7 @@
  *     Finalization Time: 2026-11-25 at 10:04:12 UTC
  *
  * (empty after the colon until the first prod run).  The grammar is in
- * docs/migrations.md.  This module parses headers without compiling
+ * docs/header-grammar.md.  This module parses headers without compiling
  * anything (status, lint and prune rely on that) and rewrites them
  * atomically when the runner stamps a run.  Implemented in header.c.
  */

@@ -3,6 +3,7 @@
  * encoding (codec.c): round trips of every type, rejection of every
  * truncated or corrupted encoding, and numeric order == byte order.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "wbtest.h"
@@ -123,6 +124,42 @@ static void test_huge_counts_rejected(void **state)
 	assert_int_equal(wb__item_decode(&back, evil, sizeof(evil)), WB_EINVALID);
 	assert_int_equal(wb__item_decode(&back, overflow, sizeof(overflow)), WB_EINVALID);
 	assert_int_equal(wb__item_decode(&back, "", 0), WB_EINVALID);
+}
+
+static void test_duplicate_names_rejected(void **state)
+{
+	/* {"a":"x","a":"y"} and the same inside a map */
+	static const unsigned char dup[] = { 1, 2, 1, 'a', 0, 1, 'x', 1, 'a', 0, 1, 'y' };
+	static const unsigned char dup_in_map[] = { 1, 1, 1, 'm', 6, 2, 1, 'a', 4, 1, 'a', 4 };
+	wb_item *back = NULL, *wide = wb_item_new();
+	wb_buf b = {0};
+	char name[16];
+	(void)state;
+
+	assert_int_equal(wb__item_decode(&back, dup, sizeof(dup)), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "appears twice"));
+	assert_int_equal(wb__item_decode(&back, dup_in_map, sizeof(dup_in_map)), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "appears twice"));
+	/* a wide item (hashed check) decodes; with one name doubled it does not */
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "attr%d", i);
+		wbt_ok(wb_item_set_int(wide, name, i));
+	}
+	wbt_ok(wb__item_encode(&b, wide));
+	wbt_ok(wb__item_decode(&back, b.data, b.len));
+	assert_true(wb_item_equal(back, wide));
+	wb_item_free(back);
+	/* rename attr299 to attr298 in the encoding: same length, so still well formed */
+	{
+		unsigned char *p = b.data + b.len;
+		while (memcmp(p, "attr299", 7) != 0)
+			p--;
+		p[6] = '8';
+	}
+	assert_int_equal(wb__item_decode(&back, b.data, b.len), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "appears twice"));
+	wb__buf_free(&b);
+	wb_item_free(wide);
 }
 
 static void test_deep_nesting_round_trips(void **state)
@@ -301,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_binary_every_byte),
 		cmocka_unit_test(test_every_prefix_and_corruption_fails_cleanly),
 		cmocka_unit_test(test_huge_counts_rejected),
+		cmocka_unit_test(test_duplicate_names_rejected),
 		cmocka_unit_test(test_deep_nesting_round_trips),
 		cmocka_unit_test(test_depth_limit_is_the_same_both_ways),
 		cmocka_unit_test(test_number_keys_sort_numerically),

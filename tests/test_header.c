@@ -7,6 +7,7 @@
  * endings, the file mode, and that every byte outside the stamped lines is
  * unchanged.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,82 @@ static void test_stamp_large_file_copies_tail(void **state)
 	free(in);
 }
 
+/* Runs of h stamped with exactly (T1, T2). */
+static size_t stamped_runs(const wb_header *h)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->nruns; i++)
+		n += h->runs[i].exec == T1 && h->runs[i].fin == T2;
+	return n;
+}
+
+/*
+ * One corpus file: parse it (0 or WB_EINVALID, one-line problems), then
+ * stamp a copy: either it works and the re-parse finds one more (T1, T2)
+ * pair, or it fails with WB_EINVALID and the copy is byte-identical.
+ */
+static void replay_one(const char *name, const char *text, size_t len)
+{
+	const char *copy = path_in_tmp("corpus-copy.c");
+	wb_header *h = NULL, *h2 = NULL;
+	char *after;
+	size_t alen;
+	int rc = wb__header_parse(&h, text, len);
+
+	if (rc != 0 && rc != WB_EINVALID)
+		fail_msg("%s: parse returned %d", name, rc);
+	assert_non_null(h);
+	for (size_t i = 0; i < h->nproblems; i++) {
+		assert_true(h->problems[i].line >= 1);
+		assert_null(strchr(h->problems[i].msg, '\n'));
+	}
+	write_file(copy, text, len);
+	rc = wb__header_stamp(copy, T1, T2, "failed");
+	after = read_file(copy, &alen);
+	if (rc == 0) {
+		wbt_ok(wb__header_parse(&h2, after, alen));
+		if (stamped_runs(h2) != stamped_runs(h) + 1)
+			fail_msg("%s: stamp did not add a pair", name);
+		assert_true(alen > len);
+		wb__header_free(h2);
+	} else {
+		if (rc != WB_EINVALID)
+			fail_msg("%s: stamp returned %d (%s)", name, rc, wb_error_last());
+		assert_int_equal(alen, len);
+		assert_memory_equal(after, text, len);
+	}
+	free(after);
+	wb__header_free(h);
+}
+
+static void test_replay_corpus(void **state)
+{
+	const char *root = getenv("WB_ROOT");
+	char dir[4096], path[8192];
+	struct dirent *e;
+	int files = 0;
+	DIR *d;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/tests/data/header-corpus", root ? root : ".");
+	if (!(d = opendir(dir)))
+		fail_msg("cannot open %s (run from the repository root or set WB_ROOT)", dir);
+	while ((e = readdir(d)) != NULL) {
+		size_t len;
+		char *text;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		text = read_file(path, &len);
+		replay_one(e->d_name, text, len);
+		free(text);
+		files++;
+	}
+	closedir(d);
+	assert_true(files >= 30);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_stamp_refusals_leave_file_untouched),
 		cmocka_unit_test(test_stamp_pair_closing_on_same_line),
 		cmocka_unit_test(test_stamp_large_file_copies_tail),
+		cmocka_unit_test(test_replay_corpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 typedef struct wb_cli {
 	const char *db_url;   /**< --db URL, or NULL */
 	const char *config;   /**< --config FILE, or NULL (whimbrel.conf in the current directory) */
+	const char *target;   /**< --target NAME: target of the data commands, or NULL (dev) */
 	int quiet;            /**< -q: no progress output */
 	int isatty_out;       /**< stderr is a terminal (progress allowed) */
 } wb_cli;
@@ -43,7 +44,9 @@ int wb_cli_exit_for(int rc);
  * The URL of a named target ("dev" or "prod"): --db if given, else
  * WHIMBREL_DEV_DB / WHIMBREL_PROD_DB, else `db =` of the [dev]/[prod]
  * section of whimbrel.conf, else for dev "sqlite:.whimbrel/dev.db"; for
- * prod an error saying how to configure it.  *out is malloc'd.
+ * prod an error saying how to configure it.  *out is malloc'd.  These three
+ * return 0 or a negative WB_E* code with the message in wb_error_last()
+ * (they print nothing; the caller reports it).
  */
 int wb_cli_target_url(char **out, wb_cli *cli, const char *target);
 /** A target's `confirm = yes|no` setting (default: yes for prod, no for dev). */

@@ -150,7 +150,8 @@ static long lint_one(const struct lint_opts *o, char **names, unsigned long *num
 		free(f.v);
 		return -1;
 	}
-	qsort(f.v, f.n, sizeof(*f.v), cmp_finding);
+	if (f.n)
+		qsort(f.v, f.n, sizeof(*f.v), cmp_finding);
 	for (size_t k = 0; k < f.n; k++)
 		printf("%s:%d: %s\n", path, f.v[k].line, f.v[k].msg);
 	n = (long)f.n;

@@ -58,7 +58,7 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: whimbrel [--db URL] [--config FILE] [-q] COMMAND [ARGS]\n"
+	fprintf(f, "usage: whimbrel [--db URL | --target NAME] [--config FILE] [-q] COMMAND [ARGS]\n"
 		   "\n"
 		   "Data migrations for DynamoDB-style item stores.\n"
 		   "\n"
@@ -70,6 +70,7 @@ static void usage(FILE *f)
 		   "Global options:\n"
 		   "  --db URL       target URL (sqlite:PATH, dynamodb://HOST:PORT, dynamodbs://HOST,\n"
 		   "                 dynamodb:REGION); overrides whimbrel.conf and the environment\n"
+		   "  --target NAME  named target of the data commands (default: dev)\n"
 		   "  --config FILE  configuration file (default: whimbrel.conf)\n"
 		   "  -q, --quiet    no progress output\n"
 		   "  -h, --help     this help; `whimbrel COMMAND --help` for a command\n"
@@ -144,6 +145,10 @@ static int global_options(wb_cli *cli, int argc, char **argv, int *code)
 			cli->quiet = 1;
 		} else if ((strcmp(a, "--db") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
 			*(a[2] == 'd' ? &cli->db_url : &cli->config) = argv[++i];
+		} else if (strcmp(a, "--target") == 0 && i + 1 < argc) {
+			cli->target = argv[++i];
+		} else if (strncmp(a, "--target=", 9) == 0) {
+			cli->target = a + 9;
 		} else if (strncmp(a, "--db=", 5) == 0) {
 			cli->db_url = a + 5;
 		} else if (strncmp(a, "--config=", 9) == 0) {

@@ -1,0 +1,150 @@
+/*
+ * checkpoint.c - reading, building and clearing the scan checkpoints of
+ * whimbrel_checkpoints; see checkpoint.h for the item layout.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "checkpoint.h"
+
+void wb__checkpoint_clear_struct(wb_checkpoint *cp)
+{
+	wb_item_free(cp->last_key);
+	memset(cp, 0, sizeof(*cp));
+}
+
+static wb_item *cp_key(const char *migration, const char *segment)
+{
+	wb_item *k = wb_item_new();
+
+	if (k && (wb_item_set_string(k, "migration", migration) < 0 ||
+		  wb_item_set_string(k, "segment", segment) < 0)) {
+		wb_item_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+int wb__checkpoint_load(wb_db *db, const char *migration, const char *segment, wb_checkpoint *out)
+{
+	wb_item *key = cp_key(migration, segment), *it = NULL;
+	const char *lk;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!key)
+		return wb__oom(db);
+	rc = wb_get(db, &it, WB_CHECKPOINT_TABLE, key);
+	wb_item_free(key);
+	if (rc < 0)
+		return rc;
+	out->done = (int)wb_item_get_int(it, "done", 0);
+	out->total_segments = wb_item_get_int(it, "total_segments", 0);
+	out->count = wb_item_get_int(it, "count", 0);
+	lk = wb_item_get_string(it, "last_key");
+	if (lk && lk[0])
+		rc = wb_item_from_json(&out->last_key, lk, strlen(lk), WB_JSON_DDB);
+	wb_item_free(it);
+	if (rc < 0)
+		return wb__error(db, rc, "checkpoint %s/%s: unreadable last_key: %s",
+				 migration, segment, wb_error_last());
+	return 0;
+}
+
+wb_item *wb__checkpoint_item(const char *migration, const char *segment, const char *run_id,
+			     const char *table, const wb_item *last_key, int done,
+			     int64_t total_segments, int64_t count)
+{
+	wb_item *it = cp_key(migration, segment);
+	char *lk = NULL;
+
+	if (!it)
+		return NULL;
+	if (last_key && wb_item_to_json(&lk, last_key, WB_JSON_DDB) < 0)
+		goto fail;
+	if (wb_item_set_string(it, "run_id", run_id) || wb_item_set_string(it, "tbl", table) ||
+	    wb_item_set_string(it, "last_key", lk ? lk : "") ||
+	    wb_item_set_int(it, "done", done ? 1 : 0) ||
+	    wb_item_set_int(it, "total_segments", total_segments) ||
+	    wb_item_set_int(it, "count", count) ||
+	    wb_item_set_int(it, "updated", (int64_t)time(NULL)))
+		goto fail;
+	free(lk);
+	return it;
+fail:
+	free(lk);
+	wb_item_free(it);
+	return NULL;
+}
+
+/* Call fn(key, arg) for every checkpoint key of `migration`. */
+static int each_key(wb_db *db, const char *migration,
+		    int (*fn)(wb_db *db, wb_item *key, void *arg), void *arg)
+{
+	wb_query q = WB_QUERY_INIT;
+	wb_value *pk = wb_value_string(migration, strlen(migration));
+	wb_item *cursor = NULL;
+	int rc = 0;
+
+	if (!pk)
+		return wb__oom(db);
+	q.pk = pk;
+	for (;;) {
+		wb_page *page = NULL;
+		q.start_after = cursor;
+		if ((rc = wb_query_page(db, &page, WB_CHECKPOINT_TABLE, &q)) < 0)
+			break;
+		for (size_t i = 0; i < page->count && rc == 0; i++)
+			rc = fn(db, page->items[i], arg);
+		wb_item_free(cursor);
+		cursor = page->last_key;
+		page->last_key = NULL;
+		wb_page_free(page);
+		if (rc < 0 || !cursor)
+			break;
+	}
+	wb_item_free(cursor);
+	wb_value_free(pk);
+	return rc == WB_ENOTFOUND ? 0 : rc;
+}
+
+static int delete_one(wb_db *db, wb_item *it, void *arg)
+{
+	size_t *n = arg;
+	wb_item *key = cp_key(wb_item_get_string(it, "migration"), wb_item_get_string(it, "segment"));
+	int rc;
+
+	if (!key)
+		return wb__oom(db);
+	rc = wb_delete(db, WB_CHECKPOINT_TABLE, key, NULL);
+	wb_item_free(key);
+	if (rc == 0)
+		(*n)++;
+	return rc;
+}
+
+static int count_one(wb_db *db, wb_item *it, void *arg)
+{
+	WB_UNUSED(db);
+	WB_UNUSED(it);
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+int wb__checkpoint_clear(wb_db *db, const char *migration, size_t *deleted)
+{
+	size_t n = 0;
+	int rc = each_key(db, migration, delete_one, &n);
+
+	if (deleted)
+		*deleted = n;
+	return rc;
+}
+
+int wb__checkpoint_count(wb_db *db, const char *migration, size_t *out)
+{
+	*out = 0;
+	return each_key(db, migration, count_one, out);
+}

@@ -1,0 +1,48 @@
+/*
+ * child.h - running a compiled migration as a child process (runner side).
+ *
+ * The child gets the run's context in its environment and a control pipe
+ * (src/run.h describes both).  The runner forwards the child's stdout and
+ * stderr to its own while keeping every line in whimbrel_logs, reads
+ * counters and log lines from the control pipe, draws progress on a
+ * terminal, forwards SIGINT/SIGTERM, and reports how the child ended.
+ * The child is killed if the runner dies (PR_SET_PDEATHSIG).
+ */
+#ifndef WB_CLI_CHILD_H
+#define WB_CLI_CHILD_H
+
+#include <stdint.h>
+#include "whimbrel.h"
+#include "run.h"
+
+/** What the runner tells the child supervisor. */
+typedef struct wb_child_opts {
+	const char *exe;          /**< program to run */
+	char *const *env;         /**< extra "NAME=VALUE" settings, NULL-terminated */
+	wb_db *db;                /**< where the log lines go (NULL: not kept) */
+	const char *run_id;       /**< the run whose log it is */
+	int64_t *seq;             /**< next log line number (advanced) */
+	const char *label;        /**< shown in progress ("0001_add_price_to_cars") */
+	int progress;             /**< draw progress on stderr (a terminal) */
+	/** Called about every 5 s with the counters so far (may be NULL). */
+	void (*tick)(const wb_counters *c, void *arg);
+	void *tick_arg;           /**< its argument */
+} wb_child_opts;
+
+/** How the child ended. */
+typedef struct wb_child_result {
+	int exit_code;            /**< its exit status, or 128 + signal */
+	int sig;                  /**< the signal that killed it, or 0 */
+	int interrupted;          /**< the runner got SIGINT/SIGTERM and forwarded it */
+	wb_counters counters;     /**< last counters reported */
+	char error[512];          /**< error reported by the child ("" if none) */
+	int64_t log_lines;        /**< lines kept in the log */
+} wb_child_result;
+
+/** Run the child to its end.  Returns 0, or -1 if it could not be started (message printed). */
+int wb_cli_child_run(const wb_child_opts *o, wb_child_result *r);
+
+/** Append one runner line to a run's log (best effort). */
+void wb_cli_child_log(wb_db *db, const char *run_id, int64_t *seq, const char *stream, const char *line);
+
+#endif /* WB_CLI_CHILD_H */

@@ -1,0 +1,318 @@
+/*
+ * cmd_status.c - `whimbrel status`, `whimbrel history`, `whimbrel log`.
+ *
+ * They read the migration directory and the target's ledger only: none of
+ * them compiles a migration (old migrations are not maintained and may no
+ * longer compile).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "runner.h"
+#include "ledger.h"
+
+/* ------------------------------------------------------------------ files */
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The migration names (*.c without .c) of dir, sorted; NULL-terminated (wb_strings_free). */
+static int list_dir(const char *dir, char ***out, size_t *count)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0 || e->d_name[0] == '.')
+			continue;
+		char **p = realloc(names, (n + 2) * sizeof(*names));
+		if (!p)
+			break;
+		names = p;
+		if (!(names[n] = strndup(e->d_name, len - 2)))
+			break;
+		names[++n] = NULL;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
+	*out = names;
+	*count = n;
+	return 0;
+}
+
+/* The last dev/prod run of `name` (plans do not count), or NULL. */
+static const wb_ledger_run *last_run(const wb_ledger_run *runs, size_t n, const char *name)
+{
+	for (size_t i = n; i-- > 0;)
+		if (strcmp(runs[i].migration, name) == 0 && strcmp(runs[i].mode, "plan") != 0)
+			return &runs[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ text */
+
+static void print_head(int with_name)
+{
+	if (with_name)
+		printf("%-40s ", "MIGRATION");
+	printf("%-12s %-19s %-19s %8s %9s %9s %9s %9s\n", "STATUS", "STARTED (UTC)", "FINISHED (UTC)",
+	       "DURATION", "SCANNED", "WRITTEN", "DELETED", "UNCHANGED");
+}
+
+static void print_run(const wb_ledger_run *r)
+{
+	char st[32], fin[32], dur[32];
+
+	wb_cli_fmt_time(st, sizeof(st), r->started);
+	wb_cli_fmt_time(fin, sizeof(fin), r->finished);
+	wb_cli_fmt_duration(dur, sizeof(dur), r->duration_ms);
+	printf("%-12s %-19s %-19s %8s %9lld %9lld %9lld %9lld\n", r->status, st, fin, dur,
+	       (long long)r->scanned, (long long)r->written, (long long)r->deleted,
+	       (long long)r->unchanged);
+}
+
+static json_t *run_json(const wb_ledger_run *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "run_id", json_string(r->run_id));
+	json_object_set_new(o, "migration", json_string(r->migration));
+	json_object_set_new(o, "mode", json_string(r->mode));
+	json_object_set_new(o, "status", json_string(r->status));
+	json_object_set_new(o, "started", json_integer(r->started));
+	json_object_set_new(o, "finished", r->finished ? json_integer(r->finished) : json_null());
+	json_object_set_new(o, "duration_ms", json_integer(r->duration_ms));
+	json_object_set_new(o, "scanned", json_integer(r->scanned));
+	json_object_set_new(o, "written", json_integer(r->written));
+	json_object_set_new(o, "deleted", json_integer(r->deleted));
+	json_object_set_new(o, "unchanged", json_integer(r->unchanged));
+	json_object_set_new(o, "failed", json_integer(r->failed));
+	json_object_set_new(o, "exit_code", r->finished ? json_integer(r->exit_code) : json_null());
+	json_object_set_new(o, "host", json_string(r->host));
+	json_object_set_new(o, "user", json_string(r->user));
+	json_object_set_new(o, "checksum", json_string(r->checksum));
+	if (r->error[0])
+		json_object_set_new(o, "error", json_string(r->error));
+	return o;
+}
+
+static void print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(j);
+}
+
+/* ----------------------------------------------------------------- status */
+
+static void status_help(void)
+{
+	printf("usage: whimbrel status [dev|prod] [--dir DIR] [--json]\n\n"
+	       "Every migration file of DIR (default migrations) with its last run on the target\n"
+	       "(default dev): status, started, finished, duration and counts; `pending` when it\n"
+	       "never ran there.  Plans do not count as runs.  Never compiles anything.\n");
+}
+
+static int status_print(const char *target, char **names, size_t nn, const wb_ledger_run *runs,
+			size_t nr, int as_json)
+{
+	json_t *arr = as_json ? json_array() : NULL;
+	size_t pending = 0;
+
+	if (!as_json) {
+		printf("target %s\n", target);
+		print_head(1);
+	}
+	for (size_t i = 0; i < nn; i++) {
+		const wb_ledger_run *r = last_run(runs, nr, names[i]);
+		pending += r == NULL;
+		if (as_json) {
+			json_t *o = r ? run_json(r) : json_object();
+			json_object_set_new(o, "migration", json_string(names[i]));
+			if (!r)
+				json_object_set_new(o, "status", json_string("pending"));
+			json_array_append_new(arr, o);
+			continue;
+		}
+		printf("%-40s ", names[i]);
+		if (r)
+			print_run(r);
+		else
+			printf("pending\n");
+	}
+	if (as_json)
+		print_json(arr);
+	else
+		printf("%zu migration(s), %zu pending\n", nn, pending);
+	return WB_EXIT_OK;
+}
+
+int wb_cmd_status(wb_cli *cli, int argc, char **argv)
+{
+	const char *target = "dev", *dir = "migrations";
+	int as_json = 0, code;
+	char **names = NULL;
+	size_t nn = 0, nr = 0;
+	wb_ledger_run *runs = NULL;
+	wb_db *db;
+
+	if (wb_cli_wants_help(argc, argv)) {
+		status_help();
+		return WB_EXIT_OK;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (wb_cli_is_target(argv[i]))
+			target = argv[i];
+		else if (strcmp(argv[i], "--json") == 0)
+			as_json = 1;
+		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else
+			return wb_cli_usage("status", "unexpected argument '%s'", argv[i]);
+	}
+	if (list_dir(dir, &names, &nn) < 0)
+		return wb_cli_fail("cannot read %s: %s", dir, strerror(errno));
+	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
+		goto out;
+	if (wb__ledger_list(db, NULL, &runs, &nr) < 0)
+		code = wb_cli_fail("cannot read the ledger of %s: %s", target, wb_error_last());
+	else
+		code = status_print(target, names, nn, runs, nr, as_json);
+	wb_close(db);
+out:
+	free(runs);
+	wb_strings_free(names);
+	return code;
+}
+
+/* ---------------------------------------------------------------- history */
+
+/* A run of the migration named `mig` (a name or its leading part, "0003"), or any. */
+static int matches(const wb_ledger_run *r, const char *mig)
+{
+	size_t n = mig ? strlen(mig) : 0;
+
+	return !mig || strcmp(r->migration, mig) == 0 ||
+	       (strncmp(r->migration, mig, n) == 0 && r->migration[n] == '_');
+}
+
+int wb_cmd_history(wb_cli *cli, int argc, char **argv)
+{
+	const char *target = "dev", *mig = NULL;
+	char name[256], version[32], slug[256];
+	int as_json = 0, code;
+	wb_ledger_run *runs = NULL;
+	size_t nr = 0;
+	wb_db *db;
+
+	if (wb_cli_wants_help(argc, argv)) {
+		printf("usage: whimbrel history [dev|prod] [MIGRATION] [--json]\n\n"
+		       "The runs (and plans) of one migration, or of all, on the target (default dev),\n"
+		       "oldest first, with their run ids for `whimbrel log RUN_ID`.\n");
+		return WB_EXIT_OK;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (wb_cli_is_target(argv[i]))
+			target = argv[i];
+		else if (strcmp(argv[i], "--json") == 0)
+			as_json = 1;
+		else if (!mig && argv[i][0] != '-')
+			mig = argv[i];
+		else
+			return wb_cli_usage("history", "unexpected argument '%s'", argv[i]);
+	}
+	if (mig && wb_cli_migration_name(mig, name, sizeof(name), version, sizeof(version),
+					 slug, sizeof(slug)) == 0)
+		mig = name;
+	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
+		return code;
+	if (wb__ledger_list(db, NULL, &runs, &nr) < 0) {
+		code = wb_cli_fail("cannot read the ledger of %s: %s", target, wb_error_last());
+	} else if (as_json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < nr; i++)
+			if (matches(&runs[i], mig))
+				json_array_append_new(arr, run_json(&runs[i]));
+		print_json(arr);
+	} else {
+		printf("%-26s %-40s %-5s ", "RUN", "MIGRATION", "MODE");
+		print_head(0);
+		for (size_t i = 0; i < nr; i++) {
+			if (!matches(&runs[i], mig))
+				continue;
+			printf("%-26s %-40s %-5s ", runs[i].run_id, runs[i].migration, runs[i].mode);
+			print_run(&runs[i]);
+			if (runs[i].error[0])
+				printf("%-26s error: %s\n", "", runs[i].error);
+		}
+	}
+	free(runs);
+	wb_close(db);
+	return code;
+}
+
+/* -------------------------------------------------------------------- log */
+
+static int print_line(const wb_log_line *l, void *arg)
+{
+	int *n = arg;
+
+	(*n)++;
+	if (strcmp(l->stream, "stdout") == 0 || strcmp(l->stream, "stderr") == 0)
+		printf("%s\n", l->line);
+	else
+		printf("[%s] %s\n", l->stream, l->line);
+	return 0;
+}
+
+int wb_cmd_log(wb_cli *cli, int argc, char **argv)
+{
+	const char *target = "dev", *run_id = NULL;
+	wb_ledger_run run;
+	wb_db *db;
+	int code, n = 0, rc;
+
+	if (wb_cli_wants_help(argc, argv)) {
+		printf("usage: whimbrel log RUN_ID [dev|prod]\n\n"
+		       "The captured output of a run (its stdout, stderr, log lines and the runner's\n"
+		       "notes), as kept in the target (default dev).  `whimbrel history` lists run ids.\n");
+		return WB_EXIT_OK;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (wb_cli_is_target(argv[i]))
+			target = argv[i];
+		else if (!run_id && argv[i][0] != '-')
+			run_id = argv[i];
+		else
+			return wb_cli_usage("log", "unexpected argument '%s'", argv[i]);
+	}
+	if (!run_id)
+		return wb_cli_usage("log", "which run? (see whimbrel history)");
+	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
+		return code;
+	if ((rc = wb__ledger_get(db, run_id, &run)) == WB_ENOTFOUND)
+		code = wb_cli_fail("no run %s on %s (see whimbrel history %s)", run_id, target, target);
+	else if (rc < 0 || wb__log_each(db, run_id, print_line, &n) < 0)
+		code = wb_cli_fail("cannot read the log of %s: %s", run_id, wb_error_last());
+	wb_close(db);
+	return code;
+}

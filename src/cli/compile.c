@@ -1,0 +1,226 @@
+/*
+ * compile.c - compile a migration against the library the whimbrel command
+ * was built with, and cache the program; see compile.h.
+ *
+ * The compiler (WB_CC), the link libraries (WB_LINK_LIBS) and the
+ * sanitizer flags of this build (WB_BUILD_SAN) come from the Makefile, so
+ * a migration is built exactly like the library it links.  The cache key
+ * covers the source, the library version and the library file's size and
+ * time, so a rebuilt library invalidates every cached program.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cli.h"
+#include "compile.h"
+
+#ifndef WB_CC
+#define WB_CC "cc"
+#endif
+#ifndef WB_LINK_LIBS
+#define WB_LINK_LIBS "-lsqlite3 -ljansson -lcurl -lcrypto -lpthread -lm"
+#endif
+#ifndef WB_BUILD_SAN
+#define WB_BUILD_SAN ""
+#endif
+
+#define MAX_ARGS 128
+#define ROOT_MAX 3000 /* longest installation root we handle */
+
+void wb_cli_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+int wb_cli_read_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	if (!f)
+		return -1;
+	for (;;) {
+		if (cap - n < 4096) {
+			char *p = realloc(buf, cap ? cap * 2 : 8192);
+			if (!p) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return -1;
+			}
+			buf = p;
+			cap = cap ? cap * 2 : 8192;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		errno = EIO;
+		return -1;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* The installation root: the directory above the one holding this program. */
+static int find_root(char *buf, size_t size)
+{
+	char exe[ROOT_MAX - 4];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return -1;
+	*slash = '\0';                       /* BIN_DIR */
+	snprintf(buf, size, "%s/..", exe);
+	return 0;
+}
+
+/* Split a space-separated flag string into args[*n...]. */
+static void split_into(char *flags, char **args, int *n)
+{
+	for (char *tok = strtok(flags, " \t"); tok && *n < MAX_ARGS - 8; tok = strtok(NULL, " \t"))
+		args[(*n)++] = tok;
+}
+
+static int mkdirs(const char *path)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Run the compiler; its messages go to our stderr.  Returns its exit status. */
+static int run_compiler(const char *root, const char *src_path, const char *out)
+{
+	char cc[256], san[512], libs[512], inc[PATH_MAX], lib[PATH_MAX];
+	char *args[MAX_ARGS];
+	int n = 0, status;
+	pid_t pid;
+
+	snprintf(cc, sizeof(cc), "%s", WB_CC);
+	snprintf(san, sizeof(san), "%s", WB_BUILD_SAN);
+	snprintf(libs, sizeof(libs), "%s", WB_LINK_LIBS);
+	snprintf(inc, sizeof(inc), "-I%s/include", root);
+	snprintf(lib, sizeof(lib), "%s/lib/libwhimbrel.a", root);
+	split_into(cc, args, &n);
+	args[n++] = "-std=gnu11";
+	args[n++] = "-O2";
+	args[n++] = "-g";
+	args[n++] = "-Wall";
+	args[n++] = "-pthread";
+	split_into(san, args, &n);
+	args[n++] = inc;
+	args[n++] = "-o";
+	args[n++] = (char *)out;
+	args[n++] = (char *)src_path;
+	args[n++] = lib;
+	split_into(libs, args, &n);
+	args[n] = NULL;
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(args[0], args);
+		fprintf(stderr, "whimbrel: cannot run the compiler %s: %s\n", args[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The cache directory of this source and library into buf. */
+static int cache_dir(char *buf, size_t size, const char *root, const char *src, size_t len)
+{
+	char lib[PATH_MAX], hex[65], *key;
+	struct stat st;
+	size_t klen;
+	int n;
+
+	snprintf(lib, sizeof(lib), "%s/lib/libwhimbrel.a", root);
+	if (stat(lib, &st) != 0) {
+		wb_cli_fail("cannot find the whimbrel library %s next to the whimbrel command: %s",
+			    lib, strerror(errno));
+		return -1;
+	}
+	klen = len + 512;
+	if (!(key = malloc(klen)))
+		return -1;
+	memcpy(key, src, len);
+	n = snprintf(key + len, 512, "\n%s\n%lld.%09ld\n%lld\n%s\n%s\n", WB_VERSION_STRING,
+		     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_size,
+		     WB_BUILD_SAN, WB_CC);
+	wb_cli_sha256_hex(key, len + (size_t)n, hex);
+	free(key);
+	snprintf(buf, size, ".whimbrel/build/%s-%s", hex, WB_VERSION_STRING);
+	return 0;
+}
+
+int wb_cli_compile(const char *path, const char *src, size_t len, char **exe)
+{
+	char root[ROOT_MAX], dir[PATH_MAX], out[PATH_MAX + 32], tmp[PATH_MAX + 64], hdr[PATH_MAX + 32];
+	int rc;
+
+	*exe = NULL;
+	if (find_root(root, sizeof(root)) < 0)
+		return wb_cli_fail("cannot locate the whimbrel executable (/proc/self/exe)"), -1;
+	snprintf(hdr, sizeof(hdr), "%s/include/whimbrel.h", root);
+	if (access(hdr, R_OK) != 0)
+		return wb_cli_fail("cannot find %s next to the whimbrel command", hdr), -1;
+	if (cache_dir(dir, sizeof(dir), root, src, len) < 0)
+		return -1;
+	snprintf(out, sizeof(out), "%s/migration", dir);
+	if (access(out, X_OK) == 0)
+		return (*exe = strdup(out)) ? 0 : -1;
+	if (mkdirs(dir) < 0)
+		return wb_cli_fail("cannot create %s: %s", dir, strerror(errno)), -1;
+	snprintf(tmp, sizeof(tmp), "%s/migration.tmp.%ld", dir, (long)getpid());
+	rc = run_compiler(root, path, tmp);
+	if (rc != 0) {
+		unlink(tmp);
+		return wb_cli_fail("%s does not compile", path), -1;
+	}
+	if (rename(tmp, out) != 0) {
+		unlink(tmp);
+		return wb_cli_fail("cannot store the compiled migration in %s: %s", dir, strerror(errno)), -1;
+	}
+	return (*exe = strdup(out)) ? 0 : -1;
+}

@@ -1,0 +1,771 @@
+/*
+ * each.c - wb_each and wb_each_query: the per-item helper of migrations.
+ *
+ * A scan is split into segments (fixed per migration and table on the
+ * first run, kept in a "meta" checkpoint so resumed runs split the same
+ * way); worker threads take segments in turn, each with its own handle on
+ * the target.  Every item goes through the user's callback; the items it
+ * changes or deletes are collected into a batch that is written with one
+ * wb_batch_write together with the stream's checkpoint (on SQLite one
+ * transaction: an item is never transformed twice, even after kill -9).
+ *
+ * Every write is conditional on the stored item still being the one that
+ * was read (WB_COND_ITEM_EQUALS with the before-image).  When a condition
+ * fails, that item is read again, the callback runs on the fresh copy and
+ * the batch is retried, a bounded number of times.
+ *
+ * The before-image of every changed item passes through journal_writes(),
+ * the one place where the journal (whimbrel_journal) adds its write to the
+ * same batch.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "backend.h"
+#include "checkpoint.h"
+#include "run.h"
+
+#define MAX_RETRIES 50          /* condition failures tolerated per batch */
+#define MAX_SEGMENTS 256        /* cap on the number of scan segments */
+
+/* One change waiting in a batch. */
+struct entry {
+	wb_item *before;   /* the item as read (owned) */
+	wb_item *after;    /* WB_WRITE: the new item (owned); WB_DELETE: NULL */
+	wb_item *key;      /* its key (owned) */
+	int verdict;       /* WB_WRITE or WB_DELETE */
+	int applied;       /* written by an earlier non-atomic attempt */
+};
+
+/* One wb_each call, shared by its worker threads. */
+struct job {
+	wb_run *run;             /* the run */
+	const char *table;       /* the table */
+	const char *prefix;      /* pk prefix of a scan, or NULL */
+	const wb_query *query;   /* wb_each_query: the query, else NULL */
+	wb_item_fn fn;           /* user callback */
+	void *arg;               /* its argument */
+	wb_key_schema key;       /* the table's key schema */
+	int checkpoints;         /* 0 in plan mode */
+	int call;                /* this is the run's call-th wb_each / wb_each_query */
+	unsigned total_segments; /* segments of the scan */
+	pthread_mutex_t lock;    /* guards next, rc, err */
+	unsigned next;           /* next segment to take */
+	int rc;                  /* first failure, 0 if none */
+	char err[1024];          /* its message */
+};
+
+/* A stream: one scan segment or one query. */
+struct stream {
+	char name[1400];         /* checkpoint sort key */
+	int64_t count;           /* items done in this stream, all runs */
+	wb_item *last_key;       /* key of the last item visited (owned) */
+};
+
+/* A worker thread's state. */
+struct worker {
+	struct job *job;         /* shared */
+	wb_db *db;               /* its handle (plan wrapper in plan mode; owned) */
+	wb_db *inner;            /* the real handle under db (owned; may equal db) */
+	int atomic;              /* batches are all-or-nothing (SQLite) */
+	struct entry *e;         /* pending changes */
+	size_t n, cap;           /* how many, room */
+	wb_counters pending;     /* scanned / unchanged / failed since the last commit */
+	size_t since_flush;      /* items visited since the last checkpoint */
+};
+
+/* ----------------------------------------------------------------- errors */
+
+static void job_fail(struct job *job, int rc)
+{
+	pthread_mutex_lock(&job->lock);
+	if (job->rc == 0) {
+		job->rc = rc;
+		snprintf(job->err, sizeof(job->err), "%s",
+			 rc == WB_EINTERRUPTED ? "interrupted" : wb_error_last());
+	}
+	pthread_mutex_unlock(&job->lock);
+}
+
+static int job_failed(struct job *job)
+{
+	int rc;
+
+	pthread_mutex_lock(&job->lock);
+	rc = job->rc;
+	pthread_mutex_unlock(&job->lock);
+	return rc;
+}
+
+/* The key of an item as DynamoDB JSON, for messages (static per thread). */
+static const char *key_text(const struct job *job, const wb_item *item)
+{
+	static __thread char buf[512];
+	wb_item *key = item ? wb_item_key(item, &job->key) : NULL;
+	char *s = NULL;
+
+	if (key && wb_item_to_json(&s, key, WB_JSON_DDB) == 0)
+		snprintf(buf, sizeof(buf), "%s", s);
+	else
+		snprintf(buf, sizeof(buf), "(key unknown)");
+	free(s);
+	wb_item_free(key);
+	return buf;
+}
+
+/* -------------------------------------------------------------- entries */
+
+static void entry_free(struct entry *e)
+{
+	wb_item_free(e->before);
+	wb_item_free(e->after);
+	wb_item_free(e->key);
+	memset(e, 0, sizeof(*e));
+}
+
+static void entries_clear(struct worker *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		entry_free(&w->e[i]);
+	w->n = 0;
+}
+
+static int same_key(const struct job *job, const wb_item *a, const wb_item *b)
+{
+	const wb_key_schema *k = &job->key;
+
+	if (!wb_value_equal(wb_item_get(a, k->pk_name), wb_item_get(b, k->pk_name)))
+		return 0;
+	return !k->sk_name[0] || wb_value_equal(wb_item_get(a, k->sk_name), wb_item_get(b, k->sk_name));
+}
+
+/*
+ * Run the callback on `item` (which it may change) read as `before`, and
+ * classify the result into *e.  Takes ownership of item and before.
+ * Returns 1 when *e holds a change, 0 when the item stays as it is, or a
+ * negative error (callback failure, key changed).
+ */
+static int judge(struct worker *w, wb_item *item, wb_item *before, struct entry *e)
+{
+	struct job *job = w->job;
+	int v = job->fn(item, job->arg);
+
+	memset(e, 0, sizeof(*e));
+	if (v < 0 || v > WB_DELETE) {
+		const char *k = key_text(job, before);
+		wb_item_free(item);
+		wb_item_free(before);
+		if (v > WB_DELETE)
+			return wb__error(NULL, WB_EINVALID, "%s: the callback returned %d on item %s "
+					 "(expected WB_KEEP, WB_WRITE or WB_DELETE)", job->table, v, k);
+		if (wb_error_last_code() == v)
+			return v;
+		return wb__error(NULL, v, "%s: the callback failed with %d (%s) on item %s",
+				 job->table, v, wb_strerror(v), k);
+	}
+	if (v == WB_KEEP || (v == WB_WRITE && wb_item_equal(item, before))) {
+		wb_item_free(item);
+		wb_item_free(before);
+		return 0;
+	}
+	if (v == WB_WRITE && !same_key(job, item, before)) {
+		const char *k = key_text(job, before);
+		wb_item_free(item);
+		wb_item_free(before);
+		return wb__error(NULL, WB_EINVALID, "%s: the callback changed the key of item %s "
+				 "(write a new item and delete the old one instead)", job->table, k);
+	}
+	e->verdict = v;
+	e->before = before;
+	e->key = wb_item_key(before, &job->key);
+	if (v == WB_WRITE)
+		e->after = item;
+	else
+		wb_item_free(item);
+	if (!e->key) {
+		entry_free(e);
+		return wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM;
+	}
+	return 1;
+}
+
+static int push_entry(struct worker *w, struct entry *e)
+{
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 64;
+		struct entry *p = wb__realloc(w->e, ncap * sizeof(*p));
+		if (!p) {
+			entry_free(e);
+			return WB_ENOMEM;
+		}
+		w->e = p;
+		w->cap = ncap;
+	}
+	w->e[w->n++] = *e;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- batches */
+
+/*
+ * The journal's hook: writes to add to the batch for one change (the
+ * before-image into whimbrel_journal).  Returns how many it put in `out`
+ * (room for 1).  Journaling comes with the restore issue: none yet.
+ */
+static size_t journal_writes(struct worker *w, const struct entry *e, wb_write *out, wb_cond *cond)
+{
+	WB_UNUSED(w);
+	WB_UNUSED(e);
+	WB_UNUSED(out);
+	WB_UNUSED(cond);
+	return 0;
+}
+
+/* Writes of the batch: per change, its write (+ journal), then the checkpoint. */
+struct plan_of_batch {
+	wb_write *w;         /* the writes */
+	wb_cond *cond;       /* their conditions */
+	size_t *entry_of;    /* index of the entry behind each write, or SIZE_MAX */
+	size_t n;            /* how many */
+};
+
+static void batch_free(struct plan_of_batch *b)
+{
+	free(b->w);
+	free(b->cond);
+	free(b->entry_of);
+	memset(b, 0, sizeof(*b));
+}
+
+static int batch_build(struct worker *w, struct plan_of_batch *b, wb_item *checkpoint)
+{
+	size_t room = w->n * 2 + 1;
+
+	memset(b, 0, sizeof(*b));
+	b->w = wb__calloc(room, sizeof(*b->w));
+	b->cond = wb__calloc(room, sizeof(*b->cond));
+	b->entry_of = wb__calloc(room, sizeof(*b->entry_of));
+	if (!b->w || !b->cond || !b->entry_of) {
+		batch_free(b);
+		return WB_ENOMEM;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		struct entry *e = &w->e[i];
+		if (e->applied)
+			continue;
+		b->cond[b->n] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, e->before};
+		b->w[b->n] = (wb_write){w->job->table,
+					e->verdict == WB_WRITE ? WB_WRITE_PUT : WB_WRITE_DELETE,
+					e->verdict == WB_WRITE ? e->after : e->key, &b->cond[b->n]};
+		b->entry_of[b->n++] = i;
+		size_t j = journal_writes(w, e, &b->w[b->n], &b->cond[b->n]);
+		for (size_t k = 0; k < j; k++)
+			b->entry_of[b->n++] = SIZE_MAX;
+	}
+	if (checkpoint) {
+		b->w[b->n] = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_PUT, checkpoint, NULL};
+		b->entry_of[b->n++] = SIZE_MAX;
+	}
+	return 0;
+}
+
+/* Drop entry i (the item now needs no change). */
+static void entry_drop(struct worker *w, size_t i)
+{
+	entry_free(&w->e[i]);
+	memmove(&w->e[i], &w->e[i + 1], (w->n - i - 1) * sizeof(*w->e));
+	w->n--;
+	w->pending.unchanged++;
+}
+
+/* A write of entry i failed its condition: read the item again and redo it. */
+static int refresh(struct worker *w, size_t i)
+{
+	struct job *job = w->job;
+	wb_item *fresh = NULL, *copy;
+	struct entry e;
+	int rc;
+
+	rc = wb_get(w->inner, &fresh, job->table, w->e[i].key);
+	if (rc == WB_ENOTFOUND) { /* deleted meanwhile: nothing left to change */
+		entry_drop(w, i);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (!(copy = wb_item_dup(fresh))) {
+		wb_item_free(fresh);
+		return WB_ENOMEM;
+	}
+	if ((rc = judge(w, copy, fresh, &e)) < 0)
+		return rc;
+	if (rc == 0) {
+		entry_drop(w, i);
+		return 0;
+	}
+	entry_free(&w->e[i]);
+	w->e[i] = e;
+	return 0;
+}
+
+/* Count the committed batch and forget it. */
+static void batch_done(struct worker *w, struct stream *st)
+{
+	wb_counters d = w->pending;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->e[i].verdict == WB_WRITE)
+			d.written++;
+		else
+			d.deleted++;
+	}
+	st->count += d.scanned;
+	wb__run_count(w->job->run, &d);
+	memset(&w->pending, 0, sizeof(w->pending));
+	entries_clear(w);
+	w->since_flush = 0;
+}
+
+/* Write the pending changes and the stream's checkpoint in one batch. */
+static int flush(struct worker *w, struct stream *st, int done)
+{
+	struct job *job = w->job;
+	wb_item *cp = NULL;
+	int rc = 0;
+
+	for (int attempt = 0;; attempt++) {
+		struct plan_of_batch b;
+		size_t failed = SIZE_MAX;
+
+		if (job->checkpoints &&
+		    !(cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
+					       st->last_key, done, job->total_segments,
+					       st->count + w->pending.scanned)))
+			return WB_ENOMEM;
+		if ((rc = batch_build(w, &b, cp)) < 0)
+			break;
+		rc = b.n ? wb_batch_write(w->db, b.w, b.n, &failed) : 0;
+		size_t ei = (rc == WB_ECONDITION && failed < b.n) ? b.entry_of[failed] : SIZE_MAX;
+		batch_free(&b);
+		wb_item_free(cp);
+		cp = NULL;
+		if (rc != WB_ECONDITION)
+			break;
+		if (ei == SIZE_MAX || attempt >= MAX_RETRIES) {
+			rc = wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions "
+				       "(%d attempts): %s", job->table, attempt + 1, wb_error_last());
+			break;
+		}
+		if (!w->atomic) /* the writes before the failed one were applied */
+			for (size_t i = 0; i < ei; i++)
+				w->e[i].applied = 1;
+		if ((rc = refresh(w, ei)) < 0)
+			break;
+	}
+	wb_item_free(cp);
+	if (rc < 0)
+		return rc == WB_ENOMEM ? wb__oom(NULL) : rc;
+	batch_done(w, st);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- streams */
+
+/* After a commit: stop here if interrupted or another thread failed. */
+static int should_stop(struct worker *w)
+{
+	if (wb__run_interrupted)
+		return WB_EINTERRUPTED;
+	return job_failed(w->job) ? WB_ERROR : 0;
+}
+
+/* The callback failed on an item: commit the work before it, keep the error. */
+static int callback_failed(struct worker *w, struct stream *st, int rc)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%s", wb_error_last());
+	w->pending.failed++;
+	flush(w, st, 0);
+	return wb__error(NULL, rc, "%s", msg);
+}
+
+/* Visit one item (taking ownership); flush when the batch is full. */
+static int visit(struct worker *w, struct stream *st, wb_item *item)
+{
+	struct job *job = w->job;
+	wb_item *before = wb_item_dup(item), *key;
+	struct entry e;
+	int rc, changed;
+
+	if (!before || !(key = wb_item_key(item, &job->key))) {
+		wb_item_free(item);
+		wb_item_free(before);
+		return WB_ENOMEM;
+	}
+	if ((changed = judge(w, item, before, &e)) < 0) {
+		wb_item_free(key);
+		return callback_failed(w, st, changed);
+	}
+	if (changed && (rc = push_entry(w, &e)) < 0) {
+		wb_item_free(key);
+		return rc;
+	}
+	if (!changed)
+		w->pending.unchanged++;
+	w->pending.scanned++;
+	wb_item_free(st->last_key);
+	st->last_key = key;
+	w->since_flush++;
+	if (w->n >= job->run->batch || w->since_flush >= 4 * job->run->batch) {
+		if ((rc = flush(w, st, 0)) < 0)
+			return rc;
+		return should_stop(w);
+	}
+	return 0;
+}
+
+static int fetch(struct worker *w, unsigned seg, const wb_item *cursor, wb_page **page)
+{
+	struct job *job = w->job;
+
+	if (job->query) {
+		wb_query q = *job->query;
+		q.start_after = cursor;
+		if (!q.limit)
+			q.limit = job->run->batch;
+		return wb_query_page(w->db, page, job->table, &q);
+	}
+	wb_scan s = WB_SCAN_INIT;
+	s.segment = seg;
+	s.total_segments = job->total_segments;
+	s.pk_prefix = job->prefix;
+	s.limit = job->run->batch;
+	s.start_after = cursor;
+	return wb_scan_page(w->db, page, job->table, &s);
+}
+
+/* Visit the items of one page. */
+static int visit_page(struct worker *w, struct stream *st, wb_page *page)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < page->count; i++) {
+		wb_item *item = page->items[i];
+		page->items[i] = NULL;
+		if ((rc = visit(w, st, item)) < 0)
+			break;
+	}
+	return rc;
+}
+
+/* Load a stream's checkpoint; returns 1 when the stream is already done. */
+static int stream_resume(struct worker *w, struct stream *st, wb_item **cursor)
+{
+	wb_checkpoint cp;
+	int rc;
+
+	if (!w->job->checkpoints)
+		return 0;
+	rc = wb__checkpoint_load(w->inner, w->job->run->migration, st->name, &cp);
+	if (rc == WB_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	st->count = cp.count;
+	if (cp.count > 0)
+		wb__run_ctl(w->job->run, "R %lld", (long long)cp.count);
+	if (cp.done) {
+		wb__checkpoint_clear_struct(&cp);
+		return 1;
+	}
+	if (cp.last_key) {
+		st->last_key = cp.last_key;
+		*cursor = wb_item_dup(cp.last_key);
+		cp.last_key = NULL;
+		if (!*cursor)
+			return WB_ENOMEM;
+	}
+	wb__checkpoint_clear_struct(&cp);
+	return 0;
+}
+
+static int run_stream(struct worker *w, struct stream *st, unsigned seg)
+{
+	wb_item *cursor = NULL;
+	int rc;
+
+	if ((rc = stream_resume(w, st, &cursor)) != 0)
+		return rc < 0 ? rc : 0;
+	for (;;) {
+		wb_page *page = NULL;
+		if ((rc = fetch(w, seg, cursor, &page)) < 0)
+			break;
+		rc = visit_page(w, st, page);
+		wb_item_free(cursor);
+		cursor = page->last_key;
+		page->last_key = NULL;
+		wb_page_free(page);
+		if (rc < 0)
+			break;
+		if (!cursor) {
+			rc = flush(w, st, 1);
+			break;
+		}
+	}
+	wb_item_free(cursor);
+	return rc;
+}
+
+/*
+ * Streams are named by table (with "#N" for the N-th wb_each call of the
+ * run after the first, so that a second pass over a table has its own
+ * checkpoints), key prefix and segment.
+ */
+static void stream_base(const struct job *job, char *buf, size_t size)
+{
+	if (job->call > 1)
+		snprintf(buf, size, "%s#%d", job->table, job->call);
+	else
+		snprintf(buf, size, "%s", job->table);
+}
+
+static void stream_name_scan(struct job *job, struct stream *st, unsigned seg)
+{
+	char base[300];
+
+	stream_base(job, base, sizeof(base));
+	if (job->prefix)
+		snprintf(st->name, sizeof(st->name), "%s|%s|seg%04u", base, job->prefix, seg);
+	else
+		snprintf(st->name, sizeof(st->name), "%s|seg%04u", base, seg);
+}
+
+static void value_text(char *buf, size_t size, const wb_value *v)
+{
+	size_t len = 0;
+	const char *b = v ? wb_value_bytes(v, &len) : NULL;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (!b)
+		return;
+	if (wb_value_type(v) != WB_B) {
+		snprintf(buf, size, "%.*s", (int)len, b);
+		return;
+	}
+	for (size_t i = 0; i < len && o + 3 < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%02x", (unsigned char)b[i]);
+}
+
+static void stream_name_query(struct job *job, struct stream *st)
+{
+	const wb_query *q = job->query;
+	char pk[400], a[300], b[300];
+
+	value_text(pk, sizeof(pk), q->pk);
+	value_text(a, sizeof(a), q->sk_op != WB_SK_NONE ? q->sk_a : NULL);
+	value_text(b, sizeof(b), q->sk_op == WB_SK_BETWEEN ? q->sk_b : NULL);
+	char base[300];
+
+	stream_base(job, base, sizeof(base));
+	snprintf(st->name, sizeof(st->name), "%s|query|%s|%d|%s|%s|%d", base, pk,
+		 (int)q->sk_op, a, b, q->descending);
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static int worker_open(struct worker *w, struct job *job)
+{
+	memset(w, 0, sizeof(*w));
+	w->job = job;
+	if (wb__run_open(job->run, &w->db, &w->inner) < 0)
+		return wb_error_last_code() ? wb_error_last_code() : WB_ERROR;
+	w->atomic = strcmp(w->inner->ops->name, "sqlite") == 0;
+	return 0;
+}
+
+static void worker_close(struct worker *w)
+{
+	entries_clear(w);
+	free(w->e);
+	if (w->db != w->inner)
+		wb_close(w->db);
+	wb_close(w->inner);
+}
+
+static int take_segment(struct job *job, unsigned *seg)
+{
+	int ok;
+
+	pthread_mutex_lock(&job->lock);
+	ok = job->rc == 0 && job->next < job->total_segments;
+	if (ok)
+		*seg = job->next++;
+	pthread_mutex_unlock(&job->lock);
+	return ok;
+}
+
+static void *worker_main(void *arg)
+{
+	struct job *job = arg;
+	struct worker w;
+	unsigned seg;
+	int rc;
+
+	if ((rc = worker_open(&w, job)) < 0) {
+		job_fail(job, rc);
+		return NULL;
+	}
+	while (take_segment(job, &seg)) {
+		struct stream st;
+		memset(&st, 0, sizeof(st));
+		if (job->query)
+			stream_name_query(job, &st);
+		else
+			stream_name_scan(job, &st, seg);
+		rc = wb__run_interrupted ? WB_EINTERRUPTED : run_stream(&w, &st, seg);
+		wb_item_free(st.last_key);
+		if (rc < 0) {
+			job_fail(job, rc);
+			break;
+		}
+	}
+	worker_close(&w);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static void meta_name(const struct job *job, char *buf, size_t size)
+{
+	char base[300];
+
+	stream_base(job, base, sizeof(base));
+	if (job->prefix)
+		snprintf(buf, size, "%s|%s|meta", base, job->prefix);
+	else
+		snprintf(buf, size, "%s|meta", base);
+}
+
+/* The number of segments: from the meta checkpoint, or chosen and stored now. */
+static int choose_segments(struct job *job, wb_db *db)
+{
+	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
+	char name[1200];
+	wb_checkpoint cp;
+	wb_item *it;
+	unsigned want = (unsigned)job->run->threads;
+	int rc;
+
+	if (want < 1)
+		want = 1;
+	if (want > MAX_SEGMENTS)
+		want = MAX_SEGMENTS;
+	job->total_segments = want;
+	if (!job->checkpoints || job->query)
+		return 0;
+	meta_name(job, name, sizeof(name));
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = wb__checkpoint_load(db, job->run->migration, name, &cp);
+		if (rc == 0) {
+			if (cp.total_segments >= 1 && cp.total_segments <= MAX_SEGMENTS)
+				job->total_segments = (unsigned)cp.total_segments;
+			wb__checkpoint_clear_struct(&cp);
+			return 0;
+		}
+		if (rc != WB_ENOTFOUND)
+			return rc;
+		if (!(it = wb__checkpoint_item(job->run->migration, name, job->run->run_id, job->table,
+					       NULL, 0, want, 0)))
+			return WB_ENOMEM;
+		rc = wb_put(db, WB_CHECKPOINT_TABLE, it, &not_exists);
+		wb_item_free(it);
+		if (rc != WB_ECONDITION)
+			return rc;
+	}
+	return rc;
+}
+
+static int job_init(struct job *job, wb_run *run, const char *table, wb_item_fn fn, void *arg)
+{
+	wb_table_desc desc;
+	int rc;
+
+	memset(job, 0, sizeof(*job));
+	if (!run || !fn)
+		return wb__error(NULL, WB_EINVALID, "wb_each: no run or no callback");
+	job->run = run;
+	job->table = table;
+	job->fn = fn;
+	job->arg = arg;
+	job->checkpoints = !wb__run_is_plan(run);
+	job->call = ++run->each_calls;
+	if ((rc = wb_table_describe(run->inner, table, &desc)) < 0)
+		return rc;
+	job->key = desc.key;
+	pthread_mutex_init(&job->lock, NULL);
+	return 0;
+}
+
+/* Run the job's streams on `threads` threads (the caller's when 1). */
+static int job_run(struct job *job, unsigned threads)
+{
+	pthread_t tid[MAX_SEGMENTS];
+	unsigned started = 0;
+
+	if (threads <= 1) {
+		worker_main(job);
+	} else {
+		for (; started < threads; started++)
+			if (pthread_create(&tid[started], NULL, worker_main, job) != 0)
+				break;
+		if (started == 0)
+			worker_main(job);
+		for (unsigned i = 0; i < started; i++)
+			pthread_join(tid[i], NULL);
+	}
+	pthread_mutex_destroy(&job->lock);
+	if (job->rc == 0)
+		return 0;
+	if (job->rc == WB_EINTERRUPTED)
+		return wb__error(NULL, WB_EINTERRUPTED, "interrupted");
+	return wb__error(NULL, job->rc, "%s", job->err);
+}
+
+int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_item_fn fn, void *arg)
+{
+	struct job job;
+	wb_table_desc desc;
+	int rc;
+
+	if ((rc = job_init(&job, run, table, fn, arg)) < 0)
+		return rc;
+	job.prefix = pk_prefix && *pk_prefix ? pk_prefix : NULL;
+	if ((rc = choose_segments(&job, run->inner)) < 0) {
+		pthread_mutex_destroy(&job.lock);
+		return rc;
+	}
+	if (!job.prefix && wb_table_describe(run->inner, table, &desc) == 0 && desc.item_count >= 0)
+		wb__run_ctl(run, "T %lld", (long long)desc.item_count);
+	return job_run(&job, job.total_segments < (unsigned)run->threads ?
+			     job.total_segments : (unsigned)run->threads);
+}
+
+int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn fn, void *arg)
+{
+	struct job job;
+	int rc;
+
+	if (!q || !q->pk)
+		return wb__error(NULL, WB_EINVALID, "wb_each_query on %s: no partition key value",
+				 table ? table : "");
+	if ((rc = job_init(&job, run, table, fn, arg)) < 0)
+		return rc;
+	job.query = q;
+	job.total_segments = 1;
+	return job_run(&job, 1);
+}

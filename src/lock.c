@@ -1,0 +1,259 @@
+/*
+ * lock.c - migration leases in whimbrel_locks; see lock.h.
+ *
+ * Every change is a conditional write, so two runners racing for one lease
+ * cannot both win: the first put requires that no lease exists; a takeover
+ * requires that the stale holder is still the one recorded; heartbeat and
+ * release require that we are the holder.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "lock.h"
+
+int wb__lease_seconds(void)
+{
+	const char *s = getenv("WHIMBREL_LEASE_SECONDS");
+	int v = s ? atoi(s) : 0;
+
+	return v > 0 ? v : 60;
+}
+
+static void my_host(char *buf, size_t size)
+{
+	if (gethostname(buf, size) != 0)
+		snprintf(buf, size, "unknown");
+	buf[size - 1] = '\0';
+}
+
+static void holder_of(char *buf, size_t size, const char *run_id)
+{
+	char host[256];
+
+	my_host(host, sizeof(host));
+	snprintf(buf, size, "%s:%ld:%s", host, (long)getpid(), run_id);
+}
+
+static wb_item *key_item(const char *migration)
+{
+	wb_item *k = wb_item_new();
+
+	if (k && wb_item_set_string(k, "migration", migration) < 0) {
+		wb_item_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* A lease item for us, acquired at `acquired`, expiring a lease from now. */
+static wb_item *lease_item(const char *migration, const char *run_id, int64_t acquired)
+{
+	char holder[384], host[256];
+	int64_t now = (int64_t)time(NULL);
+	wb_item *it = key_item(migration);
+
+	if (!it)
+		return NULL;
+	my_host(host, sizeof(host));
+	holder_of(holder, sizeof(holder), run_id);
+	if (wb_item_set_string(it, "holder", holder) || wb_item_set_string(it, "host", host) ||
+	    wb_item_set_int(it, "pid", (int64_t)getpid()) || wb_item_set_string(it, "run_id", run_id) ||
+	    wb_item_set_int(it, "acquired", acquired) ||
+	    wb_item_set_int(it, "expires", now + wb__lease_seconds()) ||
+	    wb_item_set_int(it, "heartbeat", now)) {
+		wb_item_free(it);
+		return NULL;
+	}
+	return it;
+}
+
+static void str_attr(char *dst, size_t size, const wb_item *it, const char *name)
+{
+	const char *s = wb_item_get_string(it, name);
+
+	snprintf(dst, size, "%s", s ? s : "");
+}
+
+int wb__lock_get(wb_db *db, const char *migration, wb_lease *out)
+{
+	wb_item *key = key_item(migration), *it = NULL;
+	int rc;
+
+	if (!key)
+		return wb__oom(db);
+	rc = wb_get(db, &it, WB_LOCKS_TABLE, key);
+	wb_item_free(key);
+	if (rc < 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->migration, sizeof(out->migration), "%s", migration);
+	str_attr(out->holder, sizeof(out->holder), it, "holder");
+	str_attr(out->host, sizeof(out->host), it, "host");
+	str_attr(out->run_id, sizeof(out->run_id), it, "run_id");
+	out->pid = wb_item_get_int(it, "pid", 0);
+	out->acquired = wb_item_get_int(it, "acquired", 0);
+	out->expires = wb_item_get_int(it, "expires", 0);
+	out->heartbeat = wb_item_get_int(it, "heartbeat", 0);
+	wb_item_free(it);
+	return 0;
+}
+
+/* A lease is stale when it expired, or its holder is a dead process here. */
+static int lease_stale(const wb_lease *l)
+{
+	char host[256];
+
+	if (l->expires < (int64_t)time(NULL))
+		return 1;
+	my_host(host, sizeof(host));
+	if (strcmp(host, l->host) == 0 && l->pid > 0 &&
+	    kill((pid_t)l->pid, 0) != 0 && errno == ESRCH)
+		return 1;
+	return 0;
+}
+
+static int busy(wb_db *db, const wb_lease *l)
+{
+	char since[32];
+	time_t t = (time_t)l->acquired;
+	struct tm tm;
+	int64_t left = l->expires - (int64_t)time(NULL);
+
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return wb__error(db, WB_EBUSY,
+			 "migration %s is being run by %s since %s (lease expires in %llds; "
+			 "`whimbrel unlock %s` if that run is dead)",
+			 l->migration, l->holder, since, (long long)(left > 0 ? left : 0), l->migration);
+}
+
+/* Take over a stale lease, conditional on its holder being unchanged. */
+static int take_over(wb_db *db, const char *migration, const char *run_id, const wb_lease *old)
+{
+	wb_item *it = lease_item(migration, run_id, (int64_t)time(NULL));
+	wb_value *v = wb_value_string(old->holder, strlen(old->holder));
+	wb_cond cond = {WB_COND_ATTR_EQUALS, "holder", NULL, NULL};
+	int rc;
+
+	if (!it || !v) {
+		rc = wb__oom(db);
+		goto out;
+	}
+	cond.value = v;
+	rc = wb_put(db, WB_LOCKS_TABLE, it, &cond);
+out:
+	wb_item_free(it);
+	wb_value_free(v);
+	return rc;
+}
+
+int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_lease *taken_over)
+{
+	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
+	wb_lease old;
+	int rc;
+
+	if (taken_over)
+		memset(taken_over, 0, sizeof(*taken_over));
+	for (int attempt = 0; attempt < 3; attempt++) {
+		wb_item *it = lease_item(migration, run_id, (int64_t)time(NULL));
+		if (!it)
+			return wb__oom(db);
+		rc = wb_put(db, WB_LOCKS_TABLE, it, &not_exists);
+		wb_item_free(it);
+		if (rc != WB_ECONDITION)
+			return rc;
+		if ((rc = wb__lock_get(db, migration, &old)) == WB_ENOTFOUND)
+			continue; /* released meanwhile: try again */
+		if (rc < 0)
+			return rc;
+		if (!lease_stale(&old))
+			return busy(db, &old);
+		rc = take_over(db, migration, run_id, &old);
+		if (rc == 0) {
+			if (taken_over)
+				*taken_over = old;
+			return 0;
+		}
+		if (rc != WB_ECONDITION)
+			return rc;
+	}
+	if (wb__lock_get(db, migration, &old) == 0)
+		return busy(db, &old);
+	return wb__error(db, WB_EBUSY, "migration %s: could not take its lease", migration);
+}
+
+static wb_cond *holder_cond(wb_cond *cond, wb_value **v, const char *run_id)
+{
+	char holder[384];
+
+	holder_of(holder, sizeof(holder), run_id);
+	if (!(*v = wb_value_string(holder, strlen(holder))))
+		return NULL;
+	cond->kind = WB_COND_ATTR_EQUALS;
+	cond->attr = "holder";
+	cond->value = *v;
+	cond->expect = NULL;
+	return cond;
+}
+
+int wb__lock_heartbeat(wb_db *db, const char *migration, const char *run_id)
+{
+	wb_lease cur;
+	wb_item *it = NULL;
+	wb_value *v = NULL;
+	wb_cond cond;
+	int rc;
+
+	if ((rc = wb__lock_get(db, migration, &cur)) < 0)
+		return rc == WB_ENOTFOUND ? wb__error(db, WB_ECONDITION, "lease of %s is gone", migration) : rc;
+	if (!(it = lease_item(migration, run_id, cur.acquired)) || !holder_cond(&cond, &v, run_id)) {
+		rc = wb__oom(db);
+		goto out;
+	}
+	rc = wb_put(db, WB_LOCKS_TABLE, it, &cond);
+	if (rc == WB_ECONDITION)
+		rc = wb__error(db, WB_ECONDITION, "lease of %s is now held by %s", migration, cur.holder);
+out:
+	wb_item_free(it);
+	wb_value_free(v);
+	return rc;
+}
+
+int wb__lock_release(wb_db *db, const char *migration, const char *run_id)
+{
+	wb_item *key = key_item(migration);
+	wb_value *v = NULL;
+	wb_cond cond;
+	int rc;
+
+	if (!key || !holder_cond(&cond, &v, run_id)) {
+		rc = wb__oom(db);
+		goto out;
+	}
+	rc = wb_delete(db, WB_LOCKS_TABLE, key, &cond);
+	if (rc == WB_ECONDITION || rc == WB_ENOTFOUND) /* not ours any more */
+		rc = 0;
+out:
+	wb_item_free(key);
+	wb_value_free(v);
+	return rc;
+}
+
+int wb__lock_break(wb_db *db, const char *migration)
+{
+	wb_item *key = key_item(migration);
+	int rc;
+
+	if (!key)
+		return wb__oom(db);
+	rc = wb_delete(db, WB_LOCKS_TABLE, key, NULL);
+	wb_item_free(key);
+	return rc;
+}

@@ -1,0 +1,454 @@
+/*
+ * plan.c - the write interceptor behind `whimbrel plan`.
+ *
+ * A wrapping backend (backend.h) over a real handle: reads go through to
+ * the target; writes (put, delete, update, batches, table create and drop)
+ * are checked against what is stored, counted and, for the first few,
+ * recorded as attribute-level diffs:
+ *
+ *     ~ cars {"id":{"S":"car-00001"}}
+ *         + price: N 0
+ *         - color
+ *         ~ brand: S Audi -> S BMW
+ *
+ * Nothing reaches the target.  One recorder (struct wb_plan) is shared by
+ * the handles of every worker thread of the run, under its mutex.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "backend.h"
+#include "run.h"
+
+struct wb_plan {
+	pthread_mutex_t lock;  /* guards everything below */
+	int max_diffs;         /* diffs to keep */
+	int64_t writes;        /* items that would be written (changed or new) */
+	int64_t deletes;       /* items that would be deleted */
+	int64_t same;          /* writes that would change nothing */
+	int64_t created;       /* tables that would be created */
+	int64_t dropped;       /* tables that would be dropped */
+	char **diffs;          /* recorded diffs (owned) */
+	size_t ndiffs;         /* how many */
+};
+
+/* The wrapper handle's state. */
+struct plan_state {
+	wb_db *inner;          /* the real handle (not owned) */
+	struct wb_plan *plan;  /* the shared recorder (not owned) */
+};
+
+struct wb_plan *wb__plan_new(int max_diffs)
+{
+	struct wb_plan *p = wb__calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	pthread_mutex_init(&p->lock, NULL);
+	p->max_diffs = max_diffs < 0 ? 0 : max_diffs;
+	return p;
+}
+
+void wb__plan_free(struct wb_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->ndiffs; i++)
+		free(plan->diffs[i]);
+	free(plan->diffs);
+	pthread_mutex_destroy(&plan->lock);
+	free(plan);
+}
+
+/* ------------------------------------------------------------ diff text */
+
+/* A growing string; on allocation failure it stays as it was. */
+struct sbuf {
+	char *s;     /* text (owned) */
+	size_t len;  /* used */
+	size_t cap;  /* allocated */
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...) WB_PRINTF(2, 3);
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t ncap = (b->len + (size_t)n + 1) * 2;
+		char *p = realloc(b->s, ncap);
+		if (!p)
+			return;
+		b->s = p;
+		b->cap = ncap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* "N 12", "S Audi", "L [...]": a value for people (caller frees). */
+static char *value_text(const wb_value *v)
+{
+	wb_type t = wb_value_type(v);
+	struct sbuf b = {0};
+	size_t len;
+
+	if (t == WB_S || t == WB_N) {
+		const char *s = wb_value_bytes(v, &len);
+		sb_add(&b, "%s %.*s", wb_type_name(t), (int)(len > 200 ? 200 : len), s);
+		if (len > 200)
+			sb_add(&b, "...");
+	} else if (t == WB_BOOL) {
+		sb_add(&b, "BOOL %s", wb_value_get_bool(v) ? "true" : "false");
+	} else if (t == WB_NULL) {
+		sb_add(&b, "NULL");
+	} else {
+		wb_item *tmp = wb_item_new();
+		char *json = NULL;
+		if (tmp && wb_item_set(tmp, "v", wb_value_dup(v)) == 0 &&
+		    wb_item_to_json(&json, tmp, WB_JSON_DDB) == 0) {
+			/* {"v":{"T":X}} -> X */
+			const char *x = strchr(json + 5, ':');
+			size_t n = x ? strlen(x + 1) : 0;
+			if (n >= 2)
+				sb_add(&b, "%s %.*s", wb_type_name(t), (int)(n - 2 > 200 ? 200 : n - 2), x + 1);
+		}
+		free(json);
+		wb_item_free(tmp);
+	}
+	return b.s ? b.s : strdup("?");
+}
+
+static void diff_attr(struct sbuf *b, char sign, const char *name, const wb_value *from,
+		      const wb_value *to)
+{
+	char *f = from ? value_text(from) : NULL;
+	char *t = to ? value_text(to) : NULL;
+
+	if (sign == '+')
+		sb_add(b, "    + %s: %s\n", name, t ? t : "?");
+	else if (sign == '-')
+		sb_add(b, "    - %s\n", name);
+	else
+		sb_add(b, "    ~ %s: %s -> %s\n", name, f ? f : "?", t ? t : "?");
+	free(f);
+	free(t);
+}
+
+static void diff_body(struct sbuf *b, const wb_item *before, const wb_item *after)
+{
+	for (size_t i = 0; after && i < wb_item_count(after); i++) {
+		const char *name = wb_item_name_at(after, i);
+		const wb_value *old = before ? wb_item_get(before, name) : NULL;
+		const wb_value *now = wb_item_value_at(after, i);
+		if (!old)
+			diff_attr(b, '+', name, NULL, now);
+		else if (!wb_value_equal(old, now))
+			diff_attr(b, '~', name, old, now);
+	}
+	for (size_t i = 0; after && before && i < wb_item_count(before); i++) {
+		const char *name = wb_item_name_at(before, i);
+		if (!wb_item_get(after, name))
+			diff_attr(b, '-', name, NULL, NULL);
+	}
+}
+
+/* The diff of one write (caller frees). */
+static char *diff_of(wb_db *inner, const char *table, const wb_item *before, const wb_item *after)
+{
+	const wb_item *any = before ? before : after;
+	struct sbuf b = {0};
+	wb_table_desc desc;
+	wb_item *key = NULL;
+	char *kj = NULL;
+
+	if (wb_table_describe(inner, table, &desc) == 0 && (key = wb_item_key(any, &desc.key)))
+		wb_item_to_json(&kj, key, WB_JSON_DDB);
+	sb_add(&b, "%c %s %s%s\n", !after ? '-' : !before ? '+' : '~', table, kj ? kj : "",
+	       !after ? " (deleted)" : !before ? " (new item)" : "");
+	if (after)
+		diff_body(&b, before, after);
+	free(kj);
+	wb_item_free(key);
+	return b.s;
+}
+
+/* Count one intercepted write; keep its diff while there is room. */
+static void record(struct plan_state *st, const char *table, const wb_item *before,
+		   const wb_item *after)
+{
+	struct wb_plan *p = st->plan;
+	int want;
+
+	if (before && after && wb_item_equal(before, after)) {
+		pthread_mutex_lock(&p->lock);
+		p->same++;
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (after)
+		p->writes++;
+	else
+		p->deletes++;
+	want = p->ndiffs < (size_t)p->max_diffs;
+	pthread_mutex_unlock(&p->lock);
+	if (!want)
+		return;
+	char *d = diff_of(st->inner, table, before, after);
+	if (!d)
+		return;
+	pthread_mutex_lock(&p->lock);
+	char **grown = p->ndiffs < (size_t)p->max_diffs ?
+		       realloc(p->diffs, (p->ndiffs + 1) * sizeof(*p->diffs)) : NULL;
+	if (grown) {
+		p->diffs = grown;
+		p->diffs[p->ndiffs++] = d;
+		d = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	free(d);
+}
+
+void wb__plan_report(struct wb_plan *p, const wb_counters *c, FILE *f)
+{
+	fprintf(f, "plan: %lld item(s) would be written, %lld deleted, %lld unchanged",
+		(long long)p->writes, (long long)p->deletes,
+		(long long)(p->same + (c ? c->unchanged : 0)));
+	if (p->created || p->dropped)
+		fprintf(f, "; %lld table(s) would be created, %lld dropped",
+			(long long)p->created, (long long)p->dropped);
+	fprintf(f, "\n");
+	if (p->ndiffs)
+		fprintf(f, "first %zu change(s):\n", p->ndiffs);
+	for (size_t i = 0; i < p->ndiffs; i++)
+		fputs(p->diffs[i], f);
+	fprintf(f, "nothing was written (plan)\n");
+}
+
+/* ------------------------------------------------------------ conditions */
+
+/* The stored item (or NULL when absent) for a write: from cond or a read. */
+static int stored(struct plan_state *st, wb_db *db, const char *table, const wb_item *key,
+		  const wb_cond *cond, wb_item **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (cond && cond->kind == WB_COND_ITEM_EQUALS && cond->expect)
+		return (*out = wb_item_dup(cond->expect)) ? 0 : wb__oom(db);
+	rc = wb_get(st->inner, out, table, key);
+	if (rc == WB_ENOTFOUND)
+		return 0;
+	return rc < 0 ? wb__error_to_db(db, rc) : 0;
+}
+
+/* Check a condition as the real write would (ITEM_EQUALS is taken as met). */
+static int check(wb_db *db, const char *table, const wb_item *cur, const wb_cond *cond)
+{
+	int ok = 1;
+
+	if (!cond)
+		return 0;
+	switch (cond->kind) {
+	case WB_COND_NOT_EXISTS: ok = cur == NULL; break;
+	case WB_COND_EXISTS: ok = cur != NULL; break;
+	case WB_COND_ATTR_EQUALS:
+		ok = cur && cond->attr && wb_value_equal(wb_item_get(cur, cond->attr), cond->value);
+		break;
+	default: break;
+	}
+	return ok ? 0 : wb__error(db, WB_ECONDITION, "plan: the condition of a write to %s would fail", table);
+}
+
+/* ------------------------------------------------------------ operations */
+
+static struct plan_state *S(wb_db *db)
+{
+	return db->state;
+}
+
+static int p_open(wb_db *db, const char *url)
+{
+	WB_UNUSED(url);
+	db->state = NULL; /* set by wb__plan_wrap */
+	return 0;
+}
+
+static void p_close(wb_db *db)
+{
+	free(db->state);
+	db->state = NULL;
+}
+
+static int fwd(wb_db *db, int rc)
+{
+	return rc < 0 ? wb__error_to_db(db, rc) : rc;
+}
+
+static int p_table_create(wb_db *db, const char *name, const wb_key_schema *key)
+{
+	wb_table_desc d;
+
+	WB_UNUSED(key);
+	if (wb_table_describe(S(db)->inner, name, &d) == 0)
+		return wb__error(db, WB_EEXISTS, "plan: table %s already exists", name);
+	pthread_mutex_lock(&S(db)->plan->lock);
+	S(db)->plan->created++;
+	pthread_mutex_unlock(&S(db)->plan->lock);
+	return 0;
+}
+
+static int p_table_describe(wb_db *db, const char *name, wb_table_desc *out)
+{
+	return fwd(db, wb_table_describe(S(db)->inner, name, out));
+}
+
+static int p_table_list(wb_db *db, char ***out, size_t *count)
+{
+	return fwd(db, wb_table_list(S(db)->inner, out, count));
+}
+
+static int p_table_drop(wb_db *db, const char *name)
+{
+	wb_table_desc d;
+	int rc;
+
+	if ((rc = wb_table_describe(S(db)->inner, name, &d)) < 0)
+		return fwd(db, rc);
+	pthread_mutex_lock(&S(db)->plan->lock);
+	S(db)->plan->dropped++;
+	pthread_mutex_unlock(&S(db)->plan->lock);
+	return 0;
+}
+
+static int p_get(wb_db *db, wb_item **out, const char *table, const wb_item *key)
+{
+	return fwd(db, wb_get(S(db)->inner, out, table, key));
+}
+
+static int p_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
+{
+	wb_item *cur;
+	int rc;
+
+	if ((rc = stored(S(db), db, table, item, cond, &cur)) < 0)
+		return rc;
+	if ((rc = check(db, table, cur, cond)) == 0)
+		record(S(db), table, cur, item);
+	wb_item_free(cur);
+	return rc;
+}
+
+static int p_del(wb_db *db, const char *table, const wb_item *key, const wb_cond *cond)
+{
+	wb_item *cur;
+	int rc;
+
+	if ((rc = stored(S(db), db, table, key, cond, &cur)) < 0)
+		return rc;
+	if ((rc = check(db, table, cur, cond)) == 0 && cur)
+		record(S(db), table, cur, NULL);
+	wb_item_free(cur);
+	return rc;
+}
+
+static int p_update(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
+		    const char *const *remove, size_t nremove, const wb_cond *cond)
+{
+	wb_item *cur, *after = NULL;
+	int rc;
+
+	if ((rc = stored(S(db), db, table, key, cond, &cur)) < 0)
+		return rc;
+	if ((rc = check(db, table, cur, cond)) < 0)
+		goto out;
+	if (!(after = wb_item_dup(cur ? cur : key))) {
+		rc = wb__oom(db);
+		goto out;
+	}
+	for (size_t i = 0; set && i < wb_item_count(set); i++)
+		if ((rc = wb_item_set(after, wb_item_name_at(set, i),
+				      wb_value_dup(wb_item_value_at(set, i)))) < 0)
+			goto out;
+	for (size_t i = 0; i < nremove; i++)
+		wb_item_remove(after, remove[i]);
+	record(S(db), table, cur, after);
+out:
+	wb_item_free(cur);
+	wb_item_free(after);
+	return rc < 0 ? wb__error_to_db(db, rc) : 0;
+}
+
+static int p_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+{
+	for (size_t i = 0; i < n; i++) {
+		const wb_write *w = &writes[i];
+		int rc = w->kind == WB_WRITE_PUT ? p_put(db, w->table, w->item, w->cond)
+						 : p_del(db, w->table, w->item, w->cond);
+		if (rc < 0) {
+			if (failed_index)
+				*failed_index = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int p_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
+{
+	return fwd(db, wb_query_page(S(db)->inner, out, table, q));
+}
+
+static int p_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
+{
+	return fwd(db, wb_scan_page(S(db)->inner, out, table, s));
+}
+
+static const struct wb_backend_ops plan_ops = {
+	.version = WB_BACKEND_OPS_VERSION,
+	.name = "plan",
+	.open = p_open,
+	.close = p_close,
+	.table_create = p_table_create,
+	.table_describe = p_table_describe,
+	.table_list = p_table_list,
+	.table_drop = p_table_drop,
+	.get = p_get,
+	.put = p_put,
+	.del = p_del,
+	.update = p_update,
+	.batch_write = p_batch_write,
+	.query_page = p_query_page,
+	.scan_page = p_scan_page,
+};
+
+int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan)
+{
+	struct plan_state *st = wb__calloc(1, sizeof(*st));
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return WB_ENOMEM;
+	st->inner = inner;
+	st->plan = plan;
+	if ((rc = wb__db_open_with(out, &plan_ops, wb_db_url(inner))) < 0) {
+		free(st);
+		return rc;
+	}
+	(*out)->state = st;
+	return 0;
+}

@@ -1,0 +1,97 @@
+/*
+ * run.h - the child side of a migration run (internal API).
+ *
+ * A migration is a program started by `whimbrel run|plan`; the runner hands
+ * it the run's context in environment variables (names below) and a pipe,
+ * the control channel, on which the child reports counters, totals, log
+ * lines and its error message as text lines:
+ *
+ *     C scanned written deleted unchanged failed   cumulative counters
+ *     T n                                          n more items to visit (a table's count)
+ *     R n                                          n items already done by earlier runs
+ *     L level text                                 a log line (level: info, warn, error)
+ *     E text                                       the error that ended the run
+ *
+ * run.c holds struct wb_run and the public wb_run_* / wb_log_* calls;
+ * each.c (wb_each), plan.c (the write interceptor) and checkpoint.c use
+ * what is declared here.
+ */
+#ifndef WB_RUN_H
+#define WB_RUN_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "whimbrel.h"
+
+/* Environment variables set by the runner for the child. */
+#define WB_ENV_RUN_ID "WHIMBREL_RUN_ID"         /* the run id */
+#define WB_ENV_TARGET "WHIMBREL_TARGET_URL"     /* the target's URL */
+#define WB_ENV_MODE "WHIMBREL_MODE"             /* dev, prod or plan */
+#define WB_ENV_MIGRATION "WHIMBREL_MIGRATION"   /* file base name without .c */
+#define WB_ENV_THREADS "WHIMBREL_THREADS"       /* threads for wb_each (default: cores) */
+#define WB_ENV_CTL_FD "WHIMBREL_CTL_FD"         /* control pipe's file descriptor */
+#define WB_ENV_RESUME "WHIMBREL_RESUME"         /* id of the run being resumed (informational) */
+#define WB_ENV_PLAN_DIFFS "WHIMBREL_PLAN_DIFFS" /* plan: how many diffs to print */
+#define WB_ENV_BATCH "WHIMBREL_BATCH"           /* writes per batch (tests; default 500) */
+
+/** Counters of a run, as in the ledger. */
+typedef struct wb_counters {
+	int64_t scanned;   /**< items visited (and covered by a checkpoint) */
+	int64_t written;   /**< items written back */
+	int64_t deleted;   /**< items deleted */
+	int64_t unchanged; /**< items kept as they were */
+	int64_t failed;    /**< items that could not be processed */
+} wb_counters;
+
+struct wb_plan;
+
+/** A run, as seen from inside the migration process. */
+struct wb_run {
+	char *run_id;              /**< from the runner (owned) */
+	char *url;                 /**< target URL (owned) */
+	char *mode;                /**< "dev", "prod" or "plan" (owned) */
+	char *migration;           /**< migration name, for checkpoints (owned) */
+	int threads;               /**< threads for wb_each (>= 1) */
+	size_t batch;              /**< writes per batch */
+	int ctl_fd;                /**< control pipe, or -1 */
+	wb_db *inner;              /**< the real handle (owned) */
+	wb_db *db;                 /**< what the migration sees: inner, or the plan wrapper (owned) */
+	struct wb_plan *plan;      /**< plan mode: the recorder (owned), else NULL */
+	pthread_mutex_t lock;      /**< guards counters, ctl writes, last_report */
+	wb_counters counters;      /**< this run's counters */
+	int64_t last_report_ms;    /**< when counters were last sent */
+	int each_calls;            /**< wb_each / wb_each_query calls so far */
+};
+
+/** Set by the SIGINT handler: wb_each stops after the current batch. */
+extern volatile sig_atomic_t wb__run_interrupted;
+
+/** Add to the run's counters (thread-safe) and report them when due. */
+void wb__run_count(wb_run *run, const wb_counters *delta);
+/** Send one control line (thread-safe; no-op without a runner). */
+void wb__run_ctl(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/**
+ * Open a handle on the run's target for one worker thread: the real target,
+ * wrapped by the plan interceptor in plan mode.  `*inner` gets the real
+ * handle when not NULL.  Both are the caller's: close *out then *inner.
+ */
+int wb__run_open(wb_run *run, wb_db **out, wb_db **inner);
+/** True in plan mode (no checkpoints, writes recorded only). */
+int wb__run_is_plan(const wb_run *run);
+
+/* plan.c: the write interceptor. */
+
+/** A new recorder keeping at most `max_diffs` diffs; NULL when out of memory. */
+struct wb_plan *wb__plan_new(int max_diffs);
+void wb__plan_free(struct wb_plan *plan);
+/**
+ * A handle over `inner` that forwards reads and records writes in `plan`.
+ * `*out` is the caller's (wb_close); it does not own `inner`.
+ */
+int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan);
+/** Print the counts (unchanged: plus the run's own `unchanged`) and the diffs. */
+void wb__plan_report(struct wb_plan *plan, const wb_counters *counters, FILE *f);
+
+#endif /* WB_RUN_H */

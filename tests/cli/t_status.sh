@@ -1,0 +1,50 @@
+# t_status.sh - `whimbrel status`, `history` and `log` read headers and the
+# ledger only: they never compile a migration (a file that no longer
+# compiles is listed like any other), mark the pending ones, and show the
+# captured output of a run from the target.
+. "$(dirname "$0")/lib.sh"
+D=$WB_ROOT/tests/data/migrations
+mkdir -p migrations
+cp "$D/seed.c" migrations/0001_seed.c
+cp "$D/fails.c" migrations/0002_fails.c
+cp "$D/broken.c" migrations/0003_broken.c
+
+run "$WHIMBREL" status
+is "empty ledger: exit 0" "$rc" 0
+has "empty ledger: everything pending" "$out" "3 migration(s), 3 pending"
+ok "status compiles nothing" '[ ! -d .whimbrel/build ]'
+
+"$WHIMBREL" run dev migrations/0001_seed.c >/dev/null 2>&1
+"$WHIMBREL" run dev migrations/0002_fails.c --threads 1 >/dev/null 2>&1
+run "$WHIMBREL" status dev
+ok "status: seed succeeded" 'grep 0001_seed <<<"$out" | grep -q succeeded'
+ok "status: fails failed" 'grep 0002_fails <<<"$out" | grep -q failed'
+ok "status: broken one pending" 'grep 0003_broken <<<"$out" | grep -q pending'
+has "status: summary" "$out" "3 migration(s), 1 pending"
+ok "status: never compiled the broken file" '! ls .whimbrel/build/*/ 2>/dev/null | grep -q broken && [ "$(ls .whimbrel/build | wc -l)" -eq 2 ]'
+run "$WHIMBREL" status --json
+has "status --json: pending" "$out" '"status": "pending"'
+has "status --json: counts" "$out" '"failed": 1'
+has "status --json: error of the failed run" "$out" '"error": '
+run "$WHIMBREL" status --dir nowhere
+has "status of a missing directory: no migration" "$out" "0 migration(s)"
+run "$WHIMBREL" status staging
+is "status of an unknown target: usage" "$rc" 2
+
+run "$WHIMBREL" history
+is "history: two runs" "$(grep -c '^20' <<<"$out")" 2
+has "history: the error line" "$out" "error: "
+run "$WHIMBREL" history 0001
+is "history by number: one run" "$(grep -c '^20' <<<"$out")" 1
+run "$WHIMBREL" history migrations/0002_fails.c
+is "history by file: one run" "$(grep -c '^20' <<<"$out")" 1
+id=$(awk '/^20/ {print $1}' <<<"$out")
+run "$WHIMBREL" log "$id"
+is "log: exit 0" "$rc" 0
+has "log: the migration's error output" "$out" "car-000500"
+run "$WHIMBREL" status --help
+has "status --help" "$out" "usage: whimbrel status"
+run "$WHIMBREL" history --help
+has "history --help" "$out" "usage: whimbrel history"
+run "$WHIMBREL" log --help
+has "log --help" "$out" "usage: whimbrel log"

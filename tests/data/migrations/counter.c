@@ -1,0 +1,44 @@
+/*
+ * Test fixture: add 1 to every car's `counter` (not idempotent: a car
+ * transformed twice shows 2).  SLOW_US sleeps that long per item;
+ * progress lines every 10000 items; the pid goes to child.pid.
+ *
+ * Execution Time:
+ * Finalization Time:
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <whimbrel.h>
+
+static atomic_long seen;
+static int slow_us;
+
+static int bump(wb_item *car, void *arg)
+{
+	long n = atomic_fetch_add(&seen, 1) + 1;
+
+	(void)arg;
+	if (n % 10000 == 0) {
+		printf("progress %ld\n", n);
+		fflush(stdout);
+	}
+	if (slow_us)
+		usleep((useconds_t)slow_us);
+	wb_item_set_int(car, "counter", wb_item_get_int(car, "counter", 0) + 1);
+	return WB_WRITE;
+}
+
+int main(void)
+{
+	wb_run *run = wb_run_begin();
+	FILE *f = fopen("child.pid", "w");
+
+	if (f) {
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+	slow_us = getenv("SLOW_US") ? atoi(getenv("SLOW_US")) : 0;
+	return wb_run_end(run, wb_each(run, "cars", NULL, bump, NULL));
+}
