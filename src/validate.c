@@ -8,7 +8,8 @@
  * 1E-130 .. 9.99..9E+125 (or zero); sets non-empty without duplicates
  * (number sets compare numerically: "1" and "1.0" are duplicates); nesting
  * at most 32 levels; the whole item at most 400 KB; and, given a key
- * schema, key attributes present, of the declared type and non-empty.
+ * schema, key attributes present, of the declared type, non-empty and
+ * within DynamoDB's key sizes (2048 bytes partition, 1024 bytes sort).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,10 +251,18 @@ static int check_item(vpath *p, const wb_item *it, int depth)
 	return 0;
 }
 
-static int check_key_attr(const wb_item *item, const char *name, wb_type type)
+/* DynamoDB's limits on key values: 2048 bytes for a partition key, 1024 for a sort key. */
+#define PK_MAX_BYTES 2048
+#define SK_MAX_BYTES 1024
+
+static int check_key_attr(const wb_item *item, const char *name, wb_type type, int is_sort)
 {
 	const wb_value *v = wb_item_get(item, name);
+	size_t max = is_sort ? SK_MAX_BYTES : PK_MAX_BYTES;
 
+	if (type != WB_S && type != WB_N && type != WB_B)
+		return wb__error(NULL, WB_EINVALID, "key schema: attribute '%s' has type %s; key "
+				 "types are S, N or B", name, wb_type_name(type));
 	if (!v)
 		return wb__error(NULL, WB_EINVALID, "key attribute '%s' is missing", name);
 	if (v->type != type)
@@ -262,6 +271,10 @@ static int check_key_attr(const wb_item *item, const char *name, wb_type type)
 				 wb_type_name(type));
 	if (v->u.s.len == 0)
 		return wb__error(NULL, WB_EINVALID, "key attribute '%s' is empty", name);
+	if (v->u.s.len > max)
+		return wb__error(NULL, WB_EINVALID, "key attribute '%s' is %zu bytes, over DynamoDB's "
+				 "%zu-byte limit for a %s key", name, v->u.s.len, max,
+				 is_sort ? "sort" : "partition");
 	return 0;
 }
 
@@ -281,9 +294,9 @@ int wb_item_validate(const wb_item *item, const wb_key_schema *key)
 		return wb__error(NULL, WB_EINVALID, "item is %zu bytes, over the 400 KB limit "
 				 "(%d bytes)", size, WB_ITEM_MAX_SIZE);
 	if (key) {
-		if ((rc = check_key_attr(item, key->pk_name, key->pk_type)) < 0)
+		if ((rc = check_key_attr(item, key->pk_name, key->pk_type, 0)) < 0)
 			return rc;
-		if (key->sk_name[0] && (rc = check_key_attr(item, key->sk_name, key->sk_type)) < 0)
+		if (key->sk_name[0] && (rc = check_key_attr(item, key->sk_name, key->sk_type, 1)) < 0)
 			return rc;
 	}
 	return 0;

@@ -222,6 +222,21 @@ static void test_key_extraction_and_key_errors(void **state)
 	invalid(it, &ks, "key attribute 'id'", "empty");
 	wbt_ok(wb_item_set_binary(it, "id", "\0", 1));
 	wbt_ok(wb_item_validate(it, &ks));
+	{
+		char big[2050];
+		memset(big, 'k', sizeof(big));
+		wbt_ok(wb_item_set_binary(it, "id", big, 2048));
+		wbt_ok(wb_item_validate(it, &ks));
+		wbt_ok(wb_item_set_binary(it, "id", big, 2049));
+		invalid(it, &ks, "key attribute 'id'", "2048-byte limit for a partition key");
+		ks = schema("p", WB_S, "id", WB_B);
+		wbt_ok(wb_item_set_string(it, "p", "x"));
+		wbt_ok(wb_item_set_binary(it, "id", big, 1025));
+		invalid(it, &ks, "key attribute 'id'", "1024-byte limit for a sort key");
+		ks = schema("p", WB_BOOL, "", WB_S);
+		wbt_ok(wb_item_set_bool(it, "p", 1));
+		invalid(it, &ks, "key schema", "S, N or B");
+	}
 	wb_item_free(it);
 }
 

@@ -10,10 +10,13 @@
  * batches of CHUNK items.  With --continue, bad lines are reported, skipped
  * and counted, and the rest is written as it comes.
  *
+ * Lines of AWS's DynamoDB export to S3, {"Item":{...}}, are unwrapped.
+ *
  * Export pages through a scan and prints each item as one line (DynamoDB
  * JSON by default: import of an export gives back the same items).
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,8 +34,9 @@ static const char usage_import[] =
 	"\n"
 	"Load items into TABLE from FILE (- for standard input): one JSON object per\n"
 	"line, DynamoDB JSON or plain JSON (detected line by line); blank lines are\n"
-	"skipped.  Every line is checked before anything is written: a bad line is\n"
-	"reported as FILE:LINE: message and nothing of the file is imported.\n"
+	"skipped; lines of AWS's export to S3, {\"Item\":{...}}, are unwrapped.  Every\n"
+	"line is checked before anything is written: a bad line is reported as\n"
+	"FILE:LINE: message and nothing of the file is imported.\n"
 	"\n"
 	"Options:\n"
 	"  --continue          skip bad lines (each is reported) and import the rest\n"
@@ -146,6 +150,32 @@ static int clean_line(char *line, size_t *len, unsigned long long lineno)
 	return 1;
 }
 
+/*
+ * AWS's export of a DynamoDB table to S3 writes lines {"Item":{...}} holding
+ * DynamoDB JSON.  When a line parsed as one map attribute "Item" (and the
+ * table has no key of that name), read the inner object as an item (the
+ * item as it was would lack its key anyway); keep it when that fails.
+ */
+static void unwrap_aws_export(wb_item **item, const char *line, size_t len, const wb_key_schema *key)
+{
+	json_t *root, *inner;
+	wb_item *unwrapped = NULL;
+	char *text = NULL;
+
+	if (wb_item_count(*item) != 1 || strcmp(wb_item_name_at(*item, 0), "Item") != 0 ||
+	    wb_value_type(wb_item_value_at(*item, 0)) != WB_M || strcmp(key->pk_name, "Item") == 0 ||
+	    strcmp(key->sk_name, "Item") == 0)
+		return;
+	if ((root = json_loadb(line, len, 0, NULL)) && (inner = json_object_get(root, "Item")) &&
+	    (text = json_dumps(inner, JSON_COMPACT | JSON_ENCODE_ANY)) &&
+	    wb_item_from_json(&unwrapped, text, strlen(text), WB_JSON_AUTO) == 0) {
+		wb_item_free(*item);
+		*item = unwrapped;
+	}
+	free(text);
+	json_decref(root);
+}
+
 /* Parse and check one line; on failure the message is in wb_error_last(). */
 static int parse_line(wb_item **out, const char *line, size_t len, const wb_key_schema *key)
 {
@@ -154,6 +184,7 @@ static int parse_line(wb_item **out, const char *line, size_t len, const wb_key_
 	*out = NULL;
 	if ((rc = wb_item_from_json(out, line, len, WB_JSON_AUTO)) < 0)
 		return rc;
+	unwrap_aws_export(out, line, len, key);
 	if ((rc = wb_item_validate(*out, key)) < 0) {
 		wb_item_free(*out);
 		*out = NULL;
