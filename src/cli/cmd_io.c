@@ -46,7 +46,7 @@ static const char usage_import[] =
 	"  -y, --yes           do not ask on a target with confirm = yes (prod)\n"
 	"\n"
 	"A long import shows its progress on a terminal (not with -q).\n"
-	"Example: whimbrel import cars tests/data/cars.jsonl\n";
+	"Example: whimbrel import cars cars.jsonl --create --pk make --sk model\n";
 
 static const char usage_export[] =
 	"usage: whimbrel [--db URL] export TABLE [--format ddb|plain]\n"
@@ -428,14 +428,43 @@ int wb_cmd_import(wb_cli *cli, int argc, char **argv)
 	return wb_cli_flush(code);
 }
 
-int wb_cmd_export(wb_cli *cli, int argc, char **argv)
+/* Print every item of the table; the previous page lives until the next arrives. */
+static int export_all(wb_cli *cli, wb_db *db, const char *table, int format)
 {
-	wb_cli_opt opts[] = {{"--format", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_scan scan = WB_SCAN_INIT;
 	wb_cli_progress progress;
 	wb_page *page = NULL, *prev = NULL;
 	unsigned long long done = 0;
-	int npos, code, rc, format = WB_JSON_DDB;
+	int code = 0, rc;
+
+	wb_cli_progress_begin(&progress, cli, "exporting");
+	do {
+		scan.start_after = prev ? prev->last_key : NULL;
+		rc = wb_scan_page(db, &page, table, &scan);
+		wb_page_free(prev);
+		prev = NULL;
+		if (rc < 0) {
+			wb_cli_progress_end(&progress);
+			return wb_cli_error(rc);
+		}
+		for (size_t i = 0; i < page->count && code == 0; i++)
+			code = wb_cli_print_item(stdout, page->items[i], format);
+		done += page->count;
+		wb_cli_progress_update(&progress, done);
+		prev = page;
+	} while (code == 0 && page->last_key);
+	wb_page_free(prev);
+	wb_cli_progress_end(&progress);
+	code = wb_cli_flush(code);
+	if (code == 0 && progress.on)
+		fprintf(stderr, "exported %llu items from %s\n", done, table);
+	return code;
+}
+
+int wb_cmd_export(wb_cli *cli, int argc, char **argv)
+{
+	wb_cli_opt opts[] = {{"--format", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
+	int npos, code, format = WB_JSON_DDB;
 	wb_table_desc d;
 	wb_db *db = NULL;
 	char *pos[1];
@@ -451,31 +480,8 @@ int wb_cmd_export(wb_cli *cli, int argc, char **argv)
 		return wb_cli_usage("export", "missing TABLE");
 	if ((code = wb_cli_check_table(pos[0])) != 0 || (code = wb_cli_connect(&db, cli)) != 0)
 		return code;
-	if ((code = wb_cli_describe(db, pos[0], &d)) != 0)
-		goto out;
-	wb_cli_progress_begin(&progress, cli, "exporting");
-	do {
-		scan.start_after = prev ? prev->last_key : NULL;
-		rc = wb_scan_page(db, &page, pos[0], &scan);
-		wb_page_free(prev);
-		prev = NULL;
-		if (rc < 0) {
-			wb_cli_progress_end(&progress);
-			code = wb_cli_error(rc);
-			break;
-		}
-		for (size_t i = 0; i < page->count && code == 0; i++)
-			code = wb_cli_print_item(stdout, page->items[i], format);
-		done += page->count;
-		wb_cli_progress_update(&progress, done);
-		prev = page;
-	} while (code == 0 && page->last_key);
-	wb_page_free(prev);
-	wb_cli_progress_end(&progress);
-	code = wb_cli_flush(code);
-	if (code == 0 && progress.on)
-		fprintf(stderr, "exported %llu items from %s\n", done, pos[0]);
-out:
+	if ((code = wb_cli_describe(db, pos[0], &d)) == 0)
+		code = export_all(cli, db, pos[0], format);
 	wb_close(db);
 	return code;
 }
