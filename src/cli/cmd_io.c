@@ -317,7 +317,16 @@ static int import_continue(struct import *im, int must_create)
 	return flush_items(im);
 }
 
-/* The key schema: the table's, or --create's for a table still to create. */
+static int same_key(const wb_key_schema *a, const wb_key_schema *b)
+{
+	return strcmp(a->pk_name, b->pk_name) == 0 && a->pk_type == b->pk_type &&
+	       strcmp(a->sk_name, b->sk_name) == 0 && (!a->sk_name[0] || a->sk_type == b->sk_type);
+}
+
+/*
+ * The key schema: the table's, or --create's for a table still to create
+ * (an existing table must then have that key).
+ */
 static int resolve_table(struct import *im, const wb_cli_opt *create, const wb_cli_opt *pk,
 			 const wb_cli_opt *sk, int *must_create)
 {
@@ -326,7 +335,17 @@ static int resolve_table(struct import *im, const wb_cli_opt *create, const wb_c
 
 	*must_create = 0;
 	memset(&im->key, 0, sizeof(im->key));
+	if (create->seen && !pk->seen)
+		return wb_cli_usage("import", "--create needs --pk ATTR[:S|N|B]");
+	if (create->seen &&
+	    ((code = wb_cli_parse_keyspec("import", "--pk", pk->v[0], im->key.pk_name, &im->key.pk_type)) ||
+	     (sk->seen && (code = wb_cli_parse_keyspec("import", "--sk", sk->v[0], im->key.sk_name,
+							&im->key.sk_type)))))
+		return code;
 	rc = wb_table_describe(im->db, im->table, &d);
+	if (rc == 0 && create->seen && !same_key(&d.key, &im->key))
+		return wb_cli_fail("table %s exists with another key than --pk/--sk say (see whimbrel table "
+				   "describe %s)", im->table, im->table);
 	if (rc == 0) {
 		im->key = d.key;
 		return 0;
@@ -336,12 +355,6 @@ static int resolve_table(struct import *im, const wb_cli_opt *create, const wb_c
 	if (!create->seen)
 		return wb_cli_fail("table %s does not exist: create it with `whimbrel table create %s --pk ATTR`"
 				   " or import with --create --pk ATTR", im->table, im->table);
-	if (!pk->seen)
-		return wb_cli_usage("import", "--create needs --pk ATTR[:S|N|B]");
-	if ((code = wb_cli_parse_keyspec("import", "--pk", pk->v[0], im->key.pk_name, &im->key.pk_type)) ||
-	    (sk->seen && (code = wb_cli_parse_keyspec("import", "--sk", sk->v[0], im->key.sk_name,
-						       &im->key.sk_type))))
-		return code;
 	*must_create = 1;
 	return 0;
 }
