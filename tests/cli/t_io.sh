@@ -115,6 +115,11 @@ ok "--create with a bad file: table not created" '! printf "%s" "$out" | grep -q
 run W import made "$D/cars.plain.jsonl" --create --pk make --sk model
 is "--create: exit 0" "$rc" 0
 is "--create: items" "$(count made)" 3
+run W import made "$D/cars.plain.jsonl" --create --pk make --sk model
+is "--create on an existing table with the same key: exit 0" "$rc" 0
+run W import made "$D/cars.plain.jsonl" --create --pk make:N --sk model
+is "--create on an existing table with another key: exit 1" "$rc" 1
+has "--create, another key: message" "$err" "exists with another key"
 run W import xxx "$D/cars.plain.jsonl" --create
 is "--create without --pk: exit 2" "$rc" 2
 run W import xxx "$D/cars.plain.jsonl" --pk make
