@@ -1541,7 +1541,7 @@ static void seen_row(struct tbl *t, int64_t h, int first)
 }
 
 /* Add the rows of st to the page until it holds limit items; *full once a further row exists. */
-static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit,
+static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit, int track,
 		       wb_page *page, size_t *cap, int *full, const struct op *op)
 {
 	int rc;
@@ -1563,7 +1563,7 @@ static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit,
 		}
 		if ((rc = decode_col(db, st, 0, &page->items[page->count], op)) < 0)
 			break;
-		if (sqlite3_column_count(st) > 1)
+		if (track)
 			seen_row(t, sqlite3_column_int64(st, 1), page->count == 0);
 		page->count++;
 	}
@@ -1577,11 +1577,12 @@ static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit,
 
 /*
  * Fill a page from the rows of the statements st[0..n) in turn (each
- * bound, each returning the item as column 0): at most `limit` items, and
- * last_key when a further row exists.  *out is the caller's.
+ * bound, each returning the item as column 0, and h as column 1 when
+ * `track`): at most `limit` items, and last_key when a further row exists.
+ * *out is the caller's.
  */
 static int collect(wb_db *db, struct tbl *t, sqlite3_stmt *const *st, size_t n, size_t limit,
-		   wb_page **out, const struct op *op)
+		   int track, wb_page **out, const struct op *op)
 {
 	wb_page *page = wb__calloc(1, sizeof(*page));
 	size_t cap = 0;
@@ -1591,7 +1592,7 @@ static int collect(wb_db *db, struct tbl *t, sqlite3_stmt *const *st, size_t n, 
 		return wb__oom(db);
 	t->seen_rows = -1;
 	for (size_t i = 0; i < n && rc == 0 && !full; i++)
-		rc = collect_one(db, t, st[i], limit, page, &cap, &full, op);
+		rc = collect_one(db, t, st[i], limit, track, page, &cap, &full, op);
 	for (size_t i = 0; i < n; i++)
 		sqlite3_reset(st[i]);
 	if (rc < 0) {
@@ -1743,7 +1744,7 @@ static int query_in_tx(wb_db *db, wb_page **out, const char *table, const wb_que
 	sqlite3_bind_blob(*slot, 4, b.hi ? b.hi : "", (int)b.hilen, SQLITE_STATIC);
 	sqlite3_bind_blob(*slot, 5, cur.sk ? cur.sk : "", (int)cur.sklen, SQLITE_STATIC);
 	sqlite3_bind_int64(*slot, 6, (int64_t)limit + 1);
-	return collect(db, t, slot, 1, limit, out, op);
+	return collect(db, t, slot, 1, limit, 0, out, op);
 }
 
 static int sq_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
@@ -1764,11 +1765,11 @@ static int sq_query_page(wb_db *db, wb_page **out, const char *table, const wb_q
  * C) in turn: each is one index range, whereas SQLite would only seek on
  * the first column of a row-value comparison like (h, pk, sk) > (...).
  * The caller places the cursor within the range first (scan_cursor).
- * Whole-table scans also return h, for seen_row.
+ * Every statement returns item, h, pk, sk.
  */
 enum { SCAN_WHOLE = 0, SCAN_PREFIX = 4, SCAN_PREFIX_HI = 7 };
-#define SCAN_ALL "SELECT item, h FROM %1$s WHERE "
-#define SCAN_IDX "SELECT item FROM %1$s INDEXED BY %2$s WHERE "
+#define SCAN_ALL "SELECT item, h, pk, sk FROM %1$s WHERE "
+#define SCAN_IDX "SELECT item, h, pk, sk FROM %1$s INDEXED BY %2$s WHERE "
 #define SCAN_H "h >= ?1 AND h < ?2"
 static const char *const scan_sql[NSCAN] = {
 	/* whole table: first page; A rest of the cursor's partition; B rest of its h; C later h */
@@ -1829,21 +1830,17 @@ static int scan_cursor(int first, const int64_t hr[2], const struct key *cur, co
 	return 1;
 }
 
-static int scan_in_tx(wb_db *db, wb_page **out, const char *table, const wb_scan *sc,
-		      const struct op *op)
+/* The statements of a scan page, bound, in st[0..*nst); *whole when it runs in h order. */
+static int scan_setup(wb_db *db, struct tbl *t, const wb_scan *sc, size_t limit, sqlite3_stmt *st[3],
+		      int *nst, int *whole, const struct op *op)
 {
 	struct sq *s = db->state;
 	unsigned n = sc->total_segments > 1 ? sc->total_segments : 1;
 	size_t plen = sc->pk_prefix ? strlen(sc->pk_prefix) : 0;
-	size_t limit = sc->limit ? sc->limit : DEFAULT_PAGE;
 	int64_t hr[2] = {HASH_SPAN * sc->segment / n, HASH_SPAN * (sc->segment + 1) / n};
-	sqlite3_stmt *st[3];
 	struct key cur = {0};
-	struct tbl *t;
-	int rc, first, nst, has = 0, cursor = sc->start_after != NULL;
+	int rc, first, has = 0, cursor = sc->start_after != NULL;
 
-	if ((rc = tbl_get(db, table, &t, op)) < 0)
-		return rc;
 	if (plen && t->key.pk_type == WB_N)
 		return wb__error(db, WB_EINVALID, "%s: a key prefix needs a partition key of type S or B, not N",
 				 OPNAME(op));
@@ -1854,17 +1851,32 @@ static int scan_in_tx(wb_db *db, wb_page **out, const char *table, const wb_scan
 		     (rc = successor(&s->kbuf[3], sc->pk_prefix, plen, &has)) < 0))
 		return fail_nested(db, rc, op);
 	first = plen ? (has ? SCAN_PREFIX_HI : SCAN_PREFIX) : SCAN_WHOLE;
+	*whole = first == SCAN_WHOLE;
 	if (cursor)
 		cursor = scan_cursor(first, hr, &cur, &s->kbuf[2]);
-	nst = cursor == 0 ? 1 : cursor < 0 ? 0 : first == SCAN_WHOLE ? 3 : 2;
+	*nst = cursor == 0 ? 1 : cursor < 0 ? 0 : first == SCAN_WHOLE ? 3 : 2;
 	cursor = cursor > 0;
-	for (int i = 0; i < nst; i++) {
+	for (int i = 0; i < *nst; i++) {
 		if ((rc = scan_stmt(db, t, first + i + cursor, hr, &cur, &s->kbuf[2], op)) < 0)
 			return rc;
 		st[i] = t->scan[first + i + cursor];
 		sqlite3_bind_int64(st[i], 8, (int64_t)limit + 1);
 	}
-	return collect(db, t, st, (size_t)nst, limit, out, op);
+	return 0;
+}
+
+static int scan_in_tx(wb_db *db, wb_page **out, const char *table, const wb_scan *sc,
+		      const struct op *op)
+{
+	size_t limit = sc->limit ? sc->limit : DEFAULT_PAGE;
+	sqlite3_stmt *st[3];
+	struct tbl *t;
+	int rc, nst = 0, whole = 0;
+
+	if ((rc = tbl_get(db, table, &t, op)) < 0 ||
+	    (rc = scan_setup(db, t, sc, limit, st, &nst, &whole, op)) < 0)
+		return rc;
+	return collect(db, t, st, (size_t)nst, limit, whole, out, op);
 }
 
 static int sq_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *sc)
