@@ -59,6 +59,8 @@ struct tbl {
 	sqlite3_stmt *bulk;           /* the range UPDATE of bulk puts */
 	sqlite3_stmt *scan[NSCAN];    /* scan variants, see scan_sql */
 	sqlite3_stmt *query[NQUERY];  /* query variants, see query_sql */
+	int64_t seen_hmin, seen_hmax; /* range of h of the last scan page read through this handle */
+	int64_t seen_rows;            /* its number of rows, or -1 when unknown */
 };
 
 /* Per-handle state (db->state). */
@@ -492,6 +494,7 @@ static int tbl_get(wb_db *db, const char *name, struct tbl **out, const struct o
 		free(t);
 		return rc;
 	}
+	t->seen_rows = -1;
 	s->tbls[s->ntbls++] = t;
 	*out = t;
 	return 0;
@@ -1304,8 +1307,13 @@ static int bulk_try(wb_db *db, struct bulk *b, const wb_write *w, size_t n, size
 	    (rc = bulk_collect(b, w, n, table, failed_index)) < 0 || b->n < BULK_MIN)
 		return rc;
 	limit = 2 * (int64_t)b->n + 64;
-	if ((rc = bulk_probe(b, limit, &count, &op)) < 0 || count >= limit)
+	if (b->t->seen_rows >= 0 && b->t->seen_rows < limit && b->hmin >= b->t->seen_hmin &&
+	    b->hmax <= b->t->seen_hmax)
+		count = b->t->seen_rows; /* the page just scanned: no need to probe */
+	else if ((rc = bulk_probe(b, limit, &count, &op)) < 0)
 		return rc;
+	if (count >= limit)
+		return 0;
 	*used = 1;
 	return bulk_apply(b, failed_index);
 }
@@ -1517,8 +1525,23 @@ static int sq_table_drop(wb_db *db, const char *name)
 
 /* ------------------------------------------------------------ reading pages */
 
+/*
+ * Remember the range of h of the scan page being read (first: its first
+ * row), so that writing the page back needs no probe (see bulk_try).
+ */
+static void seen_row(struct tbl *t, int64_t h, int first)
+{
+	if (first) {
+		t->seen_hmin = t->seen_hmax = h;
+		t->seen_rows = 0;
+	}
+	t->seen_hmin = h < t->seen_hmin ? h : t->seen_hmin;
+	t->seen_hmax = h > t->seen_hmax ? h : t->seen_hmax;
+	t->seen_rows++;
+}
+
 /* Add the rows of st to the page until it holds limit items; *full once a further row exists. */
-static int collect_one(wb_db *db, const struct tbl *t, sqlite3_stmt *st, size_t limit,
+static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit,
 		       wb_page *page, size_t *cap, int *full, const struct op *op)
 {
 	int rc;
@@ -1540,6 +1563,8 @@ static int collect_one(wb_db *db, const struct tbl *t, sqlite3_stmt *st, size_t 
 		}
 		if ((rc = decode_col(db, st, 0, &page->items[page->count], op)) < 0)
 			break;
+		if (sqlite3_column_count(st) > 1)
+			seen_row(t, sqlite3_column_int64(st, 1), page->count == 0);
 		page->count++;
 	}
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
@@ -1555,7 +1580,7 @@ static int collect_one(wb_db *db, const struct tbl *t, sqlite3_stmt *st, size_t 
  * bound, each returning the item as column 0): at most `limit` items, and
  * last_key when a further row exists.  *out is the caller's.
  */
-static int collect(wb_db *db, const struct tbl *t, sqlite3_stmt *const *st, size_t n, size_t limit,
+static int collect(wb_db *db, struct tbl *t, sqlite3_stmt *const *st, size_t n, size_t limit,
 		   wb_page **out, const struct op *op)
 {
 	wb_page *page = wb__calloc(1, sizeof(*page));
@@ -1564,6 +1589,7 @@ static int collect(wb_db *db, const struct tbl *t, sqlite3_stmt *const *st, size
 
 	if (!page)
 		return wb__oom(db);
+	t->seen_rows = -1;
 	for (size_t i = 0; i < n && rc == 0 && !full; i++)
 		rc = collect_one(db, t, st[i], limit, page, &cap, &full, op);
 	for (size_t i = 0; i < n; i++)
@@ -1738,9 +1764,10 @@ static int sq_query_page(wb_db *db, wb_page **out, const char *table, const wb_q
  * C) in turn: each is one index range, whereas SQLite would only seek on
  * the first column of a row-value comparison like (h, pk, sk) > (...).
  * The caller places the cursor within the range first (scan_cursor).
+ * Whole-table scans also return h, for seen_row.
  */
 enum { SCAN_WHOLE = 0, SCAN_PREFIX = 4, SCAN_PREFIX_HI = 7 };
-#define SCAN_ALL "SELECT item FROM %1$s WHERE "
+#define SCAN_ALL "SELECT item, h FROM %1$s WHERE "
 #define SCAN_IDX "SELECT item FROM %1$s INDEXED BY %2$s WHERE "
 #define SCAN_H "h >= ?1 AND h < ?2"
 static const char *const scan_sql[NSCAN] = {
