@@ -8,6 +8,9 @@
  * changes or deletes are collected into a batch that is written with one
  * wb_batch_write together with the stream's checkpoint (on SQLite one
  * transaction: an item is never transformed twice, even after kill -9).
+ * Where batches are not atomic (DynamoDB) the checkpoint is written after
+ * the changes, so a crash in between means those items are visited again
+ * (at least once), never skipped.
  *
  * Every write is conditional on the stored item still being the one that
  * was read (WB_COND_ITEM_EQUALS with the before-image).  When a condition
@@ -345,11 +348,14 @@ static int flush(struct worker *w, struct stream *st, int done)
 					       st->last_key, done, job->total_segments,
 					       st->count + w->pending.scanned)))
 			return WB_ENOMEM;
-		if ((rc = batch_build(w, &b, cp)) < 0)
+		/* Not atomic (DynamoDB): the checkpoint goes after the changes, never before. */
+		if ((rc = batch_build(w, &b, w->atomic ? cp : NULL)) < 0)
 			break;
 		rc = b.n ? wb_batch_write(w->db, b.w, b.n, &failed) : 0;
 		size_t ei = (rc == WB_ECONDITION && failed < b.n) ? b.entry_of[failed] : SIZE_MAX;
 		batch_free(&b);
+		if (rc == 0 && cp && !w->atomic)
+			rc = wb_put(w->db, WB_CHECKPOINT_TABLE, cp, NULL);
 		wb_item_free(cp);
 		cp = NULL;
 		if (rc != WB_ECONDITION)

@@ -608,7 +608,7 @@ static int put_num(writer *w, const char *s, size_t n)
 		return put_str(w, s, n);
 	if (json_number_ok(s, n))
 		return put_raw(w, s, n);
-	if (wb__num_parse(&num, s, n) < 0)
+	if (wb__num_parse(&num, s, n) < 0 || num.ndig > sizeof(num.dig))
 		return werr(w, "number is not a valid decimal and cannot be written as JSON");
 	n = wb__num_format(&num, canon, sizeof(canon));
 	return put_raw(w, canon, n < sizeof(canon) ? n : sizeof(canon) - 1);

@@ -175,8 +175,7 @@ static void install_sigint(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL); /* SIGTERM keeps its default: stop at once */
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -200,6 +199,7 @@ wb_run *wb_run_begin(void)
 	run->migration = env_dup(WB_ENV_MIGRATION, "migration");
 	run->threads = env_int(WB_ENV_THREADS, cores > 0 ? (int)cores : 1);
 	run->batch = (size_t)env_int(WB_ENV_BATCH, 500);
+	setvbuf(stdout, NULL, _IOLBF, 0); /* the runner shows output as it comes */
 	if (strcmp(run->mode, "plan") == 0 &&
 	    !(run->plan = wb__plan_new(getenv(WB_ENV_PLAN_DIFFS) ? atoi(getenv(WB_ENV_PLAN_DIFFS)) : 10)))
 		fail_exit(run, "plan");

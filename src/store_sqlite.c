@@ -49,13 +49,18 @@ struct tbl {
 	int64_t id;                   /* catalog id, part of the SQL names */
 	wb_key_schema key;            /* key schema from the catalog */
 	sqlite3_stmt *get;            /* item by (h, pk, sk) */
-	sqlite3_stmt *upsert;         /* insert or replace the item */
+	sqlite3_stmt *update;         /* replace the item at a key */
+	sqlite3_stmt *insert;         /* insert an item */
 	sqlite3_stmt *del;            /* delete by key */
 	sqlite3_stmt *put_if;         /* replace only if the stored bytes equal ?5 */
 	sqlite3_stmt *del_if;         /* delete only if the stored bytes equal ?4 */
 	sqlite3_stmt *count;          /* COUNT(*) */
+	sqlite3_stmt *probe;          /* rows in a range of h, up to a limit (bulk puts) */
+	sqlite3_stmt *bulk;           /* the range UPDATE of bulk puts */
 	sqlite3_stmt *scan[NSCAN];    /* scan variants, see scan_sql */
 	sqlite3_stmt *query[NQUERY];  /* query variants, see query_sql */
+	int64_t seen_hmin, seen_hmax; /* range of h of the last scan page read through this handle */
+	int64_t seen_rows;            /* its number of rows, or -1 when unknown */
 };
 
 /* Per-handle state (db->state). */
@@ -75,6 +80,7 @@ struct sq {
 	sqlite3_stmt *lookup;         /* catalog row by name */
 	wb_buf ibuf;                  /* scratch: encoded item */
 	wb_buf ebuf;                  /* scratch: encoded expected item */
+	struct bulk *bulk;            /* the bulk put being applied (read by the SQL functions) */
 	wb_buf kbuf[6];               /* scratch: encoded key values (0-1 key, 2-3 bounds, 4-5 cursor) */
 };
 
@@ -187,11 +193,14 @@ static void tbl_free(struct tbl *t)
 	if (!t)
 		return;
 	sqlite3_finalize(t->get);
-	sqlite3_finalize(t->upsert);
+	sqlite3_finalize(t->update);
+	sqlite3_finalize(t->insert);
 	sqlite3_finalize(t->del);
 	sqlite3_finalize(t->put_if);
 	sqlite3_finalize(t->del_if);
 	sqlite3_finalize(t->count);
+	sqlite3_finalize(t->probe);
+	sqlite3_finalize(t->bulk);
 	for (size_t i = 0; i < NSCAN; i++)
 		sqlite3_finalize(t->scan[i]);
 	for (size_t i = 0; i < NQUERY; i++)
@@ -336,15 +345,24 @@ static int set_pragmas(wb_db *db, const struct op *op)
 	sqlite3_extended_result_codes(s->conn, 1);
 	sqlite3_busy_timeout(s->conn, s->busy_ms);
 	rc = sqlite3_exec(s->conn,
-			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;",
+			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
 			  NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : fail_sqlite(db, rc, op);
 }
+
+static void fn_bulk_has(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+static void fn_bulk_new(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 static int prepare_common(wb_db *db, const struct op *op)
 {
 	struct sq *s = db->state;
 	int rc;
+
+	if ((rc = sqlite3_create_function_v2(s->conn, "wb_bulk_has", 3, SQLITE_UTF8, s, fn_bulk_has,
+					     NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function_v2(s->conn, "wb_bulk_new", 4, SQLITE_UTF8, s, fn_bulk_new,
+					     NULL, NULL, NULL)) != SQLITE_OK)
+		return fail_sqlite(db, rc, op);
 
 	if ((rc = prepare(db, &s->begin_r, "BEGIN", op)) < 0 ||
 	    (rc = prepare(db, &s->begin_w, "BEGIN IMMEDIATE", op)) < 0 ||
@@ -476,6 +494,7 @@ static int tbl_get(wb_db *db, const char *name, struct tbl **out, const struct o
 		free(t);
 		return rc;
 	}
+	t->seen_rows = -1;
 	s->tbls[s->ntbls++] = t;
 	*out = t;
 	return 0;
@@ -618,19 +637,27 @@ static int load(wb_db *db, struct tbl *t, const struct key *k, int *exists, wb_i
 	return rc;
 }
 
-/* Write the encoded item in s->ibuf at key k. */
+/*
+ * Write the encoded item in s->ibuf at key k: an UPDATE (the common case of
+ * a migration, which leaves the (pk, sk) index alone), else an INSERT.
+ */
 static int store(wb_db *db, struct tbl *t, const struct key *k, const struct op *op)
 {
 	struct sq *s = db->state;
 	int rc;
 
-	if ((rc = prepare_tbl(db, t, &t->upsert,
-			      "INSERT INTO %1$s(h, pk, sk, item) VALUES(?1, ?2, ?3, ?4)"
-			      " ON CONFLICT(h, pk, sk) DO UPDATE SET item = excluded.item", op)) < 0)
+	if ((rc = prepare_tbl(db, t, &t->update, "UPDATE %1$s SET item = ?4"
+			      " WHERE h = ?1 AND pk = ?2 AND sk = ?3", op)) < 0)
 		return rc;
-	bind_key(t->upsert, k);
-	sqlite3_bind_blob(t->upsert, 4, s->ibuf.data, (int)s->ibuf.len, SQLITE_STATIC);
-	return run(db, t->upsert, op);
+	bind_key(t->update, k);
+	sqlite3_bind_blob(t->update, 4, s->ibuf.data, (int)s->ibuf.len, SQLITE_STATIC);
+	if ((rc = run(db, t->update, op)) < 0 || sqlite3_changes(s->conn) > 0)
+		return rc;
+	if ((rc = prepare_tbl(db, t, &t->insert, "INSERT INTO %1$s(h, pk, sk, item) VALUES(?1, ?2, ?3, ?4)", op)) < 0)
+		return rc;
+	bind_key(t->insert, k);
+	sqlite3_bind_blob(t->insert, 4, s->ibuf.data, (int)s->ibuf.len, SQLITE_STATIC);
+	return run(db, t->insert, op);
 }
 
 static int encode(wb_db *db, wb_buf *buf, const wb_item *item, const struct op *op)
@@ -943,27 +970,383 @@ static int sq_update(wb_db *db, const char *table, const wb_item *key, const wb_
 	return rc;
 }
 
+/* ------------------------------------------------------------- bulk puts */
+
+/*
+ * Many puts to one table in a batch (a migration writing back the page it
+ * has just scanned, which is a narrow range of h) are applied by ONE range
+ * UPDATE over [min h, max h] instead of one UPDATE statement (and B-tree
+ * seek) per item: the SQL functions wb_bulk_has(h, pk, sk) and
+ * wb_bulk_new(h, pk, sk, item) look each row up in a hash table of the
+ * batch and return its new bytes.  A probe first checks that the range
+ * holds few other rows; puts the UPDATE did not find are inserted after.
+ * Puts conditional on the stored item (WB_COND_ITEM_EQUALS) are checked
+ * inside wb_bulk_new; other conditions and deletes go one by one.
+ */
+#define BULK_MIN 16      /* fewer puts to a table go one by one */
+
+/* One put of a bulk: offsets into bulk.buf. */
+struct bulk_put {
+	int64_t h;                    /* hash of pk */
+	size_t pk, pklen;             /* pk bytes */
+	size_t sk, sklen;             /* sk bytes */
+	size_t item, itemlen;         /* encoded new item */
+	size_t exp, explen;           /* encoded expected item (ITEM_EQUALS) */
+	const wb_write *w;            /* the write */
+	size_t index;                 /* its index in the batch */
+	int done;                     /* the UPDATE applied it */
+};
+
+/* The bulk puts of one batch to one table. */
+struct bulk {
+	struct tbl *t;                /* the table */
+	wb_db *db;                    /* the handle (errors) */
+	struct bulk_put *p;           /* the puts */
+	size_t n, cap;                /* used, allocated */
+	uint32_t *slots;              /* hash table: index into p + 1, 0 = empty */
+	size_t mask;                  /* number of slots - 1 */
+	wb_buf buf;                   /* key and item bytes */
+	int64_t hmin, hmax;           /* range of h */
+	long failed;                  /* put whose condition failed inside the UPDATE, or -1 */
+	int cond_rc;                  /* its error code */
+};
+
+static void bulk_free(struct bulk *b)
+{
+	free(b->p);
+	free(b->slots);
+	wb__buf_free(&b->buf);
+}
+
+static uint32_t bulk_hash(int64_t h, const void *sk, size_t sklen)
+{
+	return (uint32_t)key_hash(sk, sklen) ^ (uint32_t)h * 2654435761u;
+}
+
+/* Index of the put with this key, or -1. */
+static long bulk_find(const struct bulk *b, int64_t h, const void *pk, size_t pklen, const void *sk,
+		      size_t sklen)
+{
+	for (size_t i = bulk_hash(h, sk, sklen) & b->mask;; i = (i + 1) & b->mask) {
+		const struct bulk_put *p;
+		if (!b->slots[i])
+			return -1;
+		p = &b->p[b->slots[i] - 1];
+		if (p->h == h && p->pklen == pklen && p->sklen == sklen &&
+		    (!pklen || memcmp(b->buf.data + p->pk, pk, pklen) == 0) &&
+		    (!sklen || memcmp(b->buf.data + p->sk, sk, sklen) == 0))
+			return (long)(b->slots[i] - 1);
+	}
+}
+
+static int bulk_append(wb_buf *buf, const void *data, size_t len, size_t *off, size_t *outlen)
+{
+	*off = buf->len;
+	*outlen = len;
+	return wb__buf_append(buf, data, len);
+}
+
+/* Add put w (batch index i) to the bulk; *dup = 1 when its key is already there. */
+static int bulk_add(struct bulk *b, const wb_write *w, size_t i, int *dup, const struct op *op)
+{
+	wb_db *db = b->db;
+	struct sq *s = db->state;
+	struct bulk_put *p = &b->p[b->n];
+	struct key k;
+	int rc;
+
+	if ((rc = key_of(db, b->t, w->item, &k, 0, op)) < 0)
+		return rc;
+	if ((*dup = bulk_find(b, k.h, k.pk, k.pklen, k.sk, k.sklen) >= 0))
+		return 0;
+	memset(p, 0, sizeof(*p));
+	p->h = k.h;
+	p->w = w;
+	p->index = i;
+	if ((rc = bulk_append(&b->buf, k.pk, k.pklen, &p->pk, &p->pklen)) < 0 ||
+	    (rc = bulk_append(&b->buf, k.sk, k.sklen, &p->sk, &p->sklen)) < 0 ||
+	    (rc = encode(db, &s->ibuf, w->item, op)) < 0 ||
+	    (rc = bulk_append(&b->buf, s->ibuf.data, s->ibuf.len, &p->item, &p->itemlen)) < 0)
+		return rc == WB_ENOMEM ? wb__oom(db) : rc;
+	if (w->cond && w->cond->kind == WB_COND_ITEM_EQUALS &&
+	    ((rc = encode(db, &s->ebuf, w->cond->expect, op)) < 0 ||
+	     (rc = bulk_append(&b->buf, s->ebuf.data, s->ebuf.len, &p->exp, &p->explen)) < 0))
+		return rc == WB_ENOMEM ? wb__oom(db) : rc;
+	for (size_t j = bulk_hash(k.h, k.sk, k.sklen) & b->mask;; j = (j + 1) & b->mask) {
+		if (!b->slots[j]) {
+			b->slots[j] = (uint32_t)++b->n;
+			break;
+		}
+	}
+	b->hmin = b->n == 1 || k.h < b->hmin ? k.h : b->hmin;
+	b->hmax = b->n == 1 || k.h > b->hmax ? k.h : b->hmax;
+	return 0;
+}
+
+/* Can write w go into the bulk of table t? */
+static int bulk_eligible(const wb_write *w, const char *table)
+{
+	return w->kind == WB_WRITE_PUT && strcmp(w->table, table) == 0 &&
+	       (!w->cond || w->cond->kind == WB_COND_NONE ||
+		(w->cond->kind == WB_COND_ITEM_EQUALS && w->cond->expect));
+}
+
+/* The table of the batch with the most eligible puts, if it has at least BULK_MIN. */
+static const char *bulk_table(const wb_write *w, size_t n)
+{
+	const char *best = NULL;
+	size_t best_count = 0;
+
+	if (n < BULK_MIN)
+		return NULL;
+	for (size_t i = 0; i < n && best_count < n / 2 + 1; i++) {
+		size_t count = 0;
+		if (w[i].kind != WB_WRITE_PUT || (best && strcmp(w[i].table, best) == 0))
+			continue;
+		for (size_t j = i; j < n; j++)
+			count += bulk_eligible(&w[j], w[i].table);
+		if (count > best_count) {
+			best = w[i].table;
+			best_count = count;
+		}
+		if (i > 8)
+			break; /* a batch of many tables: look no further */
+	}
+	return best_count >= BULK_MIN ? best : NULL;
+}
+
+/*
+ * Collect the bulk puts of the batch into b, or leave b->n == 0 when the
+ * batch is better done one by one (a key written twice).  A bad key fails
+ * the batch with its index.
+ */
+static int bulk_collect(struct bulk *b, const wb_write *w, size_t n, const char *table,
+			size_t *failed_index)
+{
+	struct op op = {"put into", table, 0};
+	size_t nslots = 64;
+	int rc, dup = 0;
+
+	while (nslots < 2 * n)
+		nslots *= 2;
+	if (!(b->p = wb__calloc(n, sizeof(*b->p))) || !(b->slots = wb__calloc(nslots, sizeof(*b->slots))))
+		return wb__oom(b->db);
+	b->mask = nslots - 1;
+	for (size_t i = 0; i < n && !dup; i++) {
+		if (!bulk_eligible(&w[i], table))
+			continue;
+		op.index = (long)i;
+		if ((rc = bulk_add(b, &w[i], i, &dup, &op)) < 0) {
+			if (failed_index)
+				*failed_index = i;
+			return rc;
+		}
+	}
+	for (size_t i = 0; i < n && !dup; i++) {
+		struct key k;
+		if (bulk_eligible(&w[i], table) || strcmp(w[i].table, table) != 0)
+			continue;
+		op.index = (long)i;
+		if (key_of(b->db, b->t, w[i].item, &k, 0, &op) < 0)
+			continue; /* reported when the write runs */
+		dup = bulk_find(b, k.h, k.pk, k.pklen, k.sk, k.sklen) >= 0;
+	}
+	if (dup)
+		b->n = 0;
+	return 0;
+}
+
+/* SQL wb_bulk_has(h, pk, sk): is this row one of the bulk's? */
+static void fn_bulk_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sq *s = sqlite3_user_data(ctx);
+	struct bulk *b = s->bulk;
+
+	WB_UNUSED(argc);
+	sqlite3_result_int(ctx, b && bulk_find(b, sqlite3_value_int64(argv[0]),
+					       sqlite3_value_blob(argv[1]), (size_t)sqlite3_value_bytes(argv[1]),
+					       sqlite3_value_blob(argv[2]), (size_t)sqlite3_value_bytes(argv[2])) >= 0);
+}
+
+/* Does the stored item (bytes) satisfy the put's ITEM_EQUALS condition? */
+static int bulk_cond(struct bulk *b, const struct bulk_put *p, const void *stored, size_t len)
+{
+	wb_item *item = NULL;
+	int equal;
+
+	if (len == p->explen && memcmp(stored, b->buf.data + p->exp, len) == 0)
+		return 1;
+	if (wb__item_decode(&item, stored, len) < 0)
+		return 0;
+	equal = wb_item_equal(item, p->w->cond->expect);
+	wb_item_free(item);
+	return equal;
+}
+
+/* SQL wb_bulk_new(h, pk, sk, item): the new bytes of a bulk row (fails on a condition). */
+static void fn_bulk_new(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sq *s = sqlite3_user_data(ctx);
+	struct bulk *b = s->bulk;
+	long i = !b ? -1 : bulk_find(b, sqlite3_value_int64(argv[0]), sqlite3_value_blob(argv[1]),
+				     (size_t)sqlite3_value_bytes(argv[1]), sqlite3_value_blob(argv[2]),
+				     (size_t)sqlite3_value_bytes(argv[2]));
+	struct bulk_put *p;
+
+	WB_UNUSED(argc);
+	if (i < 0) {
+		sqlite3_result_value(ctx, argv[3]);
+		return;
+	}
+	p = &b->p[i];
+	if (p->explen && !bulk_cond(b, p, sqlite3_value_blob(argv[3]), (size_t)sqlite3_value_bytes(argv[3]))) {
+		b->failed = i;
+		sqlite3_result_error(ctx, "whimbrel condition failed", -1);
+		return;
+	}
+	p->done = 1;
+	sqlite3_result_blob(ctx, b->buf.data + p->item, (int)p->itemlen, SQLITE_STATIC);
+}
+
+/* How many rows the range [hmin, hmax] holds, counting up to `limit`. */
+static int bulk_probe(struct bulk *b, int64_t limit, int64_t *count, const struct op *op)
+{
+	struct tbl *t = b->t;
+	int rc;
+
+	if ((rc = prepare_tbl(b->db, t, &t->probe, "SELECT count(*) FROM (SELECT 1 FROM %1$s"
+			      " WHERE h >= ?1 AND h <= ?2 LIMIT ?3)", op)) < 0)
+		return rc;
+	sqlite3_bind_int64(t->probe, 1, b->hmin);
+	sqlite3_bind_int64(t->probe, 2, b->hmax);
+	sqlite3_bind_int64(t->probe, 3, limit);
+	if ((rc = sqlite3_step(t->probe)) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(t->probe, 0);
+		rc = 0;
+	} else {
+		rc = fail_sqlite(b->db, rc, op);
+	}
+	sqlite3_reset(t->probe);
+	return rc;
+}
+
+/* Report the put whose condition failed. */
+static int bulk_cond_fail(struct bulk *b, const struct bulk_put *p, const char *why, size_t *failed_index)
+{
+	struct op op = {"put into", b->t->name, (long)p->index};
+
+	if (failed_index)
+		*failed_index = p->index;
+	return cond_fail(b->db, b->t, p->w->item, &op, why);
+}
+
+/* The range UPDATE, then the inserts of the puts it did not find. */
+static int bulk_apply(struct bulk *b, size_t *failed_index)
+{
+	struct sq *s = b->db->state;
+	struct tbl *t = b->t;
+	struct op op = {"put into", t->name, -1};
+	int rc;
+
+	if ((rc = prepare_tbl(b->db, t, &t->bulk, "UPDATE %1$s SET item = wb_bulk_new(h, pk, sk, item)"
+			      " WHERE h >= ?1 AND h <= ?2 AND wb_bulk_has(h, pk, sk)", &op)) < 0)
+		return rc;
+	sqlite3_bind_int64(t->bulk, 1, b->hmin);
+	sqlite3_bind_int64(t->bulk, 2, b->hmax);
+	b->failed = -1;
+	s->bulk = b;
+	rc = sqlite3_step(t->bulk);
+	s->bulk = NULL;
+	if (rc != SQLITE_DONE) {
+		rc = b->failed >= 0 ? bulk_cond_fail(b, &b->p[b->failed], "has changed since it was read",
+						     failed_index) : fail_sqlite(b->db, rc, &op);
+		sqlite3_reset(t->bulk);
+		return rc;
+	}
+	sqlite3_reset(t->bulk);
+	for (size_t i = 0; i < b->n; i++) {
+		struct bulk_put *p = &b->p[i];
+		if (p->done)
+			continue;
+		if (p->explen)
+			return bulk_cond_fail(b, p, "does not exist", failed_index);
+		if ((rc = prepare_tbl(b->db, t, &t->insert,
+				      "INSERT INTO %1$s(h, pk, sk, item) VALUES(?1, ?2, ?3, ?4)", &op)) < 0)
+			return rc;
+		sqlite3_bind_int64(t->insert, 1, p->h);
+		sqlite3_bind_blob(t->insert, 2, b->buf.data + p->pk, (int)p->pklen, SQLITE_STATIC);
+		sqlite3_bind_blob(t->insert, 3, b->buf.data + p->sk, (int)p->sklen, SQLITE_STATIC);
+		sqlite3_bind_blob(t->insert, 4, b->buf.data + p->item, (int)p->itemlen, SQLITE_STATIC);
+		op.index = (long)p->index;
+		if ((rc = run(b->db, t->insert, &op)) < 0) {
+			if (failed_index)
+				*failed_index = p->index;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Apply the bulk puts of a batch when there are enough of them in a dense
+ * range; *used says whether it did (then those writes are done).
+ */
+static int bulk_try(wb_db *db, struct bulk *b, const wb_write *w, size_t n, size_t *failed_index,
+		    int *used)
+{
+	const char *table = bulk_table(w, n);
+	struct op op = {"put into", table, -1};
+	int64_t count = 0, limit;
+	int rc;
+
+	*used = 0;
+	if (!table)
+		return 0;
+	b->db = db;
+	if ((rc = tbl_get(db, table, &b->t, &op)) < 0 ||
+	    (rc = bulk_collect(b, w, n, table, failed_index)) < 0 || b->n < BULK_MIN)
+		return rc;
+	limit = 2 * (int64_t)b->n + 64;
+	if (b->t->seen_rows >= 0 && b->t->seen_rows < limit && b->hmin >= b->t->seen_hmin &&
+	    b->hmax <= b->t->seen_hmax)
+		count = b->t->seen_rows; /* the page just scanned: no need to probe */
+	else if ((rc = bulk_probe(b, limit, &count, &op)) < 0)
+		return rc;
+	if (count >= limit)
+		return 0;
+	*used = 1;
+	return bulk_apply(b, failed_index);
+}
+
+/* One write of a batch, one by one. */
+static int batch_one(wb_db *db, const wb_write *w, size_t i)
+{
+	struct op op = {w->kind == WB_WRITE_DELETE ? "delete from" : "put into", w->table, (long)i};
+	struct tbl *t;
+	int rc;
+
+	if ((rc = tbl_get(db, w->table, &t, &op)) < 0)
+		return rc;
+	if (w->kind == WB_WRITE_DELETE)
+		return do_del(db, t, w->item, w->cond, &op);
+	if (w->kind == WB_WRITE_PUT)
+		return do_put(db, t, w->item, w->cond, &op);
+	return wb__error(db, WB_EINVALID, "%s: unknown write kind %d", OPNAME(&op), (int)w->kind);
+}
+
 static int batch_in_tx(wb_db *db, const wb_write *w, size_t n, size_t *failed_index)
 {
-	struct op op = {NULL, NULL, 0};
-	struct tbl *t;
-	int rc = 0;
+	struct bulk b = {0};
+	int rc, used;
 
+	rc = bulk_try(db, &b, w, n, failed_index, &used);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		op.verb = w[i].kind == WB_WRITE_DELETE ? "delete from" : "put into";
-		op.table = w[i].table;
-		op.index = (long)i;
-		if ((rc = tbl_get(db, w[i].table, &t, &op)) < 0)
-			;
-		else if (w[i].kind == WB_WRITE_DELETE)
-			rc = do_del(db, t, w[i].item, w[i].cond, &op);
-		else if (w[i].kind == WB_WRITE_PUT)
-			rc = do_put(db, t, w[i].item, w[i].cond, &op);
-		else
-			rc = wb__error(db, WB_EINVALID, "%s: unknown write kind %d", OPNAME(&op), (int)w[i].kind);
-		if (rc < 0 && failed_index)
+		if (used && bulk_eligible(&w[i], b.t->name))
+			continue;
+		if ((rc = batch_one(db, &w[i], i)) < 0 && failed_index)
 			*failed_index = i;
 	}
+	bulk_free(&b);
 	return rc;
 }
 
@@ -1142,8 +1525,23 @@ static int sq_table_drop(wb_db *db, const char *name)
 
 /* ------------------------------------------------------------ reading pages */
 
+/*
+ * Remember the range of h of the scan page being read (first: its first
+ * row), so that writing the page back needs no probe (see bulk_try).
+ */
+static void seen_row(struct tbl *t, int64_t h, int first)
+{
+	if (first) {
+		t->seen_hmin = t->seen_hmax = h;
+		t->seen_rows = 0;
+	}
+	t->seen_hmin = h < t->seen_hmin ? h : t->seen_hmin;
+	t->seen_hmax = h > t->seen_hmax ? h : t->seen_hmax;
+	t->seen_rows++;
+}
+
 /* Add the rows of st to the page until it holds limit items; *full once a further row exists. */
-static int collect_one(wb_db *db, const struct tbl *t, sqlite3_stmt *st, size_t limit,
+static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit,
 		       wb_page *page, size_t *cap, int *full, const struct op *op)
 {
 	int rc;
@@ -1165,6 +1563,8 @@ static int collect_one(wb_db *db, const struct tbl *t, sqlite3_stmt *st, size_t 
 		}
 		if ((rc = decode_col(db, st, 0, &page->items[page->count], op)) < 0)
 			break;
+		if (sqlite3_column_count(st) > 1)
+			seen_row(t, sqlite3_column_int64(st, 1), page->count == 0);
 		page->count++;
 	}
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
@@ -1180,7 +1580,7 @@ static int collect_one(wb_db *db, const struct tbl *t, sqlite3_stmt *st, size_t 
  * bound, each returning the item as column 0): at most `limit` items, and
  * last_key when a further row exists.  *out is the caller's.
  */
-static int collect(wb_db *db, const struct tbl *t, sqlite3_stmt *const *st, size_t n, size_t limit,
+static int collect(wb_db *db, struct tbl *t, sqlite3_stmt *const *st, size_t n, size_t limit,
 		   wb_page **out, const struct op *op)
 {
 	wb_page *page = wb__calloc(1, sizeof(*page));
@@ -1189,6 +1589,7 @@ static int collect(wb_db *db, const struct tbl *t, sqlite3_stmt *const *st, size
 
 	if (!page)
 		return wb__oom(db);
+	t->seen_rows = -1;
 	for (size_t i = 0; i < n && rc == 0 && !full; i++)
 		rc = collect_one(db, t, st[i], limit, page, &cap, &full, op);
 	for (size_t i = 0; i < n; i++)
@@ -1363,9 +1764,10 @@ static int sq_query_page(wb_db *db, wb_page **out, const char *table, const wb_q
  * C) in turn: each is one index range, whereas SQLite would only seek on
  * the first column of a row-value comparison like (h, pk, sk) > (...).
  * The caller places the cursor within the range first (scan_cursor).
+ * Whole-table scans also return h, for seen_row.
  */
 enum { SCAN_WHOLE = 0, SCAN_PREFIX = 4, SCAN_PREFIX_HI = 7 };
-#define SCAN_ALL "SELECT item FROM %1$s WHERE "
+#define SCAN_ALL "SELECT item, h FROM %1$s WHERE "
 #define SCAN_IDX "SELECT item FROM %1$s INDEXED BY %2$s WHERE "
 #define SCAN_H "h >= ?1 AND h < ?2"
 static const char *const scan_sql[NSCAN] = {

@@ -248,6 +248,28 @@ static void test_plain_output_of_sets_and_binary(void **state)
 	wb_item_free(it);
 }
 
+static void test_plain_output_of_odd_number_text(void **state)
+{
+	wb_item *it = wb_item_new();
+	char *s = NULL;
+	(void)state;
+
+	wbt_ok(wb_item_set_number(it, "a", "+1"));
+	wbt_ok(wb_item_set_number(it, "b", "5."));
+	wbt_ok(wb_item_set_number(it, "c", "007.50e1"));
+	s = dump(it, WB_JSON_PLAIN);
+	assert_string_equal(s, "{\"a\":1,\"b\":5,\"c\":75}");
+	free(s);
+	s = dump(it, WB_JSON_DDB); /* DynamoDB JSON keeps the text as it is */
+	assert_string_equal(s, "{\"a\":{\"N\":\"+1\"},\"b\":{\"N\":\"5.\"},\"c\":{\"N\":\"007.50e1\"}}");
+	free(s);
+	wbt_ok(wb_item_set_number(it, "d", "twelve"));
+	assert_int_equal(wb_item_to_json(&s, it, WB_JSON_PLAIN), WB_EINVALID);
+	assert_null(s);
+	assert_non_null(strstr(wb_error_last(), "'d'"));
+	wb_item_free(it);
+}
+
 static void test_invalid_utf8_cannot_be_written(void **state)
 {
 	wb_item *it = wb_item_new();
@@ -276,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_bad_json_says_where),
 		cmocka_unit_test(test_bad_ddb_values_name_the_attribute),
 		cmocka_unit_test(test_plain_output_of_sets_and_binary),
+		cmocka_unit_test(test_plain_output_of_odd_number_text),
 		cmocka_unit_test(test_invalid_utf8_cannot_be_written),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

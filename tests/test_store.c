@@ -463,6 +463,121 @@ static void test_batch(void **state)
 		batch_on(i);
 }
 
+
+/* Batches of many puts to one table (the migration write-back), with every twist. */
+#define NBIG 60
+
+static wb_item *big_item(int i, const char *color)
+{
+	char json[200];
+
+	snprintf(json, sizeof(json), "{\"pk\":\"k%02d\",\"sk\":%d,\"color\":\"%s\",\"i\":%d}",
+		 i % 20, i / 20, color, i);
+	return wbt_item(json);
+}
+
+static void check_colors(wb_db *db, const char *t, const char *color, int skip_from)
+{
+	for (int i = 0; i < NBIG; i++) {
+		char key[80];
+		wb_item *got;
+		snprintf(key, sizeof(key), "{\"pk\":\"k%02d\",\"sk\":%d}", i % 20, i / 20);
+		got = get_json(db, t, key);
+		if (i >= skip_from) {
+			assert_null(got);
+			continue;
+		}
+		assert_non_null(got);
+		if (strcmp(wb_item_get_string(got, "color"), color) != 0)
+			fail_msg("item %d is %s, expected %s", i, wb_item_get_string(got, "color"), color);
+		wb_item_free(got);
+	}
+}
+
+static void batch_large_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80], other[80];
+	wb_item *red[NBIG], *blue[NBIG], *odd;
+	wb_cond was_red[NBIG], was_blue[NBIG];
+	wb_write w[NBIG + 2];
+	size_t failed = 0;
+
+	new_table(db, t, sizeof(t), "bulk", "pk", WB_S, "sk", WB_N);
+	new_table(db, other, sizeof(other), "bulk_other", "id", WB_S, NULL, WB_S);
+	for (int i = 0; i < NBIG; i++) {
+		red[i] = big_item(i, "red");
+		blue[i] = big_item(i, "blue");
+		was_red[i] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, red[i]};
+		was_blue[i] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, blue[i]};
+	}
+	/* inserts, then a write-back of every item, plus a write to another table */
+	for (int i = 0; i < NBIG; i++)
+		w[i] = (wb_write){t, WB_WRITE_PUT, red[i], NULL};
+	wbt_ok(wb_batch_write(db, w, NBIG, NULL));
+	check_colors(db, t, "red", NBIG);
+	for (int i = 0; i < NBIG; i++)
+		w[i] = (wb_write){t, WB_WRITE_PUT, blue[i], &was_red[i]};
+	odd = wbt_item("{\"id\":\"checkpoint\",\"at\":\"k59\"}");
+	w[NBIG] = (wb_write){other, WB_WRITE_PUT, odd, NULL};
+	wbt_ok(wb_batch_write(db, w, NBIG + 1, NULL));
+	check_colors(db, t, "blue", NBIG);
+	wb_item_free(odd);
+	assert_non_null(odd = get_json(db, other, "{\"id\":\"checkpoint\"}"));
+	wb_item_free(odd);
+
+	/* one stale condition fails the batch and names the write */
+	for (int i = 0; i < NBIG; i++)
+		w[i] = (wb_write){t, WB_WRITE_PUT, red[i], i == 37 ? &was_red[i] : &was_blue[i]};
+	assert_error(db, wb_batch_write(db, w, NBIG, &failed), WB_ECONDITION, "condition", t);
+	assert_int_equal(failed, 37);
+	if (wbt_target_kind(target) == WBT_SQLITE)
+		check_colors(db, t, "blue", NBIG);
+
+	/* deletes mixed in (distinct keys), then the same key twice (the last put wins) */
+	for (int i = 0; i < NBIG; i++)
+		w[i] = (wb_write){t, i >= 50 ? WB_WRITE_DELETE : WB_WRITE_PUT, red[i], NULL};
+	wbt_ok(wb_batch_write(db, w, NBIG, NULL));
+	check_colors(db, t, "red", 50);
+	for (int i = 0; i < 50; i++)
+		w[i] = (wb_write){t, WB_WRITE_PUT, blue[i], NULL};
+	w[50] = (wb_write){t, WB_WRITE_PUT, red[3], NULL};
+	wbt_ok(wb_batch_write(db, w, 51, NULL));
+	odd = get_json(db, t, "{\"pk\":\"k03\",\"sk\":0}");
+	assert_string_equal(wb_item_get_string(odd, "color"), "red");
+	wb_item_free(odd);
+	odd = get_json(db, t, "{\"pk\":\"k04\",\"sk\":0}");
+	assert_string_equal(wb_item_get_string(odd, "color"), "blue");
+	wb_item_free(odd);
+
+	/* a condition on an item that is gone */
+	for (int i = 0; i < 50; i++)
+		w[i] = (wb_write){t, WB_WRITE_PUT, blue[i], i == 3 ? &was_red[i] : &was_blue[i]};
+	w[50] = (wb_write){t, WB_WRITE_PUT, blue[55], &was_red[55]};
+	assert_error(db, wb_batch_write(db, w, 51, &failed), WB_ECONDITION, "condition", NULL);
+	assert_true(failed == 3 || failed == 50);
+	w[3].cond = &was_red[3];
+	w[50] = (wb_write){t, WB_WRITE_DELETE, blue[55], NULL};
+	failed = 0;
+	wbt_ok(wb_batch_write(db, w, 51, &failed));
+	check_colors(db, t, "blue", 50);
+
+	for (int i = 0; i < NBIG; i++) {
+		wb_item_free(red[i]);
+		wb_item_free(blue[i]);
+	}
+	wbt_ok(wb_table_drop(db, t));
+	wbt_ok(wb_table_drop(db, other));
+	wb_close(db);
+}
+
+static void test_batch_large(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		batch_large_on(i);
+}
+
 /* ----------------------------------------------------------- round trip */
 
 /* An item holding every type, with edge values. */
@@ -1024,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_large),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_query_numbers),

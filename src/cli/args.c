@@ -388,7 +388,8 @@ void wb_cli_progress_begin(wb_cli_progress *p, const wb_cli *cli, const char *ve
 	memset(p, 0, sizeof(*p));
 	p->on = cli->isatty_out && !cli->quiet;
 	p->verb = verb;
-	p->t0 = p->last = wb_cli_now();
+	p->t0 = wb_cli_now();
+	p->last = 0; /* the first update draws at once */
 }
 
 void wb_cli_progress_update(wb_cli_progress *p, uint64_t done)

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "child.h"
 #include "ledger.h"
+#include "runner.h"
 
 #define LOG_BATCH 200
 
@@ -148,9 +149,11 @@ static void draw(struct sup *s)
 		n = snprintf(line, sizeof(line), "%s: %lld of %lld items (%d%%), %.0f/s", s->o->label,
 			     (long long)done, (long long)s->total,
 			     (int)(done * 100 / (s->total ? s->total : 1)), rate);
-		if (rate > 0 && left > 0)
-			snprintf(line + n, sizeof(line) - (size_t)n, ", ETA %llds",
-				 (long long)((double)left / rate) + 1);
+		if (rate > 0 && left > 0) {
+			char eta[32];
+			wb_cli_fmt_duration(eta, sizeof(eta), (int64_t)((double)left / rate * 1000.0) + 1000);
+			snprintf(line + n, sizeof(line) - (size_t)n, ", ETA %s", eta);
+		}
 	} else {
 		snprintf(line, sizeof(line), "%s: %lld items, %.0f/s", s->o->label, (long long)done, rate);
 	}

@@ -10,10 +10,13 @@
  * batches of CHUNK items.  With --continue, bad lines are reported, skipped
  * and counted, and the rest is written as it comes.
  *
+ * Lines of AWS's DynamoDB export to S3, {"Item":{...}}, are unwrapped.
+ *
  * Export pages through a scan and prints each item as one line (DynamoDB
  * JSON by default: import of an export gives back the same items).
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,8 +34,9 @@ static const char usage_import[] =
 	"\n"
 	"Load items into TABLE from FILE (- for standard input): one JSON object per\n"
 	"line, DynamoDB JSON or plain JSON (detected line by line); blank lines are\n"
-	"skipped.  Every line is checked before anything is written: a bad line is\n"
-	"reported as FILE:LINE: message and nothing of the file is imported.\n"
+	"skipped; lines of AWS's export to S3, {\"Item\":{...}}, are unwrapped.  Every\n"
+	"line is checked before anything is written: a bad line is reported as\n"
+	"FILE:LINE: message and nothing of the file is imported.\n"
 	"\n"
 	"Options:\n"
 	"  --continue          skip bad lines (each is reported) and import the rest\n"
@@ -42,7 +46,7 @@ static const char usage_import[] =
 	"  -y, --yes           do not ask on a target with confirm = yes (prod)\n"
 	"\n"
 	"A long import shows its progress on a terminal (not with -q).\n"
-	"Example: whimbrel import cars tests/data/cars.jsonl\n";
+	"Example: whimbrel import cars cars.jsonl --create --pk make --sk model\n";
 
 static const char usage_export[] =
 	"usage: whimbrel [--db URL] export TABLE [--format ddb|plain]\n"
@@ -146,6 +150,32 @@ static int clean_line(char *line, size_t *len, unsigned long long lineno)
 	return 1;
 }
 
+/*
+ * AWS's export of a DynamoDB table to S3 writes lines {"Item":{...}} holding
+ * DynamoDB JSON.  When a line parsed as one map attribute "Item" (and the
+ * table has no key of that name), read the inner object as an item (the
+ * item as it was would lack its key anyway); keep it when that fails.
+ */
+static void unwrap_aws_export(wb_item **item, const char *line, size_t len, const wb_key_schema *key)
+{
+	json_t *root, *inner;
+	wb_item *unwrapped = NULL;
+	char *text = NULL;
+
+	if (wb_item_count(*item) != 1 || strcmp(wb_item_name_at(*item, 0), "Item") != 0 ||
+	    wb_value_type(wb_item_value_at(*item, 0)) != WB_M || strcmp(key->pk_name, "Item") == 0 ||
+	    strcmp(key->sk_name, "Item") == 0)
+		return;
+	if ((root = json_loadb(line, len, 0, NULL)) && (inner = json_object_get(root, "Item")) &&
+	    (text = json_dumps(inner, JSON_COMPACT | JSON_ENCODE_ANY)) &&
+	    wb_item_from_json(&unwrapped, text, strlen(text), WB_JSON_AUTO) == 0) {
+		wb_item_free(*item);
+		*item = unwrapped;
+	}
+	free(text);
+	json_decref(root);
+}
+
 /* Parse and check one line; on failure the message is in wb_error_last(). */
 static int parse_line(wb_item **out, const char *line, size_t len, const wb_key_schema *key)
 {
@@ -154,6 +184,7 @@ static int parse_line(wb_item **out, const char *line, size_t len, const wb_key_
 	*out = NULL;
 	if ((rc = wb_item_from_json(out, line, len, WB_JSON_AUTO)) < 0)
 		return rc;
+	unwrap_aws_export(out, line, len, key);
 	if ((rc = wb_item_validate(*out, key)) < 0) {
 		wb_item_free(*out);
 		*out = NULL;
@@ -286,7 +317,16 @@ static int import_continue(struct import *im, int must_create)
 	return flush_items(im);
 }
 
-/* The key schema: the table's, or --create's for a table still to create. */
+static int same_key(const wb_key_schema *a, const wb_key_schema *b)
+{
+	return strcmp(a->pk_name, b->pk_name) == 0 && a->pk_type == b->pk_type &&
+	       strcmp(a->sk_name, b->sk_name) == 0 && (!a->sk_name[0] || a->sk_type == b->sk_type);
+}
+
+/*
+ * The key schema: the table's, or --create's for a table still to create
+ * (an existing table must then have that key).
+ */
 static int resolve_table(struct import *im, const wb_cli_opt *create, const wb_cli_opt *pk,
 			 const wb_cli_opt *sk, int *must_create)
 {
@@ -295,7 +335,17 @@ static int resolve_table(struct import *im, const wb_cli_opt *create, const wb_c
 
 	*must_create = 0;
 	memset(&im->key, 0, sizeof(im->key));
+	if (create->seen && !pk->seen)
+		return wb_cli_usage("import", "--create needs --pk ATTR[:S|N|B]");
+	if (create->seen &&
+	    ((code = wb_cli_parse_keyspec("import", "--pk", pk->v[0], im->key.pk_name, &im->key.pk_type)) ||
+	     (sk->seen && (code = wb_cli_parse_keyspec("import", "--sk", sk->v[0], im->key.sk_name,
+							&im->key.sk_type)))))
+		return code;
 	rc = wb_table_describe(im->db, im->table, &d);
+	if (rc == 0 && create->seen && !same_key(&d.key, &im->key))
+		return wb_cli_fail("table %s exists with another key than --pk/--sk say (see whimbrel table "
+				   "describe %s)", im->table, im->table);
 	if (rc == 0) {
 		im->key = d.key;
 		return 0;
@@ -305,12 +355,6 @@ static int resolve_table(struct import *im, const wb_cli_opt *create, const wb_c
 	if (!create->seen)
 		return wb_cli_fail("table %s does not exist: create it with `whimbrel table create %s --pk ATTR`"
 				   " or import with --create --pk ATTR", im->table, im->table);
-	if (!pk->seen)
-		return wb_cli_usage("import", "--create needs --pk ATTR[:S|N|B]");
-	if ((code = wb_cli_parse_keyspec("import", "--pk", pk->v[0], im->key.pk_name, &im->key.pk_type)) ||
-	    (sk->seen && (code = wb_cli_parse_keyspec("import", "--sk", sk->v[0], im->key.sk_name,
-						       &im->key.sk_type))))
-		return code;
 	*must_create = 1;
 	return 0;
 }
@@ -397,14 +441,43 @@ int wb_cmd_import(wb_cli *cli, int argc, char **argv)
 	return wb_cli_flush(code);
 }
 
-int wb_cmd_export(wb_cli *cli, int argc, char **argv)
+/* Print every item of the table; the previous page lives until the next arrives. */
+static int export_all(wb_cli *cli, wb_db *db, const char *table, int format)
 {
-	wb_cli_opt opts[] = {{"--format", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_scan scan = WB_SCAN_INIT;
 	wb_cli_progress progress;
 	wb_page *page = NULL, *prev = NULL;
 	unsigned long long done = 0;
-	int npos, code, rc, format = WB_JSON_DDB;
+	int code = 0, rc;
+
+	wb_cli_progress_begin(&progress, cli, "exporting");
+	do {
+		scan.start_after = prev ? prev->last_key : NULL;
+		rc = wb_scan_page(db, &page, table, &scan);
+		wb_page_free(prev);
+		prev = NULL;
+		if (rc < 0) {
+			wb_cli_progress_end(&progress);
+			return wb_cli_error(rc);
+		}
+		for (size_t i = 0; i < page->count && code == 0; i++)
+			code = wb_cli_print_item(stdout, page->items[i], format);
+		done += page->count;
+		wb_cli_progress_update(&progress, done);
+		prev = page;
+	} while (code == 0 && page->last_key);
+	wb_page_free(prev);
+	wb_cli_progress_end(&progress);
+	code = wb_cli_flush(code);
+	if (code == 0 && progress.on)
+		fprintf(stderr, "exported %llu items from %s\n", done, table);
+	return code;
+}
+
+int wb_cmd_export(wb_cli *cli, int argc, char **argv)
+{
+	wb_cli_opt opts[] = {{"--format", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
+	int npos, code, format = WB_JSON_DDB;
 	wb_table_desc d;
 	wb_db *db = NULL;
 	char *pos[1];
@@ -420,31 +493,8 @@ int wb_cmd_export(wb_cli *cli, int argc, char **argv)
 		return wb_cli_usage("export", "missing TABLE");
 	if ((code = wb_cli_check_table(pos[0])) != 0 || (code = wb_cli_connect(&db, cli)) != 0)
 		return code;
-	if ((code = wb_cli_describe(db, pos[0], &d)) != 0)
-		goto out;
-	wb_cli_progress_begin(&progress, cli, "exporting");
-	do {
-		scan.start_after = prev ? prev->last_key : NULL;
-		rc = wb_scan_page(db, &page, pos[0], &scan);
-		wb_page_free(prev);
-		prev = NULL;
-		if (rc < 0) {
-			wb_cli_progress_end(&progress);
-			code = wb_cli_error(rc);
-			break;
-		}
-		for (size_t i = 0; i < page->count && code == 0; i++)
-			code = wb_cli_print_item(stdout, page->items[i], format);
-		done += page->count;
-		wb_cli_progress_update(&progress, done);
-		prev = page;
-	} while (code == 0 && page->last_key);
-	wb_page_free(prev);
-	wb_cli_progress_end(&progress);
-	code = wb_cli_flush(code);
-	if (code == 0 && progress.on)
-		fprintf(stderr, "exported %llu items from %s\n", done, pos[0]);
-out:
+	if ((code = wb_cli_describe(db, pos[0], &d)) == 0)
+		code = export_all(cli, db, pos[0], format);
 	wb_close(db);
 	return code;
 }

@@ -19,10 +19,11 @@ static const char usage_group[] =
 	"usage: whimbrel [--db URL] table COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
-	"  create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]] [--yes]   create a table\n"
-	"  list [--all]                                       table names, one a line\n"
-	"  describe NAME [--json]                             key schema and item count\n"
-	"  drop NAME [--yes]                                  delete a table and its items\n"
+	"  create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]] [--yes]\n"
+	"                            create a table\n"
+	"  list [--all]              table names, one a line\n"
+	"  describe NAME [--json]    key schema and item count\n"
+	"  drop NAME [--yes]         delete a table and its items\n"
 	"\n"
 	"`whimbrel table COMMAND --help` for the options of one command.\n";
 

@@ -53,6 +53,14 @@ has "plain import typed: number" "$out" '"year":{"N":"1974"}'
 has "plain import typed: list" "$out" '"owners":{"L":[{"S":"Ann"},{"S":"Bo"}]}'
 has "plain import typed: null" "$out" '"sold":{"NULL":true}'
 
+# lines of AWS's DynamoDB export to S3 ({"Item":{...}}) are unwrapped
+W table create aws --pk make --sk model >/dev/null 2>&1
+run W import aws "$D/aws-export.json"
+is "AWS export lines: exit 0" "$out" "imported 2 items into aws"
+run W item get aws '{"make":"Volvo","model":"240"}'
+is "AWS export lines: unwrapped, number text kept" "$(printf '%s\n' "$out" | norm)" \
+	"$(echo '{"make":{"S":"Volvo"},"model":{"S":"240"},"price":{"N":"1.50"},"tags":{"SS":["a","b"]}}' | norm)"
+
 # a bad line: FILE:LINE, nothing imported
 W table create tt1 --pk make --sk model >/dev/null 2>&1
 run W import tt1 "$D/bad_json_line3.jsonl"
@@ -107,6 +115,11 @@ ok "--create with a bad file: table not created" '! printf "%s" "$out" | grep -q
 run W import made "$D/cars.plain.jsonl" --create --pk make --sk model
 is "--create: exit 0" "$rc" 0
 is "--create: items" "$(count made)" 3
+run W import made "$D/cars.plain.jsonl" --create --pk make --sk model
+is "--create on an existing table with the same key: exit 0" "$rc" 0
+run W import made "$D/cars.plain.jsonl" --create --pk make:N --sk model
+is "--create on an existing table with another key: exit 1" "$rc" 1
+has "--create, another key: message" "$err" "exists with another key"
 run W import xxx "$D/cars.plain.jsonl" --create
 is "--create without --pk: exit 2" "$rc" 2
 run W import xxx "$D/cars.plain.jsonl" --pk make
@@ -136,6 +149,37 @@ W table create big --pk id:N >/dev/null 2>&1
 run W import big big.jsonl
 is "large file: every item" "$(count big)" 320
 is "large file: export" "$(W export big | wc -l)" 320
+
+# progress: on a terminal only, not with -q
+ontty() {  # run a command with a terminal as stdin, stdout and stderr
+	python3 -c '
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.WEXITSTATUS(status))' "$@"
+}
+W table create prog --pk id:N >/dev/null 2>&1
+run ontty "$WHIMBREL" --db sqlite:t.db import prog big.jsonl
+is "terminal: exit 0" "$rc" 0
+has "terminal: progress line" "$out" "importing: "
+has "terminal: progress has a rate" "$out" "items/s"
+run ontty "$WHIMBREL" --db sqlite:t.db -q import prog big.jsonl
+ok "terminal, -q: no progress" '! printf "%s" "$out" | grep -q "importing: "'
+run W import prog big.jsonl
+ok "not a terminal: no progress" '! printf "%s" "$err" | grep -q "importing"'
+is "not a terminal: stderr empty" "$err" ""
 
 # usage errors and help
 run W import cars

@@ -90,6 +90,10 @@ run W query orders --pk x --sk-prefix a --sk-op = 1
 is "two sort key conditions: exit 2" "$rc" 2
 run W query orders --pk x --sk-op '~' 1
 is "unknown --sk-op: exit 2" "$rc" 2
+run W query orders --pk 'C#7' --sk-between 5 3
+is "--sk-between A > B: exit 2" "$rc" 2
+has "--sk-between A > B: message" "$err" "needs A <= B"
+is "query --sk-between 9 10 (numeric order)" "$(q --sk-between 9 10)" "9 10"
 run W query orders --pk x --sk-between 1
 is "--sk-between with one value: exit 2" "$rc" 2
 run W scan orders --segment 3/3

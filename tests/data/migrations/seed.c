@@ -15,8 +15,8 @@ static int put_chunk(wb_db *db, int from, int to)
 {
 	static const char *brands[] = {"Volvo", "Saab", "Fiat", "Audi"};
 	static const char *colors[] = {"red", "blue", "black"};
-	wb_item *items[CHUNK];
-	wb_write w[CHUNK];
+	wb_item *items[CHUNK] = {0};
+	wb_write w[CHUNK] = {{0}};
 	int n = 0, rc;
 
 	for (int i = from; i < to; i++, n++) {

@@ -1,0 +1,310 @@
+/*
+ * test_run_each.c - wb_each in-process, on SQLite (and DynamoDB when
+ * available): a concurrent write is transformed, not lost; a callback error
+ * stops the run after committing the work before it, and the next run
+ * resumes with every item transformed exactly once; key changes are
+ * refused; key prefixes and queries visit exactly their items; plan mode
+ * writes nothing; the ledger and lock modules round-trip.
+ *
+ * The run context comes from the same environment variables the runner
+ * sets (src/run.h).
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wbtest.h"
+#include "run.h"
+#include "ledger.h"
+#include "lock.h"
+#include "checkpoint.h"
+
+#define N_CARS 1500
+
+static char url[600];
+static wb_db *side;              /* a second connection: "the application" */
+static atomic_int calls_hot;     /* callback calls on the hot item */
+static atomic_int visited;       /* callback calls in all */
+static int fail_at = -1;         /* index of the car whose callback fails */
+
+static void seed(wb_db *db, const char *table, int n)
+{
+	wb_key_schema key = {"id", WB_S, "", WB_S};
+
+	wbt_ok(wb_table_create(db, table, &key));
+	for (int i = 0; i < n; i++) {
+		char json[128];
+		snprintf(json, sizeof(json), "{\"id\":\"car-%06d\",\"grp\":\"%s\",\"n\":%d}", i,
+			 i % 3 == 0 ? "G0" : "G1", i);
+		wb_item *it = wbt_item(json);
+		wbt_ok(wb_put(db, table, it, NULL));
+		wb_item_free(it);
+	}
+}
+
+/* A fresh target with N_CARS cars and the reserved tables; sets up the environment. */
+static wb_db *fresh(const char *migration, const char *mode, int threads)
+{
+	wb_db *db = NULL;
+	char t[16];
+
+	wbt_target_url(0, url, sizeof(url));
+	wbt_ok(wb_open(&db, url));
+	wbt_ok(wb__reserved_ensure(db));
+	seed(db, "cars", N_CARS);
+	snprintf(t, sizeof(t), "%d", threads);
+	setenv(WB_ENV_RUN_ID, "20261125T000000Z-test", 1);
+	setenv(WB_ENV_TARGET, url, 1);
+	setenv(WB_ENV_MODE, mode, 1);
+	setenv(WB_ENV_MIGRATION, migration, 1);
+	setenv(WB_ENV_THREADS, t, 1);
+	setenv(WB_ENV_BATCH, "100", 1);
+	unsetenv(WB_ENV_CTL_FD);
+	atomic_store(&calls_hot, 0);
+	atomic_store(&visited, 0);
+	fail_at = -1;
+	return db;
+}
+
+static int64_t counter_of(wb_db *db, int i, wb_item **out)
+{
+	char json[64];
+	wb_item *key, *it = NULL;
+	int64_t c;
+
+	snprintf(json, sizeof(json), "{\"id\":\"car-%06d\"}", i);
+	key = wbt_item(json);
+	wbt_ok(wb_get(db, &it, "cars", key));
+	wb_item_free(key);
+	c = wb_item_get_int(it, "counter", 0);
+	if (out)
+		*out = it;
+	else
+		wb_item_free(it);
+	return c;
+}
+
+/* Count cars by counter value: hist[0..2], 2 = two or more. */
+static void histogram(wb_db *db, int64_t hist[3])
+{
+	hist[0] = hist[1] = hist[2] = 0;
+	for (int i = 0; i < N_CARS; i++) {
+		int64_t c = counter_of(db, i, NULL);
+		hist[c < 2 ? c : 2]++;
+	}
+}
+
+/* The transform: counter + 1.  On car 100, first call: the application writes it meanwhile. */
+static int bump(wb_item *car, void *arg)
+{
+	const char *id = wb_item_get_string(car, "id");
+
+	(void)arg;
+	atomic_fetch_add(&visited, 1);
+	if (fail_at >= 0 && atoi(id + 4) == fail_at)
+		return WB_EINVALID;
+	if (strcmp(id, "car-000100") == 0 && atomic_fetch_add(&calls_hot, 1) == 0 && side) {
+		wb_item *key = wbt_item("{\"id\":\"car-000100\"}");
+		wb_item *set = wbt_item("{\"color\":\"green\"}");
+		wbt_ok(wb_update(side, "cars", key, set, NULL, 0, NULL));
+		wb_item_free(key);
+		wb_item_free(set);
+	}
+	wb_item_set_int(car, "counter", wb_item_get_int(car, "counter", 0) + 1);
+	return WB_WRITE;
+}
+
+static void test_concurrent_write_is_transformed(void **state)
+{
+	wb_db *db = fresh("m_concurrent", "dev", 2);
+	int64_t hist[3];
+	wb_item *hot = NULL;
+	wb_run *run;
+
+	(void)state;
+	wbt_ok(wb_open(&side, url));
+	run = wb_run_begin();
+	wbt_ok(wb_each(run, "cars", NULL, bump, NULL));
+	assert_int_equal(run->counters.scanned, N_CARS);
+	assert_int_equal(run->counters.written, N_CARS);
+	assert_int_equal(wb_run_end(run, 0), 0);
+	assert_int_equal(atomic_load(&calls_hot), 2); /* read again after the conflict */
+	histogram(db, hist);
+	assert_int_equal(hist[1], N_CARS);
+	assert_int_equal(counter_of(db, 100, &hot), 1);
+	assert_string_equal(wb_item_get_string(hot, "color"), "green"); /* not lost */
+	wb_item_free(hot);
+	wb_close(side);
+	side = NULL;
+	wb_close(db);
+}
+
+static void test_error_then_resume_exactly_once(void **state)
+{
+	wb_db *db = fresh("m_resume", "dev", 1);
+	int64_t hist[3];
+	wb_run *run;
+	int rc, first;
+
+	(void)state;
+	fail_at = 700;
+	run = wb_run_begin();
+	rc = wb_each(run, "cars", NULL, bump, NULL);
+	assert_int_equal(rc, WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "car-000700"));
+	first = (int)run->counters.written;
+	assert_true(first < N_CARS);
+	assert_int_equal(run->counters.failed, 1);
+	assert_int_equal(wb_run_end(run, rc), 1);
+	histogram(db, hist);
+	assert_int_equal(hist[1], first); /* the work before the failure was committed */
+	assert_int_equal(hist[2], 0);
+
+	fail_at = -1;
+	run = wb_run_begin();
+	wbt_ok(wb_each(run, "cars", NULL, bump, NULL));
+	assert_int_equal(run->counters.scanned + first, N_CARS); /* resumed after the last checkpoint */
+	assert_int_equal(wb_run_end(run, 0), 0);
+	histogram(db, hist);
+	assert_int_equal(hist[1], N_CARS);
+	wb_close(db);
+}
+
+static int change_key(wb_item *car, void *arg)
+{
+	(void)arg;
+	wb_item_set_string(car, "id", "other");
+	return WB_WRITE;
+}
+
+static void test_key_change_refused(void **state)
+{
+	wb_db *db = fresh("m_key", "dev", 1);
+	wb_run *run = wb_run_begin();
+
+	(void)state;
+	assert_int_equal(wb_each(run, "cars", NULL, change_key, NULL), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "changed the key"));
+	wb_run_end(run, WB_EINVALID);
+	assert_int_equal(counter_of(db, 0, NULL), 0);
+	wb_close(db);
+}
+
+static int count_only(wb_item *car, void *arg)
+{
+	(void)car;
+	(void)arg;
+	atomic_fetch_add(&visited, 1);
+	return WB_KEEP;
+}
+
+static void test_prefix_and_query(void **state)
+{
+	wb_db *db = fresh("m_prefix", "dev", 2);
+	wb_key_schema key = {"grp", WB_S, "id", WB_S};
+	wb_query q = WB_QUERY_INIT;
+	wb_value *g0 = wb_value_string("G0", 2);
+	wb_run *run;
+
+	(void)state;
+	run = wb_run_begin();
+	wbt_ok(wb_each(run, "cars", "car-0001", count_only, NULL)); /* car-000100 .. car-000199 */
+	assert_int_equal(atomic_load(&visited), 100);
+	assert_int_equal(run->counters.unchanged, 100);
+
+	wbt_ok(wb_table_create(db, "bygroup", &key));
+	for (int i = 0; i < 300; i++) {
+		char json[96];
+		snprintf(json, sizeof(json), "{\"grp\":\"%s\",\"id\":\"c%04d\"}", i % 3 ? "G1" : "G0", i);
+		wb_item *it = wbt_item(json);
+		wbt_ok(wb_put(db, "bygroup", it, NULL));
+		wb_item_free(it);
+	}
+	atomic_store(&visited, 0);
+	q.pk = g0;
+	wbt_ok(wb_each_query(run, "bygroup", &q, count_only, NULL));
+	assert_int_equal(atomic_load(&visited), 100);
+	wb_run_end(run, 0);
+	wb_value_free(g0);
+	wb_close(db);
+}
+
+static void test_plan_writes_nothing(void **state)
+{
+	wb_db *db = fresh("m_plan", "plan", 2);
+	int64_t hist[3];
+	wb_item *extra = wbt_item("{\"id\":\"new-car\"}");
+	size_t ncp = 99;
+	wb_run *run;
+
+	(void)state;
+	run = wb_run_begin();
+	assert_string_equal(wb_run_mode(run), "plan");
+	wbt_ok(wb_each(run, "cars", NULL, bump, NULL));
+	wbt_ok(wb_put(wb_run_db(run), "cars", extra, NULL)); /* intercepted too */
+	assert_int_equal(run->counters.written, N_CARS);
+	assert_int_equal(wb_run_end(run, 0), 0);
+	histogram(db, hist);
+	assert_int_equal(hist[0], N_CARS);
+	wb_item *got = NULL;
+	assert_int_equal(wb_get(db, &got, "cars", extra), WB_ENOTFOUND);
+	wbt_ok(wb__checkpoint_count(db, "m_plan", &ncp));
+	assert_int_equal(ncp, 0);
+	wb_item_free(extra);
+	wb_close(db);
+}
+
+static void test_ledger_and_lock(void **state)
+{
+	wb_db *db = fresh("m_ledger", "dev", 1);
+	wb_ledger_run r, back, *all = NULL;
+	wb_lease old, l;
+	size_t n = 0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	wb__run_id_new(r.run_id, sizeof(r.run_id), 1795000000);
+	assert_int_equal(strlen(r.run_id), 25);
+	assert_memory_equal(r.run_id, "20261118T", 9);
+	snprintf(r.migration, sizeof(r.migration), "0001_x");
+	snprintf(r.status, sizeof(r.status), "running");
+	snprintf(r.mode, sizeof(r.mode), "dev");
+	r.started = 1795000000;
+	r.written = 42;
+	wbt_ok(wb__ledger_put(db, &r));
+	wbt_ok(wb__ledger_get(db, r.run_id, &back));
+	assert_string_equal(back.status, "running");
+	assert_int_equal(back.written, 42);
+	assert_int_equal(back.finished, 0);
+	wbt_ok(wb__ledger_list(db, "0001_x", &all, &n));
+	assert_int_equal(n, 1);
+	free(all);
+
+	wbt_ok(wb__lock_acquire(db, "0001_x", "RUN1", &old));
+	assert_string_equal(old.holder, "");
+	assert_int_equal(wb__lock_acquire(db, "0001_x", "RUN2", NULL), WB_EBUSY);
+	assert_non_null(strstr(wb_error_last(), ":RUN1"));
+	wbt_ok(wb__lock_heartbeat(db, "0001_x", "RUN1"));
+	assert_int_equal(wb__lock_heartbeat(db, "0001_x", "RUN2"), WB_ECONDITION);
+	wbt_ok(wb__lock_release(db, "0001_x", "RUN2")); /* not ours: no-op */
+	wbt_ok(wb__lock_get(db, "0001_x", &l));
+	wbt_ok(wb__lock_release(db, "0001_x", "RUN1"));
+	assert_int_equal(wb__lock_get(db, "0001_x", &l), WB_ENOTFOUND);
+	wb_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_concurrent_write_is_transformed),
+		cmocka_unit_test(test_error_then_resume_exactly_once),
+		cmocka_unit_test(test_key_change_refused),
+		cmocka_unit_test(test_prefix_and_query),
+		cmocka_unit_test(test_plan_writes_nothing),
+		cmocka_unit_test(test_ledger_and_lock),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
