@@ -79,6 +79,18 @@ static int dup_out(char **out, const char *url)
 	return 0;
 }
 
+/* `confirm =` must be a boolean: a typo must not turn confirmation off. */
+static int check_confirm(const wb__config *cf, const wb_cli *cli, const char *target)
+{
+	const char *v = wb__config_get(cf, target, "confirm");
+	int yes;
+
+	if (v && wb__config_bool(&yes, v) < 0)
+		return wb__error(NULL, WB_EINVALID, "%s:%d: confirm = %s: use yes or no", config_path(cli),
+				 wb__config_line(cf, target, "confirm"), v);
+	return 0;
+}
+
 static int from_config(char **out, const wb_cli *cli, const char *target, const char *env)
 {
 	wb__config *cf = NULL;
@@ -87,6 +99,10 @@ static int from_config(char **out, const wb_cli *cli, const char *target, const 
 
 	if ((rc = load_config(&cf, cli)) < 0)
 		return rc;
+	if ((rc = check_confirm(cf, cli, target)) < 0) {
+		wb__config_free(cf);
+		return rc;
+	}
 	url = wb__config_get(cf, target, "db");
 	if (url && url[0])
 		rc = dup_out(out, url);

@@ -105,6 +105,10 @@ has "empty db: message" "$err" "whimbrel.conf:2:"
 printf '[dev]\ndb = sqlite:a.db\ndb = sqlite:b.db\n' >whimbrel.conf
 run W table list
 has "duplicate key" "$err" "whimbrel.conf:3: key 'db' of [dev] already set on line 2"
+printf '[dev]\ndb = sqlite:a.db\nconfirm = perhaps\n' >whimbrel.conf
+run W table list
+is "confirm not a boolean: exit 1" "$rc" 1
+is "confirm not a boolean: message" "$err" "whimbrel: whimbrel.conf:3: confirm = perhaps: use yes or no"
 rm whimbrel.conf
 
 # URLs and targets that cannot work

@@ -86,3 +86,32 @@ run "$WHIMBREL" plan --help
 has "plan --help" "$out" "usage: whimbrel plan"
 run "$WHIMBREL" run staging "$f"
 is "unknown target: usage" "$rc" 2
+
+# Confirmation on a terminal (script(1) gives the runner one).
+export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
+run "$WHIMBREL" new "confirm me"
+g=$out
+printf 'no\n' | script -qec "$WHIMBREL run prod $g" /dev/null >confirm.out 2>&1
+is "prod on a terminal, answered no: exit 1" "$?" 1
+has "confirmation shows the target" "$(cat confirm.out)" "About to run $(basename "$g" .c) on prod: sqlite:$T/prod.db"
+has "confirmation shows the tables and their item counts" "$(cat confirm.out)" "table cars"
+has "confirmation shows the counts" "$(cat confirm.out)" "1000 items"
+has "answered no: nothing was run" "$(cat confirm.out)" "not confirmed"
+is "answered no: no run in the ledger" "$("$WHIMBREL" history prod "$(basename "$g" .c)" --json)" "[]"
+printf 'yes\n' | script -qec "$WHIMBREL run prod $g" /dev/null >confirm.out 2>&1
+is "answered yes: exit 0" "$?" 0
+has "answered yes: the run happened" "$(cat confirm.out)" "succeeded"
+
+# --no-stamp, then `whimbrel stamp` fills the header from the ledger.
+run "$WHIMBREL" new "stamp later"
+h=$out
+cp "$h" h-pristine.c
+run "$WHIMBREL" run prod "$h" --yes --no-stamp
+ok "--no-stamp: header untouched" 'cmp -s "$h" h-pristine.c'
+run "$WHIMBREL" stamp "$h"
+is "stamp: exit 0" "$rc" 0
+has "stamp: says which run" "$out" "stamped run"
+ok "stamp: Execution Time filled" 'grep -qE "^ \* Execution Time: 20[0-9-]{8} at [0-9:]{8} UTC$" "$h"'
+run "$WHIMBREL" stamp "$h"
+has "stamp again: nothing to add" "$out" "already in the header"
+is "stamp again: one pair only" "$(grep -c 'Execution Time: 20' "$h")" 1
