@@ -18,7 +18,7 @@ struct wb__aws_creds {
 	char *access_key;    /**< access key id */
 	char *secret_key;    /**< secret access key */
 	char *session_token; /**< session token, or NULL */
-	char source[300];    /**< where they came from: "environment", "profile dev in FILE", "none (local engine)" */
+	char source[1400];   /**< where they came from: "environment", "profile dev in FILE", "none (local engine)" */
 };
 
 /**

@@ -226,10 +226,28 @@ fail:
 	return rc;
 }
 
+/* With WHIMBREL_DYNAMODB_STATS set, one line of counters on stderr when a handle closes. */
+static void print_stats(const struct wb__ddb_client *c)
+{
+	const struct wb__dynamodb_stats *s = &c->stats;
+	const char *e = getenv("WHIMBREL_DYNAMODB_STATS");
+
+	if (!e || !*e || strcmp(e, "0") == 0)
+		return;
+	fprintf(stderr, "whimbrel: dynamodb %s: %llu requests, retries: %llu throttled, %llu 5xx, %llu network, "
+		"%llu unprocessed (%llu entries); %llu conditions failed, %llu gave up, %llu ms backoff\n",
+		c->ep.host, (unsigned long long)s->requests, (unsigned long long)s->retries_throttle,
+		(unsigned long long)s->retries_5xx, (unsigned long long)s->retries_network,
+		(unsigned long long)s->retries_unprocessed, (unsigned long long)s->unprocessed_items,
+		(unsigned long long)s->conditions_failed, (unsigned long long)s->gave_up,
+		(unsigned long long)s->backoff_ms);
+}
+
 void wb__ddb_client_free(struct wb__ddb_client *c)
 {
 	if (!c)
 		return;
+	print_stats(c);
 	wb__http_free(c->http);
 	wb__aws_creds_clear(&c->creds);
 	pthread_mutex_destroy(&c->lock);

@@ -558,6 +558,9 @@ static void batch_large_on(int target)
 	assert_true(failed == 3 || failed == 50);
 	w[3].cond = &was_red[3];
 	w[50] = (wb_write){t, WB_WRITE_DELETE, blue[55], NULL};
+	if (wbt_target_kind(target) != WBT_SQLITE) /* not atomic: the writes before the failed one were applied */
+		for (size_t i = 0; i < failed && i < 50; i++)
+			w[i].cond = &was_blue[i];
 	failed = 0;
 	wbt_ok(wb_batch_write(db, w, 51, &failed));
 	check_colors(db, t, "blue", 50);

@@ -1,0 +1,147 @@
+// faultproxy.mjs - a fault-injecting HTTP proxy between whimbrel and dynalite.
+//
+// Listens on a free loopback port and forwards DynamoDB API requests to the
+// target, except that, at the configured rates (0..1, drawn per request from
+// a seeded generator so runs are reproducible), it:
+//   --throttle R      answers 400 ThrottlingException
+//   --pte R           answers 400 ProvisionedThroughputExceededException
+//   --error500 R      answers 500 InternalServerError
+//   --drop R          destroys the client's connection before forwarding anything
+//                     (on the client side: dynalite can crash when its own
+//                     connection is reset mid-request)
+//   --unprocessed R   for BatchWriteItem: forwards only part of the items and
+//                     reports the rest as UnprocessedItems
+// Faults only hit data-plane operations (items, queries, scans, batches), so
+// table creation in a test's setup is not slowed down; --all-ops faults every
+// operation.
+//
+//   node faultproxy.mjs --target http://127.0.0.1:PORT --port-file FILE [rates] [--seed N]
+//
+// The port is written to FILE once listening.  GET /__faults answers the
+// counts of requests and injected faults as JSON.  SIGTERM stops it.
+import http from "node:http";
+import { writeFileSync, renameSync } from "node:fs";
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const target = new URL(opt("target", ""));
+const portFile = opt("port-file", "");
+const rates = {
+  throttle: Number(opt("throttle", 0)),
+  pte: Number(opt("pte", 0)),
+  error500: Number(opt("error500", 0)),
+  drop: Number(opt("drop", 0)),
+  unprocessed: Number(opt("unprocessed", 0)),
+};
+const allOps = args.includes("--all-ops");
+const dataOps = new Set(["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Query", "Scan",
+  "BatchWriteItem", "BatchGetItem"]);
+
+// mulberry32: a small seeded generator
+let seed = Number(opt("seed", 1)) >>> 0;
+function random() {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+const counts = { requests: 0, forwarded: 0, throttle: 0, pte: 0, error500: 0, drop: 0, unprocessed: 0,
+  unprocessedItems: 0 };
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function answer(res, status, type, message) {
+  const body = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
+  res.writeHead(status, { "Content-Type": "application/x-amz-json-1.0", "Content-Length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+// Forward body to the target; call done(status, headers, Buffer).
+function forward(req, body, done) {
+  const headers = { ...req.headers, "content-length": Buffer.byteLength(body) };
+  const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url,
+    headers, agent }, (r) => {
+    const chunks = [];
+    r.on("data", (c) => chunks.push(c));
+    r.on("end", () => done(r.statusCode, r.headers, Buffer.concat(chunks)));
+  });
+  up.on("error", (e) => done(502, {}, Buffer.from(JSON.stringify({ __type: "#InternalServerError",
+    message: `proxy: ${e.message}` }))));
+  up.end(body);
+}
+
+function relay(res, status, headers, buf) {
+  const h = { ...headers, "content-length": buf.length };
+  delete h["transfer-encoding"];
+  delete h.connection;
+  res.writeHead(status, h);
+  res.end(buf);
+}
+
+// BatchWriteItem with part of the items held back as unprocessed.
+function partialBatch(req, res, body) {
+  const parsed = JSON.parse(body);
+  const entries = [];
+  for (const [table, list] of Object.entries(parsed.RequestItems || {}))
+    for (const e of list) entries.push([table, e]);
+  if (entries.length < 2) return false;
+  const keep = 1 + Math.floor(random() * (entries.length - 1));
+  const sent = {}, held = {};
+  entries.forEach(([table, e], i) => {
+    const into = i < keep ? sent : held;
+    (into[table] ||= []).push(e);
+  });
+  counts.unprocessed++;
+  counts.unprocessedItems += entries.length - keep;
+  forward(req, JSON.stringify({ ...parsed, RequestItems: sent }), (status, headers, buf) => {
+    if (status !== 200) return relay(res, status, headers, buf);
+    const answer = JSON.parse(buf.toString() || "{}");
+    const un = answer.UnprocessedItems || {};
+    for (const [t, l] of Object.entries(held)) un[t] = [...(un[t] || []), ...l];
+    answer.UnprocessedItems = un;
+    relay(res, 200, headers, Buffer.from(JSON.stringify(answer)));
+  });
+  return true;
+}
+
+const server = http.createServer((req, res) => {
+  if (req.method === "GET" && req.url === "/__faults") {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(counts));
+    return;
+  }
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = Buffer.concat(chunks).toString();
+    const op = String(req.headers["x-amz-target"] || "").split(".").pop();
+    counts.requests++;
+    if (allOps || dataOps.has(op)) {
+      const x = random();
+      let edge = rates.drop;
+      if (x < edge) { counts.drop++; req.socket.destroy(); return; }
+      if (x < (edge += rates.throttle)) { counts.throttle++; return answer(res, 400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."); }
+      if (x < (edge += rates.pte)) { counts.pte++; return answer(res, 400, "ProvisionedThroughputExceededException", "The level of configured provisioned throughput for the table was exceeded."); }
+      if (x < (edge += rates.error500)) { counts.error500++; return answer(res, 500, "InternalServerError", "Internal server error (injected)"); }
+      if (op === "BatchWriteItem" && random() < rates.unprocessed && partialBatch(req, res, body)) return;
+    }
+    counts.forwarded++;
+    forward(req, body, (status, headers, buf) => relay(res, status, headers, buf));
+  });
+});
+
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => {
+  const port = server.address().port;
+  if (portFile) {
+    writeFileSync(`${portFile}.tmp`, String(port));
+    renameSync(`${portFile}.tmp`, portFile);
+  }
+  console.log(`faultproxy on 127.0.0.1:${port} -> ${target.host} ${JSON.stringify(rates)}`);
+});
+process.on("SIGTERM", () => process.exit(0));
+process.on("SIGINT", () => process.exit(0));
