@@ -65,7 +65,9 @@ struct job {
 struct stream {
 	char name[1400];         /* checkpoint sort key */
 	int64_t count;           /* items done in this stream, all runs */
-	wb_item *last_key;       /* key of the last item visited (owned) */
+	wb_item *last_key;       /* key of the last item covered by a checkpoint (owned) */
+	wb_item *last_item;      /* the last item visited, when it was left unchanged (owned) */
+	int moved;               /* items were visited since last_key was set */
 };
 
 /* A worker thread's state. */
@@ -148,10 +150,11 @@ static int same_key(const struct job *job, const wb_item *a, const wb_item *b)
 /*
  * Run the callback on `item` (which it may change) read as `before`, and
  * classify the result into *e.  Takes ownership of item and before.
- * Returns 1 when *e holds a change, 0 when the item stays as it is, or a
- * negative error (callback failure, key changed).
+ * Returns 1 when *e holds a change, 0 when the item stays as it is (then
+ * `before` goes to *spare when spare is not NULL), or a negative error
+ * (callback failure, key changed).
  */
-static int judge(struct worker *w, wb_item *item, wb_item *before, struct entry *e)
+static int judge(struct worker *w, wb_item *item, wb_item *before, struct entry *e, wb_item **spare)
 {
 	struct job *job = w->job;
 	int v = job->fn(item, job->arg);
@@ -171,7 +174,10 @@ static int judge(struct worker *w, wb_item *item, wb_item *before, struct entry 
 	}
 	if (v == WB_KEEP || (v == WB_WRITE && wb_item_equal(item, before))) {
 		wb_item_free(item);
-		wb_item_free(before);
+		if (spare)
+			*spare = before;
+		else
+			wb_item_free(before);
 		return 0;
 	}
 	if (v == WB_WRITE && !same_key(job, item, before)) {
@@ -303,7 +309,7 @@ static int refresh(struct worker *w, size_t i)
 		wb_item_free(fresh);
 		return WB_ENOMEM;
 	}
-	if ((rc = judge(w, copy, fresh, &e)) < 0)
+	if ((rc = judge(w, copy, fresh, &e, NULL)) < 0)
 		return rc;
 	if (rc == 0) {
 		entry_drop(w, i);
@@ -332,12 +338,37 @@ static void batch_done(struct worker *w, struct stream *st)
 	w->since_flush = 0;
 }
 
+/*
+ * The key of the last item visited becomes the stream's position: the last
+ * unchanged item, or else the last change of the batch (entries are in
+ * visit order).  Computed once per batch, not per item.
+ */
+static int settle_last_key(struct worker *w, struct stream *st)
+{
+	const wb_item *src = st->last_item ? st->last_item : w->n ? w->e[w->n - 1].key : NULL;
+	wb_item *key;
+
+	if (!st->moved || !src)
+		return 0;
+	if (!(key = wb_item_key(src, &w->job->key)))
+		return wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM;
+	wb_item_free(st->last_key);
+	st->last_key = key;
+	wb_item_free(st->last_item);
+	st->last_item = NULL;
+	st->moved = 0;
+	return 0;
+}
+
 /* Write the pending changes and the stream's checkpoint in one batch. */
 static int flush(struct worker *w, struct stream *st, int done)
 {
 	struct job *job = w->job;
 	wb_item *cp = NULL;
 	int rc = 0;
+
+	if ((rc = settle_last_key(w, st)) < 0)
+		return rc;
 
 	for (int attempt = 0;; attempt++) {
 		struct plan_of_batch b;
@@ -403,28 +434,24 @@ static int callback_failed(struct worker *w, struct stream *st, int rc)
 static int visit(struct worker *w, struct stream *st, wb_item *item)
 {
 	struct job *job = w->job;
-	wb_item *before = wb_item_dup(item), *key;
+	wb_item *before = wb_item_dup(item), *spare = NULL;
 	struct entry e;
 	int rc, changed;
 
-	if (!before || !(key = wb_item_key(item, &job->key))) {
+	if (!before) {
 		wb_item_free(item);
-		wb_item_free(before);
 		return WB_ENOMEM;
 	}
-	if ((changed = judge(w, item, before, &e)) < 0) {
-		wb_item_free(key);
+	if ((changed = judge(w, item, before, &e, &spare)) < 0)
 		return callback_failed(w, st, changed);
-	}
-	if (changed && (rc = push_entry(w, &e)) < 0) {
-		wb_item_free(key);
+	if (changed && (rc = push_entry(w, &e)) < 0)
 		return rc;
-	}
 	if (!changed)
 		w->pending.unchanged++;
 	w->pending.scanned++;
-	wb_item_free(st->last_key);
-	st->last_key = key;
+	wb_item_free(st->last_item);
+	st->last_item = spare; /* NULL when changed: the last entry is the last item */
+	st->moved = 1;
 	w->since_flush++;
 	if (w->n >= job->run->batch || w->since_flush >= 4 * job->run->batch) {
 		if ((rc = flush(w, st, 0)) < 0)
@@ -635,6 +662,7 @@ static void *worker_main(void *arg)
 			stream_name_scan(job, &st, seg);
 		rc = wb__run_interrupted ? WB_EINTERRUPTED : run_stream(&w, &st, seg);
 		wb_item_free(st.last_key);
+		wb_item_free(st.last_item);
 		if (rc < 0) {
 			job_fail(job, rc);
 			break;

@@ -52,6 +52,7 @@ struct sup {
 	int64_t last_tick;       /* ms of the last tick */
 	int drawn;               /* a progress line is on screen */
 	int signals;             /* SIGINT/SIGTERM received */
+	int stopped;             /* o->stop was acted on */
 };
 
 static int sig_pipe[2] = {-1, -1};
@@ -372,6 +373,11 @@ static void loop(struct sup *s)
 				drain(s, &s->in[i]);
 		if (got_signals != s->signals)
 			forward_signals(s);
+		if (s->o->stop && *s->o->stop && !s->stopped) {
+			s->stopped = 1;
+			s->r->interrupted = 1;
+			kill(s->pid, SIGINT);
+		}
 		draw(s);
 		int64_t t = now_ms();
 		if (s->nq && t - s->last_flush >= 500)

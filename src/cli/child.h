@@ -27,6 +27,8 @@ typedef struct wb_child_opts {
 	/** Called about every 5 s with the counters so far (may be NULL). */
 	void (*tick)(const wb_counters *c, void *arg);
 	void *tick_arg;           /**< its argument */
+	/** Set (by another thread) to make the child stop as on Ctrl-C; may be NULL. */
+	volatile int *stop;
 } wb_child_opts;
 
 /** How the child ended. */

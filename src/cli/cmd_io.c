@@ -75,8 +75,10 @@ struct import {
 	size_t nitems, cap;   /* used and allocated */
 	size_t kept_bytes;    /* input bytes behind `items` in pass 1 */
 	int spilled;          /* pass 1 outgrew KEEP_MAX: pass 2 re-reads */
-	unsigned long long lines_ok, bad, written;
-	wb_cli_progress progress;
+	unsigned long long lines_ok; /* good lines of this pass */
+	unsigned long long bad;      /* bad lines */
+	unsigned long long written;  /* items written */
+	wb_cli_progress progress;    /* the progress line */
 };
 
 static void drop_items(struct import *im)
@@ -118,12 +120,14 @@ static int flush_items(struct import *im)
 	rc = wb_batch_write(im->db, w, im->nitems, &failed);
 	free(w);
 	if (rc < 0) {
+		/* a batch is one transaction on the embedded store, not on DynamoDB */
+		int atomic = strncmp(wb_db_url(im->db), "sqlite:", 7) == 0;
 		wb_cli_progress_end(&im->progress);
-		if (im->written == 0)
+		if (atomic && im->written == 0)
 			wb_cli_fail("import into %s failed, nothing imported: %s", im->table, wb_error_last());
 		else
-			wb_cli_fail("import into %s failed after %llu items were written: %s",
-				    im->table, im->written, wb_error_last());
+			wb_cli_fail("import into %s failed: %s (%llu items written before%s)", im->table,
+				    wb_error_last(), im->written, atomic ? "" : "; the failed batch may be in part");
 		return wb_cli_exit_for(rc);
 	}
 	im->written += im->nitems;

@@ -333,6 +333,7 @@ struct beat {
 	const char *url;       /* target */
 	const char *migration; /* lease */
 	const char *run_id;    /* holder's run */
+	volatile int lost;     /* the lease was taken by another run: stop the child */
 };
 
 static void *beat_main(void *arg)
@@ -354,8 +355,14 @@ static void *beat_main(void *arg)
 		if (b->stop)
 			break;
 		pthread_mutex_unlock(&b->mu);
-		if (wb__lock_heartbeat(db, b->migration, b->run_id) < 0 && !warned++)
+		int rc = wb__lock_heartbeat(db, b->migration, b->run_id);
+		if (rc == WB_ECONDITION && !b->lost) {
+			/* Someone else holds the lease now: two runs must never overlap. */
+			fprintf(stderr, "whimbrel: %s: stopping the run\n", wb_error_last());
+			b->lost = 1;
+		} else if (rc < 0 && !warned++) {
 			fprintf(stderr, "whimbrel: warning: lease heartbeat failed: %s\n", wb_error_last());
+		}
 		pthread_mutex_lock(&b->mu);
 	}
 	pthread_mutex_unlock(&b->mu);
@@ -400,7 +407,7 @@ static void tick(const wb_counters *c, void *arg)
 	wb__ledger_put(r->db, &r->rec);
 }
 
-static int run_child(struct runner *r, wb_child_result *res)
+static int run_child(struct runner *r, wb_child_result *res, volatile int *stop)
 {
 	char e_run[96], e_url[600], e_mode[32], e_mig[300], e_thr[48], e_res[96], e_diffs[48];
 	char *env[8];
@@ -436,6 +443,7 @@ static int run_child(struct runner *r, wb_child_result *res)
 	co.progress = r->cli->isatty_out && !r->cli->quiet;
 	co.tick = tick;
 	co.tick_arg = r;
+	co.stop = stop;
 	return wb_cli_child_run(&co, res);
 }
 
@@ -516,13 +524,15 @@ static int execute(struct runner *r)
 	if (wb__ledger_put(r->db, &r->rec) < 0)
 		return wb_cli_fail("cannot record the run in the ledger: %s", wb_error_last());
 	beating = r->locked && beat_start(&b, r) == 0;
-	if (run_child(r, &res) < 0) {
+	if (run_child(r, &res, beating ? &b.lost : NULL) < 0) {
 		res = (wb_child_result){.exit_code = 127};
 		snprintf(res.error, sizeof(res.error), "the compiled migration could not be started");
 	}
 	if (beating)
 		beat_stop(&b);
 	code = judge(r, &res);
+	if (beating && b.lost && code == WB_EXIT_INTERRUPTED)
+		snprintf(r->rec.error, sizeof(r->rec.error), "stopped: the lease was taken over by another run");
 	r->rec.finished = (int64_t)time(NULL);
 	r->rec.duration_ms = now_ms() - r->t0_ms;
 	if (wb__ledger_put(r->db, &r->rec) < 0)

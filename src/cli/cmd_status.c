@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "runner.h"
 #include "ledger.h"
+#include "lock.h"
 
 /* ------------------------------------------------------------------ files */
 
@@ -129,11 +131,29 @@ static void status_help(void)
 	printf("usage: whimbrel status [dev|prod] [--dir DIR] [--json]\n\n"
 	       "Every migration file of DIR (default migrations) with its last run on the target\n"
 	       "(default dev): status, started, finished, duration and counts; `pending` when it\n"
-	       "never ran there.  Plans do not count as runs.  Never compiles anything.\n");
+	       "never ran there; `running?` when a run is recorded as running but holds no lease\n"
+	       "(its runner died).  Plans do not count as runs.  Never compiles anything.\n");
 }
 
-static int status_print(const char *target, char **names, size_t nn, const wb_ledger_run *runs,
-			size_t nr, int as_json)
+/*
+ * A run recorded as running whose lease is gone, expired or someone else's
+ * has lost its runner: show it as "running?" so nobody waits for it.
+ */
+static int stale(wb_db *db, const wb_ledger_run *r)
+{
+	wb_lease l;
+	int rc;
+
+	if (strcmp(r->status, "running") != 0)
+		return 0;
+	rc = wb__lock_get(db, r->migration, &l);
+	if (rc == WB_ENOTFOUND)
+		return 1;
+	return rc == 0 && (strcmp(l.run_id, r->run_id) != 0 || l.expires < (int64_t)time(NULL));
+}
+
+static int status_print(wb_db *db, const char *target, char **names, size_t nn,
+			const wb_ledger_run *runs, size_t nr, int as_json)
 {
 	json_t *arr = as_json ? json_array() : NULL;
 	size_t pending = 0;
@@ -144,20 +164,28 @@ static int status_print(const char *target, char **names, size_t nn, const wb_le
 	}
 	for (size_t i = 0; i < nn; i++) {
 		const wb_ledger_run *r = last_run(runs, nr, names[i]);
+		wb_ledger_run shown;
+		int lost = r && stale(db, r);
 		pending += r == NULL;
 		if (as_json) {
 			json_t *o = r ? run_json(r) : json_object();
 			json_object_set_new(o, "migration", json_string(names[i]));
 			if (!r)
 				json_object_set_new(o, "status", json_string("pending"));
+			if (lost)
+				json_object_set_new(o, "stale", json_true());
 			json_array_append_new(arr, o);
 			continue;
 		}
 		printf("%-40s ", names[i]);
-		if (r)
-			print_run(r);
-		else
+		if (!r) {
 			printf("pending\n");
+			continue;
+		}
+		shown = *r;
+		if (lost)
+			snprintf(shown.status, sizeof(shown.status), "running?");
+		print_run(&shown);
 	}
 	if (as_json)
 		print_json(arr);
@@ -196,7 +224,7 @@ int wb_cmd_status(wb_cli *cli, int argc, char **argv)
 	if (wb__ledger_list(db, NULL, &runs, &nr) < 0)
 		code = wb_cli_fail("cannot read the ledger of %s: %s", target, wb_error_last());
 	else
-		code = status_print(target, names, nn, runs, nr, as_json);
+		code = status_print(db, target, names, nn, runs, nr, as_json);
 	wb_close(db);
 out:
 	free(runs);

@@ -150,6 +150,21 @@ run W import big big.jsonl
 is "large file: every item" "$(count big)" 320
 is "large file: export" "$(W export big | wc -l)" 320
 
+# the store fails while writing (locked by another process): exit 3, nothing imported
+W table create locked --pk make --sk model >/dev/null 2>&1
+run python3 -c '
+import os, sqlite3, subprocess, sys
+c = sqlite3.connect("t.db", isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+r = subprocess.run([os.environ["WHIMBREL"], "--db", "sqlite:t.db", "import", "locked", sys.argv[1]],
+                   env=dict(os.environ, WB_SQLITE_BUSY_MS="100"), capture_output=True, text=True)
+c.execute("ROLLBACK")
+sys.stderr.write(r.stderr)
+sys.exit(r.returncode)' "$D/cars.plain.jsonl"
+is "locked while writing: exit 3" "$rc" 3
+has "locked while writing: message" "$err" "import into locked failed, nothing imported"
+is "locked while writing: nothing imported" "$(count locked)" 0
+
 # progress: on a terminal only, not with -q
 ontty() {  # run a command with a terminal as stdin, stdout and stderr
 	python3 -c '

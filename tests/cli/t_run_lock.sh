@@ -64,5 +64,16 @@ run "$WHIMBREL" run prod m/0002_counter.c --yes --no-stamp
 is "heartbeat: lease still held after its length (exit 3)" "$rc" 3
 kill -INT "$long"
 wait "$long"
+# A run whose lease was taken by another run stops (after its batch).
+SLOW_US=500 "$WHIMBREL" run prod m/0002_counter.c --yes --no-stamp --restart >stolen.out 2>&1 &
+victim=$!
+wait_for stolen.out "progress 10000"
+lease otherhost 4343 $(( $(date +%s) + 600 ))
+wait "$victim"
+is "lease taken over: the run stops as interrupted (130)" "$?" 130
+has "lease taken over: says why" "$(cat stolen.out)" "is now held by otherhost:4343:RUNX"
+has "lease taken over: recorded" "$("$WHIMBREL" history prod 0002_counter --json)" "the lease was taken over by another run"
+is "lease taken over: the new holder keeps it" "$("$WHIMBREL" --db "$WHIMBREL_PROD_DB" scan whimbrel_locks | grep -c otherhost)" 1
+
 run "$WHIMBREL" unlock --help
 has "unlock --help" "$out" "usage: whimbrel unlock"

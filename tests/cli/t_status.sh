@@ -48,3 +48,10 @@ run "$WHIMBREL" history --help
 has "history --help" "$out" "usage: whimbrel history"
 run "$WHIMBREL" log --help
 has "log --help" "$out" "usage: whimbrel log"
+
+# A run recorded as running without a lease (its runner died) shows as running?.
+"$WHIMBREL" item put whimbrel_runs '{"run_id":"29991231T000000Z-dead0000","migration":"0003_broken","mode":"dev","status":"running","started":1790000000}'
+run "$WHIMBREL" status
+ok "status: a running run without a lease shows running?" 'grep 0003_broken <<<"$out" | grep -q "running?"'
+run "$WHIMBREL" status --json
+has "status --json: stale" "$out" '"stale": true'

@@ -133,6 +133,13 @@ fi
 # reserved tables are hidden unless --all
 run W table list --all
 is "list --all without reserved tables" "$out" "cars"
+f=$("$WHIMBREL" new "nothing at all")
+"$WHIMBREL" --db sqlite:t.db run dev "$f" >/dev/null 2>&1
+run W table list
+is "list hides whimbrel's own tables" "$out" "cars"
+run W table list --all
+has "list --all shows them" "$out" "whimbrel_runs"
+has "list --all shows the others too" "$out" "cars"
 
 # --help everywhere: exit 0, usage on stdout
 for c in "table --help" "table -h" "table create --help" "table list --help" \
