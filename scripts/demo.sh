@@ -3,7 +3,8 @@
 # (`make demo`).  Works from a fresh temporary copy of examples/, so it can
 # be run again and again and leaves the repository as it was:
 #   create the cars table, import examples/cars.jsonl, show one car,
-#   plan the migration, run it on dev, show the status and the same car.
+#   plan the migration, run it on dev, show the status and the same car;
+#   then load a "prod" embedded target and run it there, stamping the header.
 # Set KEEP=1 to keep the temporary directory (its path is printed).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,4 +35,11 @@ step run dev "$M"
 step status dev
 step item get cars "$CAR" --format plain
 printf '\nThe dev run left the header as it was (only prod runs stamp it):\n'
+sed -n '1,6p' "$M"
+
+printf '\nThe same on "prod" (here a second embedded file, see whimbrel.conf):\n'
+step --target prod table create cars --pk id:S --yes
+step --target prod import cars cars.jsonl --yes
+step run prod "$M" --yes
+printf '\nThe prod run stamped its times into the header:\n'
 sed -n '1,6p' "$M"
