@@ -35,6 +35,7 @@
 #include "common.h"
 #include "backend.h"
 #include "codec.h"
+#include "store_sqlite.h"
 
 #define DEFAULT_PAGE 1000        /* items per page when the caller gives no limit */
 #define DEFAULT_BUSY_MS 5000     /* how long to wait for another writer */
@@ -57,6 +58,8 @@ struct tbl {
 	sqlite3_stmt *count;          /* COUNT(*) */
 	sqlite3_stmt *probe;          /* rows in a range of h, up to a limit (bulk puts) */
 	sqlite3_stmt *bulk;           /* the range UPDATE of bulk puts */
+	sqlite3_stmt *xf_whole;       /* the UPDATE of a migration page in h order */
+	sqlite3_stmt *xf_index;       /* the same through the (pk, sk) index */
 	sqlite3_stmt *scan[NSCAN];    /* scan variants, see scan_sql */
 	sqlite3_stmt *query[NQUERY];  /* query variants, see query_sql */
 	int64_t seen_hmin, seen_hmax; /* range of h of the last scan page read through this handle */
@@ -81,6 +84,8 @@ struct sq {
 	wb_buf ibuf;                  /* scratch: encoded item */
 	wb_buf ebuf;                  /* scratch: encoded expected item */
 	struct bulk *bulk;            /* the bulk put being applied (read by the SQL functions) */
+	struct xform *xform;          /* the migration page being transformed (wb_xf_keep) */
+	int in_hook;                  /* running a hook of wb__sqlite_each_page */
 	wb_buf kbuf[6];               /* scratch: encoded key values (0-1 key, 2-3 bounds, 4-5 cursor) */
 };
 
@@ -201,6 +206,8 @@ static void tbl_free(struct tbl *t)
 	sqlite3_finalize(t->count);
 	sqlite3_finalize(t->probe);
 	sqlite3_finalize(t->bulk);
+	sqlite3_finalize(t->xf_whole);
+	sqlite3_finalize(t->xf_index);
 	for (size_t i = 0; i < NSCAN; i++)
 		sqlite3_finalize(t->scan[i]);
 	for (size_t i = 0; i < NQUERY; i++)
@@ -352,6 +359,7 @@ static int set_pragmas(wb_db *db, const struct op *op)
 
 static void fn_bulk_has(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 static void fn_bulk_new(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+static void fn_xf_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 static int prepare_common(wb_db *db, const struct op *op)
 {
@@ -361,6 +369,8 @@ static int prepare_common(wb_db *db, const struct op *op)
 	if ((rc = sqlite3_create_function_v2(s->conn, "wb_bulk_has", 3, SQLITE_UTF8, s, fn_bulk_has,
 					     NULL, NULL, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_create_function_v2(s->conn, "wb_bulk_new", 4, SQLITE_UTF8, s, fn_bulk_new,
+					     NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function_v2(s->conn, "wb_xf_keep", 4, SQLITE_UTF8, s, fn_xf_keep,
 					     NULL, NULL, NULL)) != SQLITE_OK)
 		return fail_sqlite(db, rc, op);
 
@@ -824,9 +834,19 @@ static int do_del(wb_db *db, struct tbl *t, const wb_item *key, const wb_cond *c
 	return run(db, t->del, op);
 }
 
-/* Run `fn` for one table inside a transaction, holding the handle's lock. */
+static _Thread_local struct sq *tl_busy; /* handle whose page this thread is transforming */
+
+/*
+ * Run `body` inside a transaction, holding the handle's lock; refuse when
+ * this thread is inside wb__sqlite_each_page on the same handle.
+ */
 #define LOCKED_TX(db, write, op, body) do { \
 	struct sq *s_ = (db)->state; \
+	if (tl_busy == s_) { \
+		rc = wb__error((db), WB_EINVALID, "%s: the handle is running a migration page on this" \
+			       " thread: its callback may not use it", OPNAME(op)); \
+		break; \
+	} \
 	pthread_mutex_lock(&s_->mu); \
 	rc = tx_begin((db), (write), (op)); \
 	if (rc == 0) { body; rc = tx_end((db), rc, (op)); } \
@@ -1046,12 +1066,51 @@ static int bulk_append(wb_buf *buf, const void *data, size_t len, size_t *off, s
 	return wb__buf_append(buf, data, len);
 }
 
+/* Append a put (key k, new bytes) to b, whose arrays have room; hashed: findable by key. */
+static int bulk_add_raw(struct bulk *b, const struct key *k, const void *item, size_t itemlen, int hashed)
+{
+	struct bulk_put *p = &b->p[b->n];
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->h = k->h;
+	if ((rc = bulk_append(&b->buf, k->pk, k->pklen, &p->pk, &p->pklen)) < 0 ||
+	    (rc = bulk_append(&b->buf, k->sk, k->sklen, &p->sk, &p->sklen)) < 0 ||
+	    (rc = bulk_append(&b->buf, item, itemlen, &p->item, &p->itemlen)) < 0)
+		return wb__oom(b->db);
+	for (size_t j = bulk_hash(k->h, k->sk, k->sklen) & b->mask; hashed; j = (j + 1) & b->mask) {
+		if (!b->slots[j]) {
+			b->slots[j] = (uint32_t)(b->n + 1);
+			break;
+		}
+	}
+	b->n++;
+	b->hmin = b->n == 1 || k->h < b->hmin ? k->h : b->hmin;
+	b->hmax = b->n == 1 || k->h > b->hmax ? k->h : b->hmax;
+	return 0;
+}
+
+/* Room for n puts in b (of table t on db). */
+static int bulk_init(struct bulk *b, wb_db *db, struct tbl *t, size_t n)
+{
+	size_t nslots = 64;
+
+	while (nslots < 2 * n)
+		nslots *= 2;
+	b->db = db;
+	b->t = t;
+	if (!(b->p = wb__calloc(n, sizeof(*b->p))) || !(b->slots = wb__calloc(nslots, sizeof(*b->slots))))
+		return wb__oom(db);
+	b->mask = nslots - 1;
+	return 0;
+}
+
 /* Add put w (batch index i) to the bulk; *dup = 1 when its key is already there. */
 static int bulk_add(struct bulk *b, const wb_write *w, size_t i, int *dup, const struct op *op)
 {
 	wb_db *db = b->db;
 	struct sq *s = db->state;
-	struct bulk_put *p = &b->p[b->n];
+	struct bulk_put *p;
 	struct key k;
 	int rc;
 
@@ -1059,27 +1118,16 @@ static int bulk_add(struct bulk *b, const wb_write *w, size_t i, int *dup, const
 		return rc;
 	if ((*dup = bulk_find(b, k.h, k.pk, k.pklen, k.sk, k.sklen) >= 0))
 		return 0;
-	memset(p, 0, sizeof(*p));
-	p->h = k.h;
+	if ((rc = encode(db, &s->ibuf, w->item, op)) < 0 ||
+	    (rc = bulk_add_raw(b, &k, s->ibuf.data, s->ibuf.len, 1)) < 0)
+		return rc;
+	p = &b->p[b->n - 1];
 	p->w = w;
 	p->index = i;
-	if ((rc = bulk_append(&b->buf, k.pk, k.pklen, &p->pk, &p->pklen)) < 0 ||
-	    (rc = bulk_append(&b->buf, k.sk, k.sklen, &p->sk, &p->sklen)) < 0 ||
-	    (rc = encode(db, &s->ibuf, w->item, op)) < 0 ||
-	    (rc = bulk_append(&b->buf, s->ibuf.data, s->ibuf.len, &p->item, &p->itemlen)) < 0)
-		return rc == WB_ENOMEM ? wb__oom(db) : rc;
 	if (w->cond && w->cond->kind == WB_COND_ITEM_EQUALS &&
 	    ((rc = encode(db, &s->ebuf, w->cond->expect, op)) < 0 ||
 	     (rc = bulk_append(&b->buf, s->ebuf.data, s->ebuf.len, &p->exp, &p->explen)) < 0))
 		return rc == WB_ENOMEM ? wb__oom(db) : rc;
-	for (size_t j = bulk_hash(k.h, k.sk, k.sklen) & b->mask;; j = (j + 1) & b->mask) {
-		if (!b->slots[j]) {
-			b->slots[j] = (uint32_t)++b->n;
-			break;
-		}
-	}
-	b->hmin = b->n == 1 || k.h < b->hmin ? k.h : b->hmin;
-	b->hmax = b->n == 1 || k.h > b->hmax ? k.h : b->hmax;
 	return 0;
 }
 
@@ -1124,14 +1172,10 @@ static int bulk_collect(struct bulk *b, const wb_write *w, size_t n, const char 
 			size_t *failed_index)
 {
 	struct op op = {"put into", table, 0};
-	size_t nslots = 64;
 	int rc, dup = 0;
 
-	while (nslots < 2 * n)
-		nslots *= 2;
-	if (!(b->p = wb__calloc(n, sizeof(*b->p))) || !(b->slots = wb__calloc(nslots, sizeof(*b->slots))))
-		return wb__oom(b->db);
-	b->mask = nslots - 1;
+	if ((rc = bulk_init(b, b->db, b->t, n)) < 0)
+		return rc;
 	for (size_t i = 0; i < n && !dup; i++) {
 		if (!bulk_eligible(&w[i], table))
 			continue;
@@ -1541,7 +1585,7 @@ static void seen_row(struct tbl *t, int64_t h, int first)
 }
 
 /* Add the rows of st to the page until it holds limit items; *full once a further row exists. */
-static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit,
+static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit, int track,
 		       wb_page *page, size_t *cap, int *full, const struct op *op)
 {
 	int rc;
@@ -1563,7 +1607,7 @@ static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit,
 		}
 		if ((rc = decode_col(db, st, 0, &page->items[page->count], op)) < 0)
 			break;
-		if (sqlite3_column_count(st) > 1)
+		if (track)
 			seen_row(t, sqlite3_column_int64(st, 1), page->count == 0);
 		page->count++;
 	}
@@ -1577,11 +1621,12 @@ static int collect_one(wb_db *db, struct tbl *t, sqlite3_stmt *st, size_t limit,
 
 /*
  * Fill a page from the rows of the statements st[0..n) in turn (each
- * bound, each returning the item as column 0): at most `limit` items, and
- * last_key when a further row exists.  *out is the caller's.
+ * bound, each returning the item as column 0, and h as column 1 when
+ * `track`): at most `limit` items, and last_key when a further row exists.
+ * *out is the caller's.
  */
 static int collect(wb_db *db, struct tbl *t, sqlite3_stmt *const *st, size_t n, size_t limit,
-		   wb_page **out, const struct op *op)
+		   int track, wb_page **out, const struct op *op)
 {
 	wb_page *page = wb__calloc(1, sizeof(*page));
 	size_t cap = 0;
@@ -1591,7 +1636,7 @@ static int collect(wb_db *db, struct tbl *t, sqlite3_stmt *const *st, size_t n, 
 		return wb__oom(db);
 	t->seen_rows = -1;
 	for (size_t i = 0; i < n && rc == 0 && !full; i++)
-		rc = collect_one(db, t, st[i], limit, page, &cap, &full, op);
+		rc = collect_one(db, t, st[i], limit, track, page, &cap, &full, op);
 	for (size_t i = 0; i < n; i++)
 		sqlite3_reset(st[i]);
 	if (rc < 0) {
@@ -1743,7 +1788,7 @@ static int query_in_tx(wb_db *db, wb_page **out, const char *table, const wb_que
 	sqlite3_bind_blob(*slot, 4, b.hi ? b.hi : "", (int)b.hilen, SQLITE_STATIC);
 	sqlite3_bind_blob(*slot, 5, cur.sk ? cur.sk : "", (int)cur.sklen, SQLITE_STATIC);
 	sqlite3_bind_int64(*slot, 6, (int64_t)limit + 1);
-	return collect(db, t, slot, 1, limit, out, op);
+	return collect(db, t, slot, 1, limit, 0, out, op);
 }
 
 static int sq_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
@@ -1764,11 +1809,11 @@ static int sq_query_page(wb_db *db, wb_page **out, const char *table, const wb_q
  * C) in turn: each is one index range, whereas SQLite would only seek on
  * the first column of a row-value comparison like (h, pk, sk) > (...).
  * The caller places the cursor within the range first (scan_cursor).
- * Whole-table scans also return h, for seen_row.
+ * Every statement returns item, h, pk, sk.
  */
 enum { SCAN_WHOLE = 0, SCAN_PREFIX = 4, SCAN_PREFIX_HI = 7 };
-#define SCAN_ALL "SELECT item, h FROM %1$s WHERE "
-#define SCAN_IDX "SELECT item FROM %1$s INDEXED BY %2$s WHERE "
+#define SCAN_ALL "SELECT item, h, pk, sk FROM %1$s WHERE "
+#define SCAN_IDX "SELECT item, h, pk, sk FROM %1$s INDEXED BY %2$s WHERE "
 #define SCAN_H "h >= ?1 AND h < ?2"
 static const char *const scan_sql[NSCAN] = {
 	/* whole table: first page; A rest of the cursor's partition; B rest of its h; C later h */
@@ -1829,21 +1874,17 @@ static int scan_cursor(int first, const int64_t hr[2], const struct key *cur, co
 	return 1;
 }
 
-static int scan_in_tx(wb_db *db, wb_page **out, const char *table, const wb_scan *sc,
-		      const struct op *op)
+/* The statements of a scan page, bound, in st[0..*nst); *whole when it runs in h order. */
+static int scan_setup(wb_db *db, struct tbl *t, const wb_scan *sc, size_t limit, sqlite3_stmt *st[3],
+		      int *nst, int *whole, const struct op *op)
 {
 	struct sq *s = db->state;
 	unsigned n = sc->total_segments > 1 ? sc->total_segments : 1;
 	size_t plen = sc->pk_prefix ? strlen(sc->pk_prefix) : 0;
-	size_t limit = sc->limit ? sc->limit : DEFAULT_PAGE;
 	int64_t hr[2] = {HASH_SPAN * sc->segment / n, HASH_SPAN * (sc->segment + 1) / n};
-	sqlite3_stmt *st[3];
 	struct key cur = {0};
-	struct tbl *t;
-	int rc, first, nst, has = 0, cursor = sc->start_after != NULL;
+	int rc, first, has = 0, cursor = sc->start_after != NULL;
 
-	if ((rc = tbl_get(db, table, &t, op)) < 0)
-		return rc;
 	if (plen && t->key.pk_type == WB_N)
 		return wb__error(db, WB_EINVALID, "%s: a key prefix needs a partition key of type S or B, not N",
 				 OPNAME(op));
@@ -1854,17 +1895,32 @@ static int scan_in_tx(wb_db *db, wb_page **out, const char *table, const wb_scan
 		     (rc = successor(&s->kbuf[3], sc->pk_prefix, plen, &has)) < 0))
 		return fail_nested(db, rc, op);
 	first = plen ? (has ? SCAN_PREFIX_HI : SCAN_PREFIX) : SCAN_WHOLE;
+	*whole = first == SCAN_WHOLE;
 	if (cursor)
 		cursor = scan_cursor(first, hr, &cur, &s->kbuf[2]);
-	nst = cursor == 0 ? 1 : cursor < 0 ? 0 : first == SCAN_WHOLE ? 3 : 2;
+	*nst = cursor == 0 ? 1 : cursor < 0 ? 0 : first == SCAN_WHOLE ? 3 : 2;
 	cursor = cursor > 0;
-	for (int i = 0; i < nst; i++) {
+	for (int i = 0; i < *nst; i++) {
 		if ((rc = scan_stmt(db, t, first + i + cursor, hr, &cur, &s->kbuf[2], op)) < 0)
 			return rc;
 		st[i] = t->scan[first + i + cursor];
 		sqlite3_bind_int64(st[i], 8, (int64_t)limit + 1);
 	}
-	return collect(db, t, st, (size_t)nst, limit, out, op);
+	return 0;
+}
+
+static int scan_in_tx(wb_db *db, wb_page **out, const char *table, const wb_scan *sc,
+		      const struct op *op)
+{
+	size_t limit = sc->limit ? sc->limit : DEFAULT_PAGE;
+	sqlite3_stmt *st[3];
+	struct tbl *t;
+	int rc, nst = 0, whole = 0;
+
+	if ((rc = tbl_get(db, table, &t, op)) < 0 ||
+	    (rc = scan_setup(db, t, sc, limit, st, &nst, &whole, op)) < 0)
+		return rc;
+	return collect(db, t, st, (size_t)nst, limit, whole, out, op);
 }
 
 static int sq_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *sc)
@@ -1874,6 +1930,383 @@ static int sq_scan_page(wb_db *db, wb_page **out, const char *table, const wb_sc
 
 	LOCKED_TX(db, 0, &op, rc = scan_in_tx(db, out, table, sc, &op));
 	return rc;
+}
+
+/* -------------------------------------------------------- migration pages */
+
+/*
+ * wb__sqlite_each_page (store_sqlite.h): a probe walks the scan page to
+ * find its first and last key F and L; then one UPDATE over the rows
+ * between them calls the SQL function wb_xf_keep(h, pk, sk, item) on each,
+ * which decodes the item, runs the migration's callback and, for WB_WRITE,
+ * stores the new bytes in a bulk (see bulk puts) that wb_bulk_new returns
+ * as the row's new value: one pass over the page.  Deletes follow, then the
+ * hooks, then COMMIT.
+ */
+
+/* One change of a page. */
+struct change {
+	wb_item *before;              /* as read (owned), or NULL when no hook wants it */
+	wb_item *after;               /* as written (owned), NULL when deleted */
+};
+
+/* State of one page, read by wb_xf_keep. */
+struct xform {
+	wb_db *db;                    /* the handle */
+	struct tbl *t;                /* the table */
+	wb_item_fn fn;                /* the migration's callback */
+	void *arg;                    /* its argument */
+	int whole;                    /* page in (h, pk, sk) order, else (pk, sk) order */
+	int64_t fh, lh;               /* h of the first and last row */
+	wb_buf fpk, fsk, lpk, lsk;    /* their pk and sk */
+	int more;                     /* rows follow the last one */
+	int keep_before;              /* keep before-images for on_change */
+	struct bulk put;              /* new bytes of the items written */
+	struct bulk del;              /* keys of the items deleted */
+	struct change *ch;            /* changes in scan order */
+	size_t nch, cap;              /* how many, room */
+	size_t scanned;               /* rows given to the callback */
+	int rc;                       /* failure inside the UPDATE, 0 if none */
+};
+
+int wb__sqlite_is(wb_db *db)
+{
+	return db && db->ops == &wb_backend_sqlite;
+}
+
+static void xform_free(struct xform *x)
+{
+	for (size_t i = 0; i < x->nch; i++) {
+		wb_item_free(x->ch[i].before);
+		wb_item_free(x->ch[i].after);
+	}
+	free(x->ch);
+	bulk_free(&x->put);
+	bulk_free(&x->del);
+	wb__buf_free(&x->fpk);
+	wb__buf_free(&x->fsk);
+	wb__buf_free(&x->lpk);
+	wb__buf_free(&x->lsk);
+}
+
+/* Copy the key columns (1..3) of the current row. */
+static int row_key(sqlite3_stmt *st, int64_t *h, wb_buf *pk, wb_buf *sk)
+{
+	*h = sqlite3_column_int64(st, 1);
+	pk->len = sk->len = 0;
+	if (wb__buf_append(pk, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2)) < 0 ||
+	    wb__buf_append(sk, sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3)) < 0)
+		return WB_ENOMEM;
+	return 0;
+}
+
+/* Walk the page's rows: first and last key, count, and whether more follow. */
+static int xform_probe(struct xform *x, sqlite3_stmt *const *st, int nst, size_t limit, size_t *count,
+		       const struct op *op)
+{
+	int rc = SQLITE_DONE;
+
+	*count = 0;
+	for (int i = 0; i < nst && !x->more; i++) {
+		while ((rc = sqlite3_step(st[i])) == SQLITE_ROW) {
+			if (*count == limit) {
+				x->more = 1;
+				break;
+			}
+			if ((*count == 0 && row_key(st[i], &x->fh, &x->fpk, &x->fsk) < 0) ||
+			    row_key(st[i], &x->lh, &x->lpk, &x->lsk) < 0) {
+				rc = WB_ENOMEM;
+				break;
+			}
+			(*count)++;
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			break;
+	}
+	for (int i = 0; i < nst; i++)
+		sqlite3_reset(st[i]);
+	if (rc == WB_ENOMEM)
+		return wb__oom(x->db);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail_sqlite(x->db, rc, op);
+}
+
+/* Compare the key (h, pk, sk) with a key of the page, in the page's order. */
+static int xform_cmp(const struct xform *x, int64_t h, const void *pk, size_t pklen, const void *sk,
+		     size_t sklen, int64_t h2, const wb_buf *pk2, const wb_buf *sk2)
+{
+	int c;
+
+	if (x->whole && h != h2)
+		return h < h2 ? -1 : 1;
+	if ((c = blob_cmp(pk ? pk : "", pklen, pk2->data ? (const void *)pk2->data : "", pk2->len)) != 0)
+		return c;
+	return blob_cmp(sk ? sk : "", sklen, sk2->data ? (const void *)sk2->data : "", sk2->len);
+}
+
+/* Record the verdict of the callback on one row; 1 when the row is rewritten. */
+static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb_item *before, int v)
+{
+	struct sq *s = x->db->state;
+	struct op op = {"migration of", x->t->name, -1};
+	struct key k2;
+	int rc;
+
+	if (v == WB_KEEP) {
+		wb_item_free(item);
+		wb_item_free(before);
+		return 0;
+	}
+	if (x->nch == x->cap) {
+		rc = wb__error(x->db, WB_ERROR, "%s: more rows than the page holds", OPNAME(&op));
+	} else if (v == WB_DELETE) {
+		wb_item_free(item);
+		item = NULL;
+		rc = bulk_add_raw(&x->del, k, "", 0, 0);
+	} else if (v != WB_WRITE) {
+		rc = wb__error(x->db, WB_EINVALID, "%s: the callback returned %d, not WB_KEEP, WB_WRITE or WB_DELETE",
+			       OPNAME(&op), v);
+	} else if ((rc = wb_item_validate(item, NULL)) < 0) {
+		rc = fail_nested(x->db, rc, &op);
+	} else if ((rc = key_of(x->db, x->t, item, &k2, 0, &op)) == 0 &&
+		   (k2.pklen != k->pklen || k2.sklen != k->sklen || memcmp(k2.pk, k->pk, k->pklen) ||
+		    (k->sklen && memcmp(k2.sk, k->sk, k->sklen)))) {
+		rc = wb__error(x->db, WB_EINVALID, "%s: the callback changed the key of item %s",
+			       OPNAME(&op), KEYTEXT(x->t, item));
+	} else if (rc == 0 && (rc = encode(x->db, &s->ibuf, item, &op)) == 0) {
+		rc = bulk_add_raw(&x->put, k, s->ibuf.data, s->ibuf.len, 1);
+	}
+	if (rc < 0) {
+		wb_item_free(item);
+		wb_item_free(before);
+		return rc;
+	}
+	x->ch[x->nch++] = (struct change){before, item};
+	return v == WB_WRITE;
+}
+
+/* The callback returned rc < 0: keep its message if it set one, else say so. */
+static void callback_failed(struct xform *x, int rc)
+{
+	struct op op = {"migration of", x->t->name, -1};
+
+	if (wb_error_last_code() == rc)
+		wb__error_to_db(x->db, rc);
+	else
+		wb__error(x->db, rc, "%s: the callback failed (%s)", OPNAME(&op), wb_strerror(rc));
+}
+
+/* SQL wb_xf_keep(h, pk, sk, item): run the callback on a row of the page. */
+static void fn_xf_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sq *s = sqlite3_user_data(ctx);
+	struct xform *x = s->xform;
+	struct key k = {sqlite3_value_blob(argv[1]), (size_t)sqlite3_value_bytes(argv[1]),
+			sqlite3_value_blob(argv[2]), (size_t)sqlite3_value_bytes(argv[2]),
+			sqlite3_value_int64(argv[0])};
+	wb_item *item = NULL, *before = NULL;
+	int rc;
+
+	WB_UNUSED(argc);
+	if (!x || xform_cmp(x, k.h, k.pk, k.pklen, k.sk, k.sklen, x->fh, &x->fpk, &x->fsk) < 0 ||
+	    xform_cmp(x, k.h, k.pk, k.pklen, k.sk, k.sklen, x->lh, &x->lpk, &x->lsk) > 0) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	if (!k.sk)
+		k.sk = "";
+	rc = wb__item_decode(&item, sqlite3_value_blob(argv[3]), (size_t)sqlite3_value_bytes(argv[3]));
+	if (rc == 0 && x->keep_before && !(before = wb_item_dup(item)))
+		rc = WB_ENOMEM;
+	if (rc == 0) {
+		x->scanned++;
+		rc = x->fn(item, x->arg);
+		if (rc < 0) {
+			callback_failed(x, rc);
+			wb_item_free(item);
+			wb_item_free(before);
+		} else {
+			rc = xform_verdict(x, &k, item, before, rc);
+		}
+	} else {
+		wb_item_free(item);
+		wb_item_free(before);
+		rc = rc == WB_ENOMEM ? wb__oom(x->db) : wb__error_to_db(x->db, rc);
+	}
+	if (rc < 0) {
+		x->rc = rc;
+		sqlite3_result_error(ctx, "whimbrel migration callback failed", -1);
+		return;
+	}
+	sqlite3_result_int(ctx, rc);
+}
+
+/* The UPDATE over the page [F, L], in h order (whole) or through the (pk, sk) index. */
+static int xform_update(struct xform *x, const wb_scan *sc, const struct op *op)
+{
+	struct sq *s = x->db->state;
+	struct tbl *t = x->t;
+	unsigned n = sc->total_segments > 1 ? sc->total_segments : 1;
+	sqlite3_stmt **slot = x->whole ? &t->xf_whole : &t->xf_index;
+	int rc;
+
+	rc = prepare_tbl(x->db, t, slot, x->whole ?
+			 "UPDATE %1$s SET item = wb_bulk_new(h, pk, sk, item)"
+			 " WHERE h >= ?1 AND h <= ?2 AND wb_xf_keep(h, pk, sk, item)" :
+			 "UPDATE %1$s INDEXED BY %2$s SET item = wb_bulk_new(h, pk, sk, item)"
+			 " WHERE pk >= ?3 AND pk <= ?4 AND h >= ?1 AND h < ?2 AND wb_xf_keep(h, pk, sk, item)", op);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(*slot, 1, x->whole ? x->fh : (int64_t)(HASH_SPAN * sc->segment / n));
+	sqlite3_bind_int64(*slot, 2, x->whole ? x->lh : (int64_t)(HASH_SPAN * (sc->segment + 1) / n));
+	sqlite3_bind_blob(*slot, 3, x->fpk.data, (int)x->fpk.len, SQLITE_STATIC);
+	sqlite3_bind_blob(*slot, 4, x->lpk.data, (int)x->lpk.len, SQLITE_STATIC);
+	s->xform = x;
+	s->bulk = &x->put;
+	rc = sqlite3_step(*slot);
+	s->xform = NULL;
+	s->bulk = NULL;
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else
+		rc = x->rc ? x->rc : fail_sqlite(x->db, rc, op);
+	sqlite3_reset(*slot);
+	return rc;
+}
+
+/* Delete the items the callback deleted. */
+static int xform_deletes(struct xform *x, const struct op *op)
+{
+	struct tbl *t = x->t;
+	int rc;
+
+	for (size_t i = 0; i < x->del.n; i++) {
+		const struct bulk_put *p = &x->del.p[i];
+		struct key k = {x->del.buf.data + p->pk, p->pklen, x->del.buf.data + p->sk, p->sklen, p->h};
+		if ((rc = prepare_tbl(x->db, t, &t->del, "DELETE FROM %1$s WHERE h = ?1 AND pk = ?2 AND sk = ?3", op)) < 0)
+			return rc;
+		if (!k.sklen)
+			k.sk = "";
+		bind_key(t->del, &k);
+		if ((rc = run(x->db, t->del, op)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The key item of the page's last row (to continue after). */
+static int xform_last_key(struct xform *x, wb_item **out)
+{
+	const wb_key_schema *ks = &x->t->key;
+	wb_item *k = wb_item_new();
+	wb_value *v = NULL;
+	int rc = k ? 0 : WB_ENOMEM;
+
+	if (rc == 0 && (rc = wb__key_decode(&v, ks->pk_type, x->lpk.data, x->lpk.len)) == 0)
+		rc = wb_item_set(k, ks->pk_name, v);
+	if (rc == 0 && ks->sk_name[0] && (rc = wb__key_decode(&v, ks->sk_type, x->lsk.data, x->lsk.len)) == 0)
+		rc = wb_item_set(k, ks->sk_name, v);
+	if (rc < 0) {
+		wb_item_free(k);
+		return rc == WB_ENOMEM ? wb__oom(x->db) : wb__error_to_db(x->db, rc);
+	}
+	*out = k;
+	return 0;
+}
+
+static int xform_hooks(struct xform *x, const wb__sqlite_hooks *hooks, wb__sqlite_page *out)
+{
+	struct sq *s = x->db->state;
+	int rc = 0;
+
+	if (!hooks)
+		return 0;
+	s->in_hook = 1;
+	for (size_t i = 0; rc >= 0 && hooks->on_change && i < x->nch; i++)
+		rc = hooks->on_change(x->db, x->ch[i].before, x->ch[i].after, hooks->arg);
+	if (rc >= 0 && hooks->before_commit)
+		rc = hooks->before_commit(x->db, out, hooks->arg);
+	s->in_hook = 0;
+	return rc < 0 ? rc : 0;
+}
+
+static int each_page_in_tx(wb_db *db, const char *table, const wb_scan *sc, struct xform *x,
+			   const wb__sqlite_hooks *hooks, wb__sqlite_page *out, const struct op *op)
+{
+	size_t limit = sc->limit ? sc->limit : DEFAULT_PAGE, count = 0;
+	sqlite3_stmt *st[3];
+	int rc, nst = 0;
+
+	if ((rc = tbl_get(db, table, &x->t, op)) < 0 ||
+	    (rc = scan_setup(db, x->t, sc, limit, st, &nst, &x->whole, op)) < 0 ||
+	    (rc = xform_probe(x, st, nst, limit, &count, op)) < 0)
+		return rc;
+	if (count > 0) {
+		if ((rc = bulk_init(&x->put, db, x->t, count)) < 0 || (rc = bulk_init(&x->del, db, x->t, count)) < 0)
+			return rc;
+		if (!(x->ch = wb__calloc(count, sizeof(*x->ch))))
+			return wb__oom(db);
+		x->cap = count;
+		if ((rc = xform_update(x, sc, op)) < 0 || (rc = xform_deletes(x, op)) < 0)
+			return rc;
+	}
+	out->scanned = x->scanned;
+	out->written = x->put.n;
+	out->deleted = x->del.n;
+	if (x->more && (rc = xform_last_key(x, &out->last_key)) < 0)
+		return rc;
+	return xform_hooks(x, hooks, out);
+}
+
+int wb__sqlite_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn fn, void *arg,
+			 const wb__sqlite_hooks *hooks, wb__sqlite_page *out)
+{
+	static const wb_scan whole = WB_SCAN_INIT;
+	struct op op = {"migration of", table, -1};
+	struct xform x = {0};
+	struct sq *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!wb__sqlite_is(db) || !fn)
+		return wb__error(db, WB_EINVALID, "%s: needs an SQLite handle and a callback", OPNAME(&op));
+	if ((rc = wb_table_name_validate(table)) < 0)
+		return wb__error_to_db(db, rc);
+	sc = sc ? sc : &whole;
+	if (sc->total_segments > 1 && sc->segment >= sc->total_segments)
+		return wb__error(db, WB_EINVALID, "%s: segment %u is not below %u", OPNAME(&op),
+				 sc->segment, sc->total_segments);
+	s = db->state;
+	x = (struct xform){.db = db, .fn = fn, .arg = arg, .keep_before = hooks && hooks->on_change};
+	LOCKED_TX(db, 1, &op, {
+		tl_busy = s;
+		rc = each_page_in_tx(db, table, sc, &x, hooks, out, &op);
+		tl_busy = NULL;
+	});
+	xform_free(&x);
+	if (rc < 0) {
+		wb_item_free(out->last_key);
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+int wb__sqlite_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+{
+	struct sq *s = wb__sqlite_is(db) ? db->state : NULL;
+	int rc;
+
+	if (!s || tl_busy != s || !s->in_hook)
+		return wb__error(db, WB_EINVALID, "wb__sqlite_tx_write: only inside a hook of wb__sqlite_each_page");
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = wb_table_name_validate(writes[i].table)) < 0 ||
+		    (!writes[i].item && (rc = wb__error(NULL, WB_EINVALID, "batch write %zu: no item", i)) < 0) ||
+		    (writes[i].kind == WB_WRITE_PUT && (rc = wb_item_validate(writes[i].item, NULL)) < 0)) {
+			if (failed_index)
+				*failed_index = i;
+			return wb__error_to_db(db, rc);
+		}
+	}
+	return batch_in_tx(db, writes, n, failed_index);
 }
 
 const struct wb_backend_ops wb_backend_sqlite = {

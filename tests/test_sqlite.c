@@ -6,7 +6,8 @@
  * of SQL metacharacters is refused and changes nothing; table names that
  * differ only in case are different tables; several threads with a handle
  * each and several threads sharing one handle; another handle's schema
- * change is noticed; open errors (missing directory, not a database).
+ * change is noticed; open errors (missing directory, not a database);
+ * the migration fast path wb__sqlite_each_page (store_sqlite.h).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include <sqlite3.h>
 
 #include "wbtest.h"
+#include "common.h"
+#include "store_sqlite.h"
 
 static wb_key_schema key_s(const char *pk)
 {
@@ -391,6 +394,242 @@ static void test_threads(void **state)
 	wb_close(db);
 }
 
+
+/* ------------------------------------------------- migration fast path */
+
+#define XF_ITEMS 300
+
+/* The callback: count visits (non-idempotent), delete every 5th, keep every 7th. */
+static int xf_fn(wb_item *item, void *arg)
+{
+	int64_t n = wb_item_get_int(item, "n", -1);
+	int *calls = arg;
+
+	(*calls)++;
+	if (n % 5 == 0)
+		return WB_DELETE;
+	if (n % 7 == 0)
+		return WB_KEEP;
+	return wb_item_set_int(item, "visits", wb_item_get_int(item, "visits", 0) + 1) < 0 ? WB_ENOMEM : WB_WRITE;
+}
+
+struct xf_hooks_state {
+	size_t changes, deletes, pages;  /* seen by the hooks */
+};
+
+static int xf_on_change(wb_db *db, const wb_item *before, const wb_item *after, void *arg)
+{
+	struct xf_hooks_state *h = arg;
+
+	(void)db;
+	assert_non_null(before);
+	assert_false(wb_item_has(before, "visits") && after && wb_item_get_int(after, "visits", 0) == 1);
+	h->changes++;
+	h->deletes += after == NULL;
+	return 0;
+}
+
+static int xf_before_commit(wb_db *db, const wb__sqlite_page *page, void *arg)
+{
+	struct xf_hooks_state *h = arg;
+	wb_item *ck = wb_item_new();
+	wb_write w = {"xf_checkpoints", WB_WRITE_PUT, ck, NULL};
+	int rc;
+
+	wb_item_set_string(ck, "id", "ck");
+	wb_item_set_int(ck, "pages", (int64_t)++h->pages);
+	wb_item_set_bool(ck, "done", page->last_key == NULL);
+	rc = wb__sqlite_tx_write(db, &w, 1, NULL);
+	wb_item_free(ck);
+	return rc;
+}
+
+/* Run every page of every segment; returns the items the callback saw. */
+static size_t xf_run(wb_db *db, const char *table, unsigned nseg, const char *prefix, size_t limit,
+		     int *calls, struct xf_hooks_state *hs)
+{
+	wb__sqlite_hooks hooks = {xf_on_change, xf_before_commit, hs};
+	size_t scanned = 0;
+
+	for (unsigned seg = 0; seg < nseg; seg++) {
+		wb_item *cursor = NULL;
+		do {
+			wb__sqlite_page page;
+			wb_scan sc = WB_SCAN_INIT;
+			sc.segment = seg;
+			sc.total_segments = nseg;
+			sc.pk_prefix = prefix;
+			sc.limit = limit;
+			sc.start_after = cursor;
+			wbt_ok(wb__sqlite_each_page(db, table, &sc, xf_fn, calls, &hooks, &page));
+			assert_true(page.scanned <= limit);
+			scanned += page.scanned;
+			wb_item_free(cursor);
+			cursor = page.last_key;
+		} while (cursor);
+	}
+	return scanned;
+}
+
+static void xf_fill(wb_db *db, const char *table, const char *prefix)
+{
+	for (int i = 0; i < XF_ITEMS; i++) {
+		wb_item *it = wb_item_new();
+		char id[32];
+		snprintf(id, sizeof(id), "%s%03d", i % 2 ? prefix : "other#", i);
+		wb_item_set_string(it, "id", id);
+		wb_item_set_int(it, "sk", i % 3);
+		wb_item_set_int(it, "n", i);
+		wbt_ok(wb_put(db, table, it, NULL));
+		wb_item_free(it);
+	}
+}
+
+/* Every item: deleted if n % 5 == 0, else visited once when selected (and not kept). */
+static void xf_check(wb_db *db, const char *table, const char *only_prefix)
+{
+	wb_scan sc = WB_SCAN_INIT;
+	wb_page *page = NULL;
+	size_t left = 0;
+
+	sc.limit = 10000;
+	wbt_ok(wb_scan_page(db, &page, table, &sc));
+	for (size_t i = 0; i < page->count; i++) {
+		const wb_item *it = page->items[i];
+		int64_t n = wb_item_get_int(it, "n", -1);
+		int selected = !only_prefix || strncmp(wb_item_get_string(it, "id"), only_prefix,
+							 strlen(only_prefix)) == 0;
+		assert_false(selected && n % 5 == 0);
+		assert_int_equal(wb_item_get_int(it, "visits", 0), selected && n % 7 != 0 ? 1 : 0);
+		left++;
+	}
+	assert_int_equal(left, only_prefix ? XF_ITEMS - XF_ITEMS / 10 : XF_ITEMS - XF_ITEMS / 5);
+	wb_page_free(page);
+}
+
+static void test_each_page(void **state)
+{
+	char url[600];
+	wb_key_schema k = key_s("id"), ck = key_s("id");
+	wb_db *db = NULL;
+	wb_item *got = NULL, *key;
+	struct xf_hooks_state hs = {0};
+	int calls = 0;
+
+	(void)state;
+	fresh_db(url, sizeof(url));
+	wbt_ok(wb_open(&db, url));
+	snprintf(k.sk_name, sizeof(k.sk_name), "sk");
+	k.sk_type = WB_N;
+	wbt_ok(wb_table_create(db, "xfw", &k));
+	wbt_ok(wb_table_create(db, "xf_checkpoints", &ck));
+	wbt_ok(wb_table_create(db, "xfp", &k));
+	assert_true(wb__sqlite_is(db));
+
+	/* whole table, 3 segments, pages of 7 */
+	xf_fill(db, "xfw", "G#");
+	assert_int_equal(xf_run(db, "xfw", 3, NULL, 7, &calls, &hs), XF_ITEMS);
+	assert_int_equal(calls, XF_ITEMS);
+	xf_check(db, "xfw", NULL);
+	assert_int_equal(hs.deletes, XF_ITEMS / 5);
+	assert_int_equal(hs.changes, XF_ITEMS - (XF_ITEMS / 7 - XF_ITEMS / 35) - 0);
+	key = wb_item_new();
+	wb_item_set_string(key, "id", "ck");
+	wbt_ok(wb_get(db, &got, "xf_checkpoints", key));
+	assert_int_equal(wb_item_get_int(got, "pages", 0), (int64_t)hs.pages);
+	wb_item_free(got);
+
+	/* a key prefix, one segment then 2, pages of 4 */
+	xf_fill(db, "xfp", "G#");
+	calls = 0;
+	assert_int_equal(xf_run(db, "xfp", 2, "G#", 4, &calls, &hs), XF_ITEMS / 2);
+	assert_int_equal(calls, XF_ITEMS / 2);
+	xf_check(db, "xfp", "G#");
+	wb_item_free(key);
+	wb_close(db);
+}
+
+/* Failures inside a page roll the whole page back. */
+static int fail_third(wb_item *item, void *arg)
+{
+	int *calls = arg;
+
+	if (++*calls == 3)
+		return wb__error(NULL, WB_EIO, "the callback gave up on item %lld",
+				 (long long)wb_item_get_int(item, "n", -1));
+	wb_item_set_string(item, "touched", "yes");
+	return WB_WRITE;
+}
+
+static int change_key(wb_item *item, void *arg)
+{
+	(void)arg;
+	wb_item_set_string(item, "id", "stolen");
+	return WB_WRITE;
+}
+
+static int bad_number(wb_item *item, void *arg)
+{
+	(void)arg;
+	wb_item_set_number(item, "price", "12abc");
+	return WB_WRITE;
+}
+
+static int use_same_handle(wb_item *item, void *arg)
+{
+	wb_item *got = NULL;
+	int rc = wb_get(arg, &got, "xer", item);
+
+	wb_item_free(got);
+	return rc < 0 ? rc : WB_KEEP;
+}
+
+static void test_each_page_failures(void **state)
+{
+	char url[600];
+	wb_key_schema k = key_s("id");
+	wb_db *db = NULL;
+	wb__sqlite_page page;
+	wb_scan sc = WB_SCAN_INIT;
+	wb_write w = {"xer", WB_WRITE_PUT, NULL, NULL};
+	int calls = 0;
+
+	(void)state;
+	fresh_db(url, sizeof(url));
+	wbt_ok(wb_open(&db, url));
+	wbt_ok(wb_table_create(db, "xer", &k));
+	for (int i = 0; i < 20; i++)
+		wbt_ok(put_id(db, "xer", "e", i));
+	sc.limit = 100;
+	assert_int_equal(wb__sqlite_each_page(db, "xer", &sc, fail_third, &calls, NULL, &page), WB_EIO);
+	assert_non_null(strstr(wb_errmsg(db), "gave up"));
+	assert_null(page.last_key);
+	assert_int_equal(wb__sqlite_each_page(db, "xer", &sc, change_key, NULL, NULL, &page), WB_EINVALID);
+	assert_non_null(strstr(wb_errmsg(db), "changed the key"));
+	assert_int_equal(wb__sqlite_each_page(db, "xer", &sc, bad_number, NULL, NULL, &page), WB_EINVALID);
+	assert_non_null(strstr(wb_errmsg(db), "price"));
+	assert_int_equal(wb__sqlite_each_page(db, "xer", &sc, use_same_handle, db, NULL, &page), WB_EINVALID);
+	assert_non_null(strstr(wb_errmsg(db), "callback may not use it"));
+	assert_int_equal(wb__sqlite_each_page(db, "nope", &sc, bad_number, NULL, NULL, &page), WB_ENOTFOUND);
+	assert_int_equal(wb__sqlite_tx_write(db, &w, 1, NULL), WB_EINVALID);
+	/* nothing was written by any of them */
+	{
+		wb_page *p = NULL;
+		wbt_ok(wb_scan_page(db, &p, "xer", &sc));
+		assert_int_equal(p->count, 20);
+		for (size_t i = 0; i < p->count; i++) {
+			assert_false(wb_item_has(p->items[i], "touched"));
+			assert_false(wb_item_has(p->items[i], "price"));
+		}
+		wb_page_free(p);
+	}
+	/* and the handle still works */
+	calls = 10;
+	wbt_ok(wb__sqlite_each_page(db, "xer", &sc, fail_third, &calls, NULL, &page));
+	assert_int_equal(page.written, 20);
+	wb_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +640,8 @@ int main(void)
 		cmocka_unit_test(test_schema_change_by_other_handle),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_each_page),
+		cmocka_unit_test(test_each_page_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
