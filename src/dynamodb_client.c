@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common.h"
 #include "backend.h"
 #include "aws_creds.h"
@@ -346,6 +348,8 @@ static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *b
 	}
 	hdrs[nh++] = h_authz;
 	rc = wb__http_post(c->http, c->ep.url, hdrs, nh, body, len, resp, errbuf, errsize);
+	if (h_token)
+		OPENSSL_cleanse(h_token, strlen(h_token));
 	free(h_token);
 	free(h_authz);
 	return rc;
