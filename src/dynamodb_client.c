@@ -403,12 +403,11 @@ static void parse_error(struct attempt *a, const char *body, size_t len)
 	json_decref(j);
 }
 
-/* One attempt; *resp set on OK. */
+/* One attempt; on OK the answer's text (malloc'ed, NUL-terminated) goes to *resp. */
 static void attempt_once(struct wb__ddb_client *c, const char *op, const char *body, size_t len,
-			 struct attempt *a, json_t **resp)
+			 struct attempt *a, char **resp, size_t *resp_len)
 {
 	struct wb__http_response r = {0};
-	json_error_t jerr;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
@@ -423,14 +422,15 @@ static void attempt_once(struct wb__ddb_client *c, const char *op, const char *b
 		a->code = rc;
 		snprintf(a->msg, sizeof(a->msg), "%s", wb_error_last());
 	} else if ((a->status = r.status) == 200) {
-		if ((*resp = json_loadb(r.body, r.len, JSON_ALLOW_NUL, &jerr)) && json_is_object(*resp)) {
+		if ((*resp = malloc(r.len + 1))) {
+			memcpy(*resp, r.body, r.len);
+			(*resp)[r.len] = '\0';
+			*resp_len = r.len;
 			a->outcome = OK;
 		} else {
-			json_decref(*resp);
-			*resp = NULL;
 			a->outcome = FATAL;
-			a->code = WB_EIO;
-			snprintf(a->msg, sizeof(a->msg), "answer is not a JSON object: %s", jerr.text);
+			a->code = WB_ENOMEM;
+			snprintf(a->msg, sizeof(a->msg), "out of memory");
 		}
 	} else {
 		parse_error(a, r.body, r.len);
@@ -516,30 +516,48 @@ static int report(struct wb__ddb_client *c, wb_db *db, const char *op, const cha
 			 attempts, (double)(wb__ddb_now_ms() - start) / 1000.0);
 }
 
-int wb__ddb_call(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
-		 json_t *req, json_t **resp)
+int wb__ddb_call_text(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
+		      const char *body, size_t len, char **resp, size_t *resp_len)
 {
 	struct attempt a;
 	uint64_t start = wb__ddb_now_ms();
-	char *body;
 	unsigned n;
-	int rc = 0;
+
+	*resp = NULL;
+	*resp_len = 0;
+	for (n = 1;; n++) {
+		attempt_once(c, op, body, len, &a, resp, resp_len);
+		if (a.outcome == OK)
+			return 0;
+		if (a.outcome == FATAL || backoff(c, n, start) < 0)
+			return report(c, db, op, table, &a, n, start);
+		count_retry(c, a.outcome);
+	}
+}
+
+int wb__ddb_call(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
+		 json_t *req, json_t **resp)
+{
+	char *body, *text = NULL;
+	size_t len = 0;
+	json_error_t err;
+	int rc;
 
 	*resp = NULL;
 	if (!(body = json_dumps(req, JSON_COMPACT)))
 		return wb__oom(db);
-	for (n = 1;; n++) {
-		attempt_once(c, op, body, strlen(body), &a, resp);
-		if (a.outcome == OK)
-			break;
-		if (a.outcome == FATAL || backoff(c, n, start) < 0) {
-			rc = report(c, db, op, table, &a, n, start);
-			break;
-		}
-		count_retry(c, a.outcome);
-	}
+	rc = wb__ddb_call_text(c, db, op, table, body, strlen(body), &text, &len);
 	free(body);
-	return rc;
+	if (rc < 0)
+		return rc;
+	*resp = json_loadb(text, len, JSON_ALLOW_NUL, &err);
+	free(text);
+	if (!*resp || !json_is_object(*resp)) {
+		json_decref(*resp);
+		*resp = NULL;
+		return wb__error(db, WB_EIO, "DynamoDB %s: the answer is not a JSON object: %s", op, err.text);
+	}
+	return 0;
 }
 
 int wb__ddb_backoff_unprocessed(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,

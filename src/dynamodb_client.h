@@ -31,6 +31,14 @@ int wb__ddb_call(struct wb__ddb_client *c, wb_db *db, const char *op, const char
 		 json_t *req, json_t **resp);
 
 /**
+ * The same with the request and the answer as text: `body` is sent as is;
+ * on success `*resp` is the answer (malloc'ed, NUL-terminated, caller
+ * frees) and `*resp_len` its length.
+ */
+int wb__ddb_call_text(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
+		      const char *body, size_t len, char **resp, size_t *resp_len);
+
+/**
  * Back off before re-sending unprocessed batch entries: `attempt` (1 for
  * the first re-send) and the call's start time (wb__ddb_now_ms).  Returns
  * 0 after sleeping, or WB_ETHROTTLED when the attempts or time budget are
