@@ -234,14 +234,14 @@ static size_t journal_writes(struct worker *w, const struct entry *e, wb_write *
 }
 
 /* Writes of the batch: per change, its write (+ journal), then the checkpoint. */
-struct plan_of_batch {
+struct batch {
 	wb_write *w;         /* the writes */
 	wb_cond *cond;       /* their conditions */
 	size_t *entry_of;    /* index of the entry behind each write, or SIZE_MAX */
 	size_t n;            /* how many */
 };
 
-static void batch_free(struct plan_of_batch *b)
+static void batch_free(struct batch *b)
 {
 	free(b->w);
 	free(b->cond);
@@ -249,7 +249,7 @@ static void batch_free(struct plan_of_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int batch_build(struct worker *w, struct plan_of_batch *b, wb_item *checkpoint)
+static int batch_build(struct worker *w, struct batch *b, wb_item *checkpoint)
 {
 	size_t room = w->n * 2 + 1;
 
@@ -371,7 +371,7 @@ static int flush(struct worker *w, struct stream *st, int done)
 		return rc;
 
 	for (int attempt = 0;; attempt++) {
-		struct plan_of_batch b;
+		struct batch b;
 		size_t failed = SIZE_MAX;
 
 		if (job->checkpoints &&
