@@ -1347,8 +1347,9 @@ static int bulk_try(wb_db *db, struct bulk *b, const wb_write *w, size_t n, size
 	if (!table)
 		return 0;
 	b->db = db;
-	if ((rc = tbl_get(db, table, &b->t, &op)) < 0 ||
-	    (rc = bulk_collect(b, w, n, table, failed_index)) < 0 || b->n < BULK_MIN)
+	if (tbl_get(db, table, &b->t, &op) < 0)
+		return 0; /* reported with its index by the write itself */
+	if ((rc = bulk_collect(b, w, n, table, failed_index)) < 0 || b->n < BULK_MIN)
 		return rc;
 	limit = 2 * (int64_t)b->n + 64;
 	if (b->t->seen_rows >= 0 && b->t->seen_rows < limit && b->hmin >= b->t->seen_hmin &&
