@@ -300,12 +300,23 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 
 /* -------------------------------------------------------------------- log */
 
+struct log_opts {
+	int raw;   /* --raw: the text only */
+	int n;     /* lines printed */
+};
+
 static int print_line(const wb_log_line *l, void *arg)
 {
-	int *n = arg;
+	struct log_opts *o = arg;
+	int plain = strcmp(l->stream, "stdout") == 0 || strcmp(l->stream, "stderr") == 0;
 
-	(*n)++;
-	if (strcmp(l->stream, "stdout") == 0 || strcmp(l->stream, "stderr") == 0)
+	o->n++;
+	if (!o->raw) {
+		char when[32];
+		wb_cli_fmt_time(when, sizeof(when), l->ts_ms / 1000);
+		printf("%s.%03d ", when, (int)(l->ts_ms % 1000));
+	}
+	if (plain)
 		printf("%s\n", l->line);
 	else
 		printf("[%s] %s\n", l->stream, l->line);
@@ -315,19 +326,23 @@ static int print_line(const wb_log_line *l, void *arg)
 int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 {
 	const char *target = "dev", *run_id = NULL;
+	struct log_opts lo = {0, 0};
 	wb_ledger_run run;
 	wb_db *db;
-	int code, n = 0, rc;
+	int code, rc;
 
 	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel log RUN_ID [dev|prod]\n\n"
+		printf("usage: whimbrel log RUN_ID [dev|prod] [--raw]\n\n"
 		       "The captured output of a run (its stdout, stderr, log lines and the runner's\n"
-		       "notes), as kept in the target (default dev).  `whimbrel history` lists run ids.\n");
+		       "notes), as kept in the target (default dev), each line with its time (UTC);\n"
+		       "--raw prints the text only.  `whimbrel history` lists run ids.\n");
 		return WB_EXIT_OK;
 	}
 	for (int i = 1; i < argc; i++) {
 		if (wb_cli_is_target(argv[i]))
 			target = argv[i];
+		else if (strcmp(argv[i], "--raw") == 0)
+			lo.raw = 1;
 		else if (!run_id && argv[i][0] != '-')
 			run_id = argv[i];
 		else
@@ -339,7 +354,7 @@ int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 		return code;
 	if ((rc = wb__ledger_get(db, run_id, &run)) == WB_ENOTFOUND)
 		code = wb_cli_fail("no run %s on %s (see whimbrel history %s)", run_id, target, target);
-	else if (rc < 0 || wb__log_each(db, run_id, print_line, &n) < 0)
+	else if (rc < 0 || wb__log_each(db, run_id, print_line, &lo) < 0)
 		code = wb_cli_fail("cannot read the log of %s: %s", run_id, wb_error_last());
 	wb_close(db);
 	return code;

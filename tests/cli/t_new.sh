@@ -42,3 +42,18 @@ ok "compiled program cached under .whimbrel/build" '[ -x "$exe" ]'
 run "$exe"
 is "outside the runner: exit 2" "$rc" 2
 has "outside the runner: says how to run it" "$err" "this is a whimbrel migration: run it with \`whimbrel run dev|prod FILE\`"
+
+# An installed layout elsewhere (PREFIX/bin, PREFIX/include, PREFIX/lib):
+# the runner finds the header and library next to itself.
+mkdir -p inst/bin inst/include inst/lib
+cp "$WHIMBREL" inst/bin/whimbrel
+cp "$WB_BUILD/include/whimbrel.h" inst/include/
+cp "$WB_BUILD/lib/libwhimbrel.a" inst/lib/
+rm -rf .whimbrel/build
+run inst/bin/whimbrel run dev migrations/0001_add_price_to_cars.c
+is "installed layout: compiles and runs" "$rc" 0
+rm inst/lib/libwhimbrel.a
+rm -rf .whimbrel/build
+run inst/bin/whimbrel run dev migrations/0001_add_price_to_cars.c
+is "library missing: exit 1" "$rc" 1
+has "library missing: says where it looked" "$err" "inst/bin/../lib/libwhimbrel.a"

@@ -55,3 +55,7 @@ run "$WHIMBREL" status
 ok "status: a running run without a lease shows running?" 'grep 0003_broken <<<"$out" | grep -q "running?"'
 run "$WHIMBREL" status --json
 has "status --json: stale" "$out" '"stale": true'
+run "$WHIMBREL" log "$id"
+ok "log: each line with its time" 'grep -qE "^20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{3} " <<<"$out"'
+run "$WHIMBREL" log "$id" --raw
+ok "log --raw: text only" '! grep -qE "^20[0-9]{2}-" <<<"$out" && [ -n "$out" ]'
