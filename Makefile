@@ -43,6 +43,9 @@ CLI_DEFS := -DWB_LINK_LIBS='"$(LIBS)"' -DWB_CC='"$(CC)"' -DWB_BUILD_SAN='"$(SAN)
 
 .PHONY: all test test-asan check demo bench install clean deps
 
+# Keep intermediate objects (the test helpers), so nothing rebuilds twice.
+.SECONDARY:
+
 all: $(STATIC) $(SHARED) $(BIN) $(HDR) $(TESTS)
 
 $(BUILD)/obj/%.o: src/%.c include/whimbrel.h $(wildcard src/*.h)

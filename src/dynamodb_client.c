@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common.h"
 #include "backend.h"
 #include "aws_creds.h"
@@ -35,6 +37,8 @@ struct wb__ddb_client {
 	struct wb__dynamodb_stats stats; /* this client's counters */
 	struct wb__dynamodb_retry retry; /* the retry policy */
 	uint64_t rng;                    /* xorshift state for jitter */
+	char key_day[9];                 /* day of signing_key (YYYYMMDD), "" = none yet */
+	unsigned char signing_key[32];   /* SigV4 key of that day (wiped at free) */
 };
 
 /* Process-wide totals, updated atomically. */
@@ -250,6 +254,7 @@ void wb__ddb_client_free(struct wb__ddb_client *c)
 	print_stats(c);
 	wb__http_free(c->http);
 	wb__aws_creds_clear(&c->creds);
+	OPENSSL_cleanse(c->signing_key, sizeof(c->signing_key));
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -309,7 +314,6 @@ static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *b
 	struct wb__sigv4_header sh[5];
 	const char *hdrs[6];
 	size_t n = 4, nh = 0;
-	struct wb__sigv4_key key = {c->creds.access_key, c->creds.secret_key, c->ep.region, "dynamodb"};
 	struct wb__sigv4_request req;
 	int rc;
 
@@ -322,7 +326,13 @@ static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *b
 	if (c->creds.session_token)
 		sh[n++] = (struct wb__sigv4_header){"x-amz-security-token", c->creds.session_token};
 	req = (struct wb__sigv4_request){"POST", "/", NULL, sh, n, body, len};
-	if ((rc = wb__sigv4_authorization(&authz, &req, &key, amz_date)) < 0)
+	if (strncmp(c->key_day, amz_date, 8) != 0) { /* a new day: a new signing key */
+		wb__sigv4_signing_key(c->signing_key, c->creds.secret_key, amz_date, c->ep.region, "dynamodb");
+		memcpy(c->key_day, amz_date, 8);
+		c->key_day[8] = '\0';
+	}
+	if ((rc = wb__sigv4_authorization_key(&authz, &req, c->creds.access_key, c->ep.region, "dynamodb",
+					      amz_date, c->signing_key)) < 0)
 		return rc;
 	snprintf(h_host, sizeof(h_host), "Host: %s", c->ep.host);
 	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", amz_date);
@@ -346,6 +356,8 @@ static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *b
 	}
 	hdrs[nh++] = h_authz;
 	rc = wb__http_post(c->http, c->ep.url, hdrs, nh, body, len, resp, errbuf, errsize);
+	if (h_token)
+		OPENSSL_cleanse(h_token, strlen(h_token));
 	free(h_token);
 	free(h_authz);
 	return rc;

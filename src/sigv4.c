@@ -1,5 +1,5 @@
 /*
- * sigv4.c - AWS Signature Version 4 over OpenSSL's SHA-256 and HMAC.
+ * sigv4.c - AWS Signature Version 4 over OpenSSL's SHA-256 (HMAC-SHA256 here, RFC 2104).
  *
  * Implements sigv4.h: the canonical request (path normalised and encoded
  * once, as every service but S3 expects; query parameters decoded,
@@ -8,6 +8,7 @@
  * the signature.  Strings are built in a small growable buffer; the derived
  * keys and the "AWS4"+secret buffer are wiped after use.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "common.h"
 #include "sigv4.h"
@@ -115,12 +115,31 @@ static size_t uri_decode(char *dst, const char *p, size_t n)
 	return o;
 }
 
+/*
+ * SHA-256, fetched from OpenSSL's default provider once per process
+ * (OpenSSL 3 would otherwise look it up by name on every use); read-only
+ * after the pthread_once.
+ */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static EVP_MD *md_fetched;
+
+static void md_init(void)
+{
+	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&md_once, md_init);
+	return md_fetched ? md_fetched : EVP_sha256();
+}
+
 void wb__sigv4_sha256_hex(char out[65], const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	EVP_Digest(data, len, md, &mdlen, sha256(), NULL);
 	for (unsigned int i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	out[64] = '\0';
@@ -396,55 +415,77 @@ int wb__sigv4_string_to_sign(char **out, const char *amz_date, const char *regio
 	return sb_finish(&b, out);
 }
 
+/* HMAC-SHA256 (RFC 2104) over the process's SHA-256; `out` may alias `key`. */
 static void hmac(unsigned char out[32], const void *key, size_t keylen, const char *data, size_t len)
 {
-	unsigned int outlen = 32;
+	unsigned char k[64] = {0}, pad[64], inner[32];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)data, len, out, &outlen);
-}
-
-/* The hex signature of string_to_sign; every intermediate key is wiped. */
-static int signature(char out[65], const struct wb__sigv4_key *key, const char *amz_date, const char *sts)
-{
-	size_t slen = strlen(key->secret_key);
-	unsigned char *k0 = malloc(slen + 4);
-	unsigned char k[32], sig[32];
-
-	if (!k0)
-		return wb__oom(NULL);
-	memcpy(k0, "AWS4", 4);
-	memcpy(k0 + 4, key->secret_key, slen);
-	hmac(k, k0, slen + 4, amz_date, strlen(amz_date) < 8 ? strlen(amz_date) : 8);
-	OPENSSL_cleanse(k0, slen + 4);
-	free(k0);
-	hmac(k, k, 32, key->region, strlen(key->region));
-	hmac(k, k, 32, key->service, strlen(key->service));
-	hmac(k, k, 32, "aws4_request", 12);
-	hmac(sig, k, 32, sts, strlen(sts));
+	if (keylen > 64)
+		EVP_Digest(key, keylen, k, NULL, sha256(), NULL);
+	else
+		memcpy(k, key, keylen);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	if (!ctx || !EVP_DigestInit_ex(ctx, sha256(), NULL) || !EVP_DigestUpdate(ctx, pad, 64) ||
+	    !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, inner, NULL)) {
+		memset(out, 0, 32); /* a signature that will not verify */
+		goto out;
+	}
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	if (!EVP_DigestInit_ex(ctx, sha256(), NULL) || !EVP_DigestUpdate(ctx, pad, 64) ||
+	    !EVP_DigestUpdate(ctx, inner, 32) || !EVP_DigestFinal_ex(ctx, out, NULL))
+		memset(out, 0, 32);
+out:
+	EVP_MD_CTX_free(ctx);
 	OPENSSL_cleanse(k, sizeof(k));
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", sig[i]);
-	return 0;
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
 }
 
-int wb__sigv4_authorization(char **out, const struct wb__sigv4_request *req, const struct wb__sigv4_key *key,
-			    const char *amz_date)
+void wb__sigv4_signing_key(unsigned char out[32], const char *secret, const char *date8, const char *region,
+			   const char *service)
+{
+	size_t slen = strlen(secret);
+	unsigned char k0[4 + 256], *p = slen <= 256 ? k0 : malloc(slen + 4);
+
+	if (!p) { /* no memory for an absurdly long secret: a key that will not verify */
+		memset(out, 0, 32);
+		return;
+	}
+	memcpy(p, "AWS4", 4);
+	memcpy(p + 4, secret, slen);
+	hmac(out, p, slen + 4, date8, strlen(date8) < 8 ? strlen(date8) : 8);
+	OPENSSL_cleanse(p, slen + 4);
+	if (p != k0)
+		free(p);
+	hmac(out, out, 32, region, strlen(region));
+	hmac(out, out, 32, service, strlen(service));
+	hmac(out, out, 32, "aws4_request", 12);
+}
+
+int wb__sigv4_authorization_key(char **out, const struct wb__sigv4_request *req, const char *access_key,
+				const char *region, const char *service, const char *amz_date,
+				const unsigned char signing_key[32])
 {
 	char *creq = NULL, *sh = NULL, *sts = NULL, sig[65];
+	unsigned char mac[32];
 	struct sbuf b = {0};
 	int rc;
 
 	*out = NULL;
 	if ((rc = wb__sigv4_canonical_request(&creq, &sh, req)) < 0)
 		return rc;
-	if ((rc = wb__sigv4_string_to_sign(&sts, amz_date, key->region, key->service, creq)) < 0)
+	if ((rc = wb__sigv4_string_to_sign(&sts, amz_date, region, service, creq)) < 0)
 		goto out;
-	if ((rc = signature(sig, key, amz_date, sts)) < 0)
-		goto out;
+	hmac(mac, signing_key, 32, sts, strlen(sts));
+	for (int i = 0; i < 32; i++)
+		snprintf(sig + 2 * i, 3, "%02x", mac[i]);
 	sb_str(&b, "AWS4-HMAC-SHA256 Credential=");
-	sb_str(&b, key->access_key);
+	sb_str(&b, access_key);
 	sb_add(&b, "/", 1);
-	sb_scope(&b, amz_date, key->region, key->service);
+	sb_scope(&b, amz_date, region, service);
 	sb_str(&b, ", SignedHeaders=");
 	sb_str(&b, sh);
 	sb_str(&b, ", Signature=");
@@ -454,5 +495,17 @@ out:
 	free(creq);
 	free(sh);
 	free(sts);
+	return rc;
+}
+
+int wb__sigv4_authorization(char **out, const struct wb__sigv4_request *req, const struct wb__sigv4_key *key,
+			    const char *amz_date)
+{
+	unsigned char k[32];
+	int rc;
+
+	wb__sigv4_signing_key(k, key->secret_key, amz_date, key->region, key->service);
+	rc = wb__sigv4_authorization_key(out, req, key->access_key, key->region, key->service, amz_date, k);
+	OPENSSL_cleanse(k, sizeof(k));
 	return rc;
 }

@@ -70,4 +70,17 @@ int wb__sigv4_string_to_sign(char **out, const char *amz_date, const char *regio
 int wb__sigv4_authorization(char **out, const struct wb__sigv4_request *req, const struct wb__sigv4_key *key,
 			    const char *amz_date);
 
+/**
+ * The signing key of a day: HMAC chain "AWS4"+secret -> date8 (YYYYMMDD,
+ * the first 8 bytes of an x-amz-date do) -> region -> service ->
+ * "aws4_request".  Clients cache it for the day; wipe it after use.
+ */
+void wb__sigv4_signing_key(unsigned char out[32], const char *secret, const char *date8, const char *region,
+			   const char *service);
+
+/** wb__sigv4_authorization with the day's signing key given (from wb__sigv4_signing_key). */
+int wb__sigv4_authorization_key(char **out, const struct wb__sigv4_request *req, const char *access_key,
+				const char *region, const char *service, const char *amz_date,
+				const unsigned char signing_key[32]);
+
 #endif /* WB_SIGV4_H */

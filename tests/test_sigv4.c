@@ -200,6 +200,27 @@ static void test_body_changes_signature(void **state)
 	free(b);
 }
 
+static void test_signing_key(void **state)
+{
+	unsigned char k[32];
+	char hex[65];
+	struct wb__sigv4_header h[] = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
+	struct wb__sigv4_request r = {"GET", "/", NULL, h, 2, "", 0};
+	char *authz = NULL;
+
+	(void)state;
+	/* The derived key of AWS's documented example (IAM, 2015-08-30). */
+	wb__sigv4_signing_key(k, SECRET, "20150830", "us-east-1", "iam");
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", k[i]);
+	assert_string_equal(hex, "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
+	/* Signing with a cached key gives the suite's get-vanilla signature. */
+	wb__sigv4_signing_key(k, SECRET, "20150830T123600Z", "us-east-1", "service");
+	wbt_ok(wb__sigv4_authorization_key(&authz, &r, "AKIDEXAMPLE", "us-east-1", "service", "20150830T123600Z", k));
+	assert_non_null(strstr(authz, "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"));
+	free(authz);
+}
+
 static void test_amz_date(void **state)
 {
 	char d[17];
@@ -220,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_suite_vectors),
 		cmocka_unit_test(test_dynamodb_request),
 		cmocka_unit_test(test_body_changes_signature),
+		cmocka_unit_test(test_signing_key),
 		cmocka_unit_test(test_amz_date),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
