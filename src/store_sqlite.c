@@ -22,8 +22,14 @@
  * with a mutex; statements are prepared once per handle and table and
  * dropped whenever the database schema changes (checked per transaction).
  * Environment: WB_SQLITE_BUSY_MS overrides the busy timeout (5000 ms).
+ *
+ * Speed (bench/RESULTS.md): a batch writing back a scanned page is applied
+ * as one range UPDATE ("bulk puts"), and wb__sqlite_each_page
+ * (store_sqlite.h) runs a migration's callback inside that UPDATE.
+ * Sections: errors, statements, transactions, open, catalog, keys, item
+ * access, conditions, single writes, bulk puts, tables, pages, query,
+ * scan, migration pages.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
