@@ -1347,8 +1347,9 @@ static int bulk_try(wb_db *db, struct bulk *b, const wb_write *w, size_t n, size
 	if (!table)
 		return 0;
 	b->db = db;
-	if ((rc = tbl_get(db, table, &b->t, &op)) < 0 ||
-	    (rc = bulk_collect(b, w, n, table, failed_index)) < 0 || b->n < BULK_MIN)
+	if (tbl_get(db, table, &b->t, &op) < 0)
+		return 0; /* reported with its index by the write itself */
+	if ((rc = bulk_collect(b, w, n, table, failed_index)) < 0 || b->n < BULK_MIN)
 		return rc;
 	limit = 2 * (int64_t)b->n + 64;
 	if (b->t->seen_rows >= 0 && b->t->seen_rows < limit && b->hmin >= b->t->seen_hmin &&
@@ -1960,7 +1961,7 @@ struct xform {
 	int64_t fh, lh;               /* h of the first and last row */
 	wb_buf fpk, fsk, lpk, lsk;    /* their pk and sk */
 	int more;                     /* rows follow the last one */
-	int keep_before;              /* keep before-images for on_change */
+	int keep_before;              /* keep the changes (before and after) for on_change */
 	struct bulk put;              /* new bytes of the items written */
 	struct bulk del;              /* keys of the items deleted */
 	struct change *ch;            /* changes in scan order */
@@ -2056,9 +2057,7 @@ static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb
 		wb_item_free(before);
 		return 0;
 	}
-	if (x->nch == x->cap) {
-		rc = wb__error(x->db, WB_ERROR, "%s: more rows than the page holds", OPNAME(&op));
-	} else if (v == WB_DELETE) {
+	if (v == WB_DELETE) {
 		wb_item_free(item);
 		item = NULL;
 		rc = bulk_add_raw(&x->del, k, "", 0, 0);
@@ -2079,6 +2078,10 @@ static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb
 		wb_item_free(item);
 		wb_item_free(before);
 		return rc;
+	}
+	if (!x->keep_before) { /* no hook will look at the change: keep nothing */
+		wb_item_free(item);
+		return v == WB_WRITE;
 	}
 	x->ch[x->nch++] = (struct change){before, item};
 	return v == WB_WRITE;
@@ -2117,7 +2120,12 @@ static void fn_xf_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	rc = wb__item_decode(&item, sqlite3_value_blob(argv[3]), (size_t)sqlite3_value_bytes(argv[3]));
 	if (rc == 0 && x->keep_before && !(before = wb_item_dup(item)))
 		rc = WB_ENOMEM;
-	if (rc == 0) {
+	if (rc == 0 && x->scanned == x->cap) { /* cannot happen in the write transaction; guards the arrays */
+		struct op op = {"migration of", x->t->name, -1};
+		wb_item_free(item);
+		wb_item_free(before);
+		rc = wb__error(x->db, WB_ERROR, "%s: more rows than the page held", OPNAME(&op));
+	} else if (rc == 0) {
 		x->scanned++;
 		rc = x->fn(item, x->arg);
 		if (rc < 0) {

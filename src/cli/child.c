@@ -53,6 +53,9 @@ struct sup {
 	int drawn;               /* a progress line is on screen */
 	int signals;             /* SIGINT/SIGTERM received */
 	int stopped;             /* o->stop was acted on */
+	int reaped;              /* the child has been waited for */
+	int status;              /* its wait status */
+	int64_t reaped_ms;       /* when */
 };
 
 static int sig_pipe[2] = {-1, -1};
@@ -357,9 +360,27 @@ static void forward_signals(struct sup *s)
 	}
 }
 
+/* Reap the child if it has ended (non-blocking). */
+static void reap(struct sup *s)
+{
+	if (!s->reaped && waitpid(s->pid, &s->status, WNOHANG) == s->pid) {
+		s->reaped = 1;
+		s->reaped_ms = now_ms();
+	}
+}
+
+/* Go on while the child's pipes are open, or briefly after it ended (its
+ * own children may hold them). */
+static int running(struct sup *s)
+{
+	int open = s->in[0].fd >= 0 || s->in[1].fd >= 0 || s->in[2].fd >= 0;
+
+	return open && (!s->reaped || now_ms() - s->reaped_ms < 1000);
+}
+
 static void loop(struct sup *s)
 {
-	while (s->in[0].fd >= 0 || s->in[1].fd >= 0 || s->in[2].fd >= 0) {
+	while (running(s)) {
 		struct pollfd p[4];
 		int n = 0;
 		for (int i = 0; i < 3; i++)
@@ -386,16 +407,27 @@ static void loop(struct sup *s)
 			s->last_tick = t;
 			s->o->tick(&s->r->counters, s->o->tick_arg);
 		}
+		reap(s);
 	}
+	for (int i = 0; i < 3; i++)
+		if (s->in[i].fd >= 0) {
+			close(s->in[i].fd);
+			s->in[i].fd = -1;
+		}
 }
 
+/* Wait for the child (forwarding signals meanwhile) and record how it ended. */
 static void finish(struct sup *s)
 {
-	int status = 0;
-
-	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+	while (!s->reaped) {
+		struct pollfd p = {.fd = sig_pipe[0], .events = POLLIN};
+		poll(&p, 1, 100);
 		if (got_signals != s->signals)
 			forward_signals(s);
+		reap(s);
+	}
+	int status = s->status;
+
 	wipe(s);
 	log_flush(s);
 	if (WIFSIGNALED(status)) {

@@ -60,3 +60,12 @@ is "missing file: exit 1" "$rc" 1
 has "missing file: says so" "$err" "cannot read m/nowhere.c"
 run "$WHIMBREL" run dev m
 is "not a C file: exit 1" "$rc" 1
+
+# A migration that leaves a process holding its output: the run still ends.
+cp "$D/orphan.c" m/0006_orphan.c
+start=$(date +%s)
+run "$WHIMBREL" run dev m/0006_orphan.c
+took=$(( $(date +%s) - start ))
+is "orphan holding the output: exit 0" "$rc" 0
+ok "orphan holding the output: the runner does not wait for it (${took}s)" '[ "$took" -lt 10 ]'
+if [ -f sleeper.pid ]; then kill "$(cat sleeper.pid)" 2>/dev/null || true; fi

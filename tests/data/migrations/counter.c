@@ -1,7 +1,8 @@
 /*
  * Test fixture: add 1 to every car's `counter` (not idempotent: a car
  * transformed twice shows 2).  SLOW_US sleeps that long per item;
- * progress lines every 10000 items; the pid goes to child.pid.
+ * progress lines every 10000 items (PROGRESS_EVERY); the pid goes to
+ * child.pid.
  *
  * Execution Time:
  * Finalization Time:
@@ -12,15 +13,24 @@
 #include <unistd.h>
 #include <whimbrel.h>
 
+/* The table: "cars", or $CARS_TABLE (tests on a shared DynamoDB). */
+static const char *cars(void)
+{
+	const char *t = getenv("CARS_TABLE");
+
+	return t && *t ? t : "cars";
+}
+
 static atomic_long seen;
 static int slow_us;
+static long every = 10000;
 
 static int bump(wb_item *car, void *arg)
 {
 	long n = atomic_fetch_add(&seen, 1) + 1;
 
 	(void)arg;
-	if (n % 10000 == 0) {
+	if (n % every == 0) {
 		printf("progress %ld\n", n);
 		fflush(stdout);
 	}
@@ -40,5 +50,7 @@ int main(void)
 		fclose(f);
 	}
 	slow_us = getenv("SLOW_US") ? atoi(getenv("SLOW_US")) : 0;
-	return wb_run_end(run, wb_each(run, "cars", NULL, bump, NULL));
+	if (getenv("PROGRESS_EVERY") && atol(getenv("PROGRESS_EVERY")) > 0)
+		every = atol(getenv("PROGRESS_EVERY"));
+	return wb_run_end(run, wb_each(run, cars(), NULL, bump, NULL));
 }

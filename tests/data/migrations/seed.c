@@ -1,5 +1,5 @@
 /*
- * Test fixture: create the table `cars` (key id S) if needed and put
+ * Test fixture: create the table `cars` ($CARS_TABLE if set; key id S) if needed and put
  * SEED_N cars (default 1000) with a brand and a color.
  *
  * Execution Time:
@@ -10,6 +10,14 @@
 #include <whimbrel.h>
 
 #define CHUNK 500
+
+/* The table: "cars", or $CARS_TABLE (tests on a shared DynamoDB). */
+static const char *cars(void)
+{
+	const char *t = getenv("CARS_TABLE");
+
+	return t && *t ? t : "cars";
+}
 
 static int put_chunk(wb_db *db, int from, int to)
 {
@@ -26,7 +34,7 @@ static int put_chunk(wb_db *db, int from, int to)
 		wb_item_set_string(items[n], "id", id);
 		wb_item_set_string(items[n], "brand", brands[i % 4]);
 		wb_item_set_string(items[n], "color", colors[i % 3]);
-		w[n] = (wb_write){"cars", WB_WRITE_PUT, items[n], NULL};
+		w[n] = (wb_write){cars(), WB_WRITE_PUT, items[n], NULL};
 	}
 	rc = wb_batch_write(db, w, (size_t)n, NULL);
 	for (int i = 0; i < n; i++)
@@ -42,7 +50,7 @@ int main(void)
 	const char *env = getenv("SEED_N");
 	int n = env ? atoi(env) : 1000, rc;
 
-	rc = wb_table_create(db, "cars", &key);
+	rc = wb_table_create(db, cars(), &key);
 	if (rc == WB_EEXISTS)
 		rc = 0;
 	for (int i = 0; i < n && rc == 0; i += CHUNK)
