@@ -526,6 +526,17 @@ static void batch_large_on(int target)
 	assert_non_null(odd = get_json(db, other, "{\"id\":\"checkpoint\"}"));
 	wb_item_free(odd);
 
+	/* a write to a missing table is named too */
+	for (int i = 0; i < NBIG; i++)
+		w[i] = (wb_write){i == 20 ? "no_such_table" : t, WB_WRITE_PUT, blue[i], NULL};
+	failed = 0;
+	assert_error(db, wb_batch_write(db, w, NBIG, &failed), WB_ENOTFOUND, "no_such_table", NULL);
+	assert_int_equal(failed, 20);
+	for (int i = 0; i < NBIG; i++)
+		w[i] = (wb_write){i < 5 ? t : "no_such_table", WB_WRITE_PUT, blue[i], NULL};
+	assert_error(db, wb_batch_write(db, w, NBIG, &failed), WB_ENOTFOUND, "no_such_table", NULL);
+	assert_int_equal(failed, 5);
+
 	/* one stale condition fails the batch and names the write */
 	for (int i = 0; i < NBIG; i++)
 		w[i] = (wb_write){t, WB_WRITE_PUT, red[i], i == 37 ? &was_red[i] : &was_blue[i]};
