@@ -548,6 +548,34 @@ static wb_item *changed_attrs(const wb_item *item, const wb_item *expect)
 	return set;
 }
 
+/*
+ * A write conditional on WB_COND_ITEM_EQUALS failed its condition.  That
+ * may be the write's own doing: an attempt carried out whose answer was
+ * lost (a 5xx, a dropped connection -- libcurl itself re-sends a request
+ * whose kept-alive connection died, unseen by us), then a retry that finds
+ * the item changed.  So read the item: when it is already what the write
+ * wanted (`want`, or gone for a delete), nothing anybody wrote is lost and
+ * the write is done: report success; else the condition failure stands.
+ * Costs one GetItem per condition failure, which are rare.
+ */
+static int resolve_condition(wb_db *db, const char *table, const wb_item *key, const wb_item *want, int rc)
+{
+	wb_item *now = NULL;
+	int got;
+
+	if (rc != WB_ECONDITION)
+		return rc;
+	got = wb__ddb_get(db, &now, table, key);
+	if ((got == WB_ENOTFOUND && !want) || (got == 0 && want && wb_item_equal(now, want))) {
+		wb_item_free(now);
+		wb_error_clear();
+		return 0;
+	}
+	wb_item_free(now);
+	return cond_failed(db, want ? "UpdateItem" : "DeleteItem", table,
+			   &(wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, NULL});
+}
+
 /* A put conditional on the item being unchanged: an UpdateItem of the differences. */
 static int put_if_unchanged(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond,
 			    const wb_key_schema *ks)
@@ -563,7 +591,8 @@ static int put_if_unchanged(wb_db *db, const char *table, const wb_item *item, c
 	if (!remove || !set)
 		rc = wb__oom(db);
 	else
-		rc = do_update(db, table, ks, item, set, remove, nremove, cond);
+		rc = resolve_condition(db, table, item, item,
+				       do_update(db, table, ks, item, set, remove, nremove, cond));
 	free(remove);
 	wb_item_free(set);
 	return rc;
@@ -614,6 +643,8 @@ int wb__ddb_del(wb_db *db, const char *table, const wb_item *key, const wb_cond 
 	free(req.s);
 	free(ce.s);
 	ex_free(&e);
+	if (cond && cond->kind == WB_COND_ITEM_EQUALS)
+		rc = resolve_condition(db, table, key, NULL, rc);
 	return rc;
 }
 

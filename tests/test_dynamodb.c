@@ -649,6 +649,46 @@ static void test_batch_splits_and_orders(void **state)
 	wb_close(db);
 }
 
+/*
+ * A write conditional on the item being unchanged that fails its condition
+ * (here after a 500: the first attempt may have been carried out) reads the
+ * item: when it already is what the write wanted, the write succeeded;
+ * otherwise the condition failure stands.
+ */
+static void test_condition_failure_resolved(void **state)
+{
+	static const char want_json[] = "{\"Item\":{\"id\":{\"S\":\"c1\"},\"n\":{\"N\":\"2\"}}}";
+	static const char other_json[] = "{\"Item\":{\"id\":{\"S\":\"c1\"},\"n\":{\"N\":\"9\"}}}";
+	struct reply r[] = {
+		{200, DESCRIBE_CARS},
+		{500, ERR("InternalServerError", "oops")}, {400, ERR("ConditionalCheckFailedException", "failed")},
+		{200, want_json},
+		{400, ERR("ConditionalCheckFailedException", "failed")},
+		{200, other_json},
+		{400, ERR("ConditionalCheckFailedException", "failed")},
+		{200, "{}"},
+	};
+	wb_db *db = open_fake();
+	wb_item *before = wbt_item("{\"id\":\"c1\",\"n\":1}"), *after = wbt_item("{\"id\":\"c1\",\"n\":2}");
+	wb_cond unchanged = {WB_COND_ITEM_EQUALS, NULL, NULL, before};
+
+	(void)state;
+	script(r, 8);
+	wbt_ok(wb_put(db, "cars", after, &unchanged));
+	snapshot();
+	assert_string_equal(seen_targets, "DescribeTable UpdateItem UpdateItem GetItem");
+	assert_int_equal(wb_put(db, "cars", after, &unchanged), WB_ECONDITION);
+	assert_non_null(strstr(wb_errmsg(db), "condition failed"));
+	/* a delete conditional on the item: gone already is done */
+	wbt_ok(wb_delete(db, "cars", before, &unchanged));
+	snapshot();
+	assert_string_equal(seen_targets, "DescribeTable UpdateItem UpdateItem GetItem UpdateItem GetItem "
+			    "DeleteItem GetItem");
+	wb_item_free(before);
+	wb_item_free(after);
+	wb_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +705,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expressions, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_unprocessed_items, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_splits_and_orders, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_condition_failure_resolved, server_setup, server_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,9 +11,10 @@
 #   3. two concurrent runs of one migration: one runs, the other is refused
 #      (exit 3) naming the holder;
 #   4. a 20,000-item migration through tests/interop/faultproxy.mjs
-#      (throttling, 500s, dropped connections, partial UnprocessedItems):
-#      every item right, and the retry counters of the migration's handles
-#      show the faults were met.
+#      (throttling, 500s, dropped connections, partial UnprocessedItems,
+#      writes carried out whose answer is lost): every item transformed
+#      exactly once, and the retry counters of the migration's handles show
+#      the faults were met.
 # Skipped (ok 1 - # SKIP) when WB_TEST_DYNAMODB_URL is unset.
 . "$(dirname "$0")/lib.sh"
 if [ -z "${WB_TEST_DYNAMODB_URL:-}" ]; then
@@ -64,7 +65,7 @@ cd "$T"
 # --- 2. kill -9 in the middle, then resume
 URL=$(fresh_dynalite "$T/d2")
 export WHIMBREL_PROD_DB=$URL
-N=20000
+N=12000
 mkdir -p m2 && cd m2 && mkdir -p m
 cp "$D/seed.c" m/0001_seed.c
 cp "$D/counter.c" m/0002_counter.c
@@ -121,7 +122,8 @@ cd "$T"
 # --- 4. 20,000 items through the fault proxy
 URL=$(fresh_dynalite "$T/d4")
 node "$WB_ROOT/tests/interop/faultproxy.mjs" --target "http://${URL#dynamodb://}" --port-file "$T/proxy.port" \
-	--throttle 0.02 --pte 0.01 --error500 0.02 --drop 0.02 --unprocessed 0.3 --seed 4 >"$T/proxy.log" 2>&1 &
+	--throttle 0.02 --pte 0.01 --error500 0.02 --drop 0.02 --unprocessed 0.3 --drop-after 0.01 --seed 4 \
+	>"$T/proxy.log" 2>&1 &
 proxy=$!
 for _ in $(seq 300); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
 PROXY="dynamodb://127.0.0.1:$(cat "$T/proxy.port")"
@@ -130,6 +132,7 @@ mkdir -p m4 && cd m4 && mkdir -p m
 cp "$D/seed.c" m/0001_seed.c
 cp "$D/counter.c" m/0002_counter.c
 cp "$D/check.c" m/0003_check.c
+cp "$D/counter.c" m/0004_counter_again.c
 run env SEED_N=20000 "$WHIMBREL" run prod m/0001_seed.c --yes --no-stamp
 is "faults: seeding 20000 items through the proxy succeeds" "$rc" 0
 run env WHIMBREL_THREADS=8 WHIMBREL_DYNAMODB_STATS=1 "$WHIMBREL" run prod m/0002_counter.c --yes --no-stamp
@@ -146,8 +149,16 @@ ok "faults: nothing given up ($gaveup)" '[ "$gaveup" -eq 0 ]'
 faults=$(curl -s "http://127.0.0.1:$(cat "$T/proxy.port")/__faults")
 ok "faults: the proxy injected faults ($faults)" 'echo "$faults" | grep -q "\"throttle\":[1-9]"'
 ok "faults: and partial batches" 'echo "$faults" | grep -q "\"unprocessed\":[1-9]"'
-kill "$proxy"; proxy=""
+ok "faults: and writes whose answer was lost" 'echo "$faults" | grep -q "\"dropAfter\":[1-9]"'
 run env WHIMBREL_PROD_DB="$URL" "$WHIMBREL" run prod m/0003_check.c --yes --no-stamp
 has "faults: every item transformed exactly once (read directly)" "$out" "cars=20000 counter0=0 counter1=20000 counter2=0 counter3+=0"
+# Again: now each write's condition covers the counter it changes, so a
+# write carried out whose answer was lost fails its condition on the retry,
+# and must be recognised as done, not transformed a second time.
+run env WHIMBREL_THREADS=8 "$WHIMBREL" run prod m/0004_counter_again.c --yes --no-stamp
+is "faults: a second migration through the proxy succeeds" "$rc" 0
+kill "$proxy"; proxy=""
+run env WHIMBREL_PROD_DB="$URL" "$WHIMBREL" run prod m/0003_check.c --yes --no-stamp
+has "faults: every item transformed exactly once again" "$out" "cars=20000 counter0=0 counter1=0 counter2=20000 counter3+=0"
 cd "$T"
 echo "1..$n"

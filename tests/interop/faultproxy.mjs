@@ -11,6 +11,10 @@
 //                     connection is reset mid-request)
 //   --unprocessed R   for BatchWriteItem: forwards only part of the items and
 //                     reports the rest as UnprocessedItems
+//   --drop-after R    forwards the request, lets dynalite carry it out, then
+//                     destroys the client's connection without answering (the
+//                     write happened but its answer is lost); only for
+//                     requests on user tables, not whimbrel_*
 // Faults only hit data-plane operations (items, queries, scans, batches), so
 // table creation in a test's setup is not slowed down; --all-ops faults every
 // operation.
@@ -35,6 +39,7 @@ const rates = {
   error500: Number(opt("error500", 0)),
   drop: Number(opt("drop", 0)),
   unprocessed: Number(opt("unprocessed", 0)),
+  dropAfter: Number(opt("drop-after", 0)),
 };
 const allOps = args.includes("--all-ops");
 const dataOps = new Set(["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Query", "Scan",
@@ -51,7 +56,7 @@ function random() {
 }
 
 const counts = { requests: 0, forwarded: 0, throttle: 0, pte: 0, error500: 0, drop: 0, unprocessed: 0,
-  unprocessedItems: 0 };
+  unprocessedItems: 0, dropAfter: 0 };
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 function answer(res, status, type, message) {
@@ -128,6 +133,12 @@ const server = http.createServer((req, res) => {
       if (x < (edge += rates.pte)) { counts.pte++; return answer(res, 400, "ProvisionedThroughputExceededException", "The level of configured provisioned throughput for the table was exceeded."); }
       if (x < (edge += rates.error500)) { counts.error500++; return answer(res, 500, "InternalServerError", "Internal server error (injected)"); }
       if (op === "BatchWriteItem" && random() < rates.unprocessed && partialBatch(req, res, body)) return;
+      const table = (/"TableName":"([^"]*)"/.exec(body) || [])[1] || "";
+      if (table && !table.startsWith("whimbrel_") && random() < rates.dropAfter) {
+        counts.dropAfter++;
+        forward(req, body, () => req.socket.destroy());
+        return;
+      }
     }
     counts.forwarded++;
     forward(req, body, (status, headers, buf) => relay(res, status, headers, buf));
