@@ -22,14 +22,21 @@
  * with a mutex; statements are prepared once per handle and table and
  * dropped whenever the database schema changes (checked per transaction).
  * Environment: WB_SQLITE_BUSY_MS overrides the busy timeout (5000 ms).
+ *
+ * Speed (bench/RESULTS.md): a batch writing back a scanned page is applied
+ * as one range UPDATE ("bulk puts"), and wb__sqlite_each_page
+ * (store_sqlite.h) runs a migration's callback inside that UPDATE.
+ * Sections: errors, statements, transactions, open, catalog, keys, item
+ * access, conditions, single writes, bulk puts, tables, pages, query,
+ * scan, migration pages.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "common.h"
@@ -383,6 +390,26 @@ static int prepare_common(wb_db *db, const struct op *op)
 		       "SELECT id, pk_name, pk_type, sk_name, sk_type FROM wb_tables WHERE name = ?1", op);
 }
 
+/*
+ * WAL mode and the catalog.  Two processes opening a new file at once can
+ * each hold a lock the other needs (switching to WAL takes an exclusive
+ * lock), and SQLite then fails one at once instead of waiting: retry for
+ * as long as the busy timeout allows.
+ */
+static int open_setup(wb_db *db, const struct op *op)
+{
+	struct sq *s = db->state;
+	int rc, waited = 0;
+
+	while ((rc = set_pragmas(db, op)) == WB_EBUSY || (rc == 0 && (rc = ensure_catalog(db, op)) == WB_EBUSY)) {
+		if (waited >= s->busy_ms)
+			break;
+		usleep(20000);
+		waited += 20;
+	}
+	return rc;
+}
+
 static void sq_close(wb_db *db)
 {
 	struct sq *s = db->state;
@@ -435,8 +462,7 @@ static int sq_open(wb_db *db, const char *url)
 			       s->conn ? sqlite3_errmsg(s->conn) : "out of memory");
 		goto fail;
 	}
-	if ((rc = set_pragmas(db, &op)) < 0 || (rc = ensure_catalog(db, &op)) < 0 ||
-	    (rc = prepare_common(db, &op)) < 0)
+	if ((rc = open_setup(db, &op)) < 0 || (rc = prepare_common(db, &op)) < 0)
 		goto fail;
 	return 0;
 fail:

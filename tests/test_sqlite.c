@@ -118,6 +118,56 @@ static void test_two_processes(void **state)
 	wb_close(db);
 }
 
+/* Two processes opening a file that does not exist yet, each making a table. */
+static void child_creates(const char *url, const char *table)
+{
+	wb_key_schema k = key_s("id");
+	wb_db *db = NULL;
+	int rc = wb_open(&db, url);
+
+	if (rc == 0)
+		rc = wb_table_create(db, table, &k);
+	for (int i = 0; rc == 0 && i < 50; i++)
+		rc = put_id(db, table, "c", i);
+	if (rc != 0)
+		fprintf(stderr, "child %s: %s\n", table, wb_error_last());
+	wb_close(db);
+	_exit(rc == 0 ? 0 : 1);
+}
+
+static void test_two_processes_new_file(void **state)
+{
+	char url[600];
+	wb_db *db = NULL;
+	pid_t pid[2];
+	int status;
+	char **names = NULL;
+	size_t count = 0;
+
+	(void)state;
+	fresh_db(url, sizeof(url));
+	for (int i = 0; i < 2; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0)
+			child_creates(url, i ? "second" : "first");
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	wbt_ok(wb_open(&db, url));
+	wbt_ok(wb_table_list(db, &names, &count));
+	assert_int_equal(count, 2);
+	assert_string_equal(names[0], "first");
+	assert_string_equal(names[1], "second");
+	wb_strings_free(names);
+	assert_int_equal(scan_count(db, "first"), 50);
+	assert_int_equal(scan_count(db, "second"), 50);
+	wb_close(db);
+}
+
 /* A write lock held by another connection past the busy timeout: WB_EBUSY, said clearly. */
 static void test_busy_timeout(void **state)
 {
@@ -634,6 +684,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_processes),
+		cmocka_unit_test(test_two_processes_new_file),
 		cmocka_unit_test(test_busy_timeout),
 		cmocka_unit_test(test_sql_metacharacters),
 		cmocka_unit_test(test_names_differing_in_case),
