@@ -436,9 +436,7 @@ static void finish(struct sup *s)
 	} else {
 		s->r->exit_code = WEXITSTATUS(status);
 	}
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	/* Our handlers stay: a Ctrl-C now must not cut short the recording of the run. */
 }
 
 int wb_cli_child_run(const wb_child_opts *o, wb_child_result *r)
