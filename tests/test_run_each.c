@@ -2,7 +2,8 @@
  * test_run_each.c - wb_each in-process, on SQLite (and DynamoDB when
  * available): a concurrent write is transformed, not lost; a callback error
  * stops the run after committing the work before it, and the next run
- * resumes with every item transformed exactly once; key changes are
+ * resumes with every item transformed exactly once (those two on SQLite
+ * and, when available, DynamoDB); key changes are
  * refused; key prefixes and queries visit exactly their items; plan mode
  * writes nothing; the ledger and lock modules round-trip.
  *
@@ -24,6 +25,8 @@
 #define N_CARS 1500
 
 static char url[600];
+static char cars[64];            /* the test table (unique per test: shared DynamoDB) */
+static char mig[96];             /* the migration name (unique per test) */
 static wb_db *side;              /* a second connection: "the application" */
 static atomic_int calls_hot;     /* callback calls on the hot item */
 static atomic_int visited;       /* callback calls in all */
@@ -44,21 +47,28 @@ static void seed(wb_db *db, const char *table, int n)
 	}
 }
 
-/* A fresh target with N_CARS cars and the reserved tables; sets up the environment. */
-static wb_db *fresh(const char *migration, const char *mode, int threads)
+/*
+ * A fresh table of N_CARS cars on target i, the reserved tables, and the
+ * environment of a run of `migration` (made unique) in `mode`.
+ */
+static wb_db *fresh(int i, const char *migration, const char *mode, int threads)
 {
 	wb_db *db = NULL;
 	char t[16];
 
-	wbt_target_url(0, url, sizeof(url));
+	wbt_target_url(i, url, sizeof(url));
+	wbt_table_name(cars, sizeof(cars), "cars");
+	snprintf(mig, sizeof(mig), "%s_%s", migration, cars);
+	wb_close(side); /* left over by a failed test */
+	side = NULL;
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb__reserved_ensure(db));
-	seed(db, "cars", N_CARS);
+	seed(db, cars, N_CARS);
 	snprintf(t, sizeof(t), "%d", threads);
 	setenv(WB_ENV_RUN_ID, "20261125T000000Z-test", 1);
 	setenv(WB_ENV_TARGET, url, 1);
 	setenv(WB_ENV_MODE, mode, 1);
-	setenv(WB_ENV_MIGRATION, migration, 1);
+	setenv(WB_ENV_MIGRATION, mig, 1);
 	setenv(WB_ENV_THREADS, t, 1);
 	setenv(WB_ENV_BATCH, "100", 1);
 	unsetenv(WB_ENV_CTL_FD);
@@ -76,7 +86,7 @@ static int64_t counter_of(wb_db *db, int i, wb_item **out)
 
 	snprintf(json, sizeof(json), "{\"id\":\"car-%06d\"}", i);
 	key = wbt_item(json);
-	wbt_ok(wb_get(db, &it, "cars", key));
+	wbt_ok(wb_get(db, &it, cars, key));
 	wb_item_free(key);
 	c = wb_item_get_int(it, "counter", 0);
 	if (out)
@@ -96,7 +106,10 @@ static void histogram(wb_db *db, int64_t hist[3])
 	}
 }
 
-/* The transform: counter + 1.  On car 100, first call: the application writes it meanwhile. */
+/*
+ * The transform: counter + 1.  On car 100, first call: the application
+ * changes it meanwhile (an attribute the item has, and a new one).
+ */
 static int bump(wb_item *car, void *arg)
 {
 	const char *id = wb_item_get_string(car, "id");
@@ -107,8 +120,8 @@ static int bump(wb_item *car, void *arg)
 		return WB_EINVALID;
 	if (strcmp(id, "car-000100") == 0 && atomic_fetch_add(&calls_hot, 1) == 0 && side) {
 		wb_item *key = wbt_item("{\"id\":\"car-000100\"}");
-		wb_item *set = wbt_item("{\"color\":\"green\"}");
-		wbt_ok(wb_update(side, "cars", key, set, NULL, 0, NULL));
+		wb_item *set = wbt_item("{\"color\":\"green\",\"n\":424242}");
+		wbt_ok(wb_update(side, cars, key, set, NULL, 0, NULL));
 		wb_item_free(key);
 		wb_item_free(set);
 	}
@@ -116,17 +129,16 @@ static int bump(wb_item *car, void *arg)
 	return WB_WRITE;
 }
 
-static void test_concurrent_write_is_transformed(void **state)
+static void concurrent_write_is_transformed(int target)
 {
-	wb_db *db = fresh("m_concurrent", "dev", 2);
+	wb_db *db = fresh(target, "m_concurrent", "dev", 2);
 	int64_t hist[3];
 	wb_item *hot = NULL;
 	wb_run *run;
 
-	(void)state;
 	wbt_ok(wb_open(&side, url));
 	run = wb_run_begin();
-	wbt_ok(wb_each(run, "cars", NULL, bump, NULL));
+	wbt_ok(wb_each(run, cars, NULL, bump, NULL));
 	assert_int_equal(run->counters.scanned, N_CARS);
 	assert_int_equal(run->counters.written, N_CARS);
 	assert_int_equal(wb_run_end(run, 0), 0);
@@ -135,23 +147,23 @@ static void test_concurrent_write_is_transformed(void **state)
 	assert_int_equal(hist[1], N_CARS);
 	assert_int_equal(counter_of(db, 100, &hot), 1);
 	assert_string_equal(wb_item_get_string(hot, "color"), "green"); /* not lost */
+	assert_int_equal(wb_item_get_int(hot, "n", 0), 424242);
 	wb_item_free(hot);
 	wb_close(side);
 	side = NULL;
 	wb_close(db);
 }
 
-static void test_error_then_resume_exactly_once(void **state)
+static void error_then_resume_exactly_once(int target)
 {
-	wb_db *db = fresh("m_resume", "dev", 1);
+	wb_db *db = fresh(target, "m_resume", "dev", 1);
 	int64_t hist[3];
 	wb_run *run;
 	int rc, first;
 
-	(void)state;
 	fail_at = 700;
 	run = wb_run_begin();
-	rc = wb_each(run, "cars", NULL, bump, NULL);
+	rc = wb_each(run, cars, NULL, bump, NULL);
 	assert_int_equal(rc, WB_EINVALID);
 	assert_non_null(strstr(wb_error_last(), "car-000700"));
 	first = (int)run->counters.written;
@@ -164,12 +176,27 @@ static void test_error_then_resume_exactly_once(void **state)
 
 	fail_at = -1;
 	run = wb_run_begin();
-	wbt_ok(wb_each(run, "cars", NULL, bump, NULL));
+	wbt_ok(wb_each(run, cars, NULL, bump, NULL));
 	assert_int_equal(run->counters.scanned + first, N_CARS); /* resumed after the last checkpoint */
 	assert_int_equal(wb_run_end(run, 0), 0);
 	histogram(db, hist);
 	assert_int_equal(hist[1], N_CARS);
 	wb_close(db);
+}
+
+/* On every target: SQLite (atomic batches), DynamoDB (writes one by one). */
+static void test_concurrent_write_is_transformed(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		concurrent_write_is_transformed(i);
+}
+
+static void test_error_then_resume_exactly_once(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		error_then_resume_exactly_once(i);
 }
 
 static int change_key(wb_item *car, void *arg)
@@ -181,11 +208,11 @@ static int change_key(wb_item *car, void *arg)
 
 static void test_key_change_refused(void **state)
 {
-	wb_db *db = fresh("m_key", "dev", 1);
+	wb_db *db = fresh(0, "m_key", "dev", 1);
 	wb_run *run = wb_run_begin();
 
 	(void)state;
-	assert_int_equal(wb_each(run, "cars", NULL, change_key, NULL), WB_EINVALID);
+	assert_int_equal(wb_each(run, cars, NULL, change_key, NULL), WB_EINVALID);
 	assert_non_null(strstr(wb_error_last(), "changed the key"));
 	wb_run_end(run, WB_EINVALID);
 	assert_int_equal(counter_of(db, 0, NULL), 0);
@@ -202,7 +229,7 @@ static int count_only(wb_item *car, void *arg)
 
 static void test_prefix_and_query(void **state)
 {
-	wb_db *db = fresh("m_prefix", "dev", 2);
+	wb_db *db = fresh(0, "m_prefix", "dev", 2);
 	wb_key_schema key = {"grp", WB_S, "id", WB_S};
 	wb_query q = WB_QUERY_INIT;
 	wb_value *g0 = wb_value_string("G0", 2);
@@ -210,7 +237,7 @@ static void test_prefix_and_query(void **state)
 
 	(void)state;
 	run = wb_run_begin();
-	wbt_ok(wb_each(run, "cars", "car-0001", count_only, NULL)); /* car-000100 .. car-000199 */
+	wbt_ok(wb_each(run, cars, "car-0001", count_only, NULL)); /* car-000100 .. car-000199 */
 	assert_int_equal(atomic_load(&visited), 100);
 	assert_int_equal(run->counters.unchanged, 100);
 
@@ -233,7 +260,7 @@ static void test_prefix_and_query(void **state)
 
 static void test_plan_writes_nothing(void **state)
 {
-	wb_db *db = fresh("m_plan", "plan", 2);
+	wb_db *db = fresh(0, "m_plan", "plan", 2);
 	int64_t hist[3];
 	wb_item *extra = wbt_item("{\"id\":\"new-car\"}");
 	size_t ncp = 99;
@@ -242,15 +269,15 @@ static void test_plan_writes_nothing(void **state)
 	(void)state;
 	run = wb_run_begin();
 	assert_string_equal(wb_run_mode(run), "plan");
-	wbt_ok(wb_each(run, "cars", NULL, bump, NULL));
-	wbt_ok(wb_put(wb_run_db(run), "cars", extra, NULL)); /* intercepted too */
+	wbt_ok(wb_each(run, cars, NULL, bump, NULL));
+	wbt_ok(wb_put(wb_run_db(run), cars, extra, NULL)); /* intercepted too */
 	assert_int_equal(run->counters.written, N_CARS);
 	assert_int_equal(wb_run_end(run, 0), 0);
 	histogram(db, hist);
 	assert_int_equal(hist[0], N_CARS);
 	wb_item *got = NULL;
-	assert_int_equal(wb_get(db, &got, "cars", extra), WB_ENOTFOUND);
-	wbt_ok(wb__checkpoint_count(db, "m_plan", &ncp));
+	assert_int_equal(wb_get(db, &got, cars, extra), WB_ENOTFOUND);
+	wbt_ok(wb__checkpoint_count(db, mig, &ncp));
 	assert_int_equal(ncp, 0);
 	wb_item_free(extra);
 	wb_close(db);
@@ -258,7 +285,7 @@ static void test_plan_writes_nothing(void **state)
 
 static void test_ledger_and_lock(void **state)
 {
-	wb_db *db = fresh("m_ledger", "dev", 1);
+	wb_db *db = fresh(0, "m_ledger", "dev", 1);
 	wb_ledger_run r, back, *all = NULL;
 	wb_lease old, l;
 	size_t n = 0;
