@@ -61,4 +61,13 @@ struct wb__dynamodb_retry {
 /** Change the retry policy of a dynamodb handle (tests). */
 int wb__dynamodb_set_retry(wb_db *db, const struct wb__dynamodb_retry *r);
 
+/**
+ * Get many items of `table` by key with BatchGetItem: up to 100 distinct
+ * keys a request, consistent reads, UnprocessedKeys re-sent with backoff
+ * (WB_ETHROTTLED if some remain).  out[i] receives the item of keys[i]
+ * (the caller's, freed with wb_item_free) or NULL when there is none; on
+ * failure every out[i] is NULL.  Keys may repeat.
+ */
+int wb__dynamodb_batch_get(wb_db *db, const char *table, const wb_item *const *keys, size_t n, wb_item **out);
+
 #endif /* WB_DYNAMODB_H */

@@ -1109,3 +1109,159 @@ int wb__ddb_scan(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 	*out = p;
 	return 0;
 }
+
+/* ------------------------------------------------------ batch gets */
+
+/* One BatchGetItem chunk: the distinct keys asked for and where their items go. */
+struct getchunk {
+	char *key[100];    /* distinct key texts */
+	size_t n;          /* how many */
+	wb_item **out;     /* the caller's output array */
+	const size_t *idx; /* out index of each input key */
+	char **keytext;    /* key text of each input key of the chunk */
+	size_t nin;        /* input keys in the chunk */
+	wb_db *db;         /* for errors */
+	const wb_key_schema *ks;
+	int rc;            /* first failure */
+};
+
+/* Put an answered item where every input key equal to its key wants it. */
+static int take_item(void *arg, struct wb__span value)
+{
+	struct getchunk *g = arg;
+	wb_item *it = NULL;
+	char *k = NULL;
+	int rc;
+
+	if ((rc = wb_item_from_json(&it, value.p, value.len, WB_JSON_DDB)) < 0 ||
+	    (rc = key_text(g->db, &k, it, g->ks, "")) < 0) {
+		g->rc = wb__error(g->db, rc, "DynamoDB BatchGetItem: an item of the answer does not read: %s",
+				  wb_error_last());
+		wb_item_free(it);
+		return 1;
+	}
+	for (size_t i = 0; i < g->nin && g->rc == 0; i++) {
+		if (strcmp(g->keytext[i], k) != 0 || g->out[g->idx[i]])
+			continue;
+		if (!(g->out[g->idx[i]] = wb_item_dup(it)))
+			g->rc = wb__oom(g->db);
+	}
+	free(k);
+	wb_item_free(it);
+	return g->rc ? 1 : 0;
+}
+
+static int count_keys(void *arg, struct wb__span key, struct wb__span value)
+{
+	struct wb__span keys = wb__json_member(value.p, value.len, "Keys");
+	size_t *n = arg;
+
+	WB_UNUSED(key);
+	if (keys.p)
+		count_entries(n, key, keys); /* counts the objects of the array */
+	return 0;
+}
+
+static int take_responses(void *arg, struct wb__span key, struct wb__span value)
+{
+	WB_UNUSED(key);
+	return wb__json_elements(value.p, value.len, take_item, arg) < 0 ? 1 : 0;
+}
+
+/* Ask for the chunk's keys until none is left unprocessed. */
+static int get_chunk(wb_db *db, const char *table, struct getchunk *g)
+{
+	uint64_t start = wb__ddb_now_ms();
+	struct tx req = {0};
+	int rc = 0;
+
+	tx_str(&req, "{\"RequestItems\":{\"");
+	tx_str(&req, table);
+	tx_str(&req, "\":{\"ConsistentRead\":true,\"Keys\":[");
+	for (size_t i = 0; i < g->n; i++) {
+		tx_str(&req, i ? "," : "");
+		tx_str(&req, g->key[i]);
+	}
+	tx_str(&req, "]}}}");
+	for (unsigned attempt = 1; rc == 0; attempt++) {
+		char *resp = NULL;
+		size_t len = 0, left = 0;
+		struct wb__span got, un;
+		if ((rc = send_req(db, "BatchGetItem", table, &req, &resp, &len)) < 0)
+			break;
+		got = wb__json_member(resp, len, "Responses");
+		if (got.p && wb__json_members(got.p, got.len, take_responses, g) != 0 && g->rc == 0)
+			g->rc = wb__error(db, WB_EIO, "DynamoDB BatchGetItem on table %s: malformed Responses", table);
+		if ((rc = g->rc) < 0) {
+			free(resp);
+			break;
+		}
+		un = wb__json_member(resp, len, "UnprocessedKeys");
+		if (un.p)
+			wb__json_members(un.p, un.len, count_keys, &left);
+		if (left) {
+			req.len = 0;
+			tx_str(&req, "{\"RequestItems\":");
+			tx_span(&req, un);
+			tx_str(&req, "}");
+		}
+		free(resp);
+		if (left == 0)
+			break;
+		rc = wb__ddb_backoff_unprocessed(wb__ddb_client_of(db), db, "BatchGetItem", table, attempt, start, left);
+	}
+	free(req.s);
+	return rc;
+}
+
+int wb__dynamodb_batch_get(wb_db *db, const char *table, const wb_item *const *keys, size_t n, wb_item **out)
+{
+	wb_key_schema ks;
+	char **text = NULL;
+	size_t *idx = NULL;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!db || db->ops != &wb_backend_dynamodb)
+		return wb__error(NULL, WB_EINVALID, "BatchGetItem: not a DynamoDB target");
+	if ((rc = wb_table_name_validate(table)) < 0)
+		return wb__error_to_db(db, rc);
+	if ((rc = wb__ddb_key_of(db, table, &ks)) < 0)
+		return rc;
+	if (!(text = calloc(n + 1, sizeof(char *))) || !(idx = calloc(n + 1, sizeof(size_t)))) {
+		free(text);
+		return wb__oom(db);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = key_text(db, &text[i], keys[i], &ks, table);
+		idx[i] = i;
+	}
+	/* Chunks of up to 100 distinct keys (DynamoDB refuses repeated keys in one request). */
+	for (size_t from = 0; from < n && rc == 0;) {
+		struct getchunk g = {.out = out, .idx = idx + from, .keytext = text + from, .db = db, .ks = &ks};
+		size_t i = from;
+		for (; i < n; i++) {
+			int seen = 0;
+			for (size_t j = 0; j < g.n && !seen; j++)
+				seen = strcmp(g.key[j], text[i]) == 0;
+			if (!seen && g.n == 100)
+				break;
+			if (!seen)
+				g.key[g.n++] = text[i];
+		}
+		g.nin = i - from;
+		rc = get_chunk(db, table, &g);
+		from = i;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(text[i]);
+	free(text);
+	free(idx);
+	if (rc < 0)
+		for (size_t i = 0; i < n; i++) {
+			wb_item_free(out[i]);
+			out[i] = NULL;
+		}
+	return rc;
+}

@@ -67,6 +67,7 @@ struct tbl {
 	sqlite3_stmt *bulk;           /* the range UPDATE of bulk puts */
 	sqlite3_stmt *xf_whole;       /* the UPDATE of a migration page in h order */
 	sqlite3_stmt *xf_index;       /* the same through the (pk, sk) index */
+	sqlite3_stmt *xf_next;        /* h of the row `limit` rows further (page bounds) */
 	sqlite3_stmt *scan[NSCAN];    /* scan variants, see scan_sql */
 	sqlite3_stmt *query[NQUERY];  /* query variants, see query_sql */
 	int64_t seen_hmin, seen_hmax; /* range of h of the last scan page read through this handle */
@@ -215,6 +216,7 @@ static void tbl_free(struct tbl *t)
 	sqlite3_finalize(t->bulk);
 	sqlite3_finalize(t->xf_whole);
 	sqlite3_finalize(t->xf_index);
+	sqlite3_finalize(t->xf_next);
 	for (size_t i = 0; i < NSCAN; i++)
 		sqlite3_finalize(t->scan[i]);
 	for (size_t i = 0; i < NQUERY; i++)
@@ -1984,8 +1986,12 @@ struct xform {
 	wb_item_fn fn;                /* the migration's callback */
 	void *arg;                    /* its argument */
 	int whole;                    /* page in (h, pk, sk) order, else (pk, sk) order */
-	int64_t fh, lh;               /* h of the first and last row */
+	int64_t fh, lh;               /* h of the first and last row (or the bounds below) */
 	wb_buf fpk, fsk, lpk, lsk;    /* their pk and sk */
+	int lo_mode;                  /* rows from F: 0 any, 1 F included, 2 F excluded (a cursor) */
+	int hi_open;                  /* no upper key: the UPDATE's range of h bounds the page,
+	                                 and L records the last row visited */
+	int64_t h_lo, h_hi;           /* whole-table page: its range of h */
 	int more;                     /* rows follow the last one */
 	int keep_before;              /* keep the changes (before and after) for on_change */
 	struct bulk put;              /* new bytes of the items written */
@@ -2070,6 +2076,31 @@ static int xform_cmp(const struct xform *x, int64_t h, const void *pk, size_t pk
 	return blob_cmp(sk ? sk : "", sklen, sk2->data ? (const void *)sk2->data : "", sk2->len);
 }
 
+/*
+ * Is the row k part of the page?  1 yes, 0 no, WB_ENOMEM.  Records it as
+ * the last row when the page is open-ended.
+ */
+static int xform_in_page(struct xform *x, const struct key *k)
+{
+	int c;
+
+	if (x->lo_mode) {
+		c = xform_cmp(x, k->h, k->pk, k->pklen, k->sk, k->sklen, x->fh, &x->fpk, &x->fsk);
+		if (c < 0 || (c == 0 && x->lo_mode == 2))
+			return 0;
+	}
+	if (!x->hi_open)
+		return xform_cmp(x, k->h, k->pk, k->pklen, k->sk, k->sklen, x->lh, &x->lpk, &x->lsk) <= 0;
+	if (x->scanned == 0 || xform_cmp(x, k->h, k->pk, k->pklen, k->sk, k->sklen, x->lh, &x->lpk, &x->lsk) > 0) {
+		x->lh = k->h;
+		x->lpk.len = x->lsk.len = 0;
+		if (wb__buf_append(&x->lpk, k->pk ? k->pk : "", k->pklen) < 0 ||
+		    wb__buf_append(&x->lsk, k->sk ? k->sk : "", k->sklen) < 0)
+			return WB_ENOMEM;
+	}
+	return 1;
+}
+
 /* Record the verdict of the callback on one row; 1 when the row is rewritten. */
 static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb_item *before, int v)
 {
@@ -2136,9 +2167,13 @@ static void fn_xf_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	int rc;
 
 	WB_UNUSED(argc);
-	if (!x || xform_cmp(x, k.h, k.pk, k.pklen, k.sk, k.sklen, x->fh, &x->fpk, &x->fsk) < 0 ||
-	    xform_cmp(x, k.h, k.pk, k.pklen, k.sk, k.sklen, x->lh, &x->lpk, &x->lsk) > 0) {
+	if (!x || (rc = xform_in_page(x, &k)) == 0) {
 		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	if (rc < 0) {
+		x->rc = wb__oom(x->db);
+		sqlite3_result_error_nomem(ctx);
 		return;
 	}
 	if (!k.sk)
@@ -2190,8 +2225,8 @@ static int xform_update(struct xform *x, const wb_scan *sc, const struct op *op)
 			 " WHERE pk >= ?3 AND pk <= ?4 AND h >= ?1 AND h < ?2 AND wb_xf_keep(h, pk, sk, item)", op);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(*slot, 1, x->whole ? x->fh : (int64_t)(HASH_SPAN * sc->segment / n));
-	sqlite3_bind_int64(*slot, 2, x->whole ? x->lh : (int64_t)(HASH_SPAN * (sc->segment + 1) / n));
+	sqlite3_bind_int64(*slot, 1, x->whole ? x->h_lo : (int64_t)(HASH_SPAN * sc->segment / n));
+	sqlite3_bind_int64(*slot, 2, x->whole ? x->h_hi : (int64_t)(HASH_SPAN * (sc->segment + 1) / n));
 	sqlite3_bind_blob(*slot, 3, x->fpk.data, (int)x->fpk.len, SQLITE_STATIC);
 	sqlite3_bind_blob(*slot, 4, x->lpk.data, (int)x->lpk.len, SQLITE_STATIC);
 	s->xform = x;
@@ -2263,26 +2298,131 @@ static int xform_hooks(struct xform *x, const wb__sqlite_hooks *hooks, wb__sqlit
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * The bounds of a whole-table page without walking it: from the cursor's h
+ * (or the segment's start) up to the h of the row `limit` rows further,
+ * found by one OFFSET query.  *ok = 0 when more than `limit` rows share the
+ * first h (a big partition): then the page is walked (xform_probe).
+ */
+static int xform_bounds(struct xform *x, const wb_scan *sc, size_t limit, int64_t lo, int *ok,
+			const struct op *op)
+{
+	struct tbl *t = x->t;
+	unsigned n = sc->total_segments > 1 ? sc->total_segments : 1;
+	int64_t seg_hi = (int64_t)(HASH_SPAN * (sc->segment + 1) / n);
+	int rc;
+
+	if ((rc = prepare_tbl(x->db, t, &t->xf_next, "SELECT h FROM %1$s WHERE h >= ?1 AND h < ?2"
+			      " ORDER BY h LIMIT 1 OFFSET ?3", op)) < 0)
+		return rc;
+	sqlite3_bind_int64(t->xf_next, 1, lo);
+	sqlite3_bind_int64(t->xf_next, 2, seg_hi);
+	sqlite3_bind_int64(t->xf_next, 3, (int64_t)limit);
+	rc = sqlite3_step(t->xf_next);
+	*ok = 1;
+	x->h_lo = lo;
+	x->h_hi = seg_hi - 1;
+	x->more = 0;
+	if (rc == SQLITE_ROW) {
+		int64_t hb = sqlite3_column_int64(t->xf_next, 0);
+		*ok = hb > lo;
+		x->h_hi = hb - 1;
+		x->more = 1;
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : fail_sqlite(x->db, rc, op);
+	}
+	sqlite3_reset(t->xf_next);
+	return rc;
+}
+
+/* Size the page's arrays for at most n rows. */
+static int xform_alloc(struct xform *x, size_t n)
+{
+	int rc;
+
+	if ((rc = bulk_init(&x->put, x->db, x->t, n)) < 0 || (rc = bulk_init(&x->del, x->db, x->t, n)) < 0)
+		return rc;
+	if (!(x->ch = wb__calloc(n, sizeof(*x->ch))))
+		return wb__oom(x->db);
+	x->cap = n;
+	return 0;
+}
+
+/*
+ * A whole-table page by ranges of h; *done = 0 when it must be walked
+ * instead.  A range holding only rows up to the cursor moves on to the next.
+ */
+static int xform_by_range(struct xform *x, const wb_scan *sc, size_t limit, int *done,
+			  const struct op *op)
+{
+	unsigned n = sc->total_segments > 1 ? sc->total_segments : 1;
+	int64_t lo = (int64_t)(HASH_SPAN * sc->segment / n), seg_hi = (int64_t)(HASH_SPAN * (sc->segment + 1) / n);
+	struct key cur;
+	int rc, ok;
+
+	*done = 0;
+	if (sc->start_after) {
+		if ((rc = key_of(x->db, x->t, sc->start_after, &cur, 4, op)) < 0)
+			return rc;
+		if (cur.h >= seg_hi) {
+			*done = 1; /* past the segment */
+			return 0;
+		}
+		if (cur.h >= lo) {
+			lo = cur.h;
+			x->lo_mode = 2;
+			x->fh = cur.h;
+			if (wb__buf_append(&x->fpk, cur.pk, cur.pklen) < 0 ||
+			    wb__buf_append(&x->fsk, cur.sk, cur.sklen) < 0)
+				return wb__oom(x->db);
+		}
+	}
+	x->hi_open = 1;
+	for (;;) {
+		if ((rc = xform_bounds(x, sc, limit, lo, &ok, op)) < 0 || !ok)
+			return rc;
+		if (!x->cap && (rc = xform_alloc(x, limit)) < 0)
+			return rc;
+		if ((rc = xform_update(x, sc, op)) < 0)
+			return rc;
+		if (x->scanned > 0 || !x->more)
+			break;
+		lo = x->h_hi + 1; /* nothing after the cursor in that range */
+		x->lo_mode = 0;
+	}
+	*done = 1;
+	return 0;
+}
+
 static int each_page_in_tx(wb_db *db, const char *table, const wb_scan *sc, struct xform *x,
 			   const wb__sqlite_hooks *hooks, wb__sqlite_page *out, const struct op *op)
 {
 	size_t limit = sc->limit ? sc->limit : DEFAULT_PAGE, count = 0;
+	int plen = sc->pk_prefix && sc->pk_prefix[0], done = 0;
 	sqlite3_stmt *st[3];
 	int rc, nst = 0;
 
-	if ((rc = tbl_get(db, table, &x->t, op)) < 0 ||
-	    (rc = scan_setup(db, x->t, sc, limit, st, &nst, &x->whole, op)) < 0 ||
-	    (rc = xform_probe(x, st, nst, limit, &count, op)) < 0)
+	if ((rc = tbl_get(db, table, &x->t, op)) < 0)
 		return rc;
-	if (count > 0) {
-		if ((rc = bulk_init(&x->put, db, x->t, count)) < 0 || (rc = bulk_init(&x->del, db, x->t, count)) < 0)
+	x->whole = !plen;
+	if (x->whole && (rc = xform_by_range(x, sc, limit, &done, op)) < 0)
+		return rc;
+	if (!done) { /* walk the page to find its first and last row */
+		x->lo_mode = 1;
+		x->hi_open = 0;
+		x->more = 0;
+		if ((rc = scan_setup(db, x->t, sc, limit, st, &nst, &x->whole, op)) < 0 ||
+		    (rc = xform_probe(x, st, nst, limit, &count, op)) < 0)
 			return rc;
-		if (!(x->ch = wb__calloc(count, sizeof(*x->ch))))
-			return wb__oom(db);
-		x->cap = count;
-		if ((rc = xform_update(x, sc, op)) < 0 || (rc = xform_deletes(x, op)) < 0)
+		x->h_lo = x->fh;
+		x->h_hi = x->lh;
+		if (count > 0 && ((!x->cap && (rc = xform_alloc(x, count)) < 0) ||
+				  (rc = xform_update(x, sc, op)) < 0))
 			return rc;
 	}
+	if ((rc = xform_deletes(x, op)) < 0)
+		return rc;
 	out->scanned = x->scanned;
 	out->written = x->put.n;
 	out->deleted = x->del.n;

@@ -521,14 +521,14 @@ static size_t xf_run(wb_db *db, const char *table, unsigned nseg, const char *pr
 	return scanned;
 }
 
-static void xf_fill(wb_db *db, const char *table, const char *prefix)
+static void xf_fill(wb_db *db, const char *table, const char *prefix, int per_partition)
 {
 	for (int i = 0; i < XF_ITEMS; i++) {
 		wb_item *it = wb_item_new();
 		char id[32];
-		snprintf(id, sizeof(id), "%s%03d", i % 2 ? prefix : "other#", i);
+		snprintf(id, sizeof(id), "%s%03d", i % 2 ? prefix : "other#", i / per_partition * per_partition + i % 2);
 		wb_item_set_string(it, "id", id);
-		wb_item_set_int(it, "sk", i % 3);
+		wb_item_set_int(it, "sk", i);
 		wb_item_set_int(it, "n", i);
 		wbt_ok(wb_put(db, table, it, NULL));
 		wb_item_free(it);
@@ -577,7 +577,7 @@ static void test_each_page(void **state)
 	assert_true(wb__sqlite_is(db));
 
 	/* whole table, 3 segments, pages of 7 */
-	xf_fill(db, "xfw", "G#");
+	xf_fill(db, "xfw", "G#", 1);
 	assert_int_equal(xf_run(db, "xfw", 3, NULL, 7, &calls, &hs), XF_ITEMS);
 	assert_int_equal(calls, XF_ITEMS);
 	xf_check(db, "xfw", NULL);
@@ -590,11 +590,23 @@ static void test_each_page(void **state)
 	wb_item_free(got);
 
 	/* a key prefix, one segment then 2, pages of 4 */
-	xf_fill(db, "xfp", "G#");
+	xf_fill(db, "xfp", "G#", 1);
 	calls = 0;
 	assert_int_equal(xf_run(db, "xfp", 2, "G#", 4, &calls, &hs), XF_ITEMS / 2);
 	assert_int_equal(calls, XF_ITEMS / 2);
 	xf_check(db, "xfp", "G#");
+
+	/* partitions of 10 items (5 under each prefix): pages smaller and larger than one */
+	for (size_t limit = 3; limit <= 12; limit += 9) {
+		char name[32];
+		snprintf(name, sizeof(name), "xfbig%zu", limit);
+		wbt_ok(wb_table_create(db, name, &k));
+		xf_fill(db, name, "G#", 10);
+		calls = 0;
+		assert_int_equal(xf_run(db, name, limit == 3 ? 1 : 4, NULL, limit, &calls, &hs), XF_ITEMS);
+		assert_int_equal(calls, XF_ITEMS);
+		xf_check(db, name, NULL);
+	}
 	wb_item_free(key);
 	wb_close(db);
 }
