@@ -9,7 +9,9 @@
 #   scripts/dynalite.sh stop DIR    stop the dynalite started with DIR
 #
 # The port is chosen by the kernel (listen on port 0) so two suites running at
-# once never collide.  Tables become ACTIVE at once (createTableMs 0 etc., the
+# once never collide.  With WB_DYNALITE_TLS_CERT and WB_DYNALITE_TLS_KEY (PEM
+# files) it serves HTTPS with that certificate and prints
+# dynamodbs://127.0.0.1:PORT?region=us-east-1 instead.  Tables become ACTIVE at once (createTableMs 0 etc., the
 # same as `dynalite --createTableMs 0 --deleteTableMs 0 --updateTableMs 0`).
 # Needs node and node_modules/dynalite (scripts/deps.sh installs it).
 set -euo pipefail
@@ -30,8 +32,14 @@ start() {
 		const path = require("path"), fs = require("fs");
 		const dir = process.env.WB_DYNALITE_DIR;
 		const dynalite = require(path.join(process.env.WB_DYNALITE_ROOT, "node_modules", "dynalite"));
-		const server = dynalite({ path: path.join(dir, "data"),
-			createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+		const opts = { path: path.join(dir, "data"), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+		if (process.env.WB_DYNALITE_TLS_CERT) {
+			opts.ssl = true;
+			opts.cert = fs.readFileSync(process.env.WB_DYNALITE_TLS_CERT);
+			opts.key = fs.readFileSync(process.env.WB_DYNALITE_TLS_KEY);
+			opts.ca = opts.cert;
+		}
+		const server = dynalite(opts);
 		server.listen(0, "127.0.0.1", () => {
 			const port = server.address().port;
 			fs.writeFileSync(path.join(dir, "port.tmp"), String(port));
@@ -50,14 +58,19 @@ start() {
 	done
 	[ -n "$port" ] || { kill "$pid" 2>/dev/null; die "dynalite did not listen within 30 s"; }
 	# Wait until it answers a real request.
+	local scheme=http tls=() url="dynamodb://127.0.0.1:$port"
+	if [ -n "${WB_DYNALITE_TLS_CERT:-}" ]; then
+		scheme=https tls=(--cacert "$WB_DYNALITE_TLS_CERT")
+		url="dynamodbs://127.0.0.1:$port?region=us-east-1"
+	fi
 	for i in $(seq 1 100); do
-		if curl -s -m 2 -o /dev/null -X POST \
+		if curl -s -m 2 -o /dev/null "${tls[@]}" -X POST \
 			-H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
 			-H 'Content-Type: application/x-amz-json-1.0' \
 			-H 'Authorization: AWS4-HMAC-SHA256 Credential=local/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0' \
 			-H 'X-Amz-Date: 20000101T000000Z' \
-			-d '{}' "http://127.0.0.1:$port/"; then
-			echo "dynamodb://127.0.0.1:$port"
+			-d '{}' "$scheme://127.0.0.1:$port/"; then
+			echo "$url"
 			return 0
 		fi
 		sleep 0.1

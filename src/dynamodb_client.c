@@ -429,6 +429,13 @@ static void attempt_once(struct wb__ddb_client *c, const char *op, const char *b
 	if (rc == WB_EIO) {
 		a->outcome = NETWORK;
 		wb__http_reset(c->http);
+	} else if (rc == WB_ERROR) { /* a transport failure no retry mends (TLS trust) */
+		a->outcome = FATAL;
+		a->code = WB_EIO;
+		wb__http_reset(c->http);
+		char m[sizeof(a->msg)];
+		snprintf(m, sizeof(m), "connection to %.200s failed: %.300s", c->ep.host, a->msg);
+		memcpy(a->msg, m, sizeof(m));
 	} else if (rc < 0) {
 		a->outcome = FATAL;
 		a->code = rc;

@@ -3,7 +3,8 @@
  *
  * Timeouts: 5 s to connect, 60 s for a whole request, and a request that
  * moves fewer than 1 byte/s for 30 s is abandoned.  No signals (threads),
- * no "Expect: 100-continue", TCP keep-alive on.
+ * no "Expect: 100-continue", TCP keep-alive on, one kept-alive connection.
+ * HTTPS trusts the system's certificates, or those of AWS_CA_BUNDLE.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -54,9 +55,27 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Failures that another attempt cannot mend: TLS trust and configuration. */
+static int permanent(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int setup(struct wb__http *h)
 {
 	CURL *c = h->curl;
+	const char *ca = getenv("AWS_CA_BUNDLE");
 
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
@@ -71,6 +90,9 @@ static int setup(struct wb__http *h)
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	/* Never follow redirects, never send credentials anywhere else. */
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	/* As the AWS SDKs do: AWS_CA_BUNDLE names the certificates to trust for HTTPS. */
+	if (ca && *ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	return 0;
 }
 
@@ -144,7 +166,7 @@ int wb__http_post(wb__http *h, const char *url, const char *const *headers, size
 		rc = wb__oom(NULL);
 	} else if (cc != CURLE_OK) {
 		snprintf(errbuf, errsize, "%s", curl_easy_strerror(cc));
-		rc = WB_EIO;
+		rc = permanent(cc) ? WB_ERROR : WB_EIO;
 	} else {
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 		resp->body = h->buf ? h->buf : "";

@@ -28,8 +28,10 @@ void wb__http_free(wb__http *h);
 
 /**
  * POST `body` to `url` with `headers` ("Name: value" strings, nheaders of
- * them).  Fills `resp`; on a transport failure returns WB_EIO and writes a
- * one-line description into errbuf (errsize bytes).
+ * them).  Fills `resp`; on a transport failure writes a one-line
+ * description into errbuf (errsize bytes) and returns WB_EIO when another
+ * attempt may succeed (refused, reset, timed out), WB_ERROR when it cannot
+ * (TLS verification or configuration).
  */
 int wb__http_post(wb__http *h, const char *url, const char *const *headers, size_t nheaders,
 		  const char *body, size_t len, struct wb__http_response *resp, char *errbuf, size_t errsize);

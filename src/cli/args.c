@@ -49,6 +49,8 @@ static int parse_opt(const char *cmd, wb_cli_opt *opts, int argc, char **argv, i
 	if (eq && o->nargs != 1)
 		return wb_cli_usage(cmd, "option '%s' takes %s", o->name,
 				    o->nargs ? "two values" : "no value");
+	if (o->seen && o->nargs) /* a second value would silently win */
+		return wb_cli_usage(cmd, "option '%s' given twice", o->name);
 	o->seen++;
 	if (eq) {
 		o->v[0] = eq + 1;
