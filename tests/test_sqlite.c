@@ -323,6 +323,41 @@ static void test_schema_change_by_other_handle(void **state)
 	wb_close(b);
 }
 
+/* A new file: WAL, 8 KB pages, the catalog. */
+static int64_t pragma_int(sqlite3 *c, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void test_new_file_settings(void **state)
+{
+	char url[600];
+	const char *path = fresh_db(url, sizeof(url));
+	wb_db *db = NULL;
+	sqlite3 *c = NULL;
+	sqlite3_stmt *st = NULL;
+
+	(void)state;
+	wbt_ok(wb_open(&db, url));
+	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
+	assert_int_equal(pragma_int(c, "PRAGMA page_size"), 8192);
+	assert_int_equal(pragma_int(c, "PRAGMA user_version"), 1);
+	assert_int_equal(pragma_int(c, "SELECT count(*) FROM wb_tables"), 0);
+	assert_int_equal(sqlite3_prepare_v2(c, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+	wb_close(db);
+}
+
 static void test_open_errors(void **state)
 {
 	char url[700], path[600];
@@ -701,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_sql_metacharacters),
 		cmocka_unit_test(test_names_differing_in_case),
 		cmocka_unit_test(test_schema_change_by_other_handle),
+		cmocka_unit_test(test_new_file_settings),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_each_page),
