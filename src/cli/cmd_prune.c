@@ -390,11 +390,31 @@ static int git_tracked(const char *dir, char **names, size_t n, int *tracked)
  * One `git rm -q -- tracked...` in dir (literal pathspecs: a name is never a
  * glob); untracked files are unlinked after it.
  */
+/* What a program said, on one line: blank runs become one space (in place; NULL -> ""). */
+static const char *squeeze(char *s)
+{
+	size_t o = 0;
+
+	if (!s)
+		return "no message";
+	for (size_t i = 0; s[i]; i++) {
+		int blank = s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r';
+		if (blank && (o == 0 || s[o - 1] == ' '))
+			continue;
+		s[o++] = blank ? ' ' : s[i];
+	}
+	while (o && s[o - 1] == ' ')
+		o--;
+	s[o] = '\0';
+	return o ? s : "no message";
+}
+
 static int git_remove(const char *dir, char **names, size_t n)
 {
 	int *tracked = calloc(n, sizeof(*tracked));
 	char **argv = calloc(n + 6, sizeof(*argv));
 	size_t k = 5;
+	char *said = NULL;
 	int rc = -1;
 
 	if (!tracked || !argv || git_tracked(dir, names, n, tracked) < 0)
@@ -403,8 +423,8 @@ static int git_remove(const char *dir, char **names, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (tracked[i])
 			argv[k++] = names[i];
-	if (k > 5 && wb_cli_run(argv, dir, NULL, 0) != 0) {
-		wb_cli_fail("git rm failed in %s: nothing was deleted", dir);
+	if (k > 5 && wb_cli_run(argv, dir, &said, WB_CLI_RUN_MERGE) != 0) {
+		wb_cli_fail("git rm failed in %s (%s): nothing was deleted", dir, squeeze(said));
 		goto done;
 	}
 	rc = 0;
@@ -417,6 +437,7 @@ static int git_remove(const char *dir, char **names, size_t n)
 		}
 	}
 done:
+	free(said);
 	free(tracked);
 	free(argv);
 	return rc;

@@ -153,6 +153,8 @@ static void child(char *const argv[], const char *cwd, int outfd, int quiet)
 	}
 	if (outfd >= 0)
 		dup2(outfd, STDOUT_FILENO);
+	if (outfd >= 0 && quiet == WB_CLI_RUN_MERGE)
+		dup2(outfd, STDERR_FILENO);
 	if (cwd && chdir(cwd) < 0)
 		_exit(127);
 	execvp(argv[0], argv);

@@ -30,9 +30,11 @@ int wb_cli_parse_date(time_t *out, const char *text);
  * Run argv (argv[0] looked up in PATH) in directory `cwd` (NULL = here),
  * stdin from /dev/null.  With `out`, stdout is captured into a malloc'd
  * string (the caller frees it); otherwise it goes to our stdout.  stderr is
- * discarded when `quiet`, else passed through.  Returns the exit status,
- * or -1 if the program could not be run.
+ * discarded when `quiet` is 1, captured with stdout when it is
+ * WB_CLI_RUN_MERGE (with `out`), else passed through.  Returns the exit
+ * status, or -1 if the program could not be run.
  */
 int wb_cli_run(char *const argv[], const char *cwd, char **out, int quiet);
+#define WB_CLI_RUN_MERGE 2
 
 #endif /* WB_CLI_MIGFILES_H */

@@ -189,3 +189,17 @@ fresh $(cd "$D" && ls | head -1)
 "$WHIMBREL" --config "$T/none.conf" prune --dry-run --no-ledger >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
 is "listing to a full disk: exit 1" "$rc" 1
 has "listing to a full disk: says so" "$err" "whimbrel: cannot write the output"
+
+# git rm refusing (a file with local changes): one line quoting git, nothing deleted
+cd "$T" && rm -rf repo2 && mkdir -p repo2/migrations && cd repo2
+git init -q . && git config user.email t@example.com && git config user.name Test
+cp "$D/0001_summer.c" "$D/0002_winter.c" migrations/
+git add migrations && git commit -q -m two
+echo "/* local change */" >> migrations/0002_winter.c
+W prune --yes --no-ledger --now 2027-06-01
+is "git rm refuses: exit 1" "$rc" 1
+ok "git rm refuses: one line" '[ "$(printf "%s\n" "$err" | wc -l)" -eq 1 ]'
+has "git rm refuses: says what git said" "$err" "local modifications"
+has "git rm refuses: nothing deleted" "$err" "nothing was deleted"
+ok "git rm refuses: both files still there" "[ -f migrations/0001_summer.c ] && [ -f migrations/0002_winter.c ]"
+cd "$T"
