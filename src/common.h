@@ -24,6 +24,13 @@
 int wb__error(wb_db *db, int code, const char *fmt, ...) WB_PRINTF(3, 4);
 int wb__verror(wb_db *db, int code, const char *fmt, va_list ap);
 
+/**
+ * Copy `in` into `out` (size bytes, always terminated) with every control
+ * character escaped as \n, \r, \t or \xHH: text quoted in a message stays
+ * on one line and cannot drive the terminal.  Returns out.
+ */
+char *wb__escape_line(char *out, size_t size, const char *in);
+
 /** Record an out-of-memory failure without allocating; returns WB_ENOMEM. */
 int wb__oom(wb_db *db);
 

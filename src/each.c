@@ -36,9 +36,8 @@
 
 /* One change waiting in a batch. */
 struct entry {
-	wb_item *before;   /* the item as read (owned) */
+	wb_item *before;   /* the item as read (owned); also its key (stores use only the key attributes) */
 	wb_item *after;    /* WB_WRITE: the new item (owned); WB_DELETE: NULL */
-	wb_item *key;      /* its key (owned) */
 	int verdict;       /* WB_WRITE or WB_DELETE */
 	int applied;       /* written by an earlier non-atomic attempt */
 };
@@ -127,7 +126,6 @@ static void entry_free(struct entry *e)
 {
 	wb_item_free(e->before);
 	wb_item_free(e->after);
-	wb_item_free(e->key);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -189,15 +187,10 @@ static int judge(struct worker *w, wb_item *item, wb_item *before, struct entry 
 	}
 	e->verdict = v;
 	e->before = before;
-	e->key = wb_item_key(before, &job->key);
 	if (v == WB_WRITE)
 		e->after = item;
 	else
 		wb_item_free(item);
-	if (!e->key) {
-		entry_free(e);
-		return wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM;
-	}
 	return 1;
 }
 
@@ -268,7 +261,7 @@ static int batch_build(struct worker *w, struct batch *b, wb_item *checkpoint)
 		b->cond[b->n] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, e->before};
 		b->w[b->n] = (wb_write){w->job->table,
 					e->verdict == WB_WRITE ? WB_WRITE_PUT : WB_WRITE_DELETE,
-					e->verdict == WB_WRITE ? e->after : e->key, &b->cond[b->n]};
+					e->verdict == WB_WRITE ? e->after : e->before, &b->cond[b->n]};
 		b->entry_of[b->n++] = i;
 		size_t j = journal_writes(w, e, &b->w[b->n], &b->cond[b->n]);
 		for (size_t k = 0; k < j; k++)
@@ -298,7 +291,7 @@ static int refresh(struct worker *w, size_t i)
 	struct entry e;
 	int rc;
 
-	rc = wb_get(w->inner, &fresh, job->table, w->e[i].key);
+	rc = wb_get(w->inner, &fresh, job->table, w->e[i].before);
 	if (rc == WB_ENOTFOUND) { /* deleted meanwhile: nothing left to change */
 		entry_drop(w, i);
 		return 0;
@@ -345,7 +338,7 @@ static void batch_done(struct worker *w, struct stream *st)
  */
 static int settle_last_key(struct worker *w, struct stream *st)
 {
-	const wb_item *src = st->last_item ? st->last_item : w->n ? w->e[w->n - 1].key : NULL;
+	const wb_item *src = st->last_item ? st->last_item : w->n ? w->e[w->n - 1].before : NULL;
 	wb_item *key;
 
 	if (!st->moved || !src)

@@ -52,12 +52,35 @@ void wb_error_clear(void)
 	last_msg[0] = '\0';
 }
 
-/* Messages are one line: turn any newline or tab into a space. */
-static void one_line(char *s)
+/*
+ * Messages are one line of printable text (see common.h).  An escape that
+ * does not fit is dropped whole.
+ */
+char *wb__escape_line(char *out, size_t size, const char *in)
 {
-	for (; *s; s++)
-		if (*s == '\n' || *s == '\r' || *s == '\t')
-			*s = ' ';
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+		char esc[5] = {c, 0};
+		if (c == '\n' || c == '\r' || c == '\t') {
+			esc[0] = '\\';
+			esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else if (c < 0x20 || c == 0x7f) {
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[c >> 4];
+			esc[3] = hex[c & 15];
+		}
+		size_t n = strlen(esc);
+		if (o + n >= size)
+			break;
+		memcpy(out + o, esc, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 int wb__verror(wb_db *db, int code, const char *fmt, va_list ap)
@@ -65,11 +88,10 @@ int wb__verror(wb_db *db, int code, const char *fmt, va_list ap)
 	char buf[sizeof(last_msg)];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	one_line(buf);
-	memcpy(last_msg, buf, sizeof(buf));
+	wb__escape_line(last_msg, sizeof(last_msg), buf);
 	last_code = code;
 	if (db)
-		wb__db_set_errmsg(db, buf);
+		wb__db_set_errmsg(db, last_msg);
 	return code;
 }
 

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "args.h"
+#include "common.h"
 
 #define KEEP_MAX (8u * 1024 * 1024)  /* input bytes kept as items for one batch */
 #define CHUNK 1000                   /* items per batch otherwise */
@@ -212,12 +213,15 @@ static const char *bad_reason(int too_long)
 
 static void report_bad(struct import *im, unsigned long long lineno, int too_long)
 {
+	char msg[2048], line[4 * sizeof(msg)];
+
 	im->bad++;
 	if (!im->keep_going && im->bad > MAX_REPORTED)
 		return;
 	wb_cli_progress_end(&im->progress);
-	fprintf(stderr, "%s%s:%llu: %s%s\n", im->keep_going ? "" : "whimbrel: ", im->name, lineno,
-		bad_reason(too_long), im->keep_going ? " (skipped)" : "");
+	snprintf(msg, sizeof(msg), "%s:%llu: %s", im->name, lineno, bad_reason(too_long));
+	fprintf(stderr, "%s%s%s\n", im->keep_going ? "" : "whimbrel: ",
+		wb__escape_line(line, sizeof(line), msg), im->keep_going ? " (skipped)" : "");
 }
 
 /*

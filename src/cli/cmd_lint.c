@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "common.h"
 #include "header.h"
 #include "migfiles.h"
 
@@ -142,7 +143,7 @@ static int check_name(struct findings *f, char **names, unsigned long *numbers, 
 static long lint_one(const struct lint_opts *o, char **names, unsigned long *numbers, size_t i)
 {
 	struct findings f = {0};
-	char path[4096];
+	char path[4096], msg[sizeof(path) + 1200], line[4 * sizeof(msg)];
 	long n;
 
 	snprintf(path, sizeof(path), "%s/%s", o->dir, names[i]);
@@ -152,8 +153,10 @@ static long lint_one(const struct lint_opts *o, char **names, unsigned long *num
 	}
 	if (f.n)
 		qsort(f.v, f.n, sizeof(*f.v), cmp_finding);
-	for (size_t k = 0; k < f.n; k++)
-		printf("%s:%d: %s\n", path, f.v[k].line, f.v[k].msg);
+	for (size_t k = 0; k < f.n; k++) {
+		snprintf(msg, sizeof(msg), "%s:%d: %s", path, f.v[k].line, f.v[k].msg);
+		printf("%s\n", wb__escape_line(line, sizeof(line), msg)); /* odd file names */
+	}
 	n = (long)f.n;
 	free(f.v);
 	return n;

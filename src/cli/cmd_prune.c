@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common.h"
 #include "header.h"
 #include "migfiles.h"
 
@@ -291,15 +292,17 @@ static int over_limit(const struct mig *m, const struct prune_opts *o)
 /* One listing line: VERDICT  PATH  AGE days (SOURCE TIME) [note]. */
 static void print_mig(const char *verdict, const struct mig *m, const struct prune_opts *o, const char *note)
 {
-	char t[32];
+	char t[32], path[4096], esc[4 * sizeof(path)];
 
+	snprintf(path, sizeof(path), "%s/%s", o->dir, m->name);
+	wb__escape_line(esc, sizeof(esc), path); /* odd file names stay on one line */
 	if (m->src == SRC_NONE) {
-		printf("%-8s %s/%s  age unknown (no header time, ledger run, git commit or mtime)%s\n",
-		       verdict, o->dir, m->name, note);
+		printf("%-8s %s  age unknown (no header time, ledger run, git commit or mtime)%s\n",
+		       verdict, esc, note);
 		return;
 	}
 	wb__time_format(t, sizeof(t), m->since);
-	printf("%-8s %s/%s  %lld days (%s %s)%s\n", verdict, o->dir, m->name,
+	printf("%-8s %s  %lld days (%s %s)%s\n", verdict, esc,
 	       (long long)((o->now - m->since) / DAY), source_text[m->src], t, note);
 }
 

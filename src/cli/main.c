@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "args.h"
+#include "common.h"
 
 /* Commands not linked in yet resolve to NULL. */
 #pragma weak wb_cmd_table
@@ -80,27 +82,50 @@ static void usage(FILE *f)
 		   "See docs/cli.md.\n");
 }
 
+/*
+ * Print prefix + the formatted message + suffix as one line on stderr, any
+ * control character in the message (input quoted in it) escaped.
+ */
+static void print_line(const char *prefix, const char *suffix, const char *fmt, va_list ap)
+{
+	char buf[2048], line[4 * sizeof(buf)];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "%s%s%s\n", prefix, wb__escape_line(line, sizeof(line), buf), suffix);
+}
+
 int wb_cli_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("whimbrel: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_line("whimbrel: ", "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return WB_EXIT_ERROR;
 }
 
 int wb_cli_usage(const char *cmd, const char *fmt, ...)
 {
+	char prefix[128], suffix[160];
 	va_list ap;
 
-	fprintf(stderr, "whimbrel %s: ", cmd);
+	snprintf(prefix, sizeof(prefix), "whimbrel %s: ", cmd);
+	snprintf(suffix, sizeof(suffix), " (see whimbrel %s --help)", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_line(prefix, suffix, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see whimbrel %s --help)\n", cmd);
+	return WB_EXIT_USAGE;
+}
+
+/* A global usage error: one line, exit 2. */
+static int global_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int global_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_line("whimbrel: ", " (see whimbrel --help)", fmt, ap);
+	va_end(ap);
 	return WB_EXIT_USAGE;
 }
 
@@ -154,10 +179,15 @@ static int global_options(wb_cli *cli, int argc, char **argv, int *code)
 		} else if (strncmp(a, "--config=", 9) == 0) {
 			cli->config = a + 9;
 		} else {
-			fprintf(stderr, "whimbrel: unknown or incomplete option '%s' (see whimbrel --help)\n", a);
-			*code = WB_EXIT_USAGE;
+			*code = global_usage("unknown or incomplete option '%s'", a);
 			return -1;
 		}
+	}
+	if ((cli->db_url && !*cli->db_url) || (cli->target && !*cli->target) ||
+	    (cli->config && !*cli->config)) {
+		*code = global_usage("%s needs a value", cli->db_url && !*cli->db_url ? "--db"
+				     : cli->target && !*cli->target ? "--target" : "--config");
+		return -1;
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -167,7 +197,8 @@ static int global_options(wb_cli *cli, int argc, char **argv, int *code)
 	return i;
 }
 
-int main(int argc, char **argv)
+/* The command line, dispatched; returns the exit code. */
+static int dispatch(int argc, char **argv)
 {
 	wb_cli cli = {0};
 	int code = 0, i;
@@ -182,6 +213,10 @@ int main(int argc, char **argv)
 			return wb_cli_fail("command '%s' is not available in this build", argv[i]);
 		return commands[c].fn(&cli, argc - i, argv + i);
 	}
-	fprintf(stderr, "whimbrel: unknown command '%s' (see whimbrel --help)\n", argv[i]);
-	return WB_EXIT_USAGE;
+	return global_usage("unknown command '%s'", argv[i]);
+}
+
+int main(int argc, char **argv)
+{
+	return wb_cli_finish(dispatch(argc, argv)); /* a lost stdout is an error */
 }

@@ -19,6 +19,7 @@
 #include "whimbrel.h"
 #include "header.h"
 #include "migfiles.h"
+#include "cli.h"
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -65,7 +66,7 @@ int wb_cli_list_migrations(char ***out, size_t *count, const char *dir)
 	*out = NULL;
 	*count = 0;
 	if (!d) {
-		fprintf(stderr, "whimbrel: cannot read the migrations directory %s: %s\n", dir, strerror(errno));
+		wb_cli_fail("cannot read the migrations directory %s: %s", dir, strerror(errno));
 		return WB_EIO;
 	}
 	while ((e = readdir(d)))

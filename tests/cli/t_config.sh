@@ -3,6 +3,18 @@
 # WHIMBREL_DEV_DB / WHIMBREL_PROD_DB, --db, --target, --config, malformed
 # configuration, an unconfigured prod, and no credentials in messages.
 . "$(dirname "$0")/lib.sh"
+# Messages are one line per message with no raw control characters: input
+# echoed in them is escaped (\n, \x1b).  clean1: exactly one such line;
+# cleanlines: any number of lines, none holding a control character.
+clean1() {
+	if [ -n "$2" ] && [ "$(printf '%s' "$2" | wc -l)" -eq 0 ] &&
+	   ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
+cleanlines() {
+	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
 unset WHIMBREL_DEV_DB WHIMBREL_PROD_DB
 W() { "$WHIMBREL" "$@"; }
 
@@ -137,4 +149,30 @@ run W bogus
 is "unknown command: exit 2" "$rc" 2
 run W
 is "no command: exit 2" "$rc" 2
+# input echoed in messages is escaped; empty global option values are usage errors
+run W $'bo\x1bgus'
+is "ESC in a command: exit 2" "$rc" 2
+clean1 "ESC in a command: one clean line" "$err"
+has "ESC in a command: escaped" "$err" "'bo\x1bgus'"
+run W $'--bo\ngus'
+clean1 "newline in a global option: one clean line" "$err"
+run W --db '' table list
+is "--db '': exit 2" "$rc" 2
+clean1 "--db '': one line" "$err"
+run W --target '' table list
+is "--target '': exit 2" "$rc" 2
+run W --config '' table list
+is "--config '': exit 2" "$rc" 2
+
+# output that cannot be written is reported (once)
+"$WHIMBREL" --help >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
+is "--help to a full disk: exit 1" "$rc" 1
+clean1 "--help to a full disk: one line" "$err"
+has "--help to a full disk: says so" "$err" "whimbrel: cannot write the output"
+"$WHIMBREL" --db sqlite:full.db table list >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
+is "table list to a full disk: exit 0 (nothing to write)" "$rc" 0
+"$WHIMBREL" --db sqlite:full.db table create fulltab --pk a 2>/dev/null
+"$WHIMBREL" --db sqlite:full.db table list >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
+is "table list to a full disk: exit 1" "$rc" 1
+clean1 "table list to a full disk: reported once" "$err"
 echo "1..$n"

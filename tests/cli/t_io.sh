@@ -3,6 +3,18 @@
 # all-or-nothing import with FILE:LINE messages, --continue, --create,
 # standard input, large files (written in batches after a full check).
 . "$(dirname "$0")/lib.sh"
+# Messages are one line per message with no raw control characters: input
+# echoed in them is escaped (\n, \x1b).  clean1: exactly one such line;
+# cleanlines: any number of lines, none holding a control character.
+clean1() {
+	if [ -n "$2" ] && [ "$(printf '%s' "$2" | wc -l)" -eq 0 ] &&
+	   ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
+cleanlines() {
+	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
 D=$WB_ROOT/tests/data
 W() { "$WHIMBREL" --db sqlite:t.db "$@"; }
 # JSON lines, attribute order and set member order normalised.
@@ -215,4 +227,16 @@ for c in "import --help" "export --help" "import cars -h"; do
 	is "$c: exit 0" "$rc" 0
 	has "$c: usage on stdout" "$out" "usage: whimbrel"
 done
+# input echoed in messages is escaped
+run W import cars $'no\x1bsuch.jsonl'
+is "ESC in a missing file name: exit 1" "$rc" 1
+clean1 "ESC in a missing file name: one clean line" "$err"
+printf '{"make":"a","model":"1"}\n{"make":"b\n' > $'bad\x1bname.jsonl'
+run W import cars $'bad\x1bname.jsonl'
+is "bad line in an oddly named file: exit 1" "$rc" 1
+cleanlines "bad line in an oddly named file: clean lines" "$err"
+has "bad line: file name escaped" "$err" 'bad\x1bname.jsonl:2:'
+run W import cars x.jsonl --create --pk a --pk b
+is "import --pk twice: exit 2" "$rc" 2
+
 echo "1..$n"

@@ -2,6 +2,18 @@
 # t_item.sh - `whimbrel item get|put|delete`: both JSON forms, standard
 # input, conditions, and every validation error with message and exit code.
 . "$(dirname "$0")/lib.sh"
+# Messages are one line per message with no raw control characters: input
+# echoed in them is escaped (\n, \x1b).  clean1: exactly one such line;
+# cleanlines: any number of lines, none holding a control character.
+clean1() {
+	if [ -n "$2" ] && [ "$(printf '%s' "$2" | wc -l)" -eq 0 ] &&
+	   ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
+cleanlines() {
+	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
 W() { "$WHIMBREL" --db sqlite:t.db "$@"; }
 W table create cars --pk make --sk model >/dev/null 2>&1
 W table create nums --pk id:N >/dev/null 2>&1
@@ -111,4 +123,19 @@ for c in "item --help" "item get --help" "item put --help" "item delete -h"; do
 	is "$c: exit 0" "$rc" 0
 	has "$c: usage on stdout" "$out" "usage: whimbrel"
 done
+# input echoed in messages is escaped
+run W item put cars '{"make":{"S":"a"},"model":{"S":"x"},"a\u001bb\nc":{"SS":[]}}'
+is "control chars in attribute name: exit 1" "$rc" 1
+clean1 "control chars in attribute name: one clean line" "$err"
+has "control chars in attribute name: escaped" "$err" "'a\x1bb\nc'"
+run W item put cars '{"make":{"S":"a"},"model":{"S":"x"},"n":{"N":"1\u001b2"}}'
+clean1 "control char in a number: one clean line" "$err"
+run W item get $'ca\x1brs' '{"make":"a","model":"x"}'
+clean1 "ESC in table name: one clean line" "$err"
+run W item put cars '{"make":"a","model":"x"}' --format plain --format ddb
+is "unknown option for put: exit 2" "$rc" 2
+run W item get cars '{"make":"a","model":"x"}' --format plain --format ddb
+is "--format twice: exit 2" "$rc" 2
+has "--format twice: says so" "$err" "option '--format' given twice"
+
 echo "1..$n"

@@ -2,6 +2,18 @@
 # directory passes, malformed headers (bad date, missing colon, binary
 # garbage, a huge file) get a clear FILE:LINE: message and no crash.
 . "$(dirname "$0")/lib.sh"
+# Messages are one line per message with no raw control characters: input
+# echoed in them is escaped (\n, \x1b).  clean1: exactly one such line;
+# cleanlines: any number of lines, none holding a control character.
+clean1() {
+	if [ -n "$2" ] && [ "$(printf '%s' "$2" | wc -l)" -eq 0 ] &&
+	   ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
+cleanlines() {
+	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
 D=$WB_ROOT/tests/data
 NOW="--now 2026-11-25"
 
@@ -87,3 +99,18 @@ has "garbage: bad value quoted printably" "$out" "m/0002_binary.c:2: bad Executi
 has "garbage: huge file" "$out" "m/0003_huge.c:1: the header comment is not closed within the first 64 KB"
 ok "garbage: fine file has no problem" "! printf '%s\n' \"\$out\" | grep -q 0004_fine"
 ok "garbage: output is printable text" "! printf '%s' \"\$out\" | LC_ALL=C grep -q '[^[:print:][:space:]]'"
+# file names with control characters are escaped in the output
+mkdir -p odd
+printf '/*\n * x\n * Execution Time:\n * Finalization Time:\n */\n' > $'odd/0001_a\nb.c'
+cp $'odd/0001_a\nb.c' $'odd/0002_a\x1bb.c'
+run "$WHIMBREL" -q lint --dir odd $NOW
+is "odd names: exit 1" "$rc" 1
+has "odd names: newline escaped" "$out" 'odd/0001_a\nb.c:1: file name should be'
+has "odd names: ESC escaped" "$out" 'odd/0002_a\x1bb.c:1: file name should be'
+is "odd names: one line per problem" "$(printf '%s\n' "$out" | wc -l)" 2
+cleanlines "odd names: no control characters" "$out"
+
+# output that cannot be written is reported
+"$WHIMBREL" -q lint --dir odd $NOW >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
+is "problems to a full disk: exit 1" "$rc" 1
+has "problems to a full disk: says so" "$err" "whimbrel: cannot write the output"

@@ -2,6 +2,18 @@
 # t_read.sh - `whimbrel scan` and `whimbrel query`: key conditions, order,
 # limits, segments, prefixes, key values converted to the key type, errors.
 . "$(dirname "$0")/lib.sh"
+# Messages are one line per message with no raw control characters: input
+# echoed in them is escaped (\n, \x1b).  clean1: exactly one such line;
+# cleanlines: any number of lines, none holding a control character.
+clean1() {
+	if [ -n "$2" ] && [ "$(printf '%s' "$2" | wc -l)" -eq 0 ] &&
+	   ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
+cleanlines() {
+	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
 W() { "$WHIMBREL" --db sqlite:t.db "$@"; }
 W table create orders --pk pk --sk n:N >/dev/null 2>&1
 python3 - >orders.jsonl <<'PY'
@@ -123,4 +135,20 @@ for c in "scan --help" "query --help" "query orders -h"; do
 	is "$c: exit 0" "$rc" 0
 	has "$c: usage on stdout" "$out" "usage: whimbrel"
 done
+# input echoed in messages is escaped; repeated options are refused
+run W scan orders --segment $'1\x1b/2'
+is "ESC in --segment: exit 2" "$rc" 2
+clean1 "ESC in --segment: one clean line" "$err"
+run W scan orders $'--\x1bx'
+clean1 "ESC in an unknown option: one clean line" "$err"
+run W query orders --pk $'a\nb' --sk-op '>' $'1\x1b'
+clean1 "ESC in a key value: one clean line" "$err"
+run W query orders --pk a --pk b
+is "--pk twice: exit 2" "$rc" 2
+has "--pk twice: says so" "$err" "option '--pk' given twice"
+run W scan orders --segment 0/2 --segment 1/2
+is "--segment twice: exit 2" "$rc" 2
+run W scan orders --limit 1 --limit=2
+is "--limit twice: exit 2" "$rc" 2
+
 echo "1..$n"

@@ -2,6 +2,18 @@
 # t_table.sh - `whimbrel table create|list|describe|drop`: happy paths,
 # every validation error with its message and exit code, and --help.
 . "$(dirname "$0")/lib.sh"
+# Messages are one line per message with no raw control characters: input
+# echoed in them is escaped (\n, \x1b).  clean1: exactly one such line;
+# cleanlines: any number of lines, none holding a control character.
+clean1() {
+	if [ -n "$2" ] && [ "$(printf '%s' "$2" | wc -l)" -eq 0 ] &&
+	   ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
+cleanlines() {
+	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
 W() { "$WHIMBREL" --db sqlite:t.db "$@"; }
 
 # create, list, describe
@@ -149,4 +161,18 @@ for c in "table --help" "table -h" "table create --help" "table list --help" \
 	has "$c: usage on stdout" "$out" "usage: whimbrel"
 	is "$c: nothing on stderr" "$err" ""
 done
+# input echoed in messages is escaped; repeated options are refused
+run W table create $'ab\ncd' --pk a
+is "newline in table name: exit 1" "$rc" 1
+clean1 "newline in table name: one clean line" "$err"
+has "newline in table name: escaped" "$err" "'ab\ncd'"
+run W table describe $'no\x1bpe'
+clean1 "ESC in table name: one clean line" "$err"
+has "ESC in table name: escaped" "$err" "'no\x1bpe'"
+run W table create twice --pk a --pk b
+is "--pk twice: exit 2" "$rc" 2
+has "--pk twice: says so" "$err" "option '--pk' given twice"
+run W table list
+ok "--pk twice: nothing created" "! printf '%s' \"\$out\" | grep -q twice"
+
 echo "1..$n"
