@@ -357,10 +357,26 @@ int wb_cli_print_item(FILE *f, const wb_item *item, int format)
 	return 0;
 }
 
+/* Set once a failed write to stdout has been reported (reported once). */
+static int output_reported;
+
 int wb_cli_flush(int code)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return wb_cli_fail("cannot write the output: %s", strerror(errno));
+	if (output_reported)
+		return code ? code : WB_EXIT_ERROR;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		output_reported = 1;
+		return wb_cli_fail("cannot write the output: %s", errno ? strerror(errno) : "write error");
+	}
+	return code;
+}
+
+int wb_cli_finish(int code)
+{
+	int was = output_reported, c = wb_cli_flush(code);
+
+	if (!was && output_reported) /* reported now: keep a failing code, else 1 */
+		return code ? code : c;
 	return code;
 }
 

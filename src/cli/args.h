@@ -96,6 +96,12 @@ int wb_cli_print_item(FILE *f, const wb_item *item, int format);
 /** Flush stdout; on a write error (disk full, closed pipe) print it and exit 1. */
 int wb_cli_flush(int code);
 
+/**
+ * The last word of every command (main.c): flush stdout and turn an
+ * unreported write error into a message and exit 1; returns the exit code.
+ */
+int wb_cli_finish(int code);
+
 /** A URL fit for messages: any user:password@ is replaced by "***@". */
 void wb_cli_url_redact(char *buf, size_t size, const char *url);
 

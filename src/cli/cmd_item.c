@@ -75,20 +75,33 @@ struct item_cmd {
 	int yes;            /* --yes: no confirmation on a confirm = yes target */
 };
 
-/* The item or key from the JSON argument; *out is the caller's. */
-static int read_item(wb_item **out, const char *arg)
+/*
+ * The item or key (`what`) from the JSON argument; *out is the caller's.
+ * Empty input gets its own message rather than a parser's "column 0".
+ */
+static int read_item(wb_item **out, const char *what, const char *arg)
 {
 	char *text = NULL;
+	const char *msg;
 	size_t len = 0;
 	int code, rc;
 
 	*out = NULL;
 	if ((code = wb_cli_read_arg(&text, &len, arg)) != 0)
 		return code;
+	if (strspn(text, " \t\r\n") == len) {
+		free(text);
+		return wb_cli_fail("empty %s: expected one JSON object%s", what,
+				   strcmp(arg, "-") == 0 ? " (standard input is empty)" : "");
+	}
 	rc = wb_item_from_json(out, text, len, WB_JSON_AUTO);
 	free(text);
-	if (rc < 0)
-		return wb_cli_fail("bad item JSON: %s", wb_error_last());
+	if (rc < 0) {
+		msg = wb_error_last();
+		if (strncmp(msg, "JSON ", 5) == 0) /* "JSON line 1 ...", "JSON attribute ..." */
+			msg += 5;
+		return wb_cli_fail("bad %s JSON: %s", what, msg);
+	}
 	return 0;
 }
 
@@ -225,7 +238,7 @@ static int item_op(wb_cli *cli, int argc, char **argv, struct item_cmd *c, const
 	c->yes = opts[idx[3]].seen;
 	c->format = WB_JSON_DDB;
 	if ((opts[idx[0]].seen && (code = wb_cli_parse_format(c->cmd, opts[idx[0]].v[0], &c->format))) ||
-	    (code = wb_cli_check_table(c->table)) || (code = read_item(&item, pos[1])))
+	    (code = wb_cli_check_table(c->table)) || (code = read_item(&item, c->op == OP_PUT ? "item" : "key", pos[1])))
 		return code;
 	code = run_op(cli, c, item);
 	wb_item_free(item);

@@ -102,8 +102,10 @@ static int parse_segment(const char *s, wb_scan *scan)
 	unsigned long i, n;
 	char *end;
 
+	if (s[0] < '0' || s[0] > '9') /* strtoul would take blanks and signs */
+		goto bad;
 	i = strtoul(s, &end, 10);
-	if (end == s || *end != '/' || s[0] == '-' || end[1] == '-')
+	if (*end != '/' || end[1] < '0' || end[1] > '9')
 		goto bad;
 	n = strtoul(end + 1, &end, 10);
 	if (*end || n == 0 || n > 1000000 || i >= n)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "args.h"
 #include "common.h"
 
 /* Commands not linked in yet resolve to NULL. */
@@ -196,7 +197,8 @@ static int global_options(wb_cli *cli, int argc, char **argv, int *code)
 	return i;
 }
 
-int main(int argc, char **argv)
+/* The command line, dispatched; returns the exit code. */
+static int dispatch(int argc, char **argv)
 {
 	wb_cli cli = {0};
 	int code = 0, i;
@@ -212,4 +214,9 @@ int main(int argc, char **argv)
 		return commands[c].fn(&cli, argc - i, argv + i);
 	}
 	return global_usage("unknown command '%s'", argv[i]);
+}
+
+int main(int argc, char **argv)
+{
+	return wb_cli_finish(dispatch(argc, argv)); /* a lost stdout is an error */
 }

@@ -164,4 +164,15 @@ is "--target '': exit 2" "$rc" 2
 run W --config '' table list
 is "--config '': exit 2" "$rc" 2
 
+# output that cannot be written is reported (once)
+"$WHIMBREL" --help >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
+is "--help to a full disk: exit 1" "$rc" 1
+clean1 "--help to a full disk: one line" "$err"
+has "--help to a full disk: says so" "$err" "whimbrel: cannot write the output"
+"$WHIMBREL" --db sqlite:full.db table list >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
+is "table list to a full disk: exit 0 (nothing to write)" "$rc" 0
+"$WHIMBREL" --db sqlite:full.db table create fulltab --pk a 2>/dev/null
+"$WHIMBREL" --db sqlite:full.db table list >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
+is "table list to a full disk: exit 1" "$rc" 1
+clean1 "table list to a full disk: reported once" "$err"
 echo "1..$n"

@@ -138,4 +138,22 @@ run W item get cars '{"make":"a","model":"x"}' --format plain --format ddb
 is "--format twice: exit 2" "$rc" 2
 has "--format twice: says so" "$err" "option '--format' given twice"
 
+# empty input says so; a bad KEY is called a key; no doubled "JSON"
+run W item put cars ''
+is "empty item: exit 1" "$rc" 1
+is "empty item: message" "$err" "whimbrel: empty item: expected one JSON object"
+run W item put cars - < /dev/null
+is "empty stdin: message" "$err" "whimbrel: empty item: expected one JSON object (standard input is empty)"
+run W item get cars '  '
+is "blank key: message" "$err" "whimbrel: empty key: expected one JSON object"
+run W item get cars '{"make":'
+is "bad key JSON: exit 1" "$rc" 1
+has "bad key JSON: called a key" "$err" "whimbrel: bad key JSON: line 1 column"
+run W item put cars '{"make":{"S":"a"},"model":{"S":"x"},"n":{"N":"1x"}}'
+has "bad item JSON: attribute named once" "$err" "whimbrel: bad item JSON: attribute 'n': number '1x'"
+# repeated or padded --segment values
+run W scan cars --segment ' 0/2'
+is "--segment with a space: exit 2" "$rc" 2
+run W scan cars --segment '+0/+2'
+is "--segment with signs: exit 2" "$rc" 2
 echo "1..$n"

@@ -109,3 +109,8 @@ has "odd names: newline escaped" "$out" 'odd/0001_a\nb.c:1: file name should be'
 has "odd names: ESC escaped" "$out" 'odd/0002_a\x1bb.c:1: file name should be'
 is "odd names: one line per problem" "$(printf '%s\n' "$out" | wc -l)" 2
 cleanlines "odd names: no control characters" "$out"
+
+# output that cannot be written is reported
+"$WHIMBREL" -q lint --dir odd $NOW >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
+is "problems to a full disk: exit 1" "$rc" 1
+has "problems to a full disk: says so" "$err" "whimbrel: cannot write the output"

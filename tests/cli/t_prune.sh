@@ -183,3 +183,9 @@ is "missing directory: exit 1" "$rc" 1
 has "missing directory: named" "$err" "nowhere"
 W prune --help
 has "--help: usage with exit codes" "$out" "Exit codes"
+
+# output that cannot be written is an error, not a silent success
+fresh $(cd "$D" && ls | head -1)
+"$WHIMBREL" --config "$T/none.conf" prune --dry-run --no-ledger >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
+is "listing to a full disk: exit 1" "$rc" 1
+has "listing to a full disk: says so" "$err" "whimbrel: cannot write the output"
