@@ -47,52 +47,75 @@ int wb__utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
-/* The path of the attribute being checked: "a", "a.b", "a[3]". */
+/*
+ * The path of the attribute being checked ("a", "a.b", "a[3]"): a chain of
+ * frames on the stack, one per nesting level, formatted only when a message
+ * needs it (validation runs on every write: the happy path must not print).
+ * The top level is the NULL path.
+ */
 typedef struct vpath {
-	char buf[160];   /* NUL-terminated, truncated with "..." when long */
-	size_t len;      /* strlen(buf), may exceed sizeof(buf) - 1 (truncated) */
+	const struct vpath *up; /* enclosing frame, or NULL at the top */
+	const char *name;       /* attribute name, or NULL for a list element */
+	size_t nlen;            /* length of name */
+	size_t idx;             /* list index when name is NULL */
 } vpath;
 
-static size_t path_push(vpath *p, const char *fmt, const char *name, size_t nlen, size_t idx)
-{
-	size_t old = p->len;
-	char tmp[80];
-	int n;
+#define PATH_TEXT_MAX 160
 
-	if (name)
-		n = snprintf(tmp, sizeof(tmp), fmt, (int)(nlen > 60 ? 60 : nlen), name);
+/* Write the path into buf[size]; returns the length it wanted. */
+static size_t path_put(const vpath *p, char *buf, size_t size)
+{
+	size_t n;
+	int k;
+
+	if (!p)
+		return 0;
+	n = path_put(p->up, buf, size);
+	if (n >= size)
+		return n;
+	if (p->name)
+		k = snprintf(buf + n, size - n, "%s%.*s", n ? "." : "",
+			     (int)(p->nlen > 60 ? 60 : p->nlen), p->name);
 	else
-		n = snprintf(tmp, sizeof(tmp), fmt, idx);
-	if (n < 0)
-		n = 0;
-	if (old < sizeof(p->buf) - 1)
-		snprintf(p->buf + old, sizeof(p->buf) - old, "%s", tmp);
-	p->len = old + (size_t)n;
-	if (p->len >= sizeof(p->buf) - 1)
-		memcpy(p->buf + sizeof(p->buf) - 4, "...", 4);
-	return old;
+		k = snprintf(buf + n, size - n, "[%zu]", p->idx);
+	return n + (k > 0 ? (size_t)k : 0);
 }
 
-static void path_pop(vpath *p, size_t old)
+/* The path as text, truncated with "..." when long. */
+static const char *path_text(const vpath *p, char buf[PATH_TEXT_MAX])
 {
-	p->len = old;
-	if (old < sizeof(p->buf))
-		p->buf[old] = '\0';
+	buf[0] = '\0';
+	if (path_put(p, buf, PATH_TEXT_MAX) >= PATH_TEXT_MAX - 1)
+		memcpy(buf + PATH_TEXT_MAX - 4, "...", 4);
+	return buf;
 }
 
 static int bad(const vpath *p, const char *what)
 {
-	return wb__error(NULL, WB_EINVALID, "attribute '%s': %s", p->buf, what);
+	char path[PATH_TEXT_MAX];
+
+	return wb__error(NULL, WB_EINVALID, "attribute '%s': %s", path_text(p, path), what);
+}
+
+/* A number checked silently first; the message with its path only on failure. */
+static int check_number(const vpath *p, const char *s, size_t len)
+{
+	char path[PATH_TEXT_MAX], where[PATH_TEXT_MAX + 16];
+
+	if (wb__number_check(s, len, NULL) == 0)
+		return 0;
+	snprintf(where, sizeof(where), "attribute '%s'", path_text(p, path));
+	return wb__number_check(s, len, where);
 }
 
 static int check_name(const vpath *parent, const char *name, size_t nlen)
 {
-	const char *in = parent->len ? " in " : "";
-	const char *at = parent->len ? parent->buf : "";
+	char path[PATH_TEXT_MAX];
+	const char *at = parent ? path_text(parent, path) : "";
+	const char *in = *at ? " in '" : "", *close = *at ? "'" : "";
 
 	if (nlen == 0)
-		return wb__error(NULL, WB_EINVALID, "empty attribute name%s%s%s%s", in,
-				 *at ? "'" : "", at, *at ? "'" : "");
+		return wb__error(NULL, WB_EINVALID, "empty attribute name%s%s%s", in, at, close);
 	if (nlen > WB_ATTR_NAME_MAX)
 		return wb__error(NULL, WB_EINVALID, "attribute name '%.40s...' is %zu bytes, over "
 				 "the 64 KB limit", name, nlen);
@@ -185,34 +208,28 @@ static int check_set(const vpath *p, const wb_value *v)
 	}
 	for (size_t i = 0; i < v->u.set.n; i++) {
 		const wb_bytes *m = &v->u.set.m[i];
-		char where[200];
 		if (t == WB_SS && !wb__utf8_valid(m->p, m->len)) {
 			snprintf(msg, sizeof(msg), "string set member %zu is not valid UTF-8", i);
 			return bad(p, msg);
 		}
-		if (t == WB_NS) {
-			snprintf(where, sizeof(where), "attribute '%s'", p->buf);
-			if (wb__number_check(m->p, m->len, where) < 0)
-				return WB_EINVALID;
-		}
+		if (t == WB_NS && check_number(p, m->p, m->len) < 0)
+			return WB_EINVALID;
 	}
 	return check_set_dups(p, v);
 }
 
-static int check_item(vpath *p, const wb_item *it, int depth);
+static int check_item(const vpath *up, const wb_item *it, int depth);
 
-static int check_value(vpath *p, const wb_value *v, int depth)
+static int check_value(const vpath *p, const wb_value *v, int depth)
 {
-	char where[200];
-	size_t i, old;
+	size_t i;
 	int rc;
 
 	switch ((wb_type)v->type) {
 	case WB_S:
 		return wb__utf8_valid(v->u.s.p, v->u.s.len) ? 0 : bad(p, "string is not valid UTF-8");
 	case WB_N:
-		snprintf(where, sizeof(where), "attribute '%s'", p->buf);
-		return wb__number_check(v->u.s.p, v->u.s.len, where);
+		return check_number(p, v->u.s.p, v->u.s.len);
 	case WB_B: case WB_BOOL: case WB_NULL:
 		return 0;
 	case WB_SS: case WB_NS: case WB_BS:
@@ -223,10 +240,8 @@ static int check_value(vpath *p, const wb_value *v, int depth)
 		if (v->type == WB_M)
 			return check_item(p, v->u.map, depth + 1);
 		for (i = 0; i < v->u.l.n; i++) {
-			old = path_push(p, "[%zu]", NULL, 0, i);
-			rc = check_value(p, v->u.l.v[i], depth + 1);
-			path_pop(p, old);
-			if (rc < 0)
+			vpath elem = {p, NULL, 0, i};
+			if ((rc = check_value(&elem, v->u.l.v[i], depth + 1)) < 0)
 				return rc;
 		}
 		return 0;
@@ -234,18 +249,15 @@ static int check_value(vpath *p, const wb_value *v, int depth)
 	return bad(p, "unknown value type");
 }
 
-static int check_item(vpath *p, const wb_item *it, int depth)
+static int check_item(const vpath *up, const wb_item *it, int depth)
 {
 	for (size_t i = 0; i < it->n; i++) {
 		const wb_attr *a = &it->attrs[i];
-		size_t old;
+		vpath attr = {up, a->name, a->nlen, 0};
 		int rc;
-		if ((rc = check_name(p, a->name, a->nlen)) < 0)
+		if ((rc = check_name(up, a->name, a->nlen)) < 0)
 			return rc;
-		old = path_push(p, p->len ? ".%.*s" : "%.*s", a->name, a->nlen, 0);
-		rc = check_value(p, a->v, depth);
-		path_pop(p, old);
-		if (rc < 0)
+		if ((rc = check_value(&attr, a->v, depth)) < 0)
 			return rc;
 	}
 	return 0;
@@ -280,15 +292,12 @@ static int check_key_attr(const wb_item *item, const char *name, wb_type type, i
 
 int wb_item_validate(const wb_item *item, const wb_key_schema *key)
 {
-	vpath p;
 	size_t size;
 	int rc;
 
 	if (!item)
 		return wb__error(NULL, WB_EINVALID, "no item");
-	p.buf[0] = '\0';
-	p.len = 0;
-	if ((rc = check_item(&p, item, 1)) < 0)
+	if ((rc = check_item(NULL, item, 1)) < 0)
 		return rc;
 	if ((size = wb_item_size(item)) > WB_ITEM_MAX_SIZE)
 		return wb__error(NULL, WB_EINVALID, "item is %zu bytes, over the 400 KB limit "

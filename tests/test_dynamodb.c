@@ -689,6 +689,59 @@ static void test_condition_failure_resolved(void **state)
 	wb_close(db);
 }
 
+/* A key-prefix scan: Limit applies before the filter, so empty answers are skipped. */
+static void test_prefix_scan_skips_empty_answers(void **state)
+{
+	struct reply r[] = {
+		{200, DESCRIBE_CARS},
+		{200, "{\"Items\":[],\"Count\":0,\"LastEvaluatedKey\":{\"id\":{\"S\":\"k2\"}}}"},
+		{200, "{\"Items\":[{\"id\":{\"S\":\"GROUP#1\"}}],\"LastEvaluatedKey\":{\"id\":{\"S\":\"k4\"}}}"},
+	};
+	wb_db *db = open_fake();
+	wb_scan sc = {1, 4, "GROUP#", 2, NULL};
+	wb_page *p = NULL;
+
+	(void)state;
+	script(r, 3);
+	wbt_ok(wb_scan_page(db, &p, "cars", &sc));
+	snapshot();
+	assert_string_equal(seen_targets, "DescribeTable Scan Scan");
+	assert_non_null(strstr(seen_last, "\"ExclusiveStartKey\":{\"id\":{\"S\":\"k2\"}}"));
+	assert_non_null(strstr(seen_last, "\"Segment\":1,\"TotalSegments\":4"));
+	assert_non_null(strstr(seen_last, "\"Limit\":2"));
+	assert_non_null(strstr(seen_last, "\"FilterExpression\":\"begins_with(#n0, :v0)\""));
+	assert_non_null(strstr(seen_last, "\":v0\":{\"S\":\"GROUP#\"}"));
+	assert_int_equal(p->count, 1);
+	assert_string_equal(wb_item_get_string(p->items[0], "id"), "GROUP#1");
+	assert_string_equal(wb_item_get_string(p->last_key, "id"), "k4");
+	wb_page_free(p);
+	wb_close(db);
+}
+
+static void test_list_tables_pages(void **state)
+{
+	struct reply r[] = {
+		{200, "{\"TableNames\":[\"b_table\",\"c_table\"],\"LastEvaluatedTableName\":\"c_table\"}"},
+		{200, "{\"TableNames\":[\"a_table\"]}"},
+	};
+	wb_db *db = open_fake();
+	char **names = NULL;
+	size_t n = 0;
+
+	(void)state;
+	script(r, 2);
+	wbt_ok(wb_table_list(db, &names, &n));
+	snapshot();
+	assert_string_equal(seen_targets, "ListTables ListTables");
+	assert_non_null(strstr(seen_last, "\"ExclusiveStartTableName\":\"c_table\""));
+	assert_int_equal(n, 3);
+	assert_string_equal(names[0], "a_table"); /* sorted */
+	assert_string_equal(names[2], "c_table");
+	assert_null(names[3]);
+	wb_strings_free(names);
+	wb_close(db);
+}
+
 static void test_batch_get_unprocessed(void **state)
 {
 	struct reply r[] = {
@@ -790,6 +843,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_splits_and_orders, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_condition_failure_resolved, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_get_unprocessed, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_list_tables_pages, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_scan_skips_empty_answers, server_setup, server_teardown),
 		cmocka_unit_test_setup(test_batch_get_dynalite, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
