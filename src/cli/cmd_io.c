@@ -11,12 +11,15 @@
  * and counted, and the rest is written as it comes.
  *
  * Lines of AWS's DynamoDB export to S3, {"Item":{...}}, are unwrapped.
+ * Ctrl-C (SIGINT) or SIGTERM stops an import between lines or batches,
+ * saying how many items were written (exit 130).
  *
  * Export pages through a scan and prints each item as one line (DynamoDB
  * JSON by default: import of an export gives back the same items).
  */
 #include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -105,6 +108,38 @@ static int keep_item(struct import *im, wb_item *item)
 	return 0;
 }
 
+/* Set by SIGINT / SIGTERM during an import: stop at the next line or batch. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/* Catch SIGINT and SIGTERM (no SA_RESTART: a read waiting on a pipe returns). */
+static void catch_interrupts(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The one line of an interrupted import; exit 130. */
+static int stop_interrupted(struct import *im)
+{
+	wb_cli_progress_end(&im->progress);
+	if (im->written == 0)
+		wb_cli_fail("interrupted: nothing imported into %s", im->table);
+	else
+		wb_cli_fail("interrupted: %llu item%s written into %s before it, the rest of %s not",
+			    im->written, im->written == 1 ? "" : "s", im->table, im->name);
+	return WB_EXIT_INTERRUPTED;
+}
+
 /* Write the waiting items as one batch. */
 static int flush_items(struct import *im)
 {
@@ -112,6 +147,8 @@ static int flush_items(struct import *im)
 	size_t failed = 0;
 	int rc;
 
+	if (interrupted)
+		return stop_interrupted(im);
 	if (im->nitems == 0)
 		return 0;
 	if (!(w = calloc(im->nitems, sizeof(*w))))
@@ -238,7 +275,7 @@ static int read_lines(struct import *im, FILE *f, int write)
 	int code = 0;
 
 	errno = 0;
-	while (code == 0 && (got = getline(&line, &cap, f)) >= 0) {
+	while (code == 0 && !interrupted && (got = getline(&line, &cap, f)) >= 0) {
 		size_t len = (size_t)got;
 		wb_item *item = NULL;
 		lineno++;
@@ -266,7 +303,9 @@ static int read_lines(struct import *im, FILE *f, int write)
 		if (!write)
 			wb_cli_progress_update(&im->progress, im->lines_ok);
 	}
-	if (code == 0 && ferror(f))
+	if (code == 0 && interrupted)
+		code = stop_interrupted(im);
+	else if (code == 0 && ferror(f))
 		code = wb_cli_fail("%s: read error: %s", im->name, strerror(errno));
 	free(line);
 	return code;
@@ -437,6 +476,7 @@ int wb_cmd_import(wb_cli *cli, int argc, char **argv)
 	if ((code = wb_cli_check_table(im.table)) != 0)
 		return code;
 	snprintf(what, sizeof(what), "import into %s", im.table);
+	catch_interrupts();
 	if ((code = open_input(&im, pos[1])) == 0 &&
 	    (code = wb_cli_connect_write(&im.db, cli, what, opts[4].seen)) == 0 &&
 	    (code = resolve_table(&im, &opts[1], &opts[2], &opts[3], &must_create)) == 0) {

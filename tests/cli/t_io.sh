@@ -239,4 +239,24 @@ has "bad line: file name escaped" "$err" 'bad\x1bname.jsonl:2:'
 run W import cars x.jsonl --create --pk a --pk b
 is "import --pk twice: exit 2" "$rc" 2
 
+# Ctrl-C (SIGINT) part-way through an import: exit 130 and one line saying
+# how many items were written, which is what the table then holds.
+W table create intr --pk id >/dev/null 2>&1
+mkfifo intr.fifo
+"$WHIMBREL" --db sqlite:t.db import intr intr.fifo --continue >/dev/null 2>intr.err &
+pid=$!
+exec 3>intr.fifo
+for i in $(seq 1 2500); do echo "{\"id\":\"k$i\"}"; done >&3
+sleep 0.3   # not a timing assertion: the outcome is checked whatever was read
+kill -INT $pid
+sleep 0.3
+exec 3>&-
+wait $pid; rc=$?
+err=$(cat intr.err)
+is "SIGINT during import: exit 130" "$rc" 130
+clean1 "SIGINT during import: one line" "$err"
+has "SIGINT during import: says so" "$err" "whimbrel: interrupted"
+count=$(W scan intr | wc -l)
+if [ "$count" -eq 0 ]; then has "SIGINT: nothing written, says so" "$err" "nothing imported"
+else has "SIGINT: says how many were written" "$err" " $count item"; fi
 echo "1..$n"
