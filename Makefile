@@ -1,6 +1,7 @@
 # whimbrel - build, test, install.
 #
 #   make                 library (static + shared) and the whimbrel command, in build/
+#   make check           the README's test command: make test, then make test-asan
 #   make test            install missing dependencies, build, run the whole suite
 #   make test-asan       the whole suite under -fsanitize=address,undefined (build-asan/)
 #   make demo            the cars example on the embedded dev target
@@ -93,7 +94,9 @@ test-asan: deps
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 	@BUILD=build-asan WB_SANITIZE=1 scripts/run-tests.sh
 
-check: test
+check:
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory test-asan
 
 demo: deps
 	@$(MAKE) --no-print-directory all
