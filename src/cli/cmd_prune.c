@@ -592,7 +592,7 @@ int wb_cmd_prune(wb_cli *cli, int argc, char **argv)
 	}
 	if ((rc = parse_args(&o, argc, argv)) != 0)
 		return rc;
-	if (wb_cli_list_migrations(&names, &n, o.dir) < 0)
+	if (wb_cli_list_migrations(&names, &n, o.dir, 0) < 0)
 		return WB_EXIT_ERROR;
 	if (!(v = calloc(n + 1, sizeof(*v)))) {
 		wb_strings_free(names);
