@@ -111,8 +111,10 @@ static int check_header(struct findings *f, const char *path, time_t now)
 	wb_header *h = NULL;
 	int rc = wb__header_parse_file(&h, path);
 
-	if (rc == WB_EIO)
-		return add(f, 1, "cannot read the file: %s", wb_error_last());
+	if (rc == WB_EIO) { /* "cannot read PATH: REASON": the path is already in front */
+		const char *why = strrchr(wb_error_last(), ':');
+		return add(f, 1, "cannot read the file: %s", why ? why + 2 : wb_error_last());
+	}
 	if (!h)
 		return -1;
 	rc = 0;
@@ -200,7 +202,7 @@ int wb_cmd_lint(wb_cli *cli, int argc, char **argv)
 	}
 	if ((rc = parse_args(&o, argc, argv)) != 0)
 		return rc;
-	if (wb_cli_list_migrations(&names, &count, o.dir) < 0)
+	if (wb_cli_list_migrations(&names, &count, o.dir, 1) < 0)
 		return WB_EXIT_ERROR;
 	if (count && !(numbers = calloc(count, sizeof(*numbers)))) {
 		wb_strings_free(names);

@@ -156,14 +156,20 @@ static int ledger_scan(struct ledger *l, wb_db *db)
 
 /*
  * An embedded prod target whose database file does not exist has no ledger:
- * say so rather than create an empty database by opening it.
+ * say so rather than create an empty database by opening it.  1 when there
+ * is a prod target to read, 0 when not, -1 (printed) when whimbrel.conf is
+ * malformed: that stops prune as it stops every command needing the file.
  */
 static int prod_db_exists(wb_cli *cli, const struct prune_opts *o)
 {
 	char *url = NULL;
-	int exists = 1;
+	int exists = 1, rc;
 
-	if (wb_cli_target_url(&url, cli, "prod") < 0) {
+	if ((rc = wb_cli_target_url(&url, cli, "prod")) < 0) {
+		if (rc != WB_ENOTFOUND) {
+			wb_cli_fail("%s (--no-ledger does without the prod ledger)", wb_error_last());
+			return -1;
+		}
 		if (o->verbose)
 			fprintf(stderr, "whimbrel prune: ledger not used (prod target: %s)\n", wb_error_last());
 		return 0;
@@ -181,18 +187,22 @@ static int prod_db_exists(wb_cli *cli, const struct prune_opts *o)
 /*
  * Load the prod ledger.  Not configured, unreachable or unreadable: the
  * source is skipped (l->reachable stays 0), with a note in verbose output.
+ * Returns -1 (printed) only for a malformed whimbrel.conf.
  */
-static void ledger_load(struct ledger *l, wb_cli *cli, const struct prune_opts *o)
+static int ledger_load(struct ledger *l, wb_cli *cli, const struct prune_opts *o)
 {
 	wb_db *db = NULL;
+	int exists;
 
 	memset(l, 0, sizeof(*l));
-	if (o->no_ledger || !prod_db_exists(cli, o))
-		return;
+	if (o->no_ledger || (exists = prod_db_exists(cli, o)) == 0)
+		return 0;
+	if (exists < 0)
+		return -1;
 	if (wb_cli_open(&db, cli, "prod") < 0) {
 		if (o->verbose)
 			fprintf(stderr, "whimbrel prune: ledger not used (prod target: %s)\n", wb_error_last());
-		return;
+		return 0;
 	}
 	if (ledger_scan(l, db) < 0) {
 		if (o->verbose)
@@ -202,6 +212,7 @@ static void ledger_load(struct ledger *l, wb_cli *cli, const struct prune_opts *
 		l->reachable = 1;
 	}
 	wb_close(db);
+	return 0;
 }
 
 static void ledger_free(struct ledger *l)
@@ -581,13 +592,17 @@ int wb_cmd_prune(wb_cli *cli, int argc, char **argv)
 	}
 	if ((rc = parse_args(&o, argc, argv)) != 0)
 		return rc;
-	if (wb_cli_list_migrations(&names, &n, o.dir) < 0)
+	if (wb_cli_list_migrations(&names, &n, o.dir, 0) < 0)
 		return WB_EXIT_ERROR;
 	if (!(v = calloc(n + 1, sizeof(*v)))) {
 		wb_strings_free(names);
 		return wb_cli_fail("out of memory");
 	}
-	ledger_load(&l, cli, &o);
+	if (ledger_load(&l, cli, &o) < 0) {
+		free(v);
+		wb_strings_free(names);
+		return WB_EXIT_ERROR;
+	}
 	git = in_git_work_tree(o.dir);
 	for (size_t i = 0; i < n; i++) {
 		v[i].name = names[i];

@@ -26,8 +26,11 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A regular, non-hidden file whose name ends in ".c". */
-static int is_c_file(const char *dir, const char *name)
+/*
+ * A regular, non-hidden file whose name ends in ".c" (with `all`, anything
+ * of that name: a directory, a dangling symbolic link...).
+ */
+static int is_c_file(const char *dir, const char *name, int all)
 {
 	size_t n = strlen(name);
 	char path[4096];
@@ -37,6 +40,8 @@ static int is_c_file(const char *dir, const char *name)
 		return 0;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return 0;
+	if (all)
+		return lstat(path, &st) == 0;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
@@ -56,7 +61,7 @@ static int push_name(char ***v, size_t *n, size_t *cap, const char *name)
 	return 0;
 }
 
-int wb_cli_list_migrations(char ***out, size_t *count, const char *dir)
+int wb_cli_list_migrations(char ***out, size_t *count, const char *dir, int all)
 {
 	DIR *d = opendir(dir);
 	char **v = NULL;
@@ -70,7 +75,7 @@ int wb_cli_list_migrations(char ***out, size_t *count, const char *dir)
 		return WB_EIO;
 	}
 	while ((e = readdir(d)))
-		if (is_c_file(dir, e->d_name) && push_name(&v, &n, &cap, e->d_name) < 0) {
+		if (is_c_file(dir, e->d_name, all) && push_name(&v, &n, &cap, e->d_name) < 0) {
 			closedir(d);
 			wb_strings_free(v);
 			fprintf(stderr, "whimbrel: out of memory\n");

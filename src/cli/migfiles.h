@@ -13,9 +13,10 @@
  * The names (not paths) of the regular, non-hidden files ending in ".c" in
  * `dir`, sorted.  *out is a NULL-terminated array the caller frees with
  * wb_strings_free.  Returns 0, or WB_EIO after printing a one-line message
- * on stderr if dir cannot be read.
+ * on stderr if dir cannot be read.  With `all`, also entries of such a name
+ * that are not regular files (directories, dangling links: lint reports them).
  */
-int wb_cli_list_migrations(char ***out, size_t *count, const char *dir);
+int wb_cli_list_migrations(char ***out, size_t *count, const char *dir, int all);
 
 /**
  * True when `name` is NNNN_slug.c: at least four digits, "_", a slug of

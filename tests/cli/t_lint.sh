@@ -114,3 +114,10 @@ cleanlines "odd names: no control characters" "$out"
 "$WHIMBREL" -q lint --dir odd $NOW >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
 is "problems to a full disk: exit 1" "$rc" 1
 has "problems to a full disk: says so" "$err" "whimbrel: cannot write the output"
+
+# a directory or a dangling symbolic link named like a migration is a problem
+mkdir -p dd/0001_dir.c && ln -s /nonexistent/x.c dd/0002_link.c
+run "$WHIMBREL" -q lint --dir dd $NOW
+is "non-files: exit 1" "$rc" 1
+has "non-files: the directory" "$out" "dd/0001_dir.c:1: cannot read the file: Is a directory"
+has "non-files: the dangling link" "$out" "dd/0002_link.c:1: "

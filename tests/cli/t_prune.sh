@@ -6,7 +6,8 @@
 D=$WB_ROOT/tests/data/migrations-prune
 export GIT_CEILING_DIRECTORIES=$(dirname "$T")   # no repository above $T counts
 unset WHIMBREL_PROD_DB WHIMBREL_DEV_DB
-W() { run "$WHIMBREL" --config "$T/none.conf" "$@"; }   # prod is not configured
+: > "$T/none.conf"   # an empty configuration: prod is not configured
+W() { run "$WHIMBREL" --config "$T/none.conf" "$@"; }
 fresh() {  # the named fixtures, alone in ./migrations
 	rm -rf migrations && mkdir migrations
 	for f in "$@"; do cp "$D/$f" migrations/; done
@@ -202,4 +203,18 @@ ok "git rm refuses: one line" '[ "$(printf "%s\n" "$err" | wc -l)" -eq 1 ]'
 has "git rm refuses: says what git said" "$err" "local modifications"
 has "git rm refuses: nothing deleted" "$err" "nothing was deleted"
 ok "git rm refuses: both files still there" "[ -f migrations/0001_summer.c ] && [ -f migrations/0002_winter.c ]"
+cd "$T"
+
+# A malformed whimbrel.conf stops prune (it needs [prod] for the ledger),
+# unless --no-ledger says the ledger is not wanted.
+rm -rf cfg && mkdir -p cfg/migrations && cd cfg
+cp "$D/0001_summer.c" migrations/
+printf '[prod\ndb = sqlite:p.db\n' > whimbrel.conf
+run "$WHIMBREL" prune --dry-run --now 2027-06-01
+is "malformed config: exit 1" "$rc" 1
+ok "malformed config: one line" '[ "$(printf "%s\n" "$err" | wc -l)" -eq 1 ]'
+has "malformed config: names file and line" "$err" "whimbrel.conf:1:"
+has "malformed config: mentions --no-ledger" "$err" "--no-ledger"
+run "$WHIMBREL" prune --dry-run --now 2027-06-01 --no-ledger
+is "malformed config with --no-ledger: exit 0" "$rc" 0
 cd "$T"
