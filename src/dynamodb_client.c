@@ -39,6 +39,8 @@ struct wb__ddb_client {
 	uint64_t rng;                    /* xorshift state for jitter */
 	char key_day[9];                 /* day of signing_key (YYYYMMDD), "" = none yet */
 	unsigned char signing_key[32];   /* SigV4 key of that day (wiped at free) */
+	time_t date_at;                  /* second of amz_date */
+	char amz_date[17];               /* x-amz-date of that second, "" = none yet */
 };
 
 /* Process-wide totals, updated atomically. */
@@ -306,19 +308,49 @@ struct attempt {
 	long status;          /* HTTP status, 0 on transport failure */
 };
 
+/* "NAME: VALUE" into out (size bytes), cut short when it does not fit; no printf, it is per request. */
+static const char *header_line(char *out, size_t size, const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+
+	if (n + 2 + v + 1 > size)
+		v = n + 3 < size ? size - n - 3 : 0;
+	memcpy(out, name, n);
+	memcpy(out + n, ": ", 2);
+	memcpy(out + n + 2, value, v);
+	out[n + 2 + v] = '\0';
+	return out;
+}
+
+/* The x-amz-date of now into c->amz_date, formatted once a second. */
+static const char *amz_date_now(struct wb__ddb_client *c)
+{
+	time_t now = time(NULL);
+
+	if (now != c->date_at || !c->amz_date[0]) {
+		wb__sigv4_amz_date(c->amz_date, now);
+		c->date_at = now;
+	}
+	return c->amz_date;
+}
+
 static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *body, size_t len,
 			 struct wb__http_response *resp, char *errbuf, size_t errsize)
 {
-	char amz_date[17], target[64], *authz = NULL;
+	static const char prefix[] = "DynamoDB_20120810.";
+	char target[64], *authz = NULL;
 	char h_host[600], h_date[64], h_target[96], *h_token = NULL, *h_authz = NULL;
+	const char *amz_date = amz_date_now(c);
 	struct wb__sigv4_header sh[5];
 	const char *hdrs[6];
-	size_t n = 4, nh = 0;
+	size_t n = 4, nh = 0, oplen = strlen(op);
 	struct wb__sigv4_request req;
 	int rc;
 
-	wb__sigv4_amz_date(amz_date, time(NULL));
-	snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
+	if (oplen > sizeof(target) - sizeof(prefix))
+		return wb__error(NULL, WB_EINVALID, "DynamoDB operation name '%.40s...' is too long", op);
+	memcpy(target, prefix, sizeof(prefix) - 1);
+	memcpy(target + sizeof(prefix) - 1, op, oplen + 1);
 	sh[0] = (struct wb__sigv4_header){"host", c->ep.host};
 	sh[1] = (struct wb__sigv4_header){"content-type", "application/x-amz-json-1.0"};
 	sh[2] = (struct wb__sigv4_header){"x-amz-date", amz_date};
@@ -334,20 +366,17 @@ static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *b
 	if ((rc = wb__sigv4_authorization_key(&authz, &req, c->creds.access_key, c->ep.region, "dynamodb",
 					      amz_date, c->signing_key)) < 0)
 		return rc;
-	snprintf(h_host, sizeof(h_host), "Host: %s", c->ep.host);
-	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", amz_date);
-	snprintf(h_target, sizeof(h_target), "X-Amz-Target: %s", target);
-	hdrs[nh++] = h_host;
+	hdrs[nh++] = header_line(h_host, sizeof(h_host), "Host", c->ep.host);
 	hdrs[nh++] = "Content-Type: application/x-amz-json-1.0";
-	hdrs[nh++] = h_date;
-	hdrs[nh++] = h_target;
+	hdrs[nh++] = header_line(h_date, sizeof(h_date), "X-Amz-Date", amz_date);
+	hdrs[nh++] = header_line(h_target, sizeof(h_target), "X-Amz-Target", target);
 	if (c->creds.session_token) {
 		if (asprintf(&h_token, "X-Amz-Security-Token: %s", c->creds.session_token) < 0)
 			h_token = NULL;
 		hdrs[nh++] = h_token ? h_token : "";
 	}
-	if (asprintf(&h_authz, "Authorization: %s", authz) < 0)
-		h_authz = NULL;
+	if ((h_authz = malloc(strlen(authz) + sizeof("Authorization: "))))
+		header_line(h_authz, strlen(authz) + sizeof("Authorization: "), "Authorization", authz);
 	free(authz);
 	if (!h_authz || (c->creds.session_token && !h_token)) {
 		free(h_token);

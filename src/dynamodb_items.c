@@ -185,6 +185,22 @@ static int key_text(wb_db *db, char **out, const wb_item *item, const wb_key_sch
 
 /* ------------------------------------------------------ expressions */
 
+/* A placeholder "#n12" / ":v3" into ph (16 bytes): no printf, there are several per request. */
+static const char *placeholder(char ph[16], const char *prefix, int n)
+{
+	char digits[12];
+	size_t k = 0, o = strlen(prefix);
+
+	memcpy(ph, prefix, o);
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) > 0 && k < sizeof(digits));
+	while (k > 0)
+		ph[o++] = digits[--k];
+	ph[o] = '\0';
+	return ph;
+}
+
 /* Names and values of one request's expressions. */
 struct ex {
 	struct tx names;  /* "#n0":"price",... */
@@ -194,7 +210,7 @@ struct ex {
 
 static const char *ex_name(struct ex *e, char ph[16], const char *name)
 {
-	snprintf(ph, 16, "#n%d", e->nn);
+	placeholder(ph, "#n", e->nn);
 	tx_str(&e->names, e->nn++ ? ",\"" : "\"");
 	tx_str(&e->names, ph);
 	tx_str(&e->names, "\":");
@@ -205,7 +221,7 @@ static const char *ex_name(struct ex *e, char ph[16], const char *name)
 /* A placeholder for a value whose JSON is the span v. */
 static const char *ex_span(struct ex *e, char ph[16], struct wb__span v)
 {
-	snprintf(ph, 16, ":v%d", e->nv);
+	placeholder(ph, ":v", e->nv);
 	tx_str(&e->values, e->nv++ ? ",\"" : "\"");
 	tx_str(&e->values, ph);
 	tx_str(&e->values, "\":");
@@ -216,7 +232,7 @@ static const char *ex_span(struct ex *e, char ph[16], struct wb__span v)
 /* A placeholder for a value converted on its own. */
 static const char *ex_value(struct ex *e, char ph[16], wb_db *db, const wb_value *v, int *rc)
 {
-	snprintf(ph, 16, ":v%d", e->nv);
+	placeholder(ph, ":v", e->nv);
 	tx_str(&e->values, e->nv++ ? ",\"" : "\"");
 	tx_str(&e->values, ph);
 	tx_str(&e->values, "\":");

@@ -134,15 +134,26 @@ static const EVP_MD *sha256(void)
 	return md_fetched ? md_fetched : EVP_sha256();
 }
 
+/* Lower-case hex of 32 bytes into out (65 bytes with the NUL); no printf, it is per request. */
+static void hex32(char out[65], const unsigned char md[32])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (unsigned int i = 0; i < 32; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
 void wb__sigv4_sha256_hex(char out[65], const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	EVP_Digest(data, len, md, &mdlen, sha256(), NULL);
-	for (unsigned int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
+	if (!EVP_Digest(data, len, md, &mdlen, sha256(), NULL))
+		memset(md, 0, 32); /* a hash that will not verify */
+	hex32(out, md);
 }
 
 void wb__sigv4_amz_date(char out[17], time_t t)
@@ -480,8 +491,7 @@ int wb__sigv4_authorization_key(char **out, const struct wb__sigv4_request *req,
 	if ((rc = wb__sigv4_string_to_sign(&sts, amz_date, region, service, creq)) < 0)
 		goto out;
 	hmac(mac, signing_key, 32, sts, strlen(sts));
-	for (int i = 0; i < 32; i++)
-		snprintf(sig + 2 * i, 3, "%02x", mac[i]);
+	hex32(sig, mac);
 	sb_str(&b, "AWS4-HMAC-SHA256 Credential=");
 	sb_str(&b, access_key);
 	sb_add(&b, "/", 1);
