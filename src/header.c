@@ -481,7 +481,8 @@ static int check_pair(struct parser *p, const wb_header_run *r, int last)
 	if (!e->empty && f->empty)
 		return problem(p, r->fin_line, "Finalization Time is empty but its Execution Time is filled");
 	if (e->empty && f->empty && !last)
-		return problem(p, r->exec_line, "an empty Execution/Finalization pair must come after the filled ones");
+		return problem(p, r->exec_line, "only the last Execution/Finalization pair may be empty "
+			       "(one empty pair, after the filled ones)");
 	if (!e->empty && r->fin < r->exec) {
 		wb__time_format(a, sizeof(a), r->fin);
 		wb__time_format(b, sizeof(b), r->exec);

@@ -126,6 +126,20 @@ static int check_header(struct findings *f, const char *path, time_t now)
 	return rc;
 }
 
+/* Whether two migration names start with the same number (leading zeros aside, any length). */
+static int same_number(const char *a, const char *b)
+{
+	size_t na, nb;
+
+	while (*a == '0')
+		a++;
+	while (*b == '0')
+		b++;
+	na = strspn(a, "0123456789");
+	nb = strspn(b, "0123456789");
+	return na == nb && strncmp(a, b, na) == 0;
+}
+
 /* The name of file i and the uniqueness of its number among files 0..i-1. */
 static int check_name(struct findings *f, char **names, unsigned long *numbers, size_t i)
 {
@@ -135,7 +149,7 @@ static int check_name(struct findings *f, char **names, unsigned long *numbers, 
 			   "'_', then lower-case letters, digits and '_')");
 	}
 	for (size_t j = 0; j < i; j++)
-		if (numbers[j] == numbers[i])
+		if (numbers[j] == numbers[i] && same_number(names[j], names[i])) /* past 64 bits too */
 			return add(f, 1, "migration number %.*s is also used by %s",
 				   (int)strcspn(names[i], "_"), names[i], names[j]);
 	return 0;

@@ -121,3 +121,12 @@ run "$WHIMBREL" -q lint --dir dd $NOW
 is "non-files: exit 1" "$rc" 1
 has "non-files: the directory" "$out" "dd/0001_dir.c:1: cannot read the file: Is a directory"
 has "non-files: the dangling link" "$out" "dd/0002_link.c:1: "
+
+# numbers past 64 bits are still told apart; two empty pairs get a clear message
+mkdir -p nb
+printf '/*\n * Desc.\n * Execution Time:\n * Finalization Time:\n */\n' > nb/99999999999999999999999_big.c
+cp nb/99999999999999999999999_big.c nb/18446744073709551616_big.c
+printf '/*\n * Desc.\n * Execution Time: 2025-01-01 at 10:00:00 UTC\n * Finalization Time: 2025-01-01 at 10:01:00 UTC\n * Execution Time:\n * Finalization Time:\n * Execution Time:\n * Finalization Time:\n */\n' > nb/0001_two_empty.c
+run "$WHIMBREL" -q lint --dir nb $NOW
+ok "huge numbers: no false duplicate" "! printf '%s' \"\$out\" | grep -q 'also used by'"
+has "two empty pairs: says only the last may be empty" "$out" "nb/0001_two_empty.c:5: only the last Execution/Finalization pair may be empty"
