@@ -5,6 +5,13 @@
  * cannot both win: the first put requires that no lease exists; a takeover
  * requires that the stale holder is still the one recorded; heartbeat and
  * release require that we are the holder.
+ *
+ * A write whose answer was lost (the connection dropped or a 5xx after the
+ * store carried it out) is retried by the client, and the retry fails its
+ * condition because of our own first write.  So when acquiring fails its
+ * condition, the lease found is checked for our own holder string
+ * (host:pid:run_id): if it is ours, the lease is ours.  Heartbeat retries
+ * pass (the holder is still us); a release whose retry finds nothing is done.
  */
 #include <errno.h>
 #include <signal.h>
@@ -153,10 +160,19 @@ out:
 	return rc;
 }
 
+/* Whether lease l is held by run_id of this process (our own write, its answer lost). */
+static int is_ours(const wb_lease *l, const char *run_id)
+{
+	char holder[384];
+
+	holder_of(holder, sizeof(holder), run_id);
+	return strcmp(l->holder, holder) == 0;
+}
+
 int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_lease *taken_over)
 {
 	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
-	wb_lease old;
+	wb_lease old, now;
 	int rc;
 
 	if (taken_over)
@@ -173,12 +189,19 @@ int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_le
 			continue; /* released meanwhile: try again */
 		if (rc < 0)
 			return rc;
+		if (is_ours(&old, run_id)) { /* our put was carried out, its answer lost */
+			wb_error_clear();
+			return 0;
+		}
 		if (!lease_stale(&old))
 			return busy(db, &old);
 		rc = take_over(db, migration, run_id, &old);
+		if (rc == WB_ECONDITION && wb__lock_get(db, migration, &now) == 0 && is_ours(&now, run_id))
+			rc = 0; /* our takeover was carried out, its answer lost */
 		if (rc == 0) {
 			if (taken_over)
 				*taken_over = old;
+			wb_error_clear();
 			return 0;
 		}
 		if (rc != WB_ECONDITION)

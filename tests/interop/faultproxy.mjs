@@ -14,7 +14,9 @@
 //   --drop-after R    forwards the request, lets dynalite carry it out, then
 //                     destroys the client's connection without answering (the
 //                     write happened but its answer is lost); only for
-//                     requests on user tables, not whimbrel_*
+//                     requests on user tables, not whimbrel_*, unless
+//   --drop-after-reserved  also loses answers of requests on whimbrel_* tables
+//                     (leases, ledger, checkpoints)
 // Faults only hit data-plane operations (items, queries, scans, batches), so
 // table creation in a test's setup is not slowed down; --all-ops faults every
 // operation.
@@ -42,6 +44,7 @@ const rates = {
   dropAfter: Number(opt("drop-after", 0)),
 };
 const allOps = args.includes("--all-ops");
+const dropReserved = args.includes("--drop-after-reserved");
 const dataOps = new Set(["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Query", "Scan",
   "BatchWriteItem", "BatchGetItem"]);
 
@@ -134,7 +137,7 @@ const server = http.createServer((req, res) => {
       if (x < (edge += rates.error500)) { counts.error500++; return answer(res, 500, "InternalServerError", "Internal server error (injected)"); }
       if (op === "BatchWriteItem" && random() < rates.unprocessed && partialBatch(req, res, body)) return;
       const table = (/"TableName":"([^"]*)"/.exec(body) || [])[1] || "";
-      if (table && !table.startsWith("whimbrel_") && random() < rates.dropAfter) {
+      if (table && (dropReserved || !table.startsWith("whimbrel_")) && random() < rates.dropAfter) {
         counts.dropAfter++;
         forward(req, body, () => req.socket.destroy());
         return;
