@@ -368,6 +368,23 @@ typedef struct wb_scan {
  */
 int wb_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s);
 
+/**
+ * A visitor of wb_scan_all / wb_query_all.  The item is the iterator's and
+ * valid only during the call.  Return 0 to go on; anything else stops the
+ * iteration, which then returns that value.
+ */
+typedef int (*wb_visit_fn)(const wb_item *item, void *arg);
+
+/**
+ * Every item of a scan (`s` may be NULL: the whole table), page by page,
+ * through `fn`; `s->start_after` is where to begin.  Returns 0 when all were
+ * visited, the first non-zero value `fn` returned, or a store error.
+ */
+int wb_scan_all(wb_db *db, const char *table, const wb_scan *s, wb_visit_fn fn, void *arg);
+
+/** The same for every item of a query. */
+int wb_query_all(wb_db *db, const char *table, const wb_query *q, wb_visit_fn fn, void *arg);
+
 /* ------------------------------------------------------------ migrations */
 
 /** What a per-item callback returns. */

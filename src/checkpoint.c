@@ -79,38 +79,38 @@ fail:
 	return NULL;
 }
 
-/* Call fn(key, arg) for every checkpoint key of `migration`. */
+/* A visitor of each_key: fn with the handle. */
+struct key_visit {
+	wb_db *db;                                              /* the target */
+	int (*fn)(wb_db *db, const wb_item *key, void *arg);    /* what to call */
+	void *arg;                                              /* its argument */
+};
+
+static int visit_key(const wb_item *it, void *arg)
+{
+	struct key_visit *v = arg;
+
+	return v->fn(v->db, it, v->arg);
+}
+
+/* Call fn(db, checkpoint, arg) for every checkpoint of `migration`. */
 static int each_key(wb_db *db, const char *migration,
-		    int (*fn)(wb_db *db, wb_item *key, void *arg), void *arg)
+		    int (*fn)(wb_db *db, const wb_item *key, void *arg), void *arg)
 {
 	wb_query q = WB_QUERY_INIT;
+	struct key_visit v = {db, fn, arg};
 	wb_value *pk = wb_value_string(migration, strlen(migration));
-	wb_item *cursor = NULL;
-	int rc = 0;
+	int rc;
 
 	if (!pk)
 		return wb__oom(db);
 	q.pk = pk;
-	for (;;) {
-		wb_page *page = NULL;
-		q.start_after = cursor;
-		if ((rc = wb_query_page(db, &page, WB_CHECKPOINT_TABLE, &q)) < 0)
-			break;
-		for (size_t i = 0; i < page->count && rc == 0; i++)
-			rc = fn(db, page->items[i], arg);
-		wb_item_free(cursor);
-		cursor = page->last_key;
-		page->last_key = NULL;
-		wb_page_free(page);
-		if (rc < 0 || !cursor)
-			break;
-	}
-	wb_item_free(cursor);
+	rc = wb_query_all(db, WB_CHECKPOINT_TABLE, &q, visit_key, &v);
 	wb_value_free(pk);
 	return rc == WB_ENOTFOUND ? 0 : rc;
 }
 
-static int delete_one(wb_db *db, wb_item *it, void *arg)
+static int delete_one(wb_db *db, const wb_item *it, void *arg)
 {
 	size_t *n = arg;
 	wb_item *key = cp_key(wb_item_get_string(it, "migration"), wb_item_get_string(it, "segment"));
@@ -125,7 +125,7 @@ static int delete_one(wb_db *db, wb_item *it, void *arg)
 	return rc;
 }
 
-static int count_one(wb_db *db, wb_item *it, void *arg)
+static int count_one(wb_db *db, const wb_item *it, void *arg)
 {
 	WB_UNUSED(db);
 	WB_UNUSED(it);

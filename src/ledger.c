@@ -182,61 +182,51 @@ static int by_run_id(const void *a, const void *b)
 	return strcmp(((const wb_ledger_run *)a)->run_id, ((const wb_ledger_run *)b)->run_id);
 }
 
-/* Append the matching runs of one page to *runs. */
-static int add_page(const wb_page *page, const char *migration, wb_ledger_run **runs,
-		    size_t *n, size_t *cap)
+/* The runs being collected by wb__ledger_list. */
+struct run_list {
+	const char *migration; /* only this migration's runs, or NULL for all */
+	wb_ledger_run *runs;   /* collected so far */
+	size_t n, cap;         /* used, allocated */
+};
+
+/* Append one ledger item to the list when it matches. */
+static int add_run(const wb_item *it, void *arg)
 {
-	for (size_t i = 0; i < page->count; i++) {
-		const char *m = wb_item_get_string(page->items[i], "migration");
-		if (migration && (!m || strcmp(m, migration) != 0))
-			continue;
-		if (*n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 64;
-			wb_ledger_run *p = wb__realloc(*runs, ncap * sizeof(*p));
-			if (!p)
-				return WB_ENOMEM;
-			*runs = p;
-			*cap = ncap;
-		}
-		item_to_run(&(*runs)[(*n)++], page->items[i]);
+	struct run_list *l = arg;
+	const char *m = wb_item_get_string(it, "migration");
+
+	if (l->migration && (!m || strcmp(m, l->migration) != 0))
+		return 0;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		wb_ledger_run *p = wb__realloc(l->runs, ncap * sizeof(*p));
+		if (!p)
+			return WB_ENOMEM;
+		l->runs = p;
+		l->cap = ncap;
 	}
+	item_to_run(&l->runs[l->n++], it);
 	return 0;
 }
 
 int wb__ledger_list(wb_db *db, const char *migration, wb_ledger_run **out, size_t *count)
 {
-	wb_scan scan = WB_SCAN_INIT;
-	wb_ledger_run *runs = NULL;
-	wb_item *cursor = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0;
+	struct run_list l = {migration, NULL, 0, 0};
+	int rc;
 
 	*out = NULL;
 	*count = 0;
-	for (;;) {
-		wb_page *page = NULL;
-		scan.start_after = cursor;
-		if ((rc = wb_scan_page(db, &page, WB_RUNS_TABLE, &scan)) < 0)
-			break;
-		rc = add_page(page, migration, &runs, &n, &cap);
-		wb_item_free(cursor);
-		cursor = page->last_key;
-		page->last_key = NULL;
-		wb_page_free(page);
-		if (rc < 0 || !cursor)
-			break;
-	}
-	wb_item_free(cursor);
+	rc = wb_scan_all(db, WB_RUNS_TABLE, NULL, add_run, &l);
 	if (rc == WB_ENOTFOUND) /* no ledger yet: no runs */
 		rc = 0;
 	if (rc < 0) {
-		free(runs);
+		free(l.runs);
 		return rc;
 	}
-	if (n > 1)
-		qsort(runs, n, sizeof(*runs), by_run_id);
-	*out = runs;
-	*count = n;
+	if (l.n > 1)
+		qsort(l.runs, l.n, sizeof(*l.runs), by_run_id);
+	*out = l.runs;
+	*count = l.n;
 	return 0;
 }
 
@@ -287,48 +277,37 @@ out:
 	return rc;
 }
 
-static int log_page(const wb_page *page, int (*fn)(const wb_log_line *, void *), void *arg)
-{
-	for (size_t i = 0; i < page->count; i++) {
-		wb_log_line l;
-		const char *s = wb_item_get_string(page->items[i], "stream");
-		const char *t = wb_item_get_string(page->items[i], "line");
-		int rc;
+/* The reader of wb__log_each: its callback and argument. */
+struct log_visit {
+	int (*fn)(const wb_log_line *line, void *arg); /* called per line */
+	void *arg;                                     /* its argument */
+};
 
-		l.ts_ms = wb_item_get_int(page->items[i], "ts", 0);
-		l.stream = s ? s : "";
-		l.line = t ? t : "";
-		if ((rc = fn(&l, arg)) != 0)
-			return rc;
-	}
-	return 0;
+static int visit_log(const wb_item *it, void *arg)
+{
+	struct log_visit *v = arg;
+	const char *s = wb_item_get_string(it, "stream");
+	const char *t = wb_item_get_string(it, "line");
+	wb_log_line l;
+
+	l.ts_ms = wb_item_get_int(it, "ts", 0);
+	l.stream = s ? s : "";
+	l.line = t ? t : "";
+	return v->fn(&l, v->arg);
 }
 
 int wb__log_each(wb_db *db, const char *run_id,
 		 int (*fn)(const wb_log_line *line, void *arg), void *arg)
 {
 	wb_query q = WB_QUERY_INIT;
+	struct log_visit v = {fn, arg};
 	wb_value *pk = wb_value_string(run_id, strlen(run_id));
-	wb_item *cursor = NULL;
-	int rc = 0;
+	int rc;
 
 	if (!pk)
 		return wb__oom(db);
 	q.pk = pk;
-	for (;;) {
-		wb_page *page = NULL;
-		q.start_after = cursor;
-		if ((rc = wb_query_page(db, &page, WB_LOGS_TABLE, &q)) < 0)
-			break;
-		rc = log_page(page, fn, arg);
-		wb_item_free(cursor);
-		cursor = page->last_key;
-		page->last_key = NULL;
-		wb_page_free(page);
-		if (rc != 0 || !cursor)
-			break;
-	}
-	wb_item_free(cursor);
+	rc = wb_query_all(db, WB_LOGS_TABLE, &q, visit_log, &v);
 	wb_value_free(pk);
 	return rc;
 }

@@ -302,3 +302,65 @@ int wb_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 		return wb__error(db, WB_EINVALID, "scan of %s: at most 1000000 segments", table);
 	return db->ops->scan_page(db, out, table, s);
 }
+
+/*
+ * The paging loop of wb_scan_all / wb_query_all: `next` fetches the page
+ * after `cursor`; the cursor is carried from each page's last_key.
+ */
+typedef int (*page_fn)(wb_db *db, wb_page **out, const char *table, const void *req,
+		       const wb_item *cursor);
+
+static int visit_pages(wb_db *db, const char *table, const void *req, page_fn next,
+		       const wb_item *start, wb_visit_fn fn, void *arg)
+{
+	wb_item *cursor = NULL;
+	int rc;
+
+	do {
+		wb_page *page = NULL;
+		if ((rc = next(db, &page, table, req, cursor ? cursor : start)) < 0)
+			break;
+		for (size_t i = 0; i < page->count && rc == 0; i++)
+			rc = fn(page->items[i], arg);
+		wb_item_free(cursor);
+		cursor = page->last_key;
+		page->last_key = NULL;
+		wb_page_free(page);
+	} while (rc == 0 && cursor);
+	wb_item_free(cursor);
+	return rc;
+}
+
+static int next_scan(wb_db *db, wb_page **out, const char *table, const void *req,
+		     const wb_item *cursor)
+{
+	wb_scan s = *(const wb_scan *)req;
+
+	s.start_after = cursor;
+	return wb_scan_page(db, out, table, &s);
+}
+
+static int next_query(wb_db *db, wb_page **out, const char *table, const void *req,
+		      const wb_item *cursor)
+{
+	wb_query q = *(const wb_query *)req;
+
+	q.start_after = cursor;
+	return wb_query_page(db, out, table, &q);
+}
+
+int wb_scan_all(wb_db *db, const char *table, const wb_scan *s, wb_visit_fn fn, void *arg)
+{
+	static const wb_scan whole = WB_SCAN_INIT;
+
+	if (!s)
+		s = &whole;
+	return visit_pages(db, table, s, next_scan, s->start_after, fn, arg);
+}
+
+int wb_query_all(wb_db *db, const char *table, const wb_query *q, wb_visit_fn fn, void *arg)
+{
+	if (!q)
+		return wb__error(db, WB_EINVALID, "query of %s: no query", table ? table : "?");
+	return visit_pages(db, table, q, next_query, q->start_after, fn, arg);
+}

@@ -1144,6 +1144,62 @@ static void test_scan_prefix(void **state)
 		prefix_on(i);
 }
 
+/* ------------------------------------------------------ scan_all / query_all */
+
+struct visit_count {
+	int seen;      /* items visited */
+	int stop_at;   /* return 7 at this visit (0 = never) */
+};
+
+static int count_visit(const wb_item *it, void *arg)
+{
+	struct visit_count *c = arg;
+
+	assert_non_null(wb_item_get(it, "pk"));
+	return ++c->seen == c->stop_at ? 7 : 0;
+}
+
+static void visit_all_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[300], json[200];
+	wb_scan s = WB_SCAN_INIT;
+	wb_query q = WB_QUERY_INIT;
+	wb_value *pk = wb_value_string("p1", 2);
+	struct visit_count c = {0, 0};
+
+	new_table(db, t, sizeof(t), "visit", "pk", WB_S, "sk", WB_N);
+	for (int i = 0; i < 25; i++) {
+		snprintf(json, sizeof(json), "{\"pk\":\"p%d\",\"sk\":%d}", i % 2, i);
+		put_json(db, t, json);
+	}
+	s.limit = 4; /* several pages */
+	wbt_ok(wb_scan_all(db, t, &s, count_visit, &c));
+	assert_int_equal(c.seen, 25);
+	c.seen = 0;
+	c.stop_at = 6;
+	assert_int_equal(wb_scan_all(db, t, &s, count_visit, &c), 7);
+	assert_int_equal(c.seen, 6);
+	q.pk = pk;
+	q.limit = 5;
+	c.seen = 0;
+	c.stop_at = 0;
+	wbt_ok(wb_query_all(db, t, &q, count_visit, &c));
+	assert_int_equal(c.seen, 12);
+	c.seen = 0;
+	assert_int_equal(wb_scan_all(db, "no_such_table", NULL, count_visit, &c), WB_ENOTFOUND);
+	assert_int_equal(c.seen, 0);
+	wb_value_free(pk);
+	wb_close(db);
+}
+
+static void test_visit_all(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		visit_all_on(i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1161,6 +1217,7 @@ int main(void)
 		cmocka_unit_test(test_query_binary),
 		cmocka_unit_test(test_scan_segments),
 		cmocka_unit_test(test_scan_prefix),
+		cmocka_unit_test(test_visit_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
