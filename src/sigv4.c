@@ -118,20 +118,57 @@ static size_t uri_decode(char *dst, const char *p, size_t n)
 /*
  * SHA-256, fetched from OpenSSL's default provider once per process
  * (OpenSSL 3 would otherwise look it up by name on every use); read-only
- * after the pthread_once.
+ * after the pthread_once.  Each thread keeps one digest context for all its
+ * hashing (creating one costs more than hashing a request), freed when the
+ * thread ends.
  */
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static EVP_MD *md_fetched;
+static pthread_key_t ctx_key;
+static int ctx_key_ok;
+
+static void free_ctx(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
 
 static void md_init(void)
 {
 	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ctx_key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
 }
 
 static const EVP_MD *sha256(void)
 {
 	pthread_once(&md_once, md_init);
 	return md_fetched ? md_fetched : EVP_sha256();
+}
+
+/* This thread's digest context, or NULL when out of memory. */
+static EVP_MD_CTX *thread_ctx(void)
+{
+	EVP_MD_CTX *ctx;
+
+	pthread_once(&md_once, md_init);
+	if (!ctx_key_ok)
+		return NULL;
+	if (!(ctx = pthread_getspecific(ctx_key)) && (ctx = EVP_MD_CTX_new()) &&
+	    pthread_setspecific(ctx_key, ctx) != 0) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+/* SHA-256 of the pieces (NULL-ended pairs of pointer and length) into md; 0 or -1. */
+static int digest(unsigned char md[32], const void *a, size_t alen, const void *b, size_t blen)
+{
+	EVP_MD_CTX *ctx = thread_ctx();
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, sha256(), NULL) || !EVP_DigestUpdate(ctx, a, alen) ||
+	    (b && !EVP_DigestUpdate(ctx, b, blen)) || !EVP_DigestFinal_ex(ctx, md, NULL))
+		return -1;
+	return 0;
 }
 
 /* Lower-case hex of 32 bytes into out (65 bytes with the NUL); no printf, it is per request. */
@@ -148,10 +185,9 @@ static void hex32(char out[65], const unsigned char md[32])
 
 void wb__sigv4_sha256_hex(char out[65], const void *data, size_t len)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[32];
 
-	if (!EVP_Digest(data, len, md, &mdlen, sha256(), NULL))
+	if (digest(md, data, len, NULL, 0) < 0)
 		memset(md, 0, 32); /* a hash that will not verify */
 	hex32(out, md);
 }
@@ -430,26 +466,22 @@ int wb__sigv4_string_to_sign(char **out, const char *amz_date, const char *regio
 static void hmac(unsigned char out[32], const void *key, size_t keylen, const char *data, size_t len)
 {
 	unsigned char k[64] = {0}, pad[64], inner[32];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	if (keylen > 64)
-		EVP_Digest(key, keylen, k, NULL, sha256(), NULL);
-	else
+	if (keylen > 64 && digest(k, key, keylen, NULL, 0) < 0)
+		memset(k, 0, sizeof(k));
+	else if (keylen <= 64)
 		memcpy(k, key, keylen);
 	for (int i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x36;
-	if (!ctx || !EVP_DigestInit_ex(ctx, sha256(), NULL) || !EVP_DigestUpdate(ctx, pad, 64) ||
-	    !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, inner, NULL)) {
+	if (digest(inner, pad, 64, data, len) < 0) {
 		memset(out, 0, 32); /* a signature that will not verify */
 		goto out;
 	}
 	for (int i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x5c;
-	if (!EVP_DigestInit_ex(ctx, sha256(), NULL) || !EVP_DigestUpdate(ctx, pad, 64) ||
-	    !EVP_DigestUpdate(ctx, inner, 32) || !EVP_DigestFinal_ex(ctx, out, NULL))
+	if (digest(out, pad, 64, inner, 32) < 0)
 		memset(out, 0, 32);
 out:
-	EVP_MD_CTX_free(ctx);
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(pad, sizeof(pad));
 	OPENSSL_cleanse(inner, sizeof(inner));
