@@ -151,13 +151,34 @@ int wb_cli_exit_for(int rc)
 	return WB_EXIT_ERROR;
 }
 
+/*
+ * The field of a global option taking a value (--db, --target, --config,
+ * also as --name=VALUE), or NULL; *name is the option, *value the text after
+ * '=' or NULL.
+ */
+static const char **valued_option(wb_cli *cli, const char *a, const char **name, const char **value)
+{
+	static const char *const names[] = {"--db", "--target", "--config"};
+	const char **slots[] = {&cli->db_url, &cli->target, &cli->config};
+
+	for (size_t k = 0; k < 3; k++) {
+		size_t n = strlen(names[k]);
+		if (strncmp(a, names[k], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
+			*name = names[k];
+			*value = a[n] == '=' ? a + n + 1 : NULL;
+			return slots[k];
+		}
+	}
+	return NULL;
+}
+
 /* Parse global options; returns the index of the command or -1 (exit code in *code). */
 static int global_options(wb_cli *cli, int argc, char **argv, int *code)
 {
 	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *name, *value, **slot;
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			*code = WB_EXIT_OK;
@@ -168,16 +189,16 @@ static int global_options(wb_cli *cli, int argc, char **argv, int *code)
 			return -1;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
 			cli->quiet = 1;
-		} else if ((strcmp(a, "--db") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
-			*(a[2] == 'd' ? &cli->db_url : &cli->config) = argv[++i];
-		} else if (strcmp(a, "--target") == 0 && i + 1 < argc) {
-			cli->target = argv[++i];
-		} else if (strncmp(a, "--target=", 9) == 0) {
-			cli->target = a + 9;
-		} else if (strncmp(a, "--db=", 5) == 0) {
-			cli->db_url = a + 5;
-		} else if (strncmp(a, "--config=", 9) == 0) {
-			cli->config = a + 9;
+		} else if ((slot = valued_option(cli, a, &name, &value)) != NULL) {
+			if (!value && i + 1 >= argc) {
+				*code = global_usage("%s needs a value", name);
+				return -1;
+			}
+			if (*slot) {
+				*code = global_usage("%s given twice", name);
+				return -1;
+			}
+			*slot = value ? value : argv[++i];
 		} else {
 			*code = global_usage("unknown or incomplete option '%s'", a);
 			return -1;

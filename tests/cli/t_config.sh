@@ -175,4 +175,10 @@ is "table list to a full disk: exit 0 (nothing to write)" "$rc" 0
 "$WHIMBREL" --db sqlite:full.db table list >/dev/full 2>"$T/.err"; rc=$?; err=$(cat "$T/.err")
 is "table list to a full disk: exit 1" "$rc" 1
 clean1 "table list to a full disk: reported once" "$err"
+# a global option given twice is refused, not silently overridden
+run W --db sqlite:a.db --db=sqlite:b.db table list
+is "--db twice: exit 2" "$rc" 2
+has "--db twice: says so" "$err" "--db given twice"
+run W --target dev --target prod table list
+is "--target twice: exit 2" "$rc" 2
 echo "1..$n"
