@@ -18,6 +18,7 @@
 
 #include "common.h"
 #include "run.h"
+#include "store_sqlite.h"
 
 volatile sig_atomic_t wb__run_interrupted;
 
@@ -205,6 +206,13 @@ wb_run *wb_run_begin(void)
 		fail_exit(run, "plan");
 	if (wb__run_open(run, &run->db, &run->inner) < 0)
 		fail_exit(run, run->url);
+	/*
+	 * SQLite has one writer at a time, and wb_each's fast path does all of
+	 * a page's work inside its write transaction: more threads only wait
+	 * for each other (bench/RESULTS.md), so one unless asked for more.
+	 */
+	if (!(getenv(WB_ENV_THREADS) && *getenv(WB_ENV_THREADS)) && wb__sqlite_is(run->inner))
+		run->threads = 1;
 	install_sigint();
 	return run;
 }

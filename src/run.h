@@ -35,6 +35,7 @@
 #define WB_ENV_RESUME "WHIMBREL_RESUME"         /* id of the run being resumed (informational) */
 #define WB_ENV_PLAN_DIFFS "WHIMBREL_PLAN_DIFFS" /* plan: how many diffs to print */
 #define WB_ENV_BATCH "WHIMBREL_BATCH"           /* writes per batch (tests; default 500) */
+#define WB_ENV_EACH_GENERIC "WHIMBREL_EACH_GENERIC" /* 1: wb_each never takes the SQLite fast path */
 
 /** Counters of a run, as in the ledger. */
 typedef struct wb_counters {

@@ -356,13 +356,29 @@ static int ensure_catalog(wb_db *db, const struct op *op)
 	return rc;
 }
 
+/*
+ * Busy handler: try again every millisecond until busy_ms.  SQLite's own
+ * sleeps up to 100 ms between tries, which rarely meets the short gaps
+ * between the transactions of a busy writer (a migration commits a page
+ * every millisecond or so); polling finds them.
+ */
+static int on_busy(void *arg, int tries)
+{
+	const struct sq *s = arg;
+
+	if (tries >= s->busy_ms)
+		return 0;
+	usleep(1000);
+	return 1;
+}
+
 static int set_pragmas(wb_db *db, const struct op *op)
 {
 	struct sq *s = db->state;
 	int rc;
 
 	sqlite3_extended_result_codes(s->conn, 1);
-	sqlite3_busy_timeout(s->conn, s->busy_ms);
+	sqlite3_busy_handler(s->conn, on_busy, s);
 	rc = sqlite3_exec(s->conn,
 			  "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
 			  NULL, NULL, NULL);
@@ -866,16 +882,38 @@ static int do_del(wb_db *db, struct tbl *t, const wb_item *key, const wb_cond *c
 }
 
 static _Thread_local struct sq *tl_busy; /* handle whose page this thread is transforming */
+static _Thread_local int tl_refused;     /* a write through another handle was refused meanwhile */
+
+/*
+ * A write through handle s while this thread transforms a page of the same
+ * file through another handle would wait for that page's own transaction
+ * (until the busy timeout): refuse it at once, and remember it so that the
+ * page fails whatever the callback does with the error (each.c then does
+ * the page again the generic way, where such writes work).
+ */
+static int nested_write(const struct sq *s, int write)
+{
+	if (!write || !tl_busy || tl_busy == s || strcmp(tl_busy->path, s->path) != 0)
+		return 0;
+	tl_refused = 1;
+	return 1;
+}
 
 /*
  * Run `body` inside a transaction, holding the handle's lock; refuse when
- * this thread is inside wb__sqlite_each_page on the same handle.
+ * this thread is inside wb__sqlite_each_page on the same handle, or on
+ * another handle of the same file for a write (nested_write).
  */
 #define LOCKED_TX(db, write, op, body) do { \
 	struct sq *s_ = (db)->state; \
 	if (tl_busy == s_) { \
 		rc = wb__error((db), WB_EINVALID, "%s: the handle is running a migration page on this" \
 			       " thread: its callback may not use it", OPNAME(op)); \
+		break; \
+	} \
+	if (nested_write(s_, (write))) { \
+		rc = wb__error((db), WB_EBUSY, "%s: a migration page of this file is being written on" \
+			       " this thread: the page will be done again without the fast path", OPNAME(op)); \
 		break; \
 	} \
 	pthread_mutex_lock(&s_->mu); \
@@ -2105,7 +2143,8 @@ static int xform_in_page(struct xform *x, const struct key *k)
 }
 
 /* Record the verdict of the callback on one row; 1 when the row is rewritten. */
-static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb_item *before, int v)
+static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb_item *before, int v,
+			 const void *stored, size_t storedlen)
 {
 	struct sq *s = x->db->state;
 	struct op op = {"migration of", x->t->name, -1};
@@ -2132,7 +2171,15 @@ static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb
 		rc = wb__error(x->db, WB_EINVALID, "%s: the callback changed the key of item %s",
 			       OPNAME(&op), KEYTEXT(x->t, item));
 	} else if (rc == 0 && (rc = encode(x->db, &s->ibuf, item, &op)) == 0) {
-		rc = bulk_add_raw(&x->put, k, s->ibuf.data, s->ibuf.len, 1);
+		if (s->ibuf.len == storedlen && memcmp(s->ibuf.data, stored, storedlen) == 0)
+			v = WB_KEEP; /* written as it was: nothing to write (each.c counts it unchanged) */
+		else
+			rc = bulk_add_raw(&x->put, k, s->ibuf.data, s->ibuf.len, 1);
+	}
+	if (rc == 0 && v == WB_KEEP) {
+		wb_item_free(item);
+		wb_item_free(before);
+		return 0;
 	}
 	if (rc < 0) {
 		wb_item_free(item);
@@ -2192,12 +2239,17 @@ static void fn_xf_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	} else if (rc == 0) {
 		x->scanned++;
 		rc = x->fn(item, x->arg);
-		if (rc < 0) {
+		if (rc >= 0 && tl_refused) /* the callback wrote through another handle: see nested_write */
+			rc = wb__error(x->db, WB_EBUSY, "migration of %s: the callback wrote to the same file"
+				       " through another handle", x->t->name);
+		else if (rc < 0)
 			callback_failed(x, rc);
+		if (rc < 0) {
 			wb_item_free(item);
 			wb_item_free(before);
 		} else {
-			rc = xform_verdict(x, &k, item, before, rc);
+			rc = xform_verdict(x, &k, item, before, rc, sqlite3_value_blob(argv[3]),
+					   (size_t)sqlite3_value_bytes(argv[3]));
 		}
 	} else {
 		wb_item_free(item);
@@ -2456,8 +2508,10 @@ int wb__sqlite_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_ite
 	x = (struct xform){.db = db, .fn = fn, .arg = arg, .keep_before = hooks && hooks->on_change};
 	LOCKED_TX(db, 1, &op, {
 		tl_busy = s;
+		tl_refused = 0;
 		rc = each_page_in_tx(db, table, sc, &x, hooks, out, &op);
 		tl_busy = NULL;
+		tl_refused = 0;
 	});
 	xform_free(&x);
 	if (rc < 0) {

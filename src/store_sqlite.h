@@ -11,11 +11,13 @@
  *
  * Contract of the callback (the migration's wb_item_fn): it runs while the
  * page's write transaction is open, on the calling thread, so it must not
- * use the same handle (that fails with WB_EINVALID) and should not write to
- * the same database through another handle (that would wait for this
- * transaction).  Items it returns WB_WRITE for are validated and must keep
- * their key; WB_DELETE deletes; a negative return stops the page, rolls it
- * back and is returned.
+ * use the same handle (that fails with WB_EINVALID) and cannot write to the
+ * same file through another handle on this thread (that would wait for this
+ * transaction: such a write fails at once with WB_EBUSY, and so does the
+ * page, whatever the callback returns).  Items it returns WB_WRITE for are
+ * validated and must keep their key; an item written back byte for byte as
+ * it was is not written (not counted in `written`); WB_DELETE deletes; a
+ * negative return stops the page, rolls it back and is returned.
  */
 #ifndef WB_STORE_SQLITE_H
 #define WB_STORE_SQLITE_H

@@ -64,6 +64,7 @@ struct mig {
 	time_t since;      /* the time its age counts from */
 	enum source src;   /* where `since` came from */
 	int ran;           /* ran in prod (header pair or ledger run) */
+	int header_bad;    /* its header has problems (lint lists them) */
 };
 
 static void usage(FILE *f)
@@ -271,6 +272,7 @@ static void age_of(struct mig *m, const struct prune_opts *o, struct ledger *l, 
 	if (l->reachable)
 		r = ledger_row(l, base, 0);
 	m->ran = header_ran(h) || r != NULL;
+	m->header_bad = h && h->nproblems > 0;
 	m->src = SRC_NONE;
 	if ((m->since = wb__header_last_finalization(h)) > 0)
 		m->src = SRC_HEADER;
@@ -303,8 +305,12 @@ static int over_limit(const struct mig *m, const struct prune_opts *o)
 /* One listing line: VERDICT  PATH  AGE days (SOURCE TIME) [note]. */
 static void print_mig(const char *verdict, const struct mig *m, const struct prune_opts *o, const char *note)
 {
-	char t[32], path[4096], esc[4 * sizeof(path)];
+	char t[32], path[4096], esc[4 * sizeof(path)], more[256];
 
+	if (!m->ran && m->header_bad && *note) { /* why a finalized header is "never run" */
+		snprintf(more, sizeof(more), "%s (the header has problems: see whimbrel lint)", note);
+		note = more;
+	}
 	snprintf(path, sizeof(path), "%s/%s", o->dir, m->name);
 	wb__escape_line(esc, sizeof(esc), path); /* odd file names stay on one line */
 	if (m->src == SRC_NONE) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "common.h"
 
 #define RESERVED_PREFIX "whimbrel_"
 
@@ -168,12 +169,17 @@ static int describe_json(const wb_table_desc *d)
 	return 0;
 }
 
+/* Key attribute names may hold any character: escaped, one line each (--json is exact). */
 static void describe_text(const wb_table_desc *d)
 {
+	char esc[4 * sizeof(d->key.pk_name)];
+
 	printf("table          %s\n", d->name);
-	printf("partition key  %s (%s)\n", d->key.pk_name, wb_type_name(d->key.pk_type));
+	printf("partition key  %s (%s)\n", wb__escape_line(esc, sizeof(esc), d->key.pk_name),
+	       wb_type_name(d->key.pk_type));
 	if (d->key.sk_name[0])
-		printf("sort key       %s (%s)\n", d->key.sk_name, wb_type_name(d->key.sk_type));
+		printf("sort key       %s (%s)\n", wb__escape_line(esc, sizeof(esc), d->key.sk_name),
+		       wb_type_name(d->key.sk_type));
 	else
 		printf("sort key       (none)\n");
 	if (d->item_count >= 0)

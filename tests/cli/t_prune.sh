@@ -218,3 +218,14 @@ has "malformed config: mentions --no-ledger" "$err" "--no-ledger"
 run "$WHIMBREL" prune --dry-run --now 2027-06-01 --no-ledger
 is "malformed config with --no-ledger: exit 0" "$rc" 0
 cd "$T"
+
+# A header with problems (a bad Execution Time) cannot prove a prod run: kept,
+# and the listing points at lint instead of looking self-contradictory.
+rm -rf badhdr && mkdir -p badhdr/migrations && cd badhdr
+printf '/*\n * x\n * Execution Time: 2025-13-01 at 10:00:00 UTC\n * Finalization Time: 2025-01-01 at 10:01:00 UTC\n */\n' > migrations/0001_bad.c
+W prune --dry-run --no-ledger --now 2027-06-01
+is "bad header: exit 0" "$rc" 0
+has "bad header: kept, never run in prod" "$out" "keep     migrations/0001_bad.c"
+has "bad header: points at lint" "$out" "the header has problems: see whimbrel lint"
+ok "bad header: still there" "[ -f migrations/0001_bad.c ]"
+cd "$T"

@@ -175,4 +175,12 @@ has "--pk twice: says so" "$err" "option '--pk' given twice"
 run W table list
 ok "--pk twice: nothing created" "! printf '%s' \"\$out\" | grep -q twice"
 
+# key attribute names with control characters: escaped in the text form
+W table create ctlkeys --pk $'a\nb\x1b[31m' --sk $'c\td' >/dev/null 2>&1
+run W table describe ctlkeys
+is "control chars in key names: four lines" "$(printf '%s\n' "$out" | wc -l)" 4
+has "control chars in key names: pk escaped" "$out" 'partition key  a\nb\x1b[31m (S)'
+has "control chars in key names: sk escaped" "$out" 'sort key       c\td (S)'
+run W table describe ctlkeys --json
+has "control chars in key names: --json exact" "$out" '"name":"a\nb\u001B[31m"'
 echo "1..$n"
