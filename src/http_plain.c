@@ -423,6 +423,10 @@ static enum rd read_answer(struct wb__plain *p, struct head *h, size_t *body_off
 				}
 				got_head = 1;
 				*body_off = start + h->head_len;
+				if (h->status == 204 || h->status == 304) { /* never a body */
+					h->length = 0;
+					h->chunked = 0;
+				}
 			}
 		}
 		if (got_head) {

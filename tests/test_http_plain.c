@@ -145,6 +145,7 @@ static void test_lengths_chunks_and_keepalive(void **state)
 			  "0\r\n\r\n"}},
 		{CLOSE_AFTER, {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n[]"}},
 		{ANSWER, {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"}},
+		{ANSWER, {"HTTP/1.1 204 No Content\r\n\r\n"}},
 	};
 	struct server s;
 	wb__plain *p = NULL;
@@ -170,6 +171,9 @@ static void test_lengths_chunks_and_keepalive(void **state)
 	assert_string_equal(resp, "[]");
 	assert_int_equal(s.accepts, 1); /* kept alive until the server said close */
 	wbt_ok(post(p, &s, "", &status, &resp));
+	assert_string_equal(resp, "");
+	wbt_ok(post(p, &s, "{}", &status, &resp)); /* 204: no body, no length needed */
+	assert_int_equal(status, 204);
 	assert_string_equal(resp, "");
 	assert_int_equal(s.accepts, 2);
 	wb__plain_free(p);
