@@ -397,7 +397,7 @@ int wb__item_decode(wb_item **out, const void *data, size_t len)
 		return wb__error(NULL, WB_EINVALID, "corrupt item encoding: unknown format version %u",
 				 *d.p);
 	d.p++;
-	if (!(it = wb__item_new_sized(len * 3 + 256)))
+	if (!(it = wb__item_new_sized(len * 3 + 512)))
 		return WB_ENOMEM;
 	d.ar = it->ar;
 	if ((rc = dec_attrs(&d, it, 1)) < 0)
