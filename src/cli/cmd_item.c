@@ -92,7 +92,8 @@ static int read_item(wb_item **out, const char *what, const char *arg)
 	if (strspn(text, " \t\r\n") == len) {
 		free(text);
 		return wb_cli_fail("empty %s: expected one JSON object%s", what,
-				   strcmp(arg, "-") == 0 ? " (standard input is empty)" : "");
+				   strcmp(arg, "-") != 0 ? "" : len ? " (standard input holds only blank space)"
+				   : " (standard input is empty)");
 	}
 	rc = wb_item_from_json(out, text, len, WB_JSON_AUTO);
 	free(text);

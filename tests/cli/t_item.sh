@@ -156,4 +156,7 @@ run W scan cars --segment ' 0/2'
 is "--segment with a space: exit 2" "$rc" 2
 run W scan cars --segment '+0/+2'
 is "--segment with signs: exit 2" "$rc" 2
+printf '  \n\n' > blank.json
+run W item put cars - < blank.json
+is "blank stdin: message" "$err" "whimbrel: empty item: expected one JSON object (standard input holds only blank space)"
 echo "1..$n"
