@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # runner_each.sh - the "add an attribute" migration end to end through the
 # runner (`whimbrel run dev`: compile cached, child process, ledger, lease,
-# wb_each with threads, conditional batched writes, checkpoints), against
+# wb_each on SQLite's fast path: one transaction per page of 2000 items with
+# its checkpoint; also with 2 threads and on the generic path), against
 # (a) one raw SQL `UPDATE t SET item = json_set(item, '$.price', 0)` on an
 # equivalent SQLite table of JSON text and (p) a plain Python script doing it
 # with the standard library's sqlite3 and json (DESIGN.md budgets: within
@@ -37,10 +38,10 @@ c.commit()
 PY
 cp raw.db py.db
 
-cpu() { /usr/bin/time -f "%e %U %S" "$@" 2>&1 >/dev/null | tail -1; }
-report() { # label "wall user sys"
-	echo "$1 $2" | awk '{l = $0; sub(/ [0-9.]+ [0-9.]+ [0-9.]+$/, "", l);
-		printf "%-48s %8.2f s wall %8.2f s CPU\n", l, $(NF-2), $(NF-1) + $NF}'
+cpu() { /usr/bin/time -f "%e %U %S %M" "$@" 2>&1 >/dev/null | tail -1; }
+report() { # label "wall user sys maxrss_kb"
+	echo "$1 $2" | awk '{l = $0; sub(/ [0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$/, "", l);
+		printf "%-48s %8.2f s wall %8.2f s CPU %6.1f MB peak RSS\n", l, $(NF-3), $(NF-2) + $(NF-1), $NF / 1024}'
 }
 
 report "(a) raw UPDATE ... json_set" "$(cpu python3 -c '
@@ -63,9 +64,18 @@ cp "$ROOT/examples/migrations/0001_add_price_to_cars.c" migrations/
 "$W" import cars cars.jsonl >/dev/null
 cp .whimbrel/dev.db loaded.db
 "$W" plan dev migrations/0001_add_price_to_cars.c --diffs 0 >/dev/null 2>&1 # compiles (cached)
-for threads in 1 2; do
+# (w) as users run it (default: 1 thread on SQLite, the fast path), then
+# with 2 threads, then the generic path (WHIMBREL_EACH_GENERIC=1) for comparison.
+for how in default "--threads 2" generic; do
 	cp loaded.db .whimbrel/dev.db
 	rm -f .whimbrel/dev.db-wal .whimbrel/dev.db-shm
-	report "(w) whimbrel run dev, --threads $threads" \
-		"$(cpu "$W" -q run dev migrations/0001_add_price_to_cars.c --threads $threads)"
+	sync
+	case $how in
+	default) report "(w) whimbrel run dev" \
+		"$(cpu "$W" -q run dev migrations/0001_add_price_to_cars.c)" ;;
+	generic) report "(w) whimbrel run dev, generic path" \
+		"$(cpu env WHIMBREL_EACH_GENERIC=1 "$W" -q run dev migrations/0001_add_price_to_cars.c)" ;;
+	*) report "(w) whimbrel run dev $how" \
+		"$(cpu "$W" -q run dev migrations/0001_add_price_to_cars.c $how)" ;;
+	esac
 done
