@@ -204,7 +204,7 @@ static int parse_args(struct lint_opts *o, int argc, char **argv)
 int wb_cmd_lint(wb_cli *cli, int argc, char **argv)
 {
 	struct lint_opts o;
-	char **names = NULL;
+	char **names = NULL, dirbuf[4096];
 	unsigned long *numbers = NULL;
 	size_t count = 0;
 	long problems = 0, n;
@@ -216,6 +216,7 @@ int wb_cmd_lint(wb_cli *cli, int argc, char **argv)
 	}
 	if ((rc = parse_args(&o, argc, argv)) != 0)
 		return rc;
+	o.dir = wb_cli_dir_arg(dirbuf, sizeof(dirbuf), o.dir); /* no "dir//file" in messages */
 	if (wb_cli_list_migrations(&names, &count, o.dir, 1) < 0)
 		return WB_EXIT_ERROR;
 	if (count && !(numbers = calloc(count, sizeof(*numbers)))) {

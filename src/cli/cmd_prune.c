@@ -588,7 +588,7 @@ int wb_cmd_prune(wb_cli *cli, int argc, char **argv)
 	struct prune_opts o;
 	struct ledger l;
 	struct mig *v = NULL;
-	char **names = NULL;
+	char **names = NULL, dirbuf[4096];
 	size_t n = 0;
 	int rc, git;
 
@@ -598,6 +598,7 @@ int wb_cmd_prune(wb_cli *cli, int argc, char **argv)
 	}
 	if ((rc = parse_args(&o, argc, argv)) != 0)
 		return rc;
+	o.dir = wb_cli_dir_arg(dirbuf, sizeof(dirbuf), o.dir); /* no "dir//file" in messages */
 	if (wb_cli_list_migrations(&names, &n, o.dir, 0) < 0)
 		return WB_EXIT_ERROR;
 	if (!(v = calloc(n + 1, sizeof(*v)))) {

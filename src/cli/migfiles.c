@@ -108,6 +108,17 @@ int wb_cli_migration_name_ok(const char *name, unsigned long *number)
 	return 1;
 }
 
+const char *wb_cli_dir_arg(char *buf, size_t size, const char *dir)
+{
+	size_t n;
+
+	snprintf(buf, size, "%s", dir);
+	n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	return buf;
+}
+
 int wb_cli_parse_date(time_t *out, const char *text)
 {
 	char full[40];

@@ -27,6 +27,9 @@ int wb_cli_migration_name_ok(const char *name, unsigned long *number);
 /** Parse a --now value: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DD at HH:MM:SS UTC". */
 int wb_cli_parse_date(time_t *out, const char *text);
 
+/** A --dir value without its trailing slashes (copied into buf; "/" stays "/"); returns buf. */
+const char *wb_cli_dir_arg(char *buf, size_t size, const char *dir);
+
 /**
  * Run argv (argv[0] looked up in PATH) in directory `cwd` (NULL = here),
  * stdin from /dev/null.  With `out`, stdout is captured into a malloc'd

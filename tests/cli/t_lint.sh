@@ -130,3 +130,7 @@ printf '/*\n * Desc.\n * Execution Time: 2025-01-01 at 10:00:00 UTC\n * Finaliza
 run "$WHIMBREL" -q lint --dir nb $NOW
 ok "huge numbers: no false duplicate" "! printf '%s' \"\$out\" | grep -q 'also used by'"
 has "two empty pairs: says only the last may be empty" "$out" "nb/0001_two_empty.c:5: only the last Execution/Finalization pair may be empty"
+
+# --dir with a trailing slash: paths in messages are DIR/FILE, not DIR//FILE
+run "$WHIMBREL" -q lint --dir nb/ $NOW
+has "--dir with a slash: clean paths" "$out" "nb/0001_two_empty.c:5:"
