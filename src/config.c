@@ -129,6 +129,9 @@ static int parse_section(wb__config *cf, const char *s, size_t n, int line, cons
 	const char *name = s + 1;
 	size_t len;
 
+	if (n >= 2 && s[n - 1] != ']' && memchr(s, ']', n))
+		return wb__error(NULL, WB_EINVALID, "%s:%d: text after ']': put each key = value on "
+				 "its own line", cf->name, line);
 	if (n < 2 || s[n - 1] != ']')
 		return wb__error(NULL, WB_EINVALID, "%s:%d: section header without closing ']'",
 				 cf->name, line);

@@ -181,4 +181,9 @@ is "--db twice: exit 2" "$rc" 2
 has "--db twice: says so" "$err" "--db given twice"
 run W --target dev --target prod table list
 is "--target twice: exit 2" "$rc" 2
+# a key on the line of its section header: say what is wrong
+mkdir -p sameline && printf '[dev] db = sqlite:x.db\n' > sameline/whimbrel.conf
+run W --config sameline/whimbrel.conf table list
+is "key after [section]: exit 1" "$rc" 1
+is "key after [section]: message" "$err" "whimbrel: sameline/whimbrel.conf:1: text after ']': put each key = value on its own line"
 echo "1..$n"
