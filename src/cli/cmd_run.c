@@ -81,7 +81,8 @@ static void run_help(void)
 	       "terminal and stamps its times into the file's header when it ends.\n"
 	       "\n"
 	       "  --yes          do not ask for confirmation (required for prod without a terminal)\n"
-	       "  --threads N    scan threads for wb_each (default: the number of cores)\n"
+	       "  --threads N    scan threads for wb_each (default: the number of cores;\n"
+	       "                 1 on an SQLite target, whose writes serialize)\n"
 	       "  --restart      ignore the checkpoints of an interrupted run: start over\n"
 	       "  --no-stamp     do not write the run's times into the header (prod)\n"
 	       "\n"
@@ -494,10 +495,11 @@ static void summary(struct runner *r)
 	const wb_ledger_run *c = &r->rec;
 
 	wb_cli_fmt_duration(dur, sizeof(dur), c->duration_ms);
-	note(r, "%s %s on %s: %s in %s: %lld scanned, %lld written, %lld deleted, "
+	note(r, "%s %s on %s: %s in %s: %lld scanned, %lld %s, %lld %s, "
 		"%lld unchanged, %lld failed (run %s)",
 	     r->o->plan ? "plan of" : "run of", r->m.name, r->o->target, c->status, dur,
-	     (long long)c->scanned, (long long)c->written, (long long)c->deleted,
+	     (long long)c->scanned, (long long)c->written, r->o->plan ? "would be written" : "written",
+	     (long long)c->deleted, r->o->plan ? "would be deleted" : "deleted",
 	     (long long)c->unchanged, (long long)c->failed, c->run_id);
 	if (c->error[0] && strcmp(c->status, "failed") == 0)
 		note(r, "%s failed: %s", r->m.name, c->error);
