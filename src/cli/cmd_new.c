@@ -219,5 +219,10 @@ int wb_cmd_new(wb_cli *cli, int argc, char **argv)
 	}
 	if (!desc)
 		return wb_cli_usage("new", "missing the description");
+	for (const unsigned char *p = (const unsigned char *)desc; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return wb_cli_usage("new", "the description holds a control character (0x%02x at "
+					    "byte %zu): it goes into a comment, write it as plain text",
+					    *p, (size_t)(p - (const unsigned char *)desc) + 1);
 	return create(dir, desc);
 }

@@ -6,6 +6,7 @@
  * longer compile).
  */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "runner.h"
 #include "ledger.h"
 #include "lock.h"
+#include "common.h"
 
 /* ------------------------------------------------------------------ files */
 
@@ -40,8 +42,11 @@ static int list_dir(const char *dir, char ***out, size_t *count)
 		return errno == ENOENT ? 0 : -1;
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
+		struct stat st;
 		if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0 || e->d_name[0] == '.')
 			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+			continue; /* directories, dangling links: `whimbrel lint` reports them */
 		char **p = realloc(names, (n + 2) * sizeof(*names));
 		if (!p)
 			break;
@@ -177,7 +182,8 @@ static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 			json_array_append_new(arr, o);
 			continue;
 		}
-		printf("%-40s ", names[i]);
+		char esc[512];
+		printf("%-40s ", wb__escape_line(esc, sizeof(esc), names[i]));
 		if (!r) {
 			printf("pending\n");
 			continue;

@@ -57,3 +57,11 @@ rm -rf .whimbrel/build
 run inst/bin/whimbrel run dev migrations/0001_add_price_to_cars.c
 is "library missing: exit 1" "$rc" 1
 has "library missing: says where it looked" "$err" "inst/bin/../lib/libwhimbrel.a"
+
+# A control character in the description would go into the header comment.
+mkdir -p ctl && cd ctl
+run "$WHIMBREL" new "$(printf 'add\033[31m price')"
+is "new: control character refused: exit 2" "$rc" 2
+has "new: control character: says which" "$err" "control character (0x1b at byte 4)"
+ok "new: control character: no file written" '[ ! -d migrations ] || [ -z "$(ls migrations)" ]'
+cd ..

@@ -59,3 +59,15 @@ run "$WHIMBREL" log "$id"
 ok "log: each line with its time" 'grep -qE "^20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{3} " <<<"$out"'
 run "$WHIMBREL" log "$id" --raw
 ok "log --raw: text only" '! grep -qE "^20[0-9]{2}-" <<<"$out" && [ -n "$out" ]'
+
+# Odd directory entries: names escaped, non-files not listed as migrations.
+mkdir -p odd/migrations && cd odd
+touch "migrations/$(printf '0008_a\033b.c')"
+mkdir migrations/0005_dir.c
+ln -s nowhere migrations/0013_dangling.c
+run "$WHIMBREL" status dev
+has "status: control character escaped" "$out" '0008_a\x1bb'
+ok "status: no raw escape" '! grep -q "$(printf "\033")" <<<"$out"'
+ok "status: a directory is not a migration" '! grep -q 0005_dir <<<"$out"'
+ok "status: a dangling link is not a migration" '! grep -q 0013_dangling <<<"$out"'
+cd ..
