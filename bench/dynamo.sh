@@ -30,6 +30,7 @@ SEG=${WB_DYNAMO_SEGMENTS:-4}
 DIR=${2:-${TMPDIR:-/tmp}}/wb-dynamo-bench.$$
 [ -d node_modules/dynalite ] || { echo "dynamo.sh: run scripts/deps.sh first (dynalite)" >&2; exit 1; }
 [ -x "$W" ] || make --no-print-directory all BUILD="$BUILD"
+mkdir -p "$BUILD/bench"
 [ -x "$BUILD/bench/dynamo_store" ] && [ "$BUILD/bench/dynamo_store" -nt "$BUILD/lib/libwhimbrel.a" ] || \
 	cc -std=gnu11 -O2 -g -pthread -Iinclude -o "$BUILD/bench/dynamo_store" bench/dynamo_store.c \
 		"$BUILD/lib/libwhimbrel.a" -lsqlite3 -ljansson -lcurl -lcrypto -lpthread -lm
