@@ -5,8 +5,6 @@
  * moves fewer than 1 byte/s for 30 s is abandoned.  No signals (threads),
  * no "Expect: 100-continue", TCP keep-alive on, one kept-alive connection.
  * HTTPS trusts the system's certificates, or those of AWS_CA_BUNDLE.
- * Plain http:// URLs (dynalite, DynamoDB Local) skip libcurl: http_plain.c
- * sends them over a kept-alive socket at a fraction of the CPU.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,12 +15,9 @@
 
 #include "common.h"
 #include "http.h"
-#include "http_plain.h"
 
 struct wb__http {
-	CURL *curl;   /* the easy handle, kept between requests (https) */
-	wb__plain *plain; /* the plain-HTTP client (http) */
-	int curl_always; /* WHIMBREL_HTTP_CURL set: libcurl for http too (comparisons) */
+	CURL *curl;   /* the easy handle, kept between requests */
 	char *buf;    /* response body */
 	size_t len;   /* bytes in buf */
 	size_t cap;   /* bytes allocated */
@@ -111,17 +106,11 @@ int wb__http_new(wb__http **out)
 		return wb__error(NULL, WB_EIO, "libcurl initialisation failed: %s", curl_easy_strerror(global_rc));
 	if (!(h = wb__calloc(1, sizeof(*h))))
 		return WB_ENOMEM;
-	if (wb__plain_new(&h->plain) < 0) {
-		free(h);
-		return WB_ENOMEM;
-	}
 	if (!(h->curl = curl_easy_init())) {
-		wb__plain_free(h->plain);
 		free(h);
 		return wb__error(NULL, WB_EIO, "libcurl: cannot create a handle");
 	}
 	setup(h);
-	h->curl_always = getenv("WHIMBREL_HTTP_CURL") && *getenv("WHIMBREL_HTTP_CURL");
 	*out = h;
 	return 0;
 }
@@ -131,7 +120,6 @@ void wb__http_free(wb__http *h)
 	if (!h)
 		return;
 	curl_easy_cleanup(h->curl);
-	wb__plain_free(h->plain);
 	free(h->buf);
 	free(h);
 }
@@ -139,7 +127,6 @@ void wb__http_free(wb__http *h)
 void wb__http_reset(wb__http *h)
 {
 	/* A fresh connection next time: the old one may be half-closed. */
-	wb__plain_reset(h->plain);
 	curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_FORBID_REUSE, 0L);
 }
@@ -151,12 +138,6 @@ int wb__http_post(wb__http *h, const char *url, const char *const *headers, size
 	CURLcode cc;
 	int rc = 0;
 
-	if (!h->curl_always && strncmp(url, "http://", 7) == 0) {
-		resp->body = "";
-		resp->len = 0;
-		return wb__plain_post(h->plain, url, headers, nheaders, body, len, &resp->status, &resp->body,
-				      &resp->len, errbuf, errsize);
-	}
 	for (size_t i = 0; i < nheaders; i++) {
 		if (!(l = curl_slist_append(list, headers[i]))) {
 			curl_slist_free_all(list);
