@@ -7,6 +7,8 @@
 #   ok "what" CONDITION   pass when CONDITION (a shell expression) holds
 #   is "what" GOT WANT    pass when the two strings are equal
 #   has "what" TEXT SUB   pass when TEXT contains SUB
+#   clean1 "what" TEXT   pass when TEXT is exactly one line without control characters
+#   cleanlines "what" TEXT  pass when no line of TEXT holds a control character
 set -u
 : "${WHIMBREL:?run through scripts/run-tests.sh}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/wbtest.XXXXXX")
@@ -30,4 +32,16 @@ is() {
 }
 has() {
 	case "$2" in *"$3"*) pass "$1" ;; *) fail "$1" "text: ${2:0:400}" "lacks: $3" ;; esac
+}
+# Messages are one line per message with no raw control characters: input
+# echoed in them is escaped (\n, \x1b).  clean1: exactly one such line;
+# cleanlines: any number of lines, none holding a control character.
+clean1() {
+	if [ -n "$2" ] && [ "$(printf '%s' "$2" | wc -l)" -eq 0 ] &&
+	   ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
+}
+cleanlines() {
+	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
+	else fail "$1" "text: $(printf %q "$2")"; fi
 }

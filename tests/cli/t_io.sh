@@ -3,18 +3,6 @@
 # all-or-nothing import with FILE:LINE messages, --continue, --create,
 # standard input, large files (written in batches after a full check).
 . "$(dirname "$0")/lib.sh"
-# Messages are one line per message with no raw control characters: input
-# echoed in them is escaped (\n, \x1b).  clean1: exactly one such line;
-# cleanlines: any number of lines, none holding a control character.
-clean1() {
-	if [ -n "$2" ] && [ "$(printf '%s' "$2" | wc -l)" -eq 0 ] &&
-	   ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x1f\x7f]'; then pass "$1"
-	else fail "$1" "text: $(printf %q "$2")"; fi
-}
-cleanlines() {
-	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
-	else fail "$1" "text: $(printf %q "$2")"; fi
-}
 D=$WB_ROOT/tests/data
 W() { "$WHIMBREL" --db sqlite:t.db "$@"; }
 # JSON lines, attribute order and set member order normalised.

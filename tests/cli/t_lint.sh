@@ -2,18 +2,6 @@
 # directory passes, malformed headers (bad date, missing colon, binary
 # garbage, a huge file) get a clear FILE:LINE: message and no crash.
 . "$(dirname "$0")/lib.sh"
-# Messages are one line per message with no raw control characters: input
-# echoed in them is escaped (\n, \x1b).  clean1: exactly one such line;
-# cleanlines: any number of lines, none holding a control character.
-clean1() {
-	if [ -n "$2" ] && [ "$(printf '%s' "$2" | wc -l)" -eq 0 ] &&
-	   ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x1f\x7f]'; then pass "$1"
-	else fail "$1" "text: $(printf %q "$2")"; fi
-}
-cleanlines() {
-	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
-	else fail "$1" "text: $(printf %q "$2")"; fi
-}
 D=$WB_ROOT/tests/data
 NOW="--now 2026-11-25"
 
