@@ -52,6 +52,7 @@ static const struct command commands[] = {
 	{"status", wb_cmd_status, "every migration with its last run on a target"},
 	{"history", wb_cmd_history, "the runs of one or every migration"},
 	{"log", wb_cmd_log, "the captured output of a run"},
+	{"logs", wb_cmd_log, "the same as log (DESIGN.md's name)"},
 	{"unlock", wb_cmd_unlock, "release a migration's lease by hand"},
 	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger"},
 	{"lint", wb_cmd_lint, "check the header and name of every migration"},

@@ -71,3 +71,7 @@ ok "status: no raw escape" '! grep -q "$(printf "\033")" <<<"$out"'
 ok "status: a directory is not a migration" '! grep -q 0005_dir <<<"$out"'
 ok "status: a dangling link is not a migration" '! grep -q 0013_dangling <<<"$out"'
 cd ..
+
+run "$WHIMBREL" logs --help
+is "logs: an alias of log: --help exits 0" "$rc" 0
+has "logs: shows log's usage" "$out" "usage: whimbrel log"
