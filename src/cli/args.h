@@ -124,4 +124,7 @@ void wb_cli_progress_end(wb_cli_progress *p);
 /** Monotonic seconds. */
 double wb_cli_now(void);
 
+/** mkdir -p: create `path` and its missing parents (mode 0755); 0 or -1 with errno. */
+int wb_cli_mkdirs(const char *path);
+
 #endif /* WB_CLI_ARGS_H */

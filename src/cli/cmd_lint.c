@@ -195,10 +195,7 @@ static int parse_args(struct lint_opts *o, int argc, char **argv)
 		else
 			return wb_cli_usage("lint", "unexpected argument '%s'", a);
 	}
-	if (now && wb_cli_parse_date(&o->now, now) < 0)
-		return wb_cli_usage("lint", "bad --now '%s': expected YYYY-MM-DD or "
-				    "YYYY-MM-DD at HH:MM:SS UTC", now);
-	return 0;
+	return now ? wb_cli_now_arg(&o->now, "lint", now) : 0;
 }
 
 int wb_cmd_lint(wb_cli *cli, int argc, char **argv)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "args.h"
 
 #define SLUG_MAX 50
 
@@ -81,22 +82,6 @@ static int scan_dir(const char *dir, const char *slug, int *highest, char *taken
 	}
 	closedir(d);
 	return 0;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[4096];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* The description as comment lines of at most ~72 columns; "*" "/" defused. */
@@ -178,7 +163,7 @@ static int create(const char *dir, const char *desc)
 		return wb_cli_fail("a migration named %s already exists: %s/%s", slug, dir, taken);
 	if (highest >= 9999)
 		return wb_cli_fail("%s: no free migration number left", dir);
-	if (mkdir_p(dir) < 0)
+	if (wb_cli_mkdirs(dir) < 0)
 		return wb_cli_fail("cannot create %s: %s", dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/%04d_%s.c", dir, highest + 1, slug);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) < 0)

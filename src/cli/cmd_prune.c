@@ -577,10 +577,7 @@ static int parse_args(struct prune_opts *o, int argc, char **argv)
 	if (older && parse_days(&o->days, older) < 0)
 		return wb_cli_usage("prune", "bad --older-than '%s': expected a number of days such as 365d", older);
 	o->now = time(NULL);
-	if (now && wb_cli_parse_date(&o->now, now) < 0)
-		return wb_cli_usage("prune", "bad --now '%s': expected YYYY-MM-DD or "
-				    "YYYY-MM-DD at HH:MM:SS UTC", now);
-	return 0;
+	return now ? wb_cli_now_arg(&o->now, "prune", now) : 0;
 }
 
 int wb_cmd_prune(wb_cli *cli, int argc, char **argv)

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "cli.h"
+#include "args.h"
 #include "compile.h"
 
 #ifndef WB_CC
@@ -110,22 +111,6 @@ static void split_into(char *flags, char **args, int *n)
 		args[(*n)++] = tok;
 }
 
-static int mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* Run the compiler; its messages go to our stderr.  Returns its exit status. */
 static int run_compiler(const char *root, const char *src_path, const char *out)
 {
@@ -210,7 +195,7 @@ int wb_cli_compile(const char *path, const char *src, size_t len, char **exe)
 	snprintf(out, sizeof(out), "%s/migration", dir);
 	if (access(out, X_OK) == 0)
 		return (*exe = strdup(out)) ? 0 : -1;
-	if (mkdirs(dir) < 0)
+	if (wb_cli_mkdirs(dir) < 0)
 		return wb_cli_fail("cannot create %s: %s", dir, strerror(errno)), -1;
 	snprintf(tmp, sizeof(tmp), "%s/migration.tmp.%ld", dir, (long)getpid());
 	rc = run_compiler(root, path, tmp);

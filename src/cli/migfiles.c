@@ -215,3 +215,11 @@ int wb_cli_run(char *const argv[], const char *cwd, char **out, int quiet)
 	}
 	return WEXITSTATUS(status);
 }
+
+int wb_cli_now_arg(time_t *out, const char *cmd, const char *text)
+{
+	if (wb_cli_parse_date(out, text) < 0)
+		return wb_cli_usage(cmd, "bad --now '%s': expected YYYY-MM-DD or "
+				    "YYYY-MM-DD at HH:MM:SS UTC", text);
+	return 0;
+}

@@ -27,6 +27,9 @@ int wb_cli_migration_name_ok(const char *name, unsigned long *number);
 /** Parse a --now value: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DD at HH:MM:SS UTC". */
 int wb_cli_parse_date(time_t *out, const char *text);
 
+/** Parse the --now option of command `cmd`; 0, or a usage error's exit code (2). */
+int wb_cli_now_arg(time_t *out, const char *cmd, const char *text);
+
 /** A --dir value without its trailing slashes (copied into buf; "/" stays "/"); returns buf. */
 const char *wb_cli_dir_arg(char *buf, size_t size, const char *dir);
 
