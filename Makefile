@@ -20,12 +20,15 @@ SAN     ?=
 OPT     ?= -O2 -g
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes $(WERROR)
-CFLAGS  += -std=gnu11 $(OPT) $(WARN) -fPIC -pthread $(SAN) -Iinclude -Isrc
+CFLAGS  += -std=gnu11 $(OPT) $(WARN) -fPIC -pthread $(SAN) -Iinclude
+# The library's private headers, one folder a layer (see DESIGN.md's Layout).
+SRC_DIRS:= src/util src src/sqlite src/dynamodb src/runner
+PRIV_INC:= $(addprefix -I,$(SRC_DIRS))
 CFLAGS  += -I/usr/include/x86_64-linux-gnu
 LIBS    := -lsqlite3 -ljansson -lcurl -lcrypto -lpthread -lm
 LDFLAGS += $(SAN) -pthread
 
-LIB_SRC := $(sort $(wildcard src/*.c))
+LIB_SRC := $(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TST_SRC := $(sort $(wildcard tests/test_*.c))
 TLIB_SRC:= $(sort $(wildcard tests/lib/*.c))
@@ -49,17 +52,19 @@ CLI_DEFS := -DWB_LINK_LIBS='"$(LIBS)"' -DWB_CC='"$(CC)"' -DWB_BUILD_SAN='"$(SAN)
 
 all: $(STATIC) $(SHARED) $(BIN) $(HDR) $(TESTS)
 
-$(BUILD)/obj/%.o: src/%.c include/whimbrel.h $(wildcard src/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+PRIV_HDR:= $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
 
-$(BUILD)/obj/cli/%.o: src/cli/%.c include/whimbrel.h $(wildcard src/*.h src/cli/*.h)
+$(BUILD)/obj/%.o: src/%.c include/whimbrel.h $(PRIV_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CLI_DEFS) -Isrc/cli -c $< -o $@
+	$(CC) $(CFLAGS) $(PRIV_INC) -c $< -o $@
 
-$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c include/whimbrel.h $(wildcard tests/lib/*.h src/*.h)
+$(BUILD)/obj/cli/%.o: src/cli/%.c include/whimbrel.h $(PRIV_HDR) $(wildcard src/cli/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
+	$(CC) $(CFLAGS) $(PRIV_INC) $(CLI_DEFS) -Isrc/cli -c $< -o $@
+
+$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c include/whimbrel.h $(wildcard tests/lib/*.h) $(PRIV_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PRIV_INC) -Itests/lib -c $< -o $@
 
 $(STATIC): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -78,9 +83,9 @@ $(BIN): $(CLI_OBJ) $(STATIC) $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(CLI_OBJ) $(STATIC) $(LDFLAGS) $(LIBS)
 
-$(BUILD)/tests/%: tests/%.c $(STATIC) $(TLIB_OBJ) $(wildcard tests/lib/*.h src/*.h)
+$(BUILD)/tests/%: tests/%.c $(STATIC) $(TLIB_OBJ) $(wildcard tests/lib/*.h) $(PRIV_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TLIB_OBJ) $(STATIC) $(LDFLAGS) $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(PRIV_INC) -Itests/lib -o $@ $< $(TLIB_OBJ) $(STATIC) $(LDFLAGS) $(LIBS) -lcmocka
 
 deps:
 	@scripts/deps.sh

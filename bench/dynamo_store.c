@@ -55,7 +55,7 @@ static void *run_segment(void *arg)
 		return NULL;
 	do {
 		wb_scan sc = {s->index, s->total, NULL, 0, cursor};
-		if ((s->rc = wb_scan_page(db, &p, s->table, &sc)) < 0)
+		if ((s->rc = wb_scan_page(&p, db, s->table, &sc)) < 0)
 			break;
 		if ((s->rc = write_page(db, s->table, p)) < 0)
 			break;

@@ -163,7 +163,7 @@ static long wb_rmw(wb_db *db, int runner_shape)
 		wb_item *orig[PAGE], *ckpt = NULL;
 		size_t n = 0;
 		sc.start_after = cursor;
-		check(wb_scan_page(db, &page, "cars", &sc), "scan");
+		check(wb_scan_page(&page, db, "cars", &sc), "scan");
 		for (size_t i = 0; i < page->count; i++) {
 			orig[i] = runner_shape ? wb_item_dup(page->items[i]) : NULL;
 			check(wb_item_set_number(page->items[i], "price", "0"), "set");
@@ -206,7 +206,7 @@ static void check_price(wb_db *db, long n, long written)
 		die("rmw", "wrong item count");
 	wb_item_set_string(k, "id", "car-00000000");
 	if (n > 0) {
-		check(wb_get(db, &one, "cars", k), "get");
+		check(wb_get(&one, db, "cars", k), "get");
 		if (!wb_item_get_number(one, "price"))
 			die("check", "price not set");
 	}

@@ -259,9 +259,9 @@ typedef struct wb_table_desc {
 } wb_table_desc;
 
 int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key);
-int wb_table_describe(wb_db *db, const char *name, wb_table_desc *out);
+int wb_table_describe(wb_table_desc *out, wb_db *db, const char *name);
 /** All table names, sorted; `*out` is a NULL-terminated array freed with wb_strings_free. */
-int wb_table_list(wb_db *db, char ***out, size_t *count);
+int wb_table_list(char ***out, size_t *count, wb_db *db);
 int wb_table_drop(wb_db *db, const char *name);
 void wb_strings_free(char **strings);
 
@@ -283,7 +283,7 @@ typedef struct wb_cond {
 } wb_cond;
 
 /** Get an item by key (only the key attributes of `key` are used). WB_ENOTFOUND if absent. */
-int wb_get(wb_db *db, wb_item **out, const char *table, const wb_item *key);
+int wb_get(wb_item **out, wb_db *db, const char *table, const wb_item *key);
 /** Put (insert or replace) an item, validated against the table's key schema. */
 int wb_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond);
 /** Delete an item by key; deleting an absent item is not an error unless conditional. */
@@ -350,7 +350,7 @@ typedef struct wb_query {
 #define WB_QUERY_INIT {NULL, WB_SK_NONE, NULL, NULL, 0, 0, NULL}
 
 /** One page of a query; continue with start_after = page->last_key. */
-int wb_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q);
+int wb_query_page(wb_page **out, wb_db *db, const char *table, const wb_query *q);
 
 typedef struct wb_scan {
 	unsigned segment;           /**< this segment, 0..total_segments-1 */
@@ -366,7 +366,7 @@ typedef struct wb_scan {
  * One page of a scan.  The segments of one total_segments are disjoint and
  * together hold every item exactly once.
  */
-int wb_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s);
+int wb_scan_page(wb_page **out, wb_db *db, const char *table, const wb_scan *s);
 
 /**
  * A visitor of wb_scan_all / wb_query_all.  The item is the iterator's and

@@ -22,7 +22,7 @@ for src in bench/*.c; do
 	[ -f "$src" ] || continue
 	bin="$BUILD/bench/$(basename "$src" .c)"
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] || [ "$BUILD/lib/libwhimbrel.a" -nt "$bin" ]; then
-		$CC -std=gnu11 -O2 -g -Wall -Wextra -pthread -Iinclude -Isrc -o "$bin" "$src" \
+		$CC -std=gnu11 -O2 -g -Wall -Wextra -pthread -Iinclude -Isrc/util -Isrc -Isrc/sqlite -Isrc/dynamodb -Isrc/runner -o "$bin" "$src" \
 			"$BUILD/lib/libwhimbrel.a" $LIBS
 	fi
 done

@@ -168,7 +168,7 @@ int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key)
 	return db->ops->table_create(db, name, key);
 }
 
-int wb_table_describe(wb_db *db, const char *name, wb_table_desc *out)
+int wb_table_describe(wb_table_desc *out, wb_db *db, const char *name)
 {
 	int rc;
 
@@ -177,7 +177,7 @@ int wb_table_describe(wb_db *db, const char *name, wb_table_desc *out)
 	return db->ops->table_describe(db, name, out);
 }
 
-int wb_table_list(wb_db *db, char ***out, size_t *count)
+int wb_table_list(char ***out, size_t *count, wb_db *db)
 {
 	size_t dummy;
 
@@ -195,7 +195,7 @@ int wb_table_drop(wb_db *db, const char *name)
 	return db->ops->table_drop(db, name);
 }
 
-int wb_get(wb_db *db, wb_item **out, const char *table, const wb_item *key)
+int wb_get(wb_item **out, wb_db *db, const char *table, const wb_item *key)
 {
 	int rc;
 
@@ -271,7 +271,7 @@ bad:
 	return db->ops->batch_write(db, writes, n, failed_index);
 }
 
-int wb_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
+int wb_query_page(wb_page **out, wb_db *db, const char *table, const wb_query *q)
 {
 	int rc;
 
@@ -285,7 +285,7 @@ int wb_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q
 	return db->ops->query_page(db, out, table, q);
 }
 
-int wb_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
+int wb_scan_page(wb_page **out, wb_db *db, const char *table, const wb_scan *s)
 {
 	static const wb_scan whole = WB_SCAN_INIT;
 	int rc;
@@ -337,7 +337,7 @@ static int next_scan(wb_db *db, wb_page **out, const char *table, const void *re
 	wb_scan s = *(const wb_scan *)req;
 
 	s.start_after = cursor;
-	return wb_scan_page(db, out, table, &s);
+	return wb_scan_page(out, db, table, &s);
 }
 
 static int next_query(wb_db *db, wb_page **out, const char *table, const void *req,
@@ -346,7 +346,7 @@ static int next_query(wb_db *db, wb_page **out, const char *table, const void *r
 	wb_query q = *(const wb_query *)req;
 
 	q.start_after = cursor;
-	return wb_query_page(db, out, table, &q);
+	return wb_query_page(out, db, table, &q);
 }
 
 int wb_scan_all(wb_db *db, const char *table, const wb_scan *s, wb_visit_fn fn, void *arg)

@@ -411,7 +411,7 @@ static void expect_describe_error(const char *body, int status, int code, const 
 	char want[200];
 
 	script(r, 1);
-	assert_int_equal(wb_table_describe(db, "cars", &d), code);
+	assert_int_equal(wb_table_describe(&d, db, "cars"), code);
 	snprintf(want, sizeof(want), "DynamoDB DescribeTable on table cars: %s: ", type);
 	if (strncmp(wb_errmsg(db), want, strlen(want)) != 0)
 		fail_msg("message '%s' does not start with '%s'", wb_errmsg(db), want);
@@ -473,7 +473,7 @@ static void test_retries(void **state)
 	wbt_ok(wb__dynamodb_set_retry(db, &patient));
 	wbt_ok(wb__dynamodb_stats(NULL, &before));
 	script(r, 6);
-	wbt_ok(wb_table_describe(db, "cars", &d));
+	wbt_ok(wb_table_describe(&d, db, "cars"));
 	assert_string_equal(d.key.pk_name, "id");
 	assert_int_equal(d.key.pk_type, WB_S);
 	wbt_ok(wb__dynamodb_stats(db, &st));
@@ -504,10 +504,10 @@ static void test_retries_give_up(void **state)
 
 	(void)state;
 	script(r, 8);
-	assert_int_equal(wb_table_describe(db, "cars", &d), WB_ETHROTTLED);
+	assert_int_equal(wb_table_describe(&d, db, "cars"), WB_ETHROTTLED);
 	assert_non_null(strstr(wb_errmsg(db), "ThrottlingException"));
 	assert_non_null(strstr(wb_errmsg(db), "4 attempts"));
-	assert_int_equal(wb_table_describe(db, "cars", &d), WB_EIO);
+	assert_int_equal(wb_table_describe(&d, db, "cars"), WB_EIO);
 	assert_non_null(strstr(wb_errmsg(db), "503"));
 	wbt_ok(wb__dynamodb_stats(db, &st));
 	assert_int_equal(st.requests, 8); /* max_attempts = 4, twice */
@@ -524,7 +524,7 @@ static void test_dropped_connections_give_up(void **state)
 
 	(void)state;
 	script(r, 4);
-	assert_int_equal(wb_table_list(db, &names, &n), WB_EIO);
+	assert_int_equal(wb_table_list(&names, &n, db), WB_EIO);
 	assert_non_null(strstr(wb_errmsg(db), "DynamoDB ListTables: connection to 127.0.0.1:"));
 	assert_null(names);
 	wb_close(db);
@@ -545,7 +545,7 @@ static void test_signed_headers(void **state)
 	setenv("AWS_REGION", "eu-west-1", 1);
 	db = open_fake();
 	script(r, 2);
-	wbt_ok(wb_get(db, &got, "cars", key));
+	wbt_ok(wb_get(&got, db, "cars", key));
 	assert_string_equal(wb_item_get_number(got, "n"), "7");
 	snapshot();
 	assert_string_equal(seen_targets, "DescribeTable GetItem");
@@ -703,7 +703,7 @@ static void test_prefix_scan_skips_empty_answers(void **state)
 
 	(void)state;
 	script(r, 3);
-	wbt_ok(wb_scan_page(db, &p, "cars", &sc));
+	wbt_ok(wb_scan_page(&p, db, "cars", &sc));
 	snapshot();
 	assert_string_equal(seen_targets, "DescribeTable Scan Scan");
 	assert_non_null(strstr(seen_last, "\"ExclusiveStartKey\":{\"id\":{\"S\":\"k2\"}}"));
@@ -730,7 +730,7 @@ static void test_list_tables_pages(void **state)
 
 	(void)state;
 	script(r, 2);
-	wbt_ok(wb_table_list(db, &names, &n));
+	wbt_ok(wb_table_list(&names, &n, db));
 	snapshot();
 	assert_string_equal(seen_targets, "ListTables ListTables");
 	assert_non_null(strstr(seen_last, "\"ExclusiveStartTableName\":\"c_table\""));

@@ -195,7 +195,7 @@ static void *update_segment(void *arg)
 		goto out;
 	do {
 		wb_scan sc = {s->index, SEGMENTS, NULL, 400, cursor};
-		if ((s->rc = wb_scan_page(db, &p, table, &sc)) < 0)
+		if ((s->rc = wb_scan_page(&p, db, table, &sc)) < 0)
 			break;
 		if ((s->rc = update_page(db, p, s)) < 0)
 			break;
@@ -225,7 +225,7 @@ static void verify(void)
 	wbt_ok(wb_open(&db, getenv("WB_TEST_DYNAMODB_URL")));
 	do {
 		wb_scan sc = {0, 1, NULL, 0, cursor};
-		wbt_ok(wb_scan_page(db, &p, table, &sc));
+		wbt_ok(wb_scan_page(&p, db, table, &sc));
 		for (size_t i = 0; i < p->count; i++) {
 			int64_t n = wb_item_get_int(p->items[i], "n", -1);
 			assert_true(n >= 0 && n < NITEMS);

@@ -65,7 +65,7 @@ static int count_with(wb_db *db, const char *table, const char *name, int64_t v)
 	for (;;) {
 		wb_page *p = NULL;
 		s.start_after = cursor;
-		wbt_ok(wb_scan_page(db, &p, table, &s));
+		wbt_ok(wb_scan_page(&p, db, table, &s));
 		for (size_t i = 0; i < p->count; i++)
 			count += wb_item_get_int(p->items[i], name, -1) == v;
 		wb_item_free(cursor);
@@ -144,7 +144,7 @@ static void test_counters(void **state)
 	assert_int_equal(run->counters.deleted, deleted);
 	assert_int_equal(run->counters.unchanged, N - deleted);
 	assert_int_equal(wb_run_end(run, 0), 0);
-	wbt_ok(wb_table_describe(db, cars, &desc));
+	wbt_ok(wb_table_describe(&desc, db, cars));
 	assert_int_equal(desc.item_count, N - deleted);
 	wb_close(db);
 }

@@ -87,7 +87,7 @@ static int64_t counter_of(wb_db *db, int i, wb_item **out)
 
 	snprintf(json, sizeof(json), "{\"id\":\"car-%06d\"}", i);
 	key = wbt_item(json);
-	wbt_ok(wb_get(db, &it, cars, key));
+	wbt_ok(wb_get(&it, db, cars, key));
 	wb_item_free(key);
 	c = wb_item_get_int(it, "counter", 0);
 	if (out)
@@ -283,7 +283,7 @@ static void test_plan_writes_nothing(void **state)
 	histogram(db, hist);
 	assert_int_equal(hist[0], N_CARS);
 	wb_item *got = NULL;
-	assert_int_equal(wb_get(db, &got, cars, extra), WB_ENOTFOUND);
+	assert_int_equal(wb_get(&got, db, cars, extra), WB_ENOTFOUND);
 	wbt_ok(wb__checkpoint_count(db, mig, &ncp));
 	assert_int_equal(ncp, 0);
 	wb_item_free(extra);

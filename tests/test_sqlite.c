@@ -63,7 +63,7 @@ static size_t scan_count(wb_db *db, const char *table)
 	do {
 		wb_page *page = NULL;
 		sc.start_after = cursor;
-		wbt_ok(wb_scan_page(db, &page, table, &sc));
+		wbt_ok(wb_scan_page(&page, db, table, &sc));
 		n += page->count;
 		wb_item_free(cursor);
 		cursor = page->last_key ? wb_item_dup(page->last_key) : NULL;
@@ -158,7 +158,7 @@ static void test_two_processes_new_file(void **state)
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
 	wbt_ok(wb_open(&db, url));
-	wbt_ok(wb_table_list(db, &names, &count));
+	wbt_ok(wb_table_list(&names, &count, db));
 	assert_int_equal(count, 2);
 	assert_string_equal(names[0], "first");
 	assert_string_equal(names[1], "second");
@@ -198,7 +198,7 @@ static void test_busy_timeout(void **state)
 	it = wb_item_new();
 	wbt_ok(wb_item_set_string(it, "id", "x1"));
 	wb_item *got = NULL;
-	wbt_ok(wb_get(db, &got, "locked", it));
+	wbt_ok(wb_get(&got, db, "locked", it));
 	assert_int_equal(wb_item_get_int(got, "n", -1), 1);
 	wb_item_free(got);
 	wb_item_free(it);
@@ -256,15 +256,15 @@ static void test_sql_metacharacters(void **state)
 		assert_int_equal(wb_table_create(db, evil[i], &k), WB_EINVALID);
 		assert_non_null(strstr(wb_errmsg(db), "invalid table name"));
 		assert_int_equal(wb_put(db, evil[i], it, NULL), WB_EINVALID);
-		assert_int_equal(wb_get(db, &got, evil[i], it), WB_EINVALID);
+		assert_int_equal(wb_get(&got, db, evil[i], it), WB_EINVALID);
 		assert_int_equal(wb_table_drop(db, evil[i]), WB_EINVALID);
-		assert_int_equal(wb_table_describe(db, evil[i], &d), WB_EINVALID);
-		assert_int_equal(wb_scan_page(db, &page, evil[i], NULL), WB_EINVALID);
+		assert_int_equal(wb_table_describe(&d, db, evil[i]), WB_EINVALID);
+		assert_int_equal(wb_scan_page(&page, db, evil[i], NULL), WB_EINVALID);
 	}
 	after = schema_dump(path);
 	assert_string_equal(before, after);
 	assert_non_null(strstr(after, "cars"));
-	wbt_ok(wb_get(db, &got, "cars", it));
+	wbt_ok(wb_get(&got, db, "cars", it));
 	assert_int_equal(wb_item_get_int(got, "n", -1), 1);
 	wb_item_free(got);
 	wb_item_free(it);
@@ -289,13 +289,13 @@ static void test_names_differing_in_case(void **state)
 	wbt_ok(wb_table_create(db, "CARS", &kn));
 	wbt_ok(put_id(db, "cars", "c", 1));
 	wbt_ok(put_id(db, "cars", "c", 2));
-	wbt_ok(wb_table_describe(db, "CARS", &d));
+	wbt_ok(wb_table_describe(&d, db, "CARS"));
 	assert_string_equal(d.key.pk_name, "num");
 	assert_int_equal(d.item_count, 0);
-	wbt_ok(wb_table_describe(db, "cars", &d));
+	wbt_ok(wb_table_describe(&d, db, "cars"));
 	assert_int_equal(d.item_count, 2);
 	wbt_ok(wb_table_drop(db, "CARS"));
-	wbt_ok(wb_table_describe(db, "cars", &d));
+	wbt_ok(wb_table_describe(&d, db, "cars"));
 	assert_int_equal(d.item_count, 2);
 	wb_close(db);
 }
@@ -416,14 +416,14 @@ static int work(wb_db *db, int no)
 		}
 		rc = wb_batch_write(db, w, 10, NULL);
 		if (rc == 0)
-			rc = wb_get(db, &got, "threads", items[9]);
+			rc = wb_get(&got, db, "threads", items[9]);
 		if (rc == 0 && wb_item_get_int(got, "n", -1) != i + 9)
 			rc = WB_ERROR;
 		if (rc == 0 && i % 50 == 0) {
 			wb_page *page = NULL;
 			wb_scan sc = WB_SCAN_INIT;
 			sc.limit = 20;
-			rc = wb_scan_page(db, &page, "threads", &sc);
+			rc = wb_scan_page(&page, db, "threads", &sc);
 			wb_page_free(page);
 		}
 		wb_item_free(got);
@@ -578,7 +578,7 @@ static void xf_check(wb_db *db, const char *table, const char *only_prefix)
 	size_t left = 0;
 
 	sc.limit = 10000;
-	wbt_ok(wb_scan_page(db, &page, table, &sc));
+	wbt_ok(wb_scan_page(&page, db, table, &sc));
 	for (size_t i = 0; i < page->count; i++) {
 		const wb_item *it = page->items[i];
 		int64_t n = wb_item_get_int(it, "n", -1);
@@ -620,7 +620,7 @@ static void test_each_page(void **state)
 	assert_int_equal(hs.changes, XF_ITEMS - (XF_ITEMS / 7 - XF_ITEMS / 35) - 0);
 	key = wb_item_new();
 	wb_item_set_string(key, "id", "ck");
-	wbt_ok(wb_get(db, &got, "xf_checkpoints", key));
+	wbt_ok(wb_get(&got, db, "xf_checkpoints", key));
 	assert_int_equal(wb_item_get_int(got, "pages", 0), (int64_t)hs.pages);
 	wb_item_free(got);
 
@@ -675,7 +675,7 @@ static int bad_number(wb_item *item, void *arg)
 static int use_same_handle(wb_item *item, void *arg)
 {
 	wb_item *got = NULL;
-	int rc = wb_get(arg, &got, "xer", item);
+	int rc = wb_get(&got, arg, "xer", item);
 
 	wb_item_free(got);
 	return rc < 0 ? rc : WB_KEEP;
@@ -712,7 +712,7 @@ static void test_each_page_failures(void **state)
 	/* nothing was written by any of them */
 	{
 		wb_page *p = NULL;
-		wbt_ok(wb_scan_page(db, &p, "xer", &sc));
+		wbt_ok(wb_scan_page(&p, db, "xer", &sc));
 		assert_int_equal(p->count, 20);
 		for (size_t i = 0; i < p->count; i++) {
 			assert_false(wb_item_has(p->items[i], "touched"));

@@ -66,7 +66,7 @@ static void put_json(wb_db *db, const char *table, const char *json)
 static wb_item *get_json(wb_db *db, const char *table, const char *key_json)
 {
 	wb_item *key = wbt_item(key_json), *out = NULL;
-	int rc = wb_get(db, &out, table, key);
+	int rc = wb_get(&out, db, table, key);
 
 	wb_item_free(key);
 	if (rc == WB_ENOTFOUND)
@@ -104,7 +104,7 @@ static void tables_on(int target)
 
 	new_table(db, a, sizeof(a), "tb_b", "id", WB_S, NULL, WB_S);
 	new_table(db, b, sizeof(b), "tb_a", "pk", WB_N, "sk", WB_B);
-	wbt_ok(wb_table_describe(db, b, &d));
+	wbt_ok(wb_table_describe(&d, db, b));
 	assert_string_equal(d.name, b);
 	assert_string_equal(d.key.pk_name, "pk");
 	assert_int_equal(d.key.pk_type, WB_N);
@@ -112,15 +112,15 @@ static void tables_on(int target)
 	assert_int_equal(d.key.sk_type, WB_B);
 	if (d.item_count != -1) /* DynamoDB's ItemCount is stale: reported as unknown */
 		assert_int_equal(d.item_count, 0);
-	wbt_ok(wb_table_describe(db, a, &d));
+	wbt_ok(wb_table_describe(&d, db, a));
 	assert_string_equal(d.key.sk_name, "");
 	put_json(db, a, "{\"id\":\"x\"}");
 	put_json(db, a, "{\"id\":\"y\",\"v\":1}");
-	wbt_ok(wb_table_describe(db, a, &d));
+	wbt_ok(wb_table_describe(&d, db, a));
 	if (d.item_count != -1)
 		assert_int_equal(d.item_count, 2);
 
-	wbt_ok(wb_table_list(db, &names, &count));
+	wbt_ok(wb_table_list(&names, &count, db));
 	for (size_t i = 0; i < count; i++) {
 		if (strcmp(names[i], a) == 0) ia = i + 1;
 		if (strcmp(names[i], b) == 0) ib = i + 1;
@@ -134,9 +134,9 @@ static void tables_on(int target)
 	k = schema("id", WB_S, NULL, WB_S);
 	assert_error(db, wb_table_create(db, a, &k), WB_EEXISTS, a, "exists");
 	wbt_ok(wb_table_drop(db, a));
-	assert_error(db, wb_table_describe(db, a, &d), WB_ENOTFOUND, a, NULL);
+	assert_error(db, wb_table_describe(&d, db, a), WB_ENOTFOUND, a, NULL);
 	assert_error(db, wb_table_drop(db, a), WB_ENOTFOUND, a, NULL);
-	wbt_ok(wb_table_list(db, &names, &count));
+	wbt_ok(wb_table_list(&names, &count, db));
 	for (size_t i = 0; i < count; i++)
 		assert_string_not_equal(names[i], a);
 	wb_strings_free(names);
@@ -172,14 +172,14 @@ static void table_errors_on(int target)
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "partition key", NULL);
 	k = schema("id", WB_S, "id", WB_N);
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", NULL);
-	assert_error(db, wb_table_describe(db, name, &(wb_table_desc){0}), WB_ENOTFOUND, name, NULL);
+	assert_error(db, wb_table_describe(&(wb_table_desc){0}, db, name), WB_ENOTFOUND, name, NULL);
 
 	/* every operation on a missing table says which table */
 	assert_error(db, wb_put(db, name, it, NULL), WB_ENOTFOUND, name, NULL);
-	assert_error(db, wb_get(db, &out, name, it), WB_ENOTFOUND, name, NULL);
+	assert_error(db, wb_get(&out, db, name, it), WB_ENOTFOUND, name, NULL);
 	assert_null(out);
 	assert_error(db, wb_delete(db, name, it, NULL), WB_ENOTFOUND, name, NULL);
-	assert_error(db, wb_scan_page(db, &page, name, &sc), WB_ENOTFOUND, name, NULL);
+	assert_error(db, wb_scan_page(&page, db, name, &sc), WB_ENOTFOUND, name, NULL);
 	assert_null(page);
 	assert_error(db, wb_put(db, "no such", it, NULL), WB_EINVALID, "character 3", NULL);
 	wb_item_free(it);
@@ -229,7 +229,7 @@ static void items_on(int target)
 	wbt_ok(wb_delete(db, t, want, NULL));
 	wbt_ok(wb_delete(db, t, want, NULL));
 	got = (wb_item *)1;
-	assert_error(db, wb_get(db, &got, t, want), WB_ENOTFOUND, t, NULL);
+	assert_error(db, wb_get(&got, db, t, want), WB_ENOTFOUND, t, NULL);
 	assert_null(got);
 	wb_item_free(want);
 	got = get_json(db, t, "{\"pk\":\"a\",\"n\":2}");
@@ -648,11 +648,11 @@ static void round_trip_on(int target)
 	wbt_ok(wb_item_validate(it, NULL));
 	new_table(db, t, sizeof(t), "rt", "s", WB_S, "n38", WB_N);
 	wbt_ok(wb_put(db, t, it, NULL));
-	wbt_ok(wb_get(db, &got, t, it));
+	wbt_ok(wb_get(&got, db, t, it));
 	if (!wb_item_equal(got, it))
 		fail_msg("round trip changed the item: %s", wbt_json(got));
 	wb_item_free(got);
-	wbt_ok(wb_scan_page(db, &page, t, &sc));
+	wbt_ok(wb_scan_page(&page, db, t, &sc));
 	assert_int_equal(page->count, 1);
 	assert_true(wb_item_equal(page->items[0], it));
 	assert_null(page->last_key);
@@ -664,7 +664,7 @@ static void round_trip_on(int target)
 	key = wb_item_new();
 	wbt_ok(wb_item_set_binary(key, "b", bytes, sizeof(bytes)));
 	wbt_ok(wb_item_set_number(key, "nbig", "9.9999999999999999999999999999999999999E125"));
-	wbt_ok(wb_get(db, &got, tb, key));
+	wbt_ok(wb_get(&got, db, tb, key));
 	assert_true(wb_item_equal(got, it));
 	wb_item_free(got);
 	wb_item_free(key);
@@ -706,7 +706,7 @@ static void validation_on(int target)
 				"\"s\":{\"SS\":[\"a\",\"a\"]}}", NULL), WB_EINVALID, "'s'", NULL);
 	assert_error(db, del_if(db, t, "{\"id\":\"a\"}", NULL), WB_EINVALID, "'n'", "missing");
 	got = (wb_item *)1;
-	assert_error(db, wb_get(db, &got, t, big = wbt_item("{\"id\":7,\"n\":1}")), WB_EINVALID, "'id'", "type");
+	assert_error(db, wb_get(&got, db, t, big = wbt_item("{\"id\":7,\"n\":1}")), WB_EINVALID, "'id'", "type");
 	assert_null(got);
 	wb_item_free(big);
 
@@ -743,7 +743,7 @@ static size_t query_all(wb_db *db, const char *t, wb_query q, const char *sk,
 	for (;;) {
 		wb_page *page = NULL;
 		q.start_after = cursor;
-		wbt_ok(wb_query_page(db, &page, t, &q));
+		wbt_ok(wb_query_page(&page, db, t, &q));
 		assert_true(page->count <= q.limit);
 		for (size_t i = 0; i < page->count; i++) {
 			assert_true(n < max);
@@ -925,10 +925,10 @@ static void query_strings_on(int target)
 	q.pk = pk;
 	q.sk_op = WB_SK_EQ;
 	q.sk_a = n;
-	assert_error(db, wb_query_page(db, &page, t, &q), WB_EINVALID, t, NULL);
+	assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, t, NULL);
 	q.pk = n;
 	q.sk_op = WB_SK_NONE;
-	assert_error(db, wb_query_page(db, &page, t, &q), WB_EINVALID, t, NULL);
+	assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, t, NULL);
 	assert_null(page);
 	wb_value_free(pk);
 	wb_value_free(n);
@@ -973,7 +973,7 @@ static void query_binary_on(int target)
 		q.sk_a = a;
 		q.sk_op = round == 2 ? WB_SK_NONE : WB_SK_BEGINS_WITH;
 		q.descending = round == 2;
-		wbt_ok(wb_query_page(db, &page, t, &q));
+		wbt_ok(wb_query_page(&page, db, t, &q));
 		assert_int_equal(page->count, count[round]);
 		for (size_t i = 0; i < page->count; i++)
 			assert_int_equal(wb_item_get_int(page->items[i], "idx", -1),
@@ -986,7 +986,7 @@ static void query_binary_on(int target)
 	q.sk_op = WB_SK_BEGINS_WITH;
 	q.sk_a = pk;
 	page = NULL;
-	assert_error(db, wb_query_page(db, &page, t, &q), WB_EINVALID, "begins_with", NULL);
+	assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, "begins_with", NULL);
 	assert_null(page);
 	wbt_ok(wb_table_drop(db, t));
 	wb_value_free(a);
@@ -1041,7 +1041,7 @@ static void scan_segment(wb_db *db, const char *t, wb_scan sc, int *seen, size_t
 	do {
 		wb_page *page = NULL;
 		sc.start_after = cursor;
-		wbt_ok(wb_scan_page(db, &page, t, &sc));
+		wbt_ok(wb_scan_page(&page, db, t, &sc));
 		assert_true(page->count <= sc.limit);
 		for (size_t i = 0; i < page->count; i++) {
 			int64_t idx = wb_item_get_int(page->items[i], "idx", -1);
@@ -1129,7 +1129,7 @@ static void prefix_on(int target)
 	scan_segment(db, t, sc, seen, &total);
 	assert_int_equal(total, NALL);
 	sc.pk_prefix = "NOBODY";
-	wbt_ok(wb_scan_page(db, &page, t, &sc));
+	wbt_ok(wb_scan_page(&page, db, t, &sc));
 	assert_int_equal(page->count, 0);
 	assert_null(page->last_key);
 	wb_page_free(page);

@@ -336,7 +336,7 @@ int wb_cli_check_table(const char *name)
 
 int wb_cli_describe(wb_db *db, const char *table, wb_table_desc *out)
 {
-	int rc = wb_table_describe(db, table, out);
+	int rc = wb_table_describe(out, db, table);
 
 	if (rc == WB_ENOTFOUND)
 		return wb_cli_fail("table '%s' does not exist (see whimbrel table list)", table);

@@ -389,7 +389,7 @@ static int resolve_table(struct import *im, const wb_cli_opt *create, const wb_c
 	     (sk->seen && (code = wb_cli_parse_keyspec("import", "--sk", sk->v[0], im->key.sk_name,
 							&im->key.sk_type)))))
 		return code;
-	rc = wb_table_describe(im->db, im->table, &d);
+	rc = wb_table_describe(&d, im->db, im->table);
 	if (rc == 0 && create->seen && !same_key(&d.key, &im->key))
 		return wb_cli_fail("table %s exists with another key than --pk/--sk say (see whimbrel table "
 				   "describe %s)", im->table, im->table);
@@ -501,7 +501,7 @@ static int export_all(wb_cli *cli, wb_db *db, const char *table, int format)
 	wb_cli_progress_begin(&progress, cli, "exporting");
 	do {
 		scan.start_after = prev ? prev->last_key : NULL;
-		rc = wb_scan_page(db, &page, table, &scan);
+		rc = wb_scan_page(&page, db, table, &scan);
 		wb_page_free(prev);
 		prev = NULL;
 		if (rc < 0) {

@@ -120,7 +120,7 @@ static int key_json_fail(const char *fmt_prefix, const wb_item *key, const char 
 static int do_get(wb_db *db, const struct item_cmd *c, const wb_item *key)
 {
 	wb_item *item = NULL;
-	int rc = wb_get(db, &item, c->table, key), code;
+	int rc = wb_get(&item, db, c->table, key), code;
 
 	if (rc == WB_ENOTFOUND)
 		return key_json_fail("no item with key", key, c->table);

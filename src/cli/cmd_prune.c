@@ -140,7 +140,7 @@ static int ledger_scan(struct ledger *l, wb_db *db)
 	int rc;
 
 	do {
-		rc = wb_scan_page(db, &page, "whimbrel_runs", &s);
+		rc = wb_scan_page(&page, db, "whimbrel_runs", &s);
 		wb_page_free(prev);
 		prev = page;
 		if (rc == WB_ENOTFOUND)

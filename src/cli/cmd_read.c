@@ -64,11 +64,11 @@ static int fetch(struct reader *r, wb_page **out, const wb_item *after, size_t l
 	if (r->is_query) {
 		r->query.start_after = after;
 		r->query.limit = lim;
-		return wb_query_page(r->db, out, r->table, &r->query);
+		return wb_query_page(out, r->db, r->table, &r->query);
 	}
 	r->scan.start_after = after;
 	r->scan.limit = lim;
-	return wb_scan_page(r->db, out, r->table, &r->scan);
+	return wb_scan_page(out, r->db, r->table, &r->scan);
 }
 
 /* Fetch and print every page; the previous page lives until the next arrives. */

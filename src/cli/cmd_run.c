@@ -162,7 +162,7 @@ static void show_tables(wb_db *db)
 	char **names = NULL;
 	size_t n = 0;
 
-	if (wb_table_list(db, &names, &n) < 0) {
+	if (wb_table_list(&names, &n, db) < 0) {
 		fprintf(stderr, "  (tables unknown: %s)\n", wb_error_last());
 		return;
 	}
@@ -170,7 +170,7 @@ static void show_tables(wb_db *db)
 		wb_table_desc d;
 		if (strncmp(names[i], "whimbrel_", 9) == 0)
 			continue;
-		if (wb_table_describe(db, names[i], &d) == 0 && d.item_count >= 0)
+		if (wb_table_describe(&d, db, names[i]) == 0 && d.item_count >= 0)
 			fprintf(stderr, "  table %-30s %lld items\n", names[i], (long long)d.item_count);
 		else
 			fprintf(stderr, "  table %-30s (item count unknown)\n", names[i]);

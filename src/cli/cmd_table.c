@@ -134,7 +134,7 @@ static int table_list(wb_cli *cli, int argc, char **argv)
 		return code;
 	if ((code = wb_cli_connect(&db, cli)) != 0)
 		return code;
-	if ((rc = wb_table_list(db, &names, &count)) < 0) {
+	if ((rc = wb_table_list(&names, &count, db)) < 0) {
 		code = wb_cli_error(rc);
 	} else {
 		for (size_t i = 0; i < count; i++)

@@ -26,7 +26,7 @@ static int ensure_table(wb_db *db, const char *name, const char *pk, wb_type pkt
 	wb_table_desc desc;
 	int rc;
 
-	if (wb_table_describe(db, name, &desc) == 0)
+	if (wb_table_describe(&desc, db, name) == 0)
 		return 0;
 	memset(&key, 0, sizeof(key));
 	snprintf(key.pk_name, sizeof(key.pk_name), "%s", pk);
@@ -170,7 +170,7 @@ int wb__ledger_get(wb_db *db, const char *run_id, wb_ledger_run *out)
 	if (!key)
 		return wb__oom(db);
 	if ((rc = wb_item_set_string(key, "run_id", run_id)) == 0 &&
-	    (rc = wb_get(db, &it, WB_RUNS_TABLE, key)) == 0)
+	    (rc = wb_get(&it, db, WB_RUNS_TABLE, key)) == 0)
 		item_to_run(out, it);
 	wb_item_free(key);
 	wb_item_free(it);

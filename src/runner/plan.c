@@ -174,7 +174,7 @@ static char *diff_of(wb_db *inner, const char *table, const wb_item *before, con
 	wb_item *key = NULL;
 	char *kj = NULL;
 
-	if (wb_table_describe(inner, table, &desc) == 0 && (key = wb_item_key(any, &desc.key)))
+	if (wb_table_describe(&desc, inner, table) == 0 && (key = wb_item_key(any, &desc.key)))
 		wb_item_to_json(&kj, key, WB_JSON_DDB);
 	sb_add(&b, "%c %s %s%s\n", !after ? '-' : !before ? '+' : '~', table, kj ? kj : "",
 	       !after ? " (deleted)" : !before ? " (new item)" : "");
@@ -249,7 +249,7 @@ static int stored(struct plan_state *st, wb_db *db, const char *table, const wb_
 	*out = NULL;
 	if (cond && cond->kind == WB_COND_ITEM_EQUALS && cond->expect)
 		return (*out = wb_item_dup(cond->expect)) ? 0 : wb__oom(db);
-	rc = wb_get(st->inner, out, table, key);
+	rc = wb_get(out, st->inner, table, key);
 	if (rc == WB_ENOTFOUND)
 		return 0;
 	return rc < 0 ? wb__error_to_db(db, rc) : 0;
@@ -303,7 +303,7 @@ static int p_table_create(wb_db *db, const char *name, const wb_key_schema *key)
 	wb_table_desc d;
 
 	WB_UNUSED(key);
-	if (wb_table_describe(S(db)->inner, name, &d) == 0)
+	if (wb_table_describe(&d, S(db)->inner, name) == 0)
 		return wb__error(db, WB_EEXISTS, "plan: table %s already exists", name);
 	pthread_mutex_lock(&S(db)->plan->lock);
 	S(db)->plan->created++;
@@ -313,12 +313,12 @@ static int p_table_create(wb_db *db, const char *name, const wb_key_schema *key)
 
 static int p_table_describe(wb_db *db, const char *name, wb_table_desc *out)
 {
-	return fwd(db, wb_table_describe(S(db)->inner, name, out));
+	return fwd(db, wb_table_describe(out, S(db)->inner, name));
 }
 
 static int p_table_list(wb_db *db, char ***out, size_t *count)
 {
-	return fwd(db, wb_table_list(S(db)->inner, out, count));
+	return fwd(db, wb_table_list(out, count, S(db)->inner));
 }
 
 static int p_table_drop(wb_db *db, const char *name)
@@ -326,7 +326,7 @@ static int p_table_drop(wb_db *db, const char *name)
 	wb_table_desc d;
 	int rc;
 
-	if ((rc = wb_table_describe(S(db)->inner, name, &d)) < 0)
+	if ((rc = wb_table_describe(&d, S(db)->inner, name)) < 0)
 		return fwd(db, rc);
 	pthread_mutex_lock(&S(db)->plan->lock);
 	S(db)->plan->dropped++;
@@ -336,7 +336,7 @@ static int p_table_drop(wb_db *db, const char *name)
 
 static int p_get(wb_db *db, wb_item **out, const char *table, const wb_item *key)
 {
-	return fwd(db, wb_get(S(db)->inner, out, table, key));
+	return fwd(db, wb_get(out, S(db)->inner, table, key));
 }
 
 static int p_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
@@ -409,12 +409,12 @@ static int p_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *fa
 
 static int p_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
 {
-	return fwd(db, wb_query_page(S(db)->inner, out, table, q));
+	return fwd(db, wb_query_page(out, S(db)->inner, table, q));
 }
 
 static int p_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 {
-	return fwd(db, wb_scan_page(S(db)->inner, out, table, s));
+	return fwd(db, wb_scan_page(out, S(db)->inner, table, s));
 }
 
 static const struct wb_backend_ops plan_ops = {

@@ -94,7 +94,7 @@ int wb__lock_get(wb_db *db, const char *migration, wb_lease *out)
 
 	if (!key)
 		return wb__oom(db);
-	rc = wb_get(db, &it, WB_LOCKS_TABLE, key);
+	rc = wb_get(&it, db, WB_LOCKS_TABLE, key);
 	wb_item_free(key);
 	if (rc < 0)
 		return rc;

@@ -327,7 +327,7 @@ static int refresh(struct worker *w, size_t i)
 	struct entry e;
 	int rc;
 
-	rc = wb_get(w->inner, &fresh, job->table, w->e[i].before);
+	rc = wb_get(&fresh, w->inner, job->table, w->e[i].before);
 	if (rc == WB_ENOTFOUND) { /* deleted meanwhile: nothing left to change */
 		entry_drop(w, i);
 		return 0;
@@ -499,7 +499,7 @@ static int fetch(struct worker *w, unsigned seg, const wb_item *cursor, wb_page 
 		q.start_after = cursor;
 		if (!q.limit)
 			q.limit = job->run->batch;
-		return wb_query_page(w->db, page, job->table, &q);
+		return wb_query_page(page, w->db, job->table, &q);
 	}
 	wb_scan s = WB_SCAN_INIT;
 	s.segment = seg;
@@ -507,7 +507,7 @@ static int fetch(struct worker *w, unsigned seg, const wb_item *cursor, wb_page 
 	s.pk_prefix = job->prefix;
 	s.limit = job->run->batch;
 	s.start_after = cursor;
-	return wb_scan_page(w->db, page, job->table, &s);
+	return wb_scan_page(page, w->db, job->table, &s);
 }
 
 /* Visit the items of one page. */
@@ -882,7 +882,7 @@ static int job_init(struct job *job, wb_run *run, const char *table, wb_item_fn 
 	job->arg = arg;
 	job->checkpoints = !wb__run_is_plan(run);
 	job->call = ++run->each_calls;
-	if ((rc = wb_table_describe(run->inner, table, &desc)) < 0)
+	if ((rc = wb_table_describe(&desc, run->inner, table)) < 0)
 		return rc;
 	job->key = desc.key;
 	pthread_mutex_init(&job->lock, NULL);
@@ -930,7 +930,7 @@ int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_item_fn fn
 		pthread_mutex_destroy(&job.fast);
 		return rc;
 	}
-	if (!job.prefix && wb_table_describe(run->inner, table, &desc) == 0 && desc.item_count >= 0)
+	if (!job.prefix && wb_table_describe(&desc, run->inner, table) == 0 && desc.item_count >= 0)
 		wb__run_ctl(run, "T %lld", (long long)desc.item_count);
 	return job_run(&job, job.total_segments < (unsigned)run->threads ?
 			     job.total_segments : (unsigned)run->threads);

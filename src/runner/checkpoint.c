@@ -36,7 +36,7 @@ int wb__checkpoint_load(wb_db *db, const char *migration, const char *segment, w
 	memset(out, 0, sizeof(*out));
 	if (!key)
 		return wb__oom(db);
-	rc = wb_get(db, &it, WB_CHECKPOINT_TABLE, key);
+	rc = wb_get(&it, db, WB_CHECKPOINT_TABLE, key);
 	wb_item_free(key);
 	if (rc < 0)
 		return rc;
