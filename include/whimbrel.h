@@ -30,16 +30,20 @@
 extern "C" {
 #endif
 
-/* Every public declaration is exported from the shared library; the library
- * is built with -fvisibility=hidden, so nothing else is. */
+/*
+ * Every public declaration is exported from the shared library; the library
+ * is built with -fvisibility=hidden, so nothing else is.
+ */
 #if defined(__GNUC__) || defined(__clang__)
 #define WB_EXTERN __attribute__((visibility("default")))
 #else
 #define WB_EXTERN
 #endif
 
-/* The version this header belongs to (compile time); wb_version() says which
- * library is running. */
+/*
+ * The version this header belongs to (compile time); wb_version() says which
+ * library is running.
+ */
 #define WB_VERSION_STRING "0.2.0"
 #define WB_VERSION_MAJOR 0
 #define WB_VERSION_MINOR 2
@@ -47,7 +51,7 @@ extern "C" {
 /** MAJOR * 10000 + MINOR * 100 + PATCH, as wb_version_number() returns it. */
 #define WB_VERSION_NUMBER (WB_VERSION_MAJOR * 10000 + WB_VERSION_MINOR * 100 + WB_VERSION_PATCH)
 
-/** The running library's version, "0.2.0" (static; never NULL). */
+/** The running library's version, e.g. "0.2.0" (static; never NULL). */
 WB_EXTERN const char *wb_version(void);
 /** The running library's WB_VERSION_NUMBER, to compare with the header's. */
 WB_EXTERN int wb_version_number(void);
