@@ -79,7 +79,11 @@ static void test_errmsg_is_this_threads_copy(void **state)
 	wb_close(db);
 }
 
-/* Threads failing on one handle while others read its message. */
+/*
+ * Threads failing on one handle while another reads its message: every read
+ * is one whole message.  A torn read is rare to catch this way; built with
+ * -fsanitize=thread, an unlocked read (0.1's wb_errmsg) is reported at once.
+ */
 struct race {
 	wb_db *db;        /* the shared handle */
 	const char *name; /* writer: the name its failures quote; reader: NULL */
