@@ -114,8 +114,8 @@ int main(int argc, char **argv)
 			failed = 1;
 		} else {
 			/* named first: a target that finds a bug aborts before the ok */
-			fprintf(stderr, "replay: %s\n", ps.v[i]);
 			fflush(stdout);
+			fprintf(stderr, "replay: %s\n", ps.v[i]);
 			LLVMFuzzerTestOneInput(data, len);
 			printf("ok %zu - %s\n", i + 1, ps.v[i]);
 			free(data);
