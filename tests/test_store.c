@@ -1,8 +1,9 @@
 /*
  * test_store.c - the store API, the same suite against every available target.
  *
- * Each test loops over the targets of tests/lib (a fresh SQLite file always;
- * DynamoDB when WB_TEST_DYNAMODB_URL is set), uses fresh table names, and
+ * Each test is listed once per target of tests/lib (WBT_BOTH: a fresh
+ * SQLite file; DynamoDB when WB_TEST_DYNAMODB_URL is set, a skip without
+ * it), uses fresh table names, and
  * checks only what every backend promises (the SQLite-only promise tested
  * here, all-or-nothing batches, is checked when the target is SQLite).
  * Tables: create/describe/list/drop and their errors; get/put/delete/update
