@@ -3,9 +3,9 @@
  *
  * Each test is listed once per target of tests/lib (WBT_BOTH: a fresh
  * SQLite file; DynamoDB when WB_TEST_DYNAMODB_URL is set, a skip without
- * it), uses fresh table names, and
- * checks only what every backend promises (the SQLite-only promise tested
- * here, all-or-nothing batches, is checked when the target is SQLite).
+ * it), uses fresh table names, and checks only what every backend promises
+ * (the SQLite-only promise tested here, all-or-nothing batches, is checked
+ * when the target is SQLite).
  * Tables: create/describe/list/drop and their errors; get/put/delete/update
  * with every condition; batches; a round trip of every type; validation
  * errors; query with every sort-key condition, both orders and paging;
