@@ -139,34 +139,33 @@ static const char *placeholder(char ph[16], const char *prefix, int n)
 	return ph;
 }
 
+/* Make placeholder number (*count)++ with prefix into ph and open its member "PH": in list. */
+static const char *ex_member(wb_buf *list, int *count, char ph[16], const char *prefix)
+{
+	placeholder(ph, prefix, *count);
+	wb__buf_puts(list, (*count)++ ? ",\"" : "\"");
+	wb__buf_puts(list, ph);
+	wb__buf_puts(list, "\":");
+	return ph;
+}
+
 const char *wb__ddb_ex_name(struct wb__ddb_ex *e, char ph[16], const char *name)
 {
-	placeholder(ph, "#n", e->nn);
-	wb__buf_puts(&e->names, e->nn++ ? ",\"" : "\"");
-	wb__buf_puts(&e->names, ph);
-	wb__buf_puts(&e->names, "\":");
+	ex_member(&e->names, &e->nn, ph, "#n");
 	wb__ddb_quoted(&e->names, name);
 	return ph;
 }
 
-/* A placeholder for a value whose JSON is the span v. */
 const char *wb__ddb_ex_span(struct wb__ddb_ex *e, char ph[16], struct wb__span v)
 {
-	placeholder(ph, ":v", e->nv);
-	wb__buf_puts(&e->values, e->nv++ ? ",\"" : "\"");
-	wb__buf_puts(&e->values, ph);
-	wb__buf_puts(&e->values, "\":");
+	ex_member(&e->values, &e->nv, ph, ":v");
 	wb__ddb_span(&e->values, v);
 	return ph;
 }
 
-/* A placeholder for a value converted on its own. */
 const char *wb__ddb_ex_value(struct wb__ddb_ex *e, char ph[16], wb_db *db, const wb_value *v, int *rc)
 {
-	placeholder(ph, ":v", e->nv);
-	wb__buf_puts(&e->values, e->nv++ ? ",\"" : "\"");
-	wb__buf_puts(&e->values, ph);
-	wb__buf_puts(&e->values, "\":");
+	ex_member(&e->values, &e->nv, ph, ":v");
 	if (*rc == 0)
 		*rc = wb__ddb_value_text(db, &e->values, v);
 	return ph;
