@@ -404,7 +404,8 @@ static int chunk_add(wb_db *db, struct chunk *c, const wb_write *writes, size_t 
 
 	if (failed_index)
 		*failed_index = i; /* until the write is queued */
-	if ((rc = wb__ddb_key_of(db, w->table, &ks)) < 0 || (rc = wb__ddb_key_text(db, &k, w->item, &ks, w->table)) < 0)
+	if ((rc = wb__ddb_key_of(db, w->table, &ks)) < 0 ||
+	    (rc = wb__ddb_key_text(db, &k, w->item, &ks, w->table)) < 0)
 		return rc;
 	if ((rc = entry_text(db, w, k, &entry)) < 0) {
 		free(k);

@@ -6,10 +6,11 @@
  * wb__buf_take or free it with wb__buf_free.  Every call returns WB_ENOMEM
  * when it could not grow the buffer, and the failure is remembered (`oom`)
  * until wb__buf_clear: a caller that builds a long text may append without
- * checking and test once at the end (wb__buf_take does).  After wb__buf_append, wb__buf_puts and wb__buf_appendf the bytes
- * are followed by a NUL (not counted in len), so `text` is a C string;
- * code that writes into `data` itself after wb__buf_reserve (the item
- * codec) does not keep that NUL.
+ * checking and test once at the end (wb__buf_take does).  After
+ * wb__buf_append, wb__buf_puts and wb__buf_appendf the bytes are followed
+ * by a NUL (not counted in len), so `text` is a C string; code that writes
+ * into `data` itself after wb__buf_reserve (the item codec) does not keep
+ * that NUL.
  */
 #ifndef WB_BUF_H
 #define WB_BUF_H
