@@ -1,5 +1,5 @@
 /*
- * sigv4.c - AWS Signature Version 4 over OpenSSL's SHA-256 and HMAC.
+ * sigv4.c - AWS Signature Version 4 over OpenSSL's SHA-256 and HMAC (EVP_MAC).
  *
  * Implements sigv4.h: the canonical request (path normalised and encoded
  * once, as every service but S3 expects; query parameters decoded,
@@ -8,7 +8,6 @@
  * the signature.  Strings are built in a wb_buf (buf.h); the derived
  * keys and the "AWS4"+secret buffer are wiped after use.
  */
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "buf.h"
 #include "common.h"
@@ -73,25 +73,37 @@ static size_t uri_decode(char *dst, const char *p, size_t n)
 }
 
 /*
- * SHA-256, fetched from OpenSSL's default provider once per process
- * (OpenSSL 3 would otherwise look it up by name on every use); read-only
- * after the pthread_once.  Each thread keeps one digest context for all its
- * hashing (creating one costs more than hashing a request), freed when the
- * thread ends.
+ * SHA-256 and HMAC, fetched from OpenSSL's default provider once per
+ * process (OpenSSL 3 would otherwise look them up by name on every use);
+ * read-only after the pthread_once.  Each thread keeps one digest context
+ * and one HMAC-SHA256 context for all its signing (creating one costs more
+ * than hashing a request), freed when the thread ends.
  */
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static EVP_MD *md_fetched;
+static EVP_MAC *mac_fetched;
 static pthread_key_t ctx_key;
 static int ctx_key_ok;
 
-static void free_ctx(void *ctx)
+/* This thread's contexts. */
+struct thread_ctx {
+	EVP_MD_CTX *md;   /* SHA-256 */
+	EVP_MAC_CTX *mac; /* HMAC with SHA-256, keyed at each use */
+};
+
+static void free_ctx(void *arg)
 {
-	EVP_MD_CTX_free(ctx);
+	struct thread_ctx *t = arg;
+
+	EVP_MD_CTX_free(t->md);
+	EVP_MAC_CTX_free(t->mac);
+	free(t);
 }
 
 static void md_init(void)
 {
 	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+	mac_fetched = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ctx_key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
 }
 
@@ -101,29 +113,40 @@ static const EVP_MD *sha256(void)
 	return md_fetched ? md_fetched : EVP_sha256();
 }
 
-/* This thread's digest context, or NULL when out of memory. */
-static EVP_MD_CTX *thread_ctx(void)
+/* New contexts for this thread, or NULL when out of memory. */
+static struct thread_ctx *thread_ctx_new(void)
 {
-	EVP_MD_CTX *ctx;
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+			       OSSL_PARAM_construct_end()};
+	struct thread_ctx *t = calloc(1, sizeof(*t));
+
+	if (!t || !mac_fetched || !(t->md = EVP_MD_CTX_new()) || !(t->mac = EVP_MAC_CTX_new(mac_fetched)) ||
+	    !EVP_MAC_CTX_set_params(t->mac, params) || pthread_setspecific(ctx_key, t) != 0) {
+		if (t)
+			free_ctx(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* This thread's contexts, or NULL when out of memory. */
+static struct thread_ctx *thread_ctx(void)
+{
+	struct thread_ctx *t;
 
 	pthread_once(&md_once, md_init);
 	if (!ctx_key_ok)
 		return NULL;
-	if (!(ctx = pthread_getspecific(ctx_key)) && (ctx = EVP_MD_CTX_new()) &&
-	    pthread_setspecific(ctx_key, ctx) != 0) {
-		EVP_MD_CTX_free(ctx);
-		ctx = NULL;
-	}
-	return ctx;
+	return (t = pthread_getspecific(ctx_key)) ? t : thread_ctx_new();
 }
 
 /* SHA-256 of data[0..len) into md; 0 or -1. */
 static int digest(unsigned char md[32], const void *data, size_t len)
 {
-	EVP_MD_CTX *ctx = thread_ctx();
+	struct thread_ctx *t = thread_ctx();
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, sha256(), NULL) || !EVP_DigestUpdate(ctx, data, len) ||
-	    !EVP_DigestFinal_ex(ctx, md, NULL))
+	if (!t || !EVP_DigestInit_ex(t->md, sha256(), NULL) || !EVP_DigestUpdate(t->md, data, len) ||
+	    !EVP_DigestFinal_ex(t->md, md, NULL))
 		return -1;
 	return 0;
 }
@@ -419,14 +442,16 @@ int wb__sigv4_string_to_sign(char **out, const char *amz_date, const char *regio
 	return wb__buf_take(&b, out);
 }
 
-/* HMAC-SHA256 by OpenSSL's HMAC(); `out` may alias `key`. */
+/* HMAC-SHA256 by OpenSSL's EVP_MAC; `out` may alias `key`. */
 static void hmac(unsigned char out[32], const void *key, size_t keylen, const char *data, size_t len)
 {
+	struct thread_ctx *t = thread_ctx();
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	size_t n = 0;
 
-	if (keylen > INT_MAX || !HMAC(sha256(), key, (int)keylen, (const unsigned char *)data, len, mac, &n) ||
-	    n != 32)
+	if (!t || !EVP_MAC_init(t->mac, key, keylen, NULL) ||
+	    !EVP_MAC_update(t->mac, (const unsigned char *)data, len) ||
+	    !EVP_MAC_final(t->mac, mac, &n, sizeof(mac)) || n != 32)
 		memset(mac, 0, 32); /* a signature that will not verify */
 	memcpy(out, mac, 32);
 	OPENSSL_cleanse(mac, sizeof(mac));

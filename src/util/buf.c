@@ -32,7 +32,7 @@ int wb__buf_reserve(wb_buf *b, size_t extra)
 	return 0;
 }
 
-int wb__buf_append(wb_buf *b, const void *data, size_t len)
+int wb__buf_append_grow(wb_buf *b, const void *data, size_t len)
 {
 	if (len >= SIZE_MAX / 2 || wb__buf_reserve(b, len + 1) < 0)
 		return WB_ENOMEM;

@@ -16,6 +16,7 @@
 #define WB_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 #include "common.h"
 
 /** A growable byte buffer.  Zero-initialise; free with wb__buf_free. */
@@ -31,8 +32,20 @@ typedef struct wb_buf {
 
 /** Make room for `extra` more bytes; WB_ENOMEM on failure. */
 int wb__buf_reserve(wb_buf *b, size_t extra);
-/** Append `len` bytes; WB_ENOMEM on failure. */
-int wb__buf_append(wb_buf *b, const void *data, size_t len);
+/** wb__buf_append when the buffer must grow first (buf.c). */
+int wb__buf_append_grow(wb_buf *b, const void *data, size_t len);
+
+/** Append `len` bytes; WB_ENOMEM on failure.  Inline: text is often built a byte at a time. */
+static inline int wb__buf_append(wb_buf *b, const void *data, size_t len)
+{
+	if (b->cap - b->len <= len) /* no room for the bytes and the NUL */
+		return wb__buf_append_grow(b, data, len);
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
 /** Append a C string. */
 int wb__buf_puts(wb_buf *b, const char *s);
 /** Append printf-style text. */
