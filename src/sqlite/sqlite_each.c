@@ -22,7 +22,7 @@
  * find its first and last key F and L; then one UPDATE over the rows
  * between them calls the SQL function wb_xf_keep(h, pk, sk, item) on each,
  * which decodes the item, runs the migration's callback and, for WB_WRITE,
- * stores the new bytes in a bulk (see bulk puts) that wb_bulk_new returns
+ * stores the new bytes in a bulk (sqlite_bulk.c) that wb_bulk_new returns
  * as the row's new value: one pass over the page.  Deletes follow, then the
  * hooks, then COMMIT.
  */
@@ -180,7 +180,7 @@ static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb
 			       OPNAME(&op), KEYTEXT(x->t, item));
 	} else if (rc == 0 && (rc = wb__sq_encode(x->db, &s->ibuf, item, &op)) == 0) {
 		if (s->ibuf.len == storedlen && memcmp(s->ibuf.data, stored, storedlen) == 0)
-			v = WB_KEEP; /* written as it was: nothing to write (each.c counts it unchanged) */
+			v = WB_KEEP; /* written as it was: nothing to write (the runner counts it unchanged) */
 		else
 			rc = wb__sq_bulk_add_raw(&x->put, k, s->ibuf.data, s->ibuf.len, 1);
 	}

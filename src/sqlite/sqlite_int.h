@@ -123,6 +123,7 @@ struct bulk {
 };
 
 /* ------------------------------------------------------------- helpers */
+
 /* A 32-bit hash of the partition key bytes (FNV-1a, then a murmur3 finaliser). */
 static inline int64_t key_hash(const void *data, size_t len)
 {

@@ -217,7 +217,7 @@ _Thread_local int wb__sq_refused;     /* a write through another handle was refu
  * A write through handle s while this thread transforms a page of the same
  * file through another handle would wait for that page's own transaction
  * (until the busy timeout): refuse it at once, and remember it so that the
- * page fails whatever the callback does with the error (each.c then does
+ * page fails whatever the callback does with the error (the runner then does
  * the page again the generic way, where such writes work).
  */
 int wb__sq_nested_write(const struct sq *s, int write)

@@ -15,7 +15,7 @@
 
 /*
  * Remember the range of h of the scan page being read (first: its first
- * row), so that writing the page back needs no probe (see bulk_try).
+ * row), so that writing the page back needs no probe (bulk_try, sqlite_bulk.c).
  */
 static void seen_row(struct tbl *t, int64_t h, int first)
 {
