@@ -93,19 +93,6 @@ int wb__sq_fail_nested(wb_db *db, int rc, const struct op *op)
 
 /* ------------------------------------------------------- statements */
 
-/* Step a statement that returns no row, then reset it. */
-int wb__sq_run(wb_db *db, sqlite3_stmt *st, const struct op *op)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		rc = wb__sq_fail(db, rc, op);
-	else
-		rc = 0;
-	sqlite3_reset(st);
-	return rc;
-}
-
 int wb__sq_prepare(wb_db *db, sqlite3_stmt **out, const char *sql, const struct op *op)
 {
 	struct sq *s = db->state;

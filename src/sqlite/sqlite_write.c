@@ -96,14 +96,6 @@ const char *wb__sq_key_text(char *buf, size_t size, const struct tbl *t, const w
 
 /* ---------------------------------------------------------- item access */
 
-/* Decode the item column `col` of the current row. */
-int wb__sq_decode_col(wb_db *db, sqlite3_stmt *st, int col, wb_item **out, const struct op *op)
-{
-	int rc = wb__item_decode(out, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
-
-	return rc < 0 ? wb__sq_fail_nested(db, rc, op) : 0;
-}
-
 /* Load the stored item at key k: *exists says whether it is there; decoded into *out if out. */
 static int load(wb_db *db, struct tbl *t, const struct key *k, int *exists, wb_item **out,
 		const struct op *op)
@@ -146,16 +138,6 @@ static int store(wb_db *db, struct tbl *t, const struct key *k, const struct op 
 	bind_key(t->insert, k);
 	sqlite3_bind_blob(t->insert, 4, s->ibuf.data, (int)s->ibuf.len, SQLITE_STATIC);
 	return wb__sq_run(db, t->insert, op);
-}
-
-int wb__sq_encode(wb_db *db, wb_buf *buf, const wb_item *item, const struct op *op)
-{
-	int rc;
-
-	buf->len = 0;
-	if ((rc = wb__item_encode(buf, item)) < 0)
-		return wb__sq_fail_nested(db, rc, op);
-	return 0;
 }
 
 /* ----------------------------------------------------------- conditions */
