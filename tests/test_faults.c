@@ -222,49 +222,45 @@ static int generic_run(wb_db *db)
 	return rc;
 }
 
-static void test_generic_batch_fails(void **state)
+/*
+ * The 4th batch fails (flags: before or after it ran): the loop stops with
+ * the error, `committed` pages are written with their checkpoint, the rest
+ * untouched; resumed without faults, every item is changed exactly once.
+ */
+static void generic_fault(int flags, int committed)
 {
 	wb_db *db = fresh();
 	int64_t pages;
 	char *after;
 
-	(void)state;
 	assert_true(wb__db_caps(db) & WB_CAP_ATOMIC_BATCH);
-	wbt_ok(wbt_fault_add(db, WBT_FOP_BATCH_WRITE, 4, WB_EIO, 0));
+	wbt_ok(wbt_fault_add(db, WBT_FOP_BATCH_WRITE, 4, WB_EIO, flags));
 	assert_int_equal(generic_run(db), WB_EIO);
 	assert_non_null(strstr(wb_errmsg(db), "fault injected: batch_write call 4"));
 	assert_non_null(strstr(wb_error_last(), "batch_write"));
-	/* three pages done, the fourth untouched, the checkpoint on the third */
-	assert_int_equal(visited_once(db), 3 * PAGE);
+	assert_int_equal(visited_once(db), committed * PAGE);
 	after = checkpoint(db, &pages);
 	assert_non_null(after);
-	assert_int_equal(pages, 3);
+	assert_int_equal(pages, committed);
 	free(after);
-	/* resumed without faults: every item changed exactly once */
 	wbt_fault_clear(db);
 	wbt_ok(generic_run(db));
 	assert_int_equal(visited_once(db), ITEMS);
 	wb_close(db);
 }
 
+/* A failed batch: three pages done, the fourth untouched, the checkpoint on the third. */
+static void test_generic_batch_fails(void **state)
+{
+	(void)state;
+	generic_fault(0, 3);
+}
+
+/* A lost reply: the fourth batch committed, checkpoint and all. */
 static void test_generic_reply_lost(void **state)
 {
-	wb_db *db = fresh();
-	int64_t pages;
-	char *after;
-
 	(void)state;
-	wbt_ok(wbt_fault_add(db, WBT_FOP_BATCH_WRITE, 4, WB_EIO, WBT_FAULT_AFTER));
-	assert_int_equal(generic_run(db), WB_EIO);
-	/* the fourth batch committed, checkpoint and all */
-	assert_int_equal(visited_once(db), 4 * PAGE);
-	after = checkpoint(db, &pages);
-	assert_int_equal(pages, 4);
-	free(after);
-	wbt_fault_clear(db);
-	wbt_ok(generic_run(db));
-	assert_int_equal(visited_once(db), ITEMS);
-	wb_close(db);
+	generic_fault(WBT_FAULT_AFTER, 4);
 }
 
 /* ------------------------------------------------------- the fast path */
