@@ -17,9 +17,11 @@
  * fails, that item is read again, the callback runs on the fresh copy and
  * the batch is retried, a bounded number of times.
  *
- * The before-image of every changed item passes through journal_writes(),
- * the one place where the journal (whimbrel_journal) adds its write to the
- * same batch.
+ * When the run is journaled (prod by default, journal.h), every change
+ * passes through journal_entry(), which makes its whimbrel_journal entry:
+ * in the same batch where batches are atomic, in a batch of its own
+ * written just before the changes where they are not (DynamoDB), and from
+ * the on_change hook into the page's transaction on the fast path.
  *
  * When the handle can transform pages itself (the optional each_page
  * operation of backend.h; a wrapper that intercepts writes, like plan,
@@ -51,6 +53,7 @@
 #include "common.h"
 #include "backend.h"
 #include "checkpoint.h"
+#include "journal.h"
 #include "run.h"
 
 #define MAX_RETRIES 50          /* condition failures tolerated per batch */
@@ -75,6 +78,7 @@ struct job {
 	void *arg;               /* its argument */
 	wb_key_schema key;       /* the table's key schema */
 	int checkpoints;         /* 0 in plan mode */
+	int journal;             /* journal the changes (run->journal, never in plan mode) */
 	int call;                /* this is the run's call-th wb_each / wb_each_query */
 	unsigned total_segments; /* segments of the scan */
 	pthread_mutex_t lock;    /* guards next, rc, err */
@@ -92,6 +96,7 @@ struct stream {
 	wb_item *last_key;       /* key of the last item covered by a checkpoint (owned) */
 	wb_item *last_item;      /* the last item visited, when it was left unchanged (owned) */
 	int moved;               /* items were visited since last_key was set */
+	int64_t jn;              /* journal entries made by this stream (their counter) */
 };
 
 /* A worker thread's state. */
@@ -242,53 +247,81 @@ static int push_entry(struct worker *w, struct entry *e)
 /* Does the journal want the changes' before-images?  (The fast path then asks for them.) */
 static int journal_on(const struct worker *w)
 {
-	WB_UNUSED(w);
-	return 0;
+	return w->job->journal;
 }
 
 /*
- * The journal's hook, on both paths: writes to add to the batch (or to the
- * fast page's transaction) for one change, `before` as read, `after` the
- * new item or NULL when deleted (the before-image into whimbrel_journal).
- * Returns how many it put in `out` (room for 1).  Journaling comes with the
- * restore issue: none yet (journal_on says 0).
+ * The journal entry of one change (caller frees): `before` as read,
+ * `after` the new item or NULL when deleted.  NULL with the error set.
  */
-static size_t journal_writes(struct worker *w, const wb_item *before, const wb_item *after, wb_write *out,
-			     wb_cond *cond)
+static wb_item *journal_entry(struct worker *w, struct stream *st, const wb_item *before,
+			      const wb_item *after)
 {
-	WB_UNUSED(w);
-	WB_UNUSED(before);
-	WB_UNUSED(after);
-	WB_UNUSED(out);
-	WB_UNUSED(cond);
-	return 0;
+	struct job *job = w->job;
+	char seq[1500];
+
+	wb__journal_seq(seq, sizeof(seq), job->call, st->name, st->jn++);
+	return wb__journal_entry(job->run->run_id, seq, job->table, &job->key, before, after);
 }
 
-/* Writes of the batch: per change, its write (+ journal), then the checkpoint. */
+/*
+ * Writes of the batch: per change, its write (+ its journal entry when
+ * batches are atomic), then the checkpoint; the journal's entries apart
+ * (jw) when they are not, to be written first.
+ */
 struct batch {
 	wb_write *w;         /* the writes */
 	wb_cond *cond;       /* their conditions */
 	size_t *entry_of;    /* index of the entry behind each write, or SIZE_MAX */
 	size_t n;            /* how many */
+	wb_item **jitem;     /* journal entries (owned) */
+	wb_write *jw;        /* not atomic: their puts, written before w */
+	size_t jn;           /* how many */
 };
 
 static void batch_free(struct batch *b)
 {
+	for (size_t i = 0; i < b->jn; i++)
+		wb_item_free(b->jitem[i]);
 	free(b->w);
 	free(b->cond);
 	free(b->entry_of);
+	free(b->jitem);
+	free(b->jw);
 	memset(b, 0, sizeof(*b));
 }
 
-static int batch_build(struct worker *w, struct batch *b, wb_item *checkpoint)
+/* Entry i's journal entry: beside its write (atomic) or into jw. */
+static int batch_journal(struct worker *w, struct stream *st, struct batch *b, const struct entry *e)
+{
+	wb_item *j = journal_entry(w, st, e->before, e->verdict == WB_WRITE ? e->after : NULL);
+	wb_write put;
+
+	if (!j)
+		return wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM;
+	b->jitem[b->jn++] = j;
+	put = (wb_write){WB_JOURNAL_TABLE, WB_WRITE_PUT, j, NULL};
+	if (w->atomic) {
+		b->w[b->n] = put;
+		b->entry_of[b->n++] = SIZE_MAX;
+	} else {
+		b->jw[b->jn - 1] = put;
+	}
+	return 0;
+}
+
+static int batch_build(struct worker *w, struct stream *st, struct batch *b, wb_item *checkpoint)
 {
 	size_t room = w->n * 2 + 1;
+	int rc;
 
 	memset(b, 0, sizeof(*b));
 	b->w = wb__calloc(room, sizeof(*b->w));
 	b->cond = wb__calloc(room, sizeof(*b->cond));
 	b->entry_of = wb__calloc(room, sizeof(*b->entry_of));
-	if (!b->w || !b->cond || !b->entry_of) {
+	b->jitem = wb__calloc(room, sizeof(*b->jitem));
+	b->jw = wb__calloc(room, sizeof(*b->jw));
+	if (!b->w || !b->cond || !b->entry_of || !b->jitem || !b->jw) {
 		batch_free(b);
 		return WB_ENOMEM;
 	}
@@ -301,10 +334,10 @@ static int batch_build(struct worker *w, struct batch *b, wb_item *checkpoint)
 					e->verdict == WB_WRITE ? WB_WRITE_PUT : WB_WRITE_DELETE,
 					e->verdict == WB_WRITE ? e->after : e->before, &b->cond[b->n]};
 		b->entry_of[b->n++] = i;
-		size_t j = journal_writes(w, e->before, e->verdict == WB_WRITE ? e->after : NULL,
-					  &b->w[b->n], &b->cond[b->n]);
-		for (size_t k = 0; k < j; k++)
-			b->entry_of[b->n++] = SIZE_MAX;
+		if (journal_on(w) && (rc = batch_journal(w, st, b, e)) < 0) {
+			batch_free(b);
+			return rc;
+		}
 	}
 	if (checkpoint) {
 		b->w[b->n] = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_PUT, checkpoint, NULL};
@@ -412,9 +445,12 @@ static int flush(struct worker *w, struct stream *st, int done)
 					       st->count + w->pending.scanned)))
 			return WB_ENOMEM;
 		/* Not atomic: the checkpoint goes after the changes, never before. */
-		if ((rc = batch_build(w, &b, w->atomic ? cp : NULL)) < 0)
+		if ((rc = batch_build(w, st, &b, w->atomic ? cp : NULL)) < 0)
 			break;
-		rc = b.n ? wb_batch_write(w->db, b.w, b.n, &failed) : 0;
+		/* Not atomic: the journal's entries go first, so no change is ever untracked. */
+		rc = !w->atomic && b.jn ? wb_batch_write(w->db, b.jw, b.jn, NULL) : 0;
+		if (rc == 0)
+			rc = b.n ? wb_batch_write(w->db, b.w, b.n, &failed) : 0;
 		size_t ei = (rc == WB_ECONDITION && failed < b.n) ? b.entry_of[failed] : SIZE_MAX;
 		batch_free(&b);
 		if (rc == 0 && cp && !w->atomic)
@@ -572,17 +608,35 @@ static int64_t now_ms(void)
 struct fast_page {
 	struct worker *w;
 	struct stream *st;
+	wb_write *jw;        /* the page's journal entries, written with its checkpoint */
+	size_t jn, jcap;     /* how many, room */
 };
 
-/* Hook: a change of the page goes through the journal (only asked for when journal_on). */
+static void fast_page_clear(struct fast_page *fp)
+{
+	for (size_t i = 0; i < fp->jn; i++)
+		wb_item_free((wb_item *)fp->jw[i].item);
+	fp->jn = 0;
+}
+
+/* Hook: a change of the page gets its journal entry (only asked for when journal_on). */
 static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after, void *arg)
 {
 	struct fast_page *fp = arg;
-	wb_write out[1];
-	wb_cond cond[1];
-	size_t n = journal_writes(fp->w, before, after, out, cond);
+	wb_item *j;
 
-	return n ? wb__db_tx_write(db, out, n, NULL) : 0;
+	if (fp->jn == fp->jcap) {
+		size_t ncap = fp->jcap ? fp->jcap * 2 : 256;
+		wb_write *p = wb__realloc(fp->jw, ncap * sizeof(*p));
+		if (!p)
+			return wb__oom(db);
+		fp->jw = p;
+		fp->jcap = ncap;
+	}
+	if (!(j = journal_entry(fp->w, fp->st, before, after)))
+		return wb__error_to_db(db, wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM);
+	fp->jw[fp->jn++] = (wb_write){WB_JOURNAL_TABLE, WB_WRITE_PUT, j, NULL};
+	return 0;
 }
 
 /* Hook: the stream's checkpoint, in the page's transaction (committed with it or not at all). */
@@ -595,13 +649,17 @@ static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 					  page->last_key ? page->last_key : st->last_key, !page->last_key,
 					  job->total_segments, st->count + (int64_t)page->scanned);
 	wb_write wr;
-	int rc;
+	int rc = 0;
 
 	if (!cp)
 		return wb__oom(db);
+	if (fp->jn) /* the page's journal entries: one write of them all */
+		rc = wb__db_tx_write(db, fp->jw, fp->jn, NULL);
 	wr = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_PUT, cp, NULL};
-	rc = wb__db_tx_write(db, &wr, 1, NULL);
+	if (rc == 0)
+		rc = wb__db_tx_write(db, &wr, 1, NULL);
 	wb_item_free(cp);
+	fast_page_clear(fp);
 	return rc;
 }
 
@@ -611,11 +669,11 @@ static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
  * the generic way from *cursor), or a negative error (interrupted, another
  * thread failed).
  */
-static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_item **cursor)
+static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item **cursor,
+		      struct fast_page *fp)
 {
 	struct job *job = w->job;
-	struct fast_page fp = {w, st};
-	wb__page_hooks hooks = {journal_on(w) ? fast_on_change : NULL, fast_before_commit, &fp};
+	wb__page_hooks hooks = {journal_on(w) ? fast_on_change : NULL, fast_before_commit, fp};
 	wb_scan s = WB_SCAN_INIT;
 	int rc, slow = 0;
 
@@ -636,6 +694,7 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 		rc = wb__db_each_page(w->db, job->table, &s, job->fn, job->arg, &hooks, &page);
 		if (w->one_writer)
 			pthread_mutex_unlock(&job->fast);
+		fast_page_clear(fp); /* a failed page's entries were never written */
 		if (rc < 0) {
 			wb_error_clear();
 			return 1;
@@ -661,6 +720,16 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 		if (!w->fast)
 			return 1;
 	}
+}
+
+static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_item **cursor)
+{
+	struct fast_page fp = {w, st, NULL, 0, 0};
+	int rc = fast_pages(w, st, seg, cursor, &fp);
+
+	fast_page_clear(&fp);
+	free(fp.jw);
+	return rc;
 }
 
 /* ---------------------------------------------------------- generic path */
@@ -887,10 +956,13 @@ static int job_init(struct job *job, wb_run *run, const char *table, wb_item_fn 
 	job->fn = fn;
 	job->arg = arg;
 	job->checkpoints = !wb__run_is_plan(run);
+	job->journal = job->checkpoints && run->journal;
 	job->call = ++run->each_calls;
 	if ((rc = wb_table_describe(&desc, run->inner, table)) < 0)
 		return rc;
 	job->key = desc.key;
+	if (job->journal && (rc = wb__journal_ensure(run->inner)) < 0)
+		return rc;
 	pthread_mutex_init(&job->lock, NULL);
 	pthread_mutex_init(&job->fast, NULL);
 	return 0;

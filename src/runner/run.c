@@ -200,6 +200,9 @@ wb_run *wb_run_begin(void)
 	run->migration = env_dup(WB_ENV_MIGRATION, "migration");
 	run->threads = env_int(WB_ENV_THREADS, cores > 0 ? (int)cores : 1);
 	run->batch = (size_t)env_int(WB_ENV_BATCH, 500);
+	/* The journal: on for prod unless the runner says 0 (--no-journal), on for dev when it says 1. */
+	run->journal = getenv(WB_ENV_JOURNAL) && *getenv(WB_ENV_JOURNAL) ? atoi(getenv(WB_ENV_JOURNAL)) > 0
+									    : strcmp(run->mode, "prod") == 0;
 	setvbuf(stdout, NULL, _IOLBF, 0); /* the runner shows output as it comes */
 	if (strcmp(run->mode, "plan") == 0 &&
 	    !(run->plan = wb__plan_new(getenv(WB_ENV_PLAN_DIFFS) ? atoi(getenv(WB_ENV_PLAN_DIFFS)) : 10)))

@@ -36,6 +36,7 @@
 #define WB_ENV_PLAN_DIFFS "WHIMBREL_PLAN_DIFFS" /* plan: how many diffs to print */
 #define WB_ENV_BATCH "WHIMBREL_BATCH"           /* writes per batch (tests; default 500) */
 #define WB_ENV_EACH_GENERIC "WHIMBREL_EACH_GENERIC" /* 1: wb_each never takes the SQLite fast path */
+#define WB_ENV_JOURNAL "WHIMBREL_JOURNAL"       /* 1: journal the writes, 0: do not (default: prod only) */
 
 /** Counters of a run, as in the ledger. */
 typedef struct wb_counters {
@@ -64,6 +65,7 @@ struct wb_run {
 	wb_counters counters;      /**< this run's counters */
 	int64_t last_report_ms;    /**< when counters were last sent */
 	int each_calls;            /**< wb_each / wb_each_query calls so far */
+	int journal;               /**< journal the writes into whimbrel_journal (journal.h) */
 };
 
 /** Set by the SIGINT handler: wb_each stops after the current batch. */
