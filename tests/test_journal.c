@@ -133,31 +133,27 @@ static void run_price(void)
 	assert_int_equal(wb_run_end(run, 0), 0);
 }
 
-/* The run's entries: each names a changed car, holds it as seeded, and the hash of what is stored now. */
-static int check_entry(const wb_item *it, void *arg)
+/* One entry: it names a changed car, holds it as seeded, and the hash of what is stored now. */
+static void check_entry(wb_db *db, const wb_journal_entry *e)
 {
-	wb_journal_entry e;
-	wb_db *db = arg;
 	wb_item *now = NULL, *orig;
 	char h[WB_JOURNAL_HASH_SIZE];
 	int n, rc;
 
-	wbt_ok(wb__journal_parse(&e, it));
-	assert_string_equal(e.table, cars);
-	assert_non_null(e.before);
-	n = (int)wb_item_get_int(e.before, "n", -1);
+	assert_non_null(e->before);
+	n = (int)wb_item_get_int(e->before, "n", -1);
 	assert_true(n % 3 == 0 || n % 7 == 0);
 	orig = car(n);
-	assert_true(wb_item_equal(orig, e.before));
+	assert_true(wb_item_equal(orig, e->before));
 	wb_item_free(orig);
-	rc = wb_get(&now, db, cars, e.key);
+	rc = wb_get(&now, db, cars, e->key);
 	assert_int_equal(rc, n % 3 == 0 ? 0 : WB_ENOTFOUND);
 	wbt_ok(wb__journal_hash(h, rc == 0 ? now : NULL));
-	assert_string_equal(e.after, h);
+	assert_string_equal(e->after, h);
 	wb_item_free(now);
-	return 0;
 }
 
+/* Entries of the run's journal (checked when `check`), chunk by chunk. */
 static size_t journal_count(wb_db *db, int check)
 {
 	wb_value *pk = wb_value_string(run_id, strlen(run_id));
@@ -176,10 +172,15 @@ static size_t journal_count(wb_db *db, int check)
 	for (;;) {
 		q.start_after = cursor;
 		wbt_ok(wb_query_page(&page, db, WB_JOURNAL_TABLE, &q));
-		for (size_t i = 0; i < page->count; i++)
-			if (check)
-				check_entry(page->items[i], db);
-		n += page->count;
+		for (size_t i = 0; i < page->count; i++) {
+			wb_journal_read r;
+			wbt_ok(wb__journal_parse(&r, page->items[i]));
+			assert_string_equal(r.table, cars);
+			for (size_t k = 0; check && k < r.n; k++)
+				check_entry(db, &r.e[k]);
+			n += r.n;
+			wb__journal_read_clear(&r);
+		}
 		wb_item_free(keep);
 		keep = page->last_key;
 		page->last_key = NULL;

@@ -18,10 +18,11 @@
  * the batch is retried, a bounded number of times.
  *
  * When the run is journaled (prod by default, journal.h), every change
- * passes through journal_entry(), which makes its whimbrel_journal entry:
- * in the same batch where batches are atomic, in a batch of its own
- * written just before the changes where they are not (DynamoDB), and from
- * the on_change hook into the page's transaction on the fast path.
+ * gets its whimbrel_journal entry, gathered into one chunk per batch
+ * (journal_chunk_out): in the same batch where batches are atomic, in a
+ * batch of its own written just before the changes where they are not
+ * (DynamoDB); on the fast path from the on_change hook, written into the
+ * page's transaction with its checkpoint.
  *
  * When the handle can transform pages itself (the optional each_page
  * operation of backend.h; a wrapper that intercepts writes, like plan,
@@ -108,6 +109,7 @@ struct worker {
 	int fast;                /* scans take the each_page fast path (until a page fails) */
 	int one_writer;          /* the store takes one writer at a time (WB_CAP_ONE_WRITER) */
 	struct entry *e;         /* pending changes */
+	wb_journal_chunk chunk;  /* journal entries being gathered */
 	size_t n, cap;           /* how many, room */
 	wb_counters pending;     /* scanned / unchanged / failed since the last commit */
 	size_t since_flush;      /* items visited since the last checkpoint */
@@ -250,18 +252,17 @@ static int journal_on(const struct worker *w)
 	return w->job->journal;
 }
 
-/*
- * The journal entry of one change (caller frees): `before` as read,
- * `after` the new item or NULL when deleted.  NULL with the error set.
- */
-static wb_item *journal_entry(struct worker *w, struct stream *st, const wb_item *before,
-			      const wb_item *after)
+/* The chunk's whimbrel_journal item (caller frees; NULL with the error set); the chunk is emptied. */
+static wb_item *journal_chunk_out(struct worker *w, struct stream *st)
 {
 	struct job *job = w->job;
 	char seq[1500];
+	wb_item *it;
 
 	wb__journal_seq(seq, sizeof(seq), job->call, st->name, st->jn++);
-	return wb__journal_entry(job->run->run_id, seq, job->table, &job->key, before, after);
+	it = wb__journal_chunk_item(job->run->run_id, seq, job->table, &w->chunk);
+	wb__journal_chunk_reset(&w->chunk);
+	return it;
 }
 
 /*
@@ -291,10 +292,10 @@ static void batch_free(struct batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Entry i's journal entry: beside its write (atomic) or into jw. */
-static int batch_journal(struct worker *w, struct stream *st, struct batch *b, const struct entry *e)
+/* The chunk gathered so far goes into the batch: beside the writes (atomic) or into jw. */
+static int batch_chunk(struct worker *w, struct stream *st, struct batch *b)
 {
-	wb_item *j = journal_entry(w, st, e->before, e->verdict == WB_WRITE ? e->after : NULL);
+	wb_item *j = journal_chunk_out(w, st);
 	wb_write put;
 
 	if (!j)
@@ -334,10 +335,20 @@ static int batch_build(struct worker *w, struct stream *st, struct batch *b, wb_
 					e->verdict == WB_WRITE ? WB_WRITE_PUT : WB_WRITE_DELETE,
 					e->verdict == WB_WRITE ? e->after : e->before, &b->cond[b->n]};
 		b->entry_of[b->n++] = i;
-		if (journal_on(w) && (rc = batch_journal(w, st, b, e)) < 0) {
+		if (!journal_on(w))
+			continue;
+		rc = wb__journal_add(&w->chunk, &w->job->key, e->before, e->verdict == WB_WRITE ? e->after : NULL);
+		if (rc > 0)
+			rc = batch_chunk(w, st, b);
+		if (rc < 0) {
+			wb__journal_chunk_reset(&w->chunk);
 			batch_free(b);
 			return rc;
 		}
+	}
+	if (w->chunk.n && (rc = batch_chunk(w, st, b)) < 0) {
+		batch_free(b);
+		return rc;
 	}
 	if (checkpoint) {
 		b->w[b->n] = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_PUT, checkpoint, NULL};
@@ -617,26 +628,37 @@ static void fast_page_clear(struct fast_page *fp)
 	for (size_t i = 0; i < fp->jn; i++)
 		wb_item_free((wb_item *)fp->jw[i].item);
 	fp->jn = 0;
+	wb__journal_chunk_reset(&fp->w->chunk);
 }
 
-/* Hook: a change of the page gets its journal entry (only asked for when journal_on). */
-static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after, void *arg)
+/* The chunk gathered so far becomes one of the page's journal writes. */
+static int fast_chunk(wb_db *db, struct fast_page *fp)
 {
-	struct fast_page *fp = arg;
 	wb_item *j;
 
 	if (fp->jn == fp->jcap) {
-		size_t ncap = fp->jcap ? fp->jcap * 2 : 256;
+		size_t ncap = fp->jcap ? fp->jcap * 2 : 4;
 		wb_write *p = wb__realloc(fp->jw, ncap * sizeof(*p));
 		if (!p)
 			return wb__oom(db);
 		fp->jw = p;
 		fp->jcap = ncap;
 	}
-	if (!(j = journal_entry(fp->w, fp->st, before, after)))
+	if (!(j = journal_chunk_out(fp->w, fp->st)))
 		return wb__error_to_db(db, wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM);
 	fp->jw[fp->jn++] = (wb_write){WB_JOURNAL_TABLE, WB_WRITE_PUT, j, NULL};
 	return 0;
+}
+
+/* Hook: a change of the page gets its journal entry (only asked for when journal_on). */
+static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after, void *arg)
+{
+	struct fast_page *fp = arg;
+	int rc = wb__journal_add(&fp->w->chunk, &fp->w->job->key, before, after);
+
+	if (rc < 0)
+		return wb__error_to_db(db, rc);
+	return rc > 0 ? fast_chunk(db, fp) : 0;
 }
 
 /* Hook: the stream's checkpoint, in the page's transaction (committed with it or not at all). */
@@ -653,7 +675,11 @@ static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 
 	if (!cp)
 		return wb__oom(db);
-	if (fp->jn) /* the page's journal entries: one write of them all */
+	if (fp->w->chunk.n && (rc = fast_chunk(db, fp)) < 0) {
+		wb_item_free(cp);
+		return rc;
+	}
+	if (fp->jn) /* the page's journal chunks */
 		rc = wb__db_tx_write(db, fp->jw, fp->jn, NULL);
 	wr = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_PUT, cp, NULL};
 	if (rc == 0)
@@ -844,6 +870,7 @@ static void worker_close(struct worker *w)
 {
 	entries_clear(w);
 	free(w->e);
+	wb__journal_chunk_free(&w->chunk);
 	if (w->db != w->inner)
 		wb_close(w->db);
 	wb_close(w->inner);

@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "buf.h"
+#include "codec.h"
 #include "item.h"
 #include "journal.h"
 #include "sigv4.h"
@@ -205,7 +206,7 @@ int wb__journal_hash(char out[WB_JOURNAL_HASH_SIZE], const wb_item *item)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- entries */
+/* ---------------------------------------------------------------- chunks */
 
 void wb__journal_seq(char *buf, size_t size, int call, const char *stream, int64_t n)
 {
@@ -220,71 +221,190 @@ static int64_t now_ms(void)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static int set_map(wb_item *it, const char *name, const wb_item *src)
+static int chunk_reserve(wb_journal_chunk *c, size_t extra)
 {
-	wb_item *copy = wb_item_dup(src);
-	wb_value *v = copy ? wb_value_map(copy) : NULL;
+	size_t ncap;
+	unsigned char *p;
 
-	if (!v) {
-		wb_item_free(copy);
+	if (c->cap - c->len >= extra)
+		return 0;
+	ncap = c->cap ? c->cap * 2 : 4096;
+	while (ncap - c->len < extra)
+		ncap *= 2;
+	if (!(p = wb__realloc(c->data, ncap)))
 		return WB_ENOMEM;
-	}
-	return wb_item_set(it, name, v);
+	c->data = p;
+	c->cap = ncap;
+	return 0;
 }
 
-wb_item *wb__journal_entry(const char *run_id, const char *seq, const char *table,
-			   const wb_key_schema *key, const wb_item *before, const wb_item *after)
+static void put_u32(unsigned char *p, size_t v)
 {
-	wb_item *it = wb_item_new(), *k = wb_item_key(before ? before : after, key);
-	char hash[WB_JOURNAL_HASH_SIZE];
-	int rc = it && k ? 0 : WB_ENOMEM;
-	wb_value *kv = NULL;
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
 
-	if (rc == 0)
-		rc = wb__journal_hash(hash, after);
-	if (rc == 0 && (rc = wb_item_set_string(it, "run_id", run_id)) == 0 &&
-	    (rc = wb_item_set_string(it, "seq", seq)) == 0 &&
-	    (rc = wb_item_set_string(it, "tbl", table)) == 0) {
-		kv = wb_value_map(k);
-		k = NULL;
-		rc = kv ? wb_item_set(it, "key", kv) : WB_ENOMEM;
+static size_t get_u32(const unsigned char *p)
+{
+	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | (size_t)p[3];
+}
+
+/* Append a length and an item's encoding. */
+static int chunk_item(wb_journal_chunk *c, const wb_item *it)
+{
+	static __thread wb_buf b;
+	int rc;
+
+	wb__buf_clear(&b);
+	if ((rc = wb__item_encode(&b, it)) < 0)
+		return rc;
+	if (b.len > WB_JOURNAL_CHUNK_BYTES)
+		rc = wb__error(NULL, WB_EINVALID, "journal: an item of %zu bytes is too big to journal "
+			       "(at most %d; --no-journal runs without)", b.len, WB_JOURNAL_CHUNK_BYTES);
+	else if ((rc = chunk_reserve(c, 4 + b.len)) == 0) {
+		put_u32(c->data + c->len, b.len);
+		memcpy(c->data + c->len + 4, b.data, b.len);
+		c->len += 4 + b.len;
+	}
+	if (b.cap > (1u << 20)) /* do not keep a big item's buffer for the thread's life */
+		wb__buf_free(&b);
+	return rc;
+}
+
+int wb__journal_add(wb_journal_chunk *c, const wb_key_schema *key, const wb_item *before,
+		    const wb_item *after)
+{
+	wb_item *k = wb_item_key(before ? before : after, key);
+	char hash[WB_JOURNAL_HASH_SIZE];
+	size_t start = c->len;
+	int rc;
+
+	if (!k)
+		return wb_error_last_code() ? wb_error_last_code() : wb__oom(NULL);
+	if ((rc = wb__journal_hash(hash, after)) == 0 && (rc = chunk_reserve(c, 65)) == 0) {
+		c->data[c->len] = (unsigned char)((before ? 1 : 0) | (after ? 0 : 2));
+		memset(c->data + c->len + 1, '0', 64);
+		if (after)
+			memcpy(c->data + c->len + 1, hash, 64);
+		c->len += 65;
+		rc = chunk_item(c, k);
 	}
 	if (rc == 0 && before)
-		rc = set_map(it, "before", before);
-	if (rc == 0 && (rc = wb_item_set_string(it, "after", hash)) == 0)
-		rc = wb_item_set_int(it, "ts", now_ms());
+		rc = chunk_item(c, before);
 	wb_item_free(k);
 	if (rc < 0) {
+		c->len = start;
+		return rc == WB_ENOMEM ? wb__oom(NULL) : rc;
+	}
+	c->n++;
+	return c->len >= WB_JOURNAL_CHUNK_BYTES / 2;
+}
+
+void wb__journal_chunk_reset(wb_journal_chunk *c)
+{
+	c->len = 0;
+	c->n = 0;
+}
+
+void wb__journal_chunk_free(wb_journal_chunk *c)
+{
+	free(c->data);
+	memset(c, 0, sizeof(*c));
+}
+
+wb_item *wb__journal_chunk_item(const char *run_id, const char *seq, const char *table,
+				const wb_journal_chunk *c)
+{
+	wb_item *it = wb_item_new();
+	int rc = it ? 0 : WB_ENOMEM;
+
+	if (rc == 0 && (rc = wb_item_set_string(it, "run_id", run_id)) == 0 &&
+	    (rc = wb_item_set_string(it, "seq", seq)) == 0 &&
+	    (rc = wb_item_set_string(it, "tbl", table)) == 0 &&
+	    (rc = wb_item_set_int(it, "n", (int64_t)c->n)) == 0 &&
+	    (rc = wb_item_set_int(it, "ts", now_ms())) == 0)
+		rc = wb_item_set_binary(it, "entries", c->data, c->len);
+	if (rc < 0) {
 		wb_item_free(it);
-		if (rc == WB_ENOMEM)
-			wb__oom(NULL);
+		wb__oom(NULL);
 		return NULL;
 	}
 	return it;
 }
 
-static const wb_item *map_of(const wb_item *it, const char *name)
-{
-	const wb_value *v = wb_item_get(it, name);
+/* ---------------------------------------------------------------- reading */
 
-	return v && wb_value_type(v) == WB_M ? wb_value_get_map(v) : NULL;
+void wb__journal_read_clear(wb_journal_read *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		wb_item_free(r->e[i].key);
+		wb_item_free(r->e[i].before);
+	}
+	free(r->e);
+	r->e = NULL;
+	r->n = 0;
 }
 
-int wb__journal_parse(wb_journal_entry *out, const wb_item *it)
+/* Read a length-prefixed item at *off. */
+static int read_item(wb_item **out, const unsigned char *p, size_t len, size_t *off)
+{
+	size_t n;
+
+	if (len - *off < 4 || (n = get_u32(p + *off)) > len - *off - 4)
+		return WB_EINVALID;
+	*off += 4;
+	if (wb__item_decode(out, p + *off, n) < 0)
+		return WB_EINVALID;
+	*off += n;
+	return 0;
+}
+
+static int read_entry(wb_journal_entry *e, const unsigned char *p, size_t len, size_t *off)
+{
+	unsigned flags;
+
+	if (len - *off < 65)
+		return WB_EINVALID;
+	flags = p[*off];
+	if (flags & 2)
+		snprintf(e->after, sizeof(e->after), "-");
+	else {
+		memcpy(e->after, p + *off + 1, 64);
+		e->after[64] = '\0';
+	}
+	*off += 65;
+	if (read_item(&e->key, p, len, off) < 0)
+		return WB_EINVALID;
+	return flags & 1 ? read_item(&e->before, p, len, off) : 0;
+}
+
+int wb__journal_parse(wb_journal_read *out, const wb_item *it)
 {
 	const char *seq = wb_item_get_string(it, "seq"), *tbl = wb_item_get_string(it, "tbl");
-	const char *after = wb_item_get_string(it, "after");
+	const wb_value *ev = wb_item_get(it, "entries");
+	int64_t n = wb_item_get_int(it, "n", -1);
+	const unsigned char *p;
+	size_t len = 0, off = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->key = map_of(it, "key");
-	out->before = map_of(it, "before");
-	if (!seq || !tbl || !after || !out->key || strlen(after) >= WB_JOURNAL_HASH_SIZE)
-		return wb__error(NULL, WB_EINVALID, "%s: an entry without seq, tbl, key or after (%s)",
+	if (!seq || !tbl || !ev || wb_value_type(ev) != WB_B || n < 0 || n > (1 << 24))
+		return wb__error(NULL, WB_EINVALID, "%s: a chunk without seq, tbl, n or entries (%s)",
 				 WB_JOURNAL_TABLE, seq ? seq : "no seq");
 	snprintf(out->seq, sizeof(out->seq), "%s", seq);
 	snprintf(out->table, sizeof(out->table), "%s", tbl);
-	snprintf(out->after, sizeof(out->after), "%s", after);
 	out->ts = wb_item_get_int(it, "ts", 0);
+	p = (const unsigned char *)wb_value_bytes(ev, &len);
+	if (n && !(out->e = wb__calloc((size_t)n, sizeof(*out->e))))
+		return wb__oom(NULL);
+	for (; out->n < (size_t)n; out->n++)
+		if (read_entry(&out->e[out->n], p, len, &off) < 0) {
+			size_t bad = out->n++; /* free what the entry got */
+			wb__journal_read_clear(out);
+			return wb__error(NULL, WB_EINVALID, "%s: chunk %s: entry %zu is corrupt",
+					 WB_JOURNAL_TABLE, seq, bad);
+		}
 	return 0;
 }
 
