@@ -1,10 +1,15 @@
 /*
  * test_journal.c - the journal of a run's writes (src/runner/journal.c and
- * its hooks in each.c): the content hash ignores attribute and set order
- * and number spelling; a prod wb_each records one entry per change, on the
- * fast path and the generic one, on SQLite and (when available) DynamoDB,
- * with the before-image as read and the hash of what was written; dev
- * runs and WHIMBREL_JOURNAL=0 record nothing.
+ * its hooks in each.c) and wb_revert (src/runner/revert.c): the content
+ * hash ignores attribute and set order and number spelling; a prod wb_each
+ * records one entry per change, on the fast path and the generic one, on
+ * SQLite and (when available) DynamoDB, with the before-image as read and
+ * the hash of what was written; dev runs and WHIMBREL_JOURNAL=0 record
+ * nothing.  Revert after an application changed some of the same items
+ * reports exactly those as conflicts and puts every other item back as it
+ * was (same DynamoDB JSON); --force puts back the rest; the revert of the
+ * revert brings the migration's changes back; the ledger says who reverted
+ * what; a run without a journal is refused.
  *
  * The run context comes from the environment variables the runner sets
  * (src/runner/run.h), as in test_run_each.c.
@@ -17,6 +22,7 @@
 #include "run.h"
 #include "ledger.h"
 #include "journal.h"
+#include "revert.h"
 
 #define N_CARS 600
 
@@ -237,6 +243,186 @@ static void test_journal_off(void **state)
 	unsetenv(WB_ENV_JOURNAL);
 }
 
+/* ---------------------------------------------------------------- revert */
+
+/* The ledger row of the run under test (wb_run_end does not write one: the runner does). */
+static void ledger_row(wb_db *db, const char *id, const char *mode, int64_t written, int64_t deleted)
+{
+	wb_ledger_run r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.run_id, sizeof(r.run_id), "%s", id);
+	snprintf(r.migration, sizeof(r.migration), "%s", mig);
+	snprintf(r.mode, sizeof(r.mode), "%s", mode);
+	snprintf(r.status, sizeof(r.status), "succeeded");
+	r.written = written;
+	r.deleted = deleted;
+	wbt_ok(wb__ledger_put(db, &r));
+}
+
+static char conflicts[4096]; /* keys reported, "|"-separated */
+static int resumed;
+
+static void on_item(wb_revert_event ev, const char *table, const char *key, void *arg)
+{
+	(void)arg;
+	(void)table;
+	if (ev == WB_REVERT_RESUMED)
+		resumed++;
+	else if (strlen(conflicts) + strlen(key) + 2 < sizeof(conflicts))
+		strcat(strcat(conflicts, key), "|");
+}
+
+static int do_revert(wb_revert_counts *c, wb_ledger_run *out, const char *id, int force, int dry)
+{
+	wb_revert_options o = WB_REVERT_OPTIONS_INIT;
+
+	o.url = url;
+	o.run_id = id;
+	o.force = force;
+	o.dry_run = dry;
+	o.on_item = on_item;
+	conflicts[0] = '\0';
+	resumed = 0;
+	return wb_revert(c, out, &o);
+}
+
+static const char *status_of(wb_db *db, const char *id)
+{
+	static wb_ledger_run r;
+
+	wbt_ok(wb__ledger_get(db, id, &r));
+	return r.status;
+}
+
+/* Every car as seeded, except those listed (n values, -1 ends), compared as DynamoDB JSON. */
+static void assert_seeded(wb_db *db, const int *except)
+{
+	for (int n = 0; n < N_CARS; n++) {
+		int skip = 0;
+		for (const int *e = except; *e >= 0; e++)
+			skip |= *e == n;
+		if (skip)
+			continue;
+		wb_item *want = car(n), *got = NULL;
+		wbt_ok(wb_get(&got, db, cars, want));
+		char *a = wbt_json(want), *b = wbt_json(got);
+		assert_string_equal(a, b);
+		wb_string_free(a);
+		wb_string_free(b);
+		wb_item_free(want);
+		wb_item_free(got);
+	}
+}
+
+static void set_color(wb_db *db, int n)
+{
+	wb_item *it = car(n);
+
+	wb_item_set_string(it, "color", "green");
+	wbt_ok(wb_put(db, cars, it, NULL));
+	wb_item_free(it);
+}
+
+static void test_revert_conflicts(void **state)
+{
+	int t = wbt_case_target(state);
+	wb_db *db = fresh(t, "prod", NULL);
+	wb_revert_counts c;
+	wb_ledger_run me, me2, me3;
+	char first[128];
+	const int none[] = {-1}, apps[] = {3, 14, -1};
+	int changes = expected_changes(), deleted = 0;
+
+	for (int n = 0; n < N_CARS; n++)
+		deleted += n % 3 != 0 && n % 7 == 0;
+	run_price();
+	ledger_row(db, run_id, "prod", changes - deleted, deleted);
+	/* the application, after the run: car 3 (priced) and car 14 (deleted, created again) */
+	set_color(db, 3);
+	set_color(db, 14);
+
+	/* a dry run counts, lists and writes nothing */
+	wbt_ok(do_revert(&c, &me, run_id, 0, 1));
+	assert_int_equal(c.conflicts, 2);
+	assert_int_equal(c.restored + c.recreated, changes - 2);
+	assert_string_equal(status_of(db, run_id), "succeeded");
+	wb_item *k = car(0), *got = NULL;
+	wbt_ok(wb_get(&got, db, cars, k));
+	assert_true(wb_item_has(got, "price"));
+	wb_item_free(got);
+
+	wbt_ok(do_revert(&c, &me, run_id, 0, 0));
+	assert_int_equal(c.entries, changes);
+	assert_int_equal(c.conflicts, 2);
+	assert_non_null(strstr(conflicts, "\"car-000003\""));
+	assert_non_null(strstr(conflicts, "\"car-000014\""));
+	assert_int_equal(c.restored, changes - deleted - 1);
+	assert_int_equal(c.recreated, deleted - 1);
+	assert_seeded(db, apps);
+	assert_string_equal(status_of(db, me.run_id), "failed");
+	assert_string_equal(status_of(db, run_id), "succeeded"); /* not all of it is back */
+
+	/* --force: the two go back too; the run is reverted */
+	wbt_ok(do_revert(&c, &me2, run_id, 1, 0));
+	assert_int_equal(c.forced, 2);
+	assert_int_equal(c.conflicts, 0);
+	assert_int_equal(c.unchanged, changes - 2);
+	assert_seeded(db, none);
+	assert_string_equal(status_of(db, me2.run_id), "succeeded");
+	assert_string_equal(status_of(db, run_id), "reverted");
+	snprintf(first, sizeof(first), "%s", me2.run_id);
+
+	/* reverting it again is refused, saying by whom */
+	assert_int_equal(do_revert(&c, &me3, run_id, 0, 0), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), first));
+
+	/* the revert of the forced revert: car 3 and 14 as the application left them */
+	wbt_ok(do_revert(&c, &me3, first, 0, 0));
+	assert_int_equal(c.conflicts, 0);
+	assert_int_equal(c.restored, 2);
+	assert_string_equal(status_of(db, first), "reverted");
+	assert_string_equal(status_of(db, run_id), "succeeded");
+	assert_seeded(db, apps);
+	/* and of the first revert (which put back all but those two): the migration's changes again */
+	wbt_ok(do_revert(&c, &me3, me.run_id, 0, 0));
+	assert_int_equal(c.conflicts, 0);
+	assert_int_equal(c.restored, changes - deleted - 1); /* priced again */
+	assert_int_equal(c.deleted, deleted - 1);            /* deleted again */
+	for (int n = 0; n < N_CARS; n++) {
+		wb_item *key = car(n), *now = NULL;
+		int rc = wb_get(&now, db, cars, key);
+		if (n == 3 || n == 14)
+			assert_string_equal(wb_item_get_string(now, "color"), "green");
+		else if (n % 3 == 0)
+			assert_true(strtod(wb_item_get_number(now, "price"), NULL) == 1.5);
+		else
+			assert_int_equal(rc, n % 7 == 0 ? WB_ENOTFOUND : 0);
+		wb_item_free(key);
+		wb_item_free(now);
+	}
+	wb_item_free(k);
+	wb_close(db);
+}
+
+static void test_revert_refused(void **state)
+{
+	wb_db *db = fresh(0, "prod", "0");
+	wb_revert_counts c;
+	wb_ledger_run me;
+
+	(void)state;
+	run_price();
+	ledger_row(db, run_id, "prod", 200, 60);
+	assert_int_equal(do_revert(&c, &me, run_id, 0, 0), WB_ENOTFOUND);
+	assert_non_null(strstr(wb_error_last(), "no journal"));
+	assert_int_equal(do_revert(&c, &me, "20261127T000000Z-none", 0, 0), WB_ENOTFOUND);
+	ledger_row(db, "20261127T000000Z-plan", "plan", 0, 0);
+	assert_int_equal(do_revert(&c, &me, "20261127T000000Z-plan", 0, 0), WB_EINVALID);
+	unsetenv(WB_ENV_JOURNAL);
+	wb_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +430,8 @@ int main(void)
 		WBT_BOTH(test_journal_prod),
 		WBT_BOTH(test_journal_prod_generic),
 		cmocka_unit_test(test_journal_off),
+		WBT_BOTH(test_revert_conflicts),
+		cmocka_unit_test(test_revert_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
