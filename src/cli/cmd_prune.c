@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <whimbrel/runner.h>
+
 #include "cli.h"
-#include "common.h"
-#include "header.h"
-#include "migfiles.h"
+#include "tools.h"
 
 #define DAY 86400
 
@@ -252,8 +252,8 @@ static time_t git_added(const char *dir, const char *name)
 /* Whether the header holds a filled pair (the run happened in prod). */
 static int header_ran(const wb_header *h)
 {
-	for (size_t i = 0; h && i < h->nruns; i++)
-		if (h->runs[i].exec && h->runs[i].fin)
+	for (size_t i = 0; i < wb_header_run_count(h); i++)
+		if (wb_header_run_at(h, i)->exec && wb_header_run_at(h, i)->fin)
 			return 1;
 	return 0;
 }
@@ -268,13 +268,13 @@ static void age_of(struct mig *m, const struct prune_opts *o, struct ledger *l, 
 
 	snprintf(path, sizeof(path), "%s/%s", o->dir, m->name);
 	snprintf(base, sizeof(base), "%.*s", (int)strlen(m->name) - 2, m->name);
-	wb__header_parse_file(&h, path);
+	wb_header_parse_file(&h, path);
 	if (l->reachable)
 		r = ledger_row(l, base, 0);
 	m->ran = header_ran(h) || r != NULL;
-	m->header_bad = h && h->nproblems > 0;
+	m->header_bad = wb_header_problem_count(h) > 0;
 	m->src = SRC_NONE;
-	if ((m->since = wb__header_last_finalization(h)) > 0)
+	if ((m->since = wb_header_last_finalization(h)) > 0)
 		m->src = SRC_HEADER;
 	else if (r && (m->since = r->finished) > 0)
 		m->src = SRC_LEDGER;
@@ -282,7 +282,7 @@ static void age_of(struct mig *m, const struct prune_opts *o, struct ledger *l, 
 		m->src = SRC_GIT;
 	else if (stat(path, &st) == 0 && (m->since = st.st_mtime) > 0)
 		m->src = SRC_MTIME;
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 /* The most recent 1 January or 1 July, 00:00:00 UTC, at or before t. */
@@ -312,13 +312,13 @@ static void print_mig(const char *verdict, const struct mig *m, const struct pru
 		note = more;
 	}
 	snprintf(path, sizeof(path), "%s/%s", o->dir, m->name);
-	wb__escape_line(esc, sizeof(esc), path); /* odd file names stay on one line */
+	wb_escape_line(esc, sizeof(esc), path); /* odd file names stay on one line */
 	if (m->src == SRC_NONE) {
 		printf("%-8s %s  age unknown (no header time, ledger run, git commit or mtime)%s\n",
 		       verdict, esc, note);
 		return;
 	}
-	wb__time_format(t, sizeof(t), m->since);
+	wb_time_format(t, sizeof(t), m->since);
 	printf("%-8s %s  %lld days (%s %s)%s\n", verdict, esc,
 	       (long long)((o->now - m->since) / DAY), source_text[m->src], t, note);
 }
@@ -331,7 +331,7 @@ static int run_check(const struct mig *v, size_t n, const struct prune_opts *o)
 	char bs[32], note[160];
 	size_t overdue = 0;
 
-	wb__time_format(bs, sizeof(bs), b);
+	wb_time_format(bs, sizeof(bs), b);
 	bs[10] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		const struct mig *m = &v[i];
@@ -596,8 +596,8 @@ int wb_cmd_prune(wb_cli *cli, int argc, char **argv)
 	if ((rc = parse_args(&o, argc, argv)) != 0)
 		return rc;
 	o.dir = wb_cli_dir_arg(dirbuf, sizeof(dirbuf), o.dir); /* no "dir//file" in messages */
-	if (wb_cli_list_migrations(&names, &n, o.dir, 0) < 0)
-		return WB_EXIT_ERROR;
+	if (wb_migration_list(&names, &n, o.dir, 0) < 0)
+		return wb_cli_fail("%s", wb_error_last());
 	if (!(v = calloc(n + 1, sizeof(*v)))) {
 		wb_strings_free(names);
 		return wb_cli_fail("out of memory");

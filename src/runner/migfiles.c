@@ -1,25 +1,17 @@
 /*
- * migfiles.c - helpers shared by `whimbrel lint` and `whimbrel prune`.
- *
- * Listing the migration files of a directory, checking their names, parsing
- * the --now option, and running git (or any helper program) with an
- * argument vector, never through a shell, so that file names are passed
- * through untouched.
+ * migfiles.c - the migration files of a directory (whimbrel/runner.h):
+ * listing them, checking their names, and creating a directory with its
+ * parents.  status, lint, prune and new use them; nothing here prints.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "whimbrel.h"
-#include "header.h"
-#include "migfiles.h"
-#include "cli.h"
+#include "common.h"
+#include <whimbrel/runner.h>
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -61,7 +53,7 @@ static int push_name(char ***v, size_t *n, size_t *cap, const char *name)
 	return 0;
 }
 
-int wb_cli_list_migrations(char ***out, size_t *count, const char *dir, int all)
+int wb_migration_list(char ***out, size_t *count, const char *dir, unsigned flags)
 {
 	DIR *d = opendir(dir);
 	char **v = NULL;
@@ -70,29 +62,26 @@ int wb_cli_list_migrations(char ***out, size_t *count, const char *dir, int all)
 
 	*out = NULL;
 	*count = 0;
-	if (!d) {
-		wb_cli_fail("cannot read the migrations directory %s: %s", dir, strerror(errno));
-		return WB_EIO;
-	}
+	if (!d)
+		return wb__error(NULL, errno == ENOENT ? WB_ENOTFOUND : WB_EIO,
+				 "cannot read the migrations directory %s: %s", dir, strerror(errno));
 	while ((e = readdir(d)))
-		if (is_c_file(dir, e->d_name, all) && push_name(&v, &n, &cap, e->d_name) < 0) {
+		if (is_c_file(dir, e->d_name, flags & WB_MIGRATION_LIST_ALL) &&
+		    push_name(&v, &n, &cap, e->d_name) < 0) {
 			closedir(d);
 			wb_strings_free(v);
-			fprintf(stderr, "whimbrel: out of memory\n");
-			return WB_ENOMEM;
+			return wb__oom(NULL);
 		}
 	closedir(d);
-	if (!v && !(v = calloc(1, sizeof(*v)))) {
-		fprintf(stderr, "whimbrel: out of memory\n");
-		return WB_ENOMEM;
-	}
+	if (!v && !(v = calloc(1, sizeof(*v))))
+		return wb__oom(NULL);
 	qsort(v, n, sizeof(*v), cmp_names);
 	*out = v;
 	*count = n;
 	return 0;
 }
 
-int wb_cli_migration_name_ok(const char *name, unsigned long *number)
+int wb_migration_name_ok(unsigned long *number, const char *name)
 {
 	size_t i = 0, len = strlen(name);
 
@@ -108,118 +97,21 @@ int wb_cli_migration_name_ok(const char *name, unsigned long *number)
 	return 1;
 }
 
-const char *wb_cli_dir_arg(char *buf, size_t size, const char *dir)
+int wb_mkdirs(const char *path)
 {
-	size_t n;
+	char tmp[4096];
 
-	snprintf(buf, size, "%s", dir);
-	n = strlen(buf);
-	while (n > 1 && buf[n - 1] == '/')
-		buf[--n] = '\0';
-	return buf;
-}
-
-int wb_cli_parse_date(time_t *out, const char *text)
-{
-	char full[40];
-
-	if (strlen(text) == 10) {
-		snprintf(full, sizeof(full), "%s at 00:00:00 UTC", text);
-		text = full;
-	}
-	return wb__time_parse(out, text);
-}
-
-/* Read all of fd into a malloc'd string; NULL on failure. */
-static char *slurp(int fd)
-{
-	size_t n = 0, cap = 4096;
-	char *buf = malloc(cap), *nb;
-	ssize_t r;
-
-	while (buf) {
-		if (n + 1 >= cap) {
-			if (!(nb = realloc(buf, cap *= 2))) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return wb__error(NULL, WB_EIO, "cannot create %s: %s", path, strerror(ENAMETOOLONG));
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
 			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return wb__error(NULL, WB_EIO, "cannot create %s: %s", tmp, strerror(errno));
+		*p = '/';
 	}
-	if (buf)
-		buf[n] = '\0';
-	return buf;
-}
-
-/* In the child: set up the descriptors and exec; never returns. */
-static void child(char *const argv[], const char *cwd, int outfd, int quiet)
-{
-	int null = open("/dev/null", O_RDWR);
-
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		if (quiet)
-			dup2(null, STDERR_FILENO);
-	}
-	if (outfd >= 0)
-		dup2(outfd, STDOUT_FILENO);
-	if (outfd >= 0 && quiet == WB_CLI_RUN_MERGE)
-		dup2(outfd, STDERR_FILENO);
-	if (cwd && chdir(cwd) < 0)
-		_exit(127);
-	execvp(argv[0], argv);
-	_exit(127);
-}
-
-int wb_cli_run(char *const argv[], const char *cwd, char **out, int quiet)
-{
-	int fds[2] = {-1, -1}, status;
-	pid_t pid;
-
-	if (out)
-		*out = NULL;
-	if (out && pipe(fds) < 0)
-		return -1;
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) < 0) {
-		if (out)
-			close(fds[0]), close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		if (out)
-			close(fds[0]);
-		child(argv, cwd, out ? fds[1] : -1, quiet);
-	}
-	if (out) {
-		close(fds[1]);
-		*out = slurp(fds[0]);
-		close(fds[0]);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) == 127) {
-		if (out) {
-			free(*out);
-			*out = NULL;
-		}
-		return -1;
-	}
-	return WEXITSTATUS(status);
-}
-
-int wb_cli_now_arg(time_t *out, const char *cmd, const char *text)
-{
-	if (wb_cli_parse_date(out, text) < 0)
-		return wb_cli_usage(cmd, "bad --now '%s': expected YYYY-MM-DD or "
-				    "YYYY-MM-DD at HH:MM:SS UTC", text);
+	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		return wb__error(NULL, WB_EIO, "cannot create %s: %s", tmp, strerror(errno));
 	return 0;
 }

@@ -1,42 +1,17 @@
 /*
- * runner.c - helpers shared by the runner's commands; see runner.h.
+ * text.c - small text helpers of the runner's public API (whimbrel/runner.h):
+ * migration names, times and durations for people, terminal-safe escaping,
+ * and DynamoDB's key order.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "runner.h"
+#include "common.h"
+#include <whimbrel/runner.h>
+#include "codec.h"
 
-int wb_cli_is_target(const char *s)
-{
-	return s && (strcmp(s, "dev") == 0 || strcmp(s, "prod") == 0);
-}
-
-int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target)
-{
-	char *u = NULL;
-
-	*out = NULL;
-	if (url)
-		*url = NULL;
-	if (wb_cli_target_url(&u, cli, target) < 0)
-		return wb_cli_fail("%s", wb_error_last());
-	if (wb_cli_open(out, cli, target) < 0) {
-		wb_cli_fail("cannot open the %s target %s: %s", target, u, wb_error_last());
-		free(u);
-		return WB_EXIT_ERROR;
-	}
-	if (url)
-		*url = u;
-	else
-		free(u);
-	return 0;
-}
-
-int wb_cli_migration_name(const char *path, char *name, size_t nsize, char *version, size_t vsize,
-			  char *slug, size_t ssize)
+int wb_migration_id_parse(wb_migration_id *out, const char *path)
 {
 	const char *base = strrchr(path, '/');
 	size_t len, v = 0;
@@ -44,20 +19,20 @@ int wb_cli_migration_name(const char *path, char *name, size_t nsize, char *vers
 	base = base ? base + 1 : path;
 	len = strlen(base);
 	if (len < 3 || strcmp(base + len - 2, ".c") != 0)
-		return -1;
+		return wb__error(NULL, WB_EINVALID, "%s: a migration is a C file (NNNN_name.c)", path);
 	len -= 2;
-	snprintf(name, nsize, "%.*s", (int)len, base);
+	snprintf(out->name, sizeof(out->name), "%.*s", (int)len, base);
 	while (v < len && base[v] >= '0' && base[v] <= '9')
 		v++;
-	snprintf(version, vsize, "%.*s", (int)v, base);
+	snprintf(out->version, sizeof(out->version), "%.*s", (int)v, base);
 	if (v < len && base[v] == '_' && v > 0)
-		snprintf(slug, ssize, "%.*s", (int)(len - v - 1), base + v + 1);
+		snprintf(out->slug, sizeof(out->slug), "%.*s", (int)(len - v - 1), base + v + 1);
 	else
-		snprintf(slug, ssize, "%.*s", (int)(len - v), base + v);
+		snprintf(out->slug, sizeof(out->slug), "%.*s", (int)(len - v), base + v);
 	return 0;
 }
 
-void wb_cli_fmt_time(char *buf, size_t size, int64_t t)
+void wb_format_utc(char *buf, size_t size, int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -70,7 +45,7 @@ void wb_cli_fmt_time(char *buf, size_t size, int64_t t)
 	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-void wb_cli_fmt_duration(char *buf, size_t size, int64_t ms)
+void wb_format_duration(char *buf, size_t size, int64_t ms)
 {
 	if (ms < 1000)
 		snprintf(buf, size, "%lldms", (long long)ms);
@@ -80,4 +55,28 @@ void wb_cli_fmt_duration(char *buf, size_t size, int64_t ms)
 		snprintf(buf, size, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
 	else
 		snprintf(buf, size, "%lldh%02lldm", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
+}
+
+char *wb_escape_line(char *out, size_t size, const char *in)
+{
+	return wb__escape_line(out, size, in);
+}
+
+/* By type, then through the order-preserving key encoding (codec.c); 0 if it fails. */
+int wb_key_compare(const wb_value *a, const wb_value *b)
+{
+	wb_buf ea = {0}, eb = {0};
+	int cmp = 0;
+
+	if (a && b && wb_value_type(a) != wb_value_type(b))
+		return wb_value_type(a) < wb_value_type(b) ? -1 : 1;
+	if (wb__key_encode(&ea, a) == 0 && wb__key_encode(&eb, b) == 0) {
+		size_t n = ea.len < eb.len ? ea.len : eb.len;
+		cmp = n ? memcmp(ea.data, eb.data, n) : 0;
+		if (cmp == 0)
+			cmp = (ea.len > eb.len) - (ea.len < eb.len);
+	}
+	wb__buf_free(&ea);
+	wb__buf_free(&eb);
+	return cmp < 0 ? -1 : cmp > 0;
 }
