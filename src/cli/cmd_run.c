@@ -203,7 +203,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	if (a.refused)
 		return WB_EXIT_ERROR;
 	wb_cli_fail("%s", wb_error_last());
-	return rc == WB_EBUSY ? WB_EXIT_BUSY : WB_EXIT_ERROR;
+	return wb_cli_exit_for(rc); /* WB_EBUSY: another run holds the lease, exit 3 */
 }
 
 int wb_cmd_run(wb_cli *cli, int argc, char **argv)
