@@ -2,7 +2,7 @@
  * child.h - running a compiled migration as a child process (internal API).
  *
  * The child gets the run's context in its environment and a control pipe
- * (src/run.h describes both).  The runner forwards the child's stdout and
+ * (src/runner/run.h describes both).  The runner forwards the child's stdout and
  * stderr to its own while keeping every line in whimbrel_logs, reads
  * counters and log lines from the control pipe, draws progress on a
  * terminal, forwards SIGINT/SIGTERM, and reports how the child ended.
