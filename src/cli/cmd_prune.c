@@ -113,45 +113,23 @@ static struct ledger_row *ledger_row(struct ledger *l, const char *migration, in
 	return nv;
 }
 
-/* Take the prod runs of one page into the ledger view. */
-static int ledger_page(struct ledger *l, const wb_page *page)
-{
-	for (size_t i = 0; i < page->count; i++) {
-		const wb_item *it = page->items[i];
-		const char *mig = wb_item_get_string(it, "migration");
-		const char *mode = wb_item_get_string(it, "mode");
-		struct ledger_row *r;
-		if (!mig || !mode || strcmp(mode, "prod") != 0)
-			continue;
-		if (!(r = ledger_row(l, mig, 1)))
-			return WB_ENOMEM;
-		time_t fin = (time_t)wb_item_get_int(it, "finished", 0);
-		if (fin > r->finished)
-			r->finished = fin;
-	}
-	return 0;
-}
-
-/* Read every item of whimbrel_runs; a missing table means no runs. */
+/* The prod runs of the ledger (wb_ledger_list), the latest finish per migration. */
 static int ledger_scan(struct ledger *l, wb_db *db)
 {
-	wb_scan s = WB_SCAN_INIT;
-	wb_page *page = NULL, *prev = NULL;
-	int rc;
+	wb_ledger_run *runs = NULL;
+	size_t n = 0;
+	int rc = wb_ledger_list(&runs, &n, db, NULL);
 
-	do {
-		rc = wb_scan_page(&page, db, "whimbrel_runs", &s);
-		wb_page_free(prev);
-		prev = page;
-		if (rc == WB_ENOTFOUND)
-			return 0;
-		if (rc < 0)
-			return rc;
-		if ((rc = ledger_page(l, page)) < 0)
-			break;
-		s.start_after = page->last_key;
-	} while (page->last_key);
-	wb_page_free(prev);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct ledger_row *r;
+		if (strcmp(runs[i].mode, "prod") != 0)
+			continue;
+		if (!(r = ledger_row(l, runs[i].migration, 1)))
+			rc = WB_ENOMEM;
+		else if ((time_t)runs[i].finished > r->finished)
+			r->finished = (time_t)runs[i].finished;
+	}
+	wb_ledger_runs_free(runs);
 	return rc;
 }
 
