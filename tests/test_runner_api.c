@@ -6,8 +6,8 @@
  * file; migration names and directory listings; the header accessors; key
  * order; and wb_runner_run itself on a real SQLite file: a migration that
  * succeeds (ledger row and captured log), one that fails, one stopped by
- * the caller's stop flag, one that does not compile, and options of the
- * wrong version.  The runner compiles against build/include and build/lib,
+ * the caller's stop flag, one that does not compile, one given as source
+ * in memory (a worker's job), and options of the wrong version.  The runner compiles against build/include and build/lib,
  * found beside this program (build/tests/..), as beside the command.
  */
 #include <stdio.h>
@@ -204,6 +204,27 @@ static int run_file(wb_ledger_run *rec, const char *name, const char *src, const
 	return wb_runner_run(rec, &o);
 }
 
+/* A job's source, given in memory under a name no file has (as a worker runs it). */
+static void run_from_memory(const char *url)
+{
+	wb_run_options o = WB_RUN_OPTIONS_INIT;
+	wb_ledger_run rec;
+	char other[65];
+
+	o.path = "jobs/0005_from_memory.c";
+	o.url = url;
+	o.source = OK_SRC;
+	o.source_len = strlen(OK_SRC);
+	wbt_ok(wb_runner_run(&rec, &o));
+	assert_string_equal(rec.status, "succeeded");
+	assert_string_equal(rec.migration, "0005_from_memory");
+	snprintf(other, sizeof(other), "%s", rec.checksum);
+	o.path = "0006_other.c"; /* the same source: the same checksum */
+	wbt_ok(wb_runner_run(&rec, &o));
+	assert_string_equal(rec.checksum, other);
+	assert_int_equal(strlen(other), 64);
+}
+
 static void test_runner_run(void **state)
 {
 	char url[600], cwd[4096];
@@ -236,10 +257,11 @@ static void test_runner_run(void **state)
 
 	assert_int_equal(run_file(&rec, "0004_bad.c", "this is not C\n", url, NULL), WB_EINVALID);
 	assert_non_null(strstr(wb_error_last(), "does not compile"));
+	run_from_memory(url);
 
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb_ledger_list(&runs, &n, db, NULL));
-	assert_int_equal(n, 3); /* the one that did not compile never ran */
+	assert_int_equal(n, 5); /* 0004, which does not compile, never ran */
 	wbt_ok(wb_ledger_get(&back, db, runs[0].run_id));
 	assert_string_equal(back.status, "succeeded");
 	wbt_ok(wb_ledger_log_each(db, runs[0].run_id, count_line, &lines));

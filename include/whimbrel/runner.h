@@ -261,13 +261,17 @@ typedef struct wb_run_options {
 	wb_confirm_fn confirm;  /**< NULL, or: return 0 to go on, a negative code to stop */
 	void *confirm_arg;      /**< its argument */
 	volatile int *stop;     /**< NULL, or set (from another thread) to stop as on Ctrl-C */
+	const char *source;     /**< NULL, or the source itself (a job's): `path` only names it */
+	size_t source_len;      /**< its length */
 } wb_run_options;
 
 #define WB_RUN_OPTIONS_INIT {WB_RUN_OPTIONS_VERSION, NULL, NULL, "dev", 0, 0, 0, 0, 10, 0, \
-			     NULL, NULL, NULL}
+			     NULL, NULL, NULL, NULL, 0}
 
 /**
- * Run the migration o->path on the target o->url.  In order: compile it
+ * Run the migration o->path (or the source o->source, named by o->path:
+ * a job's, as a worker got it from the target) on the target o->url.  In
+ * order: compile it
  * against the installed library (cached under .whimbrel/build/), call
  * o->confirm, create the whimbrel_* tables, record the run, take the
  * migration's lease (not for a plan), resume from checkpoints or start

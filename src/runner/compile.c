@@ -166,9 +166,30 @@ static int cache_dir(char *buf, size_t size, const char *root, const char *src, 
 	return 0;
 }
 
-int wb__compile(const char *path, const char *src, size_t len, char **exe)
+/*
+ * A source given in memory is written into the cache directory (which its
+ * hash names, so the file there is always that source) and compiled there.
+ */
+static int write_source(char *buf, size_t size, const char *dir, const char *path,
+			const char *src, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	FILE *f;
+	int ok;
+
+	snprintf(buf, size, "%s/%s", dir, base ? base + 1 : path);
+	if (!(f = fopen(buf, "w")))
+		return wb__error(NULL, WB_EIO, "cannot write %s: %s", buf, strerror(errno));
+	ok = fwrite(src, 1, len, f) == len;
+	if (fclose(f) != 0 || !ok)
+		return wb__error(NULL, WB_EIO, "cannot write %s: %s", buf, strerror(errno));
+	return 0;
+}
+
+int wb__compile(const char *path, const char *src, size_t len, int in_memory, char **exe)
 {
 	char root[ROOT_MAX], dir[PATH_MAX], out[PATH_MAX + 32], tmp[PATH_MAX + 64], hdr[PATH_MAX + 32];
+	char copy[PATH_MAX + 300];
 	int rc;
 
 	*exe = NULL;
@@ -184,8 +205,10 @@ int wb__compile(const char *path, const char *src, size_t len, char **exe)
 		return (*exe = wb__strdup(out)) ? 0 : WB_ENOMEM;
 	if ((rc = wb_mkdirs(dir)) < 0)
 		return rc;
+	if (in_memory && (rc = write_source(copy, sizeof(copy), dir, path, src, len)) < 0)
+		return rc;
 	snprintf(tmp, sizeof(tmp), "%s/migration.tmp.%ld", dir, (long)getpid());
-	rc = run_compiler(root, path, tmp);
+	rc = run_compiler(root, in_memory ? copy : path, tmp);
 	if (rc != 0) {
 		unlink(tmp);
 		return wb__error(NULL, WB_EINVALID, "%s does not compile", path);

@@ -17,11 +17,13 @@ int wb__read_file(const char *path, char **out, size_t *len);
 
 /**
  * Compile the migration at `path` whose contents are `src`/`len` (or take
- * it from the cache).  On success *exe is the program's path (malloc'd,
+ * it from the cache).  With `in_memory`, `path` only names the source (it
+ * need not exist): `src` is written into the cache directory and compiled
+ * there.  On success *exe is the program's path (malloc'd,
  * caller frees) and 0 is returned.  On failure the compiler's messages
  * have gone to stderr and a negative code is returned with "FILE does not
  * compile" (WB_EINVALID) or what else went wrong in wb_error_last().
  */
-int wb__compile(const char *path, const char *src, size_t len, char **exe);
+int wb__compile(const char *path, const char *src, size_t len, int in_memory, char **exe);
 
 #endif /* WB_COMPILE_H */

@@ -64,6 +64,14 @@ static int load_migration(struct runner *r)
 
 	if (rc < 0)
 		return rc;
+	if (r->o->source) {
+		if (!(r->src = wb__malloc(r->o->source_len + 1)))
+			return WB_ENOMEM;
+		memcpy(r->src, r->o->source, r->o->source_len);
+		r->src[r->o->source_len] = '\0';
+		r->len = r->o->source_len;
+		return 0;
+	}
 	if (wb__read_file(r->o->path, &r->src, &r->len) < 0)
 		return wb__error(NULL, WB_EIO, "cannot read %s: %s", r->o->path, strerror(errno));
 	return 0;
@@ -448,7 +456,7 @@ static int prepare(struct runner *r)
 	if ((rc = wb_open(&r->db, r->o->url)) < 0)
 		return wb__error(NULL, rc, "cannot open the %s target %s: %s", r->o->mode, r->o->url,
 				 wb_error_last());
-	if ((rc = wb__compile(r->o->path, r->src, r->len, &r->exe)) < 0)
+	if ((rc = wb__compile(r->o->path, r->src, r->len, r->o->source != NULL, &r->exe)) < 0)
 		return rc;
 	if (r->o->confirm && (rc = r->o->confirm(r->db, &r->m, r->o->url, r->o->confirm_arg)) != 0)
 		return rc < 0 ? rc : WB_ERROR;
