@@ -46,23 +46,23 @@ static void test_target_url(void **state)
 	o.config = conf;
 	wbt_ok(wb_target_url(&url, &o, "dev"));
 	assert_string_equal(url, "sqlite:.whimbrel/dev.db");
-	free(url);
+	wb_string_free(url);
 	wbt_ok(wb_target_url(&url, &o, "prod"));
 	assert_string_equal(url, "sqlite:/p.db");
-	free(url);
+	wb_string_free(url);
 	assert_int_equal(wb_target_confirm(&o, "prod"), 0);
 	assert_int_equal(wb_target_url(&url, &o, "staging"), WB_ENOTFOUND);
 	assert_null(url);
 	setenv("WHIMBREL_STAGING_EU_DB", "sqlite:/s.db", 1);
 	wbt_ok(wb_target_url(&url, &o, "staging-eu"));
 	assert_string_equal(url, "sqlite:/s.db");
-	free(url);
+	wb_string_free(url);
 	unsetenv("WHIMBREL_STAGING_EU_DB");
 	assert_int_equal(wb_target_url(&url, &o, "bad name"), WB_EINVALID);
 	o.db_url = "sqlite:/x.db";
 	wbt_ok(wb_target_url(&url, &o, "prod"));
 	assert_string_equal(url, "sqlite:/x.db");
-	free(url);
+	wb_string_free(url);
 	/* NULL options: the defaults, prod asks */
 	assert_int_equal(wb_target_confirm(NULL, "prod"), 1);
 	assert_int_equal(wb_target_confirm(NULL, "dev"), 0);

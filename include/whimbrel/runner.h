@@ -58,7 +58,7 @@ typedef struct wb_target_options {
  * The URL of target `name`, first match wins: o->db_url; the environment
  * (WHIMBREL_<NAME>_DB, upper case, '-' and '.' as '_'); `db =` of [name]
  * in the configuration file; for "dev" only, sqlite:.whimbrel/dev.db.
- * *out is the caller's (free()).  WB_ENOTFOUND when the target is not
+ * *out is the caller's (wb_string_free).  WB_ENOTFOUND when the target is not
  * configured (the message says how to configure it), WB_EINVALID for a
  * bad name or configuration.
  */

@@ -49,7 +49,7 @@ int wb_cli_exit_for(int rc);
  * The URL of a named target ("dev" or "prod"): --db if given, else
  * WHIMBREL_DEV_DB / WHIMBREL_PROD_DB, else `db =` of the [dev]/[prod]
  * section of whimbrel.conf, else for dev "sqlite:.whimbrel/dev.db"; for
- * prod an error saying how to configure it.  *out is malloc'd.  These three
+ * prod an error saying how to configure it.  *out is the caller's (wb_string_free).  These three
  * return 0 or a negative WB_E* code with the message in wb_error_last()
  * (they print nothing; the caller reports it).
  */
@@ -62,7 +62,7 @@ int wb_cli_open(wb_db **out, wb_cli *cli, const char *target);
 /** True for "dev" and "prod" (the targets of run, plan, status...). */
 int wb_cli_is_target(const char *s);
 /**
- * Resolve and open a named target.  *url (malloc'd, caller frees; may be
+ * Resolve and open a named target.  *url (wb_string_free; may be
  * NULL) gets its URL.  On failure prints the error and returns an exit code.
  */
 int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target);

@@ -159,7 +159,7 @@ static int prod_db_exists(wb_cli *cli, const struct prune_opts *o)
 			fprintf(stderr, "whimbrel prune: ledger not used (prod database %s does not exist)\n",
 				url + 7);
 	}
-	free(url);
+	wb_string_free(url);
 	return exists;
 }
 

@@ -197,7 +197,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;
 	rc = wb_runner_run(&rec, &ro);
-	free(url);
+	wb_string_free(url);
 	if (rc == 0)
 		return exit_of(&rec);
 	if (a.refused)

@@ -56,12 +56,12 @@ int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target)
 		return wb_cli_fail("%s", wb_error_last());
 	if (wb_cli_open(out, cli, target) < 0) {
 		wb_cli_fail("cannot open the %s target %s: %s", target, u, wb_error_last());
-		free(u);
+		wb_string_free(u);
 		return WB_EXIT_ERROR;
 	}
 	if (url)
 		*url = u;
 	else
-		free(u);
+		wb_string_free(u);
 	return 0;
 }
