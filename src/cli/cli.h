@@ -49,9 +49,9 @@ int wb_cli_exit_for(int rc);
  * The URL of a named target ("dev" or "prod"): --db if given, else
  * WHIMBREL_DEV_DB / WHIMBREL_PROD_DB, else `db =` of the [dev]/[prod]
  * section of whimbrel.conf, else for dev "sqlite:.whimbrel/dev.db"; for
- * prod an error saying how to configure it.  *out is the caller's (wb_string_free).  These three
- * return 0 or a negative WB_E* code with the message in wb_error_last()
- * (they print nothing; the caller reports it).
+ * prod an error saying how to configure it.  *out is the caller's
+ * (wb_string_free).  These three return 0 or a negative WB_E* code with the
+ * message in wb_error_last() (they print nothing; the caller reports it).
  */
 int wb_cli_target_url(char **out, wb_cli *cli, const char *target);
 /** A target's `confirm = yes|no` setting (default: yes for prod, no for dev). */
