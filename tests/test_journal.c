@@ -291,7 +291,7 @@ static const char *status_of(wb_db *db, const char *id)
 {
 	static wb_ledger_run r;
 
-	wbt_ok(wb__ledger_get(db, id, &r));
+	wbt_ok(wb_ledger_get(&r, db, id));
 	return r.status;
 }
 

@@ -16,6 +16,8 @@
  *     capturing its output into the ledger, records how it ended and stamps
  *     the header.  `whimbrel run`, `whimbrel plan` and the coming
  *     `whimbrel worker` all call it.
+ *   - reverting a run: wb_revert puts back what a journaled run changed
+ *     (whimbrel_journal), as a run of its own in the ledger.
  *
  * Conventions are those of whimbrel.h: 0 or a negative WB_E* code with the
  * message in wb_error_last(); output parameters first; what comes back
@@ -195,6 +197,7 @@ typedef struct wb_ledger_run {
 	int exit_code;         /**< the program's exit status (-1 while running) */
 	int64_t scanned, written, deleted, unchanged, failed; /**< counters */
 	char error[512];       /**< message of a failure, or "" */
+	int journal;           /**< 1 when its writes were journaled (whimbrel_journal: revertible) */
 } wb_ledger_run;
 
 /** Read run `run_id` into *out; WB_ENOTFOUND when there is none. */
@@ -241,7 +244,7 @@ WB_EXTERN int wb_lock_break(wb_db *db, const char *migration);
 
 /* ---------------------------------------------------------------- running */
 
-#define WB_RUN_OPTIONS_VERSION 1
+#define WB_RUN_OPTIONS_VERSION 2 /* 2: journal */
 
 /** Decides, once the migration compiled and the target is open, whether to go on. */
 typedef int (*wb_confirm_fn)(wb_db *db, const wb_migration_id *m, const char *url, void *arg);
@@ -263,10 +266,12 @@ typedef struct wb_run_options {
 	volatile int *stop;     /**< NULL, or set (from another thread) to stop as on Ctrl-C */
 	const char *source;     /**< NULL, or the source itself (a job's): `path` only names it */
 	size_t source_len;      /**< its length */
+	int journal;            /**< journal the writes (revertible): 1 yes, 0 no (--no-journal),
+	                             -1 the default: prod yes, dev no */
 } wb_run_options;
 
 #define WB_RUN_OPTIONS_INIT {WB_RUN_OPTIONS_VERSION, NULL, NULL, "dev", 0, 0, 0, 0, 10, 0, \
-			     NULL, NULL, NULL, NULL, 0}
+			     NULL, NULL, NULL, NULL, 0, -1}
 
 /**
  * Run the migration o->path (or the source o->source, named by o->path:
@@ -292,6 +297,59 @@ typedef struct wb_run_options {
  * handlers for SIGINT, SIGTERM and SIGHUP that forward them to the child.
  */
 WB_EXTERN int wb_runner_run(wb_ledger_run *out, const wb_run_options *o);
+
+/* ------------------------------------------------------------- reverting */
+
+
+/** What wb_revert reports to its on_item callback. */
+typedef enum wb_revert_event {
+	WB_REVERT_CONFLICT = 1, /**< the item changed since the run: left alone (or put back with force) */
+	WB_REVERT_RESUMED = 2   /**< an interrupted revert of the same run goes on (table, key: "") */
+} wb_revert_event;
+
+#define WB_REVERT_OPTIONS_VERSION 1
+
+/** How to revert a run.  Initialize with WB_REVERT_OPTIONS_INIT. */
+typedef struct wb_revert_options {
+	unsigned int version;   /**< WB_REVERT_OPTIONS_VERSION */
+	const char *url;        /**< the target (required) */
+	const char *run_id;     /**< the run to revert (required) */
+	int dry_run;            /**< count and list, write nothing, record nothing */
+	int force;              /**< put back items changed since the run too */
+	int progress;           /**< a progress line on stderr */
+	volatile int *stop;     /**< NULL, or set (by a signal handler) to stop after the current chunk */
+	/** NULL, or called for each conflict (table, key as DynamoDB JSON) and on resuming. */
+	void (*on_item)(wb_revert_event ev, const char *table, const char *key_json, void *arg);
+	void *arg;              /**< its argument */
+} wb_revert_options;
+
+#define WB_REVERT_OPTIONS_INIT {WB_REVERT_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, NULL, NULL, NULL}
+
+/** What a revert did (or, dry, would do). */
+typedef struct wb_revert_counts {
+	int64_t entries;    /**< journal entries visited */
+	int64_t restored;   /**< items given their before-image back */
+	int64_t recreated;  /**< items the run had deleted, created again */
+	int64_t deleted;    /**< items the run had created, deleted */
+	int64_t unchanged;  /**< entries with nothing to do (never written, or already back) */
+	int64_t conflicts;  /**< items changed since the run, left alone */
+	int64_t forced;     /**< items changed since the run, put back anyway (force) */
+} wb_revert_counts;
+
+/**
+ * Revert run o->run_id on target o->url (docs/restore.md): put back the
+ * before-images its journal holds, as a run of its own in the ledger
+ * (*out, may be NULL: its row), holding the migration's lease; the
+ * reverted run's status becomes `reverted`.  Conflicts (items changed since
+ * the run) are reported through o->on_item and skipped unless o->force;
+ * then the revert's status is `failed`, the run keeps its status, and a
+ * second revert (with force) walks the journal again.  *counts (may be
+ * NULL) gets what was done.  Returns 0 when the journal was walked to the
+ * end (conflicts or not), else WB_ENOTFOUND (no such run), WB_EINVALID
+ * (a plan, already reverted), WB_EBUSY (running, or the lease is taken),
+ * WB_EINTERRUPTED (o->stop; run it again to resume), or a store error.
+ */
+WB_EXTERN int wb_revert(wb_revert_counts *counts, wb_ledger_run *out, const wb_revert_options *o);
 
 /* ------------------------------------------------------------------- text */
 

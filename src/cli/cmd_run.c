@@ -27,6 +27,7 @@ struct opts {
 	int no_stamp;         /* --no-stamp */
 	int threads;          /* --threads N (0 = default) */
 	int diffs;            /* --diffs N */
+	int journal;          /* --journal 1, --no-journal 0, else -1 */
 };
 
 /* What the confirmation callback needs. */
@@ -39,6 +40,7 @@ struct ask {
 static void run_help(void)
 {
 	printf("usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
+	       "                                 [--journal | --no-journal]\n"
 	       "\n"
 	       "Compile the migration FILE and run it on the dev or prod target.  The run is\n"
 	       "recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
@@ -52,6 +54,10 @@ static void run_help(void)
 	       "                 1 on an SQLite target, whose writes serialize)\n"
 	       "  --restart      ignore the checkpoints of an interrupted run: start over\n"
 	       "  --no-stamp     do not write the run's times into the header (prod)\n"
+	       "  --no-journal   do not journal the before-image of every item written\n"
+	       "                 (prod journals by default: `whimbrel revert RUN` needs it;\n"
+	       "                 the ledger records which runs have a journal)\n"
+	       "  --journal      journal a dev run too\n"
 	       "\n"
 	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
 	       "lease, 130 interrupted.  See docs/migrations.md.\n");
@@ -89,6 +95,10 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->restart = 1;
 		else if (!o->plan && strcmp(a, "--no-stamp") == 0)
 			o->no_stamp = 1;
+		else if (!o->plan && strcmp(a, "--journal") == 0)
+			o->journal = 1;
+		else if (!o->plan && strcmp(a, "--no-journal") == 0)
+			o->journal = 0;
 		else if (strcmp(a, "--threads") == 0)
 			num = &o->threads;
 		else if (o->plan && strcmp(a, "--diffs") == 0)
@@ -193,6 +203,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.no_stamp = o->no_stamp;
 	ro.threads = o->threads;
 	ro.diffs = o->diffs;
+	ro.journal = o->journal;
 	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;
@@ -208,7 +219,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 
 int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "run"};
+	struct opts o = {.cmd = "run", .journal = -1};
 	int code;
 
 	if (wb_cli_wants_help(argc, argv)) {
@@ -222,7 +233,7 @@ int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 
 int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10};
+	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10, .journal = -1};
 	int code;
 
 	if (wb_cli_wants_help(argc, argv)) {

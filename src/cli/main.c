@@ -31,6 +31,7 @@
 #pragma weak wb_cmd_stamp
 #pragma weak wb_cmd_lint
 #pragma weak wb_cmd_prune
+#pragma weak wb_cmd_revert
 
 struct command {
 	const char *name;  /* as typed */
@@ -56,6 +57,7 @@ static const struct command commands[] = {
 	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger"},
 	{"lint", wb_cmd_lint, "check the header and name of every migration"},
 	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},
+	{"revert", wb_cmd_revert, "put back what one run changed, from its journal"},
 };
 
 static void usage(FILE *f)

@@ -111,6 +111,7 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 	rc |= wb_item_set_int(it, "failed", r->failed);
 	if (r->error[0])
 		rc |= set_str(it, "error", r->error);
+	rc |= wb_item_set_bool(it, "journal", r->journal);
 	if (rc) {
 		wb_item_free(it);
 		return NULL;
@@ -148,6 +149,7 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->deleted = wb_item_get_int(it, "deleted", 0);
 	r->unchanged = wb_item_get_int(it, "unchanged", 0);
 	r->failed = wb_item_get_int(it, "failed", 0);
+	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)

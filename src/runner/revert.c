@@ -605,7 +605,7 @@ static int start(struct revert *rv)
 	wb_lease taken;
 	int rc;
 
-	if ((rc = wb__ledger_get(rv->db, rv->o->run_id, &rv->target)) < 0)
+	if ((rc = wb_ledger_get(&rv->target, rv->db, rv->o->run_id)) < 0)
 		return rc == WB_ENOTFOUND ? wb__error(rv->db, rc, "no run %s in the ledger of %s",
 						       rv->o->run_id, wb_db_url(rv->db)) : rc;
 	if ((rc = check_target(rv)) < 0)
