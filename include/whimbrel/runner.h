@@ -351,6 +351,23 @@ typedef struct wb_revert_counts {
  */
 WB_EXTERN int wb_revert(wb_revert_counts *counts, wb_ledger_run *out, const wb_revert_options *o);
 
+/** The journal's retention in days for target `name`: its `journal_days =` in the
+ * configuration file, else 35.  WB_EINVALID for a bad value (*out is 35 then). */
+WB_EXTERN int wb_target_journal_days(int *out, const wb_target_options *o, const char *name);
+
+/** What wb_journal_prune dropped (or, dry, would drop). */
+typedef struct wb_journal_pruned {
+	int64_t runs;     /**< runs whose journal went */
+	int64_t chunks;   /**< whimbrel_journal items deleted (0 when dry) */
+} wb_journal_pruned;
+
+/**
+ * Drop the journal of every run of the ledger that finished before
+ * `before` (Unix seconds); their rows then say journal = false, and they
+ * can no longer be reverted.  With dry_run, count only.
+ */
+WB_EXTERN int wb_journal_prune(wb_journal_pruned *out, wb_db *db, int64_t before, int dry_run);
+
 /* ------------------------------------------------------------------- text */
 
 /**

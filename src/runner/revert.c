@@ -193,6 +193,25 @@ static void me_init(struct revert *rv)
 	if (gethostname(m->host, sizeof(m->host)) != 0)
 		snprintf(m->host, sizeof(m->host), "?");
 	m->exit_code = -1;
+	m->journal = 1;
+}
+
+/* A revert that died holding the lease (taken over now) still says running: say it failed. */
+static void close_dead(wb_db *db, const wb_lease *old)
+{
+	wb_item *k = old->run_id[0] ? run_key(old->run_id) : NULL, *set = wb_item_new();
+	wb_cond running = {WB_COND_ATTR_EQUALS, "status", NULL, NULL};
+	wb_value *v = wb_value_string("running", 7);
+
+	running.value = v;
+	if (k && set && v && wb_item_set_string(set, "status", "failed") == 0 &&
+	    wb_item_set_string(set, "error", "the revert died (its lease was taken over)") == 0 &&
+	    wb_item_set_int(set, "finished", (int64_t)time(NULL)) == 0)
+		wb_update(db, WB_RUNS_TABLE, k, set, NULL, 0, &running); /* best effort */
+	wb_error_clear();
+	wb_value_free(v);
+	wb_item_free(k);
+	wb_item_free(set);
 }
 
 /* An extra attribute of a ledger row ("" when absent). */
@@ -621,6 +640,8 @@ static int start(struct revert *rv)
 		return rc;
 	rv->locked = 1;
 	rv->last_beat = (int64_t)time(NULL);
+	if (taken.holder[0])
+		close_dead(rv->db, &taken);
 	return me_put(rv);
 }
 
