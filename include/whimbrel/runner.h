@@ -368,6 +368,45 @@ typedef struct wb_journal_pruned {
  */
 WB_EXTERN int wb_journal_prune(wb_journal_pruned *out, wb_db *db, int64_t before, int dry_run);
 
+/* ---------------------------------------------------------------- copying */
+
+#define WB_COPY_OPTIONS_VERSION 1
+
+/** What to copy where.  Initialize with WB_COPY_OPTIONS_INIT. */
+typedef struct wb_copy_options {
+	unsigned int version;    /**< WB_COPY_OPTIONS_VERSION */
+	const char *from_url;    /**< the source target (required) */
+	const char *to_url;      /**< the destination target, or NULL: the same */
+	const char *src;         /**< source table (required) */
+	const char *dst;         /**< destination table (required; created like src when absent) */
+	const char *keys_of_run; /**< NULL, or only the items this run touched (from its journal) */
+	int only_missing;        /**< write only items dst does not hold (else overwrite) */
+	int progress;            /**< a progress line on stderr */
+	volatile int *stop;      /**< NULL, or set to stop after the current page */
+} wb_copy_options;
+
+#define WB_COPY_OPTIONS_INIT {WB_COPY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL}
+
+/** What a copy did. */
+typedef struct wb_copy_counts {
+	int64_t read;          /**< items (or journal entries) read, this and earlier attempts */
+	int64_t written;       /**< items written into dst by this attempt */
+	int64_t skipped;       /**< only_missing: items dst held already */
+	int64_t deleted;       /**< keys_of_run: items src does not hold, deleted from dst */
+	int created_table;     /**< dst was created */
+	int resumed;           /**< went on from an interrupted copy's checkpoint */
+} wb_copy_counts;
+
+/**
+ * Copy table o->src of o->from_url into o->dst of o->to_url (docs/restore.md):
+ * page by page, checkpointed in the destination target, so that the same
+ * call after an interruption goes on where it stopped.  With keys_of_run,
+ * only the items that run touched: written from src, or deleted from dst
+ * when src does not hold them.  *out (may be NULL) gets the counters.
+ * WB_EINTERRUPTED when o->stop was set (call again to resume).
+ */
+WB_EXTERN int wb_copy(wb_copy_counts *out, const wb_copy_options *o);
+
 /* ------------------------------------------------------------------- text */
 
 /**

@@ -32,6 +32,7 @@
 #pragma weak wb_cmd_lint
 #pragma weak wb_cmd_prune
 #pragma weak wb_cmd_revert
+#pragma weak wb_cmd_copy
 
 struct command {
 	const char *name;  /* as typed */
@@ -58,6 +59,7 @@ static const struct command commands[] = {
 	{"lint", wb_cmd_lint, "check the header and name of every migration"},
 	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},
 	{"revert", wb_cmd_revert, "put back what one run changed, from its journal"},
+	{"copy", wb_cmd_copy, "copy a table's items into another table, on one target or two"},
 };
 
 static void usage(FILE *f)

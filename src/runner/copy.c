@@ -1,0 +1,316 @@
+/*
+ * copy.c - wb_copy: copy the items of one table into another, within one
+ * target or across two (`whimbrel copy`, the second step of a
+ * point-in-time restore).
+ *
+ * A whole-table copy reads the source page by page and writes each page
+ * with one wb_batch_write (overwrite) or item by item on the condition
+ * that the item does not exist yet (only-missing).  With keys_of_run, only
+ * the items that run touched are copied, their keys read from the run's
+ * journal (whimbrel_journal, in the destination's target, or else the
+ * source's): an item the source holds is written, an item it does not hold
+ * is deleted from the destination (the run created it), unless
+ * only-missing.
+ *
+ * After every page (or journal chunk) a checkpoint in the destination
+ * target's whimbrel_checkpoints ("copy:SRC>DST", or with the run) says
+ * where the copy got to; a copy that was interrupted (Ctrl-C, kill -9)
+ * goes on from there when started again with the same arguments, and the
+ * checkpoint goes when the copy is complete.  Writes are idempotent, so a
+ * page written again after a crash between its writes and its checkpoint
+ * does no harm.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "checkpoint.h"
+#include "journal.h"
+#include "ledger.h"
+
+#define PAGE 500 /* items per source page */
+
+/* A copy in progress. */
+struct copy {
+	const wb_copy_options *o;
+	wb_db *from, *to;          /* source and destination handles (may be one) */
+	wb_db *jdb;                /* where the run's journal is (keys_of_run) */
+	char cp_name[700];         /* checkpoint "migration" */
+	wb_copy_counts c;          /* counters */
+};
+
+static int stopped(const struct copy *cp)
+{
+	return cp->o->stop && *cp->o->stop;
+}
+
+static void progress(const struct copy *cp)
+{
+	if (cp->o->progress)
+		fprintf(stderr, "\rcopy %s -> %s: %lld items", cp->o->src, cp->o->dst, (long long)cp->c.read);
+}
+
+/* The destination table, created like the source when absent. */
+static int ensure_dst(struct copy *cp)
+{
+	wb_table_desc s, d;
+	int rc;
+
+	if ((rc = wb_table_describe(&s, cp->from, cp->o->src)) < 0)
+		return rc;
+	rc = wb_table_describe(&d, cp->to, cp->o->dst);
+	if (rc == WB_ENOTFOUND) {
+		if ((rc = wb_table_create(cp->to, cp->o->dst, &s.key)) == 0)
+			cp->c.created_table = 1;
+		return rc == WB_EEXISTS ? 0 : rc;
+	}
+	if (rc < 0)
+		return rc;
+	if (strcmp(s.key.pk_name, d.key.pk_name) != 0 || s.key.pk_type != d.key.pk_type ||
+	    strcmp(s.key.sk_name, d.key.sk_name) != 0 || (s.key.sk_name[0] && s.key.sk_type != d.key.sk_type))
+		return wb__error(NULL, WB_EINVALID, "copy %s -> %s: the tables' keys differ", cp->o->src,
+				 cp->o->dst);
+	return 0;
+}
+
+/* ------------------------------------------------------------ checkpoint */
+
+static int cp_save(struct copy *cp, const wb_item *last, int done)
+{
+	wb_item *it = wb__checkpoint_item(cp->cp_name, "copy", "", cp->o->dst, last, done, 1, cp->c.read);
+	int rc;
+
+	if (!it)
+		return wb__oom(NULL);
+	rc = wb_put(cp->to, WB_CHECKPOINT_TABLE, it, NULL);
+	wb_item_free(it);
+	return rc;
+}
+
+/* Where an interrupted copy stopped (*cursor, or NULL: from the start). */
+static int cp_load(struct copy *cp, wb_item **cursor)
+{
+	wb_checkpoint c;
+	int rc = wb__checkpoint_load(cp->to, cp->cp_name, "copy", &c);
+
+	*cursor = NULL;
+	if (rc == WB_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (!c.done && c.last_key) {
+		*cursor = c.last_key;
+		c.last_key = NULL;
+		cp->c.read = c.count;
+		cp->c.resumed = 1;
+	}
+	wb__checkpoint_clear_struct(&c);
+	return 0;
+}
+
+/* ------------------------------------------------------------- writing */
+
+/* One item into the destination; `item` NULL deletes `key` there. */
+static int put_one(struct copy *cp, const wb_item *item, const wb_item *key)
+{
+	wb_cond missing = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
+	int rc;
+
+	if (!item) {
+		if (cp->o->only_missing)
+			return 0;
+		if ((rc = wb_delete(cp->to, cp->o->dst, key, NULL)) == 0)
+			cp->c.deleted++;
+		return rc;
+	}
+	rc = wb_put(cp->to, cp->o->dst, item, cp->o->only_missing ? &missing : NULL);
+	if (rc == WB_ECONDITION) {
+		cp->c.skipped++;
+		return 0;
+	}
+	if (rc == 0)
+		cp->c.written++;
+	return rc;
+}
+
+static int write_page(struct copy *cp, const wb_page *page)
+{
+	wb_write *w;
+	int rc = 0;
+
+	if (cp->o->only_missing || page->count == 0) {
+		for (size_t i = 0; rc == 0 && i < page->count; i++)
+			rc = put_one(cp, page->items[i], NULL);
+		return rc;
+	}
+	if (!(w = wb__calloc(page->count, sizeof(*w))))
+		return wb__oom(NULL);
+	for (size_t i = 0; i < page->count; i++)
+		w[i] = (wb_write){cp->o->dst, WB_WRITE_PUT, page->items[i], NULL};
+	if ((rc = wb_batch_write(cp->to, w, page->count, NULL)) == 0)
+		cp->c.written += (int64_t)page->count;
+	free(w);
+	return rc;
+}
+
+/* ------------------------------------------------------------ the table */
+
+static int copy_table(struct copy *cp)
+{
+	wb_scan s = WB_SCAN_INIT;
+	wb_item *cursor = NULL;
+	int rc;
+
+	if ((rc = cp_load(cp, &cursor)) < 0)
+		return rc;
+	s.limit = PAGE;
+	while (rc == 0) {
+		wb_page *page = NULL;
+		if (stopped(cp)) {
+			rc = wb__error(NULL, WB_EINTERRUPTED, "interrupted");
+			break;
+		}
+		s.start_after = cursor;
+		if ((rc = wb_scan_page(&page, cp->from, cp->o->src, &s)) < 0)
+			break;
+		if ((rc = write_page(cp, page)) == 0) {
+			cp->c.read += (int64_t)page->count;
+			rc = cp_save(cp, page->last_key, page->last_key == NULL);
+		}
+		wb_item_free(cursor);
+		cursor = page->last_key;
+		page->last_key = NULL;
+		wb_page_free(page);
+		progress(cp);
+		if (!cursor)
+			break;
+	}
+	wb_item_free(cursor);
+	return rc;
+}
+
+/* ----------------------------------------------------- the keys of a run */
+
+/* One journal chunk of the run: its entries on the destination table, copied back. */
+static int copy_chunk(struct copy *cp, const wb_item *it)
+{
+	wb_journal_read r;
+	int rc;
+
+	if ((rc = wb__journal_parse(&r, it)) < 0)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < r.n && strcmp(r.table, cp->o->dst) == 0; i++) {
+		wb_item *item = NULL;
+		rc = wb_get(&item, cp->from, cp->o->src, r.e[i].key);
+		if (rc == 0 || rc == WB_ENOTFOUND)
+			rc = put_one(cp, item, r.e[i].key);
+		wb_item_free(item);
+		cp->c.read++;
+	}
+	wb__journal_read_clear(&r);
+	return rc;
+}
+
+/* The handle whose ledger holds the run: the destination's, else the source's. */
+static int find_run(struct copy *cp)
+{
+	wb_ledger_run r;
+
+	if (wb_ledger_get(&r, cp->to, cp->o->keys_of_run) == 0)
+		cp->jdb = cp->to;
+	else if (wb_ledger_get(&r, cp->from, cp->o->keys_of_run) == 0)
+		cp->jdb = cp->from;
+	else
+		return wb__error(NULL, WB_ENOTFOUND, "--keys-of-run: no run %s in the ledger of either target",
+				 cp->o->keys_of_run);
+	return 0;
+}
+
+static int copy_keys(struct copy *cp)
+{
+	wb_value *pk = wb_value_string(cp->o->keys_of_run, strlen(cp->o->keys_of_run));
+	wb_query q = WB_QUERY_INIT;
+	wb_item *cursor = NULL;
+	int rc = pk ? 0 : WB_ENOMEM, any = 0;
+
+	if (rc == 0 && (rc = find_run(cp)) < 0) {
+		wb_value_free(pk);
+		return rc;
+	}
+	if (rc == 0)
+		rc = cp_load(cp, &cursor);
+	q.pk = pk;
+	q.limit = 20;
+	while (rc == 0) {
+		wb_page *page = NULL;
+		q.start_after = cursor;
+		if ((rc = wb_query_page(&page, cp->jdb, WB_JOURNAL_TABLE, &q)) < 0)
+			break;
+		for (size_t i = 0; rc == 0 && i < page->count; i++) {
+			rc = stopped(cp) ? wb__error(NULL, WB_EINTERRUPTED, "interrupted")
+					 : copy_chunk(cp, page->items[i]);
+			wb_item *k = rc == 0 ? wb_item_key(page->items[i], &(wb_key_schema){"run_id", WB_S, "seq", WB_S})
+					     : NULL;
+			if (rc == 0)
+				rc = k ? cp_save(cp, k, 0) : WB_ENOMEM;
+			wb_item_free(k);
+			any = 1;
+			progress(cp);
+		}
+		wb_item_free(cursor);
+		cursor = page->last_key;
+		page->last_key = NULL;
+		wb_page_free(page);
+		if (!cursor)
+			break;
+	}
+	wb_item_free(cursor);
+	wb_value_free(pk);
+	if (rc == WB_ENOTFOUND && !any)
+		rc = wb__error(NULL, WB_ENOTFOUND, "--keys-of-run: run %s has no journal", cp->o->keys_of_run);
+	return rc == WB_ENOMEM ? wb__oom(NULL) : rc;
+}
+
+/* ------------------------------------------------------------------ API */
+
+static int copy_open(struct copy *cp)
+{
+	int rc;
+
+	if ((rc = wb_open(&cp->from, cp->o->from_url)) < 0)
+		return rc;
+	if (!cp->o->to_url || strcmp(cp->o->to_url, cp->o->from_url) == 0) {
+		if (strcmp(cp->o->src, cp->o->dst) == 0)
+			return wb__error(NULL, WB_EINVALID, "copy: %s onto itself", cp->o->src);
+		cp->to = cp->from;
+		return 0;
+	}
+	return wb_open(&cp->to, cp->o->to_url);
+}
+
+int wb_copy(wb_copy_counts *out, const wb_copy_options *o)
+{
+	struct copy cp;
+	int rc;
+
+	if (!o || o->version != WB_COPY_OPTIONS_VERSION || !o->from_url || !o->src || !o->dst)
+		return wb__error(NULL, WB_EINVALID, "wb_copy: options without version, from_url, src or dst");
+	memset(&cp, 0, sizeof(cp));
+	cp.o = o;
+	snprintf(cp.cp_name, sizeof(cp.cp_name), "copy:%s>%s%s%s", o->src, o->dst, o->keys_of_run ? ":" : "",
+		 o->keys_of_run ? o->keys_of_run : "");
+	if ((rc = copy_open(&cp)) == 0 && (rc = ensure_dst(&cp)) == 0 &&
+	    (rc = wb__reserved_ensure(cp.to)) == 0)
+		rc = o->keys_of_run ? copy_keys(&cp) : copy_table(&cp);
+	if (o->progress)
+		fputc('\n', stderr);
+	if (rc == 0)
+		rc = wb__checkpoint_clear(cp.to, cp.cp_name, NULL);
+	if (out)
+		*out = cp.c;
+	if (cp.to != cp.from)
+		wb_close(cp.to);
+	wb_close(cp.from);
+	return rc;
+}
