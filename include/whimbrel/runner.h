@@ -383,9 +383,15 @@ typedef struct wb_copy_options {
 	int only_missing;        /**< write only items dst does not hold (else overwrite) */
 	int progress;            /**< a progress line on stderr */
 	volatile int *stop;      /**< NULL, or set to stop after the current page */
+	int64_t sample;          /**< > 0: only the items of the first `sample` partition keys met
+	                              (whole partitions; such a copy starts over, it does not resume) */
+	double fraction;         /**< in (0, 1): only the partitions whose key hashes below it */
+	const char *const *mask; /**< attribute names whose values become stable fakes of the same type */
+	size_t nmask;            /**< how many */
 } wb_copy_options;
 
-#define WB_COPY_OPTIONS_INIT {WB_COPY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL}
+#define WB_COPY_OPTIONS_INIT {WB_COPY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, \
+			      0, 0, NULL, 0}
 
 /** What a copy did. */
 typedef struct wb_copy_counts {
@@ -393,6 +399,7 @@ typedef struct wb_copy_counts {
 	int64_t written;       /**< items written into dst by this attempt */
 	int64_t skipped;       /**< only_missing: items dst held already */
 	int64_t deleted;       /**< keys_of_run: items src does not hold, deleted from dst */
+	int64_t left_out;      /**< sample / fraction: items of partitions not kept */
 	int created_table;     /**< dst was created */
 	int resumed;           /**< went on from an interrupted copy's checkpoint */
 } wb_copy_counts;
@@ -406,6 +413,36 @@ typedef struct wb_copy_counts {
  * WB_EINTERRUPTED when o->stop was set (call again to resume).
  */
 WB_EXTERN int wb_copy(wb_copy_counts *out, const wb_copy_options *o);
+
+#define WB_CLONE_OPTIONS_VERSION 1
+
+/** What to clone.  Initialize with WB_CLONE_OPTIONS_INIT. */
+typedef struct wb_clone_options {
+	unsigned int version;      /**< WB_CLONE_OPTIONS_VERSION */
+	const char *from_url;      /**< the source target (required), e.g. prod's */
+	const char *to_url;        /**< the destination target (required), e.g. dev's */
+	const char *const *tables; /**< the tables, or NULL: every table but whimbrel_* */
+	size_t ntables;            /**< how many */
+	int64_t sample;            /**< as wb_copy_options.sample, per table */
+	double fraction;           /**< as wb_copy_options.fraction */
+	const char *const *mask;   /**< as wb_copy_options.mask */
+	size_t nmask;              /**< how many */
+	int progress;              /**< a progress line on stderr */
+	volatile int *stop;        /**< NULL, or set to stop after the current page */
+	/** NULL, or called after each table with what its copy did. */
+	void (*on_table)(const char *table, const wb_copy_counts *c, void *arg);
+	void *arg;                 /**< its argument */
+} wb_clone_options;
+
+#define WB_CLONE_OPTIONS_INIT {WB_CLONE_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0, 0, NULL, 0, 0, \
+			       NULL, NULL, NULL}
+
+/**
+ * Replace each table of the destination by a copy of the source's (dropped
+ * first, then wb_copy with the sample and the mask), for realistic dry
+ * runs.  WB_EINVALID when the two targets are one.
+ */
+WB_EXTERN int wb_clone(const wb_clone_options *o);
 
 /* ------------------------------------------------------------------- text */
 

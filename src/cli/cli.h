@@ -86,6 +86,7 @@ int wb_cmd_lint(wb_cli *cli, int argc, char **argv);    /* cmd_lint.c */
 int wb_cmd_prune(wb_cli *cli, int argc, char **argv);   /* cmd_prune.c */
 int wb_cmd_revert(wb_cli *cli, int argc, char **argv);  /* cmd_revert.c */
 int wb_cmd_copy(wb_cli *cli, int argc, char **argv);    /* cmd_copy.c */
+int wb_cmd_clone(wb_cli *cli, int argc, char **argv);   /* cmd_clone.c */
 /** `whimbrel prune --journal` (cmd_journal.c; wb_cmd_prune hands over to it). */
 int wb_cli_prune_journal(wb_cli *cli, int argc, char **argv);
 

@@ -33,6 +33,7 @@
 #pragma weak wb_cmd_prune
 #pragma weak wb_cmd_revert
 #pragma weak wb_cmd_copy
+#pragma weak wb_cmd_clone
 
 struct command {
 	const char *name;  /* as typed */
@@ -60,6 +61,7 @@ static const struct command commands[] = {
 	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},
 	{"revert", wb_cmd_revert, "put back what one run changed, from its journal"},
 	{"copy", wb_cmd_copy, "copy a table's items into another table, on one target or two"},
+	{"clone", wb_cmd_clone, "fill dev's tables from prod's (a sample, masked) for dry runs"},
 };
 
 static void usage(FILE *f)

@@ -25,9 +25,12 @@
 #include <string.h>
 
 #include "common.h"
+#include "buf.h"
 #include "checkpoint.h"
 #include "journal.h"
 #include "ledger.h"
+#include "sigv4.h"
+#include "strset.h"
 
 #define PAGE 500 /* items per source page */
 
@@ -37,6 +40,8 @@ struct copy {
 	wb_db *from, *to;          /* source and destination handles (may be one) */
 	wb_db *jdb;                /* where the run's journal is (keys_of_run) */
 	char cp_name[700];         /* checkpoint "migration" */
+	wb_key_schema key;         /* the source's key */
+	wb_strset parts;           /* sample: the partition keys kept */
 	wb_copy_counts c;          /* counters */
 };
 
@@ -59,6 +64,7 @@ static int ensure_dst(struct copy *cp)
 
 	if ((rc = wb_table_describe(&s, cp->from, cp->o->src)) < 0)
 		return rc;
+	cp->key = s.key;
 	rc = wb_table_describe(&d, cp->to, cp->o->dst);
 	if (rc == WB_ENOTFOUND) {
 		if ((rc = wb_table_create(cp->to, cp->o->dst, &s.key)) == 0)
@@ -134,6 +140,179 @@ static int put_one(struct copy *cp, const wb_item *item, const wb_item *key)
 	return rc;
 }
 
+/* ------------------------------------------------------- sample and mask */
+
+/* A partition key as text: its type and bytes (hex for B). */
+static int pk_text(const struct copy *cp, const wb_item *it, char *buf, size_t size)
+{
+	const wb_value *v = wb_item_get(it, cp->key.pk_name);
+	size_t len, o;
+	const char *b = v ? wb_value_bytes(v, &len) : NULL;
+
+	if (!b)
+		return -1;
+	o = (size_t)snprintf(buf, size, "%d:", (int)wb_value_type(v));
+	for (size_t i = 0; i < len && o + 3 < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%02x", (unsigned char)b[i]);
+	return 0;
+}
+
+/* Does the item's partition belong to the sample?  1 yes, 0 no, negative on error. */
+static int sampled(struct copy *cp, const wb_item *it)
+{
+	char text[2100], hex[65];
+	int rc;
+
+	if (cp->o->sample <= 0 && !(cp->o->fraction > 0 && cp->o->fraction < 1))
+		return 1;
+	if (pk_text(cp, it, text, sizeof(text)) < 0)
+		return 0;
+	if (cp->o->fraction > 0 && cp->o->fraction < 1) {
+		wb__sigv4_sha256_hex(hex, text, strlen(text));
+		return (double)strtoul(hex + 56, NULL, 16) / 4294967296.0 < cp->o->fraction;
+	}
+	if (wb__strset_has(&cp->parts, text))
+		return 1;
+	if ((int64_t)cp->parts.n >= cp->o->sample)
+		return 0;
+	rc = wb__strset_add(&cp->parts, text);
+	return rc < 0 ? rc : 1;
+}
+
+/* A stable fake of the bytes p: the same input gives the same fake. */
+static void fake_hex(char out[65], const char *name, const char *p, size_t len)
+{
+	wb_buf b = {0};
+
+	wb__buf_puts(&b, name);
+	wb__buf_append(&b, "\n", 1);
+	wb__buf_append(&b, p, len);
+	wb__sigv4_sha256_hex(out, b.oom ? "" : b.text, b.oom ? 0 : b.len);
+	wb__buf_free(&b);
+}
+
+static wb_value *fake_scalar(wb_type t, const char *name, const char *p, size_t len)
+{
+	char hex[65], text[32];
+	unsigned char bytes[16];
+
+	fake_hex(hex, name, p, len);
+	switch (t) {
+	case WB_S:
+		snprintf(text, sizeof(text), "fake-%.12s", hex);
+		return wb_value_string(text, strlen(text));
+	case WB_N:
+		snprintf(text, sizeof(text), "%llu", strtoull(hex + 52, NULL, 16));
+		return wb_value_number(text);
+	default:
+		for (int i = 0; i < 16; i++)
+			bytes[i] = (unsigned char)strtoul((char[3]){hex[2 * i], hex[2 * i + 1], 0}, NULL, 16);
+		return wb_value_binary(bytes, sizeof(bytes));
+	}
+}
+
+/* Is the member p a member of set s already? */
+static int set_has(const wb_value *s, const char *p, size_t len)
+{
+	for (size_t i = 0; i < wb_value_count(s); i++) {
+		size_t l;
+		const char *m = wb_value_set_at(s, i, &l);
+		if (l == len && memcmp(m, p, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A masked copy of v (NULL when out of memory): scalars faked, containers masked inside. */
+static wb_value *mask_value(const wb_value *v, const char *name)
+{
+	wb_type t = wb_value_type(v);
+	wb_value *out = NULL;
+	const char *p;
+	size_t len;
+
+	switch (t) {
+	case WB_S:
+	case WB_N:
+	case WB_B:
+		p = wb_value_bytes(v, &len);
+		return fake_scalar(t, name, p, len);
+	case WB_BOOL:
+	case WB_NULL:
+		return wb_value_dup(v);
+	case WB_L:
+		if (!(out = wb_value_list()))
+			return NULL;
+		for (size_t i = 0; i < wb_value_count(v); i++)
+			if (wb_value_list_append(out, mask_value(wb_value_list_at(v, i), name)) < 0) {
+				wb_value_free(out);
+				return NULL;
+			}
+		return out;
+	case WB_M: {
+		const wb_item *m = wb_value_get_map(v);
+		wb_item *mm = wb_item_new();
+		for (size_t i = 0; mm && i < wb_item_count(m); i++)
+			if (wb_item_set(mm, wb_item_name_at(m, i), mask_value(wb_item_value_at(m, i), name)) < 0) {
+				wb_item_free(mm);
+				mm = NULL;
+			}
+		return mm ? wb_value_map(mm) : NULL;
+	}
+	default: /* sets: every member faked (two that collide become one: the set stays valid) */
+		if (!(out = wb_value_set(t)))
+			return NULL;
+		for (size_t i = 0; i < wb_value_count(v); i++) {
+			wb_value *f;
+			p = wb_value_set_at(v, i, &len);
+			f = fake_scalar(t == WB_SS ? WB_S : t == WB_NS ? WB_N : WB_B, name, p, len);
+			const char *fb = f ? wb_value_bytes(f, &len) : NULL;
+			int rc = !fb ? WB_ENOMEM : set_has(out, fb, len) ? 0 : wb_value_set_add(out, fb, len);
+			wb_value_free(f);
+			if (rc < 0) {
+				wb_value_free(out);
+				return NULL;
+			}
+		}
+		return out;
+	}
+}
+
+/* Replace the masked attributes of `it` in place. */
+static int mask_item(const struct copy *cp, wb_item *it)
+{
+	for (size_t i = 0; i < cp->o->nmask; i++) {
+		const wb_value *v = wb_item_get(it, cp->o->mask[i]);
+		wb_value *f;
+		if (!v)
+			continue;
+		if (!(f = mask_value(v, cp->o->mask[i])) || wb_item_set(it, cp->o->mask[i], f) < 0)
+			return wb__oom(NULL);
+	}
+	return 0;
+}
+
+/* Keep the page's sampled items (masked), the others freed and counted. */
+static int filter_page(struct copy *cp, wb_page *page)
+{
+	size_t k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < page->count; i++) {
+		int keep = rc == 0 ? sampled(cp, page->items[i]) : 0;
+		if (keep < 0)
+			rc = keep;
+		if (keep > 0 && (rc = mask_item(cp, page->items[i])) == 0) {
+			page->items[k++] = page->items[i];
+			continue;
+		}
+		cp->c.left_out += keep == 0;
+		wb_item_free(page->items[i]);
+	}
+	page->count = k;
+	return rc;
+}
+
 static int write_page(struct copy *cp, const wb_page *page)
 {
 	wb_write *w;
@@ -160,9 +339,10 @@ static int copy_table(struct copy *cp)
 {
 	wb_scan s = WB_SCAN_INIT;
 	wb_item *cursor = NULL;
-	int rc;
+	int rc = 0;
 
-	if ((rc = cp_load(cp, &cursor)) < 0)
+	/* a sample is chosen as the scan goes: it cannot resume, it starts over */
+	if (cp->o->sample <= 0 && (rc = cp_load(cp, &cursor)) < 0)
 		return rc;
 	s.limit = PAGE;
 	while (rc == 0) {
@@ -174,8 +354,9 @@ static int copy_table(struct copy *cp)
 		s.start_after = cursor;
 		if ((rc = wb_scan_page(&page, cp->from, cp->o->src, &s)) < 0)
 			break;
-		if ((rc = write_page(cp, page)) == 0) {
-			cp->c.read += (int64_t)page->count;
+		size_t read = page->count;
+		if ((rc = filter_page(cp, page)) == 0 && (rc = write_page(cp, page)) == 0) {
+			cp->c.read += (int64_t)read;
 			rc = cp_save(cp, page->last_key, page->last_key == NULL);
 		}
 		wb_item_free(cursor);
@@ -309,6 +490,7 @@ int wb_copy(wb_copy_counts *out, const wb_copy_options *o)
 		rc = wb__checkpoint_clear(cp.to, cp.cp_name, NULL);
 	if (out)
 		*out = cp.c;
+	wb__strset_free(&cp.parts);
 	if (cp.to != cp.from)
 		wb_close(cp.to);
 	wb_close(cp.from);

@@ -39,15 +39,9 @@
 #include "ledger.h"
 #include "lock.h"
 #include "revert.h"
+#include "strset.h"
 
 #define PAGE 50 /* journal chunks per query page */
-
-/* Item keys already handled by this revert: an open-addressing set of "table\n" + key JSON. */
-struct seen {
-	char **slot;  /* NULL = empty */
-	size_t cap;   /* a power of two */
-	size_t n;     /* used */
-};
 
 /* One planned write of a chunk. */
 struct action {
@@ -71,7 +65,7 @@ struct revert {
 	int64_t last_beat;         /* last heartbeat, Unix seconds */
 	int64_t chunks;            /* chunks done, all attempts */
 	int64_t jn;                /* our own journal chunks (their counter) */
-	struct seen seen;          /* keys handled */
+	wb_strset seen;            /* keys handled ("table\n" + key JSON) */
 	wb_journal_chunk chunk;    /* our journal entries for the current chunk */
 	struct action *a;          /* writes planned for the current chunk */
 	size_t na, cap;            /* how many, room */
@@ -84,55 +78,6 @@ static int64_t now_ms(void)
 
 	gettimeofday(&tv, NULL);
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-/* ------------------------------------------------------------------ seen */
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-/* Add `s` (copied); 1 when it was there already, 0 when added, WB_ENOMEM. */
-static int seen_add(struct seen *st, const char *s)
-{
-	size_t i;
-
-	if (st->n * 2 >= st->cap) {
-		size_t ncap = st->cap ? st->cap * 2 : 1024;
-		char **ns = wb__calloc(ncap, sizeof(*ns));
-		if (!ns)
-			return WB_ENOMEM;
-		for (size_t k = 0; k < st->cap; k++) {
-			if (!st->slot[k])
-				continue;
-			for (i = str_hash(st->slot[k]) & (ncap - 1); ns[i]; i = (i + 1) & (ncap - 1))
-				;
-			ns[i] = st->slot[k];
-		}
-		free(st->slot);
-		st->slot = ns;
-		st->cap = ncap;
-	}
-	for (i = str_hash(s) & (st->cap - 1); st->slot[i]; i = (i + 1) & (st->cap - 1))
-		if (strcmp(st->slot[i], s) == 0)
-			return 1;
-	if (!(st->slot[i] = wb__strdup(s)))
-		return WB_ENOMEM;
-	st->n++;
-	return 0;
-}
-
-static void seen_free(struct seen *st)
-{
-	for (size_t i = 0; i < st->cap; i++)
-		free(st->slot[i]);
-	free(st->slot);
-	memset(st, 0, sizeof(*st));
 }
 
 /* ------------------------------------------------------------------ ledger */
@@ -299,7 +244,7 @@ static int judge_entry(struct revert *rv, const char *table, const wb_journal_en
 		goto out;
 	if ((rc = wb__journal_hash(hnow, now)) < 0 || (rc = wb__journal_hash(hbefore, e->before)) < 0)
 		goto out;
-	if ((was_seen = seen_add(&rv->seen, id)) < 0) {
+	if ((was_seen = wb__strset_add(&rv->seen, id)) < 0) {
 		rc = was_seen;
 		goto out;
 	}
@@ -725,7 +670,7 @@ int wb_revert(wb_revert_counts *counts, wb_ledger_run *out, const wb_revert_opti
 	actions_clear(&rv);
 	free(rv.a);
 	wb__journal_chunk_free(&rv.chunk);
-	seen_free(&rv.seen);
+	wb__strset_free(&rv.seen);
 	wb_close(rv.db);
 	return rc;
 }
