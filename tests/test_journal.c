@@ -9,7 +9,11 @@
  * reports exactly those as conflicts and puts every other item back as it
  * was (same DynamoDB JSON); --force puts back the rest; the revert of the
  * revert brings the migration's changes back; the ledger says who reverted
- * what; a run without a journal is refused.
+ * what; a run without a journal is refused.  wb_copy with keys_of_run
+ * copies back exactly what the run touched from a copy taken before it,
+ * leaving an item the run did not touch as the application changed it;
+ * wb_clone with a sample keeps whole partitions (both on SQLite and
+ * DynamoDB, cloned into a fresh SQLite file).
  *
  * The run context comes from the environment variables the runner sets
  * (src/runner/run.h), as in test_run_each.c.
@@ -423,6 +427,92 @@ static void test_revert_refused(void **state)
 	wb_close(db);
 }
 
+/* ------------------------------------------------------------ copy, clone */
+
+static void test_copy_keys_of_run(void **state)
+{
+	int t = wbt_case_target(state);
+	wb_db *db = fresh(t, "prod", NULL);
+	wb_copy_options co = WB_COPY_OPTIONS_INIT;
+	wb_copy_counts c;
+	char before[96];
+	const int app[] = {1, -1};
+	int changes = expected_changes(), deleted = 0;
+
+	for (int n = 0; n < N_CARS; n++)
+		deleted += n % 3 != 0 && n % 7 == 0;
+	snprintf(before, sizeof(before), "%s_before", cars);
+	co.from_url = url;
+	co.src = cars;
+	co.dst = before;
+	wbt_ok(wb_copy(&c, &co));
+	assert_int_equal(c.written, N_CARS);
+	assert_int_equal(c.created_table, 1);
+	run_price();
+	ledger_row(db, run_id, "prod", changes - deleted, deleted);
+	set_color(db, 1); /* the application, on an item the run did not touch */
+
+	co.src = before;
+	co.dst = cars;
+	co.keys_of_run = run_id;
+	wbt_ok(wb_copy(&c, &co));
+	assert_int_equal(c.read, changes);
+	assert_int_equal(c.written, changes);
+	assert_seeded(db, app);
+	wb_item *k = car(1), *now = NULL;
+	wbt_ok(wb_get(&now, db, cars, k));
+	assert_string_equal(wb_item_get_string(now, "color"), "green");
+	wb_item_free(now);
+	wb_item_free(k);
+	wb_close(db);
+}
+
+static void test_clone_sample(void **state)
+{
+	int t = wbt_case_target(state);
+	wb_key_schema key = {"pk", WB_S, "sk", WB_S};
+	wb_clone_options co = WB_CLONE_OPTIONS_INIT;
+	const char *tables[1];
+	char shop[64], dev[600], json[160];
+	wb_db *db = NULL, *d = NULL;
+	wb_page *page = NULL;
+	int per[40] = {0}, parts = 0;
+
+	wbt_target_url(t, url, sizeof(url));
+	wbt_target_url(0, dev, sizeof(dev)); /* a fresh SQLite file */
+	wbt_table_name(shop, sizeof(shop), "shop");
+	wbt_ok(wb_open(&db, url));
+	wbt_ok(wb_table_create(db, shop, &key));
+	for (int p = 0; p < 40; p++)
+		for (int o = 0; o < 3; o++) {
+			snprintf(json, sizeof(json), "{\"pk\":\"C#%02d\",\"sk\":\"O#%d\",\"mail\":\"c%d@x\"}", p, o, p);
+			wb_item *it = wbt_item(json);
+			wbt_ok(wb_put(db, shop, it, NULL));
+			wb_item_free(it);
+		}
+	tables[0] = shop;
+	co.from_url = url;
+	co.to_url = dev;
+	co.tables = tables;
+	co.ntables = 1;
+	co.sample = 7;
+	wbt_ok(wb_clone(&co));
+	wbt_ok(wb_open(&d, dev));
+	wb_scan s = WB_SCAN_INIT;
+	s.limit = 1000;
+	wbt_ok(wb_scan_page(&page, d, shop, &s));
+	for (size_t i = 0; i < page->count; i++)
+		per[atoi(wb_item_get_string(page->items[i], "pk") + 2)]++;
+	for (int p = 0; p < 40; p++) {
+		assert_true(per[p] == 0 || per[p] == 3); /* whole partitions */
+		parts += per[p] == 3;
+	}
+	assert_int_equal(parts, 7);
+	wb_page_free(page);
+	wb_close(d);
+	wb_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_journal_off),
 		WBT_BOTH(test_revert_conflicts),
 		cmocka_unit_test(test_revert_refused),
+		WBT_BOTH(test_copy_keys_of_run),
+		WBT_BOTH(test_clone_sample),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
