@@ -183,27 +183,34 @@ static int canon_value(wb_buf *b, const wb_value *v, int depth)
 	return rc;
 }
 
-int wb__journal_hash(char out[WB_JOURNAL_HASH_SIZE], const wb_item *item)
+/* The hash, with `b` as scratch space. */
+static int hash_in(char out[WB_JOURNAL_HASH_SIZE], const wb_item *item, wb_buf *b)
 {
-	static __thread wb_buf b;
 	int rc;
 
 	if (!item) {
 		snprintf(out, WB_JOURNAL_HASH_SIZE, "-");
 		return 0;
 	}
-	wb__buf_clear(&b);
-	rc = canon_item(&b, item, 0);
-	if (rc == 0 && b.oom)
+	wb__buf_clear(b);
+	rc = canon_item(b, item, 0);
+	if (rc == 0 && b->oom)
 		rc = WB_ENOMEM;
 	if (rc < 0) {
 		snprintf(out, WB_JOURNAL_HASH_SIZE, "?");
 		return rc == WB_ENOMEM ? wb__oom(NULL) : wb__error(NULL, rc, "journal: item nested too deep to hash");
 	}
-	wb__sigv4_sha256_hex(out, b.data, b.len);
-	if (b.cap > (1u << 20)) /* do not keep a big item's buffer for the thread's life */
-		wb__buf_free(&b);
+	wb__sigv4_sha256_hex(out, b->data, b->len);
 	return 0;
+}
+
+int wb__journal_hash(char out[WB_JOURNAL_HASH_SIZE], const wb_item *item)
+{
+	wb_buf b = {0};
+	int rc = hash_in(out, item, &b);
+
+	wb__buf_free(&b);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- chunks */
@@ -254,23 +261,21 @@ static size_t get_u32(const unsigned char *p)
 /* Append a length and an item's encoding. */
 static int chunk_item(wb_journal_chunk *c, const wb_item *it)
 {
-	static __thread wb_buf b;
+	wb_buf *b = &c->scratch;
 	int rc;
 
-	wb__buf_clear(&b);
-	if ((rc = wb__item_encode(&b, it)) < 0)
+	wb__buf_clear(b);
+	if ((rc = wb__item_encode(b, it)) < 0)
 		return rc;
-	if (b.len > WB_JOURNAL_CHUNK_BYTES)
-		rc = wb__error(NULL, WB_EINVALID, "journal: an item of %zu bytes is too big to journal "
-			       "(at most %d; --no-journal runs without)", b.len, WB_JOURNAL_CHUNK_BYTES);
-	else if ((rc = chunk_reserve(c, 4 + b.len)) == 0) {
-		put_u32(c->data + c->len, b.len);
-		memcpy(c->data + c->len + 4, b.data, b.len);
-		c->len += 4 + b.len;
-	}
-	if (b.cap > (1u << 20)) /* do not keep a big item's buffer for the thread's life */
-		wb__buf_free(&b);
-	return rc;
+	if (b->len > WB_JOURNAL_CHUNK_BYTES)
+		return wb__error(NULL, WB_EINVALID, "journal: an item of %zu bytes is too big to journal "
+				 "(at most %d; --no-journal runs without)", b->len, WB_JOURNAL_CHUNK_BYTES);
+	if ((rc = chunk_reserve(c, 4 + b->len)) < 0)
+		return rc;
+	put_u32(c->data + c->len, b->len);
+	memcpy(c->data + c->len + 4, b->data, b->len);
+	c->len += 4 + b->len;
+	return 0;
 }
 
 int wb__journal_add(wb_journal_chunk *c, const wb_key_schema *key, const wb_item *before,
@@ -283,7 +288,7 @@ int wb__journal_add(wb_journal_chunk *c, const wb_key_schema *key, const wb_item
 
 	if (!k)
 		return wb_error_last_code() ? wb_error_last_code() : wb__oom(NULL);
-	if ((rc = wb__journal_hash(hash, after)) == 0 && (rc = chunk_reserve(c, 65)) == 0) {
+	if ((rc = hash_in(hash, after, &c->scratch)) == 0 && (rc = chunk_reserve(c, 65)) == 0) {
 		c->data[c->len] = (unsigned char)((before ? 1 : 0) | (after ? 0 : 2));
 		memset(c->data + c->len + 1, '0', 64);
 		if (after)
@@ -310,6 +315,7 @@ void wb__journal_chunk_reset(wb_journal_chunk *c)
 
 void wb__journal_chunk_free(wb_journal_chunk *c)
 {
+	wb__buf_free(&c->scratch);
 	free(c->data);
 	memset(c, 0, sizeof(*c));
 }

@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "whimbrel.h"
+#include "buf.h"
 
 #define WB_JOURNAL_TABLE "whimbrel_journal"
 /** Days a run's journal is kept by default (`journal_days =` in whimbrel.conf). */
@@ -66,6 +67,7 @@ typedef struct wb_journal_chunk {
 	unsigned char *data; /**< the entries, encoded */
 	size_t len, cap;     /**< used, allocated */
 	size_t n;            /**< how many entries */
+	wb_buf scratch;      /**< for encoding and hashing (kept between entries) */
 } wb_journal_chunk;
 
 /**
