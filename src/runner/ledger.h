@@ -9,7 +9,10 @@
  *     mode S (dev|prod|plan), status S (running|succeeded|failed|
  *     interrupted|reverted), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
- *     deleted N, unchanged N, failed N, error S (absent unless failed)
+ *     deleted N, unchanged N, failed N, error S (absent unless failed),
+ *     journal BOOL (its writes are in whimbrel_journal, journal.h); a
+ *     revert's row also has reverts S and reverted_status S, a reverted
+ *     run's reverted_by S (revert.h)
  *
  * whimbrel_logs holds the captured output: run_id S (partition key),
  * seq N (sort key), ts N (Unix time, milliseconds), stream S (stdout,
