@@ -5,7 +5,11 @@
  *
  * A whole-table copy reads the source page by page and writes each page
  * with one wb_batch_write (overwrite) or item by item on the condition
- * that the item does not exist yet (only-missing).  With keys_of_run, only
+ * that the item does not exist yet (only-missing); in PARALLEL scan
+ * segments at once, each on a thread with its own handles and checkpoint,
+ * unless the destination takes one writer at a time (WB_CAP_ONE_WRITER:
+ * threads would only queue) or the copy samples partitions (the sample
+ * is chosen as the scan goes: one stream).  With keys_of_run, only
  * the items that run touched are copied, their keys read from the run's
  * journal (whimbrel_journal, in the destination's target, or else the
  * source's): an item the source holds is written, an item it does not hold
@@ -20,11 +24,13 @@
  * page written again after a crash between its writes and its checkpoint
  * does no harm.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "backend.h"
 #include "buf.h"
 #include "checkpoint.h"
 #include "journal.h"
@@ -32,9 +38,16 @@
 #include "sigv4.h"
 #include "strset.h"
 
-#define PAGE 500 /* items per source page */
+#define PAGE 500  /* items per source page */
+#define PARALLEL 4 /* segments (and threads) of a whole-table copy */
 
-/* A copy in progress. */
+/* What the segments of a parallel copy share. */
+struct shared {
+	pthread_mutex_t lock;      /* guards read */
+	int64_t read;              /* items read by every segment, for the progress line */
+};
+
+/* A copy in progress (one per segment when parallel). */
 struct copy {
 	const wb_copy_options *o;
 	wb_db *from, *to;          /* source and destination handles (may be one) */
@@ -42,6 +55,10 @@ struct copy {
 	char cp_name[700];         /* checkpoint "migration" */
 	wb_key_schema key;         /* the source's key */
 	wb_strset parts;           /* sample: the partition keys kept */
+	unsigned seg, nseg;        /* this scan segment, of how many */
+	struct shared *sh;         /* parallel: the shared counters, else NULL */
+	int rc;                    /* parallel: this segment's result */
+	char err[512];             /* parallel: its message */
 	wb_copy_counts c;          /* counters */
 };
 
@@ -50,10 +67,26 @@ static int stopped(const struct copy *cp)
 	return cp->o->stop && *cp->o->stop;
 }
 
-static void progress(const struct copy *cp)
+static void progress(struct copy *cp, int64_t more)
 {
+	int64_t n = cp->c.read;
+
+	if (cp->sh) {
+		pthread_mutex_lock(&cp->sh->lock);
+		n = cp->sh->read += more;
+		pthread_mutex_unlock(&cp->sh->lock);
+	}
 	if (cp->o->progress)
-		fprintf(stderr, "\rcopy %s -> %s: %lld items", cp->o->src, cp->o->dst, (long long)cp->c.read);
+		fprintf(stderr, "\rcopy %s -> %s: %lld items", cp->o->src, cp->o->dst, (long long)n);
+}
+
+/* The checkpoint's segment name: "copy", or "segNNNN" of a parallel copy. */
+static void seg_name(const struct copy *cp, char *buf, size_t size)
+{
+	if (cp->nseg > 1)
+		snprintf(buf, size, "seg%04u", cp->seg);
+	else
+		snprintf(buf, size, "copy");
 }
 
 /* The destination table, created like the source when absent. */
@@ -84,9 +117,12 @@ static int ensure_dst(struct copy *cp)
 
 static int cp_save(struct copy *cp, const wb_item *last, int done)
 {
-	wb_item *it = wb__checkpoint_item(cp->cp_name, "copy", "", cp->o->dst, last, done, 1, cp->c.read);
+	char seg[16];
+	wb_item *it;
 	int rc;
 
+	seg_name(cp, seg, sizeof(seg));
+	it = wb__checkpoint_item(cp->cp_name, seg, "", cp->o->dst, last, done, cp->nseg, cp->c.read);
 	if (!it)
 		return wb__oom(NULL);
 	rc = wb_put(cp->to, WB_CHECKPOINT_TABLE, it, NULL);
@@ -98,14 +134,22 @@ static int cp_save(struct copy *cp, const wb_item *last, int done)
 static int cp_load(struct copy *cp, wb_item **cursor)
 {
 	wb_checkpoint c;
-	int rc = wb__checkpoint_load(cp->to, cp->cp_name, "copy", &c);
+	char seg[16];
+	int rc;
 
+	seg_name(cp, seg, sizeof(seg));
+	rc = wb__checkpoint_load(cp->to, cp->cp_name, seg, &c);
 	*cursor = NULL;
 	if (rc == WB_ENOTFOUND)
 		return 0;
 	if (rc < 0)
 		return rc;
-	if (!c.done && c.last_key) {
+	if (c.done) { /* this segment was finished before the interruption */
+		cp->c.read = c.count;
+		wb__checkpoint_clear_struct(&c);
+		return 1;
+	}
+	if (c.last_key) {
 		*cursor = c.last_key;
 		c.last_key = NULL;
 		cp->c.read = c.count;
@@ -342,9 +386,11 @@ static int copy_table(struct copy *cp)
 	int rc = 0;
 
 	/* a sample is chosen as the scan goes: it cannot resume, it starts over */
-	if (cp->o->sample <= 0 && (rc = cp_load(cp, &cursor)) < 0)
-		return rc;
+	if (cp->o->sample <= 0 && (rc = cp_load(cp, &cursor)) != 0)
+		return rc < 0 ? rc : 0;
 	s.limit = PAGE;
+	s.segment = cp->seg;
+	s.total_segments = cp->nseg;
 	while (rc == 0) {
 		wb_page *page = NULL;
 		if (stopped(cp)) {
@@ -363,12 +409,73 @@ static int copy_table(struct copy *cp)
 		cursor = page->last_key;
 		page->last_key = NULL;
 		wb_page_free(page);
-		progress(cp);
+		progress(cp, (int64_t)read);
 		if (!cursor)
 			break;
 	}
 	wb_item_free(cursor);
 	return rc;
+}
+
+/* ------------------------------------------------------- parallel segments */
+
+static void *seg_main(void *arg)
+{
+	struct copy *w = arg;
+
+	if ((w->rc = wb_open(&w->from, w->o->from_url)) == 0 &&
+	    (w->rc = wb_open(&w->to, w->o->to_url ? w->o->to_url : w->o->from_url)) == 0)
+		w->rc = copy_table(w);
+	if (w->rc < 0) /* the message is this thread's: keep it for the caller's */
+		snprintf(w->err, sizeof(w->err), "%s", wb_error_last());
+	wb_close(w->to);
+	wb_close(w->from);
+	return NULL;
+}
+
+/* Fold a segment's counters into the copy's. */
+static void add_counts(wb_copy_counts *a, const wb_copy_counts *b)
+{
+	a->read += b->read;
+	a->written += b->written;
+	a->skipped += b->skipped;
+	a->deleted += b->deleted;
+	a->resumed |= b->resumed;
+}
+
+/* The table in PARALLEL segments, a thread each; the first failure is returned with its message. */
+static int copy_parallel(struct copy *cp)
+{
+	struct copy w[PARALLEL];
+	pthread_t tid[PARALLEL];
+	struct shared sh = {PTHREAD_MUTEX_INITIALIZER, 0};
+	char err[1024] = "";
+	int rc = 0, started[PARALLEL] = {0};
+
+	for (unsigned i = 0; i < PARALLEL; i++) {
+		w[i] = *cp;
+		memset(&w[i].c, 0, sizeof(w[i].c));
+		memset(&w[i].parts, 0, sizeof(w[i].parts));
+		w[i].from = w[i].to = NULL;
+		w[i].seg = i;
+		w[i].nseg = PARALLEL;
+		w[i].sh = &sh;
+		w[i].rc = 0;
+		started[i] = pthread_create(&tid[i], NULL, seg_main, &w[i]) == 0;
+		if (!started[i])
+			seg_main(&w[i]);
+	}
+	for (unsigned i = 0; i < PARALLEL; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		add_counts(&cp->c, &w[i].c);
+		if (w[i].rc < 0 && rc == 0) {
+			rc = w[i].rc;
+			snprintf(err, sizeof(err), "segment %u of %u: %s", i, PARALLEL, w[i].err);
+		}
+	}
+	pthread_mutex_destroy(&sh.lock);
+	return rc < 0 ? wb__error(NULL, rc, "%s", err) : 0;
 }
 
 /* ----------------------------------------------------- the keys of a run */
@@ -437,7 +544,7 @@ static int copy_keys(struct copy *cp)
 				rc = k ? cp_save(cp, k, 0) : WB_ENOMEM;
 			wb_item_free(k);
 			any = 1;
-			progress(cp);
+			progress(cp, 0);
 		}
 		wb_item_free(cursor);
 		cursor = page->last_key;
@@ -481,9 +588,16 @@ int wb_copy(wb_copy_counts *out, const wb_copy_options *o)
 	cp.o = o;
 	snprintf(cp.cp_name, sizeof(cp.cp_name), "copy:%s>%s%s%s", o->src, o->dst, o->keys_of_run ? ":" : "",
 		 o->keys_of_run ? o->keys_of_run : "");
+	cp.nseg = 1;
 	if ((rc = copy_open(&cp)) == 0 && (rc = ensure_dst(&cp)) == 0 &&
-	    (rc = wb__reserved_ensure(cp.to)) == 0)
-		rc = o->keys_of_run ? copy_keys(&cp) : copy_table(&cp);
+	    (rc = wb__reserved_ensure(cp.to)) == 0) {
+		if (o->keys_of_run)
+			rc = copy_keys(&cp);
+		else if (o->sample > 0 || (wb__db_caps(cp.to) & WB_CAP_ONE_WRITER))
+			rc = copy_table(&cp);
+		else
+			rc = copy_parallel(&cp);
+	}
 	if (o->progress)
 		fputc('\n', stderr);
 	if (rc == 0)

@@ -7,7 +7,8 @@
 # run did not touch, copying back only the run's keys from a copy taken
 # before the run restores exactly what the run changed and leaves the
 # application's change alone; kill -9 in the middle of a copy, then the
-# same command again: it resumes and every item is there.
+# same command again: it resumes and every item is there (on SQLite, and
+# into DynamoDB, where the copy runs in parallel segments).
 . "$(dirname "$0")/lib.sh"
 D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB=sqlite:prod.db
@@ -74,4 +75,24 @@ is "the copy again: exit 0" "$rc" 0
 has "it resumes" "$out" "resumed"
 is "every item copied" "$("$WHIMBREL" export big2 | wc -l)" "$BIG"
 is "checkpoint gone" "$("$WHIMBREL" scan whimbrel_checkpoints | grep -c 'copy:big>big2')" 0
+
+# --- into DynamoDB (parallel segments): kill -9 in the middle, then again
+if [ -n "${WB_TEST_DYNAMODB_URL:-}" ]; then
+	export WHIMBREL_DYN_DB=$WB_TEST_DYNAMODB_URL
+	DT=copy_$$_$RANDOM
+	SEED_N=20000 CARS_TABLE=mid "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
+	"$WHIMBREL" copy mid "$DT" --to dyn >cp2.out 2>&1 &
+	pid=$!
+	dseen() { "$WHIMBREL" --target dyn scan whimbrel_checkpoints 2>/dev/null | grep -q "copy:mid>$DT"; }
+	for _ in $(seq 600); do dseen && break; sleep 0.05; done
+	ok "dynamodb: the copy checkpoints its segments" 'dseen'
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	run "$WHIMBREL" copy mid "$DT" --to dyn
+	is "dynamodb: the copy again: exit 0" "$rc" 0
+	has "dynamodb: it resumes" "$out" "resumed"
+	is "dynamodb: every item there" "$("$WHIMBREL" --target dyn export "$DT" | sort)" "$(sorted mid)"
+else
+	skip "dynamodb: copy with kill -9 and resume" "WB_TEST_DYNAMODB_URL not set (no dynalite)"
+fi
 echo "1..$n"
