@@ -27,6 +27,7 @@
 #include "ledger.h"
 #include "journal.h"
 #include "revert.h"
+#include "checkpoint.h"
 
 #define N_CARS 600
 
@@ -427,6 +428,43 @@ static void test_revert_refused(void **state)
 	wb_close(db);
 }
 
+/* Fails on car 450: the run stops there, its checkpoints kept. */
+static int price_then_fail(wb_item *it, void *arg)
+{
+	if (wb_item_get_int(it, "n", 0) == 450)
+		return WB_EINVALID;
+	return price(it, arg);
+}
+
+static void test_revert_clears_checkpoints(void **state)
+{
+	wb_db *db = fresh(0, "prod", NULL);
+	wb_revert_counts c;
+	wb_ledger_run me, r;
+	size_t n = 0;
+	const int none[] = {-1};
+
+	(void)state;
+	setenv(WB_ENV_THREADS, "1", 1);
+	setenv(WB_ENV_EACH_GENERIC, "1", 1);
+	wb_run *run = wb_run_begin();
+	assert_true(wb_each(run, cars, NULL, price_then_fail, NULL) < 0);
+	wb_run_end(run, 0);
+	unsetenv(WB_ENV_EACH_GENERIC);
+	wbt_ok(wb__checkpoint_count(db, mig, &n));
+	assert_true(n > 0);
+	ledger_row(db, run_id, "prod", 100, 10);
+	wbt_ok(wb_ledger_get(&r, db, run_id));
+	snprintf(r.status, sizeof(r.status), "failed");
+	wbt_ok(wb__ledger_put(db, &r));
+	wbt_ok(do_revert(&c, &me, run_id, 0, 0));
+	assert_true(c.restored > 0);
+	assert_seeded(db, none);
+	wbt_ok(wb__checkpoint_count(db, mig, &n));
+	assert_int_equal(n, 0); /* the next run starts over */
+	wb_close(db);
+}
+
 /* ------------------------------------------------------------ copy, clone */
 
 static void test_copy_keys_of_run(void **state)
@@ -522,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_journal_off),
 		WBT_BOTH(test_revert_conflicts),
 		cmocka_unit_test(test_revert_refused),
+		cmocka_unit_test(test_revert_clears_checkpoints),
 		WBT_BOTH(test_copy_keys_of_run),
 		WBT_BOTH(test_clone_sample),
 	};

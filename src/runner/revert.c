@@ -621,6 +621,11 @@ static int finish(struct revert *rv, int rc)
 		rc2 = wb__checkpoint_clear(rv->db, rv->cp_name, NULL);
 	if (rc == 0 && !rv->counts.conflicts && rc2 == 0)
 		rc2 = row_set(rv->db, rv->target.run_id, names, values, 2);
+	/* An interrupted (or failed) run left checkpoints: its items are back as before it,
+	 * so the next run of the migration must start over, not resume after them. */
+	if (rc == 0 && !rv->counts.conflicts && rc2 == 0 &&
+	    (strcmp(rv->target.status, "interrupted") == 0 || strcmp(rv->target.status, "failed") == 0))
+		rc2 = wb__checkpoint_clear(rv->db, rv->target.migration, NULL);
 	if (rc2 == 0)
 		rc2 = me_put(rv);
 	if (rv->locked)
