@@ -11,6 +11,9 @@
 # Output layout (also the layout of an install, so the runner finds the
 # header and library relative to its own executable in both places):
 #   $(BUILD)/bin/whimbrel  $(BUILD)/lib/libwhimbrel.{a,so}  $(BUILD)/include/whimbrel.h
+# The shared library is libwhimbrel.so.X.Y.Z with SONAME libwhimbrel.so.X and
+# the links libwhimbrel.so.X and libwhimbrel.so; it exports only what
+# whimbrel.h declares (WB_EXTERN; the library compiles -fvisibility=hidden).
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -42,6 +45,9 @@ TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TST_SRC))
 
 STATIC  := $(BUILD)/lib/libwhimbrel.a
 SHARED  := $(BUILD)/lib/libwhimbrel.so
+VERSION := $(shell sed -n 's/^\#define WB_VERSION_STRING "\(.*\)"/\1/p' include/whimbrel.h)
+SONAME  := libwhimbrel.so.$(firstword $(subst ., ,$(VERSION)))
+SOREAL  := libwhimbrel.so.$(VERSION)
 BIN     := $(BUILD)/bin/whimbrel
 HDR     := $(BUILD)/include/whimbrel.h
 
@@ -58,7 +64,7 @@ PRIV_HDR:= $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
 
 $(BUILD)/obj/%.o: src/%.c include/whimbrel.h $(PRIV_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PRIV_INC) -c $< -o $@
+	$(CC) $(CFLAGS) -fvisibility=hidden $(PRIV_INC) -c $< -o $@
 
 $(BUILD)/obj/cli/%.o: src/cli/%.c include/whimbrel.h $(PRIV_HDR) $(wildcard src/cli/*.h)
 	@mkdir -p $(dir $@)
@@ -73,9 +79,13 @@ $(STATIC): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(SHARED): $(LIB_OBJ)
+$(BUILD)/lib/$(SOREAL): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LIBS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(SHARED): $(BUILD)/lib/$(SOREAL)
+	ln -sf $(SOREAL) $(BUILD)/lib/$(SONAME)
+	ln -sf $(SONAME) $@
 
 $(HDR): include/whimbrel.h
 	@mkdir -p $(dir $@)
@@ -117,9 +127,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/whimbrel
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.a
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.so
+	install -m 755 $(BUILD)/lib/$(SOREAL) $(DESTDIR)$(PREFIX)/lib/$(SOREAL)
+	ln -sf $(SOREAL) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.so
 	install -m 644 include/whimbrel.h $(DESTDIR)$(PREFIX)/include/whimbrel.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' -e 's|@VERSION@|0.1.0|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' -e 's|@VERSION@|$(VERSION)|' \
 		scripts/whimbrel.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/whimbrel.pc
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/

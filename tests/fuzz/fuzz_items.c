@@ -25,7 +25,7 @@ static void round_trips(const wb_item *it)
 	    wb_item_from_json(&x, s, strlen(s), WB_JSON_DDB) != 0 || !wb_item_equal(x, it))
 		abort();
 	wb_item_free(x);
-	free(s);
+	wb_string_free(s);
 	if (wb__item_encode(&b, it) != 0 || wb__item_decode(&x, b.data, b.len) != 0 ||
 	    !wb_item_equal(x, it))
 		abort();
@@ -35,7 +35,7 @@ static void round_trips(const wb_item *it)
 		if (wb_item_from_json(&x, s, strlen(s), WB_JSON_PLAIN) != 0)
 			abort();
 		wb_item_free(x);
-		free(s);
+		wb_string_free(s);
 	}
 }
 

@@ -38,7 +38,7 @@ const char *wbt_table_name(char *buf, size_t size, const char *base);
 /** Parse JSON (DynamoDB or plain, auto-detected) into an item; fails the test on error. */
 wb_item *wbt_item(const char *json);
 
-/** Serialise an item as DynamoDB JSON (static buffer per call site use; caller frees). */
+/** Serialise an item as DynamoDB JSON (caller frees with wb_string_free). */
 char *wbt_json(const wb_item *item);
 
 /** Assert a call returned 0, printing wb_error_last() otherwise. */
