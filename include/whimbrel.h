@@ -57,6 +57,27 @@ WB_EXTERN const char *wb_version(void);
 WB_EXTERN int wb_version_number(void);
 
 /**
+ * The versions whimbrel runs with, as the libraries themselves report them
+ * at run time (for bug reports: `whimbrel version`).  Static strings, never
+ * NULL.  New fields come with a new WB_VERSION_INFO_VERSION.
+ */
+typedef struct wb_version_info {
+	unsigned version;       /**< WB_VERSION_INFO_VERSION, set by WB_VERSION_INFO_INIT */
+	const char *whimbrel;   /**< wb_version() */
+	const char *sqlite;     /**< SQLite, the embedded target: "3.40.1" */
+	const char *curl;       /**< libcurl, the DynamoDB HTTP client: "7.88.1" */
+	const char *curl_ssl;   /**< the TLS library of libcurl, as it names it ("OpenSSL/3.0.19"), or "" */
+	const char *openssl;    /**< OpenSSL's libcrypto (request signing): "3.0.19" */
+	const char *jansson;    /**< Jansson, the JSON parser: "2.14" */
+} wb_version_info;
+
+#define WB_VERSION_INFO_VERSION 1
+#define WB_VERSION_INFO_INIT {WB_VERSION_INFO_VERSION, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/** Fill *out (initialised with WB_VERSION_INFO_INIT); WB_EINVALID for another version. */
+WB_EXTERN int wb_version_info_get(wb_version_info *out);
+
+/**
  * Free a string the library returned as the caller's (wb_item_to_json's
  * text).  NULL is a no-op.
  */

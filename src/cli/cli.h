@@ -71,5 +71,6 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv);  /* cmd_run.c */
 int wb_cmd_stamp(wb_cli *cli, int argc, char **argv);   /* cmd_run.c */
 int wb_cmd_lint(wb_cli *cli, int argc, char **argv);    /* cmd_lint.c */
 int wb_cmd_prune(wb_cli *cli, int argc, char **argv);   /* cmd_prune.c */
+int wb_cmd_version(wb_cli *cli, int argc, char **argv); /* cmd_version.c */
 
 #endif /* WB_CLI_H */
