@@ -6,6 +6,7 @@
 #   make test-asan       the whole suite under -fsanitize=address,undefined (build-asan/)
 #   make demo            the cars example on the embedded dev target
 #   make bench           the benchmarks in bench/ (slow; see bench/RESULTS.md)
+#   make fuzz            the libFuzzer targets, built with clang in build-fuzz/fuzz/
 #   make install PREFIX=/usr/local   (also the manual pages and the bash completion)
 #
 # Output layout (also the layout of an install, so the runner finds the
@@ -98,6 +99,40 @@ $(BIN): $(CLI_OBJ) $(STATIC) $(HDR)
 $(BUILD)/tests/%: tests/%.c $(STATIC) $(TLIB_OBJ) $(wildcard tests/lib/*.h) $(PRIV_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PRIV_INC) -Itests/lib -o $@ $< $(TLIB_OBJ) $(STATIC) $(LDFLAGS) $(LIBS) -lcmocka
+
+# Fuzz targets: tests/fuzz/fuzz_*.c, each a LLVMFuzzerTestOneInput.  The
+# normal build links each with tests/fuzz/replay.c as main ($(BUILD)/fuzz/),
+# and the runner replays its corpus tests/fuzz/corpus/NAME/ as a test;
+# `make fuzz` builds them with clang's libFuzzer instead (build-fuzz/fuzz/,
+# the library instrumented too).  See tests/fuzz/README.md.
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_MAIN?= $(BUILD)/obj/tests/fuzz/replay.o
+FUZZ_LINK?=
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+
+.PHONY: fuzz fuzz-build fuzz-clean
+all: $(FUZZERS)
+clean: fuzz-clean
+
+$(BUILD)/obj/tests/fuzz/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(STATIC) $(PRIV_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PRIV_INC) -o $@ $< $(FUZZ_MAIN) $(STATIC) $(LDFLAGS) $(FUZZ_LINK) $(LIBS)
+
+fuzz:
+	@scripts/deps.sh --fuzz
+	@$(MAKE) --no-print-directory fuzz-build BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+		SAN="$(FUZZ_SAN)" FUZZ_MAIN= FUZZ_LINK=-fsanitize=fuzzer
+
+fuzz-build: $(FUZZERS)
+
+fuzz-clean:
+	rm -rf build-fuzz
 
 deps:
 	@scripts/deps.sh
