@@ -1,7 +1,8 @@
 # t_version.sh - `whimbrel version [--json]`: the versions of whimbrel and of
 # the libraries it runs with, the same in text and JSON, agreeing with what
-# pkg-config says is installed; its usage errors; and `whimbrel --help`
-# pointing at no document a user does not have.
+# pkg-config says is installed; its usage errors; and the help of every
+# command, and the template of `new`, pointing at no document a user does
+# not have (the manual pages instead).
 . "$(dirname "$0")/lib.sh"
 run "$WHIMBREL" version
 is "version: exit 0" "$rc" 0
@@ -38,3 +39,10 @@ run "$WHIMBREL" --help
 has "--help: logs is another name for log" "$out" "logs      another name for log"
 has "--help: version" "$out" "version   the versions of whimbrel"
 ok "--help: names no document of the source tree" '! grep -qE "DESIGN\.md|docs/" <<<"$out"'
+for c in $(sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p' <<<"$out"); do
+	help=$("$WHIMBREL" "$c" --help 2>&1)
+	ok "$c --help names no document of the source tree" '! grep -qE "DESIGN\.md|docs/" <<<"$help"'
+done
+run "$WHIMBREL" new "check the template"
+ok "the template of new names no document of the source tree" \
+	'! grep -qE "DESIGN\.md|docs/" migrations/0001_check_the_template.c'
