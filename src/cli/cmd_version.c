@@ -5,7 +5,6 @@
  * (wb_version_info_get), so this file includes no header of theirs.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 
@@ -26,17 +25,10 @@ static void help(void)
 
 static int print_json(const wb_version_info *v)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "whimbrel", v->whimbrel,
-			      "sqlite", v->sqlite, "libcurl", v->curl, "libcurl_ssl", v->curl_ssl,
-			      "openssl", v->openssl, "jansson", v->jansson);
-	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	json_decref(o);
-	if (!text)
-		return wb_cli_fail("version: out of memory");
-	printf("%s\n", text);
-	free(text);
-	return WB_EXIT_OK;
+	return wb_cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "whimbrel", v->whimbrel,
+					   "sqlite", v->sqlite, "libcurl", v->curl,
+					   "libcurl_ssl", v->curl_ssl, "openssl", v->openssl,
+					   "jansson", v->jansson));
 }
 
 static void print_text(const wb_version_info *v)
