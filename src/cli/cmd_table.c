@@ -7,7 +7,6 @@
  * `table list` hides them unless --all, and `table create` refuses them.
  */
 #include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
