@@ -51,7 +51,7 @@ static void help(void)
 	       "                  type (the same value always gets the same fake)\n"
 	       "  --yes           do not ask when TO is a target that confirms\n"
 	       "\n"
-	       "See docs/restore.md.\n");
+	       "See whimbrel-clone(1).\n");
 }
 
 /* Values following argv[*i] up to the next option, into list. */

@@ -47,7 +47,7 @@ static void help(void)
 	       "\n"
 	       "The copy checkpoints every page in the destination target: an interrupted copy\n"
 	       "(Ctrl-C, kill -9) goes on where it stopped when run again with the same\n"
-	       "arguments.  Exit: 0 copied, 1 failed, 130 interrupted.  See docs/restore.md.\n");
+	       "arguments.  Exit: 0 copied, 1 failed, 130 interrupted.  See whimbrel-copy(1).\n");
 }
 
 static int parse(struct opts *o, int argc, char **argv)

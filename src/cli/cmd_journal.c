@@ -32,7 +32,7 @@ static void help(void)
 	       "that finished more than N days ago: by default the target's `journal_days =`\n"
 	       "in whimbrel.conf, else 35.  Those runs can no longer be reverted; `whimbrel\n"
 	       "restore` still goes back in time where the backend keeps history.  Asks on a\n"
-	       "target that confirms, unless --yes.  See docs/restore.md.\n");
+	       "target that confirms, unless --yes.  See whimbrel-prune(1).\n");
 }
 
 static int parse(struct opts *o, wb_cli *cli, int argc, char **argv)

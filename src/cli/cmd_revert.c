@@ -51,7 +51,7 @@ static void help(void)
 	       "  --yes       do not ask for confirmation (required on prod without a terminal)\n"
 	       "\n"
 	       "Exit: 0 reverted, 1 failed or conflicts left, 3 the migration's lease is held,\n"
-	       "130 interrupted.  See docs/restore.md.\n");
+	       "130 interrupted.  See whimbrel-revert(1).\n");
 }
 
 static int parse(struct opts *o, int argc, char **argv)

@@ -6,7 +6,7 @@
  *
  *     run_id S (partition key, sortable: "20261125T100003Z-1a2b3c4d")
  *     migration S, version S, name S, checksum S (SHA-256 hex), target S,
- *     mode S (dev|prod|plan), status S (running|succeeded|failed|
+ *     mode S (dev|prod|plan|revert), status S (running|succeeded|failed|
  *     interrupted|reverted), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
  *     deleted N, unchanged N, failed N, error S (absent unless failed),

@@ -132,7 +132,7 @@ static void me_init(struct revert *rv)
 	snprintf(m->name, sizeof(m->name), "%s", rv->target.name);
 	snprintf(m->checksum, sizeof(m->checksum), "%s", rv->target.checksum);
 	snprintf(m->target, sizeof(m->target), "%s", wb_db_url(rv->db));
-	snprintf(m->mode, sizeof(m->mode), "%s", rv->target.mode);
+	snprintf(m->mode, sizeof(m->mode), "revert"); /* not a run of the migration: status, stamp skip it */
 	snprintf(m->status, sizeof(m->status), "running");
 	snprintf(m->user, sizeof(m->user), "%s", user && *user ? user : pw ? pw->pw_name : "?");
 	if (gethostname(m->host, sizeof(m->host)) != 0)

@@ -2,7 +2,9 @@
  * revert.h - `whimbrel revert RUN`: put back what one journaled run
  * changed (internal part; the API is declared in whimbrel/runner.h).
  *
- * A revert is itself a run in the ledger (whimbrel_runs): it holds the
+ * A revert is itself a run in the ledger (whimbrel_runs), of mode
+ * `revert` under the reverted run's migration (so that `whimbrel status`
+ * and `whimbrel stamp`, which look at dev and prod runs, skip it): it holds the
  * reverted run's migration lease while it works, checkpoints after every
  * journal chunk (an interrupted revert resumes where it stopped), and
  * journals its own writes, so it can be reverted in turn.  Its ledger row

@@ -164,7 +164,8 @@ static int previous_run(struct runner *r, wb_ledger_run *out)
 	if (wb_ledger_list(&runs, &n, r->db, r->m.name) < 0)
 		return 0;
 	for (size_t i = n; i-- > 0 && !found;) {
-		if (strcmp(runs[i].mode, "plan") == 0 || strcmp(runs[i].run_id, r->rec.run_id) == 0)
+		if (strcmp(runs[i].mode, "plan") == 0 || strcmp(runs[i].mode, "revert") == 0 ||
+		    strcmp(runs[i].run_id, r->rec.run_id) == 0)
 			continue;
 		*out = runs[i];
 		found = 1;

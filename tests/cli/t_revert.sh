@@ -60,6 +60,10 @@ has "--force: every item as seeded" "$(check)" "cars=$N counter0=$N"
 run "$WHIMBREL" --target prod item get cars '{"id":"car-000005"}' --format plain
 is "--force: car 5 as seeded" "$out" '{"id":"car-000005","brand":"Saab","color":"black"}'
 is "the run is marked reverted" "$(status "$RUN")" reverted
+has "status shows the migration reverted (a revert is not its last run)" \
+	"$("$WHIMBREL" status prod --dir m | grep 0002_counter)" "reverted"
+is "history lists the reverts with mode revert" \
+	"$("$WHIMBREL" history prod 0002_counter --json | grep -c '"mode": "revert"')" 2
 ok "the forced revert is in the ledger ($RR)" '[ -n "$RR" ] && [ "$RR" != "$RUN" ]'
 run "$WHIMBREL" revert "$RUN" prod --yes
 is "a second revert is refused" "$rc" 1
