@@ -3,7 +3,8 @@
 #
 # Debian packages through apt-get (one `apt-get update` first, only when
 # something is missing), and the npm packages of the tests (dynalite, the
-# AWS SDK) from the committed package-lock.json with `npm ci`.
+# AWS SDK) from the committed package-lock.json with `npm ci`, whose
+# postinstall applies patches/ (patch-package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +28,10 @@ if [ -n "${missing// /}" ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
 fi
 
-if [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json -o package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci also when dynalite lacks the patch of patches/ (its postinstall,
+# patch-package, applies it; docs/dynamodb.md says why).
+dynalite_patched() { grep -q "Patched for whimbrel" node_modules/dynalite/db/index.js 2>/dev/null; }
+if [ -f package-lock.json ] && { [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || ! dynalite_patched; }; then
 	echo "deps: npm ci" >&2
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi

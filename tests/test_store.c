@@ -6,7 +6,8 @@
  * checks only what every backend promises (the SQLite-only promise tested
  * here, all-or-nothing batches, is checked when the target is SQLite).
  * Tables: create/describe/list/drop and their errors; get/put/delete/update
- * with every condition; batches; a round trip of every type; validation
+ * with every condition; conditions over items with empty and nested maps
+ * and lists; batches; a round trip of every type; validation
  * errors; query with every sort-key condition, both orders and paging;
  * parallel scan segments, key-prefix scans and paging cursors.
  */
@@ -682,6 +683,127 @@ static void test_round_trip(void **state)
 		round_trip_on(i);
 }
 
+/* ------------------------------------------- conditions over documents */
+
+/*
+ * An item of every type whose maps and lists are empty and nested; `e` is the
+ * JSON of attribute e, `a` the list deep.a, `extra` more attributes.  The
+ * variants below differ from the base in one place each, deep down.
+ */
+static wb_item *doc_item(const char *id, const char *e, const char *a, const char *extra)
+{
+	char json[1400];
+
+	snprintf(json, sizeof(json),
+		 "{\"id\":{\"S\":\"%s\"},\"s\":{\"S\":\"x\"},\"n\":{\"N\":\"1.5\"},\"b\":{\"B\":\"AAE=\"},"
+		 "\"t\":{\"BOOL\":true},\"f\":{\"BOOL\":false},\"z\":{\"NULL\":true},"
+		 "\"ss\":{\"SS\":[\"a\",\"b\"]},\"ns\":{\"NS\":[\"1\",\"2\"]},\"bs\":{\"BS\":[\"AA==\",\"AQ==\"]},"
+		 "\"e\":%s,\"el\":{\"L\":[]},"
+		 "\"deep\":{\"M\":{\"a\":{\"L\":%s},\"m\":{\"M\":{\"ss\":{\"SS\":[\"q\"]},\"e\":{\"M\":{}}}}}}%s}",
+		 id, e, a, extra);
+	return wbt_item(json);
+}
+
+#define DOC_E "{\"M\":{}}"
+#define DOC_A "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"x\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}}," \
+	      "{\"L\":[{\"L\":[]},{\"BOOL\":false},{\"NULL\":true}]}]"
+
+/* Each differs from doc_item(id, DOC_E, DOC_A, "") in one value. */
+static const char *const doc_variants[][2] = {
+	{"{\"M\":{\"k\":{\"N\":\"1\"}}}", DOC_A},  /* a key in the empty map */
+	{"{\"L\":[]}", DOC_A},                     /* an empty list for the empty map */
+	{DOC_E, "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"y\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}},"
+		"{\"L\":[{\"L\":[]},{\"BOOL\":false},{\"NULL\":true}]}]"},  /* a leaf, deep.a[1].b */
+	{DOC_E, "[{\"M\":{\"b\":{\"S\":\"x\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}},{\"N\":\"1\"},"
+		"{\"L\":[{\"L\":[]},{\"BOOL\":false},{\"NULL\":true}]}]"},  /* list order */
+	{DOC_E, "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"x\"},\"l\":{\"L\":[]}}},"
+		"{\"L\":[{\"L\":[]},{\"BOOL\":false},{\"NULL\":true}]}]"},  /* a nested empty map gone */
+	{DOC_E, "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"x\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}},"
+		"{\"L\":[{\"L\":[]},{\"BOOL\":true},{\"NULL\":true}]}]"},  /* false -> true, 3 deep */
+	{DOC_E, "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"x\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}},"
+		"{\"L\":[{\"L\":[{\"N\":\"0\"}]},{\"BOOL\":false},{\"NULL\":true}]}]"},  /* a nested empty list filled */
+};
+
+/* Every conditional write against an item that differs from `was` fails and writes nothing. */
+static void doc_writes_fail(wb_db *db, const char *t, const wb_item *cur, const wb_item *was)
+{
+	wb_cond c = {WB_COND_ITEM_EQUALS, NULL, NULL, was};
+	wb_item *want = wb_item_dup(cur), *set = wbt_item("{\"price\":7}"), *got;
+	wb_write w = {t, WB_WRITE_PUT, want, &c};
+	size_t failed = 9;
+
+	wbt_ok(wb_item_set_number(want, "price", "7"));
+	assert_error(db, wb_put(db, t, want, &c), WB_ECONDITION, "condition", t);
+	assert_error(db, wb_update(db, t, cur, set, NULL, 0, &c), WB_ECONDITION, "condition", t);
+	assert_error(db, wb_delete(db, t, cur, &c), WB_ECONDITION, "condition", t);
+	assert_error(db, wb_batch_write(db, &w, 1, &failed), WB_ECONDITION, "condition", t);
+	assert_int_equal(failed, 0);
+	wbt_ok(wb_get(&got, db, t, cur));
+	if (!wb_item_equal(got, cur))
+		fail_msg("a failed condition wrote: %s", wbt_json(got));
+	wb_item_free(got);
+	wb_item_free(want);
+	wb_item_free(set);
+}
+
+static void documents_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80];
+	wb_item *base = doc_item("d", DOC_E, DOC_A, ""), *other = doc_item("o", DOC_E, DOC_A, "");
+	wb_item *priced = doc_item("d", DOC_E, DOC_A, ",\"price\":{\"N\":\"0\"}");
+	wb_item *oprice = doc_item("o", DOC_E, DOC_A, ",\"price\":{\"N\":\"0\"}");
+	wb_item *set = wbt_item("{\"price\":1}"), *got;
+	wb_cond was_base = {WB_COND_ITEM_EQUALS, NULL, NULL, base};
+	wb_cond was_priced = {WB_COND_ITEM_EQUALS, NULL, NULL, priced};
+	wb_cond was_other = {WB_COND_ITEM_EQUALS, NULL, NULL, other};
+	wb_write w[2] = {{NULL, WB_WRITE_PUT, oprice, &was_other}, {NULL, WB_WRITE_DELETE, priced, NULL}};
+	size_t failed = 9;
+
+	new_table(db, t, sizeof(t), "docs", "id", WB_S, NULL, WB_S);
+	wbt_ok(wb_put(db, t, base, NULL));
+	wbt_ok(wb_put(db, t, other, NULL));
+	for (size_t i = 0; i < NELEM(doc_variants); i++) {
+		wb_item *v = doc_item("d", doc_variants[i][0], doc_variants[i][1], "");
+
+		assert_false(wb_item_equal(v, base));
+		doc_writes_fail(db, t, base, v);
+		wb_item_free(v);
+	}
+	/* the exact item read passes: put (an UpdateItem on DynamoDB), update, batch, delete */
+	wbt_ok(wb_put(db, t, priced, &was_base));
+	wbt_ok(wb_get(&got, db, t, base));
+	assert_true(wb_item_equal(got, priced));
+	wb_item_free(got);
+	wbt_ok(wb_update(db, t, priced, set, NULL, 0, &was_priced));
+	wbt_ok(wb_item_set_number(priced, "price", "1"));
+	w[0].table = w[1].table = t;
+	w[1].cond = &was_priced;
+	wbt_ok(wb_batch_write(db, w, 2, &failed));
+	assert_null(get_json(db, t, "{\"id\":\"d\"}"));
+	wbt_ok(wb_get(&got, db, t, other));
+	assert_true(wb_item_equal(got, oprice));
+	wb_item_free(got);
+	was_other.expect = oprice;
+	wbt_ok(wb_delete(db, t, other, &was_other));
+	assert_null(get_json(db, t, "{\"id\":\"o\"}"));
+
+	wbt_ok(wb_table_drop(db, t));
+	wb_item_free(base);
+	wb_item_free(other);
+	wb_item_free(priced);
+	wb_item_free(oprice);
+	wb_item_free(set);
+	wb_close(db);
+}
+
+static void test_documents(void **state)
+{
+	(void)state;
+	for (int i = 0; i < wbt_target_count(); i++)
+		documents_on(i);
+}
+
 /* ----------------------------------------------------------- validation */
 
 static void validation_on(int target)
@@ -1211,6 +1333,7 @@ int main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_batch_large),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_query_numbers),
 		cmocka_unit_test(test_query_strings),
