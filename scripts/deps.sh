@@ -5,10 +5,14 @@
 # something is missing), and the npm packages of the tests (dynalite, the
 # AWS SDK) from the committed package-lock.json with `npm ci`, whose
 # postinstall applies patches/ (patch-package).
+# With --fuzz, only what `make fuzz` needs besides: clang and its libFuzzer
+# and sanitizer runtimes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs="build-essential pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev sqlite3 nodejs npm python3 git"
+fuzz=""
+[ "${1:-}" = --fuzz ] && { fuzz=1; debs="clang libclang-rt-14-dev"; }
 missing=""
 for p in $debs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -28,6 +32,7 @@ if [ -n "${missing// /}" ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
 fi
 
+[ -n "$fuzz" ] && exit 0
 # npm ci also when dynalite lacks the patch of patches/ (its postinstall,
 # patch-package, applies it; docs/dynamodb.md says why).
 dynalite_patched() { grep -q "Patched for whimbrel" node_modules/dynalite/db/index.js 2>/dev/null; }
