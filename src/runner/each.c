@@ -420,9 +420,17 @@ static int flush(struct worker *w, struct stream *st, int done)
 		cp = NULL;
 		if (rc != WB_ECONDITION)
 			break;
-		if (ei == SIZE_MAX || attempt >= MAX_RETRIES) {
+		if (ei == SIZE_MAX) {
 			rc = wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions "
 				       "(%d attempts): %s", job->table, attempt + 1, wb_error_last());
+			break;
+		}
+		if (attempt >= MAX_RETRIES) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s", wb_error_last());
+			rc = wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions "
+				       "(%d attempts), the last on item %s: %s", job->table, attempt + 1,
+				       key_text(job, w->e[ei].before), why);
 			break;
 		}
 		if (!w->atomic) /* the writes before the failed one were applied */
