@@ -33,6 +33,11 @@ if [ -n "${missing// /}" ]; then
 fi
 
 [ -n "$fuzz" ] && exit 0
+# A node_modules that is a symbolic link belongs to another checkout (a git
+# worktree sharing it): installing through it would race that checkout's own.
+if [ -L node_modules ]; then
+	exit 0
+fi
 # npm ci also when dynalite lacks the patch of patches/ (its postinstall,
 # patch-package, applies it; docs/dynamodb.md says why).
 dynalite_patched() { grep -q "Patched for whimbrel" node_modules/dynalite/db/index.js 2>/dev/null; }
