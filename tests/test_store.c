@@ -10,13 +10,18 @@
  * with every condition; conditions over items with empty and nested maps
  * and lists; batches; a round trip of every type; validation
  * errors; query with every sort-key condition, both orders and paging;
- * parallel scan segments, key-prefix scans and paging cursors.
+ * parallel scan segments, key-prefix scans and paging cursors.  On
+ * DynamoDB every expression sent is recorded (wb__dynamodb_set_request_hook):
+ * none may pass DynamoDB's 4 KB limit, items of 400 attributes included,
+ * and a change deep inside a map is written by its document path.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wbtest.h"
+#include "dynamodb.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -91,6 +96,54 @@ static void assert_error(wb_db *db, int rc, int code, const char *w1, const char
 	if (w2 && !strstr(msg, w2))
 		fail_msg("message '%s' lacks '%s'", msg, w2);
 	assert_string_equal(msg, wb_error_last());
+}
+
+/* --------------------------------------------- expressions sent (DynamoDB) */
+
+static const char *const expr_names[] = {"UpdateExpression", "ConditionExpression", "KeyConditionExpression",
+					 "FilterExpression", "ProjectionExpression"};
+
+/* What the request hook saw since the last rec_clear(). */
+static struct {
+	size_t sent;       /* expressions */
+	size_t longest;    /* bytes of the longest */
+	char update[4200]; /* the last UpdateExpression (cut) */
+	char cond[4200];   /* the last ConditionExpression (cut) */
+} rec;
+
+static void rec_clear(void)
+{
+	memset(&rec, 0, sizeof(rec));
+}
+
+static void record_request(const char *op, const char *body, size_t len, void *arg)
+{
+	(void)op;
+	(void)arg;
+	for (size_t i = 0; i < NELEM(expr_names); i++) {
+		char key[64];
+		int kl = snprintf(key, sizeof(key), "\"%s\":\"", expr_names[i]);
+		const char *p = memmem(body, len, key, (size_t)kl), *end;
+		if (!p || !(end = memchr(p + kl, '"', len - (size_t)(p + kl - body))))
+			continue;
+		size_t n = (size_t)(end - (p + kl));
+		rec.sent++;
+		if (n > rec.longest)
+			rec.longest = n;
+		char *dst = i == 0 ? rec.update : i == 1 ? rec.cond : NULL;
+		if (dst)
+			snprintf(dst, sizeof(rec.update), "%.*s", (int)n, p + kl);
+	}
+}
+
+/* On DynamoDB: expressions were sent, none longer than DynamoDB's 4 KB. */
+static void assert_expressions_fit(int target)
+{
+	if (wbt_target_kind(target) != WBT_DYNAMODB)
+		return;
+	assert_true(rec.sent > 0);
+	if (rec.longest > 4096)
+		fail_msg("an expression of %zu bytes was sent (DynamoDB's limit: 4096)", rec.longest);
 }
 
 /* -------------------------------------------------------------- tables */
@@ -743,6 +796,35 @@ static void doc_writes_fail(wb_db *db, const char *t, const wb_item *cur, const 
 	wb_item_free(set);
 }
 
+/* A change deep inside a document is written by its path (on DynamoDB: SET/REMOVE #a.#b[1].#c). */
+static void documents_by_path(wb_db *db, const char *t, int target)
+{
+	wb_item *base = doc_item("p", DOC_E, DOC_A, ""), *leaf = doc_item("p", DOC_E, doc_variants[2][1], "");
+	wb_item *gone = doc_item("p", DOC_E, doc_variants[4][1], ""), *got;
+	wb_cond was = {WB_COND_ITEM_EQUALS, NULL, NULL, base};
+	int ddb = wbt_target_kind(target) == WBT_DYNAMODB;
+
+	wbt_ok(wb_put(db, t, base, NULL));
+	rec_clear();
+	wbt_ok(wb_put(db, t, leaf, &was)); /* deep.a[1].b: "x" -> "y" */
+	if (ddb)
+		assert_string_equal(rec.update, "SET #n0.#n1[1].#n2 = :v0");
+	was.expect = leaf;
+	wbt_ok(wb_put(db, t, gone, &was)); /* deep.a[1].b back to "x", deep.a[1].e removed */
+	if (ddb)
+		assert_string_equal(rec.update, "SET #n0.#n1[1].#n2 = :v0 REMOVE #n0.#n1[1].#n3");
+	assert_expressions_fit(target);
+	wbt_ok(wb_get(&got, db, t, base));
+	if (!wb_item_equal(got, gone))
+		fail_msg("written by paths: %s", wbt_json(got));
+	wb_item_free(got);
+	/* a path write is still conditional on the whole item */
+	assert_error(db, wb_put(db, t, leaf, &was), WB_ECONDITION, "condition", t);
+	wb_item_free(base);
+	wb_item_free(leaf);
+	wb_item_free(gone);
+}
+
 static void documents_on(int target)
 {
 	wb_db *db = open_target(target);
@@ -772,6 +854,10 @@ static void documents_on(int target)
 	wbt_ok(wb_get(&got, db, t, base));
 	assert_true(wb_item_equal(got, priced));
 	wb_item_free(got);
+	/* an attribute the write adds was added meanwhile by another writer: the write fails */
+	wbt_ok(wb_item_set_number(got = wb_item_dup(priced), "price", "5"));
+	assert_error(db, wb_put(db, t, got, &was_base), WB_ECONDITION, "condition", t);
+	wb_item_free(got);
 	wbt_ok(wb_update(db, t, priced, set, NULL, 0, &was_priced));
 	wbt_ok(wb_item_set_number(priced, "price", "1"));
 	w[0].table = w[1].table = t;
@@ -784,6 +870,7 @@ static void documents_on(int target)
 	was_other.expect = oprice;
 	wbt_ok(wb_delete(db, t, other, &was_other));
 	assert_null(get_json(db, t, "{\"id\":\"o\"}"));
+	documents_by_path(db, t, target);
 
 	wbt_ok(wb_table_drop(db, t));
 	wb_item_free(base);
@@ -797,6 +884,94 @@ static void documents_on(int target)
 static void test_documents(void **state)
 {
 	documents_on(wbt_case_target(state));
+}
+
+/* ------------------------------------------------- wide items (4 KB limit) */
+
+/* An item "w" of 400 numbers; attributes from `changed` on hold i + 1000 instead of i. */
+static wb_item *wide_item(int changed)
+{
+	wb_item *it = wb_item_new();
+	char name[32], num[16];
+
+	wbt_ok(wb_item_set_string(it, "id", "w"));
+	for (int i = 0; i < 400; i++) {
+		snprintf(name, sizeof(name), "attribute_%03d", i);
+		snprintf(num, sizeof(num), "%d", i >= changed ? i + 1000 : i);
+		wbt_ok(wb_item_set_number(it, name, num));
+	}
+	return it;
+}
+
+static wb_item *with_number(const wb_item *it, const char *name, const char *num)
+{
+	wb_item *copy = wb_item_dup(it);
+
+	wbt_ok(wb_item_set_number(copy, name, num));
+	return copy;
+}
+
+static void wide_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80];
+	int ddb = wbt_target_kind(target) == WBT_DYNAMODB, rc;
+	wb_item *w = wide_item(400), *priced = with_number(w, "price", "0"), *got;
+	wb_item *theirs = with_number(priced, "attribute_399", "5"), *mine = with_number(priced, "attribute_399", "7");
+	wb_item *all = wide_item(0);
+	wb_cond was = {WB_COND_ITEM_EQUALS, NULL, NULL, w};
+	struct wb__dynamodb_stats before = {0}, after = {0};
+
+	new_table(db, t, sizeof(t), "wide", "id", WB_S, NULL, WB_S);
+	rec_clear();
+	if (ddb)
+		wbt_ok(wb__dynamodb_stats(db, &before));
+	wbt_ok(wb_put(db, t, w, NULL));
+	/* a migration write adding one attribute: the condition is cut to fit, and passes */
+	wbt_ok(wb_put(db, t, priced, &was));
+	wbt_ok(wb_get(&got, db, t, w));
+	assert_true(wb_item_equal(got, priced));
+	wb_item_free(got);
+	if (ddb) {
+		wbt_ok(wb__dynamodb_stats(db, &after));
+		assert_true(after.conditions_narrowed > before.conditions_narrowed);
+		assert_non_null(strstr(rec.cond, "attribute_not_exists(")); /* price, added */
+	}
+	/* the attribute a write changes is always in its condition, even the last one */
+	wbt_ok(wb_put(db, t, theirs, NULL));
+	was.expect = priced;
+	assert_error(db, wb_put(db, t, mine, &was), WB_ECONDITION, "condition", t);
+	/* a write changing every attribute, and a delete: too long to check on DynamoDB */
+	was.expect = theirs;
+	rc = wb_put(db, t, all, &was);
+	if (ddb)
+		assert_error(db, rc, WB_EINVALID, "item {\"id\":{\"S\":\"w\"}}", "4 KB");
+	else
+		wbt_ok(rc);
+	was.expect = ddb ? theirs : all;
+	rc = wb_delete(db, t, w, &was);
+	if (ddb) {
+		assert_error(db, rc, WB_EINVALID, "item {\"id\":{\"S\":\"w\"}}", "4 KB");
+		assert_non_null(got = get_json(db, t, "{\"id\":\"w\"}"));
+		assert_true(wb_item_equal(got, theirs));
+		wb_item_free(got);
+	} else {
+		wbt_ok(rc);
+	}
+	assert_expressions_fit(target);
+
+	wbt_ok(wb_table_drop(db, t));
+	wb_item_free(w);
+	wb_item_free(priced);
+	wb_item_free(theirs);
+	wb_item_free(mine);
+	wb_item_free(all);
+	wb_close(db);
+}
+
+static void test_wide_items(void **state)
+{
+	wide_on(wbt_case_target(state));
 }
 
 /* ----------------------------------------------------------- validation */
@@ -1315,6 +1490,7 @@ int main(void)
 		WBT_BOTH(test_batch_large),
 		WBT_BOTH(test_round_trip),
 		WBT_BOTH(test_documents),
+		WBT_BOTH(test_wide_items),
 		WBT_BOTH(test_validation),
 		WBT_BOTH(test_query_numbers),
 		WBT_BOTH(test_query_strings),
@@ -1323,5 +1499,6 @@ int main(void)
 		WBT_BOTH(test_scan_prefix),
 		WBT_BOTH(test_visit_all),
 	};
+	wb__dynamodb_set_request_hook(record_request, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
