@@ -122,15 +122,6 @@ static void upd_remove(struct upd *u, const wb_buf *path)
 	wb__buf_append(&u->rem, path->text, path->len);
 }
 
-/* Every key of map m can be a path component (DynamoDB names are not empty). */
-static int nameable(const wb_item *m)
-{
-	for (size_t i = 0; i < wb_item_count(m); i++)
-		if (!wb_item_name_at(m, i)[0])
-			return 0;
-	return 1;
-}
-
 static void diff_value(struct upd *u, wb_buf *path, const wb_value *old, const wb_value *v);
 
 /* path += ".#name" */
@@ -188,7 +179,7 @@ static void diff_value(struct upd *u, wb_buf *path, const wb_value *old, const w
 {
 	wb_type to = wb_value_type(old), tv = wb_value_type(v);
 
-	if (to == WB_M && tv == WB_M && nameable(wb_value_get_map(old)) && nameable(wb_value_get_map(v)))
+	if (to == WB_M && tv == WB_M)
 		diff_map(u, path, wb_value_get_map(old), wb_value_get_map(v));
 	else if (to == WB_L && tv == WB_L && wb_value_count(old) == wb_value_count(v))
 		diff_list(u, path, old, v);
