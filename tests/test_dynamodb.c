@@ -734,6 +734,8 @@ static void test_unchanged_write_paths(void **state)
 	expect_unchanged_write("{\"id\":\"c\",\"m\":{\"l\":[1],\"t\":\"x\"}}",
 			       "{\"id\":\"c\",\"m\":{\"l\":[1,2],\"t\":{\"x\":1}}}",
 			       "SET #n0.#n1 = :v0, #n0.#n2 = :v1", "#n3 = :v2 AND #n0 = :v3");
+	/* nothing expected (the item exists): the key is never set */
+	expect_unchanged_write("{}", "{\"id\":\"c\",\"n\":1}", "SET #n0 = :v0", "attribute_exists(#n1)");
 	/* a top-level attribute added and one removed */
 	expect_unchanged_write("{\"id\":\"c\",\"old\":1,\"keep\":true}", "{\"id\":\"c\",\"price\":0,\"keep\":true}",
 			       "SET #n0 = :v0 REMOVE #n1",

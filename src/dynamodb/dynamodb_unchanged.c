@@ -98,6 +98,11 @@ static void phs_free(struct phs *p)
 
 /* ------------------------------------------------------ the update */
 
+static int is_key_attr(const wb_key_schema *ks, const char *name)
+{
+	return strcmp(name, ks->pk_name) == 0 || (ks->sk_name[0] && strcmp(name, ks->sk_name) == 0);
+}
+
 struct upd {
 	wb_db *db;
 	struct phs *p;
@@ -190,10 +195,10 @@ static void diff_value(struct upd *u, wb_buf *path, const wb_value *old, const w
 /*
  * The UpdateExpression taking `expect` to `item` (spans of item's values in
  * it), into t: nested paths when `paths`, else whole attributes.  Key
- * attributes never appear (they are equal: the caller checked).
+ * attributes never appear (a changed one was refused before).
  */
 static int update_expr(wb_db *db, struct phs *p, wb_buf *t, const wb_item *item, const struct wb__ddb_itext *it,
-		       const wb_item *expect, int paths)
+		       const wb_item *expect, const wb_key_schema *ks, int paths)
 {
 	struct upd u = {.db = db, .p = p};
 	wb_buf path = {0};
@@ -202,7 +207,7 @@ static int update_expr(wb_db *db, struct phs *p, wb_buf *t, const wb_item *item,
 	for (size_t i = 0; i < wb_item_count(item); i++) {
 		const char *name = wb_item_name_at(item, i);
 		const wb_value *v = wb_item_value_at(item, i), *old = wb_item_get(expect, name);
-		if (old && wb_value_equal(old, v))
+		if ((old && wb_value_equal(old, v)) || is_key_attr(ks, name))
 			continue;
 		wb__buf_clear(&path);
 		wb__buf_puts(&path, ph_name(p, ph, name));
@@ -213,7 +218,7 @@ static int update_expr(wb_db *db, struct phs *p, wb_buf *t, const wb_item *item,
 	}
 	for (size_t i = 0; i < wb_item_count(expect); i++) {
 		const char *name = wb_item_name_at(expect, i);
-		if (wb_item_has(item, name))
+		if (wb_item_has(item, name) || is_key_attr(ks, name))
 			continue;
 		wb__buf_clear(&path);
 		wb__buf_puts(&path, ph_name(p, ph, name));
@@ -297,11 +302,6 @@ static void term(struct cond *c, const char *name, const struct wb__span *was, c
 	c->terms++;
 }
 
-static int is_key_attr(const wb_key_schema *ks, const char *name)
-{
-	return strcmp(name, ks->pk_name) == 0 || (ks->sk_name[0] && strcmp(name, ks->sk_name) == 0);
-}
-
 /*
  * The condition that the stored item is `expect` (its values' spans in et),
  * within the limit: key, touched attributes (required), added ones (must
@@ -313,6 +313,10 @@ static void unchanged_cond(struct cond *c, const wb_item *expect, const struct w
 	const wb_item *added = w->item ? w->item : w->set;
 	size_t n = wb_item_count(expect);
 
+	if (n == 0) { /* no attributes expected: only that the item exists */
+		term(c, ks->pk_name, NULL, "attribute_exists", 1);
+		return;
+	}
 	if (!wb_item_has(expect, ks->pk_name))
 		term(c, ks->pk_name, NULL, "attribute_exists", 1);
 	for (size_t i = 0; i < n; i++)
@@ -325,7 +329,7 @@ static void unchanged_cond(struct cond *c, const wb_item *expect, const struct w
 	}
 	for (size_t i = 0; added && i < wb_item_count(added); i++) {
 		const char *name = wb_item_name_at(added, i);
-		if (!wb_item_has(expect, name))
+		if (!wb_item_has(expect, name) && !is_key_attr(ks, name))
 			term(c, name, NULL, "attribute_not_exists", 1);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -482,7 +486,7 @@ int wb__ddb_put_unchanged(wb_db *db, const char *table, const wb_item *item, con
 		struct wb__ddb_ex e = {0};
 		struct phs p = {&e, NULL, 0, 0};
 		wb_buf ue = {0};
-		if ((rc = update_expr(db, &p, &ue, item, &it, expect, paths)) == 0) {
+		if ((rc = update_expr(db, &p, &ue, item, &it, expect, ks, paths)) == 0) {
 			if (ue.len > WB_DDB_EXPR_MAX)
 				rc = paths ? 1 : too_long(db, r.op, table, item, ks, "the UpdateExpression");
 			else
