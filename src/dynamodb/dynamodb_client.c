@@ -27,6 +27,7 @@
 #include "aws_creds.h"
 #include "dynamodb_client.h"
 #include "http.h"
+#include "retries.h"
 #include "sigv4.h"
 
 struct wb__ddb_client {
@@ -554,6 +555,7 @@ static void count_retry(struct wb__ddb_client *c, enum outcome o)
 	else
 		COUNT(c, retries_network, 1);
 	pthread_mutex_unlock(&c->lock);
+	wb__retry_note(o == THROTTLED);
 }
 
 /* Record the failure of a call on db. */
@@ -645,6 +647,7 @@ int wb__ddb_backoff_unprocessed(struct wb__ddb_client *c, wb_db *db, const char 
 	}
 	pthread_mutex_lock(&c->lock);
 	COUNT(c, retries_unprocessed, 1);
+	wb__retry_note(1); /* entries left unprocessed: the table's throughput was exceeded */
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }

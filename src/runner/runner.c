@@ -290,6 +290,9 @@ static void tick(const wb_counters *c, void *arg)
 	r->rec.deleted = c->deleted;
 	r->rec.unchanged = c->unchanged;
 	r->rec.failed = c->failed;
+	r->rec.retries = c->retries;
+	r->rec.throttled = c->throttled;
+	r->rec.conditions_failed = c->conditions;
 	r->rec.duration_ms = (int64_t)time(NULL) * 1000 - r->rec.started * 1000;
 	wb__ledger_put(r->db, &r->rec);
 }
@@ -359,6 +362,9 @@ static void judge(struct runner *r, const wb_child_result *res)
 	rec->deleted = res->counters.deleted;
 	rec->unchanged = res->counters.unchanged;
 	rec->failed = res->counters.failed;
+	rec->retries = res->counters.retries;
+	rec->throttled = res->counters.throttled;
+	rec->conditions_failed = res->counters.conditions;
 	if (res->exit_code == 0) {
 		snprintf(rec->status, sizeof(rec->status), "succeeded");
 	} else if (interrupted) {
@@ -399,6 +405,10 @@ static void summary(struct runner *r)
 	     (long long)c->scanned, (long long)c->written, plan ? "would be written" : "written",
 	     (long long)c->deleted, plan ? "would be deleted" : "deleted",
 	     (long long)c->unchanged, (long long)c->failed, c->run_id);
+	if (c->retries || c->conditions_failed)
+		note(r, "%s met %lld retries (%lld after throttling) and %lld failed conditions (items changed "
+			"since read, read again)", r->m.name, (long long)c->retries, (long long)c->throttled,
+		     (long long)c->conditions_failed);
 	if (c->error[0] && strcmp(c->status, "failed") == 0)
 		note(r, "%s failed: %s", r->m.name, c->error);
 	if (strcmp(c->status, "interrupted") == 0)

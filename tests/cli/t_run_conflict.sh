@@ -2,7 +2,8 @@
 # between its read and its write (tests/data/migrations/conflict.c changes
 # some cars itself, through the run's own handle): changed once, the run
 # writes the fresh copy and succeeds; changed before every attempt, the run
-# fails with a message naming the item.  On SQLite (generic path) and, when
+# fails with a message naming the item.  The ledger counts the conditions
+# failed (history and --json).  On SQLite (generic path) and, when
 # the suite started it, on dynalite.
 . "$(dirname "$0")/lib.sh"
 D=$WB_ROOT/tests/data/migrations
@@ -24,11 +25,20 @@ on() {  # NAME [--db URL]: the same checks on one target
 	run W scan "${CARS_TABLE:-cars}"
 	is "$name: every car priced" "$(grep -c '"price"' <<<"$out")" 20
 	is "$name: the other writer's change kept" "$(grep -c '"touched"' <<<"$out")" 3
+	run W history dev "0002_conflict_$s" --json
+	has "$name: the ledger counts the 3 failed conditions" "$out" '"conditions_failed": 3,'
+	has "$name: and no retries" "$out" '"retries": 0,'
+	run W history dev "0002_conflict_$s"
+	has "$name: history shows them" "$out" "CONDFAILED"
+	ok "$name: history's row" 'grep succeeded <<<"$out" | grep -qE " 0 +0 +3$"'
 	run env CONFLICT_ALWAYS=1 CONFLICT_N=1 "$WHIMBREL" ${1:+--db "$WB_TEST_DYNAMODB_URL"} \
 		run dev "m/0003_conflict_always_$s.c" --threads 1 --no-stamp
 	is "$name: a car changed before every attempt: exit 1" "$rc" 1
 	has "$name: the message names the car" "$err" \
 		'kept failing its conditions (51 attempts), the last on item {"id":{"S":"car-000000"}}'
+	has "$name: the end of the run says how many conditions failed" "$err" "51 failed conditions"
+	run W history dev "0003_conflict_always_$s" --json
+	has "$name: so does the ledger" "$out" '"conditions_failed": 51,'
 }
 
 on sqlite

@@ -36,6 +36,7 @@ static int price(wb_item *car, void *arg)
 		wb_item *theirs = wb_item_dup(car);
 		int rc;
 		wb_item_set_int(theirs, "touched", wb_item_get_int(car, "touched", 0) + 1);
+		wb_item_set_string(theirs, "color", "green"); /* an attribute read: the write's condition fails */
 		rc = wb_put(wb_run_db(run), cars(), theirs, NULL);
 		wb_item_free(theirs);
 		if (rc != 0)
