@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs="build-essential pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev sqlite3 nodejs npm python3 git"
+debs="build-essential pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev sqlite3 time nodejs npm python3 git"
 missing=""
 for p in $debs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
