@@ -43,6 +43,18 @@ struct wb_backend_ops {
 
 	int (*query_page)(wb_db *db, wb_page **out, const char *table, const wb_query *q);
 	int (*scan_page)(wb_db *db, wb_page **out, const char *table, const wb_scan *s);
+
+	/*
+	 * Bulk load (wb_load_*), optional: without it load.c spools the items
+	 * and writes them with batch_write.  begin makes the backend's state
+	 * (*out), add takes an item already validated against `key`, commit
+	 * writes them all (*written: how many), calling progress now and then,
+	 * and free releases the state whether committed or not.
+	 */
+	int (*load_begin)(wb_db *db, void **out, const char *table, const wb_key_schema *key);
+	int (*load_add)(wb_db *db, void *state, const wb_item *item);
+	int (*load_commit)(wb_db *db, void *state, wb_load_fn progress, void *arg, uint64_t *written);
+	void (*load_free)(wb_db *db, void *state);
 };
 
 /** A store handle: the backend, its state and the last error message. */
@@ -62,6 +74,9 @@ void wb__db_set_errmsg(wb_db *db, const char *msg);
  * fault injection), which call ops->open themselves with their own URL.
  */
 int wb__db_open_with(wb_db **out, const struct wb_backend_ops *ops, const char *url);
+
+/** Check a table name and key schema (as wb_table_create does); 0 or WB_EINVALID. */
+int wb__key_schema_check(wb_db *db, const char *table, const wb_key_schema *key);
 
 /** The backends compiled in. */
 extern const struct wb_backend_ops wb_backend_sqlite;

@@ -97,33 +97,39 @@ typedef struct jpath {
 	size_t len;    /* logical length (may exceed the buffer) */
 } jpath;
 
-static size_t jpath_name(jpath *p, const char *name, size_t nlen)
+/* Append `sep` and n bytes of `text` to the path (memcpy: this runs for every attribute read). */
+static size_t jpath_add(jpath *p, const char *sep, const char *text, size_t n)
 {
-	size_t old = p->len;
-	int n;
+	size_t old = p->len, seplen = strlen(sep), room;
 
-	if (old < sizeof(p->buf) - 1)
-		n = snprintf(p->buf + old, sizeof(p->buf) - old, "%s%.*s", old ? "." : "",
-			     (int)(nlen > 60 ? 60 : nlen), name);
-	else
-		n = (int)nlen + 1;
-	p->len = old + (size_t)(n > 0 ? n : 0);
+	if (old < sizeof(p->buf) - 1) {
+		room = sizeof(p->buf) - 1 - old;
+		memcpy(p->buf + old, sep, seplen < room ? seplen : room);
+		if (seplen < room)
+			memcpy(p->buf + old + seplen, text, n < room - seplen ? n : room - seplen);
+		p->buf[old + (seplen + n < room ? seplen + n : room)] = '\0';
+	}
+	p->len = old + seplen + n;
 	if (p->len >= sizeof(p->buf) - 1)
 		memcpy(p->buf + sizeof(p->buf) - 4, "...", 4);
 	return old;
 }
 
+static size_t jpath_name(jpath *p, const char *name, size_t nlen)
+{
+	return jpath_add(p, p->len ? "." : "", name, nlen > 60 ? 60 : nlen);
+}
+
 static size_t jpath_index(jpath *p, size_t i)
 {
-	size_t old = p->len;
-	int n = 8;
+	char num[24], *q = num + sizeof(num);
 
-	if (old < sizeof(p->buf) - 1)
-		n = snprintf(p->buf + old, sizeof(p->buf) - old, "[%zu]", i);
-	p->len = old + (size_t)(n > 0 ? n : 0);
-	if (p->len >= sizeof(p->buf) - 1)
-		memcpy(p->buf + sizeof(p->buf) - 4, "...", 4);
-	return old;
+	*--q = ']';
+	do
+		*--q = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	*--q = '[';
+	return jpath_add(p, "", q, (size_t)(num + sizeof(num) - q));
 }
 
 static void jpath_pop(jpath *p, size_t old)
@@ -171,7 +177,8 @@ static int scan_numbers(reader *r, const char *s, size_t len)
 			i++;
 		} else if (c == '-' || (c >= '0' && c <= '9')) {
 			size_t start = i;
-			while (i < len && (strchr("0123456789+-.eE", s[i]) && s[i] != '\0'))
+			while (i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' ||
+					   s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
 				i++;
 			if (r->nnums == cap) {
 				numtok *p;
@@ -208,6 +215,8 @@ static int number_text(reader *r, const char *s, size_t len)
 {
 	char where[260];
 
+	if (wb__number_check(s, len, NULL) == 0)
+		return 0;
 	snprintf(where, sizeof(where), "JSON attribute '%s'", r->path.buf);
 	return wb__number_check(s, len, where);
 }

@@ -29,7 +29,7 @@ static int key_of(char *buf, size_t k)
  * sometimes padded to `big` bytes), read them back, and check the order and
  * that each key comes once with its last value.
  */
-static void sort_and_check(size_t n, size_t nkeys, size_t budget, size_t big)
+static void sort_and_check(size_t n, size_t nkeys, size_t budget, size_t big, size_t prefix)
 {
 	long *last = malloc(nkeys * sizeof(*last));
 	unsigned char *val = calloc(1, big + 8);
@@ -43,7 +43,7 @@ static void sort_and_check(size_t n, size_t nkeys, size_t budget, size_t big)
 	assert_non_null(val);
 	for (size_t i = 0; i < nkeys; i++)
 		last[i] = -1;
-	wbt_ok(wb__sorter_new(&s, bytes_cmp, budget));
+	wbt_ok(wb__sorter_new(&s, bytes_cmp, prefix, budget));
 	srand(11);
 	for (size_t i = 0; i < n; i++) {
 		size_t kk = (size_t)rand() % nkeys;
@@ -77,25 +77,26 @@ static void sort_and_check(size_t n, size_t nkeys, size_t budget, size_t big)
 static void test_in_memory(void **state)
 {
 	(void)state;
-	sort_and_check(5000, 700, 64u << 20, 300);
+	sort_and_check(5000, 700, 64u << 20, 300, 8);
+	sort_and_check(5000, 700, 64u << 20, 300, 0);
 }
 
 static void test_spilled_runs(void **state)
 {
 	(void)state;
-	sort_and_check(60000, 20000, 0, 300); /* the smallest budget: tens of runs */
+	sort_and_check(60000, 20000, 0, 300, 3); /* the smallest budget: tens of runs */
 }
 
 static void test_merge_passes(void **state)
 {
 	(void)state;
-	sort_and_check(400000, 150000, 0, 100); /* ~200 runs of 64 KB: two merge passes */
+	sort_and_check(400000, 150000, 0, 100, 8); /* ~200 runs of 64 KB: two merge passes */
 }
 
 static void test_record_larger_than_buffers(void **state)
 {
 	(void)state;
-	sort_and_check(3000, 500, 0, 400 * 1024);
+	sort_and_check(3000, 500, 0, 400 * 1024, 0);
 }
 
 static void test_spool_keeps_order(void **state)
@@ -106,7 +107,7 @@ static void test_spool_keeps_order(void **state)
 	int rc;
 	(void)state;
 
-	wbt_ok(wb__sorter_new(&s, NULL, 0));
+	wbt_ok(wb__sorter_new(&s, NULL, 0, 0));
 	for (size_t i = 0; i < 50000; i++)
 		wbt_ok(wb__sorter_add(s, "same", 4, &i, sizeof(i)));
 	while ((rc = wb__sorter_next(s, &k, &klen, &v, &vlen)) == 1) {
@@ -128,7 +129,7 @@ static void test_unwritable_tmpdir(void **state)
 	(void)state;
 
 	setenv("TMPDIR", "/nonexistent-whimbrel-dir", 1);
-	wbt_ok(wb__sorter_new(&s, bytes_cmp, 0));
+	wbt_ok(wb__sorter_new(&s, bytes_cmp, 8, 0));
 	for (size_t i = 0; i < 100000 && rc == 0; i++)
 		rc = wb__sorter_add(s, key, (size_t)key_of(key, i), "v", 1);
 	assert_int_equal(rc, WB_EIO);

@@ -46,6 +46,7 @@
 #include "backend.h"
 #include "codec.h"
 #include "store_sqlite.h"
+#include "sorter.h"
 
 #define DEFAULT_PAGE 1000        /* items per page when the caller gives no limit */
 #define DEFAULT_BUSY_MS 5000     /* how long to wait for another writer */
@@ -602,19 +603,16 @@ static int value_bytes(wb_db *db, const wb_value *v, wb_type t, wb_buf *buf, con
 	return 0;
 }
 
-/* The stored key of `item` (or a key item): pk, sk and hash.  Uses kbuf[slot], kbuf[slot+1]. */
-static int key_of(wb_db *db, const struct tbl *t, const wb_item *item, struct key *k, int slot,
+/* The stored key of `item` (or a key item) under key schema ks: pk, sk and hash, N values encoded in buf[0], buf[1]. */
+static int key_in(wb_db *db, const wb_key_schema *ks, const wb_item *item, struct key *k, wb_buf *buf,
 		  const struct op *op)
 {
-	struct sq *s = db->state;
-	const wb_key_schema *ks = &t->key;
 	const wb_value *v;
 	int rc;
 
 	if (!(v = wb_item_get(item, ks->pk_name)))
 		return wb__error(db, WB_EINVALID, "%s: missing partition key attribute '%s'", OPNAME(op), ks->pk_name);
-	if ((rc = value_bytes(db, v, ks->pk_type, &s->kbuf[slot], &k->pk, &k->pklen,
-			      "partition key", ks->pk_name, op)) < 0)
+	if ((rc = value_bytes(db, v, ks->pk_type, &buf[0], &k->pk, &k->pklen, "partition key", ks->pk_name, op)) < 0)
 		return rc;
 	k->h = key_hash(k->pk, k->pklen);
 	k->sk = "";
@@ -623,8 +621,16 @@ static int key_of(wb_db *db, const struct tbl *t, const wb_item *item, struct ke
 		return 0;
 	if (!(v = wb_item_get(item, ks->sk_name)))
 		return wb__error(db, WB_EINVALID, "%s: missing sort key attribute '%s'", OPNAME(op), ks->sk_name);
-	return value_bytes(db, v, ks->sk_type, &s->kbuf[slot + 1], &k->sk, &k->sklen,
-			   "sort key", ks->sk_name, op);
+	return value_bytes(db, v, ks->sk_type, &buf[1], &k->sk, &k->sklen, "sort key", ks->sk_name, op);
+}
+
+/* The stored key of `item` in table t.  Uses kbuf[slot], kbuf[slot+1]. */
+static int key_of(wb_db *db, const struct tbl *t, const wb_item *item, struct key *k, int slot,
+		  const struct op *op)
+{
+	struct sq *s = db->state;
+
+	return key_in(db, &t->key, item, k, &s->kbuf[slot], op);
 }
 
 /* Bind h, pk, sk as ?1, ?2, ?3. */
@@ -2540,6 +2546,217 @@ int wb__sqlite_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *fai
 	return batch_in_tx(db, writes, n, failed_index);
 }
 
+/* ---------------------------------------------------------- bulk load */
+
+/*
+ * A bulk load (backend ops load_*; wb_load_begin in whimbrel.h).  Items are
+ * encoded as they come and kept in a sorter (sorter.h) under the table's
+ * clustering key (h, pk, sk); nothing touches the database before the
+ * commit.  The commit writes them in one transaction in key order, so each
+ * page of the table is filled once (puts in random order dirty about one
+ * page per item and write it again at every commit), with INSERT OR REPLACE
+ * (a later put of a key wins, as with wb_put).  Into an empty table the
+ * (pk, sk) index is dropped first and built after from a sort (SQLite's
+ * CREATE INDEX), in the same transaction.  Memory: the sorter's budget plus
+ * SQLite's page cache, whatever the number of items.
+ */
+
+#define LOAD_BUDGET (16u << 20)  /* bytes of encoded items sorted in memory */
+#define LOAD_PROGRESS 50000      /* rows written between progress calls */
+
+/* A load in progress (the backend state of a wb_load). */
+struct load {
+	char table[WB_NAME_MAX + 1];  /* the whimbrel table */
+	wb_key_schema key;            /* its key schema, as the caller gave it */
+	wb__sorter *sorter;           /* (sort key, encoded item) records */
+	wb_buf kbuf[2];               /* scratch: encoded pk and sk (type N) */
+	wb_buf rec;                   /* scratch: the sort key */
+	wb_buf ibuf;                  /* scratch: the encoded item */
+};
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Sort key: h (4 bytes, big-endian), the length of pk (4 bytes), pk, sk. */
+static int load_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	const unsigned char *x = a, *y = b;
+	size_t xl = be32(x + 4), yl = be32(y + 4);
+	int c = memcmp(x, y, 4);
+
+	if (c || (c = blob_cmp(x + 8, xl, y + 8, yl)))
+		return c;
+	return blob_cmp(x + 8 + xl, alen - 8 - xl, y + 8 + yl, blen - 8 - yl);
+}
+
+static int load_key(struct load *ld, const struct key *k)
+{
+	unsigned char hdr[8];
+	uint32_t h = (uint32_t)k->h, pl = (uint32_t)k->pklen;
+
+	for (int i = 0; i < 4; i++) {
+		hdr[i] = (unsigned char)(h >> (24 - 8 * i));
+		hdr[4 + i] = (unsigned char)(pl >> (24 - 8 * i));
+	}
+	ld->rec.len = 0;
+	if (wb__buf_append(&ld->rec, hdr, 8) < 0 || wb__buf_append(&ld->rec, k->pk, k->pklen) < 0 ||
+	    wb__buf_append(&ld->rec, k->sk, k->sklen) < 0)
+		return WB_ENOMEM;
+	return 0;
+}
+
+static void sq_load_free(wb_db *db, void *state)
+{
+	struct load *ld = state;
+
+	WB_UNUSED(db);
+	if (!ld)
+		return;
+	wb__sorter_free(ld->sorter);
+	for (size_t i = 0; i < WB_ARRAY_SIZE(ld->kbuf); i++)
+		wb__buf_free(&ld->kbuf[i]);
+	wb__buf_free(&ld->rec);
+	wb__buf_free(&ld->ibuf);
+	free(ld);
+}
+
+static int sq_load_begin(wb_db *db, void **out, const char *table, const wb_key_schema *key)
+{
+	struct load *ld = wb__calloc(1, sizeof(*ld));
+	int rc;
+
+	*out = NULL;
+	if (!ld)
+		return wb__oom(db);
+	snprintf(ld->table, sizeof(ld->table), "%s", table);
+	ld->key = *key;
+	if ((rc = wb__sorter_new(&ld->sorter, load_cmp, 4, LOAD_BUDGET)) < 0) {
+		sq_load_free(db, ld);
+		return wb__error_to_db(db, rc);
+	}
+	*out = ld;
+	return 0;
+}
+
+static int sq_load_add(wb_db *db, void *state, const wb_item *item)
+{
+	struct load *ld = state;
+	struct op op = {"load into", ld->table, -1};
+	struct key k;
+	int rc;
+
+	if ((rc = key_in(db, &ld->key, item, &k, ld->kbuf, &op)) < 0)
+		return rc;
+	ld->ibuf.len = 0;
+	if ((rc = load_key(ld, &k)) < 0 || (rc = wb__item_encode(&ld->ibuf, item)) < 0)
+		return wb__oom(db);
+	if ((rc = wb__sorter_add(ld->sorter, ld->rec.data, ld->rec.len, ld->ibuf.data, ld->ibuf.len)) < 0)
+		return fail_nested(db, rc, &op);
+	return 0;
+}
+
+static int same_schema(const wb_key_schema *a, const wb_key_schema *b)
+{
+	return strcmp(a->pk_name, b->pk_name) == 0 && a->pk_type == b->pk_type &&
+	       strcmp(a->sk_name, b->sk_name) == 0 && (!a->sk_name[0] || a->sk_type == b->sk_type);
+}
+
+/* Run one table statement once (DROP INDEX, CREATE INDEX). */
+static int load_exec(wb_db *db, struct tbl *t, const char *fmt, const struct op *op)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare_tbl(db, t, &st, fmt, op);
+
+	if (rc == 0)
+		rc = run(db, st, op);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Whether the table holds no row: *empty. */
+static int load_empty(wb_db *db, struct tbl *t, int *empty, const struct op *op)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare_tbl(db, t, &st, "SELECT 1 FROM %1$s LIMIT 1", op);
+
+	if (rc == 0) {
+		rc = sqlite3_step(st);
+		*empty = rc == SQLITE_DONE;
+		rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail_sqlite(db, rc, op);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Write the sorted records through st; progress every LOAD_PROGRESS rows. */
+static int load_rows(wb_db *db, struct load *ld, sqlite3_stmt *st, wb_load_fn progress, void *arg,
+		     uint64_t *written, const struct op *op)
+{
+	const unsigned char *key;
+	const void *k, *v;
+	size_t klen, vlen;
+	int rc;
+
+	while ((rc = wb__sorter_next(ld->sorter, &k, &klen, &v, &vlen)) == 1) {
+		key = k;
+		sqlite3_bind_int64(st, 1, (int64_t)be32(key));
+		sqlite3_bind_blob(st, 2, key + 8, (int)be32(key + 4), SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, key + 8 + be32(key + 4), (int)(klen - 8 - be32(key + 4)), SQLITE_STATIC);
+		sqlite3_bind_blob(st, 4, v, (int)vlen, SQLITE_STATIC);
+		if ((rc = run(db, st, op)) < 0)
+			return rc;
+		if (++*written % LOAD_PROGRESS == 0 && progress && progress(*written, arg) != 0)
+			return wb__error(db, WB_EINTERRUPTED, "%s: interrupted, nothing written", OPNAME(op));
+	}
+	if (rc < 0)
+		return fail_nested(db, rc, op);
+	wb__sorter_free(ld->sorter); /* its memory is not needed to build the index */
+	ld->sorter = NULL;
+	return 0;
+}
+
+static int load_in_tx(wb_db *db, struct load *ld, wb_load_fn progress, void *arg, uint64_t *written,
+		      const struct op *op)
+{
+	sqlite3_stmt *st = NULL;
+	struct tbl *t;
+	int rc, empty = 0;
+
+	if ((rc = tbl_get(db, ld->table, &t, op)) < 0)
+		return rc;
+	if (!same_schema(&t->key, &ld->key))
+		return wb__error(db, WB_EINVALID, "%s: the table's key is not the one the load was given",
+				 OPNAME(op));
+	t->seen_rows = -1;
+	if ((rc = load_empty(db, t, &empty, op)) < 0 ||
+	    (empty && (rc = load_exec(db, t, "DROP INDEX %2$s", op)) < 0) ||
+	    (rc = prepare_tbl(db, t, &st, "INSERT OR REPLACE INTO %1$s(h, pk, sk, item)"
+			      " VALUES(?1, ?2, ?3, ?4)", op)) < 0)
+		goto out;
+	if ((rc = load_rows(db, ld, st, progress, arg, written, op)) == 0 && empty)
+		rc = load_exec(db, t, "CREATE INDEX %2$s ON %1$s(pk, sk)", op);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sq_load_commit(wb_db *db, void *state, wb_load_fn progress, void *arg, uint64_t *written)
+{
+	struct load *ld = state;
+	struct op op = {"load into", ld->table, -1};
+	int rc;
+
+	*written = 0;
+	if ((rc = wb__sorter_finish(ld->sorter)) < 0)
+		return fail_nested(db, rc, &op);
+	LOCKED_TX(db, 1, &op, rc = load_in_tx(db, ld, progress, arg, written, &op));
+	if (rc < 0)
+		*written = 0;
+	return rc;
+}
+
 const struct wb_backend_ops wb_backend_sqlite = {
 	.version = WB_BACKEND_OPS_VERSION,
 	.name = "sqlite",
@@ -2556,4 +2773,8 @@ const struct wb_backend_ops wb_backend_sqlite = {
 	.batch_write = sq_batch_write,
 	.query_page = sq_query_page,
 	.scan_page = sq_scan_page,
+	.load_begin = sq_load_begin,
+	.load_add = sq_load_add,
+	.load_commit = sq_load_commit,
+	.load_free = sq_load_free,
 };

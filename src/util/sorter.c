@@ -27,6 +27,12 @@
 #define READ_MIN (16u * 1024)      /* smallest reader buffer (and a quarter of the smallest budget) */
 #define ARENA_MIN (64u * 1024)     /* first arena */
 
+/* A record in memory: its offset in the arena and the first bytes of its key. */
+struct ent {
+	uint64_t pfx;                 /* the key's first `prefix` bytes, big-endian, zero-padded */
+	size_t off;                   /* where the record starts */
+};
+
 /* One sorted run in the temporary file: [start, end). */
 struct run {
 	off_t start, end;
@@ -45,7 +51,8 @@ struct wb__sorter {
 	size_t budget;                /* bytes of records (and offsets) kept in memory */
 	unsigned char *arena;         /* records of the current run */
 	size_t alen, acap;            /* used, allocated */
-	size_t *idx;                  /* offsets of the records in the arena */
+	size_t prefix;                /* leading key bytes whose byte order cmp follows (0-8) */
+	struct ent *idx;              /* the records in the arena */
 	size_t n, icap;               /* records, allocated */
 	uint64_t added;               /* records added */
 	int fd;                       /* the temporary file, -1 before the first spill */
@@ -80,7 +87,7 @@ static size_t rec_len(const unsigned char *r)
 	return HDR + (size_t)get32(r) + get32(r + 4);
 }
 
-int wb__sorter_new(wb__sorter **out, wb__sorter_cmp cmp, size_t budget)
+int wb__sorter_new(wb__sorter **out, wb__sorter_cmp cmp, size_t prefix, size_t budget)
 {
 	wb__sorter *s = wb__calloc(1, sizeof(*s));
 
@@ -88,6 +95,7 @@ int wb__sorter_new(wb__sorter **out, wb__sorter_cmp cmp, size_t budget)
 	if (!s)
 		return WB_ENOMEM;
 	s->cmp = cmp;
+	s->prefix = !cmp ? 0 : prefix > 8 ? 8 : prefix;
 	s->budget = budget < 4 * READ_MIN ? 4 * READ_MIN : budget;
 	s->fd = -1;
 	s->advance = -1;
@@ -176,10 +184,23 @@ static int run_add(wb__sorter *s, off_t start)
 static int idx_cmp(const void *a, const void *b, void *arg)
 {
 	const wb__sorter *s = arg;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = rec_cmp(s, s->arena + x, s->arena + y);
+	const struct ent *x = a, *y = b;
+	int c;
 
-	return c ? c : (x > y) - (x < y);
+	if (x->pfx != y->pfx)
+		return x->pfx < y->pfx ? -1 : 1;
+	c = rec_cmp(s, s->arena + x->off, s->arena + y->off);
+	return c ? c : (x->off > y->off) - (x->off < y->off);
+}
+
+/* The first s->prefix bytes of a key as a number in their byte order. */
+static uint64_t key_prefix(const wb__sorter *s, const unsigned char *key, size_t klen)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < s->prefix; i++)
+		v = v << 8 | (i < klen ? key[i] : 0);
+	return v;
 }
 
 /* Sort the records in memory (ties in the order of adding). */
@@ -192,7 +213,7 @@ static void arena_sort(wb__sorter *s)
 /* True when record i is replaced by a later one of the same key (sorted arena). */
 static int arena_dup(const wb__sorter *s, size_t i)
 {
-	return s->cmp && i + 1 < s->n && rec_cmp(s, s->arena + s->idx[i], s->arena + s->idx[i + 1]) == 0;
+	return s->cmp && i + 1 < s->n && rec_cmp(s, s->arena + s->idx[i].off, s->arena + s->idx[i + 1].off) == 0;
 }
 
 /* Write the records in memory as one sorted run. */
@@ -206,7 +227,7 @@ static int arena_spill(wb__sorter *s)
 	arena_sort(s);
 	start = s->fend + (off_t)s->wlen;
 	for (size_t i = 0; i < s->n; i++) {
-		const unsigned char *r = s->arena + s->idx[i];
+		const unsigned char *r = s->arena + s->idx[i].off;
 		if (!arena_dup(s, i) && (rc = file_put(s, r, rec_len(r))) < 0)
 			return rc;
 	}
@@ -230,7 +251,7 @@ static int arena_room(wb__sorter *s, size_t len)
 	}
 	if (s->n == s->icap) {
 		size_t icap = s->icap ? s->icap * 2 : 1024;
-		size_t *p = wb__realloc(s->idx, icap * sizeof(*p));
+		struct ent *p = wb__realloc(s->idx, icap * sizeof(*p));
 		if (!p)
 			return WB_ENOMEM;
 		s->idx = p;
@@ -267,7 +288,7 @@ int wb__sorter_add(wb__sorter *s, const void *key, size_t klen, const void *val,
 	memcpy(p + 4, &v, 4);
 	memcpy(p + HDR, key, klen);
 	memcpy(p + HDR + klen, val, vlen);
-	s->idx[s->n++] = s->alen;
+	s->idx[s->n++] = (struct ent){key_prefix(s, key, klen), s->alen};
 	s->alen += HDR + klen + vlen;
 	s->added++;
 	return 0;
@@ -523,7 +544,7 @@ int wb__sorter_next(wb__sorter *s, const void **key, size_t *klen, const void **
 			s->pos++;
 		if (s->pos >= s->n)
 			return 0;
-		rec = s->arena + s->idx[s->pos++];
+		rec = s->arena + s->idx[s->pos++].off;
 	} else {
 		if ((rc = merge_next(s, &r)) <= 0)
 			return rc;

@@ -25,8 +25,11 @@ typedef struct wb__sorter wb__sorter;
 /**
  * A new sorter (*out; free with wb__sorter_free) keeping at most about
  * `budget` bytes of records in memory; cmp NULL keeps the order of adding.
+ * cmp must put keys whose first `prefix` bytes (at most 8; zero-padded)
+ * differ in the byte order of those: the sort then compares them as one
+ * number and calls cmp only for ties.  0 when cmp follows no such rule.
  */
-int wb__sorter_new(wb__sorter **out, wb__sorter_cmp cmp, size_t budget);
+int wb__sorter_new(wb__sorter **out, wb__sorter_cmp cmp, size_t prefix, size_t budget);
 
 /** Add a record (both copied); WB_EIO when the temporary file cannot be written. */
 int wb__sorter_add(wb__sorter *s, const void *key, size_t klen, const void *val, size_t vlen);
