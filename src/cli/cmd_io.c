@@ -17,15 +17,14 @@
  * JSON by default: import of an export gives back the same items).
  */
 #include <errno.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
+#include "jsonl.h"
 #include "common.h"
 
-#define LINE_MAX_BYTES (8u * 1024 * 1024)
 #define MAX_REPORTED 10              /* bad lines printed before the summary */
 
 static const char usage_import[] =
@@ -146,77 +145,7 @@ static int commit_items(struct import *im)
 	return wb_cli_exit_for(rc);
 }
 
-/* Strip the line end (and a byte order mark on line 1); 1 when blank. */
-static int clean_line(char *line, size_t *len, unsigned long long lineno)
-{
-	size_t n = *len;
-
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	if (lineno == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
-		memmove(line, line + 3, n - 2);
-		n -= 3;
-	}
-	*len = n;
-	for (size_t i = 0; i < n; i++)
-		if (line[i] != ' ' && line[i] != '\t')
-			return 0;
-	return 1;
-}
-
-/*
- * AWS's export of a DynamoDB table to S3 writes lines {"Item":{...}} holding
- * DynamoDB JSON.  When a line parsed as one map attribute "Item" (and the
- * table has no key of that name), read the inner object as an item (the
- * item as it was would lack its key anyway); keep it when that fails.
- */
-static void unwrap_aws_export(wb_item **item, const char *line, size_t len, const wb_key_schema *key)
-{
-	json_t *root, *inner;
-	wb_item *unwrapped = NULL;
-	char *text = NULL;
-
-	if (wb_item_count(*item) != 1 || strcmp(wb_item_name_at(*item, 0), "Item") != 0 ||
-	    wb_value_type(wb_item_value_at(*item, 0)) != WB_M || strcmp(key->pk_name, "Item") == 0 ||
-	    strcmp(key->sk_name, "Item") == 0)
-		return;
-	if ((root = json_loadb(line, len, 0, NULL)) && (inner = json_object_get(root, "Item")) &&
-	    (text = json_dumps(inner, JSON_COMPACT | JSON_ENCODE_ANY)) &&
-	    wb_item_from_json(&unwrapped, text, strlen(text), WB_JSON_AUTO) == 0) {
-		wb_item_free(*item);
-		*item = unwrapped;
-	}
-	free(text);
-	json_decref(root);
-}
-
-/* Parse one line (checked against the key when added); on failure the message is in wb_error_last(). */
-static int parse_line(wb_item **out, const char *line, size_t len, const wb_key_schema *key)
-{
-	int rc;
-
-	*out = NULL;
-	if ((rc = wb_item_from_json(out, line, len, WB_JSON_AUTO)) < 0)
-		return rc;
-	unwrap_aws_export(out, line, len, key);
-	return 0;
-}
-
-/* The reason a line is bad; "JSON line 1 column 7" says nothing more than "column 7" here. */
-static const char *bad_reason(int too_long)
-{
-	static char buf[1100];
-	const char *msg = wb_error_last();
-
-	if (too_long)
-		return "line too long: an item is at most 400 KB";
-	if (strncmp(msg, "JSON line 1 column ", 19) != 0)
-		return msg;
-	snprintf(buf, sizeof(buf), "bad JSON at %s", msg + 12); /* "column N: ..." */
-	return buf;
-}
-
-static void report_bad(struct import *im, unsigned long long lineno, int too_long)
+static void report_bad(struct import *im, unsigned long long lineno, const char *reason)
 {
 	char msg[2048], line[4 * sizeof(msg)];
 
@@ -224,7 +153,7 @@ static void report_bad(struct import *im, unsigned long long lineno, int too_lon
 	if (!im->keep_going && im->bad > MAX_REPORTED)
 		return;
 	wb_cli_progress_end(&im->progress);
-	snprintf(msg, sizeof(msg), "%s:%llu: %s", im->name, lineno, bad_reason(too_long));
+	snprintf(msg, sizeof(msg), "%s:%llu: %s", im->name, lineno, reason);
 	fprintf(stderr, "%s%s%s\n", im->keep_going ? "" : "whimbrel: ",
 		wb__escape_line(line, sizeof(line), msg), im->keep_going ? " (skipped)" : "");
 }
@@ -250,25 +179,18 @@ static int add_item(struct import *im, wb_item *item, int *code)
 	return 0;
 }
 
-/* Read, check and add every line of the input. */
+/* Read, check and add every line of the input (parsed on worker threads). */
 static int read_lines(struct import *im)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t got;
-	unsigned long long lineno = 0;
-	int code = 0;
+	wb_cli_jsonl *jl;
+	wb_cli_jsonl_line l;
+	int code = 0, rc = 0;
 
-	errno = 0;
-	while (code == 0 && !interrupted && (got = getline(&line, &cap, im->in)) >= 0) {
-		size_t len = (size_t)got;
-		wb_item *item = NULL;
-		lineno++;
-		if (clean_line(line, &len, lineno))
-			continue;
-		if (len > LINE_MAX_BYTES || parse_line(&item, line, len, &im->key) < 0 ||
-		    add_item(im, item, &code)) {
-			report_bad(im, lineno, len > LINE_MAX_BYTES);
+	if (wb_cli_jsonl_open(&jl, im->in, &im->key, wb_cli_jsonl_threads()) < 0)
+		return wb_cli_fail("import into %s: out of memory", im->table);
+	while (code == 0 && !interrupted && (rc = wb_cli_jsonl_next(jl, &l)) == 1) {
+		if (l.error || add_item(im, l.item, &code)) {
+			report_bad(im, l.lineno, l.error ? l.error : wb_error_last());
 			continue;
 		}
 		im->lines_ok++;
@@ -276,9 +198,9 @@ static int read_lines(struct import *im)
 	}
 	if (code == 0 && interrupted)
 		code = stop_interrupted(im);
-	else if (code == 0 && ferror(im->in))
+	else if (code == 0 && rc < 0)
 		code = wb_cli_fail("%s: read error: %s", im->name, strerror(errno));
-	free(line);
+	wb_cli_jsonl_close(jl);
 	return code;
 }
 

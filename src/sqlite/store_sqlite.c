@@ -33,6 +33,7 @@
  * access, conditions, single writes, bulk puts, tables, pages, query,
  * scan, migration pages.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -2712,8 +2713,9 @@ static int load_rows(wb_db *db, struct load *ld, sqlite3_stmt *st, wb_load_fn pr
 	}
 	if (rc < 0)
 		return fail_nested(db, rc, op);
-	wb__sorter_free(ld->sorter); /* its memory is not needed to build the index */
+	wb__sorter_free(ld->sorter); /* its memory goes back before the index is built */
 	ld->sorter = NULL;
+	malloc_trim(0);
 	return 0;
 }
 
