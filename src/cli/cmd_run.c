@@ -64,6 +64,7 @@ struct runner {
 	char *exe;            /* compiled program (owned) */
 	wb_ledger_run rec;    /* the ledger record */
 	int locked;           /* we hold the lease */
+	int unrecorded;       /* a plan the ledger could not take (a read-only target) */
 	char resume_of[64];   /* run being resumed, or "" */
 	int64_t seq;          /* next log line number */
 	int64_t t0_ms;        /* start, for the duration */
@@ -437,7 +438,7 @@ static int run_child(struct runner *r, wb_child_result *res, volatile int *stop)
 	memset(&co, 0, sizeof(co));
 	co.exe = r->exe;
 	co.env = env;
-	co.db = r->db;
+	co.db = r->unrecorded ? NULL : r->db; /* a plan the ledger did not take keeps no log */
 	co.run_id = r->rec.run_id;
 	co.seq = &r->seq;
 	co.label = r->m.name;
@@ -523,8 +524,12 @@ static int execute(struct runner *r)
 	struct beat b;
 	int code, beating;
 
-	if (wb__ledger_put(r->db, &r->rec) < 0)
-		return wb_cli_fail("cannot record the run in the ledger: %s", wb_error_last());
+	if (wb__ledger_put(r->db, &r->rec) < 0) {
+		if (!r->o->plan)
+			return wb_cli_fail("cannot record the run in the ledger: %s", wb_error_last());
+		fprintf(stderr, "whimbrel: warning: the plan is not recorded in the ledger: %s\n", wb_error_last());
+		r->unrecorded = 1;
+	}
 	beating = r->locked && beat_start(&b, r) == 0;
 	if (run_child(r, &res, beating ? &b.lost : NULL) < 0) {
 		res = (wb_child_result){.exit_code = 127};
@@ -537,7 +542,7 @@ static int execute(struct runner *r)
 		snprintf(r->rec.error, sizeof(r->rec.error), "stopped: the lease was taken over by another run");
 	r->rec.finished = (int64_t)time(NULL);
 	r->rec.duration_ms = now_ms() - r->t0_ms;
-	if (wb__ledger_put(r->db, &r->rec) < 0)
+	if (!r->unrecorded && wb__ledger_put(r->db, &r->rec) < 0)
 		fprintf(stderr, "whimbrel: warning: cannot record the end of run %s: %s\n",
 			r->rec.run_id, wb_error_last());
 	if (code == WB_EXIT_OK && !r->o->plan && wb__checkpoint_clear(r->db, r->m.name, NULL) < 0)
@@ -566,7 +571,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	}
 	if ((code = confirm(&r)) != 0)
 		goto out;
-	if (wb__reserved_ensure(r.db) < 0) {
+	if (wb__reserved_ensure(r.db) < 0 && !o->plan) {
 		code = wb_cli_fail("cannot create the whimbrel_* tables on %s: %s", r.url, wb_error_last());
 		goto out;
 	}
