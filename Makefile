@@ -6,11 +6,15 @@
 #   make test-asan       the whole suite under -fsanitize=address,undefined (build-asan/)
 #   make demo            the cars example on the embedded dev target
 #   make bench           the benchmarks in bench/ (slow; see bench/RESULTS.md)
+#   make fuzz            the libFuzzer targets, built with clang in build-fuzz/fuzz/
 #   make install PREFIX=/usr/local
 #
 # Output layout (also the layout of an install, so the runner finds the
 # header and library relative to its own executable in both places):
 #   $(BUILD)/bin/whimbrel  $(BUILD)/lib/libwhimbrel.{a,so}  $(BUILD)/include/whimbrel.h
+# The shared library is libwhimbrel.so.X.Y.Z with SONAME libwhimbrel.so.X and
+# the links libwhimbrel.so.X and libwhimbrel.so; it exports only what
+# whimbrel.h declares (WB_EXTERN; the library compiles -fvisibility=hidden).
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -40,6 +44,9 @@ TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TST_SRC))
 
 STATIC  := $(BUILD)/lib/libwhimbrel.a
 SHARED  := $(BUILD)/lib/libwhimbrel.so
+VERSION := $(shell sed -n 's/^\#define WB_VERSION_STRING "\(.*\)"/\1/p' include/whimbrel.h)
+SONAME  := libwhimbrel.so.$(firstword $(subst ., ,$(VERSION)))
+SOREAL  := libwhimbrel.so.$(VERSION)
 BIN     := $(BUILD)/bin/whimbrel
 HDR     := $(BUILD)/include/whimbrel.h
 
@@ -56,7 +63,7 @@ PRIV_HDR:= $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
 
 $(BUILD)/obj/%.o: src/%.c include/whimbrel.h $(PRIV_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PRIV_INC) -c $< -o $@
+	$(CC) $(CFLAGS) -fvisibility=hidden $(PRIV_INC) -c $< -o $@
 
 $(BUILD)/obj/cli/%.o: src/cli/%.c include/whimbrel.h $(PRIV_HDR) $(wildcard src/cli/*.h)
 	@mkdir -p $(dir $@)
@@ -71,9 +78,13 @@ $(STATIC): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(SHARED): $(LIB_OBJ)
+$(BUILD)/lib/$(SOREAL): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LIBS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(SHARED): $(BUILD)/lib/$(SOREAL)
+	ln -sf $(SOREAL) $(BUILD)/lib/$(SONAME)
+	ln -sf $(SONAME) $@
 
 $(HDR): include/whimbrel.h
 	@mkdir -p $(dir $@)
@@ -86,6 +97,40 @@ $(BIN): $(CLI_OBJ) $(STATIC) $(HDR)
 $(BUILD)/tests/%: tests/%.c $(STATIC) $(TLIB_OBJ) $(wildcard tests/lib/*.h) $(PRIV_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PRIV_INC) -Itests/lib -o $@ $< $(TLIB_OBJ) $(STATIC) $(LDFLAGS) $(LIBS) -lcmocka
+
+# Fuzz targets: tests/fuzz/fuzz_*.c, each a LLVMFuzzerTestOneInput.  The
+# normal build links each with tests/fuzz/replay.c as main ($(BUILD)/fuzz/),
+# and the runner replays its corpus tests/fuzz/corpus/NAME/ as a test;
+# `make fuzz` builds them with clang's libFuzzer instead (build-fuzz/fuzz/,
+# the library instrumented too).  See tests/fuzz/README.md.
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_MAIN?= $(BUILD)/obj/tests/fuzz/replay.o
+FUZZ_LINK?=
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+
+.PHONY: fuzz fuzz-build fuzz-clean
+all: $(FUZZERS)
+clean: fuzz-clean
+
+$(BUILD)/obj/tests/fuzz/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(STATIC) $(PRIV_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PRIV_INC) -o $@ $< $(FUZZ_MAIN) $(STATIC) $(LDFLAGS) $(FUZZ_LINK) $(LIBS)
+
+fuzz:
+	@scripts/deps.sh --fuzz
+	@$(MAKE) --no-print-directory fuzz-build BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+		SAN="$(FUZZ_SAN)" FUZZ_MAIN= FUZZ_LINK=-fsanitize=fuzzer
+
+fuzz-build: $(FUZZERS)
+
+fuzz-clean:
+	rm -rf build-fuzz
 
 deps:
 	@scripts/deps.sh
@@ -115,9 +160,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/whimbrel
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.a
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.so
+	install -m 755 $(BUILD)/lib/$(SOREAL) $(DESTDIR)$(PREFIX)/lib/$(SOREAL)
+	ln -sf $(SOREAL) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.so
 	install -m 644 include/whimbrel.h $(DESTDIR)$(PREFIX)/include/whimbrel.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' -e 's|@VERSION@|0.1.0|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' -e 's|@VERSION@|$(VERSION)|' \
 		scripts/whimbrel.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/whimbrel.pc
 
 clean:

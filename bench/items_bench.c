@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 		if (wb_item_to_json(&json, it, WB_JSON_DDB) != 0 ||
 		    wb_item_from_json(&x, json, strlen(json), WB_JSON_DDB) != 0)
 			return 1;
-		free(json);
+		wb_string_free(json);
 		wb_item_free(x);
 	}
 	t1 = now();

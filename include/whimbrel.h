@@ -12,8 +12,13 @@
  *    wb_error_last() (per thread) and, for store calls, wb_errmsg(db).
  *  - Output parameters come first and are named `out`; what comes back
  *    through `**out` belongs to the caller, who frees it with the matching
- *    *_free function.  Every *_free(NULL) is a harmless no-op.
+ *    *_free function (wb_string_free for strings).  Every *_free(NULL) is a
+ *    harmless no-op.
+ *  - A `const char *` or `const` object returned by a function is borrowed:
+ *    each declaration says how long it stays valid.  Never free it.
  *  - `const char *` strings are NUL-terminated UTF-8 unless a length is given.
+ *  - Only what this header declares is exported from libwhimbrel.so
+ *    (SONAME libwhimbrel.so.0); see docs/api.md, "Changes in 0.2".
  */
 #ifndef WHIMBREL_H
 #define WHIMBREL_H
@@ -25,9 +30,37 @@
 extern "C" {
 #endif
 
-#define WB_VERSION_STRING "0.1.0"
+/*
+ * Every public declaration is exported from the shared library; the library
+ * is built with -fvisibility=hidden, so nothing else is.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define WB_EXTERN __attribute__((visibility("default")))
+#else
+#define WB_EXTERN
+#endif
+
+/*
+ * The version this header belongs to (compile time); wb_version() says which
+ * library is running.
+ */
+#define WB_VERSION_STRING "0.2.0"
 #define WB_VERSION_MAJOR 0
-#define WB_VERSION_MINOR 1
+#define WB_VERSION_MINOR 2
+#define WB_VERSION_PATCH 0
+/** MAJOR * 10000 + MINOR * 100 + PATCH, as wb_version_number() returns it. */
+#define WB_VERSION_NUMBER (WB_VERSION_MAJOR * 10000 + WB_VERSION_MINOR * 100 + WB_VERSION_PATCH)
+
+/** The running library's version, e.g. "0.2.0" (static; never NULL). */
+WB_EXTERN const char *wb_version(void);
+/** The running library's WB_VERSION_NUMBER, to compare with the header's. */
+WB_EXTERN int wb_version_number(void);
+
+/**
+ * Free a string the library returned as the caller's (wb_item_to_json's
+ * text).  NULL is a no-op.
+ */
+WB_EXTERN void wb_string_free(char *s);
 
 /* ---------------------------------------------------------------- errors */
 
@@ -46,20 +79,20 @@ enum wb_error_code {
 	WB_EINTERRUPTED = -10 /**< stopped by a signal (Ctrl-C) */
 };
 
-/** A static, human-readable name for a result code ("not found"). */
-const char *wb_strerror(int code);
+/** A human-readable name for a result code ("not found"); static, never freed. */
+WB_EXTERN const char *wb_strerror(int code);
 
 /**
  * The message of the last failure on this thread, one line saying what and
  * where.  Valid until the next whimbrel call on this thread.  Never NULL.
  */
-const char *wb_error_last(void);
+WB_EXTERN const char *wb_error_last(void);
 
 /** The code of the last failure on this thread (WB_OK if none). */
-int wb_error_last_code(void);
+WB_EXTERN int wb_error_last_code(void);
 
 /** Clear this thread's last error. */
-void wb_error_clear(void);
+WB_EXTERN void wb_error_clear(void);
 
 /* ---------------------------------------------------------------- values */
 
@@ -77,11 +110,11 @@ typedef enum wb_type {
 	WB_BS       /**< binary set */
 } wb_type;
 
-/** "S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS" or "BS". */
-const char *wb_type_name(wb_type type);
+/** "S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS" or "BS" (static). */
+WB_EXTERN const char *wb_type_name(wb_type type);
 
 /** Parse a type name as above; returns WB_EINVALID for anything else. */
-int wb_type_parse(wb_type *out, const char *name);
+WB_EXTERN int wb_type_parse(wb_type *out, const char *name);
 
 /** An attribute value.  Opaque. */
 typedef struct wb_value wb_value;
@@ -96,83 +129,90 @@ typedef struct wb_item wb_item;
  * here: wb_item_validate does that, so that bad input can be reported with
  * where it came from.
  */
-wb_value *wb_value_string(const char *s, size_t len);
-wb_value *wb_value_number(const char *decimal);
-wb_value *wb_value_binary(const void *data, size_t len);
-wb_value *wb_value_bool(int b);
-wb_value *wb_value_null(void);
-wb_value *wb_value_list(void);                  /**< empty list */
-wb_value *wb_value_map(wb_item *takes_map);     /**< takes ownership of the item; NULL = empty map */
-wb_value *wb_value_set(wb_type set_type);       /**< empty SS, NS or BS */
+WB_EXTERN wb_value *wb_value_string(const char *s, size_t len);
+WB_EXTERN wb_value *wb_value_number(const char *decimal);
+WB_EXTERN wb_value *wb_value_binary(const void *data, size_t len);
+WB_EXTERN wb_value *wb_value_bool(int b);
+WB_EXTERN wb_value *wb_value_null(void);
+WB_EXTERN wb_value *wb_value_list(void);                  /**< empty list */
+WB_EXTERN wb_value *wb_value_map(wb_item *takes_map);     /**< takes ownership of the item; NULL = empty map */
+WB_EXTERN wb_value *wb_value_set(wb_type set_type);       /**< empty SS, NS or BS */
 
 /** Append to a list; takes ownership of `child`. */
-int wb_value_list_append(wb_value *list, wb_value *child);
+WB_EXTERN int wb_value_list_append(wb_value *list, wb_value *child);
 
 /** Add a member to a set (string/number text or binary bytes, copied). */
-int wb_value_set_add(wb_value *set, const void *data, size_t len);
+WB_EXTERN int wb_value_set_add(wb_value *set, const void *data, size_t len);
 
 /** A deep copy, or NULL when out of memory. */
-wb_value *wb_value_dup(const wb_value *v);
-void wb_value_free(wb_value *v);
+WB_EXTERN wb_value *wb_value_dup(const wb_value *v);
+WB_EXTERN void wb_value_free(wb_value *v);
 
 /** Deep equality: same type and same content (sets compare as sets). */
-int wb_value_equal(const wb_value *a, const wb_value *b);
+WB_EXTERN int wb_value_equal(const wb_value *a, const wb_value *b);
 
 /*
- * Value accessors.  Pointers returned stay valid while the value is alive
- * and unchanged.  Calling an accessor of the wrong type returns NULL / 0.
+ * Value accessors.  Pointers returned (bytes, members, elements, the nested
+ * item) are the value's: valid until the value is freed or changed, and for
+ * a value inside an item, until that item is freed or changed.  Calling an
+ * accessor of the wrong type returns NULL / 0.
  */
-wb_type wb_value_type(const wb_value *v);
+WB_EXTERN wb_type wb_value_type(const wb_value *v);
 /** S, N (decimal text), B: the bytes and their length; NUL-terminated for S and N. */
-const char *wb_value_bytes(const wb_value *v, size_t *len);
-int wb_value_get_bool(const wb_value *v);
+WB_EXTERN const char *wb_value_bytes(const wb_value *v, size_t *len);
+WB_EXTERN int wb_value_get_bool(const wb_value *v);
 /** L, SS, NS, BS: number of elements. */
-size_t wb_value_count(const wb_value *v);
+WB_EXTERN size_t wb_value_count(const wb_value *v);
 /** L: the i-th element. */
-const wb_value *wb_value_list_at(const wb_value *v, size_t i);
+WB_EXTERN const wb_value *wb_value_list_at(const wb_value *v, size_t i);
 /** SS, NS, BS: the i-th member's bytes. */
-const char *wb_value_set_at(const wb_value *v, size_t i, size_t *len);
+WB_EXTERN const char *wb_value_set_at(const wb_value *v, size_t i, size_t *len);
 /** M: the nested item. */
-const wb_item *wb_value_get_map(const wb_value *v);
+WB_EXTERN const wb_item *wb_value_get_map(const wb_value *v);
 
 /* ----------------------------------------------------------------- items */
 
 /** A new empty item, or NULL when out of memory.  Free with wb_item_free. */
-wb_item *wb_item_new(void);
-void wb_item_free(wb_item *item);
+WB_EXTERN wb_item *wb_item_new(void);
+WB_EXTERN void wb_item_free(wb_item *item);
 /** A deep copy, or NULL when out of memory. */
-wb_item *wb_item_dup(const wb_item *item);
+WB_EXTERN wb_item *wb_item_dup(const wb_item *item);
 /** Deep equality, attribute order ignored. */
-int wb_item_equal(const wb_item *a, const wb_item *b);
+WB_EXTERN int wb_item_equal(const wb_item *a, const wb_item *b);
 
-/** Number of attributes; the i-th name and value (insertion order). */
-size_t wb_item_count(const wb_item *item);
-const char *wb_item_name_at(const wb_item *item, size_t i);
-const wb_value *wb_item_value_at(const wb_item *item, size_t i);
+/**
+ * Number of attributes; the i-th name and value (insertion order), NULL when
+ * i is out of range.  Both are the item's: valid until the item is freed or
+ * changed (any wb_item_set* or wb_item_remove on it).
+ */
+WB_EXTERN size_t wb_item_count(const wb_item *item);
+WB_EXTERN const char *wb_item_name_at(const wb_item *item, size_t i);
+WB_EXTERN const wb_value *wb_item_value_at(const wb_item *item, size_t i);
 
-/** The value of an attribute, or NULL if absent. */
-const wb_value *wb_item_get(const wb_item *item, const char *name);
-int wb_item_has(const wb_item *item, const char *name);
+/** The value of an attribute, or NULL if absent (the item's, as above). */
+WB_EXTERN const wb_value *wb_item_get(const wb_item *item, const char *name);
+WB_EXTERN int wb_item_has(const wb_item *item, const char *name);
 
 /** Set (replace or add) an attribute; takes ownership of `v` even on failure. */
-int wb_item_set(wb_item *item, const char *name, wb_value *v);
+WB_EXTERN int wb_item_set(wb_item *item, const char *name, wb_value *v);
 /* Convenience setters; the text or bytes are copied. */
-int wb_item_set_string(wb_item *item, const char *name, const char *s);
-int wb_item_set_number(wb_item *item, const char *name, const char *decimal);
-int wb_item_set_int(wb_item *item, const char *name, int64_t n);
-int wb_item_set_binary(wb_item *item, const char *name, const void *data, size_t len);
-int wb_item_set_bool(wb_item *item, const char *name, int b);
-int wb_item_set_null(wb_item *item, const char *name);
+WB_EXTERN int wb_item_set_string(wb_item *item, const char *name, const char *s);
+WB_EXTERN int wb_item_set_number(wb_item *item, const char *name, const char *decimal);
+WB_EXTERN int wb_item_set_int(wb_item *item, const char *name, int64_t n);
+WB_EXTERN int wb_item_set_binary(wb_item *item, const char *name, const void *data, size_t len);
+WB_EXTERN int wb_item_set_bool(wb_item *item, const char *name, int b);
+WB_EXTERN int wb_item_set_null(wb_item *item, const char *name);
 /** Remove an attribute; WB_ENOTFOUND if it was not there. */
-int wb_item_remove(wb_item *item, const char *name);
+WB_EXTERN int wb_item_remove(wb_item *item, const char *name);
 
-/* Convenience getters: NULL / the default when absent or of another type. */
-const char *wb_item_get_string(const wb_item *item, const char *name);
-const char *wb_item_get_number(const wb_item *item, const char *name);
-int64_t wb_item_get_int(const wb_item *item, const char *name, int64_t dflt);
+/* Convenience getters: NULL / the default when absent or of another type;
+ * the text is the item's (valid as wb_item_get's value). */
+WB_EXTERN const char *wb_item_get_string(const wb_item *item, const char *name);
+WB_EXTERN const char *wb_item_get_number(const wb_item *item, const char *name);
+WB_EXTERN int64_t wb_item_get_int(const wb_item *item, const char *name, int64_t dflt);
 
 /** Size in bytes as DynamoDB counts it (names + values). */
-size_t wb_item_size(const wb_item *item);
+WB_EXTERN size_t wb_item_size(const wb_item *item);
 
 /** DynamoDB's limits. */
 #define WB_ITEM_MAX_SIZE (400 * 1024)
@@ -196,38 +236,39 @@ typedef struct wb_key_schema {
  * key attributes present, of their declared type and non-empty.  On failure
  * returns WB_EINVALID with a one-line message naming the attribute.
  */
-int wb_item_validate(const wb_item *item, const wb_key_schema *key);
+WB_EXTERN int wb_item_validate(const wb_item *item, const wb_key_schema *key);
 
 /** Check a single number's text (used by the JSON reader and the CLI). */
-int wb_number_validate(const char *decimal);
+WB_EXTERN int wb_number_validate(const char *decimal);
 
 /**
  * A new item holding only the key attributes of `item` (per `key`), or NULL
  * (with the error set) when one is missing.
  */
-wb_item *wb_item_key(const wb_item *item, const wb_key_schema *key);
+WB_EXTERN wb_item *wb_item_key(const wb_item *item, const wb_key_schema *key);
 
 /* ------------------------------------------------------------------ JSON */
 
 /** JSON forms. */
-enum wb_json_format {
+typedef enum wb_json_format {
 	WB_JSON_DDB = 0,   /**< DynamoDB JSON: {"price":{"N":"12"}} (lossless) */
 	WB_JSON_PLAIN = 1, /**< plain JSON: {"price":12} (types inferred) */
 	WB_JSON_AUTO = 2   /**< reading only: DynamoDB JSON if every attribute
 	                        is a one-key type object, plain JSON otherwise */
-};
+} wb_json_format;
 
 /**
  * Parse one JSON object into a new item (`*out`, caller frees).  Errors
  * return WB_EINVALID with a message giving the position or attribute.
  */
-int wb_item_from_json(wb_item **out, const char *text, size_t len, int format);
+WB_EXTERN int wb_item_from_json(wb_item **out, const char *text, size_t len, wb_json_format format);
 
 /**
  * Serialise an item to a compact one-line JSON string (`*out`, caller frees
- * with free()).  Plain JSON of B/BS values is base64 text; of sets, arrays.
+ * with wb_string_free; NULL on failure).  Plain JSON of B/BS values is base64
+ * text; of sets, arrays.  WB_JSON_AUTO is not a writing format (WB_EINVALID).
  */
-int wb_item_to_json(char **out, const wb_item *item, int format);
+WB_EXTERN int wb_item_to_json(char **out, const wb_item *item, wb_json_format format);
 
 /* ---------------------------------------------------------------- stores */
 
@@ -240,16 +281,24 @@ typedef struct wb_db wb_db;
  * closed with wb_close.  A handle may be used from several threads; for
  * parallel work each thread should open its own.
  */
-int wb_open(wb_db **out, const char *url);
+WB_EXTERN int wb_open(wb_db **out, const char *url);
 /** Close a handle; NULL is a no-op. */
-void wb_close(wb_db *db);
-/** The last error message on this handle (one line; never NULL). */
-const char *wb_errmsg(wb_db *db);
-/** The URL the handle was opened with (credentials never appear in it). */
-const char *wb_db_url(wb_db *db);
+WB_EXTERN void wb_close(wb_db *db);
+/**
+ * The last error message on this handle (one line; never NULL; with db NULL,
+ * wb_error_last()).  Safe while other threads use the handle: the message is
+ * copied, under the handle's lock, into a buffer of the calling thread, valid
+ * until this thread's next wb_errmsg call.
+ */
+WB_EXTERN const char *wb_errmsg(wb_db *db);
+/**
+ * The URL the handle was opened with (credentials never appear in it);
+ * valid until wb_close(db).  "" when db is NULL.
+ */
+WB_EXTERN const char *wb_db_url(wb_db *db);
 
 /** Check a table name as DynamoDB does: [A-Za-z0-9_.-]{3,255}. */
-int wb_table_name_validate(const char *name);
+WB_EXTERN int wb_table_name_validate(const char *name);
 
 /** A table's description. */
 typedef struct wb_table_desc {
@@ -258,12 +307,12 @@ typedef struct wb_table_desc {
 	int64_t item_count;         /**< number of items, or -1 when unknown */
 } wb_table_desc;
 
-int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key);
-int wb_table_describe(wb_table_desc *out, wb_db *db, const char *name);
+WB_EXTERN int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key);
+WB_EXTERN int wb_table_describe(wb_table_desc *out, wb_db *db, const char *name);
 /** All table names, sorted; `*out` is a NULL-terminated array freed with wb_strings_free. */
-int wb_table_list(char ***out, size_t *count, wb_db *db);
-int wb_table_drop(wb_db *db, const char *name);
-void wb_strings_free(char **strings);
+WB_EXTERN int wb_table_list(char ***out, size_t *count, wb_db *db);
+WB_EXTERN int wb_table_drop(wb_db *db, const char *name);
+WB_EXTERN void wb_strings_free(char **strings);
 
 /** Conditions on single-item writes. */
 typedef enum wb_cond_kind {
@@ -283,18 +332,18 @@ typedef struct wb_cond {
 } wb_cond;
 
 /** Get an item by key (only the key attributes of `key` are used). WB_ENOTFOUND if absent. */
-int wb_get(wb_item **out, wb_db *db, const char *table, const wb_item *key);
+WB_EXTERN int wb_get(wb_item **out, wb_db *db, const char *table, const wb_item *key);
 /** Put (insert or replace) an item, validated against the table's key schema. */
-int wb_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond);
+WB_EXTERN int wb_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond);
 /** Delete an item by key; deleting an absent item is not an error unless conditional. */
-int wb_delete(wb_db *db, const char *table, const wb_item *key, const wb_cond *cond);
+WB_EXTERN int wb_delete(wb_db *db, const char *table, const wb_item *key, const wb_cond *cond);
 /**
  * Update an item in place: set every attribute of `set` (may be NULL) and
  * remove the `nremove` names of `remove`; creates the item if absent (as
  * DynamoDB's UpdateItem does) unless `cond` says otherwise.  Key attributes
  * cannot be set or removed.
  */
-int wb_update(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
+WB_EXTERN int wb_update(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
 	      const char *const *remove, size_t nremove, const wb_cond *cond);
 
 /** One write of a batch. */
@@ -314,7 +363,7 @@ typedef struct wb_write {
  * On DynamoDB, unconditional writes go by BatchWriteItem and conditional
  * ones one by one; the batch is then not atomic.
  */
-int wb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+WB_EXTERN int wb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
 
 /** A page of results.  Free with wb_page_free. */
 typedef struct wb_page {
@@ -323,7 +372,7 @@ typedef struct wb_page {
 	wb_item *last_key;  /**< key of the last item when more may follow, else NULL */
 } wb_page;
 
-void wb_page_free(wb_page *page);
+WB_EXTERN void wb_page_free(wb_page *page);
 
 /** Sort-key conditions of a query. */
 typedef enum wb_sk_op {
@@ -350,7 +399,7 @@ typedef struct wb_query {
 #define WB_QUERY_INIT {NULL, WB_SK_NONE, NULL, NULL, 0, 0, NULL}
 
 /** One page of a query; continue with start_after = page->last_key. */
-int wb_query_page(wb_page **out, wb_db *db, const char *table, const wb_query *q);
+WB_EXTERN int wb_query_page(wb_page **out, wb_db *db, const char *table, const wb_query *q);
 
 typedef struct wb_scan {
 	unsigned segment;           /**< this segment, 0..total_segments-1 */
@@ -366,7 +415,7 @@ typedef struct wb_scan {
  * One page of a scan.  The segments of one total_segments are disjoint and
  * together hold every item exactly once.
  */
-int wb_scan_page(wb_page **out, wb_db *db, const char *table, const wb_scan *s);
+WB_EXTERN int wb_scan_page(wb_page **out, wb_db *db, const char *table, const wb_scan *s);
 
 /**
  * A visitor of wb_scan_all / wb_query_all.  The item is the iterator's and
@@ -380,10 +429,10 @@ typedef int (*wb_visit_fn)(const wb_item *item, void *arg);
  * through `fn`; `s->start_after` is where to begin.  Returns 0 when all were
  * visited, the first non-zero value `fn` returned, or a store error.
  */
-int wb_scan_all(wb_db *db, const char *table, const wb_scan *s, wb_visit_fn fn, void *arg);
+WB_EXTERN int wb_scan_all(wb_db *db, const char *table, const wb_scan *s, wb_visit_fn fn, void *arg);
 
 /** The same for every item of a query. */
-int wb_query_all(wb_db *db, const char *table, const wb_query *q, wb_visit_fn fn, void *arg);
+WB_EXTERN int wb_query_all(wb_db *db, const char *table, const wb_query *q, wb_visit_fn fn, void *arg);
 
 /* ------------------------------------------------------------ bulk load */
 
@@ -409,20 +458,20 @@ typedef int (*wb_load_fn)(uint64_t written, void *arg);
  * created after this, before the commit; the commit fails when the table's
  * key is another).  *out is the caller's: end it with wb_load_free.
  */
-int wb_load_begin(wb_load **out, wb_db *db, const char *table, const wb_key_schema *key);
+WB_EXTERN int wb_load_begin(wb_load **out, wb_db *db, const char *table, const wb_key_schema *key);
 
 /** Add an item (copied).  WB_EINVALID for an item that is not valid for the table's key. */
-int wb_load_add(wb_load *load, const wb_item *item);
+WB_EXTERN int wb_load_add(wb_load *load, const wb_item *item);
 
 /**
  * Write every item added, once; *written (when not NULL) gets how many
  * were written (on SQLite 0 after a failure: nothing was).  `progress`
  * (may be NULL) is called now and then during the writing.
  */
-int wb_load_commit(wb_load *load, uint64_t *written, wb_load_fn progress, void *arg);
+WB_EXTERN int wb_load_commit(wb_load *load, uint64_t *written, wb_load_fn progress, void *arg);
 
 /** Free a load (NULL is fine); a load not committed writes nothing. */
-void wb_load_free(wb_load *load);
+WB_EXTERN void wb_load_free(wb_load *load);
 
 /* ------------------------------------------------------------ migrations */
 
@@ -443,20 +492,23 @@ typedef struct wb_run wb_run;
  * outside the runner, prints a one-line message saying how to run the
  * migration and exits with status 2.  Never returns NULL.
  */
-wb_run *wb_run_begin(void);
+WB_EXTERN wb_run *wb_run_begin(void);
 
 /**
  * Finish the run: report counters to the runner, release resources and
  * return the process exit status for `main` to return (0 when rc == 0).
  */
-int wb_run_end(wb_run *run, int rc);
+WB_EXTERN int wb_run_end(wb_run *run, int rc);
 
-/** The run's store handle (writes are intercepted under `plan`). */
-wb_db *wb_run_db(wb_run *run);
-/** "dev", "prod" or "plan". */
-const char *wb_run_mode(wb_run *run);
-/** The run id (a ULID-like sortable string). */
-const char *wb_run_id(wb_run *run);
+/**
+ * The run's store handle (writes are intercepted under `plan`); the run's,
+ * closed by wb_run_end(run): do not wb_close it.
+ */
+WB_EXTERN wb_db *wb_run_db(wb_run *run);
+/** "dev", "prod" or "plan"; valid until wb_run_end(run). */
+WB_EXTERN const char *wb_run_mode(wb_run *run);
+/** The run id (a ULID-like sortable string); valid until wb_run_end(run). */
+WB_EXTERN const char *wb_run_id(wb_run *run);
 
 /** The per-item callback: change `item` in place and return a wb_verdict. */
 typedef int (*wb_item_fn)(wb_item *item, void *arg);
@@ -467,15 +519,15 @@ typedef int (*wb_item_fn)(wb_item *item, void *arg);
  * Parallel over threads, batched, checkpointed and resumable: see
  * docs/migrations.md.  `fn` may be called from several threads at once.
  */
-int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_item_fn fn, void *arg);
+WB_EXTERN int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_item_fn fn, void *arg);
 
 /** The same over the items of one query (run on one thread). */
-int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn fn, void *arg);
+WB_EXTERN int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn fn, void *arg);
 
 /** Log a line into the run's log (printf format; a newline is added). */
-void wb_log_info(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void wb_log_warn(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void wb_log_error(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+WB_EXTERN void wb_log_info(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+WB_EXTERN void wb_log_warn(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+WB_EXTERN void wb_log_error(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #ifdef __cplusplus
 }

@@ -4,10 +4,14 @@
 # Debian packages through apt-get (one `apt-get update` first, only when
 # something is missing), and the npm packages of the tests (dynalite, the
 # AWS SDK) from the committed package-lock.json with `npm ci`.
+# With --fuzz, only what `make fuzz` needs besides: clang and its libFuzzer
+# and sanitizer runtimes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs="build-essential pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev sqlite3 time nodejs npm python3 git"
+fuzz=""
+[ "${1:-}" = --fuzz ] && { fuzz=1; debs="clang libclang-rt-14-dev"; }
 missing=""
 for p in $debs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -27,6 +31,7 @@ if [ -n "${missing// /}" ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
 fi
 
+[ -n "$fuzz" ] && exit 0
 if [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json -o package-lock.json -nt node_modules/.package-lock.json ]; then
 	echo "deps: npm ci" >&2
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null

@@ -62,12 +62,9 @@ struct wb_db {
 	const struct wb_backend_ops *ops; /**< the backend */
 	void *state;                      /**< backend-owned state */
 	char *url;                        /**< URL as opened (never holds secrets) */
-	pthread_mutex_t lock;             /**< guards errmsg */
+	pthread_mutex_t lock;             /**< guards errmsg (readers too: wb_errmsg) */
 	char errmsg[1024];                /**< last error on this handle */
 };
-
-/** Store a message as the handle's last error (thread-safe). */
-void wb__db_set_errmsg(wb_db *db, const char *msg);
 
 /**
  * Make a handle over a given backend: used by wrapping backends (plan,

@@ -456,7 +456,7 @@ static int looks_ddb(json_t *obj)
 	return 1;
 }
 
-int wb_item_from_json(wb_item **out, const char *text, size_t len, int format)
+int wb_item_from_json(wb_item **out, const char *text, size_t len, wb_json_format format)
 {
 	reader r;
 	json_error_t err;
@@ -468,7 +468,7 @@ int wb_item_from_json(wb_item **out, const char *text, size_t len, int format)
 	if (!text)
 		return wb__error(NULL, WB_EINVALID, "no JSON text");
 	if (format != WB_JSON_DDB && format != WB_JSON_PLAIN && format != WB_JSON_AUTO)
-		return wb__error(NULL, WB_EINVALID, "unknown JSON format %d", format);
+		return wb__error(NULL, WB_EINVALID, "unknown JSON format %d", (int)format);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL |
 			  JSON_ALLOW_NUL | JSON_DECODE_ANY, &err);
 	if (!root)
@@ -699,7 +699,7 @@ static int write_item(writer *w, const wb_item *it)
 	return put_raw(w, "}", 1);
 }
 
-int wb_item_to_json(char **out, const wb_item *item, int format)
+int wb_item_to_json(char **out, const wb_item *item, wb_json_format format)
 {
 	writer w;
 	int rc = WB_ENOMEM;

@@ -3,7 +3,10 @@
  *
  * wb_open picks the backend from the URL's scheme.  Every public store call
  * checks what is common to all backends (handle, table name, item shape)
- * and forwards to the backend's table of operations (backend.h).
+ * and forwards to the backend's table of operations (backend.h).  Here too
+ * is reporting on a handle (wb__error and friends, declared in common.h):
+ * the message is recorded as this thread's last error by util/error.c, then
+ * copied into the handle under its lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +14,9 @@
 #include "common.h"
 #include "backend.h"
 
-void wb__db_set_errmsg(wb_db *db, const char *msg)
+/* ---------------------------------------------------------------- errors */
+
+static void db_set_errmsg(wb_db *db, const char *msg)
 {
 	pthread_mutex_lock(&db->lock);
 	strncpy(db->errmsg, msg, sizeof(db->errmsg) - 1);
@@ -19,12 +24,48 @@ void wb__db_set_errmsg(wb_db *db, const char *msg)
 	pthread_mutex_unlock(&db->lock);
 }
 
+int wb__error_to_db(wb_db *db, int code)
+{
+	if (db)
+		db_set_errmsg(db, wb_error_last());
+	return code;
+}
+
+int wb__verror(wb_db *db, int code, const char *fmt, va_list ap)
+{
+	wb__vfail(code, fmt, ap);
+	return wb__error_to_db(db, code);
+}
+
+int wb__error(wb_db *db, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	wb__verror(db, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int wb__oom(wb_db *db)
+{
+	return wb__error_to_db(db, wb__fail_oom());
+}
+
+/* Writers of db->errmsg hold db->lock; so does this reader, copying it out. */
 const char *wb_errmsg(wb_db *db)
 {
+	static _Thread_local char copy[sizeof(((wb_db *)0)->errmsg)];
+
 	if (!db)
 		return wb_error_last();
-	return db->errmsg[0] ? db->errmsg : "no error";
+	pthread_mutex_lock(&db->lock);
+	memcpy(copy, db->errmsg, sizeof(copy));
+	pthread_mutex_unlock(&db->lock);
+	return copy[0] ? copy : "no error";
 }
+
+/* ---------------------------------------------------------------- handles */
 
 const char *wb_db_url(wb_db *db)
 {

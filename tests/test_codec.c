@@ -38,8 +38,8 @@ static void test_item_round_trip_every_type(void **state)
 	j1 = wbt_json(it);
 	j2 = wbt_json(back);
 	assert_string_equal(j1, j2); /* same order, same exact text */
-	free(j1);
-	free(j2);
+	wb_string_free(j1);
+	wb_string_free(j2);
 	wb_item_free(back);
 	wb_item_free(it);
 	wb__buf_free(&b);

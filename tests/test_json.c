@@ -7,7 +7,7 @@
 #include <string.h>
 #include "wbtest.h"
 
-static wb_item *parse(const char *json, int format)
+static wb_item *parse(const char *json, wb_json_format format)
 {
 	wb_item *it = NULL;
 	int rc = wb_item_from_json(&it, json, strlen(json), format);
@@ -17,7 +17,7 @@ static wb_item *parse(const char *json, int format)
 	return it;
 }
 
-static char *dump(const wb_item *it, int format)
+static char *dump(const wb_item *it, wb_json_format format)
 {
 	char *s = NULL;
 
@@ -27,7 +27,7 @@ static char *dump(const wb_item *it, int format)
 }
 
 /* Parse, print, compare the text and reparse to an equal item. */
-static void round_trip(const char *json, int format)
+static void round_trip(const char *json, wb_json_format format)
 {
 	wb_item *a = parse(json, format), *b;
 	char *s = dump(a, format);
@@ -35,13 +35,13 @@ static void round_trip(const char *json, int format)
 	assert_string_equal(s, json);
 	b = parse(s, format);
 	assert_true(wb_item_equal(a, b));
-	free(s);
+	wb_string_free(s);
 	wb_item_free(a);
 	wb_item_free(b);
 }
 
 /* Expect a parse failure whose message holds every word of `words` ("|" separated). */
-static void parse_fails(const char *json, int format, const char *w1, const char *w2)
+static void parse_fails(const char *json, wb_json_format format, const char *w1, const char *w2)
 {
 	wb_item *it = (wb_item *)1;
 
@@ -88,7 +88,7 @@ static void test_plain_numbers_keep_exact_text(void **state)
 	wbt_ok(wb_item_validate(it, NULL));
 	ddb = dump(it, WB_JSON_DDB);
 	assert_non_null(strstr(ddb, "{\"N\":\"12345678901234567890123456789012345678\"}"));
-	free(ddb);
+	wb_string_free(ddb);
 	wb_item_free(it);
 	round_trip(json, WB_JSON_PLAIN);
 }
@@ -121,14 +121,14 @@ static void test_binary_every_byte_round_trips(void **state)
 				assert_int_equal(wb_value_type(wb_item_get(back, "b")), WB_S);
 				wb_item_free(back);
 			}
-			free(s);
+			wb_string_free(s);
 		}
 	}
 	wbt_ok(wb_item_set_binary(it, "b", all, 256));
 	s = dump(it, WB_JSON_DDB);
 	back = parse(s, WB_JSON_AUTO);
 	assert_true(wb_item_equal(it, back));
-	free(s);
+	wb_string_free(s);
 	wb_item_free(back);
 	wb_item_free(it);
 }
@@ -144,7 +144,7 @@ static void test_unicode_and_escapes(void **state)
 	assert_string_equal(wb_item_get_string(it, "caf\xc3\xa9"), "\xf0\x9f\x98\x80 \"q\" \\ \n\t\x01 /");
 	s = dump(it, WB_JSON_PLAIN);
 	assert_string_equal(s, "{\"caf\xc3\xa9\":\"\xf0\x9f\x98\x80 \\\"q\\\" \\\\ \\n\\t\\u0001 /\"}");
-	free(s);
+	wb_string_free(s);
 	wb_item_free(it);
 	round_trip("{\"\xc3\xa9\":{\"S\":\"\xf0\x9f\x98\x80\"},\"k\":{\"SS\":[\"\xc3\xa9\",\"e\"]}}",
 		   WB_JSON_DDB);
@@ -244,7 +244,7 @@ static void test_plain_output_of_sets_and_binary(void **state)
 	/* ".5" is not JSON: written in canonical form */
 	assert_string_equal(s, "{\"ss\":[\"a\",\"b\"],\"ns\":[1.5,0.5],\"bs\":[\"AQ==\"],"
 			    "\"b\":\"/w==\",\"z\":null}");
-	free(s);
+	wb_string_free(s);
 	wb_item_free(it);
 }
 
@@ -259,10 +259,10 @@ static void test_plain_output_of_odd_number_text(void **state)
 	wbt_ok(wb_item_set_number(it, "c", "007.50e1"));
 	s = dump(it, WB_JSON_PLAIN);
 	assert_string_equal(s, "{\"a\":1,\"b\":5,\"c\":75}");
-	free(s);
+	wb_string_free(s);
 	s = dump(it, WB_JSON_DDB); /* DynamoDB JSON keeps the text as it is */
 	assert_string_equal(s, "{\"a\":{\"N\":\"+1\"},\"b\":{\"N\":\"5.\"},\"c\":{\"N\":\"007.50e1\"}}");
-	free(s);
+	wb_string_free(s);
 	wbt_ok(wb_item_set_number(it, "d", "twelve"));
 	assert_int_equal(wb_item_to_json(&s, it, WB_JSON_PLAIN), WB_EINVALID);
 	assert_null(s);

@@ -70,11 +70,11 @@ static void survive(const wb_item *it)
 	wbt_ok(wb_item_from_json(&back, s, strlen(s), WB_JSON_DDB));
 	assert_true(wb_item_equal(it, back));
 	wb_item_free(back);
-	free(s);
+	wb_string_free(s);
 	s = NULL;
 	rc = wb_item_to_json(&s, it, WB_JSON_PLAIN);
 	assert_int_equal(rc, 0);
-	free(s);
+	wb_string_free(s);
 	wbt_ok(wb__item_encode(&b, it));
 	wbt_ok(wb__item_decode(&back, b.data, b.len));
 	assert_true(wb_item_equal(it, back));
@@ -85,7 +85,7 @@ static void survive(const wb_item *it)
 }
 
 /* Returns 1 when it parsed. */
-static int replay(const char *name, const char *text, size_t len, int format)
+static int replay(const char *name, const char *text, size_t len, wb_json_format format)
 {
 	wb_item *it = (wb_item *)1;
 	int rc = wb_item_from_json(&it, text, len, format);

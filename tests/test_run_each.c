@@ -194,16 +194,12 @@ static void error_then_resume_exactly_once(int target)
 /* On every target: SQLite (atomic batches), DynamoDB (writes one by one). */
 static void test_concurrent_write_is_transformed(void **state)
 {
-	(void)state;
-	for (int i = 0; i < wbt_target_count(); i++)
-		concurrent_write_is_transformed(i);
+	concurrent_write_is_transformed(wbt_case_target(state));
 }
 
 static void test_error_then_resume_exactly_once(void **state)
 {
-	(void)state;
-	for (int i = 0; i < wbt_target_count(); i++)
-		error_then_resume_exactly_once(i);
+	error_then_resume_exactly_once(wbt_case_target(state));
 }
 
 static int change_key(wb_item *car, void *arg)
@@ -332,8 +328,8 @@ static void test_ledger_and_lock(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_concurrent_write_is_transformed),
-		cmocka_unit_test(test_error_then_resume_exactly_once),
+		WBT_BOTH(test_concurrent_write_is_transformed),
+		WBT_BOTH(test_error_then_resume_exactly_once),
 		cmocka_unit_test(test_key_change_refused),
 		cmocka_unit_test(test_prefix_and_query),
 		cmocka_unit_test(test_plan_writes_nothing),

@@ -354,7 +354,7 @@ int wb_cli_print_item(FILE *f, const wb_item *item, int format)
 		return wb_cli_error(rc);
 	fputs(json, f);
 	fputc('\n', f);
-	free(json);
+	wb_string_free(json);
 	return 0;
 }
 

@@ -113,7 +113,7 @@ static int key_json_fail(const char *fmt_prefix, const wb_item *key, const char 
 
 	wb_item_to_json(&json, key, WB_JSON_PLAIN);
 	code = wb_cli_fail("%s %s in table %s", fmt_prefix, json ? json : "", table);
-	free(json);
+	wb_string_free(json);
 	return code;
 }
 

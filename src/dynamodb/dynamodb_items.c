@@ -120,7 +120,7 @@ static int collect_value(void *arg, struct wb__span key, struct wb__span value)
 
 static void itext_free(struct itext *it)
 {
-	free(it->json);
+	wb_string_free(it->json);
 	free(it->vals);
 	memset(it, 0, sizeof(*it));
 }
@@ -463,7 +463,7 @@ static int plain_put(wb_db *db, const char *table, const wb_item *item, const wb
 		return wb__error_to_db(db, rc);
 	req_start(&req, table);
 	req_member(&req, "Item", text);
-	free(text);
+	wb_string_free(text);
 	if ((rc = cond_text(db, &e, &ce, cond, ks)) == 0)
 		rc = send_cond(db, "PutItem", table, &req, &e, &ce, cond);
 	free(req.s);
@@ -805,7 +805,7 @@ static int entry_text(wb_db *db, const wb_write *w, const char *k, char **out)
 			return wb__error_to_db(db, rc);
 		tx_str(&t, "{\"PutRequest\":{\"Item\":");
 		tx_str(&t, text);
-		free(text);
+		wb_string_free(text);
 	} else {
 		tx_str(&t, "{\"DeleteRequest\":{\"Key\":");
 		tx_str(&t, k);

@@ -71,10 +71,10 @@ wb_item *wb__checkpoint_item(const char *migration, const char *segment, const c
 	    wb_item_set_int(it, "count", count) ||
 	    wb_item_set_int(it, "updated", (int64_t)time(NULL)))
 		goto fail;
-	free(lk);
+	wb_string_free(lk);
 	return it;
 fail:
-	free(lk);
+	wb_string_free(lk);
 	wb_item_free(it);
 	return NULL;
 }

@@ -139,7 +139,7 @@ static const char *key_text(const struct job *job, const wb_item *item)
 		snprintf(buf, sizeof(buf), "%s", s);
 	else
 		snprintf(buf, sizeof(buf), "(key unknown)");
-	free(s);
+	wb_string_free(s);
 	wb_item_free(key);
 	return buf;
 }

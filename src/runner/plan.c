@@ -125,7 +125,7 @@ static char *value_text(const wb_value *v)
 			if (n >= 2)
 				sb_add(&b, "%s %.*s", wb_type_name(t), (int)(n - 2 > 200 ? 200 : n - 2), x + 1);
 		}
-		free(json);
+		wb_string_free(json);
 		wb_item_free(tmp);
 	}
 	return b.s ? b.s : strdup("?");
@@ -180,7 +180,7 @@ static char *diff_of(wb_db *inner, const char *table, const wb_item *before, con
 	       !after ? " (deleted)" : !before ? " (new item)" : "");
 	if (after)
 		diff_body(&b, before, after);
-	free(kj);
+	wb_string_free(kj);
 	wb_item_free(key);
 	return b.s;
 }

@@ -1,9 +1,10 @@
 /*
  * common.h - internal helpers shared by every module of libwhimbrel.
  *
- * Error reporting (wb__error sets this thread's last error and, when a
- * handle is given, the handle's message), small allocation wrappers, and
- * the attribute macros the library uses.  Nothing here is public API.
+ * Error reporting (wb__fail sets this thread's last error; wb__error, from
+ * the store layer, also sets a handle's message), small allocation wrappers,
+ * and the attribute macros the library uses.  Nothing here is public API,
+ * and nothing here is exported from libwhimbrel.so.
  */
 #ifndef WB_COMMON_H
 #define WB_COMMON_H
@@ -16,13 +17,14 @@
 #define WB_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define WB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/**
- * Record a failure: formats a one-line message into this thread's last
- * error (and into db's message when db is not NULL) and returns `code`, so
- * that callers can write `return wb__error(db, WB_EINVALID, "...")`.
+/*
+ * This thread's last error (util/error.c).  wb__fail formats a one-line
+ * message into it and returns `code`; wb__fail_oom records WB_ENOMEM without
+ * allocating.  util/ code reports with these: it never names a handle.
  */
-int wb__error(wb_db *db, int code, const char *fmt, ...) WB_PRINTF(3, 4);
-int wb__verror(wb_db *db, int code, const char *fmt, va_list ap);
+int wb__fail(int code, const char *fmt, ...) WB_PRINTF(2, 3);
+int wb__vfail(int code, const char *fmt, va_list ap);
+int wb__fail_oom(void);
 
 /**
  * Copy `in` into `out` (size bytes, always terminated) with every control
@@ -30,6 +32,15 @@ int wb__verror(wb_db *db, int code, const char *fmt, va_list ap);
  * on one line and cannot drive the terminal.  Returns out.
  */
 char *wb__escape_line(char *out, size_t size, const char *in);
+
+/*
+ * Reporting on a store handle, defined by the store layer (store.c) on top
+ * of the above: record this thread's last error and, when db is not NULL,
+ * copy it into db's message.  Callers write `return wb__error(db, WB_EINVALID,
+ * "...")`; db may be NULL.
+ */
+int wb__error(wb_db *db, int code, const char *fmt, ...) WB_PRINTF(3, 4);
+int wb__verror(wb_db *db, int code, const char *fmt, va_list ap);
 
 /** Record an out-of-memory failure without allocating; returns WB_ENOMEM. */
 int wb__oom(wb_db *db);

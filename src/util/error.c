@@ -1,17 +1,17 @@
 /*
- * error.c - result codes and the last-error message.
+ * error.c - result codes, this thread's last error, and allocation.
  *
  * Every failing call records a one-line message in a thread-local buffer
- * (wb_error_last) and, for store calls, in the handle (wb_errmsg, see
- * store.c).  Out-of-memory is recorded from a static string so that
- * reporting it never allocates.
+ * (wb_error_last).  This file knows nothing of store handles: store.c's
+ * wb__error copies the message into a handle (wb_errmsg) after recording it
+ * here with wb__vfail.  Out-of-memory is recorded from a static string so
+ * that reporting it never allocates.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
-#include "backend.h"
 
 static _Thread_local char last_msg[1024];
 static _Thread_local int last_code;
@@ -83,44 +83,38 @@ char *wb__escape_line(char *out, size_t size, const char *in)
 	return out;
 }
 
-int wb__verror(wb_db *db, int code, const char *fmt, va_list ap)
+int wb__vfail(int code, const char *fmt, va_list ap)
 {
 	char buf[sizeof(last_msg)];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	wb__escape_line(last_msg, sizeof(last_msg), buf);
 	last_code = code;
-	if (db)
-		wb__db_set_errmsg(db, last_msg);
 	return code;
 }
 
-int wb__error(wb_db *db, int code, const char *fmt, ...)
+int wb__fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	wb__verror(db, code, fmt, ap);
+	wb__vfail(code, fmt, ap);
 	va_end(ap);
 	return code;
 }
 
-int wb__error_to_db(wb_db *db, int code)
-{
-	if (db)
-		wb__db_set_errmsg(db, last_msg);
-	return code;
-}
-
-int wb__oom(wb_db *db)
+int wb__fail_oom(void)
 {
 	static const char msg[] = "out of memory";
 
 	memcpy(last_msg, msg, sizeof(msg));
 	last_code = WB_ENOMEM;
-	if (db)
-		wb__db_set_errmsg(db, msg);
 	return WB_ENOMEM;
+}
+
+void wb_string_free(char *s)
+{
+	free(s);
 }
 
 void *wb__malloc(size_t n)
@@ -128,7 +122,7 @@ void *wb__malloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		wb__oom(NULL);
+		wb__fail_oom();
 	return p;
 }
 
@@ -137,7 +131,7 @@ void *wb__calloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		wb__oom(NULL);
+		wb__fail_oom();
 	return p;
 }
 
@@ -146,7 +140,7 @@ void *wb__realloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		wb__oom(NULL);
+		wb__fail_oom();
 	return q;
 }
 

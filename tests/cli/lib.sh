@@ -9,6 +9,11 @@
 #   has "what" TEXT SUB   pass when TEXT contains SUB
 #   clean1 "what" TEXT   pass when TEXT is exactly one line without control characters
 #   cleanlines "what" TEXT  pass when no line of TEXT holds a control character
+#   skip "what" "why"     a test not run: `ok N - what # SKIP why` (counted
+#                         as skipped by the runner, never as passed)
+#   skip_all "why"        the whole file cannot run: one skip named after
+#                         the file, then exit
+#   need_dynamodb         skip_all unless the runner started dynalite
 set -u
 : "${WHIMBREL:?run through scripts/run-tests.sh}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/wbtest.XXXXXX")
@@ -24,6 +29,11 @@ run() {
 }
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+skip_all() { skip "$(basename "$0" .sh)" "$1"; exit 0; }
+need_dynamodb() {
+	[ -n "${WB_TEST_DYNAMODB_URL:-}" ] || skip_all "WB_TEST_DYNAMODB_URL not set (no dynalite)"
+}
 ok() {
 	if eval "$2"; then pass "$1"; else fail "$1" "condition: $2" "rc=$rc out=${out:0:300}" "err=${err:0:300}"; fi
 }

@@ -3,10 +3,7 @@
 # (dynalite, when scripts/run-tests.sh started it and exported
 # WB_TEST_DYNAMODB_URL): the same commands as on SQLite, same output.
 . "$(dirname "$0")/lib.sh"
-if [ -z "${WB_TEST_DYNAMODB_URL:-}" ]; then
-	echo "ok 1 - # SKIP WB_TEST_DYNAMODB_URL not set (no dynalite)"
-	exit 0
-fi
+need_dynamodb
 D=$WB_ROOT/tests/data
 W() { "$WHIMBREL" --db "$WB_TEST_DYNAMODB_URL" "$@"; }
 # DynamoDB answers numbers in its own canonical text (-1.5E-130 comes back

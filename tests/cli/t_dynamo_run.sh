@@ -15,12 +15,9 @@
 #      writes carried out whose answer is lost): every item transformed
 #      exactly once, and the retry counters of the migration's handles show
 #      the faults were met.
-# Skipped (ok 1 - # SKIP) when WB_TEST_DYNAMODB_URL is unset.
+# Skipped (ok 1 - t_dynamo_run # SKIP) when WB_TEST_DYNAMODB_URL is unset.
 . "$(dirname "$0")/lib.sh"
-if [ -z "${WB_TEST_DYNAMODB_URL:-}" ]; then
-	echo "ok 1 - # SKIP WB_TEST_DYNAMODB_URL not set (no dynalite)"
-	exit 0
-fi
+need_dynamodb
 D=$WB_ROOT/tests/data/migrations
 E=$WB_ROOT/examples
 DYN=$WB_ROOT/scripts/dynalite.sh

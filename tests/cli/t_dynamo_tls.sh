@@ -3,12 +3,11 @@
 # serving TLS with a certificate made here for 127.0.0.1, trusted through
 # AWS_CA_BUNDLE as the AWS SDKs do; without it the certificate is refused
 # at once (no retries) with a message saying so; credentials are required
-# for dynamodbs:// and never appear in output.  Skipped (ok 1 - # SKIP)
+# for dynamodbs:// and never appear in output.  Skipped (ok 1 - t_dynamo_tls # SKIP)
 # when WB_TEST_DYNAMODB_URL is unset or openssl is missing.
 . "$(dirname "$0")/lib.sh"
 if [ -z "${WB_TEST_DYNAMODB_URL:-}" ] || ! command -v openssl >/dev/null; then
-	echo "ok 1 - # SKIP needs dynalite (WB_TEST_DYNAMODB_URL) and openssl"
-	exit 0
+	skip_all "needs dynalite (WB_TEST_DYNAMODB_URL) and openssl"
 fi
 DYN=$WB_ROOT/scripts/dynalite.sh
 trap '"$DYN" stop "$T/d"; rm -rf "$T"' EXIT

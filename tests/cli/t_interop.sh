@@ -12,8 +12,7 @@
 # in its own canonical text).  Skipped without dynalite or the SDK.
 . "$(dirname "$0")/lib.sh"
 if [ -z "${WB_TEST_DYNAMODB_URL:-}" ] || [ ! -d "$WB_ROOT/node_modules/@aws-sdk/client-dynamodb" ]; then
-	echo "ok 1 - # SKIP needs dynalite (WB_TEST_DYNAMODB_URL) and node_modules/@aws-sdk/client-dynamodb"
-	exit 0
+	skip_all "needs dynalite (WB_TEST_DYNAMODB_URL) and node_modules/@aws-sdk/client-dynamodb"
 fi
 URL=$WB_TEST_DYNAMODB_URL
 ITEMS=$WB_ROOT/tests/interop/items.ddb.jsonl

@@ -80,7 +80,7 @@ if command -v script >/dev/null; then
 	is "terminal: two left" "$(ls migrations | wc -l)" 2
 	fresh 0001_summer.c 0002_winter.c 0003_never_run.c 0004_recent.c
 else
-	pass "terminal: script(1) not installed, prompt not tested # SKIP"
+	skip "terminal: the prompt" "script(1) not installed"
 fi
 W prune --dry-run --now 2026-11-25 --older-than 30d
 has "--older-than 30d: the recent one qualifies" "$out" "would delete migrations/0004_recent.c  54 days"

@@ -2,10 +2,7 @@
 # scripts/run-tests.sh started it): run, plan (data unchanged), the lease,
 # Ctrl-C and resume with every item transformed exactly once, status.
 . "$(dirname "$0")/lib.sh"
-if [ -z "${WB_TEST_DYNAMODB_URL:-}" ]; then
-	echo "ok 1 - # SKIP WB_TEST_DYNAMODB_URL not set (no dynalite)"
-	exit 0
-fi
+need_dynamodb
 D=$WB_ROOT/tests/data/migrations
 W() { "$WHIMBREL" --db "$WB_TEST_DYNAMODB_URL" "$@"; }
 export CARS_TABLE="cars_run_$$"

@@ -3,14 +3,10 @@
  * Any input must parse without a crash, leak or undefined behaviour and
  * either fail with WB_EINVALID and one line "fuzz.conf:LINE: what" whose
  * LINE is a line of the input, or succeed with lookups that agree with the
- * line numbers they report.  Its corpus, tests/data/config-corpus/, is
- * replayed by tests/test_config.c.
- *
- * Build and run (clang):
- *   clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *     tests/fuzz/fuzz_config.c $(ls src/[a-z]*.c) -o build/fuzz_config \
- *     -lsqlite3 -ljansson -lcurl -lcrypto -lpthread -lm
- *   build/fuzz_config -max_total_time=60 tests/data/config-corpus
+ * line numbers they report.  Its corpus, tests/fuzz/corpus/config/ (seeded
+ * from tests/data/config-corpus/, which tests/test_config.c replays too), is
+ * replayed by `make test`; `make fuzz` builds it with libFuzzer
+ * (tests/fuzz/README.md).
  */
 #include <stdint.h>
 #include <stdlib.h>

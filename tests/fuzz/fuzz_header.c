@@ -3,14 +3,9 @@
  * (header.c).  Any input must parse without a crash, leak or undefined
  * behaviour, and give a consistent result: one-line problems with line
  * numbers inside the text, runs whose lines are in order.  Its corpus,
- * tests/data/header-corpus/, is replayed by tests/test_header.c, which also
- * stamps every corpus file.
- *
- * Build and run (clang):
- *   clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *     tests/fuzz/fuzz_header.c $(ls src/[a-z]*.c) -o build/fuzz_header \
- *     -lsqlite3 -ljansson -lcurl -lcrypto -lpthread -lm
- *   build/fuzz_header -max_total_time=60 tests/data/header-corpus
+ * tests/fuzz/corpus/header/ (seeded from tests/data/header-corpus/, which
+ * tests/test_header.c replays and stamps), is replayed by `make test`;
+ * `make fuzz` builds it with libFuzzer (tests/fuzz/README.md).
  */
 #include <stdint.h>
 #include <stdlib.h>

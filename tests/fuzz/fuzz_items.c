@@ -3,9 +3,9 @@
  * each format (first input byte % 4 = 0 DynamoDB, 1 plain, 2 auto) and the
  * binary item and number-key decoders (3).  Whatever parses must survive
  * the round trips (JSON out and back, codec out and back) unchanged.  Its
- * seed corpus is tests/data/json-corpus/, which test_json_corpus replays as
- * an ordinary test.  Not built by `make` (it needs clang's libFuzzer); the
- * commands to build and run it are in docs/items.md, "Fuzzing".
+ * corpus, tests/fuzz/corpus/items/ (seeded from tests/data/json-corpus/ with
+ * a mode byte in front), is replayed by `make test`; `make fuzz` builds it
+ * with libFuzzer (tests/fuzz/README.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@ static void round_trips(const wb_item *it)
 	    wb_item_from_json(&x, s, strlen(s), WB_JSON_DDB) != 0 || !wb_item_equal(x, it))
 		abort();
 	wb_item_free(x);
-	free(s);
+	wb_string_free(s);
 	if (wb__item_encode(&b, it) != 0 || wb__item_decode(&x, b.data, b.len) != 0 ||
 	    !wb_item_equal(x, it))
 		abort();
@@ -35,7 +35,7 @@ static void round_trips(const wb_item *it)
 		if (wb_item_from_json(&x, s, strlen(s), WB_JSON_PLAIN) != 0)
 			abort();
 		wb_item_free(x);
-		free(s);
+		wb_string_free(s);
 	}
 }
 

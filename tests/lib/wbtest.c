@@ -46,6 +46,19 @@ wbt_kind wbt_target_kind(int i)
 	return i == 0 ? WBT_SQLITE : WBT_DYNAMODB;
 }
 
+wbt_kind wbt_kinds[2] = {WBT_SQLITE, WBT_DYNAMODB};
+
+int wbt_case_target(void **state)
+{
+	int i = (int)*(const wbt_kind *)*state;
+
+	if (i >= wbt_target_count()) {
+		printf("# WB_TEST_DYNAMODB_URL not set (no dynalite): skipped\n");
+		skip();
+	}
+	return i;
+}
+
 const char *wbt_target_url(int i, char *buf, size_t size)
 {
 	static int counter;

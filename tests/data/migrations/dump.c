@@ -17,7 +17,7 @@ static int print(wb_item *car, void *arg)
 	if (wb_item_to_json(&json, car, WB_JSON_DDB) < 0)
 		return WB_EINVALID;
 	printf("%s\n", json);
-	free(json);
+	wb_string_free(json);
 	return WB_KEEP;
 }
 

@@ -1,0 +1,13 @@
+/*
+ * Drop the legacy flag from every car.
+ *
+ * Execution Time:
+ * Finalization Time:
+ */
+#include <whimbrel.h>
+
+int main(void)
+{
+	wb_run *run = wb_run_begin();
+	return wb_run_end(run, 0);
+}

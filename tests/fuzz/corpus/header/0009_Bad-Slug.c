@@ -1,0 +1,13 @@
+/*
+ * A migration with capitals and a dash in its slug.
+ *
+ * Execution Time:
+ * Finalization Time:
+ */
+#include <whimbrel.h>
+
+int main(void)
+{
+	wb_run *run = wb_run_begin();
+	return wb_run_end(run, 0);
+}

@@ -1,0 +1,13 @@
+/*
+ * A header with a misspelled label case.
+ *
+ * execution time: 2026-01-10 at 10:00:03 UTC
+ * Finalization Time: 2026-01-10 at 10:04:12 UTC
+ */
+#include <whimbrel.h>
+
+int main(void)
+{
+	wb_run *run = wb_run_begin();
+	return wb_run_end(run, 0);
+}

@@ -1,0 +1,4 @@
+/** Doc style.
+	**  Execution Time:
+	**  Finalization Time: */
+int x;

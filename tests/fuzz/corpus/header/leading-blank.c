@@ -1,0 +1,9 @@
+
+
+   
+/*
+ * Leading blank lines.
+ *
+ * Execution Time:
+ * Finalization Time:
+ */
