@@ -99,6 +99,9 @@ size_t wb__num_format(const wb_num *n, char *buf, size_t size);
 /** Check a number; returns 0 or WB_EINVALID with "<where>: number '...' ..." recorded. */
 int wb__number_check(const char *s, size_t len, const char *where);
 
+/** Non-zero: wb_item_from_json reads every line through jansson (tests of its fast path, json.c). */
+extern int wb__json_no_fast_path;
+
 /** Encode / decode standard base64 (with padding).  Decode returns -1 when malformed. */
 size_t wb__base64_encoded_len(size_t n);
 void wb__base64_encode(char *out, const unsigned char *in, size_t n); /* NUL-terminates */

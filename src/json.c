@@ -456,6 +456,186 @@ static int looks_ddb(json_t *obj)
 	return 1;
 }
 
+/* --------------------------------------------------- flat lines, fast */
+
+/*
+ * The commonest line of an import is a flat object of plain JSON: strings
+ * without escapes, numbers, true, false, null.  Reading it through jansson
+ * (a tree of hashed objects, then the item) costs several times reading it
+ * here in one pass straight into the item.  read_flat takes exactly such
+ * lines and gives the item the jansson path would; on anything else
+ * (escapes, nesting, duplicate or empty names, bad JSON, a number DynamoDB
+ * refuses) it returns 0 and the jansson path reads the line, so every error
+ * message stays that path's.  wb__json_no_fast_path turns it off (tests).
+ */
+#define FLAT_MAX 64  /* attributes of a flat line */
+
+int wb__json_no_fast_path;
+
+struct flat {
+	const char *name;  /* attribute name (in the text) */
+	size_t nlen;       /* its length */
+	wb_type t;         /* WB_S, WB_N, WB_BOOL or WB_NULL */
+	const char *p;     /* S and N: the bytes (in the text) */
+	size_t len;        /* their length */
+	int b;             /* BOOL: the value */
+};
+
+static const char *skip_ws(const char *s, const char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+		s++;
+	return s;
+}
+
+static int is_digit(const char *s, const char *end)
+{
+	return s < end && *s >= '0' && *s <= '9';
+}
+
+/* A string without escapes or control characters, valid UTF-8: after it, or NULL. */
+static const char *flat_string(const char *s, const char *end, const char **p, size_t *len)
+{
+	const char *q;
+
+	if (s >= end || *s != '"')
+		return NULL;
+	for (q = ++s; q < end && *q != '"'; q++)
+		if (*q == '\\' || (unsigned char)*q < 0x20)
+			return NULL;
+	if (q >= end || !wb__utf8_valid(s, (size_t)(q - s)))
+		return NULL;
+	*p = s;
+	*len = (size_t)(q - s);
+	return q + 1;
+}
+
+/* A JSON number: after it, or NULL. */
+static const char *flat_number(const char *s, const char *end)
+{
+	if (s < end && *s == '-')
+		s++;
+	if (!is_digit(s, end))
+		return NULL;
+	if (*s++ != '0')
+		while (is_digit(s, end))
+			s++;
+	if (s < end && *s == '.') {
+		if (!is_digit(++s, end))
+			return NULL;
+		while (is_digit(s, end))
+			s++;
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		if (++s < end && (*s == '+' || *s == '-'))
+			s++;
+		if (!is_digit(s, end))
+			return NULL;
+		while (is_digit(s, end))
+			s++;
+	}
+	return s;
+}
+
+static const char *flat_value(const char *s, const char *end, struct flat *a)
+{
+	const char *q;
+
+	if (*s == '"') {
+		a->t = WB_S;
+		return flat_string(s, end, &a->p, &a->len);
+	}
+	if (*s == '-' || is_digit(s, end)) {
+		if (!(q = flat_number(s, end)) || wb__number_check(s, (size_t)(q - s), NULL) < 0)
+			return NULL;
+		a->t = WB_N;
+		a->p = s;
+		a->len = (size_t)(q - s);
+		return q;
+	}
+	a->t = *s == 'n' ? WB_NULL : WB_BOOL;
+	a->b = *s == 't';
+	q = *s == 't' ? "true" : *s == 'f' ? "false" : "null";
+	if ((size_t)(end - s) < strlen(q) || memcmp(s, q, strlen(q)) != 0)
+		return NULL;
+	return s + strlen(q);
+}
+
+/* One "name": value member into a (checking the name against the n before); after it, or NULL. */
+static const char *flat_member(const char *s, const char *end, struct flat *a, size_t n)
+{
+	if (!(s = flat_string(s, end, &a[n].name, &a[n].nlen)) || a[n].nlen == 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (a[i].nlen == a[n].nlen && memcmp(a[i].name, a[n].name, a[n].nlen) == 0)
+			return NULL;
+	s = skip_ws(s, end);
+	if (s >= end || *s != ':')
+		return NULL;
+	s = skip_ws(s + 1, end);
+	return s < end ? flat_value(s, end, &a[n]) : NULL;
+}
+
+/* The members of a flat object: their number, or -1 when the text is no such object. */
+static long flat_parse(const char *s, const char *end, struct flat *a)
+{
+	size_t n = 0;
+
+	s = skip_ws(s, end);
+	if (s >= end || *s++ != '{')
+		return -1;
+	s = skip_ws(s, end);
+	if (s < end && *s == '}')
+		return skip_ws(s + 1, end) == end ? 0 : -1;
+	for (;;) {
+		if (n == FLAT_MAX || !(s = flat_member(s, end, a, n)))
+			return -1;
+		n++;
+		s = skip_ws(s, end);
+		if (s < end && *s == ',') {
+			s = skip_ws(s + 1, end);
+			continue;
+		}
+		if (s < end && *s == '}')
+			return skip_ws(s + 1, end) == end ? (long)n : -1;
+		return -1;
+	}
+}
+
+/* 1 and *out when the line is a flat object, 0 when it is not, WB_ENOMEM. */
+static int read_flat(wb_item **out, const char *text, size_t len)
+{
+	struct flat a[FLAT_MAX];
+	long n = flat_parse(text, text + len, a);
+	wb_item *it;
+
+	if (n < 0)
+		return 0;
+	if (!(it = wb__item_new_sized(len * 2 + 256)) ||
+	    (n && !(it->attrs = wb__arena_alloc(it->ar, (size_t)n * sizeof(wb_attr)))))
+		goto oom;
+	it->cap = (size_t)n;
+	for (long i = 0; i < n; i++) {
+		wb_value *v = wb__value_new(it->ar, a[i].t);
+		if (!v)
+			goto oom;
+		if (a[i].t == WB_S || a[i].t == WB_N) {
+			v->u.s.len = a[i].len;
+			if (!(v->u.s.p = wb__arena_strndup(it->ar, a[i].p, a[i].len)))
+				goto oom;
+		}
+		if (a[i].t == WB_BOOL)
+			v->u.b = a[i].b;
+		if (wb__item_append(it, it->ar, a[i].name, a[i].nlen, v) < 0)
+			goto oom;
+	}
+	*out = it;
+	return 1;
+oom:
+	wb_item_free(it);
+	return WB_ENOMEM;
+}
+
 int wb_item_from_json(wb_item **out, const char *text, size_t len, wb_json_format format)
 {
 	reader r;
@@ -469,6 +649,8 @@ int wb_item_from_json(wb_item **out, const char *text, size_t len, wb_json_forma
 		return wb__error(NULL, WB_EINVALID, "no JSON text");
 	if (format != WB_JSON_DDB && format != WB_JSON_PLAIN && format != WB_JSON_AUTO)
 		return wb__error(NULL, WB_EINVALID, "unknown JSON format %d", (int)format);
+	if (format != WB_JSON_DDB && !wb__json_no_fast_path && (rc = read_flat(out, text, len)) != 0)
+		return rc < 0 ? rc : 0;
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL |
 			  JSON_ALLOW_NUL | JSON_DECODE_ANY, &err);
 	if (!root)
