@@ -459,8 +459,10 @@ static int looks_ddb(json_t *obj)
 /* --------------------------------------------------- flat lines, fast */
 
 /*
- * The commonest line of an import is a flat object of plain JSON: strings
- * without escapes, numbers, true, false, null.  Reading it through jansson
+ * The commonest line of an import is a flat object: of plain JSON (strings
+ * without escapes, numbers, true, false, null) or of DynamoDB JSON of those
+ * types ({"S": ...}, {"N": ...}, {"BOOL": ...}, {"NULL": true}: what
+ * `whimbrel export` writes for such items).  Reading it through jansson
  * (a tree of hashed objects, then the item) costs several times reading it
  * here in one pass straight into the item.  read_flat takes exactly such
  * lines and gives the item the jansson path would; on anything else
@@ -479,6 +481,7 @@ struct flat {
 	const char *p;     /* S and N: the bytes (in the text) */
 	size_t len;        /* their length */
 	int b;             /* BOOL: the value */
+	int typed;         /* written as DynamoDB JSON: {"S": ...}, {"N": ...}, {"BOOL": ...}, {"NULL": true} */
 };
 
 static const char *skip_ws(const char *s, const char *end)
@@ -537,10 +540,16 @@ static const char *flat_number(const char *s, const char *end)
 	return s;
 }
 
-static const char *flat_value(const char *s, const char *end, struct flat *a)
+static const char *flat_typed(const char *s, const char *end, struct flat *a);
+
+/* A scalar value, or (typed) a DynamoDB JSON one of a scalar type: after it, or NULL. */
+static const char *flat_value(const char *s, const char *end, struct flat *a, int typed)
 {
 	const char *q;
 
+	a->typed = 0;
+	if (*s == '{')
+		return typed ? flat_typed(s, end, a) : NULL;
 	if (*s == '"') {
 		a->t = WB_S;
 		return flat_string(s, end, &a->p, &a->len);
@@ -561,11 +570,51 @@ static const char *flat_value(const char *s, const char *end, struct flat *a)
 	return s + strlen(q);
 }
 
+static int is_tag(const char *tag, size_t tlen, const char *name)
+{
+	return tlen == strlen(name) && memcmp(tag, name, tlen) == 0;
+}
+
+/* {"S": "text"}, {"N": "number"}, {"BOOL": b} or {"NULL": true}: after it, or NULL. */
+static const char *flat_typed(const char *s, const char *end, struct flat *a)
+{
+	struct flat in;
+	const char *tag;
+	size_t tlen;
+
+	s = skip_ws(s + 1, end);
+	if (!(s = flat_string(s, end, &tag, &tlen)))
+		return NULL;
+	s = skip_ws(s, end);
+	if (s >= end || *s != ':')
+		return NULL;
+	s = skip_ws(s + 1, end);
+	if (s >= end || !(s = flat_value(s, end, &in, 0)))
+		return NULL;
+	s = skip_ws(s, end);
+	if (s >= end || *s != '}')
+		return NULL;
+	if (in.t == WB_S && (is_tag(tag, tlen, "S") ||
+			     (is_tag(tag, tlen, "N") && wb__number_check(in.p, in.len, NULL) == 0)))
+		*a = (struct flat){.t = *tag == 'S' ? WB_S : WB_N, .p = in.p, .len = in.len};
+	else if (in.t == WB_BOOL && (is_tag(tag, tlen, "BOOL") || (is_tag(tag, tlen, "NULL") && in.b)))
+		*a = (struct flat){.t = *tag == 'B' ? WB_BOOL : WB_NULL, .b = in.b};
+	else
+		return NULL;
+	a->typed = 1;
+	return s + 1;
+}
+
 /* One "name": value member into a (checking the name against the n before); after it, or NULL. */
 static const char *flat_member(const char *s, const char *end, struct flat *a, size_t n)
 {
-	if (!(s = flat_string(s, end, &a[n].name, &a[n].nlen)) || a[n].nlen == 0)
+	const char *name;
+	size_t nlen;
+
+	if (!(s = flat_string(s, end, &name, &nlen)) || nlen == 0)
 		return NULL;
+	a[n].name = name;
+	a[n].nlen = nlen;
 	for (size_t i = 0; i < n; i++)
 		if (a[i].nlen == a[n].nlen && memcmp(a[i].name, a[n].name, a[n].nlen) == 0)
 			return NULL;
@@ -573,7 +622,11 @@ static const char *flat_member(const char *s, const char *end, struct flat *a, s
 	if (s >= end || *s != ':')
 		return NULL;
 	s = skip_ws(s + 1, end);
-	return s < end ? flat_value(s, end, &a[n]) : NULL;
+	if (s >= end || !(s = flat_value(s, end, &a[n], 1)))
+		return NULL;
+	a[n].name = name; /* flat_typed rewrote the entry */
+	a[n].nlen = nlen;
+	return s;
 }
 
 /* The members of a flat object: their number, or -1 when the text is no such object. */
@@ -602,14 +655,29 @@ static long flat_parse(const char *s, const char *end, struct flat *a)
 	}
 }
 
+/*
+ * Whether members read as `format` (DynamoDB JSON when every value was typed
+ * in AUTO, as looks_ddb decides): values all typed for DDB, none for plain.
+ */
+static int flat_format_ok(const struct flat *a, long n, wb_json_format format)
+{
+	long typed = 0;
+
+	for (long i = 0; i < n; i++)
+		typed += a[i].typed;
+	if (format == WB_JSON_AUTO)
+		return typed == 0 || typed == n;
+	return format == WB_JSON_DDB ? typed == n : typed == 0;
+}
+
 /* 1 and *out when the line is a flat object, 0 when it is not, WB_ENOMEM. */
-static int read_flat(wb_item **out, const char *text, size_t len)
+static int read_flat(wb_item **out, const char *text, size_t len, wb_json_format format)
 {
 	struct flat a[FLAT_MAX];
 	long n = flat_parse(text, text + len, a);
 	wb_item *it;
 
-	if (n < 0)
+	if (n < 0 || !flat_format_ok(a, n, format))
 		return 0;
 	if (!(it = wb__item_new_sized(len * 2 + 256)) ||
 	    (n && !(it->attrs = wb__arena_alloc(it->ar, (size_t)n * sizeof(wb_attr)))))
@@ -649,7 +717,7 @@ int wb_item_from_json(wb_item **out, const char *text, size_t len, wb_json_forma
 		return wb__error(NULL, WB_EINVALID, "no JSON text");
 	if (format != WB_JSON_DDB && format != WB_JSON_PLAIN && format != WB_JSON_AUTO)
 		return wb__error(NULL, WB_EINVALID, "unknown JSON format %d", (int)format);
-	if (format != WB_JSON_DDB && !wb__json_no_fast_path && (rc = read_flat(out, text, len)) != 0)
+	if (!wb__json_no_fast_path && (rc = read_flat(out, text, len, format)) != 0)
 		return rc < 0 ? rc : 0;
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL |
 			  JSON_ALLOW_NUL | JSON_DECODE_ANY, &err);
