@@ -32,6 +32,11 @@ if [ -n "${missing// /}" ]; then
 fi
 
 [ -n "$fuzz" ] && exit 0
+# A node_modules that is a symbolic link belongs to another checkout (a git
+# worktree sharing it): installing through it would race that checkout's own.
+if [ -L node_modules ]; then
+	exit 0
+fi
 if [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json -o package-lock.json -nt node_modules/.package-lock.json ]; then
 	echo "deps: npm ci" >&2
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null

@@ -1,6 +1,6 @@
 /*
  * codec.c - the compact binary item encoding and the order-preserving key
- * encoding (declared in codec.h), plus the wb_buf byte buffer.
+ * encoding (declared in codec.h), written into a wb_buf (buf.h).
  *
  * Item encoding, version 1 (all lengths and counts are unsigned LEB128
  * varints):
@@ -31,44 +31,6 @@
 #include "item.h"
 
 #define ITEM_FORMAT_V1 0x01
-
-/* ------------------------------------------------------------------ buf */
-
-int wb__buf_reserve(wb_buf *b, size_t extra)
-{
-	size_t cap;
-	unsigned char *p;
-
-	if (b->cap - b->len >= extra)
-		return 0;
-	if (extra > SIZE_MAX / 2 - b->len)
-		return wb__oom(NULL);
-	cap = b->cap ? b->cap : 64;
-	while (cap - b->len < extra)
-		cap *= 2;
-	if (!(p = realloc(b->data, cap)))
-		return wb__oom(NULL);
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
-
-int wb__buf_append(wb_buf *b, const void *data, size_t len)
-{
-	if (wb__buf_reserve(b, len) < 0)
-		return WB_ENOMEM;
-	if (len)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
-void wb__buf_free(wb_buf *b)
-{
-	free(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
-}
 
 /* -------------------------------------------------------------- encoding */
 

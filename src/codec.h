@@ -12,18 +12,7 @@
 
 #include <stddef.h>
 #include "whimbrel.h"
-
-/** A growable byte buffer.  Zero-initialise; free with wb__buf_free. */
-typedef struct wb_buf {
-	unsigned char *data; /**< bytes */
-	size_t len;          /**< used */
-	size_t cap;          /**< allocated */
-} wb_buf;
-
-/** Make room for `extra` more bytes; WB_ENOMEM on failure. */
-int wb__buf_reserve(wb_buf *b, size_t extra);
-int wb__buf_append(wb_buf *b, const void *data, size_t len);
-void wb__buf_free(wb_buf *b);
+#include "buf.h"
 
 /** Append the binary encoding of `item` to `out`. */
 int wb__item_encode(wb_buf *out, const wb_item *item);

@@ -102,11 +102,6 @@ int wb__number_check(const char *s, size_t len, const char *where);
 /** Non-zero: wb_item_from_json reads every line through jansson (tests of its fast path, json.c). */
 extern int wb__json_no_fast_path;
 
-/** Encode / decode standard base64 (with padding).  Decode returns -1 when malformed. */
-size_t wb__base64_encoded_len(size_t n);
-void wb__base64_encode(char *out, const unsigned char *in, size_t n); /* NUL-terminates */
-long wb__base64_decode(unsigned char *out, const char *in, size_t n); /* out >= n*3/4+3 */
-
 /** 1 if the bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int wb__utf8_valid(const char *s, size_t len);
 

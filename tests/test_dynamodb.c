@@ -742,89 +742,6 @@ static void test_list_tables_pages(void **state)
 	wb_close(db);
 }
 
-static void test_batch_get_unprocessed(void **state)
-{
-	struct reply r[] = {
-		{200, DESCRIBE_CARS},
-		{200, "{\"Responses\":{\"cars\":[{\"id\":{\"S\":\"b\"},\"n\":{\"N\":\"2\"}}]},"
-		      "\"UnprocessedKeys\":{\"cars\":{\"ConsistentRead\":true,\"Keys\":[{\"id\":{\"S\":\"a\"}}]}}}"},
-		{200, "{\"Responses\":{\"cars\":[{\"id\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"}}]},\"UnprocessedKeys\":{}}"},
-	};
-	wb_db *db = open_fake();
-	wb_item *a = wbt_item("{\"id\":\"a\"}"), *b = wbt_item("{\"id\":\"b\"}"), *c = wbt_item("{\"id\":\"c\"}");
-	const wb_item *keys[] = {a, b, c, a};
-	wb_item *out[4];
-	struct wb__dynamodb_stats st;
-
-	(void)state;
-	script(r, 3);
-	wbt_ok(wb__dynamodb_batch_get(db, "cars", keys, 4, out));
-	snapshot();
-	assert_string_equal(seen_targets, "DescribeTable BatchGetItem BatchGetItem");
-	/* the re-sent request asks only for the unprocessed key */
-	assert_non_null(strstr(seen_last, "{\"RequestItems\":{\"cars\":{\"ConsistentRead\":true,\"Keys\":[{\"id\":{\"S\":\"a\"}}]}}}"));
-	assert_string_equal(wb_item_get_number(out[0], "n"), "1");
-	assert_string_equal(wb_item_get_number(out[1], "n"), "2");
-	assert_null(out[2]);
-	assert_string_equal(wb_item_get_number(out[3], "n"), "1"); /* a repeated key gets its own copy */
-	wbt_ok(wb__dynamodb_stats(db, &st));
-	assert_int_equal(st.unprocessed_items, 1);
-	for (int i = 0; i < 4; i++)
-		wb_item_free(out[i]);
-	wb_item_free(a);
-	wb_item_free(b);
-	wb_item_free(c);
-	wb_close(db);
-}
-
-/* Against dynalite, when the suite runs with it: 250 items, 260 keys, chunks of 100. */
-static void test_batch_get_dynalite(void **state)
-{
-	const char *url = getenv("WB_TEST_DYNAMODB_URL");
-	wb_key_schema k = {"pk", WB_S, "sk", WB_N};
-	wb_item *items[250], *keys[260], *out[260];
-	wb_write w[250];
-	char table[80], json[100];
-	wb_db *db = NULL;
-
-	(void)state;
-	if (!url || !*url) {
-		printf("# no dynalite: BatchGetItem against a server not tested\n");
-		return;
-	}
-	wbt_ok(wb_open(&db, url));
-	wbt_table_name(table, sizeof(table), "bget");
-	wbt_ok(wb_table_create(db, table, &k));
-	for (int i = 0; i < 250; i++) {
-		snprintf(json, sizeof(json), "{\"pk\":\"p%d\",\"sk\":%d,\"v\":\"item %d\"}", i % 7, i, i);
-		items[i] = wbt_item(json);
-		w[i] = (wb_write){table, WB_WRITE_PUT, items[i], NULL};
-	}
-	wbt_ok(wb_batch_write(db, w, 250, NULL));
-	for (int i = 0; i < 260; i++) {
-		int j = i < 250 ? 249 - i : (i < 255 ? 1000 + i : i - 255); /* 5 absent, 5 repeated */
-		snprintf(json, sizeof(json), "{\"pk\":\"p%d\",\"sk\":%d}", j % 7, j);
-		keys[i] = wbt_item(json);
-	}
-	wbt_ok(wb__dynamodb_batch_get(db, table, (const wb_item *const *)keys, 260, out));
-	for (int i = 0; i < 260; i++) {
-		int j = i < 250 ? 249 - i : (i < 255 ? -1 : i - 255);
-		if (j < 0) {
-			assert_null(out[i]);
-			continue;
-		}
-		assert_non_null(out[i]);
-		assert_true(wb_item_equal(out[i], items[j]));
-		wb_item_free(out[i]);
-	}
-	for (int i = 0; i < 250; i++)
-		wb_item_free(items[i]);
-	for (int i = 0; i < 260; i++)
-		wb_item_free(keys[i]);
-	wbt_ok(wb_table_drop(db, table));
-	wb_close(db);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -842,10 +759,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unprocessed_items, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_splits_and_orders, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_condition_failure_resolved, server_setup, server_teardown),
-		cmocka_unit_test_setup_teardown(test_batch_get_unprocessed, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_list_tables_pages, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_scan_skips_empty_answers, server_setup, server_teardown),
-		cmocka_unit_test_setup(test_batch_get_dynalite, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,10 @@
  *
  * The shared credentials file is INI: sections "[name]" (or "[profile
  * name]", as in ~/.aws/config), keys aws_access_key_id,
- * aws_secret_access_key and aws_session_token, '#' and ';' comments.
- * Nothing read here is ever copied into a message.
+ * aws_secret_access_key and aws_session_token, '#' and ';' comments; it
+ * is read by the INI line reader (ini.h), lines of other shapes skipped.
+ * Nothing read here is ever copied into a message, and the file's text is
+ * wiped once read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,10 @@
 
 #include "common.h"
 #include "aws_creds.h"
+#include "ini.h"
+
+/* A credentials file is a few lines; anything this big is not one. */
+#define CREDS_MAX_BYTES (1024 * 1024)
 
 static void wipe_free(char *s)
 {
@@ -70,73 +76,52 @@ static int from_env(struct wb__aws_creds *c)
 	return 0;
 }
 
-/* Strip leading and trailing blanks in place. */
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
-/* Is `line` (trimmed, "[...]") the header of `profile`? */
-static int is_section(char *line, const char *profile)
-{
-	size_t n = strlen(line);
-	char *name;
-
-	if (n < 2 || line[0] != '[' || line[n - 1] != ']')
-		return -1; /* not a section header */
-	line[n - 1] = '\0';
-	name = trim(line + 1);
-	if (strncmp(name, "profile ", 8) == 0)
-		name = trim(name + 8);
-	return strcmp(name, profile) == 0;
-}
-
-/* Values of one profile; pointers into `found`'s own copies. */
+/* Values of one profile, gathered line by line. */
 struct profile_vals {
+	const char *profile; /* the profile wanted */
 	char *ak, *sk, *tok; /* malloc'ed, or NULL */
+	int in;              /* the current section is the profile */
 	int seen;            /* the section exists */
 };
 
-static void keep(char **slot, const char *v)
+/* Is section `name` (n bytes) the profile: "[name]" or "[profile name]"? */
+static int is_profile(const char *name, size_t n, const char *profile)
 {
-	wipe_free(*slot);
-	*slot = strdup(v);
+	if (n > 8 && strncmp(name, "profile ", 8) == 0) {
+		for (name += 8, n -= 8; n && (*name == ' ' || *name == '\t'); name++, n--)
+			;
+	}
+	return strlen(profile) == n && memcmp(name, profile, n) == 0;
 }
 
-static void read_profile(FILE *f, const char *profile, struct profile_vals *pv)
+static int is_key(const struct wb__ini_line *l, const char *key)
 {
-	char buf[8192];
-	int in = 0;
+	return strlen(key) == l->nlen && strncasecmp(l->name, key, l->nlen) == 0;
+}
 
-	while (fgets(buf, sizeof(buf), f)) {
-		char *line = trim(buf), *eq;
-		int sec;
-		if (!*line || *line == '#' || *line == ';')
-			continue;
-		if ((sec = is_section(line, profile)) >= 0) {
-			in = sec;
-			pv->seen |= sec;
-			continue;
-		}
-		if (!in || !(eq = strchr(line, '=')))
-			continue;
-		*eq = '\0';
-		char *k = trim(line), *v = trim(eq + 1);
-		if (strcasecmp(k, "aws_access_key_id") == 0)
-			keep(&pv->ak, v);
-		else if (strcasecmp(k, "aws_secret_access_key") == 0)
-			keep(&pv->sk, v);
-		else if (strcasecmp(k, "aws_session_token") == 0)
-			keep(&pv->tok, v);
+static void keep(char **slot, const struct wb__ini_line *l)
+{
+	wipe_free(*slot);
+	*slot = strndup(l->value, l->vlen);
+}
+
+/* wb__ini_parse's callback: lines that are not sections or pairs are skipped. */
+static int read_line(void *arg, const struct wb__ini_line *l)
+{
+	struct profile_vals *pv = arg;
+
+	if (l->kind == WB_INI_SECTION && l->name) {
+		pv->in = is_profile(l->name, l->nlen, pv->profile);
+		pv->seen |= pv->in;
+	} else if (l->kind == WB_INI_PAIR && pv->in) {
+		if (is_key(l, "aws_access_key_id"))
+			keep(&pv->ak, l);
+		else if (is_key(l, "aws_secret_access_key"))
+			keep(&pv->sk, l);
+		else if (is_key(l, "aws_session_token"))
+			keep(&pv->tok, l);
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
 }
 
 /* The credentials file path into buf, or "" when there is no HOME. */
@@ -152,26 +137,39 @@ static void creds_path(char *buf, size_t size)
 		buf[0] = '\0';
 }
 
+/* Read the profile from the file at path; WB_ENOTFOUND (message cleared) when it cannot be read. */
+static int read_profile(const char *path, struct profile_vals *pv)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!path[0] || wb__ini_read_file(&text, &len, path, CREDS_MAX_BYTES) < 0) {
+		wb_error_clear(); /* its message is not the one to report */
+		return WB_ENOTFOUND;
+	}
+	wb__ini_parse(text, len, read_line, pv);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return 0;
+}
+
 /* 0 found, 1 not found (no file or no such profile, not asked for explicitly), <0 error. */
 static int from_profile(struct wb__aws_creds *c)
 {
 	const char *asked = env("AWS_PROFILE");
 	const char *profile = asked ? asked : "default";
-	struct profile_vals pv = {0};
+	struct profile_vals pv = {.profile = profile};
 	char path[1024];
-	FILE *f;
 	int rc = 1;
 
 	creds_path(path, sizeof(path));
-	if (!path[0] || !(f = fopen(path, "r"))) {
+	if (read_profile(path, &pv) < 0) {
 		if (asked)
 			return wb__error(NULL, WB_EINVALID,
 					 "AWS credentials: AWS_PROFILE is '%s' but the credentials file %s cannot be read",
 					 profile, path[0] ? path : "~/.aws/credentials");
 		return 1;
 	}
-	read_profile(f, profile, &pv);
-	fclose(f);
 	if (!pv.seen) {
 		if (asked)
 			rc = wb__error(NULL, WB_EINVALID, "AWS credentials: no profile '%s' in %s", profile, path);

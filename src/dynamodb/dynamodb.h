@@ -36,7 +36,7 @@ struct wb__dynamodb_stats {
 	uint64_t retries_throttle;  /**< retries after throttling errors */
 	uint64_t retries_5xx;       /**< retries after 5xx responses */
 	uint64_t retries_network;   /**< retries after dropped connections / transport errors */
-	uint64_t retries_unprocessed; /**< BatchWriteItem / BatchGetItem re-sends of unprocessed entries */
+	uint64_t retries_unprocessed; /**< BatchWriteItem re-sends of unprocessed entries */
 	uint64_t unprocessed_items; /**< entries that came back unprocessed */
 	uint64_t conditions_failed; /**< ConditionalCheckFailedException answers */
 	uint64_t gave_up;           /**< calls that failed after exhausting their retries */
@@ -60,14 +60,5 @@ struct wb__dynamodb_retry {
 
 /** Change the retry policy of a dynamodb handle (tests). */
 int wb__dynamodb_set_retry(wb_db *db, const struct wb__dynamodb_retry *r);
-
-/**
- * Get many items of `table` by key with BatchGetItem: up to 100 distinct
- * keys a request, consistent reads, UnprocessedKeys re-sent with backoff
- * (WB_ETHROTTLED if some remain).  out[i] receives the item of keys[i]
- * (the caller's, freed with wb_item_free) or NULL when there is none; on
- * failure every out[i] is NULL.  Keys may repeat.
- */
-int wb__dynamodb_batch_get(wb_db *db, const char *table, const wb_item *const *keys, size_t n, wb_item **out);
 
 #endif /* WB_DYNAMODB_H */

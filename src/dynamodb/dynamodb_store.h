@@ -1,6 +1,7 @@
 /*
  * dynamodb_store.h - what store_dynamodb.c (handles, key schemas, tables)
- * and dynamodb_items.c (item reads and writes) share (internal).
+ * and the item operations (dynamodb_write.c, dynamodb_read.c) share
+ * (internal).
  */
 #ifndef WB_DYNAMODB_STORE_H
 #define WB_DYNAMODB_STORE_H
@@ -14,7 +15,7 @@ struct wb__ddb_client *wb__ddb_client_of(wb_db *db);
 /** The key schema of `table` (DescribeTable once, then cached per handle). */
 int wb__ddb_key_of(wb_db *db, const char *table, wb_key_schema *key);
 
-/* The item operations of the backend (see backend.h), in dynamodb_items.c. */
+/* The item operations of the backend (see backend.h): dynamodb_write.c, dynamodb_read.c. */
 int wb__ddb_get(wb_db *db, wb_item **out, const char *table, const wb_item *key);
 int wb__ddb_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond);
 int wb__ddb_del(wb_db *db, const char *table, const wb_item *key, const wb_cond *cond);

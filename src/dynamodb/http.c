@@ -13,15 +13,13 @@
 
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "common.h"
 #include "http.h"
 
 struct wb__http {
 	CURL *curl;   /* the easy handle, kept between requests */
-	char *buf;    /* response body */
-	size_t len;   /* bytes in buf */
-	size_t cap;   /* bytes allocated */
-	int oom;      /* the body could not be stored */
+	wb_buf body;  /* response body; `oom` when it could not be stored */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -37,21 +35,8 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 	struct wb__http *h = arg;
 	size_t n = size * nmemb;
 
-	if (h->len + n + 1 > h->cap) {
-		size_t cap = h->cap ? h->cap : 16384;
-		char *b;
-		while (cap < h->len + n + 1)
-			cap *= 2;
-		if (!(b = realloc(h->buf, cap))) {
-			h->oom = 1;
-			return 0; /* makes curl fail the transfer */
-		}
-		h->buf = b;
-		h->cap = cap;
-	}
-	memcpy(h->buf + h->len, p, n);
-	h->len += n;
-	h->buf[h->len] = '\0';
+	if (wb__buf_append(&h->body, p, n) < 0)
+		return 0; /* makes curl fail the transfer */
 	return n;
 }
 
@@ -120,7 +105,7 @@ void wb__http_free(wb__http *h)
 	if (!h)
 		return;
 	curl_easy_cleanup(h->curl);
-	free(h->buf);
+	wb__buf_free(&h->body);
 	free(h);
 }
 
@@ -150,10 +135,7 @@ int wb__http_post(wb__http *h, const char *url, const char *const *headers, size
 		return wb__oom(NULL);
 	}
 	list = l;
-	h->len = 0;
-	h->oom = 0;
-	if (h->buf)
-		h->buf[0] = '\0';
+	wb__buf_clear(&h->body);
 	curl_easy_setopt(h->curl, CURLOPT_URL, url);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
@@ -162,15 +144,15 @@ int wb__http_post(wb__http *h, const char *url, const char *const *headers, size
 	curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, 0L);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(list);
-	if (h->oom) {
+	if (h->body.oom) {
 		rc = wb__oom(NULL);
 	} else if (cc != CURLE_OK) {
 		snprintf(errbuf, errsize, "%s", curl_easy_strerror(cc));
 		rc = permanent(cc) ? WB_ERROR : WB_EIO;
 	} else {
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-		resp->body = h->buf ? h->buf : "";
-		resp->len = h->len;
+		resp->body = h->body.text ? h->body.text : "";
+		resp->len = h->body.len;
 	}
 	return rc;
 }

@@ -1,11 +1,11 @@
 /*
- * sigv4.c - AWS Signature Version 4 over OpenSSL's SHA-256 (HMAC-SHA256 here, RFC 2104).
+ * sigv4.c - AWS Signature Version 4 over OpenSSL's SHA-256 and HMAC (EVP_MAC).
  *
  * Implements sigv4.h: the canonical request (path normalised and encoded
  * once, as every service but S3 expects; query parameters decoded,
  * re-encoded and sorted; headers lower-cased, trimmed, their inner runs of
  * spaces collapsed, repeated ones joined with ','), the string to sign and
- * the signature.  Strings are built in a small growable buffer; the derived
+ * the signature.  Strings are built in a wb_buf (buf.h); the derived
  * keys and the "AWS4"+secret buffer are wiped after use.
  */
 #include <pthread.h>
@@ -16,55 +16,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
+#include "buf.h"
 #include "common.h"
 #include "sigv4.h"
-
-/* A growable string; `oom` sticks once an allocation failed. */
-struct sbuf {
-	char *s;    /* NUL-terminated text, or NULL */
-	size_t len; /* bytes used (without the NUL) */
-	size_t cap; /* bytes allocated */
-	int oom;    /* an allocation failed */
-};
-
-static void sb_add(struct sbuf *b, const char *p, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *s;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(s = realloc(b->s, cap))) {
-			b->oom = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-/* Hand the text to the caller (`*out`), or fail with WB_ENOMEM. */
-static int sb_finish(struct sbuf *b, char **out)
-{
-	if (b->oom || !b->s) {
-		free(b->s);
-		*out = NULL;
-		return wb__oom(NULL);
-	}
-	*out = b->s;
-	return 0;
-}
 
 static int unreserved(unsigned char c)
 {
@@ -73,17 +30,17 @@ static int unreserved(unsigned char c)
 }
 
 /* Append bytes URI-encoded as SigV4 wants: unreserved kept, the rest %XX. */
-static void sb_uri_encode(struct sbuf *b, const char *p, size_t n)
+static void sb_uri_encode(wb_buf *b, const char *p, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 		if (unreserved(c)) {
-			sb_add(b, (const char *)&c, 1);
+			wb__buf_append(b, (const char *)&c, 1);
 		} else {
 			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-			sb_add(b, e, 3);
+			wb__buf_append(b, e, 3);
 		}
 	}
 }
@@ -116,25 +73,37 @@ static size_t uri_decode(char *dst, const char *p, size_t n)
 }
 
 /*
- * SHA-256, fetched from OpenSSL's default provider once per process
- * (OpenSSL 3 would otherwise look it up by name on every use); read-only
- * after the pthread_once.  Each thread keeps one digest context for all its
- * hashing (creating one costs more than hashing a request), freed when the
- * thread ends.
+ * SHA-256 and HMAC, fetched from OpenSSL's default provider once per
+ * process (OpenSSL 3 would otherwise look them up by name on every use);
+ * read-only after the pthread_once.  Each thread keeps one digest context
+ * and one HMAC-SHA256 context for all its signing (creating one costs more
+ * than hashing a request), freed when the thread ends.
  */
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static EVP_MD *md_fetched;
+static EVP_MAC *mac_fetched;
 static pthread_key_t ctx_key;
 static int ctx_key_ok;
 
-static void free_ctx(void *ctx)
+/* This thread's contexts. */
+struct thread_ctx {
+	EVP_MD_CTX *md;   /* SHA-256 */
+	EVP_MAC_CTX *mac; /* HMAC with SHA-256, keyed at each use */
+};
+
+static void free_ctx(void *arg)
 {
-	EVP_MD_CTX_free(ctx);
+	struct thread_ctx *t = arg;
+
+	EVP_MD_CTX_free(t->md);
+	EVP_MAC_CTX_free(t->mac);
+	free(t);
 }
 
 static void md_init(void)
 {
 	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+	mac_fetched = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ctx_key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
 }
 
@@ -144,29 +113,40 @@ static const EVP_MD *sha256(void)
 	return md_fetched ? md_fetched : EVP_sha256();
 }
 
-/* This thread's digest context, or NULL when out of memory. */
-static EVP_MD_CTX *thread_ctx(void)
+/* New contexts for this thread, or NULL when out of memory. */
+static struct thread_ctx *thread_ctx_new(void)
 {
-	EVP_MD_CTX *ctx;
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+			       OSSL_PARAM_construct_end()};
+	struct thread_ctx *t = calloc(1, sizeof(*t));
+
+	if (!t || !mac_fetched || !(t->md = EVP_MD_CTX_new()) || !(t->mac = EVP_MAC_CTX_new(mac_fetched)) ||
+	    !EVP_MAC_CTX_set_params(t->mac, params) || pthread_setspecific(ctx_key, t) != 0) {
+		if (t)
+			free_ctx(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* This thread's contexts, or NULL when out of memory. */
+static struct thread_ctx *thread_ctx(void)
+{
+	struct thread_ctx *t;
 
 	pthread_once(&md_once, md_init);
 	if (!ctx_key_ok)
 		return NULL;
-	if (!(ctx = pthread_getspecific(ctx_key)) && (ctx = EVP_MD_CTX_new()) &&
-	    pthread_setspecific(ctx_key, ctx) != 0) {
-		EVP_MD_CTX_free(ctx);
-		ctx = NULL;
-	}
-	return ctx;
+	return (t = pthread_getspecific(ctx_key)) ? t : thread_ctx_new();
 }
 
-/* SHA-256 of the pieces (NULL-ended pairs of pointer and length) into md; 0 or -1. */
-static int digest(unsigned char md[32], const void *a, size_t alen, const void *b, size_t blen)
+/* SHA-256 of data[0..len) into md; 0 or -1. */
+static int digest(unsigned char md[32], const void *data, size_t len)
 {
-	EVP_MD_CTX *ctx = thread_ctx();
+	struct thread_ctx *t = thread_ctx();
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, sha256(), NULL) || !EVP_DigestUpdate(ctx, a, alen) ||
-	    (b && !EVP_DigestUpdate(ctx, b, blen)) || !EVP_DigestFinal_ex(ctx, md, NULL))
+	if (!t || !EVP_DigestInit_ex(t->md, sha256(), NULL) || !EVP_DigestUpdate(t->md, data, len) ||
+	    !EVP_DigestFinal_ex(t->md, md, NULL))
 		return -1;
 	return 0;
 }
@@ -187,7 +167,7 @@ void wb__sigv4_sha256_hex(char out[65], const void *data, size_t len)
 {
 	unsigned char md[32];
 
-	if (digest(md, data, len, NULL, 0) < 0)
+	if (digest(md, data, len) < 0)
 		memset(md, 0, 32); /* a hash that will not verify */
 	hex32(out, md);
 }
@@ -201,7 +181,7 @@ void wb__sigv4_amz_date(char out[17], time_t t)
 }
 
 /* The canonical URI: dot segments and empty segments removed, each segment encoded. */
-static void canonical_uri(struct sbuf *b, const char *path)
+static void canonical_uri(wb_buf *b, const char *path)
 {
 	const char *segs[256];
 	size_t lens[256], n = 0, plen;
@@ -225,11 +205,11 @@ static void canonical_uri(struct sbuf *b, const char *path)
 			p++;
 	}
 	for (size_t i = 0; i < n; i++) {
-		sb_add(b, "/", 1);
+		wb__buf_append(b, "/", 1);
 		sb_uri_encode(b, segs[i], lens[i]);
 	}
 	if (n == 0 || (plen > 0 && path[plen - 1] == '/'))
-		sb_add(b, "/", 1);
+		wb__buf_append(b, "/", 1);
 }
 
 /* One query parameter, encoded: "name=value". */
@@ -257,7 +237,7 @@ static int encode_param(struct qparam *q, const char *p, size_t n)
 	const char *eq = memchr(p, '=', n);
 	size_t nl = eq ? (size_t)(eq - p) : n;
 	char *tmp = malloc(n + 1);
-	struct sbuf b = {0};
+	wb_buf b = {0};
 	size_t dl;
 
 	if (!tmp)
@@ -265,16 +245,16 @@ static int encode_param(struct qparam *q, const char *p, size_t n)
 	dl = uri_decode(tmp, p, nl);
 	sb_uri_encode(&b, tmp, dl);
 	q->namelen = b.len;
-	sb_add(&b, "=", 1);
+	wb__buf_append(&b, "=", 1);
 	if (eq) {
 		dl = uri_decode(tmp, eq + 1, n - nl - 1);
 		sb_uri_encode(&b, tmp, dl);
 	}
 	free(tmp);
-	return sb_finish(&b, &q->enc);
+	return wb__buf_take(&b, &q->enc);
 }
 
-static int canonical_query(struct sbuf *b, const char *query)
+static int canonical_query(wb_buf *b, const char *query)
 {
 	struct qparam *qs = NULL;
 	size_t n = 0, cap = 0;
@@ -305,8 +285,8 @@ static int canonical_query(struct sbuf *b, const char *query)
 		qsort(qs, n, sizeof(*qs), qparam_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			sb_add(b, "&", 1);
-		sb_str(b, qs[i].enc);
+			wb__buf_append(b, "&", 1);
+		wb__buf_puts(b, qs[i].enc);
 	}
 out:
 	for (size_t i = 0; i < n; i++)
@@ -333,7 +313,7 @@ static int hdr_cmp(const void *a, const void *b)
 }
 
 /* Append a header value trimmed, with inner runs of whitespace made one space. */
-static void sb_trimmed(struct sbuf *b, const char *v)
+static void sb_trimmed(wb_buf *b, const char *v)
 {
 	int space = 0, any = 0;
 
@@ -343,14 +323,14 @@ static void sb_trimmed(struct sbuf *b, const char *v)
 			continue;
 		}
 		if (space && any)
-			sb_add(b, " ", 1);
-		sb_add(b, v, 1);
+			wb__buf_append(b, " ", 1);
+		wb__buf_append(b, v, 1);
 		space = 0;
 		any = 1;
 	}
 }
 
-static int canonical_headers(struct sbuf *b, struct sbuf *signed_hdrs, const struct wb__sigv4_request *req)
+static int canonical_headers(wb_buf *b, wb_buf *signed_hdrs, const struct wb__sigv4_request *req)
 {
 	struct hdr *h = calloc(req->nheaders ? req->nheaders : 1, sizeof(*h));
 	int rc = 0;
@@ -372,19 +352,19 @@ static int canonical_headers(struct sbuf *b, struct sbuf *signed_hdrs, const str
 	for (size_t i = 0; i < req->nheaders; i++) {
 		int same = i > 0 && strcmp(h[i].name, h[i - 1].name) == 0;
 		if (same) {
-			sb_add(b, ",", 1);
+			wb__buf_append(b, ",", 1);
 		} else {
 			if (i > 0) {
-				sb_add(b, "\n", 1);
-				sb_add(signed_hdrs, ";", 1);
+				wb__buf_append(b, "\n", 1);
+				wb__buf_append(signed_hdrs, ";", 1);
 			}
-			sb_str(b, h[i].name);
-			sb_add(b, ":", 1);
-			sb_str(signed_hdrs, h[i].name);
+			wb__buf_puts(b, h[i].name);
+			wb__buf_append(b, ":", 1);
+			wb__buf_puts(signed_hdrs, h[i].name);
 		}
 		sb_trimmed(b, h[i].value);
 	}
-	sb_add(b, "\n", 1);
+	wb__buf_append(b, "\n", 1);
 out:
 	for (size_t i = 0; i < req->nheaders; i++)
 		free(h[i].name);
@@ -394,97 +374,87 @@ out:
 
 int wb__sigv4_canonical_request(char **out, char **signed_headers, const struct wb__sigv4_request *req)
 {
-	struct sbuf b = {0}, sh = {0};
+	wb_buf b = {0}, sh = {0};
 	char hash[65];
 	int rc;
 
 	*out = NULL;
 	if (signed_headers)
 		*signed_headers = NULL;
-	sb_str(&b, req->method);
-	sb_add(&b, "\n", 1);
+	wb__buf_puts(&b, req->method);
+	wb__buf_append(&b, "\n", 1);
 	canonical_uri(&b, req->path);
-	sb_add(&b, "\n", 1);
+	wb__buf_append(&b, "\n", 1);
 	if ((rc = canonical_query(&b, req->query)) < 0)
 		goto fail;
-	sb_add(&b, "\n", 1);
+	wb__buf_append(&b, "\n", 1);
 	if ((rc = canonical_headers(&b, &sh, req)) < 0)
 		goto fail;
-	sb_add(&b, "\n", 1);
-	sb_add(&sh, "", 0);
-	sb_add(&b, sh.s ? sh.s : "", sh.s ? sh.len : 0);
-	sb_add(&b, "\n", 1);
+	wb__buf_append(&b, "\n", 1);
+	wb__buf_append(&sh, "", 0);
+	wb__buf_append(&b, sh.text ? sh.text : "", sh.text ? sh.len : 0);
+	wb__buf_append(&b, "\n", 1);
 	wb__sigv4_sha256_hex(hash, req->body ? req->body : "", req->body_len);
-	sb_str(&b, hash);
-	if ((rc = sb_finish(&b, out)) < 0) {
-		free(sh.s);
+	wb__buf_puts(&b, hash);
+	if ((rc = wb__buf_take(&b, out)) < 0) {
+		wb__buf_free(&sh);
 		return rc;
 	}
 	if (signed_headers) {
-		if ((rc = sb_finish(&sh, signed_headers)) < 0) {
+		if ((rc = wb__buf_take(&sh, signed_headers)) < 0) {
 			free(*out);
 			*out = NULL;
 		}
 		return rc;
 	}
-	free(sh.s);
+	wb__buf_free(&sh);
 	return 0;
 fail:
-	free(b.s);
-	free(sh.s);
+	wb__buf_free(&b);
+	wb__buf_free(&sh);
 	return rc;
 }
 
 /* "YYYYMMDD/region/service/aws4_request" */
-static void sb_scope(struct sbuf *b, const char *amz_date, const char *region, const char *service)
+static void sb_scope(wb_buf *b, const char *amz_date, const char *region, const char *service)
 {
-	sb_add(b, amz_date, strlen(amz_date) < 8 ? strlen(amz_date) : 8);
-	sb_add(b, "/", 1);
-	sb_str(b, region);
-	sb_add(b, "/", 1);
-	sb_str(b, service);
-	sb_str(b, "/aws4_request");
+	wb__buf_append(b, amz_date, strlen(amz_date) < 8 ? strlen(amz_date) : 8);
+	wb__buf_append(b, "/", 1);
+	wb__buf_puts(b, region);
+	wb__buf_append(b, "/", 1);
+	wb__buf_puts(b, service);
+	wb__buf_puts(b, "/aws4_request");
 }
 
 int wb__sigv4_string_to_sign(char **out, const char *amz_date, const char *region, const char *service,
 			     const char *canonical_request)
 {
-	struct sbuf b = {0};
+	wb_buf b = {0};
 	char hash[65];
 
-	sb_str(&b, "AWS4-HMAC-SHA256\n");
-	sb_str(&b, amz_date);
-	sb_add(&b, "\n", 1);
+	wb__buf_puts(&b, "AWS4-HMAC-SHA256\n");
+	wb__buf_puts(&b, amz_date);
+	wb__buf_append(&b, "\n", 1);
 	sb_scope(&b, amz_date, region, service);
-	sb_add(&b, "\n", 1);
+	wb__buf_append(&b, "\n", 1);
 	wb__sigv4_sha256_hex(hash, canonical_request, strlen(canonical_request));
-	sb_str(&b, hash);
-	return sb_finish(&b, out);
+	wb__buf_puts(&b, hash);
+	return wb__buf_take(&b, out);
 }
 
-/* HMAC-SHA256 (RFC 2104) over the process's SHA-256; `out` may alias `key`. */
+/* HMAC-SHA256 by OpenSSL's EVP_MAC; `out` may alias `key`. */
 static void hmac(unsigned char out[32], const void *key, size_t keylen, const char *data, size_t len)
 {
-	unsigned char k[64] = {0}, pad[64], inner[32];
+	struct thread_ctx *t = thread_ctx();
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	size_t n = 0;
 
-	if (keylen > 64 && digest(k, key, keylen, NULL, 0) < 0)
-		memset(k, 0, sizeof(k));
-	else if (keylen <= 64)
-		memcpy(k, key, keylen);
-	for (int i = 0; i < 64; i++)
-		pad[i] = k[i] ^ 0x36;
-	if (digest(inner, pad, 64, data, len) < 0) {
-		memset(out, 0, 32); /* a signature that will not verify */
-		goto out;
-	}
-	for (int i = 0; i < 64; i++)
-		pad[i] = k[i] ^ 0x5c;
-	if (digest(out, pad, 64, inner, 32) < 0)
-		memset(out, 0, 32);
-out:
-	OPENSSL_cleanse(k, sizeof(k));
-	OPENSSL_cleanse(pad, sizeof(pad));
-	OPENSSL_cleanse(inner, sizeof(inner));
+	if (!t || !EVP_MAC_init(t->mac, key, keylen, NULL) ||
+	    !EVP_MAC_update(t->mac, (const unsigned char *)data, len) ||
+	    !EVP_MAC_final(t->mac, mac, &n, sizeof(mac)) || n != 32)
+		memset(mac, 0, 32); /* a signature that will not verify */
+	memcpy(out, mac, 32);
+	OPENSSL_cleanse(mac, sizeof(mac));
 }
 
 void wb__sigv4_signing_key(unsigned char out[32], const char *secret, const char *date8, const char *region,
@@ -514,7 +484,7 @@ int wb__sigv4_authorization_key(char **out, const struct wb__sigv4_request *req,
 {
 	char *creq = NULL, *sh = NULL, *sts = NULL, sig[65];
 	unsigned char mac[32];
-	struct sbuf b = {0};
+	wb_buf b = {0};
 	int rc;
 
 	*out = NULL;
@@ -524,15 +494,15 @@ int wb__sigv4_authorization_key(char **out, const struct wb__sigv4_request *req,
 		goto out;
 	hmac(mac, signing_key, 32, sts, strlen(sts));
 	hex32(sig, mac);
-	sb_str(&b, "AWS4-HMAC-SHA256 Credential=");
-	sb_str(&b, access_key);
-	sb_add(&b, "/", 1);
+	wb__buf_puts(&b, "AWS4-HMAC-SHA256 Credential=");
+	wb__buf_puts(&b, access_key);
+	wb__buf_append(&b, "/", 1);
 	sb_scope(&b, amz_date, region, service);
-	sb_str(&b, ", SignedHeaders=");
-	sb_str(&b, sh);
-	sb_str(&b, ", Signature=");
-	sb_str(&b, sig);
-	rc = sb_finish(&b, out);
+	wb__buf_puts(&b, ", SignedHeaders=");
+	wb__buf_puts(&b, sh);
+	wb__buf_puts(&b, ", Signature=");
+	wb__buf_puts(&b, sig);
+	rc = wb__buf_take(&b, out);
 out:
 	free(creq);
 	free(sh);

@@ -1,7 +1,8 @@
 /*
  * store_dynamodb.c - the dynamodb backend: handles, key schemas and tables
  * (CreateTable, DescribeTable, ListTables, DeleteTable); the item
- * operations are in dynamodb_items.c, the calls in dynamodb_client.c.
+ * operations are in dynamodb_write.c and dynamodb_read.c, the calls in
+ * dynamodb_client.c.
  *
  * Key schemas are learnt with DescribeTable and cached per handle (get,
  * delete and update need the key attributes; conditions name the

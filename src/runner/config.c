@@ -1,11 +1,12 @@
 /*
- * config.c - a small INI reader for whimbrel.conf (see config.h).
+ * config.c - whimbrel.conf (see config.h), read by the INI line reader
+ * (ini.h) with this file's rules: names checked, values quoted or cut at
+ * a comment, a key set once, every other line an error.
  *
  * The whole file is read into memory and parsed line by line into a flat
  * array of entries (section, key, value, line); a section header is an
  * entry without a key.  Files are a few lines long, so lookups are linear.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "ini.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
@@ -65,17 +67,6 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Trim [*s, *s + *n) in place (pointer and length). */
-static void trim(const char **s, size_t *n)
-{
-	while (*n && is_space(**s)) {
-		(*s)++;
-		(*n)--;
-	}
-	while (*n && is_space((*s)[*n - 1]))
-		(*n)--;
-}
-
 /* Cut an unquoted value at a '#' or ';' that follows whitespace. */
 static size_t strip_comment(const char *v, size_t n)
 {
@@ -123,145 +114,126 @@ static int add(wb__config *cf, const char *section, size_t slen, const char *key
 	return 0;
 }
 
-/* "[name]" (already trimmed); sets the current section. */
-static int parse_section(wb__config *cf, const char *s, size_t n, int line, const char **cur)
+/* "[name]"; sets the current section. */
+static int parse_section(wb__config *cf, const struct wb__ini_line *l, const char **cur)
 {
-	const char *name = s + 1;
-	size_t len;
-
-	if (n >= 2 && s[n - 1] != ']' && memchr(s, ']', n))
+	if (!l->name && l->len >= 2 && memchr(l->text, ']', l->len))
 		return wb__error(NULL, WB_EINVALID, "%s:%d: text after ']': put each key = value on "
-				 "its own line", cf->name, line);
-	if (n < 2 || s[n - 1] != ']')
+				 "its own line", cf->name, l->line);
+	if (!l->name)
 		return wb__error(NULL, WB_EINVALID, "%s:%d: section header without closing ']'",
-				 cf->name, line);
-	len = n - 2;
-	trim(&name, &len);
-	if (!valid_name(name, len))
+				 cf->name, l->line);
+	if (!valid_name(l->name, l->nlen))
 		return wb__error(NULL, WB_EINVALID,
 				 "%s:%d: bad section name '%.*s': use letters, digits, '_', '-' or '.'",
-				 cf->name, line, (int)len, name);
-	if (add(cf, name, len, NULL, 0, NULL, 0, line) < 0)
+				 cf->name, l->line, (int)l->nlen, l->name);
+	if (add(cf, l->name, l->nlen, NULL, 0, NULL, 0, l->line) < 0)
 		return WB_ENOMEM;
 	*cur = cf->entries[cf->count - 1].section;
 	return 0;
 }
 
-/* "key = value" (already trimmed) in section `cur`. */
-static int parse_pair(wb__config *cf, const char *s, size_t n, int line, const char *cur)
+/* A value: "double-quoted" as it is, or cut at a comment; into *val, *vlen. */
+static int parse_value(const wb__config *cf, int line, const char **val, size_t *vlen)
 {
-	const char *eq = memchr(s, '=', n), *key = s, *val;
-	size_t klen, vlen;
-	const struct entry *dup;
+	const char *v = *val, *end, *rest;
+	size_t n = *vlen, rlen;
 
-	if (!eq)
-		return wb__error(NULL, WB_EINVALID, "%s:%d: expected '[section]' or 'key = value'",
-				 cf->name, line);
-	klen = (size_t)(eq - s);
-	trim(&key, &klen);
-	if (!valid_name(key, klen))
-		return wb__error(NULL, WB_EINVALID,
-				 "%s:%d: bad key '%.*s': use letters, digits, '_', '-' or '.'",
-				 cf->name, line, (int)klen, key);
-	if (!cur)
-		return wb__error(NULL, WB_EINVALID, "%s:%d: key '%.*s' outside any [section]",
-				 cf->name, line, (int)klen, key);
-	val = eq + 1;
-	vlen = n - (size_t)(val - s);
-	trim(&val, &vlen);
-	if (vlen && val[0] == '"') {
-		const char *end = memchr(val + 1, '"', vlen - 1);
-		const char *rest;
-		size_t rlen;
-		if (!end)
-			return wb__error(NULL, WB_EINVALID, "%s:%d: unterminated quoted value",
-					 cf->name, line);
-		rest = end + 1;
-		rlen = vlen - (size_t)(rest - val);
-		trim(&rest, &rlen);
-		if (rlen && rest[0] != '#' && rest[0] != ';')
-			return wb__error(NULL, WB_EINVALID, "%s:%d: text after the quoted value",
-					 cf->name, line);
-		vlen = (size_t)(end - val - 1);
-		val++;
-	} else {
-		vlen = strip_comment(val, vlen);
-		trim(&val, &vlen);
+	if (!n || v[0] != '"') {
+		n = strip_comment(v, n);
+		while (n && is_space(v[n - 1]))
+			n--;
+		*vlen = n;
+		return 0;
 	}
-	char kbuf[WB_NAME_MAX + 1];
-	snprintf(kbuf, sizeof(kbuf), "%.*s", (int)klen, key);
-	if ((dup = find(cf, cur, kbuf)))
-		return wb__error(NULL, WB_EINVALID, "%s:%d: key '%s' of [%s] already set on line %d",
-				 cf->name, line, kbuf, cur, dup->line);
-	return add(cf, cur, strlen(cur), key, klen, val, vlen, line);
+	if (!(end = memchr(v + 1, '"', n - 1)))
+		return wb__error(NULL, WB_EINVALID, "%s:%d: unterminated quoted value", cf->name, line);
+	rest = end + 1;
+	rlen = n - (size_t)(rest - v);
+	while (rlen && is_space(*rest)) {
+		rest++;
+		rlen--;
+	}
+	if (rlen && rest[0] != '#' && rest[0] != ';')
+		return wb__error(NULL, WB_EINVALID, "%s:%d: text after the quoted value", cf->name, line);
+	*val = v + 1;
+	*vlen = (size_t)(end - v - 1);
+	return 0;
 }
 
-static int parse_line(wb__config *cf, const char *s, size_t n, int line, const char **cur)
+/* "key = value" in section `cur`. */
+static int parse_pair(wb__config *cf, const struct wb__ini_line *l, const char *cur)
 {
-	trim(&s, &n);
-	if (n == 0 || s[0] == '#' || s[0] == ';')
-		return 0;
-	if (memchr(s, '\0', n))
-		return wb__error(NULL, WB_EINVALID, "%s:%d: NUL byte in line", cf->name, line);
-	if (s[0] == '[')
-		return parse_section(cf, s, n, line, cur);
-	return parse_pair(cf, s, n, line, *cur);
+	const char *val = l->value;
+	size_t vlen = l->vlen;
+	const struct entry *dup;
+	char kbuf[WB_NAME_MAX + 1];
+	int rc;
+
+	if (!valid_name(l->name, l->nlen))
+		return wb__error(NULL, WB_EINVALID,
+				 "%s:%d: bad key '%.*s': use letters, digits, '_', '-' or '.'",
+				 cf->name, l->line, (int)l->nlen, l->name);
+	if (!cur)
+		return wb__error(NULL, WB_EINVALID, "%s:%d: key '%.*s' outside any [section]",
+				 cf->name, l->line, (int)l->nlen, l->name);
+	if ((rc = parse_value(cf, l->line, &val, &vlen)) < 0)
+		return rc;
+	snprintf(kbuf, sizeof(kbuf), "%.*s", (int)l->nlen, l->name);
+	if ((dup = find(cf, cur, kbuf)))
+		return wb__error(NULL, WB_EINVALID, "%s:%d: key '%s' of [%s] already set on line %d",
+				 cf->name, l->line, kbuf, cur, dup->line);
+	return add(cf, cur, strlen(cur), l->name, l->nlen, val, vlen, l->line);
+}
+
+/* The parse in progress: the configuration and the current section. */
+struct parsing {
+	wb__config *cf;
+	const char *cur; /* an entry's own section string: it survives add()'s realloc */
+};
+
+static int parse_line(void *arg, const struct wb__ini_line *l)
+{
+	struct parsing *ps = arg;
+
+	if (memchr(l->text, '\0', l->len))
+		return wb__error(NULL, WB_EINVALID, "%s:%d: NUL byte in line", ps->cf->name, l->line);
+	if (l->kind == WB_INI_SECTION)
+		return parse_section(ps->cf, l, &ps->cur);
+	if (l->kind == WB_INI_PAIR)
+		return parse_pair(ps->cf, l, ps->cur);
+	return wb__error(NULL, WB_EINVALID, "%s:%d: expected '[section]' or 'key = value'",
+			 ps->cf->name, l->line);
 }
 
 int wb__config_parse(wb__config **out, const char *text, size_t len, const char *name)
 {
-	wb__config *cf;
-	const char *cur = NULL, *p = text, *end = text + len;
-	int line = 1, rc = 0;
+	struct parsing ps = {NULL, NULL};
+	int rc;
 
 	*out = NULL;
-	if (!(cf = wb__calloc(1, sizeof(*cf))) || !(cf->name = wb__strdup(name ? name : "config"))) {
-		free(cf);
+	if (!(ps.cf = wb__calloc(1, sizeof(*ps.cf))) || !(ps.cf->name = wb__strdup(name ? name : "config"))) {
+		free(ps.cf);
 		return WB_ENOMEM;
 	}
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3; /* UTF-8 byte order mark */
-	while (p < end && rc == 0) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		/* `cur` is an entry's own section string: it survives add()'s realloc. */
-		rc = parse_line(cf, p, n, line, &cur);
-		p += n + (nl ? 1 : 0);
-		line++;
-	}
-	if (rc < 0) {
-		wb__config_free(cf);
+	if ((rc = wb__ini_parse(text, len, parse_line, &ps)) < 0) {
+		wb__config_free(ps.cf);
 		return rc;
 	}
-	*out = cf;
+	*out = ps.cf;
 	return 0;
 }
 
 int wb__config_load(wb__config **out, const char *path)
 {
-	FILE *f;
 	char *buf = NULL;
 	size_t len;
 	int rc;
 
 	*out = NULL;
-	if (!(f = fopen(path, "rb"))) {
-		if (errno == ENOENT)
-			return wb__error(NULL, WB_ENOTFOUND, "%s: no such file", path);
-		return wb__error(NULL, WB_EIO, "%s: cannot open: %s", path, strerror(errno));
-	}
-	if (!(buf = wb__malloc(CONFIG_MAX_BYTES + 1))) {
-		fclose(f);
-		return WB_ENOMEM;
-	}
-	len = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
-	if (ferror(f))
-		rc = wb__error(NULL, WB_EIO, "%s: cannot read: %s", path, strerror(errno));
-	else if (len > CONFIG_MAX_BYTES)
-		rc = wb__error(NULL, WB_EINVALID, "%s: larger than %d bytes", path, CONFIG_MAX_BYTES);
-	else
-		rc = wb__config_parse(out, buf, len, path);
-	fclose(f);
+	if ((rc = wb__ini_read_file(&buf, &len, path, CONFIG_MAX_BYTES)) < 0)
+		return rc;
+	rc = wb__config_parse(out, buf, len, path);
 	free(buf);
 	return rc;
 }

@@ -15,11 +15,11 @@
  * the handles of every worker thread of the run, under its mutex.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "common.h"
 #include "backend.h"
 #include "run.h"
@@ -66,54 +66,22 @@ void wb__plan_free(struct wb_plan *plan)
 
 /* ------------------------------------------------------------ diff text */
 
-/* A growing string; on allocation failure it stays as it was. */
-struct sbuf {
-	char *s;     /* text (owned) */
-	size_t len;  /* used */
-	size_t cap;  /* allocated */
-};
-
-static void sb_add(struct sbuf *b, const char *fmt, ...) WB_PRINTF(2, 3);
-static void sb_add(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t ncap = (b->len + (size_t)n + 1) * 2;
-		char *p = realloc(b->s, ncap);
-		if (!p)
-			return;
-		b->s = p;
-		b->cap = ncap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 /* "N 12", "S Audi", "L [...]": a value for people (caller frees). */
 static char *value_text(const wb_value *v)
 {
 	wb_type t = wb_value_type(v);
-	struct sbuf b = {0};
+	wb_buf b = {0};
 	size_t len;
 
 	if (t == WB_S || t == WB_N) {
 		const char *s = wb_value_bytes(v, &len);
-		sb_add(&b, "%s %.*s", wb_type_name(t), (int)(len > 200 ? 200 : len), s);
+		wb__buf_appendf(&b, "%s %.*s", wb_type_name(t), (int)(len > 200 ? 200 : len), s);
 		if (len > 200)
-			sb_add(&b, "...");
+			wb__buf_appendf(&b, "...");
 	} else if (t == WB_BOOL) {
-		sb_add(&b, "BOOL %s", wb_value_get_bool(v) ? "true" : "false");
+		wb__buf_appendf(&b, "BOOL %s", wb_value_get_bool(v) ? "true" : "false");
 	} else if (t == WB_NULL) {
-		sb_add(&b, "NULL");
+		wb__buf_appendf(&b, "NULL");
 	} else {
 		wb_item *tmp = wb_item_new();
 		char *json = NULL;
@@ -123,31 +91,31 @@ static char *value_text(const wb_value *v)
 			const char *x = strchr(json + 5, ':');
 			size_t n = x ? strlen(x + 1) : 0;
 			if (n >= 2)
-				sb_add(&b, "%s %.*s", wb_type_name(t), (int)(n - 2 > 200 ? 200 : n - 2), x + 1);
+				wb__buf_appendf(&b, "%s %.*s", wb_type_name(t), (int)(n - 2 > 200 ? 200 : n - 2), x + 1);
 		}
 		wb_string_free(json);
 		wb_item_free(tmp);
 	}
-	return b.s ? b.s : strdup("?");
+	return b.text ? b.text : strdup("?");
 }
 
-static void diff_attr(struct sbuf *b, char sign, const char *name, const wb_value *from,
+static void diff_attr(wb_buf *b, char sign, const char *name, const wb_value *from,
 		      const wb_value *to)
 {
 	char *f = from ? value_text(from) : NULL;
 	char *t = to ? value_text(to) : NULL;
 
 	if (sign == '+')
-		sb_add(b, "    + %s: %s\n", name, t ? t : "?");
+		wb__buf_appendf(b, "    + %s: %s\n", name, t ? t : "?");
 	else if (sign == '-')
-		sb_add(b, "    - %s\n", name);
+		wb__buf_appendf(b, "    - %s\n", name);
 	else
-		sb_add(b, "    ~ %s: %s -> %s\n", name, f ? f : "?", t ? t : "?");
+		wb__buf_appendf(b, "    ~ %s: %s -> %s\n", name, f ? f : "?", t ? t : "?");
 	free(f);
 	free(t);
 }
 
-static void diff_body(struct sbuf *b, const wb_item *before, const wb_item *after)
+static void diff_body(wb_buf *b, const wb_item *before, const wb_item *after)
 {
 	for (size_t i = 0; after && i < wb_item_count(after); i++) {
 		const char *name = wb_item_name_at(after, i);
@@ -169,20 +137,20 @@ static void diff_body(struct sbuf *b, const wb_item *before, const wb_item *afte
 static char *diff_of(wb_db *inner, const char *table, const wb_item *before, const wb_item *after)
 {
 	const wb_item *any = before ? before : after;
-	struct sbuf b = {0};
+	wb_buf b = {0};
 	wb_table_desc desc;
 	wb_item *key = NULL;
 	char *kj = NULL;
 
 	if (wb_table_describe(&desc, inner, table) == 0 && (key = wb_item_key(any, &desc.key)))
 		wb_item_to_json(&kj, key, WB_JSON_DDB);
-	sb_add(&b, "%c %s %s%s\n", !after ? '-' : !before ? '+' : '~', table, kj ? kj : "",
+	wb__buf_appendf(&b, "%c %s %s%s\n", !after ? '-' : !before ? '+' : '~', table, kj ? kj : "",
 	       !after ? " (deleted)" : !before ? " (new item)" : "");
 	if (after)
 		diff_body(&b, before, after);
 	wb_string_free(kj);
 	wb_item_free(key);
-	return b.s;
+	return b.text;
 }
 
 /* Count one intercepted write; keep its diff while there is room. */

@@ -1,0 +1,292 @@
+/*
+ * dynamodb_read.c - the reads of the dynamodb backend: GetItem, and Query
+ * and Scan a page at a time (declared in dynamodb_store.h; the request text
+ * comes from dynamodb_expr.h).  Reads are strongly consistent; each item of
+ * an answer is converted once, from its span of the answer's text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "backend.h"
+#include "dynamodb_expr.h"
+#include "dynamodb_store.h"
+
+/* ------------------------------------------------------ items */
+
+int wb__ddb_get(wb_db *db, wb_item **out, const char *table, const wb_item *key)
+{
+	wb_key_schema ks;
+	wb_buf req = {0};
+	char *k = NULL, *resp = NULL;
+	size_t len = 0;
+	struct wb__span item;
+	int rc;
+
+	*out = NULL;
+	if ((rc = wb__ddb_key_of(db, table, &ks)) < 0 || (rc = wb__ddb_key_text(db, &k, key, &ks, table)) < 0)
+		return rc;
+	wb__ddb_req_start(&req, table);
+	wb__ddb_req_member(&req, "Key", k);
+	wb__buf_puts(&req, ",\"ConsistentRead\":true}");
+	free(k);
+	rc = wb__ddb_send_req(db, "GetItem", table, &req, &resp, &len);
+	wb__buf_free(&req);
+	if (rc < 0)
+		return rc;
+	item = wb__json_member(resp, len, "Item");
+	if (!item.p)
+		rc = wb__error(db, WB_ENOTFOUND, "no such item in table %s", table);
+	else if ((rc = wb_item_from_json(out, item.p, item.len, WB_JSON_DDB)) < 0)
+		rc = wb__error(db, rc, "DynamoDB GetItem on table %s: the item does not read: %s", table,
+			       wb_error_last());
+	free(resp);
+	return rc;
+}
+
+/* ------------------------------------------------------ reads */
+
+/* Reading an answer's items into a page. */
+struct reading {
+	wb_db *db;     /* for errors */
+	wb_page *page; /* being filled */
+	size_t cap;    /* room in page->items */
+	int rc;        /* first failure */
+};
+
+static int read_item(void *arg, struct wb__span value)
+{
+	struct reading *r = arg;
+	wb_page *p = r->page;
+	int rc;
+
+	if (p->count == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 256;
+		wb_item **items = realloc(p->items, cap * sizeof(*items));
+		if (!items) {
+			r->rc = wb__oom(r->db);
+			return 1;
+		}
+		p->items = items;
+		r->cap = cap;
+	}
+	if ((rc = wb_item_from_json(&p->items[p->count], value.p, value.len, WB_JSON_DDB)) < 0) {
+		r->rc = wb__error(r->db, rc, "DynamoDB: an item of the answer does not read: %s", wb_error_last());
+		return 1;
+	}
+	p->count++;
+	return 0;
+}
+
+/* Add an answer's Items to page p and set its last_key from LastEvaluatedKey. */
+static int read_answer(wb_db *db, const char *resp, size_t len, wb_page *p, size_t *cap)
+{
+	struct wb__span items = wb__json_member(resp, len, "Items");
+	struct wb__span lek = wb__json_member(resp, len, "LastEvaluatedKey");
+	struct reading r = {db, p, *cap, 0};
+	int rc;
+
+	if (items.p && wb__json_elements(items.p, items.len, read_item, &r) < 0 && r.rc == 0)
+		r.rc = wb__error(db, WB_EIO, "DynamoDB: the answer's Items are not a JSON array");
+	*cap = r.cap;
+	if (r.rc < 0)
+		return r.rc;
+	wb_item_free(p->last_key);
+	p->last_key = NULL;
+	if (lek.p && lek.len > 2 && (rc = wb_item_from_json(&p->last_key, lek.p, lek.len, WB_JSON_DDB)) < 0)
+		return wb__error(db, rc, "DynamoDB: LastEvaluatedKey does not read: %s", wb_error_last());
+	return 0;
+}
+
+static const char *const sk_ops[] = {NULL, "=", "<", "<=", ">", ">="};
+
+/* The KeyConditionExpression of q into t. */
+static int key_condition(wb_db *db, struct wb__ddb_ex *e, wb_buf *t, const wb_key_schema *ks,
+			 const wb_query *q, const char *table)
+{
+	char pn[16], pv[16], pn2[16], pv2[16], pv3[16];
+	int rc = 0;
+
+	wb__buf_puts(t, wb__ddb_ex_name(e, pn, ks->pk_name));
+	wb__buf_puts(t, " = ");
+	wb__buf_puts(t, wb__ddb_ex_value(e, pv, db, q->pk, &rc));
+	if (q->sk_op == WB_SK_NONE)
+		return rc;
+	if (!ks->sk_name[0])
+		return wb__error(db, WB_EINVALID, "query of %s: the table has no sort key", table);
+	if (q->sk_op < 0 || q->sk_op > WB_SK_BETWEEN)
+		return wb__error(db, WB_EINVALID, "query of %s: unknown sort key condition", table);
+	wb__buf_puts(t, " AND ");
+	if (q->sk_op == WB_SK_BEGINS_WITH) {
+		wb__buf_puts(t, "begins_with(");
+		wb__buf_puts(t, wb__ddb_ex_name(e, pn2, ks->sk_name));
+		wb__buf_puts(t, ", ");
+		wb__buf_puts(t, wb__ddb_ex_value(e, pv2, db, q->sk_a, &rc));
+		wb__buf_puts(t, ")");
+	} else if (q->sk_op == WB_SK_BETWEEN) {
+		wb__buf_puts(t, wb__ddb_ex_name(e, pn2, ks->sk_name));
+		wb__buf_puts(t, " BETWEEN ");
+		wb__buf_puts(t, wb__ddb_ex_value(e, pv2, db, q->sk_a, &rc));
+		wb__buf_puts(t, " AND ");
+		wb__buf_puts(t, wb__ddb_ex_value(e, pv3, db, q->sk_b, &rc));
+	} else {
+		wb__buf_puts(t, wb__ddb_ex_name(e, pn2, ks->sk_name));
+		wb__buf_puts(t, " ");
+		wb__buf_puts(t, sk_ops[q->sk_op]);
+		wb__buf_puts(t, " ");
+		wb__buf_puts(t, wb__ddb_ex_value(e, pv2, db, q->sk_a, &rc));
+	}
+	return rc;
+}
+
+/* Limit and ExclusiveStartKey, common to Query and Scan. */
+static int add_paging(wb_db *db, wb_buf *req, size_t limit, const wb_item *start, const wb_key_schema *ks,
+		      const char *table)
+{
+	char *k = NULL;
+	int rc;
+
+	if (limit) {
+		wb__buf_puts(req, ",\"Limit\":");
+		wb__buf_appendf(req, "%llu", (unsigned long long)(limit > 100000000 ? 100000000 : limit));
+	}
+	if (start) {
+		if ((rc = wb__ddb_key_text(db, &k, start, ks, table)) < 0)
+			return rc;
+		wb__ddb_req_member(req, "ExclusiveStartKey", k);
+		free(k);
+	}
+	return 0;
+}
+
+/* Send a Query or Scan request and add its answer to page p. */
+static int read_page(wb_db *db, const char *op, const char *table, wb_buf *req, wb_page *p, size_t *cap)
+{
+	char *resp = NULL;
+	size_t len = 0;
+	int rc = wb__ddb_send_req(db, op, table, req, &resp, &len);
+
+	if (rc == 0)
+		rc = read_answer(db, resp, len, p, cap);
+	free(resp);
+	return rc;
+}
+
+int wb__ddb_query(wb_db *db, wb_page **out, const char *table, const wb_query *q)
+{
+	wb_key_schema ks;
+	wb_buf req = {0}, kc = {0};
+	struct wb__ddb_ex e = {0};
+	wb_page *p = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = wb__ddb_key_of(db, table, &ks)) < 0)
+		return rc;
+	wb__ddb_req_start(&req, table);
+	wb__buf_puts(&req, q->descending ? ",\"ScanIndexForward\":false" : ",\"ScanIndexForward\":true");
+	wb__buf_puts(&req, ",\"ConsistentRead\":true");
+	if ((rc = key_condition(db, &e, &kc, &ks, q, table)) == 0) {
+		wb__ddb_req_expr(&req, "KeyConditionExpression", &kc);
+		rc = add_paging(db, &req, q->limit, q->start_after, &ks, table);
+	}
+	wb__ddb_ex_attach(&req, &e);
+	wb__buf_puts(&req, "}");
+	if (rc == 0 && !(p = wb__calloc(1, sizeof(*p))))
+		rc = wb__oom(db);
+	if (rc == 0)
+		rc = read_page(db, "Query", table, &req, p, &cap);
+	wb__buf_free(&req);
+	wb__buf_free(&kc);
+	wb__ddb_ex_free(&e);
+	if (rc < 0) {
+		wb_page_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+/* The Scan request of s from `start` into req. */
+static int scan_request(wb_db *db, wb_buf *req, const char *table, const wb_scan *s,
+			const wb_item *start, const wb_key_schema *ks)
+{
+	struct wb__ddb_ex e = {0};
+	char pn[16], pv[16];
+	int rc;
+
+	wb__ddb_req_start(req, table);
+	wb__buf_puts(req, ",\"ConsistentRead\":true");
+	if (s->total_segments > 1) {
+		wb__buf_puts(req, ",\"Segment\":");
+		wb__buf_appendf(req, "%llu", (unsigned long long)(s->segment));
+		wb__buf_puts(req, ",\"TotalSegments\":");
+		wb__buf_appendf(req, "%llu", (unsigned long long)(s->total_segments));
+	}
+	rc = add_paging(db, req, s->limit, start, ks, table);
+	if (rc == 0 && s->pk_prefix) {
+		if (ks->pk_type != WB_S) {
+			rc = wb__error(db, WB_EINVALID, "scan of %s: a key prefix needs a string partition key", table);
+		} else {
+			wb__buf_puts(req, ",\"FilterExpression\":\"begins_with(");
+			wb__buf_puts(req, wb__ddb_ex_name(&e, pn, ks->pk_name));
+			wb__buf_puts(req, ", ");
+			snprintf(pv, sizeof(pv), ":v%d", e.nv++);
+			wb__buf_puts(&e.values, "\":v0\":{\"S\":");
+			wb__ddb_quoted(&e.values, s->pk_prefix);
+			wb__buf_puts(&e.values, "}");
+			wb__buf_puts(req, pv);
+			wb__buf_puts(req, ")\"");
+			wb__ddb_ex_attach(req, &e);
+		}
+	}
+	wb__buf_puts(req, "}");
+	wb__ddb_ex_free(&e);
+	return rc;
+}
+
+/*
+ * One page of a scan.  With a key prefix the filter runs after Limit, so
+ * an answer may hold no item yet have more to come: go on from its
+ * LastEvaluatedKey until a page has items or the segment is done.
+ */
+int wb__ddb_scan(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
+{
+	wb_key_schema ks;
+	wb_page *p;
+	wb_item *start = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = wb__ddb_key_of(db, table, &ks)) < 0)
+		return rc;
+	if (!(p = wb__calloc(1, sizeof(*p))))
+		return wb__oom(db);
+	for (const wb_item *from = s->start_after;;) {
+		wb_buf req = {0};
+		rc = scan_request(db, &req, table, s, from, &ks);
+		if (rc == 0)
+			rc = read_page(db, "Scan", table, &req, p, &cap);
+		wb__buf_free(&req);
+		if (rc < 0 || p->count > 0 || !p->last_key)
+			break;
+		wb_item_free(start);
+		start = wb_item_dup(p->last_key);
+		if (!start) {
+			rc = wb__oom(db);
+			break;
+		}
+		from = start;
+	}
+	wb_item_free(start);
+	if (rc < 0) {
+		wb_page_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+

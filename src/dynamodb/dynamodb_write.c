@@ -1,0 +1,459 @@
+/*
+ * dynamodb_write.c - the writes of the dynamodb backend: PutItem,
+ * DeleteItem, UpdateItem and BatchWriteItem (declared in dynamodb_store.h;
+ * the request text comes from dynamodb_expr.h).
+ *
+ * Atomicity: a wb_batch_write of unconditional writes goes by
+ * BatchWriteItem, 25 writes a request (UnprocessedItems re-sent with
+ * backoff), split where a key repeats so that order is kept; conditional
+ * writes go one by one, in order.  The batch as a whole is not atomic: on
+ * failure the writes before `*failed_index` have been applied, none after.
+ * A put conditional on WB_COND_ITEM_EQUALS becomes an UpdateItem that sets
+ * the changed attributes and removes the removed ones, conditional on every
+ * attribute of the expected item being unchanged, so attributes another
+ * writer added meanwhile survive.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "backend.h"
+#include "dynamodb_expr.h"
+#include "dynamodb_store.h"
+
+/* ------------------------------------------------------ items */
+
+
+static int is_key_attr(const wb_key_schema *ks, const char *name)
+{
+	return strcmp(name, ks->pk_name) == 0 || (ks->sk_name[0] && strcmp(name, ks->sk_name) == 0);
+}
+
+/* PutItem of item, with its condition. */
+static int plain_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond,
+		     const wb_key_schema *ks)
+{
+	wb_buf req = {0}, ce = {0};
+	struct wb__ddb_ex e = {0};
+	char *text = NULL;
+	int rc;
+
+	if ((rc = wb_item_to_json(&text, item, WB_JSON_DDB)) < 0)
+		return wb__error_to_db(db, rc);
+	wb__ddb_req_start(&req, table);
+	wb__ddb_req_member(&req, "Item", text);
+	wb_string_free(text);
+	if ((rc = wb__ddb_cond_text(db, &e, &ce, cond, ks)) == 0)
+		rc = wb__ddb_send_cond(db, "PutItem", table, &req, &e, &ce, cond);
+	wb__buf_free(&req);
+	wb__buf_free(&ce);
+	wb__ddb_ex_free(&e);
+	return rc;
+}
+
+/* Key attributes in `set` must equal the key's; none may be removed. */
+static int check_update_keys(wb_db *db, const char *table, const wb_key_schema *ks, const wb_item *key,
+			     const wb_item *set, const char *const *remove, size_t nremove)
+{
+	for (size_t i = 0; set && i < wb_item_count(set); i++) {
+		const char *name = wb_item_name_at(set, i);
+		const wb_value *kv = wb_item_get(key, name);
+		if (is_key_attr(ks, name) && (!kv || !wb_value_equal(kv, wb_item_value_at(set, i))))
+			return wb__error(db, WB_EINVALID, "update of %s: key attribute %s cannot be changed",
+					 table, name);
+	}
+	for (size_t i = 0; i < nremove; i++)
+		if (is_key_attr(ks, remove[i]))
+			return wb__error(db, WB_EINVALID, "update of %s: key attribute %s cannot be removed",
+					 table, remove[i]);
+	return 0;
+}
+
+/* The UpdateExpression: SET of `set`'s attributes (keys skipped), REMOVE of `remove`. */
+static int update_text(wb_db *db, struct wb__ddb_ex *e, wb_buf *t, const wb_key_schema *ks,
+		       const wb_item *set, const char *const *remove, size_t nremove)
+{
+	struct wb__ddb_itext it = {0};
+	char pn[16], pv[16];
+	int first = 1, rc;
+
+	if (set && wb_item_count(set) && (rc = wb__ddb_itext_make(db, set, &it)) < 0)
+		return rc;
+	for (size_t i = 0; i < it.n; i++) {
+		const char *name = wb_item_name_at(set, i);
+		if (is_key_attr(ks, name))
+			continue;
+		wb__buf_puts(t, first ? "SET " : ", ");
+		wb__buf_puts(t, wb__ddb_ex_name(e, pn, name));
+		wb__buf_puts(t, " = ");
+		wb__buf_puts(t, wb__ddb_ex_span(e, pv, it.vals[i]));
+		first = 0;
+	}
+	wb__ddb_itext_free(&it);
+	for (size_t i = 0; i < nremove; i++) {
+		wb__buf_puts(t, i ? ", " : (t->len ? " REMOVE " : "REMOVE "));
+		wb__buf_puts(t, wb__ddb_ex_name(e, pn, remove[i]));
+	}
+	return 0;
+}
+
+static int do_update(wb_db *db, const char *table, const wb_key_schema *ks, const wb_item *key,
+		     const wb_item *set, const char *const *remove, size_t nremove, const wb_cond *cond)
+{
+	wb_buf req = {0}, ue = {0}, ce = {0};
+	struct wb__ddb_ex e = {0};
+	char *k = NULL;
+	int rc;
+
+	if ((rc = check_update_keys(db, table, ks, key, set, remove, nremove)) < 0 ||
+	    (rc = wb__ddb_key_text(db, &k, key, ks, table)) < 0)
+		return rc;
+	wb__ddb_req_start(&req, table);
+	wb__ddb_req_member(&req, "Key", k);
+	free(k);
+	if ((rc = update_text(db, &e, &ue, ks, set, remove, nremove)) == 0 &&
+	    (rc = wb__ddb_cond_text(db, &e, &ce, cond, ks)) == 0) {
+		if (ue.len)
+			wb__ddb_req_expr(&req, "UpdateExpression", &ue);
+		rc = wb__ddb_send_cond(db, "UpdateItem", table, &req, &e, &ce, cond);
+	}
+	wb__buf_free(&req);
+	wb__buf_free(&ue);
+	wb__buf_free(&ce);
+	wb__ddb_ex_free(&e);
+	return rc;
+}
+
+/* The attributes of item that differ from expect (a new item), or NULL on OOM. */
+static wb_item *changed_attrs(const wb_item *item, const wb_item *expect)
+{
+	wb_item *set = wb_item_new();
+
+	for (size_t i = 0; set && i < wb_item_count(item); i++) {
+		const char *name = wb_item_name_at(item, i);
+		const wb_value *v = wb_item_value_at(item, i), *old = wb_item_get(expect, name);
+		if (old && wb_value_equal(old, v))
+			continue;
+		wb_value *copy = wb_value_dup(v);
+		if (!copy || wb_item_set(set, name, copy) < 0) {
+			wb_item_free(set);
+			return NULL;
+		}
+	}
+	return set;
+}
+
+/*
+ * A write conditional on WB_COND_ITEM_EQUALS failed its condition.  That
+ * may be the write's own doing: an attempt carried out whose answer was
+ * lost (a 5xx, a dropped connection -- libcurl itself re-sends a request
+ * whose kept-alive connection died, unseen by us), then a retry that finds
+ * the item changed.  So read the item: when it is already what the write
+ * wanted (`want`, or gone for a delete), nothing anybody wrote is lost and
+ * the write is done: report success; else the condition failure stands.
+ * Costs one GetItem per condition failure, which are rare.
+ */
+static int resolve_condition(wb_db *db, const char *table, const wb_item *key, const wb_item *want, int rc)
+{
+	wb_item *now = NULL;
+	int got;
+
+	if (rc != WB_ECONDITION)
+		return rc;
+	got = wb__ddb_get(db, &now, table, key);
+	if ((got == WB_ENOTFOUND && !want) || (got == 0 && want && wb_item_equal(now, want))) {
+		wb_item_free(now);
+		wb_error_clear();
+		return 0;
+	}
+	wb_item_free(now);
+	return wb__ddb_cond_failed(db, want ? "UpdateItem" : "DeleteItem", table,
+			   &(wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, NULL});
+}
+
+/* A put conditional on the item being unchanged: an UpdateItem of the differences. */
+static int put_if_unchanged(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond,
+			    const wb_key_schema *ks)
+{
+	size_t n = wb_item_count(cond->expect), nremove = 0;
+	const char **remove = calloc(n + 1, sizeof(char *));
+	wb_item *set = changed_attrs(item, cond->expect);
+	int rc;
+
+	for (size_t i = 0; remove && i < n; i++)
+		if (!wb_item_has(item, wb_item_name_at(cond->expect, i)))
+			remove[nremove++] = wb_item_name_at(cond->expect, i);
+	if (!remove || !set)
+		rc = wb__oom(db);
+	else
+		rc = resolve_condition(db, table, item, item,
+				       do_update(db, table, ks, item, set, remove, nremove, cond));
+	free(remove);
+	wb_item_free(set);
+	return rc;
+}
+
+/* Check the key attributes of item (present, typed, non-empty) with a message naming the table. */
+static int check_key(wb_db *db, const wb_item *item, const wb_key_schema *ks, const char *what,
+		     const char *table)
+{
+	wb_item *k = wb_item_key(item, ks);
+	int rc = k ? wb_item_validate(k, ks) : wb_error_last_code();
+
+	wb_item_free(k);
+	if (rc < 0)
+		return wb__error(db, rc, "%s %s: %s", what, table, wb_error_last());
+	return 0;
+}
+
+int wb__ddb_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
+{
+	wb_key_schema ks;
+	int rc;
+
+	if ((rc = wb__ddb_check_cond(db, table, cond)) < 0 || (rc = wb__ddb_key_of(db, table, &ks)) < 0 ||
+	    (rc = check_key(db, item, &ks, "put into", table)) < 0)
+		return rc;
+	if (cond && cond->kind == WB_COND_ITEM_EQUALS)
+		return put_if_unchanged(db, table, item, cond, &ks);
+	return plain_put(db, table, item, cond, &ks);
+}
+
+int wb__ddb_del(wb_db *db, const char *table, const wb_item *key, const wb_cond *cond)
+{
+	wb_key_schema ks;
+	wb_buf req = {0}, ce = {0};
+	struct wb__ddb_ex e = {0};
+	char *k = NULL;
+	int rc;
+
+	if ((rc = wb__ddb_check_cond(db, table, cond)) < 0 || (rc = wb__ddb_key_of(db, table, &ks)) < 0 ||
+	    (rc = wb__ddb_key_text(db, &k, key, &ks, table)) < 0)
+		return rc;
+	wb__ddb_req_start(&req, table);
+	wb__ddb_req_member(&req, "Key", k);
+	free(k);
+	if ((rc = wb__ddb_cond_text(db, &e, &ce, cond, &ks)) == 0)
+		rc = wb__ddb_send_cond(db, "DeleteItem", table, &req, &e, &ce, cond);
+	wb__buf_free(&req);
+	wb__buf_free(&ce);
+	wb__ddb_ex_free(&e);
+	if (cond && cond->kind == WB_COND_ITEM_EQUALS)
+		rc = resolve_condition(db, table, key, NULL, rc);
+	return rc;
+}
+
+int wb__ddb_update(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
+		   const char *const *remove, size_t nremove, const wb_cond *cond)
+{
+	wb_key_schema ks;
+	int rc;
+
+	if ((rc = wb__ddb_check_cond(db, table, cond)) < 0 || (rc = wb__ddb_key_of(db, table, &ks)) < 0)
+		return rc;
+	return do_update(db, table, &ks, key, set, remove, nremove, cond);
+}
+
+/* ------------------------------------------------------ batches */
+
+/* One request's worth of unconditional writes. */
+struct chunk {
+	const char *table[25]; /* table of each write */
+	char *entry[25];       /* {"PutRequest":{"Item":...}} or {"DeleteRequest":{"Key":...}} */
+	char *key[25];         /* its key's JSON, to spot a repeated key */
+	size_t n;              /* writes in the chunk */
+	size_t first;          /* index in the batch of the first */
+};
+
+static void chunk_clear(struct chunk *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->entry[i]);
+		free(c->key[i]);
+	}
+	c->n = 0;
+}
+
+/* {"RequestItems":{"T":[entries...],...}} of the chunk, tables in order of first use. */
+static void chunk_request(const struct chunk *c, wb_buf *req)
+{
+	int done[25] = {0};
+
+	wb__buf_puts(req, "{\"RequestItems\":{");
+	for (size_t i = 0; i < c->n; i++) {
+		if (done[i])
+			continue;
+		wb__buf_puts(req, i ? "],\"" : "\"");
+		wb__buf_puts(req, c->table[i]);
+		wb__buf_puts(req, "\":[");
+		for (size_t j = i; j < c->n; j++) {
+			if (done[j] || strcmp(c->table[j], c->table[i]) != 0)
+				continue;
+			if (j != i)
+				wb__buf_puts(req, ",");
+			wb__buf_puts(req, c->entry[j]);
+			done[j] = 1;
+		}
+	}
+	wb__buf_puts(req, "]}}");
+}
+
+static int count_entries(void *arg, struct wb__span key, struct wb__span value)
+{
+	size_t *n = arg;
+
+	WB_UNUSED(key);
+	/* value is an array of requests: count its top-level commas + 1 */
+	for (size_t i = 0, depth = 0; i < value.len; i++) {
+		char ch = value.p[i];
+		if (ch == '"') {
+			for (i++; i < value.len && value.p[i] != '"'; i++)
+				if (value.p[i] == '\\')
+					i++;
+		} else if (ch == '[' || ch == '{') {
+			if (depth++ == 1)
+				++*n;
+		} else if (ch == ']' || ch == '}') {
+			depth--;
+		}
+	}
+	return 0;
+}
+
+/* Send RequestItems, re-sending UnprocessedItems with backoff until none remain. */
+static int send_batch(wb_db *db, wb_buf *req, const char *table_for_msg)
+{
+	uint64_t start = wb__ddb_now_ms();
+	wb_buf next = {0};
+	int rc = 0;
+
+	for (unsigned attempt = 1;; attempt++) {
+		char *resp = NULL;
+		size_t len = 0, left = 0;
+		struct wb__span un;
+		if ((rc = wb__ddb_send_req(db, "BatchWriteItem", table_for_msg, req, &resp, &len)) < 0)
+			break;
+		un = wb__json_member(resp, len, "UnprocessedItems");
+		if (un.p)
+			wb__json_members(un.p, un.len, count_entries, &left);
+		if (left == 0) {
+			free(resp);
+			break;
+		}
+		wb__buf_clear(&next);
+		wb__buf_puts(&next, "{\"RequestItems\":");
+		wb__ddb_span(&next, un);
+		wb__buf_puts(&next, "}");
+		free(resp);
+		wb_buf tmp = *req;
+		*req = next;
+		next = tmp;
+		if ((rc = wb__ddb_backoff_unprocessed(wb__ddb_client_of(db), db, "BatchWriteItem", table_for_msg,
+						      attempt, start, left)) < 0)
+			break;
+	}
+	wb__buf_free(&next);
+	return rc;
+}
+
+static int chunk_flush(wb_db *db, struct chunk *c, const wb_write *writes, size_t *failed_index)
+{
+	wb_buf req = {0};
+	int rc = 0;
+
+	if (c->n) {
+		chunk_request(c, &req);
+		rc = send_batch(db, &req, writes[c->first].table);
+		if (rc < 0 && failed_index)
+			*failed_index = c->first;
+	}
+	wb__buf_free(&req);
+	chunk_clear(c);
+	return rc;
+}
+
+/* The request entry of write w, whose key text is k. */
+static int entry_text(wb_db *db, const wb_write *w, const char *k, char **out)
+{
+	wb_buf t = {0};
+	char *text = NULL;
+	int rc;
+
+	if (w->kind == WB_WRITE_PUT) {
+		if ((rc = wb_item_to_json(&text, w->item, WB_JSON_DDB)) < 0)
+			return wb__error_to_db(db, rc);
+		wb__buf_puts(&t, "{\"PutRequest\":{\"Item\":");
+		wb__buf_puts(&t, text);
+		wb_string_free(text);
+	} else {
+		wb__buf_puts(&t, "{\"DeleteRequest\":{\"Key\":");
+		wb__buf_puts(&t, k);
+	}
+	wb__buf_puts(&t, "}}");
+	return wb__buf_take(&t, out) < 0 ? wb__oom(db) : 0;
+}
+
+/* Add unconditional write i to the chunk (flushing first when full or its key repeats). */
+static int chunk_add(wb_db *db, struct chunk *c, const wb_write *writes, size_t i, size_t *failed_index)
+{
+	const wb_write *w = &writes[i];
+	wb_key_schema ks;
+	char *k = NULL, *entry = NULL;
+	int rc;
+
+	if (failed_index)
+		*failed_index = i; /* until the write is queued */
+	if ((rc = wb__ddb_key_of(db, w->table, &ks)) < 0 ||
+	    (rc = wb__ddb_key_text(db, &k, w->item, &ks, w->table)) < 0)
+		return rc;
+	if ((rc = entry_text(db, w, k, &entry)) < 0) {
+		free(k);
+		return rc;
+	}
+	for (size_t j = 0; j < c->n && rc == 0; j++)
+		if (strcmp(c->key[j], k) == 0 && strcmp(c->table[j], w->table) == 0)
+			rc = chunk_flush(db, c, writes, failed_index);
+	if (rc == 0 && c->n == 25)
+		rc = chunk_flush(db, c, writes, failed_index);
+	if (rc < 0) {
+		free(k);
+		free(entry);
+		return rc;
+	}
+	if (c->n == 0)
+		c->first = i;
+	c->table[c->n] = w->table;
+	c->entry[c->n] = entry;
+	c->key[c->n++] = k;
+	return 0;
+}
+
+static int write_one(wb_db *db, const wb_write *w)
+{
+	if (w->kind == WB_WRITE_PUT)
+		return wb__ddb_put(db, w->table, w->item, w->cond);
+	return wb__ddb_del(db, w->table, w->item, w->cond);
+}
+
+int wb__ddb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+{
+	struct chunk c = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (writes[i].cond && writes[i].cond->kind != WB_COND_NONE) {
+			if ((rc = chunk_flush(db, &c, writes, failed_index)) < 0)
+				break;
+			if ((rc = write_one(db, &writes[i])) < 0 && failed_index)
+				*failed_index = i;
+		} else {
+			rc = chunk_add(db, &c, writes, i, failed_index);
+		}
+	}
+	if (rc == 0)
+		rc = chunk_flush(db, &c, writes, failed_index);
+	chunk_clear(&c);
+	return rc;
+}
+
