@@ -14,29 +14,6 @@
 
 #include "wbtest.h"
 
-static wb_db *open_target(int i)
-{
-	char url[600];
-	wb_db *db = NULL;
-
-	wbt_ok(wb_open(&db, wbt_target_url(i, url, sizeof(url))));
-	return db;
-}
-
-static wb_key_schema schema(const char *pk, wb_type pkt, const char *sk, wb_type skt)
-{
-	wb_key_schema k;
-
-	memset(&k, 0, sizeof(k));
-	snprintf(k.pk_name, sizeof(k.pk_name), "%s", pk);
-	k.pk_type = pkt;
-	if (sk) {
-		snprintf(k.sk_name, sizeof(k.sk_name), "%s", sk);
-		k.sk_type = skt;
-	}
-	return k;
-}
-
 static void add_json(wb_load *ld, const char *json)
 {
 	wb_item *it = wbt_item(json);
@@ -85,8 +62,8 @@ static long value_at(wb_db *db, const char *table, const char *g, int n, const c
 /* 3000 items over 30 partitions, each key twice: the second (v = 1) wins. */
 static void load_all_on(int target)
 {
-	wb_db *db = open_target(target);
-	wb_key_schema k = schema("g", WB_S, "n", WB_N);
+	wb_db *db = wbt_open(target);
+	wb_key_schema k = wbt_key("g", WB_S, "n", WB_N);
 	wb_query q = WB_QUERY_INIT;
 	wb_value *pk = wb_value_string("g7", 2);
 	wb_load *ld;
@@ -127,8 +104,8 @@ static void test_load_all(void **state)
 /* Into a table with items: loaded keys replaced, the others kept. */
 static void load_over_on(int target)
 {
-	wb_db *db = open_target(target);
-	wb_key_schema k = schema("g", WB_S, "n", WB_N);
+	wb_db *db = wbt_open(target);
+	wb_key_schema k = wbt_key("g", WB_S, "n", WB_N);
 	wb_load *ld;
 	char t[300], json[200];
 
@@ -166,8 +143,8 @@ static void test_load_over_items(void **state)
 /* Bad items refused one by one; a load freed uncommitted writes nothing. */
 static void load_errors_on(int target)
 {
-	wb_db *db = open_target(target);
-	wb_key_schema k = schema("g", WB_S, NULL, WB_S), other = schema("x", WB_S, NULL, WB_S);
+	wb_db *db = wbt_open(target);
+	wb_key_schema k = wbt_key("g", WB_S, NULL, WB_S), other = wbt_key("x", WB_S, NULL, WB_S);
 	wb_item *bad = wbt_item("{\"h\":\"no key\"}"), *wrong = wbt_item("{\"g\":5}");
 	wb_load *ld;
 	char t[300];
@@ -218,8 +195,8 @@ static int stop_at_once(uint64_t written, void *arg)
 /* A commit stopped by its progress function: on SQLite nothing is written. */
 static void test_load_interrupted(void **state)
 {
-	wb_db *db = open_target(0);
-	wb_key_schema k = schema("g", WB_S, NULL, WB_S);
+	wb_db *db = wbt_open(0);
+	wb_key_schema k = wbt_key("g", WB_S, NULL, WB_S);
 	uint64_t written = 99;
 	wb_load *ld;
 	char t[300], json[100];

@@ -165,16 +165,25 @@ static int file_put(wb__sorter *s, const unsigned char *rec, size_t len)
 	return 0;
 }
 
+/* Room for one more element in array *p of *cap (n used) elements of `size` bytes. */
+static int grow(void *p, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	if (!(q = wb__realloc(*(void **)p, c * size)))
+		return WB_ENOMEM;
+	*(void **)p = q;
+	*cap = c;
+	return 0;
+}
+
 static int run_add(wb__sorter *s, off_t start)
 {
-	if (s->nruns == s->rcap) {
-		size_t cap = s->rcap ? s->rcap * 2 : 16;
-		struct run *p = wb__realloc(s->runs, cap * sizeof(*p));
-		if (!p)
-			return WB_ENOMEM;
-		s->runs = p;
-		s->rcap = cap;
-	}
+	if (grow(&s->runs, &s->rcap, s->nruns, sizeof(*s->runs), 16) < 0)
+		return WB_ENOMEM;
 	s->runs[s->nruns++] = (struct run){start, s->fend};
 	return 0;
 }
@@ -249,14 +258,8 @@ static int arena_room(wb__sorter *s, size_t len)
 			return rc;
 		need = len;
 	}
-	if (s->n == s->icap) {
-		size_t icap = s->icap ? s->icap * 2 : 1024;
-		struct ent *p = wb__realloc(s->idx, icap * sizeof(*p));
-		if (!p)
-			return WB_ENOMEM;
-		s->idx = p;
-		s->icap = icap;
-	}
+	if (grow(&s->idx, &s->icap, s->n, sizeof(*s->idx), 1024) < 0)
+		return WB_ENOMEM;
 	if (need <= s->acap)
 		return 0;
 	for (cap = s->acap ? s->acap : ARENA_MIN; cap < need; cap *= 2)
