@@ -10,8 +10,8 @@
  * transaction), then (c) the same loop again without conditions and
  * checkpoints (the items no longer grow: a second pass), and (d) the same
  * change as (b) on a copy of the loaded table, through the SQLite fast path
- * wb__sqlite_each_page (one UPDATE per page running the callback inside
- * SQLite, with a checkpoint put).
+ * wb__db_each_page, the backend's each_page operation (backend.h: one
+ * UPDATE per page running the callback inside SQLite, with a checkpoint put).
  * Prints the times, the ratios to (a) and the peak RSS.  Both databases use
  * the backend's settings (8 KB pages, WAL, synchronous=NORMAL, 16 MB cache).
  *
@@ -26,7 +26,7 @@
 #include <sqlite3.h>
 
 #include "whimbrel.h"
-#include "store_sqlite.h"
+#include "backend.h"
 
 #define PAGE 1000
 
@@ -231,7 +231,7 @@ static void copy_file(const char *from, const char *to)
 		die(to, "write failed");
 }
 
-static int write_checkpoint(wb_db *db, const wb__sqlite_page *page, void *arg)
+static int write_checkpoint(wb_db *db, const wb__page_result *page, void *arg)
 {
 	wb_write w = {"checkpoints", WB_WRITE_PUT, NULL, NULL};
 	wb_item *ck;
@@ -243,7 +243,7 @@ static int write_checkpoint(wb_db *db, const wb__sqlite_page *page, void *arg)
 	ck = wb_item_dup(page->last_key);
 	wb_item_set_string(ck, "run", "bench");
 	w.item = ck;
-	rc = wb__sqlite_tx_write(db, &w, 1, NULL);
+	rc = wb__db_tx_write(db, &w, 1, NULL);
 	wb_item_free(ck);
 	return rc;
 }
@@ -251,16 +251,16 @@ static int write_checkpoint(wb_db *db, const wb__sqlite_page *page, void *arg)
 /* (d) the fast path: one transaction and one UPDATE per page. */
 static long wb_fast(wb_db *db)
 {
-	wb__sqlite_hooks hooks = {NULL, write_checkpoint, NULL};
+	wb__page_hooks hooks = {NULL, write_checkpoint, NULL};
 	wb_scan sc = WB_SCAN_INIT;
 	wb_item *cursor = NULL;
 	long written = 0;
 
 	sc.limit = PAGE;
 	do {
-		wb__sqlite_page page;
+		wb__page_result page;
 		sc.start_after = cursor;
-		check(wb__sqlite_each_page(db, "cars", &sc, add_price, NULL, &hooks, &page), "page");
+		check(wb__db_each_page(db, "cars", &sc, add_price, NULL, &hooks, &page), "page");
 		written += (long)page.written;
 		wb_item_free(cursor);
 		cursor = page.last_key;

@@ -10,6 +10,15 @@
  *
  * Every operation returns 0 or a negative WB_E* code and reports failures
  * with wb__error(db, ...).  Pointers returned through `out` are the caller's.
+ *
+ * Capabilities (`caps`, WB_CAP_* bits) tell the layers above what a backend
+ * guarantees, so that they never need to know its name: whether a batch is
+ * one transaction, whether the store takes one writer at a time.  Two
+ * operations are optional (NULL when absent): each_page transforms one page
+ * of a scan inside one write transaction (the migration fast path), and
+ * tx_write writes inside that transaction from one of its hooks.  A wrapper
+ * declares only what it honours itself (plan intercepts writes: no
+ * each_page), never its inner handle's capabilities.
  */
 #ifndef WB_BACKEND_H
 #define WB_BACKEND_H
@@ -17,11 +26,38 @@
 #include <pthread.h>
 #include "whimbrel.h"
 
-#define WB_BACKEND_OPS_VERSION 1
+#define WB_BACKEND_OPS_VERSION 2
+
+/* Capabilities: the bits of wb_backend_ops.caps. */
+#define WB_CAP_ATOMIC_BATCH 0x1u /**< batch_write is one transaction: all of it or nothing */
+#define WB_CAP_ONE_WRITER   0x2u /**< one writer at a time per store: more writers only wait */
+
+/** What one each_page call did. */
+typedef struct wb__page_result {
+	size_t scanned;     /**< items the callback saw */
+	size_t written;     /**< items rewritten (WB_WRITE) */
+	size_t deleted;     /**< items deleted (WB_DELETE) */
+	wb_item *last_key;  /**< key to continue after (caller frees), NULL when the scan is done */
+} wb__page_result;
+
+/** Hooks run inside the page's transaction of each_page (all optional). */
+typedef struct wb__page_hooks {
+	/**
+	 * After the page's changes, once per changed item, in scan order:
+	 * `before` as read, `after` as written (NULL when deleted).  Both are
+	 * valid during the call only.  May write with wb__db_tx_write (the
+	 * journal).  A negative return rolls the page back.
+	 */
+	int (*on_change)(wb_db *db, const wb_item *before, const wb_item *after, void *arg);
+	/** Last, before COMMIT: may write with wb__db_tx_write (the checkpoint). */
+	int (*before_commit)(wb_db *db, const wb__page_result *page, void *arg);
+	void *arg;          /**< passed to both */
+} wb__page_hooks;
 
 struct wb_backend_ops {
 	unsigned int version; /**< WB_BACKEND_OPS_VERSION */
-	const char *name;     /**< "sqlite", "dynamodb", ... */
+	const char *name;     /**< "sqlite", "dynamodb", ... (for messages only) */
+	unsigned int caps;    /**< WB_CAP_* bits */
 
 	/** Open: parse `url` and set db->state. */
 	int (*open)(wb_db *db, const char *url);
@@ -43,6 +79,15 @@ struct wb_backend_ops {
 
 	int (*query_page)(wb_db *db, wb_page **out, const char *table, const wb_query *q);
 	int (*scan_page)(wb_db *db, wb_page **out, const char *table, const wb_scan *s);
+
+	/**
+	 * Optional: transform one page of a scan in one write transaction (see
+	 * wb__db_each_page; store.c has validated the arguments).
+	 */
+	int (*each_page)(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn fn, void *arg,
+			 const wb__page_hooks *hooks, wb__page_result *out);
+	/** Optional, with each_page: write inside its transaction (see wb__db_tx_write). */
+	int (*tx_write)(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
 
 	/*
 	 * Bulk load (wb_load_*), optional: without it load.c spools the items
@@ -71,6 +116,36 @@ struct wb_db {
  * fault injection), which call ops->open themselves with their own URL.
  */
 int wb__db_open_with(wb_db **out, const struct wb_backend_ops *ops, const char *url);
+
+/** The capabilities (WB_CAP_*) of a handle's backend (of the wrapper, for a wrapper). */
+unsigned int wb__db_caps(const wb_db *db);
+
+/**
+ * Transform one page of a scan: the items of `sc` (segment, key prefix,
+ * start_after, limit: at most that many items, default 1000) go through
+ * fn(item, arg) and are written back or deleted as it says, all in one
+ * write transaction with the hooks' writes.  Fills *out (zeroed first);
+ * continue with sc->start_after = out->last_key until it is NULL.  On
+ * failure nothing of the page is written.  WB_EINVALID when the backend
+ * has no each_page.
+ *
+ * Contract of the callback (a migration's wb_item_fn): it runs while the
+ * page's write transaction is open, on the calling thread, so it must not
+ * use the same handle (WB_EINVALID) and must not write to the same store
+ * through another handle (that would wait for this transaction: the page
+ * fails with WB_EBUSY, whatever the callback returns).  Items it returns
+ * WB_WRITE for are validated and must keep their key; an item written back
+ * exactly as it was is not written (not counted in `written`); WB_DELETE
+ * deletes; a negative return stops the page, rolls it back and is returned.
+ */
+int wb__db_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn fn, void *arg,
+		     const wb__page_hooks *hooks, wb__page_result *out);
+
+/**
+ * Writes inside a hook of wb__db_each_page, in its transaction: as
+ * wb_batch_write, all or nothing with the page.  WB_EINVALID elsewhere.
+ */
+int wb__db_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
 
 /** Check a table name and key schema (as wb_table_create does); 0 or WB_EINVALID. */
 int wb__key_schema_check(wb_db *db, const char *table, const wb_key_schema *key);

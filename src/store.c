@@ -3,10 +3,12 @@
  *
  * wb_open picks the backend from the URL's scheme.  Every public store call
  * checks what is common to all backends (handle, table name, item shape)
- * and forwards to the backend's table of operations (backend.h).  Here too
- * is reporting on a handle (wb__error and friends, declared in common.h):
- * the message is recorded as this thread's last error by util/error.c, then
- * copied into the handle under its lock.
+ * and forwards to the backend's table of operations (backend.h); so do
+ * the optional operations of a backend's capabilities (wb__db_each_page,
+ * wb__db_tx_write) at the end.  Here too is reporting on a handle
+ * (wb__error and friends, declared in common.h): the message is recorded
+ * as this thread's last error by util/error.c, then copied into the handle
+ * under its lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -293,12 +295,11 @@ int wb_update(wb_db *db, const char *table, const wb_item *key, const wb_item *s
 	return db->ops->update(db, table, key, set, remove, nremove, cond);
 }
 
-int wb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+/* The checks of a batch (wb_batch_write, wb__db_tx_write). */
+static int check_writes(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
 {
 	int rc;
 
-	if (!db)
-		return wb__error(NULL, WB_EINVALID, "no store handle");
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = check_table(db, writes[i].table)) < 0)
 			goto bad;
@@ -316,6 +317,17 @@ bad:
 			*failed_index = i;
 		return rc;
 	}
+	return 0;
+}
+
+int wb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+{
+	int rc;
+
+	if (!db)
+		return wb__error(NULL, WB_EINVALID, "no store handle");
+	if ((rc = check_writes(db, writes, n, failed_index)) < 0)
+		return rc;
 	return db->ops->batch_write(db, writes, n, failed_index);
 }
 
@@ -411,4 +423,41 @@ int wb_query_all(wb_db *db, const char *table, const wb_query *q, wb_visit_fn fn
 	if (!q)
 		return wb__error(db, WB_EINVALID, "query of %s: no query", table ? table : "?");
 	return visit_pages(db, table, q, next_query, q->start_after, fn, arg);
+}
+
+/* ------------------------------------------------------------ capabilities */
+
+unsigned int wb__db_caps(const wb_db *db)
+{
+	return db ? db->ops->caps : 0;
+}
+
+int wb__db_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn fn, void *arg,
+		     const wb__page_hooks *hooks, wb__page_result *out)
+{
+	static const wb_scan whole = WB_SCAN_INIT;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = check_table(db, table)) < 0)
+		return rc;
+	if (!db->ops->each_page || !fn)
+		return wb__error(db, WB_EINVALID, "migration of %s: %s", table,
+				 fn ? "the backend cannot transform pages" : "no callback");
+	sc = sc ? sc : &whole;
+	if (sc->total_segments > 1 && sc->segment >= sc->total_segments)
+		return wb__error(db, WB_EINVALID, "migration of %s: segment %u is not below %u",
+				 table, sc->segment, sc->total_segments);
+	return db->ops->each_page(db, table, sc, fn, arg, hooks, out);
+}
+
+int wb__db_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+{
+	int rc;
+
+	if (!db || !db->ops->tx_write)
+		return wb__error(db, WB_EINVALID, "wb__db_tx_write: the backend has no page transactions");
+	if ((rc = check_writes(db, writes, n, failed_index)) < 0)
+		return rc;
+	return db->ops->tx_write(db, writes, n, failed_index);
 }

@@ -7,7 +7,8 @@
  * differ only in case are different tables; several threads with a handle
  * each and several threads sharing one handle; another handle's schema
  * change is noticed; open errors (missing directory, not a database);
- * the migration fast path wb__sqlite_each_page (store_sqlite.h).
+ * the migration fast path: the each_page and tx_write operations of its
+ * capabilities (wb__db_each_page, backend.h).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 
 #include "wbtest.h"
 #include "common.h"
-#include "store_sqlite.h"
+#include "backend.h"
 
 static wb_key_schema key_s(const char *pk)
 {
@@ -514,7 +515,7 @@ static int xf_on_change(wb_db *db, const wb_item *before, const wb_item *after, 
 	return 0;
 }
 
-static int xf_before_commit(wb_db *db, const wb__sqlite_page *page, void *arg)
+static int xf_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 {
 	struct xf_hooks_state *h = arg;
 	wb_item *ck = wb_item_new();
@@ -524,7 +525,7 @@ static int xf_before_commit(wb_db *db, const wb__sqlite_page *page, void *arg)
 	wb_item_set_string(ck, "id", "ck");
 	wb_item_set_int(ck, "pages", (int64_t)++h->pages);
 	wb_item_set_bool(ck, "done", page->last_key == NULL);
-	rc = wb__sqlite_tx_write(db, &w, 1, NULL);
+	rc = wb__db_tx_write(db, &w, 1, NULL);
 	wb_item_free(ck);
 	return rc;
 }
@@ -533,20 +534,20 @@ static int xf_before_commit(wb_db *db, const wb__sqlite_page *page, void *arg)
 static size_t xf_run(wb_db *db, const char *table, unsigned nseg, const char *prefix, size_t limit,
 		     int *calls, struct xf_hooks_state *hs)
 {
-	wb__sqlite_hooks hooks = {xf_on_change, xf_before_commit, hs};
+	wb__page_hooks hooks = {xf_on_change, xf_before_commit, hs};
 	size_t scanned = 0;
 
 	for (unsigned seg = 0; seg < nseg; seg++) {
 		wb_item *cursor = NULL;
 		do {
-			wb__sqlite_page page;
+			wb__page_result page;
 			wb_scan sc = WB_SCAN_INIT;
 			sc.segment = seg;
 			sc.total_segments = nseg;
 			sc.pk_prefix = prefix;
 			sc.limit = limit;
 			sc.start_after = cursor;
-			wbt_ok(wb__sqlite_each_page(db, table, &sc, xf_fn, calls, &hooks, &page));
+			wbt_ok(wb__db_each_page(db, table, &sc, xf_fn, calls, &hooks, &page));
 			assert_true(page.scanned <= limit);
 			scanned += page.scanned;
 			wb_item_free(cursor);
@@ -609,7 +610,8 @@ static void test_each_page(void **state)
 	wbt_ok(wb_table_create(db, "xfw", &k));
 	wbt_ok(wb_table_create(db, "xf_checkpoints", &ck));
 	wbt_ok(wb_table_create(db, "xfp", &k));
-	assert_true(wb__sqlite_is(db));
+	assert_int_equal(wb__db_caps(db), WB_CAP_ATOMIC_BATCH | WB_CAP_ONE_WRITER);
+	assert_non_null(db->ops->each_page);
 
 	/* whole table, 3 segments, pages of 7 */
 	xf_fill(db, "xfw", "G#", 1);
@@ -686,9 +688,10 @@ static void test_each_page_failures(void **state)
 	char url[600];
 	wb_key_schema k = key_s("id");
 	wb_db *db = NULL;
-	wb__sqlite_page page;
+	wb__page_result page;
 	wb_scan sc = WB_SCAN_INIT;
 	wb_write w = {"xer", WB_WRITE_PUT, NULL, NULL};
+	wb_item *outside;
 	int calls = 0;
 
 	(void)state;
@@ -698,17 +701,22 @@ static void test_each_page_failures(void **state)
 	for (int i = 0; i < 20; i++)
 		wbt_ok(put_id(db, "xer", "e", i));
 	sc.limit = 100;
-	assert_int_equal(wb__sqlite_each_page(db, "xer", &sc, fail_third, &calls, NULL, &page), WB_EIO);
+	assert_int_equal(wb__db_each_page(db, "xer", &sc, fail_third, &calls, NULL, &page), WB_EIO);
 	assert_non_null(strstr(wb_errmsg(db), "gave up"));
 	assert_null(page.last_key);
-	assert_int_equal(wb__sqlite_each_page(db, "xer", &sc, change_key, NULL, NULL, &page), WB_EINVALID);
+	assert_int_equal(wb__db_each_page(db, "xer", &sc, change_key, NULL, NULL, &page), WB_EINVALID);
 	assert_non_null(strstr(wb_errmsg(db), "changed the key"));
-	assert_int_equal(wb__sqlite_each_page(db, "xer", &sc, bad_number, NULL, NULL, &page), WB_EINVALID);
+	assert_int_equal(wb__db_each_page(db, "xer", &sc, bad_number, NULL, NULL, &page), WB_EINVALID);
 	assert_non_null(strstr(wb_errmsg(db), "price"));
-	assert_int_equal(wb__sqlite_each_page(db, "xer", &sc, use_same_handle, db, NULL, &page), WB_EINVALID);
+	assert_int_equal(wb__db_each_page(db, "xer", &sc, use_same_handle, db, NULL, &page), WB_EINVALID);
 	assert_non_null(strstr(wb_errmsg(db), "callback may not use it"));
-	assert_int_equal(wb__sqlite_each_page(db, "nope", &sc, bad_number, NULL, NULL, &page), WB_ENOTFOUND);
-	assert_int_equal(wb__sqlite_tx_write(db, &w, 1, NULL), WB_EINVALID);
+	assert_int_equal(wb__db_each_page(db, "nope", &sc, bad_number, NULL, NULL, &page), WB_ENOTFOUND);
+	outside = wb_item_new();
+	wb_item_set_string(outside, "id", "outside");
+	w.item = outside;
+	assert_int_equal(wb__db_tx_write(db, &w, 1, NULL), WB_EINVALID);
+	assert_non_null(strstr(wb_errmsg(db), "only inside a hook"));
+	wb_item_free(outside);
 	/* nothing was written by any of them */
 	{
 		wb_page *p = NULL;
@@ -722,7 +730,7 @@ static void test_each_page_failures(void **state)
 	}
 	/* and the handle still works */
 	calls = 10;
-	wbt_ok(wb__sqlite_each_page(db, "xer", &sc, fail_third, &calls, NULL, &page));
+	wbt_ok(wb__db_each_page(db, "xer", &sc, fail_third, &calls, NULL, &page));
 	assert_int_equal(page.written, 20);
 	wb_close(db);
 }

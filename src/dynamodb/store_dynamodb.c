@@ -349,6 +349,7 @@ static void ddb_close(wb_db *db)
 const struct wb_backend_ops wb_backend_dynamodb = {
 	.version = WB_BACKEND_OPS_VERSION,
 	.name = "dynamodb",
+	.caps = 0, /* BatchWriteItem is not atomic; many writers at once */
 	.open = ddb_open,
 	.close = ddb_close,
 	.table_create = ddb_create,

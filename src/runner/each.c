@@ -6,11 +6,11 @@
  * way); worker threads take segments in turn, each with its own handle on
  * the target.  Every item goes through the user's callback; the items it
  * changes or deletes are collected into a batch that is written with one
- * wb_batch_write together with the stream's checkpoint (on SQLite one
- * transaction: an item is never transformed twice, even after kill -9).
- * Where batches are not atomic (DynamoDB) the checkpoint is written after
- * the changes, so a crash in between means those items are visited again
- * (at least once), never skipped.
+ * wb_batch_write together with the stream's checkpoint (where the backend's
+ * batches are atomic, WB_CAP_ATOMIC_BATCH, one transaction: an item is
+ * never transformed twice, even after kill -9).  Where they are not, the
+ * checkpoint is written after the changes, so a crash in between means
+ * those items are visited again (at least once), never skipped.
  *
  * Every write is conditional on the stored item still being the one that
  * was read (WB_COND_ITEM_EQUALS with the before-image).  When a condition
@@ -21,11 +21,13 @@
  * the one place where the journal (whimbrel_journal) adds its write to the
  * same batch.
  *
- * On SQLite, when writes are not intercepted (not plan), a scan takes the
- * fast path of store_sqlite.h instead: per page of 4 x `batch` items ONE write
- * transaction in which SQLite walks the rows, the callback runs on each and
- * the changed rows are written in the same pass; the checkpoint (and the
- * journal's writes) join that transaction from its hooks.  The read and the
+ * When the handle can transform pages itself (the optional each_page
+ * operation of backend.h; a wrapper that intercepts writes, like plan,
+ * cannot), a scan takes that fast path instead: per page of 4 x `batch`
+ * items ONE write transaction in which the store walks the rows, the
+ * callback runs on each and the changed rows are written in the same pass;
+ * the checkpoint (and the journal's writes) join that transaction from its
+ * hooks (wb__db_tx_write).  The read and the
  * write of an item are then one transaction, so no other writer can slip in
  * between: no condition is needed and none can fail.  Whenever a fast page
  * fails (a callback error, a bad verdict or key, a write of the callback to
@@ -36,8 +38,9 @@
  * one page twice; nothing is written twice.  A worker whose pages held the
  * write lock longer than FAST_PAGE_MS three times in a row (a slow
  * callback, where the fast path gains little) goes on the generic way too,
- * so that other writers are not kept waiting.  Several threads take turns
- * (job->fast): SQLite has one writer at a time anyway.  Set
+ * so that other writers are not kept waiting.  Where the store takes one
+ * writer at a time (WB_CAP_ONE_WRITER), several threads take turns
+ * (job->fast) instead of queueing in the store.  Set
  * WHIMBREL_EACH_GENERIC=1 to always take the generic path.
  */
 #include <stdio.h>
@@ -49,7 +52,6 @@
 #include "backend.h"
 #include "checkpoint.h"
 #include "run.h"
-#include "store_sqlite.h"
 
 #define MAX_RETRIES 50          /* condition failures tolerated per batch */
 #define MAX_SEGMENTS 256        /* cap on the number of scan segments */
@@ -76,8 +78,8 @@ struct job {
 	int call;                /* this is the run's call-th wb_each / wb_each_query */
 	unsigned total_segments; /* segments of the scan */
 	pthread_mutex_t lock;    /* guards next, rc, err */
-	pthread_mutex_t fast;    /* fast path: one page at a time in this process (SQLite has one writer;
-	                            waiting here beats SQLite's sleeping busy handler) */
+	pthread_mutex_t fast;    /* fast path on a one-writer store: one page at a time in this
+	                            process (waiting here beats the store's busy handler) */
 	unsigned next;           /* next segment to take */
 	int rc;                  /* first failure, 0 if none */
 	char err[1024];          /* its message */
@@ -97,8 +99,9 @@ struct worker {
 	struct job *job;         /* shared */
 	wb_db *db;               /* its handle (plan wrapper in plan mode; owned) */
 	wb_db *inner;            /* the real handle under db (owned; may equal db) */
-	int atomic;              /* batches are all-or-nothing (SQLite) */
-	int fast;                /* scans take the SQLite fast path (until a page fails) */
+	int atomic;              /* batches are all-or-nothing (WB_CAP_ATOMIC_BATCH) */
+	int fast;                /* scans take the each_page fast path (until a page fails) */
+	int one_writer;          /* the store takes one writer at a time (WB_CAP_ONE_WRITER) */
 	struct entry *e;         /* pending changes */
 	size_t n, cap;           /* how many, room */
 	wb_counters pending;     /* scanned / unchanged / failed since the last commit */
@@ -128,7 +131,7 @@ static int job_failed(struct job *job)
 	return rc;
 }
 
-/* The key of an item as DynamoDB JSON, for messages (static per thread). */
+/* The key of an item as typed JSON (WB_JSON_DDB), for messages (static per thread). */
 static const char *key_text(const struct job *job, const wb_item *item)
 {
 	static __thread char buf[512];
@@ -408,7 +411,7 @@ static int flush(struct worker *w, struct stream *st, int done)
 					       st->last_key, done, job->total_segments,
 					       st->count + w->pending.scanned)))
 			return WB_ENOMEM;
-		/* Not atomic (DynamoDB): the checkpoint goes after the changes, never before. */
+		/* Not atomic: the checkpoint goes after the changes, never before. */
 		if ((rc = batch_build(w, &b, w->atomic ? cp : NULL)) < 0)
 			break;
 		rc = b.n ? wb_batch_write(w->db, b.w, b.n, &failed) : 0;
@@ -555,7 +558,7 @@ static int stream_resume(struct worker *w, struct stream *st, wb_item **cursor)
 	return 0;
 }
 
-/* ------------------------------------------------------ SQLite fast path */
+/* ------------------------------------------------------------ fast path */
 
 static int64_t now_ms(void)
 {
@@ -579,11 +582,11 @@ static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after
 	wb_cond cond[1];
 	size_t n = journal_writes(fp->w, before, after, out, cond);
 
-	return n ? wb__sqlite_tx_write(db, out, n, NULL) : 0;
+	return n ? wb__db_tx_write(db, out, n, NULL) : 0;
 }
 
 /* Hook: the stream's checkpoint, in the page's transaction (committed with it or not at all). */
-static int fast_before_commit(wb_db *db, const wb__sqlite_page *page, void *arg)
+static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 {
 	struct fast_page *fp = arg;
 	struct job *job = fp->w->job;
@@ -597,7 +600,7 @@ static int fast_before_commit(wb_db *db, const wb__sqlite_page *page, void *arg)
 	if (!cp)
 		return wb__oom(db);
 	wr = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_PUT, cp, NULL};
-	rc = wb__sqlite_tx_write(db, &wr, 1, NULL);
+	rc = wb__db_tx_write(db, &wr, 1, NULL);
 	wb_item_free(cp);
 	return rc;
 }
@@ -612,7 +615,7 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 {
 	struct job *job = w->job;
 	struct fast_page fp = {w, st};
-	wb__sqlite_hooks hooks = {journal_on(w) ? fast_on_change : NULL, fast_before_commit, &fp};
+	wb__page_hooks hooks = {journal_on(w) ? fast_on_change : NULL, fast_before_commit, &fp};
 	wb_scan s = WB_SCAN_INIT;
 	int rc, slow = 0;
 
@@ -624,13 +627,15 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 	 * batch (bench/RESULTS.md); still a few ms of write lock per page. */
 	s.limit = 4 * job->run->batch;
 	for (;;) {
-		wb__sqlite_page page;
+		wb__page_result page;
 		int64_t t0 = now_ms();
 		s.start_after = *cursor;
 		wb_error_clear(); /* the callback's own messages are told apart by their code */
-		pthread_mutex_lock(&job->fast);
-		rc = wb__sqlite_each_page(w->inner, job->table, &s, job->fn, job->arg, &hooks, &page);
-		pthread_mutex_unlock(&job->fast);
+		if (w->one_writer)
+			pthread_mutex_lock(&job->fast);
+		rc = wb__db_each_page(w->db, job->table, &s, job->fn, job->arg, &hooks, &page);
+		if (w->one_writer)
+			pthread_mutex_unlock(&job->fast);
 		if (rc < 0) {
 			wb_error_clear();
 			return 1;
@@ -759,8 +764,9 @@ static int worker_open(struct worker *w, struct job *job)
 	w->job = job;
 	if (wb__run_open(job->run, &w->db, &w->inner) < 0)
 		return wb_error_last_code() ? wb_error_last_code() : WB_ERROR;
-	w->atomic = strcmp(w->inner->ops->name, "sqlite") == 0;
-	w->fast = job->checkpoints && w->db == w->inner && wb__sqlite_is(w->inner) &&
+	w->atomic = (wb__db_caps(w->db) & WB_CAP_ATOMIC_BATCH) != 0;
+	w->one_writer = (wb__db_caps(w->inner) & WB_CAP_ONE_WRITER) != 0;
+	w->fast = job->checkpoints && w->db->ops->each_page && w->db->ops->tx_write &&
 		  !(getenv(WB_ENV_EACH_GENERIC) && atoi(getenv(WB_ENV_EACH_GENERIC)) > 0);
 	return 0;
 }

@@ -388,6 +388,7 @@ static int p_scan_page(wb_db *db, wb_page **out, const char *table, const wb_sca
 static const struct wb_backend_ops plan_ops = {
 	.version = WB_BACKEND_OPS_VERSION,
 	.name = "plan",
+	.caps = 0, /* batches recorded write by write; no each_page: it intercepts writes */
 	.open = p_open,
 	.close = p_close,
 	.table_create = p_table_create,

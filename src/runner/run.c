@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "backend.h"
 #include "run.h"
-#include "store_sqlite.h"
 
 volatile sig_atomic_t wb__run_interrupted;
 
@@ -207,11 +207,13 @@ wb_run *wb_run_begin(void)
 	if (wb__run_open(run, &run->db, &run->inner) < 0)
 		fail_exit(run, run->url);
 	/*
-	 * SQLite has one writer at a time, and wb_each's fast path does all of
-	 * a page's work inside its write transaction: more threads only wait
-	 * for each other (bench/RESULTS.md), so one unless asked for more.
+	 * A store with one writer at a time (WB_CAP_ONE_WRITER of the store
+	 * under any wrapper): wb_each's fast path does all of a page's work
+	 * inside its write transaction, so more threads only wait for each
+	 * other (bench/RESULTS.md): one unless asked for more.
 	 */
-	if (!(getenv(WB_ENV_THREADS) && *getenv(WB_ENV_THREADS)) && wb__sqlite_is(run->inner))
+	if (!(getenv(WB_ENV_THREADS) && *getenv(WB_ENV_THREADS)) &&
+	    (wb__db_caps(run->inner) & WB_CAP_ONE_WRITER))
 		run->threads = 1;
 	install_sigint();
 	return run;
