@@ -190,6 +190,8 @@ static int load_in_tx(wb_db *db, struct load *ld, wb_load_fn progress, void *arg
 		return wb__error(db, WB_EINVALID, "%s: the table's key is not the one the load was given",
 				 OPNAME(op));
 	t->seen_rows = -1;
+	if (wb__sorter_added(ld->sorter) == 0)
+		return 0; /* nothing to write: the table exists with that key, that is all */
 	if ((rc = load_empty(db, t, &empty, op)) < 0 ||
 	    (empty && (rc = load_exec(db, t, "DROP INDEX %2$s", op)) < 0) ||
 	    (rc = wb__sq_prepare_tbl(db, t, &st, "INSERT OR REPLACE INTO %1$s(h, pk, sk, item)"
