@@ -470,6 +470,9 @@ WB_EXTERN int wb_load_add(wb_load *load, const wb_item *item);
  */
 WB_EXTERN int wb_load_commit(wb_load *load, uint64_t *written, wb_load_fn progress, void *arg);
 
+/** 1 when the commit writes everything or nothing (the embedded store), 0 when it writes batch by batch. */
+WB_EXTERN int wb_load_atomic(const wb_load *load);
+
 /** Free a load (NULL is fine); a load not committed writes nothing. */
 WB_EXTERN void wb_load_free(wb_load *load);
 

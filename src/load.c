@@ -134,6 +134,11 @@ int wb_load_commit(wb_load *ld, uint64_t *written, wb_load_fn progress, void *ar
 	return rc;
 }
 
+int wb_load_atomic(const wb_load *ld)
+{
+	return ld->state && (wb__db_caps(ld->db) & WB_CAP_ATOMIC_BATCH);
+}
+
 void wb_load_free(wb_load *ld)
 {
 	if (!ld)

@@ -79,6 +79,7 @@ static void load_all_on(int target)
 			add_json(ld, json);
 		}
 	wbt_ok(wb_table_create(db, t, &k));
+	assert_int_equal(wb_load_atomic(ld), wbt_target_kind(target) == WBT_SQLITE);
 	assert_int_equal(count_items(db, t, NULL), 0); /* nothing before the commit */
 	wbt_ok(wb_load_commit(ld, &written, NULL, NULL));
 	wb_load_free(ld);

@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "args.h"
-#include "backend.h"
 #include "jsonl.h"
 #include "common.h"
 
@@ -135,8 +134,7 @@ static int commit_items(struct import *im)
 	}
 	if (rc == WB_EINTERRUPTED)
 		return stop_interrupted(im);
-	/* the load is one transaction where batches are (the embedded store), not on DynamoDB */
-	atomic = (wb__db_caps(im->db) & WB_CAP_ATOMIC_BATCH) != 0;
+	atomic = wb_load_atomic(im->load); /* the embedded store: one transaction */
 	wb_cli_progress_end(&im->progress);
 	if (atomic || im->written == 0)
 		wb_cli_fail("import into %s failed, nothing imported: %s", im->table, wb_error_last());
