@@ -218,6 +218,37 @@ static void test_load_interrupted(void **state)
 	wb_close(db);
 }
 
+/* More than the 16 MB kept in memory: sorted runs merged from the temporary file. */
+static void test_load_spilled(void **state)
+{
+	wb_db *db = wbt_open(0);
+	wb_key_schema k = wbt_key("g", WB_S, "n", WB_N);
+	char t[300], json[700], pad[501];
+	uint64_t written = 0;
+	wb_load *ld;
+	(void)state;
+
+	assert_int_equal(wbt_target_kind(0), WBT_SQLITE);
+	memset(pad, 'x', 500);
+	pad[500] = '\0';
+	wbt_table_name(t, sizeof(t), "spill");
+	wbt_ok(wb_table_create(db, t, &k));
+	wbt_ok(wb_load_begin(&ld, db, t, &k));
+	for (int i = 0; i < 45000; i++) { /* ~25 MB encoded; the last 5000 keys again */
+		snprintf(json, sizeof(json), "{\"g\":\"g%d\",\"n\":%d,\"v\":%d,\"pad\":\"%s\"}",
+			 i % 40000 % 97, i % 40000, i / 40000, pad);
+		add_json(ld, json);
+	}
+	wbt_ok(wb_load_commit(ld, &written, NULL, NULL));
+	wb_load_free(ld);
+	assert_int_equal(written, 40000);
+	assert_int_equal(count_items(db, t, NULL), 40000);
+	assert_int_equal(count_items(db, t, "g9"), 3297); /* g9, g90..g96: 8 of the 97 partitions */
+	assert_int_equal(value_at(db, t, "g1", 1, "v"), 1);
+	assert_int_equal(value_at(db, t, "g0", 5044, "v"), 0);
+	wb_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_load_over_items),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_interrupted),
+		cmocka_unit_test(test_load_spilled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
