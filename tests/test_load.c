@@ -193,12 +193,17 @@ static int stop_at_once(uint64_t written, void *arg)
 	return 1;
 }
 
+static int stop_at_index(uint64_t written, void *arg)
+{
+	return written >= *(uint64_t *)arg; /* every row is in: the index is being built */
+}
+
 /* A commit stopped by its progress function: on SQLite nothing is written. */
 static void test_load_interrupted(void **state)
 {
 	wb_db *db = wbt_open(0);
 	wb_key_schema k = wbt_key("g", WB_S, NULL, WB_S);
-	uint64_t written = 99;
+	uint64_t written = 99, all;
 	wb_load *ld;
 	char t[300], json[100];
 	(void)state;
@@ -212,6 +217,17 @@ static void test_load_interrupted(void **state)
 		add_json(ld, json);
 	}
 	assert_int_equal(wb_load_commit(ld, &written, stop_at_once, NULL), WB_EINTERRUPTED);
+	assert_int_equal(written, 0);
+	wb_load_free(ld);
+	assert_int_equal(count_items(db, t, NULL), 0);
+
+	wbt_ok(wb_load_begin(&ld, db, t, &k)); /* stopped while the index is built */
+	for (int i = 0; i < 120000; i++) {
+		snprintf(json, sizeof(json), "{\"g\":\"k%d\"}", i);
+		add_json(ld, json);
+	}
+	all = 120000;
+	assert_int_equal(wb_load_commit(ld, &written, stop_at_index, &all), WB_EINTERRUPTED);
 	assert_int_equal(written, 0);
 	wb_load_free(ld);
 	assert_int_equal(count_items(db, t, NULL), 0);

@@ -177,6 +177,38 @@ static int load_rows(wb_db *db, struct load *ld, sqlite3_stmt *st, wb_load_fn pr
 	return 0;
 }
 
+/* What the progress handler of the index build calls. */
+struct load_progress {
+	wb_load_fn fn;                /* the caller's progress function */
+	void *arg;                    /* its argument */
+	uint64_t written;             /* rows written */
+	int stopped;                  /* it asked to stop */
+};
+
+static int on_sqlite_progress(void *arg)
+{
+	struct load_progress *p = arg;
+
+	return p->stopped = p->fn(p->written, p->arg) != 0;
+}
+
+/* Build the (pk, sk) index, calling progress now and then (it may stop the build). */
+static int load_index(wb_db *db, struct tbl *t, wb_load_fn progress, void *arg, uint64_t written,
+		      const struct op *op)
+{
+	struct sq *s = db->state;
+	struct load_progress p = {progress, arg, written, 0};
+	int rc;
+
+	if (progress)
+		sqlite3_progress_handler(s->conn, 1000000, on_sqlite_progress, &p);
+	rc = load_exec(db, t, "CREATE INDEX %2$s ON %1$s(pk, sk)", op);
+	sqlite3_progress_handler(s->conn, 0, NULL, NULL);
+	if (rc < 0 && p.stopped)
+		return wb__error(db, WB_EINTERRUPTED, "%s: interrupted, nothing written", OPNAME(op));
+	return rc;
+}
+
 static int load_in_tx(wb_db *db, struct load *ld, wb_load_fn progress, void *arg, uint64_t *written,
 		      const struct op *op)
 {
@@ -198,7 +230,7 @@ static int load_in_tx(wb_db *db, struct load *ld, wb_load_fn progress, void *arg
 			      " VALUES(?1, ?2, ?3, ?4)", op)) < 0)
 		goto out;
 	if ((rc = load_rows(db, ld, st, progress, arg, written, op)) == 0 && empty)
-		rc = load_exec(db, t, "CREATE INDEX %2$s ON %1$s(pk, sk)", op);
+		rc = load_index(db, t, progress, arg, *written, op);
 out:
 	sqlite3_finalize(st);
 	return rc;
