@@ -21,9 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <whimbrel/runner.h>
+
 #include "args.h"
 #include "jsonl.h"
-#include "common.h"
 
 #define MAX_REPORTED 10              /* bad lines printed before the summary */
 
@@ -154,7 +155,7 @@ static void report_bad(struct import *im, unsigned long long lineno, const char 
 	wb_cli_progress_end(&im->progress);
 	snprintf(msg, sizeof(msg), "%s:%llu: %s", im->name, lineno, reason);
 	fprintf(stderr, "%s%s%s\n", im->keep_going ? "" : "whimbrel: ",
-		wb__escape_line(line, sizeof(line), msg), im->keep_going ? " (skipped)" : "");
+		wb_escape_line(line, sizeof(line), msg), im->keep_going ? " (skipped)" : "");
 }
 
 /*

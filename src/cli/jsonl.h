@@ -13,7 +13,7 @@
 #define WB_CLI_JSONL_H
 
 #include <stdio.h>
-#include "whimbrel.h"
+#include <whimbrel.h>
 
 #define WB_JSONL_WORKERS 4                /* parsing threads at most */
 #define WB_JSONL_LINE_MAX (8u * 1024 * 1024) /* longer lines are bad */
