@@ -27,34 +27,11 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static wb_db *open_target(int i)
-{
-	char url[600];
-	wb_db *db = NULL;
-
-	wbt_ok(wb_open(&db, wbt_target_url(i, url, sizeof(url))));
-	return db;
-}
-
-static wb_key_schema schema(const char *pk, wb_type pkt, const char *sk, wb_type skt)
-{
-	wb_key_schema k;
-
-	memset(&k, 0, sizeof(k));
-	snprintf(k.pk_name, sizeof(k.pk_name), "%s", pk);
-	k.pk_type = pkt;
-	if (sk) {
-		snprintf(k.sk_name, sizeof(k.sk_name), "%s", sk);
-		k.sk_type = skt;
-	}
-	return k;
-}
-
 /* Create a fresh table; its name goes to buf. */
 static const char *new_table(wb_db *db, char *buf, size_t size, const char *base, const char *pk,
 			     wb_type pkt, const char *sk, wb_type skt)
 {
-	wb_key_schema k = schema(pk, pkt, sk, skt);
+	wb_key_schema k = wbt_key(pk, pkt, sk, skt);
 
 	wbt_table_name(buf, size, base);
 	wbt_ok(wb_table_create(db, buf, &k));
@@ -150,7 +127,7 @@ static void assert_expressions_fit(int target)
 
 static void tables_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char a[80], b[80];
 	wb_table_desc d;
 	wb_key_schema k;
@@ -186,7 +163,7 @@ static void tables_on(int target)
 	assert_true(ia > 0 && ib > 0 && ib < ia); /* tb_a_... sorts before tb_b_... */
 	wb_strings_free(names);
 
-	k = schema("id", WB_S, NULL, WB_S);
+	k = wbt_key("id", WB_S, NULL, WB_S);
 	assert_error(db, wb_table_create(db, a, &k), WB_EEXISTS, a, "exists");
 	wbt_ok(wb_table_drop(db, a));
 	assert_error(db, wb_table_describe(&d, db, a), WB_ENOTFOUND, a, NULL);
@@ -206,8 +183,8 @@ static void test_tables(void **state)
 
 static void table_errors_on(int target)
 {
-	wb_db *db = open_target(target);
-	wb_key_schema k = schema("id", WB_S, NULL, WB_S);
+	wb_db *db = wbt_open(target);
+	wb_key_schema k = wbt_key("id", WB_S, NULL, WB_S);
 	wb_item *it = wbt_item("{\"id\":\"x\"}"), *out = NULL;
 	wb_page *page = NULL;
 	wb_scan sc = WB_SCAN_INIT;
@@ -217,13 +194,13 @@ static void table_errors_on(int target)
 	assert_error(db, wb_table_create(db, "cars; DROP TABLE x", &k), WB_EINVALID, "character 5", NULL);
 	assert_error(db, wb_table_create(db, "x\"y'z", &k), WB_EINVALID, "character 2", NULL);
 	wbt_table_name(name, sizeof(name), "tbad");
-	k = schema("id", WB_BOOL, NULL, WB_S);
+	k = wbt_key("id", WB_BOOL, NULL, WB_S);
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", "S, N or B");
-	k = schema("id", WB_S, "when", WB_M);
+	k = wbt_key("id", WB_S, "when", WB_M);
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "when", "S, N or B");
-	k = schema("", WB_S, NULL, WB_S);
+	k = wbt_key("", WB_S, NULL, WB_S);
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "partition key", NULL);
-	k = schema("id", WB_S, "id", WB_N);
+	k = wbt_key("id", WB_S, "id", WB_N);
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", NULL);
 	assert_error(db, wb_table_describe(&(wb_table_desc){0}, db, name), WB_ENOTFOUND, name, NULL);
 
@@ -248,7 +225,7 @@ static void test_table_errors(void **state)
 
 static void items_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	wb_item *got, *want;
 
@@ -316,7 +293,7 @@ static int del_if(wb_db *db, const char *t, const char *json, const wb_cond *c)
 
 static void conditions_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	wb_value *red = wb_value_string("red", 3), *blue = wb_value_string("blue", 4);
 	wb_item *v1 = wbt_item("{\"id\":\"c\",\"color\":\"red\",\"n\":1}");
@@ -382,7 +359,7 @@ static void test_conditions(void **state)
 
 static void update_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	wb_item *key = wbt_item("{\"pk\":\"u\",\"sk\":\"1\"}");
 	wb_item *set = wbt_item("{\"color\":\"red\",\"n\":5}");
@@ -446,7 +423,7 @@ static void test_update(void **state)
 
 static void batch_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char a[80], b[80];
 	wb_item *it[6];
 	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
@@ -539,7 +516,7 @@ static void check_colors(wb_db *db, const char *t, const char *color, int skip_f
 
 static void batch_large_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80], other[80];
 	wb_item *red[NBIG], *blue[NBIG], *odd;
 	wb_cond was_red[NBIG], was_blue[NBIG];
@@ -688,7 +665,7 @@ static wb_item *every_type(const unsigned char *bytes, size_t nbytes)
 
 static void round_trip_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	unsigned char bytes[256];
 	char t[80], tb[80];
 	wb_item *it, *got = NULL, *key;
@@ -978,7 +955,7 @@ static void test_wide_items(void **state)
 
 static void validation_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	wb_item *big, *got = NULL;
 	char *text;
@@ -1122,7 +1099,7 @@ static void check_num_query(wb_db *db, const char *t, wb_sk_op op, size_t a, siz
 static void query_numbers_on(int target)
 {
 	static const wb_sk_op ops[] = {WB_SK_NONE, WB_SK_EQ, WB_SK_LT, WB_SK_LE, WB_SK_GT, WB_SK_GE, WB_SK_BETWEEN};
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80], json[200];
 
 	new_table(db, t, sizeof(t), "qn", "pk", WB_S, "n", WB_N);
@@ -1184,7 +1161,7 @@ static void check_str_query(wb_db *db, const char *t, wb_sk_op op, const char *a
 
 static void query_strings_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80], json[200];
 	wb_value *pk = wb_value_string("P", 1), *n = wb_value_number("1");
 	wb_query q = WB_QUERY_INIT;
@@ -1234,7 +1211,7 @@ static void query_binary_on(int target)
 {
 	static const char *const keys[] = {"\x00", "\x01", "\x7f", "\xff", "\xff\x00", "\xff\xff", "\xff\xff\x01"};
 	static const size_t lens[] = {1, 1, 1, 1, 2, 2, 3};
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	wb_value *pk = wb_value_number("42"), *a = NULL;
 	wb_query q = WB_QUERY_INIT;
 	wb_page *page = NULL;
@@ -1343,7 +1320,7 @@ static void scan_segment(wb_db *db, const char *t, wb_scan sc, int *seen, size_t
 static void scan_on(int target)
 {
 	static const unsigned segs[] = {1, 2, 7, 64};
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	int seen[NALL];
 	char t[80];
 
@@ -1378,7 +1355,7 @@ static void test_scan_segments(void **state)
 
 static void prefix_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	int seen[NALL];
 	char t[80];
 	size_t total;
@@ -1441,7 +1418,7 @@ static int count_visit(const wb_item *it, void *arg)
 
 static void visit_all_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[300], json[200];
 	wb_scan s = WB_SCAN_INIT;
 	wb_query q = WB_QUERY_INIT;
