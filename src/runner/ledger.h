@@ -9,7 +9,8 @@
  *     mode S (dev|prod|plan|revert), status S (running|succeeded|failed|
  *     interrupted|reverted), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
- *     deleted N, unchanged N, failed N, error S (absent unless failed),
+ *     deleted N, unchanged N, failed N, retries N, throttled N,
+ *     conditions_failed N, error S (absent unless failed),
  *     journal BOOL (its writes are in whimbrel_journal, journal.h); a
  *     revert's row also has reverts S and reverted_status S, a reverted
  *     run's reverted_by S (revert.h)
