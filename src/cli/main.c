@@ -31,6 +31,8 @@
 #pragma weak wb_cmd_stamp
 #pragma weak wb_cmd_lint
 #pragma weak wb_cmd_prune
+#pragma weak wb_cmd_schedule
+#pragma weak wb_cmd_worker
 
 struct command {
 	const char *name;  /* as typed */
@@ -56,6 +58,8 @@ static const struct command commands[] = {
 	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger"},
 	{"lint", wb_cmd_lint, "check the header and name of every migration"},
 	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},
+	{"schedule", wb_cmd_schedule, "record a migration as a job for workers; list, show, cancel"},
+	{"worker", wb_cmd_worker, "run the due jobs of a target, with other workers anywhere"},
 };
 
 static void usage(FILE *f)
