@@ -366,6 +366,20 @@ static int job_is_over(const wb_job *j)
 	return strcmp(j->status, "scheduled") != 0 && strcmp(j->status, "running") != 0;
 }
 
+/* The run of a cancelled job's attempt, if still running, ends as interrupted. */
+static void cancel_run(wb_db *db, const wb_job *j)
+{
+	wb_ledger_run rec;
+
+	if (!j->run_id[0] || wb_ledger_get(&rec, db, j->run_id) < 0 || strcmp(rec.status, "running") != 0)
+		return;
+	snprintf(rec.status, sizeof(rec.status), "interrupted");
+	snprintf(rec.error, sizeof(rec.error), "job %s was cancelled", j->job_id);
+	rec.finished = j->finished;
+	rec.duration_ms = (rec.finished - rec.started) * 1000;
+	wb__ledger_put(db, &rec);
+}
+
 int wb_job_cancel(wb_job *out, wb_db *db, const char *job_id)
 {
 	wb_job j;
@@ -382,6 +396,8 @@ int wb_job_cancel(wb_job *out, wb_db *db, const char *job_id)
 		snprintf(j.status, sizeof(j.status), "cancelled");
 		j.finished = (int64_t)time(NULL);
 		rc = wb__job_update(db, &j, was);
+		if (rc == 0)
+			cancel_run(db, &j);
 		if (rc == 0 && out)
 			*out = j;
 		if (rc != WB_ECONDITION)

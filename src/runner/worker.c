@@ -664,8 +664,8 @@ static enum seg_end run_segment(struct worker *w, wb_job *j, struct claim *c)
 		break;
 	case SEG_JOB_MOVED:
 		seg_put(w, c, "waiting", NULL, c->token);
-		note(w, j->run_id, "segment %d of %d: stopped, the job is no longer running this attempt",
-		     c->k, j->segments);
+		note(w, j->run_id, "segment %d of %d: stopped, the job is no longer running this attempt "
+		     "(cancelled, timed out or failed elsewhere)", c->k, j->segments);
 		break;
 	case SEG_LOST:
 		note(w, j->run_id, "segment %d of %d: stopped, its lease was taken over", c->k, j->segments);
@@ -689,6 +689,15 @@ static int segments_done(struct worker *w, const wb_job *j)
 		done += strcmp(segs[i].state, "done") == 0;
 	wb_job_segments_free(segs);
 	return done;
+}
+
+static void remember(struct worker *w, const char *job_id)
+{
+	for (size_t i = 0; i < w->nseen; i++)
+		if (strcmp(w->seen[i], job_id) == 0)
+			return;
+	if (w->nseen < sizeof(w->seen) / sizeof(w->seen[0]))
+		snprintf(w->seen[w->nseen++], sizeof(w->seen[0]), "%s", job_id);
 }
 
 /* Claim and run segments of j until none is left to claim; 1 when we ran any. */
@@ -717,15 +726,6 @@ static int work_segments(struct worker *w, wb_job *j)
 	return ran;
 }
 
-static void remember(struct worker *w, const char *job_id)
-{
-	for (size_t i = 0; i < w->nseen; i++)
-		if (strcmp(w->seen[i], job_id) == 0)
-			return;
-	if (w->nseen < sizeof(w->seen) / sizeof(w->seen[0]))
-		snprintf(w->seen[w->nseen++], sizeof(w->seen[0]), "%s", job_id);
-}
-
 /* Work on one due job; 1 when we did something. */
 static int work_job(struct worker *w, wb_job *j)
 {
@@ -737,6 +737,7 @@ static int work_job(struct worker *w, wb_job *j)
 	}
 	if (strcmp(j->status, "running") != 0)
 		return 0;
+	remember(w, j->job_id); /* counts for --max-jobs once it ends, whoever ends it */
 	if (timed_out(j)) {
 		end_timed_out(w, j);
 		return 1;
@@ -748,10 +749,7 @@ static int work_job(struct worker *w, wb_job *j)
 		attempt_end(w, j, "failed", "failed", msg);
 		return 1;
 	}
-	if (work_segments(w, j)) {
-		did = 1;
-		remember(w, j->job_id);
-	}
+	did = work_segments(w, j);
 	if (!stopping(w) && wb_job_get(j, w->db, j->job_id) == 0 && strcmp(j->status, "running") == 0 &&
 	    segments_done(w, j) == j->segments)
 		did |= attempt_end(w, j, "succeeded", "succeeded", NULL);

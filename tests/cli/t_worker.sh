@@ -6,7 +6,8 @@
 # `log`.  Also: --once with nothing due exits 0 at once; a job due later
 # does not run early; a job past its --timeout is stopped and recorded as
 # timed out; a failing job is tried --attempts times; SIGTERM hands the
-# segment back with its checkpoint; cancel; `status` shows the segments.
+# segment back with its checkpoint; cancel, also of a running job; `status`
+# shows the segments.
 # Size: WB_WORKER_N cars (20000; `make test-batch-full` runs 100000).
 . "$(dirname "$0")/lib.sh"
 command -v git >/dev/null 2>&1 || skip_all "git is not installed"
@@ -19,6 +20,10 @@ g() { git -c user.name=tester -c user.email=tester@example.com -c init.defaultBr
 json() { python3 -c "import json,sys; r=json.load(sys.stdin); print(r[-1].get('$1',''))"; }
 job_of() { awk '/^scheduled /{sub(":","",$2); print $2}' <<<"$1"; }
 field() { W schedule show "$1" | awk -v f="$2:" '$1==f{ $1=""; sub(/^ /,""); print }'; }
+finish() {  # pid, seconds: wait that long for it to end (then kill it); its exit status
+	timeout "$2" tail --pid="$1" -f /dev/null || kill -9 "$1" 2>/dev/null
+	wait "$1"
+}
 wait_for() {  # file, text: up to 60 s
 	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
@@ -73,9 +78,8 @@ wait_for w3.out "progress 300"
 run W status prod
 has "status: the running job" "$out" "job $job"
 has "status: segments by worker" "$out" "running"
-ok "w1 and w2 finish the job" 'timeout 120 tail --pid="$pid1" -f /dev/null && timeout 120 tail --pid="$pid2" -f /dev/null'
-wait "$pid1"; rc1=$?; wait "$pid2"; rc2=$?
-is "w1 and w2: exit 0" "$rc1$rc2" "00"
+finish "$pid1" 120; rc1=$?; finish "$pid2" 120; rc2=$?
+is "w1 and w2 finish the job: exit 0" "$rc1$rc2" "00"
 is "job: succeeded" "$(field "$job" status)" "succeeded"
 run W run prod m/0003_check.c --yes --no-stamp
 has "every car exactly once" "$out" "cars=$N counter0=0 counter1=$N counter2=0 counter3+=0"
@@ -129,6 +133,22 @@ CARS_TABLE=slow run W worker prod --once --id wz
 is "after SIGTERM: the job succeeds" "$(field "$termjob" status)" "succeeded"
 CARS_TABLE=slow run W run prod m/0003_check.c --yes --no-stamp
 has "after SIGTERM: every slow car once (one timed-out pass before)" "$out" "counter0=0"
+# Cancelling a running job stops its worker within a heartbeat; its run ends as interrupted.
+run W schedule prod m/0005_slow.c --now
+canceljob=$(job_of "$out")
+CARS_TABLE=slow SLOW_US=10000 WHIMBREL_BATCH=5 "$WHIMBREL" worker prod --once --id wc >wc.out 2>wc.err &
+wc=$!
+wait_for wc.err "segment .* claimed"
+run W schedule cancel "$canceljob"
+is "cancel a running job: exit 0" "$rc" 0
+finish "$wc" 30
+is "cancel: the worker stops and exits 0" "$?" 0
+has "cancel: the worker says why it stopped" "$(cat wc.err)" "no longer running this attempt"
+hist=$(W history prod 0005_slow --json)
+is "cancel: the run was interrupted" "$(json status <<<"$hist")" "interrupted"
+is "cancel: the run says why" "$(json error <<<"$hist")" "job $canceljob was cancelled"
+is "cancel: the job stays cancelled" "$(field "$canceljob" status)" "cancelled"
+
 run W schedule list
 has "list: the jobs" "$out" "$termjob"
 run W schedule show nosuchjob

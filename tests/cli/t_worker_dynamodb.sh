@@ -17,6 +17,10 @@ export CARS_TABLE="cars_worker_$s" WHIMBREL_LEASE_SECONDS=3 WHIMBREL_BATCH=50
 W() { "$WHIMBREL" --db "$WB_TEST_DYNAMODB_URL" "$@"; }
 json() { python3 -c "import json,sys; r=json.load(sys.stdin); print(r[-1].get('$1',''))"; }
 field() { W schedule show "$1" | awk -v f="$2:" '$1==f{ $1=""; sub(/^ /,""); print }'; }
+finish() {  # pid, seconds: wait that long for it to end (then kill it); its exit status
+	timeout "$2" tail --pid="$1" -f /dev/null || kill -9 "$1" 2>/dev/null
+	wait "$1"
+}
 wait_for() {  # file, text: up to 60 s
 	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
@@ -41,9 +45,8 @@ for i in 1 2 3; do
 done
 wait_for w3.out "progress 100"
 { kill -9 "$pid3"; wait "$pid3"; } 2>/dev/null
-ok "w1 and w2 finish the job" 'timeout 300 tail --pid="$pid1" -f /dev/null && timeout 300 tail --pid="$pid2" -f /dev/null'
-wait "$pid1"; rc1=$?; wait "$pid2"; rc2=$?
-is "w1 and w2: exit 0" "$rc1$rc2" "00"
+finish "$pid1" 300; rc1=$?; finish "$pid2" 300; rc2=$?
+is "w1 and w2 finish the job: exit 0" "$rc1$rc2" "00"
 is "job: succeeded" "$(field "$job" status)" "succeeded"
 run W run prod "m/0003_check_$s.c" --yes --no-stamp
 has "every car at least once" "$out" "cars=$N counter0=0"
