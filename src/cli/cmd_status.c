@@ -307,7 +307,7 @@ static int by_seq(const void *a, const void *b)
 /* --follow: whether line `seq` was printed already; if not, remember it. */
 static int seen_before(struct log_opts *o, int64_t seq)
 {
-	if (bsearch(&seq, o->seen, o->nsorted, sizeof(*o->seen), by_seq))
+	if (o->nsorted && bsearch(&seq, o->seen, o->nsorted, sizeof(*o->seen), by_seq))
 		return 1;
 	if (o->nseen == o->cap) {
 		size_t ncap = o->cap ? o->cap * 2 : 1024;
@@ -355,7 +355,8 @@ static int follow(wb_db *db, const char *run_id, struct log_opts *lo)
 		if ((rc = wb_ledger_log_each(db, run_id, print_line, lo)) < 0 && rc != WB_ENOTFOUND)
 			break;
 		rc = 0;
-		qsort(lo->seen, lo->nseen, sizeof(*lo->seen), by_seq);
+		if (lo->nseen > 1)
+			qsort(lo->seen, lo->nseen, sizeof(*lo->seen), by_seq);
 		lo->nsorted = lo->nseen;
 		if (fflush(stdout) != 0)
 			break;

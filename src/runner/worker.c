@@ -204,7 +204,13 @@ static int seg_put(struct worker *w, const struct claim *c, const char *state, c
 	return rc;
 }
 
-/* Whether segment item `it` (NULL: absent) can be claimed for run `run_id`. */
+/*
+ * Whether segment item `it` (NULL: absent) can be claimed for run `run_id`:
+ * not when done (in any attempt: its checkpoints say so too), nor while
+ * someone holds a live lease on it (even for an earlier attempt: that
+ * worker hands it back within a heartbeat), nor when it failed in this
+ * attempt (the failure ended the attempt).
+ */
 static int claimable(const wb_item *it, const char *run_id)
 {
 	const char *state, *run;
@@ -213,13 +219,13 @@ static int claimable(const wb_item *it, const char *run_id)
 		return 1;
 	state = wb_item_get_string(it, "state");
 	run = wb_item_get_string(it, "run_id");
-	if (state && strcmp(state, "done") == 0)
-		return 0;
-	if (!state || !run || strcmp(run, run_id) != 0) /* an earlier attempt's */
+	if (!state)
 		return 1;
+	if (strcmp(state, "done") == 0)
+		return 0;
 	if (strcmp(state, "running") == 0)
 		return wb_item_get_int(it, "expires", 0) < now_s();
-	return strcmp(state, "failed") != 0; /* handed back; a failure ended the attempt */
+	return strcmp(state, "failed") != 0 || !run || strcmp(run, run_id) != 0;
 }
 
 /* Try to claim segment k; 1 when we hold it now, 0 when it is not ours to take. */
@@ -251,9 +257,7 @@ static int seg_claim(struct worker *w, struct claim *c, const wb_job *j, int k)
 		old = wb_item_get_string(it, "claim");
 		state = wb_item_get_string(it, "state");
 		c->takeovers = (int)wb_item_get_int(it, "takeovers", 0);
-		if (state && strcmp(state, "running") == 0 &&
-		    strcmp(wb_item_get_string(it, "run_id") ? wb_item_get_string(it, "run_id") : "",
-			   j->run_id) == 0) {
+		if (state && strcmp(state, "running") == 0) { /* its holder's lease expired */
 			c->takeovers++;
 			snprintf(c->from, sizeof(c->from), "%s",
 				 wb_item_get_string(it, "worker") ? wb_item_get_string(it, "worker") : "?");
@@ -426,7 +430,7 @@ static void end_timed_out(struct worker *w, wb_job *j)
 	char dur[32], msg[96];
 
 	wb_format_duration(dur, sizeof(dur), j->timeout_s * 1000);
-	snprintf(msg, sizeof(msg), "timed out after %s (--timeout %s)", dur, dur);
+	snprintf(msg, sizeof(msg), "timed out after %s (--timeout)", dur);
 	attempt_end(w, j, "timed out", "failed", msg);
 }
 
