@@ -60,7 +60,7 @@ static void run_help(void)
 	       "  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
 	       "\n"
 	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
-	       "lease, 130 interrupted.  See docs/migrations.md.\n");
+	       "lease, 130 interrupted.  See whimbrel-run(1).\n");
 }
 
 static void plan_help(void)

@@ -33,6 +33,7 @@
 #pragma weak wb_cmd_prune
 #pragma weak wb_cmd_schedule
 #pragma weak wb_cmd_worker
+#pragma weak wb_cmd_version
 
 struct command {
 	const char *name;  /* as typed */
@@ -53,13 +54,14 @@ static const struct command commands[] = {
 	{"status", wb_cmd_status, "every migration with its last run on a target"},
 	{"history", wb_cmd_history, "the runs of one or every migration"},
 	{"log", wb_cmd_log, "the captured output of a run"},
-	{"logs", wb_cmd_log, "the same as log (DESIGN.md's name)"},
+	{"logs", wb_cmd_log, "another name for log"},
 	{"unlock", wb_cmd_unlock, "release a migration's lease by hand"},
 	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger"},
 	{"lint", wb_cmd_lint, "check the header and name of every migration"},
 	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},
 	{"schedule", wb_cmd_schedule, "record a migration as a job for workers; list, show, cancel"},
 	{"worker", wb_cmd_worker, "run the due jobs of a target, with other workers anywhere"},
+	{"version", wb_cmd_version, "the versions of whimbrel, SQLite, libcurl and OpenSSL"},
 };
 
 static void usage(FILE *f)
@@ -83,7 +85,7 @@ static void usage(FILE *f)
 		   "  --version      print the version\n"
 		   "\n"
 		   "Exit codes: 0 ok, 1 error, 2 usage, 3 locked by another run, 130 interrupted.\n"
-		   "See docs/cli.md.\n");
+		   "Manual pages: man whimbrel, man whimbrel-COMMAND.\n");
 }
 
 /* A global usage error: one line, exit 2. */
