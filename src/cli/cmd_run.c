@@ -192,7 +192,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	/* opened here first: a bad target is reported as every command reports it, and
 	 * the .whimbrel directory of the embedded default is created */
 	if (!o->plan && strcmp(o->target, "prod") == 0 &&
-	    (code = wb_cli_guard(&origin, "run", o->path, o->allow_dirty)) != 0)
+	    (code = wb_cli_guard(&origin, "run", o->path, o->target, o->allow_dirty)) != 0)
 		return code;
 	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
 		return code;

@@ -365,7 +365,7 @@ static int schedule_add(wb_cli *cli, int argc, char **argv)
 	int code, rc;
 
 	if ((code = parse_add(&o, argc, argv)) != 0 ||
-	    (code = wb_cli_guard(&origin, "schedule", o.path, o.allow_dirty)) != 0)
+	    (code = wb_cli_guard(&origin, "schedule", o.path, o.target, o.allow_dirty)) != 0)
 		return code;
 	if (!(src = wb_cli_read_file(o.path, &len)))
 		return wb_cli_fail("cannot read %s", o.path);

@@ -140,14 +140,15 @@ void wb_cli_origin_of(wb_cli_origin *out, const char *path)
 	compare_with_head(out, path, dir, base);
 }
 
-int wb_cli_guard(wb_cli_origin *out, const char *verb, const char *path, int allow_dirty)
+int wb_cli_guard(wb_cli_origin *out, const char *verb, const char *path, const char *target,
+		 int allow_dirty)
 {
 	wb_cli_origin_of(out, path);
 	if (!out->dirty[0])
 		return 0;
 	if (!allow_dirty)
-		return wb_cli_fail("refusing to %s %s on prod: %s (commit it, or pass --allow-dirty)",
-				   verb, path, out->dirty);
+		return wb_cli_fail("refusing to %s %s on %s: %s (commit it, or pass --allow-dirty)",
+				   verb, path, target, out->dirty);
 	fprintf(stderr, "whimbrel: warning: --allow-dirty: %s: %s; the ledger records it\n", path,
 		out->dirty);
 	return 0;

@@ -18,11 +18,12 @@ typedef struct wb_cli_origin {
 void wb_cli_origin_of(wb_cli_origin *out, const char *path);
 
 /**
- * The guard of `verb` ("run", "schedule") for the file at `path`: 0 when
+ * The guard of `verb` ("run", "schedule") on `target` for the file at `path`: 0 when
  * it is committed as it is, or when `allow_dirty` (then a warning on
  * stderr says what the ledger will record); otherwise a one-line message
  * and WB_EXIT_ERROR.  *out gets the origin either way.
  */
-int wb_cli_guard(wb_cli_origin *out, const char *verb, const char *path, int allow_dirty);
+int wb_cli_guard(wb_cli_origin *out, const char *verb, const char *path, const char *target,
+		 int allow_dirty);
 
 #endif /* WB_CLI_GUARD_H */

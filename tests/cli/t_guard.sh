@@ -9,7 +9,8 @@ D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
 g() { git -c user.name=tester -c user.email=tester@example.com -c init.defaultBranch=main "$@"; }
 ledger() { "$WHIMBREL" history prod "$1" --json; }
-field() { python3 -c "import json,sys; r=json.load(sys.stdin); print(r[-1].get('$1',''))"; }
+# a field of a prod run (runs of one second are not in time order: each has its own value here)
+field() { python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['mode']=='prod']; print(r[-1].get('$1',''))"; }
 
 mkdir repo loose
 cp "$D/seed.c" loose/0001_seed.c
