@@ -9,10 +9,10 @@
  *     mode S (dev|prod|plan), status S (running|succeeded|failed|
  *     interrupted|reverted), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
- *     deleted N, unchanged N, failed N, error S (absent unless failed),
- *     commit S (prod: the file's git commit), dirty S (prod: why
- *     --allow-dirty was needed), job_id S (a worker's job) - these three
- *     absent when empty
+ *     deleted N, unchanged N, failed N, retries N, throttled N,
+ *     conditions_failed N, error S (absent unless failed), commit S (prod:
+ *     the file's git commit), dirty S (prod: why --allow-dirty was needed),
+ *     job_id S (a worker's job) - these three absent when empty
  *
  * whimbrel_logs holds the captured output: run_id S (partition key),
  * seq N (sort key), ts N (Unix time, milliseconds), stream S (stdout,
