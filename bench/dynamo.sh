@@ -99,11 +99,11 @@ check b_store
 # The runner: compile the migration once (cached) on a small table, then measure.
 "$W" --db "$URL" table create b_warm --pk id >/dev/null 2>&1
 head -10 "$DIR/items.jsonl" | "$W" --db "$URL" import b_warm - >/dev/null
-(cd "$DIR/work" && BENCH_TABLE=b_warm WHIMBREL_PROD_DB=$URL "$W" -q run prod 0001_add_price.c --yes --no-stamp >/dev/null 2>&1)
+(cd "$DIR/work" && BENCH_TABLE=b_warm WHIMBREL_PROD_DB=$URL "$W" -q run prod --allow-dirty 0001_add_price.c --yes --no-stamp >/dev/null 2>&1)
 cp "$DIR/work/0001_add_price.c" "$DIR/work/0002_add_price.c"
 load b_run
 (cd "$DIR/work" && BENCH_TABLE=b_run WHIMBREL_PROD_DB=$URL WHIMBREL_THREADS=$SEG \
-	timed runner "$W" -q run prod 0002_add_price.c --yes --no-stamp)
+	timed runner "$W" -q run prod --allow-dirty 0002_add_price.c --yes --no-stamp)
 check b_run
 # The same without the journal (prod journals every write by default; budget:
 # the journaled run within 1.5x of this one).

@@ -43,6 +43,8 @@ int wb__checkpoint_load(wb_db *db, const char *migration, const char *segment, w
 	out->done = (int)wb_item_get_int(it, "done", 0);
 	out->total_segments = wb_item_get_int(it, "total_segments", 0);
 	out->count = wb_item_get_int(it, "count", 0);
+	out->written = wb_item_get_int(it, "written", 0);
+	out->deleted = wb_item_get_int(it, "deleted", 0);
 	lk = wb_item_get_string(it, "last_key");
 	if (lk && lk[0])
 		rc = wb_item_from_json(&out->last_key, lk, strlen(lk), WB_JSON_DDB);
@@ -108,6 +110,19 @@ static int each_key(wb_db *db, const char *migration,
 	rc = wb_query_all(db, WB_CHECKPOINT_TABLE, &q, visit_key, &v);
 	wb_value_free(pk);
 	return rc == WB_ENOTFOUND ? 0 : rc;
+}
+
+int wb__checkpoint_counts(wb_item *cp, int64_t written, int64_t deleted)
+{
+	if (wb_item_set_int(cp, "written", written) || wb_item_set_int(cp, "deleted", deleted))
+		return WB_ENOMEM;
+	return 0;
+}
+
+int wb__checkpoint_each(wb_db *db, const char *migration,
+			int (*fn)(wb_db *db, const wb_item *cp, void *arg), void *arg)
+{
+	return each_key(db, migration, fn, arg);
 }
 
 static int delete_one(wb_db *db, const wb_item *it, void *arg)

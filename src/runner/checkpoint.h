@@ -13,6 +13,8 @@
  *     done      N                   1 when the stream is finished
  *     total_segments N              segments of the scan (fixed across resumes)
  *     count     N                   items done in this stream, all runs together
+ *     written   N                   of those, written back (all runs together)
+ *     deleted   N                   of those, deleted (all runs together)
  *     updated   N                   Unix time of the write
  *
  * The "meta" item of a scan fixes its number of segments on the first run,
@@ -34,6 +36,8 @@ typedef struct wb_checkpoint {
 	int done;                /**< stream finished */
 	int64_t total_segments;  /**< segments of the scan */
 	int64_t count;           /**< items done so far */
+	int64_t written;         /**< of those, written back */
+	int64_t deleted;         /**< of those, deleted */
 } wb_checkpoint;
 
 /** Release what a checkpoint holds (not the struct). */
@@ -52,6 +56,13 @@ int wb__checkpoint_load(wb_db *db, const char *migration, const char *segment, w
 wb_item *wb__checkpoint_item(const char *migration, const char *segment, const char *run_id,
 			     const char *table, const wb_item *last_key, int done,
 			     int64_t total_segments, int64_t count);
+
+/** Add the written and deleted counts of a stream to a checkpoint item; WB_ENOMEM. */
+int wb__checkpoint_counts(wb_item *cp, int64_t written, int64_t deleted);
+
+/** Call fn for every checkpoint item of `migration` (none: no call); fn's first non-zero result. */
+int wb__checkpoint_each(wb_db *db, const char *migration,
+			int (*fn)(wb_db *db, const wb_item *cp, void *arg), void *arg);
 
 /** Delete every checkpoint of `migration`; `*deleted` (may be NULL) gets how many. */
 int wb__checkpoint_clear(wb_db *db, const char *migration, size_t *deleted);

@@ -86,6 +86,7 @@ struct job {
 	pthread_mutex_t fast;    /* fast path on a one-writer store: one page at a time in this
 	                            process (waiting here beats the store's busy handler) */
 	unsigned next;           /* next segment to take */
+	unsigned end;            /* segments before this one are taken (a worker's claim: next + 1) */
 	int rc;                  /* first failure, 0 if none */
 	char err[1024];          /* its message */
 };
@@ -94,6 +95,8 @@ struct job {
 struct stream {
 	char name[1400];         /* checkpoint sort key */
 	int64_t count;           /* items done in this stream, all runs */
+	int64_t written;         /* of those, written back (all runs, as the checkpoint says) */
+	int64_t deleted;         /* of those, deleted */
 	wb_item *last_key;       /* key of the last item covered by a checkpoint (owned) */
 	wb_item *last_item;      /* the last item visited, when it was left unchanged (owned) */
 	int moved;               /* items were visited since last_key was set */
@@ -396,18 +399,26 @@ static int refresh(struct worker *w, size_t i)
 	return 0;
 }
 
+/* Add the writes and deletes of the pending batch to *d. */
+static void batch_verdicts(const struct worker *w, wb_counters *d)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->e[i].verdict == WB_WRITE)
+			d->written++;
+		else
+			d->deleted++;
+	}
+}
+
 /* Count the committed batch and forget it. */
 static void batch_done(struct worker *w, struct stream *st)
 {
 	wb_counters d = w->pending;
 
-	for (size_t i = 0; i < w->n; i++) {
-		if (w->e[i].verdict == WB_WRITE)
-			d.written++;
-		else
-			d.deleted++;
-	}
+	batch_verdicts(w, &d);
 	st->count += d.scanned;
+	st->written += d.written;
+	st->deleted += d.deleted;
 	wb__run_count(w->job->run, &d);
 	memset(&w->pending, 0, sizeof(w->pending));
 	entries_clear(w);
@@ -450,10 +461,14 @@ static int flush(struct worker *w, struct stream *st, int done)
 		struct batch b;
 		size_t failed = SIZE_MAX;
 
+		wb_counters d;
+		memset(&d, 0, sizeof(d));
+		batch_verdicts(w, &d);
 		if (job->checkpoints &&
-		    !(cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
-					       st->last_key, done, job->total_segments,
-					       st->count + w->pending.scanned)))
+		    (!(cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
+						st->last_key, done, job->total_segments,
+						st->count + w->pending.scanned)) ||
+		     wb__checkpoint_counts(cp, st->written + d.written, st->deleted + d.deleted) < 0))
 			return WB_ENOMEM;
 		/* Not atomic: the checkpoint goes after the changes, never before. */
 		if ((rc = batch_build(w, st, &b, w->atomic ? cp : NULL)) < 0)
@@ -597,6 +612,8 @@ static int stream_resume(struct worker *w, struct stream *st, wb_item **cursor)
 	if (rc < 0)
 		return rc;
 	st->count = cp.count;
+	st->written = cp.written;
+	st->deleted = cp.deleted;
 	if (cp.count > 0)
 		wb__run_ctl(w->job->run, "R %lld", (long long)cp.count);
 	if (cp.done) {
@@ -682,8 +699,11 @@ static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 	wb_write wr;
 	int rc = 0;
 
-	if (!cp)
+	if (!cp || wb__checkpoint_counts(cp, st->written + (int64_t)page->written,
+					 st->deleted + (int64_t)page->deleted) < 0) {
+		wb_item_free(cp);
 		return wb__oom(db);
+	}
 	if (fp->w->chunk.n && (rc = fast_chunk(db, fp)) < 0) {
 		wb_item_free(cp);
 		return rc;
@@ -743,6 +763,8 @@ static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item
 				 .deleted = (int64_t)page.deleted,
 				 .unchanged = (int64_t)(page.scanned - page.written - page.deleted)};
 		st->count += d.scanned;
+		st->written += d.written;
+		st->deleted += d.deleted;
 		wb__run_count(job->run, &d);
 		if (!page.last_key)
 			return 0;
@@ -891,7 +913,7 @@ static int take_segment(struct job *job, unsigned *seg)
 	int ok;
 
 	pthread_mutex_lock(&job->lock);
-	ok = job->rc == 0 && job->next < job->total_segments;
+	ok = job->rc == 0 && job->next < job->end;
 	if (ok)
 		*seg = job->next++;
 	pthread_mutex_unlock(&job->lock);
@@ -941,6 +963,15 @@ static void meta_name(const struct job *job, char *buf, size_t size)
 		snprintf(buf, size, "%s|meta", base);
 }
 
+/* A worker's claim must cut the table as its checkpoints did. */
+static int segments_agree(const struct job *job)
+{
+	if (!job->run->seg_total || job->total_segments == job->run->seg_total)
+		return 0;
+	return wb__error(NULL, WB_EINVALID, "wb_each on %s: the checkpoints cut it into %u segments, "
+			 "the worker's claim into %u", job->table, job->total_segments, job->run->seg_total);
+}
+
 /* The number of segments: from the meta checkpoint, or chosen and stored now. */
 static int choose_segments(struct job *job, wb_db *db)
 {
@@ -948,7 +979,7 @@ static int choose_segments(struct job *job, wb_db *db)
 	char name[1200];
 	wb_checkpoint cp;
 	wb_item *it;
-	unsigned want = (unsigned)job->run->threads;
+	unsigned want = job->run->seg_total ? job->run->seg_total : (unsigned)job->run->threads;
 	int rc;
 
 	if (want < 1)
@@ -965,7 +996,7 @@ static int choose_segments(struct job *job, wb_db *db)
 			if (cp.total_segments >= 1 && cp.total_segments <= MAX_SEGMENTS)
 				job->total_segments = (unsigned)cp.total_segments;
 			wb__checkpoint_clear_struct(&cp);
-			return 0;
+			return segments_agree(job);
 		}
 		if (rc != WB_ENOTFOUND)
 			return rc;
@@ -1047,6 +1078,11 @@ int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_item_fn fn
 	}
 	if (!job.prefix && wb_table_describe(&desc, run->inner, table) == 0 && desc.item_count >= 0)
 		wb__run_ctl(run, "T %lld", (long long)desc.item_count);
+	job.end = job.total_segments;
+	if (run->seg_total) { /* a worker's claim: that one segment */
+		job.next = run->seg_only;
+		job.end = run->seg_only + 1;
+	}
 	return job_run(&job, job.total_segments < (unsigned)run->threads ?
 			     job.total_segments : (unsigned)run->threads);
 }
@@ -1059,9 +1095,12 @@ int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn 
 	if (!q || !q->pk)
 		return wb__error(NULL, WB_EINVALID, "wb_each_query on %s: no partition key value",
 				 table ? table : "");
+	if (run && run->seg_total && run->seg_only != 0)
+		return 0; /* a worker's claim: the worker of segment 0 runs the queries */
 	if ((rc = job_init(&job, run, table, fn, arg)) < 0)
 		return rc;
 	job.query = q;
 	job.total_segments = 1;
+	job.end = 1;
 	return job_run(&job, 1);
 }

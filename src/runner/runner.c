@@ -116,6 +116,8 @@ static void record_init(struct runner *r)
 	rec->host[sizeof(rec->host) - 1] = '\0';
 	snprintf(rec->user, sizeof(rec->user), "%s", user ? user : pw ? pw->pw_name : "unknown");
 	rec->exit_code = -1;
+	snprintf(rec->commit, sizeof(rec->commit), "%s", r->o->commit ? r->o->commit : "");
+	snprintf(rec->dirty, sizeof(rec->dirty), "%s", r->o->dirty ? r->o->dirty : "");
 }
 
 /* A dead runner's run still says running: say what became of it. */
