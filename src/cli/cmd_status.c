@@ -264,10 +264,12 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < nr; i++) {
 			if (!matches(&runs[i], mig))
 				continue;
-			printf("%-26s %-40s %-5s ", runs[i].run_id, runs[i].migration, runs[i].mode);
+			char name[4 * sizeof(runs[i].migration)], msg[4 * sizeof(runs[i].error)];
+			printf("%-26s %-40s %-5s ", runs[i].run_id,
+			       wb_escape_line(name, sizeof(name), runs[i].migration), runs[i].mode);
 			print_run(&runs[i]);
 			if (runs[i].error[0])
-				printf("%-26s error: %s\n", "", runs[i].error);
+				printf("%-26s error: %s\n", "", wb_escape_line(msg, sizeof(msg), runs[i].error));
 		}
 	}
 	wb_ledger_runs_free(runs);
@@ -278,14 +280,22 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 /* -------------------------------------------------------------------- log */
 
 struct log_opts {
-	int raw;   /* --raw: the text only */
+	int raw;   /* --raw: the text only, as the migration wrote it */
 	int n;     /* lines printed */
 };
 
+/*
+ * One line of the log.  Without --raw its control characters are escaped
+ * (a line read from the target must not drive the terminal); --raw prints
+ * the bytes as kept, for piping.
+ */
 static int print_line(const wb_log_line *l, void *arg)
 {
 	struct log_opts *o = arg;
 	int plain = strcmp(l->stream, "stdout") == 0 || strcmp(l->stream, "stderr") == 0;
+	size_t size = o->raw ? 0 : 4 * strlen(l->line) + 1;
+	char *esc = size ? malloc(size) : NULL;
+	const char *text = o->raw ? l->line : esc ? wb_escape_line(esc, size, l->line) : "?";
 
 	o->n++;
 	if (!o->raw) {
@@ -294,9 +304,10 @@ static int print_line(const wb_log_line *l, void *arg)
 		printf("%s.%03d ", when, (int)(l->ts_ms % 1000));
 	}
 	if (plain)
-		printf("%s\n", l->line);
+		printf("%s\n", text);
 	else
-		printf("[%s] %s\n", l->stream, l->line);
+		printf("[%s] %s\n", l->stream, text);
+	free(esc);
 	return 0;
 }
 

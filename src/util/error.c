@@ -54,7 +54,8 @@ void wb_error_clear(void)
 
 /*
  * Messages are one line of printable text (see common.h).  An escape that
- * does not fit is dropped whole.
+ * does not fit is dropped whole.  C1 controls (U+0080..U+009F, which some
+ * terminals obey like ESC sequences) are escaped as \u00HH.
  */
 char *wb__escape_line(char *out, size_t size, const char *in)
 {
@@ -62,16 +63,20 @@ char *wb__escape_line(char *out, size_t size, const char *in)
 	size_t o = 0;
 
 	for (; *in; in++) {
-		unsigned char c = (unsigned char)*in;
-		char esc[5] = {c, 0};
+		unsigned char c = (unsigned char)*in, c1 = (unsigned char)in[1];
+		char esc[7] = {(char)c, 0};
 		if (c == '\n' || c == '\r' || c == '\t') {
 			esc[0] = '\\';
 			esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
 		} else if (c < 0x20 || c == 0x7f) {
-			esc[0] = '\\';
-			esc[1] = 'x';
+			memcpy(esc, "\\x", 2);
 			esc[2] = hex[c >> 4];
 			esc[3] = hex[c & 15];
+		} else if (c == 0xc2 && c1 >= 0x80 && c1 <= 0x9f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c1 >> 4];
+			esc[5] = hex[c1 & 15];
+			in++;
 		}
 		size_t n = strlen(esc);
 		if (o + n >= size)
