@@ -18,9 +18,9 @@
 #include "whimbrel.h"
 
 #define WB_LOG_LINE_MAX   (64 * 1024)       /* longest line kept whole (bytes) */
-#define WB_LOG_HEAD_LINES 10000             /* lines kept from the start of a run */
+#define WB_LOG_HEAD_LINES 5000              /* lines kept from the start of a run */
 #define WB_LOG_HEAD_BYTES (2 * 1024 * 1024) /* ... and at most these bytes */
-#define WB_LOG_TAIL_LINES 10000             /* lines kept from the end */
+#define WB_LOG_TAIL_LINES 5000              /* lines kept from the end */
 #define WB_LOG_TAIL_BYTES (2 * 1024 * 1024) /* ... and at most these bytes */
 #define WB_LOG_BATCH      200               /* lines a write */
 
