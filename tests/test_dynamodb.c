@@ -103,6 +103,23 @@ static void test_urls(void **state)
 	assert_int_equal(wb__dynamodb_parse_url(&ep, "dynamodb://"), WB_EINVALID);
 	assert_int_equal(wb__dynamodb_parse_url(&ep, "dynamodb://bad host:1"), WB_EINVALID);
 	assert_null(strchr(wb_error_last(), '\n'));
+
+	/* Ports and hosts are checked before curl would fail on them. */
+	static const char *bad[] = {"dynamodb://127.0.0.1:badport", "dynamodb://127.0.0.1:99999",
+				    "dynamodb://127.0.0.1:0", "dynamodb://127.0.0.1:", "dynamodb://:8000",
+				    "dynamodb://[]:8000", "dynamodb://[::1]x", "dynamodb://::1:8000",
+				    "dynamodbs://host:123456"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(wb__dynamodb_parse_url(&ep, bad[i]), WB_EINVALID);
+		assert_non_null(strstr(wb_error_last(), bad[i]));
+		assert_null(strchr(wb_error_last(), '\n'));
+	}
+	assert_int_equal(wb__dynamodb_parse_url(&ep, "dynamodb://127.0.0.1:99999"), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "the port must be a number from 1 to 65535"));
+	assert_int_equal(wb__dynamodb_parse_url(&ep, "dynamodb://:8000"), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "no host before the port"));
+	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodb://127.0.0.1:65535"));
+	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodb://[::1]"));
 }
 
 static void test_url_with_secret_is_refused(void **state)
