@@ -206,6 +206,25 @@ static void test_creds_profiles(void **state)
 	assert_int_equal(wb_open(&db, "dynamodb:eu-west-1"), WB_EINVALID);
 	assert_non_null(strstr(wb_error_last(), "aws_secret_access_key"));
 	assert_null(strstr(wb_error_last(), "AKIDBROKEN"));
+	/* A malformed or missing AWS_SHARED_CREDENTIALS_FILE is named by its path. */
+	unsetenv("AWS_PROFILE");
+	char bad[600];
+	snprintf(bad, sizeof(bad), "%s/bad-credentials", wbt_tmpdir());
+	FILE *f = fopen(bad, "w");
+	assert_non_null(f);
+	fputs("aws_access_key_id AKIDNOEQUALS\n[default\n", f);
+	fclose(f);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", bad, 1);
+	assert_int_equal(wb_open(&db, "dynamodb:eu-west-1"), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), bad));
+	assert_non_null(strstr(wb_error_last(), ":1: expected"));
+	assert_null(strstr(wb_error_last(), "~/.aws"));
+	assert_null(strstr(wb_error_last(), "AKIDNOEQUALS"));
+	strcat(bad, ".missing");
+	setenv("AWS_SHARED_CREDENTIALS_FILE", bad, 1);
+	assert_int_equal(wb_open(&db, "dynamodb:eu-west-1"), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), bad));
+	assert_non_null(strstr(wb_error_last(), "cannot be read"));
 	/* The default file is ~/.aws/credentials. */
 	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
 	setenv("AWS_PROFILE", "dev", 1);
