@@ -287,7 +287,10 @@ static int read_lines(struct import *im, FILE *f, int write)
 		if (len > LINE_MAX_BYTES || parse_line(&item, line, len, &im->key) < 0) {
 			report_bad(im, lineno, len > LINE_MAX_BYTES);
 			if (write && !im->keep_going)
-				code = wb_cli_fail("%s changed while it was imported", im->name);
+				code = wb_cli_fail("%s changed while it was imported (line %llu no longer reads as an "
+						   "item): %llu item%s written into %s before it, the rest not",
+						   im->name, lineno, im->written, im->written == 1 ? "" : "s",
+						   im->table);
 			continue;
 		}
 		im->lines_ok++;
@@ -346,10 +349,15 @@ static int import_all_or_nothing(struct import *im, int must_create)
 	again = im->spool ? im->spool : im->in;
 	if (fflush(again) != 0 || fseek(again, 0, SEEK_SET) != 0)
 		return wb_cli_fail("%s: cannot read it a second time: %s", im->name, strerror(errno));
+	unsigned long long checked = im->lines_ok;
 	im->lines_ok = 0;
-	if ((code = read_lines(im, again, 1)) != 0)
+	if ((code = read_lines(im, again, 1)) != 0 || (code = flush_items(im)) != 0)
 		return code;
-	return flush_items(im);
+	if (im->lines_ok != checked) /* it grew or shrank between the passes */
+		return wb_cli_fail("%s changed while it was imported (%llu items checked, %llu read "
+				   "the second time): %llu item%s written into %s", im->name, checked,
+				   im->lines_ok, im->written, im->written == 1 ? "" : "s", im->table);
+	return 0;
 }
 
 /* With --continue: one pass, bad lines skipped. */
