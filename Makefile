@@ -4,6 +4,7 @@
 #   make check           the README's test command: make test, then make test-asan
 #   make test            install missing dependencies, build, run the whole suite
 #   make test-asan       the whole suite under -fsanitize=address,undefined (build-asan/)
+#   make sweep           the fault sweeps at full size (tests/cli/t_sweep_*.sh; slow)
 #   make demo            the cars example on the embedded dev target
 #   make bench           the benchmarks in bench/ (slow; see bench/RESULTS.md)
 #   make fuzz            the libFuzzer targets, built with clang in build-fuzz/fuzz/
