@@ -60,7 +60,7 @@ PUB_HDR := include/whimbrel.h include/whimbrel/runner.h
 RUN_DEFS := -DWB_LINK_LIBS='"$(LIBS)"' -DWB_CC='"$(CC)"' -DWB_BUILD_SAN='"$(SAN)"'
 $(BUILD)/obj/runner/compile.o: CFLAGS += $(RUN_DEFS)
 
-.PHONY: all test test-asan check demo bench install clean deps
+.PHONY: all test test-asan check demo bench install clean deps sweep
 
 # Keep intermediate objects (the test helpers), so nothing rebuilds twice.
 .SECONDARY:
@@ -156,6 +156,12 @@ test-asan: deps
 	@$(MAKE) --no-print-directory all BUILD=build-asan OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 	@BUILD=build-asan WB_SANITIZE=1 scripts/run-tests.sh
+
+# The fault sweeps at full size (a few minutes): kill -9 at 20 points of a
+# 200,000-item run on SQLite and dynalite, and the others of tests/cli/t_sweep_*.sh.
+sweep: deps
+	@$(MAKE) --no-print-directory all
+	@SWEEP_N=200000 SWEEP_POINTS=20 SWEEP_FULL=1 BUILD=$(BUILD) scripts/run-tests.sh t_sweep_
 
 check:
 	@$(MAKE) --no-print-directory test

@@ -7,6 +7,7 @@
  * here with wb__vfail.  Out-of-memory is recorded from a static string so
  * that reporting it never allocates.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,9 +123,27 @@ void wb_string_free(char *s)
 	free(s);
 }
 
+/* The allocation failure hook (common.h): off while fail_at is 0. */
+static _Atomic long fail_at, alloc_count;
+
+long wb__alloc_fail_at(long n)
+{
+	long counted = atomic_exchange(&alloc_count, 0);
+
+	atomic_store(&fail_at, n);
+	return counted;
+}
+
+int wb__alloc_fails(void)
+{
+	long at = atomic_load_explicit(&fail_at, memory_order_relaxed);
+
+	return at > 0 && atomic_fetch_add(&alloc_count, 1) + 1 == at;
+}
+
 void *wb__malloc(size_t n)
 {
-	void *p = malloc(n ? n : 1);
+	void *p = wb__alloc_fails() ? NULL : malloc(n ? n : 1);
 
 	if (!p)
 		wb__fail_oom();
@@ -133,7 +152,7 @@ void *wb__malloc(size_t n)
 
 void *wb__calloc(size_t n, size_t size)
 {
-	void *p = calloc(n ? n : 1, size ? size : 1);
+	void *p = wb__alloc_fails() ? NULL : calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
 		wb__fail_oom();
@@ -142,7 +161,7 @@ void *wb__calloc(size_t n, size_t size)
 
 void *wb__realloc(void *p, size_t n)
 {
-	void *q = realloc(p, n ? n : 1);
+	void *q = wb__alloc_fails() ? NULL : realloc(p, n ? n : 1);
 
 	if (!q)
 		wb__fail_oom();
