@@ -161,7 +161,7 @@ test-asan: deps
 # 200,000-item run on SQLite and dynalite, and the others of tests/cli/t_sweep_*.sh.
 sweep: deps
 	@$(MAKE) --no-print-directory all
-	@SWEEP_N=200000 SWEEP_POINTS=20 SWEEP_FULL=1 BUILD=$(BUILD) scripts/run-tests.sh t_sweep_
+	@SWEEP_N=200000 SWEEP_POINTS=20 SWEEP_FULL=1 BUILD=$(BUILD) scripts/run-tests.sh _sweep
 
 check:
 	@$(MAKE) --no-print-directory test
