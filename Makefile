@@ -5,6 +5,7 @@
 #   make test            install missing dependencies, build, run the whole suite
 #   make test-asan       the whole suite under -fsanitize=address,undefined (build-asan/)
 #   make test-batch-full the worker tests at full size: 100,000 items on SQLite, 20,000 on dynalite
+#   make sweep           the fault sweeps at full size (tests/cli/t_sweep_*.sh; slow)
 #   make demo            the cars example on the embedded dev target
 #   make bench           the benchmarks in bench/ (slow; see bench/RESULTS.md)
 #   make fuzz            the libFuzzer targets, built with clang in build-fuzz/fuzz/
@@ -62,7 +63,7 @@ PUB_HDR := include/whimbrel.h include/whimbrel/runner.h
 RUN_DEFS := -DWB_LINK_LIBS='"$(LIBS)"' -DWB_CC='"$(CC)"' -DWB_BUILD_SAN='"$(SAN)"'
 $(BUILD)/obj/runner/compile.o: CFLAGS += $(RUN_DEFS)
 
-.PHONY: all test test-asan test-batch-full check demo bench install clean deps
+.PHONY: all test test-asan test-batch-full check demo bench install clean deps sweep
 
 # Keep intermediate objects (the test helpers), so nothing rebuilds twice.
 .SECONDARY:
@@ -162,6 +163,12 @@ test-asan: deps
 test-batch-full: deps
 	@$(MAKE) --no-print-directory all
 	@WB_WORKER_N=100000 WB_WORKER_DDB_N=20000 BUILD=$(BUILD) scripts/run-tests.sh t_worker
+
+# The fault sweeps at full size (a few minutes): kill -9 at 20 points of a
+# 200,000-item run on SQLite and dynalite, and the others of tests/cli/t_sweep_*.sh.
+sweep: deps
+	@$(MAKE) --no-print-directory all
+	@SWEEP_N=200000 SWEEP_POINTS=20 SWEEP_FULL=1 BUILD=$(BUILD) scripts/run-tests.sh _sweep
 
 check:
 	@$(MAKE) --no-print-directory test

@@ -302,7 +302,7 @@ static int has_duplicate_names(const wb_item *it)
 	}
 	while (cap < n * 2)
 		cap *= 2;
-	if (!(slots = calloc(cap, sizeof(*slots))))
+	if (!(slots = wb__calloc(cap, sizeof(*slots))))
 		return -1;
 	for (i = 0; i < n && !dup; i++) {
 		for (j = name_hash(&it->attrs[i]) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))

@@ -31,7 +31,7 @@ struct wb_chunk {
 
 static struct wb_chunk *chunk_new(size_t size)
 {
-	struct wb_chunk *c = malloc(CHUNK_HDR + size);
+	struct wb_chunk *c = wb__malloc(CHUNK_HDR + size);
 
 	if (!c) {
 		wb__oom(NULL);

@@ -113,6 +113,13 @@ extern int wb__json_no_fast_path;
 
 /** 1 if the bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int wb__utf8_valid(const char *s, size_t len);
+struct wb_buf;
+/**
+ * Append the bytes to out with every byte that does not start a valid
+ * UTF-8 sequence replaced by U+FFFD (one per bad byte, so nothing else is
+ * lost); 0 or WB_ENOMEM.
+ */
+int wb__utf8_scrub(struct wb_buf *out, const char *s, size_t len);
 
 /** Deepest nesting validation accepts (DynamoDB: 32 levels). */
 #define WB_MAX_DEPTH 32

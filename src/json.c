@@ -388,6 +388,44 @@ static int looks_ddb(json_t *obj)
 	return 1;
 }
 
+static int num_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+/*
+ * jansson refuses a number beyond a double ("real number overflow", 1e400)
+ * before we see which attribute holds it.  Blank such numbers in a copy
+ * (*copy, the caller frees) and parse that: the number's text is still
+ * taken from the source, and its check names the attribute.  NULL when
+ * the error is another one.
+ */
+static json_t *load_blanking_overflows(const char *text, size_t len, size_t flags, json_error_t *err,
+				       char **copy)
+{
+	json_t *root = NULL;
+
+	*copy = NULL;
+	for (int tries = 0; tries < 64 && strstr(err->text, "real number overflow"); tries++) {
+		size_t end = (size_t)err->position < len ? (size_t)err->position : len, start;
+		if (!*copy && !(*copy = wb__malloc(len + 1)))
+			return NULL;
+		if (tries == 0)
+			memcpy(*copy, text, len);
+		while (end > 0 && !num_char((*copy)[end - 1]))
+			end--;
+		for (start = end; start > 0 && num_char((*copy)[start - 1]); start--)
+			;
+		if (start == end)
+			return NULL;
+		memset(*copy + start, ' ', end - start);
+		(*copy)[start] = '0';
+		if ((root = json_loadb(*copy, len, flags, err)))
+			return root;
+	}
+	return NULL;
+}
+
 /* --------------------------------------------------- flat lines, fast */
 
 /*
@@ -638,6 +676,7 @@ oom:
 
 int wb_item_from_json(wb_item **out, const char *text, size_t len, wb_json_format format)
 {
+	char *blanked = NULL;
 	reader r;
 	json_error_t err;
 	json_t *root;
@@ -653,6 +692,10 @@ int wb_item_from_json(wb_item **out, const char *text, size_t len, wb_json_forma
 		return rc < 0 ? rc : 0;
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL |
 			  JSON_ALLOW_NUL | JSON_DECODE_ANY, &err);
+	if (!root)
+		root = load_blanking_overflows(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL |
+					       JSON_ALLOW_NUL | JSON_DECODE_ANY, &err, &blanked);
+	free(blanked);
 	if (!root)
 		return wb__error(NULL, WB_EINVALID, "JSON line %d column %d: %s", err.line,
 				 err.column, err.text);

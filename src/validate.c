@@ -17,34 +17,61 @@
 
 #include "common.h"
 #include "item.h"
+#include "buf.h"
+
+/* The length of the valid UTF-8 sequence at s (avail bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t avail)
+{
+	unsigned c = *s, need, cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; }
+	else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; }
+	else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; }
+	else return 0;
+	if (avail <= need)
+		return 0;
+	for (unsigned k = 1; k <= need; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3F);
+	}
+	if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return need + 1;
+}
 
 int wb__utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str, *end = s + len;
 
 	while (s < end) {
-		unsigned c = *s, need, cp;
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; }
-		else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; }
-		else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; }
-		else return 0;
-		if ((size_t)(end - s) <= need)
+		size_t n = *s < 0x80 ? 1 : utf8_seq(s, (size_t)(end - s));
+		if (!n)
 			return 0;
-		for (unsigned k = 1; k <= need; k++) {
-			if ((s[k] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[k] & 0x3F);
-		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-			return 0;
-		s += need + 1;
+		s += n;
 	}
 	return 1;
+}
+
+int wb__utf8_scrub(wb_buf *out, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str, *end = s + len;
+
+	while (s < end) {
+		const unsigned char *run = s;
+		size_t n;
+		while (s < end && (n = utf8_seq(s, (size_t)(end - s))) != 0)
+			s += n;
+		wb__buf_append(out, run, (size_t)(s - run));
+		if (s < end) {
+			wb__buf_append(out, "\xef\xbf\xbd", 3); /* U+FFFD for the bad byte */
+			s++;
+		}
+	}
+	return out->oom ? WB_ENOMEM : 0;
 }
 
 /*

@@ -174,6 +174,21 @@ static int replay_one(const char *path, const char *name)
 	return rc == 0;
 }
 
+static void test_unknown_keys(void **state)
+{
+	static const char *const known[] = {"db", "confirm", NULL};
+	wb__config *cf = parse_ok("[dev]\ndb = sqlite:x.db\n[prod]\ndb = sqlite:y.db\nconfirm = yes\n");
+
+	(void)state;
+	wbt_ok(wb__config_check_keys(cf, known));
+	wb__config_free(cf);
+	cf = parse_ok("[dev]\ndb = sqlite:x.db\n\n[prod]\nconfim = yes\n");
+	assert_int_equal(wb__config_check_keys(cf, known), WB_EINVALID);
+	assert_string_equal(wb_error_last(), "whimbrel.conf:5: unknown key 'confim' in [prod] (known keys: db, confirm)");
+	wb__config_free(cf);
+	wbt_ok(wb__config_check_keys(NULL, known)); /* no file: nothing unknown */
+}
+
 static void test_replay_corpus(void **state)
 {
 	const char *root = getenv("WB_ROOT");
@@ -207,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte_is_an_error),
 		cmocka_unit_test(test_load_missing_and_present_file),
 		cmocka_unit_test(test_booleans),
+		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_replay_corpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

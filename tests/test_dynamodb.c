@@ -103,6 +103,23 @@ static void test_urls(void **state)
 	assert_int_equal(wb__dynamodb_parse_url(&ep, "dynamodb://"), WB_EINVALID);
 	assert_int_equal(wb__dynamodb_parse_url(&ep, "dynamodb://bad host:1"), WB_EINVALID);
 	assert_null(strchr(wb_error_last(), '\n'));
+
+	/* Ports and hosts are checked before curl would fail on them. */
+	static const char *bad[] = {"dynamodb://127.0.0.1:badport", "dynamodb://127.0.0.1:99999",
+				    "dynamodb://127.0.0.1:0", "dynamodb://127.0.0.1:", "dynamodb://:8000",
+				    "dynamodb://[]:8000", "dynamodb://[::1]x", "dynamodb://::1:8000",
+				    "dynamodbs://host:123456"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(wb__dynamodb_parse_url(&ep, bad[i]), WB_EINVALID);
+		assert_non_null(strstr(wb_error_last(), bad[i]));
+		assert_null(strchr(wb_error_last(), '\n'));
+	}
+	assert_int_equal(wb__dynamodb_parse_url(&ep, "dynamodb://127.0.0.1:99999"), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "the port must be a number from 1 to 65535"));
+	assert_int_equal(wb__dynamodb_parse_url(&ep, "dynamodb://:8000"), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "no host before the port"));
+	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodb://127.0.0.1:65535"));
+	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodb://[::1]"));
 }
 
 static void test_url_with_secret_is_refused(void **state)
@@ -189,6 +206,25 @@ static void test_creds_profiles(void **state)
 	assert_int_equal(wb_open(&db, "dynamodb:eu-west-1"), WB_EINVALID);
 	assert_non_null(strstr(wb_error_last(), "aws_secret_access_key"));
 	assert_null(strstr(wb_error_last(), "AKIDBROKEN"));
+	/* A malformed or missing AWS_SHARED_CREDENTIALS_FILE is named by its path. */
+	unsetenv("AWS_PROFILE");
+	char bad[600];
+	snprintf(bad, sizeof(bad), "%s/bad-credentials", wbt_tmpdir());
+	FILE *f = fopen(bad, "w");
+	assert_non_null(f);
+	fputs("aws_access_key_id AKIDNOEQUALS\n[default\n", f);
+	fclose(f);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", bad, 1);
+	assert_int_equal(wb_open(&db, "dynamodb:eu-west-1"), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), bad));
+	assert_non_null(strstr(wb_error_last(), ":1: expected"));
+	assert_null(strstr(wb_error_last(), "~/.aws"));
+	assert_null(strstr(wb_error_last(), "AKIDNOEQUALS"));
+	strcat(bad, ".missing");
+	setenv("AWS_SHARED_CREDENTIALS_FILE", bad, 1);
+	assert_int_equal(wb_open(&db, "dynamodb:eu-west-1"), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), bad));
+	assert_non_null(strstr(wb_error_last(), "cannot be read"));
 	/* The default file is ~/.aws/credentials. */
 	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
 	setenv("AWS_PROFILE", "dev", 1);

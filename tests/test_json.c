@@ -209,6 +209,28 @@ static void test_bad_json_says_where(void **state)
 	parse_fails("", WB_JSON_PLAIN, "line", NULL);
 }
 
+/* A number beyond a double (jansson's "real number overflow") names its attribute. */
+static void test_plain_huge_number_names_the_attribute(void **state)
+{
+	static const char *docs[] = {"{\"id\":\"x\",\"price\":1e400}", "{\"id\":\"x\",\"a\":{\"b\":[1,-2E999]}}",
+				     "{\"p\":1e400,\"q\":5e999}"};
+	static const char *where[] = {"attribute 'price': number '1e400' is out of range",
+				      "attribute 'a.b[1]': number '-2E999' is out of range",
+				      "attribute 'p': number '1e400' is out of range"};
+	wb_item *it = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(wb_item_from_json(&it, docs[i], strlen(docs[i]), WB_JSON_AUTO), WB_EINVALID);
+		assert_null(it);
+		if (!strstr(wb_error_last(), where[i]))
+			fail_msg("'%s' lacks '%s'", wb_error_last(), where[i]);
+	}
+	/* another syntax error still says where it is */
+	assert_int_equal(wb_item_from_json(&it, "{\"p\":1e400", 11, WB_JSON_AUTO), WB_EINVALID);
+	assert_non_null(strstr(wb_error_last(), "line 1 column"));
+}
+
 static void test_bad_ddb_values_name_the_attribute(void **state)
 {
 	(void)state;
@@ -228,7 +250,7 @@ static void test_bad_ddb_values_name_the_attribute(void **state)
 	parse_fails("{\"x\":{\"NS\":[\"1\",\"y\"]}}", WB_JSON_DDB, "'x'", "not a valid decimal");
 	parse_fails("{\"m\":{\"M\":{\"in\":{\"L\":[{\"S\":\"a\"},{\"S\":5}]}}}}", WB_JSON_DDB,
 		    "'m.in[1]'", "string");
-	parse_fails("{\"p\":1e400}", WB_JSON_PLAIN, "overflow", NULL);
+	parse_fails("{\"p\":1e400}", WB_JSON_PLAIN, "'p'", "out of range"); /* not jansson's "real number overflow" */
 	parse_fails("{\"p\":[1,123456789012345678901234567890123456789]}", WB_JSON_PLAIN,
 		    "'p[1]'", "significant digits");
 }
@@ -296,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_auto_detection),
 		cmocka_unit_test(test_attribute_order_is_kept),
 		cmocka_unit_test(test_bad_json_says_where),
+		cmocka_unit_test(test_plain_huge_number_names_the_attribute),
 		cmocka_unit_test(test_bad_ddb_values_name_the_attribute),
 		cmocka_unit_test(test_plain_output_of_sets_and_binary),
 		cmocka_unit_test(test_plain_output_of_odd_number_text),

@@ -372,6 +372,8 @@ static void test_open_errors(void **state)
 	assert_non_null(strstr(wb_error_last(), "does not exist"));
 	assert_non_null(strstr(wb_error_last(), "no/such/dir"));
 	assert_int_equal(wb_open(&db, "sqlite:"), WB_EINVALID);
+	assert_int_equal(wb_open(&db, "sqlite::memory:"), WB_EINVALID); /* gone at close */
+	assert_non_null(strstr(wb_error_last(), "in-memory database is lost"));
 
 	snprintf(path, sizeof(path), "%s/not-a-db.txt", wbt_tmpdir());
 	f = fopen(path, "w");

@@ -90,7 +90,10 @@ typedef struct wb_migration_id {
 	char slug[256];    /**< the rest: "add_price" */
 } wb_migration_id;
 
-/** Split a path into a wb_migration_id; WB_EINVALID when it does not end in ".c". */
+/**
+ * Split a path into a wb_migration_id; WB_EINVALID when it does not end in
+ * ".c" or its file name holds a control character.
+ */
 WB_EXTERN int wb_migration_id_parse(wb_migration_id *out, const char *path);
 
 /**
@@ -586,8 +589,10 @@ WB_EXTERN int wb_worker_run(int *jobs, const wb_worker_options *o);
 
 /**
  * Copy `in` into `out` (size bytes, always terminated) with every control
- * character escaped (\n, \r, \t, \xHH), so that text read from a file or a
- * target stays on one line and cannot drive a terminal.  Returns out.
+ * character escaped (\n, \r, \t, \xHH; C1 controls as \u00HH), so that
+ * text read from a file or a target stays on one line and cannot drive a
+ * terminal.  An escape that does not fit is dropped whole; 4 * strlen(in) + 1
+ * bytes always fit.  Returns out.
  */
 WB_EXTERN char *wb_escape_line(char *out, size_t size, const char *in);
 /** "2026-11-25 10:00:03" (UTC), or "-" for 0. */

@@ -280,12 +280,14 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < nr; i++) {
 			if (!matches(&runs[i], mig))
 				continue;
-			printf("%-26s %-40s %-5s ", runs[i].run_id, runs[i].migration, runs[i].mode);
+			char name[4 * sizeof(runs[i].migration)], msg[4 * sizeof(runs[i].error)];
+			printf("%-26s %-40s %-5s ", runs[i].run_id,
+			       wb_escape_line(name, sizeof(name), runs[i].migration), runs[i].mode);
 			print_run(&runs[i]);
 			if (runs[i].error[0])
-				printf("%-26s error: %s\n", "", runs[i].error);
+				printf("%-26s error: %s\n", "", wb_escape_line(msg, sizeof(msg), runs[i].error));
 			if (runs[i].dirty[0])
-				printf("%-26s dirty: %s (--allow-dirty)\n", "", runs[i].dirty);
+				printf("%-26s dirty: %s (--allow-dirty)\n", "", wb_escape_line(msg, sizeof(msg), runs[i].dirty));
 		}
 	}
 	wb_ledger_runs_free(runs);
@@ -296,7 +298,7 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 /* -------------------------------------------------------------------- log */
 
 struct log_opts {
-	int raw;        /* --raw: the text only */
+	int raw;        /* --raw: the text only, as the migration wrote it */
 	int n;          /* lines printed */
 	int follow;     /* --follow: print each line once, as it comes */
 	int64_t *seen;  /* --follow: the seq of every line printed, sorted up to nsorted */
@@ -327,13 +329,24 @@ static int seen_before(struct log_opts *o, int64_t seq)
 	return 0;
 }
 
+/*
+ * One line of the log.  Without --raw its control characters are escaped
+ * (a line read from the target must not drive the terminal); --raw prints
+ * the bytes as kept, for piping.
+ */
 static int print_line(const wb_log_line *l, void *arg)
 {
 	struct log_opts *o = arg;
 	int plain = strcmp(l->stream, "stdout") == 0 || strcmp(l->stream, "stderr") == 0;
+	size_t size;
+	char *esc;
+	const char *text;
 
 	if (o->follow && seen_before(o, l->seq))
 		return 0;
+	size = o->raw ? 0 : 4 * strlen(l->line) + 1;
+	esc = size ? malloc(size) : NULL;
+	text = o->raw ? l->line : esc ? wb_escape_line(esc, size, l->line) : "?";
 	o->n++;
 	if (!o->raw) {
 		char when[32];
@@ -343,9 +356,10 @@ static int print_line(const wb_log_line *l, void *arg)
 	if (l->worker && *l->worker)
 		printf("[%s] ", l->worker);
 	if (plain)
-		printf("%s\n", l->line);
+		printf("%s\n", text);
 	else
-		printf("[%s] %s\n", l->stream, l->line);
+		printf("[%s] %s\n", l->stream, text);
+	free(esc);
 	return 0;
 }
 

@@ -82,6 +82,7 @@ struct profile_vals {
 	char *ak, *sk, *tok; /* malloc'ed, or NULL */
 	int in;              /* the current section is the profile */
 	int seen;            /* the section exists */
+	int bad_line;        /* first line that is neither a section nor a pair, or 0 */
 };
 
 /* Is section `name` (n bytes) the profile: "[name]" or "[profile name]"? */
@@ -110,6 +111,8 @@ static int read_line(void *arg, const struct wb__ini_line *l)
 {
 	struct profile_vals *pv = arg;
 
+	if ((l->kind == WB_INI_OTHER || (l->kind == WB_INI_SECTION && !l->name)) && !pv->bad_line)
+		pv->bad_line = l->line;
 	if (l->kind == WB_INI_SECTION && l->name) {
 		pv->in = is_profile(l->name, l->nlen, pv->profile);
 		pv->seen |= pv->in;
@@ -156,7 +159,7 @@ static int read_profile(const char *path, struct profile_vals *pv)
 /* 0 found, 1 not found (no file or no such profile, not asked for explicitly), <0 error. */
 static int from_profile(struct wb__aws_creds *c)
 {
-	const char *asked = env("AWS_PROFILE");
+	const char *asked = env("AWS_PROFILE"), *file = env("AWS_SHARED_CREDENTIALS_FILE");
 	const char *profile = asked ? asked : "default";
 	struct profile_vals pv = {.profile = profile};
 	char path[1024];
@@ -164,13 +167,16 @@ static int from_profile(struct wb__aws_creds *c)
 
 	creds_path(path, sizeof(path));
 	if (read_profile(path, &pv) < 0) {
-		if (asked)
-			return wb__error(NULL, WB_EINVALID,
-					 "AWS credentials: AWS_PROFILE is '%s' but the credentials file %s cannot be read",
-					 profile, path[0] ? path : "~/.aws/credentials");
+		if (asked || file) /* a file named on purpose must be there */
+			return wb__error(NULL, WB_EINVALID, "AWS credentials: the credentials file %s%s cannot be read",
+					 path[0] ? path : "~/.aws/credentials",
+					 file ? " (AWS_SHARED_CREDENTIALS_FILE)" : "");
 		return 1;
 	}
-	if (!pv.seen) {
+	if (!pv.seen && pv.bad_line) {
+		rc = wb__error(NULL, WB_EINVALID, "AWS credentials: %s:%d: expected '[profile]' or 'key = value' "
+			       "(no profile '%s' found)", path, pv.bad_line, profile);
+	} else if (!pv.seen) {
 		if (asked)
 			rc = wb__error(NULL, WB_EINVALID, "AWS credentials: no profile '%s' in %s", profile, path);
 	} else if (!pv.ak || !pv.sk) {
@@ -195,10 +201,14 @@ int wb__aws_creds_resolve(struct wb__aws_creds *out, int local)
 		return rc;
 	if ((rc = from_profile(out)) <= 0)
 		return rc;
-	if (!local)
+	if (!local) {
+		char path[1024];
+		creds_path(path, sizeof(path));
 		return wb__error(NULL, WB_EINVALID,
 				 "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-				 "or a profile (AWS_PROFILE, default 'default') in ~/.aws/credentials");
+				 "or a profile (AWS_PROFILE, default 'default') in %s",
+				 path[0] ? path : "~/.aws/credentials");
+	}
 	if ((rc = set_creds(out, "whimbrel-local", "whimbrel-local", NULL)) < 0)
 		return rc;
 	snprintf(out->source, sizeof(out->source), "none (local engine)");

@@ -150,6 +150,42 @@ static int valid_host(const char *h, size_t n)
 	return 1;
 }
 
+/*
+ * The host part "HOST[:PORT]" or "[V6][:PORT]" (n bytes): a host that is
+ * not empty and, when given, a port from 1 to 65535; curl would only fail
+ * later with a less clear message.
+ */
+static int check_host_port(const char *h, size_t n, const char *url)
+{
+	const char *end = h + n, *port;
+
+	if (h[0] == '[') {
+		const char *rb = memchr(h, ']', n);
+		if (!rb || rb == h + 1)
+			return wb__error(NULL, WB_EINVALID, "invalid target '%s': no host between '[' and ']'", url);
+		if (rb + 1 < end && rb[1] != ':')
+			return wb__error(NULL, WB_EINVALID, "invalid target '%s': only :PORT may follow ']'", url);
+		port = rb + 1 < end ? rb + 2 : NULL;
+	} else {
+		const char *colon = memchr(h, ':', n);
+		if (colon == h)
+			return wb__error(NULL, WB_EINVALID, "invalid target '%s': no host before the port", url);
+		if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+			return wb__error(NULL, WB_EINVALID, "invalid target '%s': an IPv6 host goes in brackets "
+					 "(dynamodb://[::1]:8000)", url);
+		port = colon ? colon + 1 : NULL;
+	}
+	if (!port)
+		return 0;
+	long v = 0;
+	for (const char *p = port; p < end && v <= 65535; p++)
+		v = (*p >= '0' && *p <= '9') ? v * 10 + (*p - '0') : 99999999;
+	if (port == end || v < 1 || v > 65535)
+		return wb__error(NULL, WB_EINVALID, "invalid target '%s': the port must be a number from 1 to 65535",
+				 url);
+	return 0;
+}
+
 /* "dynamodb://HOST[:PORT][/][?region=R]" and "dynamodbs://..." */
 static int parse_host_url(struct wb__ddb_endpoint *ep, const char *rest, int tls, const char *url)
 {
@@ -167,6 +203,8 @@ static int parse_host_url(struct wb__ddb_endpoint *ep, const char *rest, int tls
 		return wb__error(NULL, WB_EINVALID, "invalid target '%s': expected %s://HOST[:PORT]", url, scheme);
 	if (*end && *end != '?' && strcmp(end, "/") != 0 && strncmp(end, "/?", 2) != 0)
 		return wb__error(NULL, WB_EINVALID, "invalid target '%s': no path may follow the host", url);
+	if (check_host_port(rest, n, url) < 0)
+		return WB_EINVALID;
 	ep->local = !tls;
 	if (rest[0] == '[') {
 		const char *rb = memchr(rest, ']', n);

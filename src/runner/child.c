@@ -3,9 +3,11 @@
  *
  * One loop polls the child's stdout, stderr and control pipe and a
  * self-pipe written by our signal handler.  Output lines are forwarded as
- * they come and queued for whimbrel_logs, which gets them in batches (at
- * most every half second, or every 200 lines).  Progress is one line on
- * stderr, redrawn in place and wiped before any other output.
+ * they come and handed to the run's bounded log (logcap.c), which writes
+ * them to whimbrel_logs in batches (at most every half second, or every
+ * WB_LOG_BATCH lines).  A line longer than WB_LOG_LINE_MAX is cut, with a
+ * note of how much was not kept.  Progress is one line on stderr, redrawn
+ * in place and wiped before any other output.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,15 +25,15 @@
 #include "common.h"
 #include "child.h"
 #include "ledger.h"
-
-#define LOG_BATCH 200
+#include "logcap.h"
 
 /* A line-splitting input. */
 struct input {
 	int fd;              /* read end, -1 once at EOF */
 	const char *stream;  /* "stdout", "stderr" or "ctl" */
-	char buf[8192];      /* partial line */
-	size_t len;          /* bytes in buf */
+	char buf[WB_LOG_LINE_MAX + 96]; /* partial line, and room for the note of a cut */
+	size_t len;          /* bytes of the line in buf (at most WB_LOG_LINE_MAX) */
+	size_t cut;          /* bytes of the line beyond WB_LOG_LINE_MAX, skipped */
 };
 
 /* The supervisor's state. */
@@ -40,10 +42,8 @@ struct sup {
 	wb_child_result *r;      /* result being filled */
 	pid_t pid;               /* the child */
 	struct input in[3];      /* stdout, stderr, control */
-	wb_log_line q[LOG_BATCH];/* queued log lines (line strings owned) */
-	size_t nq;               /* how many */
+	wb_logcap *log;          /* the run's stored log */
 	int64_t last_flush;      /* ms of the last log flush */
-	int log_failed;          /* a log write failed (warned once) */
 	int64_t total;           /* items to visit, -1 unknown */
 	int64_t before;          /* items done by earlier runs */
 	int64_t start_ms;        /* when the child started */
@@ -92,33 +92,24 @@ static void on_signal(int sig)
 
 static void log_flush(struct sup *s)
 {
-	if (s->nq && s->o->worker)
-		wb__log_seq_clock(s->o->seq, s->o->worker_slot);
-	if (s->nq && s->o->db && !s->log_failed &&
-	    wb__log_append(s->o->db, s->o->run_id, s->o->seq, s->q, s->nq) < 0) {
-		fprintf(stderr, "whimbrel: warning: cannot keep the run's log: %s\n", wb_error_last());
-		s->log_failed = 1;
-	}
-	s->r->log_lines += (int64_t)s->nq;
-	for (size_t i = 0; i < s->nq; i++)
-		free((char *)s->q[i].line);
-	s->nq = 0;
+	wb__logcap_flush(s->log);
 	s->last_flush = now_ms();
 }
 
 static void log_line(struct sup *s, const char *stream, const char *line)
 {
-	char *copy = strdup(line);
+	wb__logcap_add(s->log, wall_ms(), stream, line, strlen(line));
+}
 
-	if (!copy)
-		return;
-	if (s->nq == LOG_BATCH)
-		log_flush(s);
-	s->q[s->nq].ts_ms = wall_ms();
-	s->q[s->nq].stream = stream;
-	s->q[s->nq].line = copy;
-	s->q[s->nq].worker = s->o->worker;
-	s->nq++;
+/* "[level] text" on f with the text's control characters escaped. */
+static void print_escaped(FILE *f, const char *level, const char *text)
+{
+	size_t size = 4 * strlen(text) + 1;
+	char *esc = malloc(size);
+
+	fprintf(f, "[%s] %s\n", level, esc ? wb__escape_line(esc, size, text) : "?");
+	fflush(f);
+	free(esc);
 }
 
 void wb__child_log(wb_db *db, const char *run_id, int64_t *seq, const char *stream, const char *line)
@@ -190,8 +181,7 @@ static void control(struct sup *s, char *line)
 				     strncmp(level, "error", 5) == 0 ? "error" : "info";
 		text = text ? text + 1 : (char *)"";
 		wipe(s);
-		fprintf(stream[0] == 'i' ? stdout : stderr, "[%s] %s\n", stream, text);
-		fflush(stream[0] == 'i' ? stdout : stderr);
+		print_escaped(stream[0] == 'i' ? stdout : stderr, stream, text);
 		log_line(s, stream, text);
 	}
 }
@@ -209,36 +199,48 @@ static void got_line(struct sup *s, struct input *in, char *line)
 	log_line(s, in->stream, line);
 }
 
-/* Read what is available; split lines (overlong ones are cut). */
+/* The line in in->buf is complete: pass it on, with the note of a cut. */
+static void end_line(struct sup *s, struct input *in)
+{
+	in->buf[in->len] = '\0';
+	if (in->cut)
+		snprintf(in->buf + in->len, sizeof(in->buf) - in->len,
+			 " [... %zu more byte(s) of this line not kept]", in->cut);
+	got_line(s, in, in->buf);
+	in->len = 0;
+	in->cut = 0;
+}
+
+/*
+ * Read what is available and split it into lines.  A line keeps its first
+ * WB_LOG_LINE_MAX bytes; the rest is counted and skipped up to its newline.
+ */
 static void drain(struct sup *s, struct input *in)
 {
-	ssize_t n = read(in->fd, in->buf + in->len, sizeof(in->buf) - 1 - in->len);
+	char tmp[16384];
+	ssize_t n = read(in->fd, tmp, sizeof(tmp));
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
-		if (in->len) {
-			in->buf[in->len] = '\0';
-			got_line(s, in, in->buf);
-			in->len = 0;
-		}
+		if (in->len || in->cut)
+			end_line(s, in);
 		close(in->fd);
 		in->fd = -1;
 		return;
 	}
-	in->len += (size_t)n;
-	char *start = in->buf, *nl;
-	while ((nl = memchr(start, '\n', in->len - (size_t)(start - in->buf)))) {
-		*nl = '\0';
-		got_line(s, in, start);
-		start = nl + 1;
-	}
-	in->len -= (size_t)(start - in->buf);
-	memmove(in->buf, start, in->len);
-	if (in->len == sizeof(in->buf) - 1) { /* a line too long: cut it */
-		in->buf[in->len] = '\0';
-		got_line(s, in, in->buf);
-		in->len = 0;
+	for (char *p = tmp, *end = tmp + n; p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t take = (size_t)((nl ? nl : end) - p), room = WB_LOG_LINE_MAX - in->len;
+		size_t keep = take < room ? take : room;
+		memcpy(in->buf + in->len, p, keep);
+		in->len += keep;
+		in->cut += take - keep;
+		p += take;
+		if (nl) {
+			end_line(s, in);
+			p++;
+		}
 	}
 }
 
@@ -410,7 +412,7 @@ static void loop(struct sup *s)
 		}
 		draw(s);
 		int64_t t = now_ms();
-		if (s->nq && t - s->last_flush >= 500)
+		if (wb__logcap_queued(s->log) && t - s->last_flush >= 500)
 			log_flush(s);
 		if (s->o->tick && t - s->last_tick >= 5000) {
 			s->last_tick = t;
@@ -438,7 +440,8 @@ static void finish(struct sup *s)
 	int status = s->status;
 
 	wipe(s);
-	log_flush(s);
+	wb__logcap_end(s->log);
+	s->r->log_lines = wb__logcap_lines(s->log);
 	if (WIFSIGNALED(status)) {
 		s->r->sig = WTERMSIG(status);
 		s->r->exit_code = 128 + s->r->sig;
@@ -459,13 +462,21 @@ int wb__child_run(const wb_child_opts *o, wb_child_result *r)
 	s->r = r;
 	s->total = -1;
 	s->start_ms = s->last_flush = s->last_tick = now_ms();
+	if (wb__logcap_new(&s->log, o->db, o->run_id, o->seq, 0, 0) < 0) {
+		free(s);
+		return wb__oom(NULL);
+	}
+	if (o->worker)
+		wb__logcap_set_worker(s->log, o->worker, o->worker_slot);
 	if (start(s) < 0) {
 		int rc = wb__error(NULL, WB_EIO, "cannot start %s: %s", o->exe, strerror(errno));
+		wb__logcap_free(s->log);
 		free(s);
 		return rc;
 	}
 	loop(s);
 	finish(s);
+	wb__logcap_free(s->log);
 	free(s);
 	return 0;
 }

@@ -45,7 +45,7 @@ typedef struct wb_child_result {
 	int interrupted;          /**< the runner got SIGINT/SIGTERM and forwarded it */
 	wb_counters counters;     /**< last counters reported */
 	char error[512];          /**< error reported by the child ("" if none) */
-	int64_t log_lines;        /**< lines kept in the log */
+	int64_t log_lines;        /**< lines captured (the log keeps a bounded part, logcap.h) */
 } wb_child_result;
 
 /** Run the child to its end.  Returns 0, or a negative code if it could not be started. */

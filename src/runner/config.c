@@ -238,6 +238,26 @@ int wb__config_load(wb__config **out, const char *path)
 	return rc;
 }
 
+int wb__config_check_keys(const wb__config *cf, const char *const *known)
+{
+	for (size_t i = 0; cf && i < cf->count; i++) {
+		const struct entry *e = &cf->entries[i];
+		char list[256] = "";
+		size_t k = 0, n = 0;
+		if (!e->key)
+			continue;
+		while (known[k] && strcmp(known[k], e->key) != 0)
+			k++;
+		if (known[k])
+			continue;
+		for (k = 0; known[k] && n < sizeof(list); k++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", k ? ", " : "", known[k]);
+		return wb__error(NULL, WB_EINVALID, "%s:%d: unknown key '%s' in [%s] (known keys: %s)",
+				 cf->name, e->line, e->key, e->section, list);
+	}
+	return 0;
+}
+
 const char *wb__config_get(const wb__config *cf, const char *section, const char *key)
 {
 	const struct entry *e = find(cf, section, key);

@@ -39,6 +39,12 @@ int wb__config_parse(wb__config **out, const char *text, size_t len, const char 
  */
 int wb__config_load(wb__config **out, const char *path);
 
+/**
+ * WB_EINVALID "FILE:LINE: unknown key 'K' in [S] (known keys: ...)" for
+ * the first key not in `known` (NULL-terminated), else 0.
+ */
+int wb__config_check_keys(const wb__config *cf, const char *const *known);
+
 /** The value of `key` in `[section]`, or NULL.  Valid until wb__config_free. */
 const char *wb__config_get(const wb__config *cf, const char *section, const char *key);
 

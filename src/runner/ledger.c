@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "buf.h"
+#include "item.h"
 #include "ledger.h"
 #include "lock.h"
 #include "checkpoint.h"
@@ -254,6 +256,21 @@ void wb_ledger_runs_free(wb_ledger_run *runs)
 
 /* ------------------------------------------------------------------ logs */
 
+/* A line as stored: whatever bytes it had, valid UTF-8 (a bad byte becomes U+FFFD). */
+static int set_line(wb_item *it, const char *line)
+{
+	size_t len = strlen(line);
+	wb_buf fixed = {0};
+	int rc;
+
+	if (wb__utf8_valid(line, len))
+		return wb_item_set_string(it, "line", line);
+	if ((rc = wb__utf8_scrub(&fixed, line, len)) == 0)
+		rc = wb_item_set_string(it, "line", fixed.len ? fixed.text : "");
+	wb__buf_free(&fixed);
+	return rc;
+}
+
 static wb_item *log_item(const char *run_id, int64_t seq, const wb_log_line *l)
 {
 	wb_item *it = wb_item_new();
@@ -262,7 +279,7 @@ static wb_item *log_item(const char *run_id, int64_t seq, const wb_log_line *l)
 		return NULL;
 	if (wb_item_set_string(it, "run_id", run_id) || wb_item_set_int(it, "seq", seq) ||
 	    wb_item_set_int(it, "ts", l->ts_ms) || wb_item_set_string(it, "stream", l->stream) ||
-	    wb_item_set_string(it, "line", l->line) ||
+	    set_line(it, l->line) ||
 	    (l->worker && *l->worker && wb_item_set_string(it, "worker", l->worker))) {
 		wb_item_free(it);
 		return NULL;

@@ -66,6 +66,26 @@ void wb__plan_free(struct wb_plan *plan)
 
 /* ------------------------------------------------------------ diff text */
 
+/*
+ * Append the first len bytes of s with control characters escaped: names
+ * and strings come from the target, and a "\n" or an ESC in them must not
+ * forge a diff line or drive the terminal.
+ */
+static void put_escaped(wb_buf *b, const char *s, size_t len)
+{
+	char *raw = wb__malloc(len + 1), *esc = wb__malloc(4 * len + 1);
+
+	if (raw && esc) {
+		memcpy(raw, s, len);
+		raw[len] = '\0';
+		wb__buf_puts(b, wb__escape_line(esc, 4 * len + 1, raw));
+	} else {
+		b->oom = 1;
+	}
+	free(raw);
+	free(esc);
+}
+
 /* "N 12", "S Audi", "L [...]": a value for people (caller frees). */
 static char *value_text(const wb_value *v)
 {
@@ -75,7 +95,8 @@ static char *value_text(const wb_value *v)
 
 	if (t == WB_S || t == WB_N) {
 		const char *s = wb_value_bytes(v, &len);
-		wb__buf_appendf(&b, "%s %.*s", wb_type_name(t), (int)(len > 200 ? 200 : len), s);
+		wb__buf_appendf(&b, "%s ", wb_type_name(t));
+		put_escaped(&b, s, len > 200 ? 200 : len);
 		if (len > 200)
 			wb__buf_appendf(&b, "...");
 	} else if (t == WB_BOOL) {
@@ -105,12 +126,14 @@ static void diff_attr(wb_buf *b, char sign, const char *name, const wb_value *fr
 	char *f = from ? value_text(from) : NULL;
 	char *t = to ? value_text(to) : NULL;
 
+	wb__buf_appendf(b, "    %c ", sign);
+	put_escaped(b, name, strlen(name));
 	if (sign == '+')
-		wb__buf_appendf(b, "    + %s: %s\n", name, t ? t : "?");
+		wb__buf_appendf(b, ": %s\n", t ? t : "?");
 	else if (sign == '-')
-		wb__buf_appendf(b, "    - %s\n", name);
+		wb__buf_appendf(b, "\n");
 	else
-		wb__buf_appendf(b, "    ~ %s: %s -> %s\n", name, f ? f : "?", t ? t : "?");
+		wb__buf_appendf(b, ": %s -> %s\n", f ? f : "?", t ? t : "?");
 	free(f);
 	free(t);
 }

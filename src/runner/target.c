@@ -37,8 +37,14 @@ static const char *config_path(const wb_target_options *o)
 /* Load the configuration; a missing default file is an empty one (*out NULL). */
 static int load_config(wb__config **out, const wb_target_options *o)
 {
+	static const char *const known[] = {"db", "confirm", NULL}; /* a typo is not a default */
 	int rc = wb__config_load(out, config_path(o));
 
+	if (rc == 0 && (rc = wb__config_check_keys(*out, known)) < 0) {
+		wb__config_free(*out);
+		*out = NULL;
+		return rc;
+	}
 	if (rc == WB_ENOTFOUND && !o->config) {
 		wb_error_clear();
 		return 0;

@@ -18,6 +18,10 @@ int wb_migration_id_parse(wb_migration_id *out, const char *path)
 
 	base = base ? base + 1 : path;
 	len = strlen(base);
+	for (size_t i = 0; i < len; i++) /* it is printed in tables and kept in the ledger */
+		if ((unsigned char)base[i] < 0x20 || base[i] == 0x7f)
+			return wb__error(NULL, WB_EINVALID,
+					 "%s: a migration's file name may not hold a control character", path);
 	if (len < 3 || strcmp(base + len - 2, ".c") != 0)
 		return wb__error(NULL, WB_EINVALID, "%s: a migration is a C file (NNNN_name.c)", path);
 	len -= 2;

@@ -14,6 +14,10 @@
 #include <stdlib.h>
 
 #include "sqlite_int.h"
+#include "clock.h"
+
+#define PAGE_TX_MS 100    /* a page's transaction ends after about this long */
+#define PAGE_TX_CHECK 4   /* rows between two looks at the clock */
 
 /* -------------------------------------------------------- migration pages */
 
@@ -25,6 +29,14 @@
  * stores the new bytes in a bulk (sqlite_bulk.c) that wb_bulk_new returns
  * as the row's new value: one pass over the page.  Deletes follow, then the
  * hooks, then COMMIT.
+ *
+ * A page is bounded by time as well as by count: once PAGE_TX_MS have
+ * passed in the transaction (a slow callback), wb_xf_keep leaves the rows
+ * after the last one visited to the next page, so that another writer (an
+ * application, a second runner taking a lease) waits at most about that
+ * long for the write lock.  The UPDATE visits rows in key order (the
+ * primary key (h, pk, sk), or the (pk, sk) index), so the rows visited are
+ * exactly those up to the page's new last key.
  */
 
 /* One change of a page. */
@@ -54,6 +66,10 @@ struct xform {
 	size_t nch, cap;              /* how many, room */
 	size_t scanned;               /* rows given to the callback */
 	int rc;                       /* failure inside the UPDATE, 0 if none */
+	int64_t deadline;             /* wb__mono_ms() after which the page ends early */
+	int cut;                      /* it did: the rows after the last visited are left */
+	int64_t vh;                   /* h of the last row visited (walked pages) */
+	wb_buf vpk, vsk;              /* its pk and sk */
 };
 
 static void xform_free(struct xform *x)
@@ -69,6 +85,8 @@ static void xform_free(struct xform *x)
 	wb__buf_free(&x->fsk);
 	wb__buf_free(&x->lpk);
 	wb__buf_free(&x->lsk);
+	wb__buf_free(&x->vpk);
+	wb__buf_free(&x->vsk);
 }
 
 /* Copy the key columns (1..3) of the current row. */
@@ -138,8 +156,16 @@ static int xform_in_page(struct xform *x, const struct key *k)
 		if (c < 0 || (c == 0 && x->lo_mode == 2))
 			return 0;
 	}
-	if (!x->hi_open)
-		return xform_cmp(x, k->h, k->pk, k->pklen, k->sk, k->sklen, x->lh, &x->lpk, &x->lsk) <= 0;
+	if (!x->hi_open) {
+		if (xform_cmp(x, k->h, k->pk, k->pklen, k->sk, k->sklen, x->lh, &x->lpk, &x->lsk) > 0)
+			return 0;
+		x->vh = k->h; /* the page may end early here (L stays bound to the UPDATE) */
+		x->vpk.len = x->vsk.len = 0;
+		if (wb__buf_append(&x->vpk, k->pk ? k->pk : "", k->pklen) < 0 ||
+		    wb__buf_append(&x->vsk, k->sk ? k->sk : "", k->sklen) < 0)
+			return WB_ENOMEM;
+		return 1;
+	}
 	if (x->scanned == 0 || xform_cmp(x, k->h, k->pk, k->pklen, k->sk, k->sklen, x->lh, &x->lpk, &x->lsk) > 0) {
 		x->lh = k->h;
 		x->lpk.len = x->lsk.len = 0;
@@ -225,7 +251,9 @@ void wb__sq_fn_xf_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	int rc;
 
 	WB_UNUSED(argc);
-	if (!x || (rc = xform_in_page(x, &k)) == 0) {
+	if (x && !x->cut && x->scanned && x->scanned % PAGE_TX_CHECK == 0 && wb__mono_ms() >= x->deadline)
+		x->cut = 1; /* the rows from here on are the next page's */
+	if (!x || x->cut || (rc = xform_in_page(x, &k)) == 0) {
 		sqlite3_result_int(ctx, 0);
 		return;
 	}
@@ -468,6 +496,7 @@ static int each_page_in_tx(wb_db *db, const char *table, const wb_scan *sc, stru
 
 	if ((rc = wb__sq_tbl_get(db, table, &x->t, op)) < 0)
 		return rc;
+	x->deadline = wb__mono_ms() + PAGE_TX_MS;
 	x->whole = !plen;
 	if (x->whole && (rc = xform_by_range(x, sc, limit, &done, op)) < 0)
 		return rc;
@@ -483,6 +512,16 @@ static int each_page_in_tx(wb_db *db, const char *table, const wb_scan *sc, stru
 		if (count > 0 && ((!x->cap && (rc = xform_alloc(x, count)) < 0) ||
 				  (rc = xform_update(x, sc, op)) < 0))
 			return rc;
+	}
+	if (x->cut) { /* the page ends at the last row visited */
+		x->more = 1;
+		if (!x->hi_open) {
+			x->lh = x->vh;
+			x->lpk.len = x->lsk.len = 0;
+			if (wb__buf_append(&x->lpk, x->vpk.data ? x->vpk.data : (void *)"", x->vpk.len) < 0 ||
+			    wb__buf_append(&x->lsk, x->vsk.data ? x->vsk.data : (void *)"", x->vsk.len) < 0)
+				return wb__oom(db);
+		}
 	}
 	if ((rc = xform_deletes(x, op)) < 0)
 		return rc;

@@ -440,6 +440,10 @@ static int sq_open(wb_db *db, const char *url)
 
 	if (!*path)
 		return wb__error(NULL, WB_EINVALID, "target '%s' names no file: expected sqlite:PATH", url);
+	if (strcmp(path, ":memory:") == 0) /* each connection would see its own, gone at exit */
+		return wb__error(NULL, WB_EINVALID, "target '%s': an in-memory database is lost when the "
+				 "handle closes (and the runner and the migration would not share it); "
+				 "use sqlite:PATH", url);
 	if ((rc = check_dir(path)) < 0)
 		return rc;
 	if (!(s = wb__calloc(1, sizeof(*s))))

@@ -23,7 +23,7 @@ int wb__buf_reserve(wb_buf *b, size_t extra)
 	cap = b->cap ? b->cap : 64;
 	while (cap - b->len < extra)
 		cap *= 2;
-	if (!(p = realloc(b->data, cap))) {
+	if (!(p = wb__realloc(b->data, cap))) {
 		b->oom = 1;
 		return wb__oom(NULL);
 	}

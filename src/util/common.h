@@ -55,4 +55,16 @@ void *wb__realloc(void *p, size_t n);
 char *wb__strdup(const char *s);
 char *wb__strndup(const char *s, size_t n);
 
+/*
+ * Allocation failure injection, for tests (always compiled in, off unless
+ * set): wb__alloc_fail_at(n) makes the nth allocation from now fail (the
+ * wrappers above, and whatever else asks wb__alloc_fails(): the test
+ * harness routes SQLite's and jansson's allocators through it); n = 0
+ * turns it off.  Returns how many allocations were counted since the last
+ * call, so a sweep knows whether its nth was reached.
+ */
+long wb__alloc_fail_at(long n);
+/** Count one allocation; 1 when it is the one to fail. */
+int wb__alloc_fails(void);
+
 #endif /* WB_COMMON_H */

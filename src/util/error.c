@@ -7,6 +7,7 @@
  * here with wb__vfail.  Out-of-memory is recorded from a static string so
  * that reporting it never allocates.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,8 @@ void wb_error_clear(void)
 
 /*
  * Messages are one line of printable text (see common.h).  An escape that
- * does not fit is dropped whole.
+ * does not fit is dropped whole.  C1 controls (U+0080..U+009F, which some
+ * terminals obey like ESC sequences) are escaped as \u00HH.
  */
 char *wb__escape_line(char *out, size_t size, const char *in)
 {
@@ -62,16 +64,20 @@ char *wb__escape_line(char *out, size_t size, const char *in)
 	size_t o = 0;
 
 	for (; *in; in++) {
-		unsigned char c = (unsigned char)*in;
-		char esc[5] = {c, 0};
+		unsigned char c = (unsigned char)*in, c1 = (unsigned char)in[1];
+		char esc[7] = {(char)c, 0};
 		if (c == '\n' || c == '\r' || c == '\t') {
 			esc[0] = '\\';
 			esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
 		} else if (c < 0x20 || c == 0x7f) {
-			esc[0] = '\\';
-			esc[1] = 'x';
+			memcpy(esc, "\\x", 2);
 			esc[2] = hex[c >> 4];
 			esc[3] = hex[c & 15];
+		} else if (c == 0xc2 && c1 >= 0x80 && c1 <= 0x9f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c1 >> 4];
+			esc[5] = hex[c1 & 15];
+			in++;
 		}
 		size_t n = strlen(esc);
 		if (o + n >= size)
@@ -117,9 +123,27 @@ void wb_string_free(char *s)
 	free(s);
 }
 
+/* The allocation failure hook (common.h): off while fail_at is 0. */
+static _Atomic long fail_at, alloc_count;
+
+long wb__alloc_fail_at(long n)
+{
+	long counted = atomic_exchange(&alloc_count, 0);
+
+	atomic_store(&fail_at, n);
+	return counted;
+}
+
+int wb__alloc_fails(void)
+{
+	long at = atomic_load_explicit(&fail_at, memory_order_relaxed);
+
+	return at > 0 && atomic_fetch_add(&alloc_count, 1) + 1 == at;
+}
+
 void *wb__malloc(size_t n)
 {
-	void *p = malloc(n ? n : 1);
+	void *p = wb__alloc_fails() ? NULL : malloc(n ? n : 1);
 
 	if (!p)
 		wb__fail_oom();
@@ -128,7 +152,7 @@ void *wb__malloc(size_t n)
 
 void *wb__calloc(size_t n, size_t size)
 {
-	void *p = calloc(n ? n : 1, size ? size : 1);
+	void *p = wb__alloc_fails() ? NULL : calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
 		wb__fail_oom();
@@ -137,7 +161,7 @@ void *wb__calloc(size_t n, size_t size)
 
 void *wb__realloc(void *p, size_t n)
 {
-	void *q = realloc(p, n ? n : 1);
+	void *q = wb__alloc_fails() ? NULL : realloc(p, n ? n : 1);
 
 	if (!q)
 		wb__fail_oom();

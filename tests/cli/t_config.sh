@@ -109,6 +109,11 @@ printf '[dev]\ndb = sqlite:a.db\nconfirm = perhaps\n' >whimbrel.conf
 run W table list
 is "confirm not a boolean: exit 1" "$rc" 1
 is "confirm not a boolean: message" "$err" "whimbrel: whimbrel.conf:3: confirm = perhaps: use yes or no"
+printf '[prod]\ndb = sqlite:a.db\nconfim = yes\n' >whimbrel.conf
+run W --target prod table list
+is "unknown key: exit 1" "$rc" 1
+is "unknown key: FILE:LINE message" "$err" "whimbrel: whimbrel.conf:3: unknown key 'confim' in [prod] (known keys: db, confirm)"
+ok "unknown key: nothing created" '[ ! -f a.db ]'
 rm whimbrel.conf
 
 # URLs and targets that cannot work
