@@ -284,6 +284,11 @@ static int p_table_describe(wb_db *db, const char *name, wb_table_desc *out)
 	return fwd(db, wb_table_describe(out, S(db)->inner, name));
 }
 
+static int p_table_indexes(wb_db *db, const char *name, wb_index **out, size_t *count)
+{
+	return fwd(db, wb_table_indexes(out, count, S(db)->inner, name));
+}
+
 static int p_table_list(wb_db *db, char ***out, size_t *count)
 {
 	return fwd(db, wb_table_list(out, count, S(db)->inner));
@@ -402,6 +407,7 @@ static const struct wb_backend_ops plan_ops = {
 	.batch_write = p_batch_write,
 	.query_page = p_query_page,
 	.scan_page = p_scan_page,
+	.table_indexes = p_table_indexes,
 };
 
 int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan)

@@ -65,6 +65,10 @@ int wb__sq_fail(wb_db *db, int src, const struct op *op)
 	struct sq *s = db->state;
 	const char *msg = sqlite3_errmsg(s->conn);
 
+	if (s->ix_failed) { /* wb_ix_key refused an index key: msg is its message */
+		s->ix_failed = 0;
+		return wb__error(db, WB_EINVALID, "%s: %s", OPNAME(op), msg);
+	}
 	switch (src & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -135,6 +139,7 @@ static void tbl_free(struct tbl *t)
 	sqlite3_finalize(t->xf_whole);
 	sqlite3_finalize(t->xf_index);
 	sqlite3_finalize(t->xf_next);
+	wb__sq_ix_free(t);
 	for (size_t i = 0; i < NSCAN; i++)
 		sqlite3_finalize(t->scan[i]);
 	for (size_t i = 0; i < NQUERY; i++)
@@ -176,9 +181,10 @@ static int schema_check(wb_db *db, const struct op *op)
 int wb__sq_tx_begin(wb_db *db, int write, const struct op *op)
 {
 	struct sq *s = db->state;
-	int rc = wb__sq_run(db, write ? s->begin_w : s->begin_r, op);
+	int rc;
 
-	if (rc < 0)
+	s->ix_failed = 0;
+	if ((rc = wb__sq_run(db, write ? s->begin_w : s->begin_r, op)) < 0)
 		return rc;
 	if ((rc = schema_check(db, op)) < 0 && !sqlite3_get_autocommit(s->conn))
 		sqlite3_exec(s->conn, "ROLLBACK", NULL, NULL, NULL);
@@ -329,7 +335,11 @@ static int prepare_common(wb_db *db, const struct op *op)
 	    (rc = sqlite3_create_function_v2(s->conn, "wb_bulk_new", 4, SQLITE_UTF8, s, wb__sq_fn_bulk_new,
 					     NULL, NULL, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_create_function_v2(s->conn, "wb_xf_keep", 4, SQLITE_UTF8, s, wb__sq_fn_xf_keep,
-					     NULL, NULL, NULL)) != SQLITE_OK)
+					     NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function_v2(s->conn, "wb_ix_key", 4, SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
+					     wb__sq_fn_ix_key, NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function_v2(s->conn, "wb_ix_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
+					     wb__sq_fn_ix_hash, NULL, NULL, NULL)) != SQLITE_OK)
 		return wb__sq_fail(db, rc, op);
 
 	if ((rc = wb__sq_prepare(db, &s->begin_r, "BEGIN", op)) < 0 ||
@@ -378,6 +388,7 @@ static void sq_close(wb_db *db)
 	pthread_mutex_destroy(&s->mu);
 	wb__buf_free(&s->ibuf);
 	wb__buf_free(&s->ebuf);
+	wb__sq_ix_cache_free(s);
 	for (size_t i = 0; i < WB_ARRAY_SIZE(s->kbuf); i++)
 		wb__buf_free(&s->kbuf[i]);
 	free(s->path);
@@ -506,4 +517,6 @@ const struct wb_backend_ops wb_backend_sqlite = {
 	.scan_page = wb__sq_scan_page,
 	.each_page = wb__sq_each_page,
 	.tx_write = wb__sq_tx_write,
+	.table_create_ix = wb__sq_table_create_ix,
+	.table_indexes = wb__sq_table_indexes,
 };
