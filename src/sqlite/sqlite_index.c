@@ -11,15 +11,17 @@
  *   ipk  BLOB     the index's partition key value, encoded as the table's pk
  *   isk  BLOB     the index's sort key value; X'' without sort key
  *   h, pk, sk     the item's key in its table
- *   PRIMARY KEY (ih, ipk, isk, pk, sk) WITHOUT ROWID, and an index
- *   "x<id>_k"(h, pk, sk) to find an item's entry.
+ *   PRIMARY KEY (ih, ipk, isk, pk, sk) WITHOUT ROWID
  *
- * Three triggers on the table keep it: after every INSERT, UPDATE OF item
- * and DELETE of a row, the row's entry is deleted and, when the new item
- * has the index's key attributes, inserted again; the SQL function
- * wb_ix_key(item, index, attribute, type) reads a key attribute out of the
- * stored bytes (NULL when absent; an error, WB_EINVALID, when of another
- * type or empty, as DynamoDB refuses such writes).  So every write path of
+ * Three triggers on the table keep it: after an INSERT the new item's
+ * entry is added, when it has the index's key attributes; after a DELETE
+ * the old item's is removed; after an UPDATE OF item that changed the
+ * index keys, both (a migration that leaves them alone costs no write of
+ * the index).  The SQL function wb_ix_key(item, index, attribute, type)
+ * reads a key attribute out of the stored bytes (NULL when absent; an
+ * error, WB_EINVALID, when of another type or empty, as DynamoDB refuses
+ * such writes).  Connections run with recursive_triggers on, so that the
+ * rows an INSERT OR REPLACE replaces leave the index too.  So every write path of
  * the backend (put, delete, update, batches, bulk puts, migration pages,
  * and any later one that writes the table with SQL) keeps the index in the
  * same statement and transaction, and no write path knows about indexes.
@@ -63,32 +65,41 @@ static void ix_refuse(sqlite3_context *ctx, struct sq *s, const char *fmt, ...)
 	sqlite3_result_error(ctx, msg, -1);
 }
 
-/* The item stored as the bytes v, decoded once for the keys the triggers ask of it. */
+/*
+ * The item stored as the bytes v, decoded once for the keys the triggers
+ * ask of it: two entries, for the OLD and the NEW item of an update.
+ */
 static const wb_item *ix_item(struct sq *s, sqlite3_value *v)
 {
 	const void *p = sqlite3_value_blob(v);
 	size_t len = (size_t)sqlite3_value_bytes(v);
 	wb_item *item = NULL;
+	int i;
 
-	if (s->ix_item && len && s->ix_bytes.len == len && memcmp(s->ix_bytes.data, p, len) == 0)
-		return s->ix_item;
+	for (i = 0; i < 2; i++)
+		if (s->ix_item[i] && len && s->ix_bytes[i].len == len && memcmp(s->ix_bytes[i].data, p, len) == 0)
+			return s->ix_item[i];
 	if (wb__item_decode(&item, p, len) < 0)
 		return NULL;
-	wb_item_free(s->ix_item);
-	s->ix_item = NULL;
-	s->ix_bytes.len = 0;
-	if (wb__buf_append(&s->ix_bytes, p, len) < 0) {
+	i = s->ix_next;
+	s->ix_next = !i;
+	wb_item_free(s->ix_item[i]);
+	s->ix_item[i] = NULL;
+	s->ix_bytes[i].len = 0;
+	if (wb__buf_append(&s->ix_bytes[i], p, len) < 0) {
 		wb_item_free(item);
 		return NULL;
 	}
-	return s->ix_item = item;
+	return s->ix_item[i] = item;
 }
 
 void wb__sq_ix_cache_free(struct sq *s)
 {
-	wb_item_free(s->ix_item);
-	s->ix_item = NULL;
-	wb__buf_free(&s->ix_bytes);
+	for (int i = 0; i < 2; i++) {
+		wb_item_free(s->ix_item[i]);
+		s->ix_item[i] = NULL;
+		wb__buf_free(&s->ix_bytes[i]);
+	}
 }
 
 /* SQL wb_ix_key(item, index, attribute, type): the stored bytes of a key attribute, or NULL. */
@@ -311,31 +322,62 @@ static int ix_insert_row(wb_db *db, const struct tbl *t, const wb_index *ix, int
 	return rc;
 }
 
-/* The index table of catalog id `id` on table t, and the triggers that keep it. */
+/* wb_ix_key(ROW.item, ...) of the index's partition key (sk 0) or sort key (sk 1; X'' without). */
+static char *ix_key_expr(const wb_index *ix, const char *row, int sk)
+{
+	if (sk && !ix->key.sk_name[0])
+		return sqlite3_mprintf("X''");
+	return sqlite3_mprintf("wb_ix_key(%s.item, %Q, %Q, %d)", row, ix->name,
+			       sk ? ix->key.sk_name : ix->key.pk_name, (int)(sk ? ix->key.sk_type : ix->key.pk_type));
+}
+
+/* The statements of the triggers: add NEW's entry, remove OLD's; the condition of an update. */
+static int ix_trigger_sql(const wb_index *ix, long long id, char **add, char **del, char **changed)
+{
+	char *np = ix_key_expr(ix, "NEW", 0), *ns = ix_key_expr(ix, "NEW", 1);
+	char *op = ix_key_expr(ix, "OLD", 0), *os = ix_key_expr(ix, "OLD", 1);
+	int rc = np && ns && op && os ? 0 : WB_ENOMEM;
+
+	*add = *del = *changed = NULL;
+	if (rc == 0) {
+		*add = sqlite3_mprintf("INSERT INTO \"x%lld\"(ih, ipk, isk, h, pk, sk) SELECT wb_ix_hash(a), a, b,"
+				       " NEW.h, NEW.pk, NEW.sk FROM (SELECT %s AS a, %s AS b)"
+				       " WHERE a IS NOT NULL AND b IS NOT NULL;", id, np, ns);
+		*del = sqlite3_mprintf("DELETE FROM \"x%lld\" WHERE ih = wb_ix_hash(%s) AND ipk = %s AND isk = %s"
+				       " AND pk = OLD.pk AND sk = OLD.sk;", id, op, op, os);
+		*changed = sqlite3_mprintf("%s IS NOT %s OR %s IS NOT %s", op, np, os, ns);
+		rc = *add && *del && *changed ? 0 : WB_ENOMEM;
+	}
+	sqlite3_free(np);
+	sqlite3_free(ns);
+	sqlite3_free(op);
+	sqlite3_free(os);
+	return rc;
+}
+
+/*
+ * The index table of catalog id `id` on table t, and the triggers that keep
+ * it.  An update that leaves the index keys as they were does not touch it.
+ */
 static int ix_make_table(wb_db *db, const struct tbl *t, const wb_index *ix, long long id, const struct op *op)
 {
-	char *sk = ix->key.sk_name[0] ?
-		sqlite3_mprintf("wb_ix_key(NEW.item, %Q, %Q, %d)", ix->name, ix->key.sk_name, (int)ix->key.sk_type) :
-		sqlite3_mprintf("X''");
-	char *keep = sk ? sqlite3_mprintf(
-		"DELETE FROM \"x%lld\" WHERE h = NEW.h AND pk = NEW.pk AND sk = NEW.sk;"
-		" INSERT INTO \"x%lld\"(ih, ipk, isk, h, pk, sk) SELECT wb_ix_hash(a), a, b, NEW.h, NEW.pk, NEW.sk"
-		" FROM (SELECT wb_ix_key(NEW.item, %Q, %Q, %d) AS a, %s AS b) WHERE a IS NOT NULL AND b IS NOT NULL;",
-		id, id, ix->name, ix->key.pk_name, (int)ix->key.pk_type, sk) : NULL;
-	char *sql = keep ? sqlite3_mprintf(
-		"CREATE TABLE \"x%lld\"(ih INTEGER NOT NULL, ipk BLOB NOT NULL, isk BLOB NOT NULL,"
-		" h INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL, PRIMARY KEY(ih, ipk, isk, pk, sk)) WITHOUT ROWID;"
-		"CREATE INDEX \"x%lld_k\" ON \"x%lld\"(h, pk, sk);"
-		"CREATE TRIGGER \"x%lld_ins\" AFTER INSERT ON \"t%lld_%s\" BEGIN %s END;"
-		"CREATE TRIGGER \"x%lld_upd\" AFTER UPDATE OF item ON \"t%lld_%s\" BEGIN %s END;"
-		"CREATE TRIGGER \"x%lld_del\" AFTER DELETE ON \"t%lld_%s\" BEGIN"
-		" DELETE FROM \"x%lld\" WHERE h = OLD.h AND pk = OLD.pk AND sk = OLD.sk; END;",
-		id, id, id, id, (long long)t->id, t->name, keep, id, (long long)t->id, t->name, keep,
-		id, (long long)t->id, t->name, id) : NULL;
-	int rc = sql ? ix_exec(db, sql, op) : wb__oom(db);
+	char *add = NULL, *del = NULL, *changed = NULL, *sql = NULL;
+	long long tid = (long long)t->id;
+	int rc = ix_trigger_sql(ix, id, &add, &del, &changed);
 
-	sqlite3_free(sk);
-	sqlite3_free(keep);
+	if (rc == 0)
+		sql = sqlite3_mprintf(
+			"CREATE TABLE \"x%lld\"(ih INTEGER NOT NULL, ipk BLOB NOT NULL, isk BLOB NOT NULL,"
+			" h INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL,"
+			" PRIMARY KEY(ih, ipk, isk, pk, sk)) WITHOUT ROWID;"
+			"CREATE TRIGGER \"x%lld_ins\" AFTER INSERT ON \"t%lld_%s\" BEGIN %s END;"
+			"CREATE TRIGGER \"x%lld_upd\" AFTER UPDATE OF item ON \"t%lld_%s\" WHEN %s BEGIN %s %s END;"
+			"CREATE TRIGGER \"x%lld_del\" AFTER DELETE ON \"t%lld_%s\" BEGIN %s END;",
+			id, id, tid, t->name, add, id, tid, t->name, changed, del, add, id, tid, t->name, del);
+	rc = sql ? ix_exec(db, sql, op) : wb__oom(db);
+	sqlite3_free(add);
+	sqlite3_free(del);
+	sqlite3_free(changed);
 	sqlite3_free(sql);
 	return rc;
 }

@@ -88,8 +88,9 @@ struct sq {
 	int in_hook;                  /* running a hook of wb__sq_each_page */
 	wb_buf kbuf[6];               /* scratch: encoded key values (0-1 key, 2-3 bounds, 4-5 cursor) */
 	int ix_failed;                /* wb_ix_key refused a write's index key: the failure is WB_EINVALID */
-	wb_buf ix_bytes;              /* the item bytes wb_ix_key decoded last... */
-	wb_item *ix_item;             /* ...and the item (the triggers ask for several keys of one item) */
+	wb_buf ix_bytes[2];           /* the item bytes wb_ix_key decoded last (OLD and NEW)... */
+	wb_item *ix_item[2];          /* ...and the items (the triggers ask for several keys of each) */
+	int ix_next;                  /* the entry to replace next */
 };
 
 /* What is being done, for messages: "put into cars", "batch write 3: ...". */

@@ -319,7 +319,8 @@ static int set_pragmas(wb_db *db, const struct op *op)
 	sqlite3_extended_result_codes(s->conn, 1);
 	sqlite3_busy_handler(s->conn, on_busy, s);
 	rc = sqlite3_exec(s->conn,
-			  "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
+			  "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;"
+			  " PRAGMA recursive_triggers=1;", /* REPLACE fires delete triggers (indexes, sqlite_index.c) */
 			  NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : wb__sq_fail(db, rc, op);
 }
