@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <whimbrel/runner.h>
+
 #include "indexes.h"
 
 /* ------------------------------------------------------------ parsing */
@@ -131,17 +133,20 @@ void wb_cli_indexes_free(wb_cli_indexes *ix)
 
 static const char *const projection_names[] = {"ALL", "KEYS_ONLY", "INCLUDE"};
 
+/* Attribute names may hold any character: escaped, as describe does (--json is exact). */
 void wb_cli_indexes_print(const wb_index *ix, size_t n)
 {
+	char esc[4 * (WB_NAME_MAX + 1)];
+
 	for (size_t i = 0; i < n; i++) {
 		const wb_index *x = &ix[i];
-		printf("index          %s (%s) %s (%s)", x->name, x->local ? "local" : "global", x->key.pk_name,
-		       wb_type_name(x->key.pk_type));
+		printf("index          %s (%s) ", x->name, x->local ? "local" : "global");
+		printf("%s (%s)", wb_escape_line(esc, sizeof(esc), x->key.pk_name), wb_type_name(x->key.pk_type));
 		if (x->key.sk_name[0])
-			printf(", %s (%s)", x->key.sk_name, wb_type_name(x->key.sk_type));
+			printf(", %s (%s)", wb_escape_line(esc, sizeof(esc), x->key.sk_name), wb_type_name(x->key.sk_type));
 		printf("; projects %s", x->projection == WB_PROJECT_ALL ? "all" : "keys");
 		for (size_t j = 0; x->projection == WB_PROJECT_INCLUDE && j < x->nattrs; j++)
-			printf("%s%s", j ? ", " : " and ", x->attrs[j]);
+			printf("%s%s", j ? ", " : " and ", wb_escape_line(esc, sizeof(esc), x->attrs[j]));
 		printf("\n");
 	}
 }

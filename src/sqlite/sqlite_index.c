@@ -248,7 +248,8 @@ static int ix_load(wb_db *db, struct tbl *t, const struct op *op)
 					   " sk_type, projection, attrs FROM wb_indexes WHERE table_id = ?1"
 					   " ORDER BY name", op)) < 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, t->id);
+	if (exists)
+		sqlite3_bind_int64(st, 1, t->id);
 	while (exists && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (t->nix == cap) {
 			struct sq_ix *p = wb__realloc(t->ix, (cap = cap ? 2 * cap : 4) * sizeof(*p));
