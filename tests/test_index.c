@@ -10,14 +10,19 @@
  * has the wrong type refused; paging through an index query (both orders)
  * and an index scan (segments); KEYS_ONLY and INCLUDE projections; an
  * unknown index failing with a one-line message.  On SQLite also a
- * migration page (each_page, the fast path) moving items in the index.
+ * migration page (each_page, the fast path) moving items in the index; on
+ * DynamoDB a table created by another tool's CreateTable, whose indexes are
+ * described and queried.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "wbtest.h"
 #include "backend.h"
+#include "dynamodb_store.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -512,6 +517,78 @@ static void test_local(void **state)
 	local_on(wbt_case_target(state));
 }
 
+/* ------------------------------------------ DynamoDB: a table made elsewhere */
+
+/*
+ * A table created by another tool (a CreateTable of its own, provisioned,
+ * with an INCLUDE and a KEYS_ONLY index): its indexes are described and
+ * can be queried.
+ */
+static void test_created_elsewhere(void **state)
+{
+	int target = wbt_case_target(state);
+	wb_db *db = open_target(target);
+	json_t *req, *resp = NULL;
+	wb_index *ix = NULL;
+	size_t n = 0;
+	char t[80];
+
+	wbt_table_name(t, sizeof(t), "ix_elsewhere");
+	req = json_pack("{s:s, s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}],"
+			" s:[{s:s,s:s},{s:s,s:s}], s:{s:i,s:i},"
+			" s:[{s:s, s:[{s:s,s:s}], s:{s:s,s:[s,s]}, s:{s:i,s:i}}],"
+			" s:[{s:s, s:[{s:s,s:s},{s:s,s:s}], s:{s:s}}]}",
+			"TableName", t,
+			"AttributeDefinitions", "AttributeName", "user", "AttributeType", "S",
+			"AttributeName", "ts", "AttributeType", "N", "AttributeName", "email", "AttributeType", "S",
+			"AttributeName", "created", "AttributeType", "N",
+			"KeySchema", "AttributeName", "user", "KeyType", "HASH", "AttributeName", "ts", "KeyType", "RANGE",
+			"ProvisionedThroughput", "ReadCapacityUnits", 1, "WriteCapacityUnits", 1,
+			"GlobalSecondaryIndexes", "IndexName", "by_email", "KeySchema", "AttributeName", "email",
+			"KeyType", "HASH", "Projection", "ProjectionType", "INCLUDE", "NonKeyAttributes", "name", "plan",
+			"ProvisionedThroughput", "ReadCapacityUnits", 1, "WriteCapacityUnits", 1,
+			"LocalSecondaryIndexes", "IndexName", "by_created", "KeySchema", "AttributeName", "user",
+			"KeyType", "HASH", "AttributeName", "created", "KeyType", "RANGE", "Projection",
+			"ProjectionType", "KEYS_ONLY");
+	assert_non_null(req);
+	wbt_ok(wb__ddb_call(wb__ddb_client_of(db), db, "CreateTable", t, req, &resp));
+	json_decref(req);
+	json_decref(resp);
+	wbt_ok(wb_table_indexes(&ix, &n, db, t));
+	assert_int_equal(n, 2);
+	assert_string_equal(ix[0].name, "by_created");
+	assert_int_equal(ix[0].local, 1);
+	assert_string_equal(ix[0].key.pk_name, "user");
+	assert_string_equal(ix[0].key.sk_name, "created");
+	assert_int_equal(ix[0].key.sk_type, WB_N);
+	assert_int_equal(ix[0].projection, WB_PROJECT_KEYS);
+	assert_string_equal(ix[1].name, "by_email");
+	assert_int_equal(ix[1].local, 0);
+	assert_string_equal(ix[1].key.pk_name, "email");
+	assert_string_equal(ix[1].key.sk_name, "");
+	assert_int_equal(ix[1].projection, WB_PROJECT_INCLUDE);
+	assert_int_equal(ix[1].nattrs, 2);
+	assert_string_equal(ix[1].attrs[0], "name");
+	assert_string_equal(ix[1].attrs[1], "plan");
+	wb_indexes_free(ix, n);
+
+	put_json(db, t, "{\"user\":\"u1\",\"ts\":1,\"email\":\"a@x\",\"name\":\"A\",\"plan\":\"p\",\"secret\":1}");
+	wb_value *v = wb_value_string("a@x", 3);
+	wb_query q = WB_QUERY_INIT;
+	wb_page *page = NULL;
+	wb_item *want = wbt_item("{\"user\":\"u1\",\"ts\":1,\"email\":\"a@x\",\"name\":\"A\",\"plan\":\"p\"}");
+	q.pk = v;
+	q.index = "by_email";
+	wbt_ok(wb_query_page(&page, db, t, &q));
+	assert_int_equal(page->count, 1);
+	assert_true(wb_item_equal(page->items[0], want));
+	wb_page_free(page);
+	wb_item_free(want);
+	wb_value_free(v);
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
 /* ------------------------------------------------- SQLite: migration pages */
 
 /* Move every item of group g1 to g3 (rank kept). */
@@ -563,6 +640,7 @@ int main(void)
 		WBT_BOTH(test_unknown_index),
 		WBT_BOTH(test_local),
 		cmocka_unit_test(test_each_page),
+		{"test_created_elsewhere on dynamodb", test_created_elsewhere, NULL, NULL, &wbt_kinds[WBT_DYNAMODB]},
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
