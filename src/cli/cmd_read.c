@@ -259,6 +259,8 @@ static int run_query(wb_cli *cli, struct reader *r, const char *pk, const struct
 		return code;
 	if ((code = wb_cli_describe(r->db, r->table, &d)) == 0 &&
 	    (!r->query.index || (code = wb_cli_index_key(r->db, &d, r->query.index)) == 0) &&
+	    (!r->query.index || sk->op == WB_SK_NONE || d.key.sk_name[0] ||
+	     (code = wb_cli_fail("%s: index %s of %s has no sort key", sk->opt, r->query.index, d.name)) == 0) &&
 	    (code = query_values(&d, pk, sk, vals)) == 0) {
 		r->query.pk = vals[0];
 		r->query.sk_op = sk->op;

@@ -36,6 +36,9 @@ checks() {
 	run W query "$t" --index by_group --pk g --sk-op '>' high
 	is "$on: index sort key value of the wrong type: exit 1" "$rc" 1
 	has "$on: index sort key value of the wrong type: message" "$err" "type N"
+	run W query "$t" --index by_owner --pk me --sk-prefix x
+	is "$on: sort key condition on an index without one: exit 1" "$rc" 1
+	has "$on: sort key condition on an index without one: message" "$err" "index by_owner of $t has no sort key"
 	run W query "$t" --index nope --pk g
 	is "$on: unknown index: exit 1" "$rc" 1
 	clean1 "$on: unknown index: one line" "$err"
