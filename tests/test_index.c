@@ -613,6 +613,13 @@ static int to_g3(wb_item *item, void *arg)
 	return wb_item_set_string(item, "group", "g3") < 0 ? WB_ENOMEM : WB_WRITE;
 }
 
+/* Give every item a rank of the wrong type. */
+static int bad_rank(wb_item *item, void *arg)
+{
+	(void)arg;
+	return wb_item_set_string(item, "rank", "high") < 0 ? WB_ENOMEM : WB_WRITE;
+}
+
 /* each_page, the migration fast path, keeps the index in its transaction. */
 static void test_each_page(void **state)
 {
@@ -635,6 +642,11 @@ static void test_each_page(void **state)
 	assert_string_equal(query_pks(db, t, "by_group", "g1", 0, 0), "");
 	assert_int_equal(strlen(query_pks(db, t, "by_group", "g3", 0, 0)), 20 * 4 - 1);
 	assert_int_equal(strlen(query_pks(db, t, "by_group", "g2", 0, 0)), 20 * 4 - 1);
+
+	/* an index key of the wrong type fails the page, which changes nothing */
+	assert_error(db, wb__db_each_page(db, t, &sc, bad_rank, NULL, NULL, &res), WB_EINVALID, "rank", "by_group");
+	assert_null(res.last_key);
+	assert_int_equal(strlen(query_pks(db, t, "by_group", "g3", 0, 0)), 20 * 4 - 1);
 	wbt_ok(wb_table_drop(db, t));
 	wb_close(db);
 }
