@@ -54,7 +54,7 @@ static void run_help(void)
 	       "  --no-stamp     do not write the run's times into the header (prod)\n"
 	       "\n"
 	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
-	       "lease, 130 interrupted.  See docs/migrations.md.\n");
+	       "lease, 130 interrupted.  See whimbrel-run(1).\n");
 }
 
 static void plan_help(void)

@@ -7,7 +7,6 @@
  * `table list` hides them unless --all, and `table create` refuses them.
  */
 #include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -189,14 +188,8 @@ static int describe_json(const wb_table_desc *d, const wb_index *ix, size_t nix)
 			      "sort_key", d->key.sk_name[0] ? key_json(d->key.sk_name, d->key.sk_type) : json_null(),
 			      "item_count", d->item_count >= 0 ? json_integer(d->item_count) : json_null(),
 			      "indexes", wb_cli_indexes_json(ix, nix));
-	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
-	json_decref(o);
-	if (!text)
-		return wb_cli_fail("out of memory");
-	printf("%s\n", text);
-	free(text);
-	return 0;
+	return wb_cli_print_json(o);
 }
 
 /* Key attribute names may hold any character: escaped, one line each (--json is exact). */
