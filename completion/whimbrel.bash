@@ -12,10 +12,10 @@ _whimbrel_commands="table item scan query import export new plan run status hist
 # The options of one command (after its subcommand, for table and item).
 _whimbrel_options() {
 	case $1 in
-	table) echo "--pk --sk --yes --all --json --help" ;;
+	table) echo "--pk --sk --gsi --lsi --projection --yes --all --json --help" ;;
 	item) echo "--format --if-not-exists --if-exists --yes --help" ;;
-	scan) echo "--segment --prefix --limit --format --help" ;;
-	query) echo "--pk --sk-prefix --sk-between --sk-op --desc --limit --format --help" ;;
+	scan) echo "--index --segment --prefix --limit --format --help" ;;
+	query) echo "--index --pk --sk-prefix --sk-between --sk-op --desc --limit --format --help" ;;
 	import) echo "--continue --create --pk --sk --yes --help" ;;
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
@@ -74,7 +74,8 @@ _whimbrel() {
 	--db) mapfile -t COMPREPLY < <(compgen -W "sqlite: dynamodb:// dynamodbs:// dynamodb:" -- "$cur")
 	      compopt -o nospace 2>/dev/null; return ;;
 	--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-between | --sk-op | \
-	--diffs | --threads | --now | --older-than) return ;;
+	--diffs | --threads | --now | --older-than | --gsi | --lsi | --index) return ;;
+	--projection) mapfile -t COMPREPLY < <(compgen -W "all keys" -- "$cur"); return ;;
 	esac
 	if [ -z "$cmd" ]; then
 		if [[ $cur == -* ]]; then
@@ -93,7 +94,8 @@ _whimbrel() {
 		word=${COMP_WORDS[i]}
 		case $word in
 		--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-op | --diffs | \
-		--threads | --now | --older-than | --dir | --format) i=$((i + 1)) ;;
+		--threads | --now | --older-than | --dir | --format | --gsi | --lsi | --projection | \
+		--index) i=$((i + 1)) ;;
 		--sk-between) i=$((i + 2)) ;;
 		-*) ;;
 		*) [ -z "$sub" ] && sub=$word; nargs=$((nargs + 1)) ;;
