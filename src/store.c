@@ -194,6 +194,24 @@ static int check_key_type(wb_db *db, const char *what, const char *name, wb_type
 	return 0;
 }
 
+int wb__key_schema_check(wb_db *db, const char *table, const wb_key_schema *key)
+{
+	int rc;
+
+	if ((rc = check_table(db, table)) < 0)
+		return rc;
+	if (!key)
+		return wb__error(db, WB_EINVALID, "table %s: no key schema", table);
+	if ((rc = check_key_type(db, "partition key", key->pk_name, key->pk_type)) < 0)
+		return rc;
+	if (key->sk_name[0] && (rc = check_key_type(db, "sort key", key->sk_name, key->sk_type)) < 0)
+		return rc;
+	if (key->sk_name[0] && strcmp(key->pk_name, key->sk_name) == 0)
+		return wb__error(db, WB_EINVALID, "table %s: partition and sort key are both '%s'",
+				 table, key->pk_name);
+	return 0;
+}
+
 int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key)
 {
 	return wb_table_create_opts(db, name, key, NULL);
@@ -218,24 +236,11 @@ int wb_table_create_opts(wb_db *db, const char *name, const wb_key_schema *key,
 {
 	int rc;
 
-	if ((rc = check_table(db, name)) < 0)
+	if ((rc = wb__key_schema_check(db, name, key)) < 0 ||
+	    (opts && (rc = check_table_options(db, name, key, opts)) < 0))
 		return rc;
-	if (!key)
-		return wb__error(db, WB_EINVALID, "table %s: no key schema", name);
-	if ((rc = check_key_type(db, "partition key", key->pk_name, key->pk_type)) < 0)
-		return rc;
-	if (key->sk_name[0] && (rc = check_key_type(db, "sort key", key->sk_name, key->sk_type)) < 0)
-		return rc;
-	if (key->sk_name[0] && strcmp(key->pk_name, key->sk_name) == 0)
-		return wb__error(db, WB_EINVALID, "table %s: partition and sort key are both '%s'",
-				 name, key->pk_name);
-	if (!opts || opts->nindexes == 0) {
-		if (opts && (rc = check_table_options(db, name, key, opts)) < 0)
-			return rc;
+	if (!opts || opts->nindexes == 0)
 		return db->ops->table_create(db, name, key);
-	}
-	if ((rc = check_table_options(db, name, key, opts)) < 0)
-		return rc;
 	return db->ops->table_create_ix(db, name, key, opts->indexes, opts->nindexes);
 }
 

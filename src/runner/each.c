@@ -423,9 +423,18 @@ static int flush(struct worker *w, struct stream *st, int done)
 		cp = NULL;
 		if (rc != WB_ECONDITION)
 			break;
-		if (ei == SIZE_MAX || attempt >= MAX_RETRIES) {
+		wb__run_count(job->run, &(wb_counters){.conditions = 1});
+		if (ei == SIZE_MAX) {
 			rc = wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions "
 				       "(%d attempts): %s", job->table, attempt + 1, wb_error_last());
+			break;
+		}
+		if (attempt >= MAX_RETRIES) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s", wb_error_last());
+			rc = wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions "
+				       "(%d attempts), the last on item %s: %s", job->table, attempt + 1,
+				       key_text(job, w->e[ei].before), why);
 			break;
 		}
 		if (!w->atomic) /* the writes before the failed one were applied */
@@ -645,8 +654,9 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 		slow = now_ms() - t0 > FAST_PAGE_MS ? slow + 1 : 0;
 		if (slow >= 3)
 			w->fast = 0;
-		wb_counters d = {(int64_t)page.scanned, (int64_t)page.written, (int64_t)page.deleted,
-				 (int64_t)(page.scanned - page.written - page.deleted), 0};
+		wb_counters d = {.scanned = (int64_t)page.scanned, .written = (int64_t)page.written,
+				 .deleted = (int64_t)page.deleted,
+				 .unchanged = (int64_t)(page.scanned - page.written - page.deleted)};
 		st->count += d.scanned;
 		wb__run_count(job->run, &d);
 		if (!page.last_key)
