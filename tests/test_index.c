@@ -6,7 +6,7 @@
  * Creating tables with global (and local) indexes and reading the
  * definitions back; the checks of bad definitions; items without the
  * index key absent from the index; a changed index key moving the item;
- * deletes, updates and batches kept in the index; a write whose index key
+ * deletes, updates, batches and bulk loads kept in the index; a write whose index key
  * has the wrong type refused; paging through an index query (both orders)
  * and an index scan (segments); KEYS_ONLY and INCLUDE projections; an
  * unknown index failing with a one-line message.  On SQLite also a
@@ -26,29 +26,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static wb_db *open_target(int i)
-{
-	char url[600];
-	wb_db *db = NULL;
-
-	wbt_ok(wb_open(&db, wbt_target_url(i, url, sizeof(url))));
-	return db;
-}
-
-static wb_key_schema schema(const char *pk, wb_type pkt, const char *sk, wb_type skt)
-{
-	wb_key_schema k;
-
-	memset(&k, 0, sizeof(k));
-	snprintf(k.pk_name, sizeof(k.pk_name), "%s", pk);
-	k.pk_type = pkt;
-	if (sk) {
-		snprintf(k.sk_name, sizeof(k.sk_name), "%s", sk);
-		k.sk_type = skt;
-	}
-	return k;
-}
-
 static wb_index index_def(const char *name, const char *pk, wb_type pkt, const char *sk, wb_type skt,
 			  wb_projection proj)
 {
@@ -56,7 +33,7 @@ static wb_index index_def(const char *name, const char *pk, wb_type pkt, const c
 
 	memset(&ix, 0, sizeof(ix));
 	snprintf(ix.name, sizeof(ix.name), "%s", name);
-	ix.key = schema(pk, pkt, sk, skt);
+	ix.key = wbt_key(pk, pkt, sk, skt);
 	ix.projection = proj;
 	return ix;
 }
@@ -70,7 +47,7 @@ static const char *const include_attrs[] = {"title"};
  */
 static const char *new_table(wb_db *db, char *buf, size_t size, const char *base)
 {
-	wb_key_schema k = schema("pk", WB_S, "sk", WB_N);
+	wb_key_schema k = wbt_key("pk", WB_S, "sk", WB_N);
 	wb_index ix[3] = {
 		index_def("by_group", "group", WB_S, "rank", WB_N, WB_PROJECT_ALL),
 		index_def("by_owner", "owner", WB_S, NULL, WB_S, WB_PROJECT_KEYS),
@@ -148,11 +125,11 @@ static char *query_pks(wb_db *db, const char *table, const char *index, const ch
 
 static void definitions_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	wb_index *ix = NULL;
 	size_t n = 0;
 	char t[80], plain[80];
-	wb_key_schema k = schema("id", WB_S, NULL, WB_S);
+	wb_key_schema k = wbt_key("id", WB_S, NULL, WB_S);
 
 	new_table(db, t, sizeof(t), "ix_def");
 	wbt_ok(wb_table_indexes(&ix, &n, db, t));
@@ -206,8 +183,8 @@ static void bad_index(wb_db *db, const wb_key_schema *k, const wb_index *ix, con
 
 static void bad_definitions_on(int target)
 {
-	wb_db *db = open_target(target);
-	wb_key_schema k = schema("pk", WB_S, NULL, WB_S);
+	wb_db *db = wbt_open(target);
+	wb_key_schema k = wbt_key("pk", WB_S, NULL, WB_S);
 	wb_index ix = index_def("ok_name", "g", WB_S, NULL, WB_S, WB_PROJECT_ALL);
 	wb_table_options opts = WB_TABLE_OPTIONS_INIT;
 	char t[80];
@@ -239,7 +216,7 @@ static void test_bad_definitions(void **state)
 
 static void maintained_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	const char *rm[] = {"group"};
 	wb_item *key, *set;
 	wb_write w[2];
@@ -297,7 +274,7 @@ static void test_maintained(void **state)
 /* A write whose index key attribute has another type (or is empty) is refused, and nothing changes. */
 static void wrong_type_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	wb_item *bad = wbt_item("{\"pk\":\"a\",\"sk\":1,\"group\":\"g1\",\"rank\":\"high\"}");
 	wb_item *empty = wbt_item("{\"pk\":\"a\",\"sk\":1,\"group\":\"\",\"rank\":1}");
 	wb_item *key = wbt_item("{\"pk\":\"a\",\"sk\":1}"), *out = NULL;
@@ -325,11 +302,50 @@ static void test_wrong_type(void **state)
 	wrong_type_on(wbt_case_target(state));
 }
 
+/* A bulk load (wb_load_*; on SQLite one INSERT OR REPLACE pass) keeps the indexes. */
+static void load_on(int target, int empty)
+{
+	wb_db *db = wbt_open(target);
+	wb_key_schema k = wbt_key("pk", WB_S, "sk", WB_N);
+	const char *lines[] = {
+		"{\"pk\":\"a\",\"sk\":1,\"group\":\"g2\",\"rank\":1}", /* replaces a: moves it from g1 */
+		"{\"pk\":\"b\",\"sk\":1,\"group\":\"g1\",\"rank\":2}",
+		"{\"pk\":\"c\",\"sk\":1,\"rank\":3}",                       /* no group: not indexed */
+		"{\"pk\":\"d\",\"sk\":1,\"group\":\"g1\",\"rank\":1}",
+	};
+	wb_load *load = NULL;
+	uint64_t written = 0;
+	char t[80];
+
+	new_table(db, t, sizeof(t), "ix_load");
+	if (!empty)
+		put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"group\":\"g1\",\"rank\":5}");
+	wbt_ok(wb_load_begin(&load, db, t, &k));
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		wb_item *it = wbt_item(lines[i]);
+		wbt_ok(wb_load_add(load, it));
+		wb_item_free(it);
+	}
+	wbt_ok(wb_load_commit(load, &written, NULL, NULL));
+	wb_load_free(load);
+	assert_int_equal(written, 4);
+	assert_string_equal(query_pks(db, t, "by_group", "g1", 0, 0), "d b");
+	assert_string_equal(query_pks(db, t, "by_group", "g2", 0, 0), "a");
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
+static void test_load(void **state)
+{
+	load_on(wbt_case_target(state), 1);
+	load_on(wbt_case_target(state), 0);
+}
+
 /* ----------------------------------------------------------------- paging */
 
 static void paging_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80], json[200], want[600] = "", rwant[600] = "";
 	wb_scan sc = WB_SCAN_INIT;
 	wb_item *items[23];
@@ -393,7 +409,7 @@ static void test_paging(void **state)
 
 static void projection_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	wb_value *v = wb_value_string("me", 2);
 	wb_query q = WB_QUERY_INIT;
 	wb_page *page = NULL;
@@ -446,7 +462,7 @@ static void test_projection(void **state)
 
 static void unknown_index_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	wb_value *v = wb_value_string("x", 1), *n = wb_value_number("1");
 	wb_query q = WB_QUERY_INIT;
 	wb_scan sc = WB_SCAN_INIT;
@@ -486,8 +502,8 @@ static void test_unknown_index(void **state)
 
 static void local_on(int target)
 {
-	wb_db *db = open_target(target);
-	wb_key_schema k = schema("pk", WB_S, "sk", WB_N);
+	wb_db *db = wbt_open(target);
+	wb_key_schema k = wbt_key("pk", WB_S, "sk", WB_N);
 	wb_index ix = index_def("by_date", "pk", WB_S, "date", WB_S, WB_PROJECT_ALL);
 	wb_table_options opts = WB_TABLE_OPTIONS_INIT;
 	wb_index *got = NULL;
@@ -538,7 +554,7 @@ static void test_local(void **state)
 static void test_created_elsewhere(void **state)
 {
 	int target = wbt_case_target(state);
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	json_t *req, *resp = NULL;
 	wb_index *ix = NULL;
 	size_t n = 0;
@@ -623,7 +639,7 @@ static int bad_rank(wb_item *item, void *arg)
 /* each_page, the migration fast path, keeps the index in its transaction. */
 static void test_each_page(void **state)
 {
-	wb_db *db = open_target(0);
+	wb_db *db = wbt_open(0);
 	wb__page_result res;
 	wb_scan sc = WB_SCAN_INIT;
 	char t[80], json[200];
@@ -658,6 +674,7 @@ int main(void)
 		WBT_BOTH(test_bad_definitions),
 		WBT_BOTH(test_maintained),
 		WBT_BOTH(test_wrong_type),
+		WBT_BOTH(test_load),
 		WBT_BOTH(test_paging),
 		WBT_BOTH(test_projection),
 		WBT_BOTH(test_unknown_index),
