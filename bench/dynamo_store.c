@@ -54,7 +54,7 @@ static void *run_segment(void *arg)
 	if ((s->rc = wb_open(&db, s->url)) < 0)
 		return NULL;
 	do {
-		wb_scan sc = {s->index, s->total, NULL, 0, cursor};
+		wb_scan sc = {s->index, s->total, NULL, 0, cursor, NULL};
 		if ((s->rc = wb_scan_page(&p, db, s->table, &sc)) < 0)
 			break;
 		if ((s->rc = write_page(db, s->table, p)) < 0)

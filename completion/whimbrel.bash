@@ -12,10 +12,10 @@ _whimbrel_commands="table item scan query import export new plan run status hist
 # The options of one command (after its subcommand, for table and item).
 _whimbrel_options() {
 	case $1 in
-	table) echo "--pk --sk --yes --all --json --help" ;;
+	table) echo "--pk --sk --gsi --lsi --projection --yes --all --json --help" ;;
 	item) echo "--format --if-not-exists --if-exists --yes --help" ;;
-	scan) echo "--segment --prefix --limit --format --help" ;;
-	query) echo "--pk --sk-prefix --sk-between --sk-op --desc --limit --format --help" ;;
+	scan) echo "--index --segment --prefix --limit --format --help" ;;
+	query) echo "--index --pk --sk-prefix --sk-between --sk-op --desc --limit --format --help" ;;
 	import) echo "--continue --create --pk --sk --yes --help" ;;
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
@@ -80,7 +80,8 @@ _whimbrel() {
 	      compopt -o nospace 2>/dev/null; return ;;
 	--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-between | --sk-op | \
 	--diffs | --threads | --older-than | --keys-of-run | --sample | --fraction | --at | \
-	--workers | --attempts | --timeout | --id | --max-jobs) return ;;
+	--workers | --attempts | --timeout | --id | --max-jobs | --gsi | --lsi | --index) return ;;
+	--projection) mapfile -t COMPREPLY < <(compgen -W "all keys" -- "$cur"); return ;;
 	--now) [ "$cmd" = schedule ] || return ;; # a flag of schedule, a date of lint and prune
 	esac
 	if [ -z "$cmd" ]; then
@@ -102,7 +103,7 @@ _whimbrel() {
 		--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-op | --diffs | \
 		--threads | --older-than | --dir | --format | --from | --to | --keys-of-run | \
 		--sample | --fraction | --at | --workers | --attempts | --timeout | --id | \
-		--max-jobs) i=$((i + 1)) ;;
+		--max-jobs | --gsi | --lsi | --projection | --index) i=$((i + 1)) ;;
 		--now) [ "$cmd" = schedule ] || i=$((i + 1)) ;;
 		--sk-between) i=$((i + 2)) ;;
 		-*) ;;

@@ -393,6 +393,60 @@ WB_EXTERN int wb_table_list(char ***out, size_t *count, wb_db *db);
 WB_EXTERN int wb_table_drop(wb_db *db, const char *name);
 WB_EXTERN void wb_strings_free(char **strings);
 
+/* ------------------------------------------------------ secondary indexes */
+
+/** What a secondary index holds of each item besides the keys. */
+typedef enum wb_projection {
+	WB_PROJECT_ALL = 0,     /**< every attribute */
+	WB_PROJECT_KEYS = 1,    /**< only the table's and the index's key attributes */
+	WB_PROJECT_INCLUDE = 2  /**< the key attributes and those named in `attrs` */
+} wb_projection;
+
+/**
+ * A secondary index of a table.  Items lacking one of its key attributes are
+ * not in it; an item whose index key attribute has another type than the
+ * index declares (or is empty) cannot be written.  Reading an index
+ * (wb_query.index, wb_scan.index) returns the projected attributes, and a
+ * page's last_key then holds the table's and the index's key attributes.
+ */
+typedef struct wb_index {
+	char name[WB_NAME_MAX + 1]; /**< index name, [A-Za-z0-9_.-]{3,255}, unique in its table */
+	int local;                  /**< 0 global; 1 local: the table's partition key and another
+	                                 sort key (the table needs a sort key) */
+	wb_key_schema key;          /**< the index's keys (sk_name "" when it has no sort key) */
+	wb_projection projection;   /**< what it holds */
+	const char *const *attrs;   /**< WB_PROJECT_INCLUDE: the other attributes it holds */
+	size_t nattrs;              /**< how many */
+} wb_index;
+
+/** Options of wb_table_create_opts; initialise with WB_TABLE_OPTIONS_INIT. */
+#define WB_TABLE_OPTIONS_VERSION 1
+typedef struct wb_table_options {
+	unsigned int version;       /**< WB_TABLE_OPTIONS_VERSION */
+	const wb_index *indexes;    /**< secondary indexes to create with the table */
+	size_t nindexes;            /**< how many (at most 20 global and 5 local) */
+} wb_table_options;
+
+#define WB_TABLE_OPTIONS_INIT {WB_TABLE_OPTIONS_VERSION, NULL, 0}
+
+/**
+ * wb_table_create with options (`opts` may be NULL: the same as
+ * wb_table_create).  The definitions are checked first (WB_EINVALID with a
+ * one-line message naming the index); a backend without secondary indexes
+ * refuses any.  The options are read during the call only.
+ */
+WB_EXTERN int wb_table_create_opts(wb_db *db, const char *name, const wb_key_schema *key,
+				   const wb_table_options *opts);
+
+/**
+ * The secondary indexes of a table (also of a DynamoDB table created by
+ * other tools), sorted by name: `*out` is an array of `*count` entries,
+ * the caller's, freed with wb_indexes_free (NULL when there are none).
+ */
+WB_EXTERN int wb_table_indexes(wb_index **out, size_t *count, wb_db *db, const char *table);
+/** Free what wb_table_indexes returned; NULL is a no-op. */
+WB_EXTERN void wb_indexes_free(wb_index *indexes, size_t count);
+
 /** Conditions on single-item writes. */
 typedef enum wb_cond_kind {
 	WB_COND_NONE = 0,       /**< unconditional */
@@ -473,9 +527,11 @@ typedef struct wb_query {
 	int descending;             /**< 1 = sort key descending */
 	size_t limit;               /**< at most this many items per page (0 = backend default) */
 	const wb_item *start_after; /**< paging cursor: a page's last_key, or NULL */
+	const char *index;          /**< query this secondary index (pk and the sort key
+	                                 condition are then the index's), or NULL: the table */
 } wb_query;
 
-#define WB_QUERY_INIT {NULL, WB_SK_NONE, NULL, NULL, 0, 0, NULL}
+#define WB_QUERY_INIT {NULL, WB_SK_NONE, NULL, NULL, 0, 0, NULL, NULL}
 
 /** One page of a query; continue with start_after = page->last_key. */
 WB_EXTERN int wb_query_page(wb_page **out, wb_db *db, const char *table, const wb_query *q);
@@ -486,9 +542,11 @@ typedef struct wb_scan {
 	const char *pk_prefix;      /**< only partition keys beginning with this (S keys), or NULL */
 	size_t limit;               /**< at most this many items per page (0 = backend default) */
 	const wb_item *start_after; /**< paging cursor: a page's last_key, or NULL */
+	const char *index;          /**< scan this secondary index (pk_prefix is then on the
+	                                 index's partition key), or NULL: the table */
 } wb_scan;
 
-#define WB_SCAN_INIT {0, 1, NULL, 0, NULL}
+#define WB_SCAN_INIT {0, 1, NULL, 0, NULL, NULL}
 
 /**
  * One page of a scan.  The segments of one total_segments are disjoint and

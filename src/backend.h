@@ -19,6 +19,12 @@
  * tx_write writes inside that transaction from one of its hooks.  A wrapper
  * declares only what it honours itself (plan intercepts writes: no
  * each_page), never its inner handle's capabilities.
+ *
+ * Secondary indexes (version 3) are two more optional operations:
+ * table_create_ix creates a table with indexes (store.c has checked the
+ * definitions; without it, creating one fails), table_indexes lists a
+ * table's (without it, a table has none).  Reads of an index come through
+ * query_page and scan_page with wb_query.index / wb_scan.index set.
  */
 #ifndef WB_BACKEND_H
 #define WB_BACKEND_H
@@ -26,7 +32,7 @@
 #include <pthread.h>
 #include "whimbrel.h"
 
-#define WB_BACKEND_OPS_VERSION 2
+#define WB_BACKEND_OPS_VERSION 3
 
 /* Capabilities: the bits of wb_backend_ops.caps. */
 #define WB_CAP_ATOMIC_BATCH 0x1u /**< batch_write is one transaction: all of it or nothing */
@@ -88,6 +94,12 @@ struct wb_backend_ops {
 			 const wb__page_hooks *hooks, wb__page_result *out);
 	/** Optional, with each_page: write inside its transaction (see wb__db_tx_write). */
 	int (*tx_write)(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+
+	/** Optional: create a table with n (checked) secondary indexes. */
+	int (*table_create_ix)(wb_db *db, const char *name, const wb_key_schema *key,
+			       const wb_index *ix, size_t n);
+	/** Optional: a table's indexes (wb_table_indexes: sorted, the caller's). */
+	int (*table_indexes)(wb_db *db, const char *name, wb_index **out, size_t *count);
 
 	/*
 	 * Bulk load (wb_load_*), optional: without it load.c spools the items

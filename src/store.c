@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "backend.h"
+#include "index.h"
 
 /* ---------------------------------------------------------------- errors */
 
@@ -213,9 +214,53 @@ int wb__key_schema_check(wb_db *db, const char *table, const wb_key_schema *key)
 
 int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key)
 {
-	int rc = wb__key_schema_check(db, name, key);
+	return wb_table_create_opts(db, name, key, NULL);
+}
 
-	return rc < 0 ? rc : db->ops->table_create(db, name, key);
+/* The options of a table: their version and indexes (the key is checked). */
+static int check_table_options(wb_db *db, const char *name, const wb_key_schema *key,
+			       const wb_table_options *opts)
+{
+	if (opts->version != WB_TABLE_OPTIONS_VERSION)
+		return wb__error(db, WB_EINVALID, "table %s: options of version %u, this library knows %d"
+				 " (initialise them with WB_TABLE_OPTIONS_INIT)", name, opts->version,
+				 WB_TABLE_OPTIONS_VERSION);
+	if (opts->nindexes && !db->ops->table_create_ix)
+		return wb__error(db, WB_EINVALID, "table %s: the %s backend has no secondary indexes", name,
+				 db->ops->name);
+	return wb__index_check(db, name, key, opts->indexes, opts->nindexes);
+}
+
+int wb_table_create_opts(wb_db *db, const char *name, const wb_key_schema *key,
+			 const wb_table_options *opts)
+{
+	int rc;
+
+	if ((rc = wb__key_schema_check(db, name, key)) < 0 ||
+	    (opts && (rc = check_table_options(db, name, key, opts)) < 0))
+		return rc;
+	if (!opts || opts->nindexes == 0)
+		return db->ops->table_create(db, name, key);
+	return db->ops->table_create_ix(db, name, key, opts->indexes, opts->nindexes);
+}
+
+int wb_table_indexes(wb_index **out, size_t *count, wb_db *db, const char *table)
+{
+	size_t dummy;
+	int rc;
+
+	*out = NULL;
+	count = count ? count : &dummy;
+	*count = 0;
+	if ((rc = check_table(db, table)) < 0)
+		return rc;
+	if (!db->ops->table_indexes) { /* a backend without indexes: the table must exist all the same */
+		wb_table_desc d;
+		return wb_table_describe(&d, db, table);
+	}
+	if ((rc = db->ops->table_indexes(db, table, out, count)) == 0)
+		wb__index_sort(*out, *count);
+	return rc;
 }
 
 int wb_table_describe(wb_table_desc *out, wb_db *db, const char *name)
@@ -331,6 +376,17 @@ int wb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_i
 	return db->ops->batch_write(db, writes, n, failed_index);
 }
 
+/* The index named by a read, when one is: a valid name (whether it exists is the backend's to say). */
+static int check_index_name(wb_db *db, const char *verb, const char *table, const char *index)
+{
+	if (index && wb_table_name_validate(index) < 0)
+		return wb__error(db, WB_EINVALID, "%s %s: invalid index name '%s'", verb, table, index);
+	if (index && !db->ops->table_indexes)
+		return wb__error(db, WB_EINVALID, "%s %s: the %s backend has no secondary indexes", verb, table,
+				 db->ops->name);
+	return 0;
+}
+
 int wb_query_page(wb_page **out, wb_db *db, const char *table, const wb_query *q)
 {
 	int rc;
@@ -342,6 +398,8 @@ int wb_query_page(wb_page **out, wb_db *db, const char *table, const wb_query *q
 		return wb__error(db, WB_EINVALID, "query of %s: no partition key value", table);
 	if ((q->sk_op != WB_SK_NONE && !q->sk_a) || (q->sk_op == WB_SK_BETWEEN && !q->sk_b))
 		return wb__error(db, WB_EINVALID, "query of %s: sort key condition lacks a value", table);
+	if ((rc = check_index_name(db, "query of", table, q->index)) < 0)
+		return rc;
 	return db->ops->query_page(db, out, table, q);
 }
 
@@ -360,6 +418,8 @@ int wb_scan_page(wb_page **out, wb_db *db, const char *table, const wb_scan *s)
 				 table, s->segment, s->total_segments);
 	if (s->total_segments > 1000000)
 		return wb__error(db, WB_EINVALID, "scan of %s: at most 1000000 segments", table);
+	if ((rc = check_index_name(db, "scan of", table, s->index)) < 0)
+		return rc;
 	return db->ops->scan_page(db, out, table, s);
 }
 

@@ -787,7 +787,7 @@ static void test_prefix_scan_skips_empty_answers(void **state)
 		{200, "{\"Items\":[{\"id\":{\"S\":\"GROUP#1\"}}],\"LastEvaluatedKey\":{\"id\":{\"S\":\"k4\"}}}"},
 	};
 	wb_db *db = open_fake();
-	wb_scan sc = {1, 4, "GROUP#", 2, NULL};
+	wb_scan sc = {1, 4, "GROUP#", 2, NULL, NULL};
 	wb_page *p = NULL;
 
 	(void)state;

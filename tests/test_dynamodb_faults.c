@@ -194,7 +194,7 @@ static void *update_segment(void *arg)
 	if ((s->rc = wb_open(&db, proxy_url)) < 0 || (s->rc = wb__dynamodb_set_retry(db, &quick)) < 0)
 		goto out;
 	do {
-		wb_scan sc = {s->index, SEGMENTS, NULL, 400, cursor};
+		wb_scan sc = {s->index, SEGMENTS, NULL, 400, cursor, NULL};
 		if ((s->rc = wb_scan_page(&p, db, table, &sc)) < 0)
 			break;
 		if ((s->rc = update_page(db, p, s)) < 0)
@@ -224,7 +224,7 @@ static void verify(void)
 
 	wbt_ok(wb_open(&db, getenv("WB_TEST_DYNAMODB_URL")));
 	do {
-		wb_scan sc = {0, 1, NULL, 0, cursor};
+		wb_scan sc = {0, 1, NULL, 0, cursor, NULL};
 		wbt_ok(wb_scan_page(&p, db, table, &sc));
 		for (size_t i = 0; i < p->count; i++) {
 			int64_t n = wb_item_get_int(p->items[i], "n", -1);

@@ -12,32 +12,38 @@
 #include <whimbrel/runner.h>
 
 #include "args.h"
+#include "indexes.h"
 
 #define PAGE_MAX 1000
 
 static const char usage_scan[] =
-	"usage: whimbrel [--db URL] scan TABLE [--segment I/N] [--prefix P] [--limit N]\n"
-	"                                      [--format ddb|plain]\n"
+	"usage: whimbrel [--db URL] scan TABLE [--index NAME] [--segment I/N] [--prefix P]\n"
+	"                                      [--limit N] [--format ddb|plain]\n"
 	"\n"
 	"Print the items of TABLE, one a line, as JSON.\n"
 	"\n"
 	"Options:\n"
+	"  --index NAME         the items of secondary index NAME (those that have its\n"
+	"                       keys), with the attributes it projects\n"
 	"  --segment I/N        only segment I (0-based) of N disjoint segments: the N\n"
 	"                       segments together hold every item exactly once\n"
 	"  --prefix P           only items whose (string) partition key begins with P\n"
+	"                       (the index's partition key with --index)\n"
 	"  --limit N            at most N items\n"
 	"  --format ddb|plain   DynamoDB JSON (the default, lossless) or plain JSON\n"
 	"\n"
 	"Example: whimbrel scan shop --prefix 'ORDER#' --format plain\n";
 
 static const char usage_query[] =
-	"usage: whimbrel [--db URL] query TABLE --pk VALUE [SORT KEY CONDITION] [--desc]\n"
-	"                                       [--limit N] [--format ddb|plain]\n"
+	"usage: whimbrel [--db URL] query TABLE [--index NAME] --pk VALUE [SORT KEY CONDITION]\n"
+	"                                       [--desc] [--limit N] [--format ddb|plain]\n"
 	"\n"
 	"Print the items of one partition of TABLE, in sort key order, one a line.\n"
 	"Key values are converted to the key's type: N must be a number, B is base64.\n"
 	"\n"
 	"Options:\n"
+	"  --index NAME         query secondary index NAME: --pk and the sort key\n"
+	"                       condition are then on the index's keys\n"
 	"  --pk VALUE           the partition key value (required)\n"
 	"  --sk-prefix P        sort key begins with P (S or B sort keys)\n"
 	"  --sk-between A B     A <= sort key <= B\n"
@@ -136,7 +142,7 @@ int wb_cmd_scan(wb_cli *cli, int argc, char **argv)
 	wb_cli_opt opts[] = {
 		{"--segment", NULL, 1, 0, {0}}, {"--prefix", NULL, 1, 0, {0}},
 		{"--limit", NULL, 1, 0, {0}}, {"--format", NULL, 1, 0, {0}},
-		{NULL, NULL, 0, 0, {0}},
+		{"--index", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}},
 	};
 	struct reader r;
 	wb_table_desc d;
@@ -158,7 +164,9 @@ int wb_cmd_scan(wb_cli *cli, int argc, char **argv)
 	r.table = pos[0];
 	if ((code = wb_cli_check_table(r.table)) != 0 || (code = wb_cli_connect(&r.db, cli)) != 0)
 		return code;
-	if ((code = wb_cli_describe(r.db, r.table, &d)) == 0) {
+	r.scan.index = opts[4].seen ? opts[4].v[0] : NULL;
+	if ((code = wb_cli_describe(r.db, r.table, &d)) == 0 &&
+	    (!r.scan.index || (code = wb_cli_index_key(r.db, &d, r.scan.index)) == 0)) {
 		if (opts[1].seen && d.key.pk_type != WB_S)
 			code = wb_cli_fail("--prefix needs a string partition key; %s of %s is %s",
 					   d.key.pk_name, r.table, wb_type_name(d.key.pk_type));
@@ -250,6 +258,9 @@ static int run_query(wb_cli *cli, struct reader *r, const char *pk, const struct
 	if ((code = wb_cli_connect(&r->db, cli)) != 0)
 		return code;
 	if ((code = wb_cli_describe(r->db, r->table, &d)) == 0 &&
+	    (!r->query.index || (code = wb_cli_index_key(r->db, &d, r->query.index)) == 0) &&
+	    (!r->query.index || sk->op == WB_SK_NONE || d.key.sk_name[0] ||
+	     (code = wb_cli_fail("%s: index %s of %s has no sort key", sk->opt, r->query.index, d.name)) == 0) &&
 	    (code = query_values(&d, pk, sk, vals)) == 0) {
 		r->query.pk = vals[0];
 		r->query.sk_op = sk->op;
@@ -269,7 +280,8 @@ int wb_cmd_query(wb_cli *cli, int argc, char **argv)
 		{"--pk", NULL, 1, 0, {0}}, {"--sk-prefix", NULL, 1, 0, {0}},
 		{"--sk-between", NULL, 2, 0, {0}}, {"--sk-op", NULL, 2, 0, {0}},
 		{"--desc", NULL, 0, 0, {0}}, {"--limit", NULL, 1, 0, {0}},
-		{"--format", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}},
+		{"--format", NULL, 1, 0, {0}}, {"--index", NULL, 1, 0, {0}},
+		{NULL, NULL, 0, 0, {0}},
 	};
 	struct reader r;
 	struct sk_args sk;
@@ -293,6 +305,7 @@ int wb_cmd_query(wb_cli *cli, int argc, char **argv)
 		return wb_cli_usage("query", "missing --pk VALUE");
 	r.table = pos[0];
 	r.query.descending = opts[4].seen;
+	r.query.index = opts[7].seen ? opts[7].v[0] : NULL;
 	if ((code = wb_cli_check_table(r.table)) != 0)
 		return code;
 	return run_query(cli, &r, opts[0].v[0], &sk);

@@ -13,6 +13,7 @@
 #include <whimbrel/runner.h>
 
 #include "args.h"
+#include "indexes.h"
 
 #define RESERVED_PREFIX "whimbrel_"
 
@@ -20,16 +21,18 @@ static const char usage_group[] =
 	"usage: whimbrel [--db URL] table COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
-	"  create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]] [--yes]\n"
-	"                            create a table\n"
+	"  create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]] [--gsi SPEC [--projection P]]...\n"
+	"              [--yes]       create a table (and its secondary indexes)\n"
 	"  list [--all]              table names, one a line\n"
-	"  describe NAME [--json]    key schema and item count\n"
+	"  describe NAME [--json]    key schema, indexes and item count\n"
 	"  drop NAME [--yes]         delete a table and its items\n"
 	"\n"
 	"`whimbrel table COMMAND --help` for the options of one command.\n";
 
 static const char usage_create[] =
-	"usage: whimbrel [--db URL] table create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]] [--yes]\n"
+	"usage: whimbrel [--db URL] table create NAME --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]]\n"
+	"                                [--gsi NAME:PK[:T][,SK[:T]] [--projection P]]...\n"
+	"                                [--lsi NAME:SK[:T] [--projection P]]... [--yes]\n"
 	"\n"
 	"Create table NAME with partition key ATTR and an optional sort key.\n"
 	"The type is S (string, the default), N (number) or B (binary).\n"
@@ -38,9 +41,18 @@ static const char usage_create[] =
 	"Options:\n"
 	"  --pk ATTR[:TYPE]   partition key attribute and type (required)\n"
 	"  --sk ATTR[:TYPE]   sort key attribute and type\n"
+	"  --gsi NAME:PK[:TYPE][,SK[:TYPE]]\n"
+	"                     a global secondary index: items are found by their\n"
+	"                     attributes PK (and SK); repeat for more (at most 20)\n"
+	"  --lsi NAME:SK[:TYPE]\n"
+	"                     a local secondary index: the table's partition key and\n"
+	"                     another sort key (the table needs a sort key; at most 5)\n"
+	"  --projection all|keys|ATTR,...\n"
+	"                     what the index before it holds: every attribute (the\n"
+	"                     default), the keys only, or the keys and these\n"
 	"  -y, --yes          do not ask on a target with confirm = yes (prod)\n"
 	"\n"
-	"Example: whimbrel table create cars --pk make --sk model\n";
+	"Example: whimbrel table create shop --pk pk --sk sk --gsi by_status:status,sk\n";
 
 static const char usage_list[] =
 	"usage: whimbrel [--db URL] table list [--all]\n"
@@ -53,10 +65,10 @@ static const char usage_list[] =
 static const char usage_describe[] =
 	"usage: whimbrel [--db URL] table describe NAME [--json]\n"
 	"\n"
-	"Print the key schema and the item count of table NAME.\n"
+	"Print the key schema, the secondary indexes and the item count of table NAME.\n"
 	"\n"
 	"Options:\n"
-	"  --json   one JSON object: {\"name\",\"partition_key\",\"sort_key\",\"item_count\"}\n";
+	"  --json   one JSON object: {\"name\",\"partition_key\",\"sort_key\",\"item_count\",\"indexes\"}\n";
 
 static const char usage_drop[] =
 	"usage: whimbrel [--db URL] table drop NAME [--yes]\n"
@@ -81,20 +93,15 @@ static int reserved(const char *name)
 	return strncmp(name, RESERVED_PREFIX, strlen(RESERVED_PREFIX)) == 0;
 }
 
-static int table_create(wb_cli *cli, int argc, char **argv)
+/* table create, its index options taken out of the command line into ix. */
+static int table_create_with(wb_cli *cli, wb_cli_opt *opts, char **pos, int npos, wb_cli_indexes *ix)
 {
-	wb_cli_opt opts[] = {{"--pk", NULL, 1, 0, {0}}, {"--sk", NULL, 1, 0, {0}},
-			     {"--yes", "-y", 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
+	wb_table_options topts = WB_TABLE_OPTIONS_INIT;
 	char what[300];
 	wb_key_schema key;
-	char *pos[1];
-	int npos, code, rc;
+	int code, rc;
 	wb_db *db = NULL;
 
-	if ((code = help(argc, argv, usage_create)) >= 0)
-		return code;
-	if ((code = wb_cli_parse("table create", opts, argc, argv, pos, 1, &npos)) != 0)
-		return code;
 	if (npos < 1)
 		return wb_cli_usage("table create", "missing the table NAME");
 	if (!opts[0].seen)
@@ -109,14 +116,35 @@ static int table_create(wb_cli *cli, int argc, char **argv)
 	if (reserved(pos[0]))
 		return wb_cli_fail("table names beginning with %s are reserved for whimbrel's own tables",
 				   RESERVED_PREFIX);
+	wb_cli_indexes_local_pk(ix, &key);
+	topts.indexes = ix->ix;
+	topts.nindexes = ix->n;
 	snprintf(what, sizeof(what), "create table %s", pos[0]);
 	if ((code = wb_cli_connect_write(&db, cli, what, opts[2].seen)) != 0)
 		return code;
-	if ((rc = wb_table_create(db, pos[0], &key)) < 0)
+	if ((rc = wb_table_create_opts(db, pos[0], &key, &topts)) < 0)
 		code = wb_cli_error(rc);
 	else if (!cli->quiet)
 		fprintf(stderr, "created table %s\n", pos[0]);
 	wb_close(db);
+	return code;
+}
+
+static int table_create(wb_cli *cli, int argc, char **argv)
+{
+	wb_cli_opt opts[] = {{"--pk", NULL, 1, 0, {0}}, {"--sk", NULL, 1, 0, {0}},
+			     {"--yes", "-y", 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
+	wb_cli_indexes ix;
+	char *pos[1];
+	int npos = 0, code;
+
+	if ((code = help(argc, argv, usage_create)) >= 0)
+		return code;
+	if ((code = wb_cli_indexes_parse(&ix, "table create", &argc, argv)) == 0)
+		code = wb_cli_parse("table create", opts, argc, argv, pos, 1, &npos);
+	if (code == 0)
+		code = table_create_with(cli, opts, pos, npos, &ix);
+	wb_cli_indexes_free(&ix);
 	return code;
 }
 
@@ -153,12 +181,13 @@ static json_t *key_json(const char *name, wb_type type)
 	return json_pack("{s:s, s:s}", "name", name, "type", wb_type_name(type));
 }
 
-static int describe_json(const wb_table_desc *d)
+static int describe_json(const wb_table_desc *d, const wb_index *ix, size_t nix)
 {
-	json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "name", d->name,
+	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", d->name,
 			      "partition_key", key_json(d->key.pk_name, d->key.pk_type),
 			      "sort_key", d->key.sk_name[0] ? key_json(d->key.sk_name, d->key.sk_type) : json_null(),
-			      "item_count", d->item_count >= 0 ? json_integer(d->item_count) : json_null());
+			      "item_count", d->item_count >= 0 ? json_integer(d->item_count) : json_null(),
+			      "indexes", wb_cli_indexes_json(ix, nix));
 
 	return wb_cli_print_json(o);
 }
@@ -186,8 +215,10 @@ static int table_describe(wb_cli *cli, int argc, char **argv)
 {
 	wb_cli_opt opts[] = {{"--json", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_table_desc d;
+	wb_index *ix = NULL;
+	size_t nix = 0;
 	char *pos[1];
-	int npos, code;
+	int npos, code, rc;
 	wb_db *db = NULL;
 
 	if ((code = help(argc, argv, usage_describe)) >= 0)
@@ -198,13 +229,18 @@ static int table_describe(wb_cli *cli, int argc, char **argv)
 		return wb_cli_usage("table describe", "missing the table NAME");
 	if ((code = wb_cli_check_table(pos[0])) != 0 || (code = wb_cli_connect(&db, cli)) != 0)
 		return code;
-	if ((code = wb_cli_describe(db, pos[0], &d)) == 0) {
-		if (opts[0].seen)
-			code = describe_json(&d);
-		else
+	if ((code = wb_cli_describe(db, pos[0], &d)) == 0 && (rc = wb_table_indexes(&ix, &nix, db, pos[0])) < 0)
+		code = wb_cli_error(rc);
+	else if (code == 0) {
+		if (opts[0].seen) {
+			code = describe_json(&d, ix, nix);
+		} else {
 			describe_text(&d);
+			wb_cli_indexes_print(ix, nix);
+		}
 		code = wb_cli_flush(code);
 	}
+	wb_indexes_free(ix, nix);
 	wb_close(db);
 	return code;
 }

@@ -1,8 +1,12 @@
 /*
  * dynamodb_read.c - the reads of the dynamodb backend: GetItem, and Query
  * and Scan a page at a time (declared in dynamodb_store.h; the request text
- * comes from dynamodb_expr.h).  Reads are strongly consistent; each item of
- * an answer is converted once, from its span of the answer's text.
+ * comes from dynamodb_expr.h).  Reads are strongly consistent, except those
+ * of a global secondary index (DynamoDB has no such reads: they are
+ * eventually consistent); each item of an answer is converted once, from
+ * its span of the answer's text.  A read of an index names its IndexName,
+ * puts its key condition on the index's keys and pages from the whole
+ * LastEvaluatedKey (the table's and the index's keys).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +118,7 @@ static int key_condition(wb_db *db, struct wb__ddb_ex *e, wb_buf *t, const wb_ke
 	if (q->sk_op == WB_SK_NONE)
 		return rc;
 	if (!ks->sk_name[0])
-		return wb__error(db, WB_EINVALID, "query of %s: the table has no sort key", table);
+		return wb__error(db, WB_EINVALID, "query of %s: the %s has no sort key", table, q->index ? "index" : "table");
 	if (q->sk_op < 0 || q->sk_op > WB_SK_BETWEEN)
 		return wb__error(db, WB_EINVALID, "query of %s: unknown sort key condition", table);
 	wb__buf_puts(t, " AND ");
@@ -140,9 +144,12 @@ static int key_condition(wb_db *db, struct wb__ddb_ex *e, wb_buf *t, const wb_ke
 	return rc;
 }
 
-/* Limit and ExclusiveStartKey, common to Query and Scan. */
+/*
+ * Limit and ExclusiveStartKey, common to Query and Scan: the table's key
+ * attributes of `start`, or all of them when reading an index (`whole`).
+ */
 static int add_paging(wb_db *db, wb_buf *req, size_t limit, const wb_item *start, const wb_key_schema *ks,
-		      const char *table)
+		      const char *table, int whole)
 {
 	char *k = NULL;
 	int rc;
@@ -151,12 +158,38 @@ static int add_paging(wb_db *db, wb_buf *req, size_t limit, const wb_item *start
 		wb__buf_puts(req, ",\"Limit\":");
 		wb__buf_appendf(req, "%llu", (unsigned long long)(limit > 100000000 ? 100000000 : limit));
 	}
-	if (start) {
-		if ((rc = wb__ddb_key_text(db, &k, start, ks, table)) < 0)
-			return rc;
-		wb__ddb_req_member(req, "ExclusiveStartKey", k);
-		free(k);
+	if (!start)
+		return 0;
+	if (whole && (rc = wb_item_to_json(&k, start, WB_JSON_DDB)) < 0)
+		return wb__error_to_db(db, rc);
+	if (!whole && (rc = wb__ddb_key_text(db, &k, start, ks, table)) < 0)
+		return rc;
+	wb__ddb_req_member(req, "ExclusiveStartKey", k);
+	wb_string_free(k);
+	return 0;
+}
+
+/*
+ * The key schema a read is on: the table's, or its index's (then
+ * ,"IndexName" goes into req).  ConsistentRead unless a global index.
+ */
+static int read_target(wb_db *db, wb_buf *req, const char *verb, const char *table, const char *index,
+		       wb_key_schema *ks)
+{
+	wb_index ix;
+	int rc;
+
+	if (!index) {
+		wb__buf_puts(req, ",\"ConsistentRead\":true");
+		return 0;
 	}
+	if ((rc = wb__ddb_index_of(db, verb, table, index, &ix)) < 0)
+		return rc;
+	*ks = ix.key;
+	wb__buf_puts(req, ",\"IndexName\":");
+	wb__ddb_quoted(req, index);
+	if (ix.local)
+		wb__buf_puts(req, ",\"ConsistentRead\":true");
 	return 0;
 }
 
@@ -187,10 +220,10 @@ int wb__ddb_query(wb_db *db, wb_page **out, const char *table, const wb_query *q
 		return rc;
 	wb__ddb_req_start(&req, table);
 	wb__buf_puts(&req, q->descending ? ",\"ScanIndexForward\":false" : ",\"ScanIndexForward\":true");
-	wb__buf_puts(&req, ",\"ConsistentRead\":true");
-	if ((rc = key_condition(db, &e, &kc, &ks, q, table)) == 0) {
+	if ((rc = read_target(db, &req, "query of", table, q->index, &ks)) == 0 &&
+	    (rc = key_condition(db, &e, &kc, &ks, q, table)) == 0) {
 		wb__ddb_req_expr(&req, "KeyConditionExpression", &kc);
-		rc = add_paging(db, &req, q->limit, q->start_after, &ks, table);
+		rc = add_paging(db, &req, q->limit, q->start_after, &ks, table, q->index != NULL);
 	}
 	wb__ddb_ex_attach(&req, &e);
 	wb__buf_puts(&req, "}");
@@ -211,27 +244,28 @@ int wb__ddb_query(wb_db *db, wb_page **out, const char *table, const wb_query *q
 
 /* The Scan request of s from `start` into req. */
 static int scan_request(wb_db *db, wb_buf *req, const char *table, const wb_scan *s,
-			const wb_item *start, const wb_key_schema *ks)
+			const wb_item *start, wb_key_schema ks)
 {
 	struct wb__ddb_ex e = {0};
 	char pn[16], pv[16];
 	int rc;
 
 	wb__ddb_req_start(req, table);
-	wb__buf_puts(req, ",\"ConsistentRead\":true");
+	if ((rc = read_target(db, req, "scan of", table, s->index, &ks)) < 0)
+		return rc;
 	if (s->total_segments > 1) {
 		wb__buf_puts(req, ",\"Segment\":");
 		wb__buf_appendf(req, "%llu", (unsigned long long)(s->segment));
 		wb__buf_puts(req, ",\"TotalSegments\":");
 		wb__buf_appendf(req, "%llu", (unsigned long long)(s->total_segments));
 	}
-	rc = add_paging(db, req, s->limit, start, ks, table);
+	rc = add_paging(db, req, s->limit, start, &ks, table, s->index != NULL);
 	if (rc == 0 && s->pk_prefix) {
-		if (ks->pk_type != WB_S) {
+		if (ks.pk_type != WB_S) {
 			rc = wb__error(db, WB_EINVALID, "scan of %s: a key prefix needs a string partition key", table);
 		} else {
 			wb__buf_puts(req, ",\"FilterExpression\":\"begins_with(");
-			wb__buf_puts(req, wb__ddb_ex_name(&e, pn, ks->pk_name));
+			wb__buf_puts(req, wb__ddb_ex_name(&e, pn, ks.pk_name));
 			wb__buf_puts(req, ", ");
 			snprintf(pv, sizeof(pv), ":v%d", e.nv++);
 			wb__buf_puts(&e.values, "\":v0\":{\"S\":");
@@ -267,7 +301,7 @@ int wb__ddb_scan(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 		return wb__oom(db);
 	for (const wb_item *from = s->start_after;;) {
 		wb_buf req = {0};
-		rc = scan_request(db, &req, table, s, from, &ks);
+		rc = scan_request(db, &req, table, s, from, ks);
 		if (rc == 0)
 			rc = read_page(db, "Scan", table, &req, p, &cap);
 		wb__buf_free(&req);

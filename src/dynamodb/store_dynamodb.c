@@ -6,7 +6,8 @@
  *
  * Key schemas are learnt with DescribeTable and cached per handle (get,
  * delete and update need the key attributes; conditions name the
- * partition key).  DescribeTable's ItemCount is refreshed by DynamoDB about
+ * partition key), with the keys of the table's secondary indexes (queries
+ * of an index name them; dynamodb_index.c reads and writes their JSON).  DescribeTable's ItemCount is refreshed by DynamoDB about
  * every six hours, so item_count is reported as unknown (-1).
  */
 #include <pthread.h>
@@ -19,6 +20,7 @@
 
 #include "common.h"
 #include "backend.h"
+#include "index.h"
 #include "dynamodb.h"
 #include "dynamodb_store.h"
 
@@ -26,6 +28,8 @@
 struct schema {
 	char table[WB_NAME_MAX + 1]; /* table name */
 	wb_key_schema key;           /* its key */
+	wb_index *ix;                /* its secondary indexes (owned; attrs not kept) */
+	size_t nix;                  /* how many */
 };
 
 struct ddb {
@@ -49,22 +53,53 @@ static const char *type_letter(wb_type t)
 	return t == WB_N ? "N" : t == WB_B ? "B" : "S";
 }
 
-static void cache_put(struct ddb *s, const char *table, const wb_key_schema *key)
+/* Cache a table's key and indexes (taking ix, whose attrs are dropped). */
+static void cache_put(struct ddb *s, const char *table, const wb_key_schema *key, wb_index *ix, size_t nix)
 {
+	struct schema *e = NULL;
+
+	for (size_t i = 0; i < nix; i++)
+		wb__index_clear(&ix[i]);
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < s->nschemas; i++)
-		if (strcmp(s->schemas[i].table, table) == 0) {
-			s->schemas[i].key = *key;
-			goto out;
+	for (size_t i = 0; i < s->nschemas && !e; i++)
+		if (strcmp(s->schemas[i].table, table) == 0)
+			e = &s->schemas[i];
+	if (!e) {
+		struct schema *n = realloc(s->schemas, (s->nschemas + 1) * sizeof(*n));
+		if (n) { /* a cache that cannot grow only costs a DescribeTable */
+			s->schemas = n;
+			e = &n[s->nschemas++];
+			memset(e, 0, sizeof(*e));
+			snprintf(e->table, sizeof(e->table), "%s", table);
 		}
-	struct schema *n = realloc(s->schemas, (s->nschemas + 1) * sizeof(*n));
-	if (n) { /* a cache that cannot grow only costs a DescribeTable */
-		s->schemas = n;
-		snprintf(n[s->nschemas].table, sizeof(n->table), "%s", table);
-		n[s->nschemas++].key = *key;
 	}
-out:
+	if (e) {
+		free(e->ix);
+		e->key = *key;
+		e->ix = ix;
+		e->nix = nix;
+		ix = NULL;
+	}
 	pthread_mutex_unlock(&s->lock);
+	free(ix);
+}
+
+/* The cached definition of index `index` of `table`: 1 when found. */
+static int cache_get_index(struct ddb *s, const char *table, const char *index, wb_index *out)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nschemas && !found; i++) {
+		const struct schema *e = &s->schemas[i];
+		const wb_index *ix = strcmp(e->table, table) == 0 ? wb__index_find(e->ix, e->nix, index) : NULL;
+		if (ix) {
+			*out = *ix;
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
 }
 
 static int cache_get(struct ddb *s, const char *table, wb_key_schema *key)
@@ -86,6 +121,7 @@ static void cache_drop(struct ddb *s, const char *table)
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->nschemas; i++)
 		if (strcmp(s->schemas[i].table, table) == 0) {
+			free(s->schemas[i].ix);
 			s->schemas[i] = s->schemas[--s->nschemas];
 			break;
 		}
@@ -148,8 +184,11 @@ static int describe_raw(wb_db *db, const char *name, json_t **out)
 	return 0;
 }
 
-static int ddb_describe(wb_db *db, const char *name, wb_table_desc *out)
+/* DescribeTable: the description and, when ix is not NULL, the indexes (the caller's); cached. */
+static int describe_full(wb_db *db, const char *name, wb_table_desc *out, wb_index **ix, size_t *nix)
 {
+	wb_index *all = NULL;
+	size_t n = 0;
 	json_t *t;
 	int rc;
 
@@ -158,10 +197,51 @@ static int ddb_describe(wb_db *db, const char *name, wb_table_desc *out)
 			cache_drop(STATE(db), name);
 		return rc;
 	}
-	if ((rc = parse_table(db, t, name, out)) == 0)
-		cache_put(STATE(db), name, &out->key);
+	if ((rc = parse_table(db, t, name, out)) == 0 && (rc = wb__ddb_indexes_parse(db, t, name, &all, &n)) == 0 &&
+	    ix) {
+		wb_index *copy = n ? wb__calloc(n, sizeof(*copy)) : NULL;
+		for (size_t i = 0; i < n && copy && rc == 0; i++)
+			rc = wb__index_copy(&copy[i], &all[i]);
+		if ((n && !copy) || rc < 0) {
+			wb_indexes_free(copy, n);
+			rc = wb__oom(db);
+		} else {
+			*ix = copy;
+			*nix = n;
+		}
+	}
+	if (rc == 0)
+		cache_put(STATE(db), name, &out->key, all, n);
+	else
+		wb_indexes_free(all, n);
 	json_decref(t);
 	return rc;
+}
+
+static int ddb_describe(wb_db *db, const char *name, wb_table_desc *out)
+{
+	return describe_full(db, name, out, NULL, NULL);
+}
+
+static int ddb_indexes(wb_db *db, const char *name, wb_index **out, size_t *count)
+{
+	wb_table_desc d;
+
+	return describe_full(db, name, &d, out, count);
+}
+
+int wb__ddb_index_of(wb_db *db, const char *verb, const char *table, const char *index, wb_index *out)
+{
+	wb_table_desc d;
+	int rc;
+
+	if (cache_get_index(STATE(db), table, index, out))
+		return 0;
+	if ((rc = describe_full(db, table, &d, NULL, NULL)) < 0)
+		return rc;
+	if (cache_get_index(STATE(db), table, index, out))
+		return 0;
+	return wb__error(db, WB_EINVALID, "%s %s: table %s has no index '%s'", verb, table, table, index);
 }
 
 /* The key schema of table (cached). */
@@ -180,6 +260,20 @@ int wb__ddb_key_of(wb_db *db, const char *table, wb_key_schema *key)
 
 /* ------------------------------------------------------ tables */
 
+/* Is every global index of a DescribeTable's Table ACTIVE? */
+static int indexes_active(json_t *t)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(t, "GlobalSecondaryIndexes"), i, e) {
+		const char *st = json_string_value(json_object_get(e, "IndexStatus"));
+		if (st && strcmp(st, "ACTIVE") != 0)
+			return 0;
+	}
+	return 1;
+}
+
 static int wait_status(wb_db *db, const char *name, int want_gone)
 {
 	uint64_t start = wb__ddb_now_ms(), delay = 10;
@@ -193,7 +287,7 @@ static int wait_status(wb_db *db, const char *name, int want_gone)
 		if (rc < 0)
 			return rc;
 		const char *st = json_string_value(json_object_get(t, "TableStatus"));
-		int done = !want_gone && st && strcmp(st, "ACTIVE") == 0;
+		int done = !want_gone && st && strcmp(st, "ACTIVE") == 0 && indexes_active(t);
 		json_decref(t);
 		if (done)
 			return 0;
@@ -207,7 +301,24 @@ static int wait_status(wb_db *db, const char *name, int want_gone)
 	}
 }
 
-static int ddb_create(wb_db *db, const char *name, const wb_key_schema *key)
+/* Cache what a table was created with (the keys of its indexes; nothing when out of memory). */
+static void cache_known(struct ddb *s, const char *name, const wb_key_schema *key, const wb_index *ix, size_t n)
+{
+	wb_index *copy = n ? malloc(n * sizeof(*copy)) : NULL;
+
+	if (n && !copy) {
+		cache_drop(s, name);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = ix[i];
+		copy[i].attrs = NULL; /* not ours: cache_put frees them */
+		copy[i].nattrs = 0;
+	}
+	cache_put(s, name, key, copy, n);
+}
+
+static int ddb_create_ix(wb_db *db, const char *name, const wb_key_schema *key, const wb_index *ix, size_t n)
 {
 	json_t *req, *ad, *ks, *resp = NULL;
 	int rc;
@@ -219,8 +330,13 @@ static int ddb_create(wb_db *db, const char *name, const wb_key_schema *key)
 						    "AttributeType", type_letter(key->sk_type)));
 		json_array_append_new(ks, json_pack("{s:s,s:s}", "AttributeName", key->sk_name, "KeyType", "RANGE"));
 	}
-	req = json_pack("{s:s,s:o,s:o,s:s}", "TableName", name, "AttributeDefinitions", ad, "KeySchema", ks,
+	req = json_pack("{s:s,s:O,s:o,s:s}", "TableName", name, "AttributeDefinitions", ad, "KeySchema", ks,
 			"BillingMode", "PAY_PER_REQUEST");
+	if (req && n && wb__ddb_indexes_request(req, ad, ix, n) < 0) {
+		json_decref(req);
+		req = NULL;
+	}
+	json_decref(ad);
 	if (!req)
 		return wb__oom(db);
 	rc = wb__ddb_call(STATE(db)->client, db, "CreateTable", name, req, &resp);
@@ -230,8 +346,13 @@ static int ddb_create(wb_db *db, const char *name, const wb_key_schema *key)
 		return wb__error(db, WB_EEXISTS, "table %s already exists", name);
 	if (rc < 0)
 		return rc;
-	cache_put(STATE(db), name, key);
+	cache_known(STATE(db), name, key, ix, n);
 	return wait_status(db, name, 0);
+}
+
+static int ddb_create(wb_db *db, const char *name, const wb_key_schema *key)
+{
+	return ddb_create_ix(db, name, key, NULL, 0);
 }
 
 static int ddb_drop(wb_db *db, const char *name)
@@ -341,6 +462,8 @@ static void ddb_close(wb_db *db)
 		return;
 	wb__ddb_client_free(s->client);
 	pthread_mutex_destroy(&s->lock);
+	for (size_t i = 0; i < s->nschemas; i++)
+		free(s->schemas[i].ix);
 	free(s->schemas);
 	free(s);
 	db->state = NULL;
@@ -363,6 +486,8 @@ const struct wb_backend_ops wb_backend_dynamodb = {
 	.batch_write = wb__ddb_batch_write,
 	.query_page = wb__ddb_query,
 	.scan_page = wb__ddb_scan,
+	.table_create_ix = ddb_create_ix,
+	.table_indexes = ddb_indexes,
 };
 
 int wb__dynamodb_stats(wb_db *db, struct wb__dynamodb_stats *out)

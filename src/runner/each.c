@@ -879,7 +879,8 @@ static void stream_name_query(struct job *job, struct stream *st)
 	char base[300];
 
 	stream_base(job, base, sizeof(base));
-	snprintf(st->name, sizeof(st->name), "%s|query|%s|%d|%s|%s|%d", base, pk,
+	snprintf(st->name, sizeof(st->name), "%s|query%s%s|%s|%d|%s|%s|%d", base, q->index ? "@" : "",
+		 q->index ? q->index : "", pk,
 		 (int)q->sk_op, a, b, q->descending);
 }
 
@@ -1087,6 +1088,33 @@ int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_item_fn fn
 			     job.total_segments : (unsigned)run->threads);
 }
 
+/*
+ * A query of an index gives the callback whole items only when the index
+ * projects every attribute: writing back a projected item would drop the
+ * others (the before-image condition would refuse it anyway).
+ */
+static int check_query_index(wb_run *run, const char *table, const char *index)
+{
+	wb_index *ix = NULL;
+	const wb_index *x = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!index)
+		return 0;
+	if ((rc = wb_table_indexes(&ix, &n, run->inner, table)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && !x; i++)
+		x = strcmp(ix[i].name, index) == 0 ? &ix[i] : NULL;
+	if (!x)
+		rc = wb__error(NULL, WB_EINVALID, "wb_each_query on %s: the table has no index '%s'", table, index);
+	else if (x->projection != WB_PROJECT_ALL)
+		rc = wb__error(NULL, WB_EINVALID, "wb_each_query on %s: index '%s' does not project every attribute;"
+			       " a migration needs whole items (an index with projection all)", table, index);
+	wb_indexes_free(ix, n);
+	return rc;
+}
+
 int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn fn, void *arg)
 {
 	struct job job;
@@ -1095,6 +1123,8 @@ int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn 
 	if (!q || !q->pk)
 		return wb__error(NULL, WB_EINVALID, "wb_each_query on %s: no partition key value",
 				 table ? table : "");
+	if (run && (rc = check_query_index(run, table, q->index)) < 0)
+		return rc;
 	if (run && run->seg_total && run->seg_only != 0)
 		return 0; /* a worker's claim: the worker of segment 0 runs the queries */
 	if ((rc = job_init(&job, run, table, fn, arg)) < 0)

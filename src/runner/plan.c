@@ -302,9 +302,23 @@ static int p_table_create(wb_db *db, const char *name, const wb_key_schema *key)
 	return 0;
 }
 
+/* Creating a table with indexes is planned like any creation (the inner store checks nothing yet). */
+static int p_table_create_ix(wb_db *db, const char *name, const wb_key_schema *key, const wb_index *ix,
+			     size_t n)
+{
+	WB_UNUSED(ix);
+	WB_UNUSED(n);
+	return p_table_create(db, name, key);
+}
+
 static int p_table_describe(wb_db *db, const char *name, wb_table_desc *out)
 {
 	return fwd(db, wb_table_describe(out, S(db)->inner, name));
+}
+
+static int p_table_indexes(wb_db *db, const char *name, wb_index **out, size_t *count)
+{
+	return fwd(db, wb_table_indexes(out, count, S(db)->inner, name));
 }
 
 static int p_table_list(wb_db *db, char ***out, size_t *count)
@@ -425,6 +439,8 @@ static const struct wb_backend_ops plan_ops = {
 	.batch_write = p_batch_write,
 	.query_page = p_query_page,
 	.scan_page = p_scan_page,
+	.table_create_ix = p_table_create_ix,
+	.table_indexes = p_table_indexes,
 };
 
 int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan)

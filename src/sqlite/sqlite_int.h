@@ -12,6 +12,7 @@
  *   sqlite_bulk.c    batches, and the bulk puts that apply a page's writes at once
  *   sqlite_read.c    query and scan pages
  *   sqlite_each.c    migration pages: each_page and tx_write
+ *   sqlite_index.c   secondary indexes: tables kept by triggers, their reads
  *   sqlite_load.c    bulk loads: sorted, one transaction
  *
  * Every operation names what it does in a struct op, for messages; every
@@ -55,6 +56,15 @@ struct tbl {
 	sqlite3_stmt *query[NQUERY];  /* query variants, see query_sql */
 	int64_t seen_hmin, seen_hmax; /* range of h of the last scan page read through this handle */
 	int64_t seen_rows;            /* its number of rows, or -1 when unknown */
+	struct sq_ix *ix;             /* its secondary indexes (sqlite_index.c), once loaded */
+	size_t nix;                   /* how many */
+	int ix_loaded;                /* ix and nix have been read from the catalog */
+};
+
+/* A secondary index: a catalog row of wb_indexes and the SQLite table "x<id>". */
+struct sq_ix {
+	wb_index def;                 /* the definition (attrs owned, see wb_indexes_free) */
+	int64_t id;                   /* catalog id, part of the SQL names */
 };
 
 /* Per-handle state (db->state). */
@@ -79,6 +89,10 @@ struct sq {
 	struct xform *xform;          /* the migration page being transformed (wb_xf_keep) */
 	int in_hook;                  /* running a hook of wb__sq_each_page */
 	wb_buf kbuf[6];               /* scratch: encoded key values (0-1 key, 2-3 bounds, 4-5 cursor) */
+	int ix_failed;                /* wb_ix_key refused a write's index key: the failure is WB_EINVALID */
+	wb_buf ix_bytes[2];           /* the item bytes wb_ix_key decoded last (OLD and NEW)... */
+	wb_item *ix_item[2];          /* ...and the items (the triggers ask for several keys of each) */
+	int ix_next;                  /* the entry to replace next */
 };
 
 /* What is being done, for messages: "put into cars", "batch write 3: ...". */
@@ -287,15 +301,46 @@ int wb__sq_batch_in_tx(wb_db *db, const wb_write *w, size_t n, size_t *failed_in
 
 /* ---------------------------------------------------------- sqlite_read.c */
 
+/* Sort-key bounds of a query: kinds 0 none, 1 inclusive, 2 exclusive. */
+struct bounds {
+	int lo_kind, hi_kind;         /* lower and upper bound kinds */
+	const void *lo, *hi;          /* their bytes */
+	size_t lolen, hilen;          /* their lengths */
+};
+
+/* The sort-key condition of q on a sort key of schema ks as bounds (uses kbuf[2], kbuf[3]). */
+int wb__sq_query_bounds(wb_db *db, const wb_key_schema *ks, const wb_query *q, struct bounds *b,
+			const struct op *op);
+/* The smallest byte string greater than every string beginning with p[0..len); *has = 0: none. */
+int wb__sq_successor(wb_buf *out, const void *p, size_t len, int *has);
+
 /* The statements of a scan page, bound, in st[0..*nst); *whole when it runs in h order. */
 int wb__sq_scan_setup(wb_db *db, struct tbl *t, const wb_scan *sc, size_t limit, sqlite3_stmt *st[3],
 		      int *nst, int *whole, const struct op *op);
+
+/* -------------------------------------------------------- sqlite_index.c */
+
+/* Create table `name` (in an open write transaction); sqlite_tables.c. */
+int wb__sq_create_in_tx(wb_db *db, const char *name, const wb_key_schema *key, const struct op *op);
+/* Free t's loaded indexes. */
+void wb__sq_ix_free(struct tbl *t);
+/* The index `name` of t (loaded on first use); WB_EINVALID naming it when t has none of that name. */
+int wb__sq_ix_get(wb_db *db, struct tbl *t, const char *name, const struct sq_ix **out, const struct op *op);
+/* Drop the index tables and catalog rows of t (inside drop's transaction). */
+int wb__sq_ix_drop(wb_db *db, const struct tbl *t, const struct op *op);
+/* A page of a query or a scan of an index (inside a read transaction). */
+int wb__sq_ix_query(wb_db *db, wb_page **out, struct tbl *t, const wb_query *q, const struct op *op);
+int wb__sq_ix_scan(wb_db *db, wb_page **out, struct tbl *t, const wb_scan *sc, const struct op *op);
+/* Release wb_ix_key's cached item (close). */
+void wb__sq_ix_cache_free(struct sq *s);
 
 /* ------------------------------------------------ SQL functions (open registers them) */
 
 void wb__sq_fn_bulk_has(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void wb__sq_fn_bulk_new(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void wb__sq_fn_xf_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void wb__sq_fn_ix_key(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void wb__sq_fn_ix_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* ------------------------------------------- the operations (wb_backend_sqlite) */
 
@@ -314,6 +359,9 @@ int wb__sq_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan 
 int wb__sq_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn fn, void *arg,
 		     const wb__page_hooks *hooks, wb__page_result *out);
 int wb__sq_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+int wb__sq_table_create_ix(wb_db *db, const char *name, const wb_key_schema *key, const wb_index *ix,
+			   size_t n);
+int wb__sq_table_indexes(wb_db *db, const char *name, wb_index **out, size_t *count);
 int wb__sq_load_begin(wb_db *db, void **out, const char *table, const wb_key_schema *key);
 int wb__sq_load_add(wb_db *db, void *state, const wb_item *item);
 int wb__sq_load_commit(wb_db *db, void *state, wb_load_fn progress, void *arg, uint64_t *written);

@@ -67,6 +67,10 @@ int wb__sq_fail(wb_db *db, int src, const struct op *op)
 	struct sq *s = db->state;
 	const char *msg = sqlite3_errmsg(s->conn);
 
+	if (s->ix_failed) { /* wb_ix_key refused an index key: msg is its message */
+		s->ix_failed = 0;
+		return wb__error(db, WB_EINVALID, "%s: %s", OPNAME(op), msg);
+	}
 	switch (src & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -142,6 +146,7 @@ static void tbl_free(struct tbl *t)
 	sqlite3_finalize(t->xf_whole);
 	sqlite3_finalize(t->xf_index);
 	sqlite3_finalize(t->xf_next);
+	wb__sq_ix_free(t);
 	for (size_t i = 0; i < NSCAN; i++)
 		sqlite3_finalize(t->scan[i]);
 	for (size_t i = 0; i < NQUERY; i++)
@@ -183,9 +188,10 @@ static int schema_check(wb_db *db, const struct op *op)
 int wb__sq_tx_begin(wb_db *db, int write, const struct op *op)
 {
 	struct sq *s = db->state;
-	int rc = wb__sq_run(db, write ? s->begin_w : s->begin_r, op);
+	int rc;
 
-	if (rc < 0)
+	s->ix_failed = 0;
+	if ((rc = wb__sq_run(db, write ? s->begin_w : s->begin_r, op)) < 0)
 		return rc;
 	if ((rc = schema_check(db, op)) < 0 && !sqlite3_get_autocommit(s->conn))
 		sqlite3_exec(s->conn, "ROLLBACK", NULL, NULL, NULL);
@@ -323,7 +329,8 @@ static int set_pragmas(wb_db *db, const struct op *op)
 	sqlite3_busy_handler(s->conn, on_busy, s);
 	rc = sqlite3_exec(s->conn, s->readonly ? "PRAGMA cache_size=-16384;" :
 			  "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;"
-			  " PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;",
+			  " PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;"
+			  " PRAGMA recursive_triggers=1;", /* REPLACE fires delete triggers (indexes, sqlite_index.c) */
 			  NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : wb__sq_fail(db, rc, op);
 }
@@ -339,7 +346,11 @@ static int prepare_common(wb_db *db, const struct op *op)
 	    (rc = sqlite3_create_function_v2(s->conn, "wb_bulk_new", 4, SQLITE_UTF8, s, wb__sq_fn_bulk_new,
 					     NULL, NULL, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_create_function_v2(s->conn, "wb_xf_keep", 4, SQLITE_UTF8, s, wb__sq_fn_xf_keep,
-					     NULL, NULL, NULL)) != SQLITE_OK)
+					     NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function_v2(s->conn, "wb_ix_key", 4, SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
+					     wb__sq_fn_ix_key, NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function_v2(s->conn, "wb_ix_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
+					     wb__sq_fn_ix_hash, NULL, NULL, NULL)) != SQLITE_OK)
 		return wb__sq_fail(db, rc, op);
 
 	if ((rc = wb__sq_prepare(db, &s->begin_r, "BEGIN", op)) < 0 ||
@@ -388,6 +399,7 @@ static void sq_close(wb_db *db)
 	pthread_mutex_destroy(&s->mu);
 	wb__buf_free(&s->ibuf);
 	wb__buf_free(&s->ebuf);
+	wb__sq_ix_cache_free(s);
 	for (size_t i = 0; i < WB_ARRAY_SIZE(s->kbuf); i++)
 		wb__buf_free(&s->kbuf[i]);
 	free(s->path);
@@ -556,6 +568,8 @@ const struct wb_backend_ops wb_backend_sqlite = {
 	.scan_page = wb__sq_scan_page,
 	.each_page = wb__sq_each_page,
 	.tx_write = wb__sq_tx_write,
+	.table_create_ix = wb__sq_table_create_ix,
+	.table_indexes = wb__sq_table_indexes,
 	.load_begin = wb__sq_load_begin,
 	.load_add = wb__sq_load_add,
 	.load_commit = wb__sq_load_commit,

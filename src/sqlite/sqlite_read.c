@@ -92,7 +92,7 @@ static int collect(wb_db *db, struct tbl *t, sqlite3_stmt *const *st, size_t n, 
 }
 
 /* The smallest byte string greater than every string beginning with p[0..len). */
-static int successor(wb_buf *out, const void *p, size_t len, int *has)
+int wb__sq_successor(wb_buf *out, const void *p, size_t len, int *has)
 {
 	const unsigned char *b = p;
 	int rc;
@@ -111,13 +111,6 @@ static int successor(wb_buf *out, const void *p, size_t len, int *has)
 
 /* ------------------------------------------------------------------ query */
 
-/* Sort-key bounds of a query: kinds 0 none, 1 inclusive, 2 exclusive. */
-struct bounds {
-	int lo_kind, hi_kind;         /* lower and upper bound kinds */
-	const void *lo, *hi;          /* their bytes */
-	size_t lolen, hilen;          /* their lengths */
-};
-
 static int query_sql(char *sql, size_t size, const struct bounds *b, int cursor, int desc)
 {
 	static const char *const lo[] = {"", " AND sk >= ?3", " AND sk > ?3"};
@@ -129,15 +122,15 @@ static int query_sql(char *sql, size_t size, const struct bounds *b, int cursor,
 }
 
 /* The bytes of a sort key operand, checked against the table's sort key type. */
-static int sk_operand(wb_db *db, const struct tbl *t, const wb_value *v, int slot, const void **p,
+static int sk_operand(wb_db *db, const wb_key_schema *ks, const wb_value *v, int slot, const void **p,
 		      size_t *len, const struct op *op)
 {
 	struct sq *s = db->state;
 
-	if (wb_value_type(v) != t->key.sk_type)
+	if (wb_value_type(v) != ks->sk_type)
 		return wb__error(db, WB_EINVALID, "%s: sort key condition value must be of type %s, not %s",
-				 OPNAME(op), wb_type_name(t->key.sk_type), wb_type_name(wb_value_type(v)));
-	if (t->key.sk_type == WB_N) {
+				 OPNAME(op), wb_type_name(ks->sk_type), wb_type_name(wb_value_type(v)));
+	if (ks->sk_type == WB_N) {
 		int rc;
 		s->kbuf[slot].len = 0;
 		if ((rc = wb__key_encode(&s->kbuf[slot], v)) < 0)
@@ -151,7 +144,7 @@ static int sk_operand(wb_db *db, const struct tbl *t, const wb_value *v, int slo
 }
 
 /* Turn the sort-key condition into bounds (uses kbuf[2], kbuf[3]). */
-static int query_bounds(wb_db *db, const struct tbl *t, const wb_query *q, struct bounds *b,
+int wb__sq_query_bounds(wb_db *db, const wb_key_schema *ks, const wb_query *q, struct bounds *b,
 			const struct op *op)
 {
 	struct sq *s = db->state;
@@ -162,9 +155,10 @@ static int query_bounds(wb_db *db, const struct tbl *t, const wb_query *q, struc
 	memset(b, 0, sizeof(*b));
 	if (q->sk_op == WB_SK_NONE)
 		return 0;
-	if (!t->key.sk_name[0])
-		return wb__error(db, WB_EINVALID, "%s: the table has no sort key to put a condition on", OPNAME(op));
-	if ((rc = sk_operand(db, t, q->sk_a, 2, &a, &alen, op)) < 0)
+	if (!ks->sk_name[0])
+		return wb__error(db, WB_EINVALID, "%s: the %s has no sort key to put a condition on", OPNAME(op),
+				 q->index ? "index" : "table");
+	if ((rc = sk_operand(db, ks, q->sk_a, 2, &a, &alen, op)) < 0)
 		return rc;
 	switch (q->sk_op) {
 	case WB_SK_EQ: b->lo_kind = b->hi_kind = 1; break;
@@ -174,14 +168,14 @@ static int query_bounds(wb_db *db, const struct tbl *t, const wb_query *q, struc
 	case WB_SK_GE: b->lo_kind = 1; break;
 	case WB_SK_BETWEEN:
 		b->lo_kind = b->hi_kind = 1;
-		if ((rc = sk_operand(db, t, q->sk_b, 3, &b->hi, &b->hilen, op)) < 0)
+		if ((rc = sk_operand(db, ks, q->sk_b, 3, &b->hi, &b->hilen, op)) < 0)
 			return rc;
 		break;
 	case WB_SK_BEGINS_WITH:
-		if (t->key.sk_type == WB_N)
+		if (ks->sk_type == WB_N)
 			return wb__error(db, WB_EINVALID, "%s: begins_with needs a sort key of type S or B", OPNAME(op));
 		b->lo_kind = 1;
-		if ((rc = successor(&s->kbuf[3], a, alen, &has)) < 0)
+		if ((rc = wb__sq_successor(&s->kbuf[3], a, alen, &has)) < 0)
 			return wb__sq_fail_nested(db, rc, op);
 		if (has) {
 			b->hi_kind = 2;
@@ -213,10 +207,13 @@ static int query_in_tx(wb_db *db, wb_page **out, const char *table, const wb_que
 	char sql[512];
 	int rc, idx;
 
-	if ((rc = wb__sq_tbl_get(db, table, &t, op)) < 0 ||
-	    (rc = wb__sq_value_bytes(db, q->pk, t->key.pk_type, &s->kbuf[0], &pk.pk, &pk.pklen,
+	if ((rc = wb__sq_tbl_get(db, table, &t, op)) < 0)
+		return rc;
+	if (q->index)
+		return wb__sq_ix_query(db, out, t, q, op);
+	if ((rc = wb__sq_value_bytes(db, q->pk, t->key.pk_type, &s->kbuf[0], &pk.pk, &pk.pklen,
 			      "partition key", t->key.pk_name, op)) < 0 ||
-	    (rc = query_bounds(db, t, q, &b, op)) < 0)
+	    (rc = wb__sq_query_bounds(db, &t->key, q, &b, op)) < 0)
 		return rc;
 	pk.h = key_hash(pk.pk, pk.pklen);
 	if (q->start_after && (rc = wb__sq_key_of(db, t, q->start_after, &cur, 4, op)) < 0)
@@ -328,7 +325,7 @@ int wb__sq_scan_setup(wb_db *db, struct tbl *t, const wb_scan *sc, size_t limit,
 		return rc;
 	s->kbuf[2].len = s->kbuf[3].len = 0;
 	if (plen && ((rc = wb__buf_append(&s->kbuf[2], sc->pk_prefix, plen)) < 0 ||
-		     (rc = successor(&s->kbuf[3], sc->pk_prefix, plen, &has)) < 0))
+		     (rc = wb__sq_successor(&s->kbuf[3], sc->pk_prefix, plen, &has)) < 0))
 		return wb__sq_fail_nested(db, rc, op);
 	first = plen ? (has ? SCAN_PREFIX_HI : SCAN_PREFIX) : SCAN_WHOLE;
 	*whole = first == SCAN_WHOLE;
@@ -353,8 +350,11 @@ static int scan_in_tx(wb_db *db, wb_page **out, const char *table, const wb_scan
 	struct tbl *t;
 	int rc, nst = 0, whole = 0;
 
-	if ((rc = wb__sq_tbl_get(db, table, &t, op)) < 0 ||
-	    (rc = wb__sq_scan_setup(db, t, sc, limit, st, &nst, &whole, op)) < 0)
+	if ((rc = wb__sq_tbl_get(db, table, &t, op)) < 0)
+		return rc;
+	if (sc->index)
+		return wb__sq_ix_scan(db, out, t, sc, op);
+	if ((rc = wb__sq_scan_setup(db, t, sc, limit, st, &nst, &whole, op)) < 0)
 		return rc;
 	return collect(db, t, st, (size_t)nst, limit, whole, out, op);
 }

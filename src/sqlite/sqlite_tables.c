@@ -5,7 +5,8 @@
  * A whimbrel table is a row of the catalog wb_tables and an SQLite table
  * "t<id>_<name>" with its (pk, sk) index (layout: sqlite_open.c).  Creating
  * and dropping change the schema, which makes every handle drop its cached
- * statements at its next transaction.
+ * statements at its next transaction.  A table's secondary indexes are
+ * created and dropped with it (sqlite_index.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 
 /* ---------------------------------------------------------------- tables */
 
-static int create_in_tx(wb_db *db, const char *name, const wb_key_schema *key, const struct op *op)
+/* Create table `name` in an open write transaction (also of tables with indexes: sqlite_index.c). */
+int wb__sq_create_in_tx(wb_db *db, const char *name, const wb_key_schema *key, const struct op *op)
 {
 	static const char *const tn[] = {"S", "N", "B"};
 	struct sq *s = db->state;
@@ -59,7 +61,7 @@ int wb__sq_table_create(wb_db *db, const char *name, const wb_key_schema *key)
 	struct op op = {"create table", name, -1};
 	int rc;
 
-	LOCKED_TX(db, 1, &op, rc = create_in_tx(db, name, key, &op));
+	LOCKED_TX(db, 1, &op, rc = wb__sq_create_in_tx(db, name, key, &op));
 	return rc;
 }
 
@@ -152,7 +154,8 @@ static int drop_in_tx(wb_db *db, const char *name, const struct op *op)
 		return rc;
 	wb__sq_cache_flush(s); /* no statement may stay open on the dropped table */
 	s->schema_version = -1;
-	if ((rc = wb__sq_prepare_tbl(db, &t, &st, "DROP TABLE %1$s", op)) < 0)
+	if ((rc = wb__sq_ix_drop(db, &t, op)) < 0 ||
+	    (rc = wb__sq_prepare_tbl(db, &t, &st, "DROP TABLE %1$s", op)) < 0)
 		return rc;
 	rc = wb__sq_run(db, st, op);
 	sqlite3_finalize(st);

@@ -23,7 +23,7 @@ run W table describe counters
 has "describe: no sort key" "$out" "sort key       (none)"
 has "describe: N key" "$out" "id (N)"
 run W table describe blobs --json
-is "describe --json" "$out" '{"name":"blobs","partition_key":{"name":"b","type":"B"},"sort_key":{"name":"n","type":"N"},"item_count":0}'
+is "describe --json" "$out" '{"name":"blobs","partition_key":{"name":"b","type":"B"},"sort_key":{"name":"n","type":"N"},"item_count":0,"indexes":[]}'
 W item put cars '{"make":"Volvo","model":"240"}' >/dev/null 2>&1
 W item put cars '{"make":"Saab","model":"900"}' >/dev/null 2>&1
 run W table describe cars

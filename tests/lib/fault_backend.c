@@ -290,6 +290,14 @@ static int f_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *faile
 	return fault_after(db, &f, wb__db_tx_write(S(db)->inner, writes, n, failed_index));
 }
 
+/* Indexes are read through the inner handle, without faults. */
+static int f_table_indexes(wb_db *db, const char *name, wb_index **out, size_t *count)
+{
+	int rc = wb_table_indexes(out, count, S(db)->inner, name);
+
+	return rc < 0 ? wb__error_to_db(db, rc) : rc;
+}
+
 static const struct wb_backend_ops fault_ops = {
 	.version = WB_BACKEND_OPS_VERSION,
 	.name = "fault",
@@ -309,6 +317,7 @@ static const struct wb_backend_ops fault_ops = {
 	.scan_page = f_scan_page,
 	.each_page = f_each_page,
 	.tx_write = f_tx_write,
+	.table_indexes = f_table_indexes,
 };
 
 /* ---------------------------------------------------------------- set up */
