@@ -29,13 +29,16 @@
  * the checkpoint (and the journal's writes) join that transaction from its
  * hooks (wb__db_tx_write).  The read and the
  * write of an item are then one transaction, so no other writer can slip in
- * between: no condition is needed and none can fail.  Whenever a fast page
- * fails (a callback error, a bad verdict or key, a write of the callback to
- * the same file through another handle, which cannot wait for the page's
- * own transaction), nothing of it was written, and the stream goes on from
- * that page the generic way, whose messages and semantics (commit the work
- * before a failed item) apply.  The callback may thus see the items of that
- * one page twice; nothing is written twice.  A worker whose pages held the
+ * between: no condition is needed and none can fail.  When the callback
+ * fails on an item of a fast page (a negative or unknown verdict), the page
+ * is rolled back and the run stops with the callback's error, as on the
+ * generic path and on every backend (fast_failed).  Whenever a fast page
+ * fails otherwise (a changed key or an invalid item, a write of the
+ * callback to the same file through another handle, which cannot wait for
+ * the page's own transaction), nothing of it was written, and the stream
+ * goes on from that page the generic way, whose messages and semantics
+ * (commit the work before a failed item) apply.  The callback may thus see
+ * the items of that one page twice; nothing is written twice.  A worker whose pages held the
  * write lock longer than FAST_PAGE_MS three times in a row (a slow
  * callback, where the fast path gains little) goes on the generic way too,
  * so that other writers are not kept waiting.  Where the store takes one
@@ -173,6 +176,23 @@ static int same_key(const struct job *job, const wb_item *a, const wb_item *b)
 }
 
 /*
+ * The callback returned v, neither WB_KEEP, WB_WRITE nor WB_DELETE, on
+ * `item`: the error that stops the run, the same on every path and backend
+ * (the callback's own message when it set one with that code).
+ */
+static int verdict_error(const struct job *job, int v, const wb_item *item)
+{
+	if (v > WB_DELETE)
+		return wb__error(NULL, WB_EINVALID, "%s: the callback returned %d on item %s "
+				 "(expected WB_KEEP, WB_WRITE or WB_DELETE)", job->table, v,
+				 key_text(job, item));
+	if (wb_error_last_code() == v)
+		return v;
+	return wb__error(NULL, v, "%s: the callback failed with %d (%s) on item %s",
+			 job->table, v, wb_strerror(v), key_text(job, item));
+}
+
+/*
  * Run the callback on `item` (which it may change) read as `before`, and
  * classify the result into *e.  Takes ownership of item and before.
  * Returns 1 when *e holds a change, 0 when the item stays as it is (then
@@ -186,16 +206,10 @@ static int judge(struct worker *w, wb_item *item, wb_item *before, struct entry 
 
 	memset(e, 0, sizeof(*e));
 	if (v < 0 || v > WB_DELETE) {
-		const char *k = key_text(job, before);
+		int rc = verdict_error(job, v, before);
 		wb_item_free(item);
 		wb_item_free(before);
-		if (v > WB_DELETE)
-			return wb__error(NULL, WB_EINVALID, "%s: the callback returned %d on item %s "
-					 "(expected WB_KEEP, WB_WRITE or WB_DELETE)", job->table, v, k);
-		if (wb_error_last_code() == v)
-			return v;
-		return wb__error(NULL, v, "%s: the callback failed with %d (%s) on item %s",
-				 job->table, v, wb_strerror(v), k);
+		return rc;
 	}
 	if (v == WB_KEEP || (v == WB_WRITE && wb_item_equal(item, before))) {
 		wb_item_free(item);
@@ -568,11 +582,48 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One fast page: what its hooks need. */
+/* One fast page: what its hooks and fast_fn need. */
 struct fast_page {
-	struct worker *w;
-	struct stream *st;
+	struct worker *w;        /* the worker */
+	struct stream *st;       /* its stream */
+	int verdict;             /* the callback's failing verdict on this page, 0 if none */
+	char err[1024];          /* its message (verdict_error) */
 };
+
+/* The callback on the fast path: a failing verdict is kept with its message. */
+static int fast_fn(wb_item *item, void *arg)
+{
+	struct fast_page *fp = arg;
+	struct job *job = fp->w->job;
+	int v = job->fn(item, job->arg);
+
+	if ((v < 0 || v > WB_DELETE) && !fp->verdict) {
+		fp->verdict = verdict_error(job, v, item);
+		snprintf(fp->err, sizeof(fp->err), "%s", wb_error_last());
+	}
+	return v;
+}
+
+/*
+ * A fast page failed: 1 to do it again the generic way (nothing of it was
+ * written), or the error that stops the stream.  A failing verdict of the
+ * callback stops it as on the generic path (counted failed, the message
+ * naming the item): doing the page again would call the callback on those
+ * items again and could drop the error.  Only a page refused because the
+ * callback wrote to the same store through another handle (page->again),
+ * or one that failed for the store's own reasons, is done again.
+ */
+static int fast_failed(struct fast_page *fp, const wb__page_result *page)
+{
+	wb_counters one_failed = {0, 0, 0, 0, 1};
+
+	if (!fp->verdict || page->again) {
+		wb_error_clear();
+		return 1;
+	}
+	wb__run_count(fp->w->job->run, &one_failed);
+	return wb__error(NULL, fp->verdict, "%s", fp->err);
+}
 
 /* Hook: a change of the page goes through the journal (only asked for when journal_on). */
 static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after, void *arg)
@@ -608,13 +659,13 @@ static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 /*
  * The stream by fast pages from *cursor (owned, updated).  Returns 0 when
  * the stream is done, 1 when a page failed (nothing of it written: go on
- * the generic way from *cursor), or a negative error (interrupted, another
- * thread failed).
+ * the generic way from *cursor), or a negative error (the callback's,
+ * interrupted, another thread failed).
  */
 static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_item **cursor)
 {
 	struct job *job = w->job;
-	struct fast_page fp = {w, st};
+	struct fast_page fp = {w, st, 0, ""};
 	wb__page_hooks hooks = {journal_on(w) ? fast_on_change : NULL, fast_before_commit, &fp};
 	wb_scan s = WB_SCAN_INIT;
 	int rc, slow = 0;
@@ -631,15 +682,14 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 		int64_t t0 = now_ms();
 		s.start_after = *cursor;
 		wb_error_clear(); /* the callback's own messages are told apart by their code */
+		fp.verdict = 0;
 		if (w->one_writer)
 			pthread_mutex_lock(&job->fast);
-		rc = wb__db_each_page(w->db, job->table, &s, job->fn, job->arg, &hooks, &page);
+		rc = wb__db_each_page(w->db, job->table, &s, fast_fn, &fp, &hooks, &page);
 		if (w->one_writer)
 			pthread_mutex_unlock(&job->fast);
-		if (rc < 0) {
-			wb_error_clear();
-			return 1;
-		}
+		if (rc < 0)
+			return fast_failed(&fp, &page);
 		/* A slow callback: do not keep other writers waiting that long (one slow
 		 * page may be a WAL checkpoint in its commit, three in a row are not). */
 		slow = now_ms() - t0 > FAST_PAGE_MS ? slow + 1 : 0;
