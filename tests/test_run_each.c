@@ -250,7 +250,8 @@ static void failing_once_stops(int target)
 {
 	wb_db *db = fresh(target, "m_eio", "dev", 1);
 	int pos = scan_position(db, "car-000700"), rc;
-	int64_t hist[3], written;
+	int64_t hist[3], written, updated = 0;
+	wb_counters committed;
 	wb_run *run;
 
 	assert_true(pos >= 0);
@@ -264,6 +265,11 @@ static void failing_once_stops(int target)
 	assert_int_equal(run->counters.failed, 1);
 	written = run->counters.written;
 	assert_true(written <= pos);
+	/* what was committed is counted in the checkpoints, with them */
+	wbt_ok(wb__checkpoint_run_counters(db, mig, wb_run_id(run), &committed, &updated));
+	assert_int_equal(committed.scanned, run->counters.scanned);
+	assert_int_equal(committed.written, written);
+	assert_true(updated > 0);
 	assert_int_equal(wb_run_end(run, rc), 1);
 	histogram(db, hist);
 	assert_int_equal(hist[1], written); /* what was counted is what was committed */

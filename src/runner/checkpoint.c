@@ -55,8 +55,10 @@ int wb__checkpoint_load(wb_db *db, const char *migration, const char *segment, w
 
 wb_item *wb__checkpoint_item(const char *migration, const char *segment, const char *run_id,
 			     const char *table, const wb_item *last_key, int done,
-			     int64_t total_segments, int64_t count)
+			     int64_t total_segments, int64_t count, const wb_counters *counters)
 {
+	static const wb_counters zero;
+	const wb_counters *c = counters ? counters : &zero;
 	wb_item *it = cp_key(migration, segment);
 	char *lk = NULL;
 
@@ -69,6 +71,9 @@ wb_item *wb__checkpoint_item(const char *migration, const char *segment, const c
 	    wb_item_set_int(it, "done", done ? 1 : 0) ||
 	    wb_item_set_int(it, "total_segments", total_segments) ||
 	    wb_item_set_int(it, "count", count) ||
+	    wb_item_set_int(it, "scanned", c->scanned) || wb_item_set_int(it, "written", c->written) ||
+	    wb_item_set_int(it, "deleted", c->deleted) || wb_item_set_int(it, "unchanged", c->unchanged) ||
+	    wb_item_set_int(it, "failed", c->failed) ||
 	    wb_item_set_int(it, "updated", (int64_t)time(NULL)))
 		goto fail;
 	wb_string_free(lk);
@@ -147,4 +152,42 @@ int wb__checkpoint_count(wb_db *db, const char *migration, size_t *out)
 {
 	*out = 0;
 	return each_key(db, migration, count_one, out);
+}
+
+/* What wb__checkpoint_run_counters adds up. */
+struct run_sum {
+	const char *run_id;      /* the run */
+	wb_counters c;           /* its counters so far */
+	int64_t updated;         /* its latest checkpoint */
+};
+
+static int add_one(wb_db *db, const wb_item *it, void *arg)
+{
+	struct run_sum *sum = arg;
+	const char *rid = wb_item_get_string(it, "run_id");
+	int64_t t = wb_item_get_int(it, "updated", 0);
+
+	WB_UNUSED(db);
+	if (!rid || strcmp(rid, sum->run_id) != 0)
+		return 0;
+	sum->c.scanned += wb_item_get_int(it, "scanned", 0);
+	sum->c.written += wb_item_get_int(it, "written", 0);
+	sum->c.deleted += wb_item_get_int(it, "deleted", 0);
+	sum->c.unchanged += wb_item_get_int(it, "unchanged", 0);
+	sum->c.failed += wb_item_get_int(it, "failed", 0);
+	if (t > sum->updated)
+		sum->updated = t;
+	return 0;
+}
+
+int wb__checkpoint_run_counters(wb_db *db, const char *migration, const char *run_id,
+				wb_counters *out, int64_t *updated)
+{
+	struct run_sum sum = {run_id, {0, 0, 0, 0, 0}, 0};
+	int rc = each_key(db, migration, add_one, &sum);
+
+	*out = sum.c;
+	if (updated)
+		*updated = sum.updated;
+	return rc;
 }

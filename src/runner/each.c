@@ -92,6 +92,7 @@ struct job {
 struct stream {
 	char name[1400];         /* checkpoint sort key */
 	int64_t count;           /* items done in this stream, all runs */
+	wb_counters run;         /* this run's counters in this stream, as committed in its checkpoint */
 	wb_item *last_key;       /* key of the last item covered by a checkpoint (owned) */
 	wb_item *last_item;      /* the last item visited, when it was left unchanged (owned) */
 	int moved;               /* items were visited since last_key was set */
@@ -366,8 +367,18 @@ static int refresh(struct worker *w, size_t i)
 	return 0;
 }
 
-/* Count the committed batch and forget it. */
-static void batch_done(struct worker *w, struct stream *st)
+/* a += b */
+static void counters_add(wb_counters *a, const wb_counters *b)
+{
+	a->scanned += b->scanned;
+	a->written += b->written;
+	a->deleted += b->deleted;
+	a->unchanged += b->unchanged;
+	a->failed += b->failed;
+}
+
+/* What the pending batch adds to the counters. */
+static wb_counters batch_counters(const struct worker *w)
 {
 	wb_counters d = w->pending;
 
@@ -377,7 +388,16 @@ static void batch_done(struct worker *w, struct stream *st)
 		else
 			d.deleted++;
 	}
+	return d;
+}
+
+/* Count the committed batch and forget it. */
+static void batch_done(struct worker *w, struct stream *st)
+{
+	wb_counters d = batch_counters(w);
+
 	st->count += d.scanned;
+	counters_add(&st->run, &d);
 	wb__run_count(w->job->run, &d);
 	memset(&w->pending, 0, sizeof(w->pending));
 	entries_clear(w);
@@ -419,11 +439,13 @@ static int flush(struct worker *w, struct stream *st, int done)
 	for (int attempt = 0;; attempt++) {
 		struct batch b;
 		size_t failed = SIZE_MAX;
+		wb_counters c = batch_counters(w); /* the stream's counters once this batch is in */
 
+		counters_add(&c, &st->run);
 		if (job->checkpoints &&
 		    !(cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
 					       st->last_key, done, job->total_segments,
-					       st->count + w->pending.scanned)))
+					       st->count + w->pending.scanned, &c)))
 			return WB_ENOMEM;
 		/* Not atomic: the checkpoint goes after the changes, never before. */
 		if ((rc = batch_build(w, &b, w->atomic ? cp : NULL)) < 0)
@@ -636,18 +658,30 @@ static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after
 	return n ? wb__db_tx_write(db, out, n, NULL) : 0;
 }
 
-/* Hook: the stream's checkpoint, in the page's transaction (committed with it or not at all). */
+/* What a fast page adds to the counters. */
+static wb_counters page_counters(const wb__page_result *page)
+{
+	wb_counters d = {(int64_t)page->scanned, (int64_t)page->written, (int64_t)page->deleted,
+			 (int64_t)(page->scanned - page->written - page->deleted), 0};
+
+	return d;
+}
+
+/* Hook: the stream's checkpoint and counters, in the page's transaction (committed with it or not at all). */
 static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 {
 	struct fast_page *fp = arg;
 	struct job *job = fp->w->job;
 	struct stream *st = fp->st;
-	wb_item *cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
-					  page->last_key ? page->last_key : st->last_key, !page->last_key,
-					  job->total_segments, st->count + (int64_t)page->scanned);
+	wb_counters c = page_counters(page);
+	wb_item *cp;
 	wb_write wr;
 	int rc;
 
+	counters_add(&c, &st->run);
+	cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
+				 page->last_key ? page->last_key : st->last_key, !page->last_key,
+				 job->total_segments, st->count + (int64_t)page->scanned, &c);
 	if (!cp)
 		return wb__oom(db);
 	wr = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_PUT, cp, NULL};
@@ -695,9 +729,9 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 		slow = now_ms() - t0 > FAST_PAGE_MS ? slow + 1 : 0;
 		if (slow >= 3)
 			w->fast = 0;
-		wb_counters d = {(int64_t)page.scanned, (int64_t)page.written, (int64_t)page.deleted,
-				 (int64_t)(page.scanned - page.written - page.deleted), 0};
+		wb_counters d = page_counters(&page);
 		st->count += d.scanned;
+		counters_add(&st->run, &d);
 		wb__run_count(job->run, &d);
 		if (!page.last_key)
 			return 0;
@@ -914,7 +948,7 @@ static int choose_segments(struct job *job, wb_db *db)
 		if (rc != WB_ENOTFOUND)
 			return rc;
 		if (!(it = wb__checkpoint_item(job->run->migration, name, job->run->run_id, job->table,
-					       NULL, 0, want, 0)))
+					       NULL, 0, want, 0, NULL)))
 			return WB_ENOMEM;
 		rc = wb_put(db, WB_CHECKPOINT_TABLE, it, &not_exists);
 		wb_item_free(it);
