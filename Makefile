@@ -12,9 +12,12 @@
 # Output layout (also the layout of an install, so the runner finds the
 # header and library relative to its own executable in both places):
 #   $(BUILD)/bin/whimbrel  $(BUILD)/lib/libwhimbrel.{a,so}  $(BUILD)/include/whimbrel.h
+#   $(BUILD)/include/whimbrel/runner.h
 # The shared library is libwhimbrel.so.X.Y.Z with SONAME libwhimbrel.so.X and
-# the links libwhimbrel.so.X and libwhimbrel.so; it exports only what
-# whimbrel.h declares (WB_EXTERN; the library compiles -fvisibility=hidden).
+# the links libwhimbrel.so.X and libwhimbrel.so; it exports only what the
+# public headers declare (WB_EXTERN in whimbrel.h and whimbrel/runner.h; the
+# library compiles -fvisibility=hidden).
+# The command (src/cli) sees the public headers only: -Iinclude -Isrc/cli.
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -49,27 +52,32 @@ SONAME  := libwhimbrel.so.$(firstword $(subst ., ,$(VERSION)))
 SOREAL  := libwhimbrel.so.$(VERSION)
 BIN     := $(BUILD)/bin/whimbrel
 HDR     := $(BUILD)/include/whimbrel.h
+RUN_HDR := $(BUILD)/include/whimbrel/runner.h
+PUB_HDR := include/whimbrel.h include/whimbrel/runner.h
 
-CLI_DEFS := -DWB_LINK_LIBS='"$(LIBS)"' -DWB_CC='"$(CC)"' -DWB_BUILD_SAN='"$(SAN)"'
+# How the runner compiles a migration: like the library it links (compile.c).
+RUN_DEFS := -DWB_LINK_LIBS='"$(LIBS)"' -DWB_CC='"$(CC)"' -DWB_BUILD_SAN='"$(SAN)"'
+$(BUILD)/obj/runner/compile.o: CFLAGS += $(RUN_DEFS)
 
 .PHONY: all test test-asan check demo bench install clean deps
 
 # Keep intermediate objects (the test helpers), so nothing rebuilds twice.
 .SECONDARY:
 
-all: $(STATIC) $(SHARED) $(BIN) $(HDR) $(TESTS)
+all: $(STATIC) $(SHARED) $(BIN) $(HDR) $(RUN_HDR) $(TESTS)
 
 PRIV_HDR:= $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
 
-$(BUILD)/obj/%.o: src/%.c include/whimbrel.h $(PRIV_HDR)
+$(BUILD)/obj/%.o: src/%.c $(PUB_HDR) $(PRIV_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fvisibility=hidden $(PRIV_INC) -c $< -o $@
 
-$(BUILD)/obj/cli/%.o: src/cli/%.c include/whimbrel.h $(PRIV_HDR) $(wildcard src/cli/*.h)
+# The command: public headers and its own, nothing from the library's src/.
+$(BUILD)/obj/cli/%.o: src/cli/%.c $(PUB_HDR) $(wildcard src/cli/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PRIV_INC) $(CLI_DEFS) -Isrc/cli -c $< -o $@
+	$(CC) $(CFLAGS) -Isrc/cli -c $< -o $@
 
-$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c include/whimbrel.h $(wildcard tests/lib/*.h) $(PRIV_HDR)
+$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c $(PUB_HDR) $(wildcard tests/lib/*.h) $(PRIV_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PRIV_INC) -Itests/lib -c $< -o $@
 
@@ -90,11 +98,15 @@ $(HDR): include/whimbrel.h
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-$(BIN): $(CLI_OBJ) $(STATIC) $(HDR)
+$(RUN_HDR): include/whimbrel/runner.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(BIN): $(CLI_OBJ) $(STATIC) $(HDR) $(RUN_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(CLI_OBJ) $(STATIC) $(LDFLAGS) $(LIBS)
 
-$(BUILD)/tests/%: tests/%.c $(STATIC) $(TLIB_OBJ) $(wildcard tests/lib/*.h) $(PRIV_HDR)
+$(BUILD)/tests/%: tests/%.c $(STATIC) $(TLIB_OBJ) $(wildcard tests/lib/*.h) $(PUB_HDR) $(PRIV_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PRIV_INC) -Itests/lib -o $@ $< $(TLIB_OBJ) $(STATIC) $(LDFLAGS) $(LIBS) -lcmocka
 
@@ -157,13 +169,14 @@ bench: deps
 	@scripts/bench.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/whimbrel
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/whimbrel
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.a
 	install -m 755 $(BUILD)/lib/$(SOREAL) $(DESTDIR)$(PREFIX)/lib/$(SOREAL)
 	ln -sf $(SOREAL) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libwhimbrel.so
 	install -m 644 include/whimbrel.h $(DESTDIR)$(PREFIX)/include/whimbrel.h
+	install -m 644 include/whimbrel/runner.h $(DESTDIR)$(PREFIX)/include/whimbrel/runner.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' -e 's|@VERSION@|$(VERSION)|' \
 		scripts/whimbrel.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/whimbrel.pc
 

@@ -309,12 +309,12 @@ static void test_lease_answers_lost(void **state)
 	for (int i = 0; i < 12; i++) {
 		wbt_table_name(name, sizeof(name), "lease");
 		wbt_ok(wb__lock_acquire(db, name, "RUN-LOST", NULL));
-		wbt_ok(wb__lock_get(direct, name, &l));
+		wbt_ok(wb_lock_get(&l, direct, name));
 		assert_string_equal(l.run_id, "RUN-LOST");
 		assert_int_equal(wb__lock_acquire(direct, name, "RUN-OTHER", NULL), WB_EBUSY);
 		wbt_ok(wb__lock_heartbeat(db, name, "RUN-LOST"));
 		wbt_ok(wb__lock_release(db, name, "RUN-LOST"));
-		assert_int_equal(wb__lock_get(direct, name, &l), WB_ENOTFOUND);
+		assert_int_equal(wb_lock_get(&l, direct, name), WB_ENOTFOUND);
 	}
 	wbt_ok(wb__dynamodb_stats(db, &st));
 	printf("# leases through lost answers: %llu requests, %llu network retries, %llu conditions failed\n",

@@ -48,7 +48,7 @@ static wb_header *parse(const char *text)
 {
 	wb_header *h = NULL;
 
-	wbt_ok(wb__header_parse(&h, text, strlen(text)));
+	wbt_ok(wb_header_parse(&h, text, strlen(text)));
 	assert_non_null(h);
 	return h;
 }
@@ -103,20 +103,20 @@ static void test_time_format_and_parse(void **state)
 	time_t t;
 
 	(void)state;
-	wb__time_format(buf, sizeof(buf), T1);
+	wb_time_format(buf, sizeof(buf), T1);
 	assert_string_equal(buf, "2026-11-25 at 10:00:03 UTC");
-	wbt_ok(wb__time_parse(&t, "2026-11-25 at 10:00:03 UTC"));
+	wbt_ok(wb_time_parse(&t, "2026-11-25 at 10:00:03 UTC"));
 	assert_int_equal(t, T1);
-	wbt_ok(wb__time_parse(&t, "2028-02-29 at 23:59:59 UTC"));
-	assert_int_equal(wb__time_parse(&t, "2026-13-45 at 10:00:00 UTC"), WB_EINVALID);
+	wbt_ok(wb_time_parse(&t, "2028-02-29 at 23:59:59 UTC"));
+	assert_int_equal(wb_time_parse(&t, "2026-13-45 at 10:00:00 UTC"), WB_EINVALID);
 	assert_non_null(strstr(wb_error_last(), "2026-13-45"));
-	assert_int_equal(wb__time_parse(&t, "2027-02-29 at 10:00:00 UTC"), WB_EINVALID);
-	assert_int_equal(wb__time_parse(&t, "2026-11-25 at 24:00:00 UTC"), WB_EINVALID);
-	assert_int_equal(wb__time_parse(&t, "2026-11-25 10:00:03 UTC"), WB_EINVALID);
-	assert_int_equal(wb__time_parse(&t, "2026-11-25 at 10:00:03"), WB_EINVALID);
-	assert_int_equal(wb__time_parse(&t, "2026-11-25 at 10:00:03 UTC "), WB_EINVALID);
-	assert_int_equal(wb__time_parse(&t, "1969-12-31 at 23:59:59 UTC"), WB_EINVALID);
-	assert_int_equal(wb__time_parse(&t, ""), WB_EINVALID);
+	assert_int_equal(wb_time_parse(&t, "2027-02-29 at 10:00:00 UTC"), WB_EINVALID);
+	assert_int_equal(wb_time_parse(&t, "2026-11-25 at 24:00:00 UTC"), WB_EINVALID);
+	assert_int_equal(wb_time_parse(&t, "2026-11-25 10:00:03 UTC"), WB_EINVALID);
+	assert_int_equal(wb_time_parse(&t, "2026-11-25 at 10:00:03"), WB_EINVALID);
+	assert_int_equal(wb_time_parse(&t, "2026-11-25 at 10:00:03 UTC "), WB_EINVALID);
+	assert_int_equal(wb_time_parse(&t, "1969-12-31 at 23:59:59 UTC"), WB_EINVALID);
+	assert_int_equal(wb_time_parse(&t, ""), WB_EINVALID);
 	assert_int_equal(t, 0);
 }
 
@@ -135,8 +135,8 @@ static void test_parse_zero_runs(void **state)
 	assert_int_equal(h->runs[0].exec_line, 4);
 	assert_int_equal(h->runs[0].fin_line, 5);
 	assert_int_equal(h->end_line, 6);
-	assert_int_equal(wb__header_last_finalization(h), 0);
-	wb__header_free(h);
+	assert_int_equal(wb_header_last_finalization(h), 0);
+	wb_header_free(h);
 }
 
 static void test_parse_one_run_tolerant(void **state)
@@ -157,7 +157,7 @@ static void test_parse_one_run_tolerant(void **state)
 	assert_int_equal(h->problems[0].line, 2);
 	assert_non_null(strstr(h->problems[0].msg, "'Execution Time:'"));
 	assert_int_equal(h->problems[1].line, 3);
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 static void test_parse_three_runs(void **state)
@@ -174,8 +174,8 @@ static void test_parse_three_runs(void **state)
 	assert_int_equal(h->runs[1].fin - h->runs[1].exec, 42);
 	assert_int_equal(h->runs[2].exec_line, 9);
 	assert_int_equal(h->runs[2].fin_line, 10);
-	assert_int_equal(wb__header_last_finalization(h), h->runs[2].fin);
-	wb__header_free(h);
+	assert_int_equal(wb_header_last_finalization(h), h->runs[2].fin);
+	wb_header_free(h);
 }
 
 static void test_parse_bad_date(void **state)
@@ -192,7 +192,7 @@ static void test_parse_bad_date(void **state)
 	assert_int_equal(h->problems[i].line, 3);
 	assert_non_null(strstr(h->problems[i].msg, "bad Execution Time"));
 	assert_int_equal(h->nproblems, 1);   /* no cascade of "empty" complaints */
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 static void test_parse_missing_colon(void **state)
@@ -207,7 +207,7 @@ static void test_parse_missing_colon(void **state)
 	assert_int_equal(h->problems[i].line, 3);
 	assert_int_equal(h->nruns, 1);
 	assert_int_equal(h->runs[0].exec, T1);  /* tolerant: the time is still read */
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 static void test_parse_pairing_problems(void **state)
@@ -226,7 +226,7 @@ static void test_parse_pairing_problems(void **state)
 	assert_true(find_problem(h, "Finalization Time is empty but") >= 0);
 	assert_true(find_problem(h, "without an Execution Time line") >= 0);
 	assert_true(find_problem(h, "unexpected text") >= 0);
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 static void test_parse_no_header(void **state)
@@ -235,14 +235,14 @@ static void test_parse_no_header(void **state)
 	wb_header *h = NULL;
 
 	(void)state;
-	assert_int_equal(wb__header_parse(&h, text, strlen(text)), WB_EINVALID);
+	assert_int_equal(wb_header_parse(&h, text, strlen(text)), WB_EINVALID);
 	assert_non_null(h);
 	assert_int_equal(h->nproblems, 1);
 	assert_non_null(strstr(h->problems[0].msg, "no header comment"));
 	assert_int_equal(h->nruns, 0);
-	wb__header_free(h);
-	assert_int_equal(wb__header_parse(&h, "", 0), WB_EINVALID);
-	wb__header_free(h);
+	wb_header_free(h);
+	assert_int_equal(wb_header_parse(&h, "", 0), WB_EINVALID);
+	wb_header_free(h);
 }
 
 static void test_parse_empty_description_and_no_lines(void **state)
@@ -253,7 +253,7 @@ static void test_parse_empty_description_and_no_lines(void **state)
 	assert_true(find_problem(h, "empty description") >= 0);
 	assert_true(find_problem(h, "no 'Execution Time:'") >= 0);
 	assert_int_equal(h->nruns, 0);
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 static void test_parse_unterminated(void **state)
@@ -263,7 +263,7 @@ static void test_parse_unterminated(void **state)
 	(void)state;
 	assert_int_equal(h->end_line, 0);
 	assert_true(find_problem(h, "not closed") >= 0);
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 static void test_parse_binary_garbage(void **state)
@@ -277,19 +277,19 @@ static void test_parse_binary_garbage(void **state)
 		buf[i] = (unsigned char)((s = s * 1103515245u + 12345u) >> 16);
 	buf[0] = '/', buf[1] = '*';   /* looks like a header, then garbage */
 	for (int round = 0; round < 50; round++) {
-		int rc = wb__header_parse(&h, (const char *)buf + (round ? 2 : 0), sizeof(buf) - (round ? 2 : 0));
+		int rc = wb_header_parse(&h, (const char *)buf + (round ? 2 : 0), sizeof(buf) - (round ? 2 : 0));
 		assert_true(rc == 0 || rc == WB_EINVALID);
 		assert_non_null(h);
 		assert_true(h->nproblems > 0);
 		for (size_t i = 0; i < h->nproblems; i++)
 			assert_null(strchr(h->problems[i].msg, '\n'));
-		wb__header_free(h);
+		wb_header_free(h);
 		buf[2 + round * 7] ^= 0x5a;
 	}
 	h = parse("/* \x01\x02\xff garbage\n * Execution Time: \x03\n * Finalization Time:\n */");
 	assert_true(find_problem(h, "control character 0x01") >= 0);
 	assert_true(find_problem(h, "bad Execution Time") >= 0);
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 static void test_parse_file_huge_and_missing(void **state)
@@ -304,12 +304,12 @@ static void test_parse_file_huge_and_missing(void **state)
 	memset(big, 'x', n);
 	memcpy(big, "/* Desc.\n", 9);   /* never closed */
 	write_file(p, big, n);
-	wbt_ok(wb__header_parse_file(&h, p));
+	wbt_ok(wb_header_parse_file(&h, p));
 	assert_true(find_problem(h, "not closed within the first 64 KB") >= 0);
-	wb__header_free(h);
-	assert_int_equal(wb__header_stamp(p, T1, T2, NULL), WB_EINVALID);
+	wb_header_free(h);
+	assert_int_equal(wb_header_stamp(p, T1, T2, NULL), WB_EINVALID);
 	free(big);
-	assert_int_equal(wb__header_parse_file(&h, path_in_tmp("absent.c")), WB_EIO);
+	assert_int_equal(wb_header_parse_file(&h, path_in_tmp("absent.c")), WB_EIO);
 	assert_null(h);
 	assert_non_null(strstr(wb_error_last(), "absent.c"));
 }
@@ -319,7 +319,7 @@ static void stamp_expect(const char *path, time_t e, time_t f, const char *statu
 {
 	char *got;
 
-	wbt_ok(wb__header_stamp(path, e, f, status));
+	wbt_ok(wb_header_stamp(path, e, f, status));
 	got = read_file(path, NULL);
 	assert_string_equal(got, want);
 	free(got);
@@ -357,11 +357,11 @@ static void test_stamp_first_second_third(void **state)
 	assert_int_equal(st.st_mode & 07777, 0640);
 	/* the result parses cleanly, with three runs and the note */
 	wb_header *h = NULL;
-	wbt_ok(wb__header_parse_file(&h, p));
+	wbt_ok(wb_header_parse_file(&h, p));
 	assert_int_equal(h->nproblems, 0);
 	assert_int_equal(h->nruns, 3);
 	assert_string_equal(h->runs[1].note, "failed");
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 /* Everything before `a` and after the end of the pair's lines is byte-identical. */
@@ -378,7 +378,7 @@ static void test_stamp_changes_nothing_else(void **state)
 	(void)state;
 	snprintf(in, sizeof(in), "%s%s%s", before, pair, after);
 	write_file(p, in, strlen(in));
-	wbt_ok(wb__header_stamp(p, T1, T2, "interrupted"));
+	wbt_ok(wb_header_stamp(p, T1, T2, "interrupted"));
 	got = read_file(p, &n);
 	assert_memory_equal(got, before, lb);
 	assert_memory_equal(got + n - la, after, la);
@@ -386,7 +386,7 @@ static void test_stamp_changes_nothing_else(void **state)
 			    "\t**  Finalization Time: 2026-11-25 at 10:04:12 UTC (interrupted)\n", n - lb - la);
 	free(got);
 	/* a second stamp inserts with the same prefix */
-	wbt_ok(wb__header_stamp(p, T1, T2, NULL));
+	wbt_ok(wb_header_stamp(p, T1, T2, NULL));
 	got = read_file(p, &n);
 	assert_non_null(strstr(got, "(interrupted)\n\t**  Execution Time: 2026-11-25 at 10:00:03 UTC\n"
 			       "\t**  Finalization Time: 2026-11-25 at 10:04:12 UTC\n\t*/\n"));
@@ -408,9 +408,9 @@ static void test_stamp_crlf(void **state)
 
 	(void)state;
 	write_file(p, in, strlen(in));
-	wbt_ok(wb__header_parse_file(&h, p));
+	wbt_ok(wb_header_parse_file(&h, p));
 	assert_int_equal(h->nproblems, 0);
-	wb__header_free(h);
+	wb_header_free(h);
 	stamp_expect(p, T1, T2, NULL, want1);
 	stamp_expect(p, T1, T2, "failed", want2);
 }
@@ -430,15 +430,15 @@ static void test_stamp_refusals_leave_file_untouched(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *got;
 		write_file(p, bad[i], strlen(bad[i]));
-		assert_int_equal(wb__header_stamp(p, T1, T2, NULL), WB_EINVALID);
+		assert_int_equal(wb_header_stamp(p, T1, T2, NULL), WB_EINVALID);
 		assert_non_null(strstr(wb_error_last(), "cannot stamp"));
 		assert_non_null(strstr(wb_error_last(), "0004_bad.c"));
 		got = read_file(p, NULL);
 		assert_string_equal(got, bad[i]);
 		free(got);
 	}
-	assert_int_equal(wb__header_stamp(p, T1, T2, "bad(status)"), WB_EINVALID);
-	assert_int_equal(wb__header_stamp(path_in_tmp("nope.c"), T1, T2, NULL), WB_EIO);
+	assert_int_equal(wb_header_stamp(p, T1, T2, "bad(status)"), WB_EINVALID);
+	assert_int_equal(wb_header_stamp(path_in_tmp("nope.c"), T1, T2, NULL), WB_EIO);
 	/* no temporary file is left behind */
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "ls %s | grep -q '\\.tmp\\.'", wbt_tmpdir());
@@ -469,7 +469,7 @@ static void test_stamp_large_file_copies_tail(void **state)
 		in[i] = (char)('a' + i % 23);
 	memcpy(in, GOOD0, strlen(GOOD0));
 	write_file(p, in, n);
-	wbt_ok(wb__header_stamp(p, T1, T2, NULL));
+	wbt_ok(wb_header_stamp(p, T1, T2, NULL));
 	got = read_file(p, &got_n);
 	grow = 2 * strlen(" 2026-11-25 at 10:00:03 UTC");
 	assert_int_equal(got_n, n + grow);
@@ -499,7 +499,7 @@ static void replay_one(const char *name, const char *text, size_t len)
 	wb_header *h = NULL, *h2 = NULL;
 	char *after;
 	size_t alen;
-	int rc = wb__header_parse(&h, text, len);
+	int rc = wb_header_parse(&h, text, len);
 
 	if (rc != 0 && rc != WB_EINVALID)
 		fail_msg("%s: parse returned %d", name, rc);
@@ -509,14 +509,14 @@ static void replay_one(const char *name, const char *text, size_t len)
 		assert_null(strchr(h->problems[i].msg, '\n'));
 	}
 	write_file(copy, text, len);
-	rc = wb__header_stamp(copy, T1, T2, "failed");
+	rc = wb_header_stamp(copy, T1, T2, "failed");
 	after = read_file(copy, &alen);
 	if (rc == 0) {
-		wbt_ok(wb__header_parse(&h2, after, alen));
+		wbt_ok(wb_header_parse(&h2, after, alen));
 		if (stamped_runs(h2) != stamped_runs(h) + 1)
 			fail_msg("%s: stamp did not add a pair", name);
 		assert_true(alen > len);
-		wb__header_free(h2);
+		wb_header_free(h2);
 	} else {
 		if (rc != WB_EINVALID)
 			fail_msg("%s: stamp returned %d (%s)", name, rc, wb_error_last());
@@ -524,7 +524,7 @@ static void replay_one(const char *name, const char *text, size_t len)
 		assert_memory_equal(after, text, len);
 	}
 	free(after);
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 static void test_replay_corpus(void **state)

@@ -384,11 +384,11 @@ static void test_ledger_and_lock(void **state)
 	r.started = 1795000000;
 	r.written = 42;
 	wbt_ok(wb__ledger_put(db, &r));
-	wbt_ok(wb__ledger_get(db, r.run_id, &back));
+	wbt_ok(wb_ledger_get(&back, db, r.run_id));
 	assert_string_equal(back.status, "running");
 	assert_int_equal(back.written, 42);
 	assert_int_equal(back.finished, 0);
-	wbt_ok(wb__ledger_list(db, "0001_x", &all, &n));
+	wbt_ok(wb_ledger_list(&all, &n, db, "0001_x"));
 	assert_int_equal(n, 1);
 	free(all);
 
@@ -399,9 +399,9 @@ static void test_ledger_and_lock(void **state)
 	wbt_ok(wb__lock_heartbeat(db, "0001_x", "RUN1"));
 	assert_int_equal(wb__lock_heartbeat(db, "0001_x", "RUN2"), WB_ECONDITION);
 	wbt_ok(wb__lock_release(db, "0001_x", "RUN2")); /* not ours: no-op */
-	wbt_ok(wb__lock_get(db, "0001_x", &l));
+	wbt_ok(wb_lock_get(&l, db, "0001_x"));
 	wbt_ok(wb__lock_release(db, "0001_x", "RUN1"));
-	assert_int_equal(wb__lock_get(db, "0001_x", &l), WB_ENOTFOUND);
+	assert_int_equal(wb_lock_get(&l, db, "0001_x"), WB_ENOTFOUND);
 	wb_close(db);
 }
 

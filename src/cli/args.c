@@ -168,60 +168,31 @@ int wb_cli_parse_keyspec(const char *cmd, const char *what, const char *s,
 	return 0;
 }
 
-static int b64_digit(unsigned char c)
+/*
+ * A B key value typed as base64 (padding optional), decoded by the
+ * library's DynamoDB JSON reader: one base64 decoder in the tree.  NULL
+ * when the text is not base64 (or out of memory).
+ */
+static wb_value *binary_key(const char *text)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+	size_t n = strlen(text);
+	const char *pad = n % 4 == 2 ? "==" : n % 4 == 3 ? "=" : "";
+	wb_item *it = NULL;
+	wb_value *v = NULL;
+	char *json;
 
-int wb_cli_base64_decode(unsigned char **out, size_t *len, const char *text)
-{
-	size_t n = strlen(text), o = 0;
-	unsigned acc = 0;
-	int bits = 0, pad = 0;
-	unsigned char *buf = malloc(n / 4 * 3 + 3);
-
-	*out = NULL;
-	if (!buf)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int d = text[i] == '=' ? -2 : b64_digit((unsigned char)text[i]);
-		if (d == -1 || (pad && d != -2))
-			goto bad;
-		if (d == -2) {
-			pad++;
-			continue;
-		}
-		acc = (acc << 6) | (unsigned)d;
-		if ((bits += 6) >= 8) {
-			bits -= 8;
-			buf[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	/* leftover bits must be zero padding of a final 2 or 3 character group */
-	if (bits >= 6 || acc != 0 || pad > 2 || (pad && (n % 4) != 0))
-		goto bad;
-	*out = buf;
-	*len = o;
-	return 0;
-bad:
-	free(buf);
-	return -1;
+	if (n % 4 == 1 || strpbrk(text, "\"\\") || !(json = malloc(n + 32)))
+		return NULL;
+	snprintf(json, n + 32, "{\"k\":{\"B\":\"%s%s\"}}", text, pad);
+	if (wb_item_from_json(&it, json, strlen(json), WB_JSON_DDB) == 0)
+		v = wb_value_dup(wb_item_get(it, "k"));
+	wb_item_free(it);
+	free(json);
+	return v;
 }
 
 int wb_cli_key_value(wb_value **out, const char *what, const char *text, wb_type type)
 {
-	unsigned char *bytes = NULL;
 	size_t len = 0;
 
 	*out = NULL;
@@ -230,16 +201,15 @@ int wb_cli_key_value(wb_value **out, const char *what, const char *text, wb_type
 	if (type == WB_N && wb_number_validate(text) < 0)
 		return wb_cli_fail("%s: '%s' is not a valid number (the key is of type N): %s",
 				   what, text, wb_error_last());
-	if (type == WB_B && wb_cli_base64_decode(&bytes, &len, text) < 0)
+	if (type == WB_B && !(*out = binary_key(text)))
 		return wb_cli_fail("%s: '%s' is not valid base64 (the key is of type B)", what, text);
-	if (type == WB_B && len == 0) {
-		free(bytes);
+	if (type == WB_B && (wb_value_bytes(*out, &len), len == 0)) {
+		wb_value_free(*out);
+		*out = NULL;
 		return wb_cli_fail("%s: a key value cannot be empty", what);
 	}
-	*out = type == WB_N ? wb_value_number(text)
-	     : type == WB_B ? wb_value_binary(bytes, len)
-	     : wb_value_string(text, strlen(text));
-	free(bytes);
+	if (type != WB_B)
+		*out = type == WB_N ? wb_value_number(text) : wb_value_string(text, strlen(text));
 	if (!*out)
 		return wb_cli_fail("out of memory");
 	return 0;
@@ -434,23 +404,4 @@ void wb_cli_progress_end(wb_cli_progress *p)
 	if (p->on && p->drawn)
 		fputs("\r\033[K", stderr);
 	p->drawn = 0;
-}
-
-int wb_cli_mkdirs(const char *path)
-{
-	char tmp[4096];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }

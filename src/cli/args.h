@@ -51,16 +51,10 @@ int wb_cli_parse_keyspec(const char *cmd, const char *what, const char *s,
 
 /**
  * Convert a key value typed on the command line to `type`: S as is, N
- * checked as a number, B decoded from base64.  `what` names it in messages
+ * checked as a number, B decoded from base64 (padding optional).  `what` names it in messages
  * ("--pk").  *out is the caller's (wb_value_free).  Errors exit 1.
  */
 int wb_cli_key_value(wb_value **out, const char *what, const char *text, wb_type type);
-
-/**
- * Decode base64 (standard alphabet, padding optional).  *out is the
- * caller's (free()).  Returns 0 or -1 on bad input.
- */
-int wb_cli_base64_decode(unsigned char **out, size_t *len, const char *text);
 
 /**
  * The JSON text of an argument: the argument itself, or all of standard
@@ -123,8 +117,5 @@ void wb_cli_progress_end(wb_cli_progress *p);
 
 /** Monotonic seconds. */
 double wb_cli_now(void);
-
-/** mkdir -p: create `path` and its missing parents (mode 0755); 0 or -1 with errno. */
-int wb_cli_mkdirs(const char *path);
 
 #endif /* WB_CLI_ARGS_H */

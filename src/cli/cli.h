@@ -2,15 +2,18 @@
  * cli.h - what the subcommands of the whimbrel command share.
  *
  * Exit codes (documented in docs/cli.md), the global options, the table of
- * subcommands (main.c) and target resolution (target.c: whimbrel.conf,
- * WHIMBREL_DEV_DB / WHIMBREL_PROD_DB, --db).  Each subcommand group lives in
- * its own file, cmd_GROUP.c, and has the signature of wb_cli_fn.
+ * subcommands (main.c), reporting (report.c) and targets (targets.c, over
+ * the runner's wb_target_* calls: whimbrel.conf, WHIMBREL_DEV_DB /
+ * WHIMBREL_PROD_DB, --db).  Each subcommand group lives in its own file,
+ * cmd_GROUP.c, and has the signature of wb_cli_fn.  The command sees the
+ * public headers only (<whimbrel.h>, <whimbrel/runner.h>).
  */
 #ifndef WB_CLI_H
 #define WB_CLI_H
 
+#include <stdarg.h>
 #include <stdio.h>
-#include "whimbrel.h"
+#include <whimbrel.h>
 
 /* Exit codes of the whimbrel command. */
 #define WB_EXIT_OK 0            /* success */
@@ -31,6 +34,8 @@ typedef struct wb_cli {
 /** A subcommand: argv[0] is the subcommand name.  Returns an exit code. */
 typedef int (*wb_cli_fn)(wb_cli *cli, int argc, char **argv);
 
+/** Print prefix + message + suffix as one line on stderr, control characters escaped. */
+void wb_cli_vprint_line(const char *prefix, const char *suffix, const char *fmt, va_list ap);
 /** Print "whimbrel: " + message + newline on stderr; returns WB_EXIT_ERROR. */
 int wb_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Print a usage error ("whimbrel CMD: ..., see whimbrel CMD --help"); returns WB_EXIT_USAGE. */
@@ -44,15 +49,23 @@ int wb_cli_exit_for(int rc);
  * The URL of a named target ("dev" or "prod"): --db if given, else
  * WHIMBREL_DEV_DB / WHIMBREL_PROD_DB, else `db =` of the [dev]/[prod]
  * section of whimbrel.conf, else for dev "sqlite:.whimbrel/dev.db"; for
- * prod an error saying how to configure it.  *out is malloc'd.  These three
- * return 0 or a negative WB_E* code with the message in wb_error_last()
- * (they print nothing; the caller reports it).
+ * prod an error saying how to configure it.  *out is the caller's
+ * (wb_string_free).  These three return 0 or a negative WB_E* code with the
+ * message in wb_error_last() (they print nothing; the caller reports it).
  */
 int wb_cli_target_url(char **out, wb_cli *cli, const char *target);
 /** A target's `confirm = yes|no` setting (default: yes for prod, no for dev). */
 int wb_cli_target_confirm(wb_cli *cli, const char *target);
 /** Open a target by name (creating .whimbrel/ for the embedded default). */
 int wb_cli_open(wb_db **out, wb_cli *cli, const char *target);
+
+/** True for "dev" and "prod" (the targets of run, plan, status...). */
+int wb_cli_is_target(const char *s);
+/**
+ * Resolve and open a named target.  *url (wb_string_free; may be
+ * NULL) gets its URL.  On failure prints the error and returns an exit code.
+ */
+int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target);
 
 /* Subcommands (one file each group).  Weak in main.c until implemented. */
 int wb_cmd_table(wb_cli *cli, int argc, char **argv);   /* cmd_table.c */

@@ -24,8 +24,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <whimbrel/runner.h>
+
 #include "args.h"
-#include "common.h"
 
 #define KEEP_MAX (8u * 1024 * 1024)  /* input bytes kept as items for one batch */
 #define CHUNK 1000                   /* items per batch otherwise */
@@ -258,7 +259,7 @@ static void report_bad(struct import *im, unsigned long long lineno, int too_lon
 	wb_cli_progress_end(&im->progress);
 	snprintf(msg, sizeof(msg), "%s:%llu: %s", im->name, lineno, bad_reason(too_long));
 	fprintf(stderr, "%s%s%s\n", im->keep_going ? "" : "whimbrel: ",
-		wb__escape_line(line, sizeof(line), msg), im->keep_going ? " (skipped)" : "");
+		wb_escape_line(line, sizeof(line), msg), im->keep_going ? " (skipped)" : "");
 }
 
 /*

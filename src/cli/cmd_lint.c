@@ -13,10 +13,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <whimbrel/runner.h>
+
 #include "cli.h"
-#include "common.h"
-#include "header.h"
-#include "migfiles.h"
+#include "tools.h"
 
 #define NO_NUMBER ((unsigned long)-1)
 
@@ -90,15 +90,15 @@ static int check_future(struct findings *f, const wb_header *h, time_t now)
 	char t[32], n[32];
 	int rc = 0;
 
-	wb__time_format(n, sizeof(n), now);
-	for (size_t i = 0; i < h->nruns && rc == 0; i++) {
-		const wb_header_run *r = &h->runs[i];
+	wb_time_format(n, sizeof(n), now);
+	for (size_t i = 0; i < wb_header_run_count(h) && rc == 0; i++) {
+		const wb_header_run *r = wb_header_run_at(h, i);
 		if (r->exec > now) {
-			wb__time_format(t, sizeof(t), r->exec);
+			wb_time_format(t, sizeof(t), r->exec);
 			rc = add(f, r->exec_line, "Execution Time %s is in the future (now is %s)", t, n);
 		}
 		if (rc == 0 && r->fin > now) {
-			wb__time_format(t, sizeof(t), r->fin);
+			wb_time_format(t, sizeof(t), r->fin);
 			rc = add(f, r->fin_line, "Finalization Time %s is in the future (now is %s)", t, n);
 		}
 	}
@@ -109,7 +109,7 @@ static int check_future(struct findings *f, const wb_header *h, time_t now)
 static int check_header(struct findings *f, const char *path, time_t now)
 {
 	wb_header *h = NULL;
-	int rc = wb__header_parse_file(&h, path);
+	int rc = wb_header_parse_file(&h, path);
 
 	if (rc == WB_EIO) { /* "cannot read PATH: REASON": the path is already in front */
 		const char *why = strrchr(wb_error_last(), ':');
@@ -118,11 +118,13 @@ static int check_header(struct findings *f, const char *path, time_t now)
 	if (!h)
 		return -1;
 	rc = 0;
-	for (size_t i = 0; i < h->nproblems && rc == 0; i++)
-		rc = add(f, h->problems[i].line, "%s", h->problems[i].msg);
+	for (size_t i = 0; i < wb_header_problem_count(h) && rc == 0; i++) {
+		const wb_header_problem *p = wb_header_problem_at(h, i);
+		rc = add(f, p->line, "%s", p->msg);
+	}
 	if (rc == 0)
 		rc = check_future(f, h, now);
-	wb__header_free(h);
+	wb_header_free(h);
 	return rc;
 }
 
@@ -143,7 +145,7 @@ static int same_number(const char *a, const char *b)
 /* The name of file i and the uniqueness of its number among files 0..i-1. */
 static int check_name(struct findings *f, char **names, unsigned long *numbers, size_t i)
 {
-	if (!wb_cli_migration_name_ok(names[i], &numbers[i])) {
+	if (!wb_migration_name_ok(&numbers[i], names[i])) {
 		numbers[i] = NO_NUMBER;
 		return add(f, 1, "file name should be NNNN_slug.c (a number of at least 4 digits, "
 			   "'_', then lower-case letters, digits and '_')");
@@ -171,7 +173,7 @@ static long lint_one(const struct lint_opts *o, char **names, unsigned long *num
 		qsort(f.v, f.n, sizeof(*f.v), cmp_finding);
 	for (size_t k = 0; k < f.n; k++) {
 		snprintf(msg, sizeof(msg), "%s:%d: %s", path, f.v[k].line, f.v[k].msg);
-		printf("%s\n", wb__escape_line(line, sizeof(line), msg)); /* odd file names */
+		printf("%s\n", wb_escape_line(line, sizeof(line), msg)); /* odd file names */
 	}
 	n = (long)f.n;
 	free(f.v);
@@ -214,8 +216,8 @@ int wb_cmd_lint(wb_cli *cli, int argc, char **argv)
 	if ((rc = parse_args(&o, argc, argv)) != 0)
 		return rc;
 	o.dir = wb_cli_dir_arg(dirbuf, sizeof(dirbuf), o.dir); /* no "dir//file" in messages */
-	if (wb_cli_list_migrations(&names, &count, o.dir, 1) < 0)
-		return WB_EXIT_ERROR;
+	if (wb_migration_list(&names, &count, o.dir, WB_MIGRATION_LIST_ALL) < 0)
+		return wb_cli_fail("%s", wb_error_last());
 	if (count && !(numbers = calloc(count, sizeof(*numbers)))) {
 		wb_strings_free(names);
 		return wb_cli_fail("out of memory");

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <whimbrel/runner.h>
+
 #include "cli.h"
 #include "args.h"
 
@@ -163,8 +165,8 @@ static int create(const char *dir, const char *desc)
 		return wb_cli_fail("a migration named %s already exists: %s/%s", slug, dir, taken);
 	if (highest >= 9999)
 		return wb_cli_fail("%s: no free migration number left", dir);
-	if (wb_cli_mkdirs(dir) < 0)
-		return wb_cli_fail("cannot create %s: %s", dir, strerror(errno));
+	if (wb_mkdirs(dir) < 0)
+		return wb_cli_fail("%s", wb_error_last());
 	snprintf(path, sizeof(path), "%s/%04d_%s.c", dir, highest + 1, slug);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) < 0)
 		return wb_cli_fail("cannot create %s: %s", path, strerror(errno));

@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <whimbrel/runner.h>
+
 #include "cli.h"
-#include "common.h"
-#include "header.h"
-#include "migfiles.h"
+#include "tools.h"
 
 #define DAY 86400
 
@@ -113,45 +113,23 @@ static struct ledger_row *ledger_row(struct ledger *l, const char *migration, in
 	return nv;
 }
 
-/* Take the prod runs of one page into the ledger view. */
-static int ledger_page(struct ledger *l, const wb_page *page)
-{
-	for (size_t i = 0; i < page->count; i++) {
-		const wb_item *it = page->items[i];
-		const char *mig = wb_item_get_string(it, "migration");
-		const char *mode = wb_item_get_string(it, "mode");
-		struct ledger_row *r;
-		if (!mig || !mode || strcmp(mode, "prod") != 0)
-			continue;
-		if (!(r = ledger_row(l, mig, 1)))
-			return WB_ENOMEM;
-		time_t fin = (time_t)wb_item_get_int(it, "finished", 0);
-		if (fin > r->finished)
-			r->finished = fin;
-	}
-	return 0;
-}
-
-/* Read every item of whimbrel_runs; a missing table means no runs. */
+/* The prod runs of the ledger (wb_ledger_list), the latest finish per migration. */
 static int ledger_scan(struct ledger *l, wb_db *db)
 {
-	wb_scan s = WB_SCAN_INIT;
-	wb_page *page = NULL, *prev = NULL;
-	int rc;
+	wb_ledger_run *runs = NULL;
+	size_t n = 0;
+	int rc = wb_ledger_list(&runs, &n, db, NULL);
 
-	do {
-		rc = wb_scan_page(&page, db, "whimbrel_runs", &s);
-		wb_page_free(prev);
-		prev = page;
-		if (rc == WB_ENOTFOUND)
-			return 0;
-		if (rc < 0)
-			return rc;
-		if ((rc = ledger_page(l, page)) < 0)
-			break;
-		s.start_after = page->last_key;
-	} while (page->last_key);
-	wb_page_free(prev);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct ledger_row *r;
+		if (strcmp(runs[i].mode, "prod") != 0)
+			continue;
+		if (!(r = ledger_row(l, runs[i].migration, 1)))
+			rc = WB_ENOMEM;
+		else if ((time_t)runs[i].finished > r->finished)
+			r->finished = (time_t)runs[i].finished;
+	}
+	wb_ledger_runs_free(runs);
 	return rc;
 }
 
@@ -181,7 +159,7 @@ static int prod_db_exists(wb_cli *cli, const struct prune_opts *o)
 			fprintf(stderr, "whimbrel prune: ledger not used (prod database %s does not exist)\n",
 				url + 7);
 	}
-	free(url);
+	wb_string_free(url);
 	return exists;
 }
 
@@ -252,8 +230,8 @@ static time_t git_added(const char *dir, const char *name)
 /* Whether the header holds a filled pair (the run happened in prod). */
 static int header_ran(const wb_header *h)
 {
-	for (size_t i = 0; h && i < h->nruns; i++)
-		if (h->runs[i].exec && h->runs[i].fin)
+	for (size_t i = 0; i < wb_header_run_count(h); i++)
+		if (wb_header_run_at(h, i)->exec && wb_header_run_at(h, i)->fin)
 			return 1;
 	return 0;
 }
@@ -268,13 +246,13 @@ static void age_of(struct mig *m, const struct prune_opts *o, struct ledger *l, 
 
 	snprintf(path, sizeof(path), "%s/%s", o->dir, m->name);
 	snprintf(base, sizeof(base), "%.*s", (int)strlen(m->name) - 2, m->name);
-	wb__header_parse_file(&h, path);
+	wb_header_parse_file(&h, path);
 	if (l->reachable)
 		r = ledger_row(l, base, 0);
 	m->ran = header_ran(h) || r != NULL;
-	m->header_bad = h && h->nproblems > 0;
+	m->header_bad = wb_header_problem_count(h) > 0;
 	m->src = SRC_NONE;
-	if ((m->since = wb__header_last_finalization(h)) > 0)
+	if ((m->since = wb_header_last_finalization(h)) > 0)
 		m->src = SRC_HEADER;
 	else if (r && (m->since = r->finished) > 0)
 		m->src = SRC_LEDGER;
@@ -282,7 +260,7 @@ static void age_of(struct mig *m, const struct prune_opts *o, struct ledger *l, 
 		m->src = SRC_GIT;
 	else if (stat(path, &st) == 0 && (m->since = st.st_mtime) > 0)
 		m->src = SRC_MTIME;
-	wb__header_free(h);
+	wb_header_free(h);
 }
 
 /* The most recent 1 January or 1 July, 00:00:00 UTC, at or before t. */
@@ -312,13 +290,13 @@ static void print_mig(const char *verdict, const struct mig *m, const struct pru
 		note = more;
 	}
 	snprintf(path, sizeof(path), "%s/%s", o->dir, m->name);
-	wb__escape_line(esc, sizeof(esc), path); /* odd file names stay on one line */
+	wb_escape_line(esc, sizeof(esc), path); /* odd file names stay on one line */
 	if (m->src == SRC_NONE) {
 		printf("%-8s %s  age unknown (no header time, ledger run, git commit or mtime)%s\n",
 		       verdict, esc, note);
 		return;
 	}
-	wb__time_format(t, sizeof(t), m->since);
+	wb_time_format(t, sizeof(t), m->since);
 	printf("%-8s %s  %lld days (%s %s)%s\n", verdict, esc,
 	       (long long)((o->now - m->since) / DAY), source_text[m->src], t, note);
 }
@@ -331,7 +309,7 @@ static int run_check(const struct mig *v, size_t n, const struct prune_opts *o)
 	char bs[32], note[160];
 	size_t overdue = 0;
 
-	wb__time_format(bs, sizeof(bs), b);
+	wb_time_format(bs, sizeof(bs), b);
 	bs[10] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		const struct mig *m = &v[i];
@@ -596,8 +574,8 @@ int wb_cmd_prune(wb_cli *cli, int argc, char **argv)
 	if ((rc = parse_args(&o, argc, argv)) != 0)
 		return rc;
 	o.dir = wb_cli_dir_arg(dirbuf, sizeof(dirbuf), o.dir); /* no "dir//file" in messages */
-	if (wb_cli_list_migrations(&names, &n, o.dir, 0) < 0)
-		return WB_EXIT_ERROR;
+	if (wb_migration_list(&names, &n, o.dir, 0) < 0)
+		return wb_cli_fail("%s", wb_error_last());
 	if (!(v = calloc(n + 1, sizeof(*v)))) {
 		wb_strings_free(names);
 		return wb_cli_fail("out of memory");

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <whimbrel/runner.h>
+
 #include "args.h"
-#include "codec.h"
 
 #define PAGE_MAX 1000
 
@@ -215,26 +216,6 @@ static int sk_condition(const wb_cli_opt *prefix, const wb_cli_opt *between, con
 	return 0;
 }
 
-/*
- * -1, 0 or 1 as a is before, equal to or after b in DynamoDB's key order
- * (compared through the order-preserving key encoding); 0 if it fails.
- */
-static int key_order(const wb_value *a, const wb_value *b)
-{
-	wb_buf ea = {0}, eb = {0};
-	int cmp = 0;
-
-	if (wb__key_encode(&ea, a) == 0 && wb__key_encode(&eb, b) == 0) {
-		size_t n = ea.len < eb.len ? ea.len : eb.len;
-		cmp = n ? memcmp(ea.data, eb.data, n) : 0;
-		if (cmp == 0)
-			cmp = (ea.len > eb.len) - (ea.len < eb.len);
-	}
-	wb__buf_free(&ea);
-	wb__buf_free(&eb);
-	return cmp;
-}
-
 /* Convert the typed key values; the wb_values are the caller's. */
 static int query_values(const wb_table_desc *d, const char *pk, const struct sk_args *sk,
 			wb_value *vals[3])
@@ -255,7 +236,7 @@ static int query_values(const wb_table_desc *d, const char *pk, const struct sk_
 	if (sk->b && (code = wb_cli_key_value(&vals[2], sk->opt, sk->b, d->key.sk_type)) != 0)
 		return code;
 	/* DynamoDB refuses A > B, the embedded store would find nothing: refuse alike */
-	if (sk->b && key_order(vals[1], vals[2]) > 0)
+	if (sk->b && wb_key_compare(vals[1], vals[2]) > 0)
 		return wb_cli_usage("query", "--sk-between A B needs A <= B, not %s > %s", sk->a, sk->b);
 	return 0;
 }

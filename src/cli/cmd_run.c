@@ -1,35 +1,20 @@
 /*
  * cmd_run.c - `whimbrel run`, `whimbrel plan`, `whimbrel unlock`, `whimbrel stamp`.
  *
- * The runner: resolve the target, compile the migration (compile.c), ask
- * for confirmation before prod, take the migration's lease (lock.c), decide
- * between resuming and starting over (checkpoint.c), record the run in the
- * ledger (ledger.c), run the program as a child (child.c) while a thread
- * heartbeats the lease, then record how it ended, release the lease, clear
- * the checkpoints of a finished run and, for prod, stamp the file's header.
- * The child can crash in any way without leaving the ledger or the lease
- * wrong: all of that is done here.
+ * Argument parsing, the prod confirmation and the exit code; the run
+ * itself (compile, lease, checkpoints, ledger, child process, header
+ * stamp) is the runner's wb_runner_run (src/runner/runner.c), which
+ * `whimbrel worker` calls too.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <pwd.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "runner.h"
-#include "compile.h"
-#include "child.h"
-#include "checkpoint.h"
-#include "header.h"
-#include "ledger.h"
-#include "lock.h"
+#include <whimbrel/runner.h>
 
+#include "cli.h"
 
 /* The command line of run / plan. */
 struct opts {
@@ -44,29 +29,11 @@ struct opts {
 	int diffs;            /* --diffs N */
 };
 
-/* The migration file. */
-struct mig {
-	char name[256];       /* base name without .c */
-	char version[32];     /* leading number */
-	char slug[256];       /* the rest */
-	char *src;            /* contents (owned) */
-	size_t len;           /* their length */
-	char checksum[65];    /* SHA-256 hex */
-};
-
-/* A run in progress, as the runner keeps it. */
-struct runner {
+/* What the confirmation callback needs. */
+struct ask {
 	wb_cli *cli;          /* global options */
 	const struct opts *o; /* command line */
-	struct mig m;         /* the migration */
-	char *url;            /* target URL (owned) */
-	wb_db *db;            /* target (owned) */
-	char *exe;            /* compiled program (owned) */
-	wb_ledger_run rec;    /* the ledger record */
-	int locked;           /* we hold the lease */
-	char resume_of[64];   /* run being resumed, or "" */
-	int64_t seq;          /* next log line number */
-	int64_t t0_ms;        /* start, for the duration */
+	int refused;          /* it refused (and said why) */
 };
 
 static void run_help(void)
@@ -144,17 +111,6 @@ static int parse(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-static int load_migration(struct mig *m, const char *path)
-{
-	if (wb_cli_migration_name(path, m->name, sizeof(m->name), m->version, sizeof(m->version),
-				  m->slug, sizeof(m->slug)) < 0)
-		return wb_cli_fail("%s: a migration is a C file (NNNN_name.c)", path);
-	if (wb_cli_read_file(path, &m->src, &m->len) < 0)
-		return wb_cli_fail("cannot read %s: %s", path, strerror(errno));
-	wb_cli_sha256_hex(m->src, m->len, m->checksum);
-	return 0;
-}
-
 /* ----------------------------------------------------------- confirmation */
 
 static void show_tables(wb_db *db)
@@ -178,414 +134,76 @@ static void show_tables(wb_db *db)
 	wb_strings_free(names);
 }
 
-static int confirm(struct runner *r)
+/* wb_confirm_fn: before prod, ask on the terminal unless --yes or confirm = no. */
+static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *arg)
 {
+	struct ask *a = arg;
 	char answer[32];
 
-	if (r->o->plan || r->o->yes || strcmp(r->o->target, "prod") != 0)
+	if (a->o->plan || a->o->yes || strcmp(a->o->target, "prod") != 0)
 		return 0;
-	if (!wb_cli_target_confirm(r->cli, "prod"))
+	if (!wb_cli_target_confirm(a->cli, "prod"))
 		return 0;
+	a->refused = 1;
 	if (!isatty(STDIN_FILENO))
 		return wb_cli_fail("refusing to run %s on prod without confirmation: stdin is not "
-				   "a terminal (pass --yes)", r->m.name);
-	fprintf(stderr, "About to run %s on prod: %s\n", r->m.name, r->url);
-	show_tables(r->db);
+				   "a terminal (pass --yes)", m->name), WB_ERROR;
+	fprintf(stderr, "About to run %s on prod: %s\n", m->name, url);
+	show_tables(db);
 	fprintf(stderr, "Type 'yes' to run it: ");
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin) || strncmp(answer, "yes", 3) != 0 ||
 	    (answer[3] != '\n' && answer[3] != '\0'))
-		return wb_cli_fail("not confirmed: nothing was run");
+		return wb_cli_fail("not confirmed: nothing was run"), WB_ERROR;
+	a->refused = 0;
 	return 0;
 }
 
-/* ------------------------------------------------------------- the record */
+/* ------------------------------------------------------------------ run */
 
-static void record_init(struct runner *r)
+/* The exit code of a run that happened: 0 succeeded, 130 interrupted, 1 failed. */
+static int exit_of(const wb_ledger_run *rec)
 {
-	wb_ledger_run *rec = &r->rec;
-	struct passwd *pw = getpwuid(getuid());
-	const char *user = getenv("USER");
-
-	memset(rec, 0, sizeof(*rec));
-	rec->started = (int64_t)time(NULL);
-	wb__run_id_new(rec->run_id, sizeof(rec->run_id), rec->started);
-	snprintf(rec->migration, sizeof(rec->migration), "%s", r->m.name);
-	snprintf(rec->version, sizeof(rec->version), "%s", r->m.version);
-	snprintf(rec->name, sizeof(rec->name), "%s", r->m.slug);
-	snprintf(rec->checksum, sizeof(rec->checksum), "%s", r->m.checksum);
-	snprintf(rec->target, sizeof(rec->target), "%s", r->url);
-	snprintf(rec->mode, sizeof(rec->mode), "%s", r->o->plan ? "plan" : r->o->target);
-	snprintf(rec->status, sizeof(rec->status), "running");
-	if (gethostname(rec->host, sizeof(rec->host)) != 0)
-		snprintf(rec->host, sizeof(rec->host), "unknown");
-	rec->host[sizeof(rec->host) - 1] = '\0';
-	snprintf(rec->user, sizeof(rec->user), "%s", user ? user : pw ? pw->pw_name : "unknown");
-	rec->exit_code = -1;
-}
-
-static void note(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct runner *r, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "whimbrel: %s\n", line);
-	wb_cli_child_log(r->db, r->rec.run_id, &r->seq, "runner", line);
-}
-
-/* A dead runner's run still says running: say what became of it. */
-static void close_dead_run(struct runner *r, const wb_lease *old)
-{
-	wb_ledger_run dead;
-
-	if (!old->run_id[0] || wb__ledger_get(r->db, old->run_id, &dead) < 0 ||
-	    strcmp(dead.status, "running") != 0)
-		return;
-	snprintf(dead.status, sizeof(dead.status), "failed");
-	snprintf(dead.error, sizeof(dead.error), "the runner died (its lease was taken over by run %s)",
-		 r->rec.run_id);
-	dead.finished = old->heartbeat > dead.started ? old->heartbeat : dead.started;
-	dead.duration_ms = (dead.finished - dead.started) * 1000;
-	dead.exit_code = -1;
-	wb__ledger_put(r->db, &dead);
-}
-
-static int take_lease(struct runner *r)
-{
-	wb_lease old;
-	char since[32];
-	int rc = wb__lock_acquire(r->db, r->m.name, r->rec.run_id, &old);
-
-	if (rc == WB_EBUSY) {
-		wb_cli_fail("%s", wb_error_last());
-		return WB_EXIT_BUSY;
-	}
-	if (rc < 0)
-		return wb_cli_fail("cannot take the lease of %s: %s", r->m.name, wb_error_last());
-	r->locked = 1;
-	if (old.holder[0]) {
-		wb_cli_fmt_time(since, sizeof(since), old.heartbeat);
-		note(r, "warning: took over the lease of %s from %s (dead or expired; last heartbeat %s UTC)",
-		     r->m.name, old.holder, since);
-		close_dead_run(r, &old);
-	}
-	return 0;
-}
-
-/* The last dev/prod run of this migration before ours, into *out. */
-static int previous_run(struct runner *r, wb_ledger_run *out)
-{
-	wb_ledger_run *runs = NULL;
-	size_t n = 0;
-	int found = 0;
-
-	if (wb__ledger_list(r->db, r->m.name, &runs, &n) < 0)
-		return 0;
-	for (size_t i = n; i-- > 0 && !found;) {
-		if (strcmp(runs[i].mode, "plan") == 0 || strcmp(runs[i].run_id, r->rec.run_id) == 0)
-			continue;
-		*out = runs[i];
-		found = 1;
-	}
-	free(runs);
-	return found;
-}
-
-/* Resume from the checkpoints of an interrupted run, or start over. */
-static int resume_or_restart(struct runner *r)
-{
-	size_t n = 0;
-	wb_ledger_run prev;
-
-	if (r->o->plan)
-		return 0;
-	if (r->o->restart) {
-		if (wb__checkpoint_clear(r->db, r->m.name, &n) < 0)
-			return wb_cli_fail("cannot clear the checkpoints of %s: %s", r->m.name, wb_error_last());
-		if (n)
-			note(r, "--restart: cleared %zu checkpoint(s); starting over", n);
-		return 0;
-	}
-	if (wb__checkpoint_count(r->db, r->m.name, &n) < 0)
-		return wb_cli_fail("cannot read the checkpoints of %s: %s", r->m.name, wb_error_last());
-	if (n == 0)
-		return 0;
-	if (previous_run(r, &prev)) {
-		snprintf(r->resume_of, sizeof(r->resume_of), "%s", prev.run_id);
-		note(r, "resuming run %s (%s) from its checkpoints (--restart to start over)",
-		     prev.run_id, prev.status);
-	} else {
-		note(r, "resuming from %zu checkpoint(s) (--restart to start over)", n);
-	}
-	return 0;
-}
-
-/* -------------------------------------------------------------- heartbeat */
-
-struct beat {
-	pthread_t tid;         /* the thread */
-	pthread_mutex_t mu;    /* guards stop */
-	pthread_cond_t cv;     /* signalled to stop */
-	int stop;              /* stop now */
-	const char *url;       /* target */
-	const char *migration; /* lease */
-	const char *run_id;    /* holder's run */
-	volatile int lost;     /* the lease was taken by another run: stop the child */
-};
-
-static void *beat_main(void *arg)
-{
-	struct beat *b = arg;
-	wb_db *db = NULL;
-	int every = wb__lease_seconds() / 3, warned = 0;
-
-	if (every < 1)
-		every = 1;
-	if (wb_open(&db, b->url) < 0)
-		return NULL;
-	pthread_mutex_lock(&b->mu);
-	while (!b->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += every;
-		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
-		if (b->stop)
-			break;
-		pthread_mutex_unlock(&b->mu);
-		int rc = wb__lock_heartbeat(db, b->migration, b->run_id);
-		if (rc == WB_ECONDITION && !b->lost) {
-			/* Someone else holds the lease now: two runs must never overlap. */
-			fprintf(stderr, "whimbrel: %s: stopping the run\n", wb_error_last());
-			b->lost = 1;
-		} else if (rc < 0 && !warned++) {
-			fprintf(stderr, "whimbrel: warning: lease heartbeat failed: %s\n", wb_error_last());
-		}
-		pthread_mutex_lock(&b->mu);
-	}
-	pthread_mutex_unlock(&b->mu);
-	wb_close(db);
-	return NULL;
-}
-
-static int beat_start(struct beat *b, struct runner *r)
-{
-	memset(b, 0, sizeof(*b));
-	pthread_mutex_init(&b->mu, NULL);
-	pthread_cond_init(&b->cv, NULL);
-	b->url = r->url;
-	b->migration = r->m.name;
-	b->run_id = r->rec.run_id;
-	return pthread_create(&b->tid, NULL, beat_main, b) == 0 ? 0 : -1;
-}
-
-static void beat_stop(struct beat *b)
-{
-	pthread_mutex_lock(&b->mu);
-	b->stop = 1;
-	pthread_cond_signal(&b->cv);
-	pthread_mutex_unlock(&b->mu);
-	pthread_join(b->tid, NULL);
-	pthread_mutex_destroy(&b->mu);
-	pthread_cond_destroy(&b->cv);
-}
-
-/* --------------------------------------------------------------- the child */
-
-static void tick(const wb_counters *c, void *arg)
-{
-	struct runner *r = arg;
-
-	r->rec.scanned = c->scanned;
-	r->rec.written = c->written;
-	r->rec.deleted = c->deleted;
-	r->rec.unchanged = c->unchanged;
-	r->rec.failed = c->failed;
-	r->rec.duration_ms = (int64_t)time(NULL) * 1000 - r->rec.started * 1000;
-	wb__ledger_put(r->db, &r->rec);
-}
-
-static int run_child(struct runner *r, wb_child_result *res, volatile int *stop)
-{
-	char e_run[96], e_url[600], e_mode[32], e_mig[300], e_thr[48], e_res[96], e_diffs[48];
-	char *env[8];
-	int n = 0;
-	wb_child_opts co;
-
-	snprintf(e_run, sizeof(e_run), "%s=%s", WB_ENV_RUN_ID, r->rec.run_id);
-	snprintf(e_url, sizeof(e_url), "%s=%s", WB_ENV_TARGET, r->url);
-	snprintf(e_mode, sizeof(e_mode), "%s=%s", WB_ENV_MODE, r->rec.mode);
-	snprintf(e_mig, sizeof(e_mig), "%s=%s", WB_ENV_MIGRATION, r->m.name);
-	env[n++] = e_run;
-	env[n++] = e_url;
-	env[n++] = e_mode;
-	env[n++] = e_mig;
-	if (r->o->threads > 0) {
-		snprintf(e_thr, sizeof(e_thr), "%s=%d", WB_ENV_THREADS, r->o->threads);
-		env[n++] = e_thr;
-	}
-	if (r->resume_of[0]) {
-		snprintf(e_res, sizeof(e_res), "%s=%s", WB_ENV_RESUME, r->resume_of);
-		env[n++] = e_res;
-	}
-	snprintf(e_diffs, sizeof(e_diffs), "%s=%d", WB_ENV_PLAN_DIFFS, r->o->diffs);
-	env[n++] = e_diffs;
-	env[n] = NULL;
-	memset(&co, 0, sizeof(co));
-	co.exe = r->exe;
-	co.env = env;
-	co.db = r->db;
-	co.run_id = r->rec.run_id;
-	co.seq = &r->seq;
-	co.label = r->m.name;
-	co.progress = r->cli->isatty_out && !r->cli->quiet;
-	co.tick = tick;
-	co.tick_arg = r;
-	co.stop = stop;
-	return wb_cli_child_run(&co, res);
-}
-
-/* Ledger status and error from how the child ended; returns our exit code. */
-static int judge(struct runner *r, const wb_child_result *res)
-{
-	wb_ledger_run *rec = &r->rec;
-	int interrupted = res->exit_code == 130 ||
-			  (res->interrupted && (res->sig == SIGINT || res->sig == SIGTERM || res->sig == SIGKILL));
-
-	rec->exit_code = res->exit_code;
-	rec->scanned = res->counters.scanned;
-	rec->written = res->counters.written;
-	rec->deleted = res->counters.deleted;
-	rec->unchanged = res->counters.unchanged;
-	rec->failed = res->counters.failed;
-	if (res->exit_code == 0) {
-		snprintf(rec->status, sizeof(rec->status), "succeeded");
+	if (strcmp(rec->status, "succeeded") == 0)
 		return WB_EXIT_OK;
-	}
-	if (interrupted) {
-		snprintf(rec->status, sizeof(rec->status), "interrupted");
-		snprintf(rec->error, sizeof(rec->error), "interrupted (SIGINT)");
+	if (strcmp(rec->status, "interrupted") == 0)
 		return WB_EXIT_INTERRUPTED;
-	}
-	snprintf(rec->status, sizeof(rec->status), "failed");
-	if (res->sig)
-		snprintf(rec->error, sizeof(rec->error), "killed by signal %d (%s)", res->sig, strsignal(res->sig));
-	else if (res->error[0])
-		snprintf(rec->error, sizeof(rec->error), "%s", res->error);
-	else
-		snprintf(rec->error, sizeof(rec->error), "the migration exited with status %d", res->exit_code);
 	return WB_EXIT_ERROR;
-}
-
-static void stamp(struct runner *r)
-{
-	if (r->o->plan || strcmp(r->o->target, "prod") != 0 || r->o->no_stamp)
-		return;
-	if (wb__header_stamp(r->o->path, (time_t)r->rec.started, (time_t)r->rec.finished,
-			     r->rec.status) < 0)
-		note(r, "warning: could not stamp the header of %s: %s", r->o->path, wb_error_last());
-}
-
-static void summary(struct runner *r)
-{
-	char dur[32];
-	const wb_ledger_run *c = &r->rec;
-
-	wb_cli_fmt_duration(dur, sizeof(dur), c->duration_ms);
-	note(r, "%s %s on %s: %s in %s: %lld scanned, %lld %s, %lld %s, "
-		"%lld unchanged, %lld failed (run %s)",
-	     r->o->plan ? "plan of" : "run of", r->m.name, r->o->target, c->status, dur,
-	     (long long)c->scanned, (long long)c->written, r->o->plan ? "would be written" : "written",
-	     (long long)c->deleted, r->o->plan ? "would be deleted" : "deleted",
-	     (long long)c->unchanged, (long long)c->failed, c->run_id);
-	if (c->error[0] && strcmp(c->status, "failed") == 0)
-		note(r, "%s failed: %s", r->m.name, c->error);
-	if (strcmp(c->status, "interrupted") == 0)
-		note(r, "the next `whimbrel run %s %s` resumes where this one stopped",
-		     r->o->target, r->o->path);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Record, run, record again.  The lease (if any) is held by the caller. */
-static int execute(struct runner *r)
-{
-	wb_child_result res;
-	struct beat b;
-	int code, beating;
-
-	if (wb__ledger_put(r->db, &r->rec) < 0)
-		return wb_cli_fail("cannot record the run in the ledger: %s", wb_error_last());
-	beating = r->locked && beat_start(&b, r) == 0;
-	if (run_child(r, &res, beating ? &b.lost : NULL) < 0) {
-		res = (wb_child_result){.exit_code = 127};
-		snprintf(res.error, sizeof(res.error), "the compiled migration could not be started");
-	}
-	if (beating)
-		beat_stop(&b);
-	code = judge(r, &res);
-	if (beating && b.lost && code == WB_EXIT_INTERRUPTED)
-		snprintf(r->rec.error, sizeof(r->rec.error), "stopped: the lease was taken over by another run");
-	r->rec.finished = (int64_t)time(NULL);
-	r->rec.duration_ms = now_ms() - r->t0_ms;
-	if (wb__ledger_put(r->db, &r->rec) < 0)
-		fprintf(stderr, "whimbrel: warning: cannot record the end of run %s: %s\n",
-			r->rec.run_id, wb_error_last());
-	if (code == WB_EXIT_OK && !r->o->plan && wb__checkpoint_clear(r->db, r->m.name, NULL) < 0)
-		fprintf(stderr, "whimbrel: warning: cannot clear the checkpoints of %s: %s\n",
-			r->m.name, wb_error_last());
-	summary(r);
-	stamp(r);
-	return code;
 }
 
 static int run_migration(wb_cli *cli, const struct opts *o)
 {
-	struct runner r;
-	int code;
+	wb_run_options ro = WB_RUN_OPTIONS_INIT;
+	struct ask a = {cli, o, 0};
+	wb_ledger_run rec;
+	char *url = NULL;
+	wb_db *db = NULL;
+	int code, rc;
 
-	memset(&r, 0, sizeof(r));
-	r.cli = cli;
-	r.o = o;
-	if ((code = load_migration(&r.m, o->path)) != 0)
-		goto out;
-	if ((code = wb_cli_runner_open(&r.db, &r.url, cli, o->target)) != 0)
-		goto out;
-	if (wb_cli_compile(o->path, r.m.src, r.m.len, &r.exe) < 0) {
-		code = WB_EXIT_ERROR;
-		goto out;
-	}
-	if ((code = confirm(&r)) != 0)
-		goto out;
-	if (wb__reserved_ensure(r.db) < 0) {
-		code = wb_cli_fail("cannot create the whimbrel_* tables on %s: %s", r.url, wb_error_last());
-		goto out;
-	}
-	record_init(&r);
-	r.t0_ms = now_ms();
-	if (!o->plan && (code = take_lease(&r)) != 0)
-		goto out;
-	if ((code = resume_or_restart(&r)) != 0)
-		goto out;
-	code = execute(&r);
-out:
-	if (r.locked && wb__lock_release(r.db, r.m.name, r.rec.run_id) < 0)
-		fprintf(stderr, "whimbrel: warning: cannot release the lease of %s: %s\n",
-			r.m.name, wb_error_last());
-	wb_close(r.db);
-	free(r.url);
-	free(r.exe);
-	free(r.m.src);
-	return code;
+	/* opened here first: a bad target is reported as every command reports it, and
+	 * the .whimbrel directory of the embedded default is created */
+	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
+		return code;
+	wb_close(db);
+	ro.path = o->path;
+	ro.url = url;
+	ro.mode = o->target;
+	ro.plan = o->plan;
+	ro.restart = o->restart;
+	ro.no_stamp = o->no_stamp;
+	ro.threads = o->threads;
+	ro.diffs = o->diffs;
+	ro.progress = cli->isatty_out && !cli->quiet;
+	ro.confirm = confirm;
+	ro.confirm_arg = &a;
+	rc = wb_runner_run(&rec, &ro);
+	wb_string_free(url);
+	if (rc == 0)
+		return exit_of(&rec);
+	if (a.refused)
+		return WB_EXIT_ERROR;
+	wb_cli_fail("%s", wb_error_last());
+	return wb_cli_exit_for(rc); /* WB_EBUSY: another run holds the lease, exit 3 */
 }
 
 int wb_cmd_run(wb_cli *cli, int argc, char **argv)
@@ -620,8 +238,9 @@ int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 
 int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 {
-	char name[256], version[32], slug[256], since[32];
+	char name[256], since[32];
 	const char *target = "dev", *mig = NULL;
+	wb_migration_id id;
 	wb_lease l;
 	wb_db *db;
 	int code, rc;
@@ -643,18 +262,17 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 	}
 	if (!mig)
 		return wb_cli_usage("unlock", "which migration?");
-	if (wb_cli_migration_name(mig, name, sizeof(name), version, sizeof(version), slug, sizeof(slug)) < 0)
-		snprintf(name, sizeof(name), "%s", mig);
+	snprintf(name, sizeof(name), "%s", wb_migration_id_parse(&id, mig) == 0 ? id.name : mig);
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
-	rc = wb__lock_get(db, name, &l);
+	rc = wb_lock_get(&l, db, name);
 	if (rc == WB_ENOTFOUND) {
 		printf("%s is not locked on %s\n", name, target);
 		code = WB_EXIT_OK;
-	} else if (rc < 0 || wb__lock_break(db, name) < 0) {
+	} else if (rc < 0 || wb_lock_break(db, name) < 0) {
 		code = wb_cli_fail("cannot unlock %s: %s", name, wb_error_last());
 	} else {
-		wb_cli_fmt_time(since, sizeof(since), l.acquired);
+		wb_format_utc(since, sizeof(since), l.acquired);
 		printf("unlocked %s on %s (was held by %s since %s UTC)\n", name, target, l.holder, since);
 		code = WB_EXIT_OK;
 	}
@@ -666,8 +284,8 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 
 static int stamped_already(const wb_header *h, int64_t exec)
 {
-	for (size_t i = 0; i < h->nruns; i++)
-		if ((int64_t)h->runs[i].exec == exec)
+	for (size_t i = 0; i < wb_header_run_count(h); i++)
+		if ((int64_t)wb_header_run_at(h, i)->exec == exec)
 			return 1;
 	return 0;
 }
@@ -679,17 +297,17 @@ static int stamp_from(wb_db *db, const char *path, const char *name)
 	size_t n = 0, done = 0;
 	int code = WB_EXIT_OK;
 
-	if (wb__ledger_list(db, name, &runs, &n) < 0)
+	if (wb_ledger_list(&runs, &n, db, name) < 0)
 		return wb_cli_fail("cannot read the ledger: %s", wb_error_last());
-	if (wb__header_parse_file(&h, path) < 0 && !h) {
-		free(runs);
+	if (wb_header_parse_file(&h, path) < 0 && !h) {
+		wb_ledger_runs_free(runs);
 		return wb_cli_fail("%s: %s", path, wb_error_last());
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(runs[i].mode, "prod") != 0 || runs[i].finished <= 0 ||
 		    stamped_already(h, runs[i].started))
 			continue;
-		if (wb__header_stamp(path, (time_t)runs[i].started, (time_t)runs[i].finished,
+		if (wb_header_stamp(path, (time_t)runs[i].started, (time_t)runs[i].finished,
 				     runs[i].status) < 0) {
 			code = wb_cli_fail("cannot stamp %s: %s", path, wb_error_last());
 			break;
@@ -699,15 +317,15 @@ static int stamp_from(wb_db *db, const char *path, const char *name)
 	}
 	if (code == WB_EXIT_OK && !done)
 		printf("%s: every prod run is already in the header\n", path);
-	wb__header_free(h);
-	free(runs);
+	wb_header_free(h);
+	wb_ledger_runs_free(runs);
 	return code;
 }
 
 int wb_cmd_stamp(wb_cli *cli, int argc, char **argv)
 {
-	char name[256], version[32], slug[256];
 	const char *path = NULL, *target = "prod";
+	wb_migration_id id;
 	wb_db *db;
 	int code;
 
@@ -728,11 +346,11 @@ int wb_cmd_stamp(wb_cli *cli, int argc, char **argv)
 	}
 	if (!path)
 		return wb_cli_usage("stamp", "which migration file?");
-	if (wb_cli_migration_name(path, name, sizeof(name), version, sizeof(version), slug, sizeof(slug)) < 0)
-		return wb_cli_fail("%s: a migration is a C file (NNNN_name.c)", path);
+	if (wb_migration_id_parse(&id, path) < 0)
+		return wb_cli_fail("%s", wb_error_last());
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
-	code = stamp_from(db, path, name);
+	code = stamp_from(db, path, id.name);
 	wb_close(db);
 	return code;
 }

@@ -5,9 +5,6 @@
  * them compiles a migration (old migrations are not maintained and may no
  * longer compile).
  */
-#include <dirent.h>
-#include <sys/stat.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,52 +12,27 @@
 
 #include <jansson.h>
 
+#include <whimbrel/runner.h>
+
 #include "cli.h"
-#include "runner.h"
-#include "ledger.h"
-#include "lock.h"
-#include "common.h"
 
 /* ------------------------------------------------------------------ files */
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The migration names (*.c without .c) of dir, sorted; NULL-terminated (wb_strings_free). */
+/*
+ * The migration names (*.c without .c) of dir, sorted; NULL-terminated
+ * (wb_strings_free).  A missing directory has none.
+ */
 static int list_dir(const char *dir, char ***out, size_t *count)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0;
+	int rc = wb_migration_list(out, count, dir, 0);
 
-	*out = NULL;
-	*count = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		struct stat st;
-		if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0 || e->d_name[0] == '.')
-			continue;
-		if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
-			continue; /* directories, dangling links: `whimbrel lint` reports them */
-		char **p = realloc(names, (n + 2) * sizeof(*names));
-		if (!p)
-			break;
-		names = p;
-		if (!(names[n] = strndup(e->d_name, len - 2)))
-			break;
-		names[++n] = NULL;
+	if (rc == WB_ENOTFOUND) {
+		*count = 0;
+		return (*out = calloc(1, sizeof(**out))) ? 0 : WB_ENOMEM;
 	}
-	closedir(d);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), by_name);
-	*out = names;
-	*count = n;
-	return 0;
+	for (size_t i = 0; rc == 0 && i < *count; i++)
+		(*out)[i][strlen((*out)[i]) - 2] = '\0';
+	return rc;
 }
 
 /* The last dev/prod run of `name` (plans do not count), or NULL. */
@@ -86,9 +58,9 @@ static void print_run(const wb_ledger_run *r)
 {
 	char st[32], fin[32], dur[32];
 
-	wb_cli_fmt_time(st, sizeof(st), r->started);
-	wb_cli_fmt_time(fin, sizeof(fin), r->finished);
-	wb_cli_fmt_duration(dur, sizeof(dur), r->duration_ms);
+	wb_format_utc(st, sizeof(st), r->started);
+	wb_format_utc(fin, sizeof(fin), r->finished);
+	wb_format_duration(dur, sizeof(dur), r->duration_ms);
 	printf("%-12s %-19s %-19s %8s %9lld %9lld %9lld %9lld\n", r->status, st, fin, dur,
 	       (long long)r->scanned, (long long)r->written, (long long)r->deleted,
 	       (long long)r->unchanged);
@@ -151,7 +123,7 @@ static int stale(wb_db *db, const wb_ledger_run *r)
 
 	if (strcmp(r->status, "running") != 0)
 		return 0;
-	rc = wb__lock_get(db, r->migration, &l);
+	rc = wb_lock_get(&l, db, r->migration);
 	if (rc == WB_ENOTFOUND)
 		return 1;
 	return rc == 0 && (strcmp(l.run_id, r->run_id) != 0 || l.expires < (int64_t)time(NULL));
@@ -183,7 +155,7 @@ static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 			continue;
 		}
 		char esc[512];
-		printf("%-40s ", wb__escape_line(esc, sizeof(esc), names[i]));
+		printf("%-40s ", wb_escape_line(esc, sizeof(esc), names[i]));
 		if (!r) {
 			printf("pending\n");
 			continue;
@@ -224,16 +196,16 @@ int wb_cmd_status(wb_cli *cli, int argc, char **argv)
 			return wb_cli_usage("status", "unexpected argument '%s'", argv[i]);
 	}
 	if (list_dir(dir, &names, &nn) < 0)
-		return wb_cli_fail("cannot read %s: %s", dir, strerror(errno));
+		return wb_cli_fail("%s", wb_error_last());
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		goto out;
-	if (wb__ledger_list(db, NULL, &runs, &nr) < 0)
+	if (wb_ledger_list(&runs, &nr, db, NULL) < 0)
 		code = wb_cli_fail("cannot read the ledger of %s: %s", target, wb_error_last());
 	else
 		code = status_print(db, target, names, nn, runs, nr, as_json);
 	wb_close(db);
 out:
-	free(runs);
+	wb_ledger_runs_free(runs);
 	wb_strings_free(names);
 	return code;
 }
@@ -252,7 +224,7 @@ static int matches(const wb_ledger_run *r, const char *mig)
 int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 {
 	const char *target = "dev", *mig = NULL;
-	char name[256], version[32], slug[256];
+	wb_migration_id id;
 	int as_json = 0, code;
 	wb_ledger_run *runs = NULL;
 	size_t nr = 0;
@@ -274,12 +246,11 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 		else
 			return wb_cli_usage("history", "unexpected argument '%s'", argv[i]);
 	}
-	if (mig && wb_cli_migration_name(mig, name, sizeof(name), version, sizeof(version),
-					 slug, sizeof(slug)) == 0)
-		mig = name;
+	if (mig && wb_migration_id_parse(&id, mig) == 0)
+		mig = id.name;
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
-	if (wb__ledger_list(db, NULL, &runs, &nr) < 0) {
+	if (wb_ledger_list(&runs, &nr, db, NULL) < 0) {
 		code = wb_cli_fail("cannot read the ledger of %s: %s", target, wb_error_last());
 	} else if (as_json) {
 		json_t *arr = json_array();
@@ -299,7 +270,7 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 				printf("%-26s error: %s\n", "", runs[i].error);
 		}
 	}
-	free(runs);
+	wb_ledger_runs_free(runs);
 	wb_close(db);
 	return code;
 }
@@ -319,7 +290,7 @@ static int print_line(const wb_log_line *l, void *arg)
 	o->n++;
 	if (!o->raw) {
 		char when[32];
-		wb_cli_fmt_time(when, sizeof(when), l->ts_ms / 1000);
+		wb_format_utc(when, sizeof(when), l->ts_ms / 1000);
 		printf("%s.%03d ", when, (int)(l->ts_ms % 1000));
 	}
 	if (plain)
@@ -358,9 +329,9 @@ int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 		return wb_cli_usage("log", "which run? (see whimbrel history)");
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
-	if ((rc = wb__ledger_get(db, run_id, &run)) == WB_ENOTFOUND)
+	if ((rc = wb_ledger_get(&run, db, run_id)) == WB_ENOTFOUND)
 		code = wb_cli_fail("no run %s on %s (see whimbrel history %s)", run_id, target, target);
-	else if (rc < 0 || wb__log_each(db, run_id, print_line, &lo) < 0)
+	else if (rc < 0 || wb_ledger_log_each(db, run_id, print_line, &lo) < 0)
 		code = wb_cli_fail("cannot read the log of %s: %s", run_id, wb_error_last());
 	wb_close(db);
 	return code;

@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <whimbrel/runner.h>
+
 #include "args.h"
-#include "common.h"
 
 #define RESERVED_PREFIX "whimbrel_"
 
@@ -175,10 +176,10 @@ static void describe_text(const wb_table_desc *d)
 	char esc[4 * sizeof(d->key.pk_name)];
 
 	printf("table          %s\n", d->name);
-	printf("partition key  %s (%s)\n", wb__escape_line(esc, sizeof(esc), d->key.pk_name),
+	printf("partition key  %s (%s)\n", wb_escape_line(esc, sizeof(esc), d->key.pk_name),
 	       wb_type_name(d->key.pk_type));
 	if (d->key.sk_name[0])
-		printf("sort key       %s (%s)\n", wb__escape_line(esc, sizeof(esc), d->key.sk_name),
+		printf("sort key       %s (%s)\n", wb_escape_line(esc, sizeof(esc), d->key.sk_name),
 		       wb_type_name(d->key.sk_type));
 	else
 		printf("sort key       (none)\n");

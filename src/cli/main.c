@@ -3,8 +3,8 @@
  *
  * `whimbrel [--db URL] [--config FILE] [-q] COMMAND [ARGS]`.  Each command
  * group lives in its own cmd_*.c; this file only parses the global options,
- * prints the overall help and hands over.  Shared helpers (errors, usage,
- * help detection) live here too.
+ * prints the overall help and hands over.  The helpers every command uses
+ * to report (errors, usage, help detection) live in report.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +13,6 @@
 
 #include "cli.h"
 #include "args.h"
-#include "common.h"
 
 /* Commands not linked in yet resolve to NULL. */
 #pragma weak wb_cmd_table
@@ -83,41 +82,6 @@ static void usage(FILE *f)
 		   "See docs/cli.md.\n");
 }
 
-/*
- * Print prefix + the formatted message + suffix as one line on stderr, any
- * control character in the message (input quoted in it) escaped.
- */
-static void print_line(const char *prefix, const char *suffix, const char *fmt, va_list ap)
-{
-	char buf[2048], line[4 * sizeof(buf)];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fprintf(stderr, "%s%s%s\n", prefix, wb__escape_line(line, sizeof(line), buf), suffix);
-}
-
-int wb_cli_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	print_line("whimbrel: ", "", fmt, ap);
-	va_end(ap);
-	return WB_EXIT_ERROR;
-}
-
-int wb_cli_usage(const char *cmd, const char *fmt, ...)
-{
-	char prefix[128], suffix[160];
-	va_list ap;
-
-	snprintf(prefix, sizeof(prefix), "whimbrel %s: ", cmd);
-	snprintf(suffix, sizeof(suffix), " (see whimbrel %s --help)", cmd);
-	va_start(ap, fmt);
-	print_line(prefix, suffix, fmt, ap);
-	va_end(ap);
-	return WB_EXIT_USAGE;
-}
-
 /* A global usage error: one line, exit 2. */
 static int global_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int global_usage(const char *fmt, ...)
@@ -125,31 +89,9 @@ static int global_usage(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	print_line("whimbrel: ", " (see whimbrel --help)", fmt, ap);
+	wb_cli_vprint_line("whimbrel: ", " (see whimbrel --help)", fmt, ap);
 	va_end(ap);
 	return WB_EXIT_USAGE;
-}
-
-int wb_cli_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			return 1;
-	}
-	return 0;
-}
-
-int wb_cli_exit_for(int rc)
-{
-	if (rc == 0)
-		return WB_EXIT_OK;
-	if (rc == WB_EBUSY)
-		return WB_EXIT_BUSY;
-	if (rc == WB_EINTERRUPTED)
-		return WB_EXIT_INTERRUPTED;
-	return WB_EXIT_ERROR;
 }
 
 /*

@@ -71,7 +71,7 @@ struct parser {
 
 /* ---- time format ---- */
 
-void wb__time_format(char *buf, size_t size, time_t t)
+void wb_time_format(char *buf, size_t size, time_t t)
 {
 	struct tm tm;
 
@@ -126,7 +126,7 @@ static int time_fields(const char *s, struct tm *tm)
 	return 0;
 }
 
-int wb__time_parse(time_t *out, const char *text)
+int wb_time_parse(time_t *out, const char *text)
 {
 	struct tm tm;
 	time_t t;
@@ -261,7 +261,7 @@ static int parse_value(struct parser *p, struct tline *t)
 	if (tn <= VALUE_MAX) {
 		memcpy(buf, v, tn);
 		buf[tn] = '\0';
-		if (time_fields(buf, &(struct tm){0}) == 0 && wb__time_parse(&t->t, buf) == 0)
+		if (time_fields(buf, &(struct tm){0}) == 0 && wb_time_parse(&t->t, buf) == 0)
 			return 0;
 	}
 	t->bad = 1;
@@ -484,8 +484,8 @@ static int check_pair(struct parser *p, const wb_header_run *r, int last)
 		return problem(p, r->exec_line, "only the last Execution/Finalization pair may be empty "
 			       "(one empty pair, after the filled ones)");
 	if (!e->empty && r->fin < r->exec) {
-		wb__time_format(a, sizeof(a), r->fin);
-		wb__time_format(b, sizeof(b), r->exec);
+		wb_time_format(a, sizeof(a), r->fin);
+		wb_time_format(b, sizeof(b), r->exec);
 		return problem(p, r->fin_line, "Finalization Time %s is before its Execution Time %s", a, b);
 	}
 	return 0;
@@ -552,27 +552,27 @@ static int parse_finish(struct parser *p, wb_header **out, int rc)
 	}
 	free(p->desc);
 	if (rc == WB_ENOMEM) {
-		wb__header_free(p->h);
+		wb_header_free(p->h);
 		return wb__oom(NULL);
 	}
 	*out = p->h;
 	return rc;
 }
 
-int wb__header_parse(wb_header **out, const char *text, size_t len)
+int wb_header_parse(wb_header **out, const char *text, size_t len)
 {
 	struct parser p;
 	int rc;
 
 	if (!out)
-		return wb__error(NULL, WB_EINVALID, "wb__header_parse: no output");
+		return wb__error(NULL, WB_EINVALID, "wb_header_parse: no output");
 	*out = NULL;
 	rc = parse(&p, text, len);
 	free(p.tl);
 	return parse_finish(&p, out, rc);
 }
 
-void wb__header_free(wb_header *h)
+void wb_header_free(wb_header *h)
 {
 	if (!h)
 		return;
@@ -582,7 +582,7 @@ void wb__header_free(wb_header *h)
 	free(h);
 }
 
-time_t wb__header_last_finalization(const wb_header *h)
+time_t wb_header_last_finalization(const wb_header *h)
 {
 	time_t t = 0;
 
@@ -590,6 +590,31 @@ time_t wb__header_last_finalization(const wb_header *h)
 		if (h->runs[i].fin > t)
 			t = h->runs[i].fin;
 	return t;
+}
+
+const char *wb_header_description(const wb_header *h)
+{
+	return h && h->description ? h->description : "";
+}
+
+size_t wb_header_run_count(const wb_header *h)
+{
+	return h ? h->nruns : 0;
+}
+
+const wb_header_run *wb_header_run_at(const wb_header *h, size_t i)
+{
+	return h && i < h->nruns ? &h->runs[i] : NULL;
+}
+
+size_t wb_header_problem_count(const wb_header *h)
+{
+	return h ? h->nproblems : 0;
+}
+
+const wb_header_problem *wb_header_problem_at(const wb_header *h, size_t i)
+{
+	return h && i < h->nproblems ? &h->problems[i] : NULL;
 }
 
 /* ---- files ---- */
@@ -612,14 +637,14 @@ static ssize_t read_head(int fd, char *buf)
 	return (ssize_t)n;
 }
 
-int wb__header_parse_file(wb_header **out, const char *path)
+int wb_header_parse_file(wb_header **out, const char *path)
 {
 	char *buf;
 	ssize_t n;
 	int fd, rc;
 
 	if (!out || !path)
-		return wb__error(NULL, WB_EINVALID, "wb__header_parse_file: no path");
+		return wb__error(NULL, WB_EINVALID, "wb_header_parse_file: no path");
 	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return wb__error(NULL, WB_EIO, "cannot read %s: %s", path, strerror(errno));
@@ -631,7 +656,7 @@ int wb__header_parse_file(wb_header **out, const char *path)
 	if (n < 0) {
 		rc = wb__error(NULL, WB_EIO, "cannot read %s: %s", path, strerror(errno));
 	} else {
-		rc = wb__header_parse(out, buf, (size_t)n);
+		rc = wb_header_parse(out, buf, (size_t)n);
 		if (rc == WB_EINVALID)
 			wb__error(NULL, rc, "%s: no header comment at the top of the file", path);
 	}
@@ -666,7 +691,7 @@ static void fin_value(char *buf, size_t size, time_t fin, const char *status)
 {
 	char t[32];
 
-	wb__time_format(t, sizeof(t), fin);
+	wb_time_format(t, sizeof(t), fin);
 	if (status && strcmp(status, "succeeded") != 0)
 		snprintf(buf, size, "%s (%s)", t, status);
 	else
@@ -822,14 +847,14 @@ static int plan_stamp(struct edit e[2], struct parser *p, const char *path,
 	if (!p->h->end_line)
 		return wb__error(NULL, WB_EINVALID, "cannot stamp %s: the header comment is not closed%s",
 				 path, n > HEADER_MAX ? " within the first 64 KB" : "");
-	wb__time_format(exec_s, sizeof(exec_s), exec);
+	wb_time_format(exec_s, sizeof(exec_s), exec);
 	fin_value(fin_s, sizeof(fin_s), fin, status);
 	if ((rc = plan_fill(e, p, path, exec_s, fin_s)) <= 0)
 		return rc < 0 ? rc : 2;
 	return (rc = plan_insert(e, p, path, exec_s, fin_s)) < 0 ? rc : 1;
 }
 
-int wb__header_stamp(const char *path, time_t exec, time_t fin, const char *status)
+int wb_header_stamp(const char *path, time_t exec, time_t fin, const char *status)
 {
 	char real[PATH_MAX], *head = NULL;
 	struct edit e[2];
@@ -839,7 +864,7 @@ int wb__header_stamp(const char *path, time_t exec, time_t fin, const char *stat
 	int fd = -1, rc;
 
 	if (!path || exec <= 0 || fin <= 0)
-		return wb__error(NULL, WB_EINVALID, "wb__header_stamp: path and positive times required");
+		return wb__error(NULL, WB_EINVALID, "wb_header_stamp: path and positive times required");
 	if ((rc = check_status(path, status)) < 0)
 		return rc;
 	if (!realpath(path, real) || (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
@@ -863,7 +888,7 @@ int wb__header_stamp(const char *path, time_t exec, time_t fin, const char *stat
 done:
 	if (p.h) {
 		free(p.desc);
-		wb__header_free(p.h);
+		wb_header_free(p.h);
 	}
 	free(p.tl);
 	free(head);

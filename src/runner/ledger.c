@@ -162,7 +162,7 @@ int wb__ledger_put(wb_db *db, const wb_ledger_run *run)
 	return rc;
 }
 
-int wb__ledger_get(wb_db *db, const char *run_id, wb_ledger_run *out)
+int wb_ledger_get(wb_ledger_run *out, wb_db *db, const char *run_id)
 {
 	wb_item *key = wb_item_new(), *it = NULL;
 	int rc;
@@ -182,7 +182,7 @@ static int by_run_id(const void *a, const void *b)
 	return strcmp(((const wb_ledger_run *)a)->run_id, ((const wb_ledger_run *)b)->run_id);
 }
 
-/* The runs being collected by wb__ledger_list. */
+/* The runs being collected by wb_ledger_list. */
 struct run_list {
 	const char *migration; /* only this migration's runs, or NULL for all */
 	wb_ledger_run *runs;   /* collected so far */
@@ -209,7 +209,7 @@ static int add_run(const wb_item *it, void *arg)
 	return 0;
 }
 
-int wb__ledger_list(wb_db *db, const char *migration, wb_ledger_run **out, size_t *count)
+int wb_ledger_list(wb_ledger_run **out, size_t *count, wb_db *db, const char *migration)
 {
 	struct run_list l = {migration, NULL, 0, 0};
 	int rc;
@@ -228,6 +228,11 @@ int wb__ledger_list(wb_db *db, const char *migration, wb_ledger_run **out, size_
 	*out = l.runs;
 	*count = l.n;
 	return 0;
+}
+
+void wb_ledger_runs_free(wb_ledger_run *runs)
+{
+	free(runs);
 }
 
 /* ------------------------------------------------------------------ logs */
@@ -277,10 +282,10 @@ out:
 	return rc;
 }
 
-/* The reader of wb__log_each: its callback and argument. */
+/* The reader of wb_ledger_log_each: its callback and argument. */
 struct log_visit {
-	int (*fn)(const wb_log_line *line, void *arg); /* called per line */
-	void *arg;                                     /* its argument */
+	wb_log_fn fn; /* called per line */
+	void *arg;    /* its argument */
 };
 
 static int visit_log(const wb_item *it, void *arg)
@@ -296,8 +301,7 @@ static int visit_log(const wb_item *it, void *arg)
 	return v->fn(&l, v->arg);
 }
 
-int wb__log_each(wb_db *db, const char *run_id,
-		 int (*fn)(const wb_log_line *line, void *arg), void *arg)
+int wb_ledger_log_each(wb_db *db, const char *run_id, wb_log_fn fn, void *arg)
 {
 	wb_query q = WB_QUERY_INIT;
 	struct log_visit v = {fn, arg};

@@ -87,7 +87,7 @@ static void str_attr(char *dst, size_t size, const wb_item *it, const char *name
 	snprintf(dst, size, "%s", s ? s : "");
 }
 
-int wb__lock_get(wb_db *db, const char *migration, wb_lease *out)
+int wb_lock_get(wb_lease *out, wb_db *db, const char *migration)
 {
 	wb_item *key = key_item(migration), *it = NULL;
 	int rc;
@@ -185,7 +185,7 @@ int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_le
 		wb_item_free(it);
 		if (rc != WB_ECONDITION)
 			return rc;
-		if ((rc = wb__lock_get(db, migration, &old)) == WB_ENOTFOUND)
+		if ((rc = wb_lock_get(&old, db, migration)) == WB_ENOTFOUND)
 			continue; /* released meanwhile: try again */
 		if (rc < 0)
 			return rc;
@@ -196,7 +196,7 @@ int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_le
 		if (!lease_stale(&old))
 			return busy(db, &old);
 		rc = take_over(db, migration, run_id, &old);
-		if (rc == WB_ECONDITION && wb__lock_get(db, migration, &now) == 0 && is_ours(&now, run_id))
+		if (rc == WB_ECONDITION && wb_lock_get(&now, db, migration) == 0 && is_ours(&now, run_id))
 			rc = 0; /* our takeover was carried out, its answer lost */
 		if (rc == 0) {
 			if (taken_over)
@@ -207,7 +207,7 @@ int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_le
 		if (rc != WB_ECONDITION)
 			return rc;
 	}
-	if (wb__lock_get(db, migration, &old) == 0)
+	if (wb_lock_get(&old, db, migration) == 0)
 		return busy(db, &old);
 	return wb__error(db, WB_EBUSY, "migration %s: could not take its lease", migration);
 }
@@ -234,7 +234,7 @@ int wb__lock_heartbeat(wb_db *db, const char *migration, const char *run_id)
 	wb_cond cond;
 	int rc;
 
-	if ((rc = wb__lock_get(db, migration, &cur)) < 0)
+	if ((rc = wb_lock_get(&cur, db, migration)) < 0)
 		return rc == WB_ENOTFOUND ? wb__error(db, WB_ECONDITION, "lease of %s is gone", migration) : rc;
 	if (!(it = lease_item(migration, run_id, cur.acquired)) || !holder_cond(&cond, &v, run_id)) {
 		rc = wb__oom(db);
@@ -269,7 +269,7 @@ out:
 	return rc;
 }
 
-int wb__lock_break(wb_db *db, const char *migration)
+int wb_lock_break(wb_db *db, const char *migration)
 {
 	wb_item *key = key_item(migration);
 	int rc;

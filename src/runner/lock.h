@@ -14,20 +14,9 @@
 
 #include <stdint.h>
 #include "whimbrel.h"
+#include <whimbrel/runner.h>
 
 #define WB_LOCKS_TABLE "whimbrel_locks"
-
-/** A lease as stored. */
-typedef struct wb_lease {
-	char migration[256];   /**< what is locked */
-	char holder[384];      /**< host:pid:run_id */
-	char host[256];        /**< holder's host */
-	int64_t pid;           /**< holder's process id */
-	char run_id[64];       /**< holder's run */
-	int64_t acquired;      /**< Unix seconds */
-	int64_t expires;       /**< Unix seconds */
-	int64_t heartbeat;     /**< Unix seconds */
-} wb_lease;
 
 /** The lease length in seconds (WHIMBREL_LEASE_SECONDS or 60). */
 int wb__lease_seconds(void);
@@ -43,9 +32,5 @@ int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_le
 int wb__lock_heartbeat(wb_db *db, const char *migration, const char *run_id);
 /** Release our lease (no-op if we no longer hold it). */
 int wb__lock_release(wb_db *db, const char *migration, const char *run_id);
-/** Read a lease; WB_ENOTFOUND if none. */
-int wb__lock_get(wb_db *db, const char *migration, wb_lease *out);
-/** Delete a lease whoever holds it (`whimbrel unlock`). */
-int wb__lock_break(wb_db *db, const char *migration);
 
 #endif /* WB_LOCK_H */

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # t_lib.sh - the shared library as a program outside the tree sees it: the
-# SONAME libwhimbrel.so.0 and its links, exactly the functions whimbrel.h
-# declares exported (no private wb__ symbol), and a program linked with
-# -lwhimbrel that runs against it and reports the header's version.
+# SONAME libwhimbrel.so.0 and its links, exactly the functions the public
+# headers (whimbrel.h, whimbrel/runner.h) declare exported (no private wb__
+# symbol), and a program linked with -lwhimbrel that runs against it and
+# reports the header's version.
 . "$(dirname "$0")/lib.sh"
 : "${WB_BUILD:?run through scripts/run-tests.sh}" "${WB_ROOT:?}"
 LIB=$WB_BUILD/lib
 HDR=$WB_ROOT/include/whimbrel.h
+RUN_HDR=$WB_ROOT/include/whimbrel/runner.h
 
 run readelf -d "$LIB/libwhimbrel.so"
 has "SONAME is libwhimbrel.so.0" "$out" "Library soname: [libwhimbrel.so.0]"
@@ -19,11 +21,13 @@ is "nm reads the library" "$?:$(cat nm.err)" "0:"
 is "no private wb__ symbol is exported" "$(grep ' wb__' syms | head -5)" ""
 ok "wb_open is exported" 'grep -q " T wb_open$" syms'
 ok "wb_version is exported" 'grep -q " T wb_version$" syms'
-# Every WB_EXTERN declaration of the header, and nothing else of ours.
-sed -n 's/^WB_EXTERN[^(]*[ *]\(wb_[a-z0-9_]*\)(.*/\1/p' "$HDR" | sort >declared
+# Every WB_EXTERN declaration of the public headers, and nothing else of ours.
+sed -n 's/^WB_EXTERN[^(]*[ *]\(wb_[a-z0-9_]*\)(.*/\1/p' "$HDR" "$RUN_HDR" | sort >declared
 awk '$2 ~ /^[TDBRVW]$/ && $3 ~ /^wb_/ {print $3}' syms | sort >exported
-ok "the header declares at least 80 functions" '[ "$(wc -l <declared)" -ge 80 ]'
-is "exported wb_ symbols are the header's declarations" "$(diff declared exported)" ""
+ok "the runner's header declares its functions" \
+	'[ "$(sed -n "s/^WB_EXTERN[^(]*[ *]\(wb_[a-z0-9_]*\)(.*/\1/p" "$RUN_HDR" | wc -l)" -ge 25 ]'
+ok "the headers declare at least 80 functions" '[ "$(wc -l <declared)" -ge 80 ]'
+is "exported wb_ symbols are the headers' declarations" "$(diff declared exported)" ""
 is "nothing else is exported" "$(awk '$2 ~ /^[TDBRVW]$/ && $3 !~ /^wb_/ {print $3}' syms | grep -v '^_' | head -5)" ""
 
 # A program outside the tree: header and -lwhimbrel only.

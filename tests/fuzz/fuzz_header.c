@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	wb_header *h = NULL;
-	int rc = wb__header_parse(&h, (const char *)data, size);
+	int rc = wb_header_parse(&h, (const char *)data, size);
 	int lines = count_lines((const char *)data, size);
 
 	if (rc != 0 && rc != -7 /* WB_EINVALID */)
@@ -50,6 +50,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (strchr(h->description, '\n'))
 		abort();
-	wb__header_free(h);
+	wb_header_free(h);
 	return 0;
 }

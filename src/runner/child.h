@@ -1,19 +1,20 @@
 /*
- * child.h - running a compiled migration as a child process (runner side).
+ * child.h - running a compiled migration as a child process (internal API).
  *
  * The child gets the run's context in its environment and a control pipe
- * (src/run.h describes both).  The runner forwards the child's stdout and
+ * (src/runner/run.h describes both).  The runner forwards the child's stdout and
  * stderr to its own while keeping every line in whimbrel_logs, reads
  * counters and log lines from the control pipe, draws progress on a
  * terminal, forwards SIGINT/SIGTERM, and reports how the child ended.
  * The child is killed if the runner dies (PR_SET_PDEATHSIG).
  */
-#ifndef WB_CLI_CHILD_H
-#define WB_CLI_CHILD_H
+#ifndef WB_CHILD_H
+#define WB_CHILD_H
 
 #include <stdint.h>
 #include "whimbrel.h"
 #include "run.h"
+#include <whimbrel/runner.h>
 
 /** What the runner tells the child supervisor. */
 typedef struct wb_child_opts {
@@ -29,6 +30,8 @@ typedef struct wb_child_opts {
 	void *tick_arg;           /**< its argument */
 	/** Set (by another thread) to make the child stop as on Ctrl-C; may be NULL. */
 	volatile int *stop;
+	/** A second such flag (the caller's, wb_run_options.stop); may be NULL. */
+	volatile int *stop_also;
 } wb_child_opts;
 
 /** How the child ended. */
@@ -41,10 +44,10 @@ typedef struct wb_child_result {
 	int64_t log_lines;        /**< lines kept in the log */
 } wb_child_result;
 
-/** Run the child to its end.  Returns 0, or -1 if it could not be started (message printed). */
-int wb_cli_child_run(const wb_child_opts *o, wb_child_result *r);
+/** Run the child to its end.  Returns 0, or a negative code if it could not be started. */
+int wb__child_run(const wb_child_opts *o, wb_child_result *r);
 
 /** Append one runner line to a run's log (best effort). */
-void wb_cli_child_log(wb_db *db, const char *run_id, int64_t *seq, const char *stream, const char *line);
+void wb__child_log(wb_db *db, const char *run_id, int64_t *seq, const char *stream, const char *line);
 
-#endif /* WB_CLI_CHILD_H */
+#endif /* WB_CHILD_H */

@@ -1,5 +1,5 @@
 /*
- * compile.h - building a migration file into a program (runner side).
+ * compile.h - building a migration file into a program (internal API).
  *
  * The runner compiles a migration with the system C compiler against the
  * header and static library that sit next to the whimbrel command
@@ -7,24 +7,23 @@
  * an installed tree have the same layout), caching the program under
  * .whimbrel/build/ keyed by the source's SHA-256 and the library version.
  */
-#ifndef WB_CLI_COMPILE_H
-#define WB_CLI_COMPILE_H
+#ifndef WB_COMPILE_H
+#define WB_COMPILE_H
 
 #include <stddef.h>
 
-/** SHA-256 of data as 64 lowercase hex digits + NUL. */
-void wb_cli_sha256_hex(const void *data, size_t len, char out[65]);
-
 /** Read a whole file (*out malloc'd, NUL-terminated; caller frees); -1 with errno on failure. */
-int wb_cli_read_file(const char *path, char **out, size_t *len);
+int wb__read_file(const char *path, char **out, size_t *len);
 
 /**
  * Compile the migration at `path` whose contents are `src`/`len` (or take
- * it from the cache).  On success *exe is the program's path (malloc'd,
+ * it from the cache).  With `in_memory`, `path` only names the source (it
+ * need not exist): `src` is written into the cache directory and compiled
+ * there.  On success *exe is the program's path (malloc'd,
  * caller frees) and 0 is returned.  On failure the compiler's messages
- * and a one-line "whimbrel: FILE does not compile" have been printed and
- * -1 is returned.
+ * have gone to stderr and a negative code is returned with "FILE does not
+ * compile" (WB_EINVALID) or what else went wrong in wb_error_last().
  */
-int wb_cli_compile(const char *path, const char *src, size_t len, char **exe);
+int wb__compile(const char *path, const char *src, size_t len, int in_memory, char **exe);
 
-#endif /* WB_CLI_COMPILE_H */
+#endif /* WB_COMPILE_H */

@@ -1,5 +1,5 @@
 /*
- * compile.c - compile a migration against the library the whimbrel command
+ * compile.c - compile a migration against the library the running program
  * was built with, and cache the program; see compile.h.
  *
  * The compiler (WB_CC), the link libraries (WB_LINK_LIBS) and the
@@ -18,11 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
-#include "cli.h"
-#include "args.h"
+#include "common.h"
 #include "compile.h"
+#include "sigv4.h"
+#include <whimbrel/runner.h>
 
 #ifndef WB_CC
 #define WB_CC "cc"
@@ -37,18 +36,7 @@
 #define MAX_ARGS 128
 #define ROOT_MAX 3000 /* longest installation root we handle */
 
-void wb_cli_sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
-}
-
-int wb_cli_read_file(const char *path, char **out, size_t *len)
+int wb__read_file(const char *path, char **out, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -162,50 +150,73 @@ static int cache_dir(char *buf, size_t size, const char *root, const char *src, 
 
 	snprintf(lib, sizeof(lib), "%s/lib/libwhimbrel.a", root);
 	if (stat(lib, &st) != 0) {
-		wb_cli_fail("cannot find the whimbrel library %s next to the whimbrel command: %s",
-			    lib, strerror(errno));
-		return -1;
+		return wb__error(NULL, WB_EIO, "cannot find the whimbrel library %s next to the "
+				 "whimbrel command: %s", lib, strerror(errno));
 	}
 	klen = len + 512;
-	if (!(key = malloc(klen)))
-		return -1;
+	if (!(key = wb__malloc(klen)))
+		return WB_ENOMEM;
 	memcpy(key, src, len);
 	n = snprintf(key + len, 512, "\n%s\n%lld.%09ld\n%lld\n%s\n%s\n", WB_VERSION_STRING,
 		     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_size,
 		     WB_BUILD_SAN, WB_CC);
-	wb_cli_sha256_hex(key, len + (size_t)n, hex);
+	wb__sigv4_sha256_hex(hex, key, len + (size_t)n);
 	free(key);
 	snprintf(buf, size, ".whimbrel/build/%s-%s", hex, WB_VERSION_STRING);
 	return 0;
 }
 
-int wb_cli_compile(const char *path, const char *src, size_t len, char **exe)
+/*
+ * A source given in memory is written into the cache directory (which its
+ * hash names, so the file there is always that source) and compiled there.
+ */
+static int write_source(char *buf, size_t size, const char *dir, const char *path,
+			const char *src, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	FILE *f;
+	int ok;
+
+	snprintf(buf, size, "%s/%s", dir, base ? base + 1 : path);
+	if (!(f = fopen(buf, "w")))
+		return wb__error(NULL, WB_EIO, "cannot write %s: %s", buf, strerror(errno));
+	ok = fwrite(src, 1, len, f) == len;
+	if (fclose(f) != 0 || !ok)
+		return wb__error(NULL, WB_EIO, "cannot write %s: %s", buf, strerror(errno));
+	return 0;
+}
+
+int wb__compile(const char *path, const char *src, size_t len, int in_memory, char **exe)
 {
 	char root[ROOT_MAX], dir[PATH_MAX], out[PATH_MAX + 32], tmp[PATH_MAX + 64], hdr[PATH_MAX + 32];
+	char copy[PATH_MAX + 300];
 	int rc;
 
 	*exe = NULL;
 	if (find_root(root, sizeof(root)) < 0)
-		return wb_cli_fail("cannot locate the whimbrel executable (/proc/self/exe)"), -1;
+		return wb__error(NULL, WB_EIO, "cannot locate the running executable (/proc/self/exe)");
 	snprintf(hdr, sizeof(hdr), "%s/include/whimbrel.h", root);
 	if (access(hdr, R_OK) != 0)
-		return wb_cli_fail("cannot find %s next to the whimbrel command", hdr), -1;
-	if (cache_dir(dir, sizeof(dir), root, src, len) < 0)
-		return -1;
+		return wb__error(NULL, WB_EIO, "cannot find %s next to the whimbrel command", hdr);
+	if ((rc = cache_dir(dir, sizeof(dir), root, src, len)) < 0)
+		return rc;
 	snprintf(out, sizeof(out), "%s/migration", dir);
 	if (access(out, X_OK) == 0)
-		return (*exe = strdup(out)) ? 0 : -1;
-	if (wb_cli_mkdirs(dir) < 0)
-		return wb_cli_fail("cannot create %s: %s", dir, strerror(errno)), -1;
+		return (*exe = wb__strdup(out)) ? 0 : WB_ENOMEM;
+	if ((rc = wb_mkdirs(dir)) < 0)
+		return rc;
+	if (in_memory && (rc = write_source(copy, sizeof(copy), dir, path, src, len)) < 0)
+		return rc;
 	snprintf(tmp, sizeof(tmp), "%s/migration.tmp.%ld", dir, (long)getpid());
-	rc = run_compiler(root, path, tmp);
+	rc = run_compiler(root, in_memory ? copy : path, tmp);
 	if (rc != 0) {
 		unlink(tmp);
-		return wb_cli_fail("%s does not compile", path), -1;
+		return wb__error(NULL, WB_EINVALID, "%s does not compile", path);
 	}
 	if (rename(tmp, out) != 0) {
 		unlink(tmp);
-		return wb_cli_fail("cannot store the compiled migration in %s: %s", dir, strerror(errno)), -1;
+		return wb__error(NULL, WB_EIO, "cannot store the compiled migration in %s: %s", dir,
+				 strerror(errno));
 	}
-	return (*exe = strdup(out)) ? 0 : -1;
+	return (*exe = wb__strdup(out)) ? 0 : WB_ENOMEM;
 }

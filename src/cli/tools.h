@@ -1,28 +1,14 @@
 /*
- * migfiles.h - what `lint` and `prune` share: the migration files of a
- * directory, the --now date, and running a helper program (git) without
- * a shell.  Implemented in migfiles.c.
+ * tools.h - what `lint` and `prune` share: the --dir and --now arguments
+ * and running a helper program (git) without a shell.  Implemented in
+ * tools.c; the migration files of a directory are listed by the runner
+ * (wb_migration_list in whimbrel/runner.h).
  */
-#ifndef WB_CLI_MIGFILES_H
-#define WB_CLI_MIGFILES_H
+#ifndef WB_CLI_TOOLS_H
+#define WB_CLI_TOOLS_H
 
 #include <stddef.h>
 #include <time.h>
-
-/**
- * The names (not paths) of the regular, non-hidden files ending in ".c" in
- * `dir`, sorted.  *out is a NULL-terminated array the caller frees with
- * wb_strings_free.  Returns 0, or WB_EIO after printing a one-line message
- * on stderr if dir cannot be read.  With `all`, also entries of such a name
- * that are not regular files (directories, dangling links: lint reports them).
- */
-int wb_cli_list_migrations(char ***out, size_t *count, const char *dir, int all);
-
-/**
- * True when `name` is NNNN_slug.c: at least four digits, "_", a slug of
- * [a-z0-9_], ".c".  *number gets the number when it is.
- */
-int wb_cli_migration_name_ok(const char *name, unsigned long *number);
 
 /** Parse a --now value: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DD at HH:MM:SS UTC". */
 int wb_cli_parse_date(time_t *out, const char *text);
@@ -44,4 +30,4 @@ const char *wb_cli_dir_arg(char *buf, size_t size, const char *dir);
 int wb_cli_run(char *const argv[], const char *cwd, char **out, int quiet);
 #define WB_CLI_RUN_MERGE 2
 
-#endif /* WB_CLI_MIGFILES_H */
+#endif /* WB_CLI_TOOLS_H */

@@ -1,5 +1,5 @@
 /*
- * target.c - which target a command works on.
+ * target.c - which target a command works on (whimbrel/runner.h).
  *
  * A target is named ("dev", "prod", or any [section] of whimbrel.conf) and
  * resolves to a URL, first match wins: --db URL; the environment
@@ -10,33 +10,42 @@
  * here, and no URL is ever printed with its credentials.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "common.h"
 #include "config.h"
-#include "cli.h"
+#include <whimbrel/runner.h>
 
 #define DEFAULT_DEV_URL "sqlite:.whimbrel/dev.db"
 
-static const char *config_path(const wb_cli *cli)
+/* NULL options are the defaults. */
+static const wb_target_options *opts(const wb_target_options *o)
 {
-	return cli->config ? cli->config : "whimbrel.conf";
+	static const wb_target_options defaults = WB_TARGET_OPTIONS_INIT;
+
+	return o ? o : &defaults;
+}
+
+static const char *config_path(const wb_target_options *o)
+{
+	return o->config ? o->config : "whimbrel.conf";
 }
 
 /* Load the configuration; a missing default file is an empty one (*out NULL). */
-static int load_config(wb__config **out, const wb_cli *cli)
+static int load_config(wb__config **out, const wb_target_options *o)
 {
-	int rc = wb__config_load(out, config_path(cli));
+	int rc = wb__config_load(out, config_path(o));
 
-	if (rc == WB_ENOTFOUND && !cli->config) {
+	if (rc == WB_ENOTFOUND && !o->config) {
 		wb_error_clear();
 		return 0;
 	}
 	if (rc == WB_ENOTFOUND)
 		return wb__error(NULL, WB_EINVALID, "configuration file %s does not exist (--config)",
-				 cli->config);
+				 o->config);
 	return rc;
 }
 
@@ -80,26 +89,26 @@ static int dup_out(char **out, const char *url)
 }
 
 /* `confirm =` must be a boolean: a typo must not turn confirmation off. */
-static int check_confirm(const wb__config *cf, const wb_cli *cli, const char *target)
+static int check_confirm(const wb__config *cf, const wb_target_options *o, const char *target)
 {
 	const char *v = wb__config_get(cf, target, "confirm");
 	int yes;
 
 	if (v && wb__config_bool(&yes, v) < 0)
-		return wb__error(NULL, WB_EINVALID, "%s:%d: confirm = %s: use yes or no", config_path(cli),
+		return wb__error(NULL, WB_EINVALID, "%s:%d: confirm = %s: use yes or no", config_path(o),
 				 wb__config_line(cf, target, "confirm"), v);
 	return 0;
 }
 
-static int from_config(char **out, const wb_cli *cli, const char *target, const char *env)
+static int from_config(char **out, const wb_target_options *o, const char *target, const char *env)
 {
 	wb__config *cf = NULL;
 	const char *url;
 	int rc;
 
-	if ((rc = load_config(&cf, cli)) < 0)
+	if ((rc = load_config(&cf, o)) < 0)
 		return rc;
-	if ((rc = check_confirm(cf, cli, target)) < 0) {
+	if ((rc = check_confirm(cf, o, target)) < 0) {
 		wb__config_free(cf);
 		return rc;
 	}
@@ -107,44 +116,46 @@ static int from_config(char **out, const wb_cli *cli, const char *target, const 
 	if (url && url[0])
 		rc = dup_out(out, url);
 	else if (url)
-		rc = wb__error(NULL, WB_EINVALID, "%s:%d: `db` of [%s] is empty", config_path(cli),
+		rc = wb__error(NULL, WB_EINVALID, "%s:%d: `db` of [%s] is empty", config_path(o),
 			       wb__config_line(cf, target, "db"), target);
 	else if (strcmp(target, "dev") == 0)
 		rc = dup_out(out, DEFAULT_DEV_URL);
 	else
 		rc = wb__error(NULL, WB_ENOTFOUND,
 			       "no %s target configured: add [%s] db = URL to %s, set %s, or pass --db URL",
-			       target, target, config_path(cli), env);
+			       target, target, config_path(o), env);
 	wb__config_free(cf);
 	return rc;
 }
 
-int wb_cli_target_url(char **out, wb_cli *cli, const char *target)
+int wb_target_url(char **out, const wb_target_options *o, const char *target)
 {
 	char env[128];
 	const char *url;
 	int rc;
 
+	o = opts(o);
 	*out = NULL;
-	if (cli->db_url) {
-		if (!cli->db_url[0])
+	if (o->db_url) {
+		if (!o->db_url[0])
 			return wb__error(NULL, WB_EINVALID, "--db needs a URL");
-		return dup_out(out, cli->db_url);
+		return dup_out(out, o->db_url);
 	}
 	if ((rc = check_target_name(target)) < 0)
 		return rc;
 	if ((url = env_url(target, env, sizeof(env))))
 		return dup_out(out, url);
-	return from_config(out, cli, target, env);
+	return from_config(out, o, target, env);
 }
 
-int wb_cli_target_confirm(wb_cli *cli, const char *target)
+int wb_target_confirm(const wb_target_options *o, const char *target)
 {
 	wb__config *cf = NULL;
 	const char *v;
 	int yes = target && strcmp(target, "prod") == 0;
 
-	if (!target || check_target_name(target) < 0 || load_config(&cf, cli) < 0)
+	o = opts(o);
+	if (!target || check_target_name(target) < 0 || load_config(&cf, o) < 0)
 		return 1; /* when in doubt, ask */
 	if ((v = wb__config_get(cf, target, "confirm")) && wb__config_bool(&yes, v) < 0)
 		yes = 1;
@@ -179,13 +190,14 @@ static int make_state_dir(const char *url)
 	return 0;
 }
 
-int wb_cli_open(wb_db **out, wb_cli *cli, const char *target)
+int wb_target_open(wb_db **out, const wb_target_options *o, const char *target)
 {
 	char *url = NULL;
 	int rc;
 
+	o = opts(o);
 	*out = NULL;
-	if ((rc = wb_cli_target_url(&url, cli, target)) < 0)
+	if ((rc = wb_target_url(&url, o, target)) < 0)
 		return rc;
 	if ((rc = make_state_dir(url)) == 0)
 		rc = wb_open(out, url);

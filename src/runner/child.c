@@ -20,10 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "common.h"
 #include "child.h"
 #include "ledger.h"
-#include "runner.h"
 
 #define LOG_BATCH 200
 
@@ -119,7 +118,7 @@ static void log_line(struct sup *s, const char *stream, const char *line)
 	s->nq++;
 }
 
-void wb_cli_child_log(wb_db *db, const char *run_id, int64_t *seq, const char *stream, const char *line)
+void wb__child_log(wb_db *db, const char *run_id, int64_t *seq, const char *stream, const char *line)
 {
 	wb_log_line l = {wall_ms(), stream, line};
 
@@ -155,7 +154,7 @@ static void draw(struct sup *s)
 			     (int)(done * 100 / (s->total ? s->total : 1)), rate);
 		if (rate > 0 && left > 0) {
 			char eta[32];
-			wb_cli_fmt_duration(eta, sizeof(eta), (int64_t)((double)left / rate * 1000.0) + 1000);
+			wb_format_duration(eta, sizeof(eta), (int64_t)((double)left / rate * 1000.0) + 1000);
 			snprintf(line + n, sizeof(line) - (size_t)n, ", ETA %s", eta);
 		}
 	} else {
@@ -378,6 +377,12 @@ static int running(struct sup *s)
 	return open && (!s->reaped || now_ms() - s->reaped_ms < 1000);
 }
 
+/* Whether either stop flag (the lease's, the caller's) is set. */
+static int stop_asked(const wb_child_opts *o)
+{
+	return (o->stop && *o->stop) || (o->stop_also && *o->stop_also);
+}
+
 static void loop(struct sup *s)
 {
 	while (running(s)) {
@@ -394,7 +399,7 @@ static void loop(struct sup *s)
 				drain(s, &s->in[i]);
 		if (got_signals != s->signals)
 			forward_signals(s);
-		if (s->o->stop && *s->o->stop && !s->stopped) {
+		if (stop_asked(s->o) && !s->stopped) {
 			s->stopped = 1;
 			s->r->interrupted = 1;
 			kill(s->pid, SIGINT);
@@ -439,21 +444,21 @@ static void finish(struct sup *s)
 	/* Our handlers stay: a Ctrl-C now must not cut short the recording of the run. */
 }
 
-int wb_cli_child_run(const wb_child_opts *o, wb_child_result *r)
+int wb__child_run(const wb_child_opts *o, wb_child_result *r)
 {
 	struct sup *s = calloc(1, sizeof(*s));
 
 	memset(r, 0, sizeof(*r));
 	if (!s)
-		return wb_cli_fail("out of memory"), -1;
+		return wb__oom(NULL);
 	s->o = o;
 	s->r = r;
 	s->total = -1;
 	s->start_ms = s->last_flush = s->last_tick = now_ms();
 	if (start(s) < 0) {
-		wb_cli_fail("cannot start %s: %s", o->exe, strerror(errno));
+		int rc = wb__error(NULL, WB_EIO, "cannot start %s: %s", o->exe, strerror(errno));
 		free(s);
-		return -1;
+		return rc;
 	}
 	loop(s);
 	finish(s);

@@ -1,0 +1,71 @@
+/*
+ * report.c - how every command reports: a one-line error or usage message
+ * on stderr (control characters escaped), help detection, and the exit
+ * code of a library result.  Depends on nothing else of the command, so
+ * that main.c and args.c both use it without calling each other.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <whimbrel/runner.h>
+
+#include "cli.h"
+
+/*
+ * Print prefix + the formatted message + suffix as one line on stderr, any
+ * control character in the message (input quoted in it) escaped.
+ */
+void wb_cli_vprint_line(const char *prefix, const char *suffix, const char *fmt, va_list ap)
+{
+	char buf[2048], line[4 * sizeof(buf)];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "%s%s%s\n", prefix, wb_escape_line(line, sizeof(line), buf), suffix);
+}
+
+int wb_cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	wb_cli_vprint_line("whimbrel: ", "", fmt, ap);
+	va_end(ap);
+	return WB_EXIT_ERROR;
+}
+
+int wb_cli_usage(const char *cmd, const char *fmt, ...)
+{
+	char prefix[128], suffix[160];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "whimbrel %s: ", cmd);
+	snprintf(suffix, sizeof(suffix), " (see whimbrel %s --help)", cmd);
+	va_start(ap, fmt);
+	wb_cli_vprint_line(prefix, suffix, fmt, ap);
+	va_end(ap);
+	return WB_EXIT_USAGE;
+}
+
+int wb_cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int wb_cli_exit_for(int rc)
+{
+	if (rc == 0)
+		return WB_EXIT_OK;
+	if (rc == WB_EBUSY)
+		return WB_EXIT_BUSY;
+	if (rc == WB_EINTERRUPTED)
+		return WB_EXIT_INTERRUPTED;
+	return WB_EXIT_ERROR;
+}
+

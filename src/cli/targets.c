@@ -1,0 +1,67 @@
+/*
+ * targets.c - the command's view of targets: the global options (--db,
+ * --config) handed to the runner's wb_target_* calls, and opening a named
+ * target with the error printed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <whimbrel/runner.h>
+
+#include "cli.h"
+
+static wb_target_options options(const wb_cli *cli)
+{
+	wb_target_options o = WB_TARGET_OPTIONS_INIT;
+
+	o.config = cli->config;
+	o.db_url = cli->db_url;
+	return o;
+}
+
+int wb_cli_target_url(char **out, wb_cli *cli, const char *target)
+{
+	wb_target_options o = options(cli);
+
+	return wb_target_url(out, &o, target);
+}
+
+int wb_cli_target_confirm(wb_cli *cli, const char *target)
+{
+	wb_target_options o = options(cli);
+
+	return wb_target_confirm(&o, target);
+}
+
+int wb_cli_open(wb_db **out, wb_cli *cli, const char *target)
+{
+	wb_target_options o = options(cli);
+
+	return wb_target_open(out, &o, target);
+}
+
+int wb_cli_is_target(const char *s)
+{
+	return s && (strcmp(s, "dev") == 0 || strcmp(s, "prod") == 0);
+}
+
+int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target)
+{
+	char *u = NULL;
+
+	*out = NULL;
+	if (url)
+		*url = NULL;
+	if (wb_cli_target_url(&u, cli, target) < 0)
+		return wb_cli_fail("%s", wb_error_last());
+	if (wb_cli_open(out, cli, target) < 0) {
+		wb_cli_fail("cannot open the %s target %s: %s", target, u, wb_error_last());
+		wb_string_free(u);
+		return WB_EXIT_ERROR;
+	}
+	if (url)
+		*url = u;
+	else
+		wb_string_free(u);
+	return 0;
+}

@@ -1,0 +1,515 @@
+/*
+ * runner.c - run one migration on one target: wb_runner_run
+ * (whimbrel/runner.h), called by `whimbrel run|plan` and by workers.
+ *
+ * Compile the migration (compile.c), let the caller confirm, take the
+ * migration's lease (lock.c), decide between resuming and starting over
+ * (checkpoint.c), record the run in the ledger (ledger.c), run the program
+ * as a child (child.c) while a thread heartbeats the lease, then record how
+ * it ended, release the lease, clear the checkpoints of a finished run
+ * and, for prod, stamp the file's header (header.c).  The child can crash
+ * in any way without leaving the ledger or the lease wrong: all of that
+ * is done here.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "checkpoint.h"
+#include "child.h"
+#include "compile.h"
+#include "ledger.h"
+#include "lock.h"
+#include "sigv4.h"
+
+/* A run in progress, as the runner keeps it. */
+struct runner {
+	const wb_run_options *o; /* what to run and how */
+	wb_migration_id m;       /* the migration's name */
+	char *src;               /* its source (owned) */
+	size_t len;              /* its length */
+	wb_db *db;               /* target (owned) */
+	char *exe;               /* compiled program (owned) */
+	wb_ledger_run rec;       /* the ledger record */
+	int locked;              /* we hold the lease */
+	char resume_of[64];      /* run being resumed, or "" */
+	int64_t seq;             /* next log line number */
+	int64_t t0_ms;           /* start, for the duration */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int is_prod(const struct runner *r)
+{
+	return !r->o->plan && r->o->mode && strcmp(r->o->mode, "prod") == 0;
+}
+
+static int load_migration(struct runner *r)
+{
+	int rc = wb_migration_id_parse(&r->m, r->o->path);
+
+	if (rc < 0)
+		return rc;
+	if (r->o->source) {
+		if (!(r->src = wb__malloc(r->o->source_len + 1)))
+			return WB_ENOMEM;
+		memcpy(r->src, r->o->source, r->o->source_len);
+		r->src[r->o->source_len] = '\0';
+		r->len = r->o->source_len;
+		return 0;
+	}
+	if (wb__read_file(r->o->path, &r->src, &r->len) < 0)
+		return wb__error(NULL, WB_EIO, "cannot read %s: %s", r->o->path, strerror(errno));
+	return 0;
+}
+
+/* A runner's note: on stderr and in the run's log. */
+static void note(struct runner *r, const char *fmt, ...) WB_PRINTF(2, 3);
+static void note(struct runner *r, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "whimbrel: %s\n", line);
+	wb__child_log(r->db, r->rec.run_id, &r->seq, "runner", line);
+}
+
+/* ------------------------------------------------------------- the record */
+
+static void record_init(struct runner *r)
+{
+	wb_ledger_run *rec = &r->rec;
+	struct passwd *pw = getpwuid(getuid());
+	const char *user = getenv("USER");
+
+	memset(rec, 0, sizeof(*rec));
+	rec->started = (int64_t)time(NULL);
+	wb__run_id_new(rec->run_id, sizeof(rec->run_id), rec->started);
+	snprintf(rec->migration, sizeof(rec->migration), "%s", r->m.name);
+	snprintf(rec->version, sizeof(rec->version), "%s", r->m.version);
+	snprintf(rec->name, sizeof(rec->name), "%s", r->m.slug);
+	wb__sigv4_sha256_hex(rec->checksum, r->src, r->len);
+	snprintf(rec->target, sizeof(rec->target), "%s", r->o->url);
+	snprintf(rec->mode, sizeof(rec->mode), "%s", r->o->plan ? "plan" : r->o->mode);
+	snprintf(rec->status, sizeof(rec->status), "running");
+	if (gethostname(rec->host, sizeof(rec->host)) != 0)
+		snprintf(rec->host, sizeof(rec->host), "unknown");
+	rec->host[sizeof(rec->host) - 1] = '\0';
+	snprintf(rec->user, sizeof(rec->user), "%s", user ? user : pw ? pw->pw_name : "unknown");
+	rec->exit_code = -1;
+}
+
+/* A dead runner's run still says running: say what became of it. */
+static void close_dead_run(struct runner *r, const wb_lease *old)
+{
+	wb_ledger_run dead;
+
+	if (!old->run_id[0] || wb_ledger_get(&dead, r->db, old->run_id) < 0 ||
+	    strcmp(dead.status, "running") != 0)
+		return;
+	snprintf(dead.status, sizeof(dead.status), "failed");
+	snprintf(dead.error, sizeof(dead.error), "the runner died (its lease was taken over by run %s)",
+		 r->rec.run_id);
+	dead.finished = old->heartbeat > dead.started ? old->heartbeat : dead.started;
+	dead.duration_ms = (dead.finished - dead.started) * 1000;
+	dead.exit_code = -1;
+	wb__ledger_put(r->db, &dead);
+}
+
+static int take_lease(struct runner *r)
+{
+	wb_lease old;
+	char since[32];
+	int rc = wb__lock_acquire(r->db, r->m.name, r->rec.run_id, &old);
+
+	if (rc == WB_EBUSY)
+		return rc; /* the message names the holder */
+	if (rc < 0)
+		return wb__error(NULL, rc, "cannot take the lease of %s: %s", r->m.name, wb_error_last());
+	r->locked = 1;
+	if (old.holder[0]) {
+		wb_format_utc(since, sizeof(since), old.heartbeat);
+		note(r, "warning: took over the lease of %s from %s (dead or expired; last heartbeat %s UTC)",
+		     r->m.name, old.holder, since);
+		close_dead_run(r, &old);
+	}
+	return 0;
+}
+
+/* The last dev/prod run of this migration before ours, into *out. */
+static int previous_run(struct runner *r, wb_ledger_run *out)
+{
+	wb_ledger_run *runs = NULL;
+	size_t n = 0;
+	int found = 0;
+
+	if (wb_ledger_list(&runs, &n, r->db, r->m.name) < 0)
+		return 0;
+	for (size_t i = n; i-- > 0 && !found;) {
+		if (strcmp(runs[i].mode, "plan") == 0 || strcmp(runs[i].run_id, r->rec.run_id) == 0)
+			continue;
+		*out = runs[i];
+		found = 1;
+	}
+	wb_ledger_runs_free(runs);
+	return found;
+}
+
+/* Resume from the checkpoints of an interrupted run, or start over. */
+static int resume_or_restart(struct runner *r)
+{
+	size_t n = 0;
+	wb_ledger_run prev;
+	int rc;
+
+	if (r->o->plan)
+		return 0;
+	if (r->o->restart) {
+		if ((rc = wb__checkpoint_clear(r->db, r->m.name, &n)) < 0)
+			return wb__error(NULL, rc, "cannot clear the checkpoints of %s: %s", r->m.name,
+					 wb_error_last());
+		if (n)
+			note(r, "--restart: cleared %zu checkpoint(s); starting over", n);
+		return 0;
+	}
+	if ((rc = wb__checkpoint_count(r->db, r->m.name, &n)) < 0)
+		return wb__error(NULL, rc, "cannot read the checkpoints of %s: %s", r->m.name,
+				 wb_error_last());
+	if (n == 0)
+		return 0;
+	if (previous_run(r, &prev)) {
+		snprintf(r->resume_of, sizeof(r->resume_of), "%s", prev.run_id);
+		note(r, "resuming run %s (%s) from its checkpoints (--restart to start over)",
+		     prev.run_id, prev.status);
+	} else {
+		note(r, "resuming from %zu checkpoint(s) (--restart to start over)", n);
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------------- heartbeat */
+
+struct beat {
+	pthread_t tid;         /* the thread */
+	pthread_mutex_t mu;    /* guards stop */
+	pthread_cond_t cv;     /* signalled to stop */
+	int stop;              /* stop now */
+	const char *url;       /* target */
+	const char *migration; /* lease */
+	const char *run_id;    /* holder's run */
+	volatile int lost;     /* the lease was taken by another run: stop the child */
+};
+
+static void beat_once(struct beat *b, wb_db *db, int *warned)
+{
+	int rc = wb__lock_heartbeat(db, b->migration, b->run_id);
+
+	if (rc == WB_ECONDITION && !b->lost) {
+		/* Someone else holds the lease now: two runs must never overlap. */
+		fprintf(stderr, "whimbrel: %s: stopping the run\n", wb_error_last());
+		b->lost = 1;
+	} else if (rc < 0 && !(*warned)++) {
+		fprintf(stderr, "whimbrel: warning: lease heartbeat failed: %s\n", wb_error_last());
+	}
+}
+
+static void *beat_main(void *arg)
+{
+	struct beat *b = arg;
+	wb_db *db = NULL;
+	int every = wb__lease_seconds() / 3, warned = 0;
+
+	if (every < 1)
+		every = 1;
+	if (wb_open(&db, b->url) < 0)
+		return NULL;
+	pthread_mutex_lock(&b->mu);
+	while (!b->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += every;
+		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+		if (b->stop)
+			break;
+		pthread_mutex_unlock(&b->mu);
+		beat_once(b, db, &warned);
+		pthread_mutex_lock(&b->mu);
+	}
+	pthread_mutex_unlock(&b->mu);
+	wb_close(db);
+	return NULL;
+}
+
+static int beat_start(struct beat *b, struct runner *r)
+{
+	memset(b, 0, sizeof(*b));
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	b->url = r->o->url;
+	b->migration = r->m.name;
+	b->run_id = r->rec.run_id;
+	return pthread_create(&b->tid, NULL, beat_main, b) == 0 ? 0 : -1;
+}
+
+static void beat_stop(struct beat *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->stop = 1;
+	pthread_cond_signal(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	pthread_join(b->tid, NULL);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+}
+
+/* --------------------------------------------------------------- the child */
+
+static void tick(const wb_counters *c, void *arg)
+{
+	struct runner *r = arg;
+
+	r->rec.scanned = c->scanned;
+	r->rec.written = c->written;
+	r->rec.deleted = c->deleted;
+	r->rec.unchanged = c->unchanged;
+	r->rec.failed = c->failed;
+	r->rec.duration_ms = (int64_t)time(NULL) * 1000 - r->rec.started * 1000;
+	wb__ledger_put(r->db, &r->rec);
+}
+
+/* The run's settings for the child's environment, into env (NULL-terminated). */
+struct child_env {
+	char run[96], url[600], mode[32], mig[300], thr[48], res[96], diffs[48];
+	char *v[8];
+};
+
+static void child_env(struct child_env *e, const struct runner *r)
+{
+	int n = 0;
+
+	snprintf(e->run, sizeof(e->run), "%s=%s", WB_ENV_RUN_ID, r->rec.run_id);
+	snprintf(e->url, sizeof(e->url), "%s=%s", WB_ENV_TARGET, r->o->url);
+	snprintf(e->mode, sizeof(e->mode), "%s=%s", WB_ENV_MODE, r->rec.mode);
+	snprintf(e->mig, sizeof(e->mig), "%s=%s", WB_ENV_MIGRATION, r->m.name);
+	e->v[n++] = e->run;
+	e->v[n++] = e->url;
+	e->v[n++] = e->mode;
+	e->v[n++] = e->mig;
+	if (r->o->threads > 0) {
+		snprintf(e->thr, sizeof(e->thr), "%s=%d", WB_ENV_THREADS, r->o->threads);
+		e->v[n++] = e->thr;
+	}
+	if (r->resume_of[0]) {
+		snprintf(e->res, sizeof(e->res), "%s=%s", WB_ENV_RESUME, r->resume_of);
+		e->v[n++] = e->res;
+	}
+	snprintf(e->diffs, sizeof(e->diffs), "%s=%d", WB_ENV_PLAN_DIFFS, r->o->diffs);
+	e->v[n++] = e->diffs;
+	e->v[n] = NULL;
+}
+
+static int run_child(struct runner *r, wb_child_result *res, volatile int *lost)
+{
+	struct child_env e;
+	wb_child_opts co;
+
+	child_env(&e, r);
+	memset(&co, 0, sizeof(co));
+	co.exe = r->exe;
+	co.env = e.v;
+	co.db = r->db;
+	co.run_id = r->rec.run_id;
+	co.seq = &r->seq;
+	co.label = r->m.name;
+	co.progress = r->o->progress;
+	co.tick = tick;
+	co.tick_arg = r;
+	co.stop = lost;
+	co.stop_also = r->o->stop;
+	return wb__child_run(&co, res);
+}
+
+/* Ledger status and error from how the child ended. */
+static void judge(struct runner *r, const wb_child_result *res)
+{
+	wb_ledger_run *rec = &r->rec;
+	int interrupted = res->exit_code == 130 ||
+			  (res->interrupted && (res->sig == SIGINT || res->sig == SIGTERM || res->sig == SIGKILL));
+
+	rec->exit_code = res->exit_code;
+	rec->scanned = res->counters.scanned;
+	rec->written = res->counters.written;
+	rec->deleted = res->counters.deleted;
+	rec->unchanged = res->counters.unchanged;
+	rec->failed = res->counters.failed;
+	if (res->exit_code == 0) {
+		snprintf(rec->status, sizeof(rec->status), "succeeded");
+	} else if (interrupted) {
+		snprintf(rec->status, sizeof(rec->status), "interrupted");
+		snprintf(rec->error, sizeof(rec->error), "interrupted (SIGINT)");
+	} else {
+		snprintf(rec->status, sizeof(rec->status), "failed");
+		if (res->sig)
+			snprintf(rec->error, sizeof(rec->error), "killed by signal %d (%s)", res->sig,
+				 strsignal(res->sig));
+		else if (res->error[0])
+			snprintf(rec->error, sizeof(rec->error), "%s", res->error);
+		else
+			snprintf(rec->error, sizeof(rec->error), "the migration exited with status %d",
+				 res->exit_code);
+	}
+}
+
+static void stamp(struct runner *r)
+{
+	if (!is_prod(r) || r->o->no_stamp)
+		return;
+	if (wb_header_stamp(r->o->path, (time_t)r->rec.started, (time_t)r->rec.finished,
+			    r->rec.status) < 0)
+		note(r, "warning: could not stamp the header of %s: %s", r->o->path, wb_error_last());
+}
+
+static void summary(struct runner *r)
+{
+	char dur[32];
+	const wb_ledger_run *c = &r->rec;
+	int plan = r->o->plan;
+
+	wb_format_duration(dur, sizeof(dur), c->duration_ms);
+	note(r, "%s %s on %s: %s in %s: %lld scanned, %lld %s, %lld %s, "
+		"%lld unchanged, %lld failed (run %s)",
+	     plan ? "plan of" : "run of", r->m.name, r->o->mode, c->status, dur,
+	     (long long)c->scanned, (long long)c->written, plan ? "would be written" : "written",
+	     (long long)c->deleted, plan ? "would be deleted" : "deleted",
+	     (long long)c->unchanged, (long long)c->failed, c->run_id);
+	if (c->error[0] && strcmp(c->status, "failed") == 0)
+		note(r, "%s failed: %s", r->m.name, c->error);
+	if (strcmp(c->status, "interrupted") == 0)
+		note(r, "the next `whimbrel run %s %s` resumes where this one stopped",
+		     r->o->mode, r->o->path);
+}
+
+/* The end of the run: record it, clear the checkpoints of a finished run, stamp. */
+static void record_end(struct runner *r)
+{
+	r->rec.finished = (int64_t)time(NULL);
+	r->rec.duration_ms = now_ms() - r->t0_ms;
+	if (wb__ledger_put(r->db, &r->rec) < 0)
+		fprintf(stderr, "whimbrel: warning: cannot record the end of run %s: %s\n",
+			r->rec.run_id, wb_error_last());
+	if (strcmp(r->rec.status, "succeeded") == 0 && !r->o->plan &&
+	    wb__checkpoint_clear(r->db, r->m.name, NULL) < 0)
+		fprintf(stderr, "whimbrel: warning: cannot clear the checkpoints of %s: %s\n",
+			r->m.name, wb_error_last());
+	summary(r);
+	stamp(r);
+}
+
+/* Record, run, record again.  The lease (if any) is held by the caller. */
+static int execute(struct runner *r)
+{
+	wb_child_result res;
+	struct beat b;
+	int rc, beating;
+
+	if ((rc = wb__ledger_put(r->db, &r->rec)) < 0)
+		return wb__error(NULL, rc, "cannot record the run in the ledger: %s", wb_error_last());
+	beating = r->locked && beat_start(&b, r) == 0;
+	if (run_child(r, &res, beating ? &b.lost : NULL) < 0) {
+		fprintf(stderr, "whimbrel: %s\n", wb_error_last());
+		res = (wb_child_result){.exit_code = 127};
+		snprintf(res.error, sizeof(res.error), "the compiled migration could not be started");
+	}
+	if (beating)
+		beat_stop(&b);
+	judge(r, &res);
+	if (beating && b.lost && strcmp(r->rec.status, "interrupted") == 0)
+		snprintf(r->rec.error, sizeof(r->rec.error), "stopped: the lease was taken over by another run");
+	record_end(r);
+	return 0;
+}
+
+/* Everything before the child: compile, confirm, tables, record, lease, checkpoints. */
+static int prepare(struct runner *r)
+{
+	int rc;
+
+	if ((rc = load_migration(r)) < 0)
+		return rc;
+	if ((rc = wb_open(&r->db, r->o->url)) < 0)
+		return wb__error(NULL, rc, "cannot open the %s target %s: %s", r->o->mode, r->o->url,
+				 wb_error_last());
+	if ((rc = wb__compile(r->o->path, r->src, r->len, r->o->source != NULL, &r->exe)) < 0)
+		return rc;
+	if (r->o->confirm && (rc = r->o->confirm(r->db, &r->m, r->o->url, r->o->confirm_arg)) != 0)
+		return rc < 0 ? rc : WB_ERROR;
+	if ((rc = wb__reserved_ensure(r->db)) < 0)
+		return wb__error(NULL, rc, "cannot create the whimbrel_* tables on %s: %s", r->o->url,
+				 wb_error_last());
+	record_init(r);
+	r->t0_ms = now_ms();
+	if (!r->o->plan && (rc = take_lease(r)) != 0)
+		return rc;
+	return resume_or_restart(r);
+}
+
+/* Release our lease, keeping the message of a failure `rc` for the caller. */
+static void release(struct runner *r, int rc)
+{
+	char saved[1024];
+
+	snprintf(saved, sizeof(saved), "%s", wb_error_last());
+	if (wb__lock_release(r->db, r->m.name, r->rec.run_id) < 0)
+		fprintf(stderr, "whimbrel: warning: cannot release the lease of %s: %s\n",
+			r->m.name, wb_error_last());
+	if (rc < 0)
+		wb__error(NULL, rc, "%s", saved);
+}
+
+static int check_options(const wb_run_options *o)
+{
+	if (!o || o->version != WB_RUN_OPTIONS_VERSION)
+		return wb__error(NULL, WB_EINVALID, "wb_runner_run: options of version %u, expected %u "
+				 "(use WB_RUN_OPTIONS_INIT)", o ? o->version : 0, WB_RUN_OPTIONS_VERSION);
+	if (!o->path || !o->url || !o->mode)
+		return wb__error(NULL, WB_EINVALID, "wb_runner_run: path, url and mode are required");
+	return 0;
+}
+
+int wb_runner_run(wb_ledger_run *out, const wb_run_options *o)
+{
+	struct runner r;
+	int rc;
+
+	if ((rc = check_options(o)) < 0)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	if ((rc = prepare(&r)) == 0)
+		rc = execute(&r);
+	if (rc == 0 && out)
+		*out = r.rec;
+	if (r.locked)
+		release(&r, rc);
+	wb_close(r.db);
+	free(r.exe);
+	free(r.src);
+	return rc;
+}
