@@ -178,6 +178,9 @@ static void control(struct sup *s, char *line)
 		s->total = (s->total < 0 ? 0 : s->total) + a;
 	} else if (line[0] == 'R' && sscanf(line + 1, "%lld", &a) == 1) {
 		s->before += a;
+	} else if (line[0] == 'D' && sscanf(line + 1, "%lld", &a) == 1) {
+		s->r->ended = 1;
+		s->r->end_status = (int)a;
 	} else if (line[0] == 'E' && line[1] == ' ') {
 		snprintf(s->r->error, sizeof(s->r->error), "%s", line + 2);
 	} else if (line[0] == 'L' && line[1] == ' ') {

@@ -43,6 +43,8 @@ struct runner {
 	char resume_of[64];      /* run being resumed, or "" */
 	int64_t seq;             /* next log line number */
 	int64_t t0_ms;           /* start, for the duration */
+	int ended;               /* the program reported the end of its run (wb_run_end) */
+	int out_err;             /* stdout had an error before the run (so ours cannot be told apart) */
 };
 
 static int64_t now_ms(void)
@@ -346,12 +348,30 @@ static int run_child(struct runner *r, wb_child_result *res, volatile int *lost)
 	return wb__child_run(&co, res);
 }
 
-/* Ledger status and error from how the child ended. */
+static void set_status(wb_ledger_run *rec, const char *status, const char *fmt, ...) WB_PRINTF(3, 4);
+static void set_status(wb_ledger_run *rec, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(rec->status, sizeof(rec->status), "%s", status);
+	va_start(ap, fmt);
+	vsnprintf(rec->error, sizeof(rec->error), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Ledger status and error from how the child ended.  Succeeded only when
+ * the program reported the end of its run (wb_run_end's D line) with
+ * status 0 and then exited 0: a program that exits without it (exit() from
+ * a callback, a main that never calls wb_run_end) did not finish its run,
+ * whatever its exit status.  Interrupted when the runner stopped it (Ctrl-C,
+ * a stop request, a lost lease) or wb_run_end reported WB_EINTERRUPTED; an
+ * exit status of 130 alone is not a signal.
+ */
 static void judge(struct runner *r, const wb_child_result *res)
 {
 	wb_ledger_run *rec = &r->rec;
-	int interrupted = res->exit_code == 130 ||
-			  (res->interrupted && (res->sig == SIGINT || res->sig == SIGTERM || res->sig == SIGKILL));
+	int stop_sig = res->sig == SIGINT || res->sig == SIGTERM || res->sig == SIGKILL;
 
 	rec->exit_code = res->exit_code;
 	rec->scanned = res->counters.scanned;
@@ -359,28 +379,48 @@ static void judge(struct runner *r, const wb_child_result *res)
 	rec->deleted = res->counters.deleted;
 	rec->unchanged = res->counters.unchanged;
 	rec->failed = res->counters.failed;
-	if (res->exit_code == 0) {
-		snprintf(rec->status, sizeof(rec->status), "succeeded");
-	} else if (interrupted) {
-		snprintf(rec->status, sizeof(rec->status), "interrupted");
-		snprintf(rec->error, sizeof(rec->error), "interrupted (SIGINT)");
-	} else {
-		snprintf(rec->status, sizeof(rec->status), "failed");
-		if (res->sig)
-			snprintf(rec->error, sizeof(rec->error), "killed by signal %d (%s)", res->sig,
-				 strsignal(res->sig));
-		else if (res->error[0])
-			snprintf(rec->error, sizeof(rec->error), "%s", res->error);
-		else
-			snprintf(rec->error, sizeof(rec->error), "the migration exited with status %d",
-				 res->exit_code);
-	}
+	r->ended = res->ended;
+	if (res->sig && res->interrupted && stop_sig)
+		set_status(rec, "interrupted", "interrupted (%s)", res->sig == SIGINT ? "SIGINT" :
+			   res->sig == SIGTERM ? "SIGTERM" : "SIGKILL");
+	else if (res->sig)
+		set_status(rec, "failed", "killed by signal %d (%s)", res->sig, strsignal(res->sig));
+	else if (!res->ended)
+		set_status(rec, "failed", "the migration exited with status %d without wb_run_end "
+			   "(its run did not finish)", res->exit_code);
+	else if (res->end_status == 130 && res->exit_code == 130)
+		set_status(rec, "interrupted", "interrupted (SIGINT)");
+	else if (res->end_status == 0 && res->exit_code == 0)
+		set_status(rec, "succeeded", "%s", "");
+	else if (res->error[0])
+		set_status(rec, "failed", "%s", res->error);
+	else
+		set_status(rec, "failed", "the migration exited with status %d", res->exit_code);
+}
+
+/*
+ * The program's output goes to our stdout: a write lost there (a full
+ * disk, a closed pipe) fails the run as it fails the command, so that the
+ * ledger says what the exit status says.  The lines are in the run's log.
+ */
+static void check_output(struct runner *r)
+{
+	int lost = fflush(stdout) != 0, e = errno;
+
+	if (r->out_err || !(lost || ferror(stdout)) || strcmp(r->rec.status, "succeeded") != 0)
+		return;
+	set_status(&r->rec, "failed", "cannot write the migration's output to stdout: %s (the run's "
+		   "log keeps it: whimbrel log %s)", lost ? strerror(e) : "write error", r->rec.run_id);
 }
 
 static void stamp(struct runner *r)
 {
 	if (!is_prod(r) || r->o->no_stamp)
 		return;
+	if (!r->ended) {
+		note(r, "not stamping the header of %s: the program did not finish its run", r->o->path);
+		return;
+	}
 	if (wb_header_stamp(r->o->path, (time_t)r->rec.started, (time_t)r->rec.finished,
 			    r->rec.status) < 0)
 		note(r, "warning: could not stamp the header of %s: %s", r->o->path, wb_error_last());
@@ -432,6 +472,7 @@ static int execute(struct runner *r)
 	if ((rc = wb__ledger_put(r->db, &r->rec)) < 0)
 		return wb__error(NULL, rc, "cannot record the run in the ledger: %s", wb_error_last());
 	beating = r->locked && beat_start(&b, r) == 0;
+	r->out_err = ferror(stdout);
 	if (run_child(r, &res, beating ? &b.lost : NULL) < 0) {
 		fprintf(stderr, "whimbrel: %s\n", wb_error_last());
 		res = (wb_child_result){.exit_code = 127};
@@ -440,6 +481,7 @@ static int execute(struct runner *r)
 	if (beating)
 		beat_stop(&b);
 	judge(r, &res);
+	check_output(r);
 	if (beating && b.lost && strcmp(r->rec.status, "interrupted") == 0)
 		snprintf(r->rec.error, sizeof(r->rec.error), "stopped: the lease was taken over by another run");
 	record_end(r);
