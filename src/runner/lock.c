@@ -112,7 +112,7 @@ int wb_lock_get(wb_lease *out, wb_db *db, const char *migration)
 }
 
 /* A lease is stale when it expired, or its holder is a dead process here. */
-static int lease_stale(const wb_lease *l)
+int wb_lease_stale(const wb_lease *l)
 {
 	char host[256];
 
@@ -193,7 +193,7 @@ int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_le
 			wb_error_clear();
 			return 0;
 		}
-		if (!lease_stale(&old))
+		if (!wb_lease_stale(&old))
 			return busy(db, &old);
 		rc = take_over(db, migration, run_id, &old);
 		if (rc == WB_ECONDITION && wb_lock_get(&now, db, migration) == 0 && is_ours(&now, run_id))

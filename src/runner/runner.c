@@ -118,21 +118,61 @@ static void record_init(struct runner *r)
 	rec->exit_code = -1;
 }
 
-/* A dead runner's run still says running: say what became of it. */
-static void close_dead_run(struct runner *r, const wb_lease *old)
+/*
+ * Run `dead` (recorded as running) lost its runner: record what it did,
+ * the counters it committed with its checkpoints, until its last
+ * checkpoint or heartbeat, as failed; stamp a dead prod run into the header
+ * (its runner could not) when this run is a prod run that stamps.
+ */
+static void close_dead_run(struct runner *r, wb_ledger_run *dead, const wb_lease *old)
 {
-	wb_ledger_run dead;
+	wb_counters c;
+	int64_t last = 0;
 
-	if (!old->run_id[0] || wb_ledger_get(&dead, r->db, old->run_id) < 0 ||
-	    strcmp(dead.status, "running") != 0)
-		return;
-	snprintf(dead.status, sizeof(dead.status), "failed");
-	snprintf(dead.error, sizeof(dead.error), "the runner died (its lease was taken over by run %s)",
+	if (wb__checkpoint_run_counters(r->db, r->m.name, dead->run_id, &c, &last) == 0 && last > 0) {
+		dead->scanned = c.scanned;
+		dead->written = c.written;
+		dead->deleted = c.deleted;
+		dead->unchanged = c.unchanged;
+		dead->failed = c.failed;
+	}
+	if (strcmp(old->run_id, dead->run_id) == 0 && old->heartbeat > last)
+		last = old->heartbeat;
+	snprintf(dead->status, sizeof(dead->status), "failed");
+	snprintf(dead->error, sizeof(dead->error), "the runner died (its lease was taken over by run %s)",
 		 r->rec.run_id);
-	dead.finished = old->heartbeat > dead.started ? old->heartbeat : dead.started;
-	dead.duration_ms = (dead.finished - dead.started) * 1000;
-	dead.exit_code = -1;
-	wb__ledger_put(r->db, &dead);
+	dead->finished = last > dead->started ? last : dead->started;
+	dead->duration_ms = (dead->finished - dead->started) * 1000;
+	dead->exit_code = -1;
+	if (wb__ledger_put(r->db, dead) < 0)
+		note(r, "warning: cannot record the end of the dead run %s: %s", dead->run_id, wb_error_last());
+	if (strcmp(dead->mode, "prod") != 0 || !is_prod(r) || r->o->no_stamp)
+		return;
+	if (wb_header_stamp(r->o->path, (time_t)dead->started, (time_t)dead->finished, "failed") < 0)
+		note(r, "warning: could not stamp the dead run %s into %s: %s", dead->run_id, r->o->path,
+		     wb_error_last());
+	else
+		note(r, "stamped the dead run %s into the header of %s (failed)", dead->run_id, r->o->path);
+}
+
+/*
+ * Now that we hold the migration's lease, its runs still recorded as
+ * running (plans aside) have lost their runner: killed, crashed, their
+ * machine gone.  Close them before our run writes any checkpoint (theirs
+ * hold their counters).
+ */
+static void close_dead_runs(struct runner *r, const wb_lease *old)
+{
+	wb_ledger_run *runs = NULL;
+	size_t n = 0;
+
+	if (wb_ledger_list(&runs, &n, r->db, r->m.name) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(runs[i].status, "running") == 0 && strcmp(runs[i].mode, "plan") != 0 &&
+		    strcmp(runs[i].run_id, r->rec.run_id) != 0)
+			close_dead_run(r, &runs[i], old);
+	wb_ledger_runs_free(runs);
 }
 
 static int take_lease(struct runner *r)
@@ -150,8 +190,8 @@ static int take_lease(struct runner *r)
 		wb_format_utc(since, sizeof(since), old.heartbeat);
 		note(r, "warning: took over the lease of %s from %s (dead or expired; last heartbeat %s UTC)",
 		     r->m.name, old.holder, since);
-		close_dead_run(r, &old);
 	}
+	close_dead_runs(r, &old);
 	return 0;
 }
 
