@@ -70,7 +70,7 @@ int wb__cache_file_secure(const char *path)
 		return errno == ENOENT ? WB_ENOTFOUND :
 		       wb__error(NULL, WB_EIO, "cannot examine %s: %s", path, strerror(errno));
 	if ((why = untrusted(&st, 0)))
-		return wb__error(NULL, WB_EINVALID, "refusing to run the cached program %s: %s (remove "
+		return wb__error(NULL, WB_EINVALID, "refusing %s from the compile cache: %s (remove "
 				 "it to compile again)", path, why);
 	return 0;
 }
