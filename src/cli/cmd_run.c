@@ -236,24 +236,72 @@ int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------------ unlock */
 
+/*
+ * Whether lease l is held by a live process of this host (its run is
+ * going on: unlocking it needs --force).
+ */
+static int live_here(const wb_lease *l)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		return 0;
+	host[sizeof(host) - 1] = '\0';
+	return strcmp(host, l->host) == 0 && !wb_lease_stale(l);
+}
+
+static void unlock_help(void)
+{
+	printf("usage: whimbrel unlock MIGRATION [dev|prod] [--force]\n\n"
+	       "Delete the lease of MIGRATION (a name like 0001_add_price_to_cars, or its file)\n"
+	       "on the target (default dev).  For a run that is known to be dead; a dead run's\n"
+	       "lease also expires by itself (60 s).  A lease held by a live process of this\n"
+	       "host is kept unless --force: its run then stops at its next heartbeat.\n");
+}
+
+/* Unlock `name` on target; force: even a live local run's lease. */
+static int unlock_one(wb_db *db, const char *name, const char *target, int force)
+{
+	char since[32];
+	wb_lease l;
+	int rc = wb_lock_get(&l, db, name);
+
+	if (rc == WB_ENOTFOUND) {
+		printf("%s is not locked on %s\n", name, target);
+		return WB_EXIT_OK;
+	}
+	if (rc < 0)
+		return wb_cli_fail("cannot unlock %s: %s", name, wb_error_last());
+	if (live_here(&l) && !force)
+		return wb_cli_fail("refusing to unlock %s on %s: it is held by run %s, a live process "
+				   "(pid %lld) of this host; stop that run, or pass --force", name, target,
+				   l.run_id, (long long)l.pid);
+	if (wb_lock_break(db, name) < 0)
+		return wb_cli_fail("cannot unlock %s: %s", name, wb_error_last());
+	wb_format_utc(since, sizeof(since), l.acquired);
+	printf("unlocked %s on %s (was held by %s since %s UTC)\n", name, target, l.holder, since);
+	if (!wb_lease_stale(&l))
+		fprintf(stderr, "whimbrel: warning: that lease had not expired: if run %s is alive, it "
+			"stops at its next heartbeat\n", l.run_id);
+	return WB_EXIT_OK;
+}
+
 int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 {
-	char name[256], since[32];
+	char name[256];
 	const char *target = "dev", *mig = NULL;
 	wb_migration_id id;
-	wb_lease l;
 	wb_db *db;
-	int code, rc;
+	int code, force = 0;
 
 	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel unlock MIGRATION [dev|prod]\n\n"
-		       "Delete the lease of MIGRATION (a name like 0001_add_price_to_cars, or its file)\n"
-		       "on the target (default dev), whoever holds it.  For a run that is known to be\n"
-		       "dead; a dead run's lease also expires by itself (60 s).\n");
+		unlock_help();
 		return WB_EXIT_OK;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]) && mig)
+		if (strcmp(argv[i], "--force") == 0)
+			force = 1;
+		else if (wb_cli_is_target(argv[i]) && mig)
 			target = argv[i];
 		else if (!mig && argv[i][0] != '-')
 			mig = argv[i];
@@ -265,17 +313,7 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 	snprintf(name, sizeof(name), "%s", wb_migration_id_parse(&id, mig) == 0 ? id.name : mig);
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
-	rc = wb_lock_get(&l, db, name);
-	if (rc == WB_ENOTFOUND) {
-		printf("%s is not locked on %s\n", name, target);
-		code = WB_EXIT_OK;
-	} else if (rc < 0 || wb_lock_break(db, name) < 0) {
-		code = wb_cli_fail("cannot unlock %s: %s", name, wb_error_last());
-	} else {
-		wb_format_utc(since, sizeof(since), l.acquired);
-		printf("unlocked %s on %s (was held by %s since %s UTC)\n", name, target, l.holder, since);
-		code = WB_EXIT_OK;
-	}
+	code = unlock_one(db, name, target, force);
 	wb_close(db);
 	return code;
 }

@@ -134,10 +134,8 @@ static int busy(wb_db *db, const wb_lease *l)
 
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	return wb__error(db, WB_EBUSY,
-			 "migration %s is being run by %s since %s (lease expires in %llds; "
-			 "`whimbrel unlock %s` if that run is dead)",
-			 l->migration, l->holder, since, (long long)(left > 0 ? left : 0), l->migration);
+	return wb__error(db, WB_EBUSY, "migration %s is being run by %s since %s (lease expires in %llds)",
+			 l->migration, l->holder, since, (long long)(left > 0 ? left : 0));
 }
 
 /* Take over a stale lease, conditional on its holder being unchanged. */

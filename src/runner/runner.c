@@ -181,8 +181,9 @@ static int take_lease(struct runner *r)
 	char since[32];
 	int rc = wb__lock_acquire(r->db, r->m.name, r->rec.run_id, &old);
 
-	if (rc == WB_EBUSY)
-		return rc; /* the message names the holder */
+	if (rc == WB_EBUSY) /* the message names the holder; the hint, the target */
+		return wb__error(NULL, rc, "%s; `whimbrel unlock %s %s` if that run is dead", wb_error_last(),
+				 r->m.name, r->o->mode);
 	if (rc < 0)
 		return wb__error(NULL, rc, "cannot take the lease of %s: %s", r->m.name, wb_error_last());
 	r->locked = 1;
@@ -502,6 +503,29 @@ static void record_end(struct runner *r)
 	stamp(r);
 }
 
+/*
+ * A run that lost its lease while it ran (taken over by another run, or
+ * removed by `whimbrel unlock`) may have overlapped another: it never
+ * succeeded.  `lost` says the heartbeat saw it; a last heartbeat checks
+ * the time since.
+ */
+static void check_lease(struct runner *r, int lost)
+{
+	char why[512] = "it was taken over or removed";
+
+	if (!lost && wb__lock_heartbeat(r->db, r->m.name, r->rec.run_id) == WB_ECONDITION) {
+		lost = 1;
+		snprintf(why, sizeof(why), "%s", wb_error_last());
+	}
+	if (!lost)
+		return;
+	if (strcmp(r->rec.status, "interrupted") == 0)
+		snprintf(r->rec.error, sizeof(r->rec.error), "stopped: the lease was taken over by another run");
+	else if (strcmp(r->rec.status, "succeeded") == 0)
+		set_status(&r->rec, "failed", "the run lost its lease while it ran (%s): another run may "
+			   "have overlapped it", why);
+}
+
 /* Record, run, record again.  The lease (if any) is held by the caller. */
 static int execute(struct runner *r)
 {
@@ -522,8 +546,8 @@ static int execute(struct runner *r)
 		beat_stop(&b);
 	judge(r, &res);
 	check_output(r);
-	if (beating && b.lost && strcmp(r->rec.status, "interrupted") == 0)
-		snprintf(r->rec.error, sizeof(r->rec.error), "stopped: the lease was taken over by another run");
+	if (r->locked)
+		check_lease(r, beating && b.lost);
 	record_end(r);
 	return 0;
 }
