@@ -6,6 +6,7 @@
  * stamp) is the runner's wb_runner_run (src/runner/runner.c), which
  * `whimbrel worker` calls too.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct opts {
 	int no_stamp;         /* --no-stamp */
 	int threads;          /* --threads N (0 = default) */
 	int diffs;            /* --diffs N */
+	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
 };
 
 /* What the confirmation callback needs. */
@@ -39,6 +41,7 @@ struct ask {
 static void run_help(void)
 {
 	printf("usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
+	       "                                    [--dir DIR]\n"
 	       "\n"
 	       "Compile the migration FILE and run it on the dev or prod target.  The run is\n"
 	       "recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
@@ -52,6 +55,8 @@ static void run_help(void)
 	       "                 1 on an SQLite target, whose writes serialize)\n"
 	       "  --restart      ignore the checkpoints of an interrupted run: start over\n"
 	       "  --no-stamp     do not write the run's times into the header (prod)\n"
+	       "  --dir DIR      the migrations directory (default: migrations): a prod run\n"
+	       "                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
 	       "\n"
 	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
 	       "lease, 130 interrupted.  See docs/migrations.md.\n");
@@ -89,6 +94,10 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->restart = 1;
 		else if (!o->plan && strcmp(a, "--no-stamp") == 0)
 			o->no_stamp = 1;
+		else if (!o->plan && strcmp(a, "--dir") == 0 && i + 1 < argc)
+			o->dir = argv[++i];
+		else if (!o->plan && strcmp(a, "--dir") == 0)
+			return wb_cli_usage(o->cmd, "--dir needs a directory");
 		else if (strcmp(a, "--threads") == 0)
 			num = &o->threads;
 		else if (o->plan && strcmp(a, "--diffs") == 0)
@@ -159,6 +168,74 @@ static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *a
 	return 0;
 }
 
+/* ------------------------------------------------------- prod: the file */
+
+/* The directory part of path ("." when none) into buf. */
+static void dir_of(char *buf, size_t size, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(buf, size, ".");
+	else if (slash == path)
+		snprintf(buf, size, "/");
+	else
+		snprintf(buf, size, "%.*s", (int)(slash - path), path);
+}
+
+/* Is the file at path in directory dir (both resolved)? */
+static int in_dir(const char *path, const char *dir)
+{
+	char d[PATH_MAX], want[PATH_MAX], got[PATH_MAX];
+
+	dir_of(d, sizeof(d), path);
+	return realpath(dir, want) && realpath(d, got) && strcmp(want, got) == 0;
+}
+
+/* Its header: present and without a grammar problem. */
+static int header_ok(const char *path, const char *shown)
+{
+	wb_header *h = NULL;
+	int rc = wb_header_parse_file(&h, path), code = WB_EXIT_OK;
+	const wb_header_problem *p;
+
+	if (rc < 0 && !h)
+		return wb_cli_fail("%s", wb_error_last());
+	if (rc == WB_EINVALID)
+		code = wb_cli_fail("refusing to run %s on prod: it has no header comment (`whimbrel new` "
+				   "writes one; docs/header-grammar.md)", shown);
+	else if (wb_header_problem_count(h) > 0 && (p = wb_header_problem_at(h, 0)))
+		code = wb_cli_fail("refusing to run %s on prod: its header is not well formed: line %d: %s "
+				   "(`whimbrel lint`)", shown, p->line, p->msg);
+	wb_header_free(h);
+	return code;
+}
+
+/*
+ * Before a prod run, without compiling anything: the file is a migration
+ * of the migrations directory (DIR/NNNN_slug.c, so that its name, which
+ * keys its ledger rows, lease and checkpoints, is one file's) and its
+ * header, which the run stamps, is well formed.
+ */
+static int check_prod_file(const struct opts *o)
+{
+	const char *base = strrchr(o->path, '/'), *dir = o->dir ? o->dir : "migrations";
+	char shown[512], d[512];
+
+	base = base ? base + 1 : o->path;
+	wb_escape_line(shown, sizeof(shown), o->path);
+	wb_escape_line(d, sizeof(d), dir);
+	if (!wb_migration_name_ok(NULL, base))
+		return wb_cli_fail("refusing to run %s on prod: its name is not NNNN_slug.c (four digits "
+				   "or more, '_', then lower-case letters, digits and '_')", shown);
+	if (access(o->path, R_OK) != 0)
+		return wb_cli_fail("cannot read %s", shown);
+	if (!in_dir(o->path, dir))
+		return wb_cli_fail("refusing to run %s on prod: it is not in the migrations directory %s "
+				   "(--dir DIR names another)", shown, d);
+	return header_ok(o->path, shown);
+}
+
 /* ------------------------------------------------------------------ run */
 
 /* The exit code of a run that happened: 0 succeeded, 130 interrupted, 1 failed. */
@@ -180,6 +257,8 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	wb_db *db = NULL;
 	int code, rc;
 
+	if (!o->plan && strcmp(o->target, "prod") == 0 && (code = check_prod_file(o)) != 0)
+		return code;
 	/* opened here first: a bad target is reported as every command reports it, and
 	 * the .whimbrel directory of the embedded default is created */
 	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
