@@ -18,7 +18,7 @@
  *                                   that run took the stream over): committed
  *                                   with the checkpoint, so they always say what
  *                                   the run did, even after kill -9
- *     updated   N                   Unix time of the write
+ *     updated   N                   Unix time of the write (updated_ms: in milliseconds)
  *
  * The "meta" item of a scan fixes its number of segments on the first run,
  * so that a resumed run splits the table the same way.  wb_each writes a
@@ -62,11 +62,12 @@ wb_item *wb__checkpoint_item(const char *migration, const char *segment, const c
 
 /**
  * The counters run `run_id` committed with its checkpoints of `migration`
- * (the sum over the streams it wrote last), into *out; *updated (may be
- * NULL) gets the time of its latest checkpoint, 0 when it has none.
+ * (the sum over the streams it wrote last), into *out; *updated_ms (may be
+ * NULL) gets the time of its latest checkpoint in Unix milliseconds, 0
+ * when it has none.
  */
 int wb__checkpoint_run_counters(wb_db *db, const char *migration, const char *run_id,
-				wb_counters *out, int64_t *updated);
+				wb_counters *out, int64_t *updated_ms);
 
 /** Delete every checkpoint of `migration`; `*deleted` (may be NULL) gets how many. */
 int wb__checkpoint_clear(wb_db *db, const char *migration, size_t *deleted);

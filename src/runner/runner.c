@@ -127,7 +127,7 @@ static void record_init(struct runner *r)
 static void close_dead_run(struct runner *r, wb_ledger_run *dead, const wb_lease *old)
 {
 	wb_counters c;
-	int64_t last = 0;
+	int64_t last = 0; /* ms */
 
 	if (wb__checkpoint_run_counters(r->db, r->m.name, dead->run_id, &c, &last) == 0 && last > 0) {
 		dead->scanned = c.scanned;
@@ -136,13 +136,15 @@ static void close_dead_run(struct runner *r, wb_ledger_run *dead, const wb_lease
 		dead->unchanged = c.unchanged;
 		dead->failed = c.failed;
 	}
-	if (strcmp(old->run_id, dead->run_id) == 0 && old->heartbeat > last)
-		last = old->heartbeat;
+	if (strcmp(old->run_id, dead->run_id) == 0 && old->heartbeat * 1000 > last)
+		last = old->heartbeat * 1000;
+	if (last < dead->started * 1000)
+		last = dead->started * 1000;
 	snprintf(dead->status, sizeof(dead->status), "failed");
 	snprintf(dead->error, sizeof(dead->error), "the runner died (its lease was taken over by run %s)",
 		 r->rec.run_id);
-	dead->finished = last > dead->started ? last : dead->started;
-	dead->duration_ms = (dead->finished - dead->started) * 1000;
+	dead->finished = last / 1000;
+	dead->duration_ms = last - dead->started * 1000; /* started is in seconds: within a second */
 	dead->exit_code = -1;
 	if (wb__ledger_put(r->db, dead) < 0)
 		note(r, "warning: cannot record the end of the dead run %s: %s", dead->run_id, wb_error_last());
