@@ -15,6 +15,7 @@ wait_for() {
 	return 1
 }
 STUBBORN_MS=10 "$WHIMBREL" run dev m/0001_stubborn.c >/dev/null 2>&1
+sleep 1 # run ids of one second sort by their random part: keep the history in order
 
 # --- the hint names the target; unlock of a live run needs --force.
 WHIMBREL_LEASE_SECONDS=3 "$WHIMBREL" run dev m/0001_stubborn.c >run1.out 2>&1 &
