@@ -7,7 +7,7 @@
 #   make demo            the cars example on the embedded dev target
 #   make bench           the benchmarks in bench/ (slow; see bench/RESULTS.md)
 #   make fuzz            the libFuzzer targets, built with clang in build-fuzz/fuzz/
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (also the manual pages and the bash completion)
 #
 # Output layout (also the layout of an install, so the runner finds the
 # header and library relative to its own executable in both places):
@@ -38,6 +38,8 @@ LDFLAGS += $(SAN) -pthread
 LIB_SRC := $(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TST_SRC := $(sort $(wildcard tests/test_*.c))
+# The manual pages: hand-written roff, the source itself (docs/man/).
+MAN_PAGES := $(sort $(wildcard docs/man/*.1))
 TLIB_SRC:= $(sort $(wildcard tests/lib/*.c))
 
 LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
@@ -179,6 +181,10 @@ install: all
 	install -m 644 include/whimbrel/runner.h $(DESTDIR)$(PREFIX)/include/whimbrel/runner.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' -e 's|@VERSION@|$(VERSION)|' \
 		scripts/whimbrel.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/whimbrel.pc
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	ln -sf whimbrel-log.1 $(DESTDIR)$(PREFIX)/share/man/man1/whimbrel-logs.1
+	install -m 644 completion/whimbrel.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/whimbrel
 
 clean:
 	rm -rf build build-asan

@@ -57,6 +57,27 @@ WB_EXTERN const char *wb_version(void);
 WB_EXTERN int wb_version_number(void);
 
 /**
+ * The versions whimbrel runs with, as the libraries themselves report them
+ * at run time (for bug reports: `whimbrel version`).  Static strings, never
+ * NULL.  New fields come with a new WB_VERSION_INFO_VERSION.
+ */
+typedef struct wb_version_info {
+	unsigned version;       /**< WB_VERSION_INFO_VERSION, set by WB_VERSION_INFO_INIT */
+	const char *whimbrel;   /**< wb_version() */
+	const char *sqlite;     /**< SQLite, the embedded target: "3.40.1" */
+	const char *curl;       /**< libcurl, the DynamoDB HTTP client: "7.88.1" */
+	const char *curl_ssl;   /**< the TLS library of libcurl, as it names it ("OpenSSL/3.0.19"), or "" */
+	const char *openssl;    /**< OpenSSL's libcrypto (request signing): "3.0.19" */
+	const char *jansson;    /**< Jansson, the JSON parser: "2.14" */
+} wb_version_info;
+
+#define WB_VERSION_INFO_VERSION 1
+#define WB_VERSION_INFO_INIT {WB_VERSION_INFO_VERSION, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/** Fill *out (initialised with WB_VERSION_INFO_INIT); WB_EINVALID for another version. */
+WB_EXTERN int wb_version_info_get(wb_version_info *out);
+
+/**
  * Free a string the library returned as the caller's (wb_item_to_json's
  * text).  NULL is a no-op.
  */
@@ -218,6 +239,64 @@ WB_EXTERN size_t wb_item_size(const wb_item *item);
 #define WB_ITEM_MAX_SIZE (400 * 1024)
 #define WB_NUMBER_MAX_DIGITS 38
 #define WB_NAME_MAX 255
+
+/* -------------------------------------------------------- document paths */
+
+/*
+ * A document path names a value nested in an item, as DynamoDB's
+ * expressions do: attribute names joined by `.`, list indexes in brackets,
+ * e.g. `state.sorts_risk_level_normalized` or `history[2].status`.  In a
+ * name, a backslash makes the next character an ordinary one: `a\.b` is the
+ * single attribute "a.b" (likewise `\[`, `\]`, `\\`; in a C literal,
+ * "a\\.b").  The *_pathv forms take the components as an array instead,
+ * with no escaping.  A path has 1 to WB_PATH_MAX_DEPTH components and starts
+ * with a name.
+ *
+ * Failures name the path and the part of it that failed, in one line in
+ * wb_error_last(): WB_ENOTFOUND when a name is not in its map or an index
+ * is past the end of its list ("path 'history[5].status': 'history[5]' is
+ * out of range (the list has 3 elements)"); WB_EINVALID when a value on the
+ * way is not of the type the next component needs ("'state' is S, not a
+ * map") or the path is malformed.  See docs/api.md.
+ */
+
+/** One component of a path: a map key (attribute name) or a list index. */
+typedef struct wb_path_elem {
+	const char *name;  /**< the name, taken as it is; NULL for a list index */
+	size_t index;      /**< the list index, when name is NULL */
+} wb_path_elem;
+
+#define WB_PATH_NAME(n) {(n), 0}        /**< a wb_path_elem naming a map key */
+#define WB_PATH_INDEX(i) {NULL, (i)}    /**< a wb_path_elem indexing a list */
+#define WB_PATH_MAX_DEPTH 32            /**< DynamoDB's limit */
+
+/**
+ * The value at `path`, or NULL when there is none; wb_error_last_code()
+ * then says why (WB_ENOTFOUND, or WB_EINVALID for a type that does not
+ * match or a malformed path).  Valid while the item is alive and unchanged.
+ */
+WB_EXTERN const wb_value *wb_item_get_path(const wb_item *item, const char *path);
+
+/**
+ * Set the value at `path`; takes ownership of `v` even on failure.  Every
+ * component but the last must exist (make a missing map first, with
+ * wb_value_map(NULL)).  A last name is added to its map or replaced there;
+ * a last index below the list's count replaces that element, and one at or
+ * past the end appends to the list (as DynamoDB's SET does).
+ */
+WB_EXTERN int wb_item_set_path(wb_item *item, const char *path, wb_value *v);
+
+/**
+ * Remove the value at `path`; WB_ENOTFOUND if it was not there (nor a
+ * component on the way), as wb_item_remove.  Removing a list element moves
+ * the later ones down by one.
+ */
+WB_EXTERN int wb_item_remove_path(wb_item *item, const char *path);
+
+/** The same three taking the `n` components of the path. */
+WB_EXTERN const wb_value *wb_item_get_pathv(const wb_item *item, const wb_path_elem *path, size_t n);
+WB_EXTERN int wb_item_set_pathv(wb_item *item, const wb_path_elem *path, size_t n, wb_value *v);
+WB_EXTERN int wb_item_remove_pathv(wb_item *item, const wb_path_elem *path, size_t n);
 
 /* ------------------------------------------------------------------ keys */
 

@@ -179,7 +179,7 @@ static wb_value *copy_value(wb_arena *ar, const wb_value *src);
  * Make `v` part of arena `ar`: a standalone value's chunks move over (no
  * copy); a value already inside some other arena is deep-copied.
  */
-static wb_value *adopt(wb_arena *ar, wb_value *v)
+wb_value *wb__value_adopt(wb_arena *ar, wb_value *v)
 {
 	wb_arena moved;
 
@@ -384,7 +384,7 @@ int wb_value_list_append(wb_value *list, wb_value *child)
 		wb_value_free(child);
 		return wb__error(NULL, WB_EINVALID, "wb_value_list_append: not a standalone list");
 	}
-	if (!(c = adopt(ar, child)))
+	if (!(c = wb__value_adopt(ar, child)))
 		return WB_ENOMEM;
 	return wb__list_push(list, ar, c);
 }
@@ -658,17 +658,28 @@ int wb_item_has(const wb_item *item, const char *name)
 	return wb_item_get(item, name) != NULL;
 }
 
-/* Set attribute `name` to v, which is already in the item's arena. */
-static int item_put(wb_item *item, const char *name, wb_value *v)
+int wb__item_put(wb_item *it, wb_arena *ar, const char *name, wb_value *v)
 {
 	size_t nlen = strlen(name);
-	long i = wb__item_find(item, name, nlen);
+	long i = wb__item_find(it, name, nlen);
 
 	if (i >= 0) {
-		item->attrs[i].v = v;
+		it->attrs[i].v = v;
 		return 0;
 	}
-	return wb__item_append(item, item->ar, name, nlen, v);
+	return wb__item_append(it, ar, name, nlen, v);
+}
+
+/* Set attribute `name` of a root item to v, which is already in its arena. */
+static int item_put(wb_item *item, const char *name, wb_value *v)
+{
+	return wb__item_put(item, item->ar, name, v);
+}
+
+void wb__item_delete_at(wb_item *it, size_t i)
+{
+	memmove(&it->attrs[i], &it->attrs[i + 1], (it->n - i - 1) * sizeof(wb_attr));
+	it->n--;
 }
 
 static int check_mutable(const wb_item *item, const char *name, const char *fn)
@@ -693,7 +704,7 @@ int wb_item_set(wb_item *item, const char *name, wb_value *v)
 		wb_value_free(v);
 		return rc;
 	}
-	if (!(c = adopt(item->ar, v)))
+	if (!(c = wb__value_adopt(item->ar, v)))
 		return WB_ENOMEM;
 	return item_put(item, name, c);
 }
@@ -772,8 +783,7 @@ int wb_item_remove(wb_item *item, const char *name)
 		return rc;
 	if ((i = wb__item_find(item, name, strlen(name))) < 0)
 		return wb__error(NULL, WB_ENOTFOUND, "attribute '%.100s' is not in the item", name);
-	memmove(&item->attrs[i], &item->attrs[i + 1], (item->n - (size_t)i - 1) * sizeof(wb_attr));
-	item->n--;
+	wb__item_delete_at(item, (size_t)i);
 	return 0;
 }
 

@@ -78,6 +78,15 @@ int wb__set_push(wb_value *s, wb_arena *ar, const void *data, size_t len);
 wb_item *wb__item_new_sized(size_t hint);
 /** Index of attribute `name` (length nlen) or -1. */
 long wb__item_find(const wb_item *it, const char *name, size_t nlen);
+/** Add or replace attribute `name` of `it` (root or nested); v is already in `ar`. */
+int wb__item_put(wb_item *it, wb_arena *ar, const char *name, wb_value *v);
+/** Remove the i-th attribute (i < it->n), keeping the others' order. */
+void wb__item_delete_at(wb_item *it, size_t i);
+/**
+ * Make `v` part of arena `ar`: a standalone value's chunks move over (no
+ * copy), a value inside some other arena is deep-copied.  NULL when out of memory.
+ */
+wb_value *wb__value_adopt(wb_arena *ar, wb_value *v);
 
 /* Decimal numbers.  A parsed number: value = 0.D1D2...Dn x 10^exp. */
 typedef struct wb_num {

@@ -1,6 +1,7 @@
 /*
  * test_api.c - the small public calls of the 0.2 API pass: the running
- * version (wb_version, wb_version_number), the string free function
+ * version (wb_version, wb_version_number) and those of the libraries it
+ * runs with (wb_version_info_get), the string free function
  * (wb_string_free), the JSON format enum, and wb_errmsg's copy per thread.
  * The shared library's exports and SONAME are checked by tests/cli/t_lib.sh.
  */
@@ -21,6 +22,28 @@ static void test_version_matches_header(void **state)
 	assert_int_equal(wb_version_number(),
 			 WB_VERSION_MAJOR * 10000 + WB_VERSION_MINOR * 100 + WB_VERSION_PATCH);
 	assert_true(wb_version() == wb_version()); /* static: the caller never frees it */
+}
+
+static void test_version_info_names_every_library(void **state)
+{
+	wb_version_info v = WB_VERSION_INFO_INIT, bad = WB_VERSION_INFO_INIT;
+	const char *const *fields[] = {&v.whimbrel, &v.sqlite, &v.curl, &v.openssl, &v.jansson};
+	(void)state;
+
+	wbt_ok(wb_version_info_get(&v));
+	assert_string_equal(v.whimbrel, wb_version());
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		assert_non_null(*fields[i]);
+		if (strspn(*fields[i], "0123456789.") == 0) /* starts with a number: 3.40.1 */
+			fail_msg("field %zu: '%s' is not a version", i, *fields[i]);
+	}
+	assert_non_null(v.curl_ssl);
+	/* a struct of another version is refused, not half filled */
+	bad.version = WB_VERSION_INFO_VERSION + 1;
+	assert_int_equal(wb_version_info_get(&bad), WB_EINVALID);
+	assert_null(bad.sqlite);
+	assert_non_null(strstr(wb_error_last(), "WB_VERSION_INFO_INIT"));
+	assert_int_equal(wb_version_info_get(NULL), WB_EINVALID);
 }
 
 static void test_string_free_takes_to_json_text(void **state)
@@ -136,6 +159,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version_matches_header),
+		cmocka_unit_test(test_version_info_names_every_library),
 		cmocka_unit_test(test_string_free_takes_to_json_text),
 		cmocka_unit_test(test_errmsg_is_this_threads_copy),
 		cmocka_unit_test(test_errmsg_reads_whole_messages_under_writers),

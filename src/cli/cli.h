@@ -44,6 +44,13 @@ int wb_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 int wb_cli_wants_help(int argc, char **argv);
 /** Map a library result code to an exit code (WB_EBUSY -> 3, WB_EINTERRUPTED -> 130, else 1). */
 int wb_cli_exit_for(int rc);
+/**
+ * Print a JSON value (jansson's json_t) as one compact line on stdout, keys
+ * in their order, and release it.  NULL (a failed build) is out of memory.
+ * Returns an exit code.
+ */
+struct json_t;
+int wb_cli_print_json(struct json_t *o);
 
 /**
  * The URL of a named target ("dev" or "prod"): --db if given, else
@@ -84,5 +91,6 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv);  /* cmd_run.c */
 int wb_cmd_stamp(wb_cli *cli, int argc, char **argv);   /* cmd_run.c */
 int wb_cmd_lint(wb_cli *cli, int argc, char **argv);    /* cmd_lint.c */
 int wb_cmd_prune(wb_cli *cli, int argc, char **argv);   /* cmd_prune.c */
+int wb_cmd_version(wb_cli *cli, int argc, char **argv); /* cmd_version.c */
 
 #endif /* WB_CLI_H */

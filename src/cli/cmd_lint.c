@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		   "              (default: the clock)\n"
 		   "\n"
 		   "Exit codes: 0 no problem, 1 problems found (or the directory cannot be read),\n"
-		   "2 usage.  See docs/header-grammar.md and docs/retention.md.\n");
+		   "2 usage.  See whimbrel-lint(1).\n");
 }
 
 static int add(struct findings *f, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -32,7 +32,7 @@ static void help(void)
 	       "number, a slug made of the description, and a template with the header comment\n"
 	       "(description, empty Execution Time / Finalization Time lines) and a main that\n"
 	       "compiles and runs as it is.  Edit it, then `whimbrel plan dev FILE`,\n"
-	       "`whimbrel run dev FILE`, `whimbrel run prod FILE`.  See docs/migrations.md.\n");
+	       "`whimbrel run dev FILE`, `whimbrel run prod FILE`.  See whimbrel-new(1).\n");
 }
 
 /* Lowercase [a-z0-9] runs joined by single underscores, at most SLUG_MAX bytes. */
@@ -128,7 +128,7 @@ static void write_template(FILE *f, const char *desc)
 	      "/*\n"
 	      " * Called for every item: change it and return WB_WRITE, return WB_DELETE\n"
 	      " * to delete it, or WB_KEEP to leave it as it is.  It may run on several\n"
-	      " * threads at once.  See docs/migrations.md.\n"
+	      " * threads at once.  See whimbrel-new(1).\n"
 	      " */\n"
 	      "static int change(wb_item *item, void *arg)\n"
 	      "{\n"

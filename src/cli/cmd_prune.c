@@ -90,7 +90,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Exit codes: 0 done, nothing to do, or nothing overdue; 1 error, declined, or\n"
 		   "(--check) something overdue; 2 usage, or deletion without --yes when stdin is not\n"
-		   "a terminal.  See docs/retention.md.\n");
+		   "a terminal.  See whimbrel-prune(1).\n");
 }
 
 /* ---- the ledger ---- */

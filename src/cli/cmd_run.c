@@ -59,7 +59,7 @@ static void run_help(void)
 	       "                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
 	       "\n"
 	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
-	       "lease, 130 interrupted.  See docs/migrations.md.\n");
+	       "lease, 130 interrupted.  See whimbrel-run(1).\n");
 }
 
 static void plan_help(void)

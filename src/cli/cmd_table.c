@@ -7,7 +7,6 @@
  * `table list` hides them unless --all, and `table create` refuses them.
  */
 #include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -160,14 +159,8 @@ static int describe_json(const wb_table_desc *d)
 			      "partition_key", key_json(d->key.pk_name, d->key.pk_type),
 			      "sort_key", d->key.sk_name[0] ? key_json(d->key.sk_name, d->key.sk_type) : json_null(),
 			      "item_count", d->item_count >= 0 ? json_integer(d->item_count) : json_null());
-	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
-	json_decref(o);
-	if (!text)
-		return wb_cli_fail("out of memory");
-	printf("%s\n", text);
-	free(text);
-	return 0;
+	return wb_cli_print_json(o);
 }
 
 /* Key attribute names may hold any character: escaped, one line each (--json is exact). */

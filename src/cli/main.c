@@ -31,6 +31,7 @@
 #pragma weak wb_cmd_stamp
 #pragma weak wb_cmd_lint
 #pragma weak wb_cmd_prune
+#pragma weak wb_cmd_version
 
 struct command {
 	const char *name;  /* as typed */
@@ -51,11 +52,12 @@ static const struct command commands[] = {
 	{"status", wb_cmd_status, "every migration with its last run on a target"},
 	{"history", wb_cmd_history, "the runs of one or every migration"},
 	{"log", wb_cmd_log, "the captured output of a run"},
-	{"logs", wb_cmd_log, "the same as log (DESIGN.md's name)"},
+	{"logs", wb_cmd_log, "another name for log"},
 	{"unlock", wb_cmd_unlock, "release a migration's lease by hand"},
 	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger"},
 	{"lint", wb_cmd_lint, "check the header and name of every migration"},
 	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},
+	{"version", wb_cmd_version, "the versions of whimbrel, SQLite, libcurl and OpenSSL"},
 };
 
 static void usage(FILE *f)
@@ -79,7 +81,7 @@ static void usage(FILE *f)
 		   "  --version      print the version\n"
 		   "\n"
 		   "Exit codes: 0 ok, 1 error, 2 usage, 3 locked by another run, 130 interrupted.\n"
-		   "See docs/cli.md.\n");
+		   "Manual pages: man whimbrel, man whimbrel-COMMAND.\n");
 }
 
 /* A global usage error: one line, exit 2. */

@@ -1,12 +1,14 @@
 /*
  * report.c - how every command reports: a one-line error or usage message
  * on stderr (control characters escaped), help detection, and the exit
- * code of a library result.  Depends on nothing else of the command, so
+ * code of a library result, and one line of JSON on stdout.  Depends on nothing else of the command, so
  * that main.c and args.c both use it without calling each other.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include <whimbrel/runner.h>
 
@@ -69,3 +71,15 @@ int wb_cli_exit_for(int rc)
 	return WB_EXIT_ERROR;
 }
 
+
+int wb_cli_print_json(json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(o);
+	if (!text)
+		return wb_cli_fail("out of memory");
+	printf("%s\n", text);
+	free(text);
+	return WB_EXIT_OK;
+}

@@ -1,0 +1,129 @@
+# whimbrel.bash - bash completion for whimbrel(1).
+#
+# Completes the commands, the options of each, target names (dev, prod and
+# the [sections] of whimbrel.conf, or of --config FILE), migration files
+# (*.c, from migrations/ when nothing is typed yet) and directories.  Pure
+# bash: it never runs whimbrel, so completing touches no target.
+# Installed by `make install` as PREFIX/share/bash-completion/completions/whimbrel;
+# or source it from ~/.bashrc.
+
+_whimbrel_commands="table item scan query import export new plan run status history log logs unlock stamp lint prune version"
+
+# The options of one command (after its subcommand, for table and item).
+_whimbrel_options() {
+	case $1 in
+	table) echo "--pk --sk --yes --all --json --help" ;;
+	item) echo "--format --if-not-exists --if-exists --yes --help" ;;
+	scan) echo "--segment --prefix --limit --format --help" ;;
+	query) echo "--pk --sk-prefix --sk-between --sk-op --desc --limit --format --help" ;;
+	import) echo "--continue --create --pk --sk --yes --help" ;;
+	export) echo "--format --help" ;;
+	new) echo "--dir --help" ;;
+	plan) echo "--diffs --threads --help" ;;
+	run) echo "--yes --threads --restart --no-stamp --help" ;;
+	status) echo "--dir --json --help" ;;
+	history) echo "--json --help" ;;
+	log | logs) echo "--raw --help" ;;
+	lint) echo "--dir --now --help" ;;
+	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --help" ;;
+	version) echo "--json --help" ;;
+	*) echo "--help" ;;
+	esac
+}
+
+# Target names: dev, prod and the sections of the configuration file.
+_whimbrel_targets() {
+	local conf=${1:-whimbrel.conf}
+	{
+		echo dev; echo prod
+		[ -r "$conf" ] && sed -n 's/^[[:space:]]*\[[[:space:]]*\([A-Za-z0-9_.-]*\)[[:space:]]*\][[:space:]]*\([#;].*\)\{0,1\}$/\1/p' "$conf"
+	} | sort -u
+}
+
+# Migration files: *.c and directories matching $1; migrations/*.c when $1 is empty.
+_whimbrel_files() {
+	local cur=$1
+	if [ -z "$cur" ] && [ -d migrations ]; then
+		compgen -G 'migrations/*.c'
+		return
+	fi
+	compgen -f -X '!*.c' -- "$cur"
+	compgen -d -- "$cur"
+}
+
+_whimbrel() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	local i=1 cmd="" sub="" conf="" nargs=0 word
+	COMPREPLY=()
+	# global options, then the command
+	while [ "$i" -lt "$COMP_CWORD" ]; do
+		word=${COMP_WORDS[i]}
+		case $word in
+		--db | --target) i=$((i + 2)); continue ;;
+		--config) conf=${COMP_WORDS[i+1]}; i=$((i + 2)); continue ;;
+		-*) i=$((i + 1)); continue ;;
+		esac
+		cmd=$word
+		break
+	done
+	case $prev in
+	--target) mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur"); return ;;
+	--config) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+	--dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+	--format) mapfile -t COMPREPLY < <(compgen -W "ddb plain" -- "$cur"); return ;;
+	--db) mapfile -t COMPREPLY < <(compgen -W "sqlite: dynamodb:// dynamodbs:// dynamodb:" -- "$cur")
+	      compopt -o nospace 2>/dev/null; return ;;
+	--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-between | --sk-op | \
+	--diffs | --threads | --now | --older-than) return ;;
+	esac
+	if [ -z "$cmd" ]; then
+		if [[ $cur == -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "--db --target --config --quiet --help --version" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "$_whimbrel_commands" -- "$cur")
+		fi
+		return
+	fi
+	if [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_options "$cmd")" -- "$cur")
+		return
+	fi
+	# the positional arguments typed so far after the command
+	for ((i = i + 1; i < COMP_CWORD; i++)); do
+		word=${COMP_WORDS[i]}
+		case $word in
+		--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-op | --diffs | \
+		--threads | --now | --older-than | --dir | --format) i=$((i + 1)) ;;
+		--sk-between) i=$((i + 2)) ;;
+		-*) ;;
+		*) [ -z "$sub" ] && sub=$word; nargs=$((nargs + 1)) ;;
+		esac
+	done
+	case $cmd in
+	table) [ "$nargs" -eq 0 ] && mapfile -t COMPREPLY < <(compgen -W "create list describe drop" -- "$cur") ;;
+	item) [ "$nargs" -eq 0 ] && mapfile -t COMPREPLY < <(compgen -W "get put delete" -- "$cur") ;;
+	run | plan)
+		if [ "$nargs" -eq 0 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur")
+		elif [ "$nargs" -eq 1 ]; then
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(_whimbrel_files "$cur")
+		fi ;;
+	status | history | unlock)
+		[ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	log | logs) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	stamp)
+		if [ "$nargs" -eq 0 ]; then
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(_whimbrel_files "$cur")
+		elif [ "$nargs" -eq 1 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "prod dev" -- "$cur")
+		fi ;;
+	import)
+		if [ "$nargs" -eq 1 ]; then
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		fi ;;
+	esac
+}
+complete -F _whimbrel whimbrel
