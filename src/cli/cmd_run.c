@@ -203,7 +203,7 @@ static int header_ok(const char *path, const char *shown)
 		return wb_cli_fail("%s", wb_error_last());
 	if (rc == WB_EINVALID)
 		code = wb_cli_fail("refusing to run %s on prod: it has no header comment (`whimbrel new` "
-				   "writes one; docs/header-grammar.md)", shown);
+				   "writes one; see whimbrel-lint(1))", shown);
 	else if (wb_header_problem_count(h) > 0 && (p = wb_header_problem_at(h, 0)))
 		code = wb_cli_fail("refusing to run %s on prod: its header is not well formed: line %d: %s "
 				   "(`whimbrel lint`)", shown, p->line, p->msg);
