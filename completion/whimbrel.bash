@@ -20,12 +20,13 @@ _whimbrel_options() {
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
 	plan) echo "--diffs --threads --help" ;;
-	run) echo "--yes --threads --restart --no-stamp --help" ;;
+	run) echo "--yes --threads --restart --no-stamp --dir --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
 	log | logs) echo "--raw --help" ;;
 	lint) echo "--dir --now --help" ;;
 	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --help" ;;
+	unlock) echo "--force --help" ;;
 	version) echo "--json --help" ;;
 	*) echo "--help" ;;
 	esac
