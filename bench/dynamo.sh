@@ -39,16 +39,7 @@ URL=$(scripts/dynalite.sh start "$DIR/dyn")
 trap 'scripts/dynalite.sh stop "$DIR/dyn"; rm -rf "$DIR"' EXIT
 
 # ~200-byte items.
-node -e '
-const n = Number(process.argv[1]);
-const brands = ["Volvo", "Saab", "Fiat", "Audi", "Skoda"], colors = ["red", "blue", "black", "white"];
-const out = [];
-for (let i = 0; i < n; i++)
-  out.push(JSON.stringify({ id: { S: `item-${String(i).padStart(7, "0")}` }, brand: { S: brands[i % 5] },
-    model: { S: `model ${i % 97}` }, color: { S: colors[i % 4] }, year: { N: String(1990 + (i % 35)) },
-    description: { S: `a car of the benchmark, number ${i}, with a description long enough to be realistic` } }));
-require("fs").writeFileSync(process.argv[2], out.join("\n") + "\n");
-' "$ITEMS" "$DIR/items.jsonl"
+node bench/gen_items.mjs "$ITEMS" "$DIR/items.jsonl"
 
 load() {  # TABLE
 	"$W" --db "$URL" table create "$1" --pk id >/dev/null 2>&1

@@ -513,6 +513,48 @@ WB_EXTERN int wb_scan_all(wb_db *db, const char *table, const wb_scan *s, wb_vis
 /** The same for every item of a query. */
 WB_EXTERN int wb_query_all(wb_db *db, const char *table, const wb_query *q, wb_visit_fn fn, void *arg);
 
+/* ------------------------------------------------------------ bulk load */
+
+/**
+ * A bulk load: many puts into one table, written together at the end (what
+ * `whimbrel import` uses; also for copying or restoring a whole table).
+ * Items are checked as they are added (as wb_put checks them) and set
+ * aside -- beyond a fixed memory budget in temporary files, in $TMPDIR or
+ * else /tmp -- and nothing is written before wb_load_commit.  On SQLite the
+ * commit is one transaction that writes the items in the order of the
+ * table's layout: all or nothing, and far faster than batches of puts.
+ * Elsewhere it writes them with wb_batch_write in batches: a failure leaves
+ * the batches before it written.  Of items with the same key the one added
+ * last is written.  Opaque.
+ */
+typedef struct wb_load wb_load;
+
+/** Progress of a commit: items written so far; a non-zero return stops it (WB_EINTERRUPTED). */
+typedef int (*wb_load_fn)(uint64_t written, void *arg);
+
+/**
+ * Begin a load into `table`, whose key schema is `key` (the table may be
+ * created after this, before the commit; the commit fails when the table's
+ * key is another).  *out is the caller's: end it with wb_load_free.
+ */
+WB_EXTERN int wb_load_begin(wb_load **out, wb_db *db, const char *table, const wb_key_schema *key);
+
+/** Add an item (copied).  WB_EINVALID for an item that is not valid for the table's key. */
+WB_EXTERN int wb_load_add(wb_load *load, const wb_item *item);
+
+/**
+ * Write every item added, once; *written (when not NULL) gets how many
+ * were written (on SQLite 0 after a failure: nothing was).  `progress`
+ * (may be NULL) is called now and then during the writing.
+ */
+WB_EXTERN int wb_load_commit(wb_load *load, uint64_t *written, wb_load_fn progress, void *arg);
+
+/** 1 when the commit writes everything or nothing (the embedded store), 0 when it writes batch by batch. */
+WB_EXTERN int wb_load_atomic(const wb_load *load);
+
+/** Free a load (NULL is fine); a load not committed writes nothing. */
+WB_EXTERN void wb_load_free(wb_load *load);
+
 /* ------------------------------------------------------------ migrations */
 
 /** What a per-item callback returns. */

@@ -3,13 +3,14 @@
 #
 # Debian packages through apt-get (one `apt-get update` first, only when
 # something is missing), and the npm packages of the tests (dynalite, the
-# AWS SDK) from the committed package-lock.json with `npm ci`.
+# AWS SDK) from the committed package-lock.json with `npm ci`, whose
+# postinstall applies patches/ (patch-package).
 # With --fuzz, only what `make fuzz` needs besides: clang and its libFuzzer
 # and sanitizer runtimes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs="build-essential pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev sqlite3 nodejs npm python3 git"
+debs="build-essential pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev sqlite3 time nodejs npm python3 git"
 fuzz=""
 [ "${1:-}" = --fuzz ] && { fuzz=1; debs="clang libclang-rt-14-dev"; }
 missing=""
@@ -37,7 +38,10 @@ fi
 if [ -L node_modules ]; then
 	exit 0
 fi
-if [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json -o package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci also when dynalite lacks the patch of patches/ (its postinstall,
+# patch-package, applies it; docs/dynamodb.md says why).
+dynalite_patched() { grep -q "Patched for whimbrel" node_modules/dynalite/db/index.js 2>/dev/null; }
+if [ -f package-lock.json ] && { [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || ! dynalite_patched; }; then
 	echo "deps: npm ci" >&2
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi

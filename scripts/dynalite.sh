@@ -13,7 +13,8 @@
 # files) it serves HTTPS with that certificate and prints
 # dynamodbs://127.0.0.1:PORT?region=us-east-1 instead.  Tables become ACTIVE at once (createTableMs 0 etc., the
 # same as `dynalite --createTableMs 0 --deleteTableMs 0 --updateTableMs 0`).
-# Needs node and node_modules/dynalite (scripts/deps.sh installs it).
+# Needs node and node_modules/dynalite with the patch of patches/ applied
+# (scripts/deps.sh installs both; docs/dynamodb.md says why).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -22,6 +23,8 @@ die() { echo "dynalite.sh: $*" >&2; exit 1; }
 start() {
 	local dir=$1
 	[ -d "$ROOT/node_modules/dynalite" ] || die "node_modules/dynalite is missing: run scripts/deps.sh"
+	grep -q "Patched for whimbrel" "$ROOT/node_modules/dynalite/db/index.js" ||
+		die "node_modules/dynalite lacks patches/dynalite+4.0.0.patch (maps and lists compared by value): run scripts/deps.sh"
 	mkdir -p "$dir/data"
 	dir=$(cd "$dir" && pwd)
 	rm -f "$dir/port"

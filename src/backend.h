@@ -91,6 +91,18 @@ struct wb_backend_ops {
 			 const wb__page_hooks *hooks, wb__page_result *out);
 	/** Optional, with each_page: write inside its transaction (see wb__db_tx_write). */
 	int (*tx_write)(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+
+	/*
+	 * Bulk load (wb_load_*), optional: without it load.c spools the items
+	 * and writes them with batch_write.  begin makes the backend's state
+	 * (*out), add takes an item already validated against `key`, commit
+	 * writes them all (*written: how many), calling progress now and then,
+	 * and free releases the state whether committed or not.
+	 */
+	int (*load_begin)(wb_db *db, void **out, const char *table, const wb_key_schema *key);
+	int (*load_add)(wb_db *db, void *state, const wb_item *item);
+	int (*load_commit)(wb_db *db, void *state, wb_load_fn progress, void *arg, uint64_t *written);
+	void (*load_free)(wb_db *db, void *state);
 };
 
 /** A store handle: the backend, its state and the last error message. */
@@ -137,6 +149,9 @@ int wb__db_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn
  * wb_batch_write, all or nothing with the page.  WB_EINVALID elsewhere.
  */
 int wb__db_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+
+/** Check a table name and key schema (as wb_table_create does); 0 or WB_EINVALID. */
+int wb__key_schema_check(wb_db *db, const char *table, const wb_key_schema *key);
 
 /** The backends compiled in. */
 extern const struct wb_backend_ops wb_backend_sqlite;

@@ -108,6 +108,9 @@ size_t wb__num_format(const wb_num *n, char *buf, size_t size);
 /** Check a number; returns 0 or WB_EINVALID with "<where>: number '...' ..." recorded. */
 int wb__number_check(const char *s, size_t len, const char *where);
 
+/** Non-zero: wb_item_from_json reads every line through jansson (tests of its fast path, json.c). */
+extern int wb__json_no_fast_path;
+
 /** 1 if the bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int wb__utf8_valid(const char *s, size_t len);
 

@@ -29,33 +29,39 @@ typedef struct jpath {
 	size_t len;    /* logical length (may exceed the buffer) */
 } jpath;
 
-static size_t jpath_name(jpath *p, const char *name, size_t nlen)
+/* Append `sep` and n bytes of `text` to the path (memcpy: this runs for every attribute read). */
+static size_t jpath_add(jpath *p, const char *sep, const char *text, size_t n)
 {
-	size_t old = p->len;
-	int n;
+	size_t old = p->len, seplen = strlen(sep), room;
 
-	if (old < sizeof(p->buf) - 1)
-		n = snprintf(p->buf + old, sizeof(p->buf) - old, "%s%.*s", old ? "." : "",
-			     (int)(nlen > 60 ? 60 : nlen), name);
-	else
-		n = (int)nlen + 1;
-	p->len = old + (size_t)(n > 0 ? n : 0);
+	if (old < sizeof(p->buf) - 1) {
+		room = sizeof(p->buf) - 1 - old;
+		memcpy(p->buf + old, sep, seplen < room ? seplen : room);
+		if (seplen < room)
+			memcpy(p->buf + old + seplen, text, n < room - seplen ? n : room - seplen);
+		p->buf[old + (seplen + n < room ? seplen + n : room)] = '\0';
+	}
+	p->len = old + seplen + n;
 	if (p->len >= sizeof(p->buf) - 1)
 		memcpy(p->buf + sizeof(p->buf) - 4, "...", 4);
 	return old;
 }
 
+static size_t jpath_name(jpath *p, const char *name, size_t nlen)
+{
+	return jpath_add(p, p->len ? "." : "", name, nlen > 60 ? 60 : nlen);
+}
+
 static size_t jpath_index(jpath *p, size_t i)
 {
-	size_t old = p->len;
-	int n = 8;
+	char num[24], *q = num + sizeof(num);
 
-	if (old < sizeof(p->buf) - 1)
-		n = snprintf(p->buf + old, sizeof(p->buf) - old, "[%zu]", i);
-	p->len = old + (size_t)(n > 0 ? n : 0);
-	if (p->len >= sizeof(p->buf) - 1)
-		memcpy(p->buf + sizeof(p->buf) - 4, "...", 4);
-	return old;
+	*--q = ']';
+	do
+		*--q = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	*--q = '[';
+	return jpath_add(p, "", q, (size_t)(num + sizeof(num) - q));
 }
 
 static void jpath_pop(jpath *p, size_t old)
@@ -103,7 +109,8 @@ static int scan_numbers(reader *r, const char *s, size_t len)
 			i++;
 		} else if (c == '-' || (c >= '0' && c <= '9')) {
 			size_t start = i;
-			while (i < len && (strchr("0123456789+-.eE", s[i]) && s[i] != '\0'))
+			while (i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' ||
+					   s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
 				i++;
 			if (r->nnums == cap) {
 				numtok *p;
@@ -140,6 +147,8 @@ static int number_text(reader *r, const char *s, size_t len)
 {
 	char where[260];
 
+	if (wb__number_check(s, len, NULL) == 0)
+		return 0;
 	snprintf(where, sizeof(where), "JSON attribute '%s'", r->path.buf);
 	return wb__number_check(s, len, where);
 }
@@ -379,6 +388,254 @@ static int looks_ddb(json_t *obj)
 	return 1;
 }
 
+/* --------------------------------------------------- flat lines, fast */
+
+/*
+ * The commonest line of an import is a flat object: of plain JSON (strings
+ * without escapes, numbers, true, false, null) or of DynamoDB JSON of those
+ * types ({"S": ...}, {"N": ...}, {"BOOL": ...}, {"NULL": true}: what
+ * `whimbrel export` writes for such items).  Reading it through jansson
+ * (a tree of hashed objects, then the item) costs several times reading it
+ * here in one pass straight into the item.  read_flat takes exactly such
+ * lines and gives the item the jansson path would; on anything else
+ * (escapes, nesting, duplicate or empty names, bad JSON, a number DynamoDB
+ * refuses) it returns 0 and the jansson path reads the line, so every error
+ * message stays that path's.  wb__json_no_fast_path turns it off (tests).
+ */
+#define FLAT_MAX 64  /* attributes of a flat line */
+
+int wb__json_no_fast_path;
+
+struct flat {
+	const char *name;  /* attribute name (in the text) */
+	size_t nlen;       /* its length */
+	wb_type t;         /* WB_S, WB_N, WB_BOOL or WB_NULL */
+	const char *p;     /* S and N: the bytes (in the text) */
+	size_t len;        /* their length */
+	int b;             /* BOOL: the value */
+	int typed;         /* written as DynamoDB JSON: {"S": ...}, {"N": ...}, {"BOOL": ...}, {"NULL": true} */
+};
+
+static const char *skip_ws(const char *s, const char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+		s++;
+	return s;
+}
+
+static int is_digit(const char *s, const char *end)
+{
+	return s < end && *s >= '0' && *s <= '9';
+}
+
+/* A string without escapes or control characters, valid UTF-8: after it, or NULL. */
+static const char *flat_string(const char *s, const char *end, const char **p, size_t *len)
+{
+	const char *q;
+
+	if (s >= end || *s != '"')
+		return NULL;
+	for (q = ++s; q < end && *q != '"'; q++)
+		if (*q == '\\' || (unsigned char)*q < 0x20)
+			return NULL;
+	if (q >= end || !wb__utf8_valid(s, (size_t)(q - s)))
+		return NULL;
+	*p = s;
+	*len = (size_t)(q - s);
+	return q + 1;
+}
+
+/* A JSON number: after it, or NULL. */
+static const char *flat_number(const char *s, const char *end)
+{
+	if (s < end && *s == '-')
+		s++;
+	if (!is_digit(s, end))
+		return NULL;
+	if (*s++ != '0')
+		while (is_digit(s, end))
+			s++;
+	if (s < end && *s == '.') {
+		if (!is_digit(++s, end))
+			return NULL;
+		while (is_digit(s, end))
+			s++;
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		if (++s < end && (*s == '+' || *s == '-'))
+			s++;
+		if (!is_digit(s, end))
+			return NULL;
+		while (is_digit(s, end))
+			s++;
+	}
+	return s;
+}
+
+static const char *flat_typed(const char *s, const char *end, struct flat *a);
+
+/* A scalar value, or (typed) a DynamoDB JSON one of a scalar type: after it, or NULL. */
+static const char *flat_value(const char *s, const char *end, struct flat *a, int typed)
+{
+	const char *q;
+
+	a->typed = 0;
+	if (*s == '{')
+		return typed ? flat_typed(s, end, a) : NULL;
+	if (*s == '"') {
+		a->t = WB_S;
+		return flat_string(s, end, &a->p, &a->len);
+	}
+	if (*s == '-' || is_digit(s, end)) {
+		if (!(q = flat_number(s, end)) || wb__number_check(s, (size_t)(q - s), NULL) < 0)
+			return NULL;
+		a->t = WB_N;
+		a->p = s;
+		a->len = (size_t)(q - s);
+		return q;
+	}
+	a->t = *s == 'n' ? WB_NULL : WB_BOOL;
+	a->b = *s == 't';
+	q = *s == 't' ? "true" : *s == 'f' ? "false" : "null";
+	if ((size_t)(end - s) < strlen(q) || memcmp(s, q, strlen(q)) != 0)
+		return NULL;
+	return s + strlen(q);
+}
+
+static int is_tag(const char *tag, size_t tlen, const char *name)
+{
+	return tlen == strlen(name) && memcmp(tag, name, tlen) == 0;
+}
+
+/* {"S": "text"}, {"N": "number"}, {"BOOL": b} or {"NULL": true}: after it, or NULL. */
+static const char *flat_typed(const char *s, const char *end, struct flat *a)
+{
+	struct flat in;
+	const char *tag;
+	size_t tlen;
+
+	s = skip_ws(s + 1, end);
+	if (!(s = flat_string(s, end, &tag, &tlen)))
+		return NULL;
+	s = skip_ws(s, end);
+	if (s >= end || *s != ':')
+		return NULL;
+	s = skip_ws(s + 1, end);
+	if (s >= end || !(s = flat_value(s, end, &in, 0)))
+		return NULL;
+	s = skip_ws(s, end);
+	if (s >= end || *s != '}')
+		return NULL;
+	if (in.t == WB_S && (is_tag(tag, tlen, "S") ||
+			     (is_tag(tag, tlen, "N") && wb__number_check(in.p, in.len, NULL) == 0)))
+		*a = (struct flat){.t = *tag == 'S' ? WB_S : WB_N, .p = in.p, .len = in.len};
+	else if (in.t == WB_BOOL && (is_tag(tag, tlen, "BOOL") || (is_tag(tag, tlen, "NULL") && in.b)))
+		*a = (struct flat){.t = *tag == 'B' ? WB_BOOL : WB_NULL, .b = in.b};
+	else
+		return NULL;
+	a->typed = 1;
+	return s + 1;
+}
+
+/* One "name": value member into a (checking the name against the n before); after it, or NULL. */
+static const char *flat_member(const char *s, const char *end, struct flat *a, size_t n)
+{
+	const char *name;
+	size_t nlen;
+
+	if (!(s = flat_string(s, end, &name, &nlen)) || nlen == 0)
+		return NULL;
+	a[n].name = name;
+	a[n].nlen = nlen;
+	for (size_t i = 0; i < n; i++)
+		if (a[i].nlen == a[n].nlen && memcmp(a[i].name, a[n].name, a[n].nlen) == 0)
+			return NULL;
+	s = skip_ws(s, end);
+	if (s >= end || *s != ':')
+		return NULL;
+	s = skip_ws(s + 1, end);
+	if (s >= end || !(s = flat_value(s, end, &a[n], 1)))
+		return NULL;
+	a[n].name = name; /* flat_typed rewrote the entry */
+	a[n].nlen = nlen;
+	return s;
+}
+
+/* The members of a flat object: their number, or -1 when the text is no such object. */
+static long flat_parse(const char *s, const char *end, struct flat *a)
+{
+	size_t n = 0;
+
+	s = skip_ws(s, end);
+	if (s >= end || *s++ != '{')
+		return -1;
+	s = skip_ws(s, end);
+	if (s < end && *s == '}')
+		return skip_ws(s + 1, end) == end ? 0 : -1;
+	for (;;) {
+		if (n == FLAT_MAX || !(s = flat_member(s, end, a, n)))
+			return -1;
+		n++;
+		s = skip_ws(s, end);
+		if (s < end && *s == ',') {
+			s = skip_ws(s + 1, end);
+			continue;
+		}
+		if (s < end && *s == '}')
+			return skip_ws(s + 1, end) == end ? (long)n : -1;
+		return -1;
+	}
+}
+
+/*
+ * Whether members read as `format` (DynamoDB JSON when every value was typed
+ * in AUTO, as looks_ddb decides): values all typed for DDB, none for plain.
+ */
+static int flat_format_ok(const struct flat *a, long n, wb_json_format format)
+{
+	long typed = 0;
+
+	for (long i = 0; i < n; i++)
+		typed += a[i].typed;
+	if (format == WB_JSON_AUTO)
+		return typed == 0 || typed == n;
+	return format == WB_JSON_DDB ? typed == n : typed == 0;
+}
+
+/* 1 and *out when the line is a flat object, 0 when it is not, WB_ENOMEM. */
+static int read_flat(wb_item **out, const char *text, size_t len, wb_json_format format)
+{
+	struct flat a[FLAT_MAX];
+	long n = flat_parse(text, text + len, a);
+	wb_item *it;
+
+	if (n < 0 || !flat_format_ok(a, n, format))
+		return 0;
+	if (!(it = wb__item_new_sized(len * 2 + 256)) ||
+	    (n && !(it->attrs = wb__arena_alloc(it->ar, (size_t)n * sizeof(wb_attr)))))
+		goto oom;
+	it->cap = (size_t)n;
+	for (long i = 0; i < n; i++) {
+		wb_value *v = wb__value_new(it->ar, a[i].t);
+		if (!v)
+			goto oom;
+		if (a[i].t == WB_S || a[i].t == WB_N) {
+			v->u.s.len = a[i].len;
+			if (!(v->u.s.p = wb__arena_strndup(it->ar, a[i].p, a[i].len)))
+				goto oom;
+		}
+		if (a[i].t == WB_BOOL)
+			v->u.b = a[i].b;
+		if (wb__item_append(it, it->ar, a[i].name, a[i].nlen, v) < 0)
+			goto oom;
+	}
+	*out = it;
+	return 1;
+oom:
+	wb_item_free(it);
+	return WB_ENOMEM;
+}
+
 int wb_item_from_json(wb_item **out, const char *text, size_t len, wb_json_format format)
 {
 	reader r;
@@ -392,6 +649,8 @@ int wb_item_from_json(wb_item **out, const char *text, size_t len, wb_json_forma
 		return wb__error(NULL, WB_EINVALID, "no JSON text");
 	if (format != WB_JSON_DDB && format != WB_JSON_PLAIN && format != WB_JSON_AUTO)
 		return wb__error(NULL, WB_EINVALID, "unknown JSON format %d", (int)format);
+	if (!wb__json_no_fast_path && (rc = read_flat(out, text, len, format)) != 0)
+		return rc < 0 ? rc : 0;
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL |
 			  JSON_ALLOW_NUL | JSON_DECODE_ANY, &err);
 	if (!root)

@@ -193,22 +193,29 @@ static int check_key_type(wb_db *db, const char *what, const char *name, wb_type
 	return 0;
 }
 
-int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key)
+int wb__key_schema_check(wb_db *db, const char *table, const wb_key_schema *key)
 {
 	int rc;
 
-	if ((rc = check_table(db, name)) < 0)
+	if ((rc = check_table(db, table)) < 0)
 		return rc;
 	if (!key)
-		return wb__error(db, WB_EINVALID, "table %s: no key schema", name);
+		return wb__error(db, WB_EINVALID, "table %s: no key schema", table);
 	if ((rc = check_key_type(db, "partition key", key->pk_name, key->pk_type)) < 0)
 		return rc;
 	if (key->sk_name[0] && (rc = check_key_type(db, "sort key", key->sk_name, key->sk_type)) < 0)
 		return rc;
 	if (key->sk_name[0] && strcmp(key->pk_name, key->sk_name) == 0)
 		return wb__error(db, WB_EINVALID, "table %s: partition and sort key are both '%s'",
-				 name, key->pk_name);
-	return db->ops->table_create(db, name, key);
+				 table, key->pk_name);
+	return 0;
+}
+
+int wb_table_create(wb_db *db, const char *name, const wb_key_schema *key)
+{
+	int rc = wb__key_schema_check(db, name, key);
+
+	return rc < 0 ? rc : db->ops->table_create(db, name, key);
 }
 
 int wb_table_describe(wb_table_desc *out, wb_db *db, const char *name)

@@ -689,6 +689,59 @@ static void test_condition_failure_resolved(void **state)
 	wb_close(db);
 }
 
+/* The UpdateExpression and condition of one migration write from `before` to `after` (JSON). */
+static void expect_unchanged_write(const char *before, const char *after, const char *update, const char *cond)
+{
+	struct reply r[] = {{200, DESCRIBE_CARS}, {200, "{}"}};
+	wb_db *db = open_fake();
+	wb_item *b = wbt_item(before), *a = wbt_item(after);
+	wb_cond unchanged = {WB_COND_ITEM_EQUALS, NULL, NULL, b};
+	char want[512];
+
+	script(r, 2);
+	wbt_ok(wb_put(db, "cars", a, &unchanged));
+	snapshot();
+	snprintf(want, sizeof(want), "\"UpdateExpression\":\"%s\"", update);
+	if (!strstr(seen_last, want))
+		fail_msg("%s -> %s: sent %s", before, after, seen_last);
+	snprintf(want, sizeof(want), "\"ConditionExpression\":\"%s\"", cond);
+	if (!strstr(seen_last, want))
+		fail_msg("%s -> %s: sent %s", before, after, seen_last);
+	wb_item_free(a);
+	wb_item_free(b);
+	wb_close(db);
+}
+
+/*
+ * Migration writes name the document paths that changed (maps key by key,
+ * lists of unchanged length element by element), set a value whole when
+ * its type or a list's length changed, and are conditional on the key,
+ * then the touched attributes as read (added ones absent), then the rest.
+ */
+static void test_unchanged_write_paths(void **state)
+{
+	(void)state;
+	/* a nested leaf changed, one removed, one added: paths; the map as read in the condition */
+	expect_unchanged_write("{\"id\":\"c\",\"state\":{\"a\":1,\"b\":2},\"n\":1}",
+			       "{\"id\":\"c\",\"state\":{\"a\":5,\"c\":3},\"n\":1}",
+			       "SET #n0.#n1 = :v0, #n0.#n2 = :v1 REMOVE #n0.#n3",
+			       "#n4 = :v2 AND #n0 = :v3 AND #n5 = :v4");
+	/* an element of a list of the same length, inside a map inside the list */
+	expect_unchanged_write("{\"id\":\"c\",\"h\":[{\"s\":\"open\"},{\"s\":\"open\"}]}",
+			       "{\"id\":\"c\",\"h\":[{\"s\":\"open\"},{\"s\":\"done\"}]}",
+			       "SET #n0[1].#n1 = :v0", "#n2 = :v1 AND #n0 = :v2");
+	/* a list that grew, a type that changed: whole values at their paths */
+	expect_unchanged_write("{\"id\":\"c\",\"m\":{\"l\":[1],\"t\":\"x\"}}",
+			       "{\"id\":\"c\",\"m\":{\"l\":[1,2],\"t\":{\"x\":1}}}",
+			       "SET #n0.#n1 = :v0, #n0.#n2 = :v1", "#n3 = :v2 AND #n0 = :v3");
+	/* nothing expected (the item exists): the key is never set */
+	expect_unchanged_write("{}", "{\"id\":\"c\",\"n\":1}", "SET #n0 = :v0", "attribute_exists(#n1)");
+	/* a top-level attribute added and one removed */
+	expect_unchanged_write("{\"id\":\"c\",\"old\":1,\"keep\":true}", "{\"id\":\"c\",\"price\":0,\"keep\":true}",
+			       "SET #n0 = :v0 REMOVE #n1",
+			       "#n2 = :v1 AND #n1 = :v2 AND attribute_not_exists(#n0) AND #n3 = :v3");
+}
+
 /* A key-prefix scan: Limit applies before the filter, so empty answers are skipped. */
 static void test_prefix_scan_skips_empty_answers(void **state)
 {
@@ -758,6 +811,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expressions, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_unprocessed_items, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_splits_and_orders, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_write_paths, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_condition_failure_resolved, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_list_tables_pages, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_scan_skips_empty_answers, server_setup, server_teardown),

@@ -7,48 +7,31 @@
  * (the SQLite-only promise tested here, all-or-nothing batches, is checked
  * when the target is SQLite).
  * Tables: create/describe/list/drop and their errors; get/put/delete/update
- * with every condition; batches; a round trip of every type; validation
+ * with every condition; conditions over items with empty and nested maps
+ * and lists; batches; a round trip of every type; validation
  * errors; query with every sort-key condition, both orders and paging;
- * parallel scan segments, key-prefix scans and paging cursors.
+ * parallel scan segments, key-prefix scans and paging cursors.  On
+ * DynamoDB every expression sent is recorded (wb__dynamodb_set_request_hook):
+ * none may pass DynamoDB's 4 KB limit, items of 400 attributes included,
+ * and a change deep inside a map is written by its document path.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wbtest.h"
+#include "dynamodb.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---------------------------------------------------------------- helpers */
 
-static wb_db *open_target(int i)
-{
-	char url[600];
-	wb_db *db = NULL;
-
-	wbt_ok(wb_open(&db, wbt_target_url(i, url, sizeof(url))));
-	return db;
-}
-
-static wb_key_schema schema(const char *pk, wb_type pkt, const char *sk, wb_type skt)
-{
-	wb_key_schema k;
-
-	memset(&k, 0, sizeof(k));
-	snprintf(k.pk_name, sizeof(k.pk_name), "%s", pk);
-	k.pk_type = pkt;
-	if (sk) {
-		snprintf(k.sk_name, sizeof(k.sk_name), "%s", sk);
-		k.sk_type = skt;
-	}
-	return k;
-}
-
 /* Create a fresh table; its name goes to buf. */
 static const char *new_table(wb_db *db, char *buf, size_t size, const char *base, const char *pk,
 			     wb_type pkt, const char *sk, wb_type skt)
 {
-	wb_key_schema k = schema(pk, pkt, sk, skt);
+	wb_key_schema k = wbt_key(pk, pkt, sk, skt);
 
 	wbt_table_name(buf, size, base);
 	wbt_ok(wb_table_create(db, buf, &k));
@@ -92,11 +75,59 @@ static void assert_error(wb_db *db, int rc, int code, const char *w1, const char
 	assert_string_equal(msg, wb_error_last());
 }
 
+/* --------------------------------------------- expressions sent (DynamoDB) */
+
+static const char *const expr_names[] = {"UpdateExpression", "ConditionExpression", "KeyConditionExpression",
+					 "FilterExpression", "ProjectionExpression"};
+
+/* What the request hook saw since the last rec_clear(). */
+static struct {
+	size_t sent;       /* expressions */
+	size_t longest;    /* bytes of the longest */
+	char update[4200]; /* the last UpdateExpression (cut) */
+	char cond[4200];   /* the last ConditionExpression (cut) */
+} rec;
+
+static void rec_clear(void)
+{
+	memset(&rec, 0, sizeof(rec));
+}
+
+static void record_request(const char *op, const char *body, size_t len, void *arg)
+{
+	(void)op;
+	(void)arg;
+	for (size_t i = 0; i < NELEM(expr_names); i++) {
+		char key[64];
+		int kl = snprintf(key, sizeof(key), "\"%s\":\"", expr_names[i]);
+		const char *p = memmem(body, len, key, (size_t)kl), *end;
+		if (!p || !(end = memchr(p + kl, '"', len - (size_t)(p + kl - body))))
+			continue;
+		size_t n = (size_t)(end - (p + kl));
+		rec.sent++;
+		if (n > rec.longest)
+			rec.longest = n;
+		char *dst = i == 0 ? rec.update : i == 1 ? rec.cond : NULL;
+		if (dst)
+			snprintf(dst, sizeof(rec.update), "%.*s", (int)n, p + kl);
+	}
+}
+
+/* On DynamoDB: expressions were sent, none longer than DynamoDB's 4 KB. */
+static void assert_expressions_fit(int target)
+{
+	if (wbt_target_kind(target) != WBT_DYNAMODB)
+		return;
+	assert_true(rec.sent > 0);
+	if (rec.longest > 4096)
+		fail_msg("an expression of %zu bytes was sent (DynamoDB's limit: 4096)", rec.longest);
+}
+
 /* -------------------------------------------------------------- tables */
 
 static void tables_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char a[80], b[80];
 	wb_table_desc d;
 	wb_key_schema k;
@@ -132,7 +163,7 @@ static void tables_on(int target)
 	assert_true(ia > 0 && ib > 0 && ib < ia); /* tb_a_... sorts before tb_b_... */
 	wb_strings_free(names);
 
-	k = schema("id", WB_S, NULL, WB_S);
+	k = wbt_key("id", WB_S, NULL, WB_S);
 	assert_error(db, wb_table_create(db, a, &k), WB_EEXISTS, a, "exists");
 	wbt_ok(wb_table_drop(db, a));
 	assert_error(db, wb_table_describe(&d, db, a), WB_ENOTFOUND, a, NULL);
@@ -152,8 +183,8 @@ static void test_tables(void **state)
 
 static void table_errors_on(int target)
 {
-	wb_db *db = open_target(target);
-	wb_key_schema k = schema("id", WB_S, NULL, WB_S);
+	wb_db *db = wbt_open(target);
+	wb_key_schema k = wbt_key("id", WB_S, NULL, WB_S);
 	wb_item *it = wbt_item("{\"id\":\"x\"}"), *out = NULL;
 	wb_page *page = NULL;
 	wb_scan sc = WB_SCAN_INIT;
@@ -163,13 +194,13 @@ static void table_errors_on(int target)
 	assert_error(db, wb_table_create(db, "cars; DROP TABLE x", &k), WB_EINVALID, "character 5", NULL);
 	assert_error(db, wb_table_create(db, "x\"y'z", &k), WB_EINVALID, "character 2", NULL);
 	wbt_table_name(name, sizeof(name), "tbad");
-	k = schema("id", WB_BOOL, NULL, WB_S);
+	k = wbt_key("id", WB_BOOL, NULL, WB_S);
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", "S, N or B");
-	k = schema("id", WB_S, "when", WB_M);
+	k = wbt_key("id", WB_S, "when", WB_M);
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "when", "S, N or B");
-	k = schema("", WB_S, NULL, WB_S);
+	k = wbt_key("", WB_S, NULL, WB_S);
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "partition key", NULL);
-	k = schema("id", WB_S, "id", WB_N);
+	k = wbt_key("id", WB_S, "id", WB_N);
 	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", NULL);
 	assert_error(db, wb_table_describe(&(wb_table_desc){0}, db, name), WB_ENOTFOUND, name, NULL);
 
@@ -194,7 +225,7 @@ static void test_table_errors(void **state)
 
 static void items_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	wb_item *got, *want;
 
@@ -262,7 +293,7 @@ static int del_if(wb_db *db, const char *t, const char *json, const wb_cond *c)
 
 static void conditions_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	wb_value *red = wb_value_string("red", 3), *blue = wb_value_string("blue", 4);
 	wb_item *v1 = wbt_item("{\"id\":\"c\",\"color\":\"red\",\"n\":1}");
@@ -328,7 +359,7 @@ static void test_conditions(void **state)
 
 static void update_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	wb_item *key = wbt_item("{\"pk\":\"u\",\"sk\":\"1\"}");
 	wb_item *set = wbt_item("{\"color\":\"red\",\"n\":5}");
@@ -392,7 +423,7 @@ static void test_update(void **state)
 
 static void batch_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char a[80], b[80];
 	wb_item *it[6];
 	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
@@ -485,7 +516,7 @@ static void check_colors(wb_db *db, const char *t, const char *color, int skip_f
 
 static void batch_large_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80], other[80];
 	wb_item *red[NBIG], *blue[NBIG], *odd;
 	wb_cond was_red[NBIG], was_blue[NBIG];
@@ -634,7 +665,7 @@ static wb_item *every_type(const unsigned char *bytes, size_t nbytes)
 
 static void round_trip_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	unsigned char bytes[256];
 	char t[80], tb[80];
 	wb_item *it, *got = NULL, *key;
@@ -679,11 +710,252 @@ static void test_round_trip(void **state)
 	round_trip_on(wbt_case_target(state));
 }
 
+/* ------------------------------------------- conditions over documents */
+
+/*
+ * An item of every type whose maps and lists are empty and nested; `e` is the
+ * JSON of attribute e, `a` the list deep.a, `extra` more attributes.  The
+ * variants below differ from the base in one place each, deep down.
+ */
+static wb_item *doc_item(const char *id, const char *e, const char *a, const char *extra)
+{
+	char json[1400];
+
+	snprintf(json, sizeof(json),
+		 "{\"id\":{\"S\":\"%s\"},\"s\":{\"S\":\"x\"},\"n\":{\"N\":\"1.5\"},\"b\":{\"B\":\"AAE=\"},"
+		 "\"t\":{\"BOOL\":true},\"f\":{\"BOOL\":false},\"z\":{\"NULL\":true},"
+		 "\"ss\":{\"SS\":[\"a\",\"b\"]},\"ns\":{\"NS\":[\"1\",\"2\"]},\"bs\":{\"BS\":[\"AA==\",\"AQ==\"]},"
+		 "\"e\":%s,\"el\":{\"L\":[]},"
+		 "\"deep\":{\"M\":{\"a\":{\"L\":%s},\"m\":{\"M\":{\"ss\":{\"SS\":[\"q\"]},\"e\":{\"M\":{}}}}}}%s}",
+		 id, e, a, extra);
+	return wbt_item(json);
+}
+
+#define DOC_E "{\"M\":{}}"
+#define DOC_A "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"x\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}}," \
+	      "{\"L\":[{\"L\":[]},{\"BOOL\":false},{\"NULL\":true}]}]"
+
+/* Each differs from doc_item(id, DOC_E, DOC_A, "") in one value. */
+static const char *const doc_variants[][2] = {
+	{"{\"M\":{\"k\":{\"N\":\"1\"}}}", DOC_A},  /* a key in the empty map */
+	{"{\"L\":[]}", DOC_A},                     /* an empty list for the empty map */
+	{DOC_E, "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"y\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}},"
+		"{\"L\":[{\"L\":[]},{\"BOOL\":false},{\"NULL\":true}]}]"},  /* a leaf, deep.a[1].b */
+	{DOC_E, "[{\"M\":{\"b\":{\"S\":\"x\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}},{\"N\":\"1\"},"
+		"{\"L\":[{\"L\":[]},{\"BOOL\":false},{\"NULL\":true}]}]"},  /* list order */
+	{DOC_E, "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"x\"},\"l\":{\"L\":[]}}},"
+		"{\"L\":[{\"L\":[]},{\"BOOL\":false},{\"NULL\":true}]}]"},  /* a nested empty map gone */
+	{DOC_E, "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"x\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}},"
+		"{\"L\":[{\"L\":[]},{\"BOOL\":true},{\"NULL\":true}]}]"},  /* false -> true, 3 deep */
+	{DOC_E, "[{\"N\":\"1\"},{\"M\":{\"b\":{\"S\":\"x\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]}}},"
+		"{\"L\":[{\"L\":[{\"N\":\"0\"}]},{\"BOOL\":false},{\"NULL\":true}]}]"},  /* a nested empty list filled */
+};
+
+/* Every conditional write against an item that differs from `was` fails and writes nothing. */
+static void doc_writes_fail(wb_db *db, const char *t, const wb_item *cur, const wb_item *was)
+{
+	wb_cond c = {WB_COND_ITEM_EQUALS, NULL, NULL, was};
+	wb_item *want = wb_item_dup(cur), *set = wbt_item("{\"price\":7}"), *got;
+	wb_write w = {t, WB_WRITE_PUT, want, &c};
+	size_t failed = 9;
+
+	wbt_ok(wb_item_set_number(want, "price", "7"));
+	assert_error(db, wb_put(db, t, want, &c), WB_ECONDITION, "condition", t);
+	assert_error(db, wb_update(db, t, cur, set, NULL, 0, &c), WB_ECONDITION, "condition", t);
+	assert_error(db, wb_delete(db, t, cur, &c), WB_ECONDITION, "condition", t);
+	assert_error(db, wb_batch_write(db, &w, 1, &failed), WB_ECONDITION, "condition", t);
+	assert_int_equal(failed, 0);
+	wbt_ok(wb_get(&got, db, t, cur));
+	if (!wb_item_equal(got, cur))
+		fail_msg("a failed condition wrote: %s", wbt_json(got));
+	wb_item_free(got);
+	wb_item_free(want);
+	wb_item_free(set);
+}
+
+/* A change deep inside a document is written by its path (on DynamoDB: SET/REMOVE #a.#b[1].#c). */
+static void documents_by_path(wb_db *db, const char *t, int target)
+{
+	wb_item *base = doc_item("p", DOC_E, DOC_A, ""), *leaf = doc_item("p", DOC_E, doc_variants[2][1], "");
+	wb_item *gone = doc_item("p", DOC_E, doc_variants[4][1], ""), *got;
+	wb_cond was = {WB_COND_ITEM_EQUALS, NULL, NULL, base};
+	int ddb = wbt_target_kind(target) == WBT_DYNAMODB;
+
+	wbt_ok(wb_put(db, t, base, NULL));
+	rec_clear();
+	wbt_ok(wb_put(db, t, leaf, &was)); /* deep.a[1].b: "x" -> "y" */
+	if (ddb)
+		assert_string_equal(rec.update, "SET #n0.#n1[1].#n2 = :v0");
+	was.expect = leaf;
+	wbt_ok(wb_put(db, t, gone, &was)); /* deep.a[1].b back to "x", deep.a[1].e removed */
+	if (ddb)
+		assert_string_equal(rec.update, "SET #n0.#n1[1].#n2 = :v0 REMOVE #n0.#n1[1].#n3");
+	assert_expressions_fit(target);
+	wbt_ok(wb_get(&got, db, t, base));
+	if (!wb_item_equal(got, gone))
+		fail_msg("written by paths: %s", wbt_json(got));
+	wb_item_free(got);
+	/* a path write is still conditional on the whole item */
+	assert_error(db, wb_put(db, t, leaf, &was), WB_ECONDITION, "condition", t);
+	wb_item_free(base);
+	wb_item_free(leaf);
+	wb_item_free(gone);
+}
+
+static void documents_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80];
+	wb_item *base = doc_item("d", DOC_E, DOC_A, ""), *other = doc_item("o", DOC_E, DOC_A, "");
+	wb_item *priced = doc_item("d", DOC_E, DOC_A, ",\"price\":{\"N\":\"0\"}");
+	wb_item *oprice = doc_item("o", DOC_E, DOC_A, ",\"price\":{\"N\":\"0\"}");
+	wb_item *set = wbt_item("{\"price\":1}"), *got;
+	wb_cond was_base = {WB_COND_ITEM_EQUALS, NULL, NULL, base};
+	wb_cond was_priced = {WB_COND_ITEM_EQUALS, NULL, NULL, priced};
+	wb_cond was_other = {WB_COND_ITEM_EQUALS, NULL, NULL, other};
+	wb_write w[2] = {{NULL, WB_WRITE_PUT, oprice, &was_other}, {NULL, WB_WRITE_DELETE, priced, NULL}};
+	size_t failed = 9;
+
+	new_table(db, t, sizeof(t), "docs", "id", WB_S, NULL, WB_S);
+	wbt_ok(wb_put(db, t, base, NULL));
+	wbt_ok(wb_put(db, t, other, NULL));
+	for (size_t i = 0; i < NELEM(doc_variants); i++) {
+		wb_item *v = doc_item("d", doc_variants[i][0], doc_variants[i][1], "");
+
+		assert_false(wb_item_equal(v, base));
+		doc_writes_fail(db, t, base, v);
+		wb_item_free(v);
+	}
+	/* the exact item read passes: put (an UpdateItem on DynamoDB), update, batch, delete */
+	wbt_ok(wb_put(db, t, priced, &was_base));
+	wbt_ok(wb_get(&got, db, t, base));
+	assert_true(wb_item_equal(got, priced));
+	wb_item_free(got);
+	/* an attribute the write adds was added meanwhile by another writer: the write fails */
+	wbt_ok(wb_item_set_number(got = wb_item_dup(priced), "price", "5"));
+	assert_error(db, wb_put(db, t, got, &was_base), WB_ECONDITION, "condition", t);
+	wb_item_free(got);
+	wbt_ok(wb_update(db, t, priced, set, NULL, 0, &was_priced));
+	wbt_ok(wb_item_set_number(priced, "price", "1"));
+	w[0].table = w[1].table = t;
+	w[1].cond = &was_priced;
+	wbt_ok(wb_batch_write(db, w, 2, &failed));
+	assert_null(get_json(db, t, "{\"id\":\"d\"}"));
+	wbt_ok(wb_get(&got, db, t, other));
+	assert_true(wb_item_equal(got, oprice));
+	wb_item_free(got);
+	was_other.expect = oprice;
+	wbt_ok(wb_delete(db, t, other, &was_other));
+	assert_null(get_json(db, t, "{\"id\":\"o\"}"));
+	documents_by_path(db, t, target);
+
+	wbt_ok(wb_table_drop(db, t));
+	wb_item_free(base);
+	wb_item_free(other);
+	wb_item_free(priced);
+	wb_item_free(oprice);
+	wb_item_free(set);
+	wb_close(db);
+}
+
+static void test_documents(void **state)
+{
+	documents_on(wbt_case_target(state));
+}
+
+/* ------------------------------------------------- wide items (4 KB limit) */
+
+/* An item "w" of 400 numbers; attributes from `changed` on hold i + 1000 instead of i. */
+static wb_item *wide_item(int changed)
+{
+	wb_item *it = wb_item_new();
+	char name[32], num[16];
+
+	wbt_ok(wb_item_set_string(it, "id", "w"));
+	for (int i = 0; i < 400; i++) {
+		snprintf(name, sizeof(name), "attribute_%03d", i);
+		snprintf(num, sizeof(num), "%d", i >= changed ? i + 1000 : i);
+		wbt_ok(wb_item_set_number(it, name, num));
+	}
+	return it;
+}
+
+static wb_item *with_number(const wb_item *it, const char *name, const char *num)
+{
+	wb_item *copy = wb_item_dup(it);
+
+	wbt_ok(wb_item_set_number(copy, name, num));
+	return copy;
+}
+
+static void wide_on(int target)
+{
+	wb_db *db = open_target(target);
+	char t[80];
+	int ddb = wbt_target_kind(target) == WBT_DYNAMODB, rc;
+	wb_item *w = wide_item(400), *priced = with_number(w, "price", "0"), *got;
+	wb_item *theirs = with_number(priced, "attribute_399", "5"), *mine = with_number(priced, "attribute_399", "7");
+	wb_item *all = wide_item(0);
+	wb_cond was = {WB_COND_ITEM_EQUALS, NULL, NULL, w};
+	struct wb__dynamodb_stats before = {0}, after = {0};
+
+	new_table(db, t, sizeof(t), "wide", "id", WB_S, NULL, WB_S);
+	rec_clear();
+	if (ddb)
+		wbt_ok(wb__dynamodb_stats(db, &before));
+	wbt_ok(wb_put(db, t, w, NULL));
+	/* a migration write adding one attribute: the condition is cut to fit, and passes */
+	wbt_ok(wb_put(db, t, priced, &was));
+	wbt_ok(wb_get(&got, db, t, w));
+	assert_true(wb_item_equal(got, priced));
+	wb_item_free(got);
+	if (ddb) {
+		wbt_ok(wb__dynamodb_stats(db, &after));
+		assert_true(after.conditions_narrowed > before.conditions_narrowed);
+		assert_non_null(strstr(rec.cond, "attribute_not_exists(")); /* price, added */
+	}
+	/* the attribute a write changes is always in its condition, even the last one */
+	wbt_ok(wb_put(db, t, theirs, NULL));
+	was.expect = priced;
+	assert_error(db, wb_put(db, t, mine, &was), WB_ECONDITION, "condition", t);
+	/* a write changing every attribute, and a delete: too long to check on DynamoDB */
+	was.expect = theirs;
+	rc = wb_put(db, t, all, &was);
+	if (ddb)
+		assert_error(db, rc, WB_EINVALID, "item {\"id\":{\"S\":\"w\"}}", "4 KB");
+	else
+		wbt_ok(rc);
+	was.expect = ddb ? theirs : all;
+	rc = wb_delete(db, t, w, &was);
+	if (ddb) {
+		assert_error(db, rc, WB_EINVALID, "item {\"id\":{\"S\":\"w\"}}", "4 KB");
+		assert_non_null(got = get_json(db, t, "{\"id\":\"w\"}"));
+		assert_true(wb_item_equal(got, theirs));
+		wb_item_free(got);
+	} else {
+		wbt_ok(rc);
+	}
+	assert_expressions_fit(target);
+
+	wbt_ok(wb_table_drop(db, t));
+	wb_item_free(w);
+	wb_item_free(priced);
+	wb_item_free(theirs);
+	wb_item_free(mine);
+	wb_item_free(all);
+	wb_close(db);
+}
+
+static void test_wide_items(void **state)
+{
+	wide_on(wbt_case_target(state));
+}
+
 /* ----------------------------------------------------------- validation */
 
 static void validation_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	wb_item *big, *got = NULL;
 	char *text;
@@ -827,7 +1099,7 @@ static void check_num_query(wb_db *db, const char *t, wb_sk_op op, size_t a, siz
 static void query_numbers_on(int target)
 {
 	static const wb_sk_op ops[] = {WB_SK_NONE, WB_SK_EQ, WB_SK_LT, WB_SK_LE, WB_SK_GT, WB_SK_GE, WB_SK_BETWEEN};
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80], json[200];
 
 	new_table(db, t, sizeof(t), "qn", "pk", WB_S, "n", WB_N);
@@ -889,7 +1161,7 @@ static void check_str_query(wb_db *db, const char *t, wb_sk_op op, const char *a
 
 static void query_strings_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80], json[200];
 	wb_value *pk = wb_value_string("P", 1), *n = wb_value_number("1");
 	wb_query q = WB_QUERY_INIT;
@@ -939,7 +1211,7 @@ static void query_binary_on(int target)
 {
 	static const char *const keys[] = {"\x00", "\x01", "\x7f", "\xff", "\xff\x00", "\xff\xff", "\xff\xff\x01"};
 	static const size_t lens[] = {1, 1, 1, 1, 2, 2, 3};
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	wb_value *pk = wb_value_number("42"), *a = NULL;
 	wb_query q = WB_QUERY_INIT;
 	wb_page *page = NULL;
@@ -1048,7 +1320,7 @@ static void scan_segment(wb_db *db, const char *t, wb_scan sc, int *seen, size_t
 static void scan_on(int target)
 {
 	static const unsigned segs[] = {1, 2, 7, 64};
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	int seen[NALL];
 	char t[80];
 
@@ -1083,7 +1355,7 @@ static void test_scan_segments(void **state)
 
 static void prefix_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	int seen[NALL];
 	char t[80];
 	size_t total;
@@ -1146,7 +1418,7 @@ static int count_visit(const wb_item *it, void *arg)
 
 static void visit_all_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[300], json[200];
 	wb_scan s = WB_SCAN_INIT;
 	wb_query q = WB_QUERY_INIT;
@@ -1194,6 +1466,8 @@ int main(void)
 		WBT_BOTH(test_batch),
 		WBT_BOTH(test_batch_large),
 		WBT_BOTH(test_round_trip),
+		WBT_BOTH(test_documents),
+		WBT_BOTH(test_wide_items),
 		WBT_BOTH(test_validation),
 		WBT_BOTH(test_query_numbers),
 		WBT_BOTH(test_query_strings),
@@ -1202,5 +1476,6 @@ int main(void)
 		WBT_BOTH(test_scan_prefix),
 		WBT_BOTH(test_visit_all),
 	};
+	wb__dynamodb_set_request_hook(record_request, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

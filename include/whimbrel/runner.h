@@ -194,6 +194,9 @@ typedef struct wb_ledger_run {
 	char user[64];         /**< user of the runner */
 	int exit_code;         /**< the program's exit status (-1 while running) */
 	int64_t scanned, written, deleted, unchanged, failed; /**< counters */
+	int64_t retries;           /**< requests the store retried (throttling, 5xx, dropped connections) */
+	int64_t throttled;         /**< of them, after the store throttled */
+	int64_t conditions_failed; /**< writes whose condition failed: the item changed since it was read */
 	char error[512];       /**< message of a failure, or "" */
 } wb_ledger_run;
 

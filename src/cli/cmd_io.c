@@ -2,35 +2,30 @@
  * cmd_io.c - `whimbrel import` and `whimbrel export`: JSON lines in and out.
  *
  * Import reads one item per line (DynamoDB JSON or plain JSON, detected per
- * line; blank lines skipped) and is all-or-nothing per file: every line is
- * parsed and checked against the table's key schema before anything is
- * written.  A file of up to KEEP_MAX bytes is kept in memory and written as
- * one batch (one transaction on SQLite); a larger one is read a second time
- * (standard input is spooled to a temporary file for that) and written in
- * batches of CHUNK items.  With --continue, bad lines are reported, skipped
- * and counted, and the rest is written as it comes.
+ * line; blank lines skipped) in one pass into a bulk load (wb_load_*, which
+ * sorts the items within a fixed memory budget, spilling to temporary
+ * files), and is all-or-nothing per file: every line is parsed and checked
+ * against the table's key schema before anything is written; the commit is
+ * then one transaction on SQLite.  With --continue, bad lines are reported,
+ * skipped and counted, and the rest is written.
  *
  * Lines of AWS's DynamoDB export to S3, {"Item":{...}}, are unwrapped.
- * Ctrl-C (SIGINT) or SIGTERM stops an import between lines or batches,
- * saying how many items were written (exit 130).
+ * Ctrl-C (SIGINT) or SIGTERM stops an import, saying how many items were
+ * written (none on SQLite; exit 130).
  *
  * Export pages through a scan and prints each item as one line (DynamoDB
  * JSON by default: import of an export gives back the same items).
  */
 #include <errno.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <whimbrel/runner.h>
 
 #include "args.h"
+#include "jsonl.h"
 
-#define KEEP_MAX (8u * 1024 * 1024)  /* input bytes kept as items for one batch */
-#define CHUNK 1000                   /* items per batch otherwise */
-#define LINE_MAX_BYTES (8u * 1024 * 1024)
 #define MAX_REPORTED 10              /* bad lines printed before the summary */
 
 static const char usage_import[] =
@@ -71,43 +66,16 @@ struct import {
 	wb_cli *cli;          /* global options */
 	const char *table;    /* TABLE */
 	const char *name;     /* FILE as given, or "stdin" */
-	FILE *in;             /* the input (pass 1) */
-	FILE *spool;          /* copy of standard input for pass 2, or NULL */
+	FILE *in;             /* the input */
 	wb_key_schema key;    /* the table's (or --create's) key schema */
 	int keep_going;       /* --continue */
 	wb_db *db;            /* the target */
-	wb_item **items;      /* items waiting to be written (owned) */
-	size_t nitems, cap;   /* used and allocated */
-	size_t kept_bytes;    /* input bytes behind `items` in pass 1 */
-	int spilled;          /* pass 1 outgrew KEEP_MAX: pass 2 re-reads */
-	unsigned long long lines_ok; /* good lines of this pass */
+	wb_load *load;        /* the items read so far, written at the end */
+	unsigned long long lines_ok; /* good lines */
 	unsigned long long bad;      /* bad lines */
 	unsigned long long written;  /* items written */
 	wb_cli_progress progress;    /* the progress line */
 };
-
-static void drop_items(struct import *im)
-{
-	for (size_t i = 0; i < im->nitems; i++)
-		wb_item_free(im->items[i]);
-	im->nitems = 0;
-}
-
-static int keep_item(struct import *im, wb_item *item)
-{
-	if (im->nitems == im->cap) {
-		size_t cap = im->cap ? im->cap * 2 : 256;
-		wb_item **p = realloc(im->items, cap * sizeof(*p));
-		if (!p) {
-			wb_item_free(item);
-			return wb_cli_fail("out of memory");
-		}
-		im->items = p;
-		im->cap = cap;
-	}
-	im->items[im->nitems++] = item;
-	return 0;
-}
 
 /* Set by SIGINT / SIGTERM during an import: stop at the next line or batch. */
 static volatile sig_atomic_t interrupted;
@@ -141,115 +109,43 @@ static int stop_interrupted(struct import *im)
 	return WB_EXIT_INTERRUPTED;
 }
 
-/* Write the waiting items as one batch. */
-static int flush_items(struct import *im)
+/* Progress of the commit; stops it after Ctrl-C. */
+static int on_written(uint64_t written, void *arg)
 {
-	wb_write *w;
-	size_t failed = 0;
-	int rc;
+	struct import *im = arg;
+
+	im->written = written;
+	wb_cli_progress_update(&im->progress, written);
+	return interrupted != 0;
+}
+
+/* Write the items read (one transaction on SQLite). */
+static int commit_items(struct import *im)
+{
+	uint64_t written = 0;
+	int rc, atomic;
 
 	if (interrupted)
 		return stop_interrupted(im);
-	if (im->nitems == 0)
+	rc = wb_load_commit(im->load, &written, on_written, im);
+	im->written = written;
+	if (rc == 0) {
+		wb_cli_progress_update(&im->progress, written);
 		return 0;
-	if (!(w = calloc(im->nitems, sizeof(*w))))
-		return wb_cli_fail("out of memory");
-	for (size_t i = 0; i < im->nitems; i++)
-		w[i] = (wb_write){im->table, WB_WRITE_PUT, im->items[i], NULL};
-	rc = wb_batch_write(im->db, w, im->nitems, &failed);
-	free(w);
-	if (rc < 0) {
-		/* a batch is one transaction on the embedded store, not on DynamoDB */
-		int atomic = strncmp(wb_db_url(im->db), "sqlite:", 7) == 0;
-		wb_cli_progress_end(&im->progress);
-		if (atomic && im->written == 0)
-			wb_cli_fail("import into %s failed, nothing imported: %s", im->table, wb_error_last());
-		else
-			wb_cli_fail("import into %s failed: %s (%llu items written before%s)", im->table,
-				    wb_error_last(), im->written, atomic ? "" : "; the failed batch may be in part");
-		return wb_cli_exit_for(rc);
 	}
-	im->written += im->nitems;
-	drop_items(im);
-	wb_cli_progress_update(&im->progress, im->written);
-	return 0;
+	if (rc == WB_EINTERRUPTED)
+		return stop_interrupted(im);
+	atomic = wb_load_atomic(im->load); /* the embedded store: one transaction */
+	wb_cli_progress_end(&im->progress);
+	if (atomic || im->written == 0)
+		wb_cli_fail("import into %s failed, nothing imported: %s", im->table, wb_error_last());
+	else
+		wb_cli_fail("import into %s failed: %s (%llu items written before; the failed batch may be in part)",
+			    im->table, wb_error_last(), im->written);
+	return wb_cli_exit_for(rc);
 }
 
-/* Strip the line end (and a byte order mark on line 1); 1 when blank. */
-static int clean_line(char *line, size_t *len, unsigned long long lineno)
-{
-	size_t n = *len;
-
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	if (lineno == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
-		memmove(line, line + 3, n - 2);
-		n -= 3;
-	}
-	*len = n;
-	for (size_t i = 0; i < n; i++)
-		if (line[i] != ' ' && line[i] != '\t')
-			return 0;
-	return 1;
-}
-
-/*
- * AWS's export of a DynamoDB table to S3 writes lines {"Item":{...}} holding
- * DynamoDB JSON.  When a line parsed as one map attribute "Item" (and the
- * table has no key of that name), read the inner object as an item (the
- * item as it was would lack its key anyway); keep it when that fails.
- */
-static void unwrap_aws_export(wb_item **item, const char *line, size_t len, const wb_key_schema *key)
-{
-	json_t *root, *inner;
-	wb_item *unwrapped = NULL;
-	char *text = NULL;
-
-	if (wb_item_count(*item) != 1 || strcmp(wb_item_name_at(*item, 0), "Item") != 0 ||
-	    wb_value_type(wb_item_value_at(*item, 0)) != WB_M || strcmp(key->pk_name, "Item") == 0 ||
-	    strcmp(key->sk_name, "Item") == 0)
-		return;
-	if ((root = json_loadb(line, len, 0, NULL)) && (inner = json_object_get(root, "Item")) &&
-	    (text = json_dumps(inner, JSON_COMPACT | JSON_ENCODE_ANY)) &&
-	    wb_item_from_json(&unwrapped, text, strlen(text), WB_JSON_AUTO) == 0) {
-		wb_item_free(*item);
-		*item = unwrapped;
-	}
-	free(text);
-	json_decref(root);
-}
-
-/* Parse and check one line; on failure the message is in wb_error_last(). */
-static int parse_line(wb_item **out, const char *line, size_t len, const wb_key_schema *key)
-{
-	int rc;
-
-	*out = NULL;
-	if ((rc = wb_item_from_json(out, line, len, WB_JSON_AUTO)) < 0)
-		return rc;
-	unwrap_aws_export(out, line, len, key);
-	if ((rc = wb_item_validate(*out, key)) < 0) {
-		wb_item_free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
-/* The reason a line is bad; "JSON line 1 column 7" says nothing more than "column 7" here. */
-static const char *bad_reason(int too_long)
-{
-	static char buf[1100];
-	const char *msg = wb_error_last();
-
-	if (too_long)
-		return "line too long: an item is at most 400 KB";
-	if (strncmp(msg, "JSON line 1 column ", 19) != 0)
-		return msg;
-	snprintf(buf, sizeof(buf), "bad JSON at %s", msg + 12); /* "column N: ..." */
-	return buf;
-}
-
-static void report_bad(struct import *im, unsigned long long lineno, int too_long)
+static void report_bad(struct import *im, unsigned long long lineno, const char *reason)
 {
 	char msg[2048], line[4 * sizeof(msg)];
 
@@ -257,58 +153,54 @@ static void report_bad(struct import *im, unsigned long long lineno, int too_lon
 	if (!im->keep_going && im->bad > MAX_REPORTED)
 		return;
 	wb_cli_progress_end(&im->progress);
-	snprintf(msg, sizeof(msg), "%s:%llu: %s", im->name, lineno, bad_reason(too_long));
+	snprintf(msg, sizeof(msg), "%s:%llu: %s", im->name, lineno, reason);
 	fprintf(stderr, "%s%s%s\n", im->keep_going ? "" : "whimbrel: ",
 		wb_escape_line(line, sizeof(line), msg), im->keep_going ? " (skipped)" : "");
 }
 
 /*
- * Read every line of `f`.  Pass 1 (write == 0) checks them, keeping items
- * while they fit; pass 2 (write == 1) writes them in chunks.  With
- * --continue there is one pass, which writes.
+ * Check a parsed line's item and add it to the load (once a line was bad,
+ * only --continue goes on adding): 1 when the item is not valid for the
+ * table (a bad line, the message in wb_error_last()).
  */
-static int read_lines(struct import *im, FILE *f, int write)
+static int add_item(struct import *im, wb_item *item, int *code)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t got;
-	unsigned long long lineno = 0;
-	int code = 0;
+	int rc;
 
-	errno = 0;
-	while (code == 0 && !interrupted && (got = getline(&line, &cap, f)) >= 0) {
-		size_t len = (size_t)got;
-		wb_item *item = NULL;
-		lineno++;
-		if (im->spool && !write && fwrite(line, 1, len, im->spool) != len)
-			code = wb_cli_fail("cannot spool standard input: %s", strerror(errno));
-		if (code || clean_line(line, &len, lineno))
-			continue;
-		if (len > LINE_MAX_BYTES || parse_line(&item, line, len, &im->key) < 0) {
-			report_bad(im, lineno, len > LINE_MAX_BYTES);
-			if (write && !im->keep_going)
-				code = wb_cli_fail("%s changed while it was imported", im->name);
+	if (im->bad == 0 || im->keep_going)
+		rc = wb_load_add(im->load, item);
+	else
+		rc = wb_item_validate(item, &im->key);
+	wb_item_free(item);
+	if (rc == WB_EINVALID)
+		return 1;
+	if (rc < 0)
+		*code = wb_cli_fail("import into %s: %s", im->table, wb_error_last());
+	return 0;
+}
+
+/* Read, check and add every line of the input (parsed on worker threads). */
+static int read_lines(struct import *im)
+{
+	wb_cli_jsonl *jl;
+	wb_cli_jsonl_line l;
+	int code = 0, rc = 0;
+
+	if (wb_cli_jsonl_open(&jl, im->in, &im->key, wb_cli_jsonl_threads()) < 0)
+		return wb_cli_fail("import into %s: out of memory", im->table);
+	while (code == 0 && !interrupted && (rc = wb_cli_jsonl_next(jl, &l)) == 1) {
+		if (l.error || add_item(im, l.item, &code)) {
+			report_bad(im, l.lineno, l.error ? l.error : wb_error_last());
 			continue;
 		}
 		im->lines_ok++;
-		if (write || (!im->spilled && im->kept_bytes + len <= KEEP_MAX)) {
-			im->kept_bytes += len;
-			code = keep_item(im, item);
-		} else {
-			wb_item_free(item);
-			im->spilled = 1;
-			drop_items(im);
-		}
-		if (code == 0 && write && im->nitems >= CHUNK)
-			code = flush_items(im);
-		if (!write)
-			wb_cli_progress_update(&im->progress, im->lines_ok);
+		wb_cli_progress_update(&im->progress, im->lines_ok);
 	}
 	if (code == 0 && interrupted)
 		code = stop_interrupted(im);
-	else if (code == 0 && ferror(f))
+	else if (code == 0 && rc < 0)
 		code = wb_cli_fail("%s: read error: %s", im->name, strerror(errno));
-	free(line);
+	wb_cli_jsonl_close(jl);
 	return code;
 }
 
@@ -323,46 +215,27 @@ static int create_table(struct import *im)
 	return 0;
 }
 
-/* Without --continue: check everything, then (create the table and) write. */
-static int import_all_or_nothing(struct import *im, int must_create)
+/*
+ * Read and check everything into the load, then (create the table and)
+ * write; with --continue bad lines are skipped, else one fails it all.
+ */
+static int import_run(struct import *im, int must_create)
 {
-	FILE *again;
 	int code;
 
-	wb_cli_progress_begin(&im->progress, im->cli, "checking");
-	if ((code = read_lines(im, im->in, 0)) != 0)
+	if (wb_load_begin(&im->load, im->db, im->table, &im->key) < 0)
+		return wb_cli_fail("import into %s: %s", im->table, wb_error_last());
+	wb_cli_progress_begin(&im->progress, im->cli, "reading");
+	if ((code = read_lines(im)) != 0)
 		return code;
 	wb_cli_progress_end(&im->progress);
-	if (im->bad) {
-		drop_items(im);
+	if (im->bad && !im->keep_going)
 		return wb_cli_fail("nothing imported: %llu bad line%s in %s (--continue skips bad lines)",
 				   im->bad, im->bad == 1 ? "" : "s", im->name);
-	}
 	if (must_create && (code = create_table(im)) != 0)
 		return code;
 	wb_cli_progress_begin(&im->progress, im->cli, "importing");
-	if (!im->spilled)
-		return flush_items(im);
-	again = im->spool ? im->spool : im->in;
-	if (fflush(again) != 0 || fseek(again, 0, SEEK_SET) != 0)
-		return wb_cli_fail("%s: cannot read it a second time: %s", im->name, strerror(errno));
-	im->lines_ok = 0;
-	if ((code = read_lines(im, again, 1)) != 0)
-		return code;
-	return flush_items(im);
-}
-
-/* With --continue: one pass, bad lines skipped. */
-static int import_continue(struct import *im, int must_create)
-{
-	int code;
-
-	if (must_create && (code = create_table(im)) != 0)
-		return code;
-	wb_cli_progress_begin(&im->progress, im->cli, "importing");
-	if ((code = read_lines(im, im->in, 1)) != 0)
-		return code;
-	return flush_items(im);
+	return commit_items(im);
 }
 
 static int same_key(const wb_key_schema *a, const wb_key_schema *b)
@@ -409,8 +282,6 @@ static int resolve_table(struct import *im, const wb_cli_opt *create, const wb_c
 
 static int open_input(struct import *im, const char *file)
 {
-	struct stat st;
-
 	if (strcmp(file, "-") == 0) {
 		im->in = stdin;
 		im->name = "stdin";
@@ -419,9 +290,6 @@ static int open_input(struct import *im, const char *file)
 	} else {
 		im->name = file;
 	}
-	if (!im->keep_going && (fstat(fileno(im->in), &st) != 0 || !S_ISREG(st.st_mode)) &&
-	    !(im->spool = tmpfile()))
-		return wb_cli_fail("cannot create a temporary file to spool %s: %s", im->name, strerror(errno));
 	return 0;
 }
 
@@ -439,10 +307,7 @@ static void import_summary(const struct import *im)
 static void import_close(struct import *im)
 {
 	wb_cli_progress_end(&im->progress);
-	drop_items(im);
-	free(im->items);
-	if (im->spool)
-		fclose(im->spool);
+	wb_load_free(im->load);
 	if (im->in && im->in != stdin)
 		fclose(im->in);
 	wb_close(im->db);
@@ -481,7 +346,7 @@ int wb_cmd_import(wb_cli *cli, int argc, char **argv)
 	if ((code = open_input(&im, pos[1])) == 0 &&
 	    (code = wb_cli_connect_write(&im.db, cli, what, opts[4].seen)) == 0 &&
 	    (code = resolve_table(&im, &opts[1], &opts[2], &opts[3], &must_create)) == 0) {
-		code = im.keep_going ? import_continue(&im, must_create) : import_all_or_nothing(&im, must_create);
+		code = import_run(&im, must_create);
 		wb_cli_progress_end(&im.progress);
 		if (code == 0)
 			import_summary(&im);

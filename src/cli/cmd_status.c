@@ -50,8 +50,9 @@ static void print_head(int with_name)
 {
 	if (with_name)
 		printf("%-40s ", "MIGRATION");
-	printf("%-12s %-19s %-19s %8s %9s %9s %9s %9s\n", "STATUS", "STARTED (UTC)", "FINISHED (UTC)",
-	       "DURATION", "SCANNED", "WRITTEN", "DELETED", "UNCHANGED");
+	printf("%-12s %-19s %-19s %8s %9s %9s %9s %9s %7s %9s %10s\n", "STATUS", "STARTED (UTC)",
+	       "FINISHED (UTC)", "DURATION", "SCANNED", "WRITTEN", "DELETED", "UNCHANGED", "RETRIES", "THROTTLED",
+	       "CONDFAILED");
 }
 
 static void print_run(const wb_ledger_run *r)
@@ -61,9 +62,10 @@ static void print_run(const wb_ledger_run *r)
 	wb_format_utc(st, sizeof(st), r->started);
 	wb_format_utc(fin, sizeof(fin), r->finished);
 	wb_format_duration(dur, sizeof(dur), r->duration_ms);
-	printf("%-12s %-19s %-19s %8s %9lld %9lld %9lld %9lld\n", r->status, st, fin, dur,
+	printf("%-12s %-19s %-19s %8s %9lld %9lld %9lld %9lld %7lld %9lld %10lld\n", r->status, st, fin, dur,
 	       (long long)r->scanned, (long long)r->written, (long long)r->deleted,
-	       (long long)r->unchanged);
+	       (long long)r->unchanged, (long long)r->retries, (long long)r->throttled,
+	       (long long)r->conditions_failed);
 }
 
 static json_t *run_json(const wb_ledger_run *r)
@@ -82,6 +84,9 @@ static json_t *run_json(const wb_ledger_run *r)
 	json_object_set_new(o, "deleted", json_integer(r->deleted));
 	json_object_set_new(o, "unchanged", json_integer(r->unchanged));
 	json_object_set_new(o, "failed", json_integer(r->failed));
+	json_object_set_new(o, "retries", json_integer(r->retries));
+	json_object_set_new(o, "throttled", json_integer(r->throttled));
+	json_object_set_new(o, "conditions_failed", json_integer(r->conditions_failed));
 	json_object_set_new(o, "exit_code", r->finished ? json_integer(r->exit_code) : json_null());
 	json_object_set_new(o, "host", json_string(r->host));
 	json_object_set_new(o, "user", json_string(r->user));

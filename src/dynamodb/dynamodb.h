@@ -41,6 +41,7 @@ struct wb__dynamodb_stats {
 	uint64_t conditions_failed; /**< ConditionalCheckFailedException answers */
 	uint64_t gave_up;           /**< calls that failed after exhausting their retries */
 	uint64_t backoff_ms;        /**< total time slept in backoff */
+	uint64_t conditions_narrowed; /**< item conditions cut to fit DynamoDB's 4 KB expression limit */
 };
 
 /**
@@ -49,6 +50,14 @@ struct wb__dynamodb_stats {
  * Returns WB_EINVALID when db is not a dynamodb handle.
  */
 int wb__dynamodb_stats(wb_db *db, struct wb__dynamodb_stats *out);
+
+/**
+ * Tests: `fn` sees the body of every request any dynamodb handle of this
+ * process sends, every attempt, before it is sent (NULL: none).  Set it
+ * while no request is in flight.
+ */
+typedef void (*wb__dynamodb_request_hook)(const char *op, const char *body, size_t len, void *arg);
+void wb__dynamodb_set_request_hook(wb__dynamodb_request_hook fn, void *arg);
 
 /** Retry policy: exponential backoff with full jitter. */
 struct wb__dynamodb_retry {

@@ -27,6 +27,7 @@
 #include "aws_creds.h"
 #include "dynamodb_client.h"
 #include "http.h"
+#include "retries.h"
 #include "sigv4.h"
 
 struct wb__ddb_client {
@@ -241,12 +242,13 @@ static void print_stats(const struct wb__ddb_client *c)
 	if (!e || !*e || strcmp(e, "0") == 0)
 		return;
 	fprintf(stderr, "whimbrel: dynamodb %s: %llu requests, retries: %llu throttled, %llu 5xx, %llu network, "
-		"%llu unprocessed (%llu entries); %llu conditions failed, %llu gave up, %llu ms backoff\n",
+		"%llu unprocessed (%llu entries); %llu conditions failed, %llu conditions narrowed, %llu gave up, "
+		"%llu ms backoff\n",
 		c->ep.host, (unsigned long long)s->requests, (unsigned long long)s->retries_throttle,
 		(unsigned long long)s->retries_5xx, (unsigned long long)s->retries_network,
 		(unsigned long long)s->retries_unprocessed, (unsigned long long)s->unprocessed_items,
-		(unsigned long long)s->conditions_failed, (unsigned long long)s->gave_up,
-		(unsigned long long)s->backoff_ms);
+		(unsigned long long)s->conditions_failed, (unsigned long long)s->conditions_narrowed,
+		(unsigned long long)s->gave_up, (unsigned long long)s->backoff_ms);
 }
 
 void wb__ddb_client_free(struct wb__ddb_client *c)
@@ -273,11 +275,29 @@ void wb__ddb_client_stats(struct wb__ddb_client *c, struct wb__dynamodb_stats *o
 		out->conditions_failed = __atomic_load_n(&totals.conditions_failed, __ATOMIC_RELAXED);
 		out->gave_up = __atomic_load_n(&totals.gave_up, __ATOMIC_RELAXED);
 		out->backoff_ms = __atomic_load_n(&totals.backoff_ms, __ATOMIC_RELAXED);
+		out->conditions_narrowed = __atomic_load_n(&totals.conditions_narrowed, __ATOMIC_RELAXED);
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
 	*out = c->stats;
 	pthread_mutex_unlock(&c->lock);
+}
+
+void wb__ddb_client_count_narrowed(struct wb__ddb_client *c)
+{
+	pthread_mutex_lock(&c->lock);
+	COUNT(c, conditions_narrowed, 1);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The tests' request hook (wb__dynamodb_set_request_hook). */
+static wb__dynamodb_request_hook request_hook;
+static void *request_hook_arg;
+
+void wb__dynamodb_set_request_hook(wb__dynamodb_request_hook fn, void *arg)
+{
+	request_hook_arg = arg;
+	request_hook = fn;
 }
 
 void wb__ddb_client_set_retry(struct wb__ddb_client *c, const struct wb__dynamodb_retry *r)
@@ -535,6 +555,7 @@ static void count_retry(struct wb__ddb_client *c, enum outcome o)
 	else
 		COUNT(c, retries_network, 1);
 	pthread_mutex_unlock(&c->lock);
+	wb__retry_note(o == THROTTLED);
 }
 
 /* Record the failure of a call on db. */
@@ -574,6 +595,8 @@ int wb__ddb_call_text(struct wb__ddb_client *c, wb_db *db, const char *op, const
 	*resp = NULL;
 	*resp_len = 0;
 	for (n = 1;; n++) {
+		if (request_hook)
+			request_hook(op, body, len, request_hook_arg);
 		attempt_once(c, op, body, len, &a, resp, resp_len);
 		if (a.outcome == OK)
 			return 0;
@@ -624,6 +647,7 @@ int wb__ddb_backoff_unprocessed(struct wb__ddb_client *c, wb_db *db, const char 
 	}
 	pthread_mutex_lock(&c->lock);
 	COUNT(c, retries_unprocessed, 1);
+	wb__retry_note(1); /* entries left unprocessed: the table's throughput was exceeded */
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }

@@ -52,5 +52,7 @@ uint64_t wb__ddb_now_ms(void);
 
 void wb__ddb_client_stats(struct wb__ddb_client *c, struct wb__dynamodb_stats *out);
 void wb__ddb_client_set_retry(struct wb__ddb_client *c, const struct wb__dynamodb_retry *r);
+/** Count an item condition cut to fit the expression limit (dynamodb_unchanged.c). */
+void wb__ddb_client_count_narrowed(struct wb__ddb_client *c);
 
 #endif /* WB_DYNAMODB_CLIENT_H */

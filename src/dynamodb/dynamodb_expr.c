@@ -194,26 +194,6 @@ void wb__ddb_ex_free(struct wb__ddb_ex *e)
 	wb__buf_free(&e->values);
 }
 
-/* "#a = :v" terms for every attribute of `expect` (joined by AND) into t. */
-static int equal_terms(wb_db *db, struct wb__ddb_ex *e, wb_buf *t, const wb_item *expect)
-{
-	struct wb__ddb_itext it;
-	char pn[16], pv[16];
-	int rc;
-
-	if ((rc = wb__ddb_itext_make(db, expect, &it)) < 0)
-		return rc;
-	for (size_t i = 0; i < it.n; i++) {
-		if (i)
-			wb__buf_puts(t, " AND ");
-		wb__buf_puts(t, wb__ddb_ex_name(e, pn, wb_item_name_at(expect, i)));
-		wb__buf_puts(t, " = ");
-		wb__buf_puts(t, wb__ddb_ex_span(e, pv, it.vals[i]));
-	}
-	wb__ddb_itext_free(&it);
-	return 0;
-}
-
 /* The ConditionExpression of cond into t (nothing for WB_COND_NONE). */
 int wb__ddb_cond_text(wb_db *db, struct wb__ddb_ex *e, wb_buf *t, const wb_cond *cond,
 		      const wb_key_schema *ks)
@@ -235,14 +215,8 @@ int wb__ddb_cond_text(wb_db *db, struct wb__ddb_ex *e, wb_buf *t, const wb_cond 
 		wb__buf_puts(t, " = ");
 		wb__buf_puts(t, wb__ddb_ex_value(e, pv, db, cond->value, &rc));
 		break;
-	case WB_COND_ITEM_EQUALS:
-		if (wb_item_count(cond->expect) == 0) {
-			wb__buf_puts(t, "attribute_exists(");
-			wb__buf_puts(t, wb__ddb_ex_name(e, pn, ks->pk_name));
-			wb__buf_puts(t, ")");
-		} else {
-			rc = equal_terms(db, e, t, cond->expect);
-		}
+	case WB_COND_ITEM_EQUALS: /* dynamodb_unchanged.c writes these */
+		rc = wb__error(db, WB_ERROR, "DynamoDB: an item condition reached the plain condition writer");
 		break;
 	}
 	return rc;

@@ -8,10 +8,10 @@
  * backoff), split where a key repeats so that order is kept; conditional
  * writes go one by one, in order.  The batch as a whole is not atomic: on
  * failure the writes before `*failed_index` have been applied, none after.
- * A put conditional on WB_COND_ITEM_EQUALS becomes an UpdateItem that sets
- * the changed attributes and removes the removed ones, conditional on every
- * attribute of the expected item being unchanged, so attributes another
- * writer added meanwhile survive.
+ * Writes conditional on WB_COND_ITEM_EQUALS go through
+ * dynamodb_unchanged.c: a put becomes an UpdateItem of the differences
+ * (nested paths included), so attributes another writer added meanwhile
+ * survive, and conditions stay within DynamoDB's 4 KB expression limit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@
 #include "backend.h"
 #include "dynamodb_expr.h"
 #include "dynamodb_store.h"
+#include "dynamodb_unchanged.h"
 
 /* ------------------------------------------------------ items */
 
@@ -112,8 +113,10 @@ static int do_update(wb_db *db, const char *table, const wb_key_schema *ks, cons
 	wb__ddb_req_start(&req, table);
 	wb__ddb_req_member(&req, "Key", k);
 	free(k);
-	if ((rc = update_text(db, &e, &ue, ks, set, remove, nremove)) == 0 &&
-	    (rc = wb__ddb_cond_text(db, &e, &ce, cond, ks)) == 0) {
+	if ((rc = update_text(db, &e, &ue, ks, set, remove, nremove)) == 0 && cond &&
+	    cond->kind == WB_COND_ITEM_EQUALS) {
+		rc = wb__ddb_update_unchanged(db, table, ks, key, &ue, &e, set, remove, nremove, cond->expect);
+	} else if (rc == 0 && (rc = wb__ddb_cond_text(db, &e, &ce, cond, ks)) == 0) {
 		if (ue.len)
 			wb__ddb_req_expr(&req, "UpdateExpression", &ue);
 		rc = wb__ddb_send_cond(db, "UpdateItem", table, &req, &e, &ce, cond);
@@ -122,75 +125,6 @@ static int do_update(wb_db *db, const char *table, const wb_key_schema *ks, cons
 	wb__buf_free(&ue);
 	wb__buf_free(&ce);
 	wb__ddb_ex_free(&e);
-	return rc;
-}
-
-/* The attributes of item that differ from expect (a new item), or NULL on OOM. */
-static wb_item *changed_attrs(const wb_item *item, const wb_item *expect)
-{
-	wb_item *set = wb_item_new();
-
-	for (size_t i = 0; set && i < wb_item_count(item); i++) {
-		const char *name = wb_item_name_at(item, i);
-		const wb_value *v = wb_item_value_at(item, i), *old = wb_item_get(expect, name);
-		if (old && wb_value_equal(old, v))
-			continue;
-		wb_value *copy = wb_value_dup(v);
-		if (!copy || wb_item_set(set, name, copy) < 0) {
-			wb_item_free(set);
-			return NULL;
-		}
-	}
-	return set;
-}
-
-/*
- * A write conditional on WB_COND_ITEM_EQUALS failed its condition.  That
- * may be the write's own doing: an attempt carried out whose answer was
- * lost (a 5xx, a dropped connection -- libcurl itself re-sends a request
- * whose kept-alive connection died, unseen by us), then a retry that finds
- * the item changed.  So read the item: when it is already what the write
- * wanted (`want`, or gone for a delete), nothing anybody wrote is lost and
- * the write is done: report success; else the condition failure stands.
- * Costs one GetItem per condition failure, which are rare.
- */
-static int resolve_condition(wb_db *db, const char *table, const wb_item *key, const wb_item *want, int rc)
-{
-	wb_item *now = NULL;
-	int got;
-
-	if (rc != WB_ECONDITION)
-		return rc;
-	got = wb__ddb_get(db, &now, table, key);
-	if ((got == WB_ENOTFOUND && !want) || (got == 0 && want && wb_item_equal(now, want))) {
-		wb_item_free(now);
-		wb_error_clear();
-		return 0;
-	}
-	wb_item_free(now);
-	return wb__ddb_cond_failed(db, want ? "UpdateItem" : "DeleteItem", table,
-			   &(wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, NULL});
-}
-
-/* A put conditional on the item being unchanged: an UpdateItem of the differences. */
-static int put_if_unchanged(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond,
-			    const wb_key_schema *ks)
-{
-	size_t n = wb_item_count(cond->expect), nremove = 0;
-	const char **remove = calloc(n + 1, sizeof(char *));
-	wb_item *set = changed_attrs(item, cond->expect);
-	int rc;
-
-	for (size_t i = 0; remove && i < n; i++)
-		if (!wb_item_has(item, wb_item_name_at(cond->expect, i)))
-			remove[nremove++] = wb_item_name_at(cond->expect, i);
-	if (!remove || !set)
-		rc = wb__oom(db);
-	else
-		rc = resolve_condition(db, table, item, item,
-				       do_update(db, table, ks, item, set, remove, nremove, cond));
-	free(remove);
-	wb_item_free(set);
 	return rc;
 }
 
@@ -216,7 +150,7 @@ int wb__ddb_put(wb_db *db, const char *table, const wb_item *item, const wb_cond
 	    (rc = check_key(db, item, &ks, "put into", table)) < 0)
 		return rc;
 	if (cond && cond->kind == WB_COND_ITEM_EQUALS)
-		return put_if_unchanged(db, table, item, cond, &ks);
+		return wb__ddb_put_unchanged(db, table, item, cond->expect, &ks);
 	return plain_put(db, table, item, cond, &ks);
 }
 
@@ -228,8 +162,11 @@ int wb__ddb_del(wb_db *db, const char *table, const wb_item *key, const wb_cond 
 	char *k = NULL;
 	int rc;
 
-	if ((rc = wb__ddb_check_cond(db, table, cond)) < 0 || (rc = wb__ddb_key_of(db, table, &ks)) < 0 ||
-	    (rc = wb__ddb_key_text(db, &k, key, &ks, table)) < 0)
+	if ((rc = wb__ddb_check_cond(db, table, cond)) < 0 || (rc = wb__ddb_key_of(db, table, &ks)) < 0)
+		return rc;
+	if (cond && cond->kind == WB_COND_ITEM_EQUALS)
+		return wb__ddb_del_unchanged(db, table, key, cond->expect, &ks);
+	if ((rc = wb__ddb_key_text(db, &k, key, &ks, table)) < 0)
 		return rc;
 	wb__ddb_req_start(&req, table);
 	wb__ddb_req_member(&req, "Key", k);
@@ -239,8 +176,6 @@ int wb__ddb_del(wb_db *db, const char *table, const wb_item *key, const wb_cond 
 	wb__buf_free(&req);
 	wb__buf_free(&ce);
 	wb__ddb_ex_free(&e);
-	if (cond && cond->kind == WB_COND_ITEM_EQUALS)
-		rc = resolve_condition(db, table, key, NULL, rc);
 	return rc;
 }
 

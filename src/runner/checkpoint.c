@@ -187,7 +187,7 @@ static int add_one(wb_db *db, const wb_item *it, void *arg)
 int wb__checkpoint_run_counters(wb_db *db, const char *migration, const char *run_id,
 				wb_counters *out, int64_t *updated_ms)
 {
-	struct run_sum sum = {run_id, {0, 0, 0, 0, 0}, 0};
+	struct run_sum sum = {.run_id = run_id};
 	int rc = each_key(db, migration, add_one, &sum);
 
 	*out = sum.c;

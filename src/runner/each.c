@@ -375,6 +375,9 @@ static void counters_add(wb_counters *a, const wb_counters *b)
 	a->deleted += b->deleted;
 	a->unchanged += b->unchanged;
 	a->failed += b->failed;
+	a->retries += b->retries;
+	a->throttled += b->throttled;
+	a->conditions += b->conditions;
 }
 
 /* What the pending batch adds to the counters. */
@@ -459,9 +462,18 @@ static int flush(struct worker *w, struct stream *st, int done)
 		cp = NULL;
 		if (rc != WB_ECONDITION)
 			break;
-		if (ei == SIZE_MAX || attempt >= MAX_RETRIES) {
+		wb__run_count(job->run, &(wb_counters){.conditions = 1});
+		if (ei == SIZE_MAX) {
 			rc = wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions "
 				       "(%d attempts): %s", job->table, attempt + 1, wb_error_last());
+			break;
+		}
+		if (attempt >= MAX_RETRIES) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s", wb_error_last());
+			rc = wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions "
+				       "(%d attempts), the last on item %s: %s", job->table, attempt + 1,
+				       key_text(job, w->e[ei].before), why);
 			break;
 		}
 		if (!w->atomic) /* the writes before the failed one were applied */
@@ -637,7 +649,7 @@ static int fast_fn(wb_item *item, void *arg)
  */
 static int fast_failed(struct fast_page *fp, const wb__page_result *page)
 {
-	wb_counters one_failed = {0, 0, 0, 0, 1};
+	wb_counters one_failed = {.failed = 1};
 
 	if (!fp->verdict || page->again) {
 		wb_error_clear();
@@ -661,8 +673,9 @@ static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after
 /* What a fast page adds to the counters. */
 static wb_counters page_counters(const wb__page_result *page)
 {
-	wb_counters d = {(int64_t)page->scanned, (int64_t)page->written, (int64_t)page->deleted,
-			 (int64_t)(page->scanned - page->written - page->deleted), 0};
+	wb_counters d = {.scanned = (int64_t)page->scanned, .written = (int64_t)page->written,
+			 .deleted = (int64_t)page->deleted,
+			 .unchanged = (int64_t)(page->scanned - page->written - page->deleted)};
 
 	return d;
 }

@@ -109,6 +109,9 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 	rc |= wb_item_set_int(it, "deleted", r->deleted);
 	rc |= wb_item_set_int(it, "unchanged", r->unchanged);
 	rc |= wb_item_set_int(it, "failed", r->failed);
+	rc |= wb_item_set_int(it, "retries", r->retries);
+	rc |= wb_item_set_int(it, "throttled", r->throttled);
+	rc |= wb_item_set_int(it, "conditions_failed", r->conditions_failed);
 	if (r->error[0])
 		rc |= set_str(it, "error", r->error);
 	if (rc) {
@@ -148,6 +151,9 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->deleted = wb_item_get_int(it, "deleted", 0);
 	r->unchanged = wb_item_get_int(it, "unchanged", 0);
 	r->failed = wb_item_get_int(it, "failed", 0);
+	r->retries = wb_item_get_int(it, "retries", 0);
+	r->throttled = wb_item_get_int(it, "throttled", 0);
+	r->conditions_failed = wb_item_get_int(it, "conditions_failed", 0);
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)

@@ -9,7 +9,8 @@
  *     mode S (dev|prod|plan), status S (running|succeeded|failed|
  *     interrupted|reverted), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
- *     deleted N, unchanged N, failed N, error S (absent unless failed)
+ *     deleted N, unchanged N, failed N, retries N, throttled N,
+ *     conditions_failed N, error S (absent unless failed)
  *
  * whimbrel_logs holds the captured output: run_id S (partition key),
  * seq N (sort key), ts N (Unix time, milliseconds), stream S (stdout,

@@ -18,6 +18,7 @@
 
 #include "common.h"
 #include "backend.h"
+#include "retries.h"
 #include "run.h"
 
 volatile sig_atomic_t wb__run_interrupted;
@@ -83,13 +84,16 @@ void wb__run_ctl(wb_run *run, const char *fmt, ...)
 static void send_counters(wb_run *run)
 {
 	const wb_counters *c = &run->counters;
-	char line[160];
+	uint64_t retries, throttled;
+	char line[240];
 
 	if (run->ctl_fd < 0)
 		return;
-	snprintf(line, sizeof(line), "C %lld %lld %lld %lld %lld\n", (long long)c->scanned,
+	wb__retry_totals(&retries, &throttled);
+	snprintf(line, sizeof(line), "C %lld %lld %lld %lld %lld %llu %llu %lld\n", (long long)c->scanned,
 		 (long long)c->written, (long long)c->deleted, (long long)c->unchanged,
-		 (long long)c->failed);
+		 (long long)c->failed, (unsigned long long)retries, (unsigned long long)throttled,
+		 (long long)c->conditions);
 	write_all(run->ctl_fd, line, strlen(line));
 }
 
@@ -103,6 +107,7 @@ void wb__run_count(wb_run *run, const wb_counters *d)
 	run->counters.deleted += d->deleted;
 	run->counters.unchanged += d->unchanged;
 	run->counters.failed += d->failed;
+	run->counters.conditions += d->conditions;
 	if (t - run->last_report_ms >= 100) {
 		run->last_report_ms = t;
 		send_counters(run);

@@ -6,7 +6,8 @@
  * the control channel, on which the child reports counters, totals, log
  * lines and its error message as text lines:
  *
- *     C scanned written deleted unchanged failed   cumulative counters
+ *     C scanned written deleted unchanged failed retries throttled conditions
+ *                                                  cumulative counters
  *     T n                                          n more items to visit (a table's count)
  *     R n                                          n items already done by earlier runs
  *     L level text                                 a log line (level: info, warn, error)
@@ -49,6 +50,9 @@ typedef struct wb_counters {
 	int64_t deleted;   /**< items deleted */
 	int64_t unchanged; /**< items kept as they were */
 	int64_t failed;    /**< items that could not be processed */
+	int64_t retries;   /**< requests the store retried (the process's, when reported) */
+	int64_t throttled; /**< of them, after the store throttled */
+	int64_t conditions; /**< writes whose condition failed (the item changed since read) */
 } wb_counters;
 
 struct wb_plan;

@@ -40,6 +40,7 @@ struct runner {
 	char *exe;               /* compiled program (owned) */
 	wb_ledger_run rec;       /* the ledger record */
 	int locked;              /* we hold the lease */
+	int unrecorded;          /* a plan the ledger could not take (a read-only target) */
 	char resume_of[64];      /* run being resumed, or "" */
 	int64_t seq;             /* next log line number */
 	int64_t t0_ms;           /* start, for the duration */
@@ -335,8 +336,12 @@ static void tick(const wb_counters *c, void *arg)
 	r->rec.deleted = c->deleted;
 	r->rec.unchanged = c->unchanged;
 	r->rec.failed = c->failed;
+	r->rec.retries = c->retries;
+	r->rec.throttled = c->throttled;
+	r->rec.conditions_failed = c->conditions;
 	r->rec.duration_ms = (int64_t)time(NULL) * 1000 - r->rec.started * 1000;
-	wb__ledger_put(r->db, &r->rec);
+	if (!r->unrecorded)
+		wb__ledger_put(r->db, &r->rec);
 }
 
 /* The run's settings for the child's environment, into env (NULL-terminated). */
@@ -379,7 +384,7 @@ static int run_child(struct runner *r, wb_child_result *res, volatile int *lost)
 	memset(&co, 0, sizeof(co));
 	co.exe = r->exe;
 	co.env = e.v;
-	co.db = r->db;
+	co.db = r->unrecorded ? NULL : r->db; /* a plan the ledger did not take keeps no log */
 	co.run_id = r->rec.run_id;
 	co.seq = &r->seq;
 	co.label = r->m.name;
@@ -422,6 +427,9 @@ static void judge(struct runner *r, const wb_child_result *res)
 	rec->deleted = res->counters.deleted;
 	rec->unchanged = res->counters.unchanged;
 	rec->failed = res->counters.failed;
+	rec->retries = res->counters.retries;
+	rec->throttled = res->counters.throttled;
+	rec->conditions_failed = res->counters.conditions;
 	r->ended = res->ended;
 	if (res->sig && res->interrupted && stop_sig)
 		set_status(rec, "interrupted", "interrupted (%s)", res->sig == SIGINT ? "SIGINT" :
@@ -482,6 +490,10 @@ static void summary(struct runner *r)
 	     (long long)c->scanned, (long long)c->written, plan ? "would be written" : "written",
 	     (long long)c->deleted, plan ? "would be deleted" : "deleted",
 	     (long long)c->unchanged, (long long)c->failed, c->run_id);
+	if (c->retries || c->conditions_failed)
+		note(r, "%s met %lld retries (%lld after throttling) and %lld failed conditions (items changed "
+			"since read, read again)", r->m.name, (long long)c->retries, (long long)c->throttled,
+		     (long long)c->conditions_failed);
 	if (c->error[0] && strcmp(c->status, "failed") == 0)
 		note(r, "%s failed: %s", r->m.name, c->error);
 	if (strcmp(c->status, "interrupted") == 0)
@@ -494,7 +506,7 @@ static void record_end(struct runner *r)
 {
 	r->rec.finished = (int64_t)time(NULL);
 	r->rec.duration_ms = now_ms() - r->t0_ms;
-	if (wb__ledger_put(r->db, &r->rec) < 0)
+	if (!r->unrecorded && wb__ledger_put(r->db, &r->rec) < 0)
 		fprintf(stderr, "whimbrel: warning: cannot record the end of run %s: %s\n",
 			r->rec.run_id, wb_error_last());
 	if (strcmp(r->rec.status, "succeeded") == 0 && !r->o->plan &&
@@ -535,8 +547,12 @@ static int execute(struct runner *r)
 	struct beat b;
 	int rc, beating;
 
-	if ((rc = wb__ledger_put(r->db, &r->rec)) < 0)
-		return wb__error(NULL, rc, "cannot record the run in the ledger: %s", wb_error_last());
+	if ((rc = wb__ledger_put(r->db, &r->rec)) < 0) {
+		if (!r->o->plan)
+			return wb__error(NULL, rc, "cannot record the run in the ledger: %s", wb_error_last());
+		fprintf(stderr, "whimbrel: warning: the plan is not recorded in the ledger: %s\n", wb_error_last());
+		r->unrecorded = 1; /* a read-only target: the plan runs all the same */
+	}
 	beating = r->locked && beat_start(&b, r) == 0;
 	r->out_err = ferror(stdout);
 	if (run_child(r, &res, beating ? &b.lost : NULL) < 0) {
@@ -568,7 +584,7 @@ static int prepare(struct runner *r)
 		return rc;
 	if (r->o->confirm && (rc = r->o->confirm(r->db, &r->m, r->o->url, r->o->confirm_arg)) != 0)
 		return rc < 0 ? rc : WB_ERROR;
-	if ((rc = wb__reserved_ensure(r->db)) < 0)
+	if ((rc = wb__reserved_ensure(r->db)) < 0 && !r->o->plan)
 		return wb__error(NULL, rc, "cannot create the whimbrel_* tables on %s: %s", r->o->url,
 				 wb_error_last());
 	record_init(r);

@@ -12,6 +12,7 @@
  *   sqlite_bulk.c    batches, and the bulk puts that apply a page's writes at once
  *   sqlite_read.c    query and scan pages
  *   sqlite_each.c    migration pages: each_page and tx_write
+ *   sqlite_load.c    bulk loads: sorted, one transaction
  *
  * Every operation names what it does in a struct op, for messages; every
  * public operation runs in LOCKED_TX.
@@ -62,6 +63,7 @@ struct sq {
 	pthread_mutex_t mu;           /* held for the whole of every operation */
 	char *path;                   /* file path, for messages */
 	int busy_ms;                  /* busy timeout */
+	int readonly;                 /* opened without write access (sqlite_open.c, open_flags) */
 	int64_t schema_version;       /* schema the cached statements belong to */
 	struct tbl **tbls;            /* cached tables */
 	size_t ntbls;                 /* how many */
@@ -255,6 +257,9 @@ static inline int wb__sq_encode(wb_db *db, wb_buf *buf, const wb_item *item, con
 /* The stored bytes of a key value of type t (N encoded into buf). */
 int wb__sq_value_bytes(wb_db *db, const wb_value *v, wb_type t, wb_buf *buf, const void **p,
 		       size_t *len, const char *role, const char *name, const struct op *op);
+/* The stored key of `item` under key schema ks: pk, sk and hash (N values encoded into buf[0], buf[1]). */
+int wb__sq_key_in(wb_db *db, const wb_key_schema *ks, const wb_item *item, struct key *k, wb_buf *buf,
+		  const struct op *op);
 /* The stored key of `item` (or a key item): pk, sk and hash.  Uses kbuf[slot], kbuf[slot+1]. */
 int wb__sq_key_of(wb_db *db, const struct tbl *t, const wb_item *item, struct key *k, int slot,
 		  const struct op *op);
@@ -309,5 +314,9 @@ int wb__sq_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan 
 int wb__sq_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn fn, void *arg,
 		     const wb__page_hooks *hooks, wb__page_result *out);
 int wb__sq_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+int wb__sq_load_begin(wb_db *db, void **out, const char *table, const wb_key_schema *key);
+int wb__sq_load_add(wb_db *db, void *state, const wb_item *item);
+int wb__sq_load_commit(wb_db *db, void *state, wb_load_fn progress, void *arg, uint64_t *written);
+void wb__sq_load_free(wb_db *db, void *state);
 
 #endif /* WB_SQLITE_INT_H */

@@ -31,7 +31,9 @@
  * Speed (bench/RESULTS.md): a batch writing back a scanned page is applied
  * as one range UPDATE ("bulk puts", sqlite_bulk.c), and each_page
  * (sqlite_each.c) runs a migration's callback inside that UPDATE.  The
- * other files of the backend are listed in sqlite_int.h.
+ * other files of the backend are listed in sqlite_int.h; bulk loads
+ * (sqlite_load.c) write a whole load in one transaction in key order.
+ * A file this process cannot write is opened read-only (open_flags).
  * Capabilities (backend.h): batches are atomic, one writer at a time,
  * each_page and tx_write.
  */
@@ -73,7 +75,12 @@ int wb__sq_fail(wb_db *db, int src, const struct op *op)
 	case SQLITE_NOMEM:
 		return wb__oom(db);
 	case SQLITE_IOERR: case SQLITE_FULL: case SQLITE_CORRUPT: case SQLITE_NOTADB:
-	case SQLITE_CANTOPEN: case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_PROTOCOL:
+	case SQLITE_READONLY:
+		if (s->readonly)
+			return wb__error(db, WB_EIO, "%s: database %s is read-only here (no write access to it"
+					 " or its directory)", OPNAME(op), s->path);
+		return wb__error(db, WB_EIO, "%s: database %s: %s", OPNAME(op), s->path, msg);
+	case SQLITE_CANTOPEN: case SQLITE_PERM: case SQLITE_PROTOCOL:
 		return wb__error(db, WB_EIO, "%s: database %s: %s", OPNAME(op), s->path, msg);
 	default:
 		return wb__error(db, WB_ERROR, "%s: database %s: %s", OPNAME(op), s->path, msg);
@@ -278,6 +285,8 @@ static int ensure_catalog(wb_db *db, const struct op *op)
 				 s->path, (long long)version, LAYOUT_VERSION);
 	if (version == LAYOUT_VERSION)
 		return 0;
+	if (s->readonly)
+		return wb__error(db, WB_EIO, "database %s is read-only here and holds no whimbrel tables", s->path);
 	if ((rc = sqlite3_exec(s->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL)) == SQLITE_OK &&
 	    (rc = sqlite3_exec(s->conn, catalog_sql, NULL, NULL, NULL)) == SQLITE_OK)
 		rc = sqlite3_exec(s->conn, "COMMIT", NULL, NULL, NULL);
@@ -312,8 +321,9 @@ static int set_pragmas(wb_db *db, const struct op *op)
 
 	sqlite3_extended_result_codes(s->conn, 1);
 	sqlite3_busy_handler(s->conn, on_busy, s);
-	rc = sqlite3_exec(s->conn,
-			  "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
+	rc = sqlite3_exec(s->conn, s->readonly ? "PRAGMA cache_size=-16384;" :
+			  "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;"
+			  " PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;",
 			  NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : wb__sq_fail(db, rc, op);
 }
@@ -385,12 +395,48 @@ static void sq_close(wb_db *db)
 	db->state = NULL;
 }
 
+/*
+ * How to open `path` (*name: what to pass to SQLite, in buf).  A file this
+ * process cannot write (it, or its directory, where SQLite keeps the -wal
+ * and -shm files of WAL mode, lacks write access: chmod, another owner) is
+ * opened read-only, so that scans, exports, status and plans work; writes
+ * then fail saying so.  Without a -shm file (no writer has the file open)
+ * and no way to create one, SQLite can read a WAL-mode file only as
+ * "immutable" (no locks, no -wal): fine while nobody writes it.
+ */
+static int open_flags(const char *path, char *buf, size_t size, const char **name, int *readonly)
+{
+	char dir[4096], shm[4096];
+	const char *slash = strrchr(path, '/');
+	size_t o = 0;
+
+	*name = path;
+	*readonly = 0;
+	if (strcmp(path, ":memory:") == 0 || access(path, F_OK) != 0)
+		return SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
+	if (access(path, W_OK) == 0 && access(dir, W_OK) == 0)
+		return SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	*readonly = 1;
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	if (access(shm, F_OK) == 0 || access(dir, W_OK) == 0)
+		return SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+	o = (size_t)snprintf(buf, size, "file:");
+	for (const char *p = path; *p && o + 4 < size; p++)
+		o += (size_t)(*p == '%' || *p == '?' || *p == '#' ? snprintf(buf + o, size - o, "%%%02X", *p)
+								  : snprintf(buf + o, size - o, "%c", *p));
+	snprintf(buf + o, size - o, "?immutable=1");
+	*name = buf;
+	return SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+}
+
 static int sq_open(wb_db *db, const char *url)
 {
 	struct op op = {"open", NULL, -1};
-	const char *path = url + strlen("sqlite:");
+	const char *path = url + strlen("sqlite:"), *name;
+	char uri[4200];
 	struct sq *s;
-	int rc;
+	int rc, flags;
 
 	if (!*path)
 		return wb__error(NULL, WB_EINVALID, "target '%s' names no file: expected sqlite:PATH", url);
@@ -406,8 +452,8 @@ static int sq_open(wb_db *db, const char *url)
 		rc = WB_ENOMEM;
 		goto fail;
 	}
-	rc = sqlite3_open_v2(path, &s->conn,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	flags = open_flags(path, uri, sizeof(uri), &name, &s->readonly);
+	rc = sqlite3_open_v2(name, &s->conn, flags, NULL);
 	if (rc != SQLITE_OK) {
 		rc = wb__error(NULL, WB_EIO, "cannot open database %s: %s", path,
 			       s->conn ? sqlite3_errmsg(s->conn) : "out of memory");
@@ -506,4 +552,8 @@ const struct wb_backend_ops wb_backend_sqlite = {
 	.scan_page = wb__sq_scan_page,
 	.each_page = wb__sq_each_page,
 	.tx_write = wb__sq_tx_write,
+	.load_begin = wb__sq_load_begin,
+	.load_add = wb__sq_load_add,
+	.load_commit = wb__sq_load_commit,
+	.load_free = wb__sq_load_free,
 };

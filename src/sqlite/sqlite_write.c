@@ -43,17 +43,15 @@ int wb__sq_value_bytes(wb_db *db, const wb_value *v, wb_type t, wb_buf *buf, con
 }
 
 /* The stored key of `item` (or a key item): pk, sk and hash.  Uses kbuf[slot], kbuf[slot+1]. */
-int wb__sq_key_of(wb_db *db, const struct tbl *t, const wb_item *item, struct key *k, int slot,
+int wb__sq_key_in(wb_db *db, const wb_key_schema *ks, const wb_item *item, struct key *k, wb_buf *buf,
 		  const struct op *op)
 {
-	struct sq *s = db->state;
-	const wb_key_schema *ks = &t->key;
 	const wb_value *v;
 	int rc;
 
 	if (!(v = wb_item_get(item, ks->pk_name)))
 		return wb__error(db, WB_EINVALID, "%s: missing partition key attribute '%s'", OPNAME(op), ks->pk_name);
-	if ((rc = wb__sq_value_bytes(db, v, ks->pk_type, &s->kbuf[slot], &k->pk, &k->pklen,
+	if ((rc = wb__sq_value_bytes(db, v, ks->pk_type, &buf[0], &k->pk, &k->pklen,
 			      "partition key", ks->pk_name, op)) < 0)
 		return rc;
 	k->h = key_hash(k->pk, k->pklen);
@@ -63,8 +61,15 @@ int wb__sq_key_of(wb_db *db, const struct tbl *t, const wb_item *item, struct ke
 		return 0;
 	if (!(v = wb_item_get(item, ks->sk_name)))
 		return wb__error(db, WB_EINVALID, "%s: missing sort key attribute '%s'", OPNAME(op), ks->sk_name);
-	return wb__sq_value_bytes(db, v, ks->sk_type, &s->kbuf[slot + 1], &k->sk, &k->sklen,
-			   "sort key", ks->sk_name, op);
+	return wb__sq_value_bytes(db, v, ks->sk_type, &buf[1], &k->sk, &k->sklen, "sort key", ks->sk_name, op);
+}
+
+int wb__sq_key_of(wb_db *db, const struct tbl *t, const wb_item *item, struct key *k, int slot,
+		  const struct op *op)
+{
+	struct sq *s = db->state;
+
+	return wb__sq_key_in(db, &t->key, item, k, &s->kbuf[slot], op);
 }
 
 /* A short description of an item's key for messages: id="abc", n=12. */

@@ -13,8 +13,8 @@
 #   4. a 20,000-item migration through tests/interop/faultproxy.mjs
 #      (throttling, 500s, dropped connections, partial UnprocessedItems,
 #      writes carried out whose answer is lost): every item transformed
-#      exactly once, and the retry counters of the migration's handles show
-#      the faults were met.
+#      exactly once, and the retry counters of the migration's handles and
+#      the run's ledger row show the faults were met.
 # Skipped (ok 1 - t_dynamo_run # SKIP) when WB_TEST_DYNAMODB_URL is unset.
 . "$(dirname "$0")/lib.sh"
 need_dynamodb
@@ -143,6 +143,10 @@ ok "faults: 5xx retried ($(sum 5xx))" '[ "$(sum 5xx)" -gt 0 ]'
 ok "faults: dropped connections retried ($(sum network))" '[ "$(sum network)" -gt 0 ]'
 gaveup=$(sum "gave up")
 ok "faults: nothing given up ($gaveup)" '[ "$gaveup" -eq 0 ]'
+retries=$(json 0002_counter | field 1 retries)
+throttled=$(json 0002_counter | field 1 throttled)
+ok "faults: the ledger counts the run's retries ($retries)" '[ "$retries" -gt 0 ]'
+ok "faults: and those after throttling ($throttled)" '[ "$throttled" -gt 0 ] && [ "$throttled" -le "$retries" ]'
 faults=$(curl -s "http://127.0.0.1:$(cat "$T/proxy.port")/__faults")
 ok "faults: the proxy injected faults ($faults)" 'echo "$faults" | grep -q "\"throttle\":[1-9]"'
 ok "faults: and partial batches" 'echo "$faults" | grep -q "\"unprocessed\":[1-9]"'

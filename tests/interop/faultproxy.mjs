@@ -17,6 +17,9 @@
 //                     requests on user tables, not whimbrel_*, unless
 //   --drop-after-reserved  also loses answers of requests on whimbrel_* tables
 //                     (leases, ledger, checkpoints)
+//   --delay MS        holds every request (every operation) MS milliseconds
+//                     before forwarding it: a round trip to a remote endpoint
+//                     (bench/dynamo_latency.sh)
 // Faults only hit data-plane operations (items, queries, scans, batches), so
 // table creation in a test's setup is not slowed down; --all-ops faults every
 // operation.
@@ -24,7 +27,9 @@
 //   node faultproxy.mjs --target http://127.0.0.1:PORT --port-file FILE [rates] [--seed N]
 //
 // The port is written to FILE once listening.  GET /__faults answers the
-// counts of requests and injected faults as JSON.  SIGTERM stops it.
+// counts of requests and injected faults as JSON, with `peakInFlight`, the
+// most requests the proxy held at once; GET /__reset zeroes them.  SIGTERM
+// stops it.
 import http from "node:http";
 import { writeFileSync, renameSync } from "node:fs";
 
@@ -43,6 +48,7 @@ const rates = {
   unprocessed: Number(opt("unprocessed", 0)),
   dropAfter: Number(opt("drop-after", 0)),
 };
+const delayMs = Number(opt("delay", 0));
 const allOps = args.includes("--all-ops");
 const dropReserved = args.includes("--drop-after-reserved");
 const dataOps = new Set(["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Query", "Scan",
@@ -58,8 +64,9 @@ function random() {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
-const counts = { requests: 0, forwarded: 0, throttle: 0, pte: 0, error500: 0, drop: 0, unprocessed: 0,
-  unprocessedItems: 0, dropAfter: 0 };
+const zero = () => ({ requests: 0, forwarded: 0, throttle: 0, pte: 0, error500: 0, drop: 0, unprocessed: 0,
+  unprocessedItems: 0, dropAfter: 0, peakInFlight: 0 });
+let counts = zero(), inFlight = 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 function answer(res, status, type, message) {
@@ -117,14 +124,18 @@ function partialBatch(req, res, body) {
 }
 
 const server = http.createServer((req, res) => {
-  if (req.method === "GET" && req.url === "/__faults") {
+  if (req.method === "GET" && (req.url === "/__faults" || req.url === "/__reset")) {
+    if (req.url === "/__reset") counts = zero();
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify(counts));
     return;
   }
   const chunks = [];
+  counts.peakInFlight = Math.max(counts.peakInFlight, ++inFlight);
+  res.on("close", () => inFlight--);
   req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
+  req.on("end", () => (delayMs > 0 ? setTimeout(handle, delayMs) : handle()));
+  function handle() {
     const body = Buffer.concat(chunks).toString();
     const op = String(req.headers["x-amz-target"] || "").split(".").pop();
     counts.requests++;
@@ -145,7 +156,7 @@ const server = http.createServer((req, res) => {
     }
     counts.forwarded++;
     forward(req, body, (status, headers, buf) => relay(res, status, headers, buf));
-  });
+  }
 });
 
 server.keepAliveTimeout = 60000;

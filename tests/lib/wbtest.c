@@ -70,6 +70,31 @@ const char *wbt_target_url(int i, char *buf, size_t size)
 	return buf;
 }
 
+wb_db *wbt_open(int i)
+{
+	char url[600];
+	wb_db *db = NULL;
+	int rc = wb_open(&db, wbt_target_url(i, url, sizeof(url)));
+
+	if (rc != 0)
+		fail_msg("cannot open %s: %s", url, wb_error_last());
+	return db;
+}
+
+wb_key_schema wbt_key(const char *pk, wb_type pkt, const char *sk, wb_type skt)
+{
+	wb_key_schema k;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.pk_name, sizeof(k.pk_name), "%s", pk);
+	k.pk_type = pkt;
+	if (sk) {
+		snprintf(k.sk_name, sizeof(k.sk_name), "%s", sk);
+		k.sk_type = skt;
+	}
+	return k;
+}
+
 const char *wbt_table_name(char *buf, size_t size, const char *base)
 {
 	static int counter;

@@ -16,6 +16,12 @@
 #include <cmocka.h>
 #include "whimbrel.h"
 
+/** A store handle on the i-th target (the test fails when it cannot open); close with wb_close. */
+wb_db *wbt_open(int i);
+
+/** A key schema: partition key pk of type pkt, sort key sk (NULL: none) of type skt. */
+wb_key_schema wbt_key(const char *pk, wb_type pkt, const char *sk, wb_type skt);
+
 /** A new temporary directory (removed at exit); the path is static storage. */
 const char *wbt_tmpdir(void);
 
