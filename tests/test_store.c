@@ -804,7 +804,7 @@ static void documents_by_path(wb_db *db, const char *t, int target)
 
 static void documents_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	wb_item *base = doc_item("d", DOC_E, DOC_A, ""), *other = doc_item("o", DOC_E, DOC_A, "");
 	wb_item *priced = doc_item("d", DOC_E, DOC_A, ",\"price\":{\"N\":\"0\"}");
@@ -890,7 +890,7 @@ static wb_item *with_number(const wb_item *it, const char *name, const char *num
 
 static void wide_on(int target)
 {
-	wb_db *db = open_target(target);
+	wb_db *db = wbt_open(target);
 	char t[80];
 	int ddb = wbt_target_kind(target) == WBT_DYNAMODB, rc;
 	wb_item *w = wide_item(400), *priced = with_number(w, "price", "0"), *got;
