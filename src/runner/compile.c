@@ -148,8 +148,9 @@ static int run_compiler(const char *root, const char *src_path, const char *out,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* The cache directory of this source and library into buf. */
-static int cache_dir(char *buf, size_t size, const char *root, const char *src, size_t len)
+/* The cache directory of this source and library (under cache root `croot`) into buf. */
+static int cache_dir(char *buf, size_t size, const char *croot, const char *root, const char *src,
+		     size_t len)
 {
 	char lib[PATH_MAX], hex[65], tool[PATH_MAX + 64], *key;
 	struct stat st;
@@ -171,7 +172,7 @@ static int cache_dir(char *buf, size_t size, const char *root, const char *src, 
 		     (long long)st.st_size, WB_BUILD_SAN, WB_CC, tool, CC_FLAGS, WB_LINK_LIBS);
 	wb__sigv4_sha256_hex(hex, key, len + (size_t)n);
 	free(key);
-	snprintf(buf, size, ".whimbrel/build/%s-%s", hex, WB_VERSION_STRING);
+	snprintf(buf, size, "%s/%s-%s", croot, hex, WB_VERSION_STRING);
 	return 0;
 }
 
@@ -195,14 +196,29 @@ static int write_source(char *buf, size_t size, const char *dir, const char *pat
 	return 0;
 }
 
-/* .whimbrel/build and the program's directory in it: created 0700, only ours trusted. */
-static int cache_dirs(const char *dir)
+/*
+ * The cache root into buf, created 0700 and checked: .whimbrel/build; in a
+ * checkout of another user (.whimbrel/build is theirs, or we may not create
+ * it: a reader of a read-only target), a private cache of ours,
+ * TMPDIR/whimbrel-build-UID.  Another user's programs never run.
+ */
+static int cache_root(char *buf, size_t size)
 {
-	int rc;
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+	int theirs;
 
-	if ((rc = wb_mkdirs(".whimbrel")) < 0 || (rc = wb__cache_dir_secure(".whimbrel/build")) < 0)
-		return rc;
-	return wb__cache_dir_secure(dir);
+	snprintf(buf, size, ".whimbrel/build");
+	if (lstat(buf, &st) == 0)
+		theirs = st.st_uid != geteuid();
+	else
+		theirs = wb_mkdirs(".whimbrel") < 0 || access(".whimbrel", W_OK) != 0;
+	if (theirs) {
+		snprintf(buf, size, "%s/whimbrel-build-%lu", tmp && *tmp ? tmp : "/tmp",
+			 (unsigned long)geteuid());
+		fprintf(stderr, "whimbrel: .whimbrel/build is not ours to write: compiling into %s\n", buf);
+	}
+	return wb__cache_dir_secure(buf);
 }
 
 /* The cached program `out` if it may run (1), or 0 to compile it, or a refusal. */
@@ -245,7 +261,7 @@ static int build(const char *root, const char *src_path, const char *path, const
 int wb__compile(const char *path, const char *src, size_t len, int in_memory, char **exe)
 {
 	char root[ROOT_MAX], dir[PATH_MAX], out[PATH_MAX + 32], hdr[PATH_MAX + 32];
-	char copy[PATH_MAX + 300];
+	char copy[PATH_MAX + 300], croot[1024];
 	int rc;
 
 	*exe = NULL;
@@ -254,7 +270,9 @@ int wb__compile(const char *path, const char *src, size_t len, int in_memory, ch
 	snprintf(hdr, sizeof(hdr), "%s/include/whimbrel.h", root);
 	if (access(hdr, R_OK) != 0)
 		return wb__error(NULL, WB_EIO, "cannot find %s next to the whimbrel command", hdr);
-	if ((rc = cache_dir(dir, sizeof(dir), root, src, len)) < 0 || (rc = cache_dirs(dir)) < 0)
+	if ((rc = cache_root(croot, sizeof(croot))) < 0 ||
+	    (rc = cache_dir(dir, sizeof(dir), croot, root, src, len)) < 0 ||
+	    (rc = wb__cache_dir_secure(dir)) < 0)
 		return rc;
 	snprintf(out, sizeof(out), "%s/migration", dir);
 	if ((rc = cached(out)) < 0)
