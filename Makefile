@@ -4,6 +4,7 @@
 #   make check           the README's test command: make test, then make test-asan
 #   make test            install missing dependencies, build, run the whole suite
 #   make test-asan       the whole suite under -fsanitize=address,undefined (build-asan/)
+#   make test-batch-full the worker tests at full size: 100,000 items on SQLite, 20,000 on dynalite
 #   make demo            the cars example on the embedded dev target
 #   make bench           the benchmarks in bench/ (slow; see bench/RESULTS.md)
 #   make fuzz            the libFuzzer targets, built with clang in build-fuzz/fuzz/
@@ -61,7 +62,7 @@ PUB_HDR := include/whimbrel.h include/whimbrel/runner.h
 RUN_DEFS := -DWB_LINK_LIBS='"$(LIBS)"' -DWB_CC='"$(CC)"' -DWB_BUILD_SAN='"$(SAN)"'
 $(BUILD)/obj/runner/compile.o: CFLAGS += $(RUN_DEFS)
 
-.PHONY: all test test-asan check demo bench install clean deps
+.PHONY: all test test-asan test-batch-full check demo bench install clean deps
 
 # Keep intermediate objects (the test helpers), so nothing rebuilds twice.
 .SECONDARY:
@@ -157,6 +158,10 @@ test-asan: deps
 	@$(MAKE) --no-print-directory all BUILD=build-asan OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 	@BUILD=build-asan WB_SANITIZE=1 scripts/run-tests.sh
+
+test-batch-full: deps
+	@$(MAKE) --no-print-directory all
+	@WB_WORKER_N=100000 WB_WORKER_DDB_N=20000 BUILD=$(BUILD) scripts/run-tests.sh t_worker
 
 check:
 	@$(MAKE) --no-print-directory test

@@ -3,7 +3,7 @@
 # "DynamoDB (dynalite)").
 #
 # Against a fresh dynalite on loopback, the same change -- add price = 0 to
-# every item of a table of ~200-byte items -- done three ways on identical
+# every item of a table of ~200-byte items -- done four ways on identical
 # copies of the data:
 #   sdk     bench/dynamo_sdk.mjs: AWS SDK for JavaScript v3, parallel Scan +
 #           BatchWriteItem (unconditional), one async worker per segment;
@@ -12,7 +12,11 @@
 #           wb_batch_write, unconditional BatchWriteItem);
 #   runner  `whimbrel run prod` of a migration using wb_each: what users
 #           run -- every write conditional on the item being unchanged since
-#           it was read (one UpdateItem per item), checkpoints, ledger, lease.
+#           it was read (one UpdateItem per item), checkpoints, ledger, lease,
+#           and the journal (prod's default: a BatchWriteItem of the batch's
+#           before-images into whimbrel_journal before its writes);
+#   runner_nj the same with --no-journal (the journal's budget: runner within
+#           1.5x of it).
 # Wall time and client CPU (user + system of the client process and its
 # children, from /usr/bin/time; dynalite's CPU is not counted) per run.
 #
@@ -95,15 +99,22 @@ check b_store
 # The runner: compile the migration once (cached) on a small table, then measure.
 "$W" --db "$URL" table create b_warm --pk id >/dev/null 2>&1
 head -10 "$DIR/items.jsonl" | "$W" --db "$URL" import b_warm - >/dev/null
-(cd "$DIR/work" && BENCH_TABLE=b_warm WHIMBREL_PROD_DB=$URL "$W" -q run prod 0001_add_price.c --yes --no-stamp >/dev/null 2>&1)
+(cd "$DIR/work" && BENCH_TABLE=b_warm WHIMBREL_PROD_DB=$URL "$W" -q run prod --allow-dirty 0001_add_price.c --yes --no-stamp >/dev/null 2>&1)
 cp "$DIR/work/0001_add_price.c" "$DIR/work/0002_add_price.c"
 load b_run
 (cd "$DIR/work" && BENCH_TABLE=b_run WHIMBREL_PROD_DB=$URL WHIMBREL_THREADS=$SEG \
-	timed runner "$W" -q run prod 0002_add_price.c --yes --no-stamp)
+	timed runner "$W" -q run prod --allow-dirty 0002_add_price.c --yes --no-stamp)
 check b_run
+# The same without the journal (prod journals every write by default; budget:
+# the journaled run within 1.5x of this one).
+cp "$DIR/work/0001_add_price.c" "$DIR/work/0003_add_price.c"
+load b_nj
+(cd "$DIR/work" && BENCH_TABLE=b_nj WHIMBREL_PROD_DB=$URL WHIMBREL_THREADS=$SEG \
+	timed runner_nj "$W" -q run prod 0003_add_price.c --yes --no-stamp --no-journal)
+check b_nj
 
 printf '\n%-8s %8s %12s %14s %16s\n' contender "wall s" "items/s" "client cpu s" "client us/item" 
-for name in sdk store runner; do
+for name in sdk store runner runner_nj; do
 	read -r wall user sys <"$DIR/$name.time"
 	awk -v n="$name" -v w="$wall" -v u="$user" -v s="$sys" -v i="$ITEMS" -v d="$(cat "$DIR/$name.server")" 'BEGIN {
 		printf "%-8s %8.2f %12.0f %14.2f %16.1f   (dynalite: %.2f s cpu)\n", n, w, i / w, u + s, (u + s) * 1e6 / i, d }'

@@ -65,8 +65,10 @@ cp "$ROOT/examples/migrations/0001_add_price_to_cars.c" migrations/
 cp .whimbrel/dev.db loaded.db
 "$W" plan dev migrations/0001_add_price_to_cars.c --diffs 0 >/dev/null 2>&1 # compiles (cached)
 # (w) as users run it (default: 1 thread on SQLite, the fast path), then
-# with 2 threads, then the generic path (WHIMBREL_EACH_GENERIC=1) for comparison.
-for how in default "--threads 2" generic; do
+# with 2 threads, then the generic path (WHIMBREL_EACH_GENERIC=1) for comparison,
+# then with the journal (as prod runs: whimbrel_journal gets every before-image;
+# DESIGN.md budget: within 2.5x of (a)), on the fast and the generic path.
+for how in default "--threads 2" generic journal journal-generic; do
 	cp loaded.db .whimbrel/dev.db
 	rm -f .whimbrel/dev.db-wal .whimbrel/dev.db-shm
 	sync
@@ -75,6 +77,10 @@ for how in default "--threads 2" generic; do
 		"$(cpu "$W" -q run dev migrations/0001_add_price_to_cars.c)" ;;
 	generic) report "(w) whimbrel run dev, generic path" \
 		"$(cpu env WHIMBREL_EACH_GENERIC=1 "$W" -q run dev migrations/0001_add_price_to_cars.c)" ;;
+	journal) report "(j) whimbrel run dev, journal on" \
+		"$(cpu env WHIMBREL_JOURNAL=1 "$W" -q run dev migrations/0001_add_price_to_cars.c)" ;;
+	journal-generic) report "(j) journal on, generic path" \
+		"$(cpu env WHIMBREL_JOURNAL=1 WHIMBREL_EACH_GENERIC=1 "$W" -q run dev migrations/0001_add_price_to_cars.c)" ;;
 	*) report "(w) whimbrel run dev $how" \
 		"$(cpu "$W" -q run dev migrations/0001_add_price_to_cars.c $how)" ;;
 	esac

@@ -7,7 +7,7 @@
 # Installed by `make install` as PREFIX/share/bash-completion/completions/whimbrel;
 # or source it from ~/.bashrc.
 
-_whimbrel_commands="table item scan query import export new plan run status history log logs unlock stamp lint prune version"
+_whimbrel_commands="table item scan query import export new plan run status history log logs unlock stamp lint prune schedule worker version revert copy clone"
 
 # The options of one command (after its subcommand, for table and item).
 _whimbrel_options() {
@@ -20,13 +20,18 @@ _whimbrel_options() {
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
 	plan) echo "--diffs --threads --help" ;;
-	run) echo "--yes --threads --restart --no-stamp --dir --help" ;;
+	run) echo "--yes --threads --restart --no-stamp --journal --no-journal --allow-dirty --dir --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
-	log | logs) echo "--raw --help" ;;
+	log | logs) echo "--raw --follow --help" ;;
 	lint) echo "--dir --now --help" ;;
-	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --help" ;;
+	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --journal --help" ;;
 	unlock) echo "--force --help" ;;
+	revert) echo "--dry-run --force --yes --help" ;;
+	copy) echo "--from --to --keys-of-run --only-missing --overwrite --yes --help" ;;
+	clone) echo "--tables --sample --fraction --mask --yes --help" ;;
+	schedule) echo "--at --now --workers --attempts --timeout --allow-dirty --help" ;;
+	worker) echo "--once --id --max-jobs --help" ;;
 	version) echo "--json --help" ;;
 	*) echo "--help" ;;
 	esac
@@ -68,14 +73,16 @@ _whimbrel() {
 		break
 	done
 	case $prev in
-	--target) mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur"); return ;;
+	--target | --from | --to) mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur"); return ;;
 	--config) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
 	--dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	--format) mapfile -t COMPREPLY < <(compgen -W "ddb plain" -- "$cur"); return ;;
 	--db) mapfile -t COMPREPLY < <(compgen -W "sqlite: dynamodb:// dynamodbs:// dynamodb:" -- "$cur")
 	      compopt -o nospace 2>/dev/null; return ;;
 	--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-between | --sk-op | \
-	--diffs | --threads | --now | --older-than) return ;;
+	--diffs | --threads | --older-than | --keys-of-run | --sample | --fraction | --at | \
+	--workers | --attempts | --timeout | --id | --max-jobs) return ;;
+	--now) [ "$cmd" = schedule ] || return ;; # a flag of schedule, a date of lint and prune
 	esac
 	if [ -z "$cmd" ]; then
 		if [[ $cur == -* ]]; then
@@ -94,7 +101,10 @@ _whimbrel() {
 		word=${COMP_WORDS[i]}
 		case $word in
 		--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-op | --diffs | \
-		--threads | --now | --older-than | --dir | --format) i=$((i + 1)) ;;
+		--threads | --older-than | --dir | --format | --from | --to | --keys-of-run | \
+		--sample | --fraction | --at | --workers | --attempts | --timeout | --id | \
+		--max-jobs) i=$((i + 1)) ;;
+		--now) [ "$cmd" = schedule ] || i=$((i + 1)) ;;
 		--sk-between) i=$((i + 2)) ;;
 		-*) ;;
 		*) [ -z "$sub" ] && sub=$word; nargs=$((nargs + 1)) ;;
@@ -112,7 +122,8 @@ _whimbrel() {
 		fi ;;
 	status | history | unlock)
 		[ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
-	log | logs) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	log | logs | revert) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	clone) [ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur") ;;
 	stamp)
 		if [ "$nargs" -eq 0 ]; then
 			compopt -o filenames 2>/dev/null
@@ -125,6 +136,17 @@ _whimbrel() {
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		fi ;;
+	schedule)  # [add] dev|prod FILE, or list|show JOB|cancel JOB [dev|prod]
+		[ "$sub" = add ] && nargs=$((nargs - 1))
+		if [ "$nargs" -eq 0 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "add list show cancel dev prod" -- "$cur")
+		elif [ "$sub" = list ] || { [ "$nargs" -eq 2 ] && [[ $sub == show || $sub == cancel ]]; }; then
+			[ "$nargs" -le 2 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur")
+		elif [ "$nargs" -eq 1 ] && [[ $sub != show && $sub != cancel ]]; then
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(_whimbrel_files "$cur")
+		fi ;;
+	worker) [ "$nargs" -eq 0 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	esac
 }
 complete -F _whimbrel whimbrel

@@ -16,6 +16,9 @@ DIR=$(mktemp -d "${TMPDIR:-/tmp}/whimbrel-demo.XXXXXX")
 if [ -z "${KEEP:-}" ]; then trap 'rm -rf "$DIR"' EXIT; fi
 cp -r "$ROOT/examples/migrations" "$ROOT/examples/cars.jsonl" "$ROOT/examples/whimbrel.conf" "$DIR/"
 cd "$DIR"
+# prod runs only committed migrations (docs/operations.md): the copy is a repository of its own
+git init -q . && git add -A &&
+	git -c user.name=demo -c user.email=demo@example.com commit -qm "the cars example"
 M=migrations/0001_add_price_to_cars.c
 CAR='{"id":"car-00042"}'
 

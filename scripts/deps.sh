@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs="build-essential pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev sqlite3 time nodejs npm python3 git"
+debs="build-essential pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev sqlite3 time nodejs npm python3 python3-yaml git"
 fuzz=""
 [ "${1:-}" = --fuzz ] && { fuzz=1; debs="clang libclang-rt-14-dev"; }
 missing=""
@@ -23,6 +23,9 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
 fi
 if command -v python3 >/dev/null; then
 	missing=$(echo "$missing" | tr ' ' '\n' | grep -vx python3 | tr '\n' ' ')
+	# its yaml module (the deploy/ files are checked with it) may come from elsewhere too
+	python3 -c 'import yaml' 2>/dev/null &&
+		missing=$(echo "$missing" | tr ' ' '\n' | grep -vx python3-yaml | tr '\n' ' ')
 fi
 if [ -n "${missing// /}" ]; then
 	echo "deps: installing:$missing" >&2

@@ -11,11 +11,15 @@
  *   - the ledger kept in the target: one row per run (whimbrel_runs), the
  *     captured output of each run (whimbrel_logs), the lease of a running
  *     migration (whimbrel_locks);
+ *   - jobs (whimbrel_jobs): migrations scheduled to run on the target, and
+ *     the workers that run them on any number of machines;
  *   - the run itself: wb_runner_run compiles the file, takes the lease,
  *     resumes from checkpoints, runs the program as a child process while
  *     capturing its output into the ledger, records how it ended and stamps
- *     the header.  `whimbrel run`, `whimbrel plan` and the coming
- *     `whimbrel worker` all call it.
+ *     the header (`whimbrel run`, `whimbrel plan`); wb_worker_run runs the
+ *     due jobs, one scan segment at a time (`whimbrel worker`).
+ *   - reverting a run: wb_revert puts back what a journaled run changed
+ *     (whimbrel_journal), as a run of its own in the ledger.
  *
  * Conventions are those of whimbrel.h: 0 or a negative WB_E* code with the
  * message in wb_error_last(); output parameters first; what comes back
@@ -198,6 +202,10 @@ typedef struct wb_ledger_run {
 	int64_t throttled;         /**< of them, after the store throttled */
 	int64_t conditions_failed; /**< writes whose condition failed: the item changed since it was read */
 	char error[512];       /**< message of a failure, or "" */
+	int journal;           /**< 1 when its writes were journaled (whimbrel_journal: revertible) */
+	char commit[41];       /**< prod: git commit the migration came from ("" outside git) */
+	char dirty[128];       /**< prod: why --allow-dirty was needed ("not committed"...), or "" */
+	char job_id[64];       /**< the job this run is an attempt of (`whimbrel worker`), or "" */
 } wb_ledger_run;
 
 /** Read run `run_id` into *out; WB_ENOTFOUND when there is none. */
@@ -217,6 +225,8 @@ typedef struct wb_log_line {
 	int64_t ts_ms;       /**< when, Unix milliseconds */
 	const char *stream;  /**< stdout, stderr, info, warn, error, runner */
 	const char *line;    /**< the text, without newline */
+	const char *worker;  /**< the worker that wrote it (`whimbrel worker --id`), or NULL */
+	int64_t seq;         /**< its number in the log (read back only; unique within the run) */
 } wb_log_line;
 
 /** Called for each log line; the line is valid during the call only.  Non-zero stops. */
@@ -250,7 +260,7 @@ WB_EXTERN int wb_lock_break(wb_db *db, const char *migration);
 
 /* ---------------------------------------------------------------- running */
 
-#define WB_RUN_OPTIONS_VERSION 1
+#define WB_RUN_OPTIONS_VERSION 2 /* 2: journal, commit, dirty */
 
 /** Decides, once the migration compiled and the target is open, whether to go on. */
 typedef int (*wb_confirm_fn)(wb_db *db, const wb_migration_id *m, const char *url, void *arg);
@@ -272,10 +282,14 @@ typedef struct wb_run_options {
 	volatile int *stop;     /**< NULL, or set (from another thread) to stop as on Ctrl-C */
 	const char *source;     /**< NULL, or the source itself (a job's): `path` only names it */
 	size_t source_len;      /**< its length */
+	int journal;            /**< journal the writes (revertible): 1 yes, 0 no (--no-journal),
+	                             -1 the default: prod yes, dev no */
+	const char *commit;     /**< NULL, or the git commit of the file (the ledger records it) */
+	const char *dirty;      /**< NULL, or why the file was run although not committed (--allow-dirty) */
 } wb_run_options;
 
 #define WB_RUN_OPTIONS_INIT {WB_RUN_OPTIONS_VERSION, NULL, NULL, "dev", 0, 0, 0, 0, 10, 0, \
-			     NULL, NULL, NULL, NULL, 0}
+			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL}
 
 /**
  * Run the migration o->path (or the source o->source, named by o->path:
@@ -301,6 +315,278 @@ typedef struct wb_run_options {
  * handlers for SIGINT, SIGTERM and SIGHUP that forward them to the child.
  */
 WB_EXTERN int wb_runner_run(wb_ledger_run *out, const wb_run_options *o);
+
+/* ------------------------------------------------------------- reverting */
+
+
+/** What wb_revert reports to its on_item callback. */
+typedef enum wb_revert_event {
+	WB_REVERT_CONFLICT = 1, /**< the item changed since the run: left alone (or put back with force) */
+	WB_REVERT_RESUMED = 2   /**< an interrupted revert of the same run goes on (table, key: "") */
+} wb_revert_event;
+
+#define WB_REVERT_OPTIONS_VERSION 1
+
+/** How to revert a run.  Initialize with WB_REVERT_OPTIONS_INIT. */
+typedef struct wb_revert_options {
+	unsigned int version;   /**< WB_REVERT_OPTIONS_VERSION */
+	const char *url;        /**< the target (required) */
+	const char *run_id;     /**< the run to revert (required) */
+	int dry_run;            /**< count and list, write nothing, record nothing */
+	int force;              /**< put back items changed since the run too */
+	int progress;           /**< a progress line on stderr */
+	volatile int *stop;     /**< NULL, or set (by a signal handler) to stop after the current chunk */
+	/** NULL, or called for each conflict (table, key as DynamoDB JSON) and on resuming. */
+	void (*on_item)(wb_revert_event ev, const char *table, const char *key_json, void *arg);
+	void *arg;              /**< its argument */
+} wb_revert_options;
+
+#define WB_REVERT_OPTIONS_INIT {WB_REVERT_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, NULL, NULL, NULL}
+
+/** What a revert did (or, dry, would do). */
+typedef struct wb_revert_counts {
+	int64_t entries;    /**< journal entries visited */
+	int64_t restored;   /**< items given their before-image back */
+	int64_t recreated;  /**< items the run had deleted, created again */
+	int64_t deleted;    /**< items the run had created, deleted */
+	int64_t unchanged;  /**< entries with nothing to do (never written, or already back) */
+	int64_t conflicts;  /**< items changed since the run, left alone */
+	int64_t forced;     /**< items changed since the run, put back anyway (force) */
+} wb_revert_counts;
+
+/**
+ * Revert run o->run_id on target o->url (docs/restore.md): put back the
+ * before-images its journal holds, as a run of its own in the ledger
+ * (*out, may be NULL: its row), holding the migration's lease; the
+ * reverted run's status becomes `reverted`.  Conflicts (items changed since
+ * the run) are reported through o->on_item and skipped unless o->force;
+ * then the revert's status is `failed`, the run keeps its status, and a
+ * second revert (with force) walks the journal again.  *counts (may be
+ * NULL) gets what was done.  Returns 0 when the journal was walked to the
+ * end (conflicts or not), else WB_ENOTFOUND (no such run), WB_EINVALID
+ * (a plan, already reverted), WB_EBUSY (running, or the lease is taken),
+ * WB_EINTERRUPTED (o->stop; run it again to resume), or a store error.
+ */
+WB_EXTERN int wb_revert(wb_revert_counts *counts, wb_ledger_run *out, const wb_revert_options *o);
+
+/** The journal's retention in days for target `name`: its `journal_days =` in the
+ * configuration file, else 35.  WB_EINVALID for a bad value (*out is 35 then). */
+WB_EXTERN int wb_target_journal_days(int *out, const wb_target_options *o, const char *name);
+
+/** What wb_journal_prune dropped (or, dry, would drop). */
+typedef struct wb_journal_pruned {
+	int64_t runs;     /**< runs whose journal went */
+	int64_t chunks;   /**< whimbrel_journal items deleted (0 when dry) */
+} wb_journal_pruned;
+
+/**
+ * Drop the journal of every run of the ledger that finished before
+ * `before` (Unix seconds); their rows then say journal = false, and they
+ * can no longer be reverted.  With dry_run, count only.
+ */
+WB_EXTERN int wb_journal_prune(wb_journal_pruned *out, wb_db *db, int64_t before, int dry_run);
+
+/* ---------------------------------------------------------------- copying */
+
+#define WB_COPY_OPTIONS_VERSION 1
+
+/** What to copy where.  Initialize with WB_COPY_OPTIONS_INIT. */
+typedef struct wb_copy_options {
+	unsigned int version;    /**< WB_COPY_OPTIONS_VERSION */
+	const char *from_url;    /**< the source target (required) */
+	const char *to_url;      /**< the destination target, or NULL: the same */
+	const char *src;         /**< source table (required) */
+	const char *dst;         /**< destination table (required; created like src when absent) */
+	const char *keys_of_run; /**< NULL, or only the items this run touched (from its journal) */
+	int only_missing;        /**< write only items dst does not hold (else overwrite) */
+	int progress;            /**< a progress line on stderr */
+	volatile int *stop;      /**< NULL, or set to stop after the current page */
+	int64_t sample;          /**< > 0: only the items of the first `sample` partition keys met
+	                              (whole partitions; such a copy starts over, it does not resume) */
+	double fraction;         /**< in (0, 1): only the partitions whose key hashes below it */
+	const char *const *mask; /**< attribute names whose values become stable fakes of the same type */
+	size_t nmask;            /**< how many */
+} wb_copy_options;
+
+#define WB_COPY_OPTIONS_INIT {WB_COPY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, \
+			      0, 0, NULL, 0}
+
+/** What a copy did. */
+typedef struct wb_copy_counts {
+	int64_t read;          /**< items (or journal entries) read, this and earlier attempts */
+	int64_t written;       /**< items written into dst by this attempt */
+	int64_t skipped;       /**< only_missing: items dst held already */
+	int64_t deleted;       /**< keys_of_run: items src does not hold, deleted from dst */
+	int64_t left_out;      /**< sample / fraction: items of partitions not kept */
+	int created_table;     /**< dst was created */
+	int resumed;           /**< went on from an interrupted copy's checkpoint */
+} wb_copy_counts;
+
+/**
+ * Copy table o->src of o->from_url into o->dst of o->to_url (docs/restore.md):
+ * page by page, checkpointed in the destination target, so that the same
+ * call after an interruption goes on where it stopped.  With keys_of_run,
+ * only the items that run touched: written from src, or deleted from dst
+ * when src does not hold them.  *out (may be NULL) gets the counters.
+ * WB_EINTERRUPTED when o->stop was set (call again to resume).
+ */
+WB_EXTERN int wb_copy(wb_copy_counts *out, const wb_copy_options *o);
+
+#define WB_CLONE_OPTIONS_VERSION 1
+
+/** What to clone.  Initialize with WB_CLONE_OPTIONS_INIT. */
+typedef struct wb_clone_options {
+	unsigned int version;      /**< WB_CLONE_OPTIONS_VERSION */
+	const char *from_url;      /**< the source target (required), e.g. prod's */
+	const char *to_url;        /**< the destination target (required), e.g. dev's */
+	const char *const *tables; /**< the tables, or NULL: every table but whimbrel_* */
+	size_t ntables;            /**< how many */
+	int64_t sample;            /**< as wb_copy_options.sample, per table */
+	double fraction;           /**< as wb_copy_options.fraction */
+	const char *const *mask;   /**< as wb_copy_options.mask */
+	size_t nmask;              /**< how many */
+	int progress;              /**< a progress line on stderr */
+	volatile int *stop;        /**< NULL, or set to stop after the current page */
+	/** NULL, or called after each table with what its copy did. */
+	void (*on_table)(const char *table, const wb_copy_counts *c, void *arg);
+	void *arg;                 /**< its argument */
+} wb_clone_options;
+
+#define WB_CLONE_OPTIONS_INIT {WB_CLONE_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0, 0, NULL, 0, 0, \
+			       NULL, NULL, NULL}
+
+/**
+ * Replace each table of the destination by a copy of the source's (dropped
+ * first, then wb_copy with the sample and the mask), for realistic dry
+ * runs.  WB_EINVALID when the two targets are one.
+ */
+WB_EXTERN int wb_clone(const wb_clone_options *o);
+/* ------------------------------------------------------------------ jobs */
+
+/*
+ * A job is a migration scheduled to run on the target by workers
+ * (`whimbrel schedule`, `whimbrel worker`), kept in the target's
+ * whimbrel_jobs table with the migration's source.  Its scan is cut into
+ * segments that workers claim one at a time.  Times are Unix seconds, UTC.
+ */
+
+/** Segments of a job at most (the scan's limit). */
+#define WB_JOB_MAX_SEGMENTS 256
+
+/** A job as stored (without its source: wb_job_source).  A plain value. */
+typedef struct wb_job {
+	char job_id[64];       /**< "job-20261127T180000Z-1a2b3c4d" */
+	char migration[256];   /**< file base name without .c */
+	char file[512];        /**< the path it was scheduled from */
+	char target[64];       /**< the target's name ("prod") */
+	char checksum[65];     /**< SHA-256 hex of the source */
+	char commit[41];       /**< git commit the source came from, "" outside git */
+	char dirty[128];       /**< why --allow-dirty was needed, "" when it was not */
+	char created_by[320];  /**< user@host */
+	char status[16];       /**< scheduled, running, succeeded, failed, timed out, cancelled */
+	char run_id[64];       /**< the ledger run of the latest attempt, "" before the first */
+	char error[512];       /**< why it failed, or "" */
+	int64_t at;            /**< due */
+	int64_t created;       /**< when scheduled */
+	int64_t started;       /**< when the latest attempt started, 0 before */
+	int64_t finished;      /**< when it ended, 0 before */
+	int64_t timeout_s;     /**< stop an attempt after this long (0: never) */
+	int workers;           /**< worker processes it is meant for */
+	int segments;          /**< scan segments the workers claim */
+	int attempts;          /**< attempts allowed */
+	int attempt;           /**< attempts started */
+} wb_job;
+
+#define WB_JOB_OPTIONS_VERSION 1
+
+/** What to schedule.  Initialize with WB_JOB_OPTIONS_INIT. */
+typedef struct wb_job_options {
+	unsigned int version;  /**< WB_JOB_OPTIONS_VERSION */
+	const char *path;      /**< the migration file's path: names the job (required) */
+	const char *source;    /**< its source (required) */
+	size_t source_len;     /**< its length */
+	const char *target;    /**< the target's name (required) */
+	const char *commit;    /**< git commit of the file, or NULL */
+	const char *dirty;     /**< NULL, or why the file was scheduled although not committed */
+	int64_t at;            /**< when it is due (0: now) */
+	int workers;           /**< worker processes (1 to WB_JOB_MAX_SEGMENTS) */
+	int segments;          /**< scan segments (0: 4 per worker, at most WB_JOB_MAX_SEGMENTS) */
+	int attempts;          /**< attempts (>= 1) */
+	int64_t timeout_s;     /**< per attempt, 0 for none */
+} wb_job_options;
+
+#define WB_JOB_OPTIONS_INIT {WB_JOB_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, 1, 0, 1, 0}
+
+/**
+ * Record a new job (status scheduled) in whimbrel_jobs, creating the table
+ * on first use.  *out (may be NULL) gets it.  WB_EINVALID for bad options.
+ */
+WB_EXTERN int wb_job_add(wb_job *out, wb_db *db, const wb_job_options *o);
+/** Read job `job_id`; WB_ENOTFOUND (with a one-line message) when there is none. */
+WB_EXTERN int wb_job_get(wb_job *out, wb_db *db, const char *job_id);
+/** The source of job `job_id`: *out is the caller's (free()), *len its length. */
+WB_EXTERN int wb_job_source(char **out, size_t *len, wb_db *db, const char *job_id);
+/**
+ * Every job, the earliest due first.  *out is the caller's (wb_jobs_free),
+ * *count its length; no jobs table yet is an empty list.
+ */
+WB_EXTERN int wb_job_list(wb_job **out, size_t *count, wb_db *db);
+/** Free what wb_job_list returned (NULL is a no-op). */
+WB_EXTERN void wb_jobs_free(wb_job *jobs);
+/**
+ * Cancel a scheduled or running job: workers stop its segments within a
+ * heartbeat.  *out (may be NULL) gets it.  WB_EINVALID when it is over already.
+ */
+WB_EXTERN int wb_job_cancel(wb_job *out, wb_db *db, const char *job_id);
+
+/** One scan segment of a job, as workers left it.  A plain value. */
+typedef struct wb_job_segment {
+	int index;             /**< 0 .. segments-1 */
+	char state[16];        /**< waiting, running, done, failed */
+	char worker[128];      /**< who holds it (running) or held it last, "" if nobody yet */
+	char run_id[64];       /**< the attempt it was last claimed for */
+	char error[512];       /**< why it failed, or "" */
+	int64_t heartbeat;     /**< its holder's last heartbeat */
+	int64_t expires;       /**< when its lease expires (running) */
+	int takeovers;         /**< times it was taken over from a lost worker */
+	int64_t scanned, written, deleted; /**< items done so far, from its checkpoints */
+} wb_job_segment;
+
+/** The segments of `job`: *out (wb_job_segments_free) holds job->segments of them, in order. */
+WB_EXTERN int wb_job_segments(wb_job_segment **out, size_t *count, wb_db *db, const wb_job *job);
+/** Free what wb_job_segments returned (NULL is a no-op). */
+WB_EXTERN void wb_job_segments_free(wb_job_segment *segs);
+
+/* --------------------------------------------------------------- workers */
+
+#define WB_WORKER_OPTIONS_VERSION 1
+
+/** How a worker runs.  Initialize with WB_WORKER_OPTIONS_INIT. */
+typedef struct wb_worker_options {
+	unsigned int version;  /**< WB_WORKER_OPTIONS_VERSION */
+	const char *url;       /**< the target's URL (required) */
+	const char *target;    /**< its name: the jobs scheduled for it (required) */
+	const char *id;        /**< the worker's id in leases and logs, or NULL for host:pid */
+	int once;              /**< return when no due job has anything left to claim */
+	int max_jobs;          /**< return once this many jobs it worked on have ended (0: no limit) */
+	volatile int *stop;    /**< NULL, or set (from another thread) to stop as on SIGTERM */
+} wb_worker_options;
+
+#define WB_WORKER_OPTIONS_INIT {WB_WORKER_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0, NULL}
+
+/**
+ * Work on the due jobs of target o->target until told to return (o->once,
+ * o->max_jobs) or stopped: start their attempts, claim their segments one
+ * at a time and run each as a child process with checkpoints (resuming
+ * segments whose worker died once their lease expired), and record every
+ * attempt as a run in the ledger (see docs/operations.md).  *jobs (may be
+ * NULL) gets how many jobs it worked on have ended.  0, or a negative code
+ * when the target cannot be used.  Prints the children's output and its
+ * notes to stdout/stderr (and the run's log).  Installs handlers for
+ * SIGTERM, SIGINT and SIGHUP: the batch in hand is finished and its
+ * checkpoint committed, the segment handed back, and the call returns 0.
+ */
+WB_EXTERN int wb_worker_run(int *jobs, const wb_worker_options *o);
 
 /* ------------------------------------------------------------------- text */
 

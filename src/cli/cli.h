@@ -74,6 +74,9 @@ int wb_cli_is_target(const char *s);
  */
 int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target);
 
+/** After `status`: every running job of the target and its segments (cmd_schedule.c). */
+int wb_cli_print_running_jobs(wb_db *db);
+
 /* Subcommands (one file each group).  Weak in main.c until implemented. */
 int wb_cmd_table(wb_cli *cli, int argc, char **argv);   /* cmd_table.c */
 int wb_cmd_item(wb_cli *cli, int argc, char **argv);    /* cmd_item.c */
@@ -91,6 +94,13 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv);  /* cmd_run.c */
 int wb_cmd_stamp(wb_cli *cli, int argc, char **argv);   /* cmd_run.c */
 int wb_cmd_lint(wb_cli *cli, int argc, char **argv);    /* cmd_lint.c */
 int wb_cmd_prune(wb_cli *cli, int argc, char **argv);   /* cmd_prune.c */
+int wb_cmd_schedule(wb_cli *cli, int argc, char **argv); /* cmd_schedule.c */
+int wb_cmd_worker(wb_cli *cli, int argc, char **argv);  /* cmd_worker.c */
 int wb_cmd_version(wb_cli *cli, int argc, char **argv); /* cmd_version.c */
+int wb_cmd_revert(wb_cli *cli, int argc, char **argv);  /* cmd_revert.c */
+int wb_cmd_copy(wb_cli *cli, int argc, char **argv);    /* cmd_copy.c */
+int wb_cmd_clone(wb_cli *cli, int argc, char **argv);   /* cmd_clone.c */
+/** `whimbrel prune --journal` (cmd_journal.c; wb_cmd_prune hands over to it). */
+int wb_cli_prune_journal(wb_cli *cli, int argc, char **argv);
 
 #endif /* WB_CLI_H */

@@ -71,6 +71,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: whimbrel prune [--dir DIR] [--older-than Nd] [--dry-run] [--yes] [--now DATE]\n"
 		   "       whimbrel prune --check [--dir DIR] [--older-than Nd] [--now DATE]\n"
+		   "       whimbrel prune --journal [prod|dev] [--older-than Nd] [--dry-run] [--yes]\n"
+		   "                  (the journal of old runs: whimbrel prune --journal --help)\n"
 		   "\n"
 		   "Delete, in one bulk operation (git rm in a git work tree), every migration\n"
 		   "older than the retention limit.  A migration's age counts from the latest\n"
@@ -567,6 +569,9 @@ int wb_cmd_prune(wb_cli *cli, int argc, char **argv)
 	size_t n = 0;
 	int rc, git;
 
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--journal") == 0) /* the journal's retention: cmd_journal.c */
+			return wb_cli_prune_journal(cli, argc, argv);
 	if (wb_cli_wants_help(argc, argv)) {
 		usage(stdout);
 		return WB_EXIT_OK;

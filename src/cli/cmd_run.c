@@ -3,8 +3,8 @@
  *
  * Argument parsing, the prod confirmation and the exit code; the run
  * itself (compile, lease, checkpoints, ledger, child process, header
- * stamp) is the runner's wb_runner_run (src/runner/runner.c), which
- * `whimbrel worker` calls too.
+ * stamp) is the runner's wb_runner_run (src/runner/runner.c).  Before a
+ * prod run, the prod guard (guard.c) checks that the file is committed.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include <whimbrel/runner.h>
 
 #include "cli.h"
+#include "guard.h"
 
 /* The command line of run / plan. */
 struct opts {
@@ -26,8 +27,10 @@ struct opts {
 	int yes;              /* --yes */
 	int restart;          /* --restart */
 	int no_stamp;         /* --no-stamp */
+	int allow_dirty;      /* --allow-dirty */
 	int threads;          /* --threads N (0 = default) */
 	int diffs;            /* --diffs N */
+	int journal;          /* --journal 1, --no-journal 0, else -1 */
 	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
 };
 
@@ -41,20 +44,28 @@ struct ask {
 static void run_help(void)
 {
 	printf("usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
-	       "                                    [--dir DIR]\n"
+	       "                                 [--journal | --no-journal]\n"
+	       "                            [--allow-dirty] [--dir DIR]\n"
 	       "\n"
 	       "Compile the migration FILE and run it on the dev or prod target.  The run is\n"
 	       "recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
 	       "holds the migration's lease while it runs (a second run exits 3 at once), and\n"
 	       "checkpoints every batch: a run that was interrupted (Ctrl-C, crash, kill -9)\n"
 	       "resumes where it stopped the next time.  A prod run asks for confirmation on a\n"
-	       "terminal and stamps its times into the file's header when it ends.\n"
+	       "terminal and stamps its times into the file's header when it ends.  A prod run\n"
+	       "refuses a FILE that is not committed or differs from HEAD (its header's times\n"
+	       "aside); the ledger records the commit.\n"
 	       "\n"
 	       "  --yes          do not ask for confirmation (required for prod without a terminal)\n"
 	       "  --threads N    scan threads for wb_each (default: the number of cores;\n"
 	       "                 1 on an SQLite target, whose writes serialize)\n"
 	       "  --restart      ignore the checkpoints of an interrupted run: start over\n"
 	       "  --no-stamp     do not write the run's times into the header (prod)\n"
+	       "  --no-journal   do not journal the before-image of every item written\n"
+	       "                 (prod journals by default: `whimbrel revert RUN` needs it;\n"
+	       "                 the ledger records which runs have a journal)\n"
+	       "  --journal      journal a dev run too\n"
+	       "  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
 	       "  --dir DIR      the migrations directory (default: migrations): a prod run\n"
 	       "                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
 	       "\n"
@@ -94,6 +105,12 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->restart = 1;
 		else if (!o->plan && strcmp(a, "--no-stamp") == 0)
 			o->no_stamp = 1;
+		else if (!o->plan && strcmp(a, "--journal") == 0)
+			o->journal = 1;
+		else if (!o->plan && strcmp(a, "--no-journal") == 0)
+			o->journal = 0;
+		else if (!o->plan && strcmp(a, "--allow-dirty") == 0)
+			o->allow_dirty = 1;
 		else if (!o->plan && strcmp(a, "--dir") == 0 && i + 1 < argc)
 			o->dir = argv[++i];
 		else if (!o->plan && strcmp(a, "--dir") == 0)
@@ -252,6 +269,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 {
 	wb_run_options ro = WB_RUN_OPTIONS_INIT;
 	struct ask a = {cli, o, 0};
+	wb_cli_origin origin = {"", ""};
 	wb_ledger_run rec;
 	char *url = NULL;
 	wb_db *db = NULL;
@@ -261,9 +279,14 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 		return code;
 	/* opened here first: a bad target is reported as every command reports it, and
 	 * the .whimbrel directory of the embedded default is created */
+	if (!o->plan && strcmp(o->target, "prod") == 0 &&
+	    (code = wb_cli_guard(&origin, "run", o->path, o->target, o->allow_dirty)) != 0)
+		return code;
 	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
 		return code;
 	wb_close(db);
+	ro.commit = origin.commit;
+	ro.dirty = origin.dirty;
 	ro.path = o->path;
 	ro.url = url;
 	ro.mode = o->target;
@@ -272,6 +295,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.no_stamp = o->no_stamp;
 	ro.threads = o->threads;
 	ro.diffs = o->diffs;
+	ro.journal = o->journal;
 	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;
@@ -287,7 +311,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 
 int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "run"};
+	struct opts o = {.cmd = "run", .journal = -1};
 	int code;
 
 	if (wb_cli_wants_help(argc, argv)) {
@@ -301,7 +325,7 @@ int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 
 int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10};
+	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10, .journal = -1};
 	int code;
 
 	if (wb_cli_wants_help(argc, argv)) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -35,11 +36,12 @@ static int list_dir(const char *dir, char ***out, size_t *count)
 	return rc;
 }
 
-/* The last dev/prod run of `name` (plans do not count), or NULL. */
+/* The last dev/prod run of `name` (plans and reverts do not count), or NULL. */
 static const wb_ledger_run *last_run(const wb_ledger_run *runs, size_t n, const char *name)
 {
 	for (size_t i = n; i-- > 0;)
-		if (strcmp(runs[i].migration, name) == 0 && strcmp(runs[i].mode, "plan") != 0)
+		if (strcmp(runs[i].migration, name) == 0 && strcmp(runs[i].mode, "plan") != 0 &&
+		    strcmp(runs[i].mode, "revert") != 0)
 			return &runs[i];
 	return NULL;
 }
@@ -91,6 +93,12 @@ static json_t *run_json(const wb_ledger_run *r)
 	json_object_set_new(o, "host", json_string(r->host));
 	json_object_set_new(o, "user", json_string(r->user));
 	json_object_set_new(o, "checksum", json_string(r->checksum));
+	if (r->commit[0])
+		json_object_set_new(o, "commit", json_string(r->commit));
+	if (r->dirty[0])
+		json_object_set_new(o, "dirty", json_string(r->dirty));
+	if (r->job_id[0])
+		json_object_set_new(o, "job_id", json_string(r->job_id));
 	if (r->error[0])
 		json_object_set_new(o, "error", json_string(r->error));
 	return o;
@@ -116,7 +124,9 @@ static void status_help(void)
 	       "never ran there; `dead` when a run is recorded as running but its runner is\n"
 	       "gone (no lease, an expired one, or its process gone on this host): the next run\n"
 	       "of it records what it did and resumes it.  Plans do not count as runs.  Never\n"
-	       "compiles anything.\n");
+	       "compiles anything.\n"
+	       "Then every running job (`whimbrel schedule`) with its segments: done, running\n"
+	       "(on which worker), waiting.\n");
 }
 
 /*
@@ -130,7 +140,8 @@ static int stale(char *why, size_t size, wb_db *db, const wb_ledger_run *r)
 	int rc;
 
 	why[0] = '\0';
-	if (strcmp(r->status, "running") != 0 || strcmp(r->mode, "plan") == 0)
+	if (strcmp(r->status, "running") != 0 || strcmp(r->mode, "plan") == 0 ||
+	    r->job_id[0]) /* a job's: see its segments */
 		return 0;
 	rc = wb_lock_get(&l, db, r->migration);
 	if (rc == WB_ENOTFOUND)
@@ -203,15 +214,18 @@ static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 			snprintf(shown.status, sizeof(shown.status), "dead");
 		print_run(&shown);
 	}
-	if (as_json)
+	if (as_json) {
 		print_json(arr);
-	else
-		printf("%zu migration(s), %zu pending\n", nn, pending);
-	for (size_t i = 0; !as_json && i < ndead; i++)
+		free(dead);
+		free(whys);
+		return WB_EXIT_OK;
+	}
+	printf("%zu migration(s), %zu pending\n", nn, pending);
+	for (size_t i = 0; i < ndead; i++)
 		print_dead(dead[i], whys[i]);
 	free(dead);
 	free(whys);
-	return WB_EXIT_OK;
+	return wb_cli_print_running_jobs(db);
 }
 
 int wb_cmd_status(wb_cli *cli, int argc, char **argv)
@@ -310,6 +324,8 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 			print_run(&runs[i]);
 			if (runs[i].error[0])
 				printf("%-26s error: %s\n", "", runs[i].error);
+			if (runs[i].dirty[0])
+				printf("%-26s dirty: %s (--allow-dirty)\n", "", runs[i].dirty);
 		}
 	}
 	wb_ledger_runs_free(runs);
@@ -320,21 +336,52 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 /* -------------------------------------------------------------------- log */
 
 struct log_opts {
-	int raw;   /* --raw: the text only */
-	int n;     /* lines printed */
+	int raw;        /* --raw: the text only */
+	int n;          /* lines printed */
+	int follow;     /* --follow: print each line once, as it comes */
+	int64_t *seen;  /* --follow: the seq of every line printed, sorted up to nsorted */
+	size_t nseen, nsorted, cap;
 };
+
+static int by_seq(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --follow: whether line `seq` was printed already; if not, remember it. */
+static int seen_before(struct log_opts *o, int64_t seq)
+{
+	if (o->nsorted && bsearch(&seq, o->seen, o->nsorted, sizeof(*o->seen), by_seq))
+		return 1;
+	if (o->nseen == o->cap) {
+		size_t ncap = o->cap ? o->cap * 2 : 1024;
+		int64_t *p = realloc(o->seen, ncap * sizeof(*p));
+		if (!p)
+			return 0;
+		o->seen = p;
+		o->cap = ncap;
+	}
+	o->seen[o->nseen++] = seq;
+	return 0;
+}
 
 static int print_line(const wb_log_line *l, void *arg)
 {
 	struct log_opts *o = arg;
 	int plain = strcmp(l->stream, "stdout") == 0 || strcmp(l->stream, "stderr") == 0;
 
+	if (o->follow && seen_before(o, l->seq))
+		return 0;
 	o->n++;
 	if (!o->raw) {
 		char when[32];
 		wb_format_utc(when, sizeof(when), l->ts_ms / 1000);
 		printf("%s.%03d ", when, (int)(l->ts_ms % 1000));
 	}
+	if (l->worker && *l->worker)
+		printf("[%s] ", l->worker);
 	if (plain)
 		printf("%s\n", l->line);
 	else
@@ -342,19 +389,46 @@ static int print_line(const wb_log_line *l, void *arg)
 	return 0;
 }
 
+/* --follow: print new lines every second until the run is no longer running. */
+static int follow(wb_db *db, const char *run_id, struct log_opts *lo)
+{
+	wb_ledger_run run;
+	int rc, last = 0;
+
+	lo->follow = 1;
+	while (!last) {
+		last = wb_ledger_get(&run, db, run_id) < 0 || strcmp(run.status, "running") != 0;
+		if ((rc = wb_ledger_log_each(db, run_id, print_line, lo)) < 0 && rc != WB_ENOTFOUND)
+			break;
+		rc = 0;
+		if (lo->nseen > 1)
+			qsort(lo->seen, lo->nseen, sizeof(*lo->seen), by_seq);
+		lo->nsorted = lo->nseen;
+		if (fflush(stdout) != 0)
+			break;
+		if (!last)
+			sleep(1);
+	}
+	free(lo->seen);
+	return rc;
+}
+
 int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 {
 	const char *target = "dev", *run_id = NULL;
-	struct log_opts lo = {0, 0};
+	struct log_opts lo = {0};
+	int follow_on = 0;
 	wb_ledger_run run;
 	wb_db *db;
 	int code, rc;
 
 	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel log RUN_ID [dev|prod] [--raw]\n\n"
+		printf("usage: whimbrel log RUN_ID [dev|prod] [--raw] [--follow]\n\n"
 		       "The captured output of a run (its stdout, stderr, log lines and the runner's\n"
-		       "notes), as kept in the target (default dev), each line with its time (UTC);\n"
-		       "--raw prints the text only.  `whimbrel history` lists run ids.\n");
+		       "notes), as kept in the target (default dev), each line with its time (UTC)\n"
+		       "and, for a job's run, the id of the worker that wrote it; --raw prints the\n"
+		       "text only.  --follow keeps printing new lines (of every worker) until the run\n"
+		       "is no longer running.  `whimbrel history` lists run ids.\n");
 		return WB_EXIT_OK;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -362,6 +436,8 @@ int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 			target = argv[i];
 		else if (strcmp(argv[i], "--raw") == 0)
 			lo.raw = 1;
+		else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
+			follow_on = 1;
 		else if (!run_id && argv[i][0] != '-')
 			run_id = argv[i];
 		else
@@ -373,7 +449,8 @@ int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 		return code;
 	if ((rc = wb_ledger_get(&run, db, run_id)) == WB_ENOTFOUND)
 		code = wb_cli_fail("no run %s on %s (see whimbrel history %s)", run_id, target, target);
-	else if (rc < 0 || wb_ledger_log_each(db, run_id, print_line, &lo) < 0)
+	else if (rc < 0 || (follow_on ? follow(db, run_id, &lo)
+				      : wb_ledger_log_each(db, run_id, print_line, &lo)) < 0)
 		code = wb_cli_fail("cannot read the log of %s: %s", run_id, wb_error_last());
 	wb_close(db);
 	return code;

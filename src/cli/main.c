@@ -31,7 +31,12 @@
 #pragma weak wb_cmd_stamp
 #pragma weak wb_cmd_lint
 #pragma weak wb_cmd_prune
+#pragma weak wb_cmd_schedule
+#pragma weak wb_cmd_worker
 #pragma weak wb_cmd_version
+#pragma weak wb_cmd_revert
+#pragma weak wb_cmd_copy
+#pragma weak wb_cmd_clone
 
 struct command {
 	const char *name;  /* as typed */
@@ -57,7 +62,12 @@ static const struct command commands[] = {
 	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger"},
 	{"lint", wb_cmd_lint, "check the header and name of every migration"},
 	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},
+	{"schedule", wb_cmd_schedule, "record a migration as a job for workers; list, show, cancel"},
+	{"worker", wb_cmd_worker, "run the due jobs of a target, with other workers anywhere"},
 	{"version", wb_cmd_version, "the versions of whimbrel, SQLite, libcurl and OpenSSL"},
+	{"revert", wb_cmd_revert, "put back what one run changed, from its journal"},
+	{"copy", wb_cmd_copy, "copy a table's items into another table, on one target or two"},
+	{"clone", wb_cmd_clone, "fill dev's tables from prod's (a sample, masked) for dry runs"},
 };
 
 static void usage(FILE *f)

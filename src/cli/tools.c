@@ -66,6 +66,22 @@ static char *slurp(int fd)
 	return buf;
 }
 
+char *wb_cli_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+	char *s;
+
+	if (fd < 0)
+		return NULL;
+	s = slurp(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	if (s && len)
+		*len = strlen(s);
+	return s;
+}
+
 /* In the child: set up the descriptors and exec; never returns. */
 static void child(char *const argv[], const char *cwd, int outfd, int quiet)
 {

@@ -1,6 +1,7 @@
 /*
- * tools.h - what `lint` and `prune` share: the --dir and --now arguments
- * and running a helper program (git) without a shell.  Implemented in
+ * tools.h - what `lint`, `prune`, `schedule` and the prod guard share: the
+ * --dir and --now arguments, running a helper program (git) without a
+ * shell, and reading a whole file.  Implemented in
  * tools.c; the migration files of a directory are listed by the runner
  * (wb_migration_list in whimbrel/runner.h).
  */
@@ -29,5 +30,8 @@ const char *wb_cli_dir_arg(char *buf, size_t size, const char *dir);
  */
 int wb_cli_run(char *const argv[], const char *cwd, char **out, int quiet);
 #define WB_CLI_RUN_MERGE 2
+
+/** All of file `path` as a malloc'd, NUL-terminated string (*len, may be NULL, its length); NULL with errno. */
+char *wb_cli_read_file(const char *path, size_t *len);
 
 #endif /* WB_CLI_TOOLS_H */

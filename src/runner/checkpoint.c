@@ -43,6 +43,8 @@ int wb__checkpoint_load(wb_db *db, const char *migration, const char *segment, w
 	out->done = (int)wb_item_get_int(it, "done", 0);
 	out->total_segments = wb_item_get_int(it, "total_segments", 0);
 	out->count = wb_item_get_int(it, "count", 0);
+	out->written = wb_item_get_int(it, "written", 0);
+	out->deleted = wb_item_get_int(it, "deleted", 0);
 	lk = wb_item_get_string(it, "last_key");
 	if (lk && lk[0])
 		rc = wb_item_from_json(&out->last_key, lk, strlen(lk), WB_JSON_DDB);
@@ -75,9 +77,9 @@ wb_item *wb__checkpoint_item(const char *migration, const char *segment, const c
 	    wb_item_set_int(it, "done", done ? 1 : 0) ||
 	    wb_item_set_int(it, "total_segments", total_segments) ||
 	    wb_item_set_int(it, "count", count) ||
-	    wb_item_set_int(it, "scanned", c->scanned) || wb_item_set_int(it, "written", c->written) ||
-	    wb_item_set_int(it, "deleted", c->deleted) || wb_item_set_int(it, "unchanged", c->unchanged) ||
-	    wb_item_set_int(it, "failed", c->failed) ||
+	    wb_item_set_int(it, "run_scanned", c->scanned) || wb_item_set_int(it, "run_written", c->written) ||
+	    wb_item_set_int(it, "run_deleted", c->deleted) || wb_item_set_int(it, "run_unchanged", c->unchanged) ||
+	    wb_item_set_int(it, "run_failed", c->failed) ||
 	    wb_item_set_int(it, "updated", now_ms / 1000) || wb_item_set_int(it, "updated_ms", now_ms))
 		goto fail;
 	wb_string_free(lk);
@@ -117,6 +119,19 @@ static int each_key(wb_db *db, const char *migration,
 	rc = wb_query_all(db, WB_CHECKPOINT_TABLE, &q, visit_key, &v);
 	wb_value_free(pk);
 	return rc == WB_ENOTFOUND ? 0 : rc;
+}
+
+int wb__checkpoint_counts(wb_item *cp, int64_t written, int64_t deleted)
+{
+	if (wb_item_set_int(cp, "written", written) || wb_item_set_int(cp, "deleted", deleted))
+		return WB_ENOMEM;
+	return 0;
+}
+
+int wb__checkpoint_each(wb_db *db, const char *migration,
+			int (*fn)(wb_db *db, const wb_item *cp, void *arg), void *arg)
+{
+	return each_key(db, migration, fn, arg);
 }
 
 static int delete_one(wb_db *db, const wb_item *it, void *arg)
@@ -174,11 +189,11 @@ static int add_one(wb_db *db, const wb_item *it, void *arg)
 	WB_UNUSED(db);
 	if (!rid || strcmp(rid, sum->run_id) != 0)
 		return 0;
-	sum->c.scanned += wb_item_get_int(it, "scanned", 0);
-	sum->c.written += wb_item_get_int(it, "written", 0);
-	sum->c.deleted += wb_item_get_int(it, "deleted", 0);
-	sum->c.unchanged += wb_item_get_int(it, "unchanged", 0);
-	sum->c.failed += wb_item_get_int(it, "failed", 0);
+	sum->c.scanned += wb_item_get_int(it, "run_scanned", 0);
+	sum->c.written += wb_item_get_int(it, "run_written", 0);
+	sum->c.deleted += wb_item_get_int(it, "run_deleted", 0);
+	sum->c.unchanged += wb_item_get_int(it, "run_unchanged", 0);
+	sum->c.failed += wb_item_get_int(it, "run_failed", 0);
 	if (t > sum->updated_ms)
 		sum->updated_ms = t;
 	return 0;

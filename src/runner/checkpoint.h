@@ -13,7 +13,9 @@
  *     done      N                   1 when the stream is finished
  *     total_segments N              segments of the scan (fixed across resumes)
  *     count     N                   items done in this stream, all runs together
- *     scanned, written, deleted, unchanged, failed   N
+ *     written   N                   of those, written back (all runs together)
+ *     deleted   N                   of those, deleted (all runs together)
+ *     run_scanned, run_written, run_deleted, run_unchanged, run_failed   N
  *                                   the counters of run_id in this stream (since
  *                                   that run took the stream over): committed
  *                                   with the checkpoint, so they always say what
@@ -40,6 +42,8 @@ typedef struct wb_checkpoint {
 	int done;                /**< stream finished */
 	int64_t total_segments;  /**< segments of the scan */
 	int64_t count;           /**< items done so far */
+	int64_t written;         /**< of those, written back */
+	int64_t deleted;         /**< of those, deleted */
 } wb_checkpoint;
 
 /** Release what a checkpoint holds (not the struct). */
@@ -68,6 +72,13 @@ wb_item *wb__checkpoint_item(const char *migration, const char *segment, const c
  */
 int wb__checkpoint_run_counters(wb_db *db, const char *migration, const char *run_id,
 				wb_counters *out, int64_t *updated_ms);
+
+/** Add the written and deleted counts of a stream to a checkpoint item; WB_ENOMEM. */
+int wb__checkpoint_counts(wb_item *cp, int64_t written, int64_t deleted);
+
+/** Call fn for every checkpoint item of `migration` (none: no call); fn's first non-zero result. */
+int wb__checkpoint_each(wb_db *db, const char *migration,
+			int (*fn)(wb_db *db, const wb_item *cp, void *arg), void *arg);
 
 /** Delete every checkpoint of `migration`; `*deleted` (may be NULL) gets how many. */
 int wb__checkpoint_clear(wb_db *db, const char *migration, size_t *deleted);

@@ -95,6 +95,8 @@ static void on_signal(int sig)
 
 static void log_flush(struct sup *s)
 {
+	if (s->nq && s->o->worker)
+		wb__log_seq_clock(s->o->seq, s->o->worker_slot);
 	if (s->nq && s->o->db && !s->log_failed &&
 	    wb__log_append(s->o->db, s->o->run_id, s->o->seq, s->q, s->nq) < 0) {
 		fprintf(stderr, "whimbrel: warning: cannot keep the run's log: %s\n", wb_error_last());
@@ -118,12 +120,13 @@ static void log_line(struct sup *s, const char *stream, const char *line)
 	s->q[s->nq].ts_ms = wall_ms();
 	s->q[s->nq].stream = stream;
 	s->q[s->nq].line = copy;
+	s->q[s->nq].worker = s->o->worker;
 	s->nq++;
 }
 
 void wb__child_log(wb_db *db, const char *run_id, int64_t *seq, const char *stream, const char *line)
 {
-	wb_log_line l = {wall_ms(), stream, line};
+	wb_log_line l = {wall_ms(), stream, line, NULL, 0};
 
 	if (db)
 		wb__log_append(db, run_id, seq, &l, 1);

@@ -32,6 +32,10 @@ typedef struct wb_child_opts {
 	volatile int *stop;
 	/** A second such flag (the caller's, wb_run_options.stop); may be NULL. */
 	volatile int *stop_also;
+	/** The worker whose lines these are (kept with each log line, numbered by
+	 *  the clock: wb__log_seq_clock with worker_slot), or NULL. */
+	const char *worker;
+	int worker_slot;          /**< that worker's slot, 0-999 */
 } wb_child_opts;
 
 /** How the child ended. */

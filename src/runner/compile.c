@@ -179,20 +179,27 @@ static int cache_dir(char *buf, size_t size, const char *croot, const char *root
 /*
  * A source given in memory is written into the cache directory (which its
  * hash names, so the file there is always that source) and compiled there.
+ * Written under a name of this process and renamed into place: workers on
+ * one machine compile the same job at the same time, and a compiler must
+ * never read a file another process is still writing.
  */
 static int write_source(char *buf, size_t size, const char *dir, const char *path,
 			const char *src, size_t len)
 {
 	const char *base = strrchr(path, '/');
+	char tmp[PATH_MAX + 400];
 	FILE *f;
 	int ok;
 
 	snprintf(buf, size, "%s/%s", dir, base ? base + 1 : path);
-	if (!(f = fopen(buf, "w")))
-		return wb__error(NULL, WB_EIO, "cannot write %s: %s", buf, strerror(errno));
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", buf, (long)getpid());
+	if (!(f = fopen(tmp, "w")))
+		return wb__error(NULL, WB_EIO, "cannot write %s: %s", tmp, strerror(errno));
 	ok = fwrite(src, 1, len, f) == len;
-	if (fclose(f) != 0 || !ok)
+	if (fclose(f) != 0 || !ok || rename(tmp, buf) != 0) {
+		unlink(tmp);
 		return wb__error(NULL, WB_EIO, "cannot write %s: %s", buf, strerror(errno));
+	}
 	return 0;
 }
 

@@ -17,9 +17,12 @@
  * fails, that item is read again, the callback runs on the fresh copy and
  * the batch is retried, a bounded number of times.
  *
- * The before-image of every changed item passes through journal_writes(),
- * the one place where the journal (whimbrel_journal) adds its write to the
- * same batch.
+ * When the run is journaled (prod by default, journal.h), every change
+ * gets its whimbrel_journal entry, gathered into one chunk per batch
+ * (journal_chunk_out): in the same batch where batches are atomic, in a
+ * batch of its own written just before the changes where they are not
+ * (DynamoDB); on the fast path from the on_change hook, written into the
+ * page's transaction with its checkpoint.
  *
  * When the handle can transform pages itself (the optional each_page
  * operation of backend.h; a wrapper that intercepts writes, like plan,
@@ -54,6 +57,7 @@
 #include "common.h"
 #include "backend.h"
 #include "checkpoint.h"
+#include "journal.h"
 #include "run.h"
 
 #define MAX_RETRIES 50          /* condition failures tolerated per batch */
@@ -78,12 +82,14 @@ struct job {
 	void *arg;               /* its argument */
 	wb_key_schema key;       /* the table's key schema */
 	int checkpoints;         /* 0 in plan mode */
+	int journal;             /* journal the changes (run->journal, never in plan mode) */
 	int call;                /* this is the run's call-th wb_each / wb_each_query */
 	unsigned total_segments; /* segments of the scan */
 	pthread_mutex_t lock;    /* guards next, rc, err */
 	pthread_mutex_t fast;    /* fast path on a one-writer store: one page at a time in this
 	                            process (waiting here beats the store's busy handler) */
 	unsigned next;           /* next segment to take */
+	unsigned end;            /* segments before this one are taken (a worker's claim: next + 1) */
 	int rc;                  /* first failure, 0 if none */
 	char err[1024];          /* its message */
 };
@@ -93,9 +99,12 @@ struct stream {
 	char name[1400];         /* checkpoint sort key */
 	int64_t count;           /* items done in this stream, all runs */
 	wb_counters run;         /* this run's counters in this stream, as committed in its checkpoint */
+	int64_t written;         /* of those, written back (all runs, as the checkpoint says) */
+	int64_t deleted;         /* of those, deleted */
 	wb_item *last_key;       /* key of the last item covered by a checkpoint (owned) */
 	wb_item *last_item;      /* the last item visited, when it was left unchanged (owned) */
 	int moved;               /* items were visited since last_key was set */
+	int64_t jn;              /* journal entries made by this stream (their counter) */
 };
 
 /* A worker thread's state. */
@@ -107,6 +116,7 @@ struct worker {
 	int fast;                /* scans take the each_page fast path (until a page fails) */
 	int one_writer;          /* the store takes one writer at a time (WB_CAP_ONE_WRITER) */
 	struct entry *e;         /* pending changes */
+	wb_journal_chunk chunk;  /* journal entries being gathered */
 	size_t n, cap;           /* how many, room */
 	wb_counters pending;     /* scanned / unchanged / failed since the last commit */
 	size_t since_flush;      /* items visited since the last checkpoint */
@@ -257,53 +267,80 @@ static int push_entry(struct worker *w, struct entry *e)
 /* Does the journal want the changes' before-images?  (The fast path then asks for them.) */
 static int journal_on(const struct worker *w)
 {
-	WB_UNUSED(w);
-	return 0;
+	return w->job->journal;
+}
+
+/* The chunk's whimbrel_journal item (caller frees; NULL with the error set); the chunk is emptied. */
+static wb_item *journal_chunk_out(struct worker *w, struct stream *st)
+{
+	struct job *job = w->job;
+	char seq[1500];
+	wb_item *it;
+
+	wb__journal_seq(seq, sizeof(seq), job->call, st->name, st->jn++);
+	it = wb__journal_chunk_item(job->run->run_id, seq, job->table, &w->chunk);
+	wb__journal_chunk_reset(&w->chunk);
+	return it;
 }
 
 /*
- * The journal's hook, on both paths: writes to add to the batch (or to the
- * fast page's transaction) for one change, `before` as read, `after` the
- * new item or NULL when deleted (the before-image into whimbrel_journal).
- * Returns how many it put in `out` (room for 1).  Journaling comes with the
- * restore issue: none yet (journal_on says 0).
+ * Writes of the batch: per change, its write (+ its journal entry when
+ * batches are atomic), then the checkpoint; the journal's entries apart
+ * (jw) when they are not, to be written first.
  */
-static size_t journal_writes(struct worker *w, const wb_item *before, const wb_item *after, wb_write *out,
-			     wb_cond *cond)
-{
-	WB_UNUSED(w);
-	WB_UNUSED(before);
-	WB_UNUSED(after);
-	WB_UNUSED(out);
-	WB_UNUSED(cond);
-	return 0;
-}
-
-/* Writes of the batch: per change, its write (+ journal), then the checkpoint. */
 struct batch {
 	wb_write *w;         /* the writes */
 	wb_cond *cond;       /* their conditions */
 	size_t *entry_of;    /* index of the entry behind each write, or SIZE_MAX */
 	size_t n;            /* how many */
+	wb_item **jitem;     /* journal entries (owned) */
+	wb_write *jw;        /* not atomic: their puts, written before w */
+	size_t jn;           /* how many */
 };
 
 static void batch_free(struct batch *b)
 {
+	for (size_t i = 0; i < b->jn; i++)
+		wb_item_free(b->jitem[i]);
 	free(b->w);
 	free(b->cond);
 	free(b->entry_of);
+	free(b->jitem);
+	free(b->jw);
 	memset(b, 0, sizeof(*b));
 }
 
-static int batch_build(struct worker *w, struct batch *b, wb_item *checkpoint)
+/* The chunk gathered so far goes into the batch: beside the writes (atomic) or into jw. */
+static int batch_chunk(struct worker *w, struct stream *st, struct batch *b)
+{
+	wb_item *j = journal_chunk_out(w, st);
+	wb_write put;
+
+	if (!j)
+		return wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM;
+	b->jitem[b->jn++] = j;
+	put = (wb_write){WB_JOURNAL_TABLE, WB_WRITE_PUT, j, NULL};
+	if (w->atomic) {
+		b->w[b->n] = put;
+		b->entry_of[b->n++] = SIZE_MAX;
+	} else {
+		b->jw[b->jn - 1] = put;
+	}
+	return 0;
+}
+
+static int batch_build(struct worker *w, struct stream *st, struct batch *b, wb_item *checkpoint)
 {
 	size_t room = w->n * 2 + 1;
+	int rc;
 
 	memset(b, 0, sizeof(*b));
 	b->w = wb__calloc(room, sizeof(*b->w));
 	b->cond = wb__calloc(room, sizeof(*b->cond));
 	b->entry_of = wb__calloc(room, sizeof(*b->entry_of));
-	if (!b->w || !b->cond || !b->entry_of) {
+	b->jitem = wb__calloc(room, sizeof(*b->jitem));
+	b->jw = wb__calloc(room, sizeof(*b->jw));
+	if (!b->w || !b->cond || !b->entry_of || !b->jitem || !b->jw) {
 		batch_free(b);
 		return WB_ENOMEM;
 	}
@@ -316,10 +353,20 @@ static int batch_build(struct worker *w, struct batch *b, wb_item *checkpoint)
 					e->verdict == WB_WRITE ? WB_WRITE_PUT : WB_WRITE_DELETE,
 					e->verdict == WB_WRITE ? e->after : e->before, &b->cond[b->n]};
 		b->entry_of[b->n++] = i;
-		size_t j = journal_writes(w, e->before, e->verdict == WB_WRITE ? e->after : NULL,
-					  &b->w[b->n], &b->cond[b->n]);
-		for (size_t k = 0; k < j; k++)
-			b->entry_of[b->n++] = SIZE_MAX;
+		if (!journal_on(w))
+			continue;
+		rc = wb__journal_add(&w->chunk, &w->job->key, e->before, e->verdict == WB_WRITE ? e->after : NULL);
+		if (rc > 0)
+			rc = batch_chunk(w, st, b);
+		if (rc < 0) {
+			wb__journal_chunk_reset(&w->chunk);
+			batch_free(b);
+			return rc;
+		}
+	}
+	if (w->chunk.n && (rc = batch_chunk(w, st, b)) < 0) {
+		batch_free(b);
+		return rc;
 	}
 	if (checkpoint) {
 		b->w[b->n] = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_PUT, checkpoint, NULL};
@@ -380,17 +427,23 @@ static void counters_add(wb_counters *a, const wb_counters *b)
 	a->conditions += b->conditions;
 }
 
+/* Add the writes and deletes of the pending batch to *d. */
+static void batch_verdicts(const struct worker *w, wb_counters *d)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->e[i].verdict == WB_WRITE)
+			d->written++;
+		else
+			d->deleted++;
+	}
+}
+
 /* What the pending batch adds to the counters. */
 static wb_counters batch_counters(const struct worker *w)
 {
 	wb_counters d = w->pending;
 
-	for (size_t i = 0; i < w->n; i++) {
-		if (w->e[i].verdict == WB_WRITE)
-			d.written++;
-		else
-			d.deleted++;
-	}
+	batch_verdicts(w, &d);
 	return d;
 }
 
@@ -400,6 +453,8 @@ static void batch_done(struct worker *w, struct stream *st)
 	wb_counters d = batch_counters(w);
 
 	st->count += d.scanned;
+	st->written += d.written;
+	st->deleted += d.deleted;
 	counters_add(&st->run, &d);
 	wb__run_count(w->job->run, &d);
 	memset(&w->pending, 0, sizeof(w->pending));
@@ -442,18 +497,22 @@ static int flush(struct worker *w, struct stream *st, int done)
 	for (int attempt = 0;; attempt++) {
 		struct batch b;
 		size_t failed = SIZE_MAX;
-		wb_counters c = batch_counters(w); /* the stream's counters once this batch is in */
+		wb_counters d = batch_counters(w), c = d; /* c: the stream's counters once this batch is in */
 
 		counters_add(&c, &st->run);
 		if (job->checkpoints &&
-		    !(cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
-					       st->last_key, done, job->total_segments,
-					       st->count + w->pending.scanned, &c)))
+		    (!(cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
+						st->last_key, done, job->total_segments,
+						st->count + w->pending.scanned, &c)) ||
+		     wb__checkpoint_counts(cp, st->written + d.written, st->deleted + d.deleted) < 0))
 			return WB_ENOMEM;
 		/* Not atomic: the checkpoint goes after the changes, never before. */
-		if ((rc = batch_build(w, &b, w->atomic ? cp : NULL)) < 0)
+		if ((rc = batch_build(w, st, &b, w->atomic ? cp : NULL)) < 0)
 			break;
-		rc = b.n ? wb_batch_write(w->db, b.w, b.n, &failed) : 0;
+		/* Not atomic: the journal's entries go first, so no change is ever untracked. */
+		rc = !w->atomic && b.jn ? wb_batch_write(w->db, b.jw, b.jn, NULL) : 0;
+		if (rc == 0)
+			rc = b.n ? wb_batch_write(w->db, b.w, b.n, &failed) : 0;
 		size_t ei = (rc == WB_ECONDITION && failed < b.n) ? b.entry_of[failed] : SIZE_MAX;
 		batch_free(&b);
 		if (rc == 0 && cp && !w->atomic)
@@ -589,6 +648,8 @@ static int stream_resume(struct worker *w, struct stream *st, wb_item **cursor)
 	if (rc < 0)
 		return rc;
 	st->count = cp.count;
+	st->written = cp.written;
+	st->deleted = cp.deleted;
 	if (cp.count > 0)
 		wb__run_ctl(w->job->run, "R %lld", (long long)cp.count);
 	if (cp.done) {
@@ -620,9 +681,38 @@ static int64_t now_ms(void)
 struct fast_page {
 	struct worker *w;        /* the worker */
 	struct stream *st;       /* its stream */
+	wb_write *jw;            /* the page's journal entries, written with its checkpoint */
+	size_t jn, jcap;         /* how many, room */
 	int verdict;             /* the callback's failing verdict on this page, 0 if none */
 	char err[1024];          /* its message (verdict_error) */
 };
+
+static void fast_page_clear(struct fast_page *fp)
+{
+	for (size_t i = 0; i < fp->jn; i++)
+		wb_item_free((wb_item *)fp->jw[i].item);
+	fp->jn = 0;
+	wb__journal_chunk_reset(&fp->w->chunk);
+}
+
+/* The chunk gathered so far becomes one of the page's journal writes. */
+static int fast_chunk(wb_db *db, struct fast_page *fp)
+{
+	wb_item *j;
+
+	if (fp->jn == fp->jcap) {
+		size_t ncap = fp->jcap ? fp->jcap * 2 : 4;
+		wb_write *p = wb__realloc(fp->jw, ncap * sizeof(*p));
+		if (!p)
+			return wb__oom(db);
+		fp->jw = p;
+		fp->jcap = ncap;
+	}
+	if (!(j = journal_chunk_out(fp->w, fp->st)))
+		return wb__error_to_db(db, wb_error_last_code() ? wb_error_last_code() : WB_ENOMEM);
+	fp->jw[fp->jn++] = (wb_write){WB_JOURNAL_TABLE, WB_WRITE_PUT, j, NULL};
+	return 0;
+}
 
 /* The callback on the fast path: a failing verdict is kept with its message. */
 static int fast_fn(wb_item *item, void *arg)
@@ -659,15 +749,15 @@ static int fast_failed(struct fast_page *fp, const wb__page_result *page)
 	return wb__error(NULL, fp->verdict, "%s", fp->err);
 }
 
-/* Hook: a change of the page goes through the journal (only asked for when journal_on). */
+/* Hook: a change of the page gets its journal entry (only asked for when journal_on). */
 static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after, void *arg)
 {
 	struct fast_page *fp = arg;
-	wb_write out[1];
-	wb_cond cond[1];
-	size_t n = journal_writes(fp->w, before, after, out, cond);
+	int rc = wb__journal_add(&fp->w->chunk, &fp->w->job->key, before, after);
 
-	return n ? wb__db_tx_write(db, out, n, NULL) : 0;
+	if (rc < 0)
+		return wb__error_to_db(db, rc);
+	return rc > 0 ? fast_chunk(db, fp) : 0;
 }
 
 /* What a fast page adds to the counters. */
@@ -689,17 +779,28 @@ static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 	wb_counters c = page_counters(page);
 	wb_item *cp;
 	wb_write wr;
-	int rc;
+	int rc = 0;
 
 	counters_add(&c, &st->run);
 	cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
 				 page->last_key ? page->last_key : st->last_key, !page->last_key,
 				 job->total_segments, st->count + (int64_t)page->scanned, &c);
-	if (!cp)
+	if (!cp || wb__checkpoint_counts(cp, st->written + (int64_t)page->written,
+					 st->deleted + (int64_t)page->deleted) < 0) {
+		wb_item_free(cp);
 		return wb__oom(db);
+	}
+	if (fp->w->chunk.n && (rc = fast_chunk(db, fp)) < 0) {
+		wb_item_free(cp);
+		return rc;
+	}
+	if (fp->jn) /* the page's journal chunks */
+		rc = wb__db_tx_write(db, fp->jw, fp->jn, NULL);
 	wr = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_PUT, cp, NULL};
-	rc = wb__db_tx_write(db, &wr, 1, NULL);
+	if (rc == 0)
+		rc = wb__db_tx_write(db, &wr, 1, NULL);
 	wb_item_free(cp);
+	fast_page_clear(fp);
 	return rc;
 }
 
@@ -709,11 +810,11 @@ static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
  * the generic way from *cursor), or a negative error (the callback's,
  * interrupted, another thread failed).
  */
-static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_item **cursor)
+static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item **cursor,
+		      struct fast_page *fp)
 {
 	struct job *job = w->job;
-	struct fast_page fp = {w, st, 0, ""};
-	wb__page_hooks hooks = {journal_on(w) ? fast_on_change : NULL, fast_before_commit, &fp};
+	wb__page_hooks hooks = {journal_on(w) ? fast_on_change : NULL, fast_before_commit, fp};
 	wb_scan s = WB_SCAN_INIT;
 	int rc, slow = 0;
 
@@ -729,14 +830,15 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 		int64_t t0 = now_ms();
 		s.start_after = *cursor;
 		wb_error_clear(); /* the callback's own messages are told apart by their code */
-		fp.verdict = 0;
+		fp->verdict = 0;
 		if (w->one_writer)
 			pthread_mutex_lock(&job->fast);
-		rc = wb__db_each_page(w->db, job->table, &s, fast_fn, &fp, &hooks, &page);
+		rc = wb__db_each_page(w->db, job->table, &s, fast_fn, fp, &hooks, &page);
 		if (w->one_writer)
 			pthread_mutex_unlock(&job->fast);
+		fast_page_clear(fp); /* a failed page's entries were never written */
 		if (rc < 0)
-			return fast_failed(&fp, &page);
+			return fast_failed(fp, &page);
 		/* A slow callback: do not keep other writers waiting that long (one slow
 		 * page may be a WAL checkpoint in its commit, three in a row are not). */
 		slow = now_ms() - t0 > FAST_PAGE_MS ? slow + 1 : 0;
@@ -744,6 +846,8 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 			w->fast = 0;
 		wb_counters d = page_counters(&page);
 		st->count += d.scanned;
+		st->written += d.written;
+		st->deleted += d.deleted;
 		counters_add(&st->run, &d);
 		wb__run_count(job->run, &d);
 		if (!page.last_key)
@@ -758,6 +862,16 @@ static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_ite
 		if (!w->fast)
 			return 1;
 	}
+}
+
+static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_item **cursor)
+{
+	struct fast_page fp = {w, st, NULL, 0, 0, 0, ""};
+	int rc = fast_pages(w, st, seg, cursor, &fp);
+
+	fast_page_clear(&fp);
+	free(fp.jw);
+	return rc;
 }
 
 /* ---------------------------------------------------------- generic path */
@@ -872,6 +986,7 @@ static void worker_close(struct worker *w)
 {
 	entries_clear(w);
 	free(w->e);
+	wb__journal_chunk_free(&w->chunk);
 	if (w->db != w->inner)
 		wb_close(w->db);
 	wb_close(w->inner);
@@ -882,7 +997,7 @@ static int take_segment(struct job *job, unsigned *seg)
 	int ok;
 
 	pthread_mutex_lock(&job->lock);
-	ok = job->rc == 0 && job->next < job->total_segments;
+	ok = job->rc == 0 && job->next < job->end;
 	if (ok)
 		*seg = job->next++;
 	pthread_mutex_unlock(&job->lock);
@@ -932,6 +1047,15 @@ static void meta_name(const struct job *job, char *buf, size_t size)
 		snprintf(buf, size, "%s|meta", base);
 }
 
+/* A worker's claim must cut the table as its checkpoints did. */
+static int segments_agree(const struct job *job)
+{
+	if (!job->run->seg_total || job->total_segments == job->run->seg_total)
+		return 0;
+	return wb__error(NULL, WB_EINVALID, "wb_each on %s: the checkpoints cut it into %u segments, "
+			 "the worker's claim into %u", job->table, job->total_segments, job->run->seg_total);
+}
+
 /* The number of segments: from the meta checkpoint, or chosen and stored now. */
 static int choose_segments(struct job *job, wb_db *db)
 {
@@ -939,7 +1063,7 @@ static int choose_segments(struct job *job, wb_db *db)
 	char name[1200];
 	wb_checkpoint cp;
 	wb_item *it;
-	unsigned want = (unsigned)job->run->threads;
+	unsigned want = job->run->seg_total ? job->run->seg_total : (unsigned)job->run->threads;
 	int rc;
 
 	if (want < 1)
@@ -956,7 +1080,7 @@ static int choose_segments(struct job *job, wb_db *db)
 			if (cp.total_segments >= 1 && cp.total_segments <= MAX_SEGMENTS)
 				job->total_segments = (unsigned)cp.total_segments;
 			wb__checkpoint_clear_struct(&cp);
-			return 0;
+			return segments_agree(job);
 		}
 		if (rc != WB_ENOTFOUND)
 			return rc;
@@ -984,10 +1108,13 @@ static int job_init(struct job *job, wb_run *run, const char *table, wb_item_fn 
 	job->fn = fn;
 	job->arg = arg;
 	job->checkpoints = !wb__run_is_plan(run);
+	job->journal = job->checkpoints && run->journal;
 	job->call = ++run->each_calls;
 	if ((rc = wb_table_describe(&desc, run->inner, table)) < 0)
 		return rc;
 	job->key = desc.key;
+	if (job->journal && (rc = wb__journal_ensure(run->inner)) < 0)
+		return rc;
 	pthread_mutex_init(&job->lock, NULL);
 	pthread_mutex_init(&job->fast, NULL);
 	return 0;
@@ -1035,6 +1162,11 @@ int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_item_fn fn
 	}
 	if (!job.prefix && wb_table_describe(&desc, run->inner, table) == 0 && desc.item_count >= 0)
 		wb__run_ctl(run, "T %lld", (long long)desc.item_count);
+	job.end = job.total_segments;
+	if (run->seg_total) { /* a worker's claim: that one segment */
+		job.next = run->seg_only;
+		job.end = run->seg_only + 1;
+	}
 	return job_run(&job, job.total_segments < (unsigned)run->threads ?
 			     job.total_segments : (unsigned)run->threads);
 }
@@ -1047,9 +1179,12 @@ int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn 
 	if (!q || !q->pk)
 		return wb__error(NULL, WB_EINVALID, "wb_each_query on %s: no partition key value",
 				 table ? table : "");
+	if (run && run->seg_total && run->seg_only != 0)
+		return 0; /* a worker's claim: the worker of segment 0 runs the queries */
 	if ((rc = job_init(&job, run, table, fn, arg)) < 0)
 		return rc;
 	job.query = q;
 	job.total_segments = 1;
+	job.end = 1;
 	return job_run(&job, 1);
 }

@@ -114,6 +114,13 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 	rc |= wb_item_set_int(it, "conditions_failed", r->conditions_failed);
 	if (r->error[0])
 		rc |= set_str(it, "error", r->error);
+	rc |= wb_item_set_bool(it, "journal", r->journal);
+	if (r->commit[0])
+		rc |= set_str(it, "commit", r->commit);
+	if (r->dirty[0])
+		rc |= set_str(it, "dirty", r->dirty);
+	if (r->job_id[0])
+		rc |= set_str(it, "job_id", r->job_id);
 	if (rc) {
 		wb_item_free(it);
 		return NULL;
@@ -142,6 +149,9 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	get_str(r->host, sizeof(r->host), it, "host");
 	get_str(r->user, sizeof(r->user), it, "user");
 	get_str(r->error, sizeof(r->error), it, "error");
+	get_str(r->commit, sizeof(r->commit), it, "commit");
+	get_str(r->dirty, sizeof(r->dirty), it, "dirty");
+	get_str(r->job_id, sizeof(r->job_id), it, "job_id");
 	r->started = wb_item_get_int(it, "started", 0);
 	r->finished = wb_item_get_int(it, "finished", 0);
 	r->duration_ms = wb_item_get_int(it, "duration_ms", 0);
@@ -154,6 +164,7 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->retries = wb_item_get_int(it, "retries", 0);
 	r->throttled = wb_item_get_int(it, "throttled", 0);
 	r->conditions_failed = wb_item_get_int(it, "conditions_failed", 0);
+	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)
@@ -251,11 +262,23 @@ static wb_item *log_item(const char *run_id, int64_t seq, const wb_log_line *l)
 		return NULL;
 	if (wb_item_set_string(it, "run_id", run_id) || wb_item_set_int(it, "seq", seq) ||
 	    wb_item_set_int(it, "ts", l->ts_ms) || wb_item_set_string(it, "stream", l->stream) ||
-	    wb_item_set_string(it, "line", l->line)) {
+	    wb_item_set_string(it, "line", l->line) ||
+	    (l->worker && *l->worker && wb_item_set_string(it, "worker", l->worker))) {
 		wb_item_free(it);
 		return NULL;
 	}
 	return it;
+}
+
+void wb__log_seq_clock(int64_t *seq, int slot)
+{
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000) * 1000 + slot % 1000;
+	if (*seq < now)
+		*seq = now;
 }
 
 int wb__log_append(wb_db *db, const char *run_id, int64_t *seq,
@@ -304,6 +327,8 @@ static int visit_log(const wb_item *it, void *arg)
 	l.ts_ms = wb_item_get_int(it, "ts", 0);
 	l.stream = s ? s : "";
 	l.line = t ? t : "";
+	l.worker = wb_item_get_string(it, "worker");
+	l.seq = wb_item_get_int(it, "seq", 0);
 	return v->fn(&l, v->arg);
 }
 

@@ -6,15 +6,22 @@
  *
  *     run_id S (partition key, sortable: "20261125T100003Z-1a2b3c4d")
  *     migration S, version S, name S, checksum S (SHA-256 hex), target S,
- *     mode S (dev|prod|plan), status S (running|succeeded|failed|
+ *     mode S (dev|prod|plan|revert), status S (running|succeeded|failed|
  *     interrupted|reverted), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
  *     deleted N, unchanged N, failed N, retries N, throttled N,
- *     conditions_failed N, error S (absent unless failed)
+ *     conditions_failed N, error S (absent unless failed), commit S (prod:
+ *     the file's git commit), dirty S (prod: why --allow-dirty was needed),
+ *     job_id S (a worker's job) - these three absent when empty,
+ *     journal BOOL (its writes are in whimbrel_journal, journal.h); a
+ *     revert's row also has reverts S and reverted_status S, a reverted
+ *     run's reverted_by S (revert.h)
  *
  * whimbrel_logs holds the captured output: run_id S (partition key),
  * seq N (sort key), ts N (Unix time, milliseconds), stream S (stdout,
- * stderr, info, warn, error, runner), line S.
+ * stderr, info, warn, error, runner), line S, worker S (the worker's id,
+ * only in the logs of a job).  Workers number their lines by the clock
+ * (wb__log_seq_clock), so that the lines of several workers sort by time.
  *
  * The reserved tables (runs, logs, locks, checkpoints) are created on
  * first use by wb__reserved_ensure.
@@ -38,6 +45,14 @@ void wb__run_id_new(char *buf, size_t size, int64_t now);
 
 /** Write (insert or replace) a run. */
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run);
+/**
+ * For a log several processes write (a job's workers): move *seq up to the
+ * clock, in microseconds times 1000 plus `slot` (0-999, the process's own),
+ * so that lines sort by time and the lines of one append (at most 1000)
+ * never meet another process's.  Called before each append.
+ */
+void wb__log_seq_clock(int64_t *seq, int slot);
+
 /** Append lines to a run's log, numbered from *seq (advanced). */
 int wb__log_append(wb_db *db, const char *run_id, int64_t *seq,
 		   const wb_log_line *lines, size_t n);

@@ -185,6 +185,25 @@ static void install_sigint(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* A worker's claim "K/N" (WB_ENV_SEGMENT): wb_each scans segment K of N only. */
+static void segment_from_env(wb_run *run)
+{
+	const char *v = getenv(WB_ENV_SEGMENT);
+	unsigned k, n;
+	char end;
+
+	if (!v || !*v)
+		return;
+	if (sscanf(v, "%u/%u%c", &k, &n, &end) != 2 || n < 1 || k >= n) {
+		fprintf(stderr, "whimbrel migration: bad %s '%s': expected K/N with K < N\n",
+			WB_ENV_SEGMENT, v);
+		exit(1);
+	}
+	run->seg_only = k;
+	run->seg_total = n;
+	run->threads = 1;
+}
+
 wb_run *wb_run_begin(void)
 {
 	wb_run *run;
@@ -205,6 +224,10 @@ wb_run *wb_run_begin(void)
 	run->migration = env_dup(WB_ENV_MIGRATION, "migration");
 	run->threads = env_int(WB_ENV_THREADS, cores > 0 ? (int)cores : 1);
 	run->batch = (size_t)env_int(WB_ENV_BATCH, 500);
+	/* The journal: on for prod unless the runner says 0 (--no-journal), on for dev when it says 1. */
+	run->journal = getenv(WB_ENV_JOURNAL) && *getenv(WB_ENV_JOURNAL) ? atoi(getenv(WB_ENV_JOURNAL)) > 0
+									    : strcmp(run->mode, "prod") == 0;
+	segment_from_env(run);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* the runner shows output as it comes */
 	if (strcmp(run->mode, "plan") == 0 &&
 	    !(run->plan = wb__plan_new(getenv(WB_ENV_PLAN_DIFFS) ? atoi(getenv(WB_ENV_PLAN_DIFFS)) : 10)))

@@ -112,11 +112,14 @@ static void record_init(struct runner *r)
 	snprintf(rec->target, sizeof(rec->target), "%s", r->o->url);
 	snprintf(rec->mode, sizeof(rec->mode), "%s", r->o->plan ? "plan" : r->o->mode);
 	snprintf(rec->status, sizeof(rec->status), "running");
+	rec->journal = !r->o->plan && (r->o->journal >= 0 ? r->o->journal : strcmp(rec->mode, "prod") == 0);
 	if (gethostname(rec->host, sizeof(rec->host)) != 0)
 		snprintf(rec->host, sizeof(rec->host), "unknown");
 	rec->host[sizeof(rec->host) - 1] = '\0';
 	snprintf(rec->user, sizeof(rec->user), "%s", user ? user : pw ? pw->pw_name : "unknown");
 	rec->exit_code = -1;
+	snprintf(rec->commit, sizeof(rec->commit), "%s", r->o->commit ? r->o->commit : "");
+	snprintf(rec->dirty, sizeof(rec->dirty), "%s", r->o->dirty ? r->o->dirty : "");
 }
 
 /*
@@ -209,7 +212,8 @@ static int previous_run(struct runner *r, wb_ledger_run *out)
 	if (wb_ledger_list(&runs, &n, r->db, r->m.name) < 0)
 		return 0;
 	for (size_t i = n; i-- > 0 && !found;) {
-		if (strcmp(runs[i].mode, "plan") == 0 || strcmp(runs[i].run_id, r->rec.run_id) == 0)
+		if (strcmp(runs[i].mode, "plan") == 0 || strcmp(runs[i].mode, "revert") == 0 ||
+		    strcmp(runs[i].run_id, r->rec.run_id) == 0)
 			continue;
 		*out = runs[i];
 		found = 1;
@@ -346,8 +350,8 @@ static void tick(const wb_counters *c, void *arg)
 
 /* The run's settings for the child's environment, into env (NULL-terminated). */
 struct child_env {
-	char run[96], url[600], mode[32], mig[300], thr[48], res[96], diffs[48];
-	char *v[8];
+	char run[96], url[600], mode[32], mig[300], thr[48], res[96], diffs[48], jnl[48];
+	char *v[9];
 };
 
 static void child_env(struct child_env *e, const struct runner *r)
@@ -372,6 +376,8 @@ static void child_env(struct child_env *e, const struct runner *r)
 	}
 	snprintf(e->diffs, sizeof(e->diffs), "%s=%d", WB_ENV_PLAN_DIFFS, r->o->diffs);
 	e->v[n++] = e->diffs;
+	snprintf(e->jnl, sizeof(e->jnl), "%s=%d", WB_ENV_JOURNAL, r->rec.journal);
+	e->v[n++] = e->jnl;
 	e->v[n] = NULL;
 }
 

@@ -1,12 +1,17 @@
 # t_run.sh - the workflow end to end through the command line:
 # new -> plan -> run dev -> run prod -> status; the header is stamped after
-# prod only (plan and dev leave the file byte for byte as it was).
+# prod only (plan and dev leave the file byte for byte as it was).  The
+# directory is a git repository: prod runs only committed files (t_guard.sh).
 . "$(dirname "$0")/lib.sh"
+command -v git >/dev/null 2>&1 || skip_all "git is not installed"
 D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
+commit() { git add "$@" && git -c user.name=tester -c user.email=tester@example.com commit -qm "$*"; }
+git init -q .
 mkdir -p setup
 cp "$D/seed.c" setup/0001_seed.c
 cp "$D/check.c" setup/0002_check.c
+commit setup
 
 run "$WHIMBREL" run dev setup/0001_seed.c
 is "seed dev: exit 0" "$rc" 0
@@ -20,6 +25,7 @@ sed -e 's|^\t(void)item;$|\twb_item_set_int(item, "counter", wb_item_get_int(ite
     -e 's|^\treturn WB_KEEP;$|\treturn WB_WRITE;|' \
     -e 's|^\t/\* rc = wb_each(run, "TABLE", NULL, change, NULL); \*/$|\trc = wb_each(run, "cars", NULL, change, NULL);|' \
     "$f" > "$f.new" && mv "$f.new" "$f"
+commit "$f"
 cp "$f" pristine.c
 
 run "$WHIMBREL" plan dev "$f" --diffs 2
@@ -91,6 +97,7 @@ is "unknown target: usage" "$rc" 2
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
 run "$WHIMBREL" new "confirm me"
 g=$out
+commit "$g"
 printf 'no\n' | script -qec "$WHIMBREL run prod $g" /dev/null >confirm.out 2>&1
 is "prod on a terminal, answered no: exit 1" "$?" 1
 has "confirmation shows the target" "$(cat confirm.out)" "About to run $(basename "$g" .c) on prod: sqlite:$T/prod.db"
@@ -105,6 +112,7 @@ has "answered yes: the run happened" "$(cat confirm.out)" "succeeded"
 # --no-stamp, then `whimbrel stamp` fills the header from the ledger.
 run "$WHIMBREL" new "stamp later"
 h=$out
+commit "$h"
 cp "$h" h-pristine.c
 run "$WHIMBREL" run prod "$h" --yes --no-stamp
 ok "--no-stamp: header untouched" 'cmp -s "$h" h-pristine.c'

@@ -19,8 +19,8 @@ cp "$D/seed.c" migrations/0001_seed.c
 cp "$D/counter.c" migrations/0002_counter.c
 cp "$D/check.c" migrations/0003_check.c
 
-SEED_N=$N P run prod migrations/0001_seed.c --yes >/dev/null 2>&1
-SLOW_US=100 PROGRESS_EVERY=5000 "$WHIMBREL" --db "sqlite:$T/prod.db" run prod migrations/0002_counter.c --yes >run1.out 2>&1 &
+SEED_N=$N P run prod migrations/0001_seed.c --yes --allow-dirty >/dev/null 2>&1
+SLOW_US=100 PROGRESS_EVERY=5000 "$WHIMBREL" --db "sqlite:$T/prod.db" run prod migrations/0002_counter.c --yes --allow-dirty >run1.out 2>&1 &
 runner=$!
 wait_for run1.out "progress 5000"; ok "first run makes progress" '[ $? -eq 0 ]'
 kill -9 "$runner"
@@ -30,12 +30,12 @@ sleep 0.5
 run P status prod
 ok "status: the dead run is not shown running" 'grep 0002_counter <<<"$out" | grep -q " dead "'
 has "status: says its runner is dead, and why" "$out" "its process $runner is gone on this host"
-run P run prod migrations/0003_check.c --yes
+run P run prod migrations/0003_check.c --yes --allow-dirty
 committed=$(sed -n 's/.* counter1=\([0-9]*\) .*/\1/p' <<<"$out")
 ok "some items were committed before the kill ($committed)" '[ "${committed:-0}" -gt 0 ] && [ "$committed" -lt $N ]'
 
 sleep 1 # run ids of one second sort by their random part: keep the history in order
-run P run prod migrations/0002_counter.c --yes
+run P run prod migrations/0002_counter.c --yes --allow-dirty
 is "second run: exit 0" "$rc" 0
 has "second run: takes over the dead holder's lease" "$err" "took over the lease of 0002_counter"
 has "second run: resumes" "$err" "resuming run"
@@ -49,7 +49,7 @@ is "second run: did the rest ($committed + $second)" "$((committed + second))" "
 is "header: the dead run's pair, then the second run's" \
 	"$(grep -c '^ \* Execution Time: 20' migrations/0002_counter.c)" 2
 ok "header: the dead run is stamped failed" 'grep -q "^ \* Finalization Time: .* (failed)$" migrations/0002_counter.c'
-run P run prod migrations/0003_check.c --yes
+run P run prod migrations/0003_check.c --yes --allow-dirty
 has "every car transformed exactly once" "$out" "cars=$N counter0=0 counter1=$N counter2=0 counter3+=0"
 
 # --- the same on DynamoDB (dynalite): the checkpoint's own write carries the

@@ -57,7 +57,7 @@ is "main returns 130: exit code kept" "$(json history dev 0003_no_begin | field 
 
 # --- prod: a run without wb_run_end is not stamped.
 cp "$D/no_begin.c" m/0006_prod_no_begin.c
-run "$WHIMBREL" --db "sqlite:$T/prod.db" run prod m/0006_prod_no_begin.c --yes --dir m
+run "$WHIMBREL" --db "sqlite:$T/prod.db" run prod m/0006_prod_no_begin.c --yes --allow-dirty --dir m
 is "prod without wb_run_end: exit 1" "$rc" 1
 ok "prod without wb_run_end: header not stamped" 'grep -q "^ \* Execution Time:$" m/0006_prod_no_begin.c'
 

@@ -1,0 +1,508 @@
+/*
+ * jobs.c - scheduled batch runs: add, read, list and cancel the jobs kept
+ * in the target's whimbrel_jobs table (schema in jobs.h; wb_job_* in
+ * whimbrel/runner.h).  `whimbrel schedule` writes them, `whimbrel worker`
+ * runs them.
+ *
+ * A job carries the migration's source, so that every worker on every
+ * machine runs exactly what was scheduled, whatever is on its own disk;
+ * its SHA-256 and git commit say which reviewed version that is.
+ * Everything goes through the public store API: jobs work the same on
+ * every backend.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "checkpoint.h"
+#include "jobs.h"
+#include "ledger.h"
+#include "sigv4.h"
+
+/* ------------------------------------------------------------ the table */
+
+int wb__jobs_ensure(wb_db *db)
+{
+	wb_key_schema key;
+	wb_table_desc desc;
+	int rc;
+
+	if (wb_table_describe(&desc, db, WB_JOBS_TABLE) == 0)
+		return 0;
+	memset(&key, 0, sizeof(key));
+	snprintf(key.pk_name, sizeof(key.pk_name), "job_id");
+	key.pk_type = WB_S;
+	snprintf(key.sk_name, sizeof(key.sk_name), "part");
+	key.sk_type = WB_S;
+	rc = wb_table_create(db, WB_JOBS_TABLE, &key);
+	return rc == WB_EEXISTS ? 0 : rc; /* created meanwhile by another process */
+}
+
+/* ---------------------------------------------------- item <-> struct */
+
+static wb_item *job_key(const char *job_id)
+{
+	wb_item *k = wb_item_new();
+
+	if (k && (wb_item_set_string(k, "job_id", job_id) ||
+		  wb_item_set_string(k, "part", WB_JOB_PART))) {
+		wb_item_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* The attributes of a job that change after its creation, onto `it`. */
+static int set_state(wb_item *it, const wb_job *j)
+{
+	int rc = 0;
+
+	rc |= wb_item_set_string(it, "status", j->status);
+	rc |= wb_item_set_int(it, "at", j->at);
+	rc |= wb_item_set_int(it, "attempt", j->attempt);
+	rc |= wb_item_set_int(it, "started", j->started);
+	rc |= wb_item_set_string(it, "run_id", j->run_id);
+	if (j->finished > 0)
+		rc |= wb_item_set_int(it, "finished", j->finished);
+	if (j->error[0])
+		rc |= wb_item_set_string(it, "error", j->error);
+	return rc;
+}
+
+/* The whole item of a new job (caller frees), or NULL when out of memory. */
+static wb_item *job_item(const wb_job *j, const char *src, size_t len)
+{
+	wb_item *it = job_key(j->job_id);
+	wb_value *v = NULL;
+	int rc = 0;
+
+	if (!it || !(v = wb_value_string(src, len)))
+		goto fail;
+	rc |= wb_item_set(it, "source", v);
+	v = NULL;
+	rc |= wb_item_set_string(it, "migration", j->migration);
+	rc |= wb_item_set_string(it, "file", j->file);
+	rc |= wb_item_set_string(it, "target", j->target);
+	rc |= wb_item_set_string(it, "checksum", j->checksum);
+	rc |= wb_item_set_string(it, "commit", j->commit);
+	rc |= wb_item_set_string(it, "dirty", j->dirty);
+	rc |= wb_item_set_int(it, "created", j->created);
+	rc |= wb_item_set_string(it, "created_by", j->created_by);
+	rc |= wb_item_set_int(it, "workers", j->workers);
+	rc |= wb_item_set_int(it, "segments", j->segments);
+	rc |= wb_item_set_int(it, "attempts", j->attempts);
+	rc |= wb_item_set_int(it, "timeout_s", j->timeout_s);
+	rc |= set_state(it, j);
+	if (rc == 0)
+		return it;
+fail:
+	wb_value_free(v);
+	wb_item_free(it);
+	return NULL;
+}
+
+static void get_str(char *dst, size_t size, const wb_item *it, const char *name)
+{
+	const char *s = wb_item_get_string(it, name);
+
+	snprintf(dst, size, "%s", s ? s : "");
+}
+
+static void item_to_job(wb_job *j, const wb_item *it)
+{
+	memset(j, 0, sizeof(*j));
+	get_str(j->job_id, sizeof(j->job_id), it, "job_id");
+	get_str(j->migration, sizeof(j->migration), it, "migration");
+	get_str(j->file, sizeof(j->file), it, "file");
+	get_str(j->target, sizeof(j->target), it, "target");
+	get_str(j->checksum, sizeof(j->checksum), it, "checksum");
+	get_str(j->commit, sizeof(j->commit), it, "commit");
+	get_str(j->dirty, sizeof(j->dirty), it, "dirty");
+	get_str(j->created_by, sizeof(j->created_by), it, "created_by");
+	get_str(j->status, sizeof(j->status), it, "status");
+	get_str(j->run_id, sizeof(j->run_id), it, "run_id");
+	get_str(j->error, sizeof(j->error), it, "error");
+	j->at = wb_item_get_int(it, "at", 0);
+	j->created = wb_item_get_int(it, "created", 0);
+	j->finished = wb_item_get_int(it, "finished", 0);
+	j->timeout_s = wb_item_get_int(it, "timeout_s", 0);
+	j->started = wb_item_get_int(it, "started", 0);
+	j->workers = (int)wb_item_get_int(it, "workers", 1);
+	j->segments = (int)wb_item_get_int(it, "segments", j->workers);
+	j->attempts = (int)wb_item_get_int(it, "attempts", 1);
+	j->attempt = (int)wb_item_get_int(it, "attempt", 0);
+}
+
+/* ----------------------------------------------------------------- add */
+
+static int check_job_options(const wb_job_options *o)
+{
+	if (!o || o->version != WB_JOB_OPTIONS_VERSION)
+		return wb__error(NULL, WB_EINVALID, "wb_job_add: options of version %u, expected %u "
+				 "(use WB_JOB_OPTIONS_INIT)", o ? o->version : 0, WB_JOB_OPTIONS_VERSION);
+	if (!o->path || !o->source || !o->target)
+		return wb__error(NULL, WB_EINVALID, "wb_job_add: path, source and target are required");
+	if (o->workers < 1 || o->attempts < 1 || o->timeout_s < 0 || o->segments < 0 ||
+	    o->segments > WB_JOB_MAX_SEGMENTS || o->workers > WB_JOB_MAX_SEGMENTS)
+		return wb__error(NULL, WB_EINVALID, "wb_job_add: workers and attempts must be at least 1, "
+				 "segments and workers at most %d, the timeout at least 0",
+				 WB_JOB_MAX_SEGMENTS);
+	return 0;
+}
+
+static void created_by(char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *user = getenv("USER");
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, size, "%s@%s", user ? user : pw ? pw->pw_name : "unknown", host);
+}
+
+/* The job described by `o`, before it is stored. */
+static int job_init(wb_job *j, const wb_job_options *o)
+{
+	wb_migration_id m;
+	int rc;
+
+	if ((rc = wb_migration_id_parse(&m, o->path)) < 0)
+		return rc;
+	memset(j, 0, sizeof(*j));
+	j->created = (int64_t)time(NULL);
+	wb__run_id_new(j->job_id + 4, sizeof(j->job_id) - 4, j->created);
+	memcpy(j->job_id, "job-", 4);
+	snprintf(j->migration, sizeof(j->migration), "%s", m.name);
+	snprintf(j->file, sizeof(j->file), "%s", o->path);
+	snprintf(j->target, sizeof(j->target), "%s", o->target);
+	wb__sigv4_sha256_hex(j->checksum, o->source, o->source_len);
+	snprintf(j->commit, sizeof(j->commit), "%s", o->commit ? o->commit : "");
+	snprintf(j->dirty, sizeof(j->dirty), "%s", o->dirty ? o->dirty : "");
+	created_by(j->created_by, sizeof(j->created_by));
+	j->at = o->at > 0 ? o->at : j->created;
+	j->workers = o->workers;
+	j->segments = o->segments ? o->segments : 4 * o->workers;
+	if (j->segments > WB_JOB_MAX_SEGMENTS)
+		j->segments = WB_JOB_MAX_SEGMENTS;
+	j->attempts = o->attempts;
+	j->timeout_s = o->timeout_s;
+	snprintf(j->status, sizeof(j->status), "scheduled");
+	return 0;
+}
+
+int wb_job_add(wb_job *out, wb_db *db, const wb_job_options *o)
+{
+	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
+	wb_job j;
+	wb_item *it;
+	int rc;
+
+	if ((rc = check_job_options(o)) < 0 || (rc = job_init(&j, o)) < 0)
+		return rc;
+	if ((rc = wb__jobs_ensure(db)) < 0)
+		return wb__error(NULL, rc, "cannot create %s: %s", WB_JOBS_TABLE, wb_error_last());
+	if (!(it = job_item(&j, o->source, o->source_len)))
+		return wb__oom(db);
+	rc = wb_put(db, WB_JOBS_TABLE, it, &not_exists);
+	wb_item_free(it);
+	if (rc < 0)
+		return wb__error(NULL, rc, "cannot record job %s: %s", j.job_id, wb_error_last());
+	if (out)
+		*out = j;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- read */
+
+/* The stored item of job `job_id` (caller frees); WB_ENOTFOUND with a message. */
+static int job_fetch(wb_item **out, wb_db *db, const char *job_id)
+{
+	wb_item *key = job_key(job_id);
+	char esc[160];
+	int rc;
+
+	*out = NULL;
+	if (!key)
+		return wb__oom(db);
+	rc = wb_get(out, db, WB_JOBS_TABLE, key);
+	wb_item_free(key);
+	if (rc == WB_ENOTFOUND)
+		return wb__error(NULL, rc, "no job %s in the target (see `whimbrel schedule list`)",
+				 wb_escape_line(esc, sizeof(esc), job_id));
+	return rc;
+}
+
+int wb_job_get(wb_job *out, wb_db *db, const char *job_id)
+{
+	wb_item *it;
+	int rc = job_fetch(&it, db, job_id);
+
+	if (rc == 0)
+		item_to_job(out, it);
+	wb_item_free(it);
+	return rc;
+}
+
+int wb_job_source(char **out, size_t *len, wb_db *db, const char *job_id)
+{
+	const wb_value *v;
+	const char *s;
+	wb_item *it;
+	size_t n = 0;
+	int rc = job_fetch(&it, db, job_id);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	v = wb_item_get(it, "source");
+	s = v && wb_value_type(v) == WB_S ? wb_value_bytes(v, &n) : NULL;
+	if (!s)
+		rc = wb__error(NULL, WB_EINVALID, "job %s holds no source", job_id);
+	else if (!(*out = wb__strndup(s, n)))
+		rc = WB_ENOMEM;
+	else
+		*len = n;
+	wb_item_free(it);
+	return rc;
+}
+
+/* The jobs being collected by wb_job_list. */
+struct job_list {
+	wb_job *v;     /* collected so far */
+	size_t n, cap; /* used, allocated */
+};
+
+static int add_job(const wb_item *it, void *arg)
+{
+	struct job_list *l = arg;
+	const char *part = wb_item_get_string(it, "part");
+
+	if (!part || strcmp(part, WB_JOB_PART) != 0)
+		return 0;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 32;
+		wb_job *p = wb__realloc(l->v, ncap * sizeof(*p));
+		if (!p)
+			return WB_ENOMEM;
+		l->v = p;
+		l->cap = ncap;
+	}
+	item_to_job(&l->v[l->n++], it);
+	return 0;
+}
+
+/* Due first, then by id (ids sort by creation time). */
+static int by_due(const void *a, const void *b)
+{
+	const wb_job *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return strcmp(x->job_id, y->job_id);
+}
+
+int wb_job_list(wb_job **out, size_t *count, wb_db *db)
+{
+	struct job_list l = {NULL, 0, 0};
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	rc = wb_scan_all(db, WB_JOBS_TABLE, NULL, add_job, &l);
+	if (rc == WB_ENOTFOUND) /* no jobs table yet: no jobs */
+		rc = 0;
+	if (rc < 0) {
+		free(l.v);
+		return rc;
+	}
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), by_due);
+	*out = l.v;
+	*count = l.n;
+	return 0;
+}
+
+void wb_jobs_free(wb_job *jobs)
+{
+	free(jobs);
+}
+
+/* -------------------------------------------------------------- change */
+
+int wb__job_update(wb_db *db, const wb_job *j, const char *expect_status)
+{
+	wb_item *key = job_key(j->job_id), *set = wb_item_new();
+	wb_value *v = wb_value_string(expect_status, strlen(expect_status));
+	wb_cond cond = {WB_COND_ATTR_EQUALS, "status", NULL, NULL};
+	const char *gone[2];
+	size_t ngone = 0;
+	int rc;
+
+	if (!key || !set || !v || set_state(set, j)) {
+		rc = wb__oom(db);
+		goto out;
+	}
+	if (j->finished <= 0)
+		gone[ngone++] = "finished";
+	if (!j->error[0])
+		gone[ngone++] = "error";
+	cond.value = v;
+	rc = wb_update(db, WB_JOBS_TABLE, key, set, gone, ngone, &cond);
+out:
+	wb_item_free(key);
+	wb_item_free(set);
+	wb_value_free(v);
+	return rc;
+}
+
+static int job_is_over(const wb_job *j)
+{
+	return strcmp(j->status, "scheduled") != 0 && strcmp(j->status, "running") != 0;
+}
+
+/* The run of a cancelled job's attempt, if still running, ends as interrupted. */
+static void cancel_run(wb_db *db, const wb_job *j)
+{
+	wb_ledger_run rec;
+
+	if (!j->run_id[0] || wb_ledger_get(&rec, db, j->run_id) < 0 || strcmp(rec.status, "running") != 0)
+		return;
+	snprintf(rec.status, sizeof(rec.status), "interrupted");
+	snprintf(rec.error, sizeof(rec.error), "job %s was cancelled", j->job_id);
+	rec.finished = j->finished;
+	rec.duration_ms = (rec.finished - rec.started) * 1000;
+	wb__ledger_put(db, &rec);
+}
+
+int wb_job_cancel(wb_job *out, wb_db *db, const char *job_id)
+{
+	wb_job j;
+	char was[16];
+	int rc;
+
+	for (int tries = 0; tries < 5; tries++) {
+		if ((rc = wb_job_get(&j, db, job_id)) < 0)
+			return rc;
+		if (job_is_over(&j))
+			return wb__error(NULL, WB_EINVALID, "job %s is %s already: nothing to cancel",
+					 j.job_id, j.status);
+		snprintf(was, sizeof(was), "%s", j.status);
+		snprintf(j.status, sizeof(j.status), "cancelled");
+		j.finished = (int64_t)time(NULL);
+		rc = wb__job_update(db, &j, was);
+		if (rc == 0)
+			cancel_run(db, &j);
+		if (rc == 0 && out)
+			*out = j;
+		if (rc != WB_ECONDITION)
+			return rc < 0 ? wb__error(NULL, rc, "cannot cancel job %s: %s", j.job_id,
+						  wb_error_last()) : 0;
+	}
+	return wb__error(NULL, WB_EBUSY, "cannot cancel job %s: it keeps changing", job_id);
+}
+
+/* ------------------------------------------------------------- segments */
+
+void wb__job_namespace(char *buf, size_t size, const wb_job *j)
+{
+	snprintf(buf, size, "%s@%s", j->migration, j->job_id);
+}
+
+/* The segments being collected by wb_job_segments. */
+struct seg_list {
+	wb_job_segment *v; /* one per segment */
+	int n;             /* how many */
+};
+
+/* The segment index at the end of a name: "seg0003" or "cars|seg0003"; -1 if none. */
+static int seg_index(const char *name)
+{
+	const char *p = name ? strrchr(name, 's') : NULL;
+	char *end;
+	long k;
+
+	if (!p || strncmp(p, "seg", 3) != 0 || (p != name && p[-1] != '|'))
+		return -1;
+	k = strtol(p + 3, &end, 10);
+	return *end || end == p + 3 || k < 0 || k > WB_JOB_MAX_SEGMENTS ? -1 : (int)k;
+}
+
+static int add_segment(const wb_item *it, void *arg)
+{
+	struct seg_list *l = arg;
+	int k = seg_index(wb_item_get_string(it, "part"));
+	wb_job_segment *s;
+
+	if (k < 0 || k >= l->n)
+		return 0;
+	s = &l->v[k];
+	get_str(s->state, sizeof(s->state), it, "state");
+	get_str(s->worker, sizeof(s->worker), it, "worker");
+	get_str(s->run_id, sizeof(s->run_id), it, "run_id");
+	get_str(s->error, sizeof(s->error), it, "error");
+	s->heartbeat = wb_item_get_int(it, "heartbeat", 0);
+	s->expires = wb_item_get_int(it, "expires", 0);
+	s->takeovers = (int)wb_item_get_int(it, "takeovers", 0);
+	s->scanned = wb_item_get_int(it, "scanned", 0); /* a done segment's, kept past its checkpoints */
+	s->written = wb_item_get_int(it, "written", 0);
+	s->deleted = wb_item_get_int(it, "deleted", 0);
+	return 0;
+}
+
+static int add_progress(wb_db *db, const wb_item *it, void *arg)
+{
+	struct seg_list *l = arg;
+	int k = seg_index(wb_item_get_string(it, "segment"));
+
+	(void)db;
+	if (k < 0 || k >= l->n || strcmp(l->v[k].state, "done") == 0)
+		return 0;
+	l->v[k].scanned += wb_item_get_int(it, "count", 0);
+	l->v[k].written += wb_item_get_int(it, "written", 0);
+	l->v[k].deleted += wb_item_get_int(it, "deleted", 0);
+	return 0;
+}
+
+int wb_job_segments(wb_job_segment **out, size_t *count, wb_db *db, const wb_job *job)
+{
+	struct seg_list l = {NULL, job->segments > 0 ? job->segments : 1};
+	wb_query q = WB_QUERY_INIT;
+	wb_value *pk = wb_value_string(job->job_id, strlen(job->job_id));
+	char ns[400];
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if (!pk || !(l.v = wb__calloc((size_t)l.n, sizeof(*l.v)))) {
+		wb_value_free(pk);
+		return wb__oom(db);
+	}
+	for (int k = 0; k < l.n; k++) {
+		l.v[k].index = k;
+		snprintf(l.v[k].state, sizeof(l.v[k].state), "waiting");
+	}
+	q.pk = pk;
+	rc = wb_query_all(db, WB_JOBS_TABLE, &q, add_segment, &l);
+	wb_value_free(pk);
+	wb__job_namespace(ns, sizeof(ns), job);
+	if (rc == 0)
+		rc = wb__checkpoint_each(db, ns, add_progress, &l);
+	if (rc < 0) {
+		free(l.v);
+		return rc;
+	}
+	*out = l.v;
+	*count = (size_t)l.n;
+	return 0;
+}
+
+void wb_job_segments_free(wb_job_segment *segs)
+{
+	free(segs);
+}
