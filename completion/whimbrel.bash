@@ -20,12 +20,13 @@ _whimbrel_options() {
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
 	plan) echo "--diffs --threads --help" ;;
-	run) echo "--yes --threads --restart --no-stamp --journal --no-journal --allow-dirty --help" ;;
+	run) echo "--yes --threads --restart --no-stamp --journal --no-journal --allow-dirty --dir --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
 	log | logs) echo "--raw --follow --help" ;;
 	lint) echo "--dir --now --help" ;;
 	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --journal --help" ;;
+	unlock) echo "--force --help" ;;
 	revert) echo "--dry-run --force --yes --help" ;;
 	copy) echo "--from --to --keys-of-run --only-missing --overwrite --yes --help" ;;
 	clone) echo "--tables --sample --fraction --mask --yes --help" ;;

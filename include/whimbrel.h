@@ -636,7 +636,12 @@ WB_EXTERN wb_run *wb_run_begin(void);
 
 /**
  * Finish the run: report counters to the runner, release resources and
- * return the process exit status for `main` to return (0 when rc == 0).
+ * return the process exit status for `main` to return (0 when rc == 0,
+ * 130 for WB_EINTERRUPTED, 1 otherwise).  The runner records a run as
+ * succeeded only when wb_run_end reported rc == 0 and the program then
+ * exited with status 0: a program that exits without calling it (exit()
+ * from a callback, a main that skips it) has failed, and keeps its
+ * checkpoints so the next run resumes.
  */
 WB_EXTERN int wb_run_end(wb_run *run, int rc);
 

@@ -44,6 +44,9 @@ typedef struct wb__page_result {
 	size_t written;     /**< items rewritten (WB_WRITE) */
 	size_t deleted;     /**< items deleted (WB_DELETE) */
 	wb_item *last_key;  /**< key to continue after (caller frees), NULL when the scan is done */
+	int again;          /**< on failure: 1 when it failed only because the callback wrote to the
+	                         same store through another handle: the page done again without
+	                         each_page works (0 otherwise: the failure stands) */
 } wb__page_result;
 
 /** Hooks run inside the page's transaction of each_page (all optional). */
@@ -145,7 +148,7 @@ unsigned int wb__db_caps(const wb_db *db);
  * page's write transaction is open, on the calling thread, so it must not
  * use the same handle (WB_EINVALID) and must not write to the same store
  * through another handle (that would wait for this transaction: the page
- * fails with WB_EBUSY, whatever the callback returns).  Items it returns
+ * fails with WB_EBUSY and out->again = 1, whatever the callback returns).  Items it returns
  * WB_WRITE for are validated and must keep their key; an item written back
  * exactly as it was is not written (not counted in `written`); WB_DELETE
  * deletes; a negative return stops the page, rolls it back and is returned.

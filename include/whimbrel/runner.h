@@ -252,6 +252,12 @@ typedef struct wb_lease {
 
 /** Read the lease of `migration`; WB_ENOTFOUND when it is not locked. */
 WB_EXTERN int wb_lock_get(wb_lease *out, wb_db *db, const char *migration);
+/**
+ * 1 when lease `l` has lost its holder: it expired, or its holder is a
+ * process of this host that no longer exists (the next run takes it
+ * over); 0 while its holder may be alive.
+ */
+WB_EXTERN int wb_lease_stale(const wb_lease *l);
 /** Delete the lease of `migration` whoever holds it (`whimbrel unlock`). */
 WB_EXTERN int wb_lock_break(wb_db *db, const char *migration);
 

@@ -6,6 +6,7 @@
  * stamp) is the runner's wb_runner_run (src/runner/runner.c).  Before a
  * prod run, the prod guard (guard.c) checks that the file is committed.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct opts {
 	int threads;          /* --threads N (0 = default) */
 	int diffs;            /* --diffs N */
 	int journal;          /* --journal 1, --no-journal 0, else -1 */
+	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
 };
 
 /* What the confirmation callback needs. */
@@ -43,7 +45,7 @@ static void run_help(void)
 {
 	printf("usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
 	       "                                 [--journal | --no-journal]\n"
-	       "                            [--allow-dirty]\n"
+	       "                            [--allow-dirty] [--dir DIR]\n"
 	       "\n"
 	       "Compile the migration FILE and run it on the dev or prod target.  The run is\n"
 	       "recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
@@ -64,6 +66,8 @@ static void run_help(void)
 	       "                 the ledger records which runs have a journal)\n"
 	       "  --journal      journal a dev run too\n"
 	       "  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
+	       "  --dir DIR      the migrations directory (default: migrations): a prod run\n"
+	       "                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
 	       "\n"
 	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
 	       "lease, 130 interrupted.  See whimbrel-run(1).\n");
@@ -107,6 +111,10 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->journal = 0;
 		else if (!o->plan && strcmp(a, "--allow-dirty") == 0)
 			o->allow_dirty = 1;
+		else if (!o->plan && strcmp(a, "--dir") == 0 && i + 1 < argc)
+			o->dir = argv[++i];
+		else if (!o->plan && strcmp(a, "--dir") == 0)
+			return wb_cli_usage(o->cmd, "--dir needs a directory");
 		else if (strcmp(a, "--threads") == 0)
 			num = &o->threads;
 		else if (o->plan && strcmp(a, "--diffs") == 0)
@@ -177,6 +185,74 @@ static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *a
 	return 0;
 }
 
+/* ------------------------------------------------------- prod: the file */
+
+/* The directory part of path ("." when none) into buf. */
+static void dir_of(char *buf, size_t size, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(buf, size, ".");
+	else if (slash == path)
+		snprintf(buf, size, "/");
+	else
+		snprintf(buf, size, "%.*s", (int)(slash - path), path);
+}
+
+/* Is the file at path in directory dir (both resolved)? */
+static int in_dir(const char *path, const char *dir)
+{
+	char d[PATH_MAX], want[PATH_MAX], got[PATH_MAX];
+
+	dir_of(d, sizeof(d), path);
+	return realpath(dir, want) && realpath(d, got) && strcmp(want, got) == 0;
+}
+
+/* Its header: present and without a grammar problem. */
+static int header_ok(const char *path, const char *shown)
+{
+	wb_header *h = NULL;
+	int rc = wb_header_parse_file(&h, path), code = WB_EXIT_OK;
+	const wb_header_problem *p;
+
+	if (rc < 0 && !h)
+		return wb_cli_fail("%s", wb_error_last());
+	if (rc == WB_EINVALID)
+		code = wb_cli_fail("refusing to run %s on prod: it has no header comment (`whimbrel new` "
+				   "writes one; see whimbrel-lint(1))", shown);
+	else if (wb_header_problem_count(h) > 0 && (p = wb_header_problem_at(h, 0)))
+		code = wb_cli_fail("refusing to run %s on prod: its header is not well formed: line %d: %s "
+				   "(`whimbrel lint`)", shown, p->line, p->msg);
+	wb_header_free(h);
+	return code;
+}
+
+/*
+ * Before a prod run, without compiling anything: the file is a migration
+ * of the migrations directory (DIR/NNNN_slug.c, so that its name, which
+ * keys its ledger rows, lease and checkpoints, is one file's) and its
+ * header, which the run stamps, is well formed.
+ */
+static int check_prod_file(const struct opts *o)
+{
+	const char *base = strrchr(o->path, '/'), *dir = o->dir ? o->dir : "migrations";
+	char shown[512], d[512];
+
+	base = base ? base + 1 : o->path;
+	wb_escape_line(shown, sizeof(shown), o->path);
+	wb_escape_line(d, sizeof(d), dir);
+	if (!wb_migration_name_ok(NULL, base))
+		return wb_cli_fail("refusing to run %s on prod: its name is not NNNN_slug.c (four digits "
+				   "or more, '_', then lower-case letters, digits and '_')", shown);
+	if (access(o->path, R_OK) != 0)
+		return wb_cli_fail("cannot read %s", shown);
+	if (!in_dir(o->path, dir))
+		return wb_cli_fail("refusing to run %s on prod: it is not in the migrations directory %s "
+				   "(--dir DIR names another)", shown, d);
+	return header_ok(o->path, shown);
+}
+
 /* ------------------------------------------------------------------ run */
 
 /* The exit code of a run that happened: 0 succeeded, 130 interrupted, 1 failed. */
@@ -199,6 +275,8 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	wb_db *db = NULL;
 	int code, rc;
 
+	if (!o->plan && strcmp(o->target, "prod") == 0 && (code = check_prod_file(o)) != 0)
+		return code;
 	/* opened here first: a bad target is reported as every command reports it, and
 	 * the .whimbrel directory of the embedded default is created */
 	if (!o->plan && strcmp(o->target, "prod") == 0 &&
@@ -261,24 +339,72 @@ int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------------ unlock */
 
+/*
+ * Whether lease l is held by a live process of this host (its run is
+ * going on: unlocking it needs --force).
+ */
+static int live_here(const wb_lease *l)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		return 0;
+	host[sizeof(host) - 1] = '\0';
+	return strcmp(host, l->host) == 0 && !wb_lease_stale(l);
+}
+
+static void unlock_help(void)
+{
+	printf("usage: whimbrel unlock MIGRATION [dev|prod] [--force]\n\n"
+	       "Delete the lease of MIGRATION (a name like 0001_add_price_to_cars, or its file)\n"
+	       "on the target (default dev).  For a run that is known to be dead; a dead run's\n"
+	       "lease also expires by itself (60 s).  A lease held by a live process of this\n"
+	       "host is kept unless --force: its run then stops at its next heartbeat.\n");
+}
+
+/* Unlock `name` on target; force: even a live local run's lease. */
+static int unlock_one(wb_db *db, const char *name, const char *target, int force)
+{
+	char since[32];
+	wb_lease l;
+	int rc = wb_lock_get(&l, db, name);
+
+	if (rc == WB_ENOTFOUND) {
+		printf("%s is not locked on %s\n", name, target);
+		return WB_EXIT_OK;
+	}
+	if (rc < 0)
+		return wb_cli_fail("cannot unlock %s: %s", name, wb_error_last());
+	if (live_here(&l) && !force)
+		return wb_cli_fail("refusing to unlock %s on %s: it is held by run %s, a live process "
+				   "(pid %lld) of this host; stop that run, or pass --force", name, target,
+				   l.run_id, (long long)l.pid);
+	if (wb_lock_break(db, name) < 0)
+		return wb_cli_fail("cannot unlock %s: %s", name, wb_error_last());
+	wb_format_utc(since, sizeof(since), l.acquired);
+	printf("unlocked %s on %s (was held by %s since %s UTC)\n", name, target, l.holder, since);
+	if (!wb_lease_stale(&l))
+		fprintf(stderr, "whimbrel: warning: that lease had not expired: if run %s is alive, it "
+			"stops at its next heartbeat\n", l.run_id);
+	return WB_EXIT_OK;
+}
+
 int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 {
-	char name[256], since[32];
+	char name[256];
 	const char *target = "dev", *mig = NULL;
 	wb_migration_id id;
-	wb_lease l;
 	wb_db *db;
-	int code, rc;
+	int code, force = 0;
 
 	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel unlock MIGRATION [dev|prod]\n\n"
-		       "Delete the lease of MIGRATION (a name like 0001_add_price_to_cars, or its file)\n"
-		       "on the target (default dev), whoever holds it.  For a run that is known to be\n"
-		       "dead; a dead run's lease also expires by itself (60 s).\n");
+		unlock_help();
 		return WB_EXIT_OK;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]) && mig)
+		if (strcmp(argv[i], "--force") == 0)
+			force = 1;
+		else if (wb_cli_is_target(argv[i]) && mig)
 			target = argv[i];
 		else if (!mig && argv[i][0] != '-')
 			mig = argv[i];
@@ -290,17 +416,7 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 	snprintf(name, sizeof(name), "%s", wb_migration_id_parse(&id, mig) == 0 ? id.name : mig);
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
-	rc = wb_lock_get(&l, db, name);
-	if (rc == WB_ENOTFOUND) {
-		printf("%s is not locked on %s\n", name, target);
-		code = WB_EXIT_OK;
-	} else if (rc < 0 || wb_lock_break(db, name) < 0) {
-		code = wb_cli_fail("cannot unlock %s: %s", name, wb_error_last());
-	} else {
-		wb_format_utc(since, sizeof(since), l.acquired);
-		printf("unlocked %s on %s (was held by %s since %s UTC)\n", name, target, l.holder, since);
-		code = WB_EXIT_OK;
-	}
+	code = unlock_one(db, name, target, force);
 	wb_close(db);
 	return code;
 }

@@ -121,34 +121,64 @@ static void status_help(void)
 	printf("usage: whimbrel status [dev|prod] [--dir DIR] [--json]\n\n"
 	       "Every migration file of DIR (default migrations) with its last run on the target\n"
 	       "(default dev): status, started, finished, duration and counts; `pending` when it\n"
-	       "never ran there; `running?` when a run is recorded as running but holds no lease\n"
-	       "(its runner died).  Plans do not count as runs.  Never compiles anything.\n"
+	       "never ran there; `dead` when a run is recorded as running but its runner is\n"
+	       "gone (no lease, an expired one, or its process gone on this host): the next run\n"
+	       "of it records what it did and resumes it.  Plans do not count as runs.  Never\n"
+	       "compiles anything.\n"
 	       "Then every running job (`whimbrel schedule`) with its segments: done, running\n"
 	       "(on which worker), waiting.\n");
 }
 
 /*
- * A run recorded as running whose lease is gone, expired or someone else's
- * has lost its runner: show it as "running?" so nobody waits for it.
+ * A run recorded as running whose lease is gone, someone else's, expired or
+ * held by a process of this host that no longer exists has lost its
+ * runner: say why into why (empty when it has not), so nobody waits for it.
  */
-static int stale(wb_db *db, const wb_ledger_run *r)
+static int stale(char *why, size_t size, wb_db *db, const wb_ledger_run *r)
 {
 	wb_lease l;
 	int rc;
 
-	if (strcmp(r->status, "running") != 0 || r->job_id[0]) /* a job's: see its segments */
+	why[0] = '\0';
+	if (strcmp(r->status, "running") != 0 || strcmp(r->mode, "plan") == 0 ||
+	    r->job_id[0]) /* a job's: see its segments */
 		return 0;
 	rc = wb_lock_get(&l, db, r->migration);
 	if (rc == WB_ENOTFOUND)
-		return 1;
-	return rc == 0 && (strcmp(l.run_id, r->run_id) != 0 || l.expires < (int64_t)time(NULL));
+		snprintf(why, size, "it holds no lease");
+	else if (rc == 0 && strcmp(l.run_id, r->run_id) != 0)
+		snprintf(why, size, "its lease is held by run %s", l.run_id);
+	else if (rc == 0 && l.expires < (int64_t)time(NULL))
+		snprintf(why, size, "its lease expired %llds ago", (long long)(time(NULL) - l.expires));
+	else if (rc == 0 && wb_lease_stale(&l))
+		snprintf(why, size, "its process %lld is gone on this host", (long long)l.pid);
+	return why[0] != '\0';
+}
+
+/* After the table: why each dead run is dead. */
+static void print_dead(const wb_ledger_run *r, const char *why)
+{
+	char name[512];
+
+	printf("note: %s: run %s is recorded as running but its runner is dead (%s); the next "
+	       "run of it records what it did and resumes it\n",
+	       wb_escape_line(name, sizeof(name), r->migration), r->run_id, why);
 }
 
 static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 			const wb_ledger_run *runs, size_t nr, int as_json)
 {
 	json_t *arr = as_json ? json_array() : NULL;
-	size_t pending = 0;
+	size_t pending = 0, ndead = 0;
+	const wb_ledger_run **dead = calloc(nn + 1, sizeof(*dead));
+	char (*whys)[160] = calloc(nn + 1, sizeof(*whys));
+
+	if (!dead || !whys) {
+		free(dead);
+		free(whys);
+		json_decref(arr);
+		return wb_cli_fail("out of memory");
+	}
 
 	if (!as_json) {
 		printf("target %s\n", target);
@@ -157,15 +187,19 @@ static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 	for (size_t i = 0; i < nn; i++) {
 		const wb_ledger_run *r = last_run(runs, nr, names[i]);
 		wb_ledger_run shown;
-		int lost = r && stale(db, r);
+		int lost = r && stale(whys[ndead], sizeof(whys[ndead]), db, r);
 		pending += r == NULL;
+		if (lost)
+			dead[ndead++] = r;
 		if (as_json) {
 			json_t *o = r ? run_json(r) : json_object();
 			json_object_set_new(o, "migration", json_string(names[i]));
 			if (!r)
 				json_object_set_new(o, "status", json_string("pending"));
-			if (lost)
+			if (lost) {
 				json_object_set_new(o, "stale", json_true());
+				json_object_set_new(o, "dead", json_string(whys[ndead - 1]));
+			}
 			json_array_append_new(arr, o);
 			continue;
 		}
@@ -177,14 +211,20 @@ static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 		}
 		shown = *r;
 		if (lost)
-			snprintf(shown.status, sizeof(shown.status), "running?");
+			snprintf(shown.status, sizeof(shown.status), "dead");
 		print_run(&shown);
 	}
 	if (as_json) {
 		print_json(arr);
+		free(dead);
+		free(whys);
 		return WB_EXIT_OK;
 	}
 	printf("%zu migration(s), %zu pending\n", nn, pending);
+	for (size_t i = 0; i < ndead; i++)
+		print_dead(dead[i], whys[i]);
+	free(dead);
+	free(whys);
 	return wb_cli_print_running_jobs(db);
 }
 

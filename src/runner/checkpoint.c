@@ -57,13 +57,19 @@ int wb__checkpoint_load(wb_db *db, const char *migration, const char *segment, w
 
 wb_item *wb__checkpoint_item(const char *migration, const char *segment, const char *run_id,
 			     const char *table, const wb_item *last_key, int done,
-			     int64_t total_segments, int64_t count)
+			     int64_t total_segments, int64_t count, const wb_counters *counters)
 {
+	static const wb_counters zero;
+	const wb_counters *c = counters ? counters : &zero;
+	struct timespec ts;
+	int64_t now_ms;
 	wb_item *it = cp_key(migration, segment);
 	char *lk = NULL;
 
 	if (!it)
 		return NULL;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (last_key && wb_item_to_json(&lk, last_key, WB_JSON_DDB) < 0)
 		goto fail;
 	if (wb_item_set_string(it, "run_id", run_id) || wb_item_set_string(it, "tbl", table) ||
@@ -71,7 +77,10 @@ wb_item *wb__checkpoint_item(const char *migration, const char *segment, const c
 	    wb_item_set_int(it, "done", done ? 1 : 0) ||
 	    wb_item_set_int(it, "total_segments", total_segments) ||
 	    wb_item_set_int(it, "count", count) ||
-	    wb_item_set_int(it, "updated", (int64_t)time(NULL)))
+	    wb_item_set_int(it, "run_scanned", c->scanned) || wb_item_set_int(it, "run_written", c->written) ||
+	    wb_item_set_int(it, "run_deleted", c->deleted) || wb_item_set_int(it, "run_unchanged", c->unchanged) ||
+	    wb_item_set_int(it, "run_failed", c->failed) ||
+	    wb_item_set_int(it, "updated", now_ms / 1000) || wb_item_set_int(it, "updated_ms", now_ms))
 		goto fail;
 	wb_string_free(lk);
 	return it;
@@ -162,4 +171,42 @@ int wb__checkpoint_count(wb_db *db, const char *migration, size_t *out)
 {
 	*out = 0;
 	return each_key(db, migration, count_one, out);
+}
+
+/* What wb__checkpoint_run_counters adds up. */
+struct run_sum {
+	const char *run_id;      /* the run */
+	wb_counters c;           /* its counters so far */
+	int64_t updated_ms;      /* its latest checkpoint, Unix milliseconds */
+};
+
+static int add_one(wb_db *db, const wb_item *it, void *arg)
+{
+	struct run_sum *sum = arg;
+	const char *rid = wb_item_get_string(it, "run_id");
+	int64_t t = wb_item_get_int(it, "updated_ms", wb_item_get_int(it, "updated", 0) * 1000);
+
+	WB_UNUSED(db);
+	if (!rid || strcmp(rid, sum->run_id) != 0)
+		return 0;
+	sum->c.scanned += wb_item_get_int(it, "run_scanned", 0);
+	sum->c.written += wb_item_get_int(it, "run_written", 0);
+	sum->c.deleted += wb_item_get_int(it, "run_deleted", 0);
+	sum->c.unchanged += wb_item_get_int(it, "run_unchanged", 0);
+	sum->c.failed += wb_item_get_int(it, "run_failed", 0);
+	if (t > sum->updated_ms)
+		sum->updated_ms = t;
+	return 0;
+}
+
+int wb__checkpoint_run_counters(wb_db *db, const char *migration, const char *run_id,
+				wb_counters *out, int64_t *updated_ms)
+{
+	struct run_sum sum = {.run_id = run_id};
+	int rc = each_key(db, migration, add_one, &sum);
+
+	*out = sum.c;
+	if (updated_ms)
+		*updated_ms = sum.updated_ms;
+	return rc;
 }

@@ -15,7 +15,12 @@
  *     count     N                   items done in this stream, all runs together
  *     written   N                   of those, written back (all runs together)
  *     deleted   N                   of those, deleted (all runs together)
- *     updated   N                   Unix time of the write
+ *     run_scanned, run_written, run_deleted, run_unchanged, run_failed   N
+ *                                   the counters of run_id in this stream (since
+ *                                   that run took the stream over): committed
+ *                                   with the checkpoint, so they always say what
+ *                                   the run did, even after kill -9
+ *     updated   N                   Unix time of the write (updated_ms: in milliseconds)
  *
  * The "meta" item of a scan fixes its number of segments on the first run,
  * so that a resumed run splits the table the same way.  wb_each writes a
@@ -27,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "whimbrel.h"
+#include "run.h"
 
 #define WB_CHECKPOINT_TABLE "whimbrel_checkpoints"
 
@@ -50,12 +56,22 @@ void wb__checkpoint_clear_struct(wb_checkpoint *cp);
 int wb__checkpoint_load(wb_db *db, const char *migration, const char *segment, wb_checkpoint *out);
 
 /**
- * A new checkpoint item (caller frees) for a put; `last_key` may be NULL.
- * NULL with the error set when out of memory.
+ * A new checkpoint item (caller frees) for a put; `last_key` may be NULL,
+ * `counters` (run_id's in this stream) may be NULL for zeros.  NULL with
+ * the error set when out of memory.
  */
 wb_item *wb__checkpoint_item(const char *migration, const char *segment, const char *run_id,
 			     const char *table, const wb_item *last_key, int done,
-			     int64_t total_segments, int64_t count);
+			     int64_t total_segments, int64_t count, const wb_counters *counters);
+
+/**
+ * The counters run `run_id` committed with its checkpoints of `migration`
+ * (the sum over the streams it wrote last), into *out; *updated_ms (may be
+ * NULL) gets the time of its latest checkpoint in Unix milliseconds, 0
+ * when it has none.
+ */
+int wb__checkpoint_run_counters(wb_db *db, const char *migration, const char *run_id,
+				wb_counters *out, int64_t *updated_ms);
 
 /** Add the written and deleted counts of a stream to a checkpoint item; WB_ENOMEM. */
 int wb__checkpoint_counts(wb_item *cp, int64_t written, int64_t deleted);

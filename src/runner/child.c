@@ -27,6 +27,8 @@
 #include "ledger.h"
 #include "logcap.h"
 
+#define LEASE_LOST_GRACE_MS 5000 /* a child that lost its lease: SIGTERM this long after SIGINT */
+
 /* A line-splitting input. */
 struct input {
 	int fd;              /* read end, -1 once at EOF */
@@ -52,6 +54,8 @@ struct sup {
 	int drawn;               /* a progress line is on screen */
 	int signals;             /* SIGINT/SIGTERM received */
 	int stopped;             /* o->stop was acted on */
+	int64_t stopped_ms;      /* when */
+	int escalated;           /* signals sent since, for a lost lease (SIGTERM, then SIGKILL) */
 	int reaped;              /* the child has been waited for */
 	int status;              /* its wait status */
 	int64_t reaped_ms;       /* when */
@@ -173,6 +177,9 @@ static void control(struct sup *s, char *line)
 		s->total = (s->total < 0 ? 0 : s->total) + a;
 	} else if (line[0] == 'R' && sscanf(line + 1, "%lld", &a) == 1) {
 		s->before += a;
+	} else if (line[0] == 'D' && sscanf(line + 1, "%lld", &a) == 1) {
+		s->r->ended = 1;
+		s->r->end_status = (int)a;
 	} else if (line[0] == 'E' && line[1] == ' ') {
 		snprintf(s->r->error, sizeof(s->r->error), "%s", line + 2);
 	} else if (line[0] == 'L' && line[1] == ' ') {
@@ -389,6 +396,20 @@ static int stop_asked(const wb_child_opts *o)
 	return (o->stop && *o->stop) || (o->stop_also && *o->stop_also);
 }
 
+/*
+ * The lease was lost (o->stop): another run may hold it now, and two runs
+ * must never overlap.  A child that does not stop after SIGINT (it does
+ * not use wb_each, or is stuck) gets SIGTERM after LEASE_LOST_GRACE_MS,
+ * then SIGKILL as long again later.
+ */
+static void escalate(struct sup *s)
+{
+	if (!s->stopped || s->reaped || !s->o->stop || !*s->o->stop || s->escalated >= 2 ||
+	    now_ms() - s->stopped_ms < LEASE_LOST_GRACE_MS * (s->escalated + 1))
+		return;
+	kill(s->pid, s->escalated++ == 0 ? SIGTERM : SIGKILL);
+}
+
 static void loop(struct sup *s)
 {
 	while (running(s)) {
@@ -407,9 +428,11 @@ static void loop(struct sup *s)
 			forward_signals(s);
 		if (stop_asked(s->o) && !s->stopped) {
 			s->stopped = 1;
+			s->stopped_ms = now_ms();
 			s->r->interrupted = 1;
 			kill(s->pid, SIGINT);
 		}
+		escalate(s);
 		draw(s);
 		int64_t t = now_ms();
 		if (wb__logcap_queued(s->log) && t - s->last_flush >= 500)

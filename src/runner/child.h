@@ -45,6 +45,8 @@ typedef struct wb_child_result {
 	int interrupted;          /**< the runner got SIGINT/SIGTERM and forwarded it */
 	wb_counters counters;     /**< last counters reported */
 	char error[512];          /**< error reported by the child ("" if none) */
+	int ended;                /**< the child reported its end (wb_run_end's D line) */
+	int end_status;           /**< the exit status it announced then */
 	int64_t log_lines;        /**< lines captured (the log keeps a bounded part, logcap.h) */
 } wb_child_result;
 

@@ -4,9 +4,14 @@
  *
  * The compiler (WB_CC), the link libraries (WB_LINK_LIBS) and the
  * sanitizer flags of this build (WB_BUILD_SAN) come from the Makefile, so
- * a migration is built exactly like the library it links.  The cache key
- * covers the source, the library version and the library file's size and
- * time, so a rebuilt library invalidates every cached program.
+ * a migration is built exactly like the library it links.  The cache
+ * directory's name covers the source, the flags, the compiler (its path,
+ * size and time), the library version and the library file's size and
+ * time, so a rebuilt library or another compiler invalidates every cached
+ * program.  The files the compiler read (the headers a migration includes)
+ * are covered by the seal beside each program (cache.c), which also ties
+ * the program to its own SHA-256; the cache directories are 0700 and only
+ * ours are trusted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +24,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "cache.h"
 #include "compile.h"
 #include "sigv4.h"
 #include <whimbrel/runner.h>
@@ -99,10 +105,13 @@ static void split_into(char *flags, char **args, int *n)
 		args[(*n)++] = tok;
 }
 
-/* Run the compiler; its messages go to our stderr.  Returns its exit status. */
-static int run_compiler(const char *root, const char *src_path, const char *out)
+/* The flags every migration is compiled with (before the sanitizer's, the -I and the files). */
+#define CC_FLAGS "-std=gnu11 -O2 -g -Wall -pthread"
+
+/* Run the compiler, its dependency list into depfile; its messages go to our stderr.  Returns its exit status. */
+static int run_compiler(const char *root, const char *src_path, const char *out, const char *depfile)
 {
-	char cc[256], san[512], libs[512], inc[PATH_MAX], lib[PATH_MAX];
+	char cc[256], san[512], libs[512], inc[PATH_MAX], lib[PATH_MAX], flags[] = CC_FLAGS;
 	char *args[MAX_ARGS];
 	int n = 0, status;
 	pid_t pid;
@@ -113,12 +122,11 @@ static int run_compiler(const char *root, const char *src_path, const char *out)
 	snprintf(inc, sizeof(inc), "-I%s/include", root);
 	snprintf(lib, sizeof(lib), "%s/lib/libwhimbrel.a", root);
 	split_into(cc, args, &n);
-	args[n++] = "-std=gnu11";
-	args[n++] = "-O2";
-	args[n++] = "-g";
-	args[n++] = "-Wall";
-	args[n++] = "-pthread";
+	split_into(flags, args, &n);
 	split_into(san, args, &n);
+	args[n++] = "-MD";
+	args[n++] = "-MF";
+	args[n++] = (char *)depfile;
 	args[n++] = inc;
 	args[n++] = "-o";
 	args[n++] = (char *)out;
@@ -140,10 +148,11 @@ static int run_compiler(const char *root, const char *src_path, const char *out)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* The cache directory of this source and library into buf. */
-static int cache_dir(char *buf, size_t size, const char *root, const char *src, size_t len)
+/* The cache directory of this source and library (under cache root `croot`) into buf. */
+static int cache_dir(char *buf, size_t size, const char *croot, const char *root, const char *src,
+		     size_t len)
 {
-	char lib[PATH_MAX], hex[65], *key;
+	char lib[PATH_MAX], hex[65], tool[PATH_MAX + 64], *key;
 	struct stat st;
 	size_t klen;
 	int n;
@@ -153,16 +162,17 @@ static int cache_dir(char *buf, size_t size, const char *root, const char *src, 
 		return wb__error(NULL, WB_EIO, "cannot find the whimbrel library %s next to the "
 				 "whimbrel command: %s", lib, strerror(errno));
 	}
-	klen = len + 512;
+	wb__cache_tool_id(tool, sizeof(tool), WB_CC);
+	klen = len + sizeof(tool) + 2048;
 	if (!(key = wb__malloc(klen)))
 		return WB_ENOMEM;
 	memcpy(key, src, len);
-	n = snprintf(key + len, 512, "\n%s\n%lld.%09ld\n%lld\n%s\n%s\n", WB_VERSION_STRING,
-		     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_size,
-		     WB_BUILD_SAN, WB_CC);
+	n = snprintf(key + len, klen - len, "\n%s\n%lld.%09ld\n%lld\n%s\n%s\n%s\n%s\n%s\n",
+		     WB_VERSION_STRING, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		     (long long)st.st_size, WB_BUILD_SAN, WB_CC, tool, CC_FLAGS, WB_LINK_LIBS);
 	wb__sigv4_sha256_hex(hex, key, len + (size_t)n);
 	free(key);
-	snprintf(buf, size, ".whimbrel/build/%s-%s", hex, WB_VERSION_STRING);
+	snprintf(buf, size, "%s/%s-%s", croot, hex, WB_VERSION_STRING);
 	return 0;
 }
 
@@ -193,10 +203,72 @@ static int write_source(char *buf, size_t size, const char *dir, const char *pat
 	return 0;
 }
 
+/*
+ * The cache root into buf, created 0700 and checked: .whimbrel/build; in a
+ * checkout of another user (.whimbrel/build is theirs, or we may not create
+ * it: a reader of a read-only target), a private cache of ours,
+ * TMPDIR/whimbrel-build-UID.  Another user's programs never run.
+ */
+static int cache_root(char *buf, size_t size)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+	int theirs;
+
+	snprintf(buf, size, ".whimbrel/build");
+	if (lstat(buf, &st) == 0)
+		theirs = st.st_uid != geteuid();
+	else
+		theirs = wb_mkdirs(".whimbrel") < 0 || access(".whimbrel", W_OK) != 0;
+	if (theirs) {
+		snprintf(buf, size, "%s/whimbrel-build-%lu", tmp && *tmp ? tmp : "/tmp",
+			 (unsigned long)geteuid());
+		fprintf(stderr, "whimbrel: .whimbrel/build is not ours to write: compiling into %s\n", buf);
+	}
+	return wb__cache_dir_secure(buf);
+}
+
+/* The cached program `out` if it may run (1), or 0 to compile it, or a refusal. */
+static int cached(const char *out)
+{
+	int rc = wb__cache_file_secure(out);
+
+	if (rc == WB_ENOTFOUND)
+		return 0;
+	return rc < 0 ? rc : wb__cache_check(out);
+}
+
+/* Compile into tmp, then make it the cached program `out`, sealed to its inputs. */
+static int build(const char *root, const char *src_path, const char *path, const char *dir,
+		 const char *out)
+{
+	char tmp[PATH_MAX + 64], dep[PATH_MAX + 80];
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s/migration.tmp.%ld", dir, (long)getpid());
+	snprintf(dep, sizeof(dep), "%s.d", tmp);
+	rc = run_compiler(root, src_path, tmp, dep);
+	if (rc != 0) {
+		unlink(tmp);
+		unlink(dep);
+		return wb__error(NULL, WB_EINVALID, "%s does not compile", path);
+	}
+	if (chmod(tmp, 0700) != 0 || rename(tmp, out) != 0) {
+		rc = wb__error(NULL, WB_EIO, "cannot store the compiled migration in %s: %s", dir,
+			       strerror(errno));
+		unlink(tmp);
+		unlink(dep);
+		return rc;
+	}
+	rc = wb__cache_seal(out, dep);
+	unlink(dep);
+	return rc;
+}
+
 int wb__compile(const char *path, const char *src, size_t len, int in_memory, char **exe)
 {
-	char root[ROOT_MAX], dir[PATH_MAX], out[PATH_MAX + 32], tmp[PATH_MAX + 64], hdr[PATH_MAX + 32];
-	char copy[PATH_MAX + 300];
+	char root[ROOT_MAX], dir[PATH_MAX], out[PATH_MAX + 32], hdr[PATH_MAX + 32];
+	char copy[PATH_MAX + 300], croot[1024];
 	int rc;
 
 	*exe = NULL;
@@ -205,25 +277,16 @@ int wb__compile(const char *path, const char *src, size_t len, int in_memory, ch
 	snprintf(hdr, sizeof(hdr), "%s/include/whimbrel.h", root);
 	if (access(hdr, R_OK) != 0)
 		return wb__error(NULL, WB_EIO, "cannot find %s next to the whimbrel command", hdr);
-	if ((rc = cache_dir(dir, sizeof(dir), root, src, len)) < 0)
+	if ((rc = cache_root(croot, sizeof(croot))) < 0 ||
+	    (rc = cache_dir(dir, sizeof(dir), croot, root, src, len)) < 0 ||
+	    (rc = wb__cache_dir_secure(dir)) < 0)
 		return rc;
 	snprintf(out, sizeof(out), "%s/migration", dir);
-	if (access(out, X_OK) == 0)
-		return (*exe = wb__strdup(out)) ? 0 : WB_ENOMEM;
-	if ((rc = wb_mkdirs(dir)) < 0)
+	if ((rc = cached(out)) < 0)
 		return rc;
-	if (in_memory && (rc = write_source(copy, sizeof(copy), dir, path, src, len)) < 0)
+	if (rc == 0 && in_memory && (rc = write_source(copy, sizeof(copy), dir, path, src, len)) < 0)
 		return rc;
-	snprintf(tmp, sizeof(tmp), "%s/migration.tmp.%ld", dir, (long)getpid());
-	rc = run_compiler(root, in_memory ? copy : path, tmp);
-	if (rc != 0) {
-		unlink(tmp);
-		return wb__error(NULL, WB_EINVALID, "%s does not compile", path);
-	}
-	if (rename(tmp, out) != 0) {
-		unlink(tmp);
-		return wb__error(NULL, WB_EIO, "cannot store the compiled migration in %s: %s", dir,
-				 strerror(errno));
-	}
+	if (rc == 0 && (rc = build(root, in_memory ? copy : path, path, dir, out)) < 0)
+		return rc;
 	return (*exe = wb__strdup(out)) ? 0 : WB_ENOMEM;
 }

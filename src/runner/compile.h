@@ -5,7 +5,8 @@
  * header and static library that sit next to the whimbrel command
  * (BIN/../include/whimbrel.h, BIN/../lib/libwhimbrel.a: the build tree and
  * an installed tree have the same layout), caching the program under
- * .whimbrel/build/ keyed by the source's SHA-256 and the library version.
+ * .whimbrel/build/ keyed by the source's SHA-256, the flags, the compiler
+ * and the library, and sealed to every file the compiler read (cache.h).
  */
 #ifndef WB_COMPILE_H
 #define WB_COMPILE_H

@@ -122,7 +122,7 @@ static int cp_save(struct copy *cp, const wb_item *last, int done)
 	int rc;
 
 	seg_name(cp, seg, sizeof(seg));
-	it = wb__checkpoint_item(cp->cp_name, seg, "", cp->o->dst, last, done, cp->nseg, cp->c.read);
+	it = wb__checkpoint_item(cp->cp_name, seg, "", cp->o->dst, last, done, cp->nseg, cp->c.read, NULL);
 	if (!it)
 		return wb__oom(NULL);
 	rc = wb_put(cp->to, WB_CHECKPOINT_TABLE, it, NULL);

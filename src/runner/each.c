@@ -32,13 +32,16 @@
  * the checkpoint (and the journal's writes) join that transaction from its
  * hooks (wb__db_tx_write).  The read and the
  * write of an item are then one transaction, so no other writer can slip in
- * between: no condition is needed and none can fail.  Whenever a fast page
- * fails (a callback error, a bad verdict or key, a write of the callback to
- * the same file through another handle, which cannot wait for the page's
- * own transaction), nothing of it was written, and the stream goes on from
- * that page the generic way, whose messages and semantics (commit the work
- * before a failed item) apply.  The callback may thus see the items of that
- * one page twice; nothing is written twice.  A worker whose pages held the
+ * between: no condition is needed and none can fail.  When the callback
+ * fails on an item of a fast page (a negative or unknown verdict), the page
+ * is rolled back and the run stops with the callback's error, as on the
+ * generic path and on every backend (fast_failed).  Whenever a fast page
+ * fails otherwise (a changed key or an invalid item, a write of the
+ * callback to the same file through another handle, which cannot wait for
+ * the page's own transaction), nothing of it was written, and the stream
+ * goes on from that page the generic way, whose messages and semantics
+ * (commit the work before a failed item) apply.  The callback may thus see
+ * the items of that one page twice; nothing is written twice.  A worker whose pages held the
  * write lock longer than FAST_PAGE_MS three times in a row (a slow
  * callback, where the fast path gains little) goes on the generic way too,
  * so that other writers are not kept waiting.  Where the store takes one
@@ -95,6 +98,7 @@ struct job {
 struct stream {
 	char name[1400];         /* checkpoint sort key */
 	int64_t count;           /* items done in this stream, all runs */
+	wb_counters run;         /* this run's counters in this stream, as committed in its checkpoint */
 	int64_t written;         /* of those, written back (all runs, as the checkpoint says) */
 	int64_t deleted;         /* of those, deleted */
 	wb_item *last_key;       /* key of the last item covered by a checkpoint (owned) */
@@ -183,6 +187,23 @@ static int same_key(const struct job *job, const wb_item *a, const wb_item *b)
 }
 
 /*
+ * The callback returned v, neither WB_KEEP, WB_WRITE nor WB_DELETE, on
+ * `item`: the error that stops the run, the same on every path and backend
+ * (the callback's own message when it set one with that code).
+ */
+static int verdict_error(const struct job *job, int v, const wb_item *item)
+{
+	if (v > WB_DELETE)
+		return wb__error(NULL, WB_EINVALID, "%s: the callback returned %d on item %s "
+				 "(expected WB_KEEP, WB_WRITE or WB_DELETE)", job->table, v,
+				 key_text(job, item));
+	if (wb_error_last_code() == v)
+		return v;
+	return wb__error(NULL, v, "%s: the callback failed with %d (%s) on item %s",
+			 job->table, v, wb_strerror(v), key_text(job, item));
+}
+
+/*
  * Run the callback on `item` (which it may change) read as `before`, and
  * classify the result into *e.  Takes ownership of item and before.
  * Returns 1 when *e holds a change, 0 when the item stays as it is (then
@@ -196,16 +217,10 @@ static int judge(struct worker *w, wb_item *item, wb_item *before, struct entry 
 
 	memset(e, 0, sizeof(*e));
 	if (v < 0 || v > WB_DELETE) {
-		const char *k = key_text(job, before);
+		int rc = verdict_error(job, v, before);
 		wb_item_free(item);
 		wb_item_free(before);
-		if (v > WB_DELETE)
-			return wb__error(NULL, WB_EINVALID, "%s: the callback returned %d on item %s "
-					 "(expected WB_KEEP, WB_WRITE or WB_DELETE)", job->table, v, k);
-		if (wb_error_last_code() == v)
-			return v;
-		return wb__error(NULL, v, "%s: the callback failed with %d (%s) on item %s",
-				 job->table, v, wb_strerror(v), k);
+		return rc;
 	}
 	if (v == WB_KEEP || (v == WB_WRITE && wb_item_equal(item, before))) {
 		wb_item_free(item);
@@ -399,6 +414,19 @@ static int refresh(struct worker *w, size_t i)
 	return 0;
 }
 
+/* a += b */
+static void counters_add(wb_counters *a, const wb_counters *b)
+{
+	a->scanned += b->scanned;
+	a->written += b->written;
+	a->deleted += b->deleted;
+	a->unchanged += b->unchanged;
+	a->failed += b->failed;
+	a->retries += b->retries;
+	a->throttled += b->throttled;
+	a->conditions += b->conditions;
+}
+
 /* Add the writes and deletes of the pending batch to *d. */
 static void batch_verdicts(const struct worker *w, wb_counters *d)
 {
@@ -410,15 +438,24 @@ static void batch_verdicts(const struct worker *w, wb_counters *d)
 	}
 }
 
-/* Count the committed batch and forget it. */
-static void batch_done(struct worker *w, struct stream *st)
+/* What the pending batch adds to the counters. */
+static wb_counters batch_counters(const struct worker *w)
 {
 	wb_counters d = w->pending;
 
 	batch_verdicts(w, &d);
+	return d;
+}
+
+/* Count the committed batch and forget it. */
+static void batch_done(struct worker *w, struct stream *st)
+{
+	wb_counters d = batch_counters(w);
+
 	st->count += d.scanned;
 	st->written += d.written;
 	st->deleted += d.deleted;
+	counters_add(&st->run, &d);
 	wb__run_count(w->job->run, &d);
 	memset(&w->pending, 0, sizeof(w->pending));
 	entries_clear(w);
@@ -460,14 +497,13 @@ static int flush(struct worker *w, struct stream *st, int done)
 	for (int attempt = 0;; attempt++) {
 		struct batch b;
 		size_t failed = SIZE_MAX;
+		wb_counters d = batch_counters(w), c = d; /* c: the stream's counters once this batch is in */
 
-		wb_counters d;
-		memset(&d, 0, sizeof(d));
-		batch_verdicts(w, &d);
+		counters_add(&c, &st->run);
 		if (job->checkpoints &&
 		    (!(cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
 						st->last_key, done, job->total_segments,
-						st->count + w->pending.scanned)) ||
+						st->count + w->pending.scanned, &c)) ||
 		     wb__checkpoint_counts(cp, st->written + d.written, st->deleted + d.deleted) < 0))
 			return WB_ENOMEM;
 		/* Not atomic: the checkpoint goes after the changes, never before. */
@@ -641,12 +677,14 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One fast page: what its hooks need. */
+/* One fast page: what its hooks and fast_fn need. */
 struct fast_page {
-	struct worker *w;
-	struct stream *st;
-	wb_write *jw;        /* the page's journal entries, written with its checkpoint */
-	size_t jn, jcap;     /* how many, room */
+	struct worker *w;        /* the worker */
+	struct stream *st;       /* its stream */
+	wb_write *jw;            /* the page's journal entries, written with its checkpoint */
+	size_t jn, jcap;         /* how many, room */
+	int verdict;             /* the callback's failing verdict on this page, 0 if none */
+	char err[1024];          /* its message (verdict_error) */
 };
 
 static void fast_page_clear(struct fast_page *fp)
@@ -676,6 +714,41 @@ static int fast_chunk(wb_db *db, struct fast_page *fp)
 	return 0;
 }
 
+/* The callback on the fast path: a failing verdict is kept with its message. */
+static int fast_fn(wb_item *item, void *arg)
+{
+	struct fast_page *fp = arg;
+	struct job *job = fp->w->job;
+	int v = job->fn(item, job->arg);
+
+	if ((v < 0 || v > WB_DELETE) && !fp->verdict) {
+		fp->verdict = verdict_error(job, v, item);
+		snprintf(fp->err, sizeof(fp->err), "%s", wb_error_last());
+	}
+	return v;
+}
+
+/*
+ * A fast page failed: 1 to do it again the generic way (nothing of it was
+ * written), or the error that stops the stream.  A failing verdict of the
+ * callback stops it as on the generic path (counted failed, the message
+ * naming the item): doing the page again would call the callback on those
+ * items again and could drop the error.  Only a page refused because the
+ * callback wrote to the same store through another handle (page->again),
+ * or one that failed for the store's own reasons, is done again.
+ */
+static int fast_failed(struct fast_page *fp, const wb__page_result *page)
+{
+	wb_counters one_failed = {.failed = 1};
+
+	if (!fp->verdict || page->again) {
+		wb_error_clear();
+		return 1;
+	}
+	wb__run_count(fp->w->job->run, &one_failed);
+	return wb__error(NULL, fp->verdict, "%s", fp->err);
+}
+
 /* Hook: a change of the page gets its journal entry (only asked for when journal_on). */
 static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after, void *arg)
 {
@@ -687,18 +760,31 @@ static int fast_on_change(wb_db *db, const wb_item *before, const wb_item *after
 	return rc > 0 ? fast_chunk(db, fp) : 0;
 }
 
-/* Hook: the stream's checkpoint, in the page's transaction (committed with it or not at all). */
+/* What a fast page adds to the counters. */
+static wb_counters page_counters(const wb__page_result *page)
+{
+	wb_counters d = {.scanned = (int64_t)page->scanned, .written = (int64_t)page->written,
+			 .deleted = (int64_t)page->deleted,
+			 .unchanged = (int64_t)(page->scanned - page->written - page->deleted)};
+
+	return d;
+}
+
+/* Hook: the stream's checkpoint and counters, in the page's transaction (committed with it or not at all). */
 static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 {
 	struct fast_page *fp = arg;
 	struct job *job = fp->w->job;
 	struct stream *st = fp->st;
-	wb_item *cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
-					  page->last_key ? page->last_key : st->last_key, !page->last_key,
-					  job->total_segments, st->count + (int64_t)page->scanned);
+	wb_counters c = page_counters(page);
+	wb_item *cp;
 	wb_write wr;
 	int rc = 0;
 
+	counters_add(&c, &st->run);
+	cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
+				 page->last_key ? page->last_key : st->last_key, !page->last_key,
+				 job->total_segments, st->count + (int64_t)page->scanned, &c);
 	if (!cp || wb__checkpoint_counts(cp, st->written + (int64_t)page->written,
 					 st->deleted + (int64_t)page->deleted) < 0) {
 		wb_item_free(cp);
@@ -721,8 +807,8 @@ static int fast_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 /*
  * The stream by fast pages from *cursor (owned, updated).  Returns 0 when
  * the stream is done, 1 when a page failed (nothing of it written: go on
- * the generic way from *cursor), or a negative error (interrupted, another
- * thread failed).
+ * the generic way from *cursor), or a negative error (the callback's,
+ * interrupted, another thread failed).
  */
 static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item **cursor,
 		      struct fast_page *fp)
@@ -744,27 +830,25 @@ static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item
 		int64_t t0 = now_ms();
 		s.start_after = *cursor;
 		wb_error_clear(); /* the callback's own messages are told apart by their code */
+		fp->verdict = 0;
 		if (w->one_writer)
 			pthread_mutex_lock(&job->fast);
-		rc = wb__db_each_page(w->db, job->table, &s, job->fn, job->arg, &hooks, &page);
+		rc = wb__db_each_page(w->db, job->table, &s, fast_fn, fp, &hooks, &page);
 		if (w->one_writer)
 			pthread_mutex_unlock(&job->fast);
 		fast_page_clear(fp); /* a failed page's entries were never written */
-		if (rc < 0) {
-			wb_error_clear();
-			return 1;
-		}
+		if (rc < 0)
+			return fast_failed(fp, &page);
 		/* A slow callback: do not keep other writers waiting that long (one slow
 		 * page may be a WAL checkpoint in its commit, three in a row are not). */
 		slow = now_ms() - t0 > FAST_PAGE_MS ? slow + 1 : 0;
 		if (slow >= 3)
 			w->fast = 0;
-		wb_counters d = {.scanned = (int64_t)page.scanned, .written = (int64_t)page.written,
-				 .deleted = (int64_t)page.deleted,
-				 .unchanged = (int64_t)(page.scanned - page.written - page.deleted)};
+		wb_counters d = page_counters(&page);
 		st->count += d.scanned;
 		st->written += d.written;
 		st->deleted += d.deleted;
+		counters_add(&st->run, &d);
 		wb__run_count(job->run, &d);
 		if (!page.last_key)
 			return 0;
@@ -782,7 +866,7 @@ static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item
 
 static int fast_stream(struct worker *w, struct stream *st, unsigned seg, wb_item **cursor)
 {
-	struct fast_page fp = {w, st, NULL, 0, 0};
+	struct fast_page fp = {w, st, NULL, 0, 0, 0, ""};
 	int rc = fast_pages(w, st, seg, cursor, &fp);
 
 	fast_page_clear(&fp);
@@ -1002,7 +1086,7 @@ static int choose_segments(struct job *job, wb_db *db)
 		if (rc != WB_ENOTFOUND)
 			return rc;
 		if (!(it = wb__checkpoint_item(job->run->migration, name, job->run->run_id, job->table,
-					       NULL, 0, want, 0)))
+					       NULL, 0, want, 0, NULL)))
 			return WB_ENOMEM;
 		rc = wb_put(db, WB_CHECKPOINT_TABLE, it, &not_exists);
 		wb_item_free(it);

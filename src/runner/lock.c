@@ -112,7 +112,7 @@ int wb_lock_get(wb_lease *out, wb_db *db, const char *migration)
 }
 
 /* A lease is stale when it expired, or its holder is a dead process here. */
-static int lease_stale(const wb_lease *l)
+int wb_lease_stale(const wb_lease *l)
 {
 	char host[256];
 
@@ -134,10 +134,8 @@ static int busy(wb_db *db, const wb_lease *l)
 
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	return wb__error(db, WB_EBUSY,
-			 "migration %s is being run by %s since %s (lease expires in %llds; "
-			 "`whimbrel unlock %s` if that run is dead)",
-			 l->migration, l->holder, since, (long long)(left > 0 ? left : 0), l->migration);
+	return wb__error(db, WB_EBUSY, "migration %s is being run by %s since %s (lease expires in %llds)",
+			 l->migration, l->holder, since, (long long)(left > 0 ? left : 0));
 }
 
 /* Take over a stale lease, conditional on its holder being unchanged. */
@@ -193,7 +191,7 @@ int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_le
 			wb_error_clear();
 			return 0;
 		}
-		if (!lease_stale(&old))
+		if (!wb_lease_stale(&old))
 			return busy(db, &old);
 		rc = take_over(db, migration, run_id, &old);
 		if (rc == WB_ECONDITION && wb_lock_get(&now, db, migration) == 0 && is_ours(&now, run_id))

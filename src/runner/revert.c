@@ -333,7 +333,7 @@ static wb_item *checkpoint(struct revert *rv, const char *seq, int done)
 	if (k && wb_item_set_string(k, "run_id", rv->target.run_id) == 0 &&
 	    wb_item_set_string(k, "seq", seq) == 0)
 		cp = wb__checkpoint_item(rv->cp_name, "journal", rv->me.run_id, WB_JOURNAL_TABLE, k, done, 1,
-					 rv->chunks);
+					 rv->chunks, NULL);
 	wb_item_free(k);
 	return cp;
 }

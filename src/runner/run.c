@@ -265,6 +265,7 @@ int wb_run_end(wb_run *run, int rc)
 		fflush(stdout);
 	}
 	status = rc == 0 ? 0 : rc == WB_EINTERRUPTED ? 130 : 1;
+	wb__run_ctl(run, "D %d", status); /* last: the runner knows the run came to its end */
 	if (run->db != run->inner)
 		wb_close(run->db);
 	wb_close(run->inner);

@@ -12,7 +12,12 @@
  *     R n                                          n items already done by earlier runs
  *     L level text                                 a log line (level: info, warn, error)
  *     E text                                       the error that ended the run
+ *     D status                                     wb_run_end: the run is over, the program
+ *                                                  exits with `status` (0, 1 or 130)
  *
+ * A program that exits without having sent its D line (exit() from a
+ * callback, a main that never calls wb_run_end) has not finished its run:
+ * the runner records it failed whatever its exit status.
  * run.c holds struct wb_run and the public wb_run_* / wb_log_* calls;
  * each.c (wb_each), plan.c (the write interceptor) and checkpoint.c use
  * what is declared here.

@@ -44,6 +44,8 @@ struct runner {
 	char resume_of[64];      /* run being resumed, or "" */
 	int64_t seq;             /* next log line number */
 	int64_t t0_ms;           /* start, for the duration */
+	int ended;               /* the program reported the end of its run (wb_run_end) */
+	int out_err;             /* stdout had an error before the run (so ours cannot be told apart) */
 };
 
 static int64_t now_ms(void)
@@ -120,21 +122,63 @@ static void record_init(struct runner *r)
 	snprintf(rec->dirty, sizeof(rec->dirty), "%s", r->o->dirty ? r->o->dirty : "");
 }
 
-/* A dead runner's run still says running: say what became of it. */
-static void close_dead_run(struct runner *r, const wb_lease *old)
+/*
+ * Run `dead` (recorded as running) lost its runner: record what it did,
+ * the counters it committed with its checkpoints, until its last
+ * checkpoint or heartbeat, as failed; stamp a dead prod run into the header
+ * (its runner could not) when this run is a prod run that stamps.
+ */
+static void close_dead_run(struct runner *r, wb_ledger_run *dead, const wb_lease *old)
 {
-	wb_ledger_run dead;
+	wb_counters c;
+	int64_t last = 0; /* ms */
 
-	if (!old->run_id[0] || wb_ledger_get(&dead, r->db, old->run_id) < 0 ||
-	    strcmp(dead.status, "running") != 0)
-		return;
-	snprintf(dead.status, sizeof(dead.status), "failed");
-	snprintf(dead.error, sizeof(dead.error), "the runner died (its lease was taken over by run %s)",
+	if (wb__checkpoint_run_counters(r->db, r->m.name, dead->run_id, &c, &last) == 0 && last > 0) {
+		dead->scanned = c.scanned;
+		dead->written = c.written;
+		dead->deleted = c.deleted;
+		dead->unchanged = c.unchanged;
+		dead->failed = c.failed;
+	}
+	if (strcmp(old->run_id, dead->run_id) == 0 && old->heartbeat * 1000 > last)
+		last = old->heartbeat * 1000;
+	if (last < dead->started * 1000)
+		last = dead->started * 1000;
+	snprintf(dead->status, sizeof(dead->status), "failed");
+	snprintf(dead->error, sizeof(dead->error), "the runner died (its lease was taken over by run %s)",
 		 r->rec.run_id);
-	dead.finished = old->heartbeat > dead.started ? old->heartbeat : dead.started;
-	dead.duration_ms = (dead.finished - dead.started) * 1000;
-	dead.exit_code = -1;
-	wb__ledger_put(r->db, &dead);
+	dead->finished = last / 1000;
+	dead->duration_ms = last - dead->started * 1000; /* started is in seconds: within a second */
+	dead->exit_code = -1;
+	if (wb__ledger_put(r->db, dead) < 0)
+		note(r, "warning: cannot record the end of the dead run %s: %s", dead->run_id, wb_error_last());
+	if (strcmp(dead->mode, "prod") != 0 || !is_prod(r) || r->o->no_stamp)
+		return;
+	if (wb_header_stamp(r->o->path, (time_t)dead->started, (time_t)dead->finished, "failed") < 0)
+		note(r, "warning: could not stamp the dead run %s into %s: %s", dead->run_id, r->o->path,
+		     wb_error_last());
+	else
+		note(r, "stamped the dead run %s into the header of %s (failed)", dead->run_id, r->o->path);
+}
+
+/*
+ * Now that we hold the migration's lease, its runs still recorded as
+ * running (plans aside) have lost their runner: killed, crashed, their
+ * machine gone.  Close them before our run writes any checkpoint (theirs
+ * hold their counters).
+ */
+static void close_dead_runs(struct runner *r, const wb_lease *old)
+{
+	wb_ledger_run *runs = NULL;
+	size_t n = 0;
+
+	if (wb_ledger_list(&runs, &n, r->db, r->m.name) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(runs[i].status, "running") == 0 && strcmp(runs[i].mode, "plan") != 0 &&
+		    strcmp(runs[i].run_id, r->rec.run_id) != 0)
+			close_dead_run(r, &runs[i], old);
+	wb_ledger_runs_free(runs);
 }
 
 static int take_lease(struct runner *r)
@@ -143,8 +187,9 @@ static int take_lease(struct runner *r)
 	char since[32];
 	int rc = wb__lock_acquire(r->db, r->m.name, r->rec.run_id, &old);
 
-	if (rc == WB_EBUSY)
-		return rc; /* the message names the holder */
+	if (rc == WB_EBUSY) /* the message names the holder; the hint, the target */
+		return wb__error(NULL, rc, "%s; `whimbrel unlock %s %s` if that run is dead", wb_error_last(),
+				 r->m.name, r->o->mode);
 	if (rc < 0)
 		return wb__error(NULL, rc, "cannot take the lease of %s: %s", r->m.name, wb_error_last());
 	r->locked = 1;
@@ -152,8 +197,8 @@ static int take_lease(struct runner *r)
 		wb_format_utc(since, sizeof(since), old.heartbeat);
 		note(r, "warning: took over the lease of %s from %s (dead or expired; last heartbeat %s UTC)",
 		     r->m.name, old.holder, since);
-		close_dead_run(r, &old);
 	}
+	close_dead_runs(r, &old);
 	return 0;
 }
 
@@ -357,12 +402,30 @@ static int run_child(struct runner *r, wb_child_result *res, volatile int *lost)
 	return wb__child_run(&co, res);
 }
 
-/* Ledger status and error from how the child ended. */
+static void set_status(wb_ledger_run *rec, const char *status, const char *fmt, ...) WB_PRINTF(3, 4);
+static void set_status(wb_ledger_run *rec, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(rec->status, sizeof(rec->status), "%s", status);
+	va_start(ap, fmt);
+	vsnprintf(rec->error, sizeof(rec->error), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Ledger status and error from how the child ended.  Succeeded only when
+ * the program reported the end of its run (wb_run_end's D line) with
+ * status 0 and then exited 0: a program that exits without it (exit() from
+ * a callback, a main that never calls wb_run_end) did not finish its run,
+ * whatever its exit status.  Interrupted when the runner stopped it (Ctrl-C,
+ * a stop request, a lost lease) or wb_run_end reported WB_EINTERRUPTED; an
+ * exit status of 130 alone is not a signal.
+ */
 static void judge(struct runner *r, const wb_child_result *res)
 {
 	wb_ledger_run *rec = &r->rec;
-	int interrupted = res->exit_code == 130 ||
-			  (res->interrupted && (res->sig == SIGINT || res->sig == SIGTERM || res->sig == SIGKILL));
+	int stop_sig = res->sig == SIGINT || res->sig == SIGTERM || res->sig == SIGKILL;
 
 	rec->exit_code = res->exit_code;
 	rec->scanned = res->counters.scanned;
@@ -373,28 +436,48 @@ static void judge(struct runner *r, const wb_child_result *res)
 	rec->retries = res->counters.retries;
 	rec->throttled = res->counters.throttled;
 	rec->conditions_failed = res->counters.conditions;
-	if (res->exit_code == 0) {
-		snprintf(rec->status, sizeof(rec->status), "succeeded");
-	} else if (interrupted) {
-		snprintf(rec->status, sizeof(rec->status), "interrupted");
-		snprintf(rec->error, sizeof(rec->error), "interrupted (SIGINT)");
-	} else {
-		snprintf(rec->status, sizeof(rec->status), "failed");
-		if (res->sig)
-			snprintf(rec->error, sizeof(rec->error), "killed by signal %d (%s)", res->sig,
-				 strsignal(res->sig));
-		else if (res->error[0])
-			snprintf(rec->error, sizeof(rec->error), "%s", res->error);
-		else
-			snprintf(rec->error, sizeof(rec->error), "the migration exited with status %d",
-				 res->exit_code);
-	}
+	r->ended = res->ended;
+	if (res->sig && res->interrupted && stop_sig)
+		set_status(rec, "interrupted", "interrupted (%s)", res->sig == SIGINT ? "SIGINT" :
+			   res->sig == SIGTERM ? "SIGTERM" : "SIGKILL");
+	else if (res->sig)
+		set_status(rec, "failed", "killed by signal %d (%s)", res->sig, strsignal(res->sig));
+	else if (!res->ended)
+		set_status(rec, "failed", "the migration exited with status %d without wb_run_end "
+			   "(its run did not finish)", res->exit_code);
+	else if (res->end_status == 130 && res->exit_code == 130)
+		set_status(rec, "interrupted", "interrupted (SIGINT)");
+	else if (res->end_status == 0 && res->exit_code == 0)
+		set_status(rec, "succeeded", "%s", "");
+	else if (res->error[0])
+		set_status(rec, "failed", "%s", res->error);
+	else
+		set_status(rec, "failed", "the migration exited with status %d", res->exit_code);
+}
+
+/*
+ * The program's output goes to our stdout: a write lost there (a full
+ * disk, a closed pipe) fails the run as it fails the command, so that the
+ * ledger says what the exit status says.  The lines are in the run's log.
+ */
+static void check_output(struct runner *r)
+{
+	int lost = fflush(stdout) != 0, e = errno;
+
+	if (r->out_err || !(lost || ferror(stdout)) || strcmp(r->rec.status, "succeeded") != 0)
+		return;
+	set_status(&r->rec, "failed", "cannot write the migration's output to stdout: %s (the run's "
+		   "log keeps it: whimbrel log %s)", lost ? strerror(e) : "write error", r->rec.run_id);
 }
 
 static void stamp(struct runner *r)
 {
 	if (!is_prod(r) || r->o->no_stamp)
 		return;
+	if (!r->ended) {
+		note(r, "not stamping the header of %s: the program did not finish its run", r->o->path);
+		return;
+	}
 	if (wb_header_stamp(r->o->path, (time_t)r->rec.started, (time_t)r->rec.finished,
 			    r->rec.status) < 0)
 		note(r, "warning: could not stamp the header of %s: %s", r->o->path, wb_error_last());
@@ -440,6 +523,29 @@ static void record_end(struct runner *r)
 	stamp(r);
 }
 
+/*
+ * A run that lost its lease while it ran (taken over by another run, or
+ * removed by `whimbrel unlock`) may have overlapped another: it never
+ * succeeded.  `lost` says the heartbeat saw it; a last heartbeat checks
+ * the time since.
+ */
+static void check_lease(struct runner *r, int lost)
+{
+	char why[512] = "it was taken over or removed";
+
+	if (!lost && wb__lock_heartbeat(r->db, r->m.name, r->rec.run_id) == WB_ECONDITION) {
+		lost = 1;
+		snprintf(why, sizeof(why), "%s", wb_error_last());
+	}
+	if (!lost)
+		return;
+	if (strcmp(r->rec.status, "interrupted") == 0)
+		snprintf(r->rec.error, sizeof(r->rec.error), "stopped: the lease was taken over by another run");
+	else if (strcmp(r->rec.status, "succeeded") == 0)
+		set_status(&r->rec, "failed", "the run lost its lease while it ran (%s): another run may "
+			   "have overlapped it", why);
+}
+
 /* Record, run, record again.  The lease (if any) is held by the caller. */
 static int execute(struct runner *r)
 {
@@ -454,6 +560,7 @@ static int execute(struct runner *r)
 		r->unrecorded = 1; /* a read-only target: the plan runs all the same */
 	}
 	beating = r->locked && beat_start(&b, r) == 0;
+	r->out_err = ferror(stdout);
 	if (run_child(r, &res, beating ? &b.lost : NULL) < 0) {
 		fprintf(stderr, "whimbrel: %s\n", wb_error_last());
 		res = (wb_child_result){.exit_code = 127};
@@ -462,8 +569,9 @@ static int execute(struct runner *r)
 	if (beating)
 		beat_stop(&b);
 	judge(r, &res);
-	if (beating && b.lost && strcmp(r->rec.status, "interrupted") == 0)
-		snprintf(r->rec.error, sizeof(r->rec.error), "stopped: the lease was taken over by another run");
+	check_output(r);
+	if (r->locked)
+		check_lease(r, beating && b.lost);
 	record_end(r);
 	return 0;
 }

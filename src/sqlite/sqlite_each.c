@@ -275,7 +275,7 @@ void wb__sq_fn_xf_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	} else if (rc == 0) {
 		x->scanned++;
 		rc = x->fn(item, x->arg);
-		if (rc >= 0 && wb__sq_refused) /* the callback wrote through another handle: see wb__sq_nested_write */
+		if (wb__sq_refused) /* the callback wrote through another handle: see wb__sq_nested_write */
 			rc = wb__error(x->db, WB_EBUSY, "migration of %s: the callback wrote to the same file"
 				       " through another handle", x->t->name);
 		else if (rc < 0)
@@ -540,7 +540,7 @@ int wb__sq_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn
 	struct op op = {"migration of", table, -1};
 	struct xform x = {0};
 	struct sq *s;
-	int rc;
+	int rc, refused = 0;
 
 	s = db->state;
 	x = (struct xform){.db = db, .fn = fn, .arg = arg, .keep_before = hooks && hooks->on_change};
@@ -548,6 +548,7 @@ int wb__sq_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn
 		wb__sq_busy = s;
 		wb__sq_refused = 0;
 		rc = each_page_in_tx(db, table, sc, &x, hooks, out, &op);
+		refused = wb__sq_refused;
 		wb__sq_busy = NULL;
 		wb__sq_refused = 0;
 	});
@@ -555,6 +556,7 @@ int wb__sq_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn
 	if (rc < 0) {
 		wb_item_free(out->last_key);
 		memset(out, 0, sizeof(*out));
+		out->again = refused;
 	}
 	return rc;
 }

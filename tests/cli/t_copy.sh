@@ -46,7 +46,7 @@ is "across targets: the same items" "$(sorted cars prod)" "$(sorted cars)"
 
 # --- the restore procedure on prod: a copy taken before the run, the run, copy back its keys
 run "$WHIMBREL" copy cars cars_recovery --from prod --yes
-run "$WHIMBREL" run prod --allow-dirty m/0002_reshape.c --yes --no-stamp
+run "$WHIMBREL" run prod m/0002_reshape.c --yes --allow-dirty --dir m --no-stamp
 RUN=$(run_of "$err")
 ok "the run changed the table" '[ "$(sorted cars prod)" != "$(sorted cars_recovery prod)" ]'
 "$WHIMBREL" --target prod item put --yes cars '{"id":"car-000010","brand":"Fiat","color":"blue","note":"app"}' >/dev/null

@@ -62,7 +62,7 @@ is "create the table" "$rc" 0
 run W import "$DOCS_TABLE" items.jsonl
 has "import" "$out" "imported $N items"
 
-run W run prod --allow-dirty "m/0001_add_price_$s.c" --yes --no-stamp
+run W run prod --allow-dirty "m/0001_add_price_$s.c" --yes --dir m --no-stamp
 is "run prod exits 0" "$rc" 0
 has "the run succeeded" "$err" "succeeded"
 has "every unpriced item written, none failed" "$err" "$N scanned, $written written, 0 deleted, 30 unchanged, 0 failed"
@@ -96,7 +96,7 @@ is "as many items as imported" "$(wc -l <got.jsonl)" "$N"
 
 run W history prod "0001_add_price_$s" --json
 has "the ledger on dynalite says succeeded" "$out" '"status": "succeeded"'
-run W run prod --allow-dirty "m/0001_add_price_$s.c" --yes --no-stamp
+run W run prod --allow-dirty "m/0001_add_price_$s.c" --yes --dir m --no-stamp
 has "a second run writes nothing" "$err" "$N scanned, 0 written, 0 deleted, $N unchanged, 0 failed"
 W table drop "$DOCS_TABLE" --yes >/dev/null 2>&1 || true
 echo "1..$n"

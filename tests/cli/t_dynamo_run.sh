@@ -67,22 +67,22 @@ mkdir -p m2 && cd m2 && mkdir -p m
 cp "$D/seed.c" m/0001_seed.c
 cp "$D/counter.c" m/0002_counter.c
 cp "$D/check.c" m/0003_check.c
-SEED_N=$N "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --no-stamp >/dev/null 2>&1
-run "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --no-stamp
+SEED_N=$N "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
+run "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --dir m --no-stamp
 has "resume: seeded $N cars on dynalite" "$out" "cars=$N counter0=$N"
-WHIMBREL_THREADS=4 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --no-stamp >run1.out 2>&1 &
+WHIMBREL_THREADS=4 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp >run1.out 2>&1 &
 runner=$!
 wait_for run1.out "progress 10000"; ok "resume: the first run makes progress" '[ $? -eq 0 ]'
 kill -9 "$runner"
 wait "$runner" 2>/dev/null
 sleep 0.5
-run "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --no-stamp
+run "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp
 is "resume: second run exits 0" "$rc" 0
 has "resume: takes over the dead holder's lease" "$err" "took over the lease of 0002_counter"
 has "resume: resumes" "$err" "resuming run"
 scanned=$(json 0002_counter | field 2 scanned)
 ok "resume: the second run scanned fewer items ($scanned < $N)" '[ "$scanned" -gt 0 ] && [ "$scanned" -lt $N ]'
-run "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --no-stamp
+run "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --dir m --no-stamp
 has "resume: every car transformed" "$out" "cars=$N counter0=0 counter1="
 # On DynamoDB a batch (the items' conditional writes, then the checkpoint)
 # is not atomic: the items of the batches in flight when the runner was
@@ -102,17 +102,17 @@ mkdir -p m3 && cd m3 && mkdir -p m
 cp "$D/seed.c" m/0001_seed.c
 cp "$D/counter.c" m/0002_counter.c
 cp "$D/check.c" m/0003_check.c
-SEED_N=3000 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --no-stamp >/dev/null 2>&1
-SLOW_US=2000 WHIMBREL_THREADS=1 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --no-stamp >first.out 2>&1 &
+SEED_N=3000 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
+SLOW_US=2000 WHIMBREL_THREADS=1 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp >first.out 2>&1 &
 first=$!
 for _ in $(seq 300); do [ -s child.pid ] && break; sleep 0.1; done
 sleep 0.5
-run "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --no-stamp
+run "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp
 is "concurrent: the second run exits 3" "$rc" 3
 has "concurrent: it names the holder" "$err" "is being run by $(hostname):$first:"
 wait "$first"
 is "concurrent: the first run succeeds" "$?" 0
-run "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --no-stamp
+run "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --dir m --no-stamp
 has "concurrent: exactly one run transformed the cars" "$out" "cars=3000 counter0=0 counter1=3000 counter2=0"
 cd "$T"
 
@@ -130,9 +130,9 @@ cp "$D/seed.c" m/0001_seed.c
 cp "$D/counter.c" m/0002_counter.c
 cp "$D/check.c" m/0003_check.c
 cp "$D/counter.c" m/0004_counter_again.c
-run env SEED_N=20000 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --no-stamp
+run env SEED_N=20000 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp
 is "faults: seeding 20000 items through the proxy succeeds" "$rc" 0
-run env WHIMBREL_THREADS=8 WHIMBREL_DYNAMODB_STATS=1 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --no-stamp
+run env WHIMBREL_THREADS=8 WHIMBREL_DYNAMODB_STATS=1 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp
 is "faults: the migration through the proxy succeeds" "$rc" 0
 has "faults: 20000 written" "$err" "20000 written"
 run_id=$(json 0002_counter | field 1 run_id)
@@ -151,15 +151,15 @@ faults=$(curl -s "http://127.0.0.1:$(cat "$T/proxy.port")/__faults")
 ok "faults: the proxy injected faults ($faults)" 'echo "$faults" | grep -q "\"throttle\":[1-9]"'
 ok "faults: and partial batches" 'echo "$faults" | grep -q "\"unprocessed\":[1-9]"'
 ok "faults: and writes whose answer was lost" 'echo "$faults" | grep -q "\"dropAfter\":[1-9]"'
-run env WHIMBREL_PROD_DB="$URL" "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --no-stamp
+run env WHIMBREL_PROD_DB="$URL" "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --dir m --no-stamp
 has "faults: every item transformed exactly once (read directly)" "$out" "cars=20000 counter0=0 counter1=20000 counter2=0 counter3+=0"
 # Again: now each write's condition covers the counter it changes, so a
 # write carried out whose answer was lost fails its condition on the retry,
 # and must be recognised as done, not transformed a second time.
-run env WHIMBREL_THREADS=8 "$WHIMBREL" run prod --allow-dirty m/0004_counter_again.c --yes --no-stamp
+run env WHIMBREL_THREADS=8 "$WHIMBREL" run prod --allow-dirty m/0004_counter_again.c --yes --dir m --no-stamp
 is "faults: a second migration through the proxy succeeds" "$rc" 0
 kill "$proxy"; proxy=""
-run env WHIMBREL_PROD_DB="$URL" "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --no-stamp
+run env WHIMBREL_PROD_DB="$URL" "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --dir m --no-stamp
 has "faults: every item transformed exactly once again" "$out" "cars=20000 counter0=0 counter1=0 counter2=20000 counter3+=0"
 cd "$T"
 echo "1..$n"

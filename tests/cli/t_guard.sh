@@ -14,7 +14,7 @@ field() { python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['
 
 mkdir repo loose
 cp "$D/seed.c" loose/0001_seed.c
-run "$WHIMBREL" run prod loose/0001_seed.c --yes
+run "$WHIMBREL" run prod loose/0001_seed.c --yes --dir loose
 is "outside git: refused (exit 1)" "$rc" 1
 is "outside git: one line" "$err" "whimbrel: refusing to run loose/0001_seed.c on prod: not committed (not in a git work tree) (commit it, or pass --allow-dirty)"
 ok "outside git: nothing ran" '[ "$(ledger 0001_seed)" = "[]" ] || [ -z "$(ledger 0001_seed)" ]'
@@ -28,35 +28,35 @@ g init -q .
 mkdir m
 cp "$D/seed.c" m/0001_seed.c
 cp "$D/counter.c" m/0002_counter.c
-run "$WHIMBREL" run prod m/0001_seed.c --yes
+run "$WHIMBREL" run prod m/0001_seed.c --yes --dir m
 is "no commit yet: refused" "$rc" 1
 has "no commit yet: says so" "$err" "not committed (its repository has no commit yet)"
 g add m/0001_seed.c && g commit -qm seed
 head=$(git rev-parse HEAD)
-run "$WHIMBREL" run prod m/0002_counter.c --yes
+run "$WHIMBREL" run prod m/0002_counter.c --yes --dir m
 is "untracked file: refused" "$rc" 1
 is "untracked file: one line" "$err" "whimbrel: refusing to run m/0002_counter.c on prod: not committed (commit it, or pass --allow-dirty)"
 clean1 "untracked file: message is one line" "$err"
 g add m/0002_counter.c
-run "$WHIMBREL" run prod m/0002_counter.c --yes
+run "$WHIMBREL" run prod m/0002_counter.c --yes --dir m
 is "staged, not committed: refused" "$rc" 1
 
-run "$WHIMBREL" run prod m/0001_seed.c --yes
+run "$WHIMBREL" run prod m/0001_seed.c --yes --dir m
 is "committed: runs" "$rc" 0
 is "committed: the ledger records the commit" "$(ledger 0001_seed | field commit)" "$head"
 is "committed: nothing dirty recorded" "$(ledger 0001_seed | field dirty)" ""
 ok "committed: the header was stamped" 'grep -q "Execution Time: 20" m/0001_seed.c'
-run "$WHIMBREL" run prod m/0001_seed.c --yes
+run "$WHIMBREL" run prod m/0001_seed.c --yes --dir m
 is "only the stamps changed: still runs" "$rc" 0
 is "only the stamps changed: commit recorded" "$(ledger 0001_seed | field commit)" "$head"
 
 g commit -qm counter
 head2=$(git rev-parse HEAD)
 echo '/* changed */' >> m/0002_counter.c
-run "$WHIMBREL" run prod m/0002_counter.c --yes --no-stamp
+run "$WHIMBREL" run prod m/0002_counter.c --yes --dir m --no-stamp
 is "changed since HEAD: refused" "$rc" 1
 is "changed since HEAD: one line" "$err" "whimbrel: refusing to run m/0002_counter.c on prod: changed since HEAD ${head2:0:12} (commit it, or pass --allow-dirty)"
-run "$WHIMBREL" run prod m/0002_counter.c --yes --no-stamp --allow-dirty
+run "$WHIMBREL" run prod m/0002_counter.c --yes --dir m --no-stamp --allow-dirty
 is "--allow-dirty: runs" "$rc" 0
 has "--allow-dirty: a warning" "$err" "whimbrel: warning: --allow-dirty: m/0002_counter.c: changed since HEAD ${head2:0:12}; the ledger records it"
 is "--allow-dirty: the ledger records it" "$(ledger 0002_counter | field dirty)" "changed since HEAD ${head2:0:12}"
@@ -66,7 +66,7 @@ has "history: shows the dirty run" "$out" "dirty"
 
 # From another directory: the file's own repository counts, not the current one.
 cd "$T/loose"
-run "$WHIMBREL" run prod ../repo/m/0001_seed.c --yes --no-stamp
+run "$WHIMBREL" run prod ../repo/m/0001_seed.c --yes --dir ../repo/m --no-stamp
 is "path into a repository from outside: runs" "$rc" 0
 
 # schedule: the same guard.

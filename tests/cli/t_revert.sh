@@ -17,16 +17,16 @@ cp "$D/counter.c" m/0003_counter_big.c
 cp "$D/check.c" m/0004_check.c
 run_of() { printf %s "$1" | sed -n 's/.*(\(revert \)*run \([0-9A-Za-z-]*\)).*/\2/p' | tail -1; }  # the run id a command printed
 status() { "$WHIMBREL" --target prod scan whimbrel_runs | grep "\"run_id\":{\"S\":\"$1\"}" | sed 's/.*"status":{"S":"\([a-z]*\)"}.*/\1/'; }
-check() { "$WHIMBREL" run prod --allow-dirty m/0004_check.c --yes --no-stamp 2>/dev/null; }
+check() { "$WHIMBREL" run prod m/0004_check.c --yes --allow-dirty --dir m --no-stamp 2>/dev/null; }
 wait_for() {  # COMMAND...: until it succeeds (at most 60 s)
 	for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
 N=3000
-SEED_N=$N "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --no-stamp >/dev/null 2>&1
+SEED_N=$N "$WHIMBREL" run prod m/0001_seed.c --yes --allow-dirty --dir m --no-stamp >/dev/null 2>&1
 
 # --- a journaled prod run, then the application changes one item
-run "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --no-stamp
+run "$WHIMBREL" run prod m/0002_counter.c --yes --allow-dirty --dir m --no-stamp
 is "the migration runs" "$rc" 0
 RUN=$(run_of "$err")
 ok "its run id ($RUN)" '[ -n "$RUN" ]'
@@ -77,7 +77,7 @@ is "revert of the revert: car 5 as the application left it" "$out" \
 is "revert of the revert: the run is back to succeeded" "$(status "$RUN")" succeeded
 
 # --- no journal: refused
-run "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --no-stamp --no-journal
+run "$WHIMBREL" run prod m/0002_counter.c --yes --allow-dirty --dir m --no-stamp --no-journal
 NJ=$(run_of "$err")
 run "$WHIMBREL" revert "$NJ" prod --yes
 is "a run without a journal: exit 1" "$rc" 1
@@ -86,8 +86,8 @@ has "says it has no journal" "$err" "has no journal"
 # --- kill -9 in the middle of a revert, then again: it resumes
 BIG=150000
 rm -f prod.db*
-SEED_N=$BIG "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --no-stamp >/dev/null 2>&1
-run "$WHIMBREL" run prod --allow-dirty m/0003_counter_big.c --yes --no-stamp
+SEED_N=$BIG "$WHIMBREL" run prod m/0001_seed.c --yes --allow-dirty --dir m --no-stamp >/dev/null 2>&1
+run "$WHIMBREL" run prod m/0003_counter_big.c --yes --allow-dirty --dir m --no-stamp
 BR=$(run_of "$err")
 has "big run: every car counted once" "$(check)" "cars=$BIG counter0=0 counter1=$BIG"
 "$WHIMBREL" revert "$BR" prod --yes >rv1.out 2>&1 &

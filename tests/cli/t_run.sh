@@ -15,7 +15,7 @@ commit setup
 
 run "$WHIMBREL" run dev setup/0001_seed.c
 is "seed dev: exit 0" "$rc" 0
-run "$WHIMBREL" run prod setup/0001_seed.c --yes --no-stamp
+run "$WHIMBREL" run prod setup/0001_seed.c --yes --dir setup --no-stamp
 is "seed prod: exit 0" "$rc" 0
 
 run "$WHIMBREL" new "count cars"
@@ -54,7 +54,7 @@ ok "run prod: header changed" '! cmp -s "$f" pristine.c'
 ok "run prod: Execution Time filled" 'grep -qE "^ \* Execution Time: 20[0-9]{2}-[0-9]{2}-[0-9]{2} at [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$" "$f"'
 ok "run prod: Finalization Time filled" 'grep -qE "^ \* Finalization Time: 20[0-9]{2}-[0-9]{2}-[0-9]{2} at [0-9:]{8} UTC" "$f"'
 is "run prod: nothing else changed" "$(diff "$f" pristine.c | grep -c '^[<>]')" 4
-run "$WHIMBREL" run prod setup/0002_check.c --yes --no-stamp
+run "$WHIMBREL" run prod setup/0002_check.c --yes --dir setup --no-stamp
 has "run prod: every prod car once" "$out" "cars=1000 counter0=0 counter1=1000"
 cp "$f" once.c
 run "$WHIMBREL" run prod "$f" --yes

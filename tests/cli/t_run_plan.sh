@@ -9,7 +9,7 @@ mkdir -p m
 cp "$D/seed.c" m/0001_seed.c
 cp "$D/reshape.c" m/0002_reshape.c
 SEED_N=1200 "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
-SEED_N=1200 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --no-stamp >/dev/null 2>&1
+SEED_N=1200 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
 "$WHIMBREL" export cars >before.jsonl
 cp m/0002_reshape.c pristine.c
 

@@ -49,10 +49,11 @@ has "history --help" "$out" "usage: whimbrel history"
 run "$WHIMBREL" log --help
 has "log --help" "$out" "usage: whimbrel log"
 
-# A run recorded as running without a lease (its runner died) shows as running?.
+# A run recorded as running without a lease (its runner died) shows as dead.
 "$WHIMBREL" item put whimbrel_runs '{"run_id":"29991231T000000Z-dead0000","migration":"0003_broken","mode":"dev","status":"running","started":1790000000}'
 run "$WHIMBREL" status
-ok "status: a running run without a lease shows running?" 'grep 0003_broken <<<"$out" | grep -q "running?"'
+ok "status: a running run without a lease shows dead" 'grep 0003_broken <<<"$out" | grep -q " dead "'
+has "status: says why" "$out" "note: 0003_broken: run 29991231T000000Z-dead0000 is recorded as running but its runner is dead (it holds no lease)"
 run "$WHIMBREL" status --json
 has "status --json: stale" "$out" '"stale": true'
 run "$WHIMBREL" log "$id"

@@ -38,8 +38,8 @@ cp "$D/check.c" m/0003_check.c
 cp "$D/fails.c" m/0004_fails.c
 cp "$D/counter.c" m/0005_slow.c
 g add m && g commit -qm migrations
-SEED_N=$N W run prod m/0001_seed.c --yes --no-stamp >/dev/null 2>&1
-SEED_N=1000 CARS_TABLE=slow W run prod m/0001_seed.c --yes --no-stamp >/dev/null 2>&1
+SEED_N=$N W run prod m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
+SEED_N=1000 CARS_TABLE=slow W run prod m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
 
 # --once with nothing due exits 0 at once.
 t0=$(ms); run W worker prod --once; t1=$(ms)
@@ -55,7 +55,7 @@ t0=$(ms); run W worker prod --once; t1=$(ms)
 is "future job: --once exits 0" "$rc" 0
 ok "future job: at once" '[ $((t1 - t0)) -lt 2000 ]'
 is "future job: still scheduled" "$(field "$later" status)" "scheduled"
-run W run prod m/0003_check.c --yes --no-stamp
+run W run prod m/0003_check.c --yes --dir m --no-stamp
 has "future job: no car touched" "$out" "cars=$N counter0=$N counter1=0"
 run W schedule cancel "$later"
 is "cancel: exit 0" "$rc" 0
@@ -81,7 +81,7 @@ has "status: segments by worker" "$out" "running"
 finish "$pid1" 120; rc1=$?; finish "$pid2" 120; rc2=$?
 is "w1 and w2 finish the job: exit 0" "$rc1$rc2" "00"
 is "job: succeeded" "$(field "$job" status)" "succeeded"
-run W run prod m/0003_check.c --yes --no-stamp
+run W run prod m/0003_check.c --yes --dir m --no-stamp
 has "every car exactly once" "$out" "cars=$N counter0=0 counter1=$N counter2=0 counter3+=0"
 has "w3's segment taken over" "$(cat w1.err w2.err)" "taken over from worker w3"
 runid=$(field "$job" run)
@@ -131,7 +131,7 @@ is "SIGTERM: exit 0" "$?" 0
 has "SIGTERM: handed back" "$(cat ws.err)" "handed back"
 CARS_TABLE=slow run W worker prod --once --id wz
 is "after SIGTERM: the job succeeds" "$(field "$termjob" status)" "succeeded"
-CARS_TABLE=slow run W run prod m/0003_check.c --yes --no-stamp
+CARS_TABLE=slow run W run prod m/0003_check.c --yes --dir m --no-stamp
 has "after SIGTERM: every slow car once (one timed-out pass before)" "$out" "counter0=0"
 # Cancelling a running job stops its worker within a heartbeat; its run ends as interrupted.
 run W schedule prod m/0005_slow.c --now

@@ -32,7 +32,7 @@ cp "$D/seed.c" "m/0001_seed_$s.c"
 cp "$D/counter.c" "m/0002_counter_$s.c"
 cp "$D/check.c" "m/0003_check_$s.c"
 git add m && git -c user.name=tester -c user.email=tester@example.com commit -qm migrations
-SEED_N=$N W run prod "m/0001_seed_$s.c" --yes --no-stamp >/dev/null 2>&1
+SEED_N=$N W run prod "m/0001_seed_$s.c" --yes --dir m --no-stamp >/dev/null 2>&1
 
 run W schedule prod "m/0002_counter_$s.c" --now --workers 3
 is "schedule: exit 0" "$rc" 0
@@ -48,7 +48,7 @@ wait_for w3.out "progress 100"
 finish "$pid1" 300; rc1=$?; finish "$pid2" 300; rc2=$?
 is "w1 and w2 finish the job: exit 0" "$rc1$rc2" "00"
 is "job: succeeded" "$(field "$job" status)" "succeeded"
-run W run prod "m/0003_check_$s.c" --yes --no-stamp
+run W run prod "m/0003_check_$s.c" --yes --dir m --no-stamp
 has "every car at least once" "$out" "cars=$N counter0=0"
 has "at most twice (the batch in hand of the dead worker)" "$out" "counter3+=0"
 has "w3's segment taken over" "$(cat w1.err w2.err)" "taken over from worker w3"
