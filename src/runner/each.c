@@ -21,7 +21,7 @@
  * gets its whimbrel_journal entry, gathered into one chunk per batch
  * (journal_chunk_out): in the same batch where batches are atomic, in a
  * batch of its own written just before the changes where they are not
- * (DynamoDB); on the fast path from the on_change hook, written into the
+ * (no WB_CAP_ATOMIC_BATCH); on the fast path from the on_change hook, written into the
  * page's transaction with its checkpoint.
  *
  * When the handle can transform pages itself (the optional each_page
