@@ -271,20 +271,57 @@ static int set_line(wb_item *it, const char *line)
 	return rc;
 }
 
-static wb_item *log_item(const char *run_id, int64_t seq, const wb_log_line *l)
+/* One line of a pack: {ts, stream, line[, worker]}. */
+static wb_item *line_map(const wb_log_line *l)
 {
-	wb_item *it = wb_item_new();
+	wb_item *m = wb_item_new();
 
-	if (!it)
-		return NULL;
-	if (wb_item_set_string(it, "run_id", run_id) || wb_item_set_int(it, "seq", seq) ||
-	    wb_item_set_int(it, "ts", l->ts_ms) || wb_item_set_string(it, "stream", l->stream) ||
-	    set_line(it, l->line) ||
-	    (l->worker && *l->worker && wb_item_set_string(it, "worker", l->worker))) {
-		wb_item_free(it);
+	if (m && (wb_item_set_int(m, "ts", l->ts_ms) || wb_item_set_string(m, "stream", l->stream) ||
+		  set_line(m, l->line) ||
+		  (l->worker && *l->worker && wb_item_set_string(m, "worker", l->worker)))) {
+		wb_item_free(m);
 		return NULL;
 	}
+	return m;
+}
+
+/*
+ * The pack of lines[0..] numbered from seq: as many lines as fit in
+ * WB_LOG_PACK_BYTES (one at least), *taken says how many.  NULL when out
+ * of memory.
+ */
+static wb_item *log_pack(const char *run_id, int64_t seq, const wb_log_line *lines, size_t n,
+			 size_t *taken)
+{
+	wb_item *it = wb_item_new(), *m;
+	wb_value *list = wb_value_list(), *v;
+	size_t size = 64 + strlen(run_id), k = 0;
+
+	while (it && list && k < n && k < WB_LOG_PACK_LINES) {
+		if (!(m = line_map(&lines[k])))
+			goto fail;
+		if (k && size + wb_item_size(m) + WB_LOG_PACK_LINE_COST > WB_LOG_PACK_BYTES) {
+			wb_item_free(m);
+			break;
+		}
+		size += wb_item_size(m) + WB_LOG_PACK_LINE_COST;
+		if (!(v = wb_value_map(m)) || wb_value_list_append(list, v) < 0)
+			goto fail;
+		k++;
+	}
+	if (!it || !list || wb_item_set_string(it, "run_id", run_id) || wb_item_set_int(it, "seq", seq) ||
+	    wb_item_set_int(it, "n", (int64_t)k))
+		goto fail;
+	v = list;
+	list = NULL; /* wb_item_set takes it, even when it fails */
+	if (wb_item_set(it, "lines", v))
+		goto fail;
+	*taken = k;
 	return it;
+fail:
+	wb_value_free(list);
+	wb_item_free(it);
+	return NULL;
 }
 
 void wb__log_seq_clock(int64_t *seq, int slot)
@@ -302,28 +339,24 @@ int wb__log_append(wb_db *db, const char *run_id, int64_t *seq,
 		   const wb_log_line *lines, size_t n)
 {
 	wb_write *w = n ? wb__calloc(n, sizeof(*w)) : NULL;
-	wb_item **items = n ? wb__calloc(n, sizeof(*items)) : NULL;
+	size_t packs = 0, done = 0, k = 0;
 	int rc = 0;
 
-	if (n && (!w || !items)) {
-		rc = wb__oom(db);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!(items[i] = log_item(run_id, *seq + (int64_t)i, &lines[i]))) {
+	if (n && !w)
+		return wb__oom(db);
+	for (; done < n; done += k, packs++) {
+		if (!(w[packs].item = log_pack(run_id, *seq + (int64_t)done, lines + done, n - done, &k))) {
 			rc = wb__oom(db);
 			goto out;
 		}
-		w[i].table = WB_LOGS_TABLE;
-		w[i].kind = WB_WRITE_PUT;
-		w[i].item = items[i];
+		w[packs].table = WB_LOGS_TABLE;
+		w[packs].kind = WB_WRITE_PUT;
 	}
-	if (n && (rc = wb_batch_write(db, w, n, NULL)) == 0)
+	if (packs && (rc = wb_batch_write(db, w, packs, NULL)) == 0)
 		*seq += (int64_t)n;
 out:
-	for (size_t i = 0; items && i < n; i++)
-		wb_item_free(items[i]);
-	free(items);
+	for (size_t i = 0; i < packs; i++)
+		wb_item_free((wb_item *)w[i].item);
 	free(w);
 	return rc;
 }
@@ -334,9 +367,9 @@ struct log_visit {
 	void *arg;    /* its argument */
 };
 
-static int visit_log(const wb_item *it, void *arg)
+/* One line, from a pack's element or an item of one line (as written before packs). */
+static int visit_line(struct log_visit *v, const wb_item *it, int64_t seq)
 {
-	struct log_visit *v = arg;
 	const char *s = wb_item_get_string(it, "stream");
 	const char *t = wb_item_get_string(it, "line");
 	wb_log_line l;
@@ -345,8 +378,27 @@ static int visit_log(const wb_item *it, void *arg)
 	l.stream = s ? s : "";
 	l.line = t ? t : "";
 	l.worker = wb_item_get_string(it, "worker");
-	l.seq = wb_item_get_int(it, "seq", 0);
+	l.seq = seq;
 	return v->fn(&l, v->arg);
+}
+
+static int visit_log(const wb_item *it, void *arg)
+{
+	const wb_value *list = wb_item_get(it, "lines");
+	int64_t seq = wb_item_get_int(it, "seq", 0);
+	size_t n;
+	int rc = 0;
+
+	if (!list || wb_value_type(list) != WB_L)
+		return visit_line(arg, it, seq);
+	n = wb_value_count(list);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const wb_item *m = wb_value_get_map(wb_value_list_at(list, i));
+
+		if (m)
+			rc = visit_line(arg, m, seq + (int64_t)i);
+	}
+	return rc;
 }
 
 int wb_ledger_log_each(wb_db *db, const char *run_id, wb_log_fn fn, void *arg)

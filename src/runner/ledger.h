@@ -17,10 +17,15 @@
  *     revert's row also has reverts S and reverted_status S, a reverted
  *     run's reverted_by S (revert.h)
  *
- * whimbrel_logs holds the captured output: run_id S (partition key),
- * seq N (sort key), ts N (Unix time, milliseconds), stream S (stdout,
- * stderr, info, warn, error, runner), line S, worker S (the worker's id,
- * only in the logs of a job).  Workers number their lines by the clock
+ * whimbrel_logs holds the captured output, several lines an item (a pack
+ * of the lines of one append, WB_LOG_PACK_LINES or WB_LOG_PACK_BYTES at
+ * the most): run_id S (partition key), seq N (sort key: the number of the
+ * pack's first line; its i-th line is seq + i), n N (lines in the pack),
+ * lines L of M: ts N (Unix time, milliseconds), stream S (stdout, stderr,
+ * info, warn, error, runner), line S, worker S (the worker's id, only in
+ * the logs of a job).  An item without `lines` is one line, as written
+ * before packs: ts, stream, line and worker beside run_id and seq; the
+ * reader takes both.  Workers number their lines by the clock
  * (wb__log_seq_clock), so that the lines of several workers sort by time.
  *
  * The reserved tables (runs, logs, locks, checkpoints) are created on
@@ -36,6 +41,9 @@
 
 #define WB_RUNS_TABLE "whimbrel_runs"
 #define WB_LOGS_TABLE "whimbrel_logs"
+#define WB_LOG_PACK_LINES 1000         /* lines an item of whimbrel_logs holds at most */
+#define WB_LOG_PACK_BYTES (300 * 1024) /* ... and bytes, about (DynamoDB: 400 KB an item) */
+#define WB_LOG_PACK_LINE_COST 8        /* a line's bytes in its pack beyond its map's */
 
 /** Create the reserved tables that do not exist yet. */
 int wb__reserved_ensure(wb_db *db);
@@ -53,7 +61,10 @@ int wb__ledger_put(wb_db *db, const wb_ledger_run *run);
  */
 void wb__log_seq_clock(int64_t *seq, int slot);
 
-/** Append lines to a run's log, numbered from *seq (advanced). */
+/**
+ * Append lines to a run's log, numbered from *seq (advanced by n), in as
+ * few items as they fit (one wb_batch_write).
+ */
 int wb__log_append(wb_db *db, const char *run_id, int64_t *seq,
 		   const wb_log_line *lines, size_t n);
 
