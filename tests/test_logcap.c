@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "buf.h"
 #include "common.h"
 #include "item.h"
@@ -136,26 +137,6 @@ static wb_db *case_db(void **state)
 	return db;
 }
 
-static int count_item(const wb_item *it, void *arg)
-{
-	(void)it;
-	++*(int *)arg;
-	return 0;
-}
-
-/* The items of run_id's log in whimbrel_logs. */
-static int log_items(wb_db *db, const char *run_id)
-{
-	wb_query q = WB_QUERY_INIT;
-	wb_value *pk = wb_value_string(run_id, strlen(run_id));
-	int n = 0;
-
-	q.pk = pk;
-	wbt_ok(wb_query_all(db, WB_LOGS_TABLE, &q, count_item, &n));
-	wb_value_free(pk);
-	return n;
-}
-
 /* The lines read back: each checked against what `want` makes of its number. */
 struct seen {
 	int n;                                  /* lines read */
@@ -211,7 +192,7 @@ static void test_packed_10000(void **state)
 	wb__logcap_end(c);
 	wb__logcap_free(c);
 	assert_int_equal(seq, 10000);
-	assert_int_equal(log_items(db, run_id), 10000 / WB_LOG_BATCH);
+	assert_int_equal(wbt_count_partition(db, WB_LOGS_TABLE, run_id), 10000 / WB_LOG_BATCH);
 	wbt_ok(wb_ledger_log_each(db, run_id, check_line, &s));
 	assert_int_equal(s.n, 10000);
 	assert_int_equal(s.bad, 0);
@@ -241,7 +222,7 @@ static void test_packed_long_lines(void **state)
 	add_lines(c, 30, long_line);
 	wb__logcap_end(c);
 	wb__logcap_free(c);
-	assert_int_equal(log_items(db, run_id), 30 / 5);
+	assert_int_equal(wbt_count_partition(db, WB_LOGS_TABLE, run_id), 30 / 5);
 	wbt_ok(wb_ledger_log_each(db, run_id, check_line, &s));
 	assert_int_equal(s.n, 30);
 	assert_int_equal(s.bad, 0);

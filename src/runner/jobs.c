@@ -27,19 +27,7 @@
 
 int wb__jobs_ensure(wb_db *db)
 {
-	wb_key_schema key;
-	wb_table_desc desc;
-	int rc;
-
-	if (wb_table_describe(&desc, db, WB_JOBS_TABLE) == 0)
-		return 0;
-	memset(&key, 0, sizeof(key));
-	snprintf(key.pk_name, sizeof(key.pk_name), "job_id");
-	key.pk_type = WB_S;
-	snprintf(key.sk_name, sizeof(key.sk_name), "part");
-	key.sk_type = WB_S;
-	rc = wb_table_create(db, WB_JOBS_TABLE, &key);
-	return rc == WB_EEXISTS ? 0 : rc; /* created meanwhile by another process */
+	return wb__reserved_table(db, WB_JOBS_TABLE, "job_id", WB_S, "part", WB_S);
 }
 
 /* ---------------------------------------------------- item <-> struct */
@@ -105,27 +93,20 @@ fail:
 	return NULL;
 }
 
-static void get_str(char *dst, size_t size, const wb_item *it, const char *name)
-{
-	const char *s = wb_item_get_string(it, name);
-
-	snprintf(dst, size, "%s", s ? s : "");
-}
-
 static void item_to_job(wb_job *j, const wb_item *it)
 {
 	memset(j, 0, sizeof(*j));
-	get_str(j->job_id, sizeof(j->job_id), it, "job_id");
-	get_str(j->migration, sizeof(j->migration), it, "migration");
-	get_str(j->file, sizeof(j->file), it, "file");
-	get_str(j->target, sizeof(j->target), it, "target");
-	get_str(j->checksum, sizeof(j->checksum), it, "checksum");
-	get_str(j->commit, sizeof(j->commit), it, "commit");
-	get_str(j->dirty, sizeof(j->dirty), it, "dirty");
-	get_str(j->created_by, sizeof(j->created_by), it, "created_by");
-	get_str(j->status, sizeof(j->status), it, "status");
-	get_str(j->run_id, sizeof(j->run_id), it, "run_id");
-	get_str(j->error, sizeof(j->error), it, "error");
+	wb__attr_copy(j->job_id, sizeof(j->job_id), it, "job_id");
+	wb__attr_copy(j->migration, sizeof(j->migration), it, "migration");
+	wb__attr_copy(j->file, sizeof(j->file), it, "file");
+	wb__attr_copy(j->target, sizeof(j->target), it, "target");
+	wb__attr_copy(j->checksum, sizeof(j->checksum), it, "checksum");
+	wb__attr_copy(j->commit, sizeof(j->commit), it, "commit");
+	wb__attr_copy(j->dirty, sizeof(j->dirty), it, "dirty");
+	wb__attr_copy(j->created_by, sizeof(j->created_by), it, "created_by");
+	wb__attr_copy(j->status, sizeof(j->status), it, "status");
+	wb__attr_copy(j->run_id, sizeof(j->run_id), it, "run_id");
+	wb__attr_copy(j->error, sizeof(j->error), it, "error");
 	j->at = wb_item_get_int(it, "at", 0);
 	j->created = wb_item_get_int(it, "created", 0);
 	j->finished = wb_item_get_int(it, "finished", 0);
@@ -442,10 +423,10 @@ static int add_segment(const wb_item *it, void *arg)
 	if (k < 0 || k >= l->n)
 		return 0;
 	s = &l->v[k];
-	get_str(s->state, sizeof(s->state), it, "state");
-	get_str(s->worker, sizeof(s->worker), it, "worker");
-	get_str(s->run_id, sizeof(s->run_id), it, "run_id");
-	get_str(s->error, sizeof(s->error), it, "error");
+	wb__attr_copy(s->state, sizeof(s->state), it, "state");
+	wb__attr_copy(s->worker, sizeof(s->worker), it, "worker");
+	wb__attr_copy(s->run_id, sizeof(s->run_id), it, "run_id");
+	wb__attr_copy(s->error, sizeof(s->error), it, "error");
 	s->heartbeat = wb_item_get_int(it, "heartbeat", 0);
 	s->expires = wb_item_get_int(it, "expires", 0);
 	s->takeovers = (int)wb_item_get_int(it, "takeovers", 0);

@@ -21,8 +21,8 @@
 
 /* ------------------------------------------------------- reserved tables */
 
-static int ensure_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
-			const char *sk, wb_type skt)
+int wb__reserved_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
+		       const char *sk, wb_type skt)
 {
 	wb_key_schema key;
 	wb_table_desc desc;
@@ -47,10 +47,10 @@ int wb__reserved_ensure(wb_db *db)
 {
 	int rc;
 
-	if ((rc = ensure_table(db, WB_RUNS_TABLE, "run_id", WB_S, NULL, WB_S)) < 0 ||
-	    (rc = ensure_table(db, WB_LOGS_TABLE, "run_id", WB_S, "seq", WB_N)) < 0 ||
-	    (rc = ensure_table(db, WB_LOCKS_TABLE, "migration", WB_S, NULL, WB_S)) < 0 ||
-	    (rc = ensure_table(db, WB_CHECKPOINT_TABLE, "migration", WB_S, "segment", WB_S)) < 0)
+	if ((rc = wb__reserved_table(db, WB_RUNS_TABLE, "run_id", WB_S, NULL, WB_S)) < 0 ||
+	    (rc = wb__reserved_table(db, WB_LOGS_TABLE, "run_id", WB_S, "seq", WB_N)) < 0 ||
+	    (rc = wb__reserved_table(db, WB_LOCKS_TABLE, "migration", WB_S, NULL, WB_S)) < 0 ||
+	    (rc = wb__reserved_table(db, WB_CHECKPOINT_TABLE, "migration", WB_S, "segment", WB_S)) < 0)
 		return rc;
 	return 0;
 }
@@ -130,7 +130,7 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 	return it;
 }
 
-static void get_str(char *dst, size_t size, const wb_item *it, const char *name)
+void wb__attr_copy(char *dst, size_t size, const wb_item *it, const char *name)
 {
 	const char *s = wb_item_get_string(it, name);
 
@@ -140,20 +140,20 @@ static void get_str(char *dst, size_t size, const wb_item *it, const char *name)
 static void item_to_run(wb_ledger_run *r, const wb_item *it)
 {
 	memset(r, 0, sizeof(*r));
-	get_str(r->run_id, sizeof(r->run_id), it, "run_id");
-	get_str(r->migration, sizeof(r->migration), it, "migration");
-	get_str(r->version, sizeof(r->version), it, "version");
-	get_str(r->name, sizeof(r->name), it, "name");
-	get_str(r->checksum, sizeof(r->checksum), it, "checksum");
-	get_str(r->target, sizeof(r->target), it, "target");
-	get_str(r->mode, sizeof(r->mode), it, "mode");
-	get_str(r->status, sizeof(r->status), it, "status");
-	get_str(r->host, sizeof(r->host), it, "host");
-	get_str(r->user, sizeof(r->user), it, "user");
-	get_str(r->error, sizeof(r->error), it, "error");
-	get_str(r->commit, sizeof(r->commit), it, "commit");
-	get_str(r->dirty, sizeof(r->dirty), it, "dirty");
-	get_str(r->job_id, sizeof(r->job_id), it, "job_id");
+	wb__attr_copy(r->run_id, sizeof(r->run_id), it, "run_id");
+	wb__attr_copy(r->migration, sizeof(r->migration), it, "migration");
+	wb__attr_copy(r->version, sizeof(r->version), it, "version");
+	wb__attr_copy(r->name, sizeof(r->name), it, "name");
+	wb__attr_copy(r->checksum, sizeof(r->checksum), it, "checksum");
+	wb__attr_copy(r->target, sizeof(r->target), it, "target");
+	wb__attr_copy(r->mode, sizeof(r->mode), it, "mode");
+	wb__attr_copy(r->status, sizeof(r->status), it, "status");
+	wb__attr_copy(r->host, sizeof(r->host), it, "host");
+	wb__attr_copy(r->user, sizeof(r->user), it, "user");
+	wb__attr_copy(r->error, sizeof(r->error), it, "error");
+	wb__attr_copy(r->commit, sizeof(r->commit), it, "commit");
+	wb__attr_copy(r->dirty, sizeof(r->dirty), it, "dirty");
+	wb__attr_copy(r->job_id, sizeof(r->job_id), it, "job_id");
 	r->started = wb_item_get_int(it, "started", 0);
 	r->finished = wb_item_get_int(it, "finished", 0);
 	r->duration_ms = wb_item_get_int(it, "duration_ms", 0);

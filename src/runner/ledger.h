@@ -47,6 +47,15 @@
 
 /** Create the reserved tables that do not exist yet. */
 int wb__reserved_ensure(wb_db *db);
+/**
+ * Create reserved table `name` unless it exists (or another process
+ * creates it meanwhile): partition key pk of type pkt, sort key sk (NULL:
+ * none) of type skt.  Also for the tables of jobs.c and journal.c.
+ */
+int wb__reserved_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
+		       const char *sk, wb_type skt);
+/** String attribute `name` of a reserved table's item into dst ("" when absent), cut to size. */
+void wb__attr_copy(char *dst, size_t size, const wb_item *it, const char *name);
 
 /** A new sortable run id ("20261125T100003Z-" + 8 hex digits) into buf (>= 32 bytes). */
 void wb__run_id_new(char *buf, size_t size, int64_t now);
