@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "common.h"
 #include "backend.h"
 #include "checkpoint.h"
@@ -75,13 +76,7 @@ static void seed(void)
 	snprintf(url, sizeof(url), "sqlite:%s/alloc.db", wbt_tmpdir());
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb_table_create(db, table, &key));
-	for (int i = 0; i < ITEMS; i++) {
-		char json[96];
-		snprintf(json, sizeof(json), "{\"id\":\"car-%04d\",\"n\":0}", i);
-		wb_item *it = wbt_item(json);
-		wbt_ok(wb_put(db, table, it, NULL));
-		wb_item_free(it);
-	}
+	wbt_seed_items(db, table, ITEMS, "{\"id\":\"car-%04d\",\"n\":0}");
 	wb_close(db);
 }
 

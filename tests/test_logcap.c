@@ -177,26 +177,35 @@ static void add_lines(wb_logcap *c, int n, const char *(*make)(char *buf, int i)
 	}
 }
 
-/* 10,000 lines (all kept: 5,000 head and 5,000 tail) in 50 items of 200, read back in order. */
-static void test_packed_10000(void **state)
+/*
+ * n lines made by `make`, through a capture with the default bounds (all
+ * kept up to 10,000): stored in `items` items, read back as written, in order.
+ */
+static void packed_case(void **state, int n, const char *(*make)(char *buf, int i), int items)
 {
 	wb_db *db = case_db(state);
 	char run_id[64];
 	int64_t seq = 0;
 	wb_logcap *c;
-	struct seen s = {0, 0, 0, short_line};
+	struct seen s = {0, 0, 0, make};
 
 	wbt_table_name(run_id, sizeof(run_id), "run");
 	wbt_ok(wb__logcap_new(&c, db, run_id, &seq, 0, 0));
-	add_lines(c, 10000, short_line);
+	add_lines(c, n, make);
 	wb__logcap_end(c);
 	wb__logcap_free(c);
-	assert_int_equal(seq, 10000);
-	assert_int_equal(wbt_count_partition(db, WB_LOGS_TABLE, run_id), 10000 / WB_LOG_BATCH);
+	assert_int_equal(seq, n);
+	assert_int_equal(wbt_count_partition(db, WB_LOGS_TABLE, run_id), items);
 	wbt_ok(wb_ledger_log_each(db, run_id, check_line, &s));
-	assert_int_equal(s.n, 10000);
+	assert_int_equal(s.n, n);
 	assert_int_equal(s.bad, 0);
 	wb_close(db);
+}
+
+/* 10,000 lines in 50 items of 200 (a batch an item). */
+static void test_packed_10000(void **state)
+{
+	packed_case(state, 10000, short_line, 10000 / WB_LOG_BATCH);
 }
 
 /* Lines of 60,000 bytes: five to an item (300 KB), never over DynamoDB's 400 KB. */
@@ -211,22 +220,7 @@ static const char *long_line(char *buf, int i)
 
 static void test_packed_long_lines(void **state)
 {
-	wb_db *db = case_db(state);
-	char run_id[64];
-	int64_t seq = 0;
-	wb_logcap *c;
-	struct seen s = {0, 0, 0, long_line};
-
-	wbt_table_name(run_id, sizeof(run_id), "run");
-	wbt_ok(wb__logcap_new(&c, db, run_id, &seq, 0, 0));
-	add_lines(c, 30, long_line);
-	wb__logcap_end(c);
-	wb__logcap_free(c);
-	assert_int_equal(wbt_count_partition(db, WB_LOGS_TABLE, run_id), 30 / 5);
-	wbt_ok(wb_ledger_log_each(db, run_id, check_line, &s));
-	assert_int_equal(s.n, 30);
-	assert_int_equal(s.bad, 0);
-	wb_close(db);
+	packed_case(state, 30, long_line, 30 / 5);
 }
 
 /* An item of one line (as written before packs) is read beside the packs. */

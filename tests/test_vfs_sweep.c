@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "faultvfs.h"
 #include "run.h"
 #include "ledger.h"
@@ -100,13 +101,7 @@ static void setup_target(void)
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb__reserved_ensure(db));
 	wbt_ok(wb_table_create(db, table, &key));
-	for (int i = 0; i < N; i++) {
-		char json[96];
-		snprintf(json, sizeof(json), "{\"id\":\"car-%06d\",\"v\":0}", i);
-		wb_item *it = wbt_item(json);
-		wbt_ok(wb_put(db, table, it, NULL));
-		wb_item_free(it);
-	}
+	wbt_seed_items(db, table, N, "{\"id\":\"car-%06d\",\"v\":0}");
 	wb_close(db);
 	setenv(WB_ENV_TARGET, url, 1);
 	setenv(WB_ENV_MODE, "dev", 1);

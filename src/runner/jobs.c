@@ -253,29 +253,16 @@ int wb_job_source(char **out, size_t *len, wb_db *db, const char *job_id)
 	return rc;
 }
 
-/* The jobs being collected by wb_job_list. */
-struct job_list {
-	wb_job *v;     /* collected so far */
-	size_t n, cap; /* used, allocated */
-};
-
-static int add_job(const wb_item *it, void *arg)
+/* A job's item (part "job") as a job; its segments' items are passed over. */
+static int take_job(void *rec, const wb_item *it, void *arg)
 {
-	struct job_list *l = arg;
 	const char *part = wb_item_get_string(it, "part");
 
+	(void)arg;
 	if (!part || strcmp(part, WB_JOB_PART) != 0)
 		return 0;
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 32;
-		wb_job *p = wb__realloc(l->v, ncap * sizeof(*p));
-		if (!p)
-			return WB_ENOMEM;
-		l->v = p;
-		l->cap = ncap;
-	}
-	item_to_job(&l->v[l->n++], it);
-	return 0;
+	item_to_job(rec, it);
+	return 1;
 }
 
 /* Due first, then by id (ids sort by creation time). */
@@ -290,23 +277,11 @@ static int by_due(const void *a, const void *b)
 
 int wb_job_list(wb_job **out, size_t *count, wb_db *db)
 {
-	struct job_list l = {NULL, 0, 0};
-	int rc;
+	void *v;
+	int rc = wb__records_scan(&v, count, db, WB_JOBS_TABLE, sizeof(**out), take_job, NULL, by_due);
 
-	*out = NULL;
-	*count = 0;
-	rc = wb_scan_all(db, WB_JOBS_TABLE, NULL, add_job, &l);
-	if (rc == WB_ENOTFOUND) /* no jobs table yet: no jobs */
-		rc = 0;
-	if (rc < 0) {
-		free(l.v);
-		return rc;
-	}
-	if (l.n > 1)
-		qsort(l.v, l.n, sizeof(*l.v), by_due);
-	*out = l.v;
-	*count = l.n;
-	return 0;
+	*out = v;
+	return rc;
 }
 
 void wb_jobs_free(wb_job *jobs)
@@ -453,24 +428,18 @@ static int add_progress(wb_db *db, const wb_item *it, void *arg)
 int wb_job_segments(wb_job_segment **out, size_t *count, wb_db *db, const wb_job *job)
 {
 	struct seg_list l = {NULL, job->segments > 0 ? job->segments : 1};
-	wb_query q = WB_QUERY_INIT;
-	wb_value *pk = wb_value_string(job->job_id, strlen(job->job_id));
 	char ns[400];
 	int rc;
 
 	*out = NULL;
 	*count = 0;
-	if (!pk || !(l.v = wb__calloc((size_t)l.n, sizeof(*l.v)))) {
-		wb_value_free(pk);
+	if (!(l.v = wb__calloc((size_t)l.n, sizeof(*l.v))))
 		return wb__oom(db);
-	}
 	for (int k = 0; k < l.n; k++) {
 		l.v[k].index = k;
 		snprintf(l.v[k].state, sizeof(l.v[k].state), "waiting");
 	}
-	q.pk = pk;
-	rc = wb_query_all(db, WB_JOBS_TABLE, &q, add_segment, &l);
-	wb_value_free(pk);
+	rc = wb__partition_each(db, WB_JOBS_TABLE, job->job_id, add_segment, &l);
 	wb__job_namespace(ns, sizeof(ns), job);
 	if (rc == 0)
 		rc = wb__checkpoint_each(db, ns, add_progress, &l);

@@ -201,52 +201,86 @@ static int by_run_id(const void *a, const void *b)
 	return strcmp(((const wb_ledger_run *)a)->run_id, ((const wb_ledger_run *)b)->run_id);
 }
 
-/* The runs being collected by wb_ledger_list. */
-struct run_list {
-	const char *migration; /* only this migration's runs, or NULL for all */
-	wb_ledger_run *runs;   /* collected so far */
-	size_t n, cap;         /* used, allocated */
+/* The records being collected by wb__records_scan. */
+struct records {
+	size_t size;      /* of a record */
+	wb__record_fn fn; /* makes one of an item */
+	void *arg;        /* its argument */
+	char *v;          /* collected so far */
+	size_t n, cap;    /* used, allocated */
 };
 
-/* Append one ledger item to the list when it matches. */
-static int add_run(const wb_item *it, void *arg)
+static int add_record(const wb_item *it, void *arg)
 {
-	struct run_list *l = arg;
-	const char *m = wb_item_get_string(it, "migration");
+	struct records *l = arg;
 
-	if (l->migration && (!m || strcmp(m, l->migration) != 0))
-		return 0;
 	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		wb_ledger_run *p = wb__realloc(l->runs, ncap * sizeof(*p));
+		size_t ncap = l->cap ? l->cap * 2 : 32;
+		char *p = wb__realloc(l->v, ncap * l->size);
 		if (!p)
 			return WB_ENOMEM;
-		l->runs = p;
+		l->v = p;
 		l->cap = ncap;
 	}
-	item_to_run(&l->runs[l->n++], it);
+	l->n += l->fn(l->v + l->n * l->size, it, l->arg) > 0;
 	return 0;
 }
 
-int wb_ledger_list(wb_ledger_run **out, size_t *count, wb_db *db, const char *migration)
+int wb__records_scan(void **out, size_t *count, wb_db *db, const char *table, size_t size,
+		     wb__record_fn fn, void *arg, int (*cmp)(const void *, const void *))
 {
-	struct run_list l = {migration, NULL, 0, 0};
+	struct records l = {size, fn, arg, NULL, 0, 0};
 	int rc;
 
 	*out = NULL;
 	*count = 0;
-	rc = wb_scan_all(db, WB_RUNS_TABLE, NULL, add_run, &l);
-	if (rc == WB_ENOTFOUND) /* no ledger yet: no runs */
+	rc = wb_scan_all(db, table, NULL, add_record, &l);
+	if (rc == WB_ENOTFOUND) /* no table yet: no records */
 		rc = 0;
 	if (rc < 0) {
-		free(l.runs);
+		free(l.v);
 		return rc;
 	}
 	if (l.n > 1)
-		qsort(l.runs, l.n, sizeof(*l.runs), by_run_id);
-	*out = l.runs;
+		qsort(l.v, l.n, size, cmp);
+	*out = l.v;
 	*count = l.n;
 	return 0;
+}
+
+int wb__partition_each(wb_db *db, const char *table, const char *pk, wb_visit_fn fn, void *arg)
+{
+	wb_query q = WB_QUERY_INIT;
+	wb_value *v = wb_value_string(pk, strlen(pk));
+	int rc;
+
+	if (!v)
+		return wb__oom(db);
+	q.pk = v;
+	rc = wb_query_all(db, table, &q, fn, arg);
+	wb_value_free(v);
+	return rc;
+}
+
+/* A ledger item as a run, when it is of the migration *arg (NULL: any). */
+static int take_run(void *rec, const wb_item *it, void *arg)
+{
+	const char *migration = *(const char **)arg, *m = wb_item_get_string(it, "migration");
+
+	if (migration && (!m || strcmp(m, migration) != 0))
+		return 0;
+	item_to_run(rec, it);
+	return 1;
+}
+
+int wb_ledger_list(wb_ledger_run **out, size_t *count, wb_db *db, const char *migration)
+{
+	void *v;
+	int rc = wb__records_scan(&v, count, db, WB_RUNS_TABLE, sizeof(**out), take_run, &migration,
+				  by_run_id);
+
+	*out = v;
+	return rc;
 }
 
 void wb_ledger_runs_free(wb_ledger_run *runs)
@@ -403,15 +437,7 @@ static int visit_log(const wb_item *it, void *arg)
 
 int wb_ledger_log_each(wb_db *db, const char *run_id, wb_log_fn fn, void *arg)
 {
-	wb_query q = WB_QUERY_INIT;
 	struct log_visit v = {fn, arg};
-	wb_value *pk = wb_value_string(run_id, strlen(run_id));
-	int rc;
 
-	if (!pk)
-		return wb__oom(db);
-	q.pk = pk;
-	rc = wb_query_all(db, WB_LOGS_TABLE, &q, visit_log, &v);
-	wb_value_free(pk);
-	return rc;
+	return wb__partition_each(db, WB_LOGS_TABLE, run_id, visit_log, &v);
 }

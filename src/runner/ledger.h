@@ -56,6 +56,16 @@ int wb__reserved_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
 		       const char *sk, wb_type skt);
 /** String attribute `name` of a reserved table's item into dst ("" when absent), cut to size. */
 void wb__attr_copy(char *dst, size_t size, const wb_item *it, const char *name);
+/** Call fn for every item of partition `pk` (a string) of `table`, in order; fn's first non-zero result. */
+int wb__partition_each(wb_db *db, const char *table, const char *pk, wb_visit_fn fn, void *arg);
+/** Make the record at `rec` of item `it`: 1, or 0 to pass the item over. */
+typedef int (*wb__record_fn)(void *rec, const wb_item *it, void *arg);
+/**
+ * The records (`size` bytes each) that fn makes of the items of a reserved
+ * table, sorted by cmp, into *out (free()) and *count; no table yet: none.
+ */
+int wb__records_scan(void **out, size_t *count, wb_db *db, const char *table, size_t size,
+		     wb__record_fn fn, void *arg, int (*cmp)(const void *, const void *));
 
 /** A new sortable run id ("20261125T100003Z-" + 8 hex digits) into buf (>= 32 bytes). */
 void wb__run_id_new(char *buf, size_t size, int64_t now);

@@ -25,6 +25,16 @@ void wbt_put_json(wb_db *db, const char *table, const char *json)
 	wb_item_free(it);
 }
 
+void wbt_seed_items(wb_db *db, const char *table, int n, const char *fmt)
+{
+	char json[512];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(json, sizeof(json), fmt, i);
+		wbt_put_json(db, table, json);
+	}
+}
+
 wb_item *wbt_get_json(wb_db *db, const char *table, const char *key_json)
 {
 	wb_item *key = wbt_item(key_json), *out = NULL;
