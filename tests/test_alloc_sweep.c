@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "wbtest.h"
+#include "run_fixture.h"
 #include "store_fixture.h"
 #include "common.h"
 #include "backend.h"
@@ -392,12 +393,7 @@ static void test_wb_each(void **state)
 	wb_db *db = NULL;
 
 	(void)state;
-	setenv(WB_ENV_TARGET, url, 1);
-	setenv(WB_ENV_MODE, "dev", 1);
-	setenv(WB_ENV_MIGRATION, "0001_alloc_sweep", 1);
-	setenv(WB_ENV_THREADS, "1", 1);
-	setenv(WB_ENV_BATCH, "50", 1);
-	unsetenv(WB_ENV_CTL_FD);
+	wbt_run_env(url, "dev", "0001_alloc_sweep", 1, 50);
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb__reserved_ensure(db));
 	wb_close(db);

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "wbtest.h"
+#include "run_fixture.h"
 #include "store_fixture.h"
 #include "faultvfs.h"
 #include "run.h"
@@ -103,13 +104,7 @@ static void setup_target(void)
 	wbt_ok(wb_table_create(db, table, &key));
 	wbt_seed_items(db, table, N, "{\"id\":\"car-%06d\",\"v\":0}");
 	wb_close(db);
-	setenv(WB_ENV_TARGET, url, 1);
-	setenv(WB_ENV_MODE, "dev", 1);
-	setenv(WB_ENV_MIGRATION, "0001_vfs_sweep", 1);
-	setenv(WB_ENV_THREADS, "1", 1);
-	setenv(WB_ENV_BATCH, "100", 1);
-	unsetenv(WB_ENV_CTL_FD);
-	unsetenv(WB_ENV_EACH_GENERIC);
+	wbt_run_env(url, "dev", "0001_vfs_sweep", 1, 100);
 }
 
 static void sweep_kind(wbt_vfs_fault kind, const char *name)
