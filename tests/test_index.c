@@ -141,10 +141,7 @@ static void definitions_on(int target)
 	wb_close(db);
 }
 
-static void test_definitions(void **state)
-{
-	definitions_on(wbt_case_target(state));
-}
+WBT_CASE(definitions)
 
 /* Creating a table with this one index fails with WB_EINVALID and `word`; no table is left. */
 static void bad_index(wb_db *db, const wb_key_schema *k, const wb_index *ix, const char *word)
@@ -186,10 +183,7 @@ static void bad_definitions_on(int target)
 	wb_close(db);
 }
 
-static void test_bad_definitions(void **state)
-{
-	bad_definitions_on(wbt_case_target(state));
-}
+WBT_CASE(bad_definitions)
 
 /* ----------------------------------------------------------- maintenance */
 
@@ -245,10 +239,7 @@ static void maintained_on(int target)
 	wb_close(db);
 }
 
-static void test_maintained(void **state)
-{
-	maintained_on(wbt_case_target(state));
-}
+WBT_CASE(maintained)
 
 /* A write whose index key attribute has another type (or is empty) is refused, and nothing changes. */
 static void wrong_type_on(int target)
@@ -276,10 +267,7 @@ static void wrong_type_on(int target)
 	wb_close(db);
 }
 
-static void test_wrong_type(void **state)
-{
-	wrong_type_on(wbt_case_target(state));
-}
+WBT_CASE(wrong_type)
 
 /* A bulk load (wb_load_*; on SQLite one INSERT OR REPLACE pass) keeps the indexes. */
 static void load_on(int target, int empty)
@@ -379,10 +367,7 @@ static void paging_on(int target)
 	wb_close(db);
 }
 
-static void test_paging(void **state)
-{
-	paging_on(wbt_case_target(state));
-}
+WBT_CASE(paging)
 
 /* -------------------------------------------------------------- projection */
 
@@ -432,10 +417,7 @@ static void projection_on(int target)
 	wb_close(db);
 }
 
-static void test_projection(void **state)
-{
-	projection_on(wbt_case_target(state));
-}
+WBT_CASE(projection)
 
 /* ----------------------------------------------------------------- errors */
 
@@ -472,10 +454,7 @@ static void unknown_index_on(int target)
 	wb_close(db);
 }
 
-static void test_unknown_index(void **state)
-{
-	unknown_index_on(wbt_case_target(state));
-}
+WBT_CASE(unknown_index)
 
 /* ----------------------------------------------------------------- local */
 
@@ -518,10 +497,7 @@ static void local_on(int target)
 	wb_close(db);
 }
 
-static void test_local(void **state)
-{
-	local_on(wbt_case_target(state));
-}
+WBT_CASE(local)
 
 /* ------------------------------------------ DynamoDB: a table made elsewhere */
 

@@ -127,10 +127,7 @@ static void tables_on(int target)
 	wb_close(db);
 }
 
-static void test_tables(void **state)
-{
-	tables_on(wbt_case_target(state));
-}
+WBT_CASE(tables)
 
 static void table_errors_on(int target)
 {
@@ -167,10 +164,7 @@ static void table_errors_on(int target)
 	wb_close(db);
 }
 
-static void test_table_errors(void **state)
-{
-	table_errors_on(wbt_case_target(state));
-}
+WBT_CASE(table_errors)
 
 /* --------------------------------------------------------- single items */
 
@@ -218,10 +212,7 @@ static void items_on(int target)
 	wb_close(db);
 }
 
-static void test_items(void **state)
-{
-	items_on(wbt_case_target(state));
-}
+WBT_CASE(items)
 
 /* Put `json` under a condition; returns the result code. */
 static int put_if(wb_db *db, const char *t, const char *json, const wb_cond *c)
@@ -303,10 +294,7 @@ static void conditions_on(int target)
 	wb_close(db);
 }
 
-static void test_conditions(void **state)
-{
-	conditions_on(wbt_case_target(state));
-}
+WBT_CASE(conditions)
 
 static void update_on(int target)
 {
@@ -365,10 +353,7 @@ static void update_on(int target)
 	wb_close(db);
 }
 
-static void test_update(void **state)
-{
-	update_on(wbt_case_target(state));
-}
+WBT_CASE(update)
 
 /* ---------------------------------------------------------------- batch */
 
@@ -429,10 +414,7 @@ static void batch_on(int target)
 	wb_close(db);
 }
 
-static void test_batch(void **state)
-{
-	batch_on(wbt_case_target(state));
-}
+WBT_CASE(batch)
 
 
 /* Batches of many puts to one table (the migration write-back), with every twist. */
@@ -568,10 +550,7 @@ static void batch_large_on(int target)
 	wb_close(db);
 }
 
-static void test_batch_large(void **state)
-{
-	batch_large_on(wbt_case_target(state));
-}
+WBT_CASE(batch_large)
 
 /* ----------------------------------------------------------- round trip */
 
@@ -656,10 +635,7 @@ static void round_trip_on(int target)
 	wb_close(db);
 }
 
-static void test_round_trip(void **state)
-{
-	round_trip_on(wbt_case_target(state));
-}
+WBT_CASE(round_trip)
 
 /* ------------------------------------------- conditions over documents */
 
@@ -809,10 +785,7 @@ static void documents_on(int target)
 	wb_close(db);
 }
 
-static void test_documents(void **state)
-{
-	documents_on(wbt_case_target(state));
-}
+WBT_CASE(documents)
 
 /* ------------------------------------------------- wide items (4 KB limit) */
 
@@ -944,10 +917,7 @@ static void validation_on(int target)
 	wb_close(db);
 }
 
-static void test_validation(void **state)
-{
-	validation_on(wbt_case_target(state));
-}
+WBT_CASE(validation)
 
 /* ---------------------------------------------------------------- query */
 
@@ -1074,10 +1044,7 @@ static void query_numbers_on(int target)
 	wb_close(db);
 }
 
-static void test_query_numbers(void **state)
-{
-	query_numbers_on(wbt_case_target(state));
-}
+WBT_CASE(query_numbers)
 
 /* begins_with and the other operators on string and binary sort keys. */
 static void check_str_query(wb_db *db, const char *t, wb_sk_op op, const char *a, const char *b,
@@ -1152,10 +1119,7 @@ static void query_strings_on(int target)
 	wb_close(db);
 }
 
-static void test_query_strings(void **state)
-{
-	query_strings_on(wbt_case_target(state));
-}
+WBT_CASE(query_strings)
 
 /* Binary sort keys: byte order, and begins_with a prefix of 0xff bytes. */
 static void query_binary_on(int target)
@@ -1208,10 +1172,7 @@ static void query_binary_on(int target)
 	wb_close(db);
 }
 
-static void test_query_binary(void **state)
-{
-	query_binary_on(wbt_case_target(state));
-}
+WBT_CASE(query_binary)
 
 /* ----------------------------------------------------------------- scan */
 
@@ -1401,10 +1362,7 @@ static void visit_all_on(int target)
 	wb_close(db);
 }
 
-static void test_visit_all(void **state)
-{
-	visit_all_on(wbt_case_target(state));
-}
+WBT_CASE(visit_all)
 
 int main(void)
 {
