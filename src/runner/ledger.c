@@ -1,6 +1,9 @@
 /*
- * ledger.c - the run ledger (whimbrel_runs), run logs (whimbrel_logs) and
- * the creation of the reserved tables; see ledger.h for the schema.
+ * ledger.c - the run ledger (whimbrel_runs), run logs (whimbrel_logs,
+ * several lines an item), the creation of the reserved tables, and what
+ * the other reserved tables' modules (jobs, journal, lock, checkpoint)
+ * share: a table created once, a string attribute copied, a table read
+ * into sorted records, a partition visited; see ledger.h for the schema.
  *
  * Everything goes through the public store API, so the ledger works the
  * same on every backend.
