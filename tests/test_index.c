@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -506,6 +507,26 @@ WBT_CASE(local)
  * with an INCLUDE and a KEYS_ONLY index): its indexes are described and
  * can be queried.
  */
+/* Wait (at most 10 s) until table t, made by a CreateTable of our own, is ACTIVE. */
+static void wait_active(wb_db *db, const char *t)
+{
+	for (int i = 0; i < 1000; i++) {
+		json_t *req = json_pack("{s:s}", "TableName", t), *resp = NULL;
+		const char *st;
+		int active;
+
+		wbt_ok(wb__ddb_call(wb__ddb_client_of(db), db, "DescribeTable", t, req, &resp));
+		st = json_string_value(json_object_get(json_object_get(resp, "Table"), "TableStatus"));
+		active = st && strcmp(st, "ACTIVE") == 0;
+		json_decref(req);
+		json_decref(resp);
+		if (active)
+			return;
+		usleep(10000);
+	}
+	fail_msg("table %s: not ACTIVE after 10 s", t);
+}
+
 static void test_created_elsewhere(void **state)
 {
 	int target = wbt_case_target(state);
@@ -536,6 +557,7 @@ static void test_created_elsewhere(void **state)
 	wbt_ok(wb__ddb_call(wb__ddb_client_of(db), db, "CreateTable", t, req, &resp));
 	json_decref(req);
 	json_decref(resp);
+	wait_active(db, t); /* dynalite makes it ACTIVE a moment later, longer under load */
 	wbt_ok(wb_table_indexes(&ix, &n, db, t));
 	assert_int_equal(n, 2);
 	assert_string_equal(ix[0].name, "by_created");
