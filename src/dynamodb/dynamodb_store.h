@@ -38,6 +38,7 @@ int wb__ddb_del(wb_db *db, const char *table, const wb_item *key, const wb_cond 
 int wb__ddb_update(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
 		   const char *const *remove, size_t nremove, const wb_cond *cond);
 int wb__ddb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+int wb__ddb_batch_write_each(wb_db *db, const wb_write *writes, size_t n, int *results);
 int wb__ddb_query(wb_db *db, wb_page **out, const char *table, const wb_query *q);
 int wb__ddb_scan(wb_db *db, wb_page **out, const char *table, const wb_scan *s);
 

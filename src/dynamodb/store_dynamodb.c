@@ -488,6 +488,7 @@ const struct wb_backend_ops wb_backend_dynamodb = {
 	.scan_page = wb__ddb_scan,
 	.table_create_ix = ddb_create_ix,
 	.table_indexes = ddb_indexes,
+	.batch_write_each = wb__ddb_batch_write_each,
 };
 
 int wb__dynamodb_stats(wb_db *db, struct wb__dynamodb_stats *out)
