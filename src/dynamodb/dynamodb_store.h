@@ -14,6 +14,14 @@
 /** The client of a dynamodb handle. */
 struct wb__ddb_client *wb__ddb_client_of(wb_db *db);
 
+/** A scan page read ahead (dynamodb_read.c). */
+struct wb__ddb_prefetch;
+
+/** Put p (or NULL) in db's read-ahead slot; returns what was there (the caller's). */
+struct wb__ddb_prefetch *wb__ddb_prefetch_swap(wb_db *db, struct wb__ddb_prefetch *p);
+/** Wait for a read-ahead page and forget it (NULL: nothing). */
+void wb__ddb_prefetch_free(struct wb__ddb_prefetch *p);
+
 /** The key schema of `table` (DescribeTable once, then cached per handle). */
 int wb__ddb_key_of(wb_db *db, const char *table, wb_key_schema *key);
 
