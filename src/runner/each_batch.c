@@ -212,7 +212,9 @@ static int batch_build(struct worker *w, struct stream *st, struct batch *b, wb_
 		struct entry *e = &w->e[i];
 		if (e->applied)
 			continue;
-		b->cond[b->n] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, e->before};
+		/* --unconditional: no condition (BatchWriteItem on DynamoDB), whatever changed meanwhile */
+		b->cond[b->n] = w->job->run->unconditional ? (wb_cond){WB_COND_NONE, NULL, NULL, NULL}
+							   : (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, e->before};
 		b->w[b->n] = (wb_write){w->job->table,
 					e->verdict == WB_WRITE ? WB_WRITE_PUT : WB_WRITE_DELETE,
 					e->verdict == WB_WRITE ? e->after : e->before, &b->cond[b->n]};
