@@ -41,15 +41,12 @@ mkdir -p "$BUILD/bench"
 bench_dynalite
 bench_items   # ~200-byte items
 
-server_cpu() {  # dynalite's CPU seconds so far
-	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$(cat "$DIR/dyn/dynalite.pid")/stat"
-}
 timed() {  # NAME CMD...: run, record "wall user sys" of the client in $DIR/NAME.time, dynalite's CPU in NAME.server
 	local name=$1 before; shift
-	before=$(server_cpu)
+	before=$(bench_server_cpu)
 	/usr/bin/time -f '%e %U %S' -o "$DIR/$name.time" "$@" >"$DIR/$name.out" 2>"$DIR/$name.err" ||
 		{ cat "$DIR/$name.err" >&2; exit 1; }
-	awk -v a="$(server_cpu)" -v b="$before" 'BEGIN { print a - b }' >"$DIR/$name.server"
+	awk -v a="$(bench_server_cpu)" -v b="$before" 'BEGIN { print a - b }' >"$DIR/$name.server"
 }
 
 bench_migration "$DIR/work/0001_add_price.c"

@@ -16,13 +16,15 @@
 #   sdk-batch    AWS SDK v3, unconditional BatchWriteItem of 25.
 # For each: wall time, client CPU (user + system, children included) and peak
 # RSS from /usr/bin/time; requests sent and the most in flight at once, from
-# the proxy.  Then the budgets of issue 10 (runner: at most half sdk-cond's
+# the proxy; the CPU dynalite and the proxy spent meanwhile (on a small
+# machine they bound everyone's wall time).  Then the budgets of issue 10 (runner: at most half sdk-cond's
 # wall and a quarter of its CPU, RSS <= 32 MB; runner-unc: wall at or below
 # sdk-batch's), each said ok or OVER.
 #
 #   bench/dynamo_latency.sh [ITEMS [DELAYS]]     (default: 5000 "0 5")
 # WB_DYNAMO_SEGMENTS (default 4) segments / threads for every contender;
-# WB_CONCURRENCY (default: whimbrel's) the runner's --concurrency.
+# WB_CONCURRENCY (default: whimbrel's) the runner's --concurrency;
+# WB_CONTENDERS (default "runner runner-unc sdk-cond sdk-batch") which, in order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -32,6 +34,7 @@ ITEMS=${1:-5000}
 DELAYS=${2:-0 5}
 SEG=${WB_DYNAMO_SEGMENTS:-4}
 CONC=${WB_CONCURRENCY:+--concurrency $WB_CONCURRENCY}
+CONTENDERS=${WB_CONTENDERS:-runner runner-unc sdk-cond sdk-batch}
 DIR=${TMPDIR:-/tmp}/wb-dynamo-latency.$$
 NAME=dynamo_latency.sh
 . bench/lib.sh
@@ -52,21 +55,26 @@ start_proxy() {  # DELAY
 }
 stop_proxy() { [ -n "$proxy" ] && { kill "$proxy" 2>/dev/null; wait "$proxy" 2>/dev/null || true; }; proxy=""; }
 measure() {  # NAME DELAY CMD...: run CMD (@TABLE@ = a fresh table) through the proxy; one result line
-	local name=$1 delay=$2 stats a cmd=(); shift 2
+	local name=$1 delay=$2 stats a cmd=() s0 p0; shift 2
 	n=$((n + 1))
 	bench_load "bench_$n"
 	for a in "$@"; do cmd+=("${a//@TABLE@/bench_$n}"); done
 	curl -s "http://127.0.0.1:$(cat "$DIR/proxy.port")/__reset" >/dev/null
 	export BENCH_TABLE="bench_$n"
+	s0=$(bench_server_cpu)
+	p0=$(bench_cpu "$proxy")
 	/usr/bin/time -f '%e %U %S %M' -o "$DIR/time" "${cmd[@]}" >"$DIR/out" 2>"$DIR/err" </dev/null ||
 		{ cat "$DIR/err" >&2; exit 1; }
 	stats=$(curl -s "http://127.0.0.1:$(cat "$DIR/proxy.port")/__faults")
 	bench_check "bench_$n"
 	read -r wall user sys rss <"$DIR/time"
 	awk -v n="$name" -v d="$delay" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v i="$ITEMS" \
+		-v sc="$(awk -v a="$(bench_server_cpu)" -v b="$s0" 'BEGIN { print a - b }')" \
+		-v pc="$(awk -v a="$(bench_cpu "$proxy")" -v b="$p0" 'BEGIN { print a - b }')" \
 		-v q="$(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$stats")" \
 		-v p="$(sed 's/.*"peakInFlight":\([0-9]*\).*/\1/' <<<"$stats")" 'BEGIN {
-		printf "%-10s %5s %8.2f %10.0f %8.2f %8.0f %9d %9d\n", n, d, w, i / w, u + s, r / 1024, q, p }' |
+		printf "%-10s %5s %8.2f %10.0f %8.2f %8.0f %9d %9d %9.2f %9.2f\n", n, d, w, i / w, u + s, r / 1024, q, p,
+		       sc, pc }' |
 		tee -a "$DIR/results"
 }
 next_mig() {  # a fresh copy of the migration (a new name in the ledger) into $MIG
@@ -76,18 +84,32 @@ next_mig() {  # a fresh copy of the migration (a new name in the ledger) into $M
 }
 
 bench_warm
+# Warm dynalite up (node's JIT: the first contender would otherwise pay for
+# it, up to 3x its wall time) with an untimed conditional run of each kind.
+bench_load b_warm_sdk
+node bench/dynamo_sdk.mjs "$URL" b_warm_sdk "$SEG" conditional >/dev/null
+bench_load b_warm_run
+next_mig
+(cd "$DIR/work" && BENCH_TABLE=b_warm_run WHIMBREL_PROD_DB=$URL "$W" -q run prod --allow-dirty --dir . "$MIG" \
+	--yes --no-stamp --threads "$SEG" >/dev/null 2>&1)
 echo "dynalite $URL, $ITEMS items, $SEG segments / threads${CONC:+, $CONC}"
-printf '%-10s %5s %8s %10s %8s %8s %9s %9s\n' contender "ms" "wall s" "items/s" "cpu s" "RSS MB" requests "in flight"
+printf '%-10s %5s %8s %10s %8s %8s %9s %9s %9s %9s\n' contender "ms" "wall s" "items/s" "cpu s" "RSS MB" requests \
+	"in flight" "dynalite" "proxy"
 for delay in $DELAYS; do
 	start_proxy "$delay"
-	for mode in runner runner-unc; do
-		next_mig
-		# shellcheck disable=SC2086 # $CONC: no option, or two words
-		measure "$mode" "$delay" env -C "$DIR/work" WHIMBREL_PROD_DB="$PROXY" "$W" -q run prod --allow-dirty --dir . \
-			"$MIG" --yes --no-stamp --threads "$SEG" $CONC $([ "$mode" = runner ] || echo --unconditional)
+	for c in $CONTENDERS; do
+		case $c in
+		runner | runner-unc)
+			next_mig
+			# shellcheck disable=SC2086 # $CONC: no option, or two words
+			measure "$c" "$delay" env -C "$DIR/work" WHIMBREL_PROD_DB="$PROXY" "$W" -q run prod --allow-dirty \
+				--dir . "$MIG" --yes --no-stamp --threads "$SEG" $CONC \
+				$([ "$c" = runner ] || echo --unconditional) ;;
+		sdk-cond) measure sdk-cond "$delay" node bench/dynamo_sdk.mjs "$PROXY" @TABLE@ "$SEG" conditional ;;
+		sdk-batch) measure sdk-batch "$delay" node bench/dynamo_sdk.mjs "$PROXY" @TABLE@ "$SEG" batch ;;
+		*) echo "$NAME: unknown contender $c" >&2; exit 2 ;;
+		esac
 	done
-	measure sdk-cond "$delay" node bench/dynamo_sdk.mjs "$PROXY" @TABLE@ "$SEG" conditional
-	measure sdk-batch "$delay" node bench/dynamo_sdk.mjs "$PROXY" @TABLE@ "$SEG" batch
 	stop_proxy
 done
 

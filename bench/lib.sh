@@ -9,6 +9,8 @@
 #   bench_load TABLE         a fresh copy of the items, loaded directly
 #   bench_check TABLE        every item has its price (else exit 1)
 #   bench_warm               compile the migration once (the cache), untimed
+#   bench_cpu PID            CPU seconds (user + system) process PID has used
+#   bench_server_cpu         dynalite's so far
 # Cleanup: bench_at_exit CMD adds CMD to what runs at exit (dynalite is
 # stopped and DIR removed last).
 
@@ -26,6 +28,10 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 bench_dynalite() { URL=$("$ROOT/scripts/dynalite.sh" start "$DIR/dyn"); }
+
+bench_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+bench_server_cpu() { bench_cpu "$(cat "$DIR/dyn/dynalite.pid")"; }
 
 bench_items() { node "$ROOT/bench/gen_items.mjs" "$ITEMS" "$DIR/items.jsonl"; }
 
