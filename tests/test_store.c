@@ -617,6 +617,73 @@ static void batch_large_on(int target)
 	wb_close(db);
 }
 
+/*
+ * wb_batch_write_each: three writes of one batch fail their conditions.
+ * DynamoDB sends them all at once: the other 57 are applied and each
+ * write's fate is told; SQLite rolls the batch back at the first.
+ */
+static void batch_each_on(int target)
+{
+	wb_db *db = wbt_open(target);
+	char t[80];
+	wb_item *red[NBIG], *blue[NBIG];
+	wb_cond was_red[NBIG], was_blue[NBIG];
+	wb_write w[NBIG];
+	int res[NBIG], sqlite = wbt_target_kind(target) == WBT_SQLITE, nfailed = 0;
+
+	new_table(db, t, sizeof(t), "each", "pk", WB_S, "sk", WB_N);
+	for (int i = 0; i < NBIG; i++) {
+		red[i] = big_item(i, "red");
+		blue[i] = big_item(i, "blue");
+		was_red[i] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, red[i]};
+		was_blue[i] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, blue[i]};
+		w[i] = (wb_write){t, WB_WRITE_PUT, red[i], NULL};
+	}
+	wbt_ok(wb_batch_write_each(db, w, NBIG, res));
+	for (int i = 0; i < NBIG; i++)
+		assert_int_equal(res[i], 0);
+	for (int i = 0; i < NBIG; i++)
+		w[i] = (wb_write){t, WB_WRITE_PUT, blue[i], i == 7 || i == 23 || i == 41 ? &was_blue[i] : &was_red[i]};
+	assert_error(db, wb_batch_write_each(db, w, NBIG, res), WB_ECONDITION, "condition", t);
+	for (int i = 0; i < NBIG; i++) {
+		int stale = i == 7 || i == 23 || i == 41;
+		/* SQLite stops at the first it meets (in its own order), the others are not sent */
+		if (res[i] == WB_ECONDITION && stale && (!sqlite || nfailed == 0)) {
+			nfailed++;
+			continue;
+		}
+		if (res[i] != (sqlite ? WB_WRITE_NOT_SENT : 0))
+			fail_msg("write %d: result %d", i, res[i]);
+	}
+	assert_int_equal(nfailed, sqlite ? 1 : 3);
+	if (sqlite) {
+		check_colors(db, t, "red", NBIG);
+	} else {
+		assert_non_null(strstr(wb_errmsg(db), "3 writes of the batch failed, the first (write 7)"));
+		/* only the failed ones again, now on their true images */
+		for (int i = 0; i < NBIG; i++)
+			w[i].cond = &was_red[i];
+		wbt_ok(wb_batch_write_each(db, (wb_write[]){w[7], w[23], w[41]}, 3, res));
+		check_colors(db, t, "blue", NBIG);
+	}
+	/* a write that cannot be sent: its fate, the others not sent */
+	w[5] = (wb_write){"no such table!", WB_WRITE_PUT, blue[5], NULL};
+	assert_int_equal(wb_batch_write_each(db, w, NBIG, res), WB_EINVALID);
+	for (int i = 0; i < NBIG; i++)
+		assert_int_equal(res[i], i == 5 ? WB_EINVALID : WB_WRITE_NOT_SENT);
+	for (int i = 0; i < NBIG; i++) {
+		wb_item_free(red[i]);
+		wb_item_free(blue[i]);
+	}
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
+static void test_batch_each(void **state)
+{
+	batch_each_on(wbt_case_target(state));
+}
+
 static void test_batch_large(void **state)
 {
 	batch_large_on(wbt_case_target(state));
@@ -1465,6 +1532,7 @@ int main(void)
 		WBT_BOTH(test_update),
 		WBT_BOTH(test_batch),
 		WBT_BOTH(test_batch_large),
+		WBT_BOTH(test_batch_each),
 		WBT_BOTH(test_round_trip),
 		WBT_BOTH(test_documents),
 		WBT_BOTH(test_wide_items),
