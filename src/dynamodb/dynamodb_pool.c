@@ -98,7 +98,7 @@ static void lane_grow(void)
 		return;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, 256 * 1024); /* a request's frames, not the default 8 MB */
+	pthread_attr_setstacksize(&at, 512 * 1024); /* a request's frames (TLS included), not the default 8 MB */
 	if (pthread_create(&th, &at, lane_main, NULL) == 0)
 		lanes++;
 	pthread_attr_destroy(&at);
