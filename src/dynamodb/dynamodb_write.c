@@ -3,11 +3,15 @@
  * DeleteItem, UpdateItem and BatchWriteItem (declared in dynamodb_store.h;
  * the request text comes from dynamodb_expr.h).
  *
- * Atomicity: a wb_batch_write of unconditional writes goes by
- * BatchWriteItem, 25 writes a request (UnprocessedItems re-sent with
- * backoff), split where a key repeats so that order is kept; conditional
- * writes go one by one, in order.  The batch as a whole is not atomic: on
- * failure the writes before `*failed_index` have been applied, none after.
+ * Batches go in rounds: consecutive writes of one kind (conditional or
+ * not) to distinct keys, sent at once over the lanes (dynamodb_pool.h):
+ * each conditional write one request, the unconditional ones by
+ * BatchWriteItem, 25 a request (UnprocessedItems re-sent with backoff).
+ * A repeated key or a change of kind starts the next round, so writes to
+ * one key keep their order.  The batch is not atomic and several of its
+ * writes may fail: the rest of a failed round completes, no later round is
+ * sent, and wb_batch_write_each tells every write's fate (without lanes a
+ * round goes in order and stops at its first failure).
  * Writes conditional on WB_COND_ITEM_EQUALS go through
  * dynamodb_unchanged.c: a put becomes an UpdateItem of the differences
  * (nested paths included), so attributes another writer added meanwhile
@@ -526,8 +530,10 @@ int wb__ddb_batch_write_each(wb_db *db, const wb_write *writes, size_t n, int *r
 		return wb__error_to_db(db, WB_ENOMEM);
 	for (size_t i = 0; i < n && rc == 0 && !r.failed; i++) {
 		if ((rc = queue_write(&r, i)) < 0 && !r.failed) { /* write i could not be queued */
+			char *msg = strdup(wb_error_last());
+			round_send(&r); /* the writes before it go all the same */
 			r.results[i] = rc;
-			r.msg[i] = strdup(wb_error_last());
+			r.msg[i] = msg;
 		}
 	}
 	if (rc == 0 && !r.failed)
