@@ -16,7 +16,8 @@
 #   3. --unconditional: refused on a terminal without --yes (`script`),
 #      allowed with it; BatchWriteItem only; said on prod; recorded in the
 #      ledger and shown by history and status;
-#   4. --concurrency and `concurrency =` checked.
+#   4. --concurrency and `concurrency =` checked;
+#   5. `worker --concurrency N` reaches the job's migration processes.
 # Skipped when WB_TEST_DYNAMODB_URL is unset (no dynalite).
 . "$(dirname "$0")/lib.sh"
 need_dynamodb
@@ -213,4 +214,15 @@ run env -u WHIMBREL_PROD_DB WHIMBREL_THREADS=1 "$WHIMBREL" --db "$PROXY" run pro
 is "concurrency = 3: the run succeeds" "$rc" 0
 peak=$(fault peakInFlight)
 ok "concurrency = 3: 3 writes in flight, not 32 (+ the thread's own, the runner's) ($peak)" '[ "$peak" -le 7 ] && [ "$peak" -ge 3 ]'
+# --- 5. a worker's migrations get its --concurrency
+cp "$D/counter.c" m/0007_counter.c
+rm whimbrel.conf
+start_proxy --delay 5
+run "$WHIMBREL" --db "$PROXY" schedule prod m/0007_counter.c --now --workers 1 --allow-dirty
+is "worker: the job is scheduled" "$rc" 0
+run env WHIMBREL_THREADS=1 "$WHIMBREL" --db "$PROXY" worker prod --once --concurrency 2
+is "worker --concurrency 2: the job runs" "$rc" 0
+has "worker --concurrency 2: it succeeds" "$err" "succeeded"
+peak=$(fault peakInFlight)
+ok "worker --concurrency 2: 2 writes in flight, not 32 ($peak)" '[ "$peak" -le 6 ] && [ "$peak" -ge 2 ]'
 echo "1..$n"
