@@ -24,7 +24,10 @@
 #   bench/dynamo_latency.sh [ITEMS [DELAYS]]     (default: 5000 "0 5")
 # WB_DYNAMO_SEGMENTS (default 4) segments / threads for every contender;
 # WB_CONCURRENCY (default: whimbrel's) the runner's --concurrency;
-# WB_CONTENDERS (default "runner runner-unc sdk-cond sdk-batch") which, in order.
+# WB_CONTENDERS (default "runner runner-unc sdk-cond sdk-batch") which, in order;
+# WB_ROUNDS (default 1) how many times each, interleaved (the budgets then
+# compare each contender's median run by wall time: the machine's load
+# drifts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -35,6 +38,7 @@ DELAYS=${2:-0 5}
 SEG=${WB_DYNAMO_SEGMENTS:-4}
 CONC=${WB_CONCURRENCY:+--concurrency $WB_CONCURRENCY}
 CONTENDERS=${WB_CONTENDERS:-runner runner-unc sdk-cond sdk-batch}
+ROUNDS=${WB_ROUNDS:-1}
 DIR=${TMPDIR:-/tmp}/wb-dynamo-latency.$$
 NAME=dynamo_latency.sh
 . bench/lib.sh
@@ -97,7 +101,7 @@ printf '%-10s %5s %8s %10s %8s %8s %9s %9s %9s %9s\n' contender "ms" "wall s" "i
 	"in flight" "dynalite" "proxy"
 for delay in $DELAYS; do
 	start_proxy "$delay"
-	for c in $CONTENDERS; do
+	for c in $(for _ in $(seq "$ROUNDS"); do echo $CONTENDERS; done); do
 		case $c in
 		runner | runner-unc)
 			next_mig
@@ -113,10 +117,12 @@ for delay in $DELAYS; do
 	stop_proxy
 done
 
-# The budgets of issue 10, per delay.
+# The budgets of issue 10, per delay, on each contender's median run by wall time.
 echo
-awk '{ wall[$1, $2] = $3; cpu[$1, $2] = $5; rss[$1, $2] = $6; d[$2] = 1 }
+sort -k1,1 -k2,2n -k3,3n "$DIR/results" | awk '{ k = $1 SUBSEP $2; i = ++cnt[k]
+	w[k, i] = $3; c[k, i] = $5; r[k, i] = $6; d[$2] = 1 }
 END {
+	for (k in cnt) { m = int((cnt[k] + 1) / 2); wall[k] = w[k, m]; cpu[k] = c[k, m]; rss[k] = r[k, m] }
 	for (x in d) {
 		printf "%s ms: runner %.2fx sdk-cond wall (<= 0.5 %s), %.2fx its CPU (<= 0.25 %s), %d MB (<= 32 %s); " \
 		       "runner-unc %.2f s vs sdk-batch %.2f s (%s)\n", x,
@@ -125,4 +131,4 @@ END {
 		       rss["runner", x], rss["runner", x] <= 32 ? "ok" : "OVER",
 		       wall["runner-unc", x], wall["sdk-batch", x], wall["runner-unc", x] <= wall["sdk-batch", x] ? "ok" : "OVER"
 	}
-}' "$DIR/results"
+}'
