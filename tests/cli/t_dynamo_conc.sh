@@ -14,8 +14,9 @@
 #      migration's handles counted (WHIMBREL_DYNAMODB_STATS) and to what
 #      the proxy injected;
 #   3. --unconditional: refused on a terminal without --yes (`script`),
-#      allowed with it; BatchWriteItem only; said on prod; recorded in the
-#      ledger and shown by history and status;
+#      allowed with it; BatchWriteItem only, its UnprocessedItems and
+#      throttles retried and counted in the ledger; said on prod; recorded
+#      in the ledger and shown by history and status;
 #   4. --concurrency and `concurrency =` checked;
 #   5. `worker --concurrency N` reaches the job's migration processes.
 # Skipped when WB_TEST_DYNAMODB_URL is unset (no dynalite).
@@ -177,10 +178,17 @@ if command -v script >/dev/null; then
 else
 	skip "unconditional: refused on a terminal without --yes" "no script(1)"
 fi
-start_proxy
+start_proxy --only-table cars --unprocessed 0.4 --throttle 0.05 --seed 3
 export WHIMBREL_PROD_DB=$PROXY
 run "$WHIMBREL" run prod --allow-dirty m/0005_counter.c --yes --dir m --no-stamp --unconditional
 is "unconditional: with --yes it runs" "$rc" 0
+partial=$(fault unprocessed)
+throttles=$(fault throttle)
+ok "unconditional: the proxy held back entries and throttled ($partial, $throttles)" '[ "$partial" -gt 0 ] && [ "$throttles" -gt 0 ]'
+row=$(WHIMBREL_PROD_DB=$URL json 0005_counter)
+is "unconditional: the ledger's retries: every throttle and re-sent remainder" "$(field 1 retries <<<"$row")" \
+	$((partial + throttles))
+is "unconditional: all of them throttling" "$(field 1 throttled <<<"$row")" $((partial + throttles))
 has "unconditional: prod says what it risks" "$err" "--unconditional on prod: writes without conditions overwrite"
 batches=$(fault requests)
 ok "unconditional: by BatchWriteItem of 25 (3000 items in $batches requests)" '[ "$batches" -lt 400 ]'
