@@ -16,6 +16,7 @@
  * and a change deep inside a map is written by its document path.
  */
 #define _GNU_SOURCE /* memmem */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,10 +94,14 @@ static void rec_clear(void)
 	memset(&rec, 0, sizeof(rec));
 }
 
+/* Called from the lanes too, several at once (dynamodb_pool.c): under a lock. */
+static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void record_request(const char *op, const char *body, size_t len, void *arg)
 {
 	(void)op;
 	(void)arg;
+	pthread_mutex_lock(&rec_lock);
 	for (size_t i = 0; i < NELEM(expr_names); i++) {
 		char key[64];
 		int kl = snprintf(key, sizeof(key), "\"%s\":\"", expr_names[i]);
@@ -111,6 +116,7 @@ static void record_request(const char *op, const char *body, size_t len, void *a
 		if (dst)
 			snprintf(dst, sizeof(rec.update), "%.*s", (int)n, p + kl);
 	}
+	pthread_mutex_unlock(&rec_lock);
 }
 
 /* On DynamoDB: expressions were sent, none longer than DynamoDB's 4 KB. */
