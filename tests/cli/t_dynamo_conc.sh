@@ -2,6 +2,7 @@
 # t_dynamo_conc.sh - many DynamoDB requests in flight (issue 10, item 3).
 #
 # On a private dynalite, through tests/interop/faultproxy.mjs where noted:
+#   0. the store suite (tests/test_store.c) at concurrency 1 and 128;
 #   1. a migration at --concurrency 1 and 128: every item transformed
 #      exactly once (a counter), the writes in flight together (the
 #      proxy's peak);
@@ -50,6 +51,18 @@ cp "$D/seed.c" m/0001_seed.c
 cp "$D/counter.c" m/0002_counter.c
 cp "$D/counter.c" m/0003_counter.c
 cp "$D/check.c" m/0009_check.c
+
+# --- 0. the store suite on DynamoDB without lanes and with many
+for c in 1 128; do
+	if [ -x "$WB_BUILD/tests/test_store" ]; then
+		run env WHIMBREL_DYNAMODB_CONCURRENCY=$c WB_TEST_DYNAMODB_URL="$URL" CMOCKA_MESSAGE_OUTPUT=TAP \
+			"$WB_BUILD/tests/test_store"
+		ok "test_store at concurrency $c: passes ($(grep -c '^ok' <<<"$out") ok)" \
+			'[ "$rc" -eq 0 ] && ! grep -q "^not ok" <<<"$out" && grep -q "on dynamodb" <<<"$out"'
+	else
+		skip "test_store at concurrency $c" "no $WB_BUILD/tests/test_store"
+	fi
+done
 
 # --- 1. low and high concurrency, exactly once
 export WHIMBREL_PROD_DB=$URL
