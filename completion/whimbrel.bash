@@ -19,8 +19,8 @@ _whimbrel_options() {
 	import) echo "--continue --create --pk --sk --yes --help" ;;
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
-	plan) echo "--diffs --threads --help" ;;
-	run) echo "--yes --threads --restart --no-stamp --journal --no-journal --allow-dirty --dir --help" ;;
+	plan) echo "--diffs --threads --concurrency --help" ;;
+	run) echo "--yes --threads --concurrency --unconditional --restart --no-stamp --journal --no-journal --allow-dirty --dir --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
 	log | logs) echo "--raw --follow --help" ;;
@@ -31,7 +31,7 @@ _whimbrel_options() {
 	copy) echo "--from --to --keys-of-run --only-missing --overwrite --yes --help" ;;
 	clone) echo "--tables --sample --fraction --mask --yes --help" ;;
 	schedule) echo "--at --now --workers --attempts --timeout --allow-dirty --help" ;;
-	worker) echo "--once --id --max-jobs --help" ;;
+	worker) echo "--once --id --max-jobs --concurrency --help" ;;
 	version) echo "--json --help" ;;
 	*) echo "--help" ;;
 	esac
@@ -81,7 +81,7 @@ _whimbrel() {
 	      compopt -o nospace 2>/dev/null; return ;;
 	--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-between | --sk-op | \
 	--diffs | --threads | --older-than | --keys-of-run | --sample | --fraction | --at | \
-	--workers | --attempts | --timeout | --id | --max-jobs | --gsi | --lsi | --index) return ;;
+	--workers | --attempts | --timeout | --id | --max-jobs | --gsi | --lsi | --index | --concurrency) return ;;
 	--projection) mapfile -t COMPREPLY < <(compgen -W "all keys" -- "$cur"); return ;;
 	--now) [ "$cmd" = schedule ] || return ;; # a flag of schedule, a date of lint and prune
 	esac
@@ -104,7 +104,7 @@ _whimbrel() {
 		--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-op | --diffs | \
 		--threads | --older-than | --dir | --format | --from | --to | --keys-of-run | \
 		--sample | --fraction | --at | --workers | --attempts | --timeout | --id | \
-		--max-jobs | --gsi | --lsi | --projection | --index) i=$((i + 1)) ;;
+		--max-jobs | --gsi | --lsi | --projection | --index | --concurrency) i=$((i + 1)) ;;
 		--now) [ "$cmd" = schedule ] || i=$((i + 1)) ;;
 		--sk-between) i=$((i + 2)) ;;
 		-*) ;;

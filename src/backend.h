@@ -115,6 +115,15 @@ struct wb_backend_ops {
 	int (*load_add)(wb_db *db, void *state, const wb_item *item);
 	int (*load_commit)(wb_db *db, void *state, wb_load_fn progress, void *arg, uint64_t *written);
 	void (*load_free)(wb_db *db, void *state);
+
+	/**
+	 * Optional: batch_write telling the fate of every write (see
+	 * wb_batch_write_each: results[i] 0, WB_WRITE_NOT_SENT or the code of
+	 * its failure).  Without it store.c derives the results from
+	 * batch_write's failed_index: with WB_CAP_ATOMIC_BATCH nothing else was
+	 * applied, else the writes before it were and none after.
+	 */
+	int (*batch_write_each)(wb_db *db, const wb_write *writes, size_t n, int *results);
 };
 
 /** A store handle: the backend, its state and the last error message. */

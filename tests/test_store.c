@@ -16,6 +16,7 @@
  * and a change deep inside a map is written by its document path.
  */
 #define _GNU_SOURCE /* memmem */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +45,14 @@ static void rec_clear(void)
 	memset(&rec, 0, sizeof(rec));
 }
 
+/* Called from the lanes too, several at once (dynamodb_pool.c): under a lock. */
+static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void record_request(const char *op, const char *body, size_t len, void *arg)
 {
 	(void)op;
 	(void)arg;
+	pthread_mutex_lock(&rec_lock);
 	for (size_t i = 0; i < NELEM(expr_names); i++) {
 		char key[64];
 		int kl = snprintf(key, sizeof(key), "\"%s\":\"", expr_names[i]);
@@ -62,6 +67,7 @@ static void record_request(const char *op, const char *body, size_t len, void *a
 		if (dst)
 			snprintf(dst, sizeof(rec.update), "%.*s", (int)n, p + kl);
 	}
+	pthread_mutex_unlock(&rec_lock);
 }
 
 /* On DynamoDB: expressions were sent, none longer than DynamoDB's 4 KB. */
@@ -549,6 +555,76 @@ static void batch_large_on(int target)
 	wbt_ok(wb_table_drop(db, other));
 	wb_close(db);
 }
+
+/*
+ * wb_batch_write_each: three writes of one batch fail their conditions.
+ * DynamoDB sends them all at once: the other 57 are applied and each
+ * write's fate is told; SQLite rolls the batch back at the first.  At
+ * WHIMBREL_DYNAMODB_CONCURRENCY=1 (no lanes) DynamoDB goes in order and
+ * stops at the first: those before it applied, none after.
+ */
+static void batch_each_on(int target)
+{
+	wb_db *db = wbt_open(target);
+	char t[80];
+	wb_item *red[NBIG], *blue[NBIG];
+	wb_cond was_red[NBIG], was_blue[NBIG];
+	wb_write w[NBIG];
+	const char *conc = getenv("WHIMBREL_DYNAMODB_CONCURRENCY");
+	int res[NBIG], sqlite = wbt_target_kind(target) == WBT_SQLITE, nfailed = 0;
+	int in_order = !sqlite && conc && atoi(conc) == 1;
+
+	wbt_new_table(db, t, sizeof(t), "each", "pk", WB_S, "sk", WB_N);
+	for (int i = 0; i < NBIG; i++) {
+		red[i] = big_item(i, "red");
+		blue[i] = big_item(i, "blue");
+		was_red[i] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, red[i]};
+		was_blue[i] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, blue[i]};
+		w[i] = (wb_write){t, WB_WRITE_PUT, red[i], NULL};
+	}
+	wbt_ok(wb_batch_write_each(db, w, NBIG, res));
+	for (int i = 0; i < NBIG; i++)
+		assert_int_equal(res[i], 0);
+	for (int i = 0; i < NBIG; i++)
+		w[i] = (wb_write){t, WB_WRITE_PUT, blue[i], i == 7 || i == 23 || i == 41 ? &was_blue[i] : &was_red[i]};
+	wbt_assert_error(db, wb_batch_write_each(db, w, NBIG, res), WB_ECONDITION, "condition", t);
+	for (int i = 0; i < NBIG; i++) {
+		int stale = i == 7 || i == 23 || i == 41;
+		/* SQLite stops at the first it meets (in its own order), the others are not sent */
+		if (res[i] == WB_ECONDITION && stale && (!(sqlite || in_order) || nfailed == 0)) {
+			nfailed++;
+			continue;
+		}
+		if (res[i] != (sqlite || (in_order && i > 7) ? WB_WRITE_NOT_SENT : 0))
+			fail_msg("write %d: result %d", i, res[i]);
+	}
+	assert_int_equal(nfailed, sqlite || in_order ? 1 : 3);
+	if (sqlite) {
+		check_colors(db, t, "red", NBIG);
+	} else if (in_order) {
+		assert_int_equal(res[7], WB_ECONDITION);
+	} else {
+		assert_non_null(strstr(wb_errmsg(db), "3 writes of the batch failed, the first (write 7)"));
+		/* only the failed ones again, now on their true images */
+		for (int i = 0; i < NBIG; i++)
+			w[i].cond = &was_red[i];
+		wbt_ok(wb_batch_write_each(db, (wb_write[]){w[7], w[23], w[41]}, 3, res));
+		check_colors(db, t, "blue", NBIG);
+	}
+	/* a write that cannot be sent: its fate, the others not sent */
+	w[5] = (wb_write){"no such table!", WB_WRITE_PUT, blue[5], NULL};
+	assert_int_equal(wb_batch_write_each(db, w, NBIG, res), WB_EINVALID);
+	for (int i = 0; i < NBIG; i++)
+		assert_int_equal(res[i], i == 5 ? WB_EINVALID : WB_WRITE_NOT_SENT);
+	for (int i = 0; i < NBIG; i++) {
+		wb_item_free(red[i]);
+		wb_item_free(blue[i]);
+	}
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
+}
+
+WBT_CASE(batch_each)
 
 WBT_CASE(batch_large)
 
@@ -1374,6 +1450,7 @@ int main(void)
 		WBT_BOTH(test_update),
 		WBT_BOTH(test_batch),
 		WBT_BOTH(test_batch_large),
+		WBT_BOTH(test_batch_each),
 		WBT_BOTH(test_round_trip),
 		WBT_BOTH(test_documents),
 		WBT_BOTH(test_wide_items),

@@ -76,6 +76,12 @@ WB_EXTERN int wb_target_url(char **out, const wb_target_options *o, const char *
 WB_EXTERN int wb_target_confirm(const wb_target_options *o, const char *name);
 
 /**
+ * Target `name`'s `concurrency =` setting (DynamoDB requests in flight per
+ * process, 1 to 256) into *out, 0 when not set.  WB_EINVALID for a bad value.
+ */
+WB_EXTERN int wb_target_concurrency(int *out, const wb_target_options *o, const char *name);
+
+/**
  * Resolve and open target `name` (creating the .whimbrel directory of the
  * embedded default).  *out is the caller's (wb_close).
  */
@@ -216,6 +222,7 @@ typedef struct wb_ledger_run {
 	char commit[41];       /**< prod: git commit the migration came from ("" outside git) */
 	char dirty[128];       /**< prod: why --allow-dirty was needed ("not committed"...), or "" */
 	char job_id[64];       /**< the job this run is an attempt of (`whimbrel worker`), or "" */
+	int unconditional;     /**< 1 when its writes went without conditions (--unconditional) */
 } wb_ledger_run;
 
 /** Read run `run_id` into *out; WB_ENOTFOUND when there is none. */
@@ -270,7 +277,7 @@ WB_EXTERN int wb_lock_break(wb_db *db, const char *migration);
 
 /* ---------------------------------------------------------------- running */
 
-#define WB_RUN_OPTIONS_VERSION 2 /* 2: journal, commit, dirty */
+#define WB_RUN_OPTIONS_VERSION 3 /* 2: journal, commit, dirty; 3: unconditional */
 
 /** Decides, once the migration compiled and the target is open, whether to go on. */
 typedef int (*wb_confirm_fn)(wb_db *db, const wb_migration_id *m, const char *url, void *arg);
@@ -296,10 +303,12 @@ typedef struct wb_run_options {
 	                             -1 the default: prod yes, dev no */
 	const char *commit;     /**< NULL, or the git commit of the file (the ledger records it) */
 	const char *dirty;      /**< NULL, or why the file was run although not committed (--allow-dirty) */
+	int unconditional;      /**< wb_each writes without conditions (--unconditional: BatchWriteItem on
+	                             DynamoDB, overwriting concurrent writes); the ledger records it */
 } wb_run_options;
 
 #define WB_RUN_OPTIONS_INIT {WB_RUN_OPTIONS_VERSION, NULL, NULL, "dev", 0, 0, 0, 0, 10, 0, \
-			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL}
+			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL, 0}
 
 /**
  * Run the migration o->path (or the source o->source, named by o->path:

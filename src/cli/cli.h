@@ -63,6 +63,14 @@ int wb_cli_print_json(struct json_t *o);
 int wb_cli_target_url(char **out, wb_cli *cli, const char *target);
 /** A target's `confirm = yes|no` setting (default: yes for prod, no for dev). */
 int wb_cli_target_confirm(wb_cli *cli, const char *target);
+
+/**
+ * The DynamoDB requests in flight per process of this command and the
+ * migrations it runs: n (--concurrency N) or else the target's
+ * `concurrency =`, set in WHIMBREL_DYNAMODB_CONCURRENCY (which the
+ * children inherit); nothing when neither is given.  An exit code.
+ */
+int wb_cli_concurrency(wb_cli *cli, const char *target, int n);
 /** Open a target by name (creating .whimbrel/ for the embedded default). */
 int wb_cli_open(wb_db **out, wb_cli *cli, const char *target);
 

@@ -29,6 +29,8 @@ struct opts {
 	int no_stamp;         /* --no-stamp */
 	int allow_dirty;      /* --allow-dirty */
 	int threads;          /* --threads N (0 = default) */
+	int concurrency;      /* --concurrency N (0 = the target's setting, else the default) */
+	int unconditional;    /* --unconditional */
 	int diffs;            /* --diffs N */
 	int journal;          /* --journal 1, --no-journal 0, else -1 */
 	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
@@ -45,6 +47,7 @@ static void run_help(void)
 {
 	printf("usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
 	       "                                 [--journal | --no-journal]\n"
+	       "                            [--concurrency N] [--unconditional]\n"
 	       "                            [--allow-dirty] [--dir DIR]\n"
 	       "\n"
 	       "Compile the migration FILE and run it on the dev or prod target.  The run is\n"
@@ -59,6 +62,12 @@ static void run_help(void)
 	       "  --yes          do not ask for confirmation (required for prod without a terminal)\n"
 	       "  --threads N    scan threads for wb_each (default: the number of cores;\n"
 	       "                 1 on an SQLite target, whose writes serialize)\n"
+	       "  --concurrency N  DynamoDB requests in flight per process (default: the\n"
+	       "                 target's `concurrency =` in whimbrel.conf, else 32)\n"
+	       "  --unconditional  DynamoDB: write without conditions, by BatchWriteItem of 25:\n"
+	       "                 faster, but overwrites whatever another writer changed in an\n"
+	       "                 item since it was read (maintenance windows only); needs --yes\n"
+	       "                 on a terminal; the ledger records it\n"
 	       "  --restart      ignore the checkpoints of an interrupted run: start over\n"
 	       "  --no-stamp     do not write the run's times into the header (prod)\n"
 	       "  --no-journal   do not journal the before-image of every item written\n"
@@ -75,7 +84,7 @@ static void run_help(void)
 
 static void plan_help(void)
 {
-	printf("usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N]\n"
+	printf("usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N] [--concurrency N]\n"
 	       "\n"
 	       "Run the migration FILE on the target with every write intercepted: print how\n"
 	       "many items would be written, deleted or left unchanged, and the first N\n"
@@ -111,12 +120,16 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->journal = 0;
 		else if (!o->plan && strcmp(a, "--allow-dirty") == 0)
 			o->allow_dirty = 1;
+		else if (!o->plan && strcmp(a, "--unconditional") == 0)
+			o->unconditional = 1;
 		else if (!o->plan && strcmp(a, "--dir") == 0 && i + 1 < argc)
 			o->dir = argv[++i];
 		else if (!o->plan && strcmp(a, "--dir") == 0)
 			return wb_cli_usage(o->cmd, "--dir needs a directory");
 		else if (strcmp(a, "--threads") == 0)
 			num = &o->threads;
+		else if (strcmp(a, "--concurrency") == 0)
+			num = &o->concurrency;
 		else if (o->plan && strcmp(a, "--diffs") == 0)
 			num = &o->diffs;
 		else if (a[0] == '-' && a[1])
@@ -132,6 +145,8 @@ static int parse(struct opts *o, int argc, char **argv)
 	}
 	if (!o->target || !o->path)
 		return wb_cli_usage(o->cmd, "expected dev|prod and a migration FILE");
+	if (o->concurrency > 256)
+		return wb_cli_usage(o->cmd, "--concurrency is from 1 to 256");
 	if (!wb_cli_is_target(o->target))
 		return wb_cli_usage(o->cmd, "unknown target '%s': dev or prod", o->target);
 	return 0;
@@ -160,12 +175,28 @@ static void show_tables(wb_db *db)
 	wb_strings_free(names);
 }
 
+/* What --unconditional risks, said wherever it is used on prod. */
+static const char unconditional_risk[] =
+	"writes without conditions overwrite whatever another writer changed in an item since it was read";
+
+/*
+ * --unconditional is refused without --yes when stdin is a terminal: a
+ * person at the keyboard must have said yes to blind overwrites.
+ */
+static int unconditional_refused(const struct opts *o, int stdin_tty)
+{
+	return o->unconditional && !o->yes && stdin_tty;
+}
+
 /* wb_confirm_fn: before prod, ask on the terminal unless --yes or confirm = no. */
 static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *arg)
 {
 	struct ask *a = arg;
 	char answer[32];
 
+	if (a->o->unconditional && strcmp(a->o->target, "prod") == 0 && (a->o->yes ||
+									!wb_cli_target_confirm(a->cli, "prod")))
+		fprintf(stderr, "whimbrel: --unconditional on prod: %s\n", unconditional_risk);
 	if (a->o->plan || a->o->yes || strcmp(a->o->target, "prod") != 0)
 		return 0;
 	if (!wb_cli_target_confirm(a->cli, "prod"))
@@ -175,6 +206,8 @@ static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *a
 		return wb_cli_fail("refusing to run %s on prod without confirmation: stdin is not "
 				   "a terminal (pass --yes)", m->name), WB_ERROR;
 	fprintf(stderr, "About to run %s on prod: %s\n", m->name, url);
+	if (a->o->unconditional)
+		fprintf(stderr, "  UNCONDITIONAL: %s\n", unconditional_risk);
 	show_tables(db);
 	fprintf(stderr, "Type 'yes' to run it: ");
 	fflush(stderr);
@@ -275,7 +308,12 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	wb_db *db = NULL;
 	int code, rc;
 
+	if (unconditional_refused(o, isatty(STDIN_FILENO)))
+		return wb_cli_fail("refusing --unconditional without --yes on a terminal: %s; pass --yes "
+				   "to confirm (docs/dynamodb.md)", unconditional_risk);
 	if (!o->plan && strcmp(o->target, "prod") == 0 && (code = check_prod_file(o)) != 0)
+		return code;
+	if ((code = wb_cli_concurrency(cli, o->target, o->concurrency)) != 0)
 		return code;
 	/* opened here first: a bad target is reported as every command reports it, and
 	 * the .whimbrel directory of the embedded default is created */
@@ -296,6 +334,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.threads = o->threads;
 	ro.diffs = o->diffs;
 	ro.journal = o->journal;
+	ro.unconditional = o->unconditional;
 	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;

@@ -68,6 +68,8 @@ static void print_run(const wb_ledger_run *r)
 	       (long long)r->scanned, (long long)r->written, (long long)r->deleted,
 	       (long long)r->unchanged, (long long)r->retries, (long long)r->throttled,
 	       (long long)r->conditions_failed);
+	if (r->unconditional)
+		printf("%-26s unconditional: written without conditions (--unconditional)\n", "");
 }
 
 static json_t *run_json(const wb_ledger_run *r)
@@ -99,6 +101,8 @@ static json_t *run_json(const wb_ledger_run *r)
 		json_object_set_new(o, "dirty", json_string(r->dirty));
 	if (r->job_id[0])
 		json_object_set_new(o, "job_id", json_string(r->job_id));
+	if (r->unconditional)
+		json_object_set_new(o, "unconditional", json_true());
 	if (r->error[0])
 		json_object_set_new(o, "error", json_string(r->error));
 	return o;

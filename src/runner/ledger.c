@@ -126,6 +126,8 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 		rc |= set_str(it, "dirty", r->dirty);
 	if (r->job_id[0])
 		rc |= set_str(it, "job_id", r->job_id);
+	if (r->unconditional)
+		rc |= wb_item_set_bool(it, "unconditional", 1);
 	if (rc) {
 		wb_item_free(it);
 		return NULL;
@@ -170,6 +172,7 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->throttled = wb_item_get_int(it, "throttled", 0);
 	r->conditions_failed = wb_item_get_int(it, "conditions_failed", 0);
 	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
+	r->unconditional = wb_item_get(it, "unconditional") && wb_value_get_bool(wb_item_get(it, "unconditional"));
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)

@@ -227,6 +227,7 @@ wb_run *wb_run_begin(void)
 	/* The journal: on for prod unless the runner says 0 (--no-journal), on for dev when it says 1. */
 	run->journal = getenv(WB_ENV_JOURNAL) && *getenv(WB_ENV_JOURNAL) ? atoi(getenv(WB_ENV_JOURNAL)) > 0
 									    : strcmp(run->mode, "prod") == 0;
+	run->unconditional = getenv(WB_ENV_UNCONDITIONAL) && atoi(getenv(WB_ENV_UNCONDITIONAL)) > 0;
 	segment_from_env(run);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* the runner shows output as it comes */
 	if (strcmp(run->mode, "plan") == 0 &&

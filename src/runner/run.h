@@ -43,6 +43,7 @@
 #define WB_ENV_BATCH "WHIMBREL_BATCH"           /* writes per batch (tests; default 500) */
 #define WB_ENV_EACH_GENERIC "WHIMBREL_EACH_GENERIC" /* 1: wb_each never takes the SQLite fast path */
 #define WB_ENV_JOURNAL "WHIMBREL_JOURNAL"       /* 1: journal the writes, 0: do not (default: prod only) */
+#define WB_ENV_UNCONDITIONAL "WHIMBREL_UNCONDITIONAL" /* 1: wb_each writes without conditions */
 #define WB_ENV_SEGMENT "WHIMBREL_SEGMENT"       /* "K/N": a worker's claim: scans visit only segment K
                                                    of N, queries run in segment 0 only */
 
@@ -77,6 +78,7 @@ struct wb_run {
 	int64_t last_report_ms;    /**< when counters were last sent */
 	int each_calls;            /**< wb_each / wb_each_query calls so far */
 	int journal;               /**< journal the writes into whimbrel_journal (journal.h) */
+	int unconditional;         /**< WB_ENV_UNCONDITIONAL: wb_each writes without conditions */
 	unsigned seg_only;         /**< WB_ENV_SEGMENT: the one segment to scan (when seg_total) */
 	unsigned seg_total;        /**< WB_ENV_SEGMENT: segments of every scan, or 0 (no claim: all) */
 };

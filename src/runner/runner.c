@@ -113,6 +113,7 @@ static void record_init(struct runner *r)
 	snprintf(rec->mode, sizeof(rec->mode), "%s", r->o->plan ? "plan" : r->o->mode);
 	snprintf(rec->status, sizeof(rec->status), "running");
 	rec->journal = !r->o->plan && (r->o->journal >= 0 ? r->o->journal : strcmp(rec->mode, "prod") == 0);
+	rec->unconditional = !r->o->plan && r->o->unconditional;
 	if (gethostname(rec->host, sizeof(rec->host)) != 0)
 		snprintf(rec->host, sizeof(rec->host), "unknown");
 	rec->host[sizeof(rec->host) - 1] = '\0';
@@ -350,8 +351,8 @@ static void tick(const wb_counters *c, void *arg)
 
 /* The run's settings for the child's environment, into env (NULL-terminated). */
 struct child_env {
-	char run[96], url[600], mode[32], mig[300], thr[48], res[96], diffs[48], jnl[48];
-	char *v[9];
+	char run[96], url[600], mode[32], mig[300], thr[48], res[96], diffs[48], jnl[48], unc[48];
+	char *v[10];
 };
 
 static void child_env(struct child_env *e, const struct runner *r)
@@ -378,6 +379,8 @@ static void child_env(struct child_env *e, const struct runner *r)
 	e->v[n++] = e->diffs;
 	snprintf(e->jnl, sizeof(e->jnl), "%s=%d", WB_ENV_JOURNAL, r->rec.journal);
 	e->v[n++] = e->jnl;
+	snprintf(e->unc, sizeof(e->unc), "%s=%d", WB_ENV_UNCONDITIONAL, r->rec.unconditional);
+	e->v[n++] = e->unc;
 	e->v[n] = NULL;
 }
 

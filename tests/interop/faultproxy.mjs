@@ -22,7 +22,8 @@
 //                     (bench/dynamo_latency.sh)
 // Faults only hit data-plane operations (items, queries, scans, batches), so
 // table creation in a test's setup is not slowed down; --all-ops faults every
-// operation.
+// operation; --only-table T faults only requests on table T (so that every
+// fault lands on a migration's own requests, not on the runner's ledger).
 //
 //   node faultproxy.mjs --target http://127.0.0.1:PORT --port-file FILE [rates] [--seed N]
 //
@@ -51,6 +52,7 @@ const rates = {
 const delayMs = Number(opt("delay", 0));
 const allOps = args.includes("--all-ops");
 const dropReserved = args.includes("--drop-after-reserved");
+const onlyTable = opt("only-table", "");
 const dataOps = new Set(["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Query", "Scan",
   "BatchWriteItem", "BatchGetItem"]);
 
@@ -139,7 +141,8 @@ const server = http.createServer((req, res) => {
     const body = Buffer.concat(chunks).toString();
     const op = String(req.headers["x-amz-target"] || "").split(".").pop();
     counts.requests++;
-    if (allOps || dataOps.has(op)) {
+    const named = (/"TableName":"([^"]*)"/.exec(body) || /"RequestItems":\{"([^"]*)"/.exec(body) || [])[1] || "";
+    if ((allOps || dataOps.has(op)) && (!onlyTable || named === onlyTable)) {
       const x = random();
       let edge = rates.drop;
       if (x < edge) { counts.drop++; req.socket.destroy(); return; }
