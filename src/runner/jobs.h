@@ -42,6 +42,9 @@
  */
 void wb__job_namespace(char *buf, size_t size, const wb_job *j);
 
+/** "user@host" of this process, into buf (whoever schedules, pauses or limits). */
+void wb__user_at_host(char *buf, size_t size);
+
 /** Create whimbrel_jobs when it does not exist yet. */
 int wb__jobs_ensure(wb_db *db);
 

@@ -43,6 +43,11 @@ static int ensure_table(wb_db *db, const char *name, const char *pk, wb_type pkt
 	return rc;
 }
 
+int wb__table_ensure(wb_db *db, const char *name, const char *pk, const char *sk)
+{
+	return ensure_table(db, name, pk, WB_S, sk, WB_S);
+}
+
 int wb__reserved_ensure(wb_db *db)
 {
 	int rc;

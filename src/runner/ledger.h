@@ -37,6 +37,9 @@
 #define WB_RUNS_TABLE "whimbrel_runs"
 #define WB_LOGS_TABLE "whimbrel_logs"
 
+/** Create table `name` (keys pk S and, when not NULL, sk S) unless it exists. */
+int wb__table_ensure(wb_db *db, const char *name, const char *pk, const char *sk);
+
 /** Create the reserved tables that do not exist yet. */
 int wb__reserved_ensure(wb_db *db);
 
