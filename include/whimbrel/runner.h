@@ -209,6 +209,8 @@ typedef struct wb_ledger_run {
 	char commit[41];       /**< prod: git commit the migration came from ("" outside git) */
 	char dirty[128];       /**< prod: why --allow-dirty was needed ("not committed"...), or "" */
 	char job_id[64];       /**< the job this run is an attempt of (`whimbrel worker`), or "" */
+	double rcu_consumed;   /**< read capacity units the store reported (DynamoDB), migration's tables */
+	double wcu_consumed;   /**< write capacity units the store reported (DynamoDB), migration's tables */
 } wb_ledger_run;
 
 /** Read run `run_id` into *out; WB_ENOTFOUND when there is none. */

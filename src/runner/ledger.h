@@ -10,7 +10,8 @@
  *     interrupted|reverted), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
  *     deleted N, unchanged N, failed N, retries N, throttled N,
- *     conditions_failed N, error S (absent unless failed), commit S (prod:
+ *     conditions_failed N, rcu_consumed N, wcu_consumed N (capacity units the
+ *     store reported for the migration's tables, DynamoDB; 0 elsewhere), error S (absent unless failed), commit S (prod:
  *     the file's git commit), dirty S (prod: why --allow-dirty was needed),
  *     job_id S (a worker's job) - these three absent when empty,
  *     journal BOOL (its writes are in whimbrel_journal, journal.h); a

@@ -343,6 +343,8 @@ static void tick(const wb_counters *c, void *arg)
 	r->rec.retries = c->retries;
 	r->rec.throttled = c->throttled;
 	r->rec.conditions_failed = c->conditions;
+	r->rec.rcu_consumed = c->rcu;
+	r->rec.wcu_consumed = c->wcu;
 	r->rec.duration_ms = (int64_t)time(NULL) * 1000 - r->rec.started * 1000;
 	if (!r->unrecorded)
 		wb__ledger_put(r->db, &r->rec);
@@ -436,6 +438,8 @@ static void judge(struct runner *r, const wb_child_result *res)
 	rec->retries = res->counters.retries;
 	rec->throttled = res->counters.throttled;
 	rec->conditions_failed = res->counters.conditions;
+	rec->rcu_consumed = res->counters.rcu;
+	rec->wcu_consumed = res->counters.wcu;
 	r->ended = res->ended;
 	if (res->sig && res->interrupted && stop_sig)
 		set_status(rec, "interrupted", "interrupted (%s)", res->sig == SIGINT ? "SIGINT" :

@@ -40,6 +40,7 @@
 #include "checkpoint.h"
 #include "child.h"
 #include "compile.h"
+#include "control.h"
 #include "jobs.h"
 #include "ledger.h"
 #include "lock.h"
@@ -531,8 +532,8 @@ static void beat_stop(struct beat *b)
 
 /* The child's settings: the attempt's run, the job's checkpoints, one segment. */
 struct seg_env {
-	char run[96], url[600], mode[96], mig[480], thr[48], seg[64];
-	char *v[7];
+	char run[96], url[600], mode[96], mig[480], thr[48], seg[64], job[96];
+	char *v[8];
 };
 
 static void seg_env(struct seg_env *e, struct worker *w, const struct claim *c)
@@ -547,7 +548,8 @@ static void seg_env(struct seg_env *e, struct worker *w, const struct claim *c)
 	snprintf(e->thr, sizeof(e->thr), "%s=1", WB_ENV_THREADS);
 	snprintf(e->seg, sizeof(e->seg), "%s=%d/%d", WB_ENV_SEGMENT, c->k, c->job->segments);
 	e->v[0] = e->run, e->v[1] = e->url, e->v[2] = e->mode, e->v[3] = e->mig;
-	e->v[4] = e->thr, e->v[5] = e->seg, e->v[6] = NULL;
+	snprintf(e->job, sizeof(e->job), "%s=%s", WB_ENV_JOB, c->job->job_id);
+	e->v[4] = e->thr, e->v[5] = e->seg, e->v[6] = e->job, e->v[7] = NULL;
 }
 
 /* Compile the job's source, once per checksum (compile.c caches the program too). */
@@ -718,6 +720,8 @@ static int work_segments(struct worker *w, wb_job *j)
 			end_timed_out(w, j);
 			break;
 		}
+		if (wb__control_paused(w->db, j->run_id, j->job_id))
+			break; /* `whimbrel pause`: claim nothing until resumed */
 		if ((rc = seg_claim(w, &c, j, k)) <= 0)
 			continue;
 		ran = 1;
