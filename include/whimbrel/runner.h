@@ -265,7 +265,7 @@ WB_EXTERN int wb_lock_break(wb_db *db, const char *migration);
 
 /* ---------------------------------------------------------------- running */
 
-#define WB_RUN_OPTIONS_VERSION 2 /* 2: journal, commit, dirty */
+#define WB_RUN_OPTIONS_VERSION 3 /* 2: journal, commit, dirty; 3: control */
 
 /** Decides, once the migration compiled and the target is open, whether to go on. */
 typedef int (*wb_confirm_fn)(wb_db *db, const wb_migration_id *m, const char *url, void *arg);
@@ -291,10 +291,12 @@ typedef struct wb_run_options {
 	                             -1 the default: prod yes, dev no */
 	const char *commit;     /**< NULL, or the git commit of the file (the ledger records it) */
 	const char *dirty;      /**< NULL, or why the file was run although not committed (--allow-dirty) */
+	const struct wb_run_control *control; /**< NULL, or the run's first limits (--max-wcu...):
+	                                           written as its control row before it starts */
 } wb_run_options;
 
 #define WB_RUN_OPTIONS_INIT {WB_RUN_OPTIONS_VERSION, NULL, NULL, "dev", 0, 0, 0, 0, 10, 0, \
-			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL}
+			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL, NULL}
 
 /**
  * Run the migration o->path (or the source o->source, named by o->path:

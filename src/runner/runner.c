@@ -601,6 +601,8 @@ static int prepare(struct runner *r)
 	r->t0_ms = now_ms();
 	if (!r->o->plan && (rc = take_lease(r)) != 0)
 		return rc;
+	if (r->o->control && (rc = wb_run_control_update(r->db, r->rec.run_id, r->o->control)) < 0)
+		return wb__error(NULL, rc, "cannot record the run's limits in whimbrel_control: %s", wb_error_last());
 	return resume_or_restart(r);
 }
 
