@@ -169,15 +169,13 @@ int wb_run_control_update(wb_db *db, const char *run, const wb_run_control *chan
 
 int wb_run_control_effective(wb_run_control *out, wb_db *db, const char *run_id, const char *job_id)
 {
+	static const wb_run_control none = WB_RUN_CONTROL_INIT;
 	wb_run_control own;
 	int rc;
 
-	if (job_id && *job_id) {
-		if ((rc = wb_run_control_get(out, db, job_id)) < 0)
-			return rc;
-	} else if ((rc = wb_run_control_get(out, db, "")) < 0) { /* sets the INIT values */
+	*out = none;
+	if (job_id && *job_id && (rc = wb_run_control_get(out, db, job_id)) < 0)
 		return rc;
-	}
 	if ((rc = wb_run_control_get(&own, db, run_id)) < 0)
 		return rc;
 	overlay(out, &own);
