@@ -87,11 +87,15 @@ static double configured(const struct bucket *b)
 	return b->limit > 0 ? b->limit : b->cap_limit;
 }
 
-/* When the limit in force changed (lock held), what was scheduled at the old rate is forgotten. */
+/*
+ * When the limit in force changed (lock held), what was scheduled at the
+ * old rate is forgotten, and so is the throttling met at it.
+ */
 static void rebase_locked(struct bucket *b, double was)
 {
 	if (configured(b) != was) {
 		b->base = configured(b);
+		b->factor = 1;
 		b->tat = now_s();
 	}
 }
