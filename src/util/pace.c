@@ -22,7 +22,6 @@
 #define FLOOR_FACTOR 0.02    /* AIMD never goes below 2% of the limit */
 #define STEP_PER_S 0.05      /* additive increase: 5% of the limit per calm second */
 #define HALVE_GAP_S 0.5      /* throttles closer than this halve once */
-#define WINDOW_S 2.0         /* measured rate: units over this window */
 #define SLOTS 8
 
 /* One kind of unit. */
@@ -30,13 +29,10 @@ struct bucket {
 	double limit;     /* per second for the run, 0: none */
 	double cap_limit; /* from --capacity, used when limit is 0 */
 	double factor;    /* AIMD multiplier, (0, 1] */
-	double base;      /* limit when set, else the measured rate once throttled, else 0 */
+	double base;      /* the limit in force (limit, else cap_limit), 0: not paced */
 	double tat;       /* when the next unit is due (s, monotonic) */
 	double halved_at; /* last decrease */
 	double calm_at;   /* last increase, or last decrease */
-	double win_at;    /* start of the measuring window */
-	double win_units; /* units reported in it */
-	double measured;  /* rate of the last full window */
 	double total;     /* units reported so far */
 };
 
@@ -71,11 +67,8 @@ static double rate_locked(struct bucket *b, double now)
 		double steps = (double)(int64_t)(now - b->calm_at);
 		b->factor += STEP_PER_S * steps;
 		b->calm_at += steps;
-		if (b->factor >= 1) {
+		if (b->factor >= 1)
 			b->factor = 1;
-			if (b->limit <= 0 && b->cap_limit <= 0)
-				b->base = 0; /* recovered: unpaced again */
-		}
 	}
 	if (b->base <= 0)
 		return 0;
@@ -198,19 +191,6 @@ void wb__pace_acquire(enum wb__pace_kind kind, double units)
 		sleep_ms(left < SLICE_MS ? left : SLICE_MS);
 }
 
-/* Fold `used` into the measuring window (lock held). */
-static void measure_locked(struct bucket *b, double used, double now)
-{
-	if (b->win_at <= 0)
-		b->win_at = now;
-	b->win_units += used;
-	if (now - b->win_at >= WINDOW_S) {
-		b->measured = b->win_units / (now - b->win_at);
-		b->win_at = now;
-		b->win_units = 0;
-	}
-}
-
 void wb__pace_consumed(enum wb__pace_kind kind, int slot, double est, double used)
 {
 	struct bucket *b = &kinds[kind];
@@ -218,7 +198,6 @@ void wb__pace_consumed(enum wb__pace_kind kind, int slot, double est, double use
 
 	pthread_mutex_lock(&lock);
 	b->total += used;
-	measure_locked(b, used, now);
 	if ((rate = rate_locked(b, now)) > 0)
 		b->tat += (used - est) / rate;
 	if (slot >= 0 && slot < SLOTS) {
@@ -245,11 +224,9 @@ void wb__pace_throttled(enum wb__pace_kind kind)
 	double now = now_s();
 
 	pthread_mutex_lock(&lock);
-	if (b->base <= 0) { /* unpaced so far: pace from the measured rate (whole run: times share) */
-		double m = b->measured > 0 ? b->measured : b->win_units / (now - b->win_at > 0.1 ? now - b->win_at : 0.1);
-		b->base = (m > 1 ? m : 1) * share;
-		b->factor = 1;
-		b->tat = now;
+	if (b->base <= 0) { /* not paced: the store's retries back off on their own */
+		pthread_mutex_unlock(&lock);
+		return;
 	}
 	if (now - b->halved_at >= HALVE_GAP_S) {
 		b->factor /= 2;

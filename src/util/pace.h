@@ -9,11 +9,11 @@
  * it goes out and waits its turn; the units the answer reports correct the
  * schedule afterwards.  The rate of a kind is its limit for the whole run
  * divided by the live processes of the run (wb__pace_set_share), times the
- * AIMD factor: throttling halves it, each second without throttling adds
- * back 5% of the limit.  A kind without a limit is not paced until the
- * service throttles it; then its measured rate becomes its limit for as
- * long as the factor has not recovered.  While paused, every acquire
- * waits.  Atomic and thread-safe; a stop flag (SIGINT) ends every wait.
+ * AIMD factor: throttling halves it (at most once per half second, down
+ * to 2% of the limit), each second without throttling adds back 5% of the
+ * limit; a new limit starts at its full rate.  A kind without a limit is
+ * not paced: throttling there is left to the store's retries and their
+ * backoff.  While paused, every acquire waits.  Atomic and thread-safe; a stop flag (SIGINT) ends every wait.
  */
 #ifndef WB_PACE_H
 #define WB_PACE_H
