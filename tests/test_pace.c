@@ -88,9 +88,9 @@ static void test_throttling_halves_then_recovers(void **state)
 	wb__pace_set_limit(WB_PACE_WRITE, 100);
 	assert_true(wb__pace_rate(WB_PACE_WRITE) > 99.9);
 	wb__pace_throttled(WB_PACE_WRITE);
-	wb__pace_throttled(WB_PACE_WRITE); /* within 0.5 s of the first: one halving */
+	wb__pace_throttled(WB_PACE_WRITE); /* within a second of the first: one halving */
 	assert_true(wb__pace_rate(WB_PACE_WRITE) > 49.9 && wb__pace_rate(WB_PACE_WRITE) < 50.1);
-	usleep(600000);
+	usleep(1050000);
 	wb__pace_throttled(WB_PACE_WRITE);
 	assert_true(wb__pace_rate(WB_PACE_WRITE) > 24.9 && wb__pace_rate(WB_PACE_WRITE) < 25.1);
 	usleep(2100000); /* two calm seconds: +5% of the limit each */

@@ -195,6 +195,11 @@ int wb__control_paused(wb_db *db, const char *run_id, const char *job_id)
 
 /* ---------------------------------------------------- live processes */
 
+/*
+ * This process's live row: named after its parent, the worker, so that
+ * the worker's next segment takes over the row of its last one instead of
+ * counting twice until it expires.
+ */
 static int proc_part(char *buf, size_t size)
 {
 	char host[200];
@@ -202,7 +207,7 @@ static int proc_part(char *buf, size_t size)
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
-	return snprintf(buf, size, "proc#%s#%ld", host, (long)getpid());
+	return snprintf(buf, size, "proc#%s#%ld", host, (long)getppid());
 }
 
 static int beat(wb_db *db, const char *run, const char *part)
@@ -362,12 +367,6 @@ void wb__control_stop(struct wb__control *c)
 	__atomic_store_n(&c->stop, 1, __ATOMIC_RELAXED);
 	if (c->running)
 		pthread_join(c->thread, NULL);
-	if (c->part[0]) {
-		wb_item *key = row_key(c->run, c->part);
-		if (key && wb_delete(c->db, WB_CONTROL_TABLE, key, NULL) < 0)
-			wb_error_clear();
-		wb_item_free(key);
-	}
-	wb_close(c->db);
+	wb_close(c->db); /* the live row stays: the worker's next segment renews it, else it expires */
 	free(c);
 }

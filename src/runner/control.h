@@ -8,8 +8,10 @@
  * max_wcu N, max_rcu N, max_rate N, capacity_pct N (each absent when not
  * set), updated N (Unix seconds), by S (user@host).  Parts "proc#HOST#PID"
  * are the live processes of a run that share its limits: expires N (Unix
- * seconds); a process renews its own every 2 s while it runs and deletes
- * it when it ends.
+ * seconds); a worker's segment process renews its worker's row (PID: the
+ * worker's) every 2 s while it runs, and the next segment of that worker
+ * takes it over; a worker that ran its last segment stops counting 6 s
+ * later.
  *
  * A migration process polls every second (wb__control_start): it applies
  * pause and limits to its pacer (util/pace.h), each limit divided among the

@@ -21,7 +21,7 @@
 #define SLICE_MS 100         /* longest sleep between two looks at pause and stop */
 #define FLOOR_FACTOR 0.02    /* AIMD never goes below 2% of the limit */
 #define STEP_PER_S 0.05      /* additive increase: 5% of the limit per calm second */
-#define HALVE_GAP_S 0.5      /* throttles closer than this halve once */
+#define HALVE_GAP_S 1.0      /* throttles closer than this halve once */
 #define SLOTS 8
 
 /* One kind of unit. */

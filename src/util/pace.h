@@ -9,7 +9,7 @@
  * it goes out and waits its turn; the units the answer reports correct the
  * schedule afterwards.  The rate of a kind is its limit for the whole run
  * divided by the live processes of the run (wb__pace_set_share), times the
- * AIMD factor: throttling halves it (at most once per half second, down
+ * AIMD factor: throttling halves it (at most once a second, down
  * to 2% of the limit), each second without throttling adds back 5% of the
  * limit; a new limit starts at its full rate.  A kind without a limit is
  * not paced: throttling there is left to the store's retries and their
