@@ -224,6 +224,20 @@ static int beat(wb_db *db, const char *run, const char *part)
 	return rc;
 }
 
+/* Whether run's live row `part` exists and has not expired. */
+static int is_live(wb_db *db, const char *run, const char *part)
+{
+	wb_item *key = row_key(run, part), *it = NULL;
+	int live = 0;
+
+	if (key && wb_get(&it, db, WB_CONTROL_TABLE, key) == 0)
+		live = wb_item_get_int(it, "expires", 0) > (int64_t)time(NULL);
+	wb_error_clear();
+	wb_item_free(key);
+	wb_item_free(it);
+	return live;
+}
+
 struct live_count {
 	int64_t now; /* Unix seconds */
 	int n;       /* rows not expired */
@@ -264,6 +278,7 @@ struct wb__control {
 	char run[128], job[128];  /* the run and its job ("" for none) */
 	char part[240];           /* this process's live row ("" when not shared) */
 	int shared;               /* one of several processes of the run */
+	int joined;               /* its first beat added a row the others did not count yet */
 	int64_t beat_ms;          /* last renewal of part */
 	int paused;               /* as last applied */
 	pthread_t thread;         /* the poller */
@@ -306,8 +321,11 @@ static void poll_once(struct wb__control *c)
 		wb_error_clear();
 		return;
 	}
-	if (c->shared && any_limit(&rc) && now - c->beat_ms >= BEAT_S * 1000 &&
-	    (c->part[0] || proc_part(c->part, sizeof(c->part)) > 0)) {
+	if (c->shared && any_limit(&rc) && now - c->beat_ms >= BEAT_S * 1000) {
+		if (!c->part[0]) {
+			proc_part(c->part, sizeof(c->part));
+			c->joined = !is_live(c->db, c->run, c->part);
+		}
 		if (beat(c->db, c->run, c->part) < 0)
 			wb_error_clear();
 		c->beat_ms = now;
@@ -355,6 +373,10 @@ int wb__control_start(struct wb__control **out, const char *url, const char *run
 	c->log = log;
 	c->arg = arg;
 	poll_once(c);
+	if (c->joined) { /* a new worker: let the others count it before spending its share */
+		usleep((POLL_MS + 300) * 1000);
+		poll_once(c);
+	}
 	c->running = pthread_create(&c->thread, NULL, poller, c) == 0;
 	*out = c;
 	return 0;

@@ -11,7 +11,8 @@
  * seconds); a worker's segment process renews its worker's row (PID: the
  * worker's) every 2 s while it runs, and the next segment of that worker
  * takes it over; a worker that ran its last segment stops counting 6 s
- * later.
+ * later.  A worker new to the run waits 1.3 s after its first beat, until
+ * the others have counted it, before it spends its share.
  *
  * A migration process polls every second (wb__control_start): it applies
  * pause and limits to its pacer (util/pace.h), each limit divided among the
