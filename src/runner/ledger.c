@@ -88,7 +88,7 @@ static int set_str(wb_item *it, const char *name, const char *s)
 }
 
 /* Capacity units, one decimal: DynamoDB reports halves. */
-static int set_units(wb_item *it, const char *name, double v)
+int wb__set_units(wb_item *it, const char *name, double v)
 {
 	char buf[48];
 
@@ -96,7 +96,7 @@ static int set_units(wb_item *it, const char *name, double v)
 	return wb_item_set_number(it, name, buf);
 }
 
-static double get_units(const wb_item *it, const char *name)
+double wb__get_units(const wb_item *it, const char *name)
 {
 	const char *v = wb_item_get_number(it, name);
 
@@ -135,8 +135,8 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 	rc |= wb_item_set_int(it, "retries", r->retries);
 	rc |= wb_item_set_int(it, "throttled", r->throttled);
 	rc |= wb_item_set_int(it, "conditions_failed", r->conditions_failed);
-	rc |= set_units(it, "rcu_consumed", r->rcu_consumed);
-	rc |= set_units(it, "wcu_consumed", r->wcu_consumed);
+	rc |= wb__set_units(it, "rcu_consumed", r->rcu_consumed);
+	rc |= wb__set_units(it, "wcu_consumed", r->wcu_consumed);
 	if (r->error[0])
 		rc |= set_str(it, "error", r->error);
 	rc |= wb_item_set_bool(it, "journal", r->journal);
@@ -189,8 +189,8 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->retries = wb_item_get_int(it, "retries", 0);
 	r->throttled = wb_item_get_int(it, "throttled", 0);
 	r->conditions_failed = wb_item_get_int(it, "conditions_failed", 0);
-	r->rcu_consumed = get_units(it, "rcu_consumed");
-	r->wcu_consumed = get_units(it, "wcu_consumed");
+	r->rcu_consumed = wb__get_units(it, "rcu_consumed");
+	r->wcu_consumed = wb__get_units(it, "wcu_consumed");
 	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
 }
 

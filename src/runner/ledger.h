@@ -41,6 +41,10 @@
 /** Create table `name` (keys pk S and, when not NULL, sk S) unless it exists. */
 int wb__table_ensure(wb_db *db, const char *name, const char *pk, const char *sk);
 
+/** Capacity units (rcu_consumed...) as a number of one decimal; 0 when absent. */
+int wb__set_units(wb_item *it, const char *name, double v);
+double wb__get_units(const wb_item *it, const char *name);
+
 /** Create the reserved tables that do not exist yet. */
 int wb__reserved_ensure(wb_db *db);
 

@@ -76,6 +76,8 @@ for i in 1 2 3; do
 done
 wait "$pid1"; r1=$?; wait "$pid2"; r2=$?; wait "$pid3"; r3=$?
 is "three workers: exit 0" "$r1$r2$r3" "000"
+is "the job's ledger row: wcu_consumed summed over its workers is what the proxy counted" \
+	"$(hist wcu_consumed | cut -d. -f1)" "$(writes)"
 run P m/0003_check.c
 has "every car changed once" "$out" "cars=$N counter0=0 counter1=$N counter2=0"
 stats=$(cap | python3 -c '
