@@ -115,11 +115,11 @@ static void control_help(const char *cmd)
 		       "processes stop making requests and its workers claim no new segment.\n"
 		       "`whimbrel status` shows it paused.\n", cmd,
 		       strcmp(cmd, "pause") == 0 ? "Pause" : "Resume");
-	printf("\nThe target defaults to dev.  Exit: 0 done, 1 no such running run or job (or\n"
+	printf("\nThe target defaults to --target, else dev.  Exit: 0 done, 1 no such running run or job (or\n"
 	       "the target failed), 2 bad command line.  See docs/operations.md.\n");
 }
 
-static int parse_control(struct control_cmd *cc, int argc, char **argv)
+static int parse_control(struct control_cmd *cc, const wb_cli *cli, int argc, char **argv)
 {
 	int code = WB_EXIT_OK;
 
@@ -136,7 +136,7 @@ static int parse_control(struct control_cmd *cc, int argc, char **argv)
 	if (code == WB_EXIT_OK && !cc->run)
 		code = wb_cli_usage(cc->cmd, "which run? (a run id from whimbrel history, or a job id)");
 	if (!cc->target)
-		cc->target = "dev";
+		cc->target = wb_cli_target_name(cli);
 	return code;
 }
 
@@ -186,7 +186,7 @@ static int control_main(wb_cli *cli, const char *cmd, int argc, char **argv)
 		control_help(cmd);
 		return WB_EXIT_OK;
 	}
-	if ((code = parse_control(&cc, argc, argv)) != 0 || (code = wb_cli_runner_open(&db, NULL, cli, cc.target)) != 0)
+	if ((code = parse_control(&cc, cli, argc, argv)) != 0 || (code = wb_cli_runner_open(&db, NULL, cli, cc.target)) != 0)
 		return code;
 	if ((code = find_run(db, &cc, &job)) == 0 && strcmp(cmd, "limit") == 0 && !wb_cli_limits_set(&cc.change))
 		code = show_limits(db, &cc);
