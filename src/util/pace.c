@@ -117,16 +117,6 @@ void wb__pace_set_capacity_limit(enum wb__pace_kind kind, double per_second)
 	pthread_mutex_unlock(&lock);
 }
 
-double wb__pace_limit(enum wb__pace_kind kind)
-{
-	double v;
-
-	pthread_mutex_lock(&lock);
-	v = kinds[kind].limit;
-	pthread_mutex_unlock(&lock);
-	return v;
-}
-
 void wb__pace_set_share(int processes)
 {
 	pthread_mutex_lock(&lock);

@@ -30,8 +30,6 @@ enum wb__pace_kind {
 
 /** The limit of `kind` per second for the whole run (0: none). */
 void wb__pace_set_limit(enum wb__pace_kind kind, double per_second);
-/** The limit of `kind` set last (0: none). */
-double wb__pace_limit(enum wb__pace_kind kind);
 /** How many live processes share the limits (>= 1). */
 void wb__pace_set_share(int processes);
 /** Hold (1) or release (0) every acquire. */
