@@ -693,6 +693,7 @@ int wb__ddb_backoff_unprocessed(struct wb__ddb_client *c, wb_db *db, const char 
 	pthread_mutex_lock(&c->lock);
 	COUNT(c, unprocessed_items, nunprocessed);
 	pthread_mutex_unlock(&c->lock);
+	wb__ddb_pace_unprocessed(table);
 	if (backoff(c, attempt, start) < 0) {
 		pthread_mutex_lock(&c->lock);
 		COUNT(c, gave_up, 1);

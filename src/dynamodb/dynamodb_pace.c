@@ -246,6 +246,12 @@ void wb__ddb_pace_throttled(const struct wb__ddb_paced *p)
 		wb__pace_throttled((enum wb__pace_kind)p->kind);
 }
 
+void wb__ddb_pace_unprocessed(const char *table)
+{
+	if (table && strncmp(table, "whimbrel_", 9) != 0)
+		wb__pace_throttled(WB_PACE_WRITE);
+}
+
 void wb__ddb_pace_end(struct wb__ddb_paced *p)
 {
 	free(p->body);

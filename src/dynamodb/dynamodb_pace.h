@@ -43,6 +43,8 @@ void wb__ddb_pace_answer(const struct wb__ddb_paced *p, const char *resp, size_t
 /** After a throttling answer: slow down. */
 void wb__ddb_pace_throttled(const struct wb__ddb_paced *p);
 void wb__ddb_pace_end(struct wb__ddb_paced *p);
+/** A batch write to `table` came back with unprocessed entries: the throughput was exceeded. */
+void wb__ddb_pace_unprocessed(const char *table);
 
 /** The sum of the "CapacityUnits" numbers of an answer (tests). */
 double wb__ddb_consumed_units(const char *resp, size_t len);
