@@ -115,8 +115,8 @@ static void control_help(const char *cmd)
 		       "processes stop making requests and its workers claim no new segment.\n"
 		       "`whimbrel status` shows it paused.\n", cmd,
 		       strcmp(cmd, "pause") == 0 ? "Pause" : "Resume");
-	printf("\nThe target defaults to --target, else dev.  Exit: 0 done, 1 no such running run or job (or\n"
-	       "the target failed), 2 bad command line.  See docs/operations.md.\n");
+	printf("\nThe target defaults to --target, else dev.  Exit: 0 done, 1 no such running\n"
+	       "run or job (or the target failed), 2 bad command line.  See whimbrel-%s(1).\n", cmd);
 }
 
 static int parse_control(struct control_cmd *cc, const wb_cli *cli, int argc, char **argv)

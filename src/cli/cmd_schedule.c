@@ -30,7 +30,8 @@ static void help(void)
 {
 	printf("usage: whimbrel schedule [add] dev|prod FILE (--at TIME | --now) [--workers N]\n"
 	       "                         [--attempts N] [--timeout DUR] [--allow-dirty]\n"
-	       "                         [--max-wcu N] [--max-rcu N] [--max-rate N] [--capacity P%%]\n"
+	       "                         [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
+	       "                         [--capacity P%%]\n"
 	       "       whimbrel schedule list [dev|prod]\n"
 	       "       whimbrel schedule show JOB [dev|prod]\n"
 	       "       whimbrel schedule cancel JOB [dev|prod]\n\n"
