@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,6 +184,10 @@ static int read_capacity(struct wb__ddb_client *c, wb_db *db, const char *table,
 	json_decref(resp);
 	wb__pace_set_capacity_limit(WB_PACE_READ, r * pct / 100.0);
 	wb__pace_set_capacity_limit(WB_PACE_WRITE, w * pct / 100.0);
+	/* on stderr: the run's log keeps it */
+	fprintf(stderr, "whimbrel: --capacity %g%%: table %s has %g RCU and %g WCU provisioned (global secondary "
+		"indexes included): at most %g RCU/s and %g WCU/s\n", pct, table, r, w, r * pct / 100.0,
+		w * pct / 100.0);
 	return 0;
 }
 

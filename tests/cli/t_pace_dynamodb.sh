@@ -159,19 +159,23 @@ has "--capacity on-demand: and what to use" "$err$out" "--max-wcu"
 node -e '
 const http = require("http");
 const body = JSON.stringify({TableName: "prov", KeySchema: [{AttributeName: "id", KeyType: "HASH"}],
-  AttributeDefinitions: [{AttributeName: "id", AttributeType: "S"}],
-  ProvisionedThroughput: {ReadCapacityUnits: 40, WriteCapacityUnits: 20}});
+  AttributeDefinitions: [{AttributeName: "id", AttributeType: "S"}, {AttributeName: "brand", AttributeType: "S"}],
+  ProvisionedThroughput: {ReadCapacityUnits: 40, WriteCapacityUnits: 12},
+  GlobalSecondaryIndexes: [{IndexName: "by_brand", KeySchema: [{AttributeName: "brand", KeyType: "HASH"}],
+    Projection: {ProjectionType: "KEYS_ONLY"}, ProvisionedThroughput: {ReadCapacityUnits: 10, WriteCapacityUnits: 8}}]});
 const req = http.request({host: "127.0.0.1", port: process.argv[1], method: "POST", path: "/", headers: {
   "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.CreateTable",
   "Authorization": "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
   "X-Amz-Date": "20260101T000000Z"}}, (r) => { r.resume(); r.on("end", () => process.exit(r.statusCode == 200 ? 0 : 1)); });
 req.end(body);' "${URL##*:}"
-ok "a provisioned table (20 WCU)" '[ $? -eq 0 ]'
+ok "a provisioned table (12 WCU, and 8 more for its GSI)" '[ $? -eq 0 ]'
 CARS_TABLE=prov SEED_N=60 "$WHIMBREL" --db "$URL" run prod --allow-dirty --yes --dir m --no-stamp m/0001_seed.c >/dev/null 2>&1
 export CARS_TABLE=prov
 t0=$(date +%s%N)
 run P m/0002_counter.c --capacity 50%
 ms=$((($(date +%s%N) - t0) / 1000000))
 is "--capacity 50% of 20 WCU: exit 0" "$rc" 0
+has "--capacity: the table's units, GSI included, and the limits they make" "$err" \
+	"table prov has 50 RCU and 20 WCU provisioned (global secondary indexes included): at most 25 RCU/s and 10 WCU/s"
 ok "--capacity 50%: 60 writes at 10 WCU/s take 5 s or more (took $ms ms)" '[ "$ms" -ge 4500 ]'
 echo "1..$n"
