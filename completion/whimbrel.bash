@@ -19,7 +19,7 @@ _whimbrel_options() {
 	import) echo "--continue --create --pk --sk --yes --help" ;;
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
-	plan) echo "--diffs --threads --help" ;;
+	plan) echo "--diffs --threads --max-rcu --max-rate --help" ;;
 	run) echo "--yes --threads --restart --no-stamp --journal --no-journal --allow-dirty --dir --max-wcu --max-rcu --max-rate --capacity --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;

@@ -90,7 +90,9 @@ static void plan_help(void)
 	       "Run the migration FILE on the target with every write intercepted: print how\n"
 	       "many items would be written, deleted or left unchanged, and the first N\n"
 	       "before/after diffs (default 10).  Nothing is written to the target's data and no\n"
-	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n");
+	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n"
+	       "--max-rcu N and --max-rate N pace its reads as they pace a run (whimbrel run\n"
+	       "--help).\n");
 }
 
 static int parse_int(const char *s, int *out)
