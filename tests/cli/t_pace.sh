@@ -5,7 +5,9 @@
 #      its limit; resume and it finishes, the ledger says succeeded;
 #   3. `limit` raises the rate of a running run;
 #   4. the commands' errors: capacity units on SQLite, an unknown run, a
-#      finished run, bad values.
+#      finished run, bad values;
+#   5. a job: schedule --max-rate, pause JOB stops its worker's segments,
+#      resume JOB and the job succeeds.
 . "$(dirname "$0")/lib.sh"
 D=$WB_ROOT/tests/data/migrations
 mkdir -p m
@@ -103,4 +105,30 @@ for c in pause resume limit; do
 	run "$WHIMBREL" "$c" --help
 	has "$c --help: usage and exit codes" "$out" "Exit: 0"
 done
+
+# --- 5. a job and its worker
+export WHIMBREL_PROD_DB="sqlite:$T/prod.db" WHIMBREL_LEASE_SECONDS=3
+SEED_N=300 "$WHIMBREL" run prod m/0001_seed.c --allow-dirty --yes --dir m --no-stamp >/dev/null 2>&1
+run "$WHIMBREL" schedule prod m/0002_counter.c --now --workers 2 --allow-dirty --max-rate 60
+is "schedule --max-rate: exit 0" "$rc" 0
+job=$(awk '/^scheduled /{sub(":","",$2); print $2}' <<<"$out")
+PROGRESS_EVERY=10 "$WHIMBREL" worker prod --id w1 --max-jobs 1 >w1.out 2>&1 &
+pid=$!
+for _ in $(seq 300); do [ "$(progress w1.out)" -ge 3 ] && break; sleep 0.1; done
+run "$WHIMBREL" pause "$job" prod
+is "pause JOB: exit 0" "$rc" 0
+has "pause JOB: says so" "$out" "job $job: paused"
+sleep 2
+a=$(progress w1.out); sleep 2.5; b=$(progress w1.out)
+is "paused job: its worker makes no progress" "$b" "$a"
+run "$WHIMBREL" limit "$job" prod
+has "limit JOB: shows it paused with its rate" "$out" "paused, limits: max-rate 60"
+run "$WHIMBREL" resume "$job" prod
+is "resume JOB: exit 0" "$rc" 0
+wait "$pid"
+is "resumed job: the worker ends, exit 0" "$?" 0
+run "$WHIMBREL" schedule show "$job" prod
+has "resumed job: succeeded" "$out" "succeeded"
+run "$WHIMBREL" run prod m/0003_check.c --allow-dirty --yes --dir m --no-stamp
+has "resumed job: every car changed once" "$out" "cars=300 counter0=0 counter1=300 counter2=0"
 echo "1..$n"
