@@ -185,10 +185,11 @@ static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item
 	/* Pages of 4 batches (as a generic batch is flushed after 4 batches of
 	 * items visited): fewer commits, about 20% less CPU than pages of one
 	 * batch (bench/RESULTS.md); still a few ms of write lock per page. */
-	s.limit = 4 * job->run->batch;
 	for (;;) {
 		wb__page_result page;
-		int64_t t0 = wb__mono_ms();
+		int64_t t0;
+		s.limit = wb__each_pace_before(4 * job->run->batch);
+		t0 = wb__mono_ms();
 		s.start_after = *cursor;
 		wb_error_clear(); /* the callback's own messages are told apart by their code */
 		fp->verdict = 0;
@@ -198,6 +199,7 @@ static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item
 		if (w->one_writer)
 			pthread_mutex_unlock(&job->fast);
 		fast_page_clear(fp); /* a failed page's entries were never written */
+		wb__each_pace_after(s.limit, rc < 0 ? 0 : page.scanned);
 		if (rc < 0)
 			return fast_failed(fp, &page);
 		/* A slow callback: do not keep other writers waiting that long (one slow

@@ -135,7 +135,7 @@ static int check_job_options(const wb_job_options *o)
 	return 0;
 }
 
-static void created_by(char *buf, size_t size)
+void wb__user_at_host(char *buf, size_t size)
 {
 	struct passwd *pw = getpwuid(getuid());
 	const char *user = getenv("USER");
@@ -165,7 +165,7 @@ static int job_init(wb_job *j, const wb_job_options *o)
 	wb__sha256_hex(j->checksum, o->source, o->source_len);
 	snprintf(j->commit, sizeof(j->commit), "%s", o->commit ? o->commit : "");
 	snprintf(j->dirty, sizeof(j->dirty), "%s", o->dirty ? o->dirty : "");
-	created_by(j->created_by, sizeof(j->created_by));
+	wb__user_at_host(j->created_by, sizeof(j->created_by));
 	j->at = o->at > 0 ? o->at : j->created;
 	j->workers = o->workers;
 	j->segments = o->segments ? o->segments : 4 * o->workers;

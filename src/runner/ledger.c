@@ -85,6 +85,22 @@ static int set_str(wb_item *it, const char *name, const char *s)
 	return wb_item_set_string(it, name, s);
 }
 
+/* Capacity units, one decimal: DynamoDB reports halves. */
+int wb__set_units(wb_item *it, const char *name, double v)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%.1f", v);
+	return wb_item_set_number(it, name, buf);
+}
+
+double wb__get_units(const wb_item *it, const char *name)
+{
+	const char *v = wb_item_get_number(it, name);
+
+	return v ? strtod(v, NULL) : 0;
+}
+
 /* The ledger item of a run (caller frees), or NULL when out of memory. */
 static wb_item *run_to_item(const wb_ledger_run *r)
 {
@@ -117,6 +133,8 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 	rc |= wb_item_set_int(it, "retries", r->retries);
 	rc |= wb_item_set_int(it, "throttled", r->throttled);
 	rc |= wb_item_set_int(it, "conditions_failed", r->conditions_failed);
+	rc |= wb__set_units(it, "rcu_consumed", r->rcu_consumed);
+	rc |= wb__set_units(it, "wcu_consumed", r->wcu_consumed);
 	if (r->error[0])
 		rc |= set_str(it, "error", r->error);
 	rc |= wb_item_set_bool(it, "journal", r->journal);
@@ -171,6 +189,8 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->retries = wb_item_get_int(it, "retries", 0);
 	r->throttled = wb_item_get_int(it, "throttled", 0);
 	r->conditions_failed = wb_item_get_int(it, "conditions_failed", 0);
+	r->rcu_consumed = wb__get_units(it, "rcu_consumed");
+	r->wcu_consumed = wb__get_units(it, "wcu_consumed");
 	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
 	r->unconditional = wb_item_get(it, "unconditional") && wb_value_get_bool(wb_item_get(it, "unconditional"));
 }

@@ -10,7 +10,8 @@
  *     interrupted|reverted), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
  *     deleted N, unchanged N, failed N, retries N, throttled N,
- *     conditions_failed N, error S (absent unless failed), commit S (prod:
+ *     conditions_failed N, rcu_consumed N, wcu_consumed N (capacity units the
+ *     store reported for the migration's tables, DynamoDB; 0 elsewhere), error S (absent unless failed), commit S (prod:
  *     the file's git commit), dirty S (prod: why --allow-dirty was needed),
  *     job_id S (a worker's job) - these three absent when empty,
  *     journal BOOL (its writes are in whimbrel_journal, journal.h); a
@@ -44,6 +45,10 @@
 #define WB_LOG_PACK_LINES 1000         /* lines an item of whimbrel_logs holds at most */
 #define WB_LOG_PACK_BYTES (300 * 1024) /* ... and bytes, about (DynamoDB: 400 KB an item) */
 #define WB_LOG_PACK_LINE_COST 8        /* a line's bytes in its pack beyond its map's */
+
+/** Capacity units (rcu_consumed...) as a number of one decimal; 0 when absent. */
+int wb__set_units(wb_item *it, const char *name, double v);
+double wb__get_units(const wb_item *it, const char *name);
 
 /** Create the reserved tables that do not exist yet. */
 int wb__reserved_ensure(wb_db *db);
