@@ -179,6 +179,10 @@ void wb__pace_acquire(enum wb__pace_kind kind, double units)
 	pthread_mutex_unlock(&lock);
 	for (int64_t left = (int64_t)(wait * 1000); left > 0 && !stopped(); left -= SLICE_MS)
 		sleep_ms(left < SLICE_MS ? left : SLICE_MS);
+	/* Paused while it waited its turn (many requests in flight queue here):
+	 * it holds too, so that nothing is sent while the run is paused. */
+	while (wb__pace_paused() && !stopped())
+		sleep_ms(SLICE_MS);
 }
 
 void wb__pace_consumed(enum wb__pace_kind kind, int slot, double est, double used)
