@@ -250,7 +250,7 @@ static inline int wb__sq_run(wb_db *db, sqlite3_stmt *st, const struct op *op)
 /* Decode the item column `col` of the current row. */
 static inline int wb__sq_decode_col(wb_db *db, sqlite3_stmt *st, int col, wb_item **out, const struct op *op)
 {
-	int rc = wb__item_decode(out, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
+	int rc = wb__item_decode_stored(out, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
 
 	return rc < 0 ? wb__sq_fail_nested(db, rc, op) : 0;
 }
