@@ -74,6 +74,7 @@ struct sq {
 	char *path;                   /* file path, for messages */
 	int busy_ms;                  /* busy timeout */
 	int readonly;                 /* opened without write access (sqlite_open.c, open_flags) */
+	int dev;                      /* commits no longer wait for the disk (a dev run's pages) */
 	int64_t schema_version;       /* schema the cached statements belong to */
 	struct tbl **tbls;            /* cached tables */
 	size_t ntbls;                 /* how many */
