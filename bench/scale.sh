@@ -16,7 +16,8 @@
 #
 # Each step runs REPEAT times (default 1; the machine is shared: 3 and
 # the median) on the same starting state (a fresh database for the
-# imports, a copy of the imported one for each run); a step's line gives
+# imports, a copy of the imported one for each run); (p) and run dev
+# alternate, try by try, so that each pair sees the same load; a step's line gives
 # the median wall and the median CPU (each its own median), the largest
 # peak RSS, and every try's wall/CPU.  PY_MAX=N leaves the Python steps out
 # above N items (the Python loop holds every row: 3.3 GB at 10M).  The load
@@ -41,18 +42,18 @@ trap 'rm -rf "$D"' EXIT
 [ -x "$W" ] || { echo "scale.sh: build first ($W is missing)" >&2; exit 2; }
 cd "$D"
 
-# measure LABEL N SETUP CMD...: REPEAT times SETUP (untimed, a shell
-# command) then CMD; print one line, keep "wall cpu rss_mb" (medians, max) in $last
-measure() {
-	local label=$1 n=$2 setup=$3 out tries="" i
-	shift 3
-	for ((i = 0; i < REPEAT; i++)); do
-		sh -c "$setup"
-		sync
-		out=$(/usr/bin/time -f "%e %U %S %M" "$@" 2>&1 >/dev/null | tail -1)
-		tries="$tries$(echo "$out" | awk '{printf "%.2f %.2f %.1f", $1, $2 + $3, $4 / 1024}')
-"
-	done
+# try SETUP CMD...: SETUP (untimed, a shell command), then CMD; prints "wall cpu rss_mb"
+try() {
+	sh -c "$1"
+	shift
+	sync
+	/usr/bin/time -f "%e %U %S %M" "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.2f %.2f %.1f\n", $1, $2 + $3, $4 / 1024}'
+}
+
+# report LABEL N TRIES: one line (median wall, median CPU, largest RSS, every
+# try), and "wall cpu rss_mb" of the medians in $last
+report() {
+	local label=$1 n=$2 tries=$3
 	last=$(printf '%s' "$tries" | awk '{w[NR] = $1; c[NR] = $2; if ($3 > r) r = $3}
 		function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
 			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -62,12 +63,32 @@ measure() {
 		'{printf "  %-32s %8.2f s wall %7.2f s CPU %6.1f MB peak RSS %9.0f items/s %9.0f items/CPU-s  [%s]\n",
 		l, $2, $3, $4, ($2 > 0 ? $1 / $2 : 0), ($3 > 0 ? $1 / $3 : 0), t}'
 }
+
+# measure LABEL N SETUP CMD...: REPEAT tries of CMD, each after SETUP
+measure() {
+	local label=$1 n=$2 setup=$3 tries="" i
+	shift 3
+	for ((i = 0; i < REPEAT; i++)); do
+		tries="$tries$(try "$setup" "$@")
+"
+	done
+	report "$label" "$n" "$tries"
+}
+
 load() { echo "  (uptime: $(uptime | sed 's/.*load average/load average/'))"; }
 field() { echo "$1" | awk -v i="$2" '{print $i}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
 mkdir -p migrations
 cp "$ROOT/examples/migrations/0001_add_price_to_cars.c" migrations/
+PYLOOP='
+import sqlite3, json
+c = sqlite3.connect("plain.db"); c.execute("pragma synchronous=normal")
+rows = c.execute("select id, item from t").fetchall()
+for k, v in rows:
+    it = json.loads(v); it["price"] = 0
+    c.execute("update t set item = ? where id = ?", (json.dumps(it), k))
+c.commit()'
 
 for N in ${SIZES//,/ }; do
 	rm -rf .whimbrel plain.db* plain0.db loaded.db out.jsonl
@@ -114,22 +135,22 @@ c.commit()'
 	imp=$last
 	db_mb=$(du -cm --apparent-size .whimbrel/dev.db* | tail -1 | cut -f1)
 	cp .whimbrel/dev.db loaded.db
+	# (p) and run dev side by side: try by try, one after the other
+	load
+	ptries="" rtries=""
+	for ((i = 0; i < REPEAT; i++)); do
+		[ -n "$py" ] && ptries="$ptries$(try "cp plain0.db plain.db; rm -f plain.db-wal plain.db-shm" python3 -c "$PYLOOP")
+"
+		rtries="$rtries$(try "cp loaded.db .whimbrel/dev.db; rm -f .whimbrel/dev.db-wal .whimbrel/dev.db-shm" \
+			"$W" -q run dev migrations/0001_add_price_to_cars.c)
+"
+	done
 	if [ -n "$py" ]; then
-		load
-		measure "(p) python sqlite3 + json loop" "$N" "cp plain0.db plain.db; rm -f plain.db-wal plain.db-shm" python3 -c '
-import sqlite3, json
-c = sqlite3.connect("plain.db"); c.execute("pragma synchronous=normal")
-rows = c.execute("select id, item from t").fetchall()
-for k, v in rows:
-    it = json.loads(v); it["price"] = 0
-    c.execute("update t set item = ? where id = ?", (json.dumps(it), k))
-c.commit()'
+		report "(p) python sqlite3 + json loop" "$N" "$ptries"
 		p=$last
 		rm -f plain0.db plain.db*
 	fi
-	load
-	measure "run dev (add price)" "$N" "cp loaded.db .whimbrel/dev.db; rm -f .whimbrel/dev.db-wal .whimbrel/dev.db-shm" \
-		"$W" -q run dev migrations/0001_add_price_to_cars.c
+	report "run dev (add price)" "$N" "$rtries"
 	run=$last
 	rm -f loaded.db
 	load

@@ -332,8 +332,6 @@ static int set_pragmas(wb_db *db, const struct op *op)
 			  " PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;"
 			  " PRAGMA recursive_triggers=1;", /* REPLACE fires delete triggers (indexes, sqlite_index.c) */
 			  NULL, NULL, NULL);
-	if (rc == SQLITE_OK && getenv("WB_XPRAGMA"))
-		rc = sqlite3_exec(s->conn, getenv("WB_XPRAGMA"), NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : wb__sq_fail(db, rc, op);
 }
 
