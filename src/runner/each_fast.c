@@ -37,6 +37,15 @@
 #include "each_int.h"
 
 #define FAST_PAGE_MS 50         /* a fast page holding the write lock longer: go generic */
+#define ENV_DEV_SYNC "WHIMBREL_DEV_SYNC" /* 1: a dev run's pages wait for the disk as prod's do */
+
+/* Do the pages of this run commit without waiting for the disk (wb__page_hooks.dev)? */
+static int fast_dev(const struct job *job)
+{
+	const char *v = getenv(ENV_DEV_SYNC);
+
+	return strcmp(wb_run_mode(job->run), "dev") == 0 && !(v && atoi(v) > 0);
+}
 
 /* One fast page: what its hooks and fast_fn need. */
 struct fast_page {
@@ -175,7 +184,8 @@ static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item
 		      struct fast_page *fp)
 {
 	struct job *job = w->job;
-	wb__page_hooks hooks = {wb__each_journal_on(w) ? fast_on_change : NULL, fast_before_commit, fp};
+	wb__page_hooks hooks = {wb__each_journal_on(w) ? fast_on_change : NULL, fast_before_commit, fp,
+				fast_dev(job)};
 	wb_scan s = WB_SCAN_INIT;
 	int rc, slow = 0;
 
