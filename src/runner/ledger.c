@@ -123,6 +123,8 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 		rc |= set_str(it, "dirty", r->dirty);
 	if (r->job_id[0])
 		rc |= set_str(it, "job_id", r->job_id);
+	if (strcmp(r->mode, "prod") == 0)
+		rc |= wb_item_set_bool(it, "snapshot", r->snapshot);
 	if (rc) {
 		wb_item_free(it);
 		return NULL;
@@ -167,6 +169,7 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->throttled = wb_item_get_int(it, "throttled", 0);
 	r->conditions_failed = wb_item_get_int(it, "conditions_failed", 0);
 	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
+	r->snapshot = wb_item_get(it, "snapshot") && wb_value_get_bool(wb_item_get(it, "snapshot"));
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)

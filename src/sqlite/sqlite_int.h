@@ -366,5 +366,8 @@ int wb__sq_load_begin(wb_db *db, void **out, const char *table, const wb_key_sch
 int wb__sq_load_add(wb_db *db, void *state, const wb_item *item);
 int wb__sq_load_commit(wb_db *db, void *state, wb_load_fn progress, void *arg, uint64_t *written);
 void wb__sq_load_free(wb_db *db, void *state);
+/* sqlite_snapshot.c */
+int wb__sq_snapshot(wb_db *db, const char *path);
+int wb__sq_snapshot_dir(wb_db *db, char *buf, size_t size);
 
 #endif /* WB_SQLITE_INT_H */
