@@ -100,7 +100,9 @@ int wb_cmd_version(wb_cli *cli, int argc, char **argv); /* cmd_version.c */
 int wb_cmd_revert(wb_cli *cli, int argc, char **argv);  /* cmd_revert.c */
 int wb_cmd_copy(wb_cli *cli, int argc, char **argv);    /* cmd_copy.c */
 int wb_cmd_clone(wb_cli *cli, int argc, char **argv);   /* cmd_clone.c */
-/** `whimbrel prune --journal` (cmd_journal.c; wb_cmd_prune hands over to it). */
+int wb_cmd_restore(wb_cli *cli, int argc, char **argv); /* cmd_restore.c */
+int wb_cmd_pitr(wb_cli *cli, int argc, char **argv);    /* cmd_restore.c */
+/** `whimbrel prune --journal` and `--snapshots` (cmd_journal.c; wb_cmd_prune hands over to it). */
 int wb_cli_prune_journal(wb_cli *cli, int argc, char **argv);
 
 #endif /* WB_CLI_H */

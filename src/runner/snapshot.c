@@ -135,6 +135,17 @@ void wb_snapshots_free(wb_snapshot *s)
 	free(s);
 }
 
+/* Remove the -wal and -shm files SQLite may have left beside snapshot `path`. */
+static void unlink_sidecars(const char *path)
+{
+	char side[4500];
+
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
 int wb_snapshot_prune(wb_snapshot_pruned *out, wb_db *db, int64_t before, int dry_run)
 {
 	wb_snapshot *v = NULL;
@@ -147,6 +158,8 @@ int wb_snapshot_prune(wb_snapshot_pruned *out, wb_db *db, int64_t before, int dr
 			continue;
 		if (!dry_run && unlink(v[i].path) != 0 && errno != ENOENT)
 			rc = wb__error(NULL, WB_EIO, "cannot delete snapshot %s: %s", v[i].path, strerror(errno));
+		if (!dry_run && rc == 0) /* what opening it for a restore left beside it */
+			unlink_sidecars(v[i].path);
 		out->snapshots++;
 		out->bytes += v[i].bytes;
 	}
