@@ -585,8 +585,10 @@ static int restore_dynamodb(struct rs *s, int64_t t)
 	if (!p.enabled || (!s->o->latest && (t < p.earliest_ms || t > p.latest_ms)))
 		return outside_window(s, t);
 	rc = wb__dynamodb_restore(s->db, s->o->table, s->o->into, s->o->latest ? -1 : t, &point);
-	if (rc == WB_EINVALID && (strstr(wb_errmsg(s->db), "InvalidRestoreTime") ||
-				  strstr(wb_errmsg(s->db), "PointInTimeRecoveryUnavailable")))
+	if (rc == WB_EINVALID && strstr(wb_errmsg(s->db), "PointInTimeRecoveryUnavailable"))
+		return wb__error(NULL, rc, "point-in-time recovery is not enabled on table %s (`whimbrel pitr "
+				 "enable %s` turns it on): %s", s->o->table, s->o->table, wb_errmsg(s->db));
+	if (rc == WB_EINVALID && strstr(wb_errmsg(s->db), "InvalidRestoreTime"))
 		return outside_window(s, t);
 	if (rc == WB_EEXISTS)
 		return wb__error(NULL, rc, "table %s exists already: restore writes a new table (%s)",
