@@ -7,7 +7,7 @@
 # Installed by `make install` as PREFIX/share/bash-completion/completions/whimbrel;
 # or source it from ~/.bashrc.
 
-_whimbrel_commands="table item scan query import export new plan run status history log logs unlock stamp lint prune schedule worker version revert copy clone"
+_whimbrel_commands="table item scan query import export new plan run status history log logs unlock stamp lint prune schedule worker version revert copy clone restore pitr"
 
 # The options of one command (after its subcommand, for table and item).
 _whimbrel_options() {
@@ -20,16 +20,17 @@ _whimbrel_options() {
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
 	plan) echo "--diffs --threads --help" ;;
-	run) echo "--yes --threads --restart --no-stamp --journal --no-journal --allow-dirty --dir --help" ;;
+	run) echo "--yes --threads --restart --no-stamp --journal --no-journal --no-snapshot --allow-dirty --dir --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
 	log | logs) echo "--raw --follow --help" ;;
 	lint) echo "--dir --now --help" ;;
-	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --journal --help" ;;
+	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --journal --snapshots --help" ;;
 	unlock) echo "--force --help" ;;
 	revert) echo "--dry-run --force --yes --help" ;;
 	copy) echo "--from --to --keys-of-run --only-missing --overwrite --yes --help" ;;
 	clone) echo "--tables --sample --fraction --mask --yes --help" ;;
+	restore) echo "--to --into --latest --help" ;;
 	schedule) echo "--at --now --workers --attempts --timeout --allow-dirty --help" ;;
 	worker) echo "--once --id --max-jobs --help" ;;
 	version) echo "--json --help" ;;
@@ -124,6 +125,8 @@ _whimbrel() {
 	status | history | unlock)
 		[ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	log | logs | revert) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	pitr) [ "$nargs" -eq 0 ] && mapfile -t COMPREPLY < <(compgen -W "status enable" -- "$cur") ;;
+	restore) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	clone) [ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur") ;;
 	stamp)
 		if [ "$nargs" -eq 0 ]; then
