@@ -28,6 +28,7 @@ SEED_N=$N prod m/0001_seed.c >/dev/null 2>&1
 is "the seed run took a snapshot" "$(snaps)" 1
 dump cars >before.jsonl
 is "seeded" "$(wc -l <before.jsonl)" $N
+sleep 0.1; T0=$(now)
 
 # --- R1: a prod run; R2 another (its snapshot keeps what R1 wrote)
 sleep 0.1
@@ -50,6 +51,11 @@ is "just before R1 (its run id): exit 0" "$rc" 0
 has "names the snapshot" "$out" "start of run $R1"
 ok "no warning: the exact point" '[ -z "$err" ]'
 is "just before R1: byte-identical to before R1" "$(dump cars_r1)" "$(cat before.jsonl)"
+
+run "$WHIMBREL" restore cars prod --to "$T0" --into cars_t0
+is "just after the seed run, which created the table with wb_batch_write: exit 0" "$rc" 0
+has "its own writes are journaled: the table from the journal alone" "$out" "the table did not exist yet) and $N journaled write(s)"
+is "just after the seed run: byte-identical" "$(dump cars_t0)" "$(cat before.jsonl)"
 
 run "$WHIMBREL" restore cars prod --to "$T1" --into cars_t1
 is "just after R1 (a time): exit 0" "$rc" 0
