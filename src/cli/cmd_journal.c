@@ -89,21 +89,13 @@ static int parse(struct opts *o, wb_cli *cli, int argc, char **argv)
 static int confirmed(wb_cli *cli, const struct opts *o, int64_t n)
 {
 	const char *what = o->snapshots ? "snapshot(s)" : "run(s)";
-	char answer[32];
+	char action[128];
 
-	if (o->dry_run || o->yes || !wb_cli_target_confirm(cli, o->target))
-		return 1;
-	if (!isatty(STDIN_FILENO)) {
-		wb_cli_fail("refusing to %s %lld %s on %s without confirmation: stdin is not a terminal "
-			    "(pass --yes)", o->snapshots ? "delete" : "drop the journal of", (long long)n, what,
-			    o->target);
-		return 0;
-	}
-	fprintf(stderr, "%s %lld %s on %s? Type 'yes': ", o->snapshots ? "Delete" : "Drop the journal of",
-		(long long)n, what, o->target);
-	fflush(stderr);
-	return fgets(answer, sizeof(answer), stdin) && strncmp(answer, "yes", 3) == 0 &&
-	       (answer[3] == '\n' || answer[3] == '\0');
+	snprintf(action, sizeof(action), "%s %lld %s", o->snapshots ? "delete" : "drop the journal of",
+		 (long long)n, what);
+	return wb_cli_confirm_typed(cli, o->target, o->yes || o->dry_run, action, "nothing was pruned",
+				    "%s %lld %s on %s?", o->snapshots ? "Delete" : "Drop the journal of",
+				    (long long)n, what, o->target) == 0;
 }
 
 /* --snapshots: delete those taken before `before`. */

@@ -4,7 +4,6 @@
  * of docs/restore.md) and `whimbrel pitr status|enable TABLE` (the
  * history a table has), over the runner's wb_restore and wb_pitr_*.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,14 +18,6 @@ struct opts {
 	int latest;                 /* --latest (DynamoDB) */
 	const char *target;         /* prod (default) or dev */
 };
-
-static volatile int stop; /* SIGINT / SIGTERM: stop waiting */
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void help(void)
 {
@@ -115,10 +106,8 @@ static int restore(wb_cli *cli, const struct opts *o)
 	ro.into = o->into;
 	ro.to = o->to;
 	ro.latest = o->latest;
-	ro.stop = &stop;
+	ro.stop = wb_cli_stop_flag();
 	ro.on_progress = cli->quiet ? NULL : progress;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	rc = wb_restore(&r, &ro);
 	wb_string_free(url);
 	if (rc < 0) {
