@@ -515,47 +515,32 @@ static int find_run(struct copy *cp)
 	return 0;
 }
 
+/* One chunk of --keys-of-run: its items copied, then the checkpoint after it. */
+static int keys_chunk(const wb_item *chunk, void *arg)
+{
+	static const wb_key_schema jkey = {"run_id", WB_S, "seq", WB_S};
+	struct copy *cp = arg;
+	wb_item *k = NULL;
+	int rc = stopped(cp) ? wb__error(NULL, WB_EINTERRUPTED, "interrupted") : copy_chunk(cp, chunk);
+
+	if (rc == 0)
+		rc = (k = wb_item_key(chunk, &jkey)) ? cp_save(cp, k, 0) : WB_ENOMEM;
+	wb_item_free(k);
+	progress(cp, 0);
+	return rc;
+}
+
 static int copy_keys(struct copy *cp)
 {
-	wb_value *pk = wb_value_string(cp->o->keys_of_run, strlen(cp->o->keys_of_run));
-	wb_query q = WB_QUERY_INIT;
 	wb_item *cursor = NULL;
-	int rc = pk ? 0 : WB_ENOMEM, any = 0;
+	size_t seen = 0;
+	int rc;
 
-	if (rc == 0 && (rc = find_run(cp)) < 0) {
-		wb_value_free(pk);
+	if ((rc = find_run(cp)) < 0 || (rc = cp_load(cp, &cursor)) < 0)
 		return rc;
-	}
-	if (rc == 0)
-		rc = cp_load(cp, &cursor);
-	q.pk = pk;
-	q.limit = 20;
-	while (rc == 0) {
-		wb_page *page = NULL;
-		q.start_after = cursor;
-		if ((rc = wb_query_page(&page, cp->jdb, WB_JOURNAL_TABLE, &q)) < 0)
-			break;
-		for (size_t i = 0; rc == 0 && i < page->count; i++) {
-			rc = stopped(cp) ? wb__error(NULL, WB_EINTERRUPTED, "interrupted")
-					 : copy_chunk(cp, page->items[i]);
-			wb_item *k = rc == 0 ? wb_item_key(page->items[i], &(wb_key_schema){"run_id", WB_S, "seq", WB_S})
-					     : NULL;
-			if (rc == 0)
-				rc = k ? cp_save(cp, k, 0) : WB_ENOMEM;
-			wb_item_free(k);
-			any = 1;
-			progress(cp, 0);
-		}
-		wb_item_free(cursor);
-		cursor = page->last_key;
-		page->last_key = NULL;
-		wb_page_free(page);
-		if (!cursor)
-			break;
-	}
+	rc = wb__journal_walk(cp->jdb, cp->o->keys_of_run, 0, 20, cursor, keys_chunk, cp, &seen);
 	wb_item_free(cursor);
-	wb_value_free(pk);
-	if (rc == WB_ENOTFOUND && !any)
+	if (rc == WB_ENOTFOUND && !seen)
 		rc = wb__error(NULL, WB_ENOTFOUND, "--keys-of-run: run %s has no journal", cp->o->keys_of_run);
 	return rc == WB_ENOMEM ? wb__oom(NULL) : rc;
 }
