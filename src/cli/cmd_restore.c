@@ -40,7 +40,7 @@ static void help(void)
 	       "            refused with the points there are.\n"
 	       "\n"
 	       "NEW must not exist.  Then `whimbrel copy NEW TABLE --keys-of-run RUN` and\n"
-	       "`whimbrel table drop NEW` finish the procedure (docs/restore.md).\n"
+	       "`whimbrel table drop NEW` finish the procedure of going back in time.\n"
 	       "Exit: 0 restored (the point is printed), 1 refused or failed, 2 usage, 130\n"
 	       "interrupted (DynamoDB goes on restoring).  See whimbrel-restore(1).\n");
 }

@@ -63,6 +63,11 @@ has "from R1's snapshot and its journal" "$out" "start of run $R1) and $N journa
 ok "no warning: the exact point" '[ -z "$err" ]'
 is "just after R1: byte-identical to after R1" "$(dump cars_t1)" "$(cat after1.jsonl)"
 
+T1Z=$(TZ=Etc/GMT-2 date -d "$T1" --iso-8601=ns)  # the same time, +02:00 and nanoseconds
+run "$WHIMBREL" restore cars prod --to "$T1Z" --into cars_t1z
+is "the same time as an offset with a long fraction ($T1Z): exit 0" "$rc" 0
+is "... the same table" "$(dump cars_t1z)" "$(cat after1.jsonl)"
+
 run "$WHIMBREL" restore cars prod --to "$T2" --into cars_t2
 is "after R2 and a change outside runs: exit 0" "$rc" 0
 has "says the point is not the time asked for" "$out" ", not "
