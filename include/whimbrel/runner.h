@@ -450,13 +450,14 @@ typedef struct wb_restore_options {
 	const char *to;         /**< the time: RFC 3339 ("2026-11-27T10:00:03Z", a fraction and an
 	                             offset allowed), or a run id: just before that run; NULL with latest */
 	int latest;             /**< DynamoDB: the latest restorable time instead of `to` */
+	int progress;           /**< embedded: a progress line on stderr while the snapshot's table is copied */
 	volatile int *stop;     /**< NULL, or set to stop waiting (DynamoDB goes on restoring) */
 	/** NULL, or called with a progress line while the new table is created. */
 	void (*on_progress)(const char *line, void *arg);
 	void *arg;              /**< its argument */
 } wb_restore_options;
 
-#define WB_RESTORE_OPTIONS_INIT {WB_RESTORE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL}
+#define WB_RESTORE_OPTIONS_INIT {WB_RESTORE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL}
 
 /** What a restore did. */
 typedef struct wb_restore_result {

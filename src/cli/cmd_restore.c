@@ -106,6 +106,7 @@ static int restore(wb_cli *cli, const struct opts *o)
 	ro.into = o->into;
 	ro.to = o->to;
 	ro.latest = o->latest;
+	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.stop = wb_cli_stop_flag();
 	ro.on_progress = cli->quiet ? NULL : progress;
 	rc = wb_restore(&r, &ro);

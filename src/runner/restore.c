@@ -456,7 +456,11 @@ static int copy_base(struct rs *s)
 	co.src = s->o->table;
 	co.dst = s->o->into;
 	co.stop = s->o->stop;
-	return wb_copy(NULL, &co);
+	co.progress = s->o->progress;
+	rc = wb_copy(NULL, &co);
+	if (s->o->progress)
+		fputc('\n', stderr);
+	return rc;
 }
 
 /* Say what the table was made from, and why the point is not the time asked for. */
