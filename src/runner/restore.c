@@ -428,10 +428,31 @@ static int count_items(const wb_item *it, void *arg)
 	return 0;
 }
 
+/* NEW with the key and the secondary indexes `from` has for the table. */
+static int create_new(struct rs *s, wb_db *from)
+{
+	wb_table_options to = WB_TABLE_OPTIONS_INIT;
+	wb_table_desc d;
+	wb_index *ix = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = wb_table_describe(&d, from, s->o->table)) < 0 ||
+	    (rc = wb_table_indexes(&ix, &n, from, s->o->table)) < 0)
+		return wb__error(NULL, rc, "%s", wb_errmsg(from));
+	to.indexes = ix;
+	to.nindexes = n;
+	if ((rc = wb_table_create_opts(s->db, s->o->into, &d.key, &to)) < 0)
+		rc = wb__error(NULL, rc, "%s", wb_errmsg(s->db));
+	wb_indexes_free(ix, n);
+	return rc;
+}
+
 /*
- * NEW from the base snapshot's table (wb_copy); when the table did not
- * exist yet then, NEW starts empty with the table's key (the journal
- * holds what the runs after wrote into it).
+ * NEW from the base snapshot's table (created with its indexes, then
+ * wb_copy); when the table did not exist yet then, NEW starts empty with
+ * the key and indexes of the table now (the journal holds what the runs
+ * after wrote into it).
  */
 static int copy_base(struct rs *s)
 {
@@ -444,12 +465,11 @@ static int copy_base(struct rs *s)
 	if (!sd)
 		return WB_EIO;
 	if (wb_table_describe(&d, sd, s->o->table) != 0) {
-		if ((rc = wb_table_describe(&d, s->db, s->o->table)) < 0 ||
-		    (rc = wb_table_create(s->db, s->o->into, &d.key)) < 0)
-			return wb__error(NULL, rc, "%s", wb_errmsg(s->db));
 		s->empty_base = 1;
-		return 0;
+		return create_new(s, s->db);
 	}
+	if ((rc = create_new(s, sd)) < 0)
+		return rc;
 	snprintf(from, sizeof(from), "sqlite:%s", s->snaps[s->base].path);
 	co.from_url = from;
 	co.to_url = s->o->url;

@@ -24,6 +24,8 @@ now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 snaps() { find prod.db.snapshots -name '*.db' 2>/dev/null | wc -l; }
 N=300
 
+W table create shop --pk id --gsi by_color:color --yes >/dev/null
+W item put --yes shop '{"id":"s1","color":"red"}' >/dev/null
 SEED_N=$N prod m/0001_seed.c >/dev/null 2>&1
 is "the seed run took a snapshot" "$(snaps)" 1
 dump cars >before.jsonl
@@ -91,6 +93,11 @@ run "$WHIMBREL" restore cars prod --to "$T1"
 is "no --into: exit 2" "$rc" 2
 run "$WHIMBREL" restore nope prod --to "$T1" --into x
 is "no such table: exit 1" "$rc" 1
+
+run "$WHIMBREL" restore shop prod --to "$T1" --into shop_r
+is "a table with a secondary index: exit 0" "$rc" 0
+has "NEW has the index" "$(W table describe shop_r)" "by_color"
+has "... and its item, found through the index" "$(W query shop_r --index by_color --pk red 2>&1)" '"s1"'
 
 # --- a run without a journal: the journal stops before it
 run prod m/0002_counter.c --no-journal
