@@ -16,8 +16,10 @@
 //   race   PITR enabled, but every restore is TableAlreadyExistsException
 //   ghost  PITR enabled, but every restore is TableNotFoundException
 // A restored table answers CREATING to its first two DescribeTable, then
-// ACTIVE.  Anything else is ResourceNotFoundException (DescribeTable) or
-// TableNotFoundException (the backup operations), as DynamoDB answers.
+// ACTIVE.  whimbrel_runs (the ledger) holds one run, RUN_ID below, started
+// 30 minutes ago (GetItem).  Anything else is ResourceNotFoundException
+// (DescribeTable) or TableNotFoundException (the backup operations), as
+// DynamoDB answers.
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -27,8 +29,9 @@ const now = Date.now() / 1000;
 const key = { KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
 	AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }] };
 const tables = {};
-for (const name of ["cars", "plain", "drift", "liar", "race", "ghost"])
+for (const name of ["cars", "plain", "drift", "liar", "race", "ghost", "whimbrel_runs"])
 	tables[name] = { pitr: name !== "plain", status: "ACTIVE", polls: 0 };
+const RUN_ID = "20261127T100000Z-0badf00d", runStarted = Math.floor(now) - 1800;
 const window = () => ({ EarliestRestorableDateTime: now - 3600, LatestRestorableDateTime: now - 300 });
 const failing = { drift: ["InvalidRestoreTimeException", "Restore time is outside the restorable window"],
 	liar: ["PointInTimeRecoveryUnavailableException", "Point in time recovery is not enabled for table 'liar'"],
@@ -44,7 +47,18 @@ function describe(name) {
 	const t = tables[name];
 	if (t.status === "CREATING" && ++t.polls > 2)
 		t.status = "ACTIVE";
+	if (name === "whimbrel_runs")
+		return { Table: { TableName: name, TableStatus: "ACTIVE", ItemCount: 1,
+			KeySchema: [{ AttributeName: "run_id", KeyType: "HASH" }],
+			AttributeDefinitions: [{ AttributeName: "run_id", AttributeType: "S" }] } };
 	return { Table: { TableName: name, TableStatus: t.status, ItemCount: 0, ...key } };
+}
+
+function getItem(b) {
+	if (b.TableName !== "whimbrel_runs" || b.Key?.run_id?.S !== RUN_ID)
+		return {};
+	return { Item: { run_id: { S: RUN_ID }, migration: { S: "0002_counter" }, mode: { S: "prod" },
+		status: { S: "succeeded" }, started: { N: String(runStarted) } } };
 }
 
 function backups(name) {
@@ -88,6 +102,9 @@ function answer(res, op, b) {
 		return backups(name);
 	case "RestoreTableToPointInTime":
 		return restore(res, b);
+	case "GetItem":
+		return tables[b.TableName] ? getItem(b) : error(res, "ResourceNotFoundException",
+			"Requested resource not found");
 	default:
 		return error(res, "ResourceNotFoundException", `${op}: not scripted`);
 	}

@@ -56,6 +56,16 @@ has "restore: then ACTIVE" "$err" "restoring cars into cars_r: ACTIVE"
 ok "restore: DescribeTable polled until ACTIVE" '[ "$(grep -c "\"TableName\":\"cars_r\"" srv/requests.jsonl)" -ge 4 ]'
 has "restore: the point" "$out" "restored cars into cars_r as of $(date -u -d "$AT" '+%Y-%m-%d %H:%M:%S').000 UTC: DynamoDB's point-in-time recovery"
 
+RUN=20261127T100000Z-0badf00d  # the run pitr_server.mjs's ledger holds, started 30 minutes ago
+run "$WHIMBREL" restore cars --to "$RUN" --into cars_run
+is "--to RUN (just before it): exit 0" "$rc" 0
+SENT=$(grep RestoreTableToPointInTime srv/requests.jsonl | tail -1 | sed 's/.*"RestoreDateTime":\([0-9.]*\).*/\1/')
+ok "--to RUN: the millisecond before the second it started in ($SENT)" \
+	'awk -v s="$SENT" -v t="$(date -u -d "-30 min" +%s)" "BEGIN { exit !(s < t && s > t - 5) }"'
+run "$WHIMBREL" restore cars --to 20261127T100000Z-deadbeef --into cars_nr
+is "--to an unknown run: exit 1" "$rc" 1
+has "says what TIME may be" "$err" "or the id of a run of this target"
+
 run "$WHIMBREL" restore cars --latest --into cars_l
 is "--latest: exit 0" "$rc" 0
 has "--latest: UseLatestRestorableTime" "$(grep RestoreTableToPointInTime srv/requests.jsonl | tail -1)" \
