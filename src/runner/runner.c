@@ -561,7 +561,7 @@ static int snapshot(struct runner *r)
 
 	if (!is_prod(r) || r->o->snapshot == 0 || wb__db_snapshot_dir(r->db, dir, sizeof(dir)) < 0)
 		return 0;
-	if ((rc = wb__snapshot_take(r->db, r->rec.run_id, &ms)) < 0)
+	if ((rc = wb__snapshot_take(r->db, r->rec.run_id, &ms, NULL, 0)) < 0)
 		return rc;
 	r->rec.snapshot = 1;
 	wb_format_utc(when, sizeof(when), ms / 1000);

@@ -32,7 +32,7 @@ int wb_target_snapshot_days(int *out, const wb_target_options *o, const char *na
 	return wb__target_days(out, o, name, "snapshot_days", WB_SNAPSHOT_DAYS);
 }
 
-int wb__snapshot_take(wb_db *db, const char *run_id, int64_t *ms)
+int wb__snapshot_take(wb_db *db, const char *run_id, int64_t *ms, char *out, size_t size)
 {
 	char dir[4096], path[4400];
 	struct timeval tv;
@@ -47,6 +47,8 @@ int wb__snapshot_take(wb_db *db, const char *run_id, int64_t *ms)
 	snprintf(path, sizeof(path), "%s/%013" PRId64 "-%s.db", dir, *ms, run_id);
 	if ((rc = wb__db_snapshot(db, path)) < 0)
 		return wb__error(NULL, rc, "%s", wb_errmsg(db));
+	if (out)
+		snprintf(out, size, "%s", path);
 	return 0;
 }
 

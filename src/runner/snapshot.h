@@ -14,8 +14,9 @@
 /**
  * Take the snapshot of the whole store at the start of run `run_id` into
  * the store's snapshot directory (created when absent); *ms gets the time
- * it was taken at (Unix ms).  WB_EINVALID when the backend takes none.
+ * it was taken at (Unix ms), `path` (may be NULL; size bytes) its file.
+ * WB_EINVALID when the backend takes none.
  */
-int wb__snapshot_take(wb_db *db, const char *run_id, int64_t *ms);
+int wb__snapshot_take(wb_db *db, const char *run_id, int64_t *ms, char *path, size_t size);
 
 #endif /* WB_SNAPSHOT_H */

@@ -136,6 +136,19 @@ is "step 3, drop the copy: exit 0" "$rc" 0
 ok "the copy is gone" '! W table describe cars_recovery >/dev/null 2>&1'
 is "every item as before R4" "$(dump cars)" "$(cat before4.jsonl)"
 
+# --- a scheduled prod run (workers) takes its snapshot too, before any segment runs
+run "$WHIMBREL" schedule prod m/0002_counter.c --now --allow-dirty
+is "schedule: exit 0" "$rc" 0
+run "$WHIMBREL" worker prod --once
+is "worker: exit 0" "$rc" 0
+is "the attempt took a snapshot" "$(snaps)" 6
+RJ=$(W scan whimbrel_runs | grep '"job_id"' | sed 's/.*"run_id":{"S":"\([^"]*\)".*/\1/' | tail -1)
+has "the ledger records it" "$(W scan whimbrel_runs | grep "$RJ")" '"snapshot":{"BOOL":true}'
+has "and that the attempt is journaled" "$(W scan whimbrel_runs | grep "$RJ")" '"journal":{"BOOL":true}'
+run "$WHIMBREL" restore cars prod --to "$RJ" --into cars_job
+is "restore to just before the scheduled run: exit 0" "$rc" 0
+is "... its items as before it" "$(dump cars_job)" "$(cat before4.jsonl)"
+
 # --- retention: prune --snapshots
 run "$WHIMBREL" prune --snapshots prod --dry-run
 is "prune --snapshots --dry-run: exit 0" "$rc" 0
@@ -143,13 +156,13 @@ has "nothing is old yet" "$out" "would delete 0 snapshot(s)"
 LATER=$(date -u -d '+3 days' +%Y-%m-%d)
 printf '[prod]\nsnapshot_days = 2\n' >whimbrel.conf
 run "$WHIMBREL" prune --snapshots prod --now "$LATER" --dry-run
-has "snapshot_days = 2, three days later: all of them" "$out" "would delete 5 snapshot(s)"
-is "dry run deletes nothing" "$(snaps)" 5
+has "snapshot_days = 2, three days later: all of them" "$out" "would delete 6 snapshot(s)"
+is "dry run deletes nothing" "$(snaps)" 6
 run "$WHIMBREL" prune --snapshots prod --now "$LATER"
 is "prod without a terminal needs --yes" "$rc" 1
 run "$WHIMBREL" prune --snapshots prod --now "$LATER" --yes
 is "prune --snapshots: exit 0" "$rc" 0
-has "says what it deleted" "$out" "deleted 5 snapshot(s)"
+has "says what it deleted" "$out" "deleted 6 snapshot(s)"
 is "the files are gone" "$(snaps)" 0
 run "$WHIMBREL" restore cars prod --to "$T1" --into cars_late
 is "no snapshot left: exit 1" "$rc" 1
