@@ -367,12 +367,16 @@ static int64_t differs(struct rs *s, const wb_journal_entry *je)
 	return strcmp(h, b) != 0;
 }
 
-/* Apply chunk c to NEW; 1 when an after-image is nowhere (nothing applied), 0, or an error. */
+/*
+ * Apply chunk c to NEW, its writes in one batch; 1 when an after-image is
+ * nowhere (nothing applied), 0, or an error.
+ */
 static int apply_chunk(struct rs *s, size_t c, int64_t *outside)
 {
 	const wb_journal_read *r = &s->ch[c].r;
 	wb_item **after = calloc(r->n ? r->n : 1, sizeof(*after));
-	int rc = after ? 0 : wb__oom(NULL);
+	wb_write *w = calloc(r->n ? r->n : 1, sizeof(*w));
+	int rc = after && w ? 0 : wb__oom(NULL);
 	size_t e;
 
 	for (e = 0; rc == 0 && e < r->n; e++)
@@ -387,15 +391,17 @@ static int apply_chunk(struct rs *s, size_t c, int64_t *outside)
 		}
 	for (e = 0; rc == 0 && e < r->n; e++) {
 		*outside += differs(s, &r->e[e]);
-		rc = after[e] ? wb_put(s->db, s->o->into, after[e], NULL)
-			      : wb_delete(s->db, s->o->into, r->e[e].key, NULL);
-		if (rc < 0)
-			rc = wb__error(NULL, rc, "%s", wb_errmsg(s->db));
-		s->res->replayed++;
+		w[e] = (wb_write){s->o->into, after[e] ? WB_WRITE_PUT : WB_WRITE_DELETE,
+				  after[e] ? after[e] : r->e[e].key, NULL};
 	}
+	if (rc == 0 && r->n && (rc = wb_batch_write(s->db, w, r->n, NULL)) < 0)
+		rc = wb__error(NULL, rc, "%s", wb_errmsg(s->db));
+	if (rc == 0)
+		s->res->replayed += (int64_t)r->n;
 	for (e = 0; after && e < r->n; e++)
 		wb_item_free(after[e]);
 	free(after);
+	free(w);
 	return rc;
 }
 
