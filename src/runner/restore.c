@@ -293,7 +293,8 @@ static int load_journal(struct rs *s)
 		return 0; /* no journal at all */
 	if ((rc = wb_scan_all(s->db, WB_JOURNAL_TABLE, NULL, keep_chunk, s)) != 0)
 		return rc < 0 ? rc : WB_ERROR;
-	qsort(s->ch, s->nch, sizeof(*s->ch), chunk_order);
+	if (s->nch)
+		qsort(s->ch, s->nch, sizeof(*s->ch), chunk_order);
 	for (size_t c = 0; c < s->nch; c++)
 		n += s->ch[c].r.n;
 	if (n && !(s->ents = calloc(n, sizeof(*s->ents))))
@@ -306,7 +307,8 @@ static int load_journal(struct rs *s)
 				return rc;
 			s->nents++;
 		}
-	qsort(s->ents, s->nents, sizeof(*s->ents), ent_order);
+	if (s->nents)
+		qsort(s->ents, s->nents, sizeof(*s->ents), ent_order);
 	return 0;
 }
 
@@ -334,7 +336,7 @@ static wb_item *after_image(struct rs *s, size_t c, size_t e)
 
 	if (wb_item_to_json(&key.key, je->key, WB_JSON_DDB) < 0)
 		return NULL;
-	at = bsearch(&key, s->ents, s->nents, sizeof(*s->ents), ent_order);
+	at = s->nents ? bsearch(&key, s->ents, s->nents, sizeof(*s->ents), ent_order) : NULL;
 	if (at && at + 1 < s->ents + s->nents && strcmp(at[1].key, key.key) == 0) {
 		const wb_journal_entry *next = &s->ch[at[1].c].r.e[at[1].e];
 		it = next->before ? if_hash(wb_item_dup(next->before), je->after) : NULL;

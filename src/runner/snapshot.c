@@ -105,7 +105,8 @@ int wb_snapshot_list(wb_snapshot **out, size_t *count, wb_db *db)
 			v[n++].bytes = (int64_t)st.st_size;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), by_time);
+	if (n)
+		qsort(v, n, sizeof(*v), by_time);
 	*out = v;
 	*count = n;
 	return 0;
