@@ -7,7 +7,7 @@
 # Installed by `make install` as PREFIX/share/bash-completion/completions/whimbrel;
 # or source it from ~/.bashrc.
 
-_whimbrel_commands="table item scan query import export new plan run status history log logs unlock pause resume limit stamp lint prune schedule worker version revert copy clone"
+_whimbrel_commands="table item scan query import export new plan run status history log logs unlock pause resume limit stamp lint prune schedule worker version revert copy clone restore pitr"
 
 # The options of one command (after its subcommand, for table and item).
 _whimbrel_options() {
@@ -20,17 +20,18 @@ _whimbrel_options() {
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
 	plan) echo "--diffs --threads --concurrency --max-rcu --max-rate --help" ;;
-	run) echo "--yes --threads --concurrency --unconditional --restart --no-stamp --journal --no-journal --allow-dirty --dir --max-wcu --max-rcu --max-rate --capacity --help" ;;
+	run) echo "--yes --threads --concurrency --unconditional --restart --no-stamp --journal --no-journal --no-snapshot --allow-dirty --dir --max-wcu --max-rcu --max-rate --capacity --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
 	log | logs) echo "--raw --follow --help" ;;
 	lint) echo "--dir --now --help" ;;
-	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --journal --help" ;;
+	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --journal --snapshots --help" ;;
 	unlock) echo "--force --help" ;;
 	limit) echo "--max-wcu --max-rcu --max-rate --capacity --help" ;;
 	revert) echo "--dry-run --force --yes --help" ;;
 	copy) echo "--from --to --keys-of-run --only-missing --overwrite --yes --help" ;;
 	clone) echo "--tables --sample --fraction --mask --yes --help" ;;
+	restore) echo "--to --into --latest --help" ;;
 	schedule) echo "--at --now --workers --attempts --timeout --allow-dirty --max-wcu --max-rcu --max-rate --capacity --help" ;;
 	worker) echo "--once --id --max-jobs --concurrency --help" ;;
 	version) echo "--json --help" ;;
@@ -125,6 +126,8 @@ _whimbrel() {
 	status | history | unlock)
 		[ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	log | logs | revert | pause | resume | limit) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	pitr) [ "$nargs" -eq 0 ] && mapfile -t COMPREPLY < <(compgen -W "status enable" -- "$cur") ;;
+	restore) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	clone) [ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur") ;;
 	stamp)
 		if [ "$nargs" -eq 0 ]; then

@@ -133,6 +133,14 @@ struct wb_backend_ops {
 	 * applied, else the writes before it were and none after.
 	 */
 	int (*batch_write_each)(wb_db *db, const wb_write *writes, size_t n, int *results);
+	/*
+	 * Snapshots (optional, NULL when the backend keeps no history of its
+	 * own): snapshot writes a consistent copy of the whole store into the
+	 * new file `path`, openable as a target of the same backend;
+	 * snapshot_dir names the directory beside the store where they go.
+	 */
+	int (*snapshot)(wb_db *db, const char *path);
+	int (*snapshot_dir)(wb_db *db, char *buf, size_t size);
 };
 
 /** A store handle: the backend, its state and the last error message. */
@@ -179,6 +187,14 @@ int wb__db_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn
  * wb_batch_write, all or nothing with the page.  WB_EINVALID elsewhere.
  */
 int wb__db_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+
+/**
+ * The store's snapshot directory into buf and, with path != NULL, a
+ * snapshot of the whole store into the new file `path` (backend.h's
+ * snapshot).  WB_EINVALID when the backend takes none.
+ */
+int wb__db_snapshot_dir(wb_db *db, char *buf, size_t size);
+int wb__db_snapshot(wb_db *db, const char *path);
 
 /** Check a table name and key schema (as wb_table_create does); 0 or WB_EINVALID. */
 int wb__key_schema_check(wb_db *db, const char *table, const wb_key_schema *key);

@@ -549,3 +549,21 @@ int wb__db_tx_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_
 		return rc;
 	return db->ops->tx_write(db, writes, n, failed_index);
 }
+
+/* --------------------------------------------------------------- snapshots */
+
+int wb__db_snapshot_dir(wb_db *db, char *buf, size_t size)
+{
+	if (!db || !db->ops->snapshot_dir)
+		return wb__error(db, WB_EINVALID, "snapshots: the %s backend keeps none",
+				 db ? db->ops->name : "(null)");
+	return db->ops->snapshot_dir(db, buf, size);
+}
+
+int wb__db_snapshot(wb_db *db, const char *path)
+{
+	if (!db || !db->ops->snapshot || !path)
+		return wb__error(db, WB_EINVALID, "snapshot: the %s backend takes none",
+				 db ? db->ops->name : "(null)");
+	return db->ops->snapshot(db, path);
+}

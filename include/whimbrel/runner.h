@@ -225,6 +225,7 @@ typedef struct wb_ledger_run {
 	int unconditional;     /**< 1 when its writes went without conditions (--unconditional) */
 	double rcu_consumed;   /**< read capacity units the store reported (DynamoDB), migration's tables */
 	double wcu_consumed;   /**< write capacity units the store reported (DynamoDB), migration's tables */
+	int snapshot;          /**< 1 when a snapshot of the target was taken at its start (restore) */
 } wb_ledger_run;
 
 /** Read run `run_id` into *out; WB_ENOTFOUND when there is none. */
@@ -279,7 +280,7 @@ WB_EXTERN int wb_lock_break(wb_db *db, const char *migration);
 
 /* ---------------------------------------------------------------- running */
 
-#define WB_RUN_OPTIONS_VERSION 3 /* 2: journal, commit, dirty; 3: unconditional, control */
+#define WB_RUN_OPTIONS_VERSION 3 /* 2: journal, commit, dirty; 3: unconditional, control, snapshot */
 
 /** Decides, once the migration compiled and the target is open, whether to go on. */
 typedef int (*wb_confirm_fn)(wb_db *db, const wb_migration_id *m, const char *url, void *arg);
@@ -309,10 +310,12 @@ typedef struct wb_run_options {
 	                             DynamoDB, overwriting concurrent writes); the ledger records it */
 	const struct wb_run_control *control; /**< NULL, or the run's first limits (--max-wcu...):
 	                                           written as its control row before it starts */
+	int snapshot;           /**< prod on a backend that takes snapshots: take one of the whole
+	                             target at the start (restore): 1 or -1 yes, 0 no (--no-snapshot) */
 } wb_run_options;
 
 #define WB_RUN_OPTIONS_INIT {WB_RUN_OPTIONS_VERSION, NULL, NULL, "dev", 0, 0, 0, 0, 10, 0, \
-			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL, 0, NULL}
+			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL, 0, NULL, -1}
 
 /**
  * Run the migration o->path (or the source o->source, named by o->path:
@@ -408,6 +411,105 @@ typedef struct wb_journal_pruned {
  * can no longer be reverted.  With dry_run, count only.
  */
 WB_EXTERN int wb_journal_prune(wb_journal_pruned *out, wb_db *db, int64_t before, int dry_run);
+
+/* ------------------------------------------------- snapshots and restore */
+
+/*
+ * History for `whimbrel restore` (docs/restore.md).  An embedded (SQLite)
+ * target keeps snapshots: a copy of the whole store taken at the start of
+ * each prod run (unless --no-snapshot), in "DB.snapshots/" beside the
+ * file; with the journal of the runs after one, they give the tables as
+ * they were at a time.  DynamoDB keeps its own history (point-in-time
+ * recovery, wb_pitr_*).
+ */
+
+/** One snapshot of a target.  A plain value. */
+typedef struct wb_snapshot {
+	char path[4400];       /**< its file */
+	char run_id[64];       /**< the prod run that took it, at its start */
+	int64_t taken_ms;      /**< when (Unix ms) */
+	int64_t bytes;         /**< its size */
+} wb_snapshot;
+
+/**
+ * The snapshots of target `db`, oldest first: *out (wb_snapshots_free),
+ * *count its length; none yet is an empty list.  WB_EINVALID for a backend
+ * that takes none.
+ */
+WB_EXTERN int wb_snapshot_list(wb_snapshot **out, size_t *count, wb_db *db);
+/** Free what wb_snapshot_list returned (NULL is a no-op). */
+WB_EXTERN void wb_snapshots_free(wb_snapshot *s);
+
+/** What wb_snapshot_prune deleted (or, dry, would delete). */
+typedef struct wb_snapshot_pruned {
+	int64_t snapshots;  /**< files */
+	int64_t bytes;      /**< their size */
+} wb_snapshot_pruned;
+
+/** Delete the snapshots taken before `before` (Unix seconds); with dry_run, count only. */
+WB_EXTERN int wb_snapshot_prune(wb_snapshot_pruned *out, wb_db *db, int64_t before, int dry_run);
+
+/** The snapshots' retention in days for target `name`: `snapshot_days =`, else 14. */
+WB_EXTERN int wb_target_snapshot_days(int *out, const wb_target_options *o, const char *name);
+
+#define WB_RESTORE_OPTIONS_VERSION 1
+
+/** What to restore.  Initialize with WB_RESTORE_OPTIONS_INIT. */
+typedef struct wb_restore_options {
+	unsigned int version;   /**< WB_RESTORE_OPTIONS_VERSION */
+	const char *url;        /**< the target (required) */
+	const char *table;      /**< the table to restore (required) */
+	const char *into;       /**< the new table (required; must not exist) */
+	const char *to;         /**< the time: RFC 3339 ("2026-11-27T10:00:03Z", a fraction and an
+	                             offset allowed), or a run id: just before that run; NULL with latest */
+	int latest;             /**< DynamoDB: the latest restorable time instead of `to` */
+	int progress;           /**< embedded: a progress line on stderr while the snapshot's table is copied */
+	volatile int *stop;     /**< NULL, or set to stop waiting (DynamoDB goes on restoring) */
+	/** NULL, or called with a progress line while the new table is created. */
+	void (*on_progress)(const char *line, void *arg);
+	void *arg;              /**< its argument */
+} wb_restore_options;
+
+#define WB_RESTORE_OPTIONS_INIT {WB_RESTORE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL}
+
+/** What a restore did. */
+typedef struct wb_restore_result {
+	int64_t asked_ms;       /**< the time asked for (Unix ms; 0 for latest) */
+	int64_t point_ms;       /**< the point in time restored */
+	int exact;              /**< 1 when point_ms is the time asked for (or a run's start) */
+	char how[1024];         /**< one line: what the restored table was made from, and why the
+	                             point is not the time asked for when it is not */
+	int64_t replayed;       /**< embedded: journal entries applied after the snapshot */
+	int64_t items;          /**< embedded: items in the new table */
+} wb_restore_result;
+
+/**
+ * Restore table o->table as it was at o->to into the new table o->into
+ * of the same target (docs/restore.md).  Embedded: from the latest
+ * snapshot at or before the time and the journal of the runs after it.
+ * DynamoDB: RestoreTableToPointInTime, waiting until the table is ACTIVE.
+ * Never silently older: *out says the point restored (exact = 0 and why,
+ * in how, when it is not the time asked for).  WB_ENOTFOUND (no such
+ * table or run; no snapshot at or before the time: the message names the
+ * nearest points), WB_EEXISTS (o->into exists), WB_EINVALID (a bad time;
+ * outside DynamoDB's restorable window: the message names it; recovery
+ * not enabled), WB_EINTERRUPTED (o->stop while waiting), or a store error.
+ */
+WB_EXTERN int wb_restore(wb_restore_result *out, const wb_restore_options *o);
+
+/** A table's history, as `whimbrel pitr status` shows it. */
+typedef struct wb_pitr_info {
+	int enabled;            /**< restorable: DynamoDB's recovery on, or snapshots kept */
+	char status[32];        /**< DynamoDB: ENABLED, DISABLED...; embedded: "SNAPSHOTS" or "NONE" */
+	int64_t earliest_ms;    /**< the earliest restorable time (Unix ms), 0 when none */
+	int64_t latest_ms;      /**< the latest: DynamoDB's; embedded: now (the journal goes on) */
+	int64_t snapshots;      /**< embedded: how many snapshots */
+} wb_pitr_info;
+
+/** The history of `table` on `db` (DescribeContinuousBackups on DynamoDB). */
+WB_EXTERN int wb_pitr_status(wb_pitr_info *out, wb_db *db, const char *table);
+/** Turn DynamoDB's point-in-time recovery on (UpdateContinuousBackups); WB_EINVALID elsewhere. */
+WB_EXTERN int wb_pitr_enable(wb_db *db, const char *table);
 
 /* ---------------------------------------------------------------- copying */
 

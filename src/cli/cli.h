@@ -40,6 +40,21 @@ void wb_cli_vprint_line(const char *prefix, const char *suffix, const char *fmt,
 int wb_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Print a usage error ("whimbrel CMD: ..., see whimbrel CMD --help"); returns WB_EXIT_USAGE. */
 int wb_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/**
+ * Install handlers for SIGINT and SIGTERM that set the flag returned, for
+ * the `stop` of a long operation (copy, revert, clone, restore): it stops
+ * at its next safe point and says how to resume.
+ */
+volatile int *wb_cli_stop_flag(void);
+/**
+ * The question a target that confirms asks (unless `yes`): 0 to go on,
+ * else prints why not and returns WB_EXIT_ERROR.  Without a terminal:
+ * "refusing to ACTION on TARGET without confirmation: stdin is not a
+ * terminal (pass --yes)"; else the question (fmt, on stderr) and
+ * "Type 'yes':", and when the answer is not yes "not confirmed: NOTHING".
+ */
+int wb_cli_confirm_typed(wb_cli *cli, const char *target, int yes, const char *action, const char *nothing,
+			 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /** True when argv holds -h or --help (anywhere before a lone "--"). */
 int wb_cli_wants_help(int argc, char **argv);
 /** Map a library result code to an exit code (WB_EBUSY -> 3, WB_EINTERRUPTED -> 130, else 1). */
@@ -129,7 +144,9 @@ int wb_cli_limits_check(const struct wb_run_control *c, const char *cmd, const c
 /** "max-wcu 100, capacity 50%" (the limits above 0), or "none". */
 void wb_cli_limits_format(char *buf, size_t size, const struct wb_run_control *c);
 
-/** `whimbrel prune --journal` (cmd_journal.c; wb_cmd_prune hands over to it). */
+int wb_cmd_restore(wb_cli *cli, int argc, char **argv); /* cmd_restore.c */
+int wb_cmd_pitr(wb_cli *cli, int argc, char **argv);    /* cmd_restore.c */
+/** `whimbrel prune --journal` and `--snapshots` (cmd_journal.c; wb_cmd_prune hands over to it). */
 int wb_cli_prune_journal(wb_cli *cli, int argc, char **argv);
 
 #endif /* WB_CLI_H */

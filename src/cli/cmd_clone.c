@@ -3,7 +3,6 @@
  * another's (prod into dev, for realistic dry runs), a sample of whole
  * partitions and masked attributes if asked, over the runner's wb_clone.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +25,6 @@ struct opts {
 	double fraction;                /* --fraction F */
 	int yes;                        /* --yes */
 };
-
-static volatile int stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void help(void)
 {
@@ -138,10 +129,8 @@ static int clone(wb_cli *cli, const struct opts *o)
 	co.mask = o->nmask ? o->mask : NULL;
 	co.nmask = o->nmask;
 	co.progress = cli->isatty_out && !cli->quiet;
-	co.stop = &stop;
+	co.stop = wb_cli_stop_flag();
 	co.on_table = on_table;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	rc = wb_clone(&co);
 	wb_string_free(from);
 	wb_string_free(to);

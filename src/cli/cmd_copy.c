@@ -3,7 +3,6 @@
  * table, within one target or across two (the second step of a
  * point-in-time restore), over the runner's wb_copy.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,14 +20,6 @@ struct opts {
 	int overwrite;              /* --overwrite given */
 	int yes;                    /* --yes */
 };
-
-static volatile int stop; /* SIGINT / SIGTERM: stop after the current page */
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void help(void)
 {
@@ -88,24 +79,14 @@ static int parse(struct opts *o, int argc, char **argv)
 
 static int confirmed(wb_cli *cli, const struct opts *o)
 {
-	char answer[32];
+	char action[600];
 
-	if (o->yes || !wb_cli_target_confirm(cli, o->to))
-		return 1;
-	if (!isatty(STDIN_FILENO)) {
-		wb_cli_fail("refusing to copy into %s on %s without confirmation: stdin is not a terminal "
-			    "(pass --yes)", o->dst, o->to);
-		return 0;
-	}
-	fprintf(stderr, "About to copy %s%s%s (%s) into %s on %s%s. Type 'yes' to copy: ", o->src,
-		o->keys_of_run ? ", the items of run " : "", o->keys_of_run ? o->keys_of_run : "", o->from,
-		o->dst, o->to, o->only_missing ? " (only missing items)" : " (overwriting)");
-	fflush(stderr);
-	if (fgets(answer, sizeof(answer), stdin) && strncmp(answer, "yes", 3) == 0 &&
-	    (answer[3] == '\n' || answer[3] == '\0'))
-		return 1;
-	wb_cli_fail("not confirmed: nothing was copied");
-	return 0;
+	snprintf(action, sizeof(action), "copy into %s", o->dst);
+	return wb_cli_confirm_typed(cli, o->to, o->yes, action, "nothing was copied",
+				    "About to copy %s%s%s (%s) into %s on %s%s.", o->src,
+				    o->keys_of_run ? ", the items of run " : "", o->keys_of_run ? o->keys_of_run : "",
+				    o->from, o->dst, o->to, o->only_missing ? " (only missing items)" : " (overwriting)")
+	       == 0;
 }
 
 static int copy(wb_cli *cli, const struct opts *o)
@@ -131,9 +112,7 @@ static int copy(wb_cli *cli, const struct opts *o)
 	co.keys_of_run = o->keys_of_run;
 	co.only_missing = o->only_missing;
 	co.progress = cli->isatty_out && !cli->quiet;
-	co.stop = &stop;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	co.stop = wb_cli_stop_flag();
 	rc = wb_copy(&c, &co);
 	wb_string_free(from);
 	wb_string_free(to);

@@ -1,8 +1,10 @@
 /*
  * cmd_journal.c - `whimbrel prune --journal`: drop the journal of the runs
  * past the target's journal retention (`journal_days =`, default 35 days),
- * over the runner's wb_journal_prune.  `whimbrel prune` hands over to it
- * when --journal is given.
+ * over the runner's wb_journal_prune; and `whimbrel prune --snapshots`:
+ * delete the snapshots of an embedded target past their retention
+ * (`snapshot_days =`, default 14 days), over wb_snapshot_prune.  `whimbrel
+ * prune` hands over to it when --journal or --snapshots is given.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,18 +23,26 @@ struct opts {
 	long days;            /* --older-than Nd, or 0: the target's journal_days */
 	int dry_run;          /* --dry-run */
 	int yes;              /* --yes */
+	int snapshots;        /* --snapshots (else --journal) */
 	time_t now;           /* --now DATE, or the time */
 };
 
 static void help(void)
 {
 	printf("usage: whimbrel prune --journal [prod|dev] [--older-than Nd] [--dry-run] [--yes]\n"
+	       "       whimbrel prune --snapshots [prod|dev] [--older-than Nd] [--dry-run] [--yes]\n"
 	       "\n"
 	       "Drop the journal (whimbrel_journal) of every run of the target (default prod)\n"
 	       "that finished more than N days ago: by default the target's `journal_days =`\n"
 	       "in whimbrel.conf, else 35.  Those runs can no longer be reverted; `whimbrel\n"
-	       "restore` still goes back in time where the backend keeps history.  Asks on a\n"
-	       "target that confirms, unless --yes.  See whimbrel-prune(1).\n");
+	       "restore` still goes back in time where the backend keeps history.\n"
+	       "\n"
+	       "--snapshots deletes the snapshots of an embedded (SQLite) target (one per prod\n"
+	       "run, in DB.snapshots/) taken more than N days ago: by default the target's\n"
+	       "`snapshot_days =`, else 14.  `whimbrel restore` cannot go back before the\n"
+	       "earliest snapshot left.\n"
+	       "\n"
+	       "Both ask on a target that confirms, unless --yes.  See whimbrel-prune(1).\n");
 }
 
 static int parse(struct opts *o, wb_cli *cli, int argc, char **argv)
@@ -42,6 +52,9 @@ static int parse(struct opts *o, wb_cli *cli, int argc, char **argv)
 		char *end;
 		if (strcmp(a, "--journal") == 0)
 			continue;
+		if (strcmp(a, "--snapshots") == 0)
+			o->snapshots = 1;
+		else
 		if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0)
 			o->dry_run = 1;
 		else if (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0)
@@ -65,28 +78,43 @@ static int parse(struct opts *o, wb_cli *cli, int argc, char **argv)
 		wb_target_options to = WB_TARGET_OPTIONS_INIT;
 		int d;
 		to.config = cli->config;
-		if (wb_target_journal_days(&d, &to, o->target) < 0)
+		if ((o->snapshots ? wb_target_snapshot_days(&d, &to, o->target)
+				  : wb_target_journal_days(&d, &to, o->target)) < 0)
 			return wb_cli_fail("%s", wb_error_last());
 		o->days = d;
 	}
 	return 0;
 }
 
-static int confirmed(wb_cli *cli, const struct opts *o, int64_t runs)
+static int confirmed(wb_cli *cli, const struct opts *o, int64_t n)
 {
-	char answer[32];
+	const char *what = o->snapshots ? "snapshot(s)" : "run(s)";
+	char action[128];
 
-	if (o->dry_run || o->yes || !wb_cli_target_confirm(cli, o->target))
-		return 1;
-	if (!isatty(STDIN_FILENO)) {
-		wb_cli_fail("refusing to drop the journal of %lld run(s) on %s without confirmation: "
-			    "stdin is not a terminal (pass --yes)", (long long)runs, o->target);
-		return 0;
+	snprintf(action, sizeof(action), "%s %lld %s", o->snapshots ? "delete" : "drop the journal of",
+		 (long long)n, what);
+	return wb_cli_confirm_typed(cli, o->target, o->yes || o->dry_run, action, "nothing was pruned",
+				    "%s %lld %s on %s?", o->snapshots ? "Delete" : "Drop the journal of",
+				    (long long)n, what, o->target) == 0;
+}
+
+/* --snapshots: delete those taken before `before`. */
+static int prune_snapshots(wb_cli *cli, const struct opts *o, wb_db *db, int64_t before)
+{
+	wb_snapshot_pruned p;
+	int rc = wb_snapshot_prune(&p, db, before, 1);
+
+	if (rc == 0 && p.snapshots && !o->dry_run) {
+		if (!confirmed(cli, o, p.snapshots))
+			return WB_EXIT_ERROR;
+		rc = wb_snapshot_prune(&p, db, before, 0);
 	}
-	fprintf(stderr, "Drop the journal of %lld run(s) on %s? Type 'yes': ", (long long)runs, o->target);
-	fflush(stderr);
-	return fgets(answer, sizeof(answer), stdin) && strncmp(answer, "yes", 3) == 0 &&
-	       (answer[3] == '\n' || answer[3] == '\0');
+	if (rc < 0)
+		return wb_cli_fail("prune --snapshots on %s: %s", o->target, wb_error_last());
+	printf("%s %lld snapshot(s) (%lld bytes) taken more than %ld days ago on %s\n",
+	       o->dry_run ? "would delete" : "deleted", (long long)p.snapshots, (long long)p.bytes, o->days,
+	       o->target);
+	return WB_EXIT_OK;
 }
 
 int wb_cli_prune_journal(wb_cli *cli, int argc, char **argv)
@@ -107,6 +135,11 @@ int wb_cli_prune_journal(wb_cli *cli, int argc, char **argv)
 	if ((code = wb_cli_runner_open(&db, NULL, cli, o.target)) != 0)
 		return code;
 	before = (int64_t)o.now - (int64_t)o.days * 86400;
+	if (o.snapshots) {
+		code = prune_snapshots(cli, &o, db, before);
+		wb_close(db);
+		return code;
+	}
 	if ((rc = wb_journal_prune(&p, db, before, 1)) == 0 && p.runs && !o.dry_run) {
 		if (!confirmed(cli, &o, p.runs)) {
 			wb_close(db);

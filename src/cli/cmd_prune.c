@@ -73,6 +73,8 @@ static void usage(FILE *f)
 		   "       whimbrel prune --check [--dir DIR] [--older-than Nd] [--now DATE]\n"
 		   "       whimbrel prune --journal [prod|dev] [--older-than Nd] [--dry-run] [--yes]\n"
 		   "                  (the journal of old runs: whimbrel prune --journal --help)\n"
+		   "       whimbrel prune --snapshots [prod|dev] [--older-than Nd] [--dry-run] [--yes]\n"
+		   "                  (old snapshots of an embedded target: the same help)\n"
 		   "\n"
 		   "Delete, in one bulk operation (git rm in a git work tree), every migration\n"
 		   "older than the retention limit.  A migration's age counts from the latest\n"
@@ -570,7 +572,8 @@ int wb_cmd_prune(wb_cli *cli, int argc, char **argv)
 	int rc, git;
 
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--journal") == 0) /* the journal's retention: cmd_journal.c */
+		if (strcmp(argv[i], "--journal") == 0 || strcmp(argv[i], "--snapshots") == 0)
+			/* the journal's and the snapshots' retention: cmd_journal.c */
 			return wb_cli_prune_journal(cli, argc, argv);
 	if (wb_cli_wants_help(argc, argv)) {
 		usage(stdout);

@@ -5,7 +5,6 @@
  * conflict lines and the summary; the revert itself is the runner's
  * wb_revert (src/runner/revert.c), a run of its own in the ledger.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,14 +21,6 @@ struct opts {
 	int force;            /* --force */
 	int yes;              /* --yes */
 };
-
-static volatile int stop; /* set by SIGINT / SIGTERM: stop after the current chunk */
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void help(void)
 {
@@ -84,22 +75,17 @@ static int parse(struct opts *o, int argc, char **argv)
 static int confirm(wb_cli *cli, const struct opts *o, wb_db *db)
 {
 	wb_ledger_run r;
-	char answer[32];
+	char action[128];
 
-	if (o->dry_run || o->yes || !wb_cli_target_confirm(cli, o->target))
+	if (o->dry_run)
 		return 0;
-	if (!isatty(STDIN_FILENO))
-		return wb_cli_fail("refusing to revert run %s on %s without confirmation: stdin is not "
-				   "a terminal (pass --yes)", o->run_id, o->target);
-	if (wb_ledger_get(&r, db, o->run_id) == 0)
-		fprintf(stderr, "About to revert run %s of %s on %s (%lld written, %lld deleted)\n",
-			r.run_id, r.migration, o->target, (long long)r.written, (long long)r.deleted);
-	fprintf(stderr, "Type 'yes' to revert it: ");
-	fflush(stderr);
-	if (!fgets(answer, sizeof(answer), stdin) || strncmp(answer, "yes", 3) != 0 ||
-	    (answer[3] != '\n' && answer[3] != '\0'))
-		return wb_cli_fail("not confirmed: nothing was reverted");
-	return 0;
+	if (wb_ledger_get(&r, db, o->run_id) != 0)
+		memset(&r, 0, sizeof(r));
+	snprintf(action, sizeof(action), "revert run %s", o->run_id);
+	return wb_cli_confirm_typed(cli, o->target, o->yes, action, "nothing was reverted",
+				    "About to revert run %s of %s on %s (%lld written, %lld deleted).", o->run_id,
+				    r.migration[0] ? r.migration : "?", o->target, (long long)r.written,
+				    (long long)r.deleted);
 }
 
 static void on_item(wb_revert_event ev, const char *table, const char *key, void *arg)
@@ -151,11 +137,9 @@ static int revert(wb_cli *cli, const struct opts *o)
 	ro.dry_run = o->dry_run;
 	ro.force = o->force;
 	ro.progress = cli->isatty_out && !cli->quiet;
-	ro.stop = &stop;
+	ro.stop = wb_cli_stop_flag();
 	ro.on_item = on_item;
 	ro.arg = (void *)o;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	memset(&me, 0, sizeof(me));
 	rc = wb_revert(&c, &me, &ro);
 	wb_string_free(url);

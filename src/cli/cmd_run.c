@@ -33,6 +33,7 @@ struct opts {
 	int unconditional;    /* --unconditional */
 	int diffs;            /* --diffs N */
 	int journal;          /* --journal 1, --no-journal 0, else -1 */
+	int no_snapshot;      /* --no-snapshot */
 	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
 	wb_run_control limits; /* --max-wcu, --max-rcu, --max-rate, --capacity */
 };
@@ -47,7 +48,7 @@ struct ask {
 static void run_help(void)
 {
 	printf("usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
-	       "                                 [--journal | --no-journal]\n"
+	       "                                 [--journal | --no-journal] [--no-snapshot]\n"
 	       "                            [--concurrency N] [--unconditional]\n"
 	       "                            [--allow-dirty] [--dir DIR]\n"
 	       "                            [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
@@ -77,6 +78,9 @@ static void run_help(void)
 	       "                 (prod journals by default: `whimbrel revert RUN` needs it;\n"
 	       "                 the ledger records which runs have a journal)\n"
 	       "  --journal      journal a dev run too\n"
+	       "  --no-snapshot  prod on an embedded (SQLite) target: do not take the snapshot of\n"
+	       "                 the target a run starts with (`whimbrel restore` goes back to\n"
+	       "                 it); the ledger records it\n"
 	       "  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
 	       "  --dir DIR      the migrations directory (default: migrations): a prod run\n"
 	       "                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
@@ -135,6 +139,8 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->journal = 1;
 		else if (!o->plan && strcmp(a, "--no-journal") == 0)
 			o->journal = 0;
+		else if (!o->plan && strcmp(a, "--no-snapshot") == 0)
+			o->no_snapshot = 1;
 		else if (!o->plan && strcmp(a, "--allow-dirty") == 0)
 			o->allow_dirty = 1;
 		else if (!o->plan && strcmp(a, "--unconditional") == 0)
@@ -357,6 +363,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.diffs = o->diffs;
 	ro.journal = o->journal;
 	ro.unconditional = o->unconditional;
+	ro.snapshot = o->no_snapshot ? 0 : -1;
 	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;

@@ -40,6 +40,8 @@
 #pragma weak wb_cmd_pause
 #pragma weak wb_cmd_resume
 #pragma weak wb_cmd_limit
+#pragma weak wb_cmd_restore
+#pragma weak wb_cmd_pitr
 
 struct command {
 	const char *name;  /* as typed */
@@ -74,6 +76,8 @@ static const struct command commands[] = {
 	{"revert", wb_cmd_revert, "put back what one run changed, from its journal"},
 	{"copy", wb_cmd_copy, "copy a table's items into another table, on one target or two"},
 	{"clone", wb_cmd_clone, "fill dev's tables from prod's (a sample, masked) for dry runs"},
+	{"restore", wb_cmd_restore, "write a table as it was at a time into a new table"},
+	{"pitr", wb_cmd_pitr, "a table's history for restore: status, enable (DynamoDB)"},
 };
 
 static void usage(FILE *f)

@@ -5,7 +5,9 @@
  * that main.c and args.c both use it without calling each other.
  */
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -82,4 +84,41 @@ int wb_cli_print_json(json_t *o)
 	printf("%s\n", text);
 	free(text);
 	return WB_EXIT_OK;
+}
+
+static volatile int stop_requested; /* set by SIGINT / SIGTERM once wb_cli_stop_flag installed them */
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+volatile int *wb_cli_stop_flag(void)
+{
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	return &stop_requested;
+}
+
+int wb_cli_confirm_typed(wb_cli *cli, const char *target, int yes, const char *action, const char *nothing,
+			 const char *fmt, ...)
+{
+	char answer[32];
+	va_list ap;
+
+	if (yes || !wb_cli_target_confirm(cli, target))
+		return 0;
+	if (!isatty(STDIN_FILENO))
+		return wb_cli_fail("refusing to %s on %s without confirmation: stdin is not a terminal "
+				   "(pass --yes)", action, target);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " Type 'yes': ");
+	fflush(stderr);
+	if (fgets(answer, sizeof(answer), stdin) && strncmp(answer, "yes", 3) == 0 &&
+	    (answer[3] == '\n' || answer[3] == '\0'))
+		return 0;
+	return wb_cli_fail("not confirmed: %s", nothing);
 }

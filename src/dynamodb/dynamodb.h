@@ -71,4 +71,31 @@ struct wb__dynamodb_retry {
 /** Change the retry policy of a dynamodb handle (tests). */
 int wb__dynamodb_set_retry(wb_db *db, const struct wb__dynamodb_retry *r);
 
+/* ---------------------------------- point-in-time recovery (dynamodb_pitr.c) */
+
+/** 1 when `db` is a handle of the dynamodb backend. */
+int wb__dynamodb_is(const wb_db *db);
+
+/** A table's point-in-time recovery, as DescribeContinuousBackups tells it. */
+struct wb__ddb_pitr {
+	int enabled;          /**< PointInTimeRecoveryStatus is ENABLED */
+	char status[32];      /**< ENABLED, DISABLED, ... */
+	int64_t earliest_ms;  /**< EarliestRestorableDateTime (Unix ms), 0 when absent */
+	int64_t latest_ms;    /**< LatestRestorableDateTime (Unix ms), 0 when absent */
+};
+
+/** DescribeContinuousBackups of `table` into *out. */
+int wb__dynamodb_pitr_status(wb_db *db, const char *table, struct wb__ddb_pitr *out);
+/** UpdateContinuousBackups: turn point-in-time recovery on. */
+int wb__dynamodb_pitr_enable(wb_db *db, const char *table);
+/**
+ * RestoreTableToPointInTime of `src` into the new table `dst` at `at_ms`
+ * (Unix ms; < 0: UseLatestRestorableTime).  *point_ms gets the time the
+ * answer's RestoreSummary names.  Returns once DynamoDB took the request
+ * (the table is then CREATING: wb__dynamodb_table_status).
+ */
+int wb__dynamodb_restore(wb_db *db, const char *src, const char *dst, int64_t at_ms, int64_t *point_ms);
+/** DescribeTable's TableStatus of `table` (CREATING, ACTIVE...) into buf. */
+int wb__dynamodb_table_status(wb_db *db, const char *table, char *buf, size_t size);
+
 #endif /* WB_DYNAMODB_H */

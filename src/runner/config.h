@@ -65,4 +65,13 @@ int wb__config_bool(int *out, const char *value);
 
 void wb__config_free(wb__config *cf);
 
+/**
+ * A number of days set by `key =` in the [name] section of the target
+ * configuration (target.c; journal_days, snapshot_days), else `dflt`.
+ * WB_EINVALID, naming the line, for a value that is not 1 or more (*out
+ * is dflt then).
+ */
+struct wb_target_options;
+int wb__target_days(int *out, const struct wb_target_options *o, const char *name, const char *key, int dflt);
+
 #endif /* WB_CONFIG_H */

@@ -116,6 +116,19 @@ void wb__journal_read_clear(wb_journal_read *r);
 /** Create whimbrel_journal when it does not exist. */
 int wb__journal_ensure(wb_db *db);
 
+/** Called with each chunk item of a walk (valid during the call); non-zero stops it. */
+typedef int (*wb__journal_fn)(const wb_item *chunk, void *arg);
+
+/**
+ * Every chunk of run `run_id` after `start` (a chunk key, or NULL: from
+ * the first), in the order of their seq (latest first with descending),
+ * `per_page` to a query, through fn.  *seen gets how many chunks fn saw.
+ * Returns fn's first non-zero result, a store error (WB_ENOTFOUND: no
+ * journal table at all), or 0.
+ */
+int wb__journal_walk(wb_db *db, const char *run_id, int descending, size_t per_page, const wb_item *start,
+		     wb__journal_fn fn, void *arg, size_t *seen);
+
 /** Delete every chunk of run `run_id`; `*deleted` (may be NULL) gets how many. */
 int wb__journal_drop_run(wb_db *db, const char *run_id, size_t *deleted);
 

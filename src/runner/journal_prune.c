@@ -18,28 +18,7 @@
 
 int wb_target_journal_days(int *out, const wb_target_options *o, const char *name)
 {
-	const char *path = o && o->config ? o->config : "whimbrel.conf";
-	wb__config *cf = NULL;
-	const char *v;
-	char *end;
-	long d;
-	int rc = wb__config_load(&cf, path);
-
-	*out = WB_JOURNAL_DAYS;
-	if (rc == WB_ENOTFOUND)
-		return 0;
-	if (rc < 0)
-		return rc;
-	if ((v = wb__config_get(cf, name, "journal_days"))) {
-		d = strtol(v, &end, 10);
-		if (end == v || *end || d < 1 || d > 100000)
-			rc = wb__error(NULL, WB_EINVALID, "%s:%d: journal_days = %s: a number of days (1 or more)",
-				       path, wb__config_line(cf, name, "journal_days"), v);
-		else
-			*out = (int)d;
-	}
-	wb__config_free(cf);
-	return rc;
+	return wb__target_days(out, o, name, "journal_days", WB_JOURNAL_DAYS);
 }
 
 /* Say in the ledger that run `id` has no journal any more. */

@@ -146,6 +146,8 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 		rc |= set_str(it, "job_id", r->job_id);
 	if (r->unconditional)
 		rc |= wb_item_set_bool(it, "unconditional", 1);
+	if (strcmp(r->mode, "prod") == 0)
+		rc |= wb_item_set_bool(it, "snapshot", r->snapshot);
 	if (rc) {
 		wb_item_free(it);
 		return NULL;
@@ -193,6 +195,7 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->wcu_consumed = wb__get_units(it, "wcu_consumed");
 	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
 	r->unconditional = wb_item_get(it, "unconditional") && wb_value_get_bool(wb_item_get(it, "unconditional"));
+	r->snapshot = wb_item_get(it, "snapshot") && wb_value_get_bool(wb_item_get(it, "snapshot"));
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)

@@ -14,7 +14,8 @@
  *     store reported for the migration's tables, DynamoDB; 0 elsewhere), error S (absent unless failed), commit S (prod:
  *     the file's git commit), dirty S (prod: why --allow-dirty was needed),
  *     job_id S (a worker's job) - these three absent when empty,
- *     journal BOOL (its writes are in whimbrel_journal, journal.h); a
+ *     journal BOOL (its writes are in whimbrel_journal, journal.h),
+ *     snapshot BOOL (prod: a snapshot was taken at its start, snapshot.h); a
  *     revert's row also has reverts S and reverted_status S, a reverted
  *     run's reverted_by S (revert.h)
  *

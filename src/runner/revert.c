@@ -478,43 +478,26 @@ static int no_journal(struct revert *rv)
 			 t->run_id, WB_JOURNAL_TABLE);
 }
 
+/* One chunk of the walk: reverted, unless told to stop. */
+static int walk_chunk(const wb_item *chunk, void *arg)
+{
+	struct revert *rv = arg;
+	int rc = stopped(rv) ? wb__error(rv->db, WB_EINTERRUPTED, "interrupted") : revert_chunk(rv, chunk);
+
+	progress(rv);
+	return rc;
+}
+
 /* Every chunk of the run from `cursor` (a chunk key, or NULL), latest first. */
 static int walk(struct revert *rv, wb_item *cursor)
 {
-	wb_value *pk = wb_value_string(rv->target.run_id, strlen(rv->target.run_id));
-	wb_query q = WB_QUERY_INIT;
-	int rc = pk ? 0 : WB_ENOMEM, first = !cursor;
+	size_t seen = 0;
+	int first = !cursor, rc = wb__journal_walk(rv->db, rv->target.run_id, 1, PAGE, cursor, walk_chunk, rv,
+						   &seen);
 
-	q.pk = pk;
-	q.descending = 1;
-	q.limit = PAGE;
-	while (rc == 0) {
-		wb_page *page = NULL;
-		q.start_after = cursor;
-		if ((rc = wb_query_page(&page, rv->db, WB_JOURNAL_TABLE, &q)) < 0) {
-			if (rc == WB_ENOTFOUND && first) /* no journal table at all */
-				rc = no_journal(rv);
-			break;
-		}
-		if (first && page->count == 0 && (rc = no_journal(rv)) < 0) {
-			wb_page_free(page);
-			break;
-		}
-		first = 0;
-		for (size_t i = 0; rc == 0 && i < page->count; i++) {
-			rc = stopped(rv) ? wb__error(rv->db, WB_EINTERRUPTED, "interrupted")
-					 : revert_chunk(rv, page->items[i]);
-			progress(rv);
-		}
-		wb_item_free(cursor);
-		cursor = page->last_key;
-		page->last_key = NULL;
-		wb_page_free(page);
-		if (!cursor)
-			break;
-	}
 	wb_item_free(cursor);
-	wb_value_free(pk);
+	if (first && seen == 0 && (rc == 0 || rc == WB_ENOTFOUND)) /* no journal (table) at all */
+		rc = no_journal(rv);
 	if (rv->o->progress)
 		fputc('\n', stderr);
 	return rc;

@@ -255,6 +255,9 @@ wb_run *wb_run_begin(void)
 		fail_exit(run, "plan");
 	if (wb__run_open(run, &run->db, &run->inner) < 0)
 		fail_exit(run, run->url);
+	/* In a journaled run, the migration's own writes are journaled too (journal_wrap.c). */
+	if (run->journal && !run->plan && wb__journal_wrap(&run->db, run->inner, run) < 0)
+		fail_exit(run, "journal");
 	/*
 	 * A store with one writer at a time (WB_CAP_ONE_WRITER of the store
 	 * under any wrapper): wb_each's fast path does all of a page's work

@@ -114,6 +114,14 @@ void wb__plan_free(struct wb_plan *plan);
  * `*out` is the caller's (wb_close); it does not own `inner`.
  */
 int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan);
+/* journal_wrap.c: the journal of the migration's own writes. */
+
+/**
+ * A handle over `inner` that forwards reads and journals the writes
+ * (wb_put, wb_delete, wb_update, wb_batch_write) as writes of `run`.
+ * `*out` is the caller's (wb_close); it does not own `inner`.
+ */
+int wb__journal_wrap(wb_db **out, wb_db *inner, wb_run *run);
 /** Print the counts (unchanged: plus the run's own `unchanged`) and the diffs. */
 void wb__plan_report(struct wb_plan *plan, const wb_counters *counters, FILE *f);
 

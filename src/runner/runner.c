@@ -23,12 +23,14 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "backend.h"
 #include "checkpoint.h"
 #include "child.h"
 #include "compile.h"
 #include "ledger.h"
 #include "lock.h"
 #include "sha256.h"
+#include "snapshot.h"
 
 /* A run in progress, as the runner keeps it. */
 struct runner {
@@ -553,6 +555,30 @@ static void check_lease(struct runner *r, int lost)
 			   "have overlapped it", why);
 }
 
+/*
+ * A prod run on a backend that takes snapshots starts with one of the
+ * whole target (restore.c goes back to it), unless --no-snapshot; the
+ * ledger says whether it did.  0, or a negative code when it could not.
+ */
+static int snapshot(struct runner *r)
+{
+	int64_t ms;
+	char when[32], dir[4096];
+	int rc;
+
+	if (!is_prod(r) || r->o->snapshot == 0 || wb__db_snapshot_dir(r->db, dir, sizeof(dir)) < 0)
+		return 0;
+	if ((rc = wb__snapshot_take(r->db, r->rec.run_id, &ms, NULL, 0)) < 0)
+		return rc;
+	r->rec.snapshot = 1;
+	wb_format_utc(when, sizeof(when), ms / 1000);
+	note(r, "snapshot of the target taken at %s.%03d UTC (%lld ms; whimbrel restore goes back to it)",
+	     when, (int)(ms % 1000), (long long)(now_ms() - r->t0_ms));
+	if (wb__ledger_put(r->db, &r->rec) < 0)
+		note(r, "warning: cannot record the snapshot in the ledger: %s", wb_error_last());
+	return 0;
+}
+
 /* Record, run, record again.  The lease (if any) is held by the caller. */
 static int execute(struct runner *r)
 {
@@ -568,7 +594,13 @@ static int execute(struct runner *r)
 	}
 	beating = r->locked && beat_start(&b, r) == 0;
 	r->out_err = ferror(stdout);
-	if (run_child(r, &res, beating ? &b.lost : NULL) < 0) {
+	if ((rc = snapshot(r)) < 0) {
+		res = (wb_child_result){.exit_code = -1};
+		snprintf(res.error, sizeof(res.error), "no snapshot of the target could be taken, nothing was "
+			 "run: %s (whimbrel run prod --no-snapshot runs without)", wb_error_last());
+		res.ended = 1;
+		res.end_status = 1;
+	} else if (run_child(r, &res, beating ? &b.lost : NULL) < 0) {
 		fprintf(stderr, "whimbrel: %s\n", wb_error_last());
 		res = (wb_child_result){.exit_code = 127};
 		snprintf(res.error, sizeof(res.error), "the compiled migration could not be started");

@@ -37,7 +37,8 @@ static const char *config_path(const wb_target_options *o)
 /* Load the configuration; a missing default file is an empty one (*out NULL). */
 static int load_config(wb__config **out, const wb_target_options *o)
 {
-	static const char *const known[] = {"db", "confirm", "concurrency", NULL}; /* a typo is not a default */
+	static const char *const known[] = {"db", "confirm", "concurrency", "journal_days", "snapshot_days",
+					    NULL}; /* a typo is not a default */
 	int rc = wb__config_load(out, config_path(o));
 
 	if (rc == 0 && (rc = wb__config_check_keys(*out, known)) < 0) {
@@ -230,5 +231,29 @@ int wb_target_open(wb_db **out, const wb_target_options *o, const char *target)
 	if ((rc = make_state_dir(url)) == 0)
 		rc = wb_open(out, url);
 	free(url);
+	return rc;
+}
+
+int wb__target_days(int *out, const wb_target_options *o, const char *name, const char *key, int dflt)
+{
+	static const wb_target_options none = WB_TARGET_OPTIONS_INIT;
+	wb__config *cf = NULL;
+	const char *v;
+	char *end;
+	long d;
+	int rc = load_config(&cf, o ? o : &none);
+
+	*out = dflt;
+	if (rc < 0 || !cf)
+		return rc;
+	if ((v = wb__config_get(cf, name, key))) {
+		d = strtol(v, &end, 10);
+		if (end == v || *end || d < 1 || d > 100000)
+			rc = wb__error(NULL, WB_EINVALID, "%s:%d: %s = %s: a number of days (1 or more)",
+				       wb__config_name(cf), wb__config_line(cf, name, key), key, v);
+		else
+			*out = (int)d;
+	}
+	wb__config_free(cf);
 	return rc;
 }

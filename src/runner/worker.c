@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "backend.h"
 #include "checkpoint.h"
 #include "child.h"
 #include "compile.h"
@@ -45,6 +46,7 @@
 #include "ledger.h"
 #include "lock.h"
 #include "run.h"
+#include "snapshot.h"
 
 /* A worker process. */
 struct worker {
@@ -362,6 +364,7 @@ static void record_init(struct worker *w, wb_ledger_run *rec, const wb_job *j)
 	snprintf(rec->dirty, sizeof(rec->dirty), "%s", j->dirty);
 	snprintf(rec->job_id, sizeof(rec->job_id), "%s", j->job_id);
 	rec->started = j->started;
+	rec->journal = strcmp(j->target, "prod") == 0; /* as the child journals (run.c: prod by default) */
 	if (gethostname(rec->host, sizeof(rec->host)) != 0)
 		snprintf(rec->host, sizeof(rec->host), "unknown");
 	rec->host[sizeof(rec->host) - 1] = '\0';
@@ -405,11 +408,34 @@ static int job_final(const wb_job *j)
 	return strcmp(j->status, "scheduled") != 0 && strcmp(j->status, "running") != 0;
 }
 
+/*
+ * A prod attempt on a backend that takes snapshots starts with one, as
+ * `whimbrel run prod` does (snapshot.c; `whimbrel restore` goes back to
+ * it): taken before the attempt is marked running, so before any worker
+ * claims a segment of it; `path` gets its file ("" when none).  A
+ * failure is noted, not fatal.
+ */
+static int attempt_snapshot(struct worker *w, const wb_job *j, char *path, size_t size)
+{
+	char dir[4096];
+	int64_t ms;
+
+	path[0] = '\0';
+	if (strcmp(j->target, "prod") != 0 || wb__db_snapshot_dir(w->db, dir, sizeof(dir)) < 0)
+		return 0;
+	if (wb__snapshot_take(w->db, j->run_id, &ms, path, size) < 0) {
+		note(w, NULL, "warning: no snapshot of the target for run %s: %s", j->run_id, wb_error_last());
+		return 0;
+	}
+	return 1;
+}
+
 /* Start the next attempt of a scheduled job; 1 when we did, 0 when another worker did. */
 static int attempt_start(struct worker *w, wb_job *j)
 {
 	wb_ledger_run rec;
-	int rc;
+	char snap[4400];
+	int rc, took;
 
 	j->attempt++;
 	j->started = now_s();
@@ -417,15 +443,22 @@ static int attempt_start(struct worker *w, wb_job *j)
 	snprintf(j->status, sizeof(j->status), "running");
 	j->error[0] = '\0';
 	j->finished = 0;
-	if ((rc = wb__job_update(w->db, j, "scheduled")) == WB_ECONDITION)
+	took = attempt_snapshot(w, j, snap, sizeof(snap));
+	if ((rc = wb__job_update(w->db, j, "scheduled")) < 0 && snap[0])
+		unlink(snap); /* another worker started it (or the job could not be updated) */
+	if (rc == WB_ECONDITION)
 		return 0;
 	if (rc < 0)
 		return rc;
 	record_init(w, &rec, j);
+	rec.snapshot = took;
 	if (wb__ledger_put(w->db, &rec) < 0)
 		note(w, NULL, "warning: cannot record run %s: %s", j->run_id, wb_error_last());
 	note(w, j->run_id, "job %s: attempt %d of %d of %s started (run %s, %d segments)", j->job_id,
 	     j->attempt, j->attempts, j->migration, j->run_id, j->segments);
+	if (took)
+		note(w, j->run_id, "snapshot of the target taken for run %s (whimbrel restore goes back to it)",
+		     j->run_id);
 	return 1;
 }
 

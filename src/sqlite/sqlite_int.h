@@ -370,5 +370,8 @@ int wb__sq_load_commit(wb_db *db, void *state, wb_load_fn progress, void *arg, u
 void wb__sq_load_free(wb_db *db, void *state);
 /** Register the virtual table wb_load_rows (the rows of a load's commit) on the connection. */
 int wb__sq_load_module(wb_db *db, const struct op *op);
+/* sqlite_snapshot.c */
+int wb__sq_snapshot(wb_db *db, const char *path);
+int wb__sq_snapshot_dir(wb_db *db, char *buf, size_t size);
 
 #endif /* WB_SQLITE_INT_H */

@@ -575,4 +575,6 @@ const struct wb_backend_ops wb_backend_sqlite = {
 	.load_add = wb__sq_load_add,
 	.load_commit = wb__sq_load_commit,
 	.load_free = wb__sq_load_free,
+	.snapshot = wb__sq_snapshot,
+	.snapshot_dir = wb__sq_snapshot_dir,
 };
