@@ -209,6 +209,13 @@ typedef struct wb_ledger_run {
 	char commit[41];       /**< prod: git commit the migration came from ("" outside git) */
 	char dirty[128];       /**< prod: why --allow-dirty was needed ("not committed"...), or "" */
 	char job_id[64];       /**< the job this run is an attempt of (`whimbrel worker`), or "" */
+	double rcu_estimate;   /**< read units estimated for it on DynamoDB: a plan's own, a run's
+	                            from the last plan of the same source on the target (0: none) */
+	double wcu_estimate;   /**< write units likewise, index writes included (0: none) */
+	int64_t verify_checked; /**< items its verify callbacks checked (wb_verify; 0: none) */
+	int64_t verify_failed; /**< of them, items that failed: status "verify failed" */
+	char verify_keys[1024]; /**< JSON array of the first keys that failed (up to 10), or "" */
+	char verifies[64];     /**< a `whimbrel verify` run (mode verify): the run it verified */
 } wb_ledger_run;
 
 /** Read run `run_id` into *out; WB_ENOTFOUND when there is none. */

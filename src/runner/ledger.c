@@ -77,6 +77,17 @@ void wb__run_id_new(char *buf, size_t size, int64_t now)
 
 /* ------------------------------------------------------------ runs table */
 
+/* Capacity units (a multiple of 0.5) as a number; nothing when there are none. */
+static int set_units(wb_item *it, const char *name, double units)
+{
+	char text[64];
+
+	if (units <= 0)
+		return 0;
+	snprintf(text, sizeof(text), "%.1f", units);
+	return wb_item_set_number(it, name, text);
+}
+
 static int set_str(wb_item *it, const char *name, const char *s)
 {
 	return wb_item_set_string(it, name, s);
@@ -123,11 +134,28 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 		rc |= set_str(it, "dirty", r->dirty);
 	if (r->job_id[0])
 		rc |= set_str(it, "job_id", r->job_id);
+	rc |= set_units(it, "rcu_estimate", r->rcu_estimate);
+	rc |= set_units(it, "wcu_estimate", r->wcu_estimate);
+	if (r->verify_checked || r->verify_failed) {
+		rc |= wb_item_set_int(it, "verify_checked", r->verify_checked);
+		rc |= wb_item_set_int(it, "verify_failed", r->verify_failed);
+	}
+	if (r->verify_keys[0])
+		rc |= set_str(it, "verify_keys", r->verify_keys);
+	if (r->verifies[0])
+		rc |= set_str(it, "verifies", r->verifies);
 	if (rc) {
 		wb_item_free(it);
 		return NULL;
 	}
 	return it;
+}
+
+static double get_units(const wb_item *it, const char *name)
+{
+	const char *s = wb_item_get_number(it, name);
+
+	return s ? strtod(s, NULL) : 0;
 }
 
 static void get_str(char *dst, size_t size, const wb_item *it, const char *name)
@@ -167,6 +195,12 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->throttled = wb_item_get_int(it, "throttled", 0);
 	r->conditions_failed = wb_item_get_int(it, "conditions_failed", 0);
 	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
+	r->rcu_estimate = get_units(it, "rcu_estimate");
+	r->wcu_estimate = get_units(it, "wcu_estimate");
+	r->verify_checked = wb_item_get_int(it, "verify_checked", 0);
+	r->verify_failed = wb_item_get_int(it, "verify_failed", 0);
+	get_str(r->verify_keys, sizeof(r->verify_keys), it, "verify_keys");
+	get_str(r->verifies, sizeof(r->verifies), it, "verifies");
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)

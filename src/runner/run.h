@@ -11,6 +11,10 @@
  *     T n                                          n more items to visit (a table's count)
  *     R n                                          n items already done by earlier runs
  *     L level text                                 a log line (level: info, warn, error)
+ *     U rcu wcu index_wcu journal_wcu              plan: the capacity the run would consume
+ *     V checked failed                             wb_verify: items checked and failed
+ *     K key                                        wb_verify: a key that failed (DynamoDB JSON;
+ *                                                  the first ten)
  *     E text                                       the error that ended the run
  *     D status                                     wb_run_end: the run is over, the program
  *                                                  exits with `status` (0, 1 or 130)
@@ -45,6 +49,9 @@
 #define WB_ENV_JOURNAL "WHIMBREL_JOURNAL"       /* 1: journal the writes, 0: do not (default: prod only) */
 #define WB_ENV_SEGMENT "WHIMBREL_SEGMENT"       /* "K/N": a worker's claim: scans visit only segment K
                                                    of N, queries run in segment 0 only */
+#define WB_ENV_VERIFY_ONLY "WHIMBREL_VERIFY_ONLY" /* 1: `whimbrel verify`: wb_each does nothing, writes
+                                                   are intercepted, the wb_verify checks run */
+#define WB_ENV_PLAN_TEXT "WHIMBREL_PLAN_TEXT"   /* plan: 0 when the caller prints the report (--json) */
 
 /** Counters of a run, as in the ledger. */
 typedef struct wb_counters {
@@ -59,6 +66,14 @@ typedef struct wb_counters {
 } wb_counters;
 
 struct wb_plan;
+
+/** The capacity a planned run would consume on DynamoDB (capacity.h), as the plan saw it. */
+typedef struct wb_plan_units {
+	double rcu;          /**< read units of the migration's reads */
+	double wcu;          /**< write units of its writes, index writes included */
+	double index_wcu;    /**< of them, the writes into secondary indexes */
+	double journal_wcu;  /**< about what the journal of a journaled (prod) run adds */
+} wb_plan_units;
 
 /** A run, as seen from inside the migration process. */
 struct wb_run {
@@ -79,6 +94,14 @@ struct wb_run {
 	int journal;               /**< journal the writes into whimbrel_journal (journal.h) */
 	unsigned seg_only;         /**< WB_ENV_SEGMENT: the one segment to scan (when seg_total) */
 	unsigned seg_total;        /**< WB_ENV_SEGMENT: segments of every scan, or 0 (no claim: all) */
+	int verify_only;           /**< WB_ENV_VERIFY_ONLY: only the wb_verify checks run */
+	int plan_text;             /**< plan: print the report (else the runner's caller does) */
+	struct wb_verify_check *checks; /**< the checks wb_verify registered (owned; verify.c) */
+	size_t nchecks;            /**< how many */
+	int64_t verify_checked;    /**< items the checks checked (all runs together; under lock) */
+	int64_t verify_failed;     /**< of them, failed */
+	char *verify_keys[10];     /**< the first failed keys, DynamoDB JSON (owned) */
+	size_t nverify_keys;       /**< how many */
 };
 
 /** Set by the SIGINT handler: wb_each stops after the current batch. */
@@ -97,6 +120,18 @@ int wb__run_open(wb_run *run, wb_db **out, wb_db **inner);
 /** True in plan mode (no checkpoints, writes recorded only). */
 int wb__run_is_plan(const wb_run *run);
 
+/* verify.c: the checks of wb_verify. */
+
+/**
+ * Run every registered check (not in a plan): 0 when every item passed;
+ * WB_ERROR with a message naming the count and the first key when one
+ * failed; WB_EINTERRUPTED, or the store's or the callback's error.  Sends
+ * the V and K lines.
+ */
+int wb__verify_all(wb_run *run);
+/** Free the registered checks and kept keys. */
+void wb__verify_free(wb_run *run);
+
 /* plan.c: the write interceptor. */
 
 /** A new recorder keeping at most `max_diffs` diffs; NULL when out of memory. */
@@ -107,7 +142,9 @@ void wb__plan_free(struct wb_plan *plan);
  * `*out` is the caller's (wb_close); it does not own `inner`.
  */
 int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan);
-/** Print the counts (unchanged: plus the run's own `unchanged`) and the diffs. */
+/** The units counted so far (thread-safe). */
+void wb__plan_units(struct wb_plan *plan, wb_plan_units *out);
+/** Print the counts (unchanged: plus the run's own `unchanged`), the units and the diffs. */
 void wb__plan_report(struct wb_plan *plan, const wb_counters *counters, FILE *f);
 
 #endif /* WB_RUN_H */
