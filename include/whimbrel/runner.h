@@ -296,10 +296,15 @@ typedef struct wb_run_options {
 	                             -1 the default: prod yes, dev no */
 	const char *commit;     /**< NULL, or the git commit of the file (the ledger records it) */
 	const char *dirty;      /**< NULL, or why the file was run although not committed (--allow-dirty) */
+	const char *verifies;   /**< NULL, or a run id: run the program again in verify-only mode
+	                             (mode "verify": wb_each does nothing, writes are intercepted, the
+	                             wb_verify checks run; its own checkpoints; `whimbrel verify`) */
+	int plan_quiet;         /**< plan: the program prints no report (the caller prints one from
+	                             the ledger row: `plan --json`) */
 } wb_run_options;
 
 #define WB_RUN_OPTIONS_INIT {WB_RUN_OPTIONS_VERSION, NULL, NULL, "dev", 0, 0, 0, 0, 10, 0, \
-			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL}
+			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL, NULL, 0}
 
 /**
  * Run the migration o->path (or the source o->source, named by o->path:

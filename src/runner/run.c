@@ -227,8 +227,8 @@ wb_run *wb_run_begin(void)
 	/* The journal: on for prod unless the runner says 0 (--no-journal), on for dev when it says 1. */
 	run->journal = getenv(WB_ENV_JOURNAL) && *getenv(WB_ENV_JOURNAL) ? atoi(getenv(WB_ENV_JOURNAL)) > 0
 									    : strcmp(run->mode, "prod") == 0;
-	run->verify_only = env_int(WB_ENV_VERIFY_ONLY, 0);
 	run->plan_text = getenv(WB_ENV_PLAN_TEXT) == NULL || atoi(getenv(WB_ENV_PLAN_TEXT)) != 0;
+	run->verify_only = strcmp(run->mode, "verify") == 0;
 	segment_from_env(run);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* the runner shows output as it comes */
 	/* verify-only: what the program writes itself is intercepted as in a plan */

@@ -38,7 +38,9 @@
 /* Environment variables set by the runner for the child. */
 #define WB_ENV_RUN_ID "WHIMBREL_RUN_ID"         /* the run id */
 #define WB_ENV_TARGET "WHIMBREL_TARGET_URL"     /* the target's URL */
-#define WB_ENV_MODE "WHIMBREL_MODE"             /* dev, prod or plan */
+#define WB_ENV_MODE "WHIMBREL_MODE"             /* dev, prod, plan or verify (`whimbrel verify`:
+                                                   wb_each does nothing, writes are intercepted,
+                                                   the wb_verify checks run) */
 #define WB_ENV_MIGRATION "WHIMBREL_MIGRATION"   /* file base name without .c */
 #define WB_ENV_THREADS "WHIMBREL_THREADS"       /* threads for wb_each (default: cores) */
 #define WB_ENV_CTL_FD "WHIMBREL_CTL_FD"         /* control pipe's file descriptor */
@@ -49,8 +51,6 @@
 #define WB_ENV_JOURNAL "WHIMBREL_JOURNAL"       /* 1: journal the writes, 0: do not (default: prod only) */
 #define WB_ENV_SEGMENT "WHIMBREL_SEGMENT"       /* "K/N": a worker's claim: scans visit only segment K
                                                    of N, queries run in segment 0 only */
-#define WB_ENV_VERIFY_ONLY "WHIMBREL_VERIFY_ONLY" /* 1: `whimbrel verify`: wb_each does nothing, writes
-                                                   are intercepted, the wb_verify checks run */
 #define WB_ENV_PLAN_TEXT "WHIMBREL_PLAN_TEXT"   /* plan: 0 when the caller prints the report (--json) */
 
 /** Counters of a run, as in the ledger. */
@@ -94,7 +94,7 @@ struct wb_run {
 	int journal;               /**< journal the writes into whimbrel_journal (journal.h) */
 	unsigned seg_only;         /**< WB_ENV_SEGMENT: the one segment to scan (when seg_total) */
 	unsigned seg_total;        /**< WB_ENV_SEGMENT: segments of every scan, or 0 (no claim: all) */
-	int verify_only;           /**< WB_ENV_VERIFY_ONLY: only the wb_verify checks run */
+	int verify_only;           /**< mode verify: only the wb_verify checks run */
 	int plan_text;             /**< plan: print the report (else the runner's caller does) */
 	struct wb_verify_check *checks; /**< the checks wb_verify registered (owned; verify.c) */
 	size_t nchecks;            /**< how many */

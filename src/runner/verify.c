@@ -16,7 +16,7 @@
  * The counts go to the runner on the control pipe (run.h: V checked
  * failed, K key), which records them in the ledger and turns a run whose
  * check failed on any item into "verify failed".  In verify-only mode
- * (`whimbrel verify RUN`, WB_ENV_VERIFY_ONLY) wb_each does nothing and
+ * (`whimbrel verify RUN`, mode "verify") wb_each does nothing and
  * only the checks run.  Each page's reads go through the pacing hook
  * (pace_page) so that a verification is paced like the run.
  */
@@ -456,7 +456,7 @@ int wb__verify_all(wb_run *run)
 	wb_db *db = NULL;
 	int rc = 0;
 
-	if (!run->nchecks || run->plan)
+	if (!run->nchecks || strcmp(run->mode, "plan") == 0)
 		return 0;
 	if ((rc = wb_open(&db, run->url)) < 0)
 		return rc;
