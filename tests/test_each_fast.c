@@ -1,5 +1,5 @@
 /*
- * test_each_fast.c - wb_each on SQLite's fast path (each.c, the each_page
+ * test_each_fast.c - wb_each on SQLite's fast path (each_fast.c, the each_page
  * operation of the backend's capabilities, backend.h):
  * a callback that writes to the same file through wb_run_db (which cannot
  * wait for the page's own transaction) still gets every write done and

@@ -1,6 +1,6 @@
 /*
  * test_journal.c - the journal of a run's writes (src/runner/journal.c and
- * its hooks in each.c) and wb_revert (src/runner/revert.c): the content
+ * its hooks in each_batch.c and each_fast.c) and wb_revert (src/runner/revert.c): the content
  * hash ignores attribute and set order and number spelling; a prod wb_each
  * records one entry per change, on the fast path and the generic one, on
  * SQLite and (when available) DynamoDB, with the before-image as read and

@@ -23,7 +23,7 @@
  * callback, a main that never calls wb_run_end) has not finished its run:
  * the runner records it failed whatever its exit status.
  * run.c holds struct wb_run and the public wb_run_* / wb_log_* calls;
- * each.c (wb_each), plan.c (the write interceptor) and checkpoint.c use
+ * each*.c (wb_each), plan.c (the write interceptor) and checkpoint.c use
  * what is declared here.
  */
 #ifndef WB_RUN_H
