@@ -100,6 +100,7 @@ int wb_cmd_version(wb_cli *cli, int argc, char **argv); /* cmd_version.c */
 int wb_cmd_revert(wb_cli *cli, int argc, char **argv);  /* cmd_revert.c */
 int wb_cmd_copy(wb_cli *cli, int argc, char **argv);    /* cmd_copy.c */
 int wb_cmd_clone(wb_cli *cli, int argc, char **argv);   /* cmd_clone.c */
+int wb_cmd_verify(wb_cli *cli, int argc, char **argv);  /* cmd_verify.c */
 /** `whimbrel prune --journal` (cmd_journal.c; wb_cmd_prune hands over to it). */
 int wb_cli_prune_journal(wb_cli *cli, int argc, char **argv);
 

@@ -101,6 +101,18 @@ static json_t *run_json(const wb_ledger_run *r)
 		json_object_set_new(o, "job_id", json_string(r->job_id));
 	if (r->error[0])
 		json_object_set_new(o, "error", json_string(r->error));
+	if (r->rcu_estimate > 0 || r->wcu_estimate > 0) {
+		json_object_set_new(o, "rcu_estimate", json_real(r->rcu_estimate));
+		json_object_set_new(o, "wcu_estimate", json_real(r->wcu_estimate));
+	}
+	if (r->verify_checked || r->verify_failed) {
+		json_t *keys = r->verify_keys[0] ? json_loads(r->verify_keys, 0, NULL) : NULL;
+		json_object_set_new(o, "verify_checked", json_integer(r->verify_checked));
+		json_object_set_new(o, "verify_failed", json_integer(r->verify_failed));
+		json_object_set_new(o, "verify_keys", keys ? keys : json_array());
+	}
+	if (r->verifies[0])
+		json_object_set_new(o, "verifies", json_string(r->verifies));
 	return o;
 }
 

@@ -37,6 +37,7 @@
 #pragma weak wb_cmd_revert
 #pragma weak wb_cmd_copy
 #pragma weak wb_cmd_clone
+#pragma weak wb_cmd_verify
 
 struct command {
 	const char *name;  /* as typed */
@@ -68,6 +69,7 @@ static const struct command commands[] = {
 	{"revert", wb_cmd_revert, "put back what one run changed, from its journal"},
 	{"copy", wb_cmd_copy, "copy a table's items into another table, on one target or two"},
 	{"clone", wb_cmd_clone, "fill dev's tables from prod's (a sample, masked) for dry runs"},
+	{"verify", wb_cmd_verify, "check the items again with a run's verify callbacks"},
 };
 
 static void usage(FILE *f)

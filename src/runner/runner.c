@@ -546,7 +546,7 @@ static void summary(struct runner *r)
 	wb_format_duration(dur, sizeof(dur), c->duration_ms);
 	note(r, "%s %s on %s: %s in %s: %lld scanned, %lld %s, %lld %s, "
 		"%lld unchanged, %lld failed (run %s)",
-	     plan ? "plan of" : "run of", r->m.name, r->o->mode, c->status, dur,
+	     plan ? "plan of" : r->o->verifies ? "verify of" : "run of", r->m.name, r->o->mode, c->status, dur,
 	     (long long)c->scanned, (long long)c->written, plan ? "would be written" : "written",
 	     (long long)c->deleted, plan ? "would be deleted" : "deleted",
 	     (long long)c->unchanged, (long long)c->failed, c->run_id);
@@ -554,6 +554,10 @@ static void summary(struct runner *r)
 		note(r, "%s met %lld retries (%lld after throttling) and %lld failed conditions (items changed "
 			"since read, read again)", r->m.name, (long long)c->retries, (long long)c->throttled,
 		     (long long)c->conditions_failed);
+	if (c->verify_checked || c->verify_failed)
+		note(r, "verification of %s: %lld of %lld item(s) failed%s%s", r->m.name,
+		     (long long)c->verify_failed, (long long)c->verify_checked,
+		     c->verify_keys[0] ? "; first keys: " : "", c->verify_keys);
 	if (c->error[0] && strcmp(c->status, "failed") == 0)
 		note(r, "%s failed: %s", r->m.name, c->error);
 	if (strcmp(c->status, "interrupted") == 0)
