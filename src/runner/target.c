@@ -37,7 +37,7 @@ static const char *config_path(const wb_target_options *o)
 /* Load the configuration; a missing default file is an empty one (*out NULL). */
 static int load_config(wb__config **out, const wb_target_options *o)
 {
-	static const char *const known[] = {"db", "confirm", NULL}; /* a typo is not a default */
+	static const char *const known[] = {"db", "confirm", "prices", NULL}; /* a typo is not a default */
 	int rc = wb__config_load(out, config_path(o));
 
 	if (rc == 0 && (rc = wb__config_check_keys(*out, known)) < 0) {
@@ -168,6 +168,22 @@ int wb_target_confirm(const wb_target_options *o, const char *target)
 	wb__config_free(cf);
 	wb_error_clear();
 	return yes;
+}
+
+int wb_target_prices(char **out, const wb_target_options *o, const char *target)
+{
+	wb__config *cf = NULL;
+	const char *v;
+	int rc;
+
+	*out = NULL;
+	o = opts(o);
+	if ((rc = check_target_name(target)) < 0 || (rc = load_config(&cf, o)) < 0)
+		return rc;
+	if ((v = wb__config_get(cf, target, "prices")) && !(*out = wb__strdup(v)))
+		rc = WB_ENOMEM;
+	wb__config_free(cf);
+	return rc;
 }
 
 /*
