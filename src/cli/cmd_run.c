@@ -32,6 +32,10 @@ struct opts {
 	int diffs;            /* --diffs N */
 	int journal;          /* --journal 1, --no-journal 0, else -1 */
 	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
+	int max_wcu;          /* plan: --max-wcu N, the write units per second of the estimate's time */
+	int max_rcu;          /* plan: --max-rcu N, the read units per second */
+	const char *prices;   /* plan: --prices FILE */
+	int json;             /* plan: --json */
 };
 
 /* What the confirmation callback needs. */
@@ -75,12 +79,24 @@ static void run_help(void)
 
 static void plan_help(void)
 {
-	printf("usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N]\n"
+	printf("usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N] [--max-wcu N] [--max-rcu N]\n"
+	       "                                  [--prices FILE] [--json]\n"
 	       "\n"
 	       "Run the migration FILE on the target with every write intercepted: print how\n"
 	       "many items would be written, deleted or left unchanged, and the first N\n"
 	       "before/after diffs (default 10).  Nothing is written to the target's data and no\n"
-	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n");
+	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n"
+	       "\n"
+	       "It also estimates what the run would consume on DynamoDB: the read and write\n"
+	       "capacity units of the items it read and would write (index writes included),\n"
+	       "the time at the given limits, and the cost at on-demand prices and per hour of\n"
+	       "provisioned capacity (docs/operations.md).\n"
+	       "\n"
+	       "  --max-wcu N    the write units per second the run may take (for the time)\n"
+	       "  --max-rcu N    the read units per second the run may take\n"
+	       "  --prices FILE  the price table (default: `prices =` of the target in\n"
+	       "                 whimbrel.conf, else the installed share/whimbrel/prices.ini)\n"
+	       "  --json         print the counts and the estimate as one JSON object\n");
 }
 
 static int parse_int(const char *s, int *out)
@@ -119,6 +135,16 @@ static int parse(struct opts *o, int argc, char **argv)
 			num = &o->threads;
 		else if (o->plan && strcmp(a, "--diffs") == 0)
 			num = &o->diffs;
+		else if (o->plan && strcmp(a, "--max-wcu") == 0)
+			num = &o->max_wcu;
+		else if (o->plan && strcmp(a, "--max-rcu") == 0)
+			num = &o->max_rcu;
+		else if (o->plan && strcmp(a, "--json") == 0)
+			o->json = 1;
+		else if (o->plan && strcmp(a, "--prices") == 0 && i + 1 < argc)
+			o->prices = argv[++i];
+		else if (o->plan && strcmp(a, "--prices") == 0)
+			return wb_cli_usage(o->cmd, "--prices needs a file");
 		else if (a[0] == '-' && a[1])
 			return wb_cli_usage(o->cmd, "unknown option '%s'", a);
 		else if (!o->target)
@@ -299,8 +325,11 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;
+	ro.plan_quiet = o->json;
 	rc = wb_runner_run(&rec, &ro);
 	wb_string_free(url);
+	if (rc == 0 && o->plan && strcmp(rec.status, "succeeded") == 0)
+		return wb_cli_plan_estimate(cli, &rec, o->target, o->prices, o->max_rcu, o->max_wcu, o->json);
 	if (rc == 0)
 		return exit_of(&rec);
 	if (a.refused)

@@ -26,6 +26,12 @@
 //
 //   node faultproxy.mjs --target http://127.0.0.1:PORT --port-file FILE [rates] [--seed N]
 //
+//   --capacity        asks for the consumed capacity of every data-plane request
+//                     (adds "ReturnConsumedCapacity":"TOTAL" where the request has
+//                     none) and sums what the answers report, per table, read and
+//                     write apart: GET /__capacity answers
+//                     {"read":{TABLE:units},"write":{TABLE:units}} (zeroed by /__reset)
+//
 // The port is written to FILE once listening.  GET /__faults answers the
 // counts of requests and injected faults as JSON, with `peakInFlight`, the
 // most requests the proxy held at once; GET /__reset zeroes them.  SIGTERM
@@ -67,6 +73,30 @@ function random() {
 const zero = () => ({ requests: 0, forwarded: 0, throttle: 0, pte: 0, error500: 0, drop: 0, unprocessed: 0,
   unprocessedItems: 0, dropAfter: 0, peakInFlight: 0 });
 let counts = zero(), inFlight = 0;
+const countCapacity = args.includes("--capacity");
+const readOps = new Set(["GetItem", "Query", "Scan", "BatchGetItem"]);
+let capacity = { read: {}, write: {} };
+
+// The request with ReturnConsumedCapacity asked for (when --capacity and it has none).
+function askCapacity(op, body) {
+  if (!countCapacity || !dataOps.has(op)) return body;
+  try {
+    const parsed = JSON.parse(body);
+    if (parsed.ReturnConsumedCapacity && parsed.ReturnConsumedCapacity !== "NONE") return body;
+    parsed.ReturnConsumedCapacity = "TOTAL";
+    return JSON.stringify(parsed);
+  } catch { return body; }
+}
+
+// Add the ConsumedCapacity of an answer (one object, or a list of them) to the sums.
+function addCapacity(op, status, buf) {
+  if (!countCapacity || status !== 200 || !dataOps.has(op)) return;
+  let cc;
+  try { cc = JSON.parse(buf.toString() || "{}").ConsumedCapacity; } catch { return; }
+  const into = readOps.has(op) ? capacity.read : capacity.write;
+  for (const c of [].concat(cc || []))
+    if (c && c.TableName) into[c.TableName] = (into[c.TableName] || 0) + Number(c.CapacityUnits || 0);
+}
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 function answer(res, status, type, message) {
@@ -124,8 +154,13 @@ function partialBatch(req, res, body) {
 }
 
 const server = http.createServer((req, res) => {
+  if (req.method === "GET" && req.url === "/__capacity") {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(capacity));
+    return;
+  }
   if (req.method === "GET" && (req.url === "/__faults" || req.url === "/__reset")) {
-    if (req.url === "/__reset") counts = zero();
+    if (req.url === "/__reset") { counts = zero(); capacity = { read: {}, write: {} }; }
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify(counts));
     return;
@@ -136,8 +171,8 @@ const server = http.createServer((req, res) => {
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => (delayMs > 0 ? setTimeout(handle, delayMs) : handle()));
   function handle() {
-    const body = Buffer.concat(chunks).toString();
     const op = String(req.headers["x-amz-target"] || "").split(".").pop();
+    const body = askCapacity(op, Buffer.concat(chunks).toString());
     counts.requests++;
     if (allOps || dataOps.has(op)) {
       const x = random();
@@ -155,7 +190,10 @@ const server = http.createServer((req, res) => {
       }
     }
     counts.forwarded++;
-    forward(req, body, (status, headers, buf) => relay(res, status, headers, buf));
+    forward(req, body, (status, headers, buf) => {
+      addCapacity(op, status, buf);
+      relay(res, status, headers, buf);
+    });
   }
 });
 
