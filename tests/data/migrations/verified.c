@@ -1,5 +1,5 @@
 /*
- * Test fixture: give every car of `cars` a price (0), then check with
+ * Test fixture: give every car of `cars` ($CARS_TABLE if set) a price (0), then check with
  * wb_verify that every car has one.  VERIFY_SKIP=N: cars whose number is 7
  * modulo N keep no price (their check fails).  VERIFY_LOG=FILE: each check
  * appends a line to FILE.  VERIFY_SLEEP_US=N: each check sleeps N
@@ -50,10 +50,12 @@ static int has_price(const wb_item *car, void *arg)
 
 int main(void)
 {
+	const char *t = getenv("CARS_TABLE");
+	const char *cars = t && *t ? t : "cars";
 	wb_run *run = wb_run_begin();
-	int rc = wb_each(run, "cars", NULL, add_price, NULL);
+	int rc = wb_each(run, cars, NULL, add_price, NULL);
 
 	if (rc == 0)
-		rc = wb_verify(run, "cars", NULL, has_price, NULL);
+		rc = wb_verify(run, cars, NULL, has_price, NULL);
 	return wb_run_end(run, rc);
 }
