@@ -7,7 +7,7 @@
 # Installed by `make install` as PREFIX/share/bash-completion/completions/whimbrel;
 # or source it from ~/.bashrc.
 
-_whimbrel_commands="table item scan query import export new plan run status history log logs unlock stamp lint prune schedule worker version revert copy clone"
+_whimbrel_commands="table item scan query import export new plan run status history log logs unlock stamp lint prune schedule worker version revert copy clone verify"
 
 # The options of one command (after its subcommand, for table and item).
 _whimbrel_options() {
@@ -19,7 +19,7 @@ _whimbrel_options() {
 	import) echo "--continue --create --pk --sk --yes --help" ;;
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
-	plan) echo "--diffs --threads --help" ;;
+	plan) echo "--diffs --threads --max-wcu --max-rcu --prices --json --help" ;;
 	run) echo "--yes --threads --restart --no-stamp --journal --no-journal --allow-dirty --dir --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
@@ -28,6 +28,7 @@ _whimbrel_options() {
 	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --journal --help" ;;
 	unlock) echo "--force --help" ;;
 	revert) echo "--dry-run --force --yes --help" ;;
+	verify) echo "--dir --file --threads --restart --help" ;;
 	copy) echo "--from --to --keys-of-run --only-missing --overwrite --yes --help" ;;
 	clone) echo "--tables --sample --fraction --mask --yes --help" ;;
 	schedule) echo "--at --now --workers --attempts --timeout --allow-dirty --help" ;;
@@ -123,7 +124,7 @@ _whimbrel() {
 		fi ;;
 	status | history | unlock)
 		[ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
-	log | logs | revert) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	log | logs | revert | verify) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	clone) [ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur") ;;
 	stamp)
 		if [ "$nargs" -eq 0 ]; then
