@@ -5,7 +5,8 @@
 # check every item passes makes it succeed; `whimbrel verify RUN` after the
 # application broke an item finds it (a run of its own, mode verify); an
 # interrupted verify goes on from its checkpoints; the checks run in
-# parallel, and not in a plan.
+# parallel, and not in a plan; a run interrupted while it verifies resumes
+# the checks; on dynalite too.
 . "$(dirname "$0")/lib.sh"
 D=$WB_ROOT/tests/data/migrations
 mkdir m
@@ -95,4 +96,43 @@ ok "resumed verify: checked only what was left ($second after $first)" \
 	'[ "$second" -lt 300 ] && [ $((first + second)) -ge 300 ] && [ $((first + second)) -le 340 ]'
 is "resumed verify: its checkpoints cleared" \
 	"$("$WHIMBREL" scan whimbrel_checkpoints | grep -c 0002_verified)" 0
+
+# --- a run interrupted while it verifies: the next run resumes the checks
+rm -f "$T/calls"
+WHIMBREL_BATCH=20 WHIMBREL_THREADS=2 VERIFY_SLEEP_US=20000 VERIFY_LOG="$T/calls" \
+	"$WHIMBREL" run dev m/0002_verified.c >"$T/r.out" 2>"$T/r.err" &
+pid=$!
+for _ in $(seq 200); do [ -f "$T/calls" ] && [ "$(wc -l <"$T/calls")" -ge 100 ] && break; sleep 0.05; done
+kill -INT "$pid"
+wait "$pid"
+is "run interrupted while verifying: exit 130" "$?" 130
+first=$(wc -l <"$T/calls")
+rm -f "$T/calls"
+run env WHIMBREL_BATCH=20 VERIFY_LOG="$T/calls" "$WHIMBREL" run dev m/0002_verified.c
+is "resumed run: exit 0" "$rc" 0
+has "resumed run: resumes" "$err" "resuming run"
+is "resumed run: every item counted" "$(last verify_checked)" 300
+second=$(wc -l <"$T/calls")
+ok "resumed run: checked only what was left ($second after $first)" \
+	'[ "$second" -lt 300 ] && [ $((first + second)) -ge 300 ] && [ $((first + second)) -le 340 ]'
+
+# --- on DynamoDB (a private dynalite): a check failing on three items, 4 threads
+if [ -n "${WB_TEST_DYNAMODB_URL:-}" ]; then
+	DYN=$WB_ROOT/scripts/dynalite.sh
+	trap '"$DYN" stop "$T/dyn"; rm -rf "$T"' EXIT
+	export WHIMBREL_DEV_DB=$("$DYN" start "$T/dyn")
+	SEED_N=300 "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
+	run env VERIFY_SKIP=100 WHIMBREL_THREADS=4 "$WHIMBREL" run dev m/0002_verified.c
+	is "dynamodb: failing check: exit 1" "$rc" 1
+	is "dynamodb: verify failed" "$(last status)" "verify failed"
+	is "dynamodb: 300 checked" "$(last verify_checked)" 300
+	is "dynamodb: 3 failed" "$(last verify_failed)" 3
+	has "dynamodb: names a key" "$err" "car-000107"
+	R3=$(rid "$err")
+	"$WHIMBREL" item put cars '{"id":"car-000107","brand":"Fiat","color":"red","price":1}'
+	run "$WHIMBREL" verify "$R3" dev --dir m
+	is "dynamodb: whimbrel verify after a fix: 2 failed" "$(last verify_failed)" 2
+else
+	skip "dynamodb: verify checks" "WB_TEST_DYNAMODB_URL not set (no dynalite)"
+fi
 echo "1..$n"
