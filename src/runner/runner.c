@@ -507,6 +507,9 @@ static void judge(struct runner *r, const wb_child_result *res)
 	else
 		set_status(rec, "failed", "the migration exited with status %d", res->exit_code);
 	judge_extra(rec, res);
+	if (r->o->verifies && strcmp(rec->status, "succeeded") == 0 && !res->verified)
+		set_status(rec, "failed", "%s registers no verify check (wb_verify): nothing was verified",
+			   r->m.name);
 }
 
 /*

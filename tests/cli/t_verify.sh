@@ -68,6 +68,12 @@ run "$WHIMBREL" verify NOSUCHRUN dev --dir m
 has "verify of an unknown run: says so" "$err" "no run NOSUCHRUN"
 run "$WHIMBREL" verify
 is "verify without a run: usage" "$rc" 2
+S=$("$WHIMBREL" scan whimbrel_runs --format plain | grep 0001_seed | head -1 | sed 's/.*"run_id":"\([^"]*\)".*/\1/')
+before=$("$WHIMBREL" export cars | md5sum)
+run "$WHIMBREL" verify "$S" dev --dir m
+is "verify of a migration without checks: exit 1" "$rc" 1
+has "verify of a migration without checks: says so" "$err" "registers no verify check"
+is "verify mode: the program's own writes are intercepted" "$("$WHIMBREL" export cars | md5sum)" "$before"
 "$WHIMBREL" item put cars '{"id":"car-000042","brand":"Fiat","color":"red","price":5}'
 
 # --- an interrupted verify goes on from its checkpoints
