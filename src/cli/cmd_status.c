@@ -36,12 +36,12 @@ static int list_dir(const char *dir, char ***out, size_t *count)
 	return rc;
 }
 
-/* The last dev/prod run of `name` (plans and reverts do not count), or NULL. */
+/* The last dev/prod run of `name` (plans, reverts and verifies do not count), or NULL. */
 static const wb_ledger_run *last_run(const wb_ledger_run *runs, size_t n, const char *name)
 {
 	for (size_t i = n; i-- > 0;)
 		if (strcmp(runs[i].migration, name) == 0 && strcmp(runs[i].mode, "plan") != 0 &&
-		    strcmp(runs[i].mode, "revert") != 0)
+		    strcmp(runs[i].mode, "revert") != 0 && strcmp(runs[i].mode, "verify") != 0)
 			return &runs[i];
 	return NULL;
 }

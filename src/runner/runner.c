@@ -230,7 +230,7 @@ static int take_lease(struct runner *r)
 	return 0;
 }
 
-/* The last dev/prod run of this migration before ours, into *out. */
+/* The last dev/prod run of this migration before ours (for a verify run, the last verify), into *out. */
 static int previous_run(struct runner *r, wb_ledger_run *out)
 {
 	wb_ledger_run *runs = NULL;
@@ -241,6 +241,7 @@ static int previous_run(struct runner *r, wb_ledger_run *out)
 		return 0;
 	for (size_t i = n; i-- > 0 && !found;) {
 		if (strcmp(runs[i].mode, "plan") == 0 || strcmp(runs[i].mode, "revert") == 0 ||
+		    (strcmp(runs[i].mode, "verify") == 0) != (r->o->verifies != NULL) ||
 		    strcmp(runs[i].run_id, r->rec.run_id) == 0)
 			continue;
 		*out = runs[i];
