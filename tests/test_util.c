@@ -1,7 +1,9 @@
 /*
  * test_util.c - the one-of-each utilities of src/util/: the growable
- * buffer (buf.c), base64 (base64.c) and the INI line reader (ini.c).
+ * buffer (buf.c), base64 (base64.c), the INI line reader (ini.c) and
+ * SHA-256 (sha256.c).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "base64.h"
 #include "buf.h"
 #include "ini.h"
+#include "sha256.h"
 
 static void test_buf_text(void **state)
 {
@@ -139,6 +142,35 @@ static void test_ini_read_file(void **state)
 	remove(path);
 }
 
+/* FIPS 180-2's vectors; a file hashes as its content; a missing file says ENOENT. */
+static void test_sha256(void **state)
+{
+	static const char abc[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	static const char two[] = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
+	char hex[65], fhex[65], path[512], *big;
+	FILE *f;
+
+	(void)state;
+	wb__sha256_hex(hex, "abc", 3);
+	assert_string_equal(hex, abc);
+	wb__sha256_hex(hex, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
+	assert_string_equal(hex, two);
+	assert_non_null(big = malloc(200000)); /* longer than one read of the file hash */
+	for (size_t i = 0; i < 200000; i++)
+		big[i] = (char)(i * 7);
+	snprintf(path, sizeof(path), "%s/sha.bin", wbt_tmpdir());
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(big, 1, 200000, f), 200000);
+	fclose(f);
+	wb__sha256_hex(hex, big, 200000);
+	assert_int_equal(wb__sha256_file_hex(fhex, path), 0);
+	assert_string_equal(fhex, hex);
+	remove(path);
+	free(big);
+	assert_int_equal(wb__sha256_file_hex(fhex, path), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_ini_lines),
 		cmocka_unit_test(test_ini_read_file),
+		cmocka_unit_test(test_sha256),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

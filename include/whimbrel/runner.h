@@ -116,6 +116,13 @@ WB_EXTERN int wb_migration_list(char ***out, size_t *count, const char *dir, uns
 /** mkdir -p: `path` and its missing parents (mode 0755).  WB_EIO with the path in the message. */
 WB_EXTERN int wb_mkdirs(const char *path);
 
+/**
+ * Create whimbrel's state directory (`.whimbrel`: the dev database, the
+ * compile cache) like wb_mkdirs; when it is new, put in it a .gitignore
+ * that keeps all of it out of version control.  0 when it exists already.
+ */
+WB_EXTERN int wb_state_dir_make(const char *dir);
+
 /* ---------------------------------------------------- the header comment */
 
 /*

@@ -253,7 +253,7 @@ int wb_cli_read_arg(char **out, size_t *len, const char *arg)
 
 int wb_cli_connect(wb_db **out, wb_cli *cli)
 {
-	int rc = wb_cli_open(out, cli, cli->target ? cli->target : "dev");
+	int rc = wb_cli_open(out, cli, wb_cli_target_name(cli));
 
 	return rc < 0 ? wb_cli_error(rc) : 0;
 }
@@ -276,7 +276,7 @@ int wb_cli_ask(const char *fmt, ...)
 
 int wb_cli_connect_write(wb_db **out, wb_cli *cli, const char *what, int yes)
 {
-	const char *target = cli->target ? cli->target : "dev";
+	const char *target = wb_cli_target_name(cli);
 	char url[512];
 	int code;
 

@@ -66,6 +66,8 @@ int wb_cli_target_confirm(wb_cli *cli, const char *target);
 /** Open a target by name (creating .whimbrel/ for the embedded default). */
 int wb_cli_open(wb_db **out, wb_cli *cli, const char *target);
 
+/** The target a command works on when its line names none: --target, else "dev". */
+const char *wb_cli_target_name(const wb_cli *cli);
 /** True for "dev" and "prod" (the targets of run, plan, status...). */
 int wb_cli_is_target(const char *s);
 /**

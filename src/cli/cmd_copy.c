@@ -159,7 +159,7 @@ int wb_cmd_copy(wb_cli *cli, int argc, char **argv)
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	if (!o.from)
-		o.from = cli->target ? cli->target : "dev";
+		o.from = wb_cli_target_name(cli);
 	if (!o.to)
 		o.to = o.from;
 	return copy(cli, &o);

@@ -386,9 +386,10 @@ static void unlock_help(void)
 {
 	printf("usage: whimbrel unlock MIGRATION [dev|prod] [--force]\n\n"
 	       "Delete the lease of MIGRATION (a name like 0001_add_price_to_cars, or its file)\n"
-	       "on the target (default dev).  For a run that is known to be dead; a dead run's\n"
-	       "lease also expires by itself (60 s).  A lease held by a live process of this\n"
-	       "host is kept unless --force: its run then stops at its next heartbeat.\n");
+	       "on the target (default: --target, else dev).  For a run that is known to be\n"
+	       "dead; a dead run's lease also expires by itself (60 s).  A lease held by a\n"
+	       "live process of this host is kept unless --force: its run then stops at its\n"
+	       "next heartbeat.\n");
 }
 
 /* Unlock `name` on target; force: even a live local run's lease. */
@@ -421,7 +422,7 @@ static int unlock_one(wb_db *db, const char *name, const char *target, int force
 int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 {
 	char name[256];
-	const char *target = "dev", *mig = NULL;
+	const char *target = wb_cli_target_name(cli), *mig = NULL;
 	wb_migration_id id;
 	wb_db *db;
 	int code, force = 0;

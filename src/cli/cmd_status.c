@@ -132,11 +132,11 @@ static void status_help(void)
 {
 	printf("usage: whimbrel status [dev|prod] [--dir DIR] [--json]\n\n"
 	       "Every migration file of DIR (default migrations) with its last run on the target\n"
-	       "(default dev): status, started, finished, duration and counts; `pending` when it\n"
-	       "never ran there; `dead` when a run is recorded as running but its runner is\n"
-	       "gone (no lease, an expired one, or its process gone on this host): the next run\n"
-	       "of it records what it did and resumes it.  Plans do not count as runs.  Never\n"
-	       "compiles anything.\n"
+	       "(default: --target, else dev): status, started, finished, duration and counts;\n"
+	       "`pending` when it never ran there; `dead` when a run is recorded as running but\n"
+	       "its runner is gone (no lease, an expired one, or its process gone on this\n"
+	       "host): the next run of it records what it did and resumes it.  Plans do not\n"
+	       "count as runs.  Never compiles anything.\n"
 	       "Then every running job (`whimbrel schedule`) with its segments: done, running\n"
 	       "(on which worker), waiting.\n");
 }
@@ -242,7 +242,7 @@ static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 
 int wb_cmd_status(wb_cli *cli, int argc, char **argv)
 {
-	const char *target = "dev", *dir = "migrations";
+	const char *target = wb_cli_target_name(cli), *dir = "migrations";
 	int as_json = 0, code;
 	char **names = NULL;
 	size_t nn = 0, nr = 0;
@@ -291,7 +291,7 @@ static int matches(const wb_ledger_run *r, const char *mig)
 
 int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 {
-	const char *target = "dev", *mig = NULL;
+	const char *target = wb_cli_target_name(cli), *mig = NULL;
 	wb_migration_id id;
 	int as_json = 0, code;
 	wb_ledger_run *runs = NULL;
@@ -300,8 +300,8 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 
 	if (wb_cli_wants_help(argc, argv)) {
 		printf("usage: whimbrel history [dev|prod] [MIGRATION] [--json]\n\n"
-		       "The runs (and plans) of one migration, or of all, on the target (default dev),\n"
-		       "oldest first, with their run ids for `whimbrel log RUN_ID`.\n");
+		       "The runs (and plans) of one migration, or of all, on the target (default:\n"
+		       "--target, else dev), oldest first, with their run ids for `whimbrel log RUN_ID`.\n");
 		return WB_EXIT_OK;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -441,7 +441,7 @@ static int follow(wb_db *db, const char *run_id, struct log_opts *lo)
 
 int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 {
-	const char *target = "dev", *run_id = NULL;
+	const char *target = wb_cli_target_name(cli), *run_id = NULL;
 	struct log_opts lo = {0};
 	int follow_on = 0;
 	wb_ledger_run run;
@@ -451,10 +451,10 @@ int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 	if (wb_cli_wants_help(argc, argv)) {
 		printf("usage: whimbrel log RUN_ID [dev|prod] [--raw] [--follow]\n\n"
 		       "The captured output of a run (its stdout, stderr, log lines and the runner's\n"
-		       "notes), as kept in the target (default dev), each line with its time (UTC)\n"
-		       "and, for a job's run, the id of the worker that wrote it; --raw prints the\n"
-		       "text only.  --follow keeps printing new lines (of every worker) until the run\n"
-		       "is no longer running.  `whimbrel history` lists run ids.\n");
+		       "notes), as kept in the target (default: --target, else dev), each line with\n"
+		       "its time (UTC) and, for a job's run, the id of the worker that wrote it; --raw\n"
+		       "prints the text only.  --follow keeps printing new lines (of every worker)\n"
+		       "until the run is no longer running.  `whimbrel history` lists run ids.\n");
 		return WB_EXIT_OK;
 	}
 	for (int i = 1; i < argc; i++) {

@@ -40,6 +40,11 @@ int wb_cli_open(wb_db **out, wb_cli *cli, const char *target)
 	return wb_target_open(out, &o, target);
 }
 
+const char *wb_cli_target_name(const wb_cli *cli)
+{
+	return cli->target ? cli->target : "dev";
+}
+
 int wb_cli_is_target(const char *s)
 {
 	return s && (strcmp(s, "dev") == 0 || strcmp(s, "prod") == 0);

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "common.h"
+#include "sha256.h"
 #include "sigv4.h"
 
 static int unreserved(unsigned char c)
@@ -73,103 +74,47 @@ static size_t uri_decode(char *dst, const char *p, size_t n)
 }
 
 /*
- * SHA-256 and HMAC, fetched from OpenSSL's default provider once per
- * process (OpenSSL 3 would otherwise look them up by name on every use);
- * read-only after the pthread_once.  Each thread keeps one digest context
- * and one HMAC-SHA256 context for all its signing (creating one costs more
- * than hashing a request), freed when the thread ends.
+ * HMAC-SHA256, fetched from OpenSSL's default provider once per process
+ * (OpenSSL 3 would otherwise look it up by name on every use); read-only
+ * after the pthread_once.  Each thread keeps one HMAC context for all its
+ * signing (creating one costs more than signing a request), freed when the
+ * thread ends.  The SHA-256 of bodies and canonical requests is sha256.h's.
  */
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static EVP_MD *md_fetched;
+static pthread_once_t mac_once = PTHREAD_ONCE_INIT;
 static EVP_MAC *mac_fetched;
 static pthread_key_t ctx_key;
 static int ctx_key_ok;
 
-/* This thread's contexts. */
-struct thread_ctx {
-	EVP_MD_CTX *md;   /* SHA-256 */
-	EVP_MAC_CTX *mac; /* HMAC with SHA-256, keyed at each use */
-};
-
 static void free_ctx(void *arg)
 {
-	struct thread_ctx *t = arg;
-
-	EVP_MD_CTX_free(t->md);
-	EVP_MAC_CTX_free(t->mac);
-	free(t);
+	EVP_MAC_CTX_free(arg);
 }
 
-static void md_init(void)
+static void mac_init(void)
 {
-	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
 	mac_fetched = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ctx_key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
 }
 
-static const EVP_MD *sha256(void)
+/* This thread's HMAC-SHA256 context, or NULL when out of memory. */
+static EVP_MAC_CTX *thread_mac(void)
 {
-	pthread_once(&md_once, md_init);
-	return md_fetched ? md_fetched : EVP_sha256();
-}
-
-/* New contexts for this thread, or NULL when out of memory. */
-static struct thread_ctx *thread_ctx_new(void)
-{
-	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+	char digest_name[] = "SHA256";
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
 			       OSSL_PARAM_construct_end()};
-	struct thread_ctx *t = calloc(1, sizeof(*t));
+	EVP_MAC_CTX *m;
 
-	if (!t || !mac_fetched || !(t->md = EVP_MD_CTX_new()) || !(t->mac = EVP_MAC_CTX_new(mac_fetched)) ||
-	    !EVP_MAC_CTX_set_params(t->mac, params) || pthread_setspecific(ctx_key, t) != 0) {
-		if (t)
-			free_ctx(t);
+	pthread_once(&mac_once, mac_init);
+	if (!ctx_key_ok || !mac_fetched)
+		return NULL;
+	if ((m = pthread_getspecific(ctx_key)))
+		return m;
+	if (!(m = EVP_MAC_CTX_new(mac_fetched)) || !EVP_MAC_CTX_set_params(m, params) ||
+	    pthread_setspecific(ctx_key, m) != 0) {
+		EVP_MAC_CTX_free(m);
 		return NULL;
 	}
-	return t;
-}
-
-/* This thread's contexts, or NULL when out of memory. */
-static struct thread_ctx *thread_ctx(void)
-{
-	struct thread_ctx *t;
-
-	pthread_once(&md_once, md_init);
-	if (!ctx_key_ok)
-		return NULL;
-	return (t = pthread_getspecific(ctx_key)) ? t : thread_ctx_new();
-}
-
-/* SHA-256 of data[0..len) into md; 0 or -1. */
-static int digest(unsigned char md[32], const void *data, size_t len)
-{
-	struct thread_ctx *t = thread_ctx();
-
-	if (!t || !EVP_DigestInit_ex(t->md, sha256(), NULL) || !EVP_DigestUpdate(t->md, data, len) ||
-	    !EVP_DigestFinal_ex(t->md, md, NULL))
-		return -1;
-	return 0;
-}
-
-/* Lower-case hex of 32 bytes into out (65 bytes with the NUL); no printf, it is per request. */
-static void hex32(char out[65], const unsigned char md[32])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (unsigned int i = 0; i < 32; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 15];
-	}
-	out[64] = '\0';
-}
-
-void wb__sigv4_sha256_hex(char out[65], const void *data, size_t len)
-{
-	unsigned char md[32];
-
-	if (digest(md, data, len) < 0)
-		memset(md, 0, 32); /* a hash that will not verify */
-	hex32(out, md);
+	return m;
 }
 
 void wb__sigv4_amz_date(char out[17], time_t t)
@@ -394,7 +339,7 @@ int wb__sigv4_canonical_request(char **out, char **signed_headers, const struct 
 	wb__buf_append(&sh, "", 0);
 	wb__buf_append(&b, sh.text ? sh.text : "", sh.text ? sh.len : 0);
 	wb__buf_append(&b, "\n", 1);
-	wb__sigv4_sha256_hex(hash, req->body ? req->body : "", req->body_len);
+	wb__sha256_hex(hash, req->body ? req->body : "", req->body_len);
 	wb__buf_puts(&b, hash);
 	if ((rc = wb__buf_take(&b, out)) < 0) {
 		wb__buf_free(&sh);
@@ -437,7 +382,7 @@ int wb__sigv4_string_to_sign(char **out, const char *amz_date, const char *regio
 	wb__buf_append(&b, "\n", 1);
 	sb_scope(&b, amz_date, region, service);
 	wb__buf_append(&b, "\n", 1);
-	wb__sigv4_sha256_hex(hash, canonical_request, strlen(canonical_request));
+	wb__sha256_hex(hash, canonical_request, strlen(canonical_request));
 	wb__buf_puts(&b, hash);
 	return wb__buf_take(&b, out);
 }
@@ -445,13 +390,12 @@ int wb__sigv4_string_to_sign(char **out, const char *amz_date, const char *regio
 /* HMAC-SHA256 by OpenSSL's EVP_MAC; `out` may alias `key`. */
 static void hmac(unsigned char out[32], const void *key, size_t keylen, const char *data, size_t len)
 {
-	struct thread_ctx *t = thread_ctx();
+	EVP_MAC_CTX *m = thread_mac();
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	size_t n = 0;
 
-	if (!t || !EVP_MAC_init(t->mac, key, keylen, NULL) ||
-	    !EVP_MAC_update(t->mac, (const unsigned char *)data, len) ||
-	    !EVP_MAC_final(t->mac, mac, &n, sizeof(mac)) || n != 32)
+	if (!m || !EVP_MAC_init(m, key, keylen, NULL) || !EVP_MAC_update(m, (const unsigned char *)data, len) ||
+	    !EVP_MAC_final(m, mac, &n, sizeof(mac)) || n != 32)
 		memset(mac, 0, 32); /* a signature that will not verify */
 	memcpy(out, mac, 32);
 	OPENSSL_cleanse(mac, sizeof(mac));
@@ -493,7 +437,7 @@ int wb__sigv4_authorization_key(char **out, const struct wb__sigv4_request *req,
 	if ((rc = wb__sigv4_string_to_sign(&sts, amz_date, region, service, creq)) < 0)
 		goto out;
 	hmac(mac, signing_key, 32, sts, strlen(sts));
-	hex32(sig, mac);
+	wb__hex_lower(sig, mac, 32);
 	wb__buf_puts(&b, "AWS4-HMAC-SHA256 Credential=");
 	wb__buf_puts(&b, access_key);
 	wb__buf_append(&b, "/", 1);

@@ -47,9 +47,6 @@ struct wb__sigv4_key {
 /** Format `t` as an x-amz-date: "YYYYMMDDTHHMMSSZ" (out has room for 17 bytes). */
 void wb__sigv4_amz_date(char out[17], time_t t);
 
-/** Lower-case hex SHA-256 of data (out has room for 65 bytes). */
-void wb__sigv4_sha256_hex(char out[65], const void *data, size_t len);
-
 /**
  * The canonical request of `req`.  When `signed_headers` is not NULL it
  * receives the signed header list ("host;x-amz-date"), also to free().

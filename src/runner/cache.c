@@ -23,12 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "common.h"
 #include "buf.h"
 #include "cache.h"
 #include "compile.h"
+#include "sha256.h"
 
 #define SEAL_MAGIC "whimbrel-cache 1"
 
@@ -103,29 +102,6 @@ void wb__cache_tool_id(char *buf, size_t size, const char *cmd)
 
 /* ---------------------------------------------------------------- hashes */
 
-/* SHA-256 hex of a file's content; -1 (errno set) when it cannot be read. */
-static int hash_file(char hex[65], const char *path)
-{
-	unsigned char md[EVP_MAX_MD_SIZE], chunk[65536];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
-	ssize_t n;
-
-	ok = ctx && fd >= 0 && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-	while (ok && (n = read(fd, chunk, sizeof(chunk))) != 0)
-		ok = n > 0 ? EVP_DigestUpdate(ctx, chunk, (size_t)n) == 1 : errno == EINTR;
-	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
-	for (unsigned int i = 0; ok && i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (fd >= 0)
-		close(fd);
-	EVP_MD_CTX_free(ctx);
-	if (!ok && !errno)
-		errno = EIO;
-	return ok ? 0 : -1;
-}
-
 /* ------------------------------------------------------ dependency file */
 
 /*
@@ -170,7 +146,7 @@ static int seal_deps(wb_buf *seal, const char *text, const char *depfile)
 	if (!p)
 		return wb__error(NULL, WB_EIO, "%s: not a dependency list", depfile);
 	while (next_dep(&p, path, sizeof(path))) {
-		if (hash_file(hex, path) < 0)
+		if (wb__sha256_file_hex(hex, path) < 0)
 			return wb__error(NULL, WB_EIO, "cannot read %s (an input of the migration): %s",
 					 path, strerror(errno));
 		snprintf(line, sizeof(line), "dep %s %s\n", hex, path);
@@ -216,7 +192,7 @@ int wb__cache_seal(const char *exe, const char *depfile)
 	if (wb__read_file(depfile, &text, &len) < 0)
 		return wb__error(NULL, WB_EIO, "cannot read the dependency list %s: %s", depfile,
 				 strerror(errno));
-	if (hash_file(hex, exe) < 0) {
+	if (wb__sha256_file_hex(hex, exe) < 0) {
 		rc = wb__error(NULL, WB_EIO, "cannot read %s: %s", exe, strerror(errno));
 		goto out;
 	}
@@ -251,7 +227,7 @@ static int seal_line_holds(const char *line, const char *exe)
 		return 0;
 	}
 	want[64] = '\0';
-	return hash_file(hex, path) == 0 && strcmp(hex, want) == 0;
+	return wb__sha256_file_hex(hex, path) == 0 && strcmp(hex, want) == 0;
 }
 
 int wb__cache_check(const char *exe)

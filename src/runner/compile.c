@@ -26,7 +26,7 @@
 #include "common.h"
 #include "cache.h"
 #include "compile.h"
-#include "sigv4.h"
+#include "sha256.h"
 #include <whimbrel/runner.h>
 
 #ifndef WB_CC
@@ -169,7 +169,7 @@ static int cache_dir(char *buf, size_t size, const char *croot, const char *root
 	n = snprintf(key + len, klen - len, "\n%s\n%lld.%09ld\n%lld\n%s\n%s\n%s\n%s\n%s\n",
 		     WB_VERSION_STRING, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 		     (long long)st.st_size, WB_BUILD_SAN, WB_CC, tool, CC_FLAGS, WB_LINK_LIBS);
-	wb__sigv4_sha256_hex(hex, key, len + (size_t)n);
+	wb__sha256_hex(hex, key, len + (size_t)n);
 	free(key);
 	snprintf(buf, size, "%s/%s-%s", croot, hex, WB_VERSION_STRING);
 	return 0;
@@ -218,7 +218,7 @@ static int cache_root(char *buf, size_t size)
 	if (lstat(buf, &st) == 0)
 		theirs = st.st_uid != geteuid();
 	else
-		theirs = wb_mkdirs(".whimbrel") < 0 || access(".whimbrel", W_OK) != 0;
+		theirs = wb_state_dir_make(".whimbrel") < 0 || access(".whimbrel", W_OK) != 0;
 	if (theirs) {
 		snprintf(buf, size, "%s/whimbrel-build-%lu", tmp && *tmp ? tmp : "/tmp",
 			 (unsigned long)geteuid());

@@ -35,7 +35,7 @@
 #include "checkpoint.h"
 #include "journal.h"
 #include "ledger.h"
-#include "sigv4.h"
+#include "sha256.h"
 #include "strset.h"
 
 #define PAGE 500  /* items per source page */
@@ -212,7 +212,7 @@ static int sampled(struct copy *cp, const wb_item *it)
 	if (pk_text(cp, it, text, sizeof(text)) < 0)
 		return 0;
 	if (cp->o->fraction > 0 && cp->o->fraction < 1) {
-		wb__sigv4_sha256_hex(hex, text, strlen(text));
+		wb__sha256_hex(hex, text, strlen(text));
 		return (double)strtoul(hex + 56, NULL, 16) / 4294967296.0 < cp->o->fraction;
 	}
 	if (wb__strset_has(&cp->parts, text))
@@ -231,7 +231,7 @@ static void fake_hex(char out[65], const char *name, const char *p, size_t len)
 	wb__buf_puts(&b, name);
 	wb__buf_append(&b, "\n", 1);
 	wb__buf_append(&b, p, len);
-	wb__sigv4_sha256_hex(out, b.oom ? "" : b.text, b.oom ? 0 : b.len);
+	wb__sha256_hex(out, b.oom ? "" : b.text, b.oom ? 0 : b.len);
 	wb__buf_free(&b);
 }
 

@@ -21,7 +21,7 @@
 #include "checkpoint.h"
 #include "jobs.h"
 #include "ledger.h"
-#include "sigv4.h"
+#include "sha256.h"
 
 /* ------------------------------------------------------------ the table */
 
@@ -181,7 +181,7 @@ static int job_init(wb_job *j, const wb_job_options *o)
 	snprintf(j->migration, sizeof(j->migration), "%s", m.name);
 	snprintf(j->file, sizeof(j->file), "%s", o->path);
 	snprintf(j->target, sizeof(j->target), "%s", o->target);
-	wb__sigv4_sha256_hex(j->checksum, o->source, o->source_len);
+	wb__sha256_hex(j->checksum, o->source, o->source_len);
 	snprintf(j->commit, sizeof(j->commit), "%s", o->commit ? o->commit : "");
 	snprintf(j->dirty, sizeof(j->dirty), "%s", o->dirty ? o->dirty : "");
 	created_by(j->created_by, sizeof(j->created_by));

@@ -19,7 +19,7 @@
 #include "codec.h"
 #include "item.h"
 #include "journal.h"
-#include "sigv4.h"
+#include "sha256.h"
 
 /* ---------------------------------------------------------------- hashing */
 
@@ -200,7 +200,7 @@ static int hash_in(char out[WB_JOURNAL_HASH_SIZE], const wb_item *item, wb_buf *
 		snprintf(out, WB_JOURNAL_HASH_SIZE, "?");
 		return rc == WB_ENOMEM ? wb__oom(NULL) : wb__error(NULL, rc, "journal: item nested too deep to hash");
 	}
-	wb__sigv4_sha256_hex(out, b->data, b->len);
+	wb__sha256_hex(out, b->data, b->len);
 	return 0;
 }
 

@@ -115,3 +115,23 @@ int wb_mkdirs(const char *path)
 		return wb__error(NULL, WB_EIO, "cannot create %s: %s", tmp, strerror(errno));
 	return 0;
 }
+
+int wb_state_dir_make(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	FILE *f;
+	int rc;
+
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if ((rc = wb_mkdirs(dir)) < 0)
+		return rc;
+	if (snprintf(path, sizeof(path), "%s/.gitignore", dir) >= (int)sizeof(path))
+		return 0;
+	if ((f = fopen(path, "wx"))) { /* never over one the user wrote */
+		fputs("# whimbrel's state (dev database, compile cache): not for version control\n*\n", f);
+		fclose(f);
+	}
+	return 0;
+}

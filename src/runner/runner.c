@@ -28,7 +28,7 @@
 #include "compile.h"
 #include "ledger.h"
 #include "lock.h"
-#include "sigv4.h"
+#include "sha256.h"
 
 /* A run in progress, as the runner keeps it. */
 struct runner {
@@ -109,7 +109,7 @@ static void record_init(struct runner *r)
 	snprintf(rec->migration, sizeof(rec->migration), "%s", r->m.name);
 	snprintf(rec->version, sizeof(rec->version), "%s", r->m.version);
 	snprintf(rec->name, sizeof(rec->name), "%s", r->m.slug);
-	wb__sigv4_sha256_hex(rec->checksum, r->src, r->len);
+	wb__sha256_hex(rec->checksum, r->src, r->len);
 	snprintf(rec->target, sizeof(rec->target), "%s", r->o->url);
 	snprintf(rec->mode, sizeof(rec->mode), "%s", r->o->plan ? "plan" : r->o->mode);
 	snprintf(rec->status, sizeof(rec->status), "running");

@@ -207,9 +207,7 @@ static int make_state_dir(const char *url)
 		return 0;
 	memcpy(dir, path, n);
 	dir[n] = '\0';
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
-		return wb__error(NULL, WB_EIO, "cannot create directory %s: %s", dir, strerror(errno));
-	return 0;
+	return wb_state_dir_make(dir);
 }
 
 int wb_target_open(wb_db **out, const wb_target_options *o, const char *target)

@@ -21,6 +21,12 @@ ok "status: seed succeeded" 'grep 0001_seed <<<"$out" | grep -q succeeded'
 ok "status: fails failed" 'grep 0002_fails <<<"$out" | grep -q failed'
 ok "status: broken one pending" 'grep 0003_broken <<<"$out" | grep -q pending'
 has "status: summary" "$out" "3 migration(s), 1 pending"
+is "the state directory keeps itself out of git" "$(grep -v '^#' .whimbrel/.gitignore)" "*"
+run env WHIMBREL_PROD_DB=sqlite:p.db "$WHIMBREL" --target prod status
+has "--target prod status: the prod ledger" "$out" "target prod"
+has "--target prod status: nothing ran there" "$out" "3 migration(s), 3 pending"
+run env WHIMBREL_PROD_DB=sqlite:p.db "$WHIMBREL" --target prod status dev
+has "a target on the line wins over --target" "$out" "target dev"
 ok "status: never compiled the broken file" '! ls .whimbrel/build/*/ 2>/dev/null | grep -q broken && [ "$(ls .whimbrel/build | wc -l)" -eq 2 ]'
 run "$WHIMBREL" status --json
 has "status --json: pending" "$out" '"status": "pending"'
