@@ -67,6 +67,8 @@ typedef struct wb_counters {
 
 struct wb_plan;
 
+#define WB_VERIFY_MAX_KEYS 10 /* failed keys a run keeps and reports (verify.c) */
+
 /** The capacity a planned run would consume on DynamoDB (capacity.h), as the plan saw it. */
 typedef struct wb_plan_units {
 	double rcu;          /**< read units of the migration's reads */
@@ -100,7 +102,7 @@ struct wb_run {
 	size_t nchecks;            /**< how many */
 	int64_t verify_checked;    /**< items the checks checked (all runs together; under lock) */
 	int64_t verify_failed;     /**< of them, failed */
-	char *verify_keys[10];     /**< the first failed keys, DynamoDB JSON (owned) */
+	char *verify_keys[WB_VERIFY_MAX_KEYS]; /**< the first failed keys, DynamoDB JSON (owned) */
 	size_t nverify_keys;       /**< how many */
 };
 

@@ -23,14 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common.h"
 #include "capacity.h"
 #include "checkpoint.h"
 #include "run.h"
 
-#define VERIFY_MAX_KEYS 10       /* failed keys kept and reported */
+#define VERIFY_MAX_KEYS WB_VERIFY_MAX_KEYS /* failed keys kept and reported (run.h) */
 #define VERIFY_MAX_SEGMENTS 256  /* cap on the number of scan segments */
 
 /* One registered check. */
@@ -49,7 +48,7 @@ struct vjob {
 	wb_key_schema key;              /* the table's key */
 	unsigned total;                 /* segments of the scan */
 	unsigned next, end;             /* next segment to take, one past the last */
-	pthread_mutex_t lock;           /* guards next, rc, the counts and keys */
+	pthread_mutex_t lock;           /* guards next and rc (the counts are the run's, under its lock) */
 	int rc;                         /* first error, 0 */
 };
 
