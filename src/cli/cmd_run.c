@@ -90,7 +90,7 @@ static void plan_help(void)
 	       "It also estimates what the run would consume on DynamoDB: the read and write\n"
 	       "capacity units of the items it read and would write (index writes included),\n"
 	       "the time at the given limits, and the cost at on-demand prices and per hour of\n"
-	       "provisioned capacity (docs/operations.md).\n"
+	       "provisioned capacity (whimbrel-plan(1)).\n"
 	       "\n"
 	       "  --max-wcu N    the write units per second the run may take (for the time)\n"
 	       "  --max-rcu N    the read units per second the run may take\n"

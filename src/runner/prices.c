@@ -49,11 +49,13 @@ static int price_key(const wb__config *cf, const char *key, double *out)
 
 static int installed(char *buf, size_t size)
 {
-	char root[PATH_MAX];
+	char raw[PATH_MAX], root[PATH_MAX];
 	int n;
 
-	if (wb__install_root(root, sizeof(root)) < 0)
+	if (wb__install_root(raw, sizeof(raw)) < 0)
 		return wb__error(NULL, WB_EIO, "cannot locate the running executable (/proc/self/exe)");
+	if (!realpath(raw, root)) /* BIN/.. shown as the directory it is */
+		snprintf(root, sizeof(root), "%s", raw);
 	n = snprintf(buf, size, "%.*s/share/whimbrel/prices.ini", (int)(size > 64 ? size - 64 : 0), root);
 	return n > 0 && (size_t)n < size ? 0 : wb__error(NULL, WB_EIO, "installation path too long");
 }
