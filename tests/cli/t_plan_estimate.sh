@@ -41,6 +41,8 @@ num() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" <<<"$2"; }
 prcu=$(num rcu "$out"); pwcu=$(num wcu "$out")
 ok "plan --json: read and write units" '[ -n "$prcu" ] && [ -n "$pwcu" ]'
 has "plan --json: the prices' date" "$out" '"date":"2024-11-01"'
+ok "plan --json: the last line is one JSON object" \
+	'tail -1 <<<"$out" | node -e "JSON.parse(require(\"fs\").readFileSync(0, \"utf8\"))"'
 ok "plan --json: the time at --max-wcu 100 is wcu/100" \
 	'awk -v s="$(num seconds "$out")" -v w="$pwcu" "BEGIN { exit !(s > 0 && s - w / 100 < 0.01 && w / 100 - s < 0.01) }"'
 
