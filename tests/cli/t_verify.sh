@@ -42,6 +42,9 @@ is "passing check: exit 0" "$rc" 0
 is "passing check: succeeded" "$(last status)" succeeded
 is "passing check: 0 failed" "$(last verify_failed)" 0
 R2=$(rid "$err")
+run env VERIFY_PREFIX=car-0001 "$WHIMBREL" run dev m/0002_verified.c
+is "two checks, one of a key prefix: exit 0" "$rc" 0
+is "two checks: 300 + 100 items checked" "$(last verify_checked)" 400
 
 # --- a plan registers the check but does not run it
 run "$WHIMBREL" plan dev m/0002_verified.c

@@ -3,7 +3,8 @@
  * wb_verify that every car has one.  VERIFY_SKIP=N: cars whose number is 7
  * modulo N keep no price (their check fails).  VERIFY_LOG=FILE: each check
  * appends a line to FILE.  VERIFY_SLEEP_US=N: each check sleeps N
- * microseconds (an interruptible verification).
+ * microseconds (an interruptible verification).  VERIFY_PREFIX=P: a second
+ * check, of the cars whose id begins with P.
  *
  * Execution Time:
  * Finalization Time:
@@ -57,5 +58,7 @@ int main(void)
 
 	if (rc == 0)
 		rc = wb_verify(run, cars, NULL, has_price, NULL);
+	if (rc == 0 && getenv("VERIFY_PREFIX")) /* a second check, of one key prefix */
+		rc = wb_verify(run, cars, getenv("VERIFY_PREFIX"), has_price, NULL);
 	return wb_run_end(run, rc);
 }
