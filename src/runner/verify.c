@@ -257,6 +257,10 @@ static int check_page(struct vworker *w, struct vstream *st, const wb_page *page
 	st->checked += (int64_t)page->count;
 	st->failed += failed;
 	count(w->job->run, (int64_t)page->count, failed);
+	if (w->job->run->verify_only) { /* the verify's progress and counters: the items it visited */
+		wb_counters d = {.scanned = (int64_t)page->count};
+		wb__run_count(w->job->run, &d);
+	}
 	pace_page(w->job->run, wb__units_page(bytes, 1));
 	return 0;
 }

@@ -56,6 +56,7 @@ run "$WHIMBREL" verify "$R2" dev --dir m
 is "verify: all pass again, exit 0" "$rc" 0
 is "verify: a run of its own, mode verify" "$(last mode)" verify
 is "verify: names the run it verified" "$(last verifies)" "$R2"
+is "verify: its scanned counter is the items it checked" "$(last scanned)" 300
 "$WHIMBREL" item put cars '{"id":"car-000042","brand":"Fiat","color":"red"}'
 run "$WHIMBREL" verify "$R2" dev --dir m
 is "verify after a change: exit 1" "$rc" 1
