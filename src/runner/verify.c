@@ -126,9 +126,11 @@ static void keep_key(wb_run *run, const char *json, size_t len)
 }
 
 /*
- * The pacing hook: the read units a page of verification consumed, before
- * the next page is read.  Pacing by consumed capacity (--max-rcu) is not on
- * this branch yet: until it is, this paces nothing.
+ * The pacing hook, called after every page of a check with the read units
+ * it consumed (capacity.h's count), before the next page is read: where
+ * the run is paced (--max-rcu, --max-rate, pause; not on main when this was
+ * written), this is where a check waits its turn, as wb_each's pages do.
+ * Until then it paces nothing.
  */
 static void pace_page(wb_run *run, double rcu)
 {
