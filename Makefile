@@ -57,6 +57,7 @@ SOREAL  := libwhimbrel.so.$(VERSION)
 BIN     := $(BUILD)/bin/whimbrel
 HDR     := $(BUILD)/include/whimbrel.h
 RUN_HDR := $(BUILD)/include/whimbrel/runner.h
+PRICES  := $(BUILD)/share/whimbrel/prices.ini # the price table of `plan` (prices.c)
 PUB_HDR := include/whimbrel.h include/whimbrel/runner.h
 
 # How the runner compiles a migration: like the library it links (compile.c).
@@ -68,7 +69,7 @@ $(BUILD)/obj/runner/compile.o: CFLAGS += $(RUN_DEFS)
 # Keep intermediate objects (the test helpers), so nothing rebuilds twice.
 .SECONDARY:
 
-all: $(STATIC) $(SHARED) $(BIN) $(HDR) $(RUN_HDR) $(TESTS)
+all: $(STATIC) $(SHARED) $(BIN) $(HDR) $(RUN_HDR) $(PRICES) $(TESTS)
 
 PRIV_HDR:= $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
 
@@ -103,6 +104,10 @@ $(HDR): include/whimbrel.h
 	cp $< $@
 
 $(RUN_HDR): include/whimbrel/runner.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(PRICES): share/whimbrel/prices.ini
 	@mkdir -p $(dir $@)
 	cp $< $@
 
@@ -193,6 +198,8 @@ install: all
 	install -m 644 include/whimbrel/runner.h $(DESTDIR)$(PREFIX)/include/whimbrel/runner.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' -e 's|@VERSION@|$(VERSION)|' \
 		scripts/whimbrel.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/whimbrel.pc
+	install -d $(DESTDIR)$(PREFIX)/share/whimbrel
+	install -m 644 share/whimbrel/prices.ini $(DESTDIR)$(PREFIX)/share/whimbrel/prices.ini
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
 	ln -sf whimbrel-log.1 $(DESTDIR)$(PREFIX)/share/man/man1/whimbrel-logs.1

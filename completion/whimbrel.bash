@@ -7,7 +7,7 @@
 # Installed by `make install` as PREFIX/share/bash-completion/completions/whimbrel;
 # or source it from ~/.bashrc.
 
-_whimbrel_commands="table item scan query import export new plan run status history log logs unlock pause resume limit stamp lint prune schedule worker version revert copy clone restore pitr"
+_whimbrel_commands="table item scan query import export new plan run status history log logs unlock pause resume limit stamp lint prune schedule worker version revert copy clone restore pitr verify"
 
 # The options of one command (after its subcommand, for table and item).
 _whimbrel_options() {
@@ -19,7 +19,7 @@ _whimbrel_options() {
 	import) echo "--continue --create --pk --sk --yes --help" ;;
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
-	plan) echo "--diffs --threads --concurrency --max-rcu --max-rate --help" ;;
+	plan) echo "--diffs --threads --concurrency --max-wcu --max-rcu --max-rate --prices --json --help" ;;
 	run) echo "--yes --threads --concurrency --unconditional --restart --no-stamp --journal --no-journal --no-snapshot --allow-dirty --dir --max-wcu --max-rcu --max-rate --capacity --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
@@ -29,6 +29,7 @@ _whimbrel_options() {
 	unlock) echo "--force --help" ;;
 	limit) echo "--max-wcu --max-rcu --max-rate --capacity --help" ;;
 	revert) echo "--dry-run --force --yes --help" ;;
+	verify) echo "--dir --file --threads --restart --help" ;;
 	copy) echo "--from --to --keys-of-run --only-missing --overwrite --yes --help" ;;
 	clone) echo "--tables --sample --fraction --mask --yes --help" ;;
 	restore) echo "--to --into --latest --help" ;;
@@ -125,7 +126,7 @@ _whimbrel() {
 		fi ;;
 	status | history | unlock)
 		[ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
-	log | logs | revert | pause | resume | limit) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	log | logs | revert | verify | pause | resume | limit) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	pitr) [ "$nargs" -eq 0 ] && mapfile -t COMPREPLY < <(compgen -W "status enable" -- "$cur") ;;
 	restore) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	clone) [ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur") ;;

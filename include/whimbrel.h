@@ -692,6 +692,28 @@ WB_EXTERN int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_
 /** The same over the items of one query (run on one thread). */
 WB_EXTERN int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn fn, void *arg);
 
+/**
+ * A verify callback: look at `item` (the iterator's, valid during the call
+ * only) and return 0 when it is as it should be, 1 when it is not (the run
+ * becomes "verify failed"), or a negative WB_E* code to stop with that error.
+ */
+typedef int (*wb_verify_fn)(const wb_item *item, void *arg);
+
+/**
+ * Register a check of every item of `table` (whose partition key begins
+ * with `pk_prefix` when it is not NULL) with `fn`, to run after the run's
+ * work: wb_run_end(run, 0) runs every registered check, in parallel over
+ * threads, checkpointed (an interrupted check goes on where it stopped)
+ * and paced like the run; a plan does not run them.  The run is recorded
+ * "succeeded" only when every item passed, else "verify failed" with the
+ * count and the first keys that failed (wb_run_end then returns 1).
+ * `whimbrel verify RUN` runs the checks again later: the program runs
+ * again, with wb_each doing nothing (docs/migrations.md).  `fn` may be
+ * called from several threads at once.  `table` and `pk_prefix` are
+ * copied.  0, WB_EINVALID (no table or callback), WB_ENOMEM.
+ */
+WB_EXTERN int wb_verify(wb_run *run, const char *table, const char *pk_prefix, wb_verify_fn fn, void *arg);
+
 /** Log a line into the run's log (printf format; a newline is added). */
 WB_EXTERN void wb_log_info(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 WB_EXTERN void wb_log_warn(wb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

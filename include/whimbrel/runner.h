@@ -226,6 +226,13 @@ typedef struct wb_ledger_run {
 	double rcu_consumed;   /**< read capacity units the store reported (DynamoDB), migration's tables */
 	double wcu_consumed;   /**< write capacity units the store reported (DynamoDB), migration's tables */
 	int snapshot;          /**< 1 when a snapshot of the target was taken at its start (restore) */
+	double rcu_estimate;   /**< read units estimated for it on DynamoDB: a plan's own, a run's
+	                            from the last plan of the same source on the target (0: none) */
+	double wcu_estimate;   /**< write units likewise, index writes included (0: none) */
+	int64_t verify_checked; /**< items its verify callbacks checked (wb_verify; 0: none) */
+	int64_t verify_failed; /**< of them, items that failed: status "verify failed" */
+	char verify_keys[1024]; /**< JSON array of the first keys that failed (up to 10), or "" */
+	char verifies[64];     /**< a `whimbrel verify` run (mode verify): the run it verified */
 } wb_ledger_run;
 
 /** Read run `run_id` into *out; WB_ENOTFOUND when there is none. */
@@ -312,10 +319,15 @@ typedef struct wb_run_options {
 	                                           written as its control row before it starts */
 	int snapshot;           /**< prod on a backend that takes snapshots: take one of the whole
 	                             target at the start (restore): 1 or -1 yes, 0 no (--no-snapshot) */
+	const char *verifies;   /**< NULL, or a run id: run the program again in verify-only mode
+	                             (mode "verify": wb_each does nothing, writes are intercepted, the
+	                             wb_verify checks run; its own checkpoints; `whimbrel verify`) */
+	int plan_quiet;         /**< plan: the program prints no report (the caller prints one from
+	                             the ledger row: `plan --json`) */
 } wb_run_options;
 
 #define WB_RUN_OPTIONS_INIT {WB_RUN_OPTIONS_VERSION, NULL, NULL, "dev", 0, 0, 0, 0, 10, 0, \
-			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL, 0, NULL, -1}
+			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL, 0, NULL, -1, NULL, 0}
 
 /**
  * Run the migration o->path (or the source o->source, named by o->path:
@@ -341,6 +353,52 @@ typedef struct wb_run_options {
  * handlers for SIGINT, SIGTERM and SIGHUP that forward them to the child.
  */
 WB_EXTERN int wb_runner_run(wb_ledger_run *out, const wb_run_options *o);
+
+/* ------------------------------------------------------------- estimates */
+
+/**
+ * DynamoDB prices: the file share/whimbrel/prices.ini installed beside the
+ * command, or the user's copy (docs/operations.md).  A plain value.
+ */
+typedef struct wb_prices {
+	char path[1024];        /**< the file they were read from */
+	char date[32];          /**< when they were published ("2024-11-01") */
+	char region[64];        /**< the region they are for ("us-east-1") */
+	char currency[8];       /**< "USD" */
+	double write_million;   /**< on demand: per million write request units */
+	double read_million;    /**< on demand: per million read request units */
+	double wcu_hour;        /**< provisioned: per write capacity unit and hour */
+	double rcu_hour;        /**< provisioned: per read capacity unit and hour */
+} wb_prices;
+
+/**
+ * Read the prices of file `path` (NULL: the installed prices.ini).
+ * WB_ENOTFOUND when there is no such file; WB_EINVALID, with a
+ * "FILE:LINE: what" message, when a key is missing, unknown or not a price.
+ */
+WB_EXTERN int wb_prices_load(wb_prices *out, const char *path);
+
+/** The time and cost of a run that consumes `rcu` read and `wcu` write units. */
+typedef struct wb_estimate {
+	double rcu, wcu;          /**< the units */
+	double max_rcu, max_wcu;  /**< the limits per second (0: none) */
+	double seconds;           /**< the time at the limits: the longer of reads and writes;
+	                               -1 without any limit */
+	double on_demand;         /**< cost at on-demand prices */
+	double provisioned_hour;  /**< cost of one hour of the limits provisioned */
+	double hours;             /**< hours billed for the run provisioned (whole hours; -1 unknown) */
+	double provisioned;       /**< cost of those hours (-1 unknown) */
+} wb_estimate;
+
+/** Compute an estimate from units, prices and limits (0: no limit).  Never fails. */
+WB_EXTERN void wb_estimate_compute(wb_estimate *out, const wb_prices *p, double rcu, double wcu,
+				   double max_rcu, double max_wcu);
+
+/**
+ * The `prices =` setting of target `name` in the configuration file:
+ * *out (wb_string_free) is the file, or NULL when it has none.
+ */
+WB_EXTERN int wb_target_prices(char **out, const wb_target_options *o, const char *name);
 
 /* ------------------------------------------------------------- reverting */
 

@@ -99,6 +99,15 @@ int wb_cli_is_target(const char *s);
  */
 int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target);
 
+struct wb_ledger_run;
+/**
+ * After a plan (estimate.c): the time at the limits (0: none) and the cost
+ * of the units its ledger row holds, as text or one JSON object on stdout.
+ * `prices` is --prices FILE or NULL.  Returns an exit code.
+ */
+int wb_cli_plan_estimate(wb_cli *cli, const struct wb_ledger_run *rec, const char *target,
+			 const char *prices, int max_rcu, int max_wcu, int json);
+
 /** After `status`: every running job of the target and its segments (cmd_schedule.c). */
 int wb_cli_print_running_jobs(wb_db *db);
 
@@ -144,6 +153,7 @@ int wb_cli_limits_check(const struct wb_run_control *c, const char *cmd, const c
 /** "max-wcu 100, capacity 50%" (the limits above 0), or "none". */
 void wb_cli_limits_format(char *buf, size_t size, const struct wb_run_control *c);
 
+int wb_cmd_verify(wb_cli *cli, int argc, char **argv);  /* cmd_verify.c */
 int wb_cmd_restore(wb_cli *cli, int argc, char **argv); /* cmd_restore.c */
 int wb_cmd_pitr(wb_cli *cli, int argc, char **argv);    /* cmd_restore.c */
 /** `whimbrel prune --journal` and `--snapshots` (cmd_journal.c; wb_cmd_prune hands over to it). */

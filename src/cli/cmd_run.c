@@ -36,6 +36,8 @@ struct opts {
 	int no_snapshot;      /* --no-snapshot */
 	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
 	wb_run_control limits; /* --max-wcu, --max-rcu, --max-rate, --capacity */
+	const char *prices;   /* plan: --prices FILE */
+	int json;             /* plan: --json */
 };
 
 /* What the confirmation callback needs. */
@@ -99,13 +101,27 @@ static void run_help(void)
 static void plan_help(void)
 {
 	printf("usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N] [--concurrency N]\n"
+	       "                                  [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
+	       "                                  [--prices FILE] [--json]\n"
 	       "\n"
 	       "Run the migration FILE on the target with every write intercepted: print how\n"
 	       "many items would be written, deleted or left unchanged, and the first N\n"
 	       "before/after diffs (default 10).  Nothing is written to the target's data and no\n"
 	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n"
 	       "--max-rcu N and --max-rate N pace its reads as they pace a run (whimbrel run\n"
-	       "--help).\n");
+	       "--help).\n"
+	       "\n"
+	       "It also estimates what the run would consume on DynamoDB: the read and write\n"
+	       "capacity units of the items it read and would write (index writes included),\n"
+	       "the time at the given limits, and the cost at on-demand prices and per hour of\n"
+	       "provisioned capacity (whimbrel-plan(1)).\n"
+	       "\n"
+	       "  --max-wcu N    the write units per second the run may take (for the time)\n"
+	       "  --max-rcu N    the read units per second the run may take (paces the plan too)\n"
+	       "  --max-rate N   items per second (paces the plan)\n"
+	       "  --prices FILE  the price table (default: `prices =` of the target in\n"
+	       "                 whimbrel.conf, else the installed share/whimbrel/prices.ini)\n"
+	       "  --json         print the counts and the estimate as one JSON object\n");
 }
 
 static int parse_int(const char *s, int *out)
@@ -117,6 +133,12 @@ static int parse_int(const char *s, int *out)
 		return -1;
 	*out = (int)v;
 	return 0;
+}
+
+/* A limit of --max-wcu / --max-rcu as the estimate's units per second (0: none given). */
+static int limit_int(double v)
+{
+	return v > 0 && v < INT_MAX ? (int)v : 0;
 }
 
 static int parse(struct opts *o, int argc, char **argv)
@@ -155,6 +177,12 @@ static int parse(struct opts *o, int argc, char **argv)
 			num = &o->concurrency;
 		else if (o->plan && strcmp(a, "--diffs") == 0)
 			num = &o->diffs;
+		else if (o->plan && strcmp(a, "--json") == 0)
+			o->json = 1;
+		else if (o->plan && strcmp(a, "--prices") == 0 && i + 1 < argc)
+			o->prices = argv[++i];
+		else if (o->plan && strcmp(a, "--prices") == 0)
+			return wb_cli_usage(o->cmd, "--prices needs a file");
 		else if (a[0] == '-' && a[1])
 			return wb_cli_usage(o->cmd, "unknown option '%s'", a);
 		else if (!o->target)
@@ -367,8 +395,12 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;
+	ro.plan_quiet = o->json;
 	rc = wb_runner_run(&rec, &ro);
 	wb_string_free(url);
+	if (rc == 0 && o->plan && strcmp(rec.status, "succeeded") == 0)
+		return wb_cli_plan_estimate(cli, &rec, o->target, o->prices, limit_int(o->limits.max_rcu),
+					    limit_int(o->limits.max_wcu), o->json);
 	if (rc == 0)
 		return exit_of(&rec);
 	if (a.refused)

@@ -36,12 +36,12 @@ static int list_dir(const char *dir, char ***out, size_t *count)
 	return rc;
 }
 
-/* The last dev/prod run of `name` (plans and reverts do not count), or NULL. */
+/* The last dev/prod run of `name` (plans, reverts and verifies do not count), or NULL. */
 static const wb_ledger_run *last_run(const wb_ledger_run *runs, size_t n, const char *name)
 {
 	for (size_t i = n; i-- > 0;)
 		if (strcmp(runs[i].migration, name) == 0 && strcmp(runs[i].mode, "plan") != 0 &&
-		    strcmp(runs[i].mode, "revert") != 0)
+		    strcmp(runs[i].mode, "revert") != 0 && strcmp(runs[i].mode, "verify") != 0)
 			return &runs[i];
 	return NULL;
 }
@@ -107,6 +107,18 @@ static json_t *run_json(const wb_ledger_run *r)
 		json_object_set_new(o, "unconditional", json_true());
 	if (r->error[0])
 		json_object_set_new(o, "error", json_string(r->error));
+	if (r->rcu_estimate > 0 || r->wcu_estimate > 0) {
+		json_object_set_new(o, "rcu_estimate", json_real(r->rcu_estimate));
+		json_object_set_new(o, "wcu_estimate", json_real(r->wcu_estimate));
+	}
+	if (r->verify_checked || r->verify_failed) {
+		json_t *keys = r->verify_keys[0] ? json_loads(r->verify_keys, 0, NULL) : NULL;
+		json_object_set_new(o, "verify_checked", json_integer(r->verify_checked));
+		json_object_set_new(o, "verify_failed", json_integer(r->verify_failed));
+		json_object_set_new(o, "verify_keys", keys ? keys : json_array());
+	}
+	if (r->verifies[0])
+		json_object_set_new(o, "verifies", json_string(r->verifies));
 	return o;
 }
 

@@ -42,6 +42,7 @@
 #pragma weak wb_cmd_limit
 #pragma weak wb_cmd_restore
 #pragma weak wb_cmd_pitr
+#pragma weak wb_cmd_verify
 
 struct command {
 	const char *name;  /* as typed */
@@ -78,6 +79,7 @@ static const struct command commands[] = {
 	{"clone", wb_cmd_clone, "fill dev's tables from prod's (a sample, masked) for dry runs"},
 	{"restore", wb_cmd_restore, "write a table as it was at a time into a new table"},
 	{"pitr", wb_cmd_pitr, "a table's history for restore: status, enable (DynamoDB)"},
+	{"verify", wb_cmd_verify, "check the items again with a run's verify callbacks"},
 };
 
 static void usage(FILE *f)

@@ -165,6 +165,20 @@ static void draw(struct sup *s)
 
 /* ---------------------------------------------------------------- control */
 
+/* Add a failed key (DynamoDB JSON) to the JSON array r->verify_keys while it fits. */
+static void verify_key(wb_child_result *r, const char *key)
+{
+	size_t used = strlen(r->verify_keys), len = strlen(key);
+	char *at = r->verify_keys + (used ? used - 1 : 0);
+
+	if (used + len + 3 > sizeof(r->verify_keys))
+		return;
+	*at++ = used ? ',' : '[';
+	memcpy(at, key, len);
+	at[len] = ']';
+	at[len + 1] = '\0';
+}
+
 static void control(struct sup *s, char *line)
 {
 	wb_counters *c = &s->r->counters;
@@ -181,6 +195,15 @@ static void control(struct sup *s, char *line)
 	} else if (line[0] == 'D' && sscanf(line + 1, "%lld", &a) == 1) {
 		s->r->ended = 1;
 		s->r->end_status = (int)a;
+	} else if (line[0] == 'U' && sscanf(line + 1, "%lf %lf %lf %lf", &s->r->units.rcu, &s->r->units.wcu,
+					    &s->r->units.index_wcu, &s->r->units.journal_wcu) == 4) {
+		s->r->has_units = 1;
+	} else if (line[0] == 'V' && sscanf(line + 1, "%lld %lld", &a, &b) == 2) {
+		s->r->verified = 1;
+		s->r->verify_checked = a;
+		s->r->verify_failed = b;
+	} else if (line[0] == 'K' && line[1] == ' ') {
+		verify_key(s->r, line + 2);
 	} else if (line[0] == 'E' && line[1] == ' ') {
 		snprintf(s->r->error, sizeof(s->r->error), "%s", line + 2);
 	} else if (line[0] == 'L' && line[1] == ' ') {

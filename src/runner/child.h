@@ -48,6 +48,12 @@ typedef struct wb_child_result {
 	int ended;                /**< the child reported its end (wb_run_end's D line) */
 	int end_status;           /**< the exit status it announced then */
 	int64_t log_lines;        /**< lines captured (the log keeps a bounded part, logcap.h) */
+	wb_plan_units units;      /**< a plan's estimate (its U line) */
+	int has_units;            /**< it sent one */
+	int verified;             /**< the program verified items (V lines: wb_verify) */
+	int64_t verify_checked;   /**< items checked */
+	int64_t verify_failed;    /**< of them, items that failed */
+	char verify_keys[1024];   /**< JSON array of the first keys that failed (K lines), or "" */
 } wb_child_result;
 
 /** Run the child to its end.  Returns 0, or a negative code if it could not be started. */

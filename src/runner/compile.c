@@ -81,8 +81,7 @@ int wb__read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-/* The installation root: the directory above the one holding this program. */
-static int find_root(char *buf, size_t size)
+int wb__install_root(char *buf, size_t size)
 {
 	char exe[ROOT_MAX - 4];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -272,7 +271,7 @@ int wb__compile(const char *path, const char *src, size_t len, int in_memory, ch
 	int rc;
 
 	*exe = NULL;
-	if (find_root(root, sizeof(root)) < 0)
+	if (wb__install_root(root, sizeof(root)) < 0)
 		return wb__error(NULL, WB_EIO, "cannot locate the running executable (/proc/self/exe)");
 	snprintf(hdr, sizeof(hdr), "%s/include/whimbrel.h", root);
 	if (access(hdr, R_OK) != 0)

@@ -17,6 +17,12 @@
 int wb__read_file(const char *path, char **out, size_t *len);
 
 /**
+ * The installation root (also the build tree's): the directory above the
+ * one holding the running program, "BIN/..", into buf; -1 when unknown.
+ */
+int wb__install_root(char *buf, size_t size);
+
+/**
  * Compile the migration at `path` whose contents are `src`/`len` (or take
  * it from the cache).  With `in_memory`, `path` only names the source (it
  * need not exist): `src` is written into the cache directory and compiled

@@ -304,6 +304,8 @@ int wb_each(wb_run *run, const char *table, const char *pk_prefix, wb_item_fn fn
 	wb_table_desc desc;
 	int rc;
 
+	if (run && run->verify_only)
+		return 0; /* `whimbrel verify`: only the wb_verify checks run */
 	if ((rc = job_init(&job, run, table, fn, arg)) < 0)
 		return rc;
 	job.prefix = pk_prefix && *pk_prefix ? pk_prefix : NULL;
@@ -358,6 +360,8 @@ int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn 
 	if (!q || !q->pk)
 		return wb__error(NULL, WB_EINVALID, "wb_each_query on %s: no partition key value",
 				 table ? table : "");
+	if (run && run->verify_only)
+		return 0;
 	if (run && (rc = check_query_index(run, table, q->index)) < 0)
 		return rc;
 	if (run && run->seg_total && run->seg_only != 0)

@@ -148,6 +148,18 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 		rc |= wb_item_set_bool(it, "unconditional", 1);
 	if (strcmp(r->mode, "prod") == 0)
 		rc |= wb_item_set_bool(it, "snapshot", r->snapshot);
+	if (r->rcu_estimate > 0)
+		rc |= wb__set_units(it, "rcu_estimate", r->rcu_estimate);
+	if (r->wcu_estimate > 0)
+		rc |= wb__set_units(it, "wcu_estimate", r->wcu_estimate);
+	if (r->verify_checked || r->verify_failed) {
+		rc |= wb_item_set_int(it, "verify_checked", r->verify_checked);
+		rc |= wb_item_set_int(it, "verify_failed", r->verify_failed);
+	}
+	if (r->verify_keys[0])
+		rc |= set_str(it, "verify_keys", r->verify_keys);
+	if (r->verifies[0])
+		rc |= set_str(it, "verifies", r->verifies);
 	if (rc) {
 		wb_item_free(it);
 		return NULL;
@@ -196,6 +208,12 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
 	r->unconditional = wb_item_get(it, "unconditional") && wb_value_get_bool(wb_item_get(it, "unconditional"));
 	r->snapshot = wb_item_get(it, "snapshot") && wb_value_get_bool(wb_item_get(it, "snapshot"));
+	r->rcu_estimate = wb__get_units(it, "rcu_estimate");
+	r->wcu_estimate = wb__get_units(it, "wcu_estimate");
+	r->verify_checked = wb_item_get_int(it, "verify_checked", 0);
+	r->verify_failed = wb_item_get_int(it, "verify_failed", 0);
+	wb__attr_copy(r->verify_keys, sizeof(r->verify_keys), it, "verify_keys");
+	wb__attr_copy(r->verifies, sizeof(r->verifies), it, "verifies");
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)

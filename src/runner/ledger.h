@@ -6,8 +6,8 @@
  *
  *     run_id S (partition key, sortable: "20261125T100003Z-1a2b3c4d")
  *     migration S, version S, name S, checksum S (SHA-256 hex), target S,
- *     mode S (dev|prod|plan|revert), status S (running|succeeded|failed|
- *     interrupted|reverted), started N, finished N (absent while running),
+ *     mode S (dev|prod|plan|revert|verify), status S (running|succeeded|failed|
+ *     interrupted|reverted|verify failed), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
  *     deleted N, unchanged N, failed N, retries N, throttled N,
  *     conditions_failed N, rcu_consumed N, wcu_consumed N (capacity units the
@@ -17,7 +17,12 @@
  *     journal BOOL (its writes are in whimbrel_journal, journal.h),
  *     snapshot BOOL (prod: a snapshot was taken at its start, snapshot.h); a
  *     revert's row also has reverts S and reverted_status S, a reverted
- *     run's reverted_by S (revert.h)
+ *     run's reverted_by S (revert.h); rcu_estimate N, wcu_estimate N (the
+ *     capacity its plan estimated, absent without one), verify_checked N,
+ *     verify_failed N, verify_keys S (a JSON array of the first keys that
+ *     failed; absent unless its verify callbacks ran), status "verify
+ *     failed" when one failed; a `whimbrel verify` run (mode verify) has
+ *     verifies S, the run it verified
  *
  * whimbrel_logs holds the captured output, several lines an item (a pack
  * of the lines of one append, WB_LOG_PACK_LINES or WB_LOG_PACK_BYTES at

@@ -13,7 +13,14 @@
  *
  * Nothing reaches the target.  One recorder (struct wb_plan) is shared by
  * the handles of every worker thread of the run, under its mutex.
+ *
+ * It also estimates the capacity the run would consume on DynamoDB
+ * (capacity.h): the read units of the migration's own reads (the pages
+ * and items it asked for, not the reads the interceptor makes to compare)
+ * and the write units of the writes it would make, index writes included
+ * (the tables' indexes are read once per table and kept).
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +29,17 @@
 #include "buf.h"
 #include "common.h"
 #include "backend.h"
+#include "capacity.h"
 #include "run.h"
+
+/* A table's key and indexes, read on its first write (a list: entries never move). */
+struct plan_table {
+	struct plan_table *next; /* the next table */
+	char name[WB_NAME_MAX + 1]; /* its name */
+	wb_key_schema key;       /* its key */
+	wb_index *ix;            /* its secondary indexes (owned), or NULL */
+	size_t nix;              /* how many */
+};
 
 struct wb_plan {
 	pthread_mutex_t lock;  /* guards everything below */
@@ -34,6 +51,8 @@ struct wb_plan {
 	int64_t dropped;       /* tables that would be dropped */
 	char **diffs;          /* recorded diffs (owned) */
 	size_t ndiffs;         /* how many */
+	wb_plan_units units;   /* the capacity the run would consume */
+	struct plan_table *tables; /* tables seen (owned) */
 };
 
 /* The wrapper handle's state. */
@@ -60,6 +79,12 @@ void wb__plan_free(struct wb_plan *plan)
 	for (size_t i = 0; i < plan->ndiffs; i++)
 		free(plan->diffs[i]);
 	free(plan->diffs);
+	while (plan->tables) {
+		struct plan_table *t = plan->tables;
+		plan->tables = t->next;
+		wb_indexes_free(t->ix, t->nix);
+		free(t);
+	}
 	pthread_mutex_destroy(&plan->lock);
 	free(plan);
 }
@@ -176,6 +201,105 @@ static char *diff_of(wb_db *inner, const char *table, const wb_item *before, con
 	return b.text;
 }
 
+/* ------------------------------------------------------------ capacity */
+
+static struct plan_table *table_find(struct wb_plan *p, const char *table)
+{
+	struct plan_table *t;
+
+	for (t = p->tables; t && strcmp(t->name, table) != 0; t = t->next)
+		;
+	return t;
+}
+
+/* The key and indexes of `table`, read on first use; NULL when unknown (a table yet to be created). */
+static const struct plan_table *table_of(struct plan_state *st, const char *table)
+{
+	struct wb_plan *p = st->plan;
+	struct plan_table *t, *had;
+	wb_table_desc d;
+
+	pthread_mutex_lock(&p->lock);
+	t = table_find(p, table);
+	pthread_mutex_unlock(&p->lock);
+	if (t || !(t = wb__calloc(1, sizeof(*t))))
+		return t;
+	snprintf(t->name, sizeof(t->name), "%s", table);
+	if (wb_table_describe(&d, st->inner, table) < 0) {
+		free(t);
+		return NULL;
+	}
+	t->key = d.key;
+	if (wb_table_indexes(&t->ix, &t->nix, st->inner, table) < 0) {
+		t->ix = NULL; /* a store without secondary indexes */
+		t->nix = 0;
+	}
+	pthread_mutex_lock(&p->lock);
+	if ((had = table_find(p, table)) == NULL) {
+		t->next = p->tables;
+		p->tables = t;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (had) {
+		wb_indexes_free(t->ix, t->nix);
+		free(t);
+	}
+	return had ? had : t;
+}
+
+/* Reads of `index` of `table` are strongly consistent unless it is a global index. */
+static int consistent(struct plan_state *st, const char *table, const char *index)
+{
+	const struct plan_table *t = index ? table_of(st, table) : NULL;
+
+	for (size_t i = 0; t && i < t->nix; i++)
+		if (strcmp(t->ix[i].name, index) == 0)
+			return t->ix[i].local;
+	return 1;
+}
+
+static void count_read(struct plan_state *st, double units)
+{
+	pthread_mutex_lock(&st->plan->lock);
+	st->plan->units.rcu += units;
+	pthread_mutex_unlock(&st->plan->lock);
+}
+
+static void count_page(struct plan_state *st, const char *table, const char *index, const wb_page *page)
+{
+	size_t bytes = 0;
+
+	for (size_t i = 0; page && i < page->count; i++)
+		bytes += wb_item_size(page->items[i]);
+	count_read(st, wb__units_page(bytes, consistent(st, table, index)));
+}
+
+/* The write units of one write, into its table and its indexes; what the journal adds. */
+static void count_write(struct plan_state *st, const char *table, const wb_item *before,
+			const wb_item *after)
+{
+	const struct plan_table *t = table_of(st, table);
+	double w = wb__units_write(before, after);
+	double ix = t ? wb__units_index(t->ix, t->nix, &t->key, before, after) : 0;
+	double j = before ? (double)wb_item_size(before) / WB_WRITE_UNIT_BYTES : 0;
+	struct wb_plan *p = st->plan;
+
+	pthread_mutex_lock(&p->lock);
+	p->units.wcu += w + ix;
+	p->units.index_wcu += ix;
+	p->units.journal_wcu += j;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void wb__plan_units(struct wb_plan *plan, wb_plan_units *out)
+{
+	pthread_mutex_lock(&plan->lock);
+	*out = plan->units;
+	pthread_mutex_unlock(&plan->lock);
+}
+
+/* ------------------------------------------------------------ recording */
+
 /* Count one intercepted write; keep its diff while there is room. */
 static void record(struct plan_state *st, const char *table, const wb_item *before,
 		   const wb_item *after)
@@ -189,6 +313,7 @@ static void record(struct plan_state *st, const char *table, const wb_item *befo
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
+	count_write(st, table, before, after);
 	pthread_mutex_lock(&p->lock);
 	if (after)
 		p->writes++;
@@ -222,6 +347,9 @@ void wb__plan_report(struct wb_plan *p, const wb_counters *c, FILE *f)
 		fprintf(f, "; %lld table(s) would be created, %lld dropped",
 			(long long)p->created, (long long)p->dropped);
 	fprintf(f, "\n");
+	fprintf(f, "plan: the run would consume about %.1f read unit(s) and %.1f write unit(s) on DynamoDB"
+		" (%.1f of them index writes; a journaled run adds about %.0f)\n", p->units.rcu, p->units.wcu,
+		p->units.index_wcu, ceil(p->units.journal_wcu));
 	if (p->ndiffs)
 		fprintf(f, "first %zu change(s):\n", p->ndiffs);
 	for (size_t i = 0; i < p->ndiffs; i++)
@@ -341,7 +469,11 @@ static int p_table_drop(wb_db *db, const char *name)
 
 static int p_get(wb_db *db, wb_item **out, const char *table, const wb_item *key)
 {
-	return fwd(db, wb_get(out, S(db)->inner, table, key));
+	int rc = wb_get(out, S(db)->inner, table, key);
+
+	if (rc == 0 || rc == WB_ENOTFOUND)
+		count_read(S(db), wb__units_get(rc == 0 ? wb_item_size(*out) : 0, 1));
+	return fwd(db, rc);
 }
 
 static int p_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
@@ -414,12 +546,20 @@ static int p_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *fa
 
 static int p_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
 {
-	return fwd(db, wb_query_page(out, S(db)->inner, table, q));
+	int rc = wb_query_page(out, S(db)->inner, table, q);
+
+	if (rc == 0)
+		count_page(S(db), table, q ? q->index : NULL, *out);
+	return fwd(db, rc);
 }
 
 static int p_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 {
-	return fwd(db, wb_scan_page(out, S(db)->inner, table, s));
+	int rc = wb_scan_page(out, S(db)->inner, table, s);
+
+	if (rc == 0)
+		count_page(S(db), table, s ? s->index : NULL, *out);
+	return fwd(db, rc);
 }
 
 static const struct wb_backend_ops plan_ops = {

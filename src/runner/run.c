@@ -248,9 +248,12 @@ wb_run *wb_run_begin(void)
 	run->journal = getenv(WB_ENV_JOURNAL) && *getenv(WB_ENV_JOURNAL) ? atoi(getenv(WB_ENV_JOURNAL)) > 0
 									    : strcmp(run->mode, "prod") == 0;
 	run->unconditional = getenv(WB_ENV_UNCONDITIONAL) && atoi(getenv(WB_ENV_UNCONDITIONAL)) > 0;
+	run->plan_text = getenv(WB_ENV_PLAN_TEXT) == NULL || atoi(getenv(WB_ENV_PLAN_TEXT)) != 0;
+	run->verify_only = strcmp(run->mode, "verify") == 0;
 	segment_from_env(run);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* the runner shows output as it comes */
-	if (strcmp(run->mode, "plan") == 0 &&
+	/* verify-only: what the program writes itself is intercepted as in a plan */
+	if ((strcmp(run->mode, "plan") == 0 || run->verify_only) &&
 	    !(run->plan = wb__plan_new(getenv(WB_ENV_PLAN_DIFFS) ? atoi(getenv(WB_ENV_PLAN_DIFFS)) : 10)))
 		fail_exit(run, "plan");
 	if (wb__run_open(run, &run->db, &run->inner) < 0)
@@ -272,12 +275,27 @@ wb_run *wb_run_begin(void)
 	return run;
 }
 
+/* A plan's end: its estimate to the runner, its report to stdout unless the caller prints it. */
+static void plan_end(wb_run *run)
+{
+	wb_plan_units u;
+
+	wb__plan_units(run->plan, &u);
+	wb__run_ctl(run, "U %.1f %.1f %.1f %.1f", u.rcu, u.wcu, u.index_wcu, u.journal_wcu);
+	if (!run->plan_text)
+		return;
+	wb__plan_report(run->plan, &run->counters, stdout);
+	fflush(stdout);
+}
+
 int wb_run_end(wb_run *run, int rc)
 {
 	int status;
 
 	if (!run)
 		return rc == 0 ? 0 : 1;
+	if (rc == 0 && run->nchecks && strcmp(run->mode, "plan") != 0) /* a plan changed nothing to verify */
+		rc = wb__verify_all(run);
 	if (rc < 0 && rc != WB_EINTERRUPTED)
 		wb__run_ctl(run, "E %s", wb_error_last_code() == rc ? wb_error_last() : wb_strerror(rc));
 	if (rc > 0)
@@ -286,16 +304,17 @@ int wb_run_end(wb_run *run, int rc)
 	pthread_mutex_lock(&run->lock);
 	send_counters(run);
 	pthread_mutex_unlock(&run->lock);
-	if (run->plan) {
-		wb__plan_report(run->plan, &run->counters, stdout);
-		fflush(stdout);
-	}
+	if (run->plan && !run->verify_only)
+		plan_end(run);
 	status = rc == 0 ? 0 : rc == WB_EINTERRUPTED ? 130 : 1;
 	wb__run_ctl(run, "D %d", status); /* last: the runner knows the run came to its end */
 	if (run->db != run->inner)
 		wb_close(run->db);
 	wb_close(run->inner);
 	wb__plan_free(run->plan);
+	wb__verify_free(run);
+	for (size_t i = 0; i < run->nverify_keys; i++)
+		free(run->verify_keys[i]);
 	free(run->run_id);
 	free(run->url);
 	free(run->mode);

@@ -12,6 +12,10 @@
  *     T n                                          n more items to visit (a table's count)
  *     R n                                          n items already done by earlier runs
  *     L level text                                 a log line (level: info, warn, error)
+ *     U rcu wcu index_wcu journal_wcu              plan: the capacity the run would consume
+ *     V checked failed                             wb_verify: items checked and failed
+ *     K key                                        wb_verify: a key that failed (DynamoDB JSON;
+ *                                                  the first ten)
  *     E text                                       the error that ended the run
  *     D status                                     wb_run_end: the run is over, the program
  *                                                  exits with `status` (0, 1 or 130)
@@ -35,7 +39,9 @@
 /* Environment variables set by the runner for the child. */
 #define WB_ENV_RUN_ID "WHIMBREL_RUN_ID"         /* the run id */
 #define WB_ENV_TARGET "WHIMBREL_TARGET_URL"     /* the target's URL */
-#define WB_ENV_MODE "WHIMBREL_MODE"             /* dev, prod or plan */
+#define WB_ENV_MODE "WHIMBREL_MODE"             /* dev, prod, plan or verify (`whimbrel verify`:
+                                                   wb_each does nothing, writes are intercepted,
+                                                   the wb_verify checks run) */
 #define WB_ENV_MIGRATION "WHIMBREL_MIGRATION"   /* file base name without .c */
 #define WB_ENV_THREADS "WHIMBREL_THREADS"       /* threads for wb_each (default: cores) */
 #define WB_ENV_CTL_FD "WHIMBREL_CTL_FD"         /* control pipe's file descriptor */
@@ -48,6 +54,7 @@
 #define WB_ENV_JOB "WHIMBREL_JOB"               /* a worker's claim: the job id (its control row) */
 #define WB_ENV_SEGMENT "WHIMBREL_SEGMENT"       /* "K/N": a worker's claim: scans visit only segment K
                                                    of N, queries run in segment 0 only */
+#define WB_ENV_PLAN_TEXT "WHIMBREL_PLAN_TEXT"   /* plan: 0 when the caller prints the report (--json) */
 
 /** Counters of a run, as in the ledger. */
 typedef struct wb_counters {
@@ -64,6 +71,16 @@ typedef struct wb_counters {
 
 struct wb_plan;
 struct wb__control;
+
+#define WB_VERIFY_MAX_KEYS 10 /* failed keys a run keeps and reports (verify.c) */
+
+/** The capacity a planned run would consume on DynamoDB (capacity.h), as the plan saw it. */
+typedef struct wb_plan_units {
+	double rcu;          /**< read units of the migration's reads */
+	double wcu;          /**< write units of its writes, index writes included */
+	double index_wcu;    /**< of them, the writes into secondary indexes */
+	double journal_wcu;  /**< about what the journal of a journaled (prod) run adds */
+} wb_plan_units;
 
 /** A run, as seen from inside the migration process. */
 struct wb_run {
@@ -86,6 +103,14 @@ struct wb_run {
 	unsigned seg_only;         /**< WB_ENV_SEGMENT: the one segment to scan (when seg_total) */
 	unsigned seg_total;        /**< WB_ENV_SEGMENT: segments of every scan, or 0 (no claim: all) */
 	struct wb__control *control; /**< the poller of pause and limits (control.h), or NULL */
+	int verify_only;           /**< mode verify: only the wb_verify checks run */
+	int plan_text;             /**< plan: print the report (else the runner's caller does) */
+	struct wb_verify_check *checks; /**< the checks wb_verify registered (owned; verify.c) */
+	size_t nchecks;            /**< how many */
+	int64_t verify_checked;    /**< items the checks checked (all runs together; under lock) */
+	int64_t verify_failed;     /**< of them, failed */
+	char *verify_keys[WB_VERIFY_MAX_KEYS]; /**< the first failed keys, DynamoDB JSON (owned) */
+	size_t nverify_keys;       /**< how many */
 };
 
 /** Set by the SIGINT handler: wb_each stops after the current batch. */
@@ -103,6 +128,18 @@ void wb__run_ctl(wb_run *run, const char *fmt, ...) __attribute__((format(printf
 int wb__run_open(wb_run *run, wb_db **out, wb_db **inner);
 /** True in plan mode (no checkpoints, writes recorded only). */
 int wb__run_is_plan(const wb_run *run);
+
+/* verify.c: the checks of wb_verify. */
+
+/**
+ * Run every registered check (not in a plan): 0 when every item passed;
+ * WB_ERROR with a message naming the count and the first key when one
+ * failed; WB_EINTERRUPTED, or the store's or the callback's error.  Sends
+ * the V and K lines.
+ */
+int wb__verify_all(wb_run *run);
+/** Free the registered checks and kept keys. */
+void wb__verify_free(wb_run *run);
 
 /* plan.c: the write interceptor. */
 
@@ -123,6 +160,9 @@ int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan);
  */
 int wb__journal_wrap(wb_db **out, wb_db *inner, wb_run *run);
 /** Print the counts (unchanged: plus the run's own `unchanged`) and the diffs. */
+/** The units counted so far (thread-safe). */
+void wb__plan_units(struct wb_plan *plan, wb_plan_units *out);
+/** Print the counts (unchanged: plus the run's own `unchanged`), the units and the diffs. */
 void wb__plan_report(struct wb_plan *plan, const wb_counters *counters, FILE *f);
 
 #endif /* WB_RUN_H */

@@ -48,6 +48,7 @@ struct runner {
 	int64_t t0_ms;           /* start, for the duration */
 	int ended;               /* the program reported the end of its run (wb_run_end) */
 	int out_err;             /* stdout had an error before the run (so ours cannot be told apart) */
+	char ckpt[300];          /* the checkpoints' migration: its name, NAME#verify for a verify run */
 };
 
 static int64_t now_ms(void)
@@ -123,6 +124,33 @@ static void record_init(struct runner *r)
 	rec->exit_code = -1;
 	snprintf(rec->commit, sizeof(rec->commit), "%s", r->o->commit ? r->o->commit : "");
 	snprintf(rec->dirty, sizeof(rec->dirty), "%s", r->o->dirty ? r->o->dirty : "");
+	if (r->o->verifies) {
+		snprintf(rec->mode, sizeof(rec->mode), "verify");
+		snprintf(rec->verifies, sizeof(rec->verifies), "%s", r->o->verifies);
+		rec->journal = 0;
+	}
+}
+
+/*
+ * A run records next to its own the estimate of the last plan of the
+ * same source on the same target (`plan` estimates the capacity units).
+ */
+static void estimate_from_plan(struct runner *r)
+{
+	wb_ledger_run *runs = NULL;
+	size_t n = 0;
+
+	if (r->o->plan || r->o->verifies || wb_ledger_list(&runs, &n, r->db, r->m.name) < 0)
+		return;
+	for (size_t i = n; i-- > 0;) {
+		if (strcmp(runs[i].mode, "plan") != 0 || strcmp(runs[i].checksum, r->rec.checksum) != 0 ||
+		    strcmp(runs[i].target, r->rec.target) != 0 || strcmp(runs[i].status, "succeeded") != 0)
+			continue;
+		r->rec.rcu_estimate = runs[i].rcu_estimate;
+		r->rec.wcu_estimate = runs[i].wcu_estimate;
+		break;
+	}
+	wb_ledger_runs_free(runs);
 }
 
 /*
@@ -205,7 +233,7 @@ static int take_lease(struct runner *r)
 	return 0;
 }
 
-/* The last dev/prod run of this migration before ours, into *out. */
+/* The last dev/prod run of this migration before ours (for a verify run, the last verify), into *out. */
 static int previous_run(struct runner *r, wb_ledger_run *out)
 {
 	wb_ledger_run *runs = NULL;
@@ -216,6 +244,7 @@ static int previous_run(struct runner *r, wb_ledger_run *out)
 		return 0;
 	for (size_t i = n; i-- > 0 && !found;) {
 		if (strcmp(runs[i].mode, "plan") == 0 || strcmp(runs[i].mode, "revert") == 0 ||
+		    (strcmp(runs[i].mode, "verify") == 0) != (r->o->verifies != NULL) ||
 		    strcmp(runs[i].run_id, r->rec.run_id) == 0)
 			continue;
 		*out = runs[i];
@@ -235,15 +264,15 @@ static int resume_or_restart(struct runner *r)
 	if (r->o->plan)
 		return 0;
 	if (r->o->restart) {
-		if ((rc = wb__checkpoint_clear(r->db, r->m.name, &n)) < 0)
-			return wb__error(NULL, rc, "cannot clear the checkpoints of %s: %s", r->m.name,
+		if ((rc = wb__checkpoint_clear(r->db, r->ckpt, &n)) < 0)
+			return wb__error(NULL, rc, "cannot clear the checkpoints of %s: %s", r->ckpt,
 					 wb_error_last());
 		if (n)
 			note(r, "--restart: cleared %zu checkpoint(s); starting over", n);
 		return 0;
 	}
-	if ((rc = wb__checkpoint_count(r->db, r->m.name, &n)) < 0)
-		return wb__error(NULL, rc, "cannot read the checkpoints of %s: %s", r->m.name,
+	if ((rc = wb__checkpoint_count(r->db, r->ckpt, &n)) < 0)
+		return wb__error(NULL, rc, "cannot read the checkpoints of %s: %s", r->ckpt,
 				 wb_error_last());
 	if (n == 0)
 		return 0;
@@ -355,7 +384,7 @@ static void tick(const wb_counters *c, void *arg)
 
 /* The run's settings for the child's environment, into env (NULL-terminated). */
 struct child_env {
-	char run[96], url[600], mode[32], mig[300], thr[48], res[96], diffs[48], jnl[48], unc[48];
+	char run[96], url[600], mode[32], mig[340], thr[48], res[96], diffs[48], jnl[48], unc[48], text[48];
 	char *v[10];
 };
 
@@ -366,7 +395,7 @@ static void child_env(struct child_env *e, const struct runner *r)
 	snprintf(e->run, sizeof(e->run), "%s=%s", WB_ENV_RUN_ID, r->rec.run_id);
 	snprintf(e->url, sizeof(e->url), "%s=%s", WB_ENV_TARGET, r->o->url);
 	snprintf(e->mode, sizeof(e->mode), "%s=%s", WB_ENV_MODE, r->rec.mode);
-	snprintf(e->mig, sizeof(e->mig), "%s=%s", WB_ENV_MIGRATION, r->m.name);
+	snprintf(e->mig, sizeof(e->mig), "%s=%s", WB_ENV_MIGRATION, r->ckpt);
 	e->v[n++] = e->run;
 	e->v[n++] = e->url;
 	e->v[n++] = e->mode;
@@ -385,6 +414,10 @@ static void child_env(struct child_env *e, const struct runner *r)
 	e->v[n++] = e->jnl;
 	snprintf(e->unc, sizeof(e->unc), "%s=%d", WB_ENV_UNCONDITIONAL, r->rec.unconditional);
 	e->v[n++] = e->unc;
+	if (r->o->plan_quiet) {
+		snprintf(e->text, sizeof(e->text), "%s=0", WB_ENV_PLAN_TEXT);
+		e->v[n++] = e->text;
+	}
 	e->v[n] = NULL;
 }
 
@@ -418,6 +451,27 @@ static void set_status(wb_ledger_run *rec, const char *status, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(rec->error, sizeof(rec->error), fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * What a plan estimated and what verify checks found.  A program whose
+ * checks failed on some item (and that ended as wb_run_end said) has done
+ * its work: "verify failed", not "failed".
+ */
+static void judge_extra(wb_ledger_run *rec, const wb_child_result *res)
+{
+	if (res->has_units) {
+		rec->rcu_estimate = res->units.rcu;
+		rec->wcu_estimate = res->units.wcu;
+	}
+	if (!res->verified)
+		return;
+	rec->verify_checked = res->verify_checked;
+	rec->verify_failed = res->verify_failed;
+	snprintf(rec->verify_keys, sizeof(rec->verify_keys), "%s", res->verify_keys);
+	if (res->verify_failed > 0 && strcmp(rec->status, "failed") == 0 && res->ended &&
+	    !res->sig && res->exit_code == res->end_status)
+		snprintf(rec->status, sizeof(rec->status), "verify failed");
 }
 
 /*
@@ -462,6 +516,10 @@ static void judge(struct runner *r, const wb_child_result *res)
 		set_status(rec, "failed", "%s", res->error);
 	else
 		set_status(rec, "failed", "the migration exited with status %d", res->exit_code);
+	judge_extra(rec, res);
+	if (r->o->verifies && strcmp(rec->status, "succeeded") == 0 && !res->verified)
+		set_status(rec, "failed", "%s registers no verify check (wb_verify): nothing was verified",
+			   r->m.name);
 }
 
 /*
@@ -501,7 +559,7 @@ static void summary(struct runner *r)
 	wb_format_duration(dur, sizeof(dur), c->duration_ms);
 	note(r, "%s %s on %s: %s in %s: %lld scanned, %lld %s, %lld %s, "
 		"%lld unchanged, %lld failed (run %s)",
-	     plan ? "plan of" : "run of", r->m.name, r->o->mode, c->status, dur,
+	     plan ? "plan of" : r->o->verifies ? "verify of" : "run of", r->m.name, r->o->mode, c->status, dur,
 	     (long long)c->scanned, (long long)c->written, plan ? "would be written" : "written",
 	     (long long)c->deleted, plan ? "would be deleted" : "deleted",
 	     (long long)c->unchanged, (long long)c->failed, c->run_id);
@@ -509,11 +567,21 @@ static void summary(struct runner *r)
 		note(r, "%s met %lld retries (%lld after throttling) and %lld failed conditions (items changed "
 			"since read, read again)", r->m.name, (long long)c->retries, (long long)c->throttled,
 		     (long long)c->conditions_failed);
+	if (c->verify_checked || c->verify_failed)
+		note(r, "verification of %s: %lld of %lld item(s) failed%s%s", r->m.name,
+		     (long long)c->verify_failed, (long long)c->verify_checked,
+		     c->verify_keys[0] ? "; first keys: " : "", c->verify_keys);
 	if (c->error[0] && strcmp(c->status, "failed") == 0)
 		note(r, "%s failed: %s", r->m.name, c->error);
 	if (strcmp(c->status, "interrupted") == 0)
 		note(r, "the next `whimbrel run %s %s` resumes where this one stopped",
 		     r->o->mode, r->o->path);
+}
+
+/* A run that did all its work: succeeded, or verified with items that failed. */
+static int finished(const wb_ledger_run *rec)
+{
+	return strcmp(rec->status, "succeeded") == 0 || strcmp(rec->status, "verify failed") == 0;
 }
 
 /* The end of the run: record it, clear the checkpoints of a finished run, stamp. */
@@ -524,8 +592,7 @@ static void record_end(struct runner *r)
 	if (!r->unrecorded && wb__ledger_put(r->db, &r->rec) < 0)
 		fprintf(stderr, "whimbrel: warning: cannot record the end of run %s: %s\n",
 			r->rec.run_id, wb_error_last());
-	if (strcmp(r->rec.status, "succeeded") == 0 && !r->o->plan &&
-	    wb__checkpoint_clear(r->db, r->m.name, NULL) < 0)
+	if (finished(&r->rec) && !r->o->plan && wb__checkpoint_clear(r->db, r->ckpt, NULL) < 0)
 		fprintf(stderr, "whimbrel: warning: cannot clear the checkpoints of %s: %s\n",
 			r->m.name, wb_error_last());
 	summary(r);
@@ -622,6 +689,7 @@ static int prepare(struct runner *r)
 
 	if ((rc = load_migration(r)) < 0)
 		return rc;
+	snprintf(r->ckpt, sizeof(r->ckpt), "%s%s", r->m.name, r->o->verifies ? "#verify" : "");
 	if ((rc = wb_open(&r->db, r->o->url)) < 0)
 		return wb__error(NULL, rc, "cannot open the %s target %s: %s", r->o->mode, r->o->url,
 				 wb_error_last());
@@ -633,6 +701,7 @@ static int prepare(struct runner *r)
 		return wb__error(NULL, rc, "cannot create the whimbrel_* tables on %s: %s", r->o->url,
 				 wb_error_last());
 	record_init(r);
+	estimate_from_plan(r);
 	r->t0_ms = now_ms();
 	if (!r->o->plan && (rc = take_lease(r)) != 0)
 		return rc;

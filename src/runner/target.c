@@ -38,7 +38,7 @@ static const char *config_path(const wb_target_options *o)
 static int load_config(wb__config **out, const wb_target_options *o)
 {
 	static const char *const known[] = {"db", "confirm", "concurrency", "journal_days", "snapshot_days",
-					    NULL}; /* a typo is not a default */
+					    "prices", NULL}; /* a typo is not a default */
 	int rc = wb__config_load(out, config_path(o));
 
 	if (rc == 0 && (rc = wb__config_check_keys(*out, known)) < 0) {
@@ -191,6 +191,22 @@ int wb_target_concurrency(int *out, const wb_target_options *o, const char *targ
 		else
 			*out = (int)n;
 	}
+	wb__config_free(cf);
+	return rc;
+}
+
+int wb_target_prices(char **out, const wb_target_options *o, const char *target)
+{
+	wb__config *cf = NULL;
+	const char *v;
+	int rc;
+
+	*out = NULL;
+	o = opts(o);
+	if ((rc = check_target_name(target)) < 0 || (rc = load_config(&cf, o)) < 0)
+		return rc;
+	if ((v = wb__config_get(cf, target, "prices")) && !(*out = wb__strdup(v)))
+		rc = WB_ENOMEM;
 	wb__config_free(cf);
 	return rc;
 }

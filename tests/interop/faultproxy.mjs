@@ -27,13 +27,18 @@
 //
 //   node faultproxy.mjs --target http://127.0.0.1:PORT --port-file FILE [rates] [--seed N]
 //
+//   --capacity        asks for the consumed capacity of every data-plane request
+//                     (adds "ReturnConsumedCapacity":"TOTAL" where the request has
+//                     none), so that /__capacity counts requests that did not ask
+//
 // The port is written to FILE once listening.  GET /__faults answers the
 // counts of requests and injected faults as JSON, with `peakInFlight`, the
 // most requests the proxy held at once; GET /__reset zeroes them.
 // GET /__capacity answers the capacity units the answers reported
-// (ConsumedCapacity, on tables other than whimbrel_*), per second of the
-// clock: {"read": total, "write": total, "seconds": {"UNIXSEC": {"read": r,
-// "write": w}}}.  GET /__set?throttle=R&pte=R changes those two rates while
+// (ConsumedCapacity): on tables other than whimbrel_*, in total and per
+// second of the clock, and per table: {"read": total, "write": total,
+// "seconds": {"UNIXSEC": {"read": r, "write": w}}, "tables": {"read":
+// {TABLE: units}, "write": {TABLE: units}}} (zeroed by /__reset).  GET /__set?throttle=R&pte=R changes those two rates while
 // it runs.  SIGTERM stops it.
 import http from "node:http";
 import { writeFileSync, renameSync } from "node:fs";
@@ -70,28 +75,44 @@ function random() {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
+const zero = () => ({ requests: 0, forwarded: 0, throttle: 0, pte: 0, error500: 0, drop: 0, unprocessed: 0,
+  unprocessedItems: 0, dropAfter: 0, peakInFlight: 0 });
+let counts = zero(), inFlight = 0;
+const askForCapacity = args.includes("--capacity");
 const readOps = new Set(["GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"]);
-const capacity = { read: 0, write: 0, seconds: {} };
+const noCapacity = () => ({ read: 0, write: 0, seconds: {}, tables: { read: {}, write: {} } });
+let capacity = noCapacity();
 
-// Count the units an answer of `op` reports, per second, for non-reserved tables.
-function countCapacity(op, buf) {
-  let answer;
-  try { answer = JSON.parse(buf.toString() || "{}"); } catch { return; }
-  const cc = answer.ConsumedCapacity;
+// The request with ReturnConsumedCapacity asked for (when --capacity and it has none).
+function askCapacity(op, body) {
+  if (!askForCapacity || !dataOps.has(op)) return body;
+  try {
+    const parsed = JSON.parse(body);
+    if (parsed.ReturnConsumedCapacity && parsed.ReturnConsumedCapacity !== "NONE") return body;
+    parsed.ReturnConsumedCapacity = "TOTAL";
+    return JSON.stringify(parsed);
+  } catch { return body; }
+}
+
+// Count the units an answer of `op` reports (one ConsumedCapacity object, or a
+// list of them): per table, and in total and per second for tables other than
+// whimbrel_*.
+function countCapacity(op, status, buf) {
+  if (status !== 200 || !dataOps.has(op)) return;
+  let cc;
+  try { cc = JSON.parse(buf.toString() || "{}").ConsumedCapacity; } catch { return; }
   const kind = readOps.has(op) ? "read" : "write";
   const sec = Math.floor(Date.now() / 1000);
-  for (const c of Array.isArray(cc) ? cc : cc ? [cc] : []) {
-    if (!c || String(c.TableName || "").startsWith("whimbrel_")) continue;
-    const units = Number(c.CapacityUnits || 0);
+  for (const c of [].concat(cc || [])) {
+    if (!c || !c.TableName) continue;
+    const units = Number(c.CapacityUnits || 0), t = capacity.tables[kind];
+    t[c.TableName] = (t[c.TableName] || 0) + units;
+    if (String(c.TableName).startsWith("whimbrel_")) continue;
     const s = (capacity.seconds[sec] ||= { read: 0, write: 0 });
     s[kind] += units;
     capacity[kind] += units;
   }
 }
-
-const zero = () => ({ requests: 0, forwarded: 0, throttle: 0, pte: 0, error500: 0, drop: 0, unprocessed: 0,
-  unprocessedItems: 0, dropAfter: 0, peakInFlight: 0 });
-let counts = zero(), inFlight = 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 function answer(res, status, type, message) {
@@ -162,7 +183,7 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (req.method === "GET" && (req.url === "/__faults" || req.url === "/__reset")) {
-    if (req.url === "/__reset") counts = zero();
+    if (req.url === "/__reset") { counts = zero(); capacity = noCapacity(); }
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify(counts));
     return;
@@ -173,8 +194,8 @@ const server = http.createServer((req, res) => {
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => (delayMs > 0 ? setTimeout(handle, delayMs) : handle()));
   function handle() {
-    const body = Buffer.concat(chunks).toString();
     const op = String(req.headers["x-amz-target"] || "").split(".").pop();
+    const body = askCapacity(op, Buffer.concat(chunks).toString());
     counts.requests++;
     const named = (/"TableName":"([^"]*)"/.exec(body) || /"RequestItems":\{"([^"]*)"/.exec(body) || [])[1] || "";
     if ((allOps || dataOps.has(op)) && (!onlyTable || named === onlyTable)) {
@@ -194,7 +215,7 @@ const server = http.createServer((req, res) => {
     }
     counts.forwarded++;
     forward(req, body, (status, headers, buf) => {
-      if (status === 200 && dataOps.has(op)) countCapacity(op, buf);
+      countCapacity(op, status, buf);
       relay(res, status, headers, buf);
     });
   }
