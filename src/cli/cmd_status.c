@@ -52,7 +52,7 @@ static void print_head(int with_name)
 {
 	if (with_name)
 		printf("%-40s ", "MIGRATION");
-	printf("%-12s %-19s %-19s %8s %9s %9s %9s %9s %7s %9s %10s\n", "STATUS", "STARTED (UTC)",
+	printf("%-13s %-19s %-19s %8s %9s %9s %9s %9s %7s %9s %10s\n", "STATUS", "STARTED (UTC)",
 	       "FINISHED (UTC)", "DURATION", "SCANNED", "WRITTEN", "DELETED", "UNCHANGED", "RETRIES", "THROTTLED",
 	       "CONDFAILED");
 }
@@ -64,7 +64,7 @@ static void print_run(const wb_ledger_run *r)
 	wb_format_utc(st, sizeof(st), r->started);
 	wb_format_utc(fin, sizeof(fin), r->finished);
 	wb_format_duration(dur, sizeof(dur), r->duration_ms);
-	printf("%-12s %-19s %-19s %8s %9lld %9lld %9lld %9lld %7lld %9lld %10lld\n", r->status, st, fin, dur,
+	printf("%-13s %-19s %-19s %8s %9lld %9lld %9lld %9lld %7lld %9lld %10lld\n", r->status, st, fin, dur,
 	       (long long)r->scanned, (long long)r->written, (long long)r->deleted,
 	       (long long)r->unchanged, (long long)r->retries, (long long)r->throttled,
 	       (long long)r->conditions_failed);

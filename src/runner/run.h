@@ -165,4 +165,14 @@ void wb__plan_units(struct wb_plan *plan, wb_plan_units *out);
 /** Print the counts (unchanged: plus the run's own `unchanged`), the units and the diffs. */
 void wb__plan_report(struct wb_plan *plan, const wb_counters *counters, FILE *f);
 
+/*
+ * Before reading a page of at most `dflt` items (wb_each's pages, the
+ * verify checks'): wait while the run is paused and for the page's turn
+ * under --max-rate (util/pace.h); returns the page size to ask for (about
+ * 200 ms of items when paced).  Implemented in each.c.
+ */
+size_t wb__each_pace_before(size_t dflt);
+/* After it: the page asked for `asked` items and had `got`. */
+void wb__each_pace_after(size_t asked, size_t got);
+
 #endif /* WB_RUN_H */

@@ -17,15 +17,15 @@
  * failed, K key), which records them in the ledger and turns a run whose
  * check failed on any item into "verify failed".  In verify-only mode
  * (`whimbrel verify RUN`, mode "verify") wb_each does nothing and
- * only the checks run.  Each page's reads go through the pacing hook
- * (pace_page) so that a verification is paced like the run.
+ * only the checks run.  A check is paced like the run: its pages wait
+ * while the run is paused and for their turn under --max-rate, and its
+ * reads on DynamoDB take their turn under --max-rcu in the client.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
-#include "capacity.h"
 #include "checkpoint.h"
 #include "run.h"
 
@@ -123,19 +123,6 @@ static void keep_key(wb_run *run, const char *json, size_t len)
 	    (run->verify_keys[run->nverify_keys] = strndup(json, len)))
 		run->nverify_keys++;
 	pthread_mutex_unlock(&run->lock);
-}
-
-/*
- * The pacing hook, called after every page of a check with the read units
- * it consumed (capacity.h's count), before the next page is read: where
- * the run is paced (--max-rcu, --max-rate, pause; not on main when this was
- * written), this is where a check waits its turn, as wb_each's pages do.
- * Until then it paces nothing.
- */
-static void pace_page(wb_run *run, double rcu)
-{
-	WB_UNUSED(run);
-	WB_UNUSED(rcu);
 }
 
 /* ----------------------------------------------------------- checkpoints */
@@ -244,11 +231,9 @@ static int check_page(struct vworker *w, struct vstream *st, const wb_page *page
 {
 	const struct wb_verify_check *c = w->job->c;
 	int64_t failed = 0;
-	size_t bytes = 0;
 
 	for (size_t i = 0; i < page->count; i++) {
 		int v = c->fn(page->items[i], c->arg);
-		bytes += wb_item_size(page->items[i]);
 		if (v < 0)
 			return wb__error(NULL, v, "verify %s: the callback failed (%d)", c->table, v);
 		if (v > 0) {
@@ -263,7 +248,6 @@ static int check_page(struct vworker *w, struct vstream *st, const wb_page *page
 		wb_counters d = {.scanned = (int64_t)page->count};
 		wb__run_count(w->job->run, &d);
 	}
-	pace_page(w->job->run, wb__units_page(bytes, 1));
 	return 0;
 }
 
@@ -335,15 +319,16 @@ static int run_stream(struct vworker *w, unsigned seg)
 	s.segment = seg;
 	s.total_segments = job->total;
 	s.pk_prefix = job->c->prefix;
-	s.limit = job->run->batch;
 	while (rc == 0) {
 		if (should_stop(job)) {
 			rc = wb__run_interrupted ? WB_EINTERRUPTED : 0;
 			break;
 		}
 		s.start_after = cursor;
-		if ((rc = wb_scan_page(&page, w->db, job->c->table, &s)) < 0 ||
-		    (rc = check_page(w, &st, page)) < 0)
+		s.limit = wb__each_pace_before(job->run->batch);
+		rc = wb_scan_page(&page, w->db, job->c->table, &s);
+		wb__each_pace_after(s.limit, rc == 0 && page ? page->count : 0);
+		if (rc < 0 || (rc = check_page(w, &st, page)) < 0)
 			break;
 		wb_item_free(cursor);
 		cursor = page->last_key ? wb_item_dup(page->last_key) : NULL;
