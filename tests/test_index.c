@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -551,6 +552,28 @@ static void test_local(void **state)
  * with an INCLUDE and a KEYS_ONLY index): its indexes are described and
  * can be queried.
  */
+/*
+ * Until table t is ACTIVE: a CreateTable answers while the table is still
+ * CREATING, and dynalite (createTableMs 0) makes it ACTIVE on a later turn
+ * of its event loop, so a write sent at once can find no table.
+ */
+static void wait_active(wb_db *db, const char *t)
+{
+	for (int i = 0; i < 200; i++) {
+		json_t *req = json_pack("{s:s}", "TableName", t), *resp = NULL;
+		const char *st;
+		wbt_ok(wb__ddb_call(wb__ddb_client_of(db), db, "DescribeTable", t, req, &resp));
+		st = json_string_value(json_object_get(json_object_get(resp, "Table"), "TableStatus"));
+		int active = st && strcmp(st, "ACTIVE") == 0;
+		json_decref(req);
+		json_decref(resp);
+		if (active)
+			return;
+		usleep(10000);
+	}
+	fail_msg("table %s never became ACTIVE", t);
+}
+
 static void test_created_elsewhere(void **state)
 {
 	int target = wbt_case_target(state);
@@ -581,6 +604,7 @@ static void test_created_elsewhere(void **state)
 	wbt_ok(wb__ddb_call(wb__ddb_client_of(db), db, "CreateTable", t, req, &resp));
 	json_decref(req);
 	json_decref(resp);
+	wait_active(db, t);
 	wbt_ok(wb_table_indexes(&ix, &n, db, t));
 	assert_int_equal(n, 2);
 	assert_string_equal(ix[0].name, "by_created");
