@@ -7,7 +7,7 @@
 # Installed by `make install` as PREFIX/share/bash-completion/completions/whimbrel;
 # or source it from ~/.bashrc.
 
-_whimbrel_commands="table item scan query import export new plan run status history log logs unlock stamp lint prune schedule worker version revert copy clone"
+_whimbrel_commands="table item scan query import export new plan run status history log logs unlock pause resume limit stamp lint prune schedule worker version revert copy clone"
 
 # The options of one command (after its subcommand, for table and item).
 _whimbrel_options() {
@@ -19,18 +19,19 @@ _whimbrel_options() {
 	import) echo "--continue --create --pk --sk --yes --help" ;;
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
-	plan) echo "--diffs --threads --concurrency --help" ;;
-	run) echo "--yes --threads --concurrency --unconditional --restart --no-stamp --journal --no-journal --allow-dirty --dir --help" ;;
+	plan) echo "--diffs --threads --concurrency --max-rcu --max-rate --help" ;;
+	run) echo "--yes --threads --concurrency --unconditional --restart --no-stamp --journal --no-journal --allow-dirty --dir --max-wcu --max-rcu --max-rate --capacity --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
 	log | logs) echo "--raw --follow --help" ;;
 	lint) echo "--dir --now --help" ;;
 	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --journal --help" ;;
 	unlock) echo "--force --help" ;;
+	limit) echo "--max-wcu --max-rcu --max-rate --capacity --help" ;;
 	revert) echo "--dry-run --force --yes --help" ;;
 	copy) echo "--from --to --keys-of-run --only-missing --overwrite --yes --help" ;;
 	clone) echo "--tables --sample --fraction --mask --yes --help" ;;
-	schedule) echo "--at --now --workers --attempts --timeout --allow-dirty --help" ;;
+	schedule) echo "--at --now --workers --attempts --timeout --allow-dirty --max-wcu --max-rcu --max-rate --capacity --help" ;;
 	worker) echo "--once --id --max-jobs --concurrency --help" ;;
 	version) echo "--json --help" ;;
 	*) echo "--help" ;;
@@ -123,7 +124,7 @@ _whimbrel() {
 		fi ;;
 	status | history | unlock)
 		[ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
-	log | logs | revert) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	log | logs | revert | pause | resume | limit) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	clone) [ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur") ;;
 	stamp)
 		if [ "$nargs" -eq 0 ]; then

@@ -61,6 +61,15 @@ typedef struct wb__page_hooks {
 	/** Last, before COMMIT: may write with wb__db_tx_write (the checkpoint). */
 	int (*before_commit)(wb_db *db, const wb__page_result *page, void *arg);
 	void *arg;          /**< passed to both */
+	/**
+	 * 1: the pages of a dev run (a local copy): from this page on, the
+	 * handle may commit without waiting for the disk (SQLite:
+	 * synchronous=OFF and a shorter WAL between checkpoints).  Every page
+	 * stays one transaction with its hooks' writes: a crash of the process
+	 * loses nothing committed and never leaves half a page; only a crash
+	 * of the machine (or a power loss) may lose or damage the copy.
+	 */
+	int dev;
 } wb__page_hooks;
 
 struct wb_backend_ops {

@@ -110,6 +110,25 @@ int wb_cmd_version(wb_cli *cli, int argc, char **argv); /* cmd_version.c */
 int wb_cmd_revert(wb_cli *cli, int argc, char **argv);  /* cmd_revert.c */
 int wb_cmd_copy(wb_cli *cli, int argc, char **argv);    /* cmd_copy.c */
 int wb_cmd_clone(wb_cli *cli, int argc, char **argv);   /* cmd_clone.c */
+int wb_cmd_pause(wb_cli *cli, int argc, char **argv);   /* cmd_control.c */
+int wb_cmd_resume(wb_cli *cli, int argc, char **argv);  /* cmd_control.c */
+int wb_cmd_limit(wb_cli *cli, int argc, char **argv);   /* cmd_control.c */
+
+/* The pacing options of run, schedule and limit (cmd_control.c). */
+struct wb_run_control;
+/**
+ * When argv[*i] is --max-wcu, --max-rcu, --max-rate or --capacity (with its
+ * value next, or after '='), parse it into c (advancing *i), set *code (0 or
+ * the usage error's) and return 1; else return 0.
+ */
+int wb_cli_limit_option(struct wb_run_control *c, const char *cmd, int argc, char **argv, int *i, int *code);
+/** True when c has any limit set. */
+int wb_cli_limits_set(const struct wb_run_control *c);
+/** Refuse capacity units on an SQLite target (usage error), else 0. */
+int wb_cli_limits_check(const struct wb_run_control *c, const char *cmd, const char *url);
+/** "max-wcu 100, capacity 50%" (the limits above 0), or "none". */
+void wb_cli_limits_format(char *buf, size_t size, const struct wb_run_control *c);
+
 /** `whimbrel prune --journal` (cmd_journal.c; wb_cmd_prune hands over to it). */
 int wb_cli_prune_journal(wb_cli *cli, int argc, char **argv);
 

@@ -34,6 +34,7 @@ struct opts {
 	int diffs;            /* --diffs N */
 	int journal;          /* --journal 1, --no-journal 0, else -1 */
 	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
+	wb_run_control limits; /* --max-wcu, --max-rcu, --max-rate, --capacity */
 };
 
 /* What the confirmation callback needs. */
@@ -49,6 +50,8 @@ static void run_help(void)
 	       "                                 [--journal | --no-journal]\n"
 	       "                            [--concurrency N] [--unconditional]\n"
 	       "                            [--allow-dirty] [--dir DIR]\n"
+	       "                            [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
+	       "                            [--capacity P%%]\n"
 	       "\n"
 	       "Compile the migration FILE and run it on the dev or prod target.  The run is\n"
 	       "recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
@@ -77,6 +80,13 @@ static void run_help(void)
 	       "  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
 	       "  --dir DIR      the migrations directory (default: migrations): a prod run\n"
 	       "                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
+	       "  --max-wcu N    at most N write capacity units per second (DynamoDB)\n"
+	       "  --max-rcu N    at most N read capacity units per second (DynamoDB)\n"
+	       "  --max-rate N   at most N items per second (SQLite; DynamoDB too)\n"
+	       "  --capacity P%%  P percent of the table's provisioned capacity, GSIs included\n"
+	       "                 (an on-demand table has none: use --max-wcu)\n"
+	       "                 Throttling lowers the rate (halved, then recovering); the\n"
+	       "                 limits can change while it runs: whimbrel limit / pause\n"
 	       "\n"
 	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
 	       "lease, 130 interrupted.  See whimbrel-run(1).\n");
@@ -89,7 +99,9 @@ static void plan_help(void)
 	       "Run the migration FILE on the target with every write intercepted: print how\n"
 	       "many items would be written, deleted or left unchanged, and the first N\n"
 	       "before/after diffs (default 10).  Nothing is written to the target's data and no\n"
-	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n");
+	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n"
+	       "--max-rcu N and --max-rate N pace its reads as they pace a run (whimbrel run\n"
+	       "--help).\n");
 }
 
 static int parse_int(const char *s, int *out)
@@ -107,7 +119,12 @@ static int parse(struct opts *o, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int *num = NULL;
+		int *num = NULL, code = 0;
+		if (wb_cli_limit_option(&o->limits, o->cmd, argc, argv, &i, &code)) {
+			if (code)
+				return code;
+			continue;
+		}
 		if (!o->plan && strcmp(a, "--yes") == 0)
 			o->yes = 1;
 		else if (!o->plan && strcmp(a, "--restart") == 0)
@@ -323,6 +340,11 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
 		return code;
 	wb_close(db);
+	if ((code = wb_cli_limits_check(&o->limits, o->cmd, url)) != 0) {
+		wb_string_free(url);
+		return code;
+	}
+	ro.control = wb_cli_limits_set(&o->limits) ? &o->limits : NULL;
 	ro.commit = origin.commit;
 	ro.dirty = origin.dirty;
 	ro.path = o->path;
@@ -350,7 +372,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 
 int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "run", .journal = -1};
+	struct opts o = {.cmd = "run", .journal = -1, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
 	if (wb_cli_wants_help(argc, argv)) {
@@ -364,7 +386,7 @@ int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 
 int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10, .journal = -1};
+	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10, .journal = -1, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
 	if (wb_cli_wants_help(argc, argv)) {

@@ -34,6 +34,7 @@
 #include "backend.h"
 #include "aws_creds.h"
 #include "dynamodb_client.h"
+#include "dynamodb_pace.h"
 #include "http.h"
 #include "retries.h"
 #include "sigv4.h"
@@ -717,22 +718,39 @@ static int report(struct wb__ddb_client *c, wb_db *db, const char *op, const cha
 int wb__ddb_call_text(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
 		      const char *body, size_t len, char **resp, size_t *resp_len)
 {
+	struct wb__ddb_paced p;
 	struct attempt a;
 	uint64_t start = wb__ddb_now_ms();
 	unsigned n;
+	int rc;
 
 	*resp = NULL;
 	*resp_len = 0;
+	if ((rc = wb__ddb_pace_begin(&p, c, db, op, table, body, len)) < 0)
+		return rc;
+	if (p.body) { /* with ReturnConsumedCapacity */
+		body = p.body;
+		len = p.len;
+	}
 	for (n = 1;; n++) {
 		if (request_hook)
 			request_hook(op, body, len, request_hook_arg);
+		wb__ddb_pace_wait(&p);
 		attempt_once(c, op, body, len, &a, resp, resp_len);
-		if (a.outcome == OK)
-			return 0;
-		if (a.outcome == FATAL || backoff(c, n, start) < 0)
-			return report(c, db, op, table, &a, n, start);
+		if (a.outcome == OK) {
+			wb__ddb_pace_answer(&p, *resp, *resp_len);
+			break;
+		}
+		if (a.outcome == THROTTLED)
+			wb__ddb_pace_throttled(&p);
+		if (a.outcome == FATAL || backoff(c, n, start) < 0) {
+			rc = report(c, db, op, table, &a, n, start);
+			break;
+		}
 		count_retry(c, a.outcome);
 	}
+	wb__ddb_pace_end(&p);
+	return rc;
 }
 
 int wb__ddb_call(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
@@ -766,6 +784,7 @@ int wb__ddb_backoff_unprocessed(struct wb__ddb_client *c, wb_db *db, const char 
 	pthread_mutex_lock(&c->lock);
 	COUNT(c, unprocessed_items, nunprocessed);
 	pthread_mutex_unlock(&c->lock);
+	wb__ddb_pace_unprocessed(table);
 	if (backoff(c, attempt, start) < 0) {
 		pthread_mutex_lock(&c->lock);
 		COUNT(c, gave_up, 1);

@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "checkpoint.h"
+#include "ledger.h"
 
 void wb__checkpoint_clear_struct(wb_checkpoint *cp)
 {
@@ -108,16 +109,9 @@ static int visit_key(const wb_item *it, void *arg)
 static int each_key(wb_db *db, const char *migration,
 		    int (*fn)(wb_db *db, const wb_item *key, void *arg), void *arg)
 {
-	wb_query q = WB_QUERY_INIT;
 	struct key_visit v = {db, fn, arg};
-	wb_value *pk = wb_value_string(migration, strlen(migration));
-	int rc;
+	int rc = wb__partition_each(db, WB_CHECKPOINT_TABLE, migration, visit_key, &v);
 
-	if (!pk)
-		return wb__oom(db);
-	q.pk = pk;
-	rc = wb_query_all(db, WB_CHECKPOINT_TABLE, &q, visit_key, &v);
-	wb_value_free(pk);
 	return rc == WB_ENOTFOUND ? 0 : rc;
 }
 

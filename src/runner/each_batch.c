@@ -547,24 +547,34 @@ static int visit(struct worker *w, struct stream *st, wb_item *item)
 	return 0;
 }
 
-static int fetch(struct worker *w, unsigned seg, const wb_item *cursor, wb_page **page)
+static int fetch_page(struct worker *w, unsigned seg, const wb_item *cursor, size_t limit, wb_page **page)
 {
 	struct job *job = w->job;
 
 	if (job->query) {
 		wb_query q = *job->query;
 		q.start_after = cursor;
-		if (!q.limit)
-			q.limit = job->run->batch;
+		if (!q.limit || q.limit > limit)
+			q.limit = limit;
 		return wb_query_page(page, w->db, job->table, &q);
 	}
 	wb_scan s = WB_SCAN_INIT;
 	s.segment = seg;
 	s.total_segments = job->total_segments;
 	s.pk_prefix = job->prefix;
-	s.limit = job->run->batch;
+	s.limit = limit;
 	s.start_after = cursor;
 	return wb_scan_page(page, w->db, job->table, &s);
+}
+
+/* A page, paced (--max-rate, pause). */
+static int fetch(struct worker *w, unsigned seg, const wb_item *cursor, wb_page **page)
+{
+	size_t limit = wb__each_pace_before(w->job->run->batch);
+	int rc = fetch_page(w, seg, cursor, limit, page);
+
+	wb__each_pace_after(limit, rc == 0 && *page ? (*page)->count : 0);
+	return rc;
 }
 
 /* Visit the items of one page. */

@@ -344,6 +344,8 @@ static void tick(const wb_counters *c, void *arg)
 	r->rec.retries = c->retries;
 	r->rec.throttled = c->throttled;
 	r->rec.conditions_failed = c->conditions;
+	r->rec.rcu_consumed = c->rcu;
+	r->rec.wcu_consumed = c->wcu;
 	r->rec.duration_ms = (int64_t)time(NULL) * 1000 - r->rec.started * 1000;
 	if (!r->unrecorded)
 		wb__ledger_put(r->db, &r->rec);
@@ -439,6 +441,8 @@ static void judge(struct runner *r, const wb_child_result *res)
 	rec->retries = res->counters.retries;
 	rec->throttled = res->counters.throttled;
 	rec->conditions_failed = res->counters.conditions;
+	rec->rcu_consumed = res->counters.rcu;
+	rec->wcu_consumed = res->counters.wcu;
 	r->ended = res->ended;
 	if (res->sig && res->interrupted && stop_sig)
 		set_status(rec, "interrupted", "interrupted (%s)", res->sig == SIGINT ? "SIGINT" :
@@ -600,6 +604,8 @@ static int prepare(struct runner *r)
 	r->t0_ms = now_ms();
 	if (!r->o->plan && (rc = take_lease(r)) != 0)
 		return rc;
+	if (r->o->control && (rc = wb_run_control_update(r->db, r->rec.run_id, r->o->control)) < 0)
+		return wb__error(NULL, rc, "cannot record the run's limits in whimbrel_control: %s", wb_error_last());
 	return resume_or_restart(r);
 }
 
