@@ -16,8 +16,9 @@
  * opens one, and gives it back when answered, so threads sharing a handle
  * (the write lanes of dynamodb_pool.c) send at once.  The lock guards only
  * the pool, the signing key, the jitter and the counters, never a request
- * on the wire.  Every request of the process goes through send_request():
- * the one place to hook a pacer (rate or capacity limits) before a send.
+ * on the wire.  Every request of the process goes through send_request(),
+ * every attempt of it through wb__ddb_call_text(), where the pacer
+ * (dynamodb_pace.h) waits before each attempt and reads each answer.
  */
 #define _GNU_SOURCE
 #include <errno.h>
