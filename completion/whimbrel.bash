@@ -7,7 +7,7 @@
 # Installed by `make install` as PREFIX/share/bash-completion/completions/whimbrel;
 # or source it from ~/.bashrc.
 
-_whimbrel_commands="table item scan query import export new plan run status history log logs unlock stamp lint prune schedule worker version revert copy clone restore pitr"
+_whimbrel_commands="table item scan query import export new plan run status history log logs unlock pause resume limit stamp lint prune schedule worker version revert copy clone restore pitr"
 
 # The options of one command (after its subcommand, for table and item).
 _whimbrel_options() {
@@ -19,20 +19,21 @@ _whimbrel_options() {
 	import) echo "--continue --create --pk --sk --yes --help" ;;
 	export) echo "--format --help" ;;
 	new) echo "--dir --help" ;;
-	plan) echo "--diffs --threads --help" ;;
-	run) echo "--yes --threads --restart --no-stamp --journal --no-journal --no-snapshot --allow-dirty --dir --help" ;;
+	plan) echo "--diffs --threads --concurrency --max-rcu --max-rate --help" ;;
+	run) echo "--yes --threads --concurrency --unconditional --restart --no-stamp --journal --no-journal --no-snapshot --allow-dirty --dir --max-wcu --max-rcu --max-rate --capacity --help" ;;
 	status) echo "--dir --json --help" ;;
 	history) echo "--json --help" ;;
 	log | logs) echo "--raw --follow --help" ;;
 	lint) echo "--dir --now --help" ;;
 	prune) echo "--dir --older-than --dry-run --yes --check --now --no-ledger --verbose --journal --snapshots --help" ;;
 	unlock) echo "--force --help" ;;
+	limit) echo "--max-wcu --max-rcu --max-rate --capacity --help" ;;
 	revert) echo "--dry-run --force --yes --help" ;;
 	copy) echo "--from --to --keys-of-run --only-missing --overwrite --yes --help" ;;
 	clone) echo "--tables --sample --fraction --mask --yes --help" ;;
 	restore) echo "--to --into --latest --help" ;;
-	schedule) echo "--at --now --workers --attempts --timeout --allow-dirty --help" ;;
-	worker) echo "--once --id --max-jobs --help" ;;
+	schedule) echo "--at --now --workers --attempts --timeout --allow-dirty --max-wcu --max-rcu --max-rate --capacity --help" ;;
+	worker) echo "--once --id --max-jobs --concurrency --help" ;;
 	version) echo "--json --help" ;;
 	*) echo "--help" ;;
 	esac
@@ -82,7 +83,7 @@ _whimbrel() {
 	      compopt -o nospace 2>/dev/null; return ;;
 	--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-between | --sk-op | \
 	--diffs | --threads | --older-than | --keys-of-run | --sample | --fraction | --at | \
-	--workers | --attempts | --timeout | --id | --max-jobs | --gsi | --lsi | --index) return ;;
+	--workers | --attempts | --timeout | --id | --max-jobs | --gsi | --lsi | --index | --concurrency) return ;;
 	--projection) mapfile -t COMPREPLY < <(compgen -W "all keys" -- "$cur"); return ;;
 	--now) [ "$cmd" = schedule ] || return ;; # a flag of schedule, a date of lint and prune
 	esac
@@ -105,7 +106,7 @@ _whimbrel() {
 		--pk | --sk | --segment | --prefix | --limit | --sk-prefix | --sk-op | --diffs | \
 		--threads | --older-than | --dir | --format | --from | --to | --keys-of-run | \
 		--sample | --fraction | --at | --workers | --attempts | --timeout | --id | \
-		--max-jobs | --gsi | --lsi | --projection | --index) i=$((i + 1)) ;;
+		--max-jobs | --gsi | --lsi | --projection | --index | --concurrency) i=$((i + 1)) ;;
 		--now) [ "$cmd" = schedule ] || i=$((i + 1)) ;;
 		--sk-between) i=$((i + 2)) ;;
 		-*) ;;
@@ -124,7 +125,7 @@ _whimbrel() {
 		fi ;;
 	status | history | unlock)
 		[ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
-	log | logs | revert) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
+	log | logs | revert | pause | resume | limit) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	pitr) [ "$nargs" -eq 0 ] && mapfile -t COMPREPLY < <(compgen -W "status enable" -- "$cur") ;;
 	restore) [ "$nargs" -eq 1 ] && mapfile -t COMPREPLY < <(compgen -W "dev prod" -- "$cur") ;;
 	clone) [ "$nargs" -le 1 ] && mapfile -t COMPREPLY < <(compgen -W "$(_whimbrel_targets "$conf")" -- "$cur") ;;

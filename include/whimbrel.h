@@ -493,10 +493,33 @@ typedef struct wb_write {
  * Apply a batch of writes, possibly to several tables.  On SQLite the batch is
  * one transaction: all or nothing (a failed condition fails the whole batch
  * with WB_ECONDITION and `*failed_index`, when not NULL, says which write).
- * On DynamoDB, unconditional writes go by BatchWriteItem and conditional
- * ones one by one; the batch is then not atomic.
+ * On DynamoDB the batch is not atomic, and several writes may fail: writes
+ * to distinct keys are sent together, many in flight at once (the
+ * concurrency, docs/dynamodb.md), unconditional ones by BatchWriteItem of
+ * 25, conditional ones one request each; `*failed_index` is the first that
+ * failed, and writes after it may have been applied too.  Use
+ * wb_batch_write_each to learn the fate of every write.
  */
 WB_EXTERN int wb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+
+/** results[i] of wb_batch_write_each: write i was not applied (not sent, or rolled back with the batch). */
+#define WB_WRITE_NOT_SENT 1
+
+/**
+ * wb_batch_write that tells what became of every write: results[i] (n of
+ * them, the caller's) is 0 when write i was applied, WB_WRITE_NOT_SENT when
+ * it was not, or the negative code with which it failed (WB_ECONDITION: its
+ * condition did not hold, nothing written; after WB_EIO or WB_ETHROTTLED,
+ * when the store gave up retrying, it may or may not have been applied).
+ * Returns 0 when every write was applied, else the code of the first that
+ * failed, with its message (and how many failed) in wb_errmsg(db).
+ *
+ * Where the batch is one transaction (SQLite) a failure leaves every other
+ * write WB_WRITE_NOT_SENT.  Where it is not (DynamoDB), the writes before
+ * and beside a failed one may be applied: the caller retries only the
+ * failed (and unsent) ones.  Writes of one key keep their order.
+ */
+WB_EXTERN int wb_batch_write_each(wb_db *db, const wb_write *writes, size_t n, int *results);
 
 /** A page of results.  Free with wb_page_free. */
 typedef struct wb_page {

@@ -61,6 +61,15 @@ typedef struct wb__page_hooks {
 	/** Last, before COMMIT: may write with wb__db_tx_write (the checkpoint). */
 	int (*before_commit)(wb_db *db, const wb__page_result *page, void *arg);
 	void *arg;          /**< passed to both */
+	/**
+	 * 1: the pages of a dev run (a local copy): from this page on, the
+	 * handle may commit without waiting for the disk (SQLite:
+	 * synchronous=OFF and a shorter WAL between checkpoints).  Every page
+	 * stays one transaction with its hooks' writes: a crash of the process
+	 * loses nothing committed and never leaves half a page; only a crash
+	 * of the machine (or a power loss) may lose or damage the copy.
+	 */
+	int dev;
 } wb__page_hooks;
 
 struct wb_backend_ops {
@@ -115,6 +124,15 @@ struct wb_backend_ops {
 	int (*load_add)(wb_db *db, void *state, const wb_item *item);
 	int (*load_commit)(wb_db *db, void *state, wb_load_fn progress, void *arg, uint64_t *written);
 	void (*load_free)(wb_db *db, void *state);
+
+	/**
+	 * Optional: batch_write telling the fate of every write (see
+	 * wb_batch_write_each: results[i] 0, WB_WRITE_NOT_SENT or the code of
+	 * its failure).  Without it store.c derives the results from
+	 * batch_write's failed_index: with WB_CAP_ATOMIC_BATCH nothing else was
+	 * applied, else the writes before it were and none after.
+	 */
+	int (*batch_write_each)(wb_db *db, const wb_write *writes, size_t n, int *results);
 
 	/*
 	 * Snapshots (optional, NULL when the backend keeps no history of its

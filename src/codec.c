@@ -151,6 +151,7 @@ typedef struct dec {
 	const unsigned char *end; /* end of input */
 	const unsigned char *start; /* start, for offsets in messages */
 	wb_arena *ar;             /* where the item's memory comes from */
+	int stored;               /* the store's own bytes: S and N values come out checked */
 } dec;
 
 static int corrupt(const dec *d, const char *what)
@@ -224,6 +225,7 @@ static int dec_value(dec *d, wb_value **out, int depth)
 		if (!(v->u.s.p = wb__arena_strndup(d->ar, p, len)))
 			return WB_ENOMEM;
 		v->u.s.len = len;
+		v->checked = (uint8_t)d->stored;
 		return 0;
 	case WB_BOOL:
 		if (d->p >= d->end || *d->p > 1)
@@ -344,7 +346,7 @@ static int dec_attrs(dec *d, wb_item *it, int depth)
 	return 0;
 }
 
-int wb__item_decode(wb_item **out, const void *data, size_t len)
+static int decode(wb_item **out, const void *data, size_t len, int stored)
 {
 	dec d;
 	wb_item *it;
@@ -359,6 +361,7 @@ int wb__item_decode(wb_item **out, const void *data, size_t len)
 		return wb__error(NULL, WB_EINVALID, "corrupt item encoding: unknown format version %u",
 				 *d.p);
 	d.p++;
+	d.stored = stored;
 	if (!(it = wb__item_new_sized(len * 3 + 512)))
 		return WB_ENOMEM;
 	d.ar = it->ar;
@@ -373,6 +376,16 @@ int wb__item_decode(wb_item **out, const void *data, size_t len)
 fail:
 	wb_item_free(it);
 	return rc;
+}
+
+int wb__item_decode(wb_item **out, const void *data, size_t len)
+{
+	return decode(out, data, len, 0);
+}
+
+int wb__item_decode_stored(wb_item **out, const void *data, size_t len)
+{
+	return decode(out, data, len, 1);
 }
 
 /* ------------------------------------------------------------------ keys */

@@ -18,6 +18,12 @@
 int wb__item_encode(wb_buf *out, const wb_item *item);
 /** Decode an item (caller frees); WB_EINVALID with a message if the bytes are corrupt. */
 int wb__item_decode(wb_item **out, const void *data, size_t len);
+/**
+ * The same for bytes a store wrote itself (items are validated before they
+ * are stored): its S and N values come out marked checked (item.h), so that
+ * writing the item back does not validate them again.
+ */
+int wb__item_decode_stored(wb_item **out, const void *data, size_t len);
 
 /** Append the order-preserving encoding of a key value (S, N or B) to `out`. */
 int wb__key_encode(wb_buf *out, const wb_value *v);

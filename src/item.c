@@ -43,7 +43,7 @@ static struct wb_chunk *chunk_new(size_t size)
 }
 
 /* Room for n bytes: a fresh head chunk, or a dedicated one for big requests. */
-static void *arena_slow(wb_arena *ar, size_t n)
+void *wb__arena_slow(wb_arena *ar, size_t n)
 {
 	size_t last = ar->head ? ar->head->size : 0;
 	size_t size = last * 2 < CHUNK_MIN ? CHUNK_MIN : last * 2;
@@ -70,20 +70,6 @@ static void *arena_slow(wb_arena *ar, size_t n)
 	return (char *)c + CHUNK_HDR;
 }
 
-void *wb__arena_alloc(wb_arena *ar, size_t n)
-{
-	char *p;
-
-	n = (n + 7) & ~(size_t)7;
-	if (n == 0)
-		n = 8;
-	if ((size_t)(ar->end - ar->ptr) >= n) {
-		p = ar->ptr;
-		ar->ptr += n;
-		return p;
-	}
-	return arena_slow(ar, n);
-}
 
 /* The first chunk of a new arena, sized for `hint` bytes. */
 static int arena_init(wb_arena *ar, size_t hint)
@@ -101,17 +87,6 @@ static int arena_init(wb_arena *ar, size_t hint)
 	return 0;
 }
 
-char *wb__arena_strndup(wb_arena *ar, const char *s, size_t n)
-{
-	char *p = wb__arena_alloc(ar, n + 1);
-
-	if (p) {
-		if (n)
-			memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
 
 void wb__arena_free(wb_arena *ar)
 {
@@ -413,6 +388,7 @@ static wb_value *copy_value(wb_arena *ar, const wb_value *src)
 	case WB_S: case WB_N: case WB_B:
 		if (set_bytes(v, ar, src->u.s.p, src->u.s.len) < 0)
 			return NULL;
+		v->checked = src->checked; /* the same bytes */
 		break;
 	case WB_BOOL:
 		v->u.b = src->u.b;

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "whimbrel.h"
 
 /** A chunked bump allocator.  Zero-initialised = empty. */
@@ -33,6 +34,9 @@ typedef struct wb_bytes {
 struct wb_value {
 	uint8_t type;      /**< wb_type */
 	uint8_t root;      /**< 1: standalone, heads its own arena (struct wb_vroot) */
+	uint8_t checked;   /**< S, N: 1 when the bytes are known valid (decoded from the
+	                        store's own encoding, or copied from such a value), so
+	                        validation skips them; never set on anything a caller built */
 	union {
 		wb_bytes s;    /**< S, N (NUL-terminated), B */
 		int b;         /**< BOOL */
@@ -63,9 +67,35 @@ struct wb_item {
 };
 
 /* Arena. */
-void *wb__arena_alloc(wb_arena *ar, size_t n);       /* 8-aligned; NULL + error when out of memory */
-char *wb__arena_strndup(wb_arena *ar, const char *s, size_t n); /* copies and NUL-terminates */
+void *wb__arena_slow(wb_arena *ar, size_t n);        /* a new chunk (item.c); n already rounded */
 void wb__arena_free(wb_arena *ar);
+
+/* n bytes, 8-aligned; NULL + error when out of memory.  Inline: the decoders' hot path. */
+static inline void *wb__arena_alloc(wb_arena *ar, size_t n)
+{
+	char *p;
+
+	n = n ? (n + 7) & ~(size_t)7 : 8;
+	if ((size_t)(ar->end - ar->ptr) >= n) {
+		p = ar->ptr;
+		ar->ptr += n;
+		return p;
+	}
+	return wb__arena_slow(ar, n);
+}
+
+/* A copy of s[0..n) with a NUL after it. */
+static inline char *wb__arena_strndup(wb_arena *ar, const char *s, size_t n)
+{
+	char *p = wb__arena_alloc(ar, n + 1);
+
+	if (p) {
+		if (n)
+			memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
 
 /* Building inside an arena (used by the decoders). */
 wb_value *wb__value_new(wb_arena *ar, wb_type t);
@@ -120,6 +150,15 @@ struct wb_buf;
  * lost); 0 or WB_ENOMEM.
  */
 int wb__utf8_scrub(struct wb_buf *out, const char *s, size_t len);
+
+/** wb_item_validate without the 400 KB rule (checked after encoding: wb__item_size_check). */
+int wb__item_check_values(const wb_item *item);
+/**
+ * The 400 KB rule for an item whose encoding (codec.c) is `enclen` bytes:
+ * its size never exceeds twice that, so only an item encoded in more than
+ * 200 KB is measured.  0 or WB_EINVALID with the message of wb_item_validate.
+ */
+int wb__item_size_check(const wb_item *item, size_t enclen);
 
 /** Deepest nesting validation accepts (DynamoDB: 32 levels). */
 #define WB_MAX_DEPTH 32

@@ -744,13 +744,14 @@ static int put_raw(writer *w, const char *s, size_t n)
 	return wb__buf_append(&w->b, s, n);
 }
 
-static int put_str(writer *w, const char *s, size_t n)
+/* A JSON string of s[0..n); `valid`: already known to be UTF-8 (a checked value, item.h). */
+static int put_str_v(writer *w, const char *s, size_t n, int valid)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char *o;
 	size_t i;
 
-	if (!wb__utf8_valid(s, n))
+	if (!valid && !wb__utf8_valid(s, n))
 		return werr(w, "string is not valid UTF-8 and cannot be written as JSON");
 	if (wb__buf_reserve(&w->b, n * 6 + 2) < 0)
 		return WB_ENOMEM;
@@ -758,6 +759,16 @@ static int put_str(writer *w, const char *s, size_t n)
 	*o++ = '"';
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t run = i;
+		while (run < n && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) { /* bytes as they are, in one copy */
+			memcpy(o, s + i, run - i);
+			o += run - i;
+			if ((i = run) == n)
+				break;
+			c = (unsigned char)s[i];
+		}
 		if (c == '"' || c == '\\') {
 			*o++ = '\\';
 			*o++ = c;
@@ -781,6 +792,11 @@ static int put_str(writer *w, const char *s, size_t n)
 	*o++ = '"';
 	w->b.len = (size_t)(o - w->b.data);
 	return 0;
+}
+
+static int put_str(writer *w, const char *s, size_t n)
+{
+	return put_str_v(w, s, n, 0);
 }
 
 static int put_b64(writer *w, const char *p, size_t n)
@@ -857,7 +873,7 @@ static int write_inner(writer *w, const wb_value *v)
 	int rc = 0;
 
 	switch ((wb_type)v->type) {
-	case WB_S: return put_str(w, v->u.s.p, v->u.s.len);
+	case WB_S: return put_str_v(w, v->u.s.p, v->u.s.len, v->checked);
 	case WB_N: return put_num(w, v->u.s.p, v->u.s.len);
 	case WB_B: return put_b64(w, v->u.s.p, v->u.s.len);
 	case WB_BOOL: return v->u.b ? put_raw(w, "true", 4) : put_raw(w, "false", 5);
@@ -937,7 +953,7 @@ int wb_item_to_json(char **out, const wb_item *item, wb_json_format format)
 				 "or WB_JSON_PLAIN");
 	memset(&w, 0, sizeof(w));
 	w.plain = format == WB_JSON_PLAIN;
-	if (wb__buf_reserve(&w.b, 64 + wb_item_size(item) * 2) < 0 ||
+	if (wb__buf_reserve(&w.b, 64 + item->n * 48) < 0 || /* a first guess: the buffer grows */
 	    (rc = write_item(&w, item)) < 0 || (rc = wb__buf_append(&w.b, "", 1)) < 0) {
 		wb__buf_free(&w.b);
 		return rc;

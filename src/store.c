@@ -376,6 +376,34 @@ int wb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_i
 	return db->ops->batch_write(db, writes, n, failed_index);
 }
 
+int wb_batch_write_each(wb_db *db, const wb_write *writes, size_t n, int *results)
+{
+	size_t failed = SIZE_MAX;
+	int rc;
+
+	if (!db)
+		return wb__error(NULL, WB_EINVALID, "no store handle");
+	for (size_t i = 0; i < n; i++)
+		results[i] = WB_WRITE_NOT_SENT;
+	if ((rc = check_writes(db, writes, n, &failed)) < 0) {
+		results[failed] = rc;
+		return rc;
+	}
+	if (db->ops->batch_write_each)
+		return db->ops->batch_write_each(db, writes, n, results);
+	if ((rc = db->ops->batch_write(db, writes, n, &failed)) == 0) {
+		for (size_t i = 0; i < n; i++)
+			results[i] = 0;
+		return 0;
+	}
+	/* Without the backend's word: what its contract says (backend.h). */
+	for (size_t i = 0; i < n && i < failed && !(wb__db_caps(db) & WB_CAP_ATOMIC_BATCH); i++)
+		results[i] = 0;
+	if (failed < n)
+		results[failed] = rc;
+	return rc;
+}
+
 /* The index named by a read, when one is: a valid name (whether it exists is the backend's to say). */
 static int check_index_name(wb_db *db, const char *verb, const char *table, const char *index)
 {

@@ -252,6 +252,8 @@ static int check_value(const vpath *p, const wb_value *v, int depth)
 	size_t i;
 	int rc;
 
+	if (v->checked)
+		return 0; /* S or N decoded from the store: validated before it was stored */
 	switch ((wb_type)v->type) {
 	case WB_S:
 		return wb__utf8_valid(v->u.s.p, v->u.s.len) ? 0 : bad(p, "string is not valid UTF-8");
@@ -317,18 +319,42 @@ static int check_key_attr(const wb_item *item, const char *name, wb_type type, i
 	return 0;
 }
 
-int wb_item_validate(const wb_item *item, const wb_key_schema *key)
+int wb__item_check_values(const wb_item *item)
 {
-	size_t size;
-	int rc;
-
 	if (!item)
 		return wb__error(NULL, WB_EINVALID, "no item");
-	if ((rc = check_item(NULL, item, 1)) < 0)
-		return rc;
-	if ((size = wb_item_size(item)) > WB_ITEM_MAX_SIZE)
+	return check_item(NULL, item, 1);
+}
+
+static int size_check(const wb_item *item)
+{
+	size_t size = wb_item_size(item);
+
+	if (size > WB_ITEM_MAX_SIZE)
 		return wb__error(NULL, WB_EINVALID, "item is %zu bytes, over the 400 KB limit "
 				 "(%d bytes)", size, WB_ITEM_MAX_SIZE);
+	return 0;
+}
+
+/*
+ * Why twice the encoding bounds the size (item.c's value_size against
+ * codec.c): a value's size plus one is at most twice its encoded length
+ * (S, B: len + 1 against 2 + len; N: (digits + 1) / 2 + 2 against 2 + len;
+ * BOOL, NULL: 2 against 1 or 2; L, M: 4 + the elements' (size + 1), names
+ * included, against 2 + their encodings, names with their length byte;
+ * sets likewise), and the item's size is the sum of its names and values.
+ */
+int wb__item_size_check(const wb_item *item, size_t enclen)
+{
+	return enclen <= WB_ITEM_MAX_SIZE / 2 ? 0 : size_check(item);
+}
+
+int wb_item_validate(const wb_item *item, const wb_key_schema *key)
+{
+	int rc;
+
+	if ((rc = wb__item_check_values(item)) < 0 || (rc = size_check(item)) < 0)
+		return rc;
 	if (key) {
 		if ((rc = check_key_attr(item, key->pk_name, key->pk_type, 0)) < 0)
 			return rc;

@@ -22,6 +22,8 @@
 #include <jansson.h>
 
 #include "wbtest.h"
+#include "run_fixture.h"
+#include "store_fixture.h"
 #include "common.h"
 #include "backend.h"
 #include "checkpoint.h"
@@ -75,13 +77,7 @@ static void seed(void)
 	snprintf(url, sizeof(url), "sqlite:%s/alloc.db", wbt_tmpdir());
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb_table_create(db, table, &key));
-	for (int i = 0; i < ITEMS; i++) {
-		char json[96];
-		snprintf(json, sizeof(json), "{\"id\":\"car-%04d\",\"n\":0}", i);
-		wb_item *it = wbt_item(json);
-		wbt_ok(wb_put(db, table, it, NULL));
-		wb_item_free(it);
-	}
+	wbt_seed_items(db, table, ITEMS, "{\"id\":\"car-%04d\",\"n\":0}");
 	wb_close(db);
 }
 
@@ -397,12 +393,7 @@ static void test_wb_each(void **state)
 	wb_db *db = NULL;
 
 	(void)state;
-	setenv(WB_ENV_TARGET, url, 1);
-	setenv(WB_ENV_MODE, "dev", 1);
-	setenv(WB_ENV_MIGRATION, "0001_alloc_sweep", 1);
-	setenv(WB_ENV_THREADS, "1", 1);
-	setenv(WB_ENV_BATCH, "50", 1);
-	unsetenv(WB_ENV_CTL_FD);
+	wbt_run_env(url, "dev", "0001_alloc_sweep", 1, 50);
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb__reserved_ensure(db));
 	wb_close(db);

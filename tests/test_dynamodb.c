@@ -647,7 +647,8 @@ static void test_unprocessed_items(void **state)
 	snapshot();
 	assert_string_equal(seen_targets, "DescribeTable BatchWriteItem BatchWriteItem");
 	/* The re-sent request holds only the unprocessed item. */
-	assert_non_null(strstr(seen_last, "{\"RequestItems\":{\"cars\":[{\"PutRequest\":{\"Item\":{\"id\":{\"S\":\"b\"}}}}]}}"));
+	assert_non_null(strstr(seen_last, "{\"RequestItems\":{\"cars\":[{\"PutRequest\":{\"Item\":{\"id\":{\"S\":\"b\"}}}}]},"
+				       "\"ReturnConsumedCapacity\":\"TOTAL\"}"));
 	wbt_ok(wb__dynamodb_stats(db, &st));
 	assert_int_equal(st.unprocessed_items, 1);
 	assert_int_equal(st.retries_unprocessed, 1);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "wbtest.h"
+#include "run_fixture.h"
 #include "run.h"
 #include "ledger.h"
 
@@ -28,7 +29,6 @@ static wb_db *fresh(const char *migration, int threads)
 {
 	wb_key_schema key = {"id", WB_S, "", WB_S};
 	wb_db *db = NULL;
-	char t[16];
 
 	wbt_target_url(0, url, sizeof(url));
 	wbt_table_name(cars, sizeof(cars), "cars");
@@ -43,15 +43,8 @@ static wb_db *fresh(const char *migration, int threads)
 		wbt_ok(wb_put(db, cars, it, NULL));
 		wb_item_free(it);
 	}
-	snprintf(t, sizeof(t), "%d", threads);
 	setenv(WB_ENV_RUN_ID, "20261126T000000Z-fast", 1);
-	setenv(WB_ENV_TARGET, url, 1);
-	setenv(WB_ENV_MODE, "dev", 1);
-	setenv(WB_ENV_MIGRATION, mig, 1);
-	setenv(WB_ENV_THREADS, t, 1);
-	setenv(WB_ENV_BATCH, "100", 1);
-	unsetenv(WB_ENV_CTL_FD);
-	unsetenv(WB_ENV_EACH_GENERIC);
+	wbt_run_env(url, "dev", mig, threads, 100);
 	atomic_store(&calls, 0);
 	return db;
 }

@@ -299,7 +299,7 @@ static int fast_run(wb_db *db, int *calls, size_t *done)
 {
 	int64_t pages;
 	char *after = checkpoint(db, &pages);
-	wb__page_hooks hooks = {NULL, fast_checkpoint, &pages};
+	wb__page_hooks hooks = {NULL, fast_checkpoint, &pages, 0};
 	wb_item *cursor = after ? key_item(after) : NULL;
 	int rc;
 

@@ -17,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "backend.h"
 #include "dynamodb_store.h"
 
@@ -62,28 +64,6 @@ static const char *new_table(wb_db *db, char *buf, size_t size, const char *base
 	wbt_table_name(buf, size, base);
 	wbt_ok(wb_table_create_opts(db, buf, &k, &opts));
 	return buf;
-}
-
-static void put_json(wb_db *db, const char *table, const char *json)
-{
-	wb_item *it = wbt_item(json);
-
-	wbt_ok(wb_put(db, table, it, NULL));
-	wb_item_free(it);
-}
-
-/* The store failed with `code` and a one-line message holding both words. */
-static void assert_error(wb_db *db, int rc, int code, const char *w1, const char *w2)
-{
-	const char *msg = wb_errmsg(db);
-
-	if (rc != code)
-		fail_msg("expected %s, got %d (%s)", wb_strerror(code), rc, msg);
-	assert_null(strchr(msg, '\n'));
-	if (w1 && !strstr(msg, w1))
-		fail_msg("message '%s' lacks '%s'", msg, w1);
-	if (w2 && !strstr(msg, w2))
-		fail_msg("message '%s' lacks '%s'", msg, w2);
 }
 
 /* The "pk" values of an index query's items, in order, joined by spaces (paged by `limit`). */
@@ -162,10 +142,7 @@ static void definitions_on(int target)
 	wb_close(db);
 }
 
-static void test_definitions(void **state)
-{
-	definitions_on(wbt_case_target(state));
-}
+WBT_CASE(definitions)
 
 /* Creating a table with this one index fails with WB_EINVALID and `word`; no table is left. */
 static void bad_index(wb_db *db, const wb_key_schema *k, const wb_index *ix, const char *word)
@@ -177,7 +154,7 @@ static void bad_index(wb_db *db, const wb_key_schema *k, const wb_index *ix, con
 	opts.indexes = ix;
 	opts.nindexes = 1;
 	wbt_table_name(t, sizeof(t), "ix_bad");
-	assert_error(db, wb_table_create_opts(db, t, k, &opts), WB_EINVALID, word, NULL);
+	wbt_assert_error(db, wb_table_create_opts(db, t, k, &opts), WB_EINVALID, word, NULL);
 	assert_int_equal(wb_table_describe(&d, db, t), WB_ENOTFOUND);
 }
 
@@ -203,14 +180,11 @@ static void bad_definitions_on(int target)
 
 	opts.version = 99;
 	wbt_table_name(t, sizeof(t), "ix_bad");
-	assert_error(db, wb_table_create_opts(db, t, &k, &opts), WB_EINVALID, "version", NULL);
+	wbt_assert_error(db, wb_table_create_opts(db, t, &k, &opts), WB_EINVALID, "version", NULL);
 	wb_close(db);
 }
 
-static void test_bad_definitions(void **state)
-{
-	bad_definitions_on(wbt_case_target(state));
-}
+WBT_CASE(bad_definitions)
 
 /* ----------------------------------------------------------- maintenance */
 
@@ -223,14 +197,14 @@ static void maintained_on(int target)
 	char t[80];
 
 	new_table(db, t, sizeof(t), "ix_keep");
-	put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"group\":\"g1\",\"rank\":2}");
-	put_json(db, t, "{\"pk\":\"b\",\"sk\":1,\"group\":\"g1\",\"rank\":1}");
-	put_json(db, t, "{\"pk\":\"c\",\"sk\":1,\"group\":\"g1\"}");          /* no rank: not indexed */
-	put_json(db, t, "{\"pk\":\"d\",\"sk\":1,\"rank\":3}");                 /* no group: not indexed */
+	wbt_put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"group\":\"g1\",\"rank\":2}");
+	wbt_put_json(db, t, "{\"pk\":\"b\",\"sk\":1,\"group\":\"g1\",\"rank\":1}");
+	wbt_put_json(db, t, "{\"pk\":\"c\",\"sk\":1,\"group\":\"g1\"}");          /* no rank: not indexed */
+	wbt_put_json(db, t, "{\"pk\":\"d\",\"sk\":1,\"rank\":3}");                 /* no group: not indexed */
 	assert_string_equal(query_pks(db, t, "by_group", "g1", 0, 0), "b a");
 
 	/* a changed index key moves the item */
-	put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"group\":\"g2\",\"rank\":2}");
+	wbt_put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"group\":\"g2\",\"rank\":2}");
 	assert_string_equal(query_pks(db, t, "by_group", "g1", 0, 0), "b");
 	assert_string_equal(query_pks(db, t, "by_group", "g2", 0, 0), "a");
 
@@ -266,10 +240,7 @@ static void maintained_on(int target)
 	wb_close(db);
 }
 
-static void test_maintained(void **state)
-{
-	maintained_on(wbt_case_target(state));
-}
+WBT_CASE(maintained)
 
 /* A write whose index key attribute has another type (or is empty) is refused, and nothing changes. */
 static void wrong_type_on(int target)
@@ -281,11 +252,11 @@ static void wrong_type_on(int target)
 	char t[80];
 
 	new_table(db, t, sizeof(t), "ix_type");
-	put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"group\":\"g1\",\"rank\":1}");
-	assert_error(db, wb_put(db, t, bad, NULL), WB_EINVALID, "rank", NULL);
+	wbt_put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"group\":\"g1\",\"rank\":1}");
+	wbt_assert_error(db, wb_put(db, t, bad, NULL), WB_EINVALID, "rank", NULL);
 	/* DynamoDB refuses an empty index key too; dynalite (what the suite runs) accepts it */
 	if (wbt_target_kind(target) == WBT_SQLITE)
-		assert_error(db, wb_put(db, t, empty, NULL), WB_EINVALID, "group", NULL);
+		wbt_assert_error(db, wb_put(db, t, empty, NULL), WB_EINVALID, "group", NULL);
 	wbt_ok(wb_get(&out, db, t, key));
 	assert_string_equal(wb_item_get_string(out, "group"), "g1");
 	assert_string_equal(query_pks(db, t, "by_group", "g1", 0, 0), "a");
@@ -297,10 +268,7 @@ static void wrong_type_on(int target)
 	wb_close(db);
 }
 
-static void test_wrong_type(void **state)
-{
-	wrong_type_on(wbt_case_target(state));
-}
+WBT_CASE(wrong_type)
 
 /* A bulk load (wb_load_*; on SQLite one INSERT OR REPLACE pass) keeps the indexes. */
 static void load_on(int target, int empty)
@@ -319,7 +287,7 @@ static void load_on(int target, int empty)
 
 	new_table(db, t, sizeof(t), "ix_load");
 	if (!empty)
-		put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"group\":\"g1\",\"rank\":5}");
+		wbt_put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"group\":\"g1\",\"rank\":5}");
 	wbt_ok(wb_load_begin(&load, db, t, &k));
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		wb_item *it = wbt_item(lines[i]);
@@ -367,8 +335,8 @@ static void paging_on(int target)
 	wbt_ok(wb_batch_write(db, w, 23, NULL)); /* again: on SQLite, by the bulk puts' one UPDATE */
 	for (int i = 0; i < 23; i++)
 		wb_item_free(items[i]);
-	put_json(db, t, "{\"pk\":\"other\",\"sk\":1,\"group\":\"h\",\"rank\":1}");
-	put_json(db, t, "{\"pk\":\"none\",\"sk\":1}");
+	wbt_put_json(db, t, "{\"pk\":\"other\",\"sk\":1,\"group\":\"h\",\"rank\":1}");
+	wbt_put_json(db, t, "{\"pk\":\"none\",\"sk\":1}");
 	assert_string_equal(query_pks(db, t, "by_group", "g", 0, 7), want);
 	assert_string_equal(query_pks(db, t, "by_group", "g", 1, 5), rwant);
 	assert_string_equal(query_pks(db, t, "by_group", "g", 0, 1), want);
@@ -400,10 +368,7 @@ static void paging_on(int target)
 	wb_close(db);
 }
 
-static void test_paging(void **state)
-{
-	paging_on(wbt_case_target(state));
-}
+WBT_CASE(paging)
 
 /* -------------------------------------------------------------- projection */
 
@@ -417,7 +382,7 @@ static void projection_on(int target)
 	char t[80];
 
 	new_table(db, t, sizeof(t), "ix_proj");
-	put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"owner\":\"me\",\"status\":\"open\",\"title\":\"T\",\"body\":\"B\"}");
+	wbt_put_json(db, t, "{\"pk\":\"a\",\"sk\":1,\"owner\":\"me\",\"status\":\"open\",\"title\":\"T\",\"body\":\"B\"}");
 	q.pk = v;
 	q.index = "by_owner";
 	wbt_ok(wb_query_page(&page, db, t, &q));
@@ -432,7 +397,7 @@ static void projection_on(int target)
 	for (char c = 'b'; c <= 'e'; c++) {
 		char json[100];
 		snprintf(json, sizeof(json), "{\"pk\":\"%c\",\"sk\":%d,\"owner\":\"me\"}", c, c);
-		put_json(db, t, json);
+		wbt_put_json(db, t, json);
 	}
 	const char *all = query_pks(db, t, "by_owner", "me", 0, 2);
 	assert_int_equal(strlen(all), 9);
@@ -453,10 +418,7 @@ static void projection_on(int target)
 	wb_close(db);
 }
 
-static void test_projection(void **state)
-{
-	projection_on(wbt_case_target(state));
-}
+WBT_CASE(projection)
 
 /* ----------------------------------------------------------------- errors */
 
@@ -472,14 +434,14 @@ static void unknown_index_on(int target)
 	new_table(db, t, sizeof(t), "ix_unknown");
 	q.pk = v;
 	q.index = "no_such_index";
-	assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, "no_such_index", NULL);
+	wbt_assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, "no_such_index", NULL);
 	assert_null(page);
 	sc.index = "no_such_index";
-	assert_error(db, wb_scan_page(&page, db, t, &sc), WB_EINVALID, "no_such_index", NULL);
+	wbt_assert_error(db, wb_scan_page(&page, db, t, &sc), WB_EINVALID, "no_such_index", NULL);
 	q.index = "by_owner"; /* no sort key to put a condition on */
 	q.sk_op = WB_SK_EQ;
 	q.sk_a = v;
-	assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, "sort key", NULL);
+	wbt_assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, "sort key", NULL);
 	q.index = "by_group"; /* rank is N */
 	q.sk_a = v;
 	assert_int_equal(wb_query_page(&page, db, t, &q), WB_EINVALID);
@@ -493,10 +455,7 @@ static void unknown_index_on(int target)
 	wb_close(db);
 }
 
-static void test_unknown_index(void **state)
-{
-	unknown_index_on(wbt_case_target(state));
-}
+WBT_CASE(unknown_index)
 
 /* ----------------------------------------------------------------- local */
 
@@ -520,10 +479,10 @@ static void local_on(int target)
 	assert_int_equal(got[0].local, 1);
 	assert_string_equal(got[0].key.sk_name, "date");
 	wb_indexes_free(got, n);
-	put_json(db, t, "{\"pk\":\"u\",\"sk\":1,\"date\":\"2026-03\"}");
-	put_json(db, t, "{\"pk\":\"u\",\"sk\":2,\"date\":\"2026-01\"}");
-	put_json(db, t, "{\"pk\":\"u\",\"sk\":3}");
-	put_json(db, t, "{\"pk\":\"v\",\"sk\":1,\"date\":\"2026-02\"}");
+	wbt_put_json(db, t, "{\"pk\":\"u\",\"sk\":1,\"date\":\"2026-03\"}");
+	wbt_put_json(db, t, "{\"pk\":\"u\",\"sk\":2,\"date\":\"2026-01\"}");
+	wbt_put_json(db, t, "{\"pk\":\"u\",\"sk\":3}");
+	wbt_put_json(db, t, "{\"pk\":\"v\",\"sk\":1,\"date\":\"2026-02\"}");
 	wb_value *u = wb_value_string("u", 1);
 	wb_query q = WB_QUERY_INIT;
 	wb_page *page = NULL;
@@ -539,10 +498,7 @@ static void local_on(int target)
 	wb_close(db);
 }
 
-static void test_local(void **state)
-{
-	local_on(wbt_case_target(state));
-}
+WBT_CASE(local)
 
 /* ------------------------------------------ DynamoDB: a table made elsewhere */
 
@@ -551,6 +507,26 @@ static void test_local(void **state)
  * with an INCLUDE and a KEYS_ONLY index): its indexes are described and
  * can be queried.
  */
+/* Wait (at most 10 s) until table t, made by a CreateTable of our own, is ACTIVE. */
+static void wait_active(wb_db *db, const char *t)
+{
+	for (int i = 0; i < 1000; i++) {
+		json_t *req = json_pack("{s:s}", "TableName", t), *resp = NULL;
+		const char *st;
+		int active;
+
+		wbt_ok(wb__ddb_call(wb__ddb_client_of(db), db, "DescribeTable", t, req, &resp));
+		st = json_string_value(json_object_get(json_object_get(resp, "Table"), "TableStatus"));
+		active = st && strcmp(st, "ACTIVE") == 0;
+		json_decref(req);
+		json_decref(resp);
+		if (active)
+			return;
+		usleep(10000);
+	}
+	fail_msg("table %s: not ACTIVE after 10 s", t);
+}
+
 static void test_created_elsewhere(void **state)
 {
 	int target = wbt_case_target(state);
@@ -581,6 +557,7 @@ static void test_created_elsewhere(void **state)
 	wbt_ok(wb__ddb_call(wb__ddb_client_of(db), db, "CreateTable", t, req, &resp));
 	json_decref(req);
 	json_decref(resp);
+	wait_active(db, t); /* dynalite makes it ACTIVE a moment later, longer under load */
 	wbt_ok(wb_table_indexes(&ix, &n, db, t));
 	assert_int_equal(n, 2);
 	assert_string_equal(ix[0].name, "by_created");
@@ -599,7 +576,7 @@ static void test_created_elsewhere(void **state)
 	assert_string_equal(ix[1].attrs[1], "plan");
 	wb_indexes_free(ix, n);
 
-	put_json(db, t, "{\"user\":\"u1\",\"ts\":1,\"email\":\"a@x\",\"name\":\"A\",\"plan\":\"p\",\"secret\":1}");
+	wbt_put_json(db, t, "{\"user\":\"u1\",\"ts\":1,\"email\":\"a@x\",\"name\":\"A\",\"plan\":\"p\",\"secret\":1}");
 	wb_value *v = wb_value_string("a@x", 3);
 	wb_query q = WB_QUERY_INIT;
 	wb_page *page = NULL;
@@ -648,7 +625,7 @@ static void test_each_page(void **state)
 	new_table(db, t, sizeof(t), "ix_each");
 	for (int i = 0; i < 40; i++) {
 		snprintf(json, sizeof(json), "{\"pk\":\"p%02d\",\"sk\":1,\"group\":\"g%d\",\"rank\":%d}", i, 1 + i % 2, i);
-		put_json(db, t, json);
+		wbt_put_json(db, t, json);
 	}
 	do {
 		wbt_ok(wb__db_each_page(db, t, &sc, to_g3, NULL, NULL, &res));
@@ -660,7 +637,7 @@ static void test_each_page(void **state)
 	assert_int_equal(strlen(query_pks(db, t, "by_group", "g2", 0, 0)), 20 * 4 - 1);
 
 	/* an index key of the wrong type fails the page, which changes nothing */
-	assert_error(db, wb__db_each_page(db, t, &sc, bad_rank, NULL, NULL, &res), WB_EINVALID, "rank", "by_group");
+	wbt_assert_error(db, wb__db_each_page(db, t, &sc, bad_rank, NULL, NULL, &res), WB_EINVALID, "rank", "by_group");
 	assert_null(res.last_key);
 	assert_int_equal(strlen(query_pks(db, t, "by_group", "g3", 0, 0)), 20 * 4 - 1);
 	wbt_ok(wb_table_drop(db, t));

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "wbtest.h"
+#include "run_fixture.h"
 #include "run.h"
 #include "ledger.h"
 #include "journal.h"
@@ -100,13 +101,7 @@ static wb_db *fresh(int i, const char *mode, const char *journal)
 		wb_item_free(it);
 	}
 	setenv(WB_ENV_RUN_ID, run_id, 1);
-	setenv(WB_ENV_TARGET, url, 1);
-	setenv(WB_ENV_MODE, mode, 1);
-	setenv(WB_ENV_MIGRATION, mig, 1);
-	setenv(WB_ENV_THREADS, "2", 1);
-	setenv(WB_ENV_BATCH, "50", 1);
-	unsetenv(WB_ENV_CTL_FD);
-	unsetenv(WB_ENV_EACH_GENERIC);
+	wbt_run_env(url, mode, mig, 2, 50);
 	if (journal)
 		setenv(WB_ENV_JOURNAL, journal, 1);
 	else

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 
 static void add_json(wb_load *ld, const char *json)
 {
@@ -20,23 +21,6 @@ static void add_json(wb_load *ld, const char *json)
 
 	wbt_ok(wb_load_add(ld, it));
 	wb_item_free(it);
-}
-
-static int count_visit(const wb_item *it, void *arg)
-{
-	(void)it;
-	++*(int *)arg;
-	return 0;
-}
-
-static int count_items(wb_db *db, const char *table, const char *prefix)
-{
-	wb_scan s = WB_SCAN_INIT;
-	int n = 0;
-
-	s.pk_prefix = prefix;
-	wbt_ok(wb_scan_all(db, table, &s, count_visit, &n));
-	return n;
 }
 
 /* The number attribute `attr` of the item at key {"g": g, "n": n}, or -1 when absent. */
@@ -64,12 +48,9 @@ static void load_all_on(int target)
 {
 	wb_db *db = wbt_open(target);
 	wb_key_schema k = wbt_key("g", WB_S, "n", WB_N);
-	wb_query q = WB_QUERY_INIT;
-	wb_value *pk = wb_value_string("g7", 2);
 	wb_load *ld;
 	uint64_t written = 0;
 	char t[300], json[200];
-	int n = 0;
 
 	wbt_table_name(t, sizeof(t), "load");
 	wbt_ok(wb_load_begin(&ld, db, t, &k)); /* the table is created after the load began */
@@ -80,18 +61,15 @@ static void load_all_on(int target)
 		}
 	wbt_ok(wb_table_create(db, t, &k));
 	assert_int_equal(wb_load_atomic(ld), wbt_target_kind(target) == WBT_SQLITE);
-	assert_int_equal(count_items(db, t, NULL), 0); /* nothing before the commit */
+	assert_int_equal(wbt_count_items(db, t, NULL), 0); /* nothing before the commit */
 	wbt_ok(wb_load_commit(ld, &written, NULL, NULL));
 	wb_load_free(ld);
 	assert_int_equal(written, wbt_target_kind(target) == WBT_SQLITE ? 3000 : 6000);
-	assert_int_equal(count_items(db, t, NULL), 3000);
-	assert_int_equal(count_items(db, t, "g1"), 1100); /* g1, g10..g19 */
+	assert_int_equal(wbt_count_items(db, t, NULL), 3000);
+	assert_int_equal(wbt_count_items(db, t, "g1"), 1100); /* g1, g10..g19 */
 	assert_int_equal(value_at(db, t, "g7", 7, "v"), 1);
 	assert_int_equal(value_at(db, t, "g29", 2999, "v"), 1);
-	q.pk = pk;
-	wbt_ok(wb_query_all(db, t, &q, count_visit, &n));
-	assert_int_equal(n, 100);
-	wb_value_free(pk);
+	assert_int_equal(wbt_count_partition(db, t, "g7"), 100);
 	wb_close(db);
 }
 
@@ -126,8 +104,8 @@ static void load_over_on(int target)
 	}
 	wbt_ok(wb_load_commit(ld, NULL, NULL, NULL));
 	wb_load_free(ld);
-	assert_int_equal(count_items(db, t, NULL), 300);
-	assert_int_equal(count_items(db, t, "a"), 300);
+	assert_int_equal(wbt_count_items(db, t, NULL), 300);
+	assert_int_equal(wbt_count_items(db, t, "a"), 300);
 	assert_int_equal(value_at(db, t, "a", 99, "v"), 1);
 	assert_int_equal(value_at(db, t, "a", 100, "v"), 2);
 	assert_int_equal(value_at(db, t, "a", 299, "v"), 2);
@@ -158,14 +136,14 @@ static void load_errors_on(int target)
 	assert_int_equal(wb_load_add(ld, wrong), WB_EINVALID);
 	add_json(ld, "{\"g\":\"fine\"}");
 	wb_load_free(ld); /* not committed */
-	assert_int_equal(count_items(db, t, NULL), 0);
+	assert_int_equal(wbt_count_items(db, t, NULL), 0);
 
 	wbt_ok(wb_load_begin(&ld, db, t, &other)); /* the table's key is g */
 	add_json(ld, "{\"x\":\"1\"}");
 	assert_true(wb_load_commit(ld, NULL, NULL, NULL) < 0);
 	assert_int_equal(wb_load_commit(ld, NULL, NULL, NULL), WB_EINVALID); /* once */
 	wb_load_free(ld);
-	assert_int_equal(count_items(db, t, NULL), 0);
+	assert_int_equal(wbt_count_items(db, t, NULL), 0);
 
 	wbt_ok(wb_load_begin(&ld, db, "no_such_table_here", &k));
 	add_json(ld, "{\"g\":\"1\"}");
@@ -219,7 +197,7 @@ static void test_load_interrupted(void **state)
 	assert_int_equal(wb_load_commit(ld, &written, stop_at_once, NULL), WB_EINTERRUPTED);
 	assert_int_equal(written, 0);
 	wb_load_free(ld);
-	assert_int_equal(count_items(db, t, NULL), 0);
+	assert_int_equal(wbt_count_items(db, t, NULL), 0);
 
 	wbt_ok(wb_load_begin(&ld, db, t, &k)); /* stopped while the index is built */
 	for (int i = 0; i < 120000; i++) {
@@ -230,7 +208,7 @@ static void test_load_interrupted(void **state)
 	assert_int_equal(wb_load_commit(ld, &written, stop_at_index, &all), WB_EINTERRUPTED);
 	assert_int_equal(written, 0);
 	wb_load_free(ld);
-	assert_int_equal(count_items(db, t, NULL), 0);
+	assert_int_equal(wbt_count_items(db, t, NULL), 0);
 	wb_close(db);
 }
 
@@ -258,8 +236,8 @@ static void test_load_spilled(void **state)
 	wbt_ok(wb_load_commit(ld, &written, NULL, NULL));
 	wb_load_free(ld);
 	assert_int_equal(written, 40000);
-	assert_int_equal(count_items(db, t, NULL), 40000);
-	assert_int_equal(count_items(db, t, "g9"), 3297); /* g9, g90..g96: 8 of the 97 partitions */
+	assert_int_equal(wbt_count_items(db, t, NULL), 40000);
+	assert_int_equal(wbt_count_items(db, t, "g9"), 3297); /* g9, g90..g96: 8 of the 97 partitions */
 	assert_int_equal(value_at(db, t, "g1", 1, "v"), 1);
 	assert_int_equal(value_at(db, t, "g0", 5044, "v"), 0);
 	wb_close(db);

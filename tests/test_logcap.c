@@ -2,12 +2,16 @@
  * test_logcap.c - what a run's stored log keeps (src/runner/logcap.c and
  * the log writer of ledger.c): every line, bad UTF-8 bytes replaced by
  * U+FFFD; the first and last lines of a long output with one note of what
- * was dropped between; and the terminal escaping of what is shown.
+ * was dropped between; the packing of lines into items (a 10,000-line
+ * log in 50 items, long lines split over items under DynamoDB's 400 KB,
+ * items of one line as written before packs still read), on SQLite and
+ * dynalite; and the terminal escaping of what is shown.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "buf.h"
 #include "common.h"
 #include "item.h"
@@ -122,6 +126,128 @@ static void test_short_output_whole(void **state)
 	wb_close(db);
 }
 
+/* A db on the case's target (SQLite or dynalite) with the reserved tables. */
+static wb_db *case_db(void **state)
+{
+	char url[4096];
+	wb_db *db = NULL;
+
+	wbt_ok(wb_open(&db, wbt_target_url(wbt_case_target(state), url, sizeof(url))));
+	wbt_ok(wb__reserved_ensure(db));
+	return db;
+}
+
+/* The lines read back: each checked against what `want` makes of its number. */
+struct seen {
+	int n;                                  /* lines read */
+	int64_t last_seq;                       /* the previous line's seq */
+	int bad;                                /* lines out of order or not as written */
+	const char *(*want)(char *buf, int i); /* the i-th line as written */
+};
+
+static int check_line(const wb_log_line *l, void *arg)
+{
+	struct seen *s = arg;
+	char buf[70000];
+
+	if ((s->n && l->seq <= s->last_seq) || strcmp(l->line, s->want(buf, s->n)) != 0 ||
+	    l->ts_ms != s->n || strcmp(l->stream, s->n % 2 ? "stderr" : "stdout") != 0)
+		s->bad++;
+	s->last_seq = l->seq;
+	s->n++;
+	return 0;
+}
+
+/* Short lines, one with a byte that is not UTF-8 (read back as U+FFFD). */
+static const char *short_line(char *buf, int i)
+{
+	sprintf(buf, i == 7 ? "line %d \xef\xbf\xbd" : "line %d", i);
+	return buf;
+}
+
+static void add_lines(wb_logcap *c, int n, const char *(*make)(char *buf, int i))
+{
+	char buf[70000];
+
+	for (int i = 0; i < n; i++) {
+		make(buf, i);
+		if (i == 7 && make == short_line)
+			strcpy(buf + strlen(buf) - 3, "\xff"); /* U+FFFD as written: a bad byte */
+		wb__logcap_add(c, i, i % 2 ? "stderr" : "stdout", buf, strlen(buf));
+	}
+}
+
+/*
+ * n lines made by `make`, through a capture with the default bounds (all
+ * kept up to 10,000): stored in `items` items, read back as written, in order.
+ */
+static void packed_case(void **state, int n, const char *(*make)(char *buf, int i), int items)
+{
+	wb_db *db = case_db(state);
+	char run_id[64];
+	int64_t seq = 0;
+	wb_logcap *c;
+	struct seen s = {0, 0, 0, make};
+
+	wbt_table_name(run_id, sizeof(run_id), "run");
+	wbt_ok(wb__logcap_new(&c, db, run_id, &seq, 0, 0));
+	add_lines(c, n, make);
+	wb__logcap_end(c);
+	wb__logcap_free(c);
+	assert_int_equal(seq, n);
+	assert_int_equal(wbt_count_partition(db, WB_LOGS_TABLE, run_id), items);
+	wbt_ok(wb_ledger_log_each(db, run_id, check_line, &s));
+	assert_int_equal(s.n, n);
+	assert_int_equal(s.bad, 0);
+	wb_close(db);
+}
+
+/* 10,000 lines in 50 items of 200 (a batch an item). */
+static void test_packed_10000(void **state)
+{
+	packed_case(state, 10000, short_line, 10000 / WB_LOG_BATCH);
+}
+
+/* Lines of 60,000 bytes: five to an item (300 KB), never over DynamoDB's 400 KB. */
+static const char *long_line(char *buf, int i)
+{
+	int n = sprintf(buf, "%d:", i);
+
+	memset(buf + n, 'a' + i % 26, 60000 - (size_t)n);
+	buf[60000] = '\0';
+	return buf;
+}
+
+static void test_packed_long_lines(void **state)
+{
+	packed_case(state, 30, long_line, 30 / 5);
+}
+
+/* An item of one line (as written before packs) is read beside the packs. */
+static void test_unpacked_item_read(void **state)
+{
+	wb_db *db = case_db(state);
+	char run_id[64], json[256];
+	int64_t seq = 1;
+	wb_item *old;
+	wb_log_line l = {1, "stderr", "line 1", NULL, 0};
+	struct seen s = {1, 0, 0, short_line};
+
+	wbt_table_name(run_id, sizeof(run_id), "run");
+	snprintf(json, sizeof(json),
+		 "{\"run_id\":\"%s\",\"seq\":0,\"ts\":0,\"stream\":\"stdout\",\"line\":\"line 0\"}",
+		 run_id);
+	old = wbt_item(json);
+	wbt_ok(wb_put(db, WB_LOGS_TABLE, old, NULL));
+	wb_item_free(old);
+	wbt_ok(wb__log_append(db, run_id, &seq, &l, 1));
+	s.n = 0;
+	wbt_ok(wb_ledger_log_each(db, run_id, check_line, &s));
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.bad, 0);
+	wb_close(db);
+}
+
 static void test_escape(void **state)
 {
 	char out[64];
@@ -141,6 +267,9 @@ int main(void)
 		cmocka_unit_test(test_bad_utf8_line_kept),
 		cmocka_unit_test(test_head_and_tail),
 		cmocka_unit_test(test_short_output_whole),
+		WBT_BOTH(test_packed_10000),
+		WBT_BOTH(test_packed_long_lines),
+		WBT_BOTH(test_unpacked_item_read),
 		cmocka_unit_test(test_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

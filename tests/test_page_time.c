@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "backend.h"
 
 #define N 300
@@ -33,13 +34,7 @@ static wb_db *fresh(char *table, size_t size)
 	wbt_table_name(table, size, "slow");
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb_table_create(db, table, &key));
-	for (int i = 0; i < N; i++) {
-		char json[96];
-		snprintf(json, sizeof(json), "{\"id\":\"car-%06d\",\"n\":0}", i);
-		wb_item *it = wbt_item(json);
-		wbt_ok(wb_put(db, table, it, NULL));
-		wb_item_free(it);
-	}
+	wbt_seed_items(db, table, N, "{\"id\":\"car-%06d\",\"n\":0}");
 	return db;
 }
 

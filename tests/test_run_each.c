@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "wbtest.h"
+#include "run_fixture.h"
 #include "run.h"
 #include "ledger.h"
 #include "lock.h"
@@ -55,7 +56,6 @@ static void seed(wb_db *db, const char *table, int n)
 static wb_db *fresh(int i, const char *migration, const char *mode, int threads)
 {
 	wb_db *db = NULL;
-	char t[16];
 
 	wbt_target_url(i, url, sizeof(url));
 	wbt_table_name(cars, sizeof(cars), "cars");
@@ -65,15 +65,8 @@ static wb_db *fresh(int i, const char *migration, const char *mode, int threads)
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb__reserved_ensure(db));
 	seed(db, cars, N_CARS);
-	snprintf(t, sizeof(t), "%d", threads);
 	setenv(WB_ENV_RUN_ID, "20261125T000000Z-test", 1);
-	setenv(WB_ENV_TARGET, url, 1);
-	setenv(WB_ENV_MODE, mode, 1);
-	setenv(WB_ENV_MIGRATION, mig, 1);
-	setenv(WB_ENV_THREADS, t, 1);
-	setenv(WB_ENV_BATCH, "100", 1);
-	unsetenv(WB_ENV_CTL_FD);
-	unsetenv(WB_ENV_EACH_GENERIC);
+	wbt_run_env(url, mode, mig, threads, 100);
 	atomic_store(&calls_hot, 0);
 	atomic_store(&visited, 0);
 	fail_at = -1;

@@ -536,7 +536,7 @@ static int xf_before_commit(wb_db *db, const wb__page_result *page, void *arg)
 static size_t xf_run(wb_db *db, const char *table, unsigned nseg, const char *prefix, size_t limit,
 		     int *calls, struct xf_hooks_state *hs)
 {
-	wb__page_hooks hooks = {xf_on_change, xf_before_commit, hs};
+	wb__page_hooks hooks = {xf_on_change, xf_before_commit, hs, 0};
 	size_t scanned = 0;
 
 	for (unsigned seg = 0; seg < nseg; seg++) {

@@ -16,64 +16,16 @@
  * and a change deep inside a map is written by its document path.
  */
 #define _GNU_SOURCE /* memmem */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "dynamodb.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---------------------------------------------------------------- helpers */
-
-/* Create a fresh table; its name goes to buf. */
-static const char *new_table(wb_db *db, char *buf, size_t size, const char *base, const char *pk,
-			     wb_type pkt, const char *sk, wb_type skt)
-{
-	wb_key_schema k = wbt_key(pk, pkt, sk, skt);
-
-	wbt_table_name(buf, size, base);
-	wbt_ok(wb_table_create(db, buf, &k));
-	return buf;
-}
-
-static void put_json(wb_db *db, const char *table, const char *json)
-{
-	wb_item *it = wbt_item(json);
-
-	wbt_ok(wb_put(db, table, it, NULL));
-	wb_item_free(it);
-}
-
-/* Get by a JSON key; returns the item or NULL when absent (other errors fail). */
-static wb_item *get_json(wb_db *db, const char *table, const char *key_json)
-{
-	wb_item *key = wbt_item(key_json), *out = NULL;
-	int rc = wb_get(&out, db, table, key);
-
-	wb_item_free(key);
-	if (rc == WB_ENOTFOUND)
-		return NULL;
-	if (rc != 0)
-		fail_msg("get %s: %s", key_json, wb_errmsg(db));
-	return out;
-}
-
-/* The store failed with `code` and a one-line message holding every word given. */
-static void assert_error(wb_db *db, int rc, int code, const char *w1, const char *w2)
-{
-	const char *msg = wb_errmsg(db);
-
-	if (rc != code)
-		fail_msg("expected %s, got %d (%s)", wb_strerror(code), rc, msg);
-	assert_null(strchr(msg, '\n'));
-	if (w1 && !strstr(msg, w1))
-		fail_msg("message '%s' lacks '%s'", msg, w1);
-	if (w2 && !strstr(msg, w2))
-		fail_msg("message '%s' lacks '%s'", msg, w2);
-	assert_string_equal(msg, wb_error_last());
-}
 
 /* --------------------------------------------- expressions sent (DynamoDB) */
 
@@ -93,10 +45,14 @@ static void rec_clear(void)
 	memset(&rec, 0, sizeof(rec));
 }
 
+/* Called from the lanes too, several at once (dynamodb_pool.c): under a lock. */
+static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void record_request(const char *op, const char *body, size_t len, void *arg)
 {
 	(void)op;
 	(void)arg;
+	pthread_mutex_lock(&rec_lock);
 	for (size_t i = 0; i < NELEM(expr_names); i++) {
 		char key[64];
 		int kl = snprintf(key, sizeof(key), "\"%s\":\"", expr_names[i]);
@@ -111,6 +67,7 @@ static void record_request(const char *op, const char *body, size_t len, void *a
 		if (dst)
 			snprintf(dst, sizeof(rec.update), "%.*s", (int)n, p + kl);
 	}
+	pthread_mutex_unlock(&rec_lock);
 }
 
 /* On DynamoDB: expressions were sent, none longer than DynamoDB's 4 KB. */
@@ -134,8 +91,8 @@ static void tables_on(int target)
 	char **names = NULL;
 	size_t count = 0, ia = 0, ib = 0;
 
-	new_table(db, a, sizeof(a), "tb_b", "id", WB_S, NULL, WB_S);
-	new_table(db, b, sizeof(b), "tb_a", "pk", WB_N, "sk", WB_B);
+	wbt_new_table(db, a, sizeof(a), "tb_b", "id", WB_S, NULL, WB_S);
+	wbt_new_table(db, b, sizeof(b), "tb_a", "pk", WB_N, "sk", WB_B);
 	wbt_ok(wb_table_describe(&d, db, b));
 	assert_string_equal(d.name, b);
 	assert_string_equal(d.key.pk_name, "pk");
@@ -146,8 +103,8 @@ static void tables_on(int target)
 		assert_int_equal(d.item_count, 0);
 	wbt_ok(wb_table_describe(&d, db, a));
 	assert_string_equal(d.key.sk_name, "");
-	put_json(db, a, "{\"id\":\"x\"}");
-	put_json(db, a, "{\"id\":\"y\",\"v\":1}");
+	wbt_put_json(db, a, "{\"id\":\"x\"}");
+	wbt_put_json(db, a, "{\"id\":\"y\",\"v\":1}");
 	wbt_ok(wb_table_describe(&d, db, a));
 	if (d.item_count != -1)
 		assert_int_equal(d.item_count, 2);
@@ -164,10 +121,10 @@ static void tables_on(int target)
 	wb_strings_free(names);
 
 	k = wbt_key("id", WB_S, NULL, WB_S);
-	assert_error(db, wb_table_create(db, a, &k), WB_EEXISTS, a, "exists");
+	wbt_assert_error(db, wb_table_create(db, a, &k), WB_EEXISTS, a, "exists");
 	wbt_ok(wb_table_drop(db, a));
-	assert_error(db, wb_table_describe(&d, db, a), WB_ENOTFOUND, a, NULL);
-	assert_error(db, wb_table_drop(db, a), WB_ENOTFOUND, a, NULL);
+	wbt_assert_error(db, wb_table_describe(&d, db, a), WB_ENOTFOUND, a, NULL);
+	wbt_assert_error(db, wb_table_drop(db, a), WB_ENOTFOUND, a, NULL);
 	wbt_ok(wb_table_list(&names, &count, db));
 	for (size_t i = 0; i < count; i++)
 		assert_string_not_equal(names[i], a);
@@ -176,10 +133,7 @@ static void tables_on(int target)
 	wb_close(db);
 }
 
-static void test_tables(void **state)
-{
-	tables_on(wbt_case_target(state));
-}
+WBT_CASE(tables)
 
 static void table_errors_on(int target)
 {
@@ -190,36 +144,33 @@ static void table_errors_on(int target)
 	wb_scan sc = WB_SCAN_INIT;
 	char name[80];
 
-	assert_error(db, wb_table_create(db, "ab", &k), WB_EINVALID, "ab", "3 to 255");
-	assert_error(db, wb_table_create(db, "cars; DROP TABLE x", &k), WB_EINVALID, "character 5", NULL);
-	assert_error(db, wb_table_create(db, "x\"y'z", &k), WB_EINVALID, "character 2", NULL);
+	wbt_assert_error(db, wb_table_create(db, "ab", &k), WB_EINVALID, "ab", "3 to 255");
+	wbt_assert_error(db, wb_table_create(db, "cars; DROP TABLE x", &k), WB_EINVALID, "character 5", NULL);
+	wbt_assert_error(db, wb_table_create(db, "x\"y'z", &k), WB_EINVALID, "character 2", NULL);
 	wbt_table_name(name, sizeof(name), "tbad");
 	k = wbt_key("id", WB_BOOL, NULL, WB_S);
-	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", "S, N or B");
+	wbt_assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", "S, N or B");
 	k = wbt_key("id", WB_S, "when", WB_M);
-	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "when", "S, N or B");
+	wbt_assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "when", "S, N or B");
 	k = wbt_key("", WB_S, NULL, WB_S);
-	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "partition key", NULL);
+	wbt_assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "partition key", NULL);
 	k = wbt_key("id", WB_S, "id", WB_N);
-	assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", NULL);
-	assert_error(db, wb_table_describe(&(wb_table_desc){0}, db, name), WB_ENOTFOUND, name, NULL);
+	wbt_assert_error(db, wb_table_create(db, name, &k), WB_EINVALID, "id", NULL);
+	wbt_assert_error(db, wb_table_describe(&(wb_table_desc){0}, db, name), WB_ENOTFOUND, name, NULL);
 
 	/* every operation on a missing table says which table */
-	assert_error(db, wb_put(db, name, it, NULL), WB_ENOTFOUND, name, NULL);
-	assert_error(db, wb_get(&out, db, name, it), WB_ENOTFOUND, name, NULL);
+	wbt_assert_error(db, wb_put(db, name, it, NULL), WB_ENOTFOUND, name, NULL);
+	wbt_assert_error(db, wb_get(&out, db, name, it), WB_ENOTFOUND, name, NULL);
 	assert_null(out);
-	assert_error(db, wb_delete(db, name, it, NULL), WB_ENOTFOUND, name, NULL);
-	assert_error(db, wb_scan_page(&page, db, name, &sc), WB_ENOTFOUND, name, NULL);
+	wbt_assert_error(db, wb_delete(db, name, it, NULL), WB_ENOTFOUND, name, NULL);
+	wbt_assert_error(db, wb_scan_page(&page, db, name, &sc), WB_ENOTFOUND, name, NULL);
 	assert_null(page);
-	assert_error(db, wb_put(db, "no such", it, NULL), WB_EINVALID, "character 3", NULL);
+	wbt_assert_error(db, wb_put(db, "no such", it, NULL), WB_EINVALID, "character 3", NULL);
 	wb_item_free(it);
 	wb_close(db);
 }
 
-static void test_table_errors(void **state)
-{
-	table_errors_on(wbt_case_target(state));
-}
+WBT_CASE(table_errors)
 
 /* --------------------------------------------------------- single items */
 
@@ -229,10 +180,10 @@ static void items_on(int target)
 	char t[80];
 	wb_item *got, *want;
 
-	new_table(db, t, sizeof(t), "items", "pk", WB_S, "n", WB_N);
-	put_json(db, t, "{\"pk\":\"a\",\"n\":1,\"v\":\"one\"}");
-	put_json(db, t, "{\"pk\":\"a\",\"n\":2,\"v\":\"two\"}");
-	got = get_json(db, t, "{\"pk\":\"a\",\"n\":1,\"other\":true}"); /* extra attributes ignored */
+	wbt_new_table(db, t, sizeof(t), "items", "pk", WB_S, "n", WB_N);
+	wbt_put_json(db, t, "{\"pk\":\"a\",\"n\":1,\"v\":\"one\"}");
+	wbt_put_json(db, t, "{\"pk\":\"a\",\"n\":2,\"v\":\"two\"}");
+	got = wbt_get_json(db, t, "{\"pk\":\"a\",\"n\":1,\"other\":true}"); /* extra attributes ignored */
 	want = wbt_item("{\"pk\":\"a\",\"n\":1,\"v\":\"one\"}");
 	assert_non_null(got);
 	assert_true(wb_item_equal(got, want));
@@ -240,14 +191,14 @@ static void items_on(int target)
 	wb_item_free(want);
 
 	/* number keys compare as numbers: 1.0 is the key 1 */
-	got = get_json(db, t, "{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1.0\"}}");
+	got = wbt_get_json(db, t, "{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1.0\"}}");
 	assert_non_null(got);
 	assert_string_equal(wb_item_get_string(got, "v"), "one");
 	wb_item_free(got);
 
 	/* put replaces the whole item */
-	put_json(db, t, "{\"pk\":\"a\",\"n\":1,\"w\":\"new\"}");
-	got = get_json(db, t, "{\"pk\":\"a\",\"n\":1}");
+	wbt_put_json(db, t, "{\"pk\":\"a\",\"n\":1,\"w\":\"new\"}");
+	got = wbt_get_json(db, t, "{\"pk\":\"a\",\"n\":1}");
 	assert_false(wb_item_has(got, "v"));
 	assert_string_equal(wb_item_get_string(got, "w"), "new");
 	wb_item_free(got);
@@ -257,20 +208,17 @@ static void items_on(int target)
 	wbt_ok(wb_delete(db, t, want, NULL));
 	wbt_ok(wb_delete(db, t, want, NULL));
 	got = (wb_item *)1;
-	assert_error(db, wb_get(&got, db, t, want), WB_ENOTFOUND, t, NULL);
+	wbt_assert_error(db, wb_get(&got, db, t, want), WB_ENOTFOUND, t, NULL);
 	assert_null(got);
 	wb_item_free(want);
-	got = get_json(db, t, "{\"pk\":\"a\",\"n\":2}");
+	got = wbt_get_json(db, t, "{\"pk\":\"a\",\"n\":2}");
 	assert_non_null(got);
 	wb_item_free(got);
 	wbt_ok(wb_table_drop(db, t));
 	wb_close(db);
 }
 
-static void test_items(void **state)
-{
-	items_on(wbt_case_target(state));
-}
+WBT_CASE(items)
 
 /* Put `json` under a condition; returns the result code. */
 static int put_if(wb_db *db, const char *t, const char *json, const wb_cond *c)
@@ -307,41 +255,41 @@ static void conditions_on(int target)
 	wb_cond was_v2 = {WB_COND_ITEM_EQUALS, NULL, NULL, v2};
 	wb_item *got;
 
-	new_table(db, t, sizeof(t), "cond", "id", WB_S, NULL, WB_S);
+	wbt_new_table(db, t, sizeof(t), "cond", "id", WB_S, NULL, WB_S);
 	/* absent item: EXISTS, ATTR_EQUALS and ITEM_EQUALS fail, NOT_EXISTS passes */
-	assert_error(db, put_if(db, t, "{\"id\":\"c\"}", &exists), WB_ECONDITION, "condition", t);
-	assert_error(db, put_if(db, t, "{\"id\":\"c\"}", &is_red), WB_ECONDITION, "condition", NULL);
-	assert_error(db, put_if(db, t, "{\"id\":\"c\"}", &was_v1), WB_ECONDITION, "condition", NULL);
-	assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &exists), WB_ECONDITION, "condition", NULL);
-	assert_null(get_json(db, t, "{\"id\":\"c\"}"));
+	wbt_assert_error(db, put_if(db, t, "{\"id\":\"c\"}", &exists), WB_ECONDITION, "condition", t);
+	wbt_assert_error(db, put_if(db, t, "{\"id\":\"c\"}", &is_red), WB_ECONDITION, "condition", NULL);
+	wbt_assert_error(db, put_if(db, t, "{\"id\":\"c\"}", &was_v1), WB_ECONDITION, "condition", NULL);
+	wbt_assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &exists), WB_ECONDITION, "condition", NULL);
+	assert_null(wbt_get_json(db, t, "{\"id\":\"c\"}"));
 	wbt_ok(wb_put(db, t, v1, &not_exists));
 	/* present item */
-	assert_error(db, wb_put(db, t, v2, &not_exists), WB_ECONDITION, "condition", NULL);
-	assert_error(db, wb_put(db, t, v2, &is_blue), WB_ECONDITION, "color", NULL);
-	assert_error(db, wb_put(db, t, v2, &has_size), WB_ECONDITION, "size", NULL);
-	assert_error(db, wb_put(db, t, v2, &was_v2), WB_ECONDITION, "condition", NULL);
-	got = get_json(db, t, "{\"id\":\"c\"}");
+	wbt_assert_error(db, wb_put(db, t, v2, &not_exists), WB_ECONDITION, "condition", NULL);
+	wbt_assert_error(db, wb_put(db, t, v2, &is_blue), WB_ECONDITION, "color", NULL);
+	wbt_assert_error(db, wb_put(db, t, v2, &has_size), WB_ECONDITION, "size", NULL);
+	wbt_assert_error(db, wb_put(db, t, v2, &was_v2), WB_ECONDITION, "condition", NULL);
+	got = wbt_get_json(db, t, "{\"id\":\"c\"}");
 	assert_true(wb_item_equal(got, v1)); /* nothing was written by the failures */
 	wb_item_free(got);
 	wbt_ok(wb_put(db, t, v2, &was_v1));
 	wbt_ok(wb_put(db, t, v2, &is_blue));
 	wbt_ok(wb_put(db, t, v2, &exists));
-	got = get_json(db, t, "{\"id\":\"c\"}");
+	got = wbt_get_json(db, t, "{\"id\":\"c\"}");
 	assert_true(wb_item_equal(got, v2));
 	wb_item_free(got);
 	/* deletes under every condition */
-	assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &not_exists), WB_ECONDITION, "condition", NULL);
-	assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &is_red), WB_ECONDITION, "color", NULL);
-	assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &was_v1), WB_ECONDITION, "condition", NULL);
-	assert_non_null(got = get_json(db, t, "{\"id\":\"c\"}"));
+	wbt_assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &not_exists), WB_ECONDITION, "condition", NULL);
+	wbt_assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &is_red), WB_ECONDITION, "color", NULL);
+	wbt_assert_error(db, del_if(db, t, "{\"id\":\"c\"}", &was_v1), WB_ECONDITION, "condition", NULL);
+	assert_non_null(got = wbt_get_json(db, t, "{\"id\":\"c\"}"));
 	wb_item_free(got);
 	wbt_ok(del_if(db, t, "{\"id\":\"c\"}", &was_v2));
-	assert_null(get_json(db, t, "{\"id\":\"c\"}"));
+	assert_null(wbt_get_json(db, t, "{\"id\":\"c\"}"));
 	wbt_ok(wb_put(db, t, v2, NULL));
 	wbt_ok(del_if(db, t, "{\"id\":\"c\"}", &is_blue));
 	wbt_ok(wb_put(db, t, v2, NULL));
 	wbt_ok(del_if(db, t, "{\"id\":\"c\"}", &exists));
-	assert_null(get_json(db, t, "{\"id\":\"c\"}"));
+	assert_null(wbt_get_json(db, t, "{\"id\":\"c\"}"));
 	wbt_ok(del_if(db, t, "{\"id\":\"c\"}", &not_exists));
 
 	wbt_ok(wb_table_drop(db, t));
@@ -352,10 +300,7 @@ static void conditions_on(int target)
 	wb_close(db);
 }
 
-static void test_conditions(void **state)
-{
-	conditions_on(wbt_case_target(state));
-}
+WBT_CASE(conditions)
 
 static void update_on(int target)
 {
@@ -373,35 +318,35 @@ static void update_on(int target)
 	wb_cond is_red = {WB_COND_ATTR_EQUALS, "color", red, NULL};
 	wb_cond was;
 
-	new_table(db, t, sizeof(t), "upd", "pk", WB_S, "sk", WB_S);
+	wbt_new_table(db, t, sizeof(t), "upd", "pk", WB_S, "sk", WB_S);
 	/* EXISTS on an absent item creates nothing */
-	assert_error(db, wb_update(db, t, key, set, NULL, 0, &exists), WB_ECONDITION, "condition", NULL);
-	assert_null(get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}"));
+	wbt_assert_error(db, wb_update(db, t, key, set, NULL, 0, &exists), WB_ECONDITION, "condition", NULL);
+	assert_null(wbt_get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}"));
 	/* unconditional update creates the item */
 	wbt_ok(wb_update(db, t, key, set, NULL, 0, NULL));
-	got = get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}");
+	got = wbt_get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}");
 	want = wbt_item("{\"pk\":\"u\",\"sk\":\"1\",\"color\":\"red\",\"n\":5}");
 	assert_true(wb_item_equal(got, want));
 	wb_item_free(want);
-	assert_error(db, wb_update(db, t, key, set, NULL, 0, &not_exists), WB_ECONDITION, "condition", NULL);
+	wbt_assert_error(db, wb_update(db, t, key, set, NULL, 0, &not_exists), WB_ECONDITION, "condition", NULL);
 	/* set and remove under an attribute condition; removing an absent attribute is fine */
 	wbt_ok(wb_update(db, t, key, set2, rm, 1, &is_red));
 	wbt_ok(wb_update(db, t, key, NULL, rm_absent, 1, NULL));
 	wb_item_free(got);
-	got = get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}");
+	got = wbt_get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}");
 	want = wbt_item("{\"pk\":\"u\",\"sk\":\"1\",\"color\":\"green\",\"size\":\"L\"}");
 	assert_true(wb_item_equal(got, want));
 	wb_item_free(want);
-	assert_error(db, wb_update(db, t, key, set2, NULL, 0, &is_red), WB_ECONDITION, "color", NULL);
+	wbt_assert_error(db, wb_update(db, t, key, set2, NULL, 0, &is_red), WB_ECONDITION, "color", NULL);
 	/* item condition */
 	was = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, got};
 	wbt_ok(wb_update(db, t, key, set, NULL, 0, &was));
-	assert_error(db, wb_update(db, t, key, set, NULL, 0, &was), WB_ECONDITION, "condition", NULL);
+	wbt_assert_error(db, wb_update(db, t, key, set, NULL, 0, &was), WB_ECONDITION, "condition", NULL);
 	wb_item_free(got);
 	/* key attributes cannot change */
-	assert_error(db, wb_update(db, t, key, bad, NULL, 0, NULL), WB_EINVALID, "sk", "key");
-	assert_error(db, wb_update(db, t, key, NULL, rm_key, 1, NULL), WB_EINVALID, "pk", "key");
-	got = get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}");
+	wbt_assert_error(db, wb_update(db, t, key, bad, NULL, 0, NULL), WB_EINVALID, "sk", "key");
+	wbt_assert_error(db, wb_update(db, t, key, NULL, rm_key, 1, NULL), WB_EINVALID, "pk", "key");
+	got = wbt_get_json(db, t, "{\"pk\":\"u\",\"sk\":\"1\"}");
 	assert_string_equal(wb_item_get_string(got, "color"), "red");
 	wb_item_free(got);
 
@@ -414,10 +359,7 @@ static void update_on(int target)
 	wb_close(db);
 }
 
-static void test_update(void **state)
-{
-	update_on(wbt_case_target(state));
-}
+WBT_CASE(update)
 
 /* ---------------------------------------------------------------- batch */
 
@@ -431,43 +373,43 @@ static void batch_on(int target)
 	size_t failed = 99;
 	wb_item *got;
 
-	new_table(db, a, sizeof(a), "batch_a", "id", WB_S, NULL, WB_S);
-	new_table(db, b, sizeof(b), "batch_b", "id", WB_N, NULL, WB_S);
+	wbt_new_table(db, a, sizeof(a), "batch_a", "id", WB_S, NULL, WB_S);
+	wbt_new_table(db, b, sizeof(b), "batch_b", "id", WB_N, NULL, WB_S);
 	it[0] = wbt_item("{\"id\":\"x\",\"v\":1}");
 	it[1] = wbt_item("{\"id\":\"y\",\"v\":2}");
 	it[2] = wbt_item("{\"id\":7,\"v\":3}");
 	it[3] = wbt_item("{\"id\":\"gone\"}");
 	it[4] = wbt_item("{\"id\":\"z\"}");
 	it[5] = wbt_item("{\"id\":8}");
-	put_json(db, a, "{\"id\":\"gone\"}");
+	wbt_put_json(db, a, "{\"id\":\"gone\"}");
 	w[0] = (wb_write){a, WB_WRITE_PUT, it[0], NULL};
 	w[1] = (wb_write){a, WB_WRITE_PUT, it[1], &not_exists};
 	w[2] = (wb_write){b, WB_WRITE_PUT, it[2], NULL};
 	w[3] = (wb_write){a, WB_WRITE_DELETE, it[3], NULL};
 	wbt_ok(wb_batch_write(db, w, 4, &failed));
-	assert_non_null(got = get_json(db, a, "{\"id\":\"x\"}"));
+	assert_non_null(got = wbt_get_json(db, a, "{\"id\":\"x\"}"));
 	wb_item_free(got);
-	assert_non_null(got = get_json(db, b, "{\"id\":7}"));
+	assert_non_null(got = wbt_get_json(db, b, "{\"id\":7}"));
 	wb_item_free(got);
-	assert_null(get_json(db, a, "{\"id\":\"gone\"}"));
+	assert_null(wbt_get_json(db, a, "{\"id\":\"gone\"}"));
 
 	/* a failing condition in the middle: the batch fails and says which write */
 	w[0] = (wb_write){a, WB_WRITE_PUT, it[4], NULL};
 	w[1] = (wb_write){b, WB_WRITE_PUT, it[5], NULL};
 	w[2] = (wb_write){a, WB_WRITE_PUT, it[1], &not_exists};
 	w[3] = (wb_write){a, WB_WRITE_DELETE, it[0], NULL};
-	assert_error(db, wb_batch_write(db, w, 4, &failed), WB_ECONDITION, "condition", a);
+	wbt_assert_error(db, wb_batch_write(db, w, 4, &failed), WB_ECONDITION, "condition", a);
 	assert_int_equal(failed, 2);
 	if (wbt_target_kind(target) == WBT_SQLITE) { /* all or nothing */
-		assert_null(get_json(db, a, "{\"id\":\"z\"}"));
-		assert_null(get_json(db, b, "{\"id\":8}"));
-		assert_non_null(got = get_json(db, a, "{\"id\":\"x\"}"));
+		assert_null(wbt_get_json(db, a, "{\"id\":\"z\"}"));
+		assert_null(wbt_get_json(db, b, "{\"id\":8}"));
+		assert_non_null(got = wbt_get_json(db, a, "{\"id\":\"x\"}"));
 		wb_item_free(got);
 	}
 	/* an invalid write is reported with its index */
 	w[1] = (wb_write){b, WB_WRITE_PUT, it[0], NULL}; /* S key for an N table */
 	failed = 99;
-	assert_error(db, wb_batch_write(db, w, 2, &failed), WB_EINVALID, "id", NULL);
+	wbt_assert_error(db, wb_batch_write(db, w, 2, &failed), WB_EINVALID, "id", NULL);
 	assert_int_equal(failed, 1);
 	wbt_ok(wb_batch_write(db, w, 0, NULL));
 
@@ -478,10 +420,7 @@ static void batch_on(int target)
 	wb_close(db);
 }
 
-static void test_batch(void **state)
-{
-	batch_on(wbt_case_target(state));
-}
+WBT_CASE(batch)
 
 
 /* Batches of many puts to one table (the migration write-back), with every twist. */
@@ -502,7 +441,7 @@ static void check_colors(wb_db *db, const char *t, const char *color, int skip_f
 		char key[80];
 		wb_item *got;
 		snprintf(key, sizeof(key), "{\"pk\":\"k%02d\",\"sk\":%d}", i % 20, i / 20);
-		got = get_json(db, t, key);
+		got = wbt_get_json(db, t, key);
 		if (i >= skip_from) {
 			assert_null(got);
 			continue;
@@ -523,8 +462,8 @@ static void batch_large_on(int target)
 	wb_write w[NBIG + 2];
 	size_t failed = 0;
 
-	new_table(db, t, sizeof(t), "bulk", "pk", WB_S, "sk", WB_N);
-	new_table(db, other, sizeof(other), "bulk_other", "id", WB_S, NULL, WB_S);
+	wbt_new_table(db, t, sizeof(t), "bulk", "pk", WB_S, "sk", WB_N);
+	wbt_new_table(db, other, sizeof(other), "bulk_other", "id", WB_S, NULL, WB_S);
 	for (int i = 0; i < NBIG; i++) {
 		red[i] = big_item(i, "red");
 		blue[i] = big_item(i, "blue");
@@ -543,24 +482,24 @@ static void batch_large_on(int target)
 	wbt_ok(wb_batch_write(db, w, NBIG + 1, NULL));
 	check_colors(db, t, "blue", NBIG);
 	wb_item_free(odd);
-	assert_non_null(odd = get_json(db, other, "{\"id\":\"checkpoint\"}"));
+	assert_non_null(odd = wbt_get_json(db, other, "{\"id\":\"checkpoint\"}"));
 	wb_item_free(odd);
 
 	/* a write to a missing table is named too */
 	for (int i = 0; i < NBIG; i++)
 		w[i] = (wb_write){i == 20 ? "no_such_table" : t, WB_WRITE_PUT, blue[i], NULL};
 	failed = 0;
-	assert_error(db, wb_batch_write(db, w, NBIG, &failed), WB_ENOTFOUND, "no_such_table", NULL);
+	wbt_assert_error(db, wb_batch_write(db, w, NBIG, &failed), WB_ENOTFOUND, "no_such_table", NULL);
 	assert_int_equal(failed, 20);
 	for (int i = 0; i < NBIG; i++)
 		w[i] = (wb_write){i < 5 ? t : "no_such_table", WB_WRITE_PUT, blue[i], NULL};
-	assert_error(db, wb_batch_write(db, w, NBIG, &failed), WB_ENOTFOUND, "no_such_table", NULL);
+	wbt_assert_error(db, wb_batch_write(db, w, NBIG, &failed), WB_ENOTFOUND, "no_such_table", NULL);
 	assert_int_equal(failed, 5);
 
 	/* one stale condition fails the batch and names the write */
 	for (int i = 0; i < NBIG; i++)
 		w[i] = (wb_write){t, WB_WRITE_PUT, red[i], i == 37 ? &was_red[i] : &was_blue[i]};
-	assert_error(db, wb_batch_write(db, w, NBIG, &failed), WB_ECONDITION, "condition", t);
+	wbt_assert_error(db, wb_batch_write(db, w, NBIG, &failed), WB_ECONDITION, "condition", t);
 	assert_int_equal(failed, 37);
 	if (wbt_target_kind(target) == WBT_SQLITE)
 		check_colors(db, t, "blue", NBIG);
@@ -574,10 +513,10 @@ static void batch_large_on(int target)
 		w[i] = (wb_write){t, WB_WRITE_PUT, blue[i], NULL};
 	w[50] = (wb_write){t, WB_WRITE_PUT, red[3], NULL};
 	wbt_ok(wb_batch_write(db, w, 51, NULL));
-	odd = get_json(db, t, "{\"pk\":\"k03\",\"sk\":0}");
+	odd = wbt_get_json(db, t, "{\"pk\":\"k03\",\"sk\":0}");
 	assert_string_equal(wb_item_get_string(odd, "color"), "red");
 	wb_item_free(odd);
-	odd = get_json(db, t, "{\"pk\":\"k04\",\"sk\":0}");
+	odd = wbt_get_json(db, t, "{\"pk\":\"k04\",\"sk\":0}");
 	assert_string_equal(wb_item_get_string(odd, "color"), "blue");
 	wb_item_free(odd);
 
@@ -585,7 +524,7 @@ static void batch_large_on(int target)
 	for (int i = 0; i < 50; i++)
 		w[i] = (wb_write){t, WB_WRITE_PUT, blue[i], i == 3 ? &was_red[i] : &was_blue[i]};
 	w[50] = (wb_write){t, WB_WRITE_PUT, blue[55], &was_red[55]};
-	assert_error(db, wb_batch_write(db, w, 51, &failed), WB_ECONDITION, "condition", NULL);
+	wbt_assert_error(db, wb_batch_write(db, w, 51, &failed), WB_ECONDITION, "condition", NULL);
 	/*
 	 * Only w[50] fails, on both backends: k03 is red (the batch above put it
 	 * last, asserted there), so w[3]'s was_red holds, and k55 was deleted.
@@ -595,7 +534,7 @@ static void batch_large_on(int target)
 	 * order, so w[0..49] landed before w[50] failed.
 	 */
 	assert_int_equal(failed, 50);
-	odd = get_json(db, t, "{\"pk\":\"k03\",\"sk\":0}");
+	odd = wbt_get_json(db, t, "{\"pk\":\"k03\",\"sk\":0}");
 	assert_string_equal(wb_item_get_string(odd, "color"),
 			    wbt_target_kind(target) == WBT_SQLITE ? "red" : "blue");
 	wb_item_free(odd);
@@ -617,10 +556,77 @@ static void batch_large_on(int target)
 	wb_close(db);
 }
 
-static void test_batch_large(void **state)
+/*
+ * wb_batch_write_each: three writes of one batch fail their conditions.
+ * DynamoDB sends them all at once: the other 57 are applied and each
+ * write's fate is told; SQLite rolls the batch back at the first.  At
+ * WHIMBREL_DYNAMODB_CONCURRENCY=1 (no lanes) DynamoDB goes in order and
+ * stops at the first: those before it applied, none after.
+ */
+static void batch_each_on(int target)
 {
-	batch_large_on(wbt_case_target(state));
+	wb_db *db = wbt_open(target);
+	char t[80];
+	wb_item *red[NBIG], *blue[NBIG];
+	wb_cond was_red[NBIG], was_blue[NBIG];
+	wb_write w[NBIG];
+	const char *conc = getenv("WHIMBREL_DYNAMODB_CONCURRENCY");
+	int res[NBIG], sqlite = wbt_target_kind(target) == WBT_SQLITE, nfailed = 0;
+	int in_order = !sqlite && conc && atoi(conc) == 1;
+
+	wbt_new_table(db, t, sizeof(t), "each", "pk", WB_S, "sk", WB_N);
+	for (int i = 0; i < NBIG; i++) {
+		red[i] = big_item(i, "red");
+		blue[i] = big_item(i, "blue");
+		was_red[i] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, red[i]};
+		was_blue[i] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, blue[i]};
+		w[i] = (wb_write){t, WB_WRITE_PUT, red[i], NULL};
+	}
+	wbt_ok(wb_batch_write_each(db, w, NBIG, res));
+	for (int i = 0; i < NBIG; i++)
+		assert_int_equal(res[i], 0);
+	for (int i = 0; i < NBIG; i++)
+		w[i] = (wb_write){t, WB_WRITE_PUT, blue[i], i == 7 || i == 23 || i == 41 ? &was_blue[i] : &was_red[i]};
+	wbt_assert_error(db, wb_batch_write_each(db, w, NBIG, res), WB_ECONDITION, "condition", t);
+	for (int i = 0; i < NBIG; i++) {
+		int stale = i == 7 || i == 23 || i == 41;
+		/* SQLite stops at the first it meets (in its own order), the others are not sent */
+		if (res[i] == WB_ECONDITION && stale && (!(sqlite || in_order) || nfailed == 0)) {
+			nfailed++;
+			continue;
+		}
+		if (res[i] != (sqlite || (in_order && i > 7) ? WB_WRITE_NOT_SENT : 0))
+			fail_msg("write %d: result %d", i, res[i]);
+	}
+	assert_int_equal(nfailed, sqlite || in_order ? 1 : 3);
+	if (sqlite) {
+		check_colors(db, t, "red", NBIG);
+	} else if (in_order) {
+		assert_int_equal(res[7], WB_ECONDITION);
+	} else {
+		assert_non_null(strstr(wb_errmsg(db), "3 writes of the batch failed, the first (write 7)"));
+		/* only the failed ones again, now on their true images */
+		for (int i = 0; i < NBIG; i++)
+			w[i].cond = &was_red[i];
+		wbt_ok(wb_batch_write_each(db, (wb_write[]){w[7], w[23], w[41]}, 3, res));
+		check_colors(db, t, "blue", NBIG);
+	}
+	/* a write that cannot be sent: its fate, the others not sent */
+	w[5] = (wb_write){"no such table!", WB_WRITE_PUT, blue[5], NULL};
+	assert_int_equal(wb_batch_write_each(db, w, NBIG, res), WB_EINVALID);
+	for (int i = 0; i < NBIG; i++)
+		assert_int_equal(res[i], i == 5 ? WB_EINVALID : WB_WRITE_NOT_SENT);
+	for (int i = 0; i < NBIG; i++) {
+		wb_item_free(red[i]);
+		wb_item_free(blue[i]);
+	}
+	wbt_ok(wb_table_drop(db, t));
+	wb_close(db);
 }
+
+WBT_CASE(batch_each)
+
+WBT_CASE(batch_large)
 
 /* ----------------------------------------------------------- round trip */
 
@@ -676,7 +682,7 @@ static void round_trip_on(int target)
 		bytes[i] = (unsigned char)i;
 	it = every_type(bytes, sizeof(bytes));
 	wbt_ok(wb_item_validate(it, NULL));
-	new_table(db, t, sizeof(t), "rt", "s", WB_S, "n38", WB_N);
+	wbt_new_table(db, t, sizeof(t), "rt", "s", WB_S, "n38", WB_N);
 	wbt_ok(wb_put(db, t, it, NULL));
 	wbt_ok(wb_get(&got, db, t, it));
 	if (!wb_item_equal(got, it))
@@ -689,7 +695,7 @@ static void round_trip_on(int target)
 	wb_page_free(page);
 
 	/* a binary partition key holding every byte value, and a 38-digit number sort key */
-	new_table(db, tb, sizeof(tb), "rtb", "b", WB_B, "nbig", WB_N);
+	wbt_new_table(db, tb, sizeof(tb), "rtb", "b", WB_B, "nbig", WB_N);
 	wbt_ok(wb_put(db, tb, it, NULL));
 	key = wb_item_new();
 	wbt_ok(wb_item_set_binary(key, "b", bytes, sizeof(bytes)));
@@ -705,10 +711,7 @@ static void round_trip_on(int target)
 	wb_close(db);
 }
 
-static void test_round_trip(void **state)
-{
-	round_trip_on(wbt_case_target(state));
-}
+WBT_CASE(round_trip)
 
 /* ------------------------------------------- conditions over documents */
 
@@ -760,10 +763,10 @@ static void doc_writes_fail(wb_db *db, const char *t, const wb_item *cur, const 
 	size_t failed = 9;
 
 	wbt_ok(wb_item_set_number(want, "price", "7"));
-	assert_error(db, wb_put(db, t, want, &c), WB_ECONDITION, "condition", t);
-	assert_error(db, wb_update(db, t, cur, set, NULL, 0, &c), WB_ECONDITION, "condition", t);
-	assert_error(db, wb_delete(db, t, cur, &c), WB_ECONDITION, "condition", t);
-	assert_error(db, wb_batch_write(db, &w, 1, &failed), WB_ECONDITION, "condition", t);
+	wbt_assert_error(db, wb_put(db, t, want, &c), WB_ECONDITION, "condition", t);
+	wbt_assert_error(db, wb_update(db, t, cur, set, NULL, 0, &c), WB_ECONDITION, "condition", t);
+	wbt_assert_error(db, wb_delete(db, t, cur, &c), WB_ECONDITION, "condition", t);
+	wbt_assert_error(db, wb_batch_write(db, &w, 1, &failed), WB_ECONDITION, "condition", t);
 	assert_int_equal(failed, 0);
 	wbt_ok(wb_get(&got, db, t, cur));
 	if (!wb_item_equal(got, cur))
@@ -796,7 +799,7 @@ static void documents_by_path(wb_db *db, const char *t, int target)
 		fail_msg("written by paths: %s", wbt_json(got));
 	wb_item_free(got);
 	/* a path write is still conditional on the whole item */
-	assert_error(db, wb_put(db, t, leaf, &was), WB_ECONDITION, "condition", t);
+	wbt_assert_error(db, wb_put(db, t, leaf, &was), WB_ECONDITION, "condition", t);
 	wb_item_free(base);
 	wb_item_free(leaf);
 	wb_item_free(gone);
@@ -816,7 +819,7 @@ static void documents_on(int target)
 	wb_write w[2] = {{NULL, WB_WRITE_PUT, oprice, &was_other}, {NULL, WB_WRITE_DELETE, priced, NULL}};
 	size_t failed = 9;
 
-	new_table(db, t, sizeof(t), "docs", "id", WB_S, NULL, WB_S);
+	wbt_new_table(db, t, sizeof(t), "docs", "id", WB_S, NULL, WB_S);
 	wbt_ok(wb_put(db, t, base, NULL));
 	wbt_ok(wb_put(db, t, other, NULL));
 	for (size_t i = 0; i < NELEM(doc_variants); i++) {
@@ -833,20 +836,20 @@ static void documents_on(int target)
 	wb_item_free(got);
 	/* an attribute the write adds was added meanwhile by another writer: the write fails */
 	wbt_ok(wb_item_set_number(got = wb_item_dup(priced), "price", "5"));
-	assert_error(db, wb_put(db, t, got, &was_base), WB_ECONDITION, "condition", t);
+	wbt_assert_error(db, wb_put(db, t, got, &was_base), WB_ECONDITION, "condition", t);
 	wb_item_free(got);
 	wbt_ok(wb_update(db, t, priced, set, NULL, 0, &was_priced));
 	wbt_ok(wb_item_set_number(priced, "price", "1"));
 	w[0].table = w[1].table = t;
 	w[1].cond = &was_priced;
 	wbt_ok(wb_batch_write(db, w, 2, &failed));
-	assert_null(get_json(db, t, "{\"id\":\"d\"}"));
+	assert_null(wbt_get_json(db, t, "{\"id\":\"d\"}"));
 	wbt_ok(wb_get(&got, db, t, other));
 	assert_true(wb_item_equal(got, oprice));
 	wb_item_free(got);
 	was_other.expect = oprice;
 	wbt_ok(wb_delete(db, t, other, &was_other));
-	assert_null(get_json(db, t, "{\"id\":\"o\"}"));
+	assert_null(wbt_get_json(db, t, "{\"id\":\"o\"}"));
 	documents_by_path(db, t, target);
 
 	wbt_ok(wb_table_drop(db, t));
@@ -858,10 +861,7 @@ static void documents_on(int target)
 	wb_close(db);
 }
 
-static void test_documents(void **state)
-{
-	documents_on(wbt_case_target(state));
-}
+WBT_CASE(documents)
 
 /* ------------------------------------------------- wide items (4 KB limit) */
 
@@ -899,7 +899,7 @@ static void wide_on(int target)
 	wb_cond was = {WB_COND_ITEM_EQUALS, NULL, NULL, w};
 	struct wb__dynamodb_stats before = {0}, after = {0};
 
-	new_table(db, t, sizeof(t), "wide", "id", WB_S, NULL, WB_S);
+	wbt_new_table(db, t, sizeof(t), "wide", "id", WB_S, NULL, WB_S);
 	rec_clear();
 	if (ddb)
 		wbt_ok(wb__dynamodb_stats(db, &before));
@@ -917,19 +917,19 @@ static void wide_on(int target)
 	/* the attribute a write changes is always in its condition, even the last one */
 	wbt_ok(wb_put(db, t, theirs, NULL));
 	was.expect = priced;
-	assert_error(db, wb_put(db, t, mine, &was), WB_ECONDITION, "condition", t);
+	wbt_assert_error(db, wb_put(db, t, mine, &was), WB_ECONDITION, "condition", t);
 	/* a write changing every attribute, and a delete: too long to check on DynamoDB */
 	was.expect = theirs;
 	rc = wb_put(db, t, all, &was);
 	if (ddb)
-		assert_error(db, rc, WB_EINVALID, "item {\"id\":{\"S\":\"w\"}}", "4 KB");
+		wbt_assert_error(db, rc, WB_EINVALID, "item {\"id\":{\"S\":\"w\"}}", "4 KB");
 	else
 		wbt_ok(rc);
 	was.expect = ddb ? theirs : all;
 	rc = wb_delete(db, t, w, &was);
 	if (ddb) {
-		assert_error(db, rc, WB_EINVALID, "item {\"id\":{\"S\":\"w\"}}", "4 KB");
-		assert_non_null(got = get_json(db, t, "{\"id\":\"w\"}"));
+		wbt_assert_error(db, rc, WB_EINVALID, "item {\"id\":{\"S\":\"w\"}}", "4 KB");
+		assert_non_null(got = wbt_get_json(db, t, "{\"id\":\"w\"}"));
 		assert_true(wb_item_equal(got, theirs));
 		wb_item_free(got);
 	} else {
@@ -961,21 +961,21 @@ static void validation_on(int target)
 	char *text;
 	size_t n = WB_ITEM_MAX_SIZE + 10;
 
-	new_table(db, t, sizeof(t), "val", "id", WB_S, "n", WB_N);
-	assert_error(db, put_if(db, t, "{\"n\":1,\"x\":\"y\"}", NULL), WB_EINVALID, "'id'", "missing");
-	assert_error(db, put_if(db, t, "{\"id\":\"a\"}", NULL), WB_EINVALID, "'n'", "missing");
-	assert_error(db, put_if(db, t, "{\"id\":5,\"n\":1}", NULL), WB_EINVALID, "'id'", "type");
-	assert_error(db, put_if(db, t, "{\"id\":\"a\",\"n\":\"1\"}", NULL), WB_EINVALID, "'n'", "type");
-	assert_error(db, put_if(db, t, "{\"id\":\"\",\"n\":1}", NULL), WB_EINVALID, "'id'", "empty");
+	wbt_new_table(db, t, sizeof(t), "val", "id", WB_S, "n", WB_N);
+	wbt_assert_error(db, put_if(db, t, "{\"n\":1,\"x\":\"y\"}", NULL), WB_EINVALID, "'id'", "missing");
+	wbt_assert_error(db, put_if(db, t, "{\"id\":\"a\"}", NULL), WB_EINVALID, "'n'", "missing");
+	wbt_assert_error(db, put_if(db, t, "{\"id\":5,\"n\":1}", NULL), WB_EINVALID, "'id'", "type");
+	wbt_assert_error(db, put_if(db, t, "{\"id\":\"a\",\"n\":\"1\"}", NULL), WB_EINVALID, "'n'", "type");
+	wbt_assert_error(db, put_if(db, t, "{\"id\":\"\",\"n\":1}", NULL), WB_EINVALID, "'id'", "empty");
 	big = wbt_item("{\"id\":\"a\",\"n\":1}");
 	wbt_ok(wb_item_set_number(big, "x", "1e999"));
-	assert_error(db, wb_put(db, t, big, NULL), WB_EINVALID, "'x'", NULL);
+	wbt_assert_error(db, wb_put(db, t, big, NULL), WB_EINVALID, "'x'", NULL);
 	wb_item_free(big);
-	assert_error(db, put_if(db, t, "{\"id\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"},"
+	wbt_assert_error(db, put_if(db, t, "{\"id\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"},"
 				"\"s\":{\"SS\":[\"a\",\"a\"]}}", NULL), WB_EINVALID, "'s'", NULL);
-	assert_error(db, del_if(db, t, "{\"id\":\"a\"}", NULL), WB_EINVALID, "'n'", "missing");
+	wbt_assert_error(db, del_if(db, t, "{\"id\":\"a\"}", NULL), WB_EINVALID, "'n'", "missing");
 	got = (wb_item *)1;
-	assert_error(db, wb_get(&got, db, t, big = wbt_item("{\"id\":7,\"n\":1}")), WB_EINVALID, "'id'", "type");
+	wbt_assert_error(db, wb_get(&got, db, t, big = wbt_item("{\"id\":7,\"n\":1}")), WB_EINVALID, "'id'", "type");
 	assert_null(got);
 	wb_item_free(big);
 
@@ -985,18 +985,15 @@ static void validation_on(int target)
 	memset(text, 'x', n);
 	text[n] = '\0';
 	wbt_ok(wb_item_set_string(big, "blob", text));
-	assert_error(db, wb_put(db, t, big, NULL), WB_EINVALID, "400", NULL);
+	wbt_assert_error(db, wb_put(db, t, big, NULL), WB_EINVALID, "400", NULL);
 	free(text);
 	wb_item_free(big);
-	assert_null(get_json(db, t, "{\"id\":\"a\",\"n\":1}"));
+	assert_null(wbt_get_json(db, t, "{\"id\":\"a\",\"n\":1}"));
 	wbt_ok(wb_table_drop(db, t));
 	wb_close(db);
 }
 
-static void test_validation(void **state)
-{
-	validation_on(wbt_case_target(state));
-}
+WBT_CASE(validation)
 
 /* ---------------------------------------------------------------- query */
 
@@ -1102,16 +1099,16 @@ static void query_numbers_on(int target)
 	wb_db *db = wbt_open(target);
 	char t[80], json[200];
 
-	new_table(db, t, sizeof(t), "qn", "pk", WB_S, "n", WB_N);
+	wbt_new_table(db, t, sizeof(t), "qn", "pk", WB_S, "n", WB_N);
 	for (size_t i = 0; i < NNUM; i++) { /* inserted in an order unlike the sort order */
 		size_t j = (i * 7) % NNUM;
 		snprintf(json, sizeof(json), "{\"pk\":{\"S\":\"P\"},\"n\":{\"N\":\"%s\"},\"idx\":{\"N\":\"%zu\"}}",
 			 num_keys[j], j);
-		put_json(db, t, json);
+		wbt_put_json(db, t, json);
 		snprintf(json, sizeof(json), "{\"pk\":{\"S\":\"Q\"},\"n\":{\"N\":\"%s\"}}", num_keys[j]);
-		put_json(db, t, json);
+		wbt_put_json(db, t, json);
 	}
-	put_json(db, t, "{\"pk\":\"PP\",\"n\":1}");
+	wbt_put_json(db, t, "{\"pk\":\"PP\",\"n\":1}");
 	for (size_t o = 0; o < NELEM(ops); o++) {
 		for (int desc = 0; desc < 2; desc++) {
 			check_num_query(db, t, ops[o], 5, 11, desc, 2, target);
@@ -1123,10 +1120,7 @@ static void query_numbers_on(int target)
 	wb_close(db);
 }
 
-static void test_query_numbers(void **state)
-{
-	query_numbers_on(wbt_case_target(state));
-}
+WBT_CASE(query_numbers)
 
 /* begins_with and the other operators on string and binary sort keys. */
 static void check_str_query(wb_db *db, const char *t, wb_sk_op op, const char *a, const char *b,
@@ -1167,12 +1161,12 @@ static void query_strings_on(int target)
 	wb_query q = WB_QUERY_INIT;
 	wb_page *page = NULL;
 
-	new_table(db, t, sizeof(t), "qs", "pk", WB_S, "s", WB_S);
+	wbt_new_table(db, t, sizeof(t), "qs", "pk", WB_S, "s", WB_S);
 	for (size_t i = 0; i < NSTR; i++) {
 		snprintf(json, sizeof(json), "{\"pk\":{\"S\":\"P\"},\"s\":{\"S\":\"%s\"}}", str_keys[(i * 3) % NSTR]);
-		put_json(db, t, json);
+		wbt_put_json(db, t, json);
 	}
-	put_json(db, t, "{\"pk\":\"Pa\",\"s\":\"ab\"}");
+	wbt_put_json(db, t, "{\"pk\":\"Pa\",\"s\":\"ab\"}");
 	check_str_query(db, t, WB_SK_NONE, "", "", 0, "A|B|a|ab|abc|abd|b|z|\xc3\xa9|\xef\xbf\xbf|", target);
 	check_str_query(db, t, WB_SK_BEGINS_WITH, "ab", "", 0, "ab|abc|abd|", target);
 	check_str_query(db, t, WB_SK_BEGINS_WITH, "ab", "", 1, "abd|abc|ab|", target);
@@ -1190,10 +1184,10 @@ static void query_strings_on(int target)
 	q.pk = pk;
 	q.sk_op = WB_SK_EQ;
 	q.sk_a = n;
-	assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, t, NULL);
+	wbt_assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, t, NULL);
 	q.pk = n;
 	q.sk_op = WB_SK_NONE;
-	assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, t, NULL);
+	wbt_assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, t, NULL);
 	assert_null(page);
 	wb_value_free(pk);
 	wb_value_free(n);
@@ -1201,10 +1195,7 @@ static void query_strings_on(int target)
 	wb_close(db);
 }
 
-static void test_query_strings(void **state)
-{
-	query_strings_on(wbt_case_target(state));
-}
+WBT_CASE(query_strings)
 
 /* Binary sort keys: byte order, and begins_with a prefix of 0xff bytes. */
 static void query_binary_on(int target)
@@ -1217,7 +1208,7 @@ static void query_binary_on(int target)
 	wb_page *page = NULL;
 	char t[80];
 
-	new_table(db, t, sizeof(t), "qb", "pk", WB_N, "b", WB_B);
+	wbt_new_table(db, t, sizeof(t), "qb", "pk", WB_N, "b", WB_B);
 	for (size_t i = 0; i < NELEM(keys); i++) {
 		wb_item *it = wb_item_new();
 		wbt_ok(wb_item_set_number(it, "pk", "42"));
@@ -1245,11 +1236,11 @@ static void query_binary_on(int target)
 	}
 	/* begins_with is not defined on numbers */
 	wbt_ok(wb_table_drop(db, t));
-	new_table(db, t, sizeof(t), "qbn", "pk", WB_N, "n", WB_N);
+	wbt_new_table(db, t, sizeof(t), "qbn", "pk", WB_N, "n", WB_N);
 	q.sk_op = WB_SK_BEGINS_WITH;
 	q.sk_a = pk;
 	page = NULL;
-	assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, "begins_with", NULL);
+	wbt_assert_error(db, wb_query_page(&page, db, t, &q), WB_EINVALID, "begins_with", NULL);
 	assert_null(page);
 	wbt_ok(wb_table_drop(db, t));
 	wb_value_free(a);
@@ -1257,10 +1248,7 @@ static void query_binary_on(int target)
 	wb_close(db);
 }
 
-static void test_query_binary(void **state)
-{
-	query_binary_on(wbt_case_target(state));
-}
+WBT_CASE(query_binary)
 
 /* ----------------------------------------------------------------- scan */
 
@@ -1324,7 +1312,7 @@ static void scan_on(int target)
 	int seen[NALL];
 	char t[80];
 
-	new_table(db, t, sizeof(t), "scan", "pk", WB_S, "sk", WB_N);
+	wbt_new_table(db, t, sizeof(t), "scan", "pk", WB_S, "sk", WB_N);
 	fill_scan_table(db, t);
 	for (size_t k = 0; k < NELEM(segs); k++) {
 		size_t total = 0, nonempty = 0;
@@ -1362,9 +1350,9 @@ static void prefix_on(int target)
 	wb_scan sc = WB_SCAN_INIT;
 	wb_page *page = NULL;
 
-	new_table(db, t, sizeof(t), "pfx", "pk", WB_S, "sk", WB_N);
+	wbt_new_table(db, t, sizeof(t), "pfx", "pk", WB_S, "sk", WB_N);
 	fill_scan_table(db, t);
-	put_json(db, t, "{\"pk\":\"GROUP\",\"sk\":0,\"idx\":450}"); /* not under GROUP# */
+	wbt_put_json(db, t, "{\"pk\":\"GROUP\",\"sk\":0,\"idx\":450}"); /* not under GROUP# */
 	for (unsigned n = 1; n <= 3; n += 2) {
 		memset(seen, 0, sizeof(seen));
 		total = 0;
@@ -1425,10 +1413,10 @@ static void visit_all_on(int target)
 	wb_value *pk = wb_value_string("p1", 2);
 	struct visit_count c = {0, 0};
 
-	new_table(db, t, sizeof(t), "visit", "pk", WB_S, "sk", WB_N);
+	wbt_new_table(db, t, sizeof(t), "visit", "pk", WB_S, "sk", WB_N);
 	for (int i = 0; i < 25; i++) {
 		snprintf(json, sizeof(json), "{\"pk\":\"p%d\",\"sk\":%d}", i % 2, i);
-		put_json(db, t, json);
+		wbt_put_json(db, t, json);
 	}
 	s.limit = 4; /* several pages */
 	wbt_ok(wb_scan_all(db, t, &s, count_visit, &c));
@@ -1450,10 +1438,7 @@ static void visit_all_on(int target)
 	wb_close(db);
 }
 
-static void test_visit_all(void **state)
-{
-	visit_all_on(wbt_case_target(state));
-}
+WBT_CASE(visit_all)
 
 int main(void)
 {
@@ -1465,6 +1450,7 @@ int main(void)
 		WBT_BOTH(test_update),
 		WBT_BOTH(test_batch),
 		WBT_BOTH(test_batch_large),
+		WBT_BOTH(test_batch_each),
 		WBT_BOTH(test_round_trip),
 		WBT_BOTH(test_documents),
 		WBT_BOTH(test_wide_items),

@@ -15,6 +15,8 @@
 #include <sqlite3.h>
 
 #include "wbtest.h"
+#include "run_fixture.h"
+#include "store_fixture.h"
 #include "faultvfs.h"
 #include "run.h"
 #include "ledger.h"
@@ -100,21 +102,9 @@ static void setup_target(void)
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb__reserved_ensure(db));
 	wbt_ok(wb_table_create(db, table, &key));
-	for (int i = 0; i < N; i++) {
-		char json[96];
-		snprintf(json, sizeof(json), "{\"id\":\"car-%06d\",\"v\":0}", i);
-		wb_item *it = wbt_item(json);
-		wbt_ok(wb_put(db, table, it, NULL));
-		wb_item_free(it);
-	}
+	wbt_seed_items(db, table, N, "{\"id\":\"car-%06d\",\"v\":0}");
 	wb_close(db);
-	setenv(WB_ENV_TARGET, url, 1);
-	setenv(WB_ENV_MODE, "dev", 1);
-	setenv(WB_ENV_MIGRATION, "0001_vfs_sweep", 1);
-	setenv(WB_ENV_THREADS, "1", 1);
-	setenv(WB_ENV_BATCH, "100", 1);
-	unsetenv(WB_ENV_CTL_FD);
-	unsetenv(WB_ENV_EACH_GENERIC);
+	wbt_run_env(url, "dev", "0001_vfs_sweep", 1, 100);
 }
 
 static void sweep_kind(wbt_vfs_fault kind, const char *name)

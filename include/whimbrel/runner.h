@@ -76,6 +76,12 @@ WB_EXTERN int wb_target_url(char **out, const wb_target_options *o, const char *
 WB_EXTERN int wb_target_confirm(const wb_target_options *o, const char *name);
 
 /**
+ * Target `name`'s `concurrency =` setting (DynamoDB requests in flight per
+ * process, 1 to 256) into *out, 0 when not set.  WB_EINVALID for a bad value.
+ */
+WB_EXTERN int wb_target_concurrency(int *out, const wb_target_options *o, const char *name);
+
+/**
  * Resolve and open target `name` (creating the .whimbrel directory of the
  * embedded default).  *out is the caller's (wb_close).
  */
@@ -217,6 +223,9 @@ typedef struct wb_ledger_run {
 	char dirty[128];       /**< prod: why --allow-dirty was needed ("not committed"...), or "" */
 	char job_id[64];       /**< the job this run is an attempt of (`whimbrel worker`), or "" */
 	int snapshot;          /**< 1 when a snapshot of the target was taken at its start (restore) */
+	int unconditional;     /**< 1 when its writes went without conditions (--unconditional) */
+	double rcu_consumed;   /**< read capacity units the store reported (DynamoDB), migration's tables */
+	double wcu_consumed;   /**< write capacity units the store reported (DynamoDB), migration's tables */
 } wb_ledger_run;
 
 /** Read run `run_id` into *out; WB_ENOTFOUND when there is none. */
@@ -271,7 +280,7 @@ WB_EXTERN int wb_lock_break(wb_db *db, const char *migration);
 
 /* ---------------------------------------------------------------- running */
 
-#define WB_RUN_OPTIONS_VERSION 3 /* 2: journal, commit, dirty; 3: snapshot */
+#define WB_RUN_OPTIONS_VERSION 4 /* 2: journal, commit, dirty; 3: unconditional, control; 4: snapshot */
 
 /** Decides, once the migration compiled and the target is open, whether to go on. */
 typedef int (*wb_confirm_fn)(wb_db *db, const wb_migration_id *m, const char *url, void *arg);
@@ -297,12 +306,16 @@ typedef struct wb_run_options {
 	                             -1 the default: prod yes, dev no */
 	const char *commit;     /**< NULL, or the git commit of the file (the ledger records it) */
 	const char *dirty;      /**< NULL, or why the file was run although not committed (--allow-dirty) */
+	int unconditional;      /**< wb_each writes without conditions (--unconditional: BatchWriteItem on
+	                             DynamoDB, overwriting concurrent writes); the ledger records it */
+	const struct wb_run_control *control; /**< NULL, or the run's first limits (--max-wcu...):
+	                                           written as its control row before it starts */
 	int snapshot;           /**< prod on a backend that takes snapshots: take one of the whole
 	                             target at the start (restore): 1 or -1 yes, 0 no (--no-snapshot) */
 } wb_run_options;
 
 #define WB_RUN_OPTIONS_INIT {WB_RUN_OPTIONS_VERSION, NULL, NULL, "dev", 0, 0, 0, 0, 10, 0, \
-			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL, -1}
+			     NULL, NULL, NULL, NULL, 0, -1, NULL, NULL, 0, NULL, -1}
 
 /**
  * Run the migration o->path (or the source o->source, named by o->path:
@@ -699,6 +712,49 @@ typedef struct wb_worker_options {
  * checkpoint committed, the segment handed back, and the call returns 0.
  */
 WB_EXTERN int wb_worker_run(int *jobs, const wb_worker_options *o);
+
+/* ---------------------------------------------------- controlling a run */
+
+/*
+ * A running migration is paced and paused through its control row in the
+ * target's whimbrel_control table (docs/operations.md): `whimbrel pause`,
+ * `resume` and `limit` write it from any machine; the migration's
+ * processes read it every second.  A row may name a run (its run id) or a
+ * job (its job id: every attempt of the job); a run's own row wins over its
+ * job's, field by field.
+ */
+
+/** A control row.  -1 in a field: not set there.  Initialize with WB_RUN_CONTROL_INIT. */
+typedef struct wb_run_control {
+	int paused;          /**< 1 paused, 0 not paused, -1 not set */
+	double max_wcu;      /**< write units per second for the whole run (0: no limit), -1 not set */
+	double max_rcu;      /**< read units per second for the whole run (0: no limit), -1 not set */
+	double max_rate;     /**< items per second for the whole run (0: no limit), -1 not set */
+	double capacity_pct; /**< percent of the table's provisioned capacity (0: none), -1 not set */
+	int64_t updated;     /**< when it was last changed (Unix seconds), 0: there is no row */
+	char by[160];        /**< who changed it last (user@host) */
+} wb_run_control;
+
+#define WB_RUN_CONTROL_INIT {-1, -1, -1, -1, -1, 0, ""}
+
+/**
+ * The control row of `run` (a run id or a job id) into *out: the INIT
+ * values and updated 0 when there is none.  Store errors only.
+ */
+WB_EXTERN int wb_run_control_get(wb_run_control *out, wb_db *db, const char *run);
+
+/**
+ * Merge into the control row of `run` the fields of `change` that are set
+ * (>= 0), stamping when and by whom; creates whimbrel_control on first use.
+ * WB_EINVALID for a negative limit other than -1 or a percentage above 100.
+ */
+WB_EXTERN int wb_run_control_update(wb_db *db, const char *run, const wb_run_control *change);
+
+/**
+ * What applies to run `run_id`, attempt of job `job_id` (NULL or "" for a
+ * plain run): the job's row overlaid field by field by the run's.
+ */
+WB_EXTERN int wb_run_control_effective(wb_run_control *out, wb_db *db, const char *run_id, const char *job_id);
 
 /* ------------------------------------------------------------------- text */
 

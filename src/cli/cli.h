@@ -78,6 +78,14 @@ int wb_cli_print_json(struct json_t *o);
 int wb_cli_target_url(char **out, wb_cli *cli, const char *target);
 /** A target's `confirm = yes|no` setting (default: yes for prod, no for dev). */
 int wb_cli_target_confirm(wb_cli *cli, const char *target);
+
+/**
+ * The DynamoDB requests in flight per process of this command and the
+ * migrations it runs: n (--concurrency N) or else the target's
+ * `concurrency =`, set in WHIMBREL_DYNAMODB_CONCURRENCY (which the
+ * children inherit); nothing when neither is given.  An exit code.
+ */
+int wb_cli_concurrency(wb_cli *cli, const char *target, int n);
 /** Open a target by name (creating .whimbrel/ for the embedded default). */
 int wb_cli_open(wb_db **out, wb_cli *cli, const char *target);
 
@@ -119,6 +127,25 @@ int wb_cmd_copy(wb_cli *cli, int argc, char **argv);    /* cmd_copy.c */
 int wb_cmd_clone(wb_cli *cli, int argc, char **argv);   /* cmd_clone.c */
 int wb_cmd_restore(wb_cli *cli, int argc, char **argv); /* cmd_restore.c */
 int wb_cmd_pitr(wb_cli *cli, int argc, char **argv);    /* cmd_restore.c */
+int wb_cmd_pause(wb_cli *cli, int argc, char **argv);   /* cmd_control.c */
+int wb_cmd_resume(wb_cli *cli, int argc, char **argv);  /* cmd_control.c */
+int wb_cmd_limit(wb_cli *cli, int argc, char **argv);   /* cmd_control.c */
+
+/* The pacing options of run, schedule and limit (cmd_control.c). */
+struct wb_run_control;
+/**
+ * When argv[*i] is --max-wcu, --max-rcu, --max-rate or --capacity (with its
+ * value next, or after '='), parse it into c (advancing *i), set *code (0 or
+ * the usage error's) and return 1; else return 0.
+ */
+int wb_cli_limit_option(struct wb_run_control *c, const char *cmd, int argc, char **argv, int *i, int *code);
+/** True when c has any limit set. */
+int wb_cli_limits_set(const struct wb_run_control *c);
+/** Refuse capacity units on an SQLite target (usage error), else 0. */
+int wb_cli_limits_check(const struct wb_run_control *c, const char *cmd, const char *url);
+/** "max-wcu 100, capacity 50%" (the limits above 0), or "none". */
+void wb_cli_limits_format(char *buf, size_t size, const struct wb_run_control *c);
+
 /** `whimbrel prune --journal` and `--snapshots` (cmd_journal.c; wb_cmd_prune hands over to it). */
 int wb_cli_prune_journal(wb_cli *cli, int argc, char **argv);
 

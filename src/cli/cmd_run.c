@@ -29,10 +29,13 @@ struct opts {
 	int no_stamp;         /* --no-stamp */
 	int allow_dirty;      /* --allow-dirty */
 	int threads;          /* --threads N (0 = default) */
+	int concurrency;      /* --concurrency N (0 = the target's setting, else the default) */
+	int unconditional;    /* --unconditional */
 	int diffs;            /* --diffs N */
 	int journal;          /* --journal 1, --no-journal 0, else -1 */
 	int no_snapshot;      /* --no-snapshot */
 	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
+	wb_run_control limits; /* --max-wcu, --max-rcu, --max-rate, --capacity */
 };
 
 /* What the confirmation callback needs. */
@@ -46,7 +49,10 @@ static void run_help(void)
 {
 	printf("usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
 	       "                                 [--journal | --no-journal] [--no-snapshot]\n"
+	       "                            [--concurrency N] [--unconditional]\n"
 	       "                            [--allow-dirty] [--dir DIR]\n"
+	       "                            [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
+	       "                            [--capacity P%%]\n"
 	       "\n"
 	       "Compile the migration FILE and run it on the dev or prod target.  The run is\n"
 	       "recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
@@ -60,6 +66,12 @@ static void run_help(void)
 	       "  --yes          do not ask for confirmation (required for prod without a terminal)\n"
 	       "  --threads N    scan threads for wb_each (default: the number of cores;\n"
 	       "                 1 on an SQLite target, whose writes serialize)\n"
+	       "  --concurrency N  DynamoDB requests in flight per process (default: the\n"
+	       "                 target's `concurrency =` in whimbrel.conf, else 32)\n"
+	       "  --unconditional  DynamoDB: write without conditions, by BatchWriteItem of 25:\n"
+	       "                 faster, but overwrites whatever another writer changed in an\n"
+	       "                 item since it was read (maintenance windows only); needs --yes\n"
+	       "                 on a terminal; the ledger records it\n"
 	       "  --restart      ignore the checkpoints of an interrupted run: start over\n"
 	       "  --no-stamp     do not write the run's times into the header (prod)\n"
 	       "  --no-journal   do not journal the before-image of every item written\n"
@@ -72,6 +84,13 @@ static void run_help(void)
 	       "  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
 	       "  --dir DIR      the migrations directory (default: migrations): a prod run\n"
 	       "                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
+	       "  --max-wcu N    at most N write capacity units per second (DynamoDB)\n"
+	       "  --max-rcu N    at most N read capacity units per second (DynamoDB)\n"
+	       "  --max-rate N   at most N items per second (SQLite; DynamoDB too)\n"
+	       "  --capacity P%%  P percent of the table's provisioned capacity, GSIs included\n"
+	       "                 (an on-demand table has none: use --max-wcu)\n"
+	       "                 Throttling lowers the rate (halved, then recovering); the\n"
+	       "                 limits can change while it runs: whimbrel limit / pause\n"
 	       "\n"
 	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
 	       "lease, 130 interrupted.  See whimbrel-run(1).\n");
@@ -79,12 +98,14 @@ static void run_help(void)
 
 static void plan_help(void)
 {
-	printf("usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N]\n"
+	printf("usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N] [--concurrency N]\n"
 	       "\n"
 	       "Run the migration FILE on the target with every write intercepted: print how\n"
 	       "many items would be written, deleted or left unchanged, and the first N\n"
 	       "before/after diffs (default 10).  Nothing is written to the target's data and no\n"
-	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n");
+	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n"
+	       "--max-rcu N and --max-rate N pace its reads as they pace a run (whimbrel run\n"
+	       "--help).\n");
 }
 
 static int parse_int(const char *s, int *out)
@@ -102,7 +123,12 @@ static int parse(struct opts *o, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int *num = NULL;
+		int *num = NULL, code = 0;
+		if (wb_cli_limit_option(&o->limits, o->cmd, argc, argv, &i, &code)) {
+			if (code)
+				return code;
+			continue;
+		}
 		if (!o->plan && strcmp(a, "--yes") == 0)
 			o->yes = 1;
 		else if (!o->plan && strcmp(a, "--restart") == 0)
@@ -117,12 +143,16 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->no_snapshot = 1;
 		else if (!o->plan && strcmp(a, "--allow-dirty") == 0)
 			o->allow_dirty = 1;
+		else if (!o->plan && strcmp(a, "--unconditional") == 0)
+			o->unconditional = 1;
 		else if (!o->plan && strcmp(a, "--dir") == 0 && i + 1 < argc)
 			o->dir = argv[++i];
 		else if (!o->plan && strcmp(a, "--dir") == 0)
 			return wb_cli_usage(o->cmd, "--dir needs a directory");
 		else if (strcmp(a, "--threads") == 0)
 			num = &o->threads;
+		else if (strcmp(a, "--concurrency") == 0)
+			num = &o->concurrency;
 		else if (o->plan && strcmp(a, "--diffs") == 0)
 			num = &o->diffs;
 		else if (a[0] == '-' && a[1])
@@ -138,6 +168,8 @@ static int parse(struct opts *o, int argc, char **argv)
 	}
 	if (!o->target || !o->path)
 		return wb_cli_usage(o->cmd, "expected dev|prod and a migration FILE");
+	if (o->concurrency > 256)
+		return wb_cli_usage(o->cmd, "--concurrency is from 1 to 256");
 	if (!wb_cli_is_target(o->target))
 		return wb_cli_usage(o->cmd, "unknown target '%s': dev or prod", o->target);
 	return 0;
@@ -166,12 +198,28 @@ static void show_tables(wb_db *db)
 	wb_strings_free(names);
 }
 
+/* What --unconditional risks, said wherever it is used on prod. */
+static const char unconditional_risk[] =
+	"writes without conditions overwrite whatever another writer changed in an item since it was read";
+
+/*
+ * --unconditional is refused without --yes when stdin is a terminal: a
+ * person at the keyboard must have said yes to blind overwrites.
+ */
+static int unconditional_refused(const struct opts *o, int stdin_tty)
+{
+	return o->unconditional && !o->yes && stdin_tty;
+}
+
 /* wb_confirm_fn: before prod, ask on the terminal unless --yes or confirm = no. */
 static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *arg)
 {
 	struct ask *a = arg;
 	char answer[32];
 
+	if (a->o->unconditional && strcmp(a->o->target, "prod") == 0 && (a->o->yes ||
+									!wb_cli_target_confirm(a->cli, "prod")))
+		fprintf(stderr, "whimbrel: --unconditional on prod: %s\n", unconditional_risk);
 	if (a->o->plan || a->o->yes || strcmp(a->o->target, "prod") != 0)
 		return 0;
 	if (!wb_cli_target_confirm(a->cli, "prod"))
@@ -181,6 +229,8 @@ static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *a
 		return wb_cli_fail("refusing to run %s on prod without confirmation: stdin is not "
 				   "a terminal (pass --yes)", m->name), WB_ERROR;
 	fprintf(stderr, "About to run %s on prod: %s\n", m->name, url);
+	if (a->o->unconditional)
+		fprintf(stderr, "  UNCONDITIONAL: %s\n", unconditional_risk);
 	show_tables(db);
 	fprintf(stderr, "Type 'yes' to run it: ");
 	fflush(stderr);
@@ -281,7 +331,12 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	wb_db *db = NULL;
 	int code, rc;
 
+	if (unconditional_refused(o, isatty(STDIN_FILENO)))
+		return wb_cli_fail("refusing --unconditional without --yes on a terminal: %s; pass --yes "
+				   "to confirm (docs/dynamodb.md)", unconditional_risk);
 	if (!o->plan && strcmp(o->target, "prod") == 0 && (code = check_prod_file(o)) != 0)
+		return code;
+	if ((code = wb_cli_concurrency(cli, o->target, o->concurrency)) != 0)
 		return code;
 	/* opened here first: a bad target is reported as every command reports it, and
 	 * the .whimbrel directory of the embedded default is created */
@@ -291,6 +346,11 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
 		return code;
 	wb_close(db);
+	if ((code = wb_cli_limits_check(&o->limits, o->cmd, url)) != 0) {
+		wb_string_free(url);
+		return code;
+	}
+	ro.control = wb_cli_limits_set(&o->limits) ? &o->limits : NULL;
 	ro.commit = origin.commit;
 	ro.dirty = origin.dirty;
 	ro.path = o->path;
@@ -303,6 +363,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.diffs = o->diffs;
 	ro.journal = o->journal;
 	ro.snapshot = o->no_snapshot ? 0 : -1;
+	ro.unconditional = o->unconditional;
 	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;
@@ -318,7 +379,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 
 int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "run", .journal = -1};
+	struct opts o = {.cmd = "run", .journal = -1, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
 	if (wb_cli_wants_help(argc, argv)) {
@@ -332,7 +393,7 @@ int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 
 int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10, .journal = -1};
+	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10, .journal = -1, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
 	if (wb_cli_wants_help(argc, argv)) {

@@ -30,6 +30,8 @@ static void help(void)
 {
 	printf("usage: whimbrel schedule [add] dev|prod FILE (--at TIME | --now) [--workers N]\n"
 	       "                         [--attempts N] [--timeout DUR] [--allow-dirty]\n"
+	       "                         [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
+	       "                         [--capacity P%%]\n"
 	       "       whimbrel schedule list [dev|prod]\n"
 	       "       whimbrel schedule show JOB [dev|prod]\n"
 	       "       whimbrel schedule cancel JOB [dev|prod]\n\n"
@@ -45,7 +47,10 @@ static void help(void)
 	       "  --timeout DUR   stop an attempt after DUR (90s, 30m, 2h, 1h30m) and record\n"
 	       "                  it as timed out (default: none)\n"
 	       "  --allow-dirty   schedule a file that is not committed; the job and its run\n"
-	       "                  record that it was\n", MAX_WORKERS);
+	       "                  record that it was\n"
+	       "  --max-wcu N, --max-rcu N, --max-rate N, --capacity P%%\n"
+	       "                  limits of every attempt, shared by all its workers (see\n"
+	       "                  whimbrel run --help; whimbrel limit JOB changes them)\n", MAX_WORKERS);
 }
 
 /* --------------------------------------------------------------- parsing */
@@ -130,6 +135,7 @@ struct add_opts {
 	int attempts;        /* --attempts */
 	int64_t timeout_s;   /* --timeout, or 0 */
 	int allow_dirty;     /* --allow-dirty */
+	wb_run_control limits; /* --max-wcu, --max-rcu, --max-rate, --capacity */
 };
 
 /* The option at argv[*i] that takes a value: that value, or NULL after a usage error. */
@@ -145,7 +151,10 @@ static const char *value_of(int argc, char **argv, int *i)
 static int parse_option(struct add_opts *o, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i], *v;
+	int code = 0;
 
+	if (wb_cli_limit_option(&o->limits, "schedule", argc, argv, i, &code))
+		return code;
 	if (strcmp(a, "--now") == 0)
 		return o->now = 1, 0;
 	if (strcmp(a, "--allow-dirty") == 0)
@@ -355,7 +364,7 @@ int wb_cli_print_running_jobs(wb_db *db)
 
 static int schedule_add(wb_cli *cli, int argc, char **argv)
 {
-	struct add_opts o = {.workers = 1, .attempts = 1};
+	struct add_opts o = {.workers = 1, .attempts = 1, .limits = WB_RUN_CONTROL_INIT};
 	wb_job_options jo = WB_JOB_OPTIONS_INIT;
 	wb_cli_origin origin;
 	wb_job job;
@@ -377,7 +386,11 @@ static int schedule_add(wb_cli *cli, int argc, char **argv)
 	jo.commit = origin.commit, jo.dirty = origin.dirty[0] ? origin.dirty : NULL;
 	jo.at = o.now ? 0 : (int64_t)o.at;
 	jo.workers = o.workers, jo.attempts = o.attempts, jo.timeout_s = o.timeout_s;
-	if ((rc = wb_job_add(&job, db, &jo)) == 0)
+	if ((rc = wb_job_add(&job, db, &jo)) == 0 && wb_cli_limits_set(&o.limits) &&
+	    (rc = wb_run_control_update(db, job.job_id, &o.limits)) < 0)
+		code = wb_cli_fail("job %s recorded, but not its limits: %s (whimbrel limit %s sets them)",
+				   job.job_id, wb_error_last(), job.job_id);
+	else if (rc == 0)
 		print_added(&job);
 	else
 		code = wb_cli_fail("%s", wb_error_last());

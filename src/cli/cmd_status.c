@@ -68,6 +68,8 @@ static void print_run(const wb_ledger_run *r)
 	       (long long)r->scanned, (long long)r->written, (long long)r->deleted,
 	       (long long)r->unchanged, (long long)r->retries, (long long)r->throttled,
 	       (long long)r->conditions_failed);
+	if (r->unconditional)
+		printf("%-26s unconditional: written without conditions (--unconditional)\n", "");
 }
 
 static json_t *run_json(const wb_ledger_run *r)
@@ -89,6 +91,8 @@ static json_t *run_json(const wb_ledger_run *r)
 	json_object_set_new(o, "retries", json_integer(r->retries));
 	json_object_set_new(o, "throttled", json_integer(r->throttled));
 	json_object_set_new(o, "conditions_failed", json_integer(r->conditions_failed));
+	json_object_set_new(o, "rcu_consumed", json_real(r->rcu_consumed));
+	json_object_set_new(o, "wcu_consumed", json_real(r->wcu_consumed));
 	json_object_set_new(o, "exit_code", r->finished ? json_integer(r->exit_code) : json_null());
 	json_object_set_new(o, "host", json_string(r->host));
 	json_object_set_new(o, "user", json_string(r->user));
@@ -99,6 +103,8 @@ static json_t *run_json(const wb_ledger_run *r)
 		json_object_set_new(o, "dirty", json_string(r->dirty));
 	if (r->job_id[0])
 		json_object_set_new(o, "job_id", json_string(r->job_id));
+	if (r->unconditional)
+		json_object_set_new(o, "unconditional", json_true());
 	if (r->error[0])
 		json_object_set_new(o, "error", json_string(r->error));
 	return o;
@@ -165,6 +171,31 @@ static void print_dead(const wb_ledger_run *r, const char *why)
 	       wb_escape_line(name, sizeof(name), r->migration), r->run_id, why);
 }
 
+/* A running run's control (pause, limits): into its JSON, or a note line into `note` (size 600). */
+static void show_control(wb_db *db, const wb_ledger_run *r, json_t *o, wb_ledger_run *shown, char *note)
+{
+	wb_run_control c;
+	char lim[200], esc[256];
+
+	if (note)
+		note[0] = '\0';
+	if (strcmp(r->status, "running") != 0 || wb_run_control_effective(&c, db, r->run_id, r->job_id) < 0) {
+		wb_error_clear();
+		return;
+	}
+	wb_cli_limits_format(lim, sizeof(lim), &c);
+	if (o) {
+		json_object_set_new(o, "paused", json_boolean(c.paused == 1));
+		json_object_set_new(o, "limits", json_string(lim));
+		return;
+	}
+	if (c.paused == 1)
+		snprintf(shown->status, sizeof(shown->status), "paused");
+	if (c.paused == 1 || strcmp(lim, "none") != 0)
+		snprintf(note, 600, "note: run %s is %s (by %s), limits: %s\n", r->run_id,
+			 c.paused == 1 ? "paused" : "running", wb_escape_line(esc, sizeof(esc), c.by[0] ? c.by : "-"), lim);
+}
+
 static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 			const wb_ledger_run *runs, size_t nr, int as_json)
 {
@@ -187,6 +218,7 @@ static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 	for (size_t i = 0; i < nn; i++) {
 		const wb_ledger_run *r = last_run(runs, nr, names[i]);
 		wb_ledger_run shown;
+		char note[600] = "";
 		int lost = r && stale(whys[ndead], sizeof(whys[ndead]), db, r);
 		pending += r == NULL;
 		if (lost)
@@ -196,6 +228,8 @@ static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 			json_object_set_new(o, "migration", json_string(names[i]));
 			if (!r)
 				json_object_set_new(o, "status", json_string("pending"));
+			if (r && !lost)
+				show_control(db, r, o, NULL, NULL);
 			if (lost) {
 				json_object_set_new(o, "stale", json_true());
 				json_object_set_new(o, "dead", json_string(whys[ndead - 1]));
@@ -212,7 +246,10 @@ static int status_print(wb_db *db, const char *target, char **names, size_t nn,
 		shown = *r;
 		if (lost)
 			snprintf(shown.status, sizeof(shown.status), "dead");
+		else
+			show_control(db, r, NULL, &shown, note);
 		print_run(&shown);
+		fputs(note, stdout);
 	}
 	if (as_json) {
 		print_json(arr);

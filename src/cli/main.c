@@ -39,6 +39,9 @@
 #pragma weak wb_cmd_clone
 #pragma weak wb_cmd_restore
 #pragma weak wb_cmd_pitr
+#pragma weak wb_cmd_pause
+#pragma weak wb_cmd_resume
+#pragma weak wb_cmd_limit
 
 struct command {
 	const char *name;  /* as typed */
@@ -61,6 +64,9 @@ static const struct command commands[] = {
 	{"log", wb_cmd_log, "the captured output of a run"},
 	{"logs", wb_cmd_log, "another name for log"},
 	{"unlock", wb_cmd_unlock, "release a migration's lease by hand"},
+	{"pause", wb_cmd_pause, "pause a running migration (from any machine)"},
+	{"resume", wb_cmd_resume, "resume a paused migration"},
+	{"limit", wb_cmd_limit, "change the capacity or rate limits of a running migration"},
 	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger"},
 	{"lint", wb_cmd_lint, "check the header and name of every migration"},
 	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},

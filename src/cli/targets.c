@@ -3,6 +3,7 @@
  * --config) handed to the runner's wb_target_* calls, and opening a named
  * target with the error printed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,20 @@ int wb_cli_target_confirm(wb_cli *cli, const char *target)
 	wb_target_options o = options(cli);
 
 	return wb_target_confirm(&o, target);
+}
+
+int wb_cli_concurrency(wb_cli *cli, const char *target, int n)
+{
+	wb_target_options o = options(cli);
+	char v[16];
+
+	if (n == 0 && wb_target_concurrency(&n, &o, target) < 0)
+		return wb_cli_fail("%s", wb_error_last());
+	if (n > 0) {
+		snprintf(v, sizeof(v), "%d", n);
+		setenv("WHIMBREL_DYNAMODB_CONCURRENCY", v, 1);
+	}
+	return WB_EXIT_OK;
 }
 
 int wb_cli_open(wb_db **out, wb_cli *cli, const char *target)

@@ -53,7 +53,8 @@ int wb__dynamodb_stats(wb_db *db, struct wb__dynamodb_stats *out);
 
 /**
  * Tests: `fn` sees the body of every request any dynamodb handle of this
- * process sends, every attempt, before it is sent (NULL: none).  Set it
+ * process sends, every attempt, before it is sent (NULL: none), from
+ * whichever thread sends it: the lanes call it several at once.  Set it
  * while no request is in flight.
  */
 typedef void (*wb__dynamodb_request_hook)(const char *op, const char *body, size_t len, void *arg);

@@ -10,6 +10,14 @@
  * full jitter (sleep uniformly in [0, min(cap, base * 2^n)]), bounded in
  * attempts and in total time, and counted per client and per process.
  * Validation, condition and authentication errors are never retried.
+ *
+ * Many requests in flight: a client keeps a pool of connections (one
+ * libcurl easy handle each, kept alive); a request takes a free one, or
+ * opens one, and gives it back when answered, so threads sharing a handle
+ * (the write lanes of dynamodb_pool.c) send at once.  The lock guards only
+ * the pool, the signing key, the jitter and the counters, never a request
+ * on the wire.  Every request of the process goes through send_request():
+ * the one place to hook a pacer (rate or capacity limits) before a send.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +34,7 @@
 #include "backend.h"
 #include "aws_creds.h"
 #include "dynamodb_client.h"
+#include "dynamodb_pace.h"
 #include "http.h"
 #include "retries.h"
 #include "sigv4.h"
@@ -33,8 +42,9 @@
 struct wb__ddb_client {
 	struct wb__ddb_endpoint ep;      /* where to send */
 	struct wb__aws_creds creds;      /* how to sign (never printed) */
-	wb__http *http;                  /* the kept-alive connection */
-	pthread_mutex_t lock;            /* serialises http, rng and stats */
+	wb__http **idle;                 /* kept-alive connections not in use */
+	size_t nidle, idle_cap;          /* how many, room for */
+	pthread_mutex_t lock;            /* guards idle, rng, signing key, date and stats */
 	struct wb__dynamodb_stats stats; /* this client's counters */
 	struct wb__dynamodb_retry retry; /* the retry policy */
 	uint64_t rng;                    /* xorshift state for jitter */
@@ -256,8 +266,6 @@ int wb__ddb_client_new(struct wb__ddb_client **out, const char *url)
 		goto fail;
 	if ((rc = wb__aws_creds_resolve(&c->creds, c->ep.local)) < 0)
 		goto fail;
-	if ((rc = wb__http_new(&c->http)) < 0)
-		goto fail;
 	pthread_mutex_init(&c->lock, NULL);
 	c->retry = (struct wb__dynamodb_retry){25, 2000, 10, 60000};
 	c->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
@@ -294,7 +302,9 @@ void wb__ddb_client_free(struct wb__ddb_client *c)
 	if (!c)
 		return;
 	print_stats(c);
-	wb__http_free(c->http);
+	for (size_t i = 0; i < c->nidle; i++)
+		wb__http_free(c->idle[i]);
+	free(c->idle);
 	wb__aws_creds_clear(&c->creds);
 	OPENSSL_cleanse(c->signing_key, sizeof(c->signing_key));
 	pthread_mutex_destroy(&c->lock);
@@ -380,8 +390,14 @@ static const char *header_line(char *out, size_t size, const char *name, const c
 	return out;
 }
 
-/* The x-amz-date of now into c->amz_date, formatted once a second. */
-static const char *amz_date_now(struct wb__ddb_client *c)
+/* What a request is signed with: the date and that day's key (copied under the lock). */
+struct signing {
+	char amz_date[17];
+	unsigned char key[32];
+};
+
+/* The x-amz-date of now (formatted once a second) and its day's key into s; under c->lock. */
+static void signing_now(struct wb__ddb_client *c, struct signing *s)
 {
 	time_t now = time(NULL);
 
@@ -389,16 +405,48 @@ static const char *amz_date_now(struct wb__ddb_client *c)
 		wb__sigv4_amz_date(c->amz_date, now);
 		c->date_at = now;
 	}
-	return c->amz_date;
+	if (strncmp(c->key_day, c->amz_date, 8) != 0) { /* a new day: a new signing key */
+		wb__sigv4_signing_key(c->signing_key, c->creds.secret_key, c->amz_date, c->ep.region, "dynamodb");
+		memcpy(c->key_day, c->amz_date, 8);
+		c->key_day[8] = '\0';
+	}
+	memcpy(s->amz_date, c->amz_date, sizeof(s->amz_date));
+	memcpy(s->key, c->signing_key, sizeof(s->key));
 }
 
-static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *body, size_t len,
-			 struct wb__http_response *resp, char *errbuf, size_t errsize)
+/* A connection of the pool (an idle one, else a new one); under c->lock. */
+static int conn_take(struct wb__ddb_client *c, wb__http **out)
+{
+	if (c->nidle) {
+		*out = c->idle[--c->nidle];
+		return 0;
+	}
+	return wb__http_new(out);
+}
+
+/* Give a connection back to the pool (closed when the pool cannot grow); under c->lock. */
+static void conn_give(struct wb__ddb_client *c, wb__http *h)
+{
+	if (c->nidle == c->idle_cap) {
+		size_t cap = c->idle_cap ? 2 * c->idle_cap : 4;
+		wb__http **n = realloc(c->idle, cap * sizeof(*n));
+		if (!n) {
+			wb__http_free(h);
+			return;
+		}
+		c->idle = n;
+		c->idle_cap = cap;
+	}
+	c->idle[c->nidle++] = h;
+}
+
+static int sign_and_send(struct wb__ddb_client *c, wb__http *http, const struct signing *sg, const char *op,
+			 const char *body, size_t len, struct wb__http_response *resp, char *errbuf, size_t errsize)
 {
 	static const char prefix[] = "DynamoDB_20120810.";
 	char target[64], *authz = NULL;
 	char h_host[600], h_date[64], h_target[96], *h_token = NULL, *h_authz = NULL;
-	const char *amz_date = amz_date_now(c);
+	const char *amz_date = sg->amz_date;
 	struct wb__sigv4_header sh[5];
 	const char *hdrs[6];
 	size_t n = 4, nh = 0, oplen = strlen(op);
@@ -416,13 +464,8 @@ static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *b
 	if (c->creds.session_token)
 		sh[n++] = (struct wb__sigv4_header){"x-amz-security-token", c->creds.session_token};
 	req = (struct wb__sigv4_request){"POST", "/", NULL, sh, n, body, len};
-	if (strncmp(c->key_day, amz_date, 8) != 0) { /* a new day: a new signing key */
-		wb__sigv4_signing_key(c->signing_key, c->creds.secret_key, amz_date, c->ep.region, "dynamodb");
-		memcpy(c->key_day, amz_date, 8);
-		c->key_day[8] = '\0';
-	}
 	if ((rc = wb__sigv4_authorization_key(&authz, &req, c->creds.access_key, c->ep.region, "dynamodb",
-					      amz_date, c->signing_key)) < 0)
+					      amz_date, sg->key)) < 0)
 		return rc;
 	hdrs[nh++] = header_line(h_host, sizeof(h_host), "Host", c->ep.host);
 	hdrs[nh++] = "Content-Type: application/x-amz-json-1.0";
@@ -442,7 +485,7 @@ static int sign_and_send(struct wb__ddb_client *c, const char *op, const char *b
 		return wb__oom(NULL);
 	}
 	hdrs[nh++] = h_authz;
-	rc = wb__http_post(c->http, c->ep.url, hdrs, nh, body, len, resp, errbuf, errsize);
+	rc = wb__http_post(http, c->ep.url, hdrs, nh, body, len, resp, errbuf, errsize);
 	if (h_token)
 		OPENSSL_cleanse(h_token, strlen(h_token));
 	free(h_token);
@@ -502,49 +545,98 @@ static void parse_error(struct attempt *a, const char *body, size_t len)
 	json_decref(j);
 }
 
+/*
+ * Send one request over a connection of the pool: the one function every
+ * DynamoDB request of the process goes through (every attempt, every
+ * thread).  Counts it, signs it and sends it without holding c->lock.  On
+ * success the connection goes back to the pool after `take` copied the
+ * answer out of it; after a transport failure it is closed (the next
+ * request opens a fresh one).  Returns wb__http_post's code.
+ */
+static int send_request(struct wb__ddb_client *c, const char *op, const char *body, size_t len,
+			struct attempt *a, void (*take)(struct attempt *, const struct wb__http_response *, void *),
+			void *arg)
+{
+	struct wb__http_response r = {0};
+	struct signing sg;
+	wb__http *h = NULL;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	COUNT(c, requests, 1);
+	rc = conn_take(c, &h);
+	if (rc == 0)
+		signing_now(c, &sg);
+	pthread_mutex_unlock(&c->lock);
+	if (rc < 0) {
+		snprintf(a->msg, sizeof(a->msg), "%s", wb_error_last());
+		return rc;
+	}
+	rc = sign_and_send(c, h, &sg, op, body, len, &r, a->msg, sizeof(a->msg));
+	OPENSSL_cleanse(sg.key, sizeof(sg.key));
+	if (rc == 0)
+		take(a, &r, arg);
+	pthread_mutex_lock(&c->lock);
+	if (rc == WB_EIO || rc == WB_ERROR)
+		wb__http_free(h); /* it may be half-closed */
+	else
+		conn_give(c, h);
+	if (rc == 0 && a->code == WB_ECONDITION)
+		COUNT(c, conditions_failed, 1);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+/* Where an answer goes: the caller's text. */
+struct answer {
+	const char *op;
+	char **resp;
+	size_t *resp_len;
+};
+
+/* Read an answer: on 200 copy its body out, else classify its error. */
+static void take_answer(struct attempt *a, const struct wb__http_response *r, void *arg)
+{
+	struct answer *an = arg;
+
+	if ((a->status = r->status) != 200) {
+		parse_error(a, r->body, r->len);
+		classify(a, an->op);
+	} else if ((*an->resp = malloc(r->len + 1))) {
+		memcpy(*an->resp, r->body, r->len);
+		(*an->resp)[r->len] = '\0';
+		*an->resp_len = r->len;
+		a->outcome = OK;
+	} else {
+		a->outcome = FATAL;
+		a->code = WB_ENOMEM;
+		snprintf(a->msg, sizeof(a->msg), "out of memory");
+	}
+}
+
 /* One attempt; on OK the answer's text (malloc'ed, NUL-terminated) goes to *resp. */
 static void attempt_once(struct wb__ddb_client *c, const char *op, const char *body, size_t len,
 			 struct attempt *a, char **resp, size_t *resp_len)
 {
-	struct wb__http_response r = {0};
+	struct answer an = {op, resp, resp_len};
 	int rc;
 
 	memset(a, 0, sizeof(*a));
-	pthread_mutex_lock(&c->lock);
-	COUNT(c, requests, 1);
-	rc = sign_and_send(c, op, body, len, &r, a->msg, sizeof(a->msg));
+	rc = send_request(c, op, body, len, a, take_answer, &an);
 	if (rc == WB_EIO) {
 		a->outcome = NETWORK;
-		wb__http_reset(c->http);
 	} else if (rc == WB_ERROR) { /* a transport failure no retry mends (TLS trust) */
 		a->outcome = FATAL;
 		a->code = WB_EIO;
-		wb__http_reset(c->http);
 		char m[sizeof(a->msg)];
 		snprintf(m, sizeof(m), "connection to %.200s failed: %.300s", c->ep.host, a->msg);
 		memcpy(a->msg, m, sizeof(m));
 	} else if (rc < 0) {
 		a->outcome = FATAL;
 		a->code = rc;
-		snprintf(a->msg, sizeof(a->msg), "%s", wb_error_last());
-	} else if ((a->status = r.status) == 200) {
-		if ((*resp = malloc(r.len + 1))) {
-			memcpy(*resp, r.body, r.len);
-			(*resp)[r.len] = '\0';
-			*resp_len = r.len;
-			a->outcome = OK;
-		} else {
-			a->outcome = FATAL;
-			a->code = WB_ENOMEM;
-			snprintf(a->msg, sizeof(a->msg), "out of memory");
-		}
-	} else {
-		parse_error(a, r.body, r.len);
-		classify(a, op);
-		if (a->code == WB_ECONDITION)
-			COUNT(c, conditions_failed, 1);
+		if (!a->msg[0])
+			snprintf(a->msg, sizeof(a->msg), "%s", wb_error_last());
 	}
-	pthread_mutex_unlock(&c->lock);
 }
 
 /* Full-jitter backoff for retry number n (1 = first retry), in ms. */
@@ -626,22 +718,39 @@ static int report(struct wb__ddb_client *c, wb_db *db, const char *op, const cha
 int wb__ddb_call_text(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
 		      const char *body, size_t len, char **resp, size_t *resp_len)
 {
+	struct wb__ddb_paced p;
 	struct attempt a;
 	uint64_t start = wb__ddb_now_ms();
 	unsigned n;
+	int rc;
 
 	*resp = NULL;
 	*resp_len = 0;
+	if ((rc = wb__ddb_pace_begin(&p, c, db, op, table, body, len)) < 0)
+		return rc;
+	if (p.body) { /* with ReturnConsumedCapacity */
+		body = p.body;
+		len = p.len;
+	}
 	for (n = 1;; n++) {
 		if (request_hook)
 			request_hook(op, body, len, request_hook_arg);
+		wb__ddb_pace_wait(&p);
 		attempt_once(c, op, body, len, &a, resp, resp_len);
-		if (a.outcome == OK)
-			return 0;
-		if (a.outcome == FATAL || backoff(c, n, start) < 0)
-			return report(c, db, op, table, &a, n, start);
+		if (a.outcome == OK) {
+			wb__ddb_pace_answer(&p, *resp, *resp_len);
+			break;
+		}
+		if (a.outcome == THROTTLED)
+			wb__ddb_pace_throttled(&p);
+		if (a.outcome == FATAL || backoff(c, n, start) < 0) {
+			rc = report(c, db, op, table, &a, n, start);
+			break;
+		}
 		count_retry(c, a.outcome);
 	}
+	wb__ddb_pace_end(&p);
+	return rc;
 }
 
 int wb__ddb_call(struct wb__ddb_client *c, wb_db *db, const char *op, const char *table,
@@ -675,6 +784,7 @@ int wb__ddb_backoff_unprocessed(struct wb__ddb_client *c, wb_db *db, const char 
 	pthread_mutex_lock(&c->lock);
 	COUNT(c, unprocessed_items, nunprocessed);
 	pthread_mutex_unlock(&c->lock);
+	wb__ddb_pace_unprocessed(table);
 	if (backoff(c, attempt, start) < 0) {
 		pthread_mutex_lock(&c->lock);
 		COUNT(c, gave_up, 1);

@@ -2,9 +2,11 @@
  * dynamodb_client.h - one DynamoDB API call, signed, retried and mapped to
  * whimbrel's error codes (internal; used by store_dynamodb.c).
  *
- * A client owns the endpoint, the credentials, one HTTP connection and the
- * counters.  Calls on one client are serialised by its mutex (a handle may
- * be shared by threads; parallel work opens one handle per thread).
+ * A client owns the endpoint, the credentials, a pool of kept-alive HTTP
+ * connections and the counters.  Calls on one client may come from many
+ * threads at once (the lanes of dynamodb_pool.h), each on a connection of
+ * its own; every request goes through send_request() in
+ * dynamodb_client.c, the one place a pacer would hook.
  */
 #ifndef WB_DYNAMODB_CLIENT_H
 #define WB_DYNAMODB_CLIENT_H

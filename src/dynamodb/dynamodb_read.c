@@ -7,6 +7,15 @@
  * its span of the answer's text.  A read of an index names its IndexName,
  * puts its key condition on the index's keys and pages from the whole
  * LastEvaluatedKey (the table's and the index's keys).
+ *
+ * Read-ahead: when a scan page has a next one (and the process has lanes,
+ * dynamodb_pool.h), the request of the next page is sent at once on a
+ * lane, so it is read while the caller works on this one (wb_each writes
+ * it).  The next wb_scan_page of the handle whose request is the same
+ * takes its answer; any other discards it.  A scan is no snapshot on
+ * DynamoDB anyway: the next page may thus be read before the caller's own
+ * writes to it (wb_each's conditions catch that; a plain reader who writes
+ * ahead of its scan sees the page as it was a few ms earlier).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +25,7 @@
 #include "backend.h"
 #include "dynamodb_expr.h"
 #include "dynamodb_store.h"
+#include "dynamodb_pool.h"
 
 /* ------------------------------------------------------ items */
 
@@ -286,6 +296,82 @@ static int scan_request(wb_db *db, wb_buf *req, const char *table, const wb_scan
  * an answer may hold no item yet have more to come: go on from its
  * LastEvaluatedKey until a page has items or the segment is done.
  */
+/* The next page of a scan, read on a lane. */
+struct wb__ddb_prefetch {
+	struct wb__ddb_group g;  /* its one task */
+	struct wb__ddb_task t;
+	wb_db *db;
+	char table[WB_NAME_MAX + 1];
+	wb_buf req;              /* the request */
+	char *resp;              /* its answer (malloc'ed) */
+	size_t len;
+	int rc;                  /* the call's code */
+	char msg[1024];          /* its message when it failed */
+};
+
+static void prefetch_run(void *arg, size_t i)
+{
+	struct wb__ddb_prefetch *p = arg;
+
+	WB_UNUSED(i);
+	if ((p->rc = wb__ddb_send_req(p->db, "Scan", p->table, &p->req, &p->resp, &p->len)) < 0)
+		snprintf(p->msg, sizeof(p->msg), "%s", wb_error_last());
+}
+
+/* Free a read-ahead page already waited for. */
+static void prefetch_release(struct wb__ddb_prefetch *p)
+{
+	wb__buf_free(&p->req);
+	free(p->resp);
+	free(p);
+}
+
+void wb__ddb_prefetch_free(struct wb__ddb_prefetch *p)
+{
+	if (!p)
+		return;
+	wb__ddb_group_wait(&p->g);
+	prefetch_release(p);
+}
+
+/* Start reading the page after p (of scan s) on a lane; nothing when it cannot. */
+static void prefetch_start(wb_db *db, const char *table, const wb_scan *s, const wb_page *p, wb_key_schema ks)
+{
+	struct wb__ddb_prefetch *f;
+
+	if (!p->last_key || wb__ddb_concurrency() < 2 || !(f = calloc(1, sizeof(*f))))
+		return;
+	f->db = db;
+	snprintf(f->table, sizeof(f->table), "%s", table);
+	if (scan_request(db, &f->req, table, s, p->last_key, ks) < 0 || f->req.oom) {
+		wb__buf_free(&f->req);
+		free(f);
+		return;
+	}
+	wb__ddb_group_init(&f->g);
+	f->t = (struct wb__ddb_task){prefetch_run, f, 0, NULL, NULL};
+	wb__ddb_task_start(&f->g, &f->t);
+	wb__ddb_prefetch_free(wb__ddb_prefetch_swap(db, f));
+}
+
+/* Send a Scan request, or take the answer read ahead for it; add the answer to p. */
+static int scan_page_read(wb_db *db, const char *table, wb_buf *req, wb_page *p, size_t *cap)
+{
+	struct wb__ddb_prefetch *f = wb__ddb_prefetch_swap(db, NULL);
+	int rc;
+
+	if (f)
+		wb__ddb_group_wait(&f->g);
+	if (!f || req->oom || f->req.len != req->len || memcmp(f->req.text, req->text, req->len) != 0) {
+		if (f) /* read for another scan: forget it */
+			prefetch_release(f);
+		return read_page(db, "Scan", table, req, p, cap);
+	}
+	rc = f->rc < 0 ? wb__error(db, f->rc, "%s", f->msg) : read_answer(db, f->resp, f->len, p, cap);
+	prefetch_release(f);
+	return rc;
+}
+
 int wb__ddb_scan(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 {
 	wb_key_schema ks;
@@ -303,7 +389,7 @@ int wb__ddb_scan(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 		wb_buf req = {0};
 		rc = scan_request(db, &req, table, s, from, ks);
 		if (rc == 0)
-			rc = read_page(db, "Scan", table, &req, p, &cap);
+			rc = scan_page_read(db, table, &req, p, &cap);
 		wb__buf_free(&req);
 		if (rc < 0 || p->count > 0 || !p->last_key)
 			break;
@@ -320,6 +406,7 @@ int wb__ddb_scan(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 		wb_page_free(p);
 		return rc;
 	}
+	prefetch_start(db, table, s, p, ks);
 	*out = p;
 	return 0;
 }

@@ -14,6 +14,14 @@
 /** The client of a dynamodb handle. */
 struct wb__ddb_client *wb__ddb_client_of(wb_db *db);
 
+/** A scan page read ahead (dynamodb_read.c). */
+struct wb__ddb_prefetch;
+
+/** Put p (or NULL) in db's read-ahead slot; returns what was there (the caller's). */
+struct wb__ddb_prefetch *wb__ddb_prefetch_swap(wb_db *db, struct wb__ddb_prefetch *p);
+/** Wait for a read-ahead page and forget it (NULL: nothing). */
+void wb__ddb_prefetch_free(struct wb__ddb_prefetch *p);
+
 /** The key schema of `table` (DescribeTable once, then cached per handle). */
 int wb__ddb_key_of(wb_db *db, const char *table, wb_key_schema *key);
 
@@ -38,6 +46,7 @@ int wb__ddb_del(wb_db *db, const char *table, const wb_item *key, const wb_cond 
 int wb__ddb_update(wb_db *db, const char *table, const wb_item *key, const wb_item *set,
 		   const char *const *remove, size_t nremove, const wb_cond *cond);
 int wb__ddb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index);
+int wb__ddb_batch_write_each(wb_db *db, const wb_write *writes, size_t n, int *results);
 int wb__ddb_query(wb_db *db, wb_page **out, const char *table, const wb_query *q);
 int wb__ddb_scan(wb_db *db, wb_page **out, const char *table, const wb_scan *s);
 

@@ -3,16 +3,21 @@
  * DeleteItem, UpdateItem and BatchWriteItem (declared in dynamodb_store.h;
  * the request text comes from dynamodb_expr.h).
  *
- * Atomicity: a wb_batch_write of unconditional writes goes by
- * BatchWriteItem, 25 writes a request (UnprocessedItems re-sent with
- * backoff), split where a key repeats so that order is kept; conditional
- * writes go one by one, in order.  The batch as a whole is not atomic: on
- * failure the writes before `*failed_index` have been applied, none after.
+ * Batches go in rounds: consecutive writes of one kind (conditional or
+ * not) to distinct keys, sent at once over the lanes (dynamodb_pool.h):
+ * each conditional write one request, the unconditional ones by
+ * BatchWriteItem, 25 a request (UnprocessedItems re-sent with backoff).
+ * A repeated key or a change of kind starts the next round, so writes to
+ * one key keep their order.  The batch is not atomic and several of its
+ * writes may fail: the rest of a failed round completes, no later round is
+ * sent, and wb_batch_write_each tells every write's fate (without lanes a
+ * round goes in order and stops at its first failure).
  * Writes conditional on WB_COND_ITEM_EQUALS go through
  * dynamodb_unchanged.c: a put becomes an UpdateItem of the differences
  * (nested paths included), so attributes another writer added meanwhile
  * survive, and conditions stay within DynamoDB's 4 KB expression limit.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,8 @@
 #include "dynamodb_expr.h"
 #include "dynamodb_store.h"
 #include "dynamodb_unchanged.h"
+#include "dynamodb_pool.h"
+#include "strset.h"
 
 /* ------------------------------------------------------ items */
 
@@ -196,17 +203,14 @@ int wb__ddb_update(wb_db *db, const char *table, const wb_item *key, const wb_it
 struct chunk {
 	const char *table[25]; /* table of each write */
 	char *entry[25];       /* {"PutRequest":{"Item":...}} or {"DeleteRequest":{"Key":...}} */
-	char *key[25];         /* its key's JSON, to spot a repeated key */
+	size_t index[25];      /* index in the batch of each */
 	size_t n;              /* writes in the chunk */
-	size_t first;          /* index in the batch of the first */
 };
 
 static void chunk_clear(struct chunk *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; i < c->n; i++)
 		free(c->entry[i]);
-		free(c->key[i]);
-	}
 	c->n = 0;
 }
 
@@ -292,22 +296,6 @@ static int send_batch(wb_db *db, wb_buf *req, const char *table_for_msg)
 	return rc;
 }
 
-static int chunk_flush(wb_db *db, struct chunk *c, const wb_write *writes, size_t *failed_index)
-{
-	wb_buf req = {0};
-	int rc = 0;
-
-	if (c->n) {
-		chunk_request(c, &req);
-		rc = send_batch(db, &req, writes[c->first].table);
-		if (rc < 0 && failed_index)
-			*failed_index = c->first;
-	}
-	wb__buf_free(&req);
-	chunk_clear(c);
-	return rc;
-}
-
 /* The request entry of write w, whose key text is k. */
 static int entry_text(wb_db *db, const wb_write *w, const char *k, char **out)
 {
@@ -329,41 +317,6 @@ static int entry_text(wb_db *db, const wb_write *w, const char *k, char **out)
 	return wb__buf_take(&t, out) < 0 ? wb__oom(db) : 0;
 }
 
-/* Add unconditional write i to the chunk (flushing first when full or its key repeats). */
-static int chunk_add(wb_db *db, struct chunk *c, const wb_write *writes, size_t i, size_t *failed_index)
-{
-	const wb_write *w = &writes[i];
-	wb_key_schema ks;
-	char *k = NULL, *entry = NULL;
-	int rc;
-
-	if (failed_index)
-		*failed_index = i; /* until the write is queued */
-	if ((rc = wb__ddb_key_of(db, w->table, &ks)) < 0 ||
-	    (rc = wb__ddb_key_text(db, &k, w->item, &ks, w->table)) < 0)
-		return rc;
-	if ((rc = entry_text(db, w, k, &entry)) < 0) {
-		free(k);
-		return rc;
-	}
-	for (size_t j = 0; j < c->n && rc == 0; j++)
-		if (strcmp(c->key[j], k) == 0 && strcmp(c->table[j], w->table) == 0)
-			rc = chunk_flush(db, c, writes, failed_index);
-	if (rc == 0 && c->n == 25)
-		rc = chunk_flush(db, c, writes, failed_index);
-	if (rc < 0) {
-		free(k);
-		free(entry);
-		return rc;
-	}
-	if (c->n == 0)
-		c->first = i;
-	c->table[c->n] = w->table;
-	c->entry[c->n] = entry;
-	c->key[c->n++] = k;
-	return 0;
-}
-
 static int write_one(wb_db *db, const wb_write *w)
 {
 	if (w->kind == WB_WRITE_PUT)
@@ -371,24 +324,243 @@ static int write_one(wb_db *db, const wb_write *w)
 	return wb__ddb_del(db, w->table, w->item, w->cond);
 }
 
-int wb__ddb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+static int conditional(const wb_write *w)
 {
-	struct chunk c = {0};
+	return w->cond && w->cond->kind != WB_COND_NONE;
+}
+
+/*
+ * A round: writes of a batch sent at once over the lanes (dynamodb_pool.h),
+ * no key twice, so their order does not matter: each conditional write one
+ * request, the unconditional ones in chunks of 25 (BatchWriteItem).
+ */
+struct round {
+	wb_db *db;
+	const wb_write *w;  /* the batch */
+	int *results;       /* the batch's results (wb_batch_write_each) */
+	char **msg;         /* message of each failed write (malloc'ed), else NULL */
+	size_t *cond;       /* indices of the round's conditional writes */
+	size_t ncond, cond_cap;
+	struct chunk *chunks; /* its unconditional writes */
+	size_t nchunks, chunks_cap;
+	wb_strset keys;     /* "TABLE KEY" of every write of the round */
+	int one_by_one;     /* no lanes: stop at the first failure, as in order */
+	int failed;         /* a write of the round failed */
+};
+
+/* Write i of the batch failed with rc (the message is this thread's last error). */
+static void round_fail(struct round *r, size_t i, int rc)
+{
+	r->results[i] = rc;
+	if (!r->msg[i])
+		r->msg[i] = strdup(wb_error_last());
+	__atomic_store_n(&r->failed, 1, __ATOMIC_RELAXED);
+}
+
+/* A lane's task: conditional write t, or chunk t - ncond. */
+static void round_task(void *arg, size_t t)
+{
+	struct round *r = arg;
+	int rc;
+
+	if (r->one_by_one && __atomic_load_n(&r->failed, __ATOMIC_RELAXED))
+		return; /* left WB_WRITE_NOT_SENT */
+	if (t < r->ncond) {
+		size_t i = r->cond[t];
+		if ((rc = write_one(r->db, &r->w[i])) < 0)
+			round_fail(r, i, rc);
+		else
+			r->results[i] = 0;
+		return;
+	}
+	struct chunk *c = &r->chunks[t - r->ncond];
+	wb_buf req = {0};
+	chunk_request(c, &req);
+	rc = req.oom ? wb__oom(r->db) : send_batch(r->db, &req, c->table[0]);
+	wb__buf_free(&req);
+	for (size_t j = 0; j < c->n; j++) {
+		if (rc < 0)
+			round_fail(r, c->index[j], rc);
+		else
+			r->results[c->index[j]] = 0;
+	}
+}
+
+/* Send the round's writes and forget them: 0, or WB_ECONDITION etc. when one failed. */
+static int round_send(struct round *r)
+{
+	size_t n = r->ncond + r->nchunks;
+
+	if (n)
+		wb__ddb_pool_run(n, round_task, r);
+	for (size_t i = 0; i < r->nchunks; i++)
+		chunk_clear(&r->chunks[i]);
+	r->ncond = r->nchunks = 0;
+	wb__strset_free(&r->keys);
+	memset(&r->keys, 0, sizeof(r->keys));
+	return r->failed ? WB_ECONDITION : 0;
+}
+
+/* Grow *arr (of *cap elements of size sz) to hold one more than n; 0 or WB_ENOMEM. */
+static int grow(void **arr, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? 2 * *cap : 16;
+	void *p = realloc(*arr, c * sz);
+	if (!p)
+		return WB_ENOMEM;
+	memset((char *)p + *cap * sz, 0, (c - *cap) * sz);
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
+/* Add write i to the round, whose key text is k (taken). */
+static int round_add(struct round *r, size_t i, char *k)
+{
+	const wb_write *w = &r->w[i];
+	struct chunk *c;
+	char *entry = NULL;
+	int rc;
+
+	if (conditional(w)) {
+		free(k);
+		if (grow((void **)&r->cond, &r->cond_cap, r->ncond, sizeof(*r->cond)) < 0)
+			return wb__oom(r->db);
+		r->cond[r->ncond++] = i;
+		return 0;
+	}
+	rc = entry_text(r->db, w, k, &entry);
+	free(k);
+	if (rc < 0)
+		return rc;
+	if ((r->nchunks == 0 || r->chunks[r->nchunks - 1].n == 25) &&
+	    grow((void **)&r->chunks, &r->chunks_cap, r->nchunks++, sizeof(*r->chunks)) < 0) {
+		r->nchunks--;
+		free(entry);
+		return wb__oom(r->db);
+	}
+	c = &r->chunks[r->nchunks - 1];
+	c->table[c->n] = w->table;
+	c->entry[c->n] = entry;
+	c->index[c->n++] = i;
+	return 0;
+}
+
+/* The key text of write i, with "TABLE " before it in *mark (both malloc'ed). */
+static int write_key(struct round *r, size_t i, char **k, char **mark)
+{
+	const wb_write *w = &r->w[i];
+	wb_key_schema ks;
+	int rc;
+
+	*k = *mark = NULL;
+	if ((rc = wb__ddb_key_of(r->db, w->table, &ks)) < 0 ||
+	    (rc = wb__ddb_key_text(r->db, k, w->item, &ks, w->table)) < 0)
+		return rc;
+	if (asprintf(mark, "%s %s", w->table, *k) < 0) {
+		free(*k);
+		*k = *mark = NULL;
+		return wb__oom(r->db);
+	}
+	return 0;
+}
+
+/*
+ * Queue write i, sending the round first when its key is in it already or
+ * it is of the other kind (conditional or not), so a round's tasks run in
+ * the batch's order when there are no lanes.
+ */
+static int queue_write(struct round *r, size_t i)
+{
+	int other = conditional(&r->w[i]) ? r->nchunks > 0 : r->ncond > 0;
+	char *k, *mark;
+	int rc;
+
+	if ((rc = write_key(r, i, &k, &mark)) < 0)
+		return rc;
+	if ((other || wb__strset_has(&r->keys, mark)) && (rc = round_send(r)) < 0) {
+		free(k);
+		free(mark);
+		return rc;
+	}
+	if (wb__strset_add(&r->keys, mark) < 0) {
+		free(k);
+		free(mark);
+		return wb__oom(r->db);
+	}
+	free(mark);
+	return round_add(r, i, k);
+}
+
+static void round_free(struct round *r)
+{
+	for (size_t i = 0; i < r->nchunks; i++)
+		chunk_clear(&r->chunks[i]);
+	free(r->chunks);
+	free(r->cond);
+	wb__strset_free(&r->keys);
+}
+
+/* The code of the first failed write, its message on db (with how many failed); 0 when none. */
+static int batch_outcome(wb_db *db, const int *results, char **msg, size_t n)
+{
+	size_t failed = 0, first = n;
+
+	for (size_t i = 0; i < n; i++)
+		if (results[i] < 0 && failed++ == 0)
+			first = i;
+	if (!failed)
+		return 0;
+	if (failed == 1)
+		return wb__error(db, results[first], "%s", msg[first] ? msg[first] : wb_strerror(results[first]));
+	return wb__error(db, results[first], "%zu writes of the batch failed, the first (write %zu): %s", failed,
+			 first, msg[first] ? msg[first] : wb_strerror(results[first]));
+}
+
+int wb__ddb_batch_write_each(wb_db *db, const wb_write *writes, size_t n, int *results)
+{
+	struct round r = {.db = db, .w = writes, .results = results, .one_by_one = wb__ddb_concurrency() == 1};
 	int rc = 0;
 
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (writes[i].cond && writes[i].cond->kind != WB_COND_NONE) {
-			if ((rc = chunk_flush(db, &c, writes, failed_index)) < 0)
-				break;
-			if ((rc = write_one(db, &writes[i])) < 0 && failed_index)
-				*failed_index = i;
-		} else {
-			rc = chunk_add(db, &c, writes, i, failed_index);
+	for (size_t i = 0; i < n; i++)
+		results[i] = WB_WRITE_NOT_SENT;
+	if (n && !(r.msg = wb__calloc(n, sizeof(char *))))
+		return wb__error_to_db(db, WB_ENOMEM);
+	for (size_t i = 0; i < n && rc == 0 && !r.failed; i++) {
+		if ((rc = queue_write(&r, i)) < 0 && !r.failed) { /* write i could not be queued */
+			char *msg = strdup(wb_error_last());
+			round_send(&r); /* the writes before it go all the same */
+			r.results[i] = rc;
+			r.msg[i] = msg;
 		}
 	}
+	if (rc == 0 && !r.failed)
+		round_send(&r);
+	round_free(&r);
+	rc = batch_outcome(db, results, r.msg, n);
+	for (size_t i = 0; i < n; i++)
+		free(r.msg[i]);
+	free(r.msg);
 	if (rc == 0)
-		rc = chunk_flush(db, &c, writes, failed_index);
-	chunk_clear(&c);
+		wb_error_clear();
 	return rc;
 }
 
+int wb__ddb_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *failed_index)
+{
+	int *results = n ? wb__calloc(n, sizeof(int)) : NULL;
+	int rc;
+
+	if (n && !results)
+		return wb__error_to_db(db, WB_ENOMEM);
+	if ((rc = wb__ddb_batch_write_each(db, writes, n, results)) < 0 && failed_index)
+		for (size_t i = 0; i < n; i++)
+			if (results[i] < 0) {
+				*failed_index = i;
+				break;
+			}
+	free(results);
+	return rc;
+}

@@ -109,13 +109,6 @@ void wb__http_free(wb__http *h)
 	free(h);
 }
 
-void wb__http_reset(wb__http *h)
-{
-	/* A fresh connection next time: the old one may be half-closed. */
-	curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_FORBID_REUSE, 0L);
-}
-
 int wb__http_post(wb__http *h, const char *url, const char *const *headers, size_t nheaders,
 		  const char *body, size_t len, struct wb__http_response *resp, char *errbuf, size_t errsize)
 {
@@ -141,7 +134,6 @@ int wb__http_post(wb__http *h, const char *url, const char *const *headers, size
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	cc = curl_easy_perform(h->curl);
-	curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, 0L);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(list);
 	if (h->body.oom) {

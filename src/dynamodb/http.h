@@ -1,9 +1,10 @@
 /*
  * http.h - a minimal HTTP client over libcurl (internal).
  *
- * One wb__http per store handle: a libcurl easy handle reused for every
- * request, so the connection stays open (keep-alive) between requests.
- * Not thread-safe: the owner serialises calls.  curl_global_init runs once
+ * One wb__http per connection: a libcurl easy handle reused for every
+ * request, so the connection stays open (keep-alive) between requests; a
+ * client keeps a pool of them (dynamodb_client.c) and closes one after a
+ * transport failure.  Not thread-safe: one request at a time on each.  curl_global_init runs once
  * per process (pthread_once).  Transport failures (refused, reset, timed
  * out) come back as WB_EIO with curl's message; any HTTP status is a
  * success at this level.
@@ -35,8 +36,5 @@ void wb__http_free(wb__http *h);
  */
 int wb__http_post(wb__http *h, const char *url, const char *const *headers, size_t nheaders,
 		  const char *body, size_t len, struct wb__http_response *resp, char *errbuf, size_t errsize);
-
-/** Drop the kept-alive connection (after a transport failure, before a retry). */
-void wb__http_reset(wb__http *h);
 
 #endif /* WB_HTTP_H */

@@ -34,9 +34,10 @@ struct schema {
 
 struct ddb {
 	struct wb__ddb_client *client; /* the connection and its counters */
-	pthread_mutex_t lock;          /* guards the schema cache */
+	pthread_mutex_t lock;          /* guards the schema cache and `ahead` */
 	struct schema *schemas;        /* cached key schemas */
 	size_t nschemas;               /* how many */
+	struct wb__ddb_prefetch *ahead; /* the next scan page being read, or NULL (dynamodb_read.c) */
 };
 
 #define STATE(db) ((struct ddb *)(db)->state)
@@ -44,6 +45,18 @@ struct ddb {
 struct wb__ddb_client *wb__ddb_client_of(wb_db *db)
 {
 	return STATE(db)->client;
+}
+
+struct wb__ddb_prefetch *wb__ddb_prefetch_swap(wb_db *db, struct wb__ddb_prefetch *p)
+{
+	struct ddb *s = STATE(db);
+	struct wb__ddb_prefetch *old;
+
+	pthread_mutex_lock(&s->lock);
+	old = s->ahead;
+	s->ahead = p;
+	pthread_mutex_unlock(&s->lock);
+	return old;
 }
 
 /* ------------------------------------------------------- key schemas */
@@ -460,6 +473,7 @@ static void ddb_close(wb_db *db)
 
 	if (!s)
 		return;
+	wb__ddb_prefetch_free(wb__ddb_prefetch_swap(db, NULL));
 	wb__ddb_client_free(s->client);
 	pthread_mutex_destroy(&s->lock);
 	for (size_t i = 0; i < s->nschemas; i++)
@@ -488,6 +502,7 @@ const struct wb_backend_ops wb_backend_dynamodb = {
 	.scan_page = wb__ddb_scan,
 	.table_create_ix = ddb_create_ix,
 	.table_indexes = ddb_indexes,
+	.batch_write_each = wb__ddb_batch_write_each,
 };
 
 int wb__dynamodb_stats(wb_db *db, struct wb__dynamodb_stats *out)

@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "checkpoint.h"
+#include "ledger.h"
 
 void wb__checkpoint_clear_struct(wb_checkpoint *cp)
 {
@@ -108,16 +109,9 @@ static int visit_key(const wb_item *it, void *arg)
 static int each_key(wb_db *db, const char *migration,
 		    int (*fn)(wb_db *db, const wb_item *key, void *arg), void *arg)
 {
-	wb_query q = WB_QUERY_INIT;
 	struct key_visit v = {db, fn, arg};
-	wb_value *pk = wb_value_string(migration, strlen(migration));
-	int rc;
+	int rc = wb__partition_each(db, WB_CHECKPOINT_TABLE, migration, visit_key, &v);
 
-	if (!pk)
-		return wb__oom(db);
-	q.pk = pk;
-	rc = wb_query_all(db, WB_CHECKPOINT_TABLE, &q, visit_key, &v);
-	wb_value_free(pk);
 	return rc == WB_ENOTFOUND ? 0 : rc;
 }
 
@@ -134,19 +128,32 @@ int wb__checkpoint_each(wb_db *db, const char *migration,
 	return each_key(db, migration, fn, arg);
 }
 
-static int delete_one(wb_db *db, const wb_item *it, void *arg)
-{
-	size_t *n = arg;
-	wb_item *key = cp_key(wb_item_get_string(it, "migration"), wb_item_get_string(it, "segment"));
-	int rc;
+/* The checkpoints to delete, gathered: their keys. */
+struct doomed {
+	wb_write *w;  /* deletes, their items owned */
+	size_t n, cap;
+};
 
+static int doom_one(wb_db *db, const wb_item *it, void *arg)
+{
+	struct doomed *d = arg;
+	wb_item *key = cp_key(wb_item_get_string(it, "migration"), wb_item_get_string(it, "segment"));
+
+	if (key && d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		wb_write *w = realloc(d->w, cap * sizeof(*w));
+		if (!w) {
+			wb_item_free(key);
+			key = NULL;
+		} else {
+			d->w = w;
+			d->cap = cap;
+		}
+	}
 	if (!key)
 		return wb__oom(db);
-	rc = wb_delete(db, WB_CHECKPOINT_TABLE, key, NULL);
-	wb_item_free(key);
-	if (rc == 0)
-		(*n)++;
-	return rc;
+	d->w[d->n++] = (wb_write){WB_CHECKPOINT_TABLE, WB_WRITE_DELETE, key, NULL};
+	return 0;
 }
 
 static int count_one(wb_db *db, const wb_item *it, void *arg)
@@ -157,13 +164,19 @@ static int count_one(wb_db *db, const wb_item *it, void *arg)
 	return 0;
 }
 
+/* Every checkpoint of the migration, deleted in one batch (one request per 25 on DynamoDB, not one each). */
 int wb__checkpoint_clear(wb_db *db, const char *migration, size_t *deleted)
 {
-	size_t n = 0;
-	int rc = each_key(db, migration, delete_one, &n);
+	struct doomed d = {0};
+	int rc = each_key(db, migration, doom_one, &d);
 
+	if (rc == 0 && d.n)
+		rc = wb_batch_write(db, d.w, d.n, NULL);
 	if (deleted)
-		*deleted = n;
+		*deleted = rc == 0 ? d.n : 0;
+	for (size_t i = 0; i < d.n; i++)
+		wb_item_free((wb_item *)d.w[i].item);
+	free(d.w);
 	return rc;
 }
 

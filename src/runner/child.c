@@ -169,10 +169,11 @@ static void control(struct sup *s, char *line)
 {
 	wb_counters *c = &s->r->counters;
 	long long a, b, d, e, f, g = 0, h = 0, k = 0;
+	double ru = 0, wu = 0;
 
-	if (line[0] == 'C' && sscanf(line + 1, "%lld %lld %lld %lld %lld %lld %lld %lld", &a, &b, &d, &e, &f,
-				     &g, &h, &k) >= 5) {
-		*c = (wb_counters){a, b, d, e, f, g, h, k};
+	if (line[0] == 'C' && sscanf(line + 1, "%lld %lld %lld %lld %lld %lld %lld %lld %lf %lf", &a, &b, &d, &e,
+				     &f, &g, &h, &k, &ru, &wu) >= 5) {
+		*c = (wb_counters){a, b, d, e, f, g, h, k, ru, wu};
 	} else if (line[0] == 'T' && sscanf(line + 1, "%lld", &a) == 1) {
 		s->total = (s->total < 0 ? 0 : s->total) + a;
 	} else if (line[0] == 'R' && sscanf(line + 1, "%lld", &a) == 1) {

@@ -18,6 +18,7 @@
 
 #include "checkpoint.h"
 #include "each_int.h"
+#include "pace.h"
 
 #define MAX_SEGMENTS 256        /* cap on the number of scan segments */
 
@@ -367,4 +368,20 @@ int wb_each_query(wb_run *run, const char *table, const wb_query *q, wb_item_fn 
 	job.total_segments = 1;
 	job.end = 1;
 	return job_run(&job, 1);
+}
+
+size_t wb__each_pace_before(size_t dflt)
+{
+	double rate = wb__pace_rate(WB_PACE_ITEMS);
+	size_t n = dflt;
+
+	if (rate > 0 && rate / 5 < (double)dflt)
+		n = rate / 5 >= 1 ? (size_t)(rate / 5) : 1;
+	wb__pace_acquire(WB_PACE_ITEMS, (double)n);
+	return n;
+}
+
+void wb__each_pace_after(size_t asked, size_t got)
+{
+	wb__pace_consumed(WB_PACE_ITEMS, -1, (double)asked, (double)got);
 }

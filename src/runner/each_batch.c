@@ -212,7 +212,9 @@ static int batch_build(struct worker *w, struct stream *st, struct batch *b, wb_
 		struct entry *e = &w->e[i];
 		if (e->applied)
 			continue;
-		b->cond[b->n] = (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, e->before};
+		/* --unconditional: no condition (BatchWriteItem on DynamoDB), whatever changed meanwhile */
+		b->cond[b->n] = w->job->run->unconditional ? (wb_cond){WB_COND_NONE, NULL, NULL, NULL}
+							   : (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, e->before};
 		b->w[b->n] = (wb_write){w->job->table,
 					e->verdict == WB_WRITE ? WB_WRITE_PUT : WB_WRITE_DELETE,
 					e->verdict == WB_WRITE ? e->after : e->before, &b->cond[b->n]};
@@ -348,19 +350,102 @@ static int settle_last_key(struct worker *w, struct stream *st)
 	return 0;
 }
 
-/* Write the pending changes and the stream's checkpoint in one batch. */
+/* Why a batch failed for good, naming its items: those of fails (n of them; at most 3 named). */
+static int batch_failed(const struct worker *w, int rc, const size_t *fails, size_t n, int attempts)
+{
+	char why[512], keys[400] = "";
+	size_t len = 0;
+
+	snprintf(why, sizeof(why), "%s", wb_error_last());
+	for (size_t i = 0; i < n && i < 3 && len < sizeof(keys); i++)
+		len += (size_t)snprintf(keys + len, sizeof(keys) - len, "%s%s", i ? ", " : "",
+					wb__each_key_text(w->job, w->e[fails[i]].before));
+	if (rc != WB_ECONDITION)
+		return wb__error(NULL, rc, "%s: %zu write%s of a batch failed (item%s %s%s): %s", w->job->table, n,
+				 n == 1 ? "" : "s", n == 1 ? "" : "s", keys, n > 3 ? ", ..." : "", why);
+	return wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions (%d attempts), "
+			 "the last on item%s %s%s: %s", w->job->table, attempts, n == 1 ? "" : "s", keys,
+			 n > 3 ? ", ..." : "", why);
+}
+
+/*
+ * After wb_batch_write_each of batch b: the entries whose writes were
+ * applied are marked (a batch that is not atomic), those that failed are
+ * listed into fails (ascending, *nfails).  Returns WB_ECONDITION when
+ * only conditions failed (the caller reads those items again), the code of
+ * another failure, or WB_ECONDITION with *nfails = 0 when a write of no
+ * entry (checkpoint, journal) failed its condition; rc_write when no
+ * write failed (the journal's batch did, before them).
+ */
+static int batch_fates(struct worker *w, const struct batch *b, const int *res, size_t *fails, size_t *nfails,
+		       int rc_write)
+{
+	int rc = WB_ECONDITION, orphan = 0, any = 0;
+
+	*nfails = 0;
+	for (size_t k = 0; k < b->n; k++) {
+		size_t ei = b->entry_of[k];
+		if (res[k] == 0 && ei != SIZE_MAX && !w->atomic)
+			w->e[ei].applied = 1;
+		if (res[k] >= 0)
+			continue;
+		any = 1;
+		if (res[k] != WB_ECONDITION)
+			rc = res[k];
+		if (ei != SIZE_MAX)
+			fails[(*nfails)++] = ei;
+		else
+			orphan = res[k];
+	}
+	if (!any || orphan)
+		*nfails = 0;
+	return !any ? rc_write : orphan ? orphan : rc;
+}
+
+/* Read the failed entries again, the last first (refresh may drop one, moving those after it). */
+static int refresh_all(struct worker *w, const size_t *fails, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = n; i-- > 0 && rc == 0;)
+		rc = refresh(w, fails[i]);
+	return rc;
+}
+
+/* Write batch b: the journal first where batches are not atomic, then its writes (fates into res). */
+static int batch_write(struct worker *w, const struct batch *b, int *res)
+{
+	int rc = !w->atomic && b->jn ? wb_batch_write(w->db, b->jw, b->jn, NULL) : 0;
+
+	for (size_t k = 0; k < b->n; k++)
+		res[k] = WB_WRITE_NOT_SENT;
+	if (rc == 0 && b->n)
+		rc = wb_batch_write_each(w->db, b->w, b->n, res);
+	return rc;
+}
+
+/*
+ * Write the pending changes and the stream's checkpoint in one batch.
+ * Where the batch is not atomic several of its writes may fail at once
+ * (they are in flight together, wb_batch_write_each): those applied are
+ * kept, only the items whose conditions failed are read again and
+ * retried, each failure counted in the run's conditions.
+ */
 static int flush(struct worker *w, struct stream *st, int done)
 {
 	struct job *job = w->job;
 	wb_item *cp = NULL;
-	int rc = 0;
+	size_t *fails = NULL, nfails = 0;
+	int *res = NULL, rc = 0;
 
 	if ((rc = settle_last_key(w, st)) < 0)
 		return rc;
-
+	if (!(res = wb__calloc(w->n * 2 + 1, sizeof(*res))) || !(fails = wb__calloc(w->n + 1, sizeof(*fails)))) {
+		free(res);
+		return WB_ENOMEM;
+	}
 	for (int attempt = 0;; attempt++) {
 		struct batch b;
-		size_t failed = SIZE_MAX;
 		wb_counters d = batch_counters(w), c = d; /* c: the stream's counters once this batch is in */
 
 		wb__each_counters_add(&c, &st->run);
@@ -368,44 +453,42 @@ static int flush(struct worker *w, struct stream *st, int done)
 		    (!(cp = wb__checkpoint_item(job->run->migration, st->name, job->run->run_id, job->table,
 						st->last_key, done, job->total_segments,
 						st->count + w->pending.scanned, &c)) ||
-		     wb__checkpoint_counts(cp, st->written + d.written, st->deleted + d.deleted) < 0))
-			return WB_ENOMEM;
+		     wb__checkpoint_counts(cp, st->written + d.written, st->deleted + d.deleted) < 0)) {
+			rc = WB_ENOMEM;
+			break;
+		}
 		/* Not atomic: the checkpoint goes after the changes, never before. */
 		if ((rc = batch_build(w, st, &b, w->atomic ? cp : NULL)) < 0)
 			break;
-		/* Not atomic: the journal's entries go first, so no change is ever untracked. */
-		rc = !w->atomic && b.jn ? wb_batch_write(w->db, b.jw, b.jn, NULL) : 0;
-		if (rc == 0)
-			rc = b.n ? wb_batch_write(w->db, b.w, b.n, &failed) : 0;
-		size_t ei = (rc == WB_ECONDITION && failed < b.n) ? b.entry_of[failed] : SIZE_MAX;
+		rc = batch_write(w, &b, res);
+		if (rc < 0 && b.n)
+			rc = batch_fates(w, &b, res, fails, &nfails, rc);
 		batch_free(&b);
 		if (rc == 0 && cp && !w->atomic)
 			rc = wb_put(w->db, WB_CHECKPOINT_TABLE, cp, NULL);
 		wb_item_free(cp);
 		cp = NULL;
-		if (rc != WB_ECONDITION)
+		if (rc != WB_ECONDITION) {
+			if (rc < 0 && nfails && !w->atomic)
+				rc = batch_failed(w, rc, fails, nfails, attempt + 1);
 			break;
-		wb__run_count(job->run, &(wb_counters){.conditions = 1});
-		if (ei == SIZE_MAX) {
+		}
+		wb__run_count(job->run, &(wb_counters){.conditions = nfails ? nfails : 1});
+		if (nfails == 0) {
 			rc = wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions "
 				       "(%d attempts): %s", job->table, attempt + 1, wb_error_last());
 			break;
 		}
 		if (attempt >= MAX_RETRIES) {
-			char why[512];
-			snprintf(why, sizeof(why), "%s", wb_error_last());
-			rc = wb__error(NULL, WB_ECONDITION, "%s: a batch kept failing its conditions "
-				       "(%d attempts), the last on item %s: %s", job->table, attempt + 1,
-				       wb__each_key_text(job, w->e[ei].before), why);
+			rc = batch_failed(w, rc, fails, nfails, attempt + 1);
 			break;
 		}
-		if (!w->atomic) /* the writes before the failed one were applied */
-			for (size_t i = 0; i < ei; i++)
-				w->e[i].applied = 1;
-		if ((rc = refresh(w, ei)) < 0)
+		if ((rc = refresh_all(w, fails, nfails)) < 0)
 			break;
 	}
 	wb_item_free(cp);
+	free(res);
+	free(fails);
 	if (rc < 0)
 		return rc == WB_ENOMEM ? wb__oom(NULL) : rc;
 	batch_done(w, st);
@@ -464,24 +547,34 @@ static int visit(struct worker *w, struct stream *st, wb_item *item)
 	return 0;
 }
 
-static int fetch(struct worker *w, unsigned seg, const wb_item *cursor, wb_page **page)
+static int fetch_page(struct worker *w, unsigned seg, const wb_item *cursor, size_t limit, wb_page **page)
 {
 	struct job *job = w->job;
 
 	if (job->query) {
 		wb_query q = *job->query;
 		q.start_after = cursor;
-		if (!q.limit)
-			q.limit = job->run->batch;
+		if (!q.limit || q.limit > limit)
+			q.limit = limit;
 		return wb_query_page(page, w->db, job->table, &q);
 	}
 	wb_scan s = WB_SCAN_INIT;
 	s.segment = seg;
 	s.total_segments = job->total_segments;
 	s.pk_prefix = job->prefix;
-	s.limit = job->run->batch;
+	s.limit = limit;
 	s.start_after = cursor;
 	return wb_scan_page(page, w->db, job->table, &s);
+}
+
+/* A page, paced (--max-rate, pause). */
+static int fetch(struct worker *w, unsigned seg, const wb_item *cursor, wb_page **page)
+{
+	size_t limit = wb__each_pace_before(w->job->run->batch);
+	int rc = fetch_page(w, seg, cursor, limit, page);
+
+	wb__each_pace_after(limit, rc == 0 && *page ? (*page)->count : 0);
+	return rc;
 }
 
 /* Visit the items of one page. */

@@ -37,6 +37,15 @@
 #include "each_int.h"
 
 #define FAST_PAGE_MS 50         /* a fast page holding the write lock longer: go generic */
+#define ENV_DEV_SYNC "WHIMBREL_DEV_SYNC" /* 1: a dev run's pages wait for the disk as prod's do */
+
+/* Do the pages of this run commit without waiting for the disk (wb__page_hooks.dev)? */
+static int fast_dev(const struct job *job)
+{
+	const char *v = getenv(ENV_DEV_SYNC);
+
+	return strcmp(wb_run_mode(job->run), "dev") == 0 && !(v && atoi(v) > 0);
+}
 
 /* One fast page: what its hooks and fast_fn need. */
 struct fast_page {
@@ -175,7 +184,8 @@ static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item
 		      struct fast_page *fp)
 {
 	struct job *job = w->job;
-	wb__page_hooks hooks = {wb__each_journal_on(w) ? fast_on_change : NULL, fast_before_commit, fp};
+	wb__page_hooks hooks = {wb__each_journal_on(w) ? fast_on_change : NULL, fast_before_commit, fp,
+				fast_dev(job)};
 	wb_scan s = WB_SCAN_INIT;
 	int rc, slow = 0;
 
@@ -185,10 +195,11 @@ static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item
 	/* Pages of 4 batches (as a generic batch is flushed after 4 batches of
 	 * items visited): fewer commits, about 20% less CPU than pages of one
 	 * batch (bench/RESULTS.md); still a few ms of write lock per page. */
-	s.limit = 4 * job->run->batch;
 	for (;;) {
 		wb__page_result page;
-		int64_t t0 = wb__mono_ms();
+		int64_t t0;
+		s.limit = wb__each_pace_before(4 * job->run->batch);
+		t0 = wb__mono_ms();
 		s.start_after = *cursor;
 		wb_error_clear(); /* the callback's own messages are told apart by their code */
 		fp->verdict = 0;
@@ -198,6 +209,7 @@ static int fast_pages(struct worker *w, struct stream *st, unsigned seg, wb_item
 		if (w->one_writer)
 			pthread_mutex_unlock(&job->fast);
 		fast_page_clear(fp); /* a failed page's entries were never written */
+		wb__each_pace_after(s.limit, rc < 0 ? 0 : page.scanned);
 		if (rc < 0)
 			return fast_failed(fp, &page);
 		/* A slow callback: do not keep other writers waiting that long (one slow

@@ -101,6 +101,15 @@ wb_item *wb__each_journal_chunk_out(struct worker *w, struct stream *st);
 /* a += b */
 void wb__each_counters_add(wb_counters *a, const wb_counters *b);
 
+/*
+ * Before reading a page of at most `dflt` items: wait while the run is
+ * paused and for the page's turn under --max-rate (util/pace.h); returns
+ * the page size to ask for (about 200 ms of items when paced).
+ */
+size_t wb__each_pace_before(size_t dflt);
+/* After it: the page asked for `asked` items and had `got`. */
+void wb__each_pace_after(size_t asked, size_t got);
+
 /* After a commit: WB_EINTERRUPTED or WB_ERROR to stop here (interrupted, another thread failed), else 0. */
 int wb__each_should_stop(struct worker *w);
 

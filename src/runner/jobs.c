@@ -27,19 +27,7 @@
 
 int wb__jobs_ensure(wb_db *db)
 {
-	wb_key_schema key;
-	wb_table_desc desc;
-	int rc;
-
-	if (wb_table_describe(&desc, db, WB_JOBS_TABLE) == 0)
-		return 0;
-	memset(&key, 0, sizeof(key));
-	snprintf(key.pk_name, sizeof(key.pk_name), "job_id");
-	key.pk_type = WB_S;
-	snprintf(key.sk_name, sizeof(key.sk_name), "part");
-	key.sk_type = WB_S;
-	rc = wb_table_create(db, WB_JOBS_TABLE, &key);
-	return rc == WB_EEXISTS ? 0 : rc; /* created meanwhile by another process */
+	return wb__reserved_table(db, WB_JOBS_TABLE, "job_id", WB_S, "part", WB_S);
 }
 
 /* ---------------------------------------------------- item <-> struct */
@@ -105,27 +93,20 @@ fail:
 	return NULL;
 }
 
-static void get_str(char *dst, size_t size, const wb_item *it, const char *name)
-{
-	const char *s = wb_item_get_string(it, name);
-
-	snprintf(dst, size, "%s", s ? s : "");
-}
-
 static void item_to_job(wb_job *j, const wb_item *it)
 {
 	memset(j, 0, sizeof(*j));
-	get_str(j->job_id, sizeof(j->job_id), it, "job_id");
-	get_str(j->migration, sizeof(j->migration), it, "migration");
-	get_str(j->file, sizeof(j->file), it, "file");
-	get_str(j->target, sizeof(j->target), it, "target");
-	get_str(j->checksum, sizeof(j->checksum), it, "checksum");
-	get_str(j->commit, sizeof(j->commit), it, "commit");
-	get_str(j->dirty, sizeof(j->dirty), it, "dirty");
-	get_str(j->created_by, sizeof(j->created_by), it, "created_by");
-	get_str(j->status, sizeof(j->status), it, "status");
-	get_str(j->run_id, sizeof(j->run_id), it, "run_id");
-	get_str(j->error, sizeof(j->error), it, "error");
+	wb__attr_copy(j->job_id, sizeof(j->job_id), it, "job_id");
+	wb__attr_copy(j->migration, sizeof(j->migration), it, "migration");
+	wb__attr_copy(j->file, sizeof(j->file), it, "file");
+	wb__attr_copy(j->target, sizeof(j->target), it, "target");
+	wb__attr_copy(j->checksum, sizeof(j->checksum), it, "checksum");
+	wb__attr_copy(j->commit, sizeof(j->commit), it, "commit");
+	wb__attr_copy(j->dirty, sizeof(j->dirty), it, "dirty");
+	wb__attr_copy(j->created_by, sizeof(j->created_by), it, "created_by");
+	wb__attr_copy(j->status, sizeof(j->status), it, "status");
+	wb__attr_copy(j->run_id, sizeof(j->run_id), it, "run_id");
+	wb__attr_copy(j->error, sizeof(j->error), it, "error");
 	j->at = wb_item_get_int(it, "at", 0);
 	j->created = wb_item_get_int(it, "created", 0);
 	j->finished = wb_item_get_int(it, "finished", 0);
@@ -154,7 +135,7 @@ static int check_job_options(const wb_job_options *o)
 	return 0;
 }
 
-static void created_by(char *buf, size_t size)
+void wb__user_at_host(char *buf, size_t size)
 {
 	struct passwd *pw = getpwuid(getuid());
 	const char *user = getenv("USER");
@@ -184,7 +165,7 @@ static int job_init(wb_job *j, const wb_job_options *o)
 	wb__sha256_hex(j->checksum, o->source, o->source_len);
 	snprintf(j->commit, sizeof(j->commit), "%s", o->commit ? o->commit : "");
 	snprintf(j->dirty, sizeof(j->dirty), "%s", o->dirty ? o->dirty : "");
-	created_by(j->created_by, sizeof(j->created_by));
+	wb__user_at_host(j->created_by, sizeof(j->created_by));
 	j->at = o->at > 0 ? o->at : j->created;
 	j->workers = o->workers;
 	j->segments = o->segments ? o->segments : 4 * o->workers;
@@ -272,29 +253,16 @@ int wb_job_source(char **out, size_t *len, wb_db *db, const char *job_id)
 	return rc;
 }
 
-/* The jobs being collected by wb_job_list. */
-struct job_list {
-	wb_job *v;     /* collected so far */
-	size_t n, cap; /* used, allocated */
-};
-
-static int add_job(const wb_item *it, void *arg)
+/* A job's item (part "job") as a job; its segments' items are passed over. */
+static int take_job(void *rec, const wb_item *it, void *arg)
 {
-	struct job_list *l = arg;
 	const char *part = wb_item_get_string(it, "part");
 
+	(void)arg;
 	if (!part || strcmp(part, WB_JOB_PART) != 0)
 		return 0;
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 32;
-		wb_job *p = wb__realloc(l->v, ncap * sizeof(*p));
-		if (!p)
-			return WB_ENOMEM;
-		l->v = p;
-		l->cap = ncap;
-	}
-	item_to_job(&l->v[l->n++], it);
-	return 0;
+	item_to_job(rec, it);
+	return 1;
 }
 
 /* Due first, then by id (ids sort by creation time). */
@@ -309,23 +277,11 @@ static int by_due(const void *a, const void *b)
 
 int wb_job_list(wb_job **out, size_t *count, wb_db *db)
 {
-	struct job_list l = {NULL, 0, 0};
-	int rc;
+	void *v;
+	int rc = wb__records_scan(&v, count, db, WB_JOBS_TABLE, sizeof(**out), take_job, NULL, by_due);
 
-	*out = NULL;
-	*count = 0;
-	rc = wb_scan_all(db, WB_JOBS_TABLE, NULL, add_job, &l);
-	if (rc == WB_ENOTFOUND) /* no jobs table yet: no jobs */
-		rc = 0;
-	if (rc < 0) {
-		free(l.v);
-		return rc;
-	}
-	if (l.n > 1)
-		qsort(l.v, l.n, sizeof(*l.v), by_due);
-	*out = l.v;
-	*count = l.n;
-	return 0;
+	*out = v;
+	return rc;
 }
 
 void wb_jobs_free(wb_job *jobs)
@@ -442,10 +398,10 @@ static int add_segment(const wb_item *it, void *arg)
 	if (k < 0 || k >= l->n)
 		return 0;
 	s = &l->v[k];
-	get_str(s->state, sizeof(s->state), it, "state");
-	get_str(s->worker, sizeof(s->worker), it, "worker");
-	get_str(s->run_id, sizeof(s->run_id), it, "run_id");
-	get_str(s->error, sizeof(s->error), it, "error");
+	wb__attr_copy(s->state, sizeof(s->state), it, "state");
+	wb__attr_copy(s->worker, sizeof(s->worker), it, "worker");
+	wb__attr_copy(s->run_id, sizeof(s->run_id), it, "run_id");
+	wb__attr_copy(s->error, sizeof(s->error), it, "error");
 	s->heartbeat = wb_item_get_int(it, "heartbeat", 0);
 	s->expires = wb_item_get_int(it, "expires", 0);
 	s->takeovers = (int)wb_item_get_int(it, "takeovers", 0);
@@ -472,24 +428,18 @@ static int add_progress(wb_db *db, const wb_item *it, void *arg)
 int wb_job_segments(wb_job_segment **out, size_t *count, wb_db *db, const wb_job *job)
 {
 	struct seg_list l = {NULL, job->segments > 0 ? job->segments : 1};
-	wb_query q = WB_QUERY_INIT;
-	wb_value *pk = wb_value_string(job->job_id, strlen(job->job_id));
 	char ns[400];
 	int rc;
 
 	*out = NULL;
 	*count = 0;
-	if (!pk || !(l.v = wb__calloc((size_t)l.n, sizeof(*l.v)))) {
-		wb_value_free(pk);
+	if (!(l.v = wb__calloc((size_t)l.n, sizeof(*l.v))))
 		return wb__oom(db);
-	}
 	for (int k = 0; k < l.n; k++) {
 		l.v[k].index = k;
 		snprintf(l.v[k].state, sizeof(l.v[k].state), "waiting");
 	}
-	q.pk = pk;
-	rc = wb_query_all(db, WB_JOBS_TABLE, &q, add_segment, &l);
-	wb_value_free(pk);
+	rc = wb__partition_each(db, WB_JOBS_TABLE, job->job_id, add_segment, &l);
 	wb__job_namespace(ns, sizeof(ns), job);
 	if (rc == 0)
 		rc = wb__checkpoint_each(db, ns, add_progress, &l);

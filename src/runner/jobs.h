@@ -22,7 +22,8 @@
  * (the attempt), worker S, host S, pid N, claim S (the claimant's token: a
  * take-over is a put conditional on it), heartbeat N, expires N,
  * takeovers N, error S, and once done its counters scanned N, written N,
- * deleted N (the job's checkpoints go when it succeeds).  No item: waiting.
+ * deleted N, rcu_consumed N, wcu_consumed N (the capacity units of the
+ * process that finished it; the job's checkpoints go when it succeeds).  No item: waiting.
  *
  * Every change of a job after its creation is a put conditional on the
  * status it was read with, so two processes never both move a job on.
@@ -41,6 +42,9 @@
  * 400 bytes or more), apart from those of `whimbrel run` of the same file.
  */
 void wb__job_namespace(char *buf, size_t size, const wb_job *j);
+
+/** "user@host" of this process, into buf (whoever schedules, pauses or limits). */
+void wb__user_at_host(char *buf, size_t size);
 
 /** Create whimbrel_jobs when it does not exist yet. */
 int wb__jobs_ensure(wb_db *db);

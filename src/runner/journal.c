@@ -19,6 +19,7 @@
 #include "codec.h"
 #include "item.h"
 #include "journal.h"
+#include "ledger.h"
 #include "sha256.h"
 
 /* ---------------------------------------------------------------- hashing */
@@ -418,19 +419,7 @@ int wb__journal_parse(wb_journal_read *out, const wb_item *it)
 
 int wb__journal_ensure(wb_db *db)
 {
-	wb_key_schema key;
-	wb_table_desc desc;
-	int rc;
-
-	if (wb_table_describe(&desc, db, WB_JOURNAL_TABLE) == 0)
-		return 0;
-	memset(&key, 0, sizeof(key));
-	snprintf(key.pk_name, sizeof(key.pk_name), "run_id");
-	key.pk_type = WB_S;
-	snprintf(key.sk_name, sizeof(key.sk_name), "seq");
-	key.sk_type = WB_S;
-	rc = wb_table_create(db, WB_JOURNAL_TABLE, &key);
-	return rc == WB_EEXISTS ? 0 : rc; /* created meanwhile by another process */
+	return wb__reserved_table(db, WB_JOURNAL_TABLE, "run_id", WB_S, "seq", WB_S);
 }
 
 /* Delete a page of entries (their keys) in one batch. */

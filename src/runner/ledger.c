@@ -1,6 +1,9 @@
 /*
- * ledger.c - the run ledger (whimbrel_runs), run logs (whimbrel_logs) and
- * the creation of the reserved tables; see ledger.h for the schema.
+ * ledger.c - the run ledger (whimbrel_runs), run logs (whimbrel_logs,
+ * several lines an item), the creation of the reserved tables, and what
+ * the other reserved tables' modules (jobs, journal, lock, checkpoint)
+ * share: a table created once, a string attribute copied, a table read
+ * into sorted records, a partition visited; see ledger.h for the schema.
  *
  * Everything goes through the public store API, so the ledger works the
  * same on every backend.
@@ -21,8 +24,8 @@
 
 /* ------------------------------------------------------- reserved tables */
 
-static int ensure_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
-			const char *sk, wb_type skt)
+int wb__reserved_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
+		       const char *sk, wb_type skt)
 {
 	wb_key_schema key;
 	wb_table_desc desc;
@@ -47,10 +50,10 @@ int wb__reserved_ensure(wb_db *db)
 {
 	int rc;
 
-	if ((rc = ensure_table(db, WB_RUNS_TABLE, "run_id", WB_S, NULL, WB_S)) < 0 ||
-	    (rc = ensure_table(db, WB_LOGS_TABLE, "run_id", WB_S, "seq", WB_N)) < 0 ||
-	    (rc = ensure_table(db, WB_LOCKS_TABLE, "migration", WB_S, NULL, WB_S)) < 0 ||
-	    (rc = ensure_table(db, WB_CHECKPOINT_TABLE, "migration", WB_S, "segment", WB_S)) < 0)
+	if ((rc = wb__reserved_table(db, WB_RUNS_TABLE, "run_id", WB_S, NULL, WB_S)) < 0 ||
+	    (rc = wb__reserved_table(db, WB_LOGS_TABLE, "run_id", WB_S, "seq", WB_N)) < 0 ||
+	    (rc = wb__reserved_table(db, WB_LOCKS_TABLE, "migration", WB_S, NULL, WB_S)) < 0 ||
+	    (rc = wb__reserved_table(db, WB_CHECKPOINT_TABLE, "migration", WB_S, "segment", WB_S)) < 0)
 		return rc;
 	return 0;
 }
@@ -80,6 +83,22 @@ void wb__run_id_new(char *buf, size_t size, int64_t now)
 static int set_str(wb_item *it, const char *name, const char *s)
 {
 	return wb_item_set_string(it, name, s);
+}
+
+/* Capacity units, one decimal: DynamoDB reports halves. */
+int wb__set_units(wb_item *it, const char *name, double v)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%.1f", v);
+	return wb_item_set_number(it, name, buf);
+}
+
+double wb__get_units(const wb_item *it, const char *name)
+{
+	const char *v = wb_item_get_number(it, name);
+
+	return v ? strtod(v, NULL) : 0;
 }
 
 /* The ledger item of a run (caller frees), or NULL when out of memory. */
@@ -114,6 +133,8 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 	rc |= wb_item_set_int(it, "retries", r->retries);
 	rc |= wb_item_set_int(it, "throttled", r->throttled);
 	rc |= wb_item_set_int(it, "conditions_failed", r->conditions_failed);
+	rc |= wb__set_units(it, "rcu_consumed", r->rcu_consumed);
+	rc |= wb__set_units(it, "wcu_consumed", r->wcu_consumed);
 	if (r->error[0])
 		rc |= set_str(it, "error", r->error);
 	rc |= wb_item_set_bool(it, "journal", r->journal);
@@ -125,6 +146,8 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 		rc |= set_str(it, "job_id", r->job_id);
 	if (strcmp(r->mode, "prod") == 0)
 		rc |= wb_item_set_bool(it, "snapshot", r->snapshot);
+	if (r->unconditional)
+		rc |= wb_item_set_bool(it, "unconditional", 1);
 	if (rc) {
 		wb_item_free(it);
 		return NULL;
@@ -132,7 +155,7 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 	return it;
 }
 
-static void get_str(char *dst, size_t size, const wb_item *it, const char *name)
+void wb__attr_copy(char *dst, size_t size, const wb_item *it, const char *name)
 {
 	const char *s = wb_item_get_string(it, name);
 
@@ -142,20 +165,20 @@ static void get_str(char *dst, size_t size, const wb_item *it, const char *name)
 static void item_to_run(wb_ledger_run *r, const wb_item *it)
 {
 	memset(r, 0, sizeof(*r));
-	get_str(r->run_id, sizeof(r->run_id), it, "run_id");
-	get_str(r->migration, sizeof(r->migration), it, "migration");
-	get_str(r->version, sizeof(r->version), it, "version");
-	get_str(r->name, sizeof(r->name), it, "name");
-	get_str(r->checksum, sizeof(r->checksum), it, "checksum");
-	get_str(r->target, sizeof(r->target), it, "target");
-	get_str(r->mode, sizeof(r->mode), it, "mode");
-	get_str(r->status, sizeof(r->status), it, "status");
-	get_str(r->host, sizeof(r->host), it, "host");
-	get_str(r->user, sizeof(r->user), it, "user");
-	get_str(r->error, sizeof(r->error), it, "error");
-	get_str(r->commit, sizeof(r->commit), it, "commit");
-	get_str(r->dirty, sizeof(r->dirty), it, "dirty");
-	get_str(r->job_id, sizeof(r->job_id), it, "job_id");
+	wb__attr_copy(r->run_id, sizeof(r->run_id), it, "run_id");
+	wb__attr_copy(r->migration, sizeof(r->migration), it, "migration");
+	wb__attr_copy(r->version, sizeof(r->version), it, "version");
+	wb__attr_copy(r->name, sizeof(r->name), it, "name");
+	wb__attr_copy(r->checksum, sizeof(r->checksum), it, "checksum");
+	wb__attr_copy(r->target, sizeof(r->target), it, "target");
+	wb__attr_copy(r->mode, sizeof(r->mode), it, "mode");
+	wb__attr_copy(r->status, sizeof(r->status), it, "status");
+	wb__attr_copy(r->host, sizeof(r->host), it, "host");
+	wb__attr_copy(r->user, sizeof(r->user), it, "user");
+	wb__attr_copy(r->error, sizeof(r->error), it, "error");
+	wb__attr_copy(r->commit, sizeof(r->commit), it, "commit");
+	wb__attr_copy(r->dirty, sizeof(r->dirty), it, "dirty");
+	wb__attr_copy(r->job_id, sizeof(r->job_id), it, "job_id");
 	r->started = wb_item_get_int(it, "started", 0);
 	r->finished = wb_item_get_int(it, "finished", 0);
 	r->duration_ms = wb_item_get_int(it, "duration_ms", 0);
@@ -168,8 +191,11 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	r->retries = wb_item_get_int(it, "retries", 0);
 	r->throttled = wb_item_get_int(it, "throttled", 0);
 	r->conditions_failed = wb_item_get_int(it, "conditions_failed", 0);
+	r->rcu_consumed = wb__get_units(it, "rcu_consumed");
+	r->wcu_consumed = wb__get_units(it, "wcu_consumed");
 	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
 	r->snapshot = wb_item_get(it, "snapshot") && wb_value_get_bool(wb_item_get(it, "snapshot"));
+	r->unconditional = wb_item_get(it, "unconditional") && wb_value_get_bool(wb_item_get(it, "unconditional"));
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)
@@ -204,52 +230,86 @@ static int by_run_id(const void *a, const void *b)
 	return strcmp(((const wb_ledger_run *)a)->run_id, ((const wb_ledger_run *)b)->run_id);
 }
 
-/* The runs being collected by wb_ledger_list. */
-struct run_list {
-	const char *migration; /* only this migration's runs, or NULL for all */
-	wb_ledger_run *runs;   /* collected so far */
-	size_t n, cap;         /* used, allocated */
+/* The records being collected by wb__records_scan. */
+struct records {
+	size_t size;      /* of a record */
+	wb__record_fn fn; /* makes one of an item */
+	void *arg;        /* its argument */
+	char *v;          /* collected so far */
+	size_t n, cap;    /* used, allocated */
 };
 
-/* Append one ledger item to the list when it matches. */
-static int add_run(const wb_item *it, void *arg)
+static int add_record(const wb_item *it, void *arg)
 {
-	struct run_list *l = arg;
-	const char *m = wb_item_get_string(it, "migration");
+	struct records *l = arg;
 
-	if (l->migration && (!m || strcmp(m, l->migration) != 0))
-		return 0;
 	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		wb_ledger_run *p = wb__realloc(l->runs, ncap * sizeof(*p));
+		size_t ncap = l->cap ? l->cap * 2 : 32;
+		char *p = wb__realloc(l->v, ncap * l->size);
 		if (!p)
 			return WB_ENOMEM;
-		l->runs = p;
+		l->v = p;
 		l->cap = ncap;
 	}
-	item_to_run(&l->runs[l->n++], it);
+	l->n += l->fn(l->v + l->n * l->size, it, l->arg) > 0;
 	return 0;
 }
 
-int wb_ledger_list(wb_ledger_run **out, size_t *count, wb_db *db, const char *migration)
+int wb__records_scan(void **out, size_t *count, wb_db *db, const char *table, size_t size,
+		     wb__record_fn fn, void *arg, int (*cmp)(const void *, const void *))
 {
-	struct run_list l = {migration, NULL, 0, 0};
+	struct records l = {size, fn, arg, NULL, 0, 0};
 	int rc;
 
 	*out = NULL;
 	*count = 0;
-	rc = wb_scan_all(db, WB_RUNS_TABLE, NULL, add_run, &l);
-	if (rc == WB_ENOTFOUND) /* no ledger yet: no runs */
+	rc = wb_scan_all(db, table, NULL, add_record, &l);
+	if (rc == WB_ENOTFOUND) /* no table yet: no records */
 		rc = 0;
 	if (rc < 0) {
-		free(l.runs);
+		free(l.v);
 		return rc;
 	}
 	if (l.n > 1)
-		qsort(l.runs, l.n, sizeof(*l.runs), by_run_id);
-	*out = l.runs;
+		qsort(l.v, l.n, size, cmp);
+	*out = l.v;
 	*count = l.n;
 	return 0;
+}
+
+int wb__partition_each(wb_db *db, const char *table, const char *pk, wb_visit_fn fn, void *arg)
+{
+	wb_query q = WB_QUERY_INIT;
+	wb_value *v = wb_value_string(pk, strlen(pk));
+	int rc;
+
+	if (!v)
+		return wb__oom(db);
+	q.pk = v;
+	rc = wb_query_all(db, table, &q, fn, arg);
+	wb_value_free(v);
+	return rc;
+}
+
+/* A ledger item as a run, when it is of the migration *arg (NULL: any). */
+static int take_run(void *rec, const wb_item *it, void *arg)
+{
+	const char *migration = *(const char **)arg, *m = wb_item_get_string(it, "migration");
+
+	if (migration && (!m || strcmp(m, migration) != 0))
+		return 0;
+	item_to_run(rec, it);
+	return 1;
+}
+
+int wb_ledger_list(wb_ledger_run **out, size_t *count, wb_db *db, const char *migration)
+{
+	void *v;
+	int rc = wb__records_scan(&v, count, db, WB_RUNS_TABLE, sizeof(**out), take_run, &migration,
+				  by_run_id);
+
+	*out = v;
+	return rc;
 }
 
 void wb_ledger_runs_free(wb_ledger_run *runs)
@@ -274,20 +334,57 @@ static int set_line(wb_item *it, const char *line)
 	return rc;
 }
 
-static wb_item *log_item(const char *run_id, int64_t seq, const wb_log_line *l)
+/* One line of a pack: {ts, stream, line[, worker]}. */
+static wb_item *line_map(const wb_log_line *l)
 {
-	wb_item *it = wb_item_new();
+	wb_item *m = wb_item_new();
 
-	if (!it)
-		return NULL;
-	if (wb_item_set_string(it, "run_id", run_id) || wb_item_set_int(it, "seq", seq) ||
-	    wb_item_set_int(it, "ts", l->ts_ms) || wb_item_set_string(it, "stream", l->stream) ||
-	    set_line(it, l->line) ||
-	    (l->worker && *l->worker && wb_item_set_string(it, "worker", l->worker))) {
-		wb_item_free(it);
+	if (m && (wb_item_set_int(m, "ts", l->ts_ms) || wb_item_set_string(m, "stream", l->stream) ||
+		  set_line(m, l->line) ||
+		  (l->worker && *l->worker && wb_item_set_string(m, "worker", l->worker)))) {
+		wb_item_free(m);
 		return NULL;
 	}
+	return m;
+}
+
+/*
+ * The pack of lines[0..] numbered from seq: as many lines as fit in
+ * WB_LOG_PACK_BYTES (one at least), *taken says how many.  NULL when out
+ * of memory.
+ */
+static wb_item *log_pack(const char *run_id, int64_t seq, const wb_log_line *lines, size_t n,
+			 size_t *taken)
+{
+	wb_item *it = wb_item_new(), *m;
+	wb_value *list = wb_value_list(), *v;
+	size_t size = 64 + strlen(run_id), k = 0;
+
+	while (it && list && k < n && k < WB_LOG_PACK_LINES) {
+		if (!(m = line_map(&lines[k])))
+			goto fail;
+		if (k && size + wb_item_size(m) + WB_LOG_PACK_LINE_COST > WB_LOG_PACK_BYTES) {
+			wb_item_free(m);
+			break;
+		}
+		size += wb_item_size(m) + WB_LOG_PACK_LINE_COST;
+		if (!(v = wb_value_map(m)) || wb_value_list_append(list, v) < 0)
+			goto fail;
+		k++;
+	}
+	if (!it || !list || wb_item_set_string(it, "run_id", run_id) || wb_item_set_int(it, "seq", seq) ||
+	    wb_item_set_int(it, "n", (int64_t)k))
+		goto fail;
+	v = list;
+	list = NULL; /* wb_item_set takes it, even when it fails */
+	if (wb_item_set(it, "lines", v))
+		goto fail;
+	*taken = k;
 	return it;
+fail:
+	wb_value_free(list);
+	wb_item_free(it);
+	return NULL;
 }
 
 void wb__log_seq_clock(int64_t *seq, int slot)
@@ -305,28 +402,24 @@ int wb__log_append(wb_db *db, const char *run_id, int64_t *seq,
 		   const wb_log_line *lines, size_t n)
 {
 	wb_write *w = n ? wb__calloc(n, sizeof(*w)) : NULL;
-	wb_item **items = n ? wb__calloc(n, sizeof(*items)) : NULL;
+	size_t packs = 0, done = 0, k = 0;
 	int rc = 0;
 
-	if (n && (!w || !items)) {
-		rc = wb__oom(db);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!(items[i] = log_item(run_id, *seq + (int64_t)i, &lines[i]))) {
+	if (n && !w)
+		return wb__oom(db);
+	for (; done < n; done += k, packs++) {
+		if (!(w[packs].item = log_pack(run_id, *seq + (int64_t)done, lines + done, n - done, &k))) {
 			rc = wb__oom(db);
 			goto out;
 		}
-		w[i].table = WB_LOGS_TABLE;
-		w[i].kind = WB_WRITE_PUT;
-		w[i].item = items[i];
+		w[packs].table = WB_LOGS_TABLE;
+		w[packs].kind = WB_WRITE_PUT;
 	}
-	if (n && (rc = wb_batch_write(db, w, n, NULL)) == 0)
+	if (packs && (rc = wb_batch_write(db, w, packs, NULL)) == 0)
 		*seq += (int64_t)n;
 out:
-	for (size_t i = 0; items && i < n; i++)
-		wb_item_free(items[i]);
-	free(items);
+	for (size_t i = 0; i < packs; i++)
+		wb_item_free((wb_item *)w[i].item);
 	free(w);
 	return rc;
 }
@@ -337,9 +430,9 @@ struct log_visit {
 	void *arg;    /* its argument */
 };
 
-static int visit_log(const wb_item *it, void *arg)
+/* One line, from a pack's element or an item of one line (as written before packs). */
+static int visit_line(struct log_visit *v, const wb_item *it, int64_t seq)
 {
-	struct log_visit *v = arg;
 	const char *s = wb_item_get_string(it, "stream");
 	const char *t = wb_item_get_string(it, "line");
 	wb_log_line l;
@@ -348,21 +441,32 @@ static int visit_log(const wb_item *it, void *arg)
 	l.stream = s ? s : "";
 	l.line = t ? t : "";
 	l.worker = wb_item_get_string(it, "worker");
-	l.seq = wb_item_get_int(it, "seq", 0);
+	l.seq = seq;
 	return v->fn(&l, v->arg);
+}
+
+static int visit_log(const wb_item *it, void *arg)
+{
+	const wb_value *list = wb_item_get(it, "lines");
+	int64_t seq = wb_item_get_int(it, "seq", 0);
+	size_t n;
+	int rc = 0;
+
+	if (!list || wb_value_type(list) != WB_L)
+		return visit_line(arg, it, seq);
+	n = wb_value_count(list);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const wb_item *m = wb_value_get_map(wb_value_list_at(list, i));
+
+		if (m)
+			rc = visit_line(arg, m, seq + (int64_t)i);
+	}
+	return rc;
 }
 
 int wb_ledger_log_each(wb_db *db, const char *run_id, wb_log_fn fn, void *arg)
 {
-	wb_query q = WB_QUERY_INIT;
 	struct log_visit v = {fn, arg};
-	wb_value *pk = wb_value_string(run_id, strlen(run_id));
-	int rc;
 
-	if (!pk)
-		return wb__oom(db);
-	q.pk = pk;
-	rc = wb_query_all(db, WB_LOGS_TABLE, &q, visit_log, &v);
-	wb_value_free(pk);
-	return rc;
+	return wb__partition_each(db, WB_LOGS_TABLE, run_id, visit_log, &v);
 }

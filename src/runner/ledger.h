@@ -10,7 +10,8 @@
  *     interrupted|reverted), started N, finished N (absent while running),
  *     duration_ms N, host S, user S, exit_code N, scanned N, written N,
  *     deleted N, unchanged N, failed N, retries N, throttled N,
- *     conditions_failed N, error S (absent unless failed), commit S (prod:
+ *     conditions_failed N, rcu_consumed N, wcu_consumed N (capacity units the
+ *     store reported for the migration's tables, DynamoDB; 0 elsewhere), error S (absent unless failed), commit S (prod:
  *     the file's git commit), dirty S (prod: why --allow-dirty was needed),
  *     job_id S (a worker's job) - these three absent when empty,
  *     journal BOOL (its writes are in whimbrel_journal, journal.h),
@@ -18,10 +19,15 @@
  *     revert's row also has reverts S and reverted_status S, a reverted
  *     run's reverted_by S (revert.h)
  *
- * whimbrel_logs holds the captured output: run_id S (partition key),
- * seq N (sort key), ts N (Unix time, milliseconds), stream S (stdout,
- * stderr, info, warn, error, runner), line S, worker S (the worker's id,
- * only in the logs of a job).  Workers number their lines by the clock
+ * whimbrel_logs holds the captured output, several lines an item (a pack
+ * of the lines of one append, WB_LOG_PACK_LINES or WB_LOG_PACK_BYTES at
+ * the most): run_id S (partition key), seq N (sort key: the number of the
+ * pack's first line; its i-th line is seq + i), n N (lines in the pack),
+ * lines L of M: ts N (Unix time, milliseconds), stream S (stdout, stderr,
+ * info, warn, error, runner), line S, worker S (the worker's id, only in
+ * the logs of a job).  An item without `lines` is one line, as written
+ * before packs: ts, stream, line and worker beside run_id and seq; the
+ * reader takes both.  Workers number their lines by the clock
  * (wb__log_seq_clock), so that the lines of several workers sort by time.
  *
  * The reserved tables (runs, logs, locks, checkpoints) are created on
@@ -37,9 +43,35 @@
 
 #define WB_RUNS_TABLE "whimbrel_runs"
 #define WB_LOGS_TABLE "whimbrel_logs"
+#define WB_LOG_PACK_LINES 1000         /* lines an item of whimbrel_logs holds at most */
+#define WB_LOG_PACK_BYTES (300 * 1024) /* ... and bytes, about (DynamoDB: 400 KB an item) */
+#define WB_LOG_PACK_LINE_COST 8        /* a line's bytes in its pack beyond its map's */
+
+/** Capacity units (rcu_consumed...) as a number of one decimal; 0 when absent. */
+int wb__set_units(wb_item *it, const char *name, double v);
+double wb__get_units(const wb_item *it, const char *name);
 
 /** Create the reserved tables that do not exist yet. */
 int wb__reserved_ensure(wb_db *db);
+/**
+ * Create reserved table `name` unless it exists (or another process
+ * creates it meanwhile): partition key pk of type pkt, sort key sk (NULL:
+ * none) of type skt.  Also for the tables of jobs.c and journal.c.
+ */
+int wb__reserved_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
+		       const char *sk, wb_type skt);
+/** String attribute `name` of a reserved table's item into dst ("" when absent), cut to size. */
+void wb__attr_copy(char *dst, size_t size, const wb_item *it, const char *name);
+/** Call fn for every item of partition `pk` (a string) of `table`, in order; fn's first non-zero result. */
+int wb__partition_each(wb_db *db, const char *table, const char *pk, wb_visit_fn fn, void *arg);
+/** Make the record at `rec` of item `it`: 1, or 0 to pass the item over. */
+typedef int (*wb__record_fn)(void *rec, const wb_item *it, void *arg);
+/**
+ * The records (`size` bytes each) that fn makes of the items of a reserved
+ * table, sorted by cmp, into *out (free()) and *count; no table yet: none.
+ */
+int wb__records_scan(void **out, size_t *count, wb_db *db, const char *table, size_t size,
+		     wb__record_fn fn, void *arg, int (*cmp)(const void *, const void *));
 
 /** A new sortable run id ("20261125T100003Z-" + 8 hex digits) into buf (>= 32 bytes). */
 void wb__run_id_new(char *buf, size_t size, int64_t now);
@@ -54,7 +86,10 @@ int wb__ledger_put(wb_db *db, const wb_ledger_run *run);
  */
 void wb__log_seq_clock(int64_t *seq, int slot);
 
-/** Append lines to a run's log, numbered from *seq (advanced). */
+/**
+ * Append lines to a run's log, numbered from *seq (advanced by n), in as
+ * few items as they fit (one wb_batch_write).
+ */
 int wb__log_append(wb_db *db, const char *run_id, int64_t *seq,
 		   const wb_log_line *lines, size_t n);
 

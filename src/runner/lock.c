@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "ledger.h"
 #include "lock.h"
 
 int wb__lease_seconds(void)
@@ -80,13 +81,6 @@ static wb_item *lease_item(const char *migration, const char *run_id, int64_t ac
 	return it;
 }
 
-static void str_attr(char *dst, size_t size, const wb_item *it, const char *name)
-{
-	const char *s = wb_item_get_string(it, name);
-
-	snprintf(dst, size, "%s", s ? s : "");
-}
-
 int wb_lock_get(wb_lease *out, wb_db *db, const char *migration)
 {
 	wb_item *key = key_item(migration), *it = NULL;
@@ -100,9 +94,9 @@ int wb_lock_get(wb_lease *out, wb_db *db, const char *migration)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	snprintf(out->migration, sizeof(out->migration), "%s", migration);
-	str_attr(out->holder, sizeof(out->holder), it, "holder");
-	str_attr(out->host, sizeof(out->host), it, "host");
-	str_attr(out->run_id, sizeof(out->run_id), it, "run_id");
+	wb__attr_copy(out->holder, sizeof(out->holder), it, "holder");
+	wb__attr_copy(out->host, sizeof(out->host), it, "host");
+	wb__attr_copy(out->run_id, sizeof(out->run_id), it, "run_id");
 	out->pid = wb_item_get_int(it, "pid", 0);
 	out->acquired = wb_item_get_int(it, "acquired", 0);
 	out->expires = wb_item_get_int(it, "expires", 0);

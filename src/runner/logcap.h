@@ -3,7 +3,9 @@
  *
  * child.c hands every captured line to a wb_logcap, which makes it fit to
  * keep and writes it to whimbrel_logs in batches (wb__log_append, where
- * bad UTF-8 bytes become U+FFFD: a line is never refused).  A run keeps at most the first
+ * bad UTF-8 bytes become U+FFFD: a line is never refused); the lines of a
+ * batch are packed into as few items as fit (WB_LOG_PACK_*), so a batch
+ * is one item on any backend unless its lines are long (ledger.h).  A run keeps at most the first
  * WB_LOG_HEAD_LINES lines (WB_LOG_HEAD_BYTES bytes) and the last
  * WB_LOG_TAIL_LINES (WB_LOG_TAIL_BYTES) of its output.  The lines between
  * are counted, not kept, and one runner line in their place says how many

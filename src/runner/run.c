@@ -18,6 +18,8 @@
 
 #include "common.h"
 #include "backend.h"
+#include "control.h"
+#include "pace.h"
 #include "retries.h"
 #include "run.h"
 
@@ -85,15 +87,17 @@ static void send_counters(wb_run *run)
 {
 	const wb_counters *c = &run->counters;
 	uint64_t retries, throttled;
-	char line[240];
+	double rcu, wcu;
+	char line[300];
 
 	if (run->ctl_fd < 0)
 		return;
 	wb__retry_totals(&retries, &throttled);
-	snprintf(line, sizeof(line), "C %lld %lld %lld %lld %lld %llu %llu %lld\n", (long long)c->scanned,
+	wb__pace_totals(&rcu, &wcu);
+	snprintf(line, sizeof(line), "C %lld %lld %lld %lld %lld %llu %llu %lld %.1f %.1f\n", (long long)c->scanned,
 		 (long long)c->written, (long long)c->deleted, (long long)c->unchanged,
 		 (long long)c->failed, (unsigned long long)retries, (unsigned long long)throttled,
-		 (long long)c->conditions);
+		 (long long)c->conditions, rcu, wcu);
 	write_all(run->ctl_fd, line, strlen(line));
 }
 
@@ -204,6 +208,22 @@ static void segment_from_env(wb_run *run)
 	run->threads = 1;
 }
 
+static void control_log(void *arg, const char *line)
+{
+	wb_log_info(arg, "%s", line);
+}
+
+/* Pause and limits from the target (control.h); without them the run is not paced. */
+static void start_control(wb_run *run)
+{
+	wb__pace_set_stop(&wb__run_interrupted);
+	if (wb__control_start(&run->control, run->url, run->run_id, getenv(WB_ENV_JOB), run->seg_total > 0,
+			      control_log, run) < 0) {
+		wb_log_warn(run, "cannot read the run's control (pause, limits): %s", wb_error_last());
+		wb_error_clear();
+	}
+}
+
 wb_run *wb_run_begin(void)
 {
 	wb_run *run;
@@ -227,6 +247,7 @@ wb_run *wb_run_begin(void)
 	/* The journal: on for prod unless the runner says 0 (--no-journal), on for dev when it says 1. */
 	run->journal = getenv(WB_ENV_JOURNAL) && *getenv(WB_ENV_JOURNAL) ? atoi(getenv(WB_ENV_JOURNAL)) > 0
 									    : strcmp(run->mode, "prod") == 0;
+	run->unconditional = getenv(WB_ENV_UNCONDITIONAL) && atoi(getenv(WB_ENV_UNCONDITIONAL)) > 0;
 	segment_from_env(run);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* the runner shows output as it comes */
 	if (strcmp(run->mode, "plan") == 0 &&
@@ -247,6 +268,7 @@ wb_run *wb_run_begin(void)
 	    (wb__db_caps(run->inner) & WB_CAP_ONE_WRITER))
 		run->threads = 1;
 	install_sigint();
+	start_control(run);
 	return run;
 }
 
@@ -260,6 +282,7 @@ int wb_run_end(wb_run *run, int rc)
 		wb__run_ctl(run, "E %s", wb_error_last_code() == rc ? wb_error_last() : wb_strerror(rc));
 	if (rc > 0)
 		wb__run_ctl(run, "E the migration returned %d", rc);
+	wb__control_stop(run->control);
 	pthread_mutex_lock(&run->lock);
 	send_counters(run);
 	pthread_mutex_unlock(&run->lock);

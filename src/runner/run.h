@@ -6,8 +6,9 @@
  * the control channel, on which the child reports counters, totals, log
  * lines and its error message as text lines:
  *
- *     C scanned written deleted unchanged failed retries throttled conditions
- *                                                  cumulative counters
+ *     C scanned written deleted unchanged failed retries throttled conditions rcu wcu
+ *                                                  cumulative counters (rcu, wcu: capacity
+ *                                                  units consumed, decimals)
  *     T n                                          n more items to visit (a table's count)
  *     R n                                          n items already done by earlier runs
  *     L level text                                 a log line (level: info, warn, error)
@@ -43,6 +44,8 @@
 #define WB_ENV_BATCH "WHIMBREL_BATCH"           /* writes per batch (tests; default 500) */
 #define WB_ENV_EACH_GENERIC "WHIMBREL_EACH_GENERIC" /* 1: wb_each never takes the SQLite fast path */
 #define WB_ENV_JOURNAL "WHIMBREL_JOURNAL"       /* 1: journal the writes, 0: do not (default: prod only) */
+#define WB_ENV_UNCONDITIONAL "WHIMBREL_UNCONDITIONAL" /* 1: wb_each writes without conditions */
+#define WB_ENV_JOB "WHIMBREL_JOB"               /* a worker's claim: the job id (its control row) */
 #define WB_ENV_SEGMENT "WHIMBREL_SEGMENT"       /* "K/N": a worker's claim: scans visit only segment K
                                                    of N, queries run in segment 0 only */
 
@@ -56,9 +59,11 @@ typedef struct wb_counters {
 	int64_t retries;   /**< requests the store retried (the process's, when reported) */
 	int64_t throttled; /**< of them, after the store throttled */
 	int64_t conditions; /**< writes whose condition failed (the item changed since read) */
+	double rcu, wcu;    /**< capacity units the store reported consumed (the process's, util/pace.h) */
 } wb_counters;
 
 struct wb_plan;
+struct wb__control;
 
 /** A run, as seen from inside the migration process. */
 struct wb_run {
@@ -77,8 +82,10 @@ struct wb_run {
 	int64_t last_report_ms;    /**< when counters were last sent */
 	int each_calls;            /**< wb_each / wb_each_query calls so far */
 	int journal;               /**< journal the writes into whimbrel_journal (journal.h) */
+	int unconditional;         /**< WB_ENV_UNCONDITIONAL: wb_each writes without conditions */
 	unsigned seg_only;         /**< WB_ENV_SEGMENT: the one segment to scan (when seg_total) */
 	unsigned seg_total;        /**< WB_ENV_SEGMENT: segments of every scan, or 0 (no claim: all) */
+	struct wb__control *control; /**< the poller of pause and limits (control.h), or NULL */
 };
 
 /** Set by the SIGINT handler: wb_each stops after the current batch. */

@@ -115,6 +115,7 @@ static void record_init(struct runner *r)
 	snprintf(rec->mode, sizeof(rec->mode), "%s", r->o->plan ? "plan" : r->o->mode);
 	snprintf(rec->status, sizeof(rec->status), "running");
 	rec->journal = !r->o->plan && (r->o->journal >= 0 ? r->o->journal : strcmp(rec->mode, "prod") == 0);
+	rec->unconditional = !r->o->plan && r->o->unconditional;
 	if (gethostname(rec->host, sizeof(rec->host)) != 0)
 		snprintf(rec->host, sizeof(rec->host), "unknown");
 	rec->host[sizeof(rec->host) - 1] = '\0';
@@ -345,6 +346,8 @@ static void tick(const wb_counters *c, void *arg)
 	r->rec.retries = c->retries;
 	r->rec.throttled = c->throttled;
 	r->rec.conditions_failed = c->conditions;
+	r->rec.rcu_consumed = c->rcu;
+	r->rec.wcu_consumed = c->wcu;
 	r->rec.duration_ms = (int64_t)time(NULL) * 1000 - r->rec.started * 1000;
 	if (!r->unrecorded)
 		wb__ledger_put(r->db, &r->rec);
@@ -352,8 +355,8 @@ static void tick(const wb_counters *c, void *arg)
 
 /* The run's settings for the child's environment, into env (NULL-terminated). */
 struct child_env {
-	char run[96], url[600], mode[32], mig[300], thr[48], res[96], diffs[48], jnl[48];
-	char *v[9];
+	char run[96], url[600], mode[32], mig[300], thr[48], res[96], diffs[48], jnl[48], unc[48];
+	char *v[10];
 };
 
 static void child_env(struct child_env *e, const struct runner *r)
@@ -380,6 +383,8 @@ static void child_env(struct child_env *e, const struct runner *r)
 	e->v[n++] = e->diffs;
 	snprintf(e->jnl, sizeof(e->jnl), "%s=%d", WB_ENV_JOURNAL, r->rec.journal);
 	e->v[n++] = e->jnl;
+	snprintf(e->unc, sizeof(e->unc), "%s=%d", WB_ENV_UNCONDITIONAL, r->rec.unconditional);
+	e->v[n++] = e->unc;
 	e->v[n] = NULL;
 }
 
@@ -438,6 +443,8 @@ static void judge(struct runner *r, const wb_child_result *res)
 	rec->retries = res->counters.retries;
 	rec->throttled = res->counters.throttled;
 	rec->conditions_failed = res->counters.conditions;
+	rec->rcu_consumed = res->counters.rcu;
+	rec->wcu_consumed = res->counters.wcu;
 	r->ended = res->ended;
 	if (res->sig && res->interrupted && stop_sig)
 		set_status(rec, "interrupted", "interrupted (%s)", res->sig == SIGINT ? "SIGINT" :
@@ -629,6 +636,8 @@ static int prepare(struct runner *r)
 	r->t0_ms = now_ms();
 	if (!r->o->plan && (rc = take_lease(r)) != 0)
 		return rc;
+	if (r->o->control && (rc = wb_run_control_update(r->db, r->rec.run_id, r->o->control)) < 0)
+		return wb__error(NULL, rc, "cannot record the run's limits in whimbrel_control: %s", wb_error_last());
 	return resume_or_restart(r);
 }
 

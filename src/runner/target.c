@@ -37,7 +37,7 @@ static const char *config_path(const wb_target_options *o)
 /* Load the configuration; a missing default file is an empty one (*out NULL). */
 static int load_config(wb__config **out, const wb_target_options *o)
 {
-	static const char *const known[] = {"db", "confirm", "journal_days", "snapshot_days",
+	static const char *const known[] = {"db", "confirm", "concurrency", "journal_days", "snapshot_days",
 					    NULL}; /* a typo is not a default */
 	int rc = wb__config_load(out, config_path(o));
 
@@ -169,6 +169,30 @@ int wb_target_confirm(const wb_target_options *o, const char *target)
 	wb__config_free(cf);
 	wb_error_clear();
 	return yes;
+}
+
+int wb_target_concurrency(int *out, const wb_target_options *o, const char *target)
+{
+	wb__config *cf = NULL;
+	const char *v;
+	char *end;
+	long n;
+	int rc;
+
+	*out = 0;
+	o = opts(o);
+	if ((rc = check_target_name(target)) < 0 || (rc = load_config(&cf, o)) < 0)
+		return rc;
+	if ((v = wb__config_get(cf, target, "concurrency"))) {
+		n = strtol(v, &end, 10);
+		if (!*v || *end || n < 1 || n > 256)
+			rc = wb__error(NULL, WB_EINVALID, "%s:%d: concurrency = %s: a number from 1 to 256",
+				       config_path(o), wb__config_line(cf, target, "concurrency"), v);
+		else
+			*out = (int)n;
+	}
+	wb__config_free(cf);
+	return rc;
 }
 
 /*

@@ -41,6 +41,7 @@
 #include "checkpoint.h"
 #include "child.h"
 #include "compile.h"
+#include "control.h"
 #include "jobs.h"
 #include "ledger.h"
 #include "lock.h"
@@ -148,6 +149,7 @@ struct claim {
 	int takeovers;      /* times the segment was taken over, ours included */
 	char from[128];     /* the worker it was taken over from, or "" */
 	wb_job_segment done; /* once done: its counters (kept in its item) */
+	double rcu, wcu;    /* once done: capacity units its process consumed (kept in its item) */
 };
 
 static wb_item *seg_item(struct worker *w, const struct claim *c, const char *state, const char *error)
@@ -175,6 +177,8 @@ static wb_item *seg_item(struct worker *w, const struct claim *c, const char *st
 		rc |= wb_item_set_int(it, "scanned", c->done.scanned);
 		rc |= wb_item_set_int(it, "written", c->done.written);
 		rc |= wb_item_set_int(it, "deleted", c->done.deleted);
+		rc |= wb__set_units(it, "rcu_consumed", c->rcu);
+		rc |= wb__set_units(it, "wcu_consumed", c->wcu);
 	}
 	if (error && *error)
 		rc |= wb_item_set_string(it, "error", error);
@@ -290,6 +294,37 @@ static int add_cp(wb_db *db, const wb_item *it, void *arg)
 	return 0;
 }
 
+/* Sum the capacity units of one segment item of the attempt (arg: the ledger record). */
+static int add_units(const wb_item *it, void *arg)
+{
+	wb_ledger_run *rec = arg;
+	const char *run = wb_item_get_string(it, "run_id");
+
+	if (run && strcmp(run, rec->run_id) == 0) {
+		rec->rcu_consumed += wb__get_units(it, "rcu_consumed");
+		rec->wcu_consumed += wb__get_units(it, "wcu_consumed");
+	}
+	return 0;
+}
+
+/* The capacity units of the attempt's segments done so far (their processes'), into rec. */
+static void job_units(struct worker *w, const wb_job *j, wb_ledger_run *rec)
+{
+	wb_value *pk = wb_value_string(j->job_id, strlen(j->job_id)), *pre = wb_value_string("seg", 3);
+	wb_query q = WB_QUERY_INIT;
+
+	rec->rcu_consumed = rec->wcu_consumed = 0;
+	if (pk && pre) {
+		q.pk = pk;
+		q.sk_op = WB_SK_BEGINS_WITH;
+		q.sk_a = pre;
+		if (wb_query_all(w->db, WB_JOBS_TABLE, &q, add_units, rec) < 0)
+			wb_error_clear();
+	}
+	wb_value_free(pk);
+	wb_value_free(pre);
+}
+
 /* The counters of a job so far, summed from its checkpoints, into its ledger record. */
 static void job_totals(struct worker *w, const wb_job *j, wb_ledger_run *rec)
 {
@@ -297,6 +332,7 @@ static void job_totals(struct worker *w, const wb_job *j, wb_ledger_run *rec)
 	char ns[400];
 
 	memset(&t, 0, sizeof(t));
+	job_units(w, j, rec);
 	wb__job_namespace(ns, sizeof(ns), j);
 	if (wb__checkpoint_each(w->db, ns, add_cp, &t) < 0)
 		return;
@@ -564,8 +600,8 @@ static void beat_stop(struct beat *b)
 
 /* The child's settings: the attempt's run, the job's checkpoints, one segment. */
 struct seg_env {
-	char run[96], url[600], mode[96], mig[480], thr[48], seg[64];
-	char *v[7];
+	char run[96], url[600], mode[96], mig[480], thr[48], seg[64], job[96];
+	char *v[8];
 };
 
 static void seg_env(struct seg_env *e, struct worker *w, const struct claim *c)
@@ -580,7 +616,8 @@ static void seg_env(struct seg_env *e, struct worker *w, const struct claim *c)
 	snprintf(e->thr, sizeof(e->thr), "%s=1", WB_ENV_THREADS);
 	snprintf(e->seg, sizeof(e->seg), "%s=%d/%d", WB_ENV_SEGMENT, c->k, c->job->segments);
 	e->v[0] = e->run, e->v[1] = e->url, e->v[2] = e->mode, e->v[3] = e->mig;
-	e->v[4] = e->thr, e->v[5] = e->seg, e->v[6] = NULL;
+	snprintf(e->job, sizeof(e->job), "%s=%s", WB_ENV_JOB, c->job->job_id);
+	e->v[4] = e->thr, e->v[5] = e->seg, e->v[6] = e->job, e->v[7] = NULL;
 }
 
 /* Compile the job's source, once per checksum (compile.c caches the program too). */
@@ -680,6 +717,8 @@ static enum seg_end run_segment(struct worker *w, wb_job *j, struct claim *c)
 	switch (end) {
 	case SEG_DONE:
 		segment_counts(w, j, c);
+		c->rcu = res.counters.rcu;
+		c->wcu = res.counters.wcu;
 		seg_put(w, c, "done", NULL, c->token);
 		note(w, j->run_id, "segment %d of %d: done", c->k, j->segments);
 		record_progress(w, j);
@@ -751,6 +790,8 @@ static int work_segments(struct worker *w, wb_job *j)
 			end_timed_out(w, j);
 			break;
 		}
+		if (wb__control_paused(w->db, j->run_id, j->job_id))
+			break; /* `whimbrel pause`: claim nothing until resumed */
 		if ((rc = seg_claim(w, &c, j, k)) <= 0)
 			continue;
 		ran = 1;

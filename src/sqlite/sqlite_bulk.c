@@ -34,6 +34,15 @@ static uint32_t bulk_hash(int64_t h, const void *sk, size_t sklen)
 	return (uint32_t)key_hash(sk, sklen) ^ (uint32_t)h * 2654435761u;
 }
 
+/* Is the put p of b the row with key (h, pk, sk)? */
+static int bulk_is(const struct bulk *b, const struct bulk_put *p, int64_t h, const void *pk, size_t pklen,
+		   const void *sk, size_t sklen)
+{
+	return p->h == h && p->pklen == pklen && p->sklen == sklen &&
+	       (!pklen || memcmp(b->buf.data + p->pk, pk, pklen) == 0) &&
+	       (!sklen || memcmp(b->buf.data + p->sk, sk, sklen) == 0);
+}
+
 /* Index of the put with this key, or -1. */
 static long bulk_find(const struct bulk *b, int64_t h, const void *pk, size_t pklen, const void *sk,
 		      size_t sklen)
@@ -43,9 +52,7 @@ static long bulk_find(const struct bulk *b, int64_t h, const void *pk, size_t pk
 		if (!b->slots[i])
 			return -1;
 		p = &b->p[b->slots[i] - 1];
-		if (p->h == h && p->pklen == pklen && p->sklen == sklen &&
-		    (!pklen || memcmp(b->buf.data + p->pk, pk, pklen) == 0) &&
-		    (!sklen || memcmp(b->buf.data + p->sk, sk, sklen) == 0))
+		if (bulk_is(b, p, h, pk, pklen, sk, sklen))
 			return (long)(b->slots[i] - 1);
 	}
 }
@@ -218,14 +225,28 @@ static int bulk_cond(struct bulk *b, const struct bulk_put *p, const void *store
 	return equal;
 }
 
+/*
+ * The put of the row (h, pk, sk), or -1.  The last put first: a migration
+ * page (sqlite_each.c) adds each row's put in the WHERE clause of the very
+ * UPDATE whose SET then asks for it.
+ */
+static long bulk_row(const struct bulk *b, sqlite3_value **argv)
+{
+	int64_t h = sqlite3_value_int64(argv[0]);
+	const void *pk = sqlite3_value_blob(argv[1]), *sk = sqlite3_value_blob(argv[2]);
+	size_t pklen = (size_t)sqlite3_value_bytes(argv[1]), sklen = (size_t)sqlite3_value_bytes(argv[2]);
+
+	if (b->n && bulk_is(b, &b->p[b->n - 1], h, pk, pklen, sk, sklen))
+		return (long)b->n - 1;
+	return bulk_find(b, h, pk, pklen, sk, sklen);
+}
+
 /* SQL wb_bulk_new(h, pk, sk, item): the new bytes of a bulk row (fails on a condition). */
 void wb__sq_fn_bulk_new(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	struct sq *s = sqlite3_user_data(ctx);
 	struct bulk *b = s->bulk;
-	long i = !b ? -1 : bulk_find(b, sqlite3_value_int64(argv[0]), sqlite3_value_blob(argv[1]),
-				     (size_t)sqlite3_value_bytes(argv[1]), sqlite3_value_blob(argv[2]),
-				     (size_t)sqlite3_value_bytes(argv[2]));
+	long i = !b ? -1 : bulk_row(b, argv);
 	struct bulk_put *p;
 
 	WB_UNUSED(argc);

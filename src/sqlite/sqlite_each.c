@@ -15,6 +15,7 @@
 
 #include "sqlite_int.h"
 #include "clock.h"
+#include "item.h"
 
 #define PAGE_TX_MS 100    /* a page's transaction ends after about this long */
 #define PAGE_TX_CHECK 4   /* rows between two looks at the clock */
@@ -176,13 +177,43 @@ static int xform_in_page(struct xform *x, const struct key *k)
 	return 1;
 }
 
+/*
+ * Has the callback kept the key k of the row?  A key attribute of type S or
+ * B is stored as its bytes: compared in place; an N key is encoded first
+ * (wb__sq_key_of).  1 yes, 0 no, < 0 failed (a key attribute missing or of
+ * another type: the message is recorded).
+ */
+static int same_key(struct xform *x, const wb_item *item, const struct key *k, const struct op *op)
+{
+	const wb_key_schema *ks = &x->t->key;
+	const char *names[2] = {ks->pk_name, ks->sk_name};
+	const wb_type types[2] = {ks->pk_type, ks->sk_type};
+	const void *want[2] = {k->pk, k->sk};
+	const size_t wlen[2] = {k->pklen, k->sklen};
+	struct key k2;
+	int rc;
+
+	for (int i = 0; i < 2 && names[i][0]; i++) {
+		const wb_value *v = wb_item_get(item, names[i]);
+		if (types[i] == WB_N || !v || v->type != types[i])
+			goto slow;
+		if (v->u.s.len != wlen[i] || (wlen[i] && memcmp(v->u.s.p, want[i], wlen[i]) != 0))
+			return 0;
+	}
+	return 1;
+slow:
+	if ((rc = wb__sq_key_of(x->db, x->t, item, &k2, 0, op)) < 0)
+		return rc;
+	return k2.pklen == k->pklen && k2.sklen == k->sklen && memcmp(k2.pk, k->pk, k->pklen) == 0 &&
+	       (!k->sklen || memcmp(k2.sk, k->sk, k->sklen) == 0);
+}
+
 /* Record the verdict of the callback on one row; 1 when the row is rewritten. */
 static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb_item *before, int v,
 			 const void *stored, size_t storedlen)
 {
 	struct sq *s = x->db->state;
 	struct op op = {"migration of", x->t->name, -1};
-	struct key k2;
 	int rc;
 
 	if (v == WB_KEEP) {
@@ -197,14 +228,15 @@ static int xform_verdict(struct xform *x, const struct key *k, wb_item *item, wb
 	} else if (v != WB_WRITE) {
 		rc = wb__error(x->db, WB_EINVALID, "%s: the callback returned %d, not WB_KEEP, WB_WRITE or WB_DELETE",
 			       OPNAME(&op), v);
-	} else if ((rc = wb_item_validate(item, NULL)) < 0) {
+	} else if ((rc = wb__item_check_values(item)) < 0) { /* the size: once encoded, below */
 		rc = wb__sq_fail_nested(x->db, rc, &op);
-	} else if ((rc = wb__sq_key_of(x->db, x->t, item, &k2, 0, &op)) == 0 &&
-		   (k2.pklen != k->pklen || k2.sklen != k->sklen || memcmp(k2.pk, k->pk, k->pklen) ||
-		    (k->sklen && memcmp(k2.sk, k->sk, k->sklen)))) {
+	} else if ((rc = same_key(x, item, k, &op)) == 0) {
 		rc = wb__error(x->db, WB_EINVALID, "%s: the callback changed the key of item %s",
 			       OPNAME(&op), KEYTEXT(x->t, item));
-	} else if (rc == 0 && (rc = wb__sq_encode(x->db, &s->ibuf, item, &op)) == 0) {
+	} else if (rc > 0 && (rc = wb__sq_encode(x->db, &s->ibuf, item, &op)) == 0 &&
+		   (rc = wb__item_size_check(item, s->ibuf.len)) < 0) {
+		rc = wb__sq_fail_nested(x->db, rc, &op);
+	} else if (rc == 0) {
 		if (s->ibuf.len == storedlen && memcmp(s->ibuf.data, stored, storedlen) == 0)
 			v = WB_KEEP; /* written as it was: nothing to write (the runner counts it unchanged) */
 		else
@@ -264,7 +296,7 @@ void wb__sq_fn_xf_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	if (!k.sk)
 		k.sk = "";
-	rc = wb__item_decode(&item, sqlite3_value_blob(argv[3]), (size_t)sqlite3_value_bytes(argv[3]));
+	rc = wb__item_decode_stored(&item, sqlite3_value_blob(argv[3]), (size_t)sqlite3_value_bytes(argv[3]));
 	if (rc == 0 && x->keep_before && !(before = wb_item_dup(item)))
 		rc = WB_ENOMEM;
 	if (rc == 0 && x->scanned == x->cap) { /* cannot happen in the write transaction; guards the arrays */
@@ -533,6 +565,29 @@ static int each_page_in_tx(wb_db *db, const char *table, const wb_scan *sc, stru
 	return xform_hooks(x, hooks, out);
 }
 
+/*
+ * The first page of a dev run (hooks->dev, backend.h): this handle stops
+ * waiting for the disk.  synchronous=OFF: no fsync at commits or
+ * checkpoints; in WAL mode a commit is still atomic against a crash of the
+ * process (the WAL is in the OS's page cache), not against a crash of the
+ * machine.  wal_autocheckpoint=1000 pages (SQLite's default, against
+ * 4000 for every handle, sqlite_open.c): a checkpoint no longer costs an
+ * fsync, and a WAL of 8 MB stays in the CPU's and the OS's caches while
+ * the checkpoint reads it back (bench/RESULTS.md: ~5% less CPU per page).
+ */
+static int dev_pragmas(wb_db *db, const struct op *op)
+{
+	struct sq *s = db->state;
+	int rc = SQLITE_OK;
+
+	pthread_mutex_lock(&s->mu);
+	if (!s->dev && (rc = sqlite3_exec(s->conn, "PRAGMA synchronous=OFF; PRAGMA wal_autocheckpoint=1000;",
+					  NULL, NULL, NULL)) == SQLITE_OK)
+		s->dev = 1;
+	pthread_mutex_unlock(&s->mu);
+	return rc == SQLITE_OK ? 0 : wb__sq_fail(db, rc, op);
+}
+
 /* each_page of backend.h (store.c has checked the table name, the callback and the segment). */
 int wb__sq_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn fn, void *arg,
 		     const wb__page_hooks *hooks, wb__page_result *out)
@@ -544,6 +599,8 @@ int wb__sq_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_fn
 
 	s = db->state;
 	x = (struct xform){.db = db, .fn = fn, .arg = arg, .keep_before = hooks && hooks->on_change};
+	if (hooks && hooks->dev && !s->dev && wb__sq_busy != s && (rc = dev_pragmas(db, &op)) < 0)
+		return rc; /* (wb__sq_busy == s: a page of this handle is open on this thread, refused below) */
 	LOCKED_TX(db, 1, &op, {
 		wb__sq_busy = s;
 		wb__sq_refused = 0;

@@ -74,6 +74,8 @@ struct sq {
 	char *path;                   /* file path, for messages */
 	int busy_ms;                  /* busy timeout */
 	int readonly;                 /* opened without write access (sqlite_open.c, open_flags) */
+	int dev;                      /* commits no longer wait for the disk (a dev run's pages) */
+	struct wb__sq_load_rows *load_rows; /* the load being written (read by wb_load_rows) */
 	int64_t schema_version;       /* schema the cached statements belong to */
 	struct tbl **tbls;            /* cached tables */
 	size_t ntbls;                 /* how many */
@@ -250,7 +252,7 @@ static inline int wb__sq_run(wb_db *db, sqlite3_stmt *st, const struct op *op)
 /* Decode the item column `col` of the current row. */
 static inline int wb__sq_decode_col(wb_db *db, sqlite3_stmt *st, int col, wb_item **out, const struct op *op)
 {
-	int rc = wb__item_decode(out, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
+	int rc = wb__item_decode_stored(out, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
 
 	return rc < 0 ? wb__sq_fail_nested(db, rc, op) : 0;
 }
@@ -366,6 +368,8 @@ int wb__sq_load_begin(wb_db *db, void **out, const char *table, const wb_key_sch
 int wb__sq_load_add(wb_db *db, void *state, const wb_item *item);
 int wb__sq_load_commit(wb_db *db, void *state, wb_load_fn progress, void *arg, uint64_t *written);
 void wb__sq_load_free(wb_db *db, void *state);
+/** Register the virtual table wb_load_rows (the rows of a load's commit) on the connection. */
+int wb__sq_load_module(wb_db *db, const struct op *op);
 /* sqlite_snapshot.c */
 int wb__sq_snapshot(wb_db *db, const char *path);
 int wb__sq_snapshot_dir(wb_db *db, char *buf, size_t size);

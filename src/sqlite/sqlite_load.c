@@ -7,7 +7,8 @@
  * the commit.  The commit writes them in one transaction in key order, so
  * each page of the table is filled once (puts in random order dirty about
  * one page per item and write it again at every commit), with INSERT OR
- * REPLACE (a later put of a key wins, as with wb_put).  Into an empty table
+ * REPLACE (a later put of a key wins, as with wb_put), in one statement
+ * reading the sorter through a virtual table (wb_load_rows, below).  Into an empty table
  * the (pk, sk) index is dropped first and built after from a sort (SQLite's
  * CREATE INDEX), in the same transaction.  Memory: the sorter's budget plus
  * SQLite's page cache, whatever the number of items (bench/RESULTS.md,
@@ -149,28 +150,204 @@ static int load_empty(wb_db *db, struct tbl *t, int *empty, const struct op *op)
 	return rc;
 }
 
-/* Write the sorted records through st; progress every LOAD_PROGRESS rows. */
+/* ------------------------------------------ the virtual table wb_load_rows */
+
+/*
+ * The rows of a load reach SQLite through ONE statement, INSERT ... SELECT
+ * FROM wb_load_rows: an eponymous virtual table whose cursor reads the
+ * sorter.  The table's write cursor then stays open from row to row and
+ * each row is appended after the last one (SQLite's shortcut for a key
+ * past the cursor's last cell); with one statement per row, each row cost
+ * a descent of the B-tree from its root, a level more at 10M items than at
+ * 1M (bench/RESULTS.md, "The embedded target at scale").
+ */
+
+/* The rows being written (sq->load_rows while the INSERT runs). */
+struct wb__sq_load_rows {
+	struct load *ld;              /* the load: its sorter */
+	wb_load_fn progress;          /* the caller's progress function, or NULL */
+	void *arg;                    /* its argument */
+	uint64_t written;             /* rows handed to SQLite */
+	int rc;                       /* why the rows ended early (sorter error, WB_EINTERRUPTED), or 0 */
+};
+
+/* The table: SQLite's part, then the connection's state. */
+struct rows_vtab {
+	sqlite3_vtab base;
+	struct sq *s;
+};
+
+/* A cursor: the sorter's current record. */
+struct rows_cur {
+	sqlite3_vtab_cursor base;
+	struct wb__sq_load_rows *rows; /* NULL: no load is committing (the table is empty) */
+	const unsigned char *key;     /* sort key (load_key's layout) */
+	const void *item;             /* encoded item */
+	size_t klen, ilen;
+	int eof;
+};
+
+static int rows_connect(sqlite3 *conn, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+			char **err)
+{
+	struct rows_vtab *vt;
+	int rc;
+
+	WB_UNUSED(argc);
+	WB_UNUSED(argv);
+	WB_UNUSED(err);
+	if ((rc = sqlite3_declare_vtab(conn, "CREATE TABLE x(h INTEGER, pk BLOB, sk BLOB, item BLOB)")) != SQLITE_OK)
+		return rc;
+	if (!(vt = sqlite3_malloc(sizeof(*vt))))
+		return SQLITE_NOMEM;
+	memset(vt, 0, sizeof(*vt));
+	vt->s = aux;
+	*out = &vt->base;
+	return SQLITE_OK;
+}
+
+static int rows_disconnect(sqlite3_vtab *vt)
+{
+	sqlite3_free(vt);
+	return SQLITE_OK;
+}
+
+static int rows_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
+{
+	WB_UNUSED(vt);
+	info->estimatedCost = 1e9; /* one pass over everything */
+	return SQLITE_OK;
+}
+
+static int rows_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
+{
+	struct rows_cur *c = sqlite3_malloc(sizeof(*c));
+
+	WB_UNUSED(vt);
+	if (!c)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof(*c));
+	c->eof = 1;
+	*out = &c->base;
+	return SQLITE_OK;
+}
+
+static int rows_close(sqlite3_vtab_cursor *cur)
+{
+	sqlite3_free(cur);
+	return SQLITE_OK;
+}
+
+/* The next record; the progress function every LOAD_PROGRESS rows (it may stop the load). */
+static int rows_next(sqlite3_vtab_cursor *cur)
+{
+	struct rows_cur *c = (struct rows_cur *)cur;
+	struct wb__sq_load_rows *r = c->rows;
+	const void *k;
+	int rc;
+
+	if (!r || c->eof)
+		return SQLITE_OK;
+	if ((rc = wb__sorter_next(r->ld->sorter, &k, &c->klen, &c->item, &c->ilen)) != 1) {
+		c->eof = 1;
+		r->rc = rc < 0 ? rc : 0;
+		return rc < 0 ? SQLITE_ERROR : SQLITE_OK;
+	}
+	c->key = k;
+	if (++r->written % LOAD_PROGRESS == 0 && r->progress && r->progress(r->written, r->arg) != 0) {
+		c->eof = 1;
+		r->rc = WB_EINTERRUPTED;
+		return SQLITE_INTERRUPT;
+	}
+	return SQLITE_OK;
+}
+
+static int rows_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc, sqlite3_value **argv)
+{
+	struct rows_cur *c = (struct rows_cur *)cur;
+
+	WB_UNUSED(idx);
+	WB_UNUSED(idxstr);
+	WB_UNUSED(argc);
+	WB_UNUSED(argv);
+	c->rows = ((struct rows_vtab *)cur->pVtab)->s->load_rows;
+	c->eof = !c->rows;
+	return rows_next(cur);
+}
+
+static int rows_eof(sqlite3_vtab_cursor *cur)
+{
+	return ((struct rows_cur *)cur)->eof;
+}
+
+static int rows_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+	struct rows_cur *c = (struct rows_cur *)cur;
+	size_t pklen = be32(c->key + 4);
+
+	switch (col) {
+	case 0:
+		sqlite3_result_int64(ctx, (int64_t)be32(c->key));
+		break;
+	case 1:
+		sqlite3_result_blob(ctx, c->key + 8, (int)pklen, SQLITE_TRANSIENT);
+		break;
+	case 2:
+		sqlite3_result_blob(ctx, c->key + 8 + pklen, (int)(c->klen - 8 - pklen), SQLITE_TRANSIENT);
+		break;
+	default:
+		sqlite3_result_blob(ctx, c->item, (int)c->ilen, SQLITE_TRANSIENT);
+		break;
+	}
+	return SQLITE_OK;
+}
+
+static int rows_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *out)
+{
+	*out = (sqlite3_int64)(((struct rows_cur *)cur)->rows ? ((struct rows_cur *)cur)->rows->written : 0);
+	return SQLITE_OK;
+}
+
+static const sqlite3_module rows_module = {
+	.iVersion = 0,
+	.xConnect = rows_connect,     /* xCreate NULL: eponymous only */
+	.xBestIndex = rows_best_index,
+	.xDisconnect = rows_disconnect,
+	.xOpen = rows_open,
+	.xClose = rows_close,
+	.xFilter = rows_filter,
+	.xNext = rows_next,
+	.xEof = rows_eof,
+	.xColumn = rows_column,
+	.xRowid = rows_rowid,
+};
+
+int wb__sq_load_module(wb_db *db, const struct op *op)
+{
+	struct sq *s = db->state;
+	int rc = sqlite3_create_module_v2(s->conn, "wb_load_rows", &rows_module, s, NULL);
+
+	return rc == SQLITE_OK ? 0 : wb__sq_fail(db, rc, op);
+}
+
+/* Write the sorted records through st (the INSERT ... SELECT from wb_load_rows). */
 static int load_rows(wb_db *db, struct load *ld, sqlite3_stmt *st, wb_load_fn progress, void *arg,
 		     uint64_t *written, const struct op *op)
 {
-	const unsigned char *key;
-	const void *k, *v;
-	size_t klen, vlen;
+	struct sq *s = db->state;
+	struct wb__sq_load_rows rows = {ld, progress, arg, 0, 0};
 	int rc;
 
-	while ((rc = wb__sorter_next(ld->sorter, &k, &klen, &v, &vlen)) == 1) {
-		key = k;
-		sqlite3_bind_int64(st, 1, (int64_t)be32(key));
-		sqlite3_bind_blob(st, 2, key + 8, (int)be32(key + 4), SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, key + 8 + be32(key + 4), (int)(klen - 8 - be32(key + 4)), SQLITE_STATIC);
-		sqlite3_bind_blob(st, 4, v, (int)vlen, SQLITE_STATIC);
-		if ((rc = wb__sq_run(db, st, op)) < 0)
-			return rc;
-		if (++*written % LOAD_PROGRESS == 0 && progress && progress(*written, arg) != 0)
-			return wb__error(db, WB_EINTERRUPTED, "%s: interrupted, nothing written", OPNAME(op));
-	}
+	s->load_rows = &rows;
+	rc = wb__sq_run(db, st, op);
+	s->load_rows = NULL;
+	*written = rows.written;
+	if (rows.rc == WB_EINTERRUPTED)
+		return wb__error(db, WB_EINTERRUPTED, "%s: interrupted, nothing written", OPNAME(op));
+	if (rows.rc < 0)
+		return wb__sq_fail_nested(db, rows.rc, op);
 	if (rc < 0)
-		return wb__sq_fail_nested(db, rc, op);
+		return rc;
 	wb__sorter_free(ld->sorter); /* its memory goes back before the index is built */
 	ld->sorter = NULL;
 	malloc_trim(0);
@@ -227,7 +404,7 @@ static int load_in_tx(wb_db *db, struct load *ld, wb_load_fn progress, void *arg
 	if ((rc = load_empty(db, t, &empty, op)) < 0 ||
 	    (empty && (rc = load_exec(db, t, "DROP INDEX %2$s", op)) < 0) ||
 	    (rc = wb__sq_prepare_tbl(db, t, &st, "INSERT OR REPLACE INTO %1$s(h, pk, sk, item)"
-			      " VALUES(?1, ?2, ?3, ?4)", op)) < 0)
+			      " SELECT h, pk, sk, item FROM wb_load_rows", op)) < 0)
 		goto out;
 	if ((rc = load_rows(db, ld, st, progress, arg, written, op)) == 0 && empty)
 		rc = load_index(db, t, progress, arg, *written, op);

@@ -353,7 +353,8 @@ static int prepare_common(wb_db *db, const struct op *op)
 					     wb__sq_fn_ix_hash, NULL, NULL, NULL)) != SQLITE_OK)
 		return wb__sq_fail(db, rc, op);
 
-	if ((rc = wb__sq_prepare(db, &s->begin_r, "BEGIN", op)) < 0 ||
+	if ((rc = wb__sq_load_module(db, op)) < 0 ||
+	    (rc = wb__sq_prepare(db, &s->begin_r, "BEGIN", op)) < 0 ||
 	    (rc = wb__sq_prepare(db, &s->begin_w, "BEGIN IMMEDIATE", op)) < 0 ||
 	    (rc = wb__sq_prepare(db, &s->commit, "COMMIT", op)) < 0 ||
 	    (rc = wb__sq_prepare(db, &s->schema, "PRAGMA schema_version", op)) < 0)

@@ -14,6 +14,11 @@
 #   skip_all "why"        the whole file cannot run: one skip named after
 #                         the file, then exit
 #   need_dynamodb         skip_all unless the runner started dynalite
+#   wait_for FILE TEXT    wait (at most 60 s) until FILE contains TEXT; 1 if it never does
+#   jfield N NAME         of pretty-printed JSON on stdin (history --json), the value
+#                         of the N-th "NAME": (quotes and comma stripped)
+#   finish PID SECONDS    wait that long for PID to end (then kill -9 it); its exit status
+#   g ARGS...             git with a tester's name and e-mail, branch main
 set -u
 : "${WHIMBREL:?run through scripts/run-tests.sh}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/wbtest.XXXXXX")
@@ -55,3 +60,13 @@ cleanlines() {
 	if ! printf '%s' "$2" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]'; then pass "$1"
 	else fail "$1" "text: $(printf %q "$2")"; fi
 }
+wait_for() {
+	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+jfield() { grep "\"$2\":" | sed -n "${1}p" | sed 's/.*: "*\([^",]*\)"*,*$/\1/'; }
+finish() {
+	timeout "$2" tail --pid="$1" -f /dev/null || kill -9 "$1" 2>/dev/null
+	wait "$1"
+}
+g() { git -c user.name=tester -c user.email=tester@example.com -c init.defaultBranch=main "$@"; }

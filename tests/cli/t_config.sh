@@ -112,7 +112,7 @@ is "confirm not a boolean: message" "$err" "whimbrel: whimbrel.conf:3: confirm =
 printf '[prod]\ndb = sqlite:a.db\nconfim = yes\n' >whimbrel.conf
 run W --target prod table list
 is "unknown key: exit 1" "$rc" 1
-is "unknown key: FILE:LINE message" "$err" "whimbrel: whimbrel.conf:3: unknown key 'confim' in [prod] (known keys: db, confirm, journal_days, snapshot_days)"
+is "unknown key: FILE:LINE message" "$err" "whimbrel: whimbrel.conf:3: unknown key 'confim' in [prod] (known keys: db, confirm, concurrency, journal_days, snapshot_days)"
 ok "unknown key: nothing created" '[ ! -f a.db ]'
 rm whimbrel.conf
 

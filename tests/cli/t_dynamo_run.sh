@@ -33,12 +33,7 @@ fresh_dynalite() {  # DIR: start a private dynalite, print its URL
 	servers="$servers $1"
 	"$DYN" start "$1"
 }
-wait_for() {  # FILE TEXT: wait (at most 60 s) until FILE contains TEXT
-	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 json() { "$WHIMBREL" history prod "$1" --json; }
-field() { grep "\"$2\"" | sed -n "${1}p" | sed 's/.*: "*\([^",]*\)"*,*$/\1/'; }
 
 # --- 1. the cars example on prod = dynalite
 URL=$(fresh_dynalite "$T/d1")
@@ -53,10 +48,10 @@ is "cars: run prod exits 0" "$rc" 0
 has "cars: the run says it succeeded" "$err" "succeeded"
 has "cars: 3000 written" "$err" "3000 written"
 is "cars: every car has its price" "$("$WHIMBREL" --db "$URL" export cars | grep -c '"price":{"N":"0"}')" 3000
-is "cars: the ledger on dynalite says succeeded" "$(json 0001_add_price_to_cars | field 1 status)" succeeded
+is "cars: the ledger on dynalite says succeeded" "$(json 0001_add_price_to_cars | jfield 1 status)" succeeded
 ok "cars: the header is stamped" 'grep -q "Execution Time: 20" migrations/0001_add_price_to_cars.c'
 run "$WHIMBREL" run prod --allow-dirty migrations/0001_add_price_to_cars.c --yes --no-stamp
-is "cars: a second run changes nothing" "$(json 0001_add_price_to_cars | field 2 written)" 0
+is "cars: a second run changes nothing" "$(json 0001_add_price_to_cars | jfield 2 written)" 0
 cd "$T"
 
 # --- 2. kill -9 in the middle, then resume
@@ -80,7 +75,7 @@ run "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp
 is "resume: second run exits 0" "$rc" 0
 has "resume: takes over the dead holder's lease" "$err" "took over the lease of 0002_counter"
 has "resume: resumes" "$err" "resuming run"
-scanned=$(json 0002_counter | field 2 scanned)
+scanned=$(json 0002_counter | jfield 2 scanned)
 ok "resume: the second run scanned fewer items ($scanned < $N)" '[ "$scanned" -gt 0 ] && [ "$scanned" -lt $N ]'
 run "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --dir m --no-stamp
 has "resume: every car transformed" "$out" "cars=$N counter0=0 counter1="
@@ -135,7 +130,7 @@ is "faults: seeding 20000 items through the proxy succeeds" "$rc" 0
 run env WHIMBREL_THREADS=8 WHIMBREL_DYNAMODB_STATS=1 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp
 is "faults: the migration through the proxy succeeds" "$rc" 0
 has "faults: 20000 written" "$err" "20000 written"
-run_id=$(json 0002_counter | field 1 run_id)
+run_id=$(json 0002_counter | jfield 1 run_id)
 "$WHIMBREL" log "$run_id" prod >log.txt 2>&1 || "$WHIMBREL" log "$run_id" >log.txt 2>&1
 sum() { grep -o "[0-9]* $1" log.txt | awk '{s += $1} END {print s + 0}'; }
 ok "faults: throttling retried ($(sum throttled))" '[ "$(sum throttled)" -gt 0 ]'
@@ -143,8 +138,8 @@ ok "faults: 5xx retried ($(sum 5xx))" '[ "$(sum 5xx)" -gt 0 ]'
 ok "faults: dropped connections retried ($(sum network))" '[ "$(sum network)" -gt 0 ]'
 gaveup=$(sum "gave up")
 ok "faults: nothing given up ($gaveup)" '[ "$gaveup" -eq 0 ]'
-retries=$(json 0002_counter | field 1 retries)
-throttled=$(json 0002_counter | field 1 throttled)
+retries=$(json 0002_counter | jfield 1 retries)
+throttled=$(json 0002_counter | jfield 1 throttled)
 ok "faults: the ledger counts the run's retries ($retries)" '[ "$retries" -gt 0 ]'
 ok "faults: and those after throttling ($throttled)" '[ "$throttled" -gt 0 ] && [ "$throttled" -le "$retries" ]'
 faults=$(curl -s "http://127.0.0.1:$(cat "$T/proxy.port")/__faults")

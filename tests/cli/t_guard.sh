@@ -7,7 +7,6 @@
 command -v git >/dev/null 2>&1 || skip_all "git is not installed"
 D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
-g() { git -c user.name=tester -c user.email=tester@example.com -c init.defaultBranch=main "$@"; }
 ledger() { "$WHIMBREL" history prod "$1" --json; }
 # a field of a prod run (runs of one second are not in time order: each has its own value here)
 field() { python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['mode']=='prod']; print(r[-1].get('$1',''))"; }

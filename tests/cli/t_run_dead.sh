@@ -9,11 +9,6 @@ D=$WB_ROOT/tests/data/migrations
 N=20000
 P() { "$WHIMBREL" --db "sqlite:$T/prod.db" "$@"; }
 json() { P history prod "$1" --json; }
-field() { grep "\"$2\":" | sed -n "${1}p" | sed 's/.*: "*\([^",]*\)"*,*$/\1/'; }
-wait_for() {  # FILE TEXT: wait (at most 60 s) until FILE contains TEXT
-	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 mkdir -p migrations
 cp "$D/seed.c" migrations/0001_seed.c
 cp "$D/counter.c" migrations/0002_counter.c
@@ -40,11 +35,11 @@ is "second run: exit 0" "$rc" 0
 has "second run: takes over the dead holder's lease" "$err" "took over the lease of 0002_counter"
 has "second run: resumes" "$err" "resuming run"
 has "second run: stamps the dead run" "$err" "stamped the dead run"
-is "dead run: failed" "$(json 0002_counter | field 1 status)" failed
-is "dead run: scanned = what it committed" "$(json 0002_counter | field 1 scanned)" "$committed"
-is "dead run: written = what it committed" "$(json 0002_counter | field 1 written)" "$committed"
-ok "dead run: its duration is recorded" '[ "$(json 0002_counter | field 1 duration_ms)" -gt 0 ]'
-second=$(json 0002_counter | field 2 scanned)
+is "dead run: failed" "$(json 0002_counter | jfield 1 status)" failed
+is "dead run: scanned = what it committed" "$(json 0002_counter | jfield 1 scanned)" "$committed"
+is "dead run: written = what it committed" "$(json 0002_counter | jfield 1 written)" "$committed"
+ok "dead run: its duration is recorded" '[ "$(json 0002_counter | jfield 1 duration_ms)" -gt 0 ]'
+second=$(json 0002_counter | jfield 2 scanned)
 is "second run: did the rest ($committed + $second)" "$((committed + second))" "$N"
 is "header: the dead run's pair, then the second run's" \
 	"$(grep -c '^ \* Execution Time: 20' migrations/0002_counter.c)" 2
@@ -77,8 +72,8 @@ if [ -n "${WB_TEST_DYNAMODB_URL:-}" ]; then
 	sleep 1
 	run W run dev "migrations/0022_counter_$s.c"
 	is "dynamodb: second run: exit 0" "$rc" 0
-	dead_written=$(W history dev "0022_counter_$s" --json | field 1 written)
-	is "dynamodb: dead run: failed" "$(W history dev "0022_counter_$s" --json | field 1 status)" failed
+	dead_written=$(W history dev "0022_counter_$s" --json | jfield 1 written)
+	is "dynamodb: dead run: failed" "$(W history dev "0022_counter_$s" --json | jfield 1 status)" failed
 	ok "dynamodb: dead run: its written counter is what it checkpointed (0 < $dead_written <= $changed)" \
 		'[ "$dead_written" -gt 0 ] && [ "$dead_written" -le "$changed" ]'
 	run W run dev "migrations/0023_check_$s.c"

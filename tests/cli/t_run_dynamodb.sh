@@ -13,10 +13,6 @@ cp "$D/seed.c" "m/0001_seed_$s.c"
 cp "$D/counter.c" "m/0002_counter_$s.c"
 cp "$D/check.c" "m/0003_check_$s.c"
 cp "$D/reshape.c" "m/0004_reshape_$s.c"
-wait_for() {
-	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 
 SEED_N=$N W run dev "m/0001_seed_$s.c" >/dev/null 2>&1
 run W run dev "m/0002_counter_$s.c"

@@ -9,11 +9,6 @@ D=$WB_ROOT/tests/data/migrations
 mkdir -p m
 cp "$D/stubborn.c" m/0001_stubborn.c
 json() { "$WHIMBREL" history dev "$1" --json; }
-field() { grep "\"$2\":" | sed -n "${1}p" | sed 's/.*: "*\([^",]*\)"*,*$/\1/'; }
-wait_for() {
-	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 STUBBORN_MS=10 "$WHIMBREL" run dev m/0001_stubborn.c >/dev/null 2>&1
 sleep 1 # run ids of one second sort by their random part: keep the history in order
 
@@ -40,7 +35,7 @@ took=$(( $(date +%s) - start ))
 is "lease removed: the run stops as interrupted (130)" "$code" 130
 ok "lease removed: it stopped well before its end (${took}s of 30)" '[ "$took" -lt 20 ]'
 has "lease removed: says so" "$(cat run1.out)" "stopping the run"
-is "lease removed: ledger interrupted" "$(json 0001_stubborn | field 2 status)" interrupted
+is "lease removed: ledger interrupted" "$(json 0001_stubborn | jfield 2 status)" interrupted
 has "lease removed: ledger says why" "$(json 0001_stubborn | grep '"error":' | sed -n 1p)" "the lease was taken over"
 
 # --- a run ending before its next heartbeat after losing its lease: failed, not succeeded.
@@ -51,5 +46,5 @@ wait_for run2.out started
 "$WHIMBREL" unlock 0001_stubborn dev --force >/dev/null 2>&1
 wait "$runner"
 is "lease removed, no heartbeat since: exit 1" "$?" 1
-is "lease removed, no heartbeat since: ledger failed" "$(json 0001_stubborn | field 3 status)" failed
+is "lease removed, no heartbeat since: ledger failed" "$(json 0001_stubborn | jfield 3 status)" failed
 has "lease removed, no heartbeat since: says why" "$(json 0001_stubborn | grep '"error":' | sed -n 2p)" "lost its lease"

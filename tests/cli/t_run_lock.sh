@@ -10,10 +10,6 @@ mkdir -p m
 cp "$D/seed.c" m/0001_seed.c
 cp "$D/counter.c" m/0002_counter.c
 cp "$D/check.c" m/0003_check.c
-wait_for() {
-	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 SEED_N=30000 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
 
 SLOW_US=50 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp >first.out 2>&1 &

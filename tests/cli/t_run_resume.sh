@@ -13,11 +13,6 @@ cp "$D/counter.c" m/0002_counter.c
 cp "$D/counter.c" m/0003_counter_again.c
 cp "$D/check.c" m/0004_check.c
 json() { "$WHIMBREL" history dev "$1" --json; }
-field() { grep "\"$2\"" | sed -n "${1}p" | sed 's/.*: "*\([^",]*\)"*,*$/\1/'; }
-wait_for() {  # FILE TEXT: wait (at most 60 s) until FILE contains TEXT
-	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 
 SEED_N=$N "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
 run "$WHIMBREL" run dev m/0004_check.c
@@ -37,9 +32,9 @@ run "$WHIMBREL" run dev m/0002_counter.c
 is "second run: exit 0" "$rc" 0
 has "second run: takes over the dead holder's lease" "$err" "took over the lease of 0002_counter"
 has "second run: resumes" "$err" "resuming run"
-scanned=$(json 0002_counter | field 2 scanned)
+scanned=$(json 0002_counter | jfield 2 scanned)
 ok "second run processed fewer items ($scanned < $N)" '[ "$scanned" -gt 0 ] && [ "$scanned" -lt $N ]'
-is "dead run marked failed" "$(json 0002_counter | field 1 status)" failed
+is "dead run marked failed" "$(json 0002_counter | jfield 1 status)" failed
 has "dead run: says why" "$(json 0002_counter)" "the runner died"
 run "$WHIMBREL" run dev m/0004_check.c
 has "every car transformed exactly once" "$out" "cars=$N counter0=0 counter1=$N counter2=0 counter3+=0"
@@ -54,13 +49,13 @@ kill -INT "$runner"
 wait "$runner"
 is "interrupted run: exit 130" "$?" 130
 has "interrupted run: says it stops" "$(cat run2.out)" "interrupted"
-is "interrupted run: ledger status interrupted" "$(json 0003_counter_again | field 1 status)" interrupted
-first=$(json 0003_counter_again | field 1 scanned)
+is "interrupted run: ledger status interrupted" "$(json 0003_counter_again | jfield 1 status)" interrupted
+first=$(json 0003_counter_again | jfield 1 scanned)
 ok "interrupted run: its counters are recorded ($first)" '[ "$first" -ge 30000 ] && [ "$first" -lt $N ]'
 run "$WHIMBREL" run dev m/0003_counter_again.c
 is "rerun: exit 0" "$rc" 0
 has "rerun: resumes the interrupted run" "$err" "(interrupted) from its checkpoints"
-second=$(json 0003_counter_again | field 2 scanned)
+second=$(json 0003_counter_again | jfield 2 scanned)
 is "rerun: did the rest ($first + $second)" "$((first + second))" "$N"
 run "$WHIMBREL" run dev m/0004_check.c
 has "every car transformed exactly once more" "$out" "cars=$N counter0=0 counter1=0 counter2=$N counter3+=0"
@@ -74,4 +69,4 @@ wait "$runner"
 run "$WHIMBREL" run dev m/0002_counter.c --restart
 is "--restart: exit 0" "$rc" 0
 has "--restart: says so" "$err" "starting over"
-is "--restart: visits every item" "$(json 0002_counter | field 4 scanned)" "$N"
+is "--restart: visits every item" "$(json 0002_counter | jfield 4 scanned)" "$N"

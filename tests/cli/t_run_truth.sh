@@ -16,7 +16,6 @@ cp "$D/no_begin.c" m/0003_no_begin.c
 cp "$D/check.c" m/0004_check.c
 cp "$D/flaky.c" m/0005_flaky.c
 json() { "$WHIMBREL" "$@" --json; }
-field() { grep "\"$2\":" | sed -n "${1}p" | sed 's/.*: "*\([^",]*\)"*,*$/\1/'; }
 checkpoints() { "$WHIMBREL" scan whimbrel_checkpoints | grep -c "\"$1\"" ; }
 
 SEED_N=$N "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
@@ -27,18 +26,18 @@ has "seeded $N cars" "$out" "cars=$N counter0=$N"
 QUIT_AFTER=2500 run "$WHIMBREL" run dev m/0002_quits.c
 is "exit(0) midway: exit 1" "$rc" 1
 has "exit(0) midway: says why" "$err" "exited with status 0 without wb_run_end"
-is "exit(0) midway: ledger failed" "$(json history dev 0002_quits | field 1 status)" failed
-has "exit(0) midway: ledger error" "$(json history dev 0002_quits | field 1 error)" "without wb_run_end"
+is "exit(0) midway: ledger failed" "$(json history dev 0002_quits | jfield 1 status)" failed
+has "exit(0) midway: ledger error" "$(json history dev 0002_quits | jfield 1 error)" "without wb_run_end"
 ok "exit(0) midway: checkpoints kept" '[ "$(checkpoints 0002_quits)" -gt 0 ]'
-written=$(json history dev 0002_quits | field 1 written)
+written=$(json history dev 0002_quits | jfield 1 written)
 run "$WHIMBREL" run dev m/0004_check.c
 has "exit(0) midway: the ledger's written is what was committed ($written)" "$out" "counter1=$written "
 sleep 1 # run ids of one second sort by their random part: keep the history in order
 run "$WHIMBREL" run dev m/0002_quits.c
 is "rerun: exit 0" "$rc" 0
 has "rerun: resumes the failed run" "$err" "resuming run"
-is "rerun: succeeded" "$(json history dev 0002_quits | field 2 status)" succeeded
-scanned=$(json history dev 0002_quits | field 2 scanned)
+is "rerun: succeeded" "$(json history dev 0002_quits | jfield 2 status)" succeeded
+scanned=$(json history dev 0002_quits | jfield 2 scanned)
 is "rerun: did the rest ($written + $scanned)" "$((written + scanned))" "$N"
 run "$WHIMBREL" run dev m/0004_check.c
 has "exit(0) midway then rerun: every car exactly once" "$out" "cars=$N counter0=0 counter1=$N counter2=0"
@@ -47,13 +46,13 @@ has "exit(0) midway then rerun: every car exactly once" "$out" "cars=$N counter0
 run "$WHIMBREL" run dev m/0003_no_begin.c
 is "main returns 0 without wb_run_end: exit 1" "$rc" 1
 has "main returns 0 without wb_run_end: says why" "$err" "without wb_run_end"
-is "main returns 0 without wb_run_end: ledger failed" "$(json history dev 0003_no_begin | field 1 status)" failed
+is "main returns 0 without wb_run_end: ledger failed" "$(json history dev 0003_no_begin | jfield 1 status)" failed
 sleep 1
 RET=130 run "$WHIMBREL" run dev m/0003_no_begin.c
 is "main returns 130: exit 1" "$rc" 1
-is "main returns 130: ledger failed, not interrupted" "$(json history dev 0003_no_begin | field 2 status)" failed
-has "main returns 130: the status is in the error" "$(json history dev 0003_no_begin | field 2 error)" "status 130"
-is "main returns 130: exit code kept" "$(json history dev 0003_no_begin | field 2 exit_code)" 130
+is "main returns 130: ledger failed, not interrupted" "$(json history dev 0003_no_begin | jfield 2 status)" failed
+has "main returns 130: the status is in the error" "$(json history dev 0003_no_begin | jfield 2 error)" "status 130"
+is "main returns 130: exit code kept" "$(json history dev 0003_no_begin | jfield 2 exit_code)" 130
 
 # --- prod: a run without wb_run_end is not stamped.
 cp "$D/no_begin.c" m/0006_prod_no_begin.c
@@ -68,9 +67,9 @@ is "flaky callback (sqlite): exit 1" "$rc" 1
 has "flaky callback (sqlite): names the item" "$err" "car-000700"
 has "flaky callback (sqlite): the callback's error" "$err" "callback failed with -9"
 has "flaky callback (sqlite): each item seen once, up to the failing one" "$out" "calls=$pos"
-is "flaky callback (sqlite): ledger failed" "$(json history dev 0005_flaky | field 1 status)" failed
-has "flaky callback (sqlite): ledger error" "$(json history dev 0005_flaky | field 1 error)" "car-000700"
-is "flaky callback (sqlite): one failed item" "$(json history dev 0005_flaky | field 1 failed)" 1
+is "flaky callback (sqlite): ledger failed" "$(json history dev 0005_flaky | jfield 1 status)" failed
+has "flaky callback (sqlite): ledger error" "$(json history dev 0005_flaky | jfield 1 error)" "car-000700"
+is "flaky callback (sqlite): one failed item" "$(json history dev 0005_flaky | jfield 1 failed)" 1
 
 # --- 2. the same on DynamoDB (dynalite).
 if [ -n "${WB_TEST_DYNAMODB_URL:-}" ]; then
@@ -85,8 +84,8 @@ if [ -n "${WB_TEST_DYNAMODB_URL:-}" ]; then
 	is "flaky callback (dynamodb): exit 1" "$rc" 1
 	has "flaky callback (dynamodb): names the item" "$err" "car-000700"
 	has "flaky callback (dynamodb): each item seen once, up to the failing one" "$out" "calls=$pos"
-	is "flaky callback (dynamodb): ledger failed" "$(W history dev "0012_flaky_$s" --json | field 1 status)" failed
-	has "flaky callback (dynamodb): ledger error" "$(W history dev "0012_flaky_$s" --json | field 1 error)" "car-000700"
+	is "flaky callback (dynamodb): ledger failed" "$(W history dev "0012_flaky_$s" --json | jfield 1 status)" failed
+	has "flaky callback (dynamodb): ledger error" "$(W history dev "0012_flaky_$s" --json | jfield 1 error)" "car-000700"
 	W table drop "$CARS_TABLE" --yes >/dev/null 2>&1 || true
 	unset CARS_TABLE
 else
@@ -98,7 +97,7 @@ if [ -w /dev/full ]; then
 	cp "$D/check.c" m/0007_check_full.c
 	"$WHIMBREL" run dev m/0007_check_full.c >/dev/full 2>full.err
 	is "stdout full: exit 1" "$?" 1
-	is "stdout full: ledger failed" "$(json history dev 0007_check_full | field 1 status)" failed
+	is "stdout full: ledger failed" "$(json history dev 0007_check_full | jfield 1 status)" failed
 	has "stdout full: says why" "$(json history dev 0007_check_full | grep '"error":')" "output to stdout"
 	has "stdout full: says so on stderr" "$(cat full.err)" "stdout"
 else

@@ -16,18 +16,9 @@ N=${WB_WORKER_N:-20000}
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
 export WHIMBREL_LEASE_SECONDS=3 WHIMBREL_BATCH=50
 W() { "$WHIMBREL" "$@"; }
-g() { git -c user.name=tester -c user.email=tester@example.com -c init.defaultBranch=main "$@"; }
 json() { python3 -c "import json,sys; r=json.load(sys.stdin); print(r[-1].get('$1',''))"; }
 job_of() { awk '/^scheduled /{sub(":","",$2); print $2}' <<<"$1"; }
 field() { W schedule show "$1" | awk -v f="$2:" '$1==f{ $1=""; sub(/^ /,""); print }'; }
-finish() {  # pid, seconds: wait that long for it to end (then kill it); its exit status
-	timeout "$2" tail --pid="$1" -f /dev/null || kill -9 "$1" 2>/dev/null
-	wait "$1"
-}
-wait_for() {  # file, text: up to 60 s
-	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 ms() { date +%s%3N; }
 
 g init -q .

@@ -17,14 +17,6 @@ export CARS_TABLE="cars_worker_$s" WHIMBREL_LEASE_SECONDS=3 WHIMBREL_BATCH=50
 W() { "$WHIMBREL" --db "$WB_TEST_DYNAMODB_URL" "$@"; }
 json() { python3 -c "import json,sys; r=json.load(sys.stdin); print(r[-1].get('$1',''))"; }
 field() { W schedule show "$1" | awk -v f="$2:" '$1==f{ $1=""; sub(/^ /,""); print }'; }
-finish() {  # pid, seconds: wait that long for it to end (then kill it); its exit status
-	timeout "$2" tail --pid="$1" -f /dev/null || kill -9 "$1" 2>/dev/null
-	wait "$1"
-}
-wait_for() {  # file, text: up to 60 s
-	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 
 git init -q .
 mkdir m

@@ -22,14 +22,19 @@
 //                     (bench/dynamo_latency.sh)
 // Faults only hit data-plane operations (items, queries, scans, batches), so
 // table creation in a test's setup is not slowed down; --all-ops faults every
-// operation.
+// operation; --only-table T faults only requests on table T (so that every
+// fault lands on a migration's own requests, not on the runner's ledger).
 //
 //   node faultproxy.mjs --target http://127.0.0.1:PORT --port-file FILE [rates] [--seed N]
 //
 // The port is written to FILE once listening.  GET /__faults answers the
 // counts of requests and injected faults as JSON, with `peakInFlight`, the
-// most requests the proxy held at once; GET /__reset zeroes them.  SIGTERM
-// stops it.
+// most requests the proxy held at once; GET /__reset zeroes them.
+// GET /__capacity answers the capacity units the answers reported
+// (ConsumedCapacity, on tables other than whimbrel_*), per second of the
+// clock: {"read": total, "write": total, "seconds": {"UNIXSEC": {"read": r,
+// "write": w}}}.  GET /__set?throttle=R&pte=R changes those two rates while
+// it runs.  SIGTERM stops it.
 import http from "node:http";
 import { writeFileSync, renameSync } from "node:fs";
 
@@ -51,6 +56,7 @@ const rates = {
 const delayMs = Number(opt("delay", 0));
 const allOps = args.includes("--all-ops");
 const dropReserved = args.includes("--drop-after-reserved");
+const onlyTable = opt("only-table", "");
 const dataOps = new Set(["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Query", "Scan",
   "BatchWriteItem", "BatchGetItem"]);
 
@@ -62,6 +68,25 @@ function random() {
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+const readOps = new Set(["GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"]);
+const capacity = { read: 0, write: 0, seconds: {} };
+
+// Count the units an answer of `op` reports, per second, for non-reserved tables.
+function countCapacity(op, buf) {
+  let answer;
+  try { answer = JSON.parse(buf.toString() || "{}"); } catch { return; }
+  const cc = answer.ConsumedCapacity;
+  const kind = readOps.has(op) ? "read" : "write";
+  const sec = Math.floor(Date.now() / 1000);
+  for (const c of Array.isArray(cc) ? cc : cc ? [cc] : []) {
+    if (!c || String(c.TableName || "").startsWith("whimbrel_")) continue;
+    const units = Number(c.CapacityUnits || 0);
+    const s = (capacity.seconds[sec] ||= { read: 0, write: 0 });
+    s[kind] += units;
+    capacity[kind] += units;
+  }
 }
 
 const zero = () => ({ requests: 0, forwarded: 0, throttle: 0, pte: 0, error500: 0, drop: 0, unprocessed: 0,
@@ -124,6 +149,18 @@ function partialBatch(req, res, body) {
 }
 
 const server = http.createServer((req, res) => {
+  if (req.method === "GET" && req.url === "/__capacity") {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(capacity));
+    return;
+  }
+  if (req.method === "GET" && req.url.startsWith("/__set?")) {
+    const q = new URLSearchParams(req.url.slice(7));
+    for (const k of ["throttle", "pte"]) if (q.has(k)) rates[k] = Number(q.get(k));
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(rates));
+    return;
+  }
   if (req.method === "GET" && (req.url === "/__faults" || req.url === "/__reset")) {
     if (req.url === "/__reset") counts = zero();
     res.writeHead(200, { "Content-Type": "application/json" });
@@ -139,7 +176,8 @@ const server = http.createServer((req, res) => {
     const body = Buffer.concat(chunks).toString();
     const op = String(req.headers["x-amz-target"] || "").split(".").pop();
     counts.requests++;
-    if (allOps || dataOps.has(op)) {
+    const named = (/"TableName":"([^"]*)"/.exec(body) || /"RequestItems":\{"([^"]*)"/.exec(body) || [])[1] || "";
+    if ((allOps || dataOps.has(op)) && (!onlyTable || named === onlyTable)) {
       const x = random();
       let edge = rates.drop;
       if (x < edge) { counts.drop++; req.socket.destroy(); return; }
@@ -155,7 +193,10 @@ const server = http.createServer((req, res) => {
       }
     }
     counts.forwarded++;
-    forward(req, body, (status, headers, buf) => relay(res, status, headers, buf));
+    forward(req, body, (status, headers, buf) => {
+      if (status === 200 && dataOps.has(op)) countCapacity(op, buf);
+      relay(res, status, headers, buf);
+    });
   }
 });
 

@@ -267,7 +267,7 @@ static int f_each_page(wb_db *db, const char *table, const wb_scan *sc, wb_item_
 {
 	struct hooks_fwd h = {db, hooks};
 	wb__page_hooks mine = {hooks && hooks->on_change ? fwd_on_change : NULL,
-			       hooks && hooks->before_commit ? fwd_before_commit : NULL, &h};
+			       hooks && hooks->before_commit ? fwd_before_commit : NULL, &h, hooks && hooks->dev};
 	struct fault f;
 	int rc;
 

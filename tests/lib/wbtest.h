@@ -57,6 +57,10 @@ extern wbt_kind wbt_kinds[2];
  */
 int wbt_case_target(void **state);
 
+/** Define test_NAME, a WBT_BOTH case that runs NAME_on(target) on its target. */
+#define WBT_CASE(name) \
+	static void test_##name(void **state) { name##_on(wbt_case_target(state)); }
+
 /** A table name unique in this process run: base + "_" + counter + pid. */
 const char *wbt_table_name(char *buf, size_t size, const char *base);
 
