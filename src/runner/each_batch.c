@@ -212,7 +212,7 @@ static int batch_build(struct worker *w, struct stream *st, struct batch *b, wb_
 		struct entry *e = &w->e[i];
 		if (e->applied)
 			continue;
-		/* --unconditional: no condition (BatchWriteItem on DynamoDB), whatever changed meanwhile */
+		/* --unconditional: no condition (a blind batch), whatever changed meanwhile */
 		b->cond[b->n] = w->job->run->unconditional ? (wb_cond){WB_COND_NONE, NULL, NULL, NULL}
 							   : (wb_cond){WB_COND_ITEM_EQUALS, NULL, NULL, e->before};
 		b->w[b->n] = (wb_write){w->job->table,
