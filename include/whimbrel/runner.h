@@ -680,7 +680,7 @@ typedef struct wb_job {
 	int attempt;           /**< attempts started */
 } wb_job;
 
-#define WB_JOB_OPTIONS_VERSION 1
+#define WB_JOB_OPTIONS_VERSION 2 /* 2: control */
 
 /** What to schedule.  Initialize with WB_JOB_OPTIONS_INIT. */
 typedef struct wb_job_options {
@@ -696,13 +696,16 @@ typedef struct wb_job_options {
 	int segments;          /**< scan segments (0: 4 per worker, at most WB_JOB_MAX_SEGMENTS) */
 	int attempts;          /**< attempts (>= 1) */
 	int64_t timeout_s;     /**< per attempt, 0 for none */
+	const struct wb_run_control *control; /**< NULL, or the job's limits (--max-wcu...): its
+	                                           control row, written before the job can be claimed */
 } wb_job_options;
 
-#define WB_JOB_OPTIONS_INIT {WB_JOB_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, 1, 0, 1, 0}
+#define WB_JOB_OPTIONS_INIT {WB_JOB_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, 1, 0, 1, 0, NULL}
 
 /**
  * Record a new job (status scheduled) in whimbrel_jobs, creating the table
- * on first use.  *out (may be NULL) gets it.  WB_EINVALID for bad options.
+ * on first use; its limits (o->control) first, so that no worker claims a
+ * segment of it before they hold.  *out (may be NULL) gets it.  WB_EINVALID for bad options.
  */
 WB_EXTERN int wb_job_add(wb_job *out, wb_db *db, const wb_job_options *o);
 /** Read job `job_id`; WB_ENOTFOUND (with a one-line message) when there is none. */

@@ -369,7 +369,7 @@ static int schedule_add(wb_cli *cli, int argc, char **argv)
 	wb_cli_origin origin;
 	wb_job job;
 	wb_db *db = NULL;
-	char *src;
+	char *src, *url = NULL;
 	size_t len;
 	int code, rc;
 
@@ -378,23 +378,22 @@ static int schedule_add(wb_cli *cli, int argc, char **argv)
 		return code;
 	if (!(src = wb_cli_read_file(o.path, &len)))
 		return wb_cli_fail("cannot read %s", o.path);
-	if ((code = wb_cli_runner_open(&db, NULL, cli, o.target)) != 0) {
-		free(src);
-		return code;
-	}
+	if ((code = wb_cli_runner_open(&db, &url, cli, o.target)) != 0 ||
+	    (code = wb_cli_limits_check(&o.limits, "schedule", url)) != 0)
+		goto out;
 	jo.path = o.path, jo.source = src, jo.source_len = len, jo.target = o.target;
 	jo.commit = origin.commit, jo.dirty = origin.dirty[0] ? origin.dirty : NULL;
 	jo.at = o.now ? 0 : (int64_t)o.at;
 	jo.workers = o.workers, jo.attempts = o.attempts, jo.timeout_s = o.timeout_s;
-	if ((rc = wb_job_add(&job, db, &jo)) == 0 && wb_cli_limits_set(&o.limits) &&
-	    (rc = wb_run_control_update(db, job.job_id, &o.limits)) < 0)
-		code = wb_cli_fail("job %s recorded, but not its limits: %s (whimbrel limit %s sets them)",
-				   job.job_id, wb_error_last(), job.job_id);
-	else if (rc == 0)
+	jo.control = wb_cli_limits_set(&o.limits) ? &o.limits : NULL;
+	if ((rc = wb_job_add(&job, db, &jo)) == 0)
 		print_added(&job);
 	else
 		code = wb_cli_fail("%s", wb_error_last());
-	wb_close(db);
+out:
+	if (db)
+		wb_close(db);
+	wb_string_free(url);
 	free(src);
 	return code;
 }

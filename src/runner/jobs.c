@@ -188,6 +188,8 @@ int wb_job_add(wb_job *out, wb_db *db, const wb_job_options *o)
 		return rc;
 	if ((rc = wb__jobs_ensure(db)) < 0)
 		return wb__error(NULL, rc, "cannot create %s: %s", WB_JOBS_TABLE, wb_error_last());
+	if (o->control && (rc = wb_run_control_update(db, j.job_id, o->control)) < 0)
+		return wb__error(NULL, rc, "cannot record the limits of job %s: %s", j.job_id, wb_error_last());
 	if (!(it = job_item(&j, o->source, o->source_len)))
 		return wb__oom(db);
 	rc = wb_put(db, WB_JOBS_TABLE, it, &not_exists);

@@ -109,9 +109,16 @@ done
 # --- 5. a job and its worker
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db" WHIMBREL_LEASE_SECONDS=3
 SEED_N=300 "$WHIMBREL" run prod m/0001_seed.c --allow-dirty --yes --dir m --no-stamp >/dev/null 2>&1
+run "$WHIMBREL" schedule prod m/0002_counter.c --now --workers 2 --allow-dirty --max-wcu 60
+is "schedule --max-wcu on SQLite: usage error" "$rc" 2
+has "schedule --max-wcu on SQLite: says --max-rate" "$err" "--max-rate N"
+run "$WHIMBREL" schedule list prod
+ok "schedule --max-wcu on SQLite: no job recorded" '! grep -q 0002_counter <<<"$out"'
 run "$WHIMBREL" schedule prod m/0002_counter.c --now --workers 2 --allow-dirty --max-rate 60
 is "schedule --max-rate: exit 0" "$rc" 0
 job=$(awk '/^scheduled /{sub(":","",$2); print $2}' <<<"$out")
+run "$WHIMBREL" limit "$job" prod
+has "the job's limits are recorded with it" "$out" "max-rate 60"
 PROGRESS_EVERY=10 "$WHIMBREL" worker prod --id w1 --max-jobs 1 >w1.out 2>&1 &
 pid=$!
 for _ in $(seq 300); do [ "$(progress w1.out)" -ge 3 ] && break; sleep 0.1; done
