@@ -13,7 +13,11 @@
 #                conditions (overwrites concurrent writes);
 #   sdk-cond     AWS SDK for JavaScript v3, one conditional UpdateItem per
 #                item, a scan page's items all sent at once (50 sockets);
-#   sdk-batch    AWS SDK v3, unconditional BatchWriteItem of 25.
+#   sdk-batch    AWS SDK v3, unconditional BatchWriteItem of 25;
+#   engine       dynamo_sdk.mjs raw: sdk-cond's requests sent with no SDK,
+#                over bare HTTP (64 sockets): how fast this engine can carry
+#                out the default mode's 5,000 conditional writes at all, the
+#                floor under every client (runner and sdk-cond included).
 # For each: wall time, client CPU (user + system, children included) and peak
 # RSS from /usr/bin/time; requests sent and the most in flight at once, from
 # the proxy; the CPU dynalite and the proxy spent meanwhile (on a small
@@ -24,7 +28,7 @@
 #   bench/dynamo_latency.sh [ITEMS [DELAYS]]     (default: 5000 "0 5")
 # WB_DYNAMO_SEGMENTS (default 4) segments / threads for every contender;
 # WB_CONCURRENCY (default: whimbrel's) the runner's --concurrency;
-# WB_CONTENDERS (default "runner runner-unc sdk-cond sdk-batch") which, in order;
+# WB_CONTENDERS (default "runner runner-unc sdk-cond sdk-batch engine") which, in order;
 # WB_ROUNDS (default 1) how many times each, interleaved (the budgets then
 # compare each contender's median run by wall time: the machine's load
 # drifts).
@@ -37,7 +41,7 @@ ITEMS=${1:-5000}
 DELAYS=${2:-0 5}
 SEG=${WB_DYNAMO_SEGMENTS:-4}
 CONC=${WB_CONCURRENCY:+--concurrency $WB_CONCURRENCY}
-CONTENDERS=${WB_CONTENDERS:-runner runner-unc sdk-cond sdk-batch}
+CONTENDERS=${WB_CONTENDERS:-runner runner-unc sdk-cond sdk-batch engine}
 ROUNDS=${WB_ROUNDS:-1}
 DIR=${TMPDIR:-/tmp}/wb-dynamo-latency.$$
 NAME=dynamo_latency.sh
@@ -111,6 +115,7 @@ for delay in $DELAYS; do
 				$([ "$c" = runner ] || echo --unconditional) ;;
 		sdk-cond) measure sdk-cond "$delay" node bench/dynamo_sdk.mjs "$PROXY" @TABLE@ "$SEG" conditional ;;
 		sdk-batch) measure sdk-batch "$delay" node bench/dynamo_sdk.mjs "$PROXY" @TABLE@ "$SEG" batch ;;
+		engine) measure engine "$delay" node bench/dynamo_sdk.mjs "$PROXY" @TABLE@ "$SEG" raw ;;
 		*) echo "$NAME: unknown contender $c" >&2; exit 2 ;;
 		esac
 	done
@@ -130,5 +135,8 @@ END {
 		       cpu["runner", x] / cpu["sdk-cond", x], cpu["runner", x] <= 0.25 * cpu["sdk-cond", x] ? "ok" : "OVER",
 		       rss["runner", x], rss["runner", x] <= 32 ? "ok" : "OVER",
 		       wall["runner-unc", x], wall["sdk-batch", x], wall["runner-unc", x] <= wall["sdk-batch", x] ? "ok" : "OVER"
+		if (("engine", x) in wall)
+			printf "%s ms: engine ceiling %.2f s = %.2fx sdk-cond wall (the runner: %.2fx the ceiling)\n", x,
+			       wall["engine", x], wall["engine", x] / wall["sdk-cond", x], wall["runner", x] / wall["engine", x]
 	}
 }'

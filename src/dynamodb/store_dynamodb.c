@@ -331,9 +331,20 @@ static void cache_known(struct ddb *s, const char *name, const wb_key_schema *ke
 	cache_put(s, name, key, copy, n);
 }
 
+/* A table operation `op` on `name` (takes req); the error `known` said as "table NAME what". */
+static int table_call(wb_db *db, const char *op, const char *name, json_t *req, int known, const char *what)
+{
+	json_t *resp = NULL;
+	int rc = wb__ddb_call(STATE(db)->client, db, op, name, req, &resp);
+
+	json_decref(req);
+	json_decref(resp);
+	return rc == known ? wb__error(db, known, "table %s %s", name, what) : rc;
+}
+
 static int ddb_create_ix(wb_db *db, const char *name, const wb_key_schema *key, const wb_index *ix, size_t n)
 {
-	json_t *req, *ad, *ks, *resp = NULL;
+	json_t *req, *ad, *ks;
 	int rc;
 
 	ad = json_pack("[{s:s,s:s}]", "AttributeName", key->pk_name, "AttributeType", type_letter(key->pk_type));
@@ -352,12 +363,7 @@ static int ddb_create_ix(wb_db *db, const char *name, const wb_key_schema *key, 
 	json_decref(ad);
 	if (!req)
 		return wb__oom(db);
-	rc = wb__ddb_call(STATE(db)->client, db, "CreateTable", name, req, &resp);
-	json_decref(req);
-	json_decref(resp);
-	if (rc == WB_EEXISTS)
-		return wb__error(db, WB_EEXISTS, "table %s already exists", name);
-	if (rc < 0)
+	if ((rc = table_call(db, "CreateTable", name, req, WB_EEXISTS, "already exists")) < 0)
 		return rc;
 	cache_known(STATE(db), name, key, ix, n);
 	return wait_status(db, name, 0);
@@ -370,18 +376,13 @@ static int ddb_create(wb_db *db, const char *name, const wb_key_schema *key)
 
 static int ddb_drop(wb_db *db, const char *name)
 {
-	json_t *req = json_pack("{s:s}", "TableName", name), *resp = NULL;
+	json_t *req = json_pack("{s:s}", "TableName", name);
 	int rc;
 
 	if (!req)
 		return wb__oom(db);
 	cache_drop(STATE(db), name);
-	rc = wb__ddb_call(STATE(db)->client, db, "DeleteTable", name, req, &resp);
-	json_decref(req);
-	json_decref(resp);
-	if (rc == WB_ENOTFOUND)
-		return wb__error(db, WB_ENOTFOUND, "table %s does not exist", name);
-	if (rc < 0)
+	if ((rc = table_call(db, "DeleteTable", name, req, WB_ENOTFOUND, "does not exist")) < 0)
 		return rc;
 	return wait_status(db, name, 1);
 }

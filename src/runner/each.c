@@ -144,15 +144,15 @@ static void worker_close(struct worker *w)
 	wb_close(w->inner);
 }
 
-static int take_segment(struct job *job, unsigned *seg)
+int wb__each_take_segment(pthread_mutex_t *lock, const int *failed, unsigned *next, unsigned end, unsigned *seg)
 {
 	int ok;
 
-	pthread_mutex_lock(&job->lock);
-	ok = job->rc == 0 && job->next < job->end;
+	pthread_mutex_lock(lock);
+	ok = *failed == 0 && *next < end;
 	if (ok)
-		*seg = job->next++;
-	pthread_mutex_unlock(&job->lock);
+		*seg = (*next)++;
+	pthread_mutex_unlock(lock);
 	return ok;
 }
 
@@ -167,7 +167,7 @@ static void *worker_main(void *arg)
 		job_fail(job, rc);
 		return NULL;
 	}
-	while (take_segment(job, &seg)) {
+	while (wb__each_take_segment(&job->lock, &job->rc, &job->next, job->end, &seg)) {
 		struct stream st;
 		memset(&st, 0, sizeof(st));
 		if (job->query)

@@ -28,9 +28,10 @@
 #include "backend.h"
 #include "journal.h"
 #include "run.h"
+#include "wrap.h"
 
 struct jw_state {
-	wb_db *inner;          /* the real handle (not owned) */
+	struct wb__wrap base;  /* first: the real handle (not owned) */
 	wb_run *run;           /* its run: run id, wb_each calls (not owned) */
 	pthread_mutex_t mu;    /* guards n and ensured */
 	int64_t n;             /* chunks written */
@@ -41,11 +42,6 @@ struct jw_state {
 #define S(db) ((struct jw_state *)(db)->state)
 #define UPDATE_TRIES 10    /* reads again of an item another writer changed meanwhile */
 #define AGAIN 1            /* update_once: the item changed since read, read it again */
-
-static int fwd(wb_db *db, int rc)
-{
-	return rc < 0 ? wb__error_to_db(db, rc) : rc;
-}
 
 /* The whimbrel_journal items of `n` writes (befores read): one chunk per table. */
 static int chunks_of(wb_db *db, const wb_write *w, wb_item *const *before, size_t n, wb_write **out,
@@ -66,7 +62,7 @@ static int chunks_of(wb_db *db, const wb_write *w, wb_item *const *before, size_
 		int seen = 0;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(w[j].table, w[i].table) == 0;
-		if (seen || (rc = wb_table_describe(&d, st->inner, w[i].table)) < 0)
+		if (seen || (rc = wb_table_describe(&d, st->base.inner, w[i].table)) < 0)
 			continue;
 		for (size_t j = i; rc >= 0 && j < n; j++)
 			if (strcmp(w[j].table, w[i].table) == 0 && (before[j] || w[j].kind == WB_WRITE_PUT))
@@ -102,7 +98,7 @@ static int write_journaled(wb_db *db, const wb_write *w, wb_item *const *before,
 	int rc = 0;
 
 	pthread_mutex_lock(&st->mu);
-	if (!st->ensured && (rc = wb__journal_ensure(st->inner)) == 0)
+	if (!st->ensured && (rc = wb__journal_ensure(st->base.inner)) == 0)
 		st->ensured = 1;
 	pthread_mutex_unlock(&st->mu);
 	if (rc == 0)
@@ -110,26 +106,26 @@ static int write_journaled(wb_db *db, const wb_write *w, wb_item *const *before,
 	if (rc == 0 && st->atomic && (all = wb__calloc(n + nj, sizeof(*all)))) {
 		memcpy(all, w, n * sizeof(*w));
 		memcpy(all + n, j, nj * sizeof(*j));
-		rc = wb_batch_write(st->inner, all, n + nj, failed);
+		rc = wb_batch_write(st->base.inner, all, n + nj, failed);
 	} else if (rc == 0 && st->atomic) {
 		rc = WB_ENOMEM;
-	} else if (rc == 0 && (nj == 0 || (rc = wb_batch_write(st->inner, j, nj, NULL)) == 0)) {
-		rc = wb_batch_write(st->inner, w, n, failed);
+	} else if (rc == 0 && (nj == 0 || (rc = wb_batch_write(st->base.inner, j, nj, NULL)) == 0)) {
+		rc = wb_batch_write(st->base.inner, w, n, failed);
 	}
 	free(all);
 	writes_free(j, nj);
-	return fwd(db, rc);
+	return wb__wrap_fwd(db, rc);
 }
 
 /* Read the before-images of the writes (NULL where absent). */
 static int befores(wb_db *db, const wb_write *w, size_t n, wb_item **out)
 {
 	for (size_t i = 0; i < n; i++) {
-		int rc = wb_get(&out[i], S(db)->inner, w[i].table, w[i].item);
+		int rc = wb_get(&out[i], WB_WRAP_INNER(db), w[i].table, w[i].item);
 		if (rc == WB_ENOTFOUND)
 			out[i] = NULL;
 		else if (rc < 0)
-			return fwd(db, rc);
+			return wb__wrap_fwd(db, rc);
 	}
 	return 0;
 }
@@ -184,10 +180,10 @@ static int update_once(wb_db *db, const char *table, const wb_item *key, const w
 	wb_item *before = NULL, *after = NULL;
 	wb_cond still = {0};
 	wb_write w = {table, WB_WRITE_PUT, NULL, cond};
-	int rc = wb_get(&before, S(db)->inner, table, key);
+	int rc = wb_get(&before, WB_WRAP_INNER(db), table, key);
 
 	if (rc < 0 && rc != WB_ENOTFOUND)
-		return fwd(db, rc);
+		return wb__wrap_fwd(db, rc);
 	if (!(after = updated(rc == 0 ? before : NULL, key, set, remove, nremove))) {
 		wb_item_free(before);
 		return wb__oom(db);
@@ -217,14 +213,7 @@ static int jw_update(wb_db *db, const char *table, const wb_item *key, const wb_
 	return rc;
 }
 
-/* ------------------------------------------------ reads, tables: forwarded */
-
-static int jw_open(wb_db *db, const char *url)
-{
-	WB_UNUSED(url);
-	db->state = NULL; /* set by wb__journal_wrap */
-	return 0;
-}
+/* ------------------- the handle (reads and tables pass through: wrap.c) */
 
 static void jw_close(wb_db *db)
 {
@@ -235,75 +224,25 @@ static void jw_close(wb_db *db)
 	db->state = NULL;
 }
 
-static int jw_table_create(wb_db *db, const char *name, const wb_key_schema *key)
-{
-	return fwd(db, wb_table_create(S(db)->inner, name, key));
-}
-
-static int jw_table_create_ix(wb_db *db, const char *name, const wb_key_schema *key, const wb_index *ix,
-			      size_t n)
-{
-	wb_table_options o = WB_TABLE_OPTIONS_INIT;
-
-	o.indexes = ix;
-	o.nindexes = n;
-	return fwd(db, wb_table_create_opts(S(db)->inner, name, key, &o));
-}
-
-static int jw_table_describe(wb_db *db, const char *name, wb_table_desc *out)
-{
-	return fwd(db, wb_table_describe(out, S(db)->inner, name));
-}
-
-static int jw_table_indexes(wb_db *db, const char *name, wb_index **out, size_t *count)
-{
-	return fwd(db, wb_table_indexes(out, count, S(db)->inner, name));
-}
-
-static int jw_table_list(wb_db *db, char ***out, size_t *count)
-{
-	return fwd(db, wb_table_list(out, count, S(db)->inner));
-}
-
-static int jw_table_drop(wb_db *db, const char *name)
-{
-	return fwd(db, wb_table_drop(S(db)->inner, name));
-}
-
-static int jw_get(wb_db *db, wb_item **out, const char *table, const wb_item *key)
-{
-	return fwd(db, wb_get(out, S(db)->inner, table, key));
-}
-
-static int jw_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
-{
-	return fwd(db, wb_query_page(out, S(db)->inner, table, q));
-}
-
-static int jw_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
-{
-	return fwd(db, wb_scan_page(out, S(db)->inner, table, s));
-}
-
 static const struct wb_backend_ops journal_ops = {
 	.version = WB_BACKEND_OPS_VERSION,
 	.name = "journal",
 	.caps = 0, /* batches as the inner store makes them; no page transactions */
-	.open = jw_open,
+	.open = wb__wrap_open,
 	.close = jw_close,
-	.table_create = jw_table_create,
-	.table_describe = jw_table_describe,
-	.table_list = jw_table_list,
-	.table_drop = jw_table_drop,
-	.get = jw_get,
+	.table_create = wb__wrap_table_create,
+	.table_describe = wb__wrap_table_describe,
+	.table_list = wb__wrap_table_list,
+	.table_drop = wb__wrap_table_drop,
+	.get = wb__wrap_get,
 	.put = jw_put,
 	.del = jw_del,
 	.update = jw_update,
 	.batch_write = jw_batch_write,
-	.query_page = jw_query_page,
-	.scan_page = jw_scan_page,
-	.table_create_ix = jw_table_create_ix,
-	.table_indexes = jw_table_indexes,
+	.query_page = wb__wrap_query_page,
+	.scan_page = wb__wrap_scan_page,
+	.table_create_ix = wb__wrap_table_create_ix,
+	.table_indexes = wb__wrap_table_indexes,
 };
 
 int wb__journal_wrap(wb_db **out, wb_db *inner, wb_run *run)
@@ -314,7 +253,7 @@ int wb__journal_wrap(wb_db **out, wb_db *inner, wb_run *run)
 	*out = NULL;
 	if (!st)
 		return WB_ENOMEM;
-	st->inner = inner;
+	st->base.inner = inner;
 	st->run = run;
 	st->atomic = (wb__db_caps(inner) & WB_CAP_ATOMIC_BATCH) != 0;
 	pthread_mutex_init(&st->mu, NULL);

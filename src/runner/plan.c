@@ -31,6 +31,7 @@
 #include "backend.h"
 #include "capacity.h"
 #include "run.h"
+#include "wrap.h"
 
 /* A table's key and indexes, read on its first write (a list: entries never move). */
 struct plan_table {
@@ -57,7 +58,7 @@ struct wb_plan {
 
 /* The wrapper handle's state. */
 struct plan_state {
-	wb_db *inner;          /* the real handle (not owned) */
+	struct wb__wrap base;  /* first: the real handle (not owned) */
 	struct wb_plan *plan;  /* the shared recorder (not owned) */
 };
 
@@ -225,12 +226,12 @@ static const struct plan_table *table_of(struct plan_state *st, const char *tabl
 	if (t || !(t = wb__calloc(1, sizeof(*t))))
 		return t;
 	snprintf(t->name, sizeof(t->name), "%s", table);
-	if (wb_table_describe(&d, st->inner, table) < 0) {
+	if (wb_table_describe(&d, st->base.inner, table) < 0) {
 		free(t);
 		return NULL;
 	}
 	t->key = d.key;
-	if (wb_table_indexes(&t->ix, &t->nix, st->inner, table) < 0) {
+	if (wb_table_indexes(&t->ix, &t->nix, st->base.inner, table) < 0) {
 		t->ix = NULL; /* a store without secondary indexes */
 		t->nix = 0;
 	}
@@ -323,7 +324,7 @@ static void record(struct plan_state *st, const char *table, const wb_item *befo
 	pthread_mutex_unlock(&p->lock);
 	if (!want)
 		return;
-	char *d = diff_of(st->inner, table, before, after);
+	char *d = diff_of(st->base.inner, table, before, after);
 	if (!d)
 		return;
 	pthread_mutex_lock(&p->lock);
@@ -368,7 +369,7 @@ static int stored(struct plan_state *st, wb_db *db, const char *table, const wb_
 	*out = NULL;
 	if (cond && cond->kind == WB_COND_ITEM_EQUALS && cond->expect)
 		return (*out = wb_item_dup(cond->expect)) ? 0 : wb__oom(db);
-	rc = wb_get(out, st->inner, table, key);
+	rc = wb_get(out, st->base.inner, table, key);
 	if (rc == WB_ENOTFOUND)
 		return 0;
 	return rc < 0 ? wb__error_to_db(db, rc) : 0;
@@ -399,22 +400,10 @@ static struct plan_state *S(wb_db *db)
 	return db->state;
 }
 
-static int p_open(wb_db *db, const char *url)
-{
-	WB_UNUSED(url);
-	db->state = NULL; /* set by wb__plan_wrap */
-	return 0;
-}
-
 static void p_close(wb_db *db)
 {
 	free(db->state);
 	db->state = NULL;
-}
-
-static int fwd(wb_db *db, int rc)
-{
-	return rc < 0 ? wb__error_to_db(db, rc) : rc;
 }
 
 static int p_table_create(wb_db *db, const char *name, const wb_key_schema *key)
@@ -422,7 +411,7 @@ static int p_table_create(wb_db *db, const char *name, const wb_key_schema *key)
 	wb_table_desc d;
 
 	WB_UNUSED(key);
-	if (wb_table_describe(&d, S(db)->inner, name) == 0)
+	if (wb_table_describe(&d, WB_WRAP_INNER(db), name) == 0)
 		return wb__error(db, WB_EEXISTS, "plan: table %s already exists", name);
 	pthread_mutex_lock(&S(db)->plan->lock);
 	S(db)->plan->created++;
@@ -439,28 +428,13 @@ static int p_table_create_ix(wb_db *db, const char *name, const wb_key_schema *k
 	return p_table_create(db, name, key);
 }
 
-static int p_table_describe(wb_db *db, const char *name, wb_table_desc *out)
-{
-	return fwd(db, wb_table_describe(out, S(db)->inner, name));
-}
-
-static int p_table_indexes(wb_db *db, const char *name, wb_index **out, size_t *count)
-{
-	return fwd(db, wb_table_indexes(out, count, S(db)->inner, name));
-}
-
-static int p_table_list(wb_db *db, char ***out, size_t *count)
-{
-	return fwd(db, wb_table_list(out, count, S(db)->inner));
-}
-
 static int p_table_drop(wb_db *db, const char *name)
 {
 	wb_table_desc d;
 	int rc;
 
-	if ((rc = wb_table_describe(&d, S(db)->inner, name)) < 0)
-		return fwd(db, rc);
+	if ((rc = wb_table_describe(&d, WB_WRAP_INNER(db), name)) < 0)
+		return wb__wrap_fwd(db, rc);
 	pthread_mutex_lock(&S(db)->plan->lock);
 	S(db)->plan->dropped++;
 	pthread_mutex_unlock(&S(db)->plan->lock);
@@ -469,11 +443,11 @@ static int p_table_drop(wb_db *db, const char *name)
 
 static int p_get(wb_db *db, wb_item **out, const char *table, const wb_item *key)
 {
-	int rc = wb_get(out, S(db)->inner, table, key);
+	int rc = wb_get(out, WB_WRAP_INNER(db), table, key);
 
 	if (rc == 0 || rc == WB_ENOTFOUND)
 		count_read(S(db), wb__units_get(rc == 0 ? wb_item_size(*out) : 0, 1));
-	return fwd(db, rc);
+	return wb__wrap_fwd(db, rc);
 }
 
 static int p_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
@@ -546,31 +520,31 @@ static int p_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *fa
 
 static int p_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
 {
-	int rc = wb_query_page(out, S(db)->inner, table, q);
+	int rc = wb_query_page(out, WB_WRAP_INNER(db), table, q);
 
 	if (rc == 0)
 		count_page(S(db), table, q ? q->index : NULL, *out);
-	return fwd(db, rc);
+	return wb__wrap_fwd(db, rc);
 }
 
 static int p_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 {
-	int rc = wb_scan_page(out, S(db)->inner, table, s);
+	int rc = wb_scan_page(out, WB_WRAP_INNER(db), table, s);
 
 	if (rc == 0)
 		count_page(S(db), table, s ? s->index : NULL, *out);
-	return fwd(db, rc);
+	return wb__wrap_fwd(db, rc);
 }
 
 static const struct wb_backend_ops plan_ops = {
 	.version = WB_BACKEND_OPS_VERSION,
 	.name = "plan",
 	.caps = 0, /* batches recorded write by write; no each_page: it intercepts writes */
-	.open = p_open,
+	.open = wb__wrap_open,
 	.close = p_close,
 	.table_create = p_table_create,
-	.table_describe = p_table_describe,
-	.table_list = p_table_list,
+	.table_describe = wb__wrap_table_describe,
+	.table_list = wb__wrap_table_list,
 	.table_drop = p_table_drop,
 	.get = p_get,
 	.put = p_put,
@@ -580,7 +554,7 @@ static const struct wb_backend_ops plan_ops = {
 	.query_page = p_query_page,
 	.scan_page = p_scan_page,
 	.table_create_ix = p_table_create_ix,
-	.table_indexes = p_table_indexes,
+	.table_indexes = wb__wrap_table_indexes,
 };
 
 int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan)
@@ -591,7 +565,7 @@ int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan)
 	*out = NULL;
 	if (!st)
 		return WB_ENOMEM;
-	st->inner = inner;
+	st->base.inner = inner;
 	st->plan = plan;
 	if ((rc = wb__db_open_with(out, &plan_ops, wb_db_url(inner))) < 0) {
 		free(st);

@@ -159,7 +159,6 @@ int wb__plan_wrap(wb_db **out, wb_db *inner, struct wb_plan *plan);
  * `*out` is the caller's (wb_close); it does not own `inner`.
  */
 int wb__journal_wrap(wb_db **out, wb_db *inner, wb_run *run);
-/** Print the counts (unchanged: plus the run's own `unchanged`) and the diffs. */
 /** The units counted so far (thread-safe). */
 void wb__plan_units(struct wb_plan *plan, wb_plan_units *out);
 /** Print the counts (unchanged: plus the run's own `unchanged`), the units and the diffs. */
@@ -174,5 +173,12 @@ void wb__plan_report(struct wb_plan *plan, const wb_counters *counters, FILE *f)
 size_t wb__each_pace_before(size_t dflt);
 /* After it: the page asked for `asked` items and had `got`. */
 void wb__each_pace_after(size_t asked, size_t got);
+/*
+ * The next segment of a scan that threads share (wb_each's, the verify
+ * checks'): under `lock`, unless `*failed` says the job failed, the next
+ * of [*next, end) into *seg and 1; else 0.  Implemented in each.c.
+ */
+int wb__each_take_segment(pthread_mutex_t *lock, const int *failed, unsigned *next, unsigned end,
+			  unsigned *seg);
 
 #endif /* WB_RUN_H */

@@ -343,18 +343,6 @@ static int run_stream(struct vworker *w, unsigned seg)
 	return rc < 0 ? rc : 0;
 }
 
-static int take_segment(struct vjob *job, unsigned *seg)
-{
-	int ok;
-
-	pthread_mutex_lock(&job->lock);
-	ok = job->rc == 0 && job->next < job->end;
-	if (ok)
-		*seg = job->next++;
-	pthread_mutex_unlock(&job->lock);
-	return ok;
-}
-
 static void job_fail(struct vjob *job, int rc)
 {
 	pthread_mutex_lock(&job->lock);
@@ -373,7 +361,7 @@ static void *worker_main(void *arg)
 		job_fail(w->job, wb_error_last_code());
 		return NULL;
 	}
-	while (take_segment(w->job, &seg))
+	while (wb__each_take_segment(&w->job->lock, &w->job->rc, &w->job->next, w->job->end, &seg))
 		if ((rc = run_stream(w, seg)) < 0)
 			job_fail(w->job, rc);
 	wb_close(w->db);

@@ -27,6 +27,10 @@
 //
 //   node faultproxy.mjs --target http://127.0.0.1:PORT --port-file FILE [rates] [--seed N]
 //
+//   --trace FILE      appends a line per forwarded request to FILE: the ms (since
+//                     the proxy started) it arrived, was forwarded and answered,
+//                     its operation, table, request bytes and status (tab-separated;
+//                     for finding where a benchmark's time goes)
 //   --capacity        asks for the consumed capacity of every data-plane request
 //                     (adds "ReturnConsumedCapacity":"TOTAL" where the request has
 //                     none), so that /__capacity counts requests that did not ask
@@ -41,7 +45,7 @@
 // {TABLE: units}, "write": {TABLE: units}}} (zeroed by /__reset).  GET /__set?throttle=R&pte=R changes those two rates while
 // it runs.  SIGTERM stops it.
 import http from "node:http";
-import { writeFileSync, renameSync } from "node:fs";
+import { writeFileSync, renameSync, createWriteStream } from "node:fs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -62,6 +66,10 @@ const delayMs = Number(opt("delay", 0));
 const allOps = args.includes("--all-ops");
 const dropReserved = args.includes("--drop-after-reserved");
 const onlyTable = opt("only-table", "");
+const traceFile = opt("trace", "");
+const trace = traceFile ? createWriteStream(traceFile, { flags: "a" }) : null;
+const t0 = performance.now();
+const ms = () => (performance.now() - t0).toFixed(1);
 const dataOps = new Set(["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Query", "Scan",
   "BatchWriteItem", "BatchGetItem"]);
 
@@ -189,6 +197,7 @@ const server = http.createServer((req, res) => {
     return;
   }
   const chunks = [];
+  const arrived = ms();
   counts.peakInFlight = Math.max(counts.peakInFlight, ++inFlight);
   res.on("close", () => inFlight--);
   req.on("data", (c) => chunks.push(c));
@@ -214,7 +223,9 @@ const server = http.createServer((req, res) => {
       }
     }
     counts.forwarded++;
+    const sent = ms();
     forward(req, body, (status, headers, buf) => {
+      if (trace) trace.write(`${arrived}\t${sent}\t${ms()}\t${op}\t${named}\t${body.length}\t${status}\n`);
       countCapacity(op, status, buf);
       relay(res, status, headers, buf);
     });
