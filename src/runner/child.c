@@ -477,9 +477,10 @@ static void loop(struct sup *s)
 /* Wait for the child (forwarding signals meanwhile) and record how it ended. */
 static void finish(struct sup *s)
 {
-	while (!s->reaped) {
+	for (int polls = 0; !s->reaped; polls++) {
 		struct pollfd p = {.fd = sig_pipe[0], .events = POLLIN};
-		poll(&p, 1, 100);
+		/* its pipes are closed: it is exiting (look again soon), or closed them itself */
+		poll(&p, 1, polls < 40 ? 5 : 100);
 		if (got_signals != s->signals)
 			forward_signals(s);
 		reap(s);
