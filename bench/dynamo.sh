@@ -24,16 +24,12 @@
 # ITEMS is capped at 20000 (dynalite is slow) unless WB_DYNAMO_ITEMS is set;
 # WB_DYNAMO_SEGMENTS (default 4) segments / threads for every contender.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-W=$ROOT/$BUILD/bin/whimbrel
 want=${1:-20000}
 ITEMS=${WB_DYNAMO_ITEMS:-$(( want < 20000 ? want : 20000 ))}
 SEG=${WB_DYNAMO_SEGMENTS:-4}
 DIR=${2:-${TMPDIR:-/tmp}}/wb-dynamo-bench.$$
 NAME=dynamo.sh
-. bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 mkdir -p "$BUILD/bench"
 [ -x "$BUILD/bench/dynamo_store" ] && [ "$BUILD/bench/dynamo_store" -nt "$BUILD/lib/libwhimbrel.a" ] || \
 	cc -std=gnu11 -O2 -g -pthread -Iinclude -o "$BUILD/bench/dynamo_store" bench/dynamo_store.c \

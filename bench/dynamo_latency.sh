@@ -33,10 +33,6 @@
 # compare each contender's median run by wall time: the machine's load
 # drifts).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-W=$ROOT/$BUILD/bin/whimbrel
 ITEMS=${1:-5000}
 DELAYS=${2:-0 5}
 SEG=${WB_DYNAMO_SEGMENTS:-4}
@@ -45,7 +41,7 @@ CONTENDERS=${WB_CONTENDERS:-runner runner-unc sdk-cond sdk-batch engine}
 ROUNDS=${WB_ROUNDS:-1}
 DIR=${TMPDIR:-/tmp}/wb-dynamo-latency.$$
 NAME=dynamo_latency.sh
-. bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 bench_dynalite
 bench_items
 bench_migration "$DIR/work/0001_add_price.c"

@@ -1,11 +1,13 @@
 # lib.sh - shell helpers shared by the DynamoDB benchmarks (bench/dynamo.sh,
-# bench/dynamo_latency.sh): sourced, never run.  The caller sets ROOT (the
-# checkout), BUILD, W (the whimbrel binary), ITEMS, DIR (a scratch directory,
-# removed at exit) and NAME (its own name, for messages) first.
+# bench/dynamo_latency.sh): sourced, never run.  The caller sets ITEMS, DIR
+# (a scratch directory, removed at exit) and NAME (its own name, for
+# messages) first; this sets ROOT (the checkout, the working directory from
+# here on), BUILD (default build) and W (the whimbrel binary).
 #
 #   bench_dynalite           start dynalite on a free loopback port: URL
 #   bench_items              ITEMS ~200-byte cars into $DIR/items.jsonl
-#   bench_migration FILE     the add-price wb_each migration of $BENCH_TABLE
+#   bench_migration FILE     the add-price example migration (examples/migrations/0001),
+#                            on the table $BENCH_TABLE names
 #   bench_load TABLE         a fresh copy of the items, loaded directly
 #   bench_check TABLE        every item has its price (else exit 1)
 #   bench_warm               compile the migration once (the cache), untimed
@@ -14,6 +16,10 @@
 # Cleanup: bench_at_exit CMD adds CMD to what runs at exit (dynalite is
 # stopped and DIR removed last).
 
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+BUILD=${BUILD:-build}
+W=$ROOT/$BUILD/bin/whimbrel
 [ -d "$ROOT/node_modules/dynalite" ] || { echo "$NAME: run scripts/deps.sh first (dynalite)" >&2; exit 1; }
 [ -x "$W" ] || make --no-print-directory -C "$ROOT" all BUILD="$BUILD"
 mkdir -p "$DIR/work"
@@ -36,31 +42,9 @@ bench_server_cpu() { bench_cpu "$(cat "$DIR/dyn/dynalite.pid")"; }
 bench_items() { node "$ROOT/bench/gen_items.mjs" "$ITEMS" "$DIR/items.jsonl"; }
 
 bench_migration() {  # FILE
-	cat >"$1" <<'MIG'
-/*
- * Add price = 0 to every item of $BENCH_TABLE (the DynamoDB benchmarks).
- *
- * Execution Time:
- * Finalization Time:
- */
-#include <stdlib.h>
-#include <whimbrel.h>
-
-static int add_price(wb_item *item, void *arg)
-{
-	(void)arg;
-	if (wb_item_has(item, "price"))
-		return WB_KEEP;
-	wb_item_set_number(item, "price", "0");
-	return WB_WRITE;
-}
-
-int main(void)
-{
-	wb_run *run = wb_run_begin();
-	return wb_run_end(run, wb_each(run, getenv("BENCH_TABLE"), NULL, add_price, NULL));
-}
-MIG
+	sed -e 's/^#include <whimbrel.h>$/#include <stdlib.h>\n&/' -e 's/wb_each(run, "cars",/wb_each(run, getenv("BENCH_TABLE"),/' \
+		"$ROOT/examples/migrations/0001_add_price_to_cars.c" >"$1"
+	grep -q 'getenv("BENCH_TABLE")' "$1" || { echo "$NAME: examples/migrations/0001 no longer runs wb_each on \"cars\"" >&2; exit 1; }
 }
 
 bench_load() {  # TABLE

@@ -19,10 +19,21 @@
 #                         of the N-th "NAME": (quotes and comma stripped)
 #   finish PID SECONDS    wait that long for PID to end (then kill -9 it); its exit status
 #   g ARGS...             git with a tester's name and e-mail, branch main
+#   copy_migrations DIR SPEC...  tests/data/migrations/SPEC.c into DIR (made if
+#                         need be) as NNNN_SPEC.c, NNNN the SPEC's position
+#                         (0001 first); SPEC NAME=SOURCE: SOURCE.c as NAME.c
+#   at_exit CMD           run CMD at exit (the latest first), then remove $T
+#   dynalite_start DIR    a dynalite of the test's own in DIR (stopped at
+#                         exit): its URL in URL
+#   proxy_start OPTION... tests/interop/faultproxy.mjs OPTION... in front of
+#                         $URL (a running one stopped first; stopped at
+#                         exit): its port in PPORT, its DynamoDB URL in PROXY
+#   proxy_stop            stop it
 set -u
 : "${WHIMBREL:?run through scripts/run-tests.sh}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/wbtest.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+AT_EXIT=""
+trap 'eval "$AT_EXIT"; rm -rf "$T"' EXIT
 cd "$T"
 n=0
 out=""; err=""; rc=0
@@ -70,3 +81,32 @@ finish() {
 	wait "$1"
 }
 g() { git -c user.name=tester -c user.email=tester@example.com -c init.defaultBranch=main "$@"; }
+copy_migrations() {  # DIR SPEC...
+	local dir=$1 i=0 spec; shift
+	mkdir -p "$dir"
+	for spec in "$@"; do
+		i=$((i + 1))
+		case $spec in
+		*=*) cp "$WB_ROOT/tests/data/migrations/${spec#*=}.c" "$dir/${spec%%=*}.c" ;;
+		*) cp "$WB_ROOT/tests/data/migrations/$spec.c" "$dir/$(printf %04d $i)_$spec.c" ;;
+		esac
+	done
+}
+at_exit() { AT_EXIT="$1; $AT_EXIT"; }
+dynalite_start() {  # DIR
+	at_exit "\"\$WB_ROOT/scripts/dynalite.sh\" stop \"$1\""
+	URL=$("$WB_ROOT/scripts/dynalite.sh" start "$1")
+}
+proxy=""
+proxy_stop() { [ -z "$proxy" ] || { kill "$proxy" 2>/dev/null; wait "$proxy" 2>/dev/null; proxy=""; }; }
+proxy_start() {  # OPTION...
+	proxy_stop
+	at_exit proxy_stop
+	rm -f "$T/proxy.port"
+	node "$WB_ROOT/tests/interop/faultproxy.mjs" --target "http://${URL#dynamodb://}" --port-file "$T/proxy.port" \
+		"$@" >"$T/proxy.log" 2>&1 &
+	proxy=$!
+	for _ in $(seq 300); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+	PPORT=$(cat "$T/proxy.port")
+	PROXY="dynamodb://127.0.0.1:$PPORT"
+}

@@ -4,9 +4,7 @@
 # umask 000; a group-writable cache directory, a cached program owned by
 # another user, or one that no longer matches its seal is never run.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
-mkdir -p m
-cp "$D/includes.c" m/0001_includes.c
+copy_migrations m includes
 echo '#define HELPER_VALUE 1' >m/helpers.h
 
 run "$WHIMBREL" run dev m/0001_includes.c

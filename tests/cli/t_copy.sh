@@ -10,11 +10,8 @@
 # same command again: it resumes and every item is there (on SQLite, and
 # into DynamoDB, where the copy runs in parallel segments).
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB=sqlite:prod.db
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/reshape.c" m/0002_reshape.c
+copy_migrations m seed reshape
 N=2000
 SEED_N=$N "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
 sorted() { "$WHIMBREL" ${2:+--target "$2"} export "$1" | sort; }

@@ -23,34 +23,15 @@
 # Skipped when WB_TEST_DYNAMODB_URL is unset (no dynalite).
 . "$(dirname "$0")/lib.sh"
 need_dynamodb
-DYN=$WB_ROOT/scripts/dynalite.sh
-D=$WB_ROOT/tests/data/migrations
-proxy=""
-cleanup() {
-	[ -n "$proxy" ] && kill "$proxy" 2>/dev/null
-	"$DYN" stop "$T/dyn"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-URL=$("$DYN" start "$T/dyn")
+dynalite_start "$T/dyn"
 start_proxy() {  # OPTIONS...: the proxy in front of dynalite, its URL in PROXY, its stats URL in PSTATS
-	[ -n "$proxy" ] && { kill "$proxy"; wait "$proxy" 2>/dev/null; }
-	rm -f "$T/proxy.port"
-	node "$WB_ROOT/tests/interop/faultproxy.mjs" --target "http://${URL#dynamodb://}" --port-file "$T/proxy.port" \
-		"$@" >"$T/proxy.log" 2>&1 &
-	proxy=$!
-	for _ in $(seq 300); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
-	PROXY="dynamodb://127.0.0.1:$(cat "$T/proxy.port")"
-	PSTATS="http://127.0.0.1:$(cat "$T/proxy.port")/__faults"
+	proxy_start "$@"
+	PSTATS="http://127.0.0.1:$PPORT/__faults"
 }
 fault() { curl -s "$PSTATS" | sed "s/.*\"$1\":\([0-9]*\).*/\1/"; }
 json() { "$WHIMBREL" history prod "$1" --json; }
 field() { grep "\"$2\"" | sed -n "${1}p" | sed 's/.*: "*\([^",]*\)"*,*$/\1/'; }
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/counter.c" m/0003_counter.c
-cp "$D/check.c" m/0009_check.c
+copy_migrations m seed counter counter 0009_check=check
 
 # --- 0. the store suite on DynamoDB without lanes and with many
 for c in 1 128; do
@@ -179,8 +160,7 @@ ok "faults: every injected fault was retried ($injected, $counted counted; a dro
 is "faults: nothing given up" "$(stat "gave up")" 0
 
 # --- 3. --unconditional
-cp "$D/counter.c" m/0005_counter.c
-cp "$D/counter.c" m/0006_counter.c
+copy_migrations m 0005_counter=counter 0006_counter=counter
 if command -v script >/dev/null; then
 	script -qec "$WHIMBREL run prod --allow-dirty m/0005_counter.c --dir m --no-stamp --unconditional" /dev/null \
 		</dev/null >tty.txt 2>&1
@@ -236,7 +216,7 @@ is "concurrency = 3: the run succeeds" "$rc" 0
 peak=$(fault peakInFlight)
 ok "concurrency = 3: 3 writes in flight, not 32 (+ the thread's own, the runner's) ($peak)" '[ "$peak" -le 7 ] && [ "$peak" -ge 3 ]'
 # --- 5. a worker's migrations get its --concurrency
-cp "$D/counter.c" m/0007_counter.c
+copy_migrations m 0007_counter=counter
 rm whimbrel.conf
 start_proxy --delay 5
 run "$WHIMBREL" --db "$PROXY" schedule prod m/0007_counter.c --now --workers 1 --allow-dirty

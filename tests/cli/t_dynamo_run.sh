@@ -18,25 +18,11 @@
 # Skipped (ok 1 - t_dynamo_run # SKIP) when WB_TEST_DYNAMODB_URL is unset.
 . "$(dirname "$0")/lib.sh"
 need_dynamodb
-D=$WB_ROOT/tests/data/migrations
 E=$WB_ROOT/examples
-DYN=$WB_ROOT/scripts/dynalite.sh
-servers=""
-proxy=""
-cleanup() {
-	[ -n "$proxy" ] && kill "$proxy" 2>/dev/null
-	for s in $servers; do "$DYN" stop "$s"; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fresh_dynalite() {  # DIR: start a private dynalite, print its URL
-	servers="$servers $1"
-	"$DYN" start "$1"
-}
 json() { "$WHIMBREL" history prod "$1" --json; }
 
 # --- 1. the cars example on prod = dynalite
-URL=$(fresh_dynalite "$T/d1")
+dynalite_start "$T/d1"
 export WHIMBREL_PROD_DB=$URL
 mkdir -p ex && cp -r "$E/." ex/ && cd ex
 run "$WHIMBREL" --db "$URL" table create cars --pk id
@@ -55,13 +41,11 @@ is "cars: a second run changes nothing" "$(json 0001_add_price_to_cars | jfield 
 cd "$T"
 
 # --- 2. kill -9 in the middle, then resume
-URL=$(fresh_dynalite "$T/d2")
+dynalite_start "$T/d2"
 export WHIMBREL_PROD_DB=$URL
 N=12000
-mkdir -p m2 && cd m2 && mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/check.c" m/0003_check.c
+mkdir -p m2 && cd m2
+copy_migrations m seed counter check
 SEED_N=$N "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
 run "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --dir m --no-stamp
 has "resume: seeded $N cars on dynalite" "$out" "cars=$N counter0=$N"
@@ -91,12 +75,10 @@ is "resume: lease released" "$("$WHIMBREL" --db "$URL" scan whimbrel_locks | wc 
 cd "$T"
 
 # --- 3. two concurrent runs: one is refused
-URL=$(fresh_dynalite "$T/d3")
+dynalite_start "$T/d3"
 export WHIMBREL_PROD_DB=$URL
-mkdir -p m3 && cd m3 && mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/check.c" m/0003_check.c
+mkdir -p m3 && cd m3
+copy_migrations m seed counter check
 SEED_N=3000 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
 SLOW_US=2000 WHIMBREL_THREADS=1 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp >first.out 2>&1 &
 first=$!
@@ -112,19 +94,11 @@ has "concurrent: exactly one run transformed the cars" "$out" "cars=3000 counter
 cd "$T"
 
 # --- 4. 20,000 items through the fault proxy
-URL=$(fresh_dynalite "$T/d4")
-node "$WB_ROOT/tests/interop/faultproxy.mjs" --target "http://${URL#dynamodb://}" --port-file "$T/proxy.port" \
-	--throttle 0.02 --pte 0.01 --error500 0.02 --drop 0.02 --unprocessed 0.3 --drop-after 0.01 --seed 4 \
-	>"$T/proxy.log" 2>&1 &
-proxy=$!
-for _ in $(seq 300); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
-PROXY="dynamodb://127.0.0.1:$(cat "$T/proxy.port")"
+dynalite_start "$T/d4"
+proxy_start --throttle 0.02 --pte 0.01 --error500 0.02 --drop 0.02 --unprocessed 0.3 --drop-after 0.01 --seed 4
 export WHIMBREL_PROD_DB=$PROXY
-mkdir -p m4 && cd m4 && mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/check.c" m/0003_check.c
-cp "$D/counter.c" m/0004_counter_again.c
+mkdir -p m4 && cd m4
+copy_migrations m seed counter check 0004_counter_again=counter
 run env SEED_N=20000 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp
 is "faults: seeding 20000 items through the proxy succeeds" "$rc" 0
 run env WHIMBREL_THREADS=8 WHIMBREL_DYNAMODB_STATS=1 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp
@@ -142,7 +116,7 @@ retries=$(json 0002_counter | jfield 1 retries)
 throttled=$(json 0002_counter | jfield 1 throttled)
 ok "faults: the ledger counts the run's retries ($retries)" '[ "$retries" -gt 0 ]'
 ok "faults: and those after throttling ($throttled)" '[ "$throttled" -gt 0 ] && [ "$throttled" -le "$retries" ]'
-faults=$(curl -s "http://127.0.0.1:$(cat "$T/proxy.port")/__faults")
+faults=$(curl -s "http://127.0.0.1:$PPORT/__faults")
 ok "faults: the proxy injected faults ($faults)" 'echo "$faults" | grep -q "\"throttle\":[1-9]"'
 ok "faults: and partial batches" 'echo "$faults" | grep -q "\"unprocessed\":[1-9]"'
 ok "faults: and writes whose answer was lost" 'echo "$faults" | grep -q "\"dropAfter\":[1-9]"'
@@ -153,7 +127,7 @@ has "faults: every item transformed exactly once (read directly)" "$out" "cars=2
 # and must be recognised as done, not transformed a second time.
 run env WHIMBREL_THREADS=8 "$WHIMBREL" run prod --allow-dirty m/0004_counter_again.c --yes --dir m --no-stamp
 is "faults: a second migration through the proxy succeeds" "$rc" 0
-kill "$proxy"; proxy=""
+proxy_stop
 run env WHIMBREL_PROD_DB="$URL" "$WHIMBREL" run prod --allow-dirty m/0003_check.c --yes --dir m --no-stamp
 has "faults: every item transformed exactly once again" "$out" "cars=20000 counter0=0 counter1=0 counter2=20000 counter3+=0"
 cd "$T"

@@ -5,14 +5,13 @@
 # of a prod run are not a change; dev runs and plans are not guarded.
 . "$(dirname "$0")/lib.sh"
 command -v git >/dev/null 2>&1 || skip_all "git is not installed"
-D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
 ledger() { "$WHIMBREL" history prod "$1" --json; }
 # a field of a prod run (runs of one second are not in time order: each has its own value here)
 field() { python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['mode']=='prod']; print(r[-1].get('$1',''))"; }
 
-mkdir repo loose
-cp "$D/seed.c" loose/0001_seed.c
+mkdir repo
+copy_migrations loose seed
 run "$WHIMBREL" run prod loose/0001_seed.c --yes --dir loose
 is "outside git: refused (exit 1)" "$rc" 1
 is "outside git: one line" "$err" "whimbrel: refusing to run loose/0001_seed.c on prod: not committed (not in a git work tree) (commit it, or pass --allow-dirty)"
@@ -24,9 +23,7 @@ is "plan prod: not guarded" "$rc" 0
 
 cd repo
 g init -q .
-mkdir m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
+copy_migrations m seed counter
 run "$WHIMBREL" run prod m/0001_seed.c --yes --dir m
 is "no commit yet: refused" "$rc" 1
 has "no commit yet: says so" "$err" "not committed (its repository has no commit yet)"

@@ -9,11 +9,7 @@
 # order) is reverted byte-identical (conditional writes compare sets as
 # sets).  On SQLite, and on dynalite when it runs.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/direct.c" m/0002_direct.c
-cp "$D/counter.c" m/0003_counter.c
+copy_migrations m seed direct counter
 for i in 1 2 3; do
 	echo "{\"id\":{\"S\":\"set-$i\"},\"ss\":{\"SS\":[\"b\",\"a\",\"c$i\"]},\"ns\":{\"NS\":[\"10\",\"2.50\",\"-1\"]},\"bs\":{\"BS\":[\"AQ==\",\"AA==\"]},\"m\":{\"M\":{\"ss\":{\"SS\":[\"z\",\"a\"]},\"l\":{\"L\":[{\"NS\":[\"3\",\"1\"]},{\"BS\":[\"Ag==\",\"AA==\"]}]}}}}"
 done >sets.jsonl

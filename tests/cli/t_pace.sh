@@ -9,11 +9,7 @@
 #   5. a job: schedule --max-rate, pause JOB stops its worker's segments,
 #      resume JOB and the job succeeds.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/check.c" m/0003_check.c
+copy_migrations m seed counter check
 SEED_N=600 "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
 running_id() { "$WHIMBREL" history dev 0002_counter --json | python3 -c '
 import json, sys

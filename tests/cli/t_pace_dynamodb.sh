@@ -15,28 +15,15 @@
 # Sizes: WB_PACE_DDB_N cars (450) for 1 and 4; 150 for 2 and 3, 60 for 5.
 . "$(dirname "$0")/lib.sh"
 need_dynamodb
-D=$WB_ROOT/tests/data/migrations
-DYN=$WB_ROOT/scripts/dynalite.sh
 N=${WB_PACE_DDB_N:-450}
 LIMIT=40
-server="" proxy="" bg=""
-cleanup() {
-	[ -n "$bg" ] && kill "$bg" 2>/dev/null
-	[ -n "$proxy" ] && kill "$proxy" 2>/dev/null
-	[ -n "$server" ] && "$DYN" stop "$server"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-server="$T/dyn"
-URL=$("$DYN" start "$server")
-node "$WB_ROOT/tests/interop/faultproxy.mjs" --target "http://${URL#dynamodb://}" --port-file "$T/proxy.port" \
-	>"$T/proxy.log" 2>&1 &
-proxy=$!
-for _ in $(seq 300); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
-PORT=$(cat "$T/proxy.port")
-export WHIMBREL_PROD_DB="dynamodb://127.0.0.1:$PORT" WHIMBREL_BATCH=25
+dynalite_start "$T/dyn"
+proxy_start
+bg=""
+at_exit '[ -z "$bg" ] || kill "$bg" 2>/dev/null'
+export WHIMBREL_PROD_DB=$PROXY WHIMBREL_BATCH=25
 P() { "$WHIMBREL" run prod --allow-dirty --yes --dir m --no-stamp "$@"; }
-cap() { curl -s "http://127.0.0.1:$PORT/__capacity"; }
+cap() { curl -s "http://127.0.0.1:$PPORT/__capacity"; }
 writes() { cap | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["write"]))'; }
 rate_between() {  # FROM TO (Unix seconds): mean write units per second of the proxy's seconds [FROM, TO)
 	cap | python3 -c '
@@ -56,10 +43,7 @@ wait_run() {
 	for _ in $(seq 300); do id=$(running_id); [ -n "$id" ] && break; sleep 0.1; done
 	echo "$id"
 }
-mkdir m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/check.c" m/0003_check.c
+copy_migrations m seed counter check
 SEED_N=$N "$WHIMBREL" --db "$URL" run prod --allow-dirty --yes --dir m --no-stamp m/0001_seed.c >/dev/null 2>&1
 CARS_TABLE=small SEED_N=150 "$WHIMBREL" --db "$URL" run prod --allow-dirty --yes --dir m --no-stamp \
 	m/0001_seed.c >/dev/null 2>&1
@@ -96,11 +80,11 @@ ok "3 workers: the budget is used (mean window $wmean >= 0.5 x $budget)" \
 	'[ "$nwin" -ge 3 ] && python3 -c "import sys; sys.exit(0 if $wmean >= 0.5 * $budget else 1)"'
 
 # --- 2. AIMD under throttling
-curl -s "http://127.0.0.1:$PORT/__set?throttle=0.1" >/dev/null
+curl -s "http://127.0.0.1:$PPORT/__set?throttle=0.1" >/dev/null
 w0=$(writes); t0=$(date +%s%N)
 CARS_TABLE=small run P m/0002_counter.c --max-wcu 60
 t1=$(date +%s%N); w1=$(writes)
-curl -s "http://127.0.0.1:$PORT/__set?throttle=0" >/dev/null
+curl -s "http://127.0.0.1:$PPORT/__set?throttle=0" >/dev/null
 is "throttled run: exit 0" "$rc" 0
 rate=$(python3 -c "print(round(($w1 - $w0) / (($t1 - $t0) / 1e9), 1))")
 echo "# throttled 10%: $((w1 - w0)) units in $(((t1 - t0) / 1000000)) ms = $rate/s at --max-wcu 60; throttled $(hist throttled)"

@@ -11,23 +11,11 @@
 # whimbrel.conf, a broken file; and the time at --max-wcu.
 . "$(dirname "$0")/lib.sh"
 need_dynamodb
-D=$WB_ROOT/tests/data/migrations
-DYN=$WB_ROOT/scripts/dynalite.sh
-proxy=""
-cleanup() {
-	[ -n "$proxy" ] && kill "$proxy" 2>/dev/null
-	"$DYN" stop "$T/dyn"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-URL=$("$DYN" start "$T/dyn")
-node "$WB_ROOT/tests/interop/faultproxy.mjs" --target "http://${URL#dynamodb://}" --port-file "$T/proxy.port" \
-	--capacity >"$T/proxy.log" 2>&1 &
-proxy=$!
-for _ in $(seq 300); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
-P=http://127.0.0.1:$(cat "$T/proxy.port")
-export WHIMBREL_DEV_DB="dynamodb://127.0.0.1:$(cat "$T/proxy.port")"
-mkdir m && cp "$D/estimate.c" m/0001_estimate.c
+dynalite_start "$T/dyn"
+proxy_start --capacity
+P=http://127.0.0.1:$PPORT
+export WHIMBREL_DEV_DB=$PROXY
+copy_migrations m estimate
 
 "$WHIMBREL" table create cars --pk id >/dev/null
 awk 'BEGIN { for (i = 0; i < 1500; i++) { b = ""; n = (i * 37) % 3000;

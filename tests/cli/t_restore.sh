@@ -11,11 +11,8 @@
 # (--older-than, snapshot_days) deletes old snapshots; the three steps of
 # docs/restore.md (restore, copy back --keys-of-run, drop) undo a run.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB=sqlite:prod.db
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
+copy_migrations m seed counter
 W() { "$WHIMBREL" --target prod "$@"; }
 dump() { W export "$1" | sort; }  # a table's items, sorted: byte-identical or not
 run_of() { printf %s "$1" | sed -n 's/.*(run \([0-9A-Za-z-]*\)).*/\1/p' | tail -1; }

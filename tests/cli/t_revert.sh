@@ -8,13 +8,8 @@
 # changes back; kill -9 of a revert in the middle, then revert again:
 # it resumes from its checkpoint and every item is back exactly.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB=sqlite:prod.db
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/counter.c" m/0003_counter_big.c
-cp "$D/check.c" m/0004_check.c
+copy_migrations m seed counter 0003_counter_big=counter check
 run_of() { printf %s "$1" | sed -n 's/.*(\(revert \)*run \([0-9A-Za-z-]*\)).*/\2/p' | tail -1; }  # the run id a command printed
 status() { "$WHIMBREL" --target prod scan whimbrel_runs | grep "\"run_id\":{\"S\":\"$1\"}" | sed 's/.*"status":{"S":"\([a-z]*\)"}.*/\1/'; }
 check() { "$WHIMBREL" run prod m/0004_check.c --yes --allow-dirty --dir m --no-stamp 2>/dev/null; }

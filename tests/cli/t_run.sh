@@ -4,13 +4,10 @@
 # directory is a git repository: prod runs only committed files (t_guard.sh).
 . "$(dirname "$0")/lib.sh"
 command -v git >/dev/null 2>&1 || skip_all "git is not installed"
-D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
 commit() { git add "$@" && git -c user.name=tester -c user.email=tester@example.com commit -qm "$*"; }
 git init -q .
-mkdir -p setup
-cp "$D/seed.c" setup/0001_seed.c
-cp "$D/check.c" setup/0002_check.c
+copy_migrations setup seed check
 commit setup
 
 run "$WHIMBREL" run dev setup/0001_seed.c

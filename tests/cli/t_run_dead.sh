@@ -5,14 +5,10 @@
 # host) instead of `running`; the dead prod run is stamped into the header
 # (failed) by the run that takes over, which resumes and completes it.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
 N=20000
 P() { "$WHIMBREL" --db "sqlite:$T/prod.db" "$@"; }
 json() { P history prod "$1" --json; }
-mkdir -p migrations
-cp "$D/seed.c" migrations/0001_seed.c
-cp "$D/counter.c" migrations/0002_counter.c
-cp "$D/check.c" migrations/0003_check.c
+copy_migrations migrations seed counter check
 
 SEED_N=$N P run prod migrations/0001_seed.c --yes --allow-dirty >/dev/null 2>&1
 SLOW_US=100 PROGRESS_EVERY=5000 "$WHIMBREL" --db "sqlite:$T/prod.db" run prod migrations/0002_counter.c --yes --allow-dirty >run1.out 2>&1 &
@@ -54,9 +50,7 @@ if [ -n "${WB_TEST_DYNAMODB_URL:-}" ]; then
 	W() { "$WHIMBREL" --db "$WB_TEST_DYNAMODB_URL" "$@"; }
 	s=$$
 	export CARS_TABLE="cars_dead_$s"
-	cp "$D/seed.c" "migrations/0021_seed_$s.c"
-	cp "$D/counter.c" "migrations/0022_counter_$s.c"
-	cp "$D/check.c" "migrations/0023_check_$s.c"
+	copy_migrations migrations 0021_seed_$s=seed 0022_counter_$s=counter 0023_check_$s=check
 	SEED_N=3000 W run dev "migrations/0021_seed_$s.c" >/dev/null 2>&1
 	SLOW_US=1000 PROGRESS_EVERY=1000 "$WHIMBREL" --db "$WB_TEST_DYNAMODB_URL" run dev \
 		"migrations/0022_counter_$s.c" --threads 1 >run2.out 2>&1 &

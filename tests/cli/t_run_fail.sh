@@ -3,13 +3,7 @@
 # message and a non-zero exit, the ledger says failed (no run at all for the
 # compile error), and the lease is released: the next run takes it.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/segv.c" m/0002_segv.c
-cp "$D/exit7.c" m/0003_exit7.c
-cp "$D/fails.c" m/0004_fails.c
-cp "$D/broken.c" m/0005_broken.c
+copy_migrations m seed segv exit7 fails broken
 run "$WHIMBREL" run dev m/0001_seed.c
 is "seed: exit 0" "$rc" 0
 # Under the sanitizers, migrations are built with them too: let the signal
@@ -62,7 +56,7 @@ run "$WHIMBREL" run dev m
 is "not a C file: exit 1" "$rc" 1
 
 # A migration that leaves a process holding its output: the run still ends.
-cp "$D/orphan.c" m/0006_orphan.c
+copy_migrations m 0006_orphan=orphan
 start=$(date +%s)
 run "$WHIMBREL" run dev m/0006_orphan.c
 took=$(( $(date +%s) - start ))

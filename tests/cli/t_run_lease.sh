@@ -5,9 +5,7 @@
 # ignores it) and is not recorded succeeded, also when it ends before its
 # next heartbeat.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
-mkdir -p m
-cp "$D/stubborn.c" m/0001_stubborn.c
+copy_migrations m stubborn
 json() { "$WHIMBREL" history dev "$1" --json; }
 STUBBORN_MS=10 "$WHIMBREL" run dev m/0001_stubborn.c >/dev/null 2>&1
 sleep 1 # run ids of one second sort by their random part: keep the history in order

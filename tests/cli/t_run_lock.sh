@@ -4,12 +4,8 @@
 # dead process of this host) is taken over with a warning; a live one on
 # another host is not, until `whimbrel unlock`.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/check.c" m/0003_check.c
+copy_migrations m seed counter check
 SEED_N=30000 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
 
 SLOW_US=50 "$WHIMBREL" run prod --allow-dirty m/0002_counter.c --yes --dir m --no-stamp >first.out 2>&1 &

@@ -3,11 +3,8 @@
 # are byte for byte the same, no checkpoint, no lease; the plan is in the
 # ledger with mode plan.  Then the real run does what the plan said.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/reshape.c" m/0002_reshape.c
+copy_migrations m seed reshape
 SEED_N=1200 "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
 SEED_N=1200 "$WHIMBREL" run prod --allow-dirty m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
 "$WHIMBREL" export cars >before.jsonl

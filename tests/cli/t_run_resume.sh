@@ -5,13 +5,8 @@
 # time) and every car's counter is 1.  Then Ctrl-C (SIGINT) in the middle:
 # status interrupted, exit 130, and the rerun completes it: every counter 2.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
 N=200000
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/counter.c" m/0003_counter_again.c
-cp "$D/check.c" m/0004_check.c
+copy_migrations m seed counter 0003_counter_again=counter check
 json() { "$WHIMBREL" history dev "$1" --json; }
 
 SEED_N=$N "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1

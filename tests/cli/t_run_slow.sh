@@ -5,11 +5,7 @@
 # lock, and a second `run` of the same migration gets the lease message,
 # not "locked by another process".  Every car is still changed once.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/check.c" m/0003_check.c
+copy_migrations m seed counter check
 SEED_N=1000 "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
 
 SLOW_US=3000 "$WHIMBREL" run dev m/0002_counter.c >first.out 2>&1 &

@@ -7,14 +7,8 @@
 # DynamoDB, each item seen once; a run whose output cannot be written
 # (stdout on a full disk) exits 1 and is recorded failed.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
 N=3000
-mkdir -p m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/quits.c" m/0002_quits.c
-cp "$D/no_begin.c" m/0003_no_begin.c
-cp "$D/check.c" m/0004_check.c
-cp "$D/flaky.c" m/0005_flaky.c
+copy_migrations m seed quits no_begin check flaky
 json() { "$WHIMBREL" "$@" --json; }
 checkpoints() { "$WHIMBREL" scan whimbrel_checkpoints | grep -c "\"$1\"" ; }
 
@@ -55,7 +49,7 @@ has "main returns 130: the status is in the error" "$(json history dev 0003_no_b
 is "main returns 130: exit code kept" "$(json history dev 0003_no_begin | jfield 2 exit_code)" 130
 
 # --- prod: a run without wb_run_end is not stamped.
-cp "$D/no_begin.c" m/0006_prod_no_begin.c
+copy_migrations m 0006_prod_no_begin=no_begin
 run "$WHIMBREL" --db "sqlite:$T/prod.db" run prod m/0006_prod_no_begin.c --yes --allow-dirty --dir m
 is "prod without wb_run_end: exit 1" "$rc" 1
 ok "prod without wb_run_end: header not stamped" 'grep -q "^ \* Execution Time:$" m/0006_prod_no_begin.c'
@@ -76,8 +70,7 @@ if [ -n "${WB_TEST_DYNAMODB_URL:-}" ]; then
 	W() { "$WHIMBREL" --db "$WB_TEST_DYNAMODB_URL" "$@"; }
 	s=$$
 	export CARS_TABLE="cars_truth_$s"
-	cp "$D/seed.c" "m/0011_seed_$s.c"
-	cp "$D/flaky.c" "m/0012_flaky_$s.c"
+	copy_migrations m 0011_seed_$s=seed 0012_flaky_$s=flaky
 	SEED_N=1000 W run dev "m/0011_seed_$s.c" >/dev/null 2>&1
 	pos=$(W scan "$CARS_TABLE" | grep -n '"car-000700"' | cut -d: -f1)
 	run W run dev "m/0012_flaky_$s.c" --threads 1
@@ -94,7 +87,7 @@ fi
 
 # --- 4. stdout on a full disk: exit 1 and the ledger agrees.
 if [ -w /dev/full ]; then
-	cp "$D/check.c" m/0007_check_full.c
+	copy_migrations m 0007_check_full=check
 	"$WHIMBREL" run dev m/0007_check_full.c >/dev/full 2>full.err
 	is "stdout full: exit 1" "$?" 1
 	is "stdout full: ledger failed" "$(json history dev 0007_check_full | jfield 1 status)" failed

@@ -3,11 +3,7 @@
 # compiles is listed like any other), mark the pending ones, and show the
 # captured output of a run from the target.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
-mkdir -p migrations
-cp "$D/seed.c" migrations/0001_seed.c
-cp "$D/fails.c" migrations/0002_fails.c
-cp "$D/broken.c" migrations/0003_broken.c
+copy_migrations migrations seed fails broken
 
 run "$WHIMBREL" status
 is "empty ledger: exit 0" "$rc" 0

@@ -8,10 +8,7 @@
 # parallel, and not in a plan; a run interrupted while it verifies resumes
 # the checks; on dynalite too.
 . "$(dirname "$0")/lib.sh"
-D=$WB_ROOT/tests/data/migrations
-mkdir m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/verified.c" m/0002_verified.c
+copy_migrations m seed verified
 SEED_N=300 "$WHIMBREL" run dev m/0001_seed.c >/dev/null 2>&1
 # The ledger row of the run the last command's summary named, and its fields.
 rid() { sed -n 's/.* (run \([^)]*\))$/\1/p' <<<"$1" | tail -1; }

@@ -11,7 +11,6 @@
 # Size: WB_WORKER_N cars (20000; `make test-batch-full` runs 100000).
 . "$(dirname "$0")/lib.sh"
 command -v git >/dev/null 2>&1 || skip_all "git is not installed"
-D=$WB_ROOT/tests/data/migrations
 N=${WB_WORKER_N:-20000}
 export WHIMBREL_PROD_DB="sqlite:$T/prod.db"
 export WHIMBREL_LEASE_SECONDS=3 WHIMBREL_BATCH=50
@@ -22,12 +21,7 @@ field() { W schedule show "$1" | awk -v f="$2:" '$1==f{ $1=""; sub(/^ /,""); pri
 ms() { date +%s%3N; }
 
 g init -q .
-mkdir m
-cp "$D/seed.c" m/0001_seed.c
-cp "$D/counter.c" m/0002_counter.c
-cp "$D/check.c" m/0003_check.c
-cp "$D/fails.c" m/0004_fails.c
-cp "$D/counter.c" m/0005_slow.c
+copy_migrations m seed counter check fails 0005_slow=counter
 g add m && g commit -qm migrations
 SEED_N=$N W run prod m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
 SEED_N=1000 CARS_TABLE=slow W run prod m/0001_seed.c --yes --dir m --no-stamp >/dev/null 2>&1
