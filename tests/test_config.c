@@ -3,7 +3,6 @@
  * quoting, and a one-line "FILE:LINE: what" message for each malformed line;
  * and a replay of the fuzz corpus, tests/data/config-corpus/ (fuzz_config.c).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,12 +144,17 @@ static const struct { const char *file; int ok; } expect[] = {
 	{"nul.conf", 0}, {"empty-key.conf", 0},
 };
 
-/* Load one corpus file: a clean success or a one-line PATH:LINE: failure. */
-static int replay_one(const char *path, const char *name)
+/*
+ * Load one corpus file (a wbt_corpus_fn): a clean success or a one-line
+ * PATH:LINE: failure; adds 1 to *(int *)arg when it loads.
+ */
+static void replay_one(const char *path, const char *name, const char *text, size_t len, void *arg)
 {
 	wb__config *cf = NULL;
 	int rc = wb__config_load(&cf, path);
 
+	(void)text;
+	(void)len;
 	if (rc < 0) {
 		const char *msg = wb_error_last();
 		assert_int_equal(rc, WB_EINVALID);
@@ -171,7 +175,7 @@ static int replay_one(const char *path, const char *name)
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
 		if (strcmp(expect[i].file, name) == 0 && expect[i].ok != (rc == 0))
 			fail_msg("%s: expected %s", name, expect[i].ok ? "success" : "failure");
-	return rc == 0;
+	*(int *)arg += rc == 0;
 }
 
 static void test_unknown_keys(void **state)
@@ -191,24 +195,10 @@ static void test_unknown_keys(void **state)
 
 static void test_replay_corpus(void **state)
 {
-	const char *root = getenv("WB_ROOT");
-	char dir[4096], path[8192];
-	struct dirent *e;
-	int files = 0, parsed = 0;
-	DIR *d;
+	int parsed = 0, files;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/tests/data/config-corpus", root ? root : ".");
-	if (!(d = opendir(dir)))
-		fail_msg("cannot open %s (run from the repository root or set WB_ROOT)", dir);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		parsed += replay_one(path, e->d_name);
-		files++;
-	}
-	closedir(d);
+	files = wbt_each_corpus_file("config-corpus", replay_one, &parsed);
 	assert_true(files >= (int)(sizeof(expect) / sizeof(expect[0])));
 	assert_true(parsed > 0 && parsed < files);
 }

@@ -7,7 +7,6 @@
  * endings, the file mode, and that every byte outside the stamped lines is
  * unchanged.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,22 +78,6 @@ static void write_file(const char *path, const void *data, size_t n)
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, n, f), n);
 	assert_int_equal(fclose(f), 0);
-}
-
-static char *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = malloc(1 << 20);
-	size_t got;
-
-	assert_non_null(f);
-	assert_non_null(buf);
-	got = fread(buf, 1, (1 << 20) - 1, f);
-	buf[got] = '\0';
-	fclose(f);
-	if (n)
-		*n = got;
-	return buf;
 }
 
 static void test_time_format_and_parse(void **state)
@@ -320,7 +303,7 @@ static void stamp_expect(const char *path, time_t e, time_t f, const char *statu
 	char *got;
 
 	wbt_ok(wb_header_stamp(path, e, f, status));
-	got = read_file(path, NULL);
+	got = wbt_read_file(path, NULL);
 	assert_string_equal(got, want);
 	free(got);
 }
@@ -379,7 +362,7 @@ static void test_stamp_changes_nothing_else(void **state)
 	snprintf(in, sizeof(in), "%s%s%s", before, pair, after);
 	write_file(p, in, strlen(in));
 	wbt_ok(wb_header_stamp(p, T1, T2, "interrupted"));
-	got = read_file(p, &n);
+	got = wbt_read_file(p, &n);
 	assert_memory_equal(got, before, lb);
 	assert_memory_equal(got + n - la, after, la);
 	assert_memory_equal(got + lb, "\t**  Execution Time: 2026-11-25 at 10:00:03 UTC\n"
@@ -387,7 +370,7 @@ static void test_stamp_changes_nothing_else(void **state)
 	free(got);
 	/* a second stamp inserts with the same prefix */
 	wbt_ok(wb_header_stamp(p, T1, T2, NULL));
-	got = read_file(p, &n);
+	got = wbt_read_file(p, &n);
 	assert_non_null(strstr(got, "(interrupted)\n\t**  Execution Time: 2026-11-25 at 10:00:03 UTC\n"
 			       "\t**  Finalization Time: 2026-11-25 at 10:04:12 UTC\n\t*/\n"));
 	assert_memory_equal(got + n - la, after, la);
@@ -433,7 +416,7 @@ static void test_stamp_refusals_leave_file_untouched(void **state)
 		assert_int_equal(wb_header_stamp(p, T1, T2, NULL), WB_EINVALID);
 		assert_non_null(strstr(wb_error_last(), "cannot stamp"));
 		assert_non_null(strstr(wb_error_last(), "0004_bad.c"));
-		got = read_file(p, NULL);
+		got = wbt_read_file(p, NULL);
 		assert_string_equal(got, bad[i]);
 		free(got);
 	}
@@ -470,7 +453,7 @@ static void test_stamp_large_file_copies_tail(void **state)
 	memcpy(in, GOOD0, strlen(GOOD0));
 	write_file(p, in, n);
 	wbt_ok(wb_header_stamp(p, T1, T2, NULL));
-	got = read_file(p, &got_n);
+	got = wbt_read_file(p, &got_n);
 	grow = 2 * strlen(" 2026-11-25 at 10:00:03 UTC");
 	assert_int_equal(got_n, n + grow);
 	assert_memory_equal(got + strlen(GOOD0) + grow, in + strlen(GOOD0), n - strlen(GOOD0));
@@ -489,11 +472,11 @@ static size_t stamped_runs(const wb_header *h)
 }
 
 /*
- * One corpus file: parse it (0 or WB_EINVALID, one-line problems), then
+ * One corpus file (a wbt_corpus_fn): parse it (0 or WB_EINVALID, one-line problems), then
  * stamp a copy: either it works and the re-parse finds one more (T1, T2)
  * pair, or it fails with WB_EINVALID and the copy is byte-identical.
  */
-static void replay_one(const char *name, const char *text, size_t len)
+static void replay_one(const char *path, const char *name, const char *text, size_t len, void *arg)
 {
 	const char *copy = path_in_tmp("corpus-copy.c");
 	wb_header *h = NULL, *h2 = NULL;
@@ -501,6 +484,8 @@ static void replay_one(const char *name, const char *text, size_t len)
 	size_t alen;
 	int rc = wb_header_parse(&h, text, len);
 
+	(void)path;
+	(void)arg;
 	if (rc != 0 && rc != WB_EINVALID)
 		fail_msg("%s: parse returned %d", name, rc);
 	assert_non_null(h);
@@ -510,7 +495,7 @@ static void replay_one(const char *name, const char *text, size_t len)
 	}
 	write_file(copy, text, len);
 	rc = wb_header_stamp(copy, T1, T2, "failed");
-	after = read_file(copy, &alen);
+	after = wbt_read_file(copy, &alen);
 	if (rc == 0) {
 		wbt_ok(wb_header_parse(&h2, after, alen));
 		if (stamped_runs(h2) != stamped_runs(h) + 1)
@@ -529,29 +514,8 @@ static void replay_one(const char *name, const char *text, size_t len)
 
 static void test_replay_corpus(void **state)
 {
-	const char *root = getenv("WB_ROOT");
-	char dir[4096], path[8192];
-	struct dirent *e;
-	int files = 0;
-	DIR *d;
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/tests/data/header-corpus", root ? root : ".");
-	if (!(d = opendir(dir)))
-		fail_msg("cannot open %s (run from the repository root or set WB_ROOT)", dir);
-	while ((e = readdir(d)) != NULL) {
-		size_t len;
-		char *text;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		text = read_file(path, &len);
-		replay_one(e->d_name, text, len);
-		free(text);
-		files++;
-	}
-	closedir(d);
-	assert_true(files >= 30);
+	assert_true(wbt_each_corpus_file("header-corpus", replay_one, NULL) >= 30);
 }
 
 int main(void)
