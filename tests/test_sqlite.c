@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "common.h"
 #include "backend.h"
 
@@ -52,25 +53,6 @@ static int put_id(wb_db *db, const char *table, const char *prefix, int i)
 	rc = wb_put(db, table, it, NULL);
 	wb_item_free(it);
 	return rc;
-}
-
-/* Number of items of a table, counted by a full scan. */
-static size_t scan_count(wb_db *db, const char *table)
-{
-	wb_scan sc = WB_SCAN_INIT;
-	wb_item *cursor = NULL;
-	size_t n = 0;
-
-	do {
-		wb_page *page = NULL;
-		sc.start_after = cursor;
-		wbt_ok(wb_scan_page(&page, db, table, &sc));
-		n += page->count;
-		wb_item_free(cursor);
-		cursor = page->last_key ? wb_item_dup(page->last_key) : NULL;
-		wb_page_free(page);
-	} while (cursor);
-	return n;
 }
 
 /* ------------------------------------------------------------ processes */
@@ -115,7 +97,7 @@ static void test_two_processes(void **state)
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
 	wbt_ok(wb_open(&db, url));
-	assert_int_equal(scan_count(db, "shared"), 2 * PROC_ITEMS);
+	assert_int_equal(wbt_count_items(db, "shared", NULL), 2 * PROC_ITEMS);
 	wb_close(db);
 }
 
@@ -164,8 +146,8 @@ static void test_two_processes_new_file(void **state)
 	assert_string_equal(names[0], "first");
 	assert_string_equal(names[1], "second");
 	wb_strings_free(names);
-	assert_int_equal(scan_count(db, "first"), 50);
-	assert_int_equal(scan_count(db, "second"), 50);
+	assert_int_equal(wbt_count_items(db, "first", NULL), 50);
+	assert_int_equal(wbt_count_items(db, "second", NULL), 50);
 	wb_close(db);
 }
 
@@ -192,7 +174,7 @@ static void test_busy_timeout(void **state)
 	assert_non_null(strstr(wb_errmsg(db), path));
 	assert_non_null(strstr(wb_errmsg(db), "put into locked"));
 	/* reads still work while another process writes (WAL) */
-	assert_int_equal(scan_count(db, "locked"), 0);
+	assert_int_equal(wbt_count_items(db, "locked", NULL), 0);
 
 	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 	wbt_ok(put_id(db, "locked", "x", 1));
@@ -319,7 +301,7 @@ static void test_schema_change_by_other_handle(void **state)
 	wbt_ok(wb_table_create(b, "moving", &k2));
 	assert_int_equal(put_id(a, "moving", "m", 3), WB_EINVALID); /* needs 'other' now */
 	assert_non_null(strstr(wb_errmsg(a), "'other'"));
-	assert_int_equal(scan_count(a, "moving"), 0);
+	assert_int_equal(wbt_count_items(a, "moving", NULL), 0);
 	wb_close(a);
 	wb_close(b);
 }
@@ -478,7 +460,7 @@ static void test_threads(void **state)
 	wbt_ok(wb_table_create(db, "threads", &k));
 	run_threads(url, NULL, 0);   /* a handle each */
 	run_threads(url, db, 100);   /* one shared handle */
-	assert_int_equal(scan_count(db, "threads"), 2 * NTHREADS * THREAD_ITEMS);
+	assert_int_equal(wbt_count_items(db, "threads", NULL), 2 * NTHREADS * THREAD_ITEMS);
 	wb_close(db);
 }
 

@@ -170,3 +170,13 @@ int wbt_each_corpus_file(const char *dir, wbt_corpus_fn *fn, void *arg)
 	closedir(d);
 	return files;
 }
+
+wb_value *wbt_nested_lists(wb_value *inner, int depth)
+{
+	for (int i = 0; i < depth; i++) {
+		wb_value *outer = wb_value_list();
+		wbt_ok(wb_value_list_append(outer, inner));
+		inner = outer;
+	}
+	return inner;
+}

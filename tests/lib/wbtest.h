@@ -70,6 +70,9 @@ wb_item *wbt_item(const char *json);
 /** Serialise an item as DynamoDB JSON (caller frees with wb_string_free). */
 char *wbt_json(const wb_item *item);
 
+/** inner inside `depth` lists, each the only element of the next (takes inner); fails the test on error. */
+wb_value *wbt_nested_lists(wb_value *inner, int depth);
+
 /** A whole file, NUL-terminated (its length, without the NUL, into *len unless NULL); fails the test on error. Free it. */
 char *wbt_read_file(const char *path, size_t *len);
 
