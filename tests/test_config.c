@@ -30,6 +30,22 @@ static void parse_bad(const char *text, const char *prefix)
 	assert_null(strchr(wb_error_last(), '\n'));
 }
 
+/* A key of a section and its value (NULL: not set). */
+struct value {
+	const char *section, *key, *value;
+};
+
+static void expect_values(const wb__config *cf, const struct value *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *got = wb__config_get(cf, want[i].section, want[i].key);
+		if (!want[i].value)
+			assert_null(got);
+		else
+			assert_string_equal(got, want[i].value);
+	}
+}
+
 static void test_sections_and_values(void **state)
 {
 	wb__config *cf = parse_ok("# targets\n"
@@ -40,13 +56,16 @@ static void test_sections_and_values(void **state)
 				  "\tdb=dynamodb:us-east-1   ; the real one\n"
 				  "confirm = yes # always ask\n"
 				  "[empty]\n");
+	static const struct value want[] = {
+		{"dev", "db", "sqlite:.whimbrel/dev.db"},
+		{"prod", "db", "dynamodb:us-east-1"},
+		{"prod", "confirm", "yes"},
+		{"dev", "confirm", NULL},
+		{"staging", "db", NULL},
+	};
 	(void)state;
-	assert_string_equal(wb__config_get(cf, "dev", "db"), "sqlite:.whimbrel/dev.db");
-	assert_string_equal(wb__config_get(cf, "prod", "db"), "dynamodb:us-east-1");
-	assert_string_equal(wb__config_get(cf, "prod", "confirm"), "yes");
+	expect_values(cf, want, sizeof(want) / sizeof(want[0]));
 	assert_int_equal(wb__config_line(cf, "prod", "confirm"), 7);
-	assert_null(wb__config_get(cf, "dev", "confirm"));
-	assert_null(wb__config_get(cf, "staging", "db"));
 	assert_true(wb__config_has_section(cf, "empty"));
 	assert_false(wb__config_has_section(cf, "staging"));
 	assert_string_equal(wb__config_name(cf), "whimbrel.conf");
@@ -60,11 +79,11 @@ static void test_quotes_comments_and_bom(void **state)
 				  "note = x#y\n"
 				  "blank =\n"
 				  "spaces = \"  padded  \"\n");
+	static const struct value want[] = {
+		{"dev", "db", "sqlite:a#b;c.db"}, {"dev", "note", "x#y"}, {"dev", "blank", ""}, {"dev", "spaces", "  padded  "},
+	};
 	(void)state;
-	assert_string_equal(wb__config_get(cf, "dev", "db"), "sqlite:a#b;c.db");
-	assert_string_equal(wb__config_get(cf, "dev", "note"), "x#y");
-	assert_string_equal(wb__config_get(cf, "dev", "blank"), "");
-	assert_string_equal(wb__config_get(cf, "dev", "spaces"), "  padded  ");
+	expect_values(cf, want, sizeof(want) / sizeof(want[0]));
 	wb__config_free(cf);
 }
 

@@ -161,35 +161,44 @@ static void test_parse_three_runs(void **state)
 	wb_header_free(h);
 }
 
-static void test_parse_bad_date(void **state)
-{
-	wb_header *h = parse("/*\n * Desc.\n * Execution Time: 2026-13-45 at 10:00:00 UTC\n"
-			     " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n */\n");
-	int i;
+/*
+ * A header whose one Execution Time line (line 3) is malformed: one run is
+ * still read, with `exec` as its time, and a problem on line 3 holds
+ * `problem` (and `also`, unless NULL); `only`: that problem is the only one.
+ */
+struct bad_time {
+	const char *text, *problem, *also;
+	time_t exec;
+	int only;
+};
 
-	(void)state;
-	assert_int_equal(h->nruns, 1);
-	assert_int_equal(h->runs[0].exec, 0);
-	i = find_problem(h, "2026-13-45");
+static const struct bad_time bad_date = {
+	"/*\n * Desc.\n * Execution Time: 2026-13-45 at 10:00:00 UTC\n"
+	" * Finalization Time: 2026-11-25 at 10:04:12 UTC\n */\n",
+	"2026-13-45", "bad Execution Time", 0, 1, /* no cascade of "empty" complaints */
+};
+
+static const struct bad_time missing_colon = {
+	"/*\n * Desc.\n * Execution Time 2026-11-25 at 10:00:03 UTC\n"
+	" * Finalization Time: 2026-11-25 at 10:04:12 UTC\n */\n",
+	"missing colon after 'Execution Time'", NULL, T1, 0, /* tolerant: the time is still read */
+};
+
+/* The test of one bad_time (its cmocka state). */
+static void test_parse_bad_time(void **state)
+{
+	const struct bad_time *c = *state;
+	wb_header *h = parse(c->text);
+	int i = find_problem(h, c->problem);
+
 	assert_true(i >= 0);
 	assert_int_equal(h->problems[i].line, 3);
-	assert_non_null(strstr(h->problems[i].msg, "bad Execution Time"));
-	assert_int_equal(h->nproblems, 1);   /* no cascade of "empty" complaints */
-	wb_header_free(h);
-}
-
-static void test_parse_missing_colon(void **state)
-{
-	wb_header *h = parse("/*\n * Desc.\n * Execution Time 2026-11-25 at 10:00:03 UTC\n"
-			     " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n */\n");
-	int i;
-
-	(void)state;
-	i = find_problem(h, "missing colon after 'Execution Time'");
-	assert_true(i >= 0);
-	assert_int_equal(h->problems[i].line, 3);
+	if (c->also)
+		assert_non_null(strstr(h->problems[i].msg, c->also));
+	if (c->only)
+		assert_int_equal(h->nproblems, 1);
 	assert_int_equal(h->nruns, 1);
-	assert_int_equal(h->runs[0].exec, T1);  /* tolerant: the time is still read */
+	assert_int_equal(h->runs[0].exec, c->exec);
 	wb_header_free(h);
 }
 
@@ -308,34 +317,38 @@ static void stamp_expect(const char *path, time_t e, time_t f, const char *statu
 	free(got);
 }
 
+/*
+ * Stamp GOOD0's copy at path once more: its run lines so far (runs, 1 KB)
+ * gain `added`, and the file must be GOOD0 with those run lines.
+ */
+static void stamp_adds(const char *path, time_t e, time_t f, const char *status, char *runs, const char *added)
+{
+	char want[2048];
+
+	strcat(runs, added);
+	snprintf(want, sizeof(want), "/*\n * Add the price attribute to every car: 0 until the pricing job fills it in.\n"
+		 " *\n%s */\n#include <whimbrel.h>\n\nint main(void) { return 0; }\n", runs);
+	stamp_expect(path, e, f, status, want);
+}
+
 static void test_stamp_first_second_third(void **state)
 {
 	const char *p = path_in_tmp("0001_add_price.c");
-	const char *tail = " */\n#include <whimbrel.h>\n\nint main(void) { return 0; }\n";
-	char want[2048];
+	char runs[1024] = "";
 	struct stat st;
 
 	(void)state;
 	write_file(p, GOOD0, strlen(GOOD0));
 	chmod(p, 0640);
-	snprintf(want, sizeof(want), "/*\n * Add the price attribute to every car: 0 until the pricing job fills it in.\n"
-		 " *\n * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n%s", tail);
-	stamp_expect(p, T1, T2, "succeeded", want);
-	snprintf(want, sizeof(want), "/*\n * Add the price attribute to every car: 0 until the pricing job fills it in.\n"
-		 " *\n * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC (failed)\n%s", tail);
-	stamp_expect(p, T2, T2, "failed", want);
-	snprintf(want, sizeof(want), "/*\n * Add the price attribute to every car: 0 until the pricing job fills it in.\n"
-		 " *\n * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC (failed)\n"
-		 " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:13 UTC\n%s", tail);
-	stamp_expect(p, T2, T2 + 1, NULL, want);
+	stamp_adds(p, T1, T2, "succeeded", runs,
+		   " * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
+		   " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n");
+	stamp_adds(p, T2, T2, "failed", runs,
+		   " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
+		   " * Finalization Time: 2026-11-25 at 10:04:12 UTC (failed)\n");
+	stamp_adds(p, T2, T2 + 1, NULL, runs,
+		   " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
+		   " * Finalization Time: 2026-11-25 at 10:04:13 UTC\n");
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	/* the result parses cleanly, with three runs and the note */
@@ -525,8 +538,8 @@ int main(void)
 		cmocka_unit_test(test_parse_zero_runs),
 		cmocka_unit_test(test_parse_one_run_tolerant),
 		cmocka_unit_test(test_parse_three_runs),
-		cmocka_unit_test(test_parse_bad_date),
-		cmocka_unit_test(test_parse_missing_colon),
+		{"test_parse_bad_date", test_parse_bad_time, NULL, NULL, (void *)&bad_date},
+		{"test_parse_missing_colon", test_parse_bad_time, NULL, NULL, (void *)&missing_colon},
 		cmocka_unit_test(test_parse_pairing_problems),
 		cmocka_unit_test(test_parse_no_header),
 		cmocka_unit_test(test_parse_empty_description_and_no_lines),
