@@ -115,24 +115,19 @@ static void test_nul_byte_is_an_error(void **state)
 
 static void test_load_missing_and_present_file(void **state)
 {
-	char path[4096];
+	static const char bad[] = "[prod]\ndb = dynamodb://127.0.0.1:8000\n[x]\nbad line\n";
+	static const char good[] = "[prod]\ndb = dynamodb://127.0.0.1:8000\n";
+	const char *path = wbt_tmp_path("w.conf");
 	wb__config *cf = (wb__config *)1;
-	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/none.conf", wbt_tmpdir());
-	assert_int_equal(wb__config_load(&cf, path), WB_ENOTFOUND);
+	assert_int_equal(wb__config_load(&cf, wbt_tmp_path("none.conf")), WB_ENOTFOUND);
 	assert_null(cf);
 	assert_null(wb__config_get(NULL, "dev", "db"));
-	snprintf(path, sizeof(path), "%s/w.conf", wbt_tmpdir());
-	assert_non_null(f = fopen(path, "w"));
-	fputs("[prod]\ndb = dynamodb://127.0.0.1:8000\n[x]\nbad line\n", f);
-	fclose(f);
+	wbt_write_file(path, bad, strlen(bad));
 	assert_int_equal(wb__config_load(&cf, path), WB_EINVALID);
 	assert_non_null(strstr(wb_error_last(), "w.conf:4: "));
-	f = fopen(path, "w");
-	fputs("[prod]\ndb = dynamodb://127.0.0.1:8000\n", f);
-	fclose(f);
+	wbt_write_file(path, good, strlen(good));
 	assert_int_equal(wb__config_load(&cf, path), 0);
 	assert_string_equal(wb__config_get(cf, "prod", "db"), "dynamodb://127.0.0.1:8000");
 	wb__config_free(cf);

@@ -61,25 +61,6 @@ static int find_problem(const wb_header *h, const char *sub)
 	return -1;
 }
 
-static char *path_in_tmp(const char *name)
-{
-	static char buf[4][600];
-	static int k;
-	char *p = buf[k++ % 4];
-
-	snprintf(p, 600, "%s/%s", wbt_tmpdir(), name);
-	return p;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, n, f), n);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void test_time_format_and_parse(void **state)
 {
 	char buf[32];
@@ -286,7 +267,7 @@ static void test_parse_binary_garbage(void **state)
 
 static void test_parse_file_huge_and_missing(void **state)
 {
-	const char *p = path_in_tmp("huge.c");
+	const char *p = wbt_tmp_path("huge.c");
 	size_t n = 3 << 20;
 	char *big = malloc(n);
 	wb_header *h = NULL;
@@ -295,13 +276,13 @@ static void test_parse_file_huge_and_missing(void **state)
 	assert_non_null(big);
 	memset(big, 'x', n);
 	memcpy(big, "/* Desc.\n", 9);   /* never closed */
-	write_file(p, big, n);
+	wbt_write_file(p, big, n);
 	wbt_ok(wb_header_parse_file(&h, p));
 	assert_true(find_problem(h, "not closed within the first 64 KB") >= 0);
 	wb_header_free(h);
 	assert_int_equal(wb_header_stamp(p, T1, T2, NULL), WB_EINVALID);
 	free(big);
-	assert_int_equal(wb_header_parse_file(&h, path_in_tmp("absent.c")), WB_EIO);
+	assert_int_equal(wb_header_parse_file(&h, wbt_tmp_path("absent.c")), WB_EIO);
 	assert_null(h);
 	assert_non_null(strstr(wb_error_last(), "absent.c"));
 }
@@ -333,12 +314,12 @@ static void stamp_adds(const char *path, time_t e, time_t f, const char *status,
 
 static void test_stamp_first_second_third(void **state)
 {
-	const char *p = path_in_tmp("0001_add_price.c");
+	const char *p = wbt_tmp_path("0001_add_price.c");
 	char runs[1024] = "";
 	struct stat st;
 
 	(void)state;
-	write_file(p, GOOD0, strlen(GOOD0));
+	wbt_write_file(p, GOOD0, strlen(GOOD0));
 	chmod(p, 0640);
 	stamp_adds(p, T1, T2, "succeeded", runs,
 		   " * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
@@ -363,7 +344,7 @@ static void test_stamp_first_second_third(void **state)
 /* Everything before `a` and after the end of the pair's lines is byte-identical. */
 static void test_stamp_changes_nothing_else(void **state)
 {
-	const char *p = path_in_tmp("0002_tabs.c");
+	const char *p = wbt_tmp_path("0002_tabs.c");
 	const char *before = "/**\n\t**  Odd but valid: tab prefixes.\n\t**\n";
 	const char *pair = "\t**  Execution Time:   \n\t**  Finalization Time:\n";
 	const char *after = "\t*/\n\n#include <whimbrel.h>\n/* Execution Time: not a header */\nint main(void) { return 0; }\n"
@@ -373,7 +354,7 @@ static void test_stamp_changes_nothing_else(void **state)
 
 	(void)state;
 	snprintf(in, sizeof(in), "%s%s%s", before, pair, after);
-	write_file(p, in, strlen(in));
+	wbt_write_file(p, in, strlen(in));
 	wbt_ok(wb_header_stamp(p, T1, T2, "interrupted"));
 	got = wbt_read_file(p, &n);
 	assert_memory_equal(got, before, lb);
@@ -392,7 +373,7 @@ static void test_stamp_changes_nothing_else(void **state)
 
 static void test_stamp_crlf(void **state)
 {
-	const char *p = path_in_tmp("0003_crlf.c");
+	const char *p = wbt_tmp_path("0003_crlf.c");
 	const char *in = "/*\r\n * Windows file.\r\n *\r\n * Execution Time:\r\n * Finalization Time:\r\n */\r\nint x;\r\n";
 	const char *want1 = "/*\r\n * Windows file.\r\n *\r\n * Execution Time: 2026-11-25 at 10:00:03 UTC\r\n"
 			    " * Finalization Time: 2026-11-25 at 10:04:12 UTC\r\n */\r\nint x;\r\n";
@@ -403,7 +384,7 @@ static void test_stamp_crlf(void **state)
 	wb_header *h = NULL;
 
 	(void)state;
-	write_file(p, in, strlen(in));
+	wbt_write_file(p, in, strlen(in));
 	wbt_ok(wb_header_parse_file(&h, p));
 	assert_int_equal(h->nproblems, 0);
 	wb_header_free(h);
@@ -420,12 +401,12 @@ static void test_stamp_refusals_leave_file_untouched(void **state)
 		"/*\n * Desc.\n * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
 		" * Finalization Time: 2026-11-25 at 10:04:12 UTC */\nint x;\n", /* closes on the line */
 	};
-	const char *p = path_in_tmp("0004_bad.c");
+	const char *p = wbt_tmp_path("0004_bad.c");
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *got;
-		write_file(p, bad[i], strlen(bad[i]));
+		wbt_write_file(p, bad[i], strlen(bad[i]));
 		assert_int_equal(wb_header_stamp(p, T1, T2, NULL), WB_EINVALID);
 		assert_non_null(strstr(wb_error_last(), "cannot stamp"));
 		assert_non_null(strstr(wb_error_last(), "0004_bad.c"));
@@ -434,7 +415,7 @@ static void test_stamp_refusals_leave_file_untouched(void **state)
 		free(got);
 	}
 	assert_int_equal(wb_header_stamp(p, T1, T2, "bad(status)"), WB_EINVALID);
-	assert_int_equal(wb_header_stamp(path_in_tmp("nope.c"), T1, T2, NULL), WB_EIO);
+	assert_int_equal(wb_header_stamp(wbt_tmp_path("nope.c"), T1, T2, NULL), WB_EIO);
 	/* no temporary file is left behind */
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "ls %s | grep -q '\\.tmp\\.'", wbt_tmpdir());
@@ -443,11 +424,11 @@ static void test_stamp_refusals_leave_file_untouched(void **state)
 
 static void test_stamp_pair_closing_on_same_line(void **state)
 {
-	const char *p = path_in_tmp("0005_inline.c");
+	const char *p = wbt_tmp_path("0005_inline.c");
 	const char *in = "/* Desc.\n   Execution Time:\n   Finalization Time: */\nint x;\n";
 
 	(void)state;
-	write_file(p, in, strlen(in));
+	wbt_write_file(p, in, strlen(in));
 	stamp_expect(p, T1, T2, NULL, "/* Desc.\n   Execution Time: 2026-11-25 at 10:00:03 UTC\n"
 		     "   Finalization Time: 2026-11-25 at 10:04:12 UTC */\nint x;\n");
 }
@@ -455,7 +436,7 @@ static void test_stamp_pair_closing_on_same_line(void **state)
 /* A file far larger than the 64 KB header window keeps its whole tail. */
 static void test_stamp_large_file_copies_tail(void **state)
 {
-	const char *p = path_in_tmp("0006_large.c");
+	const char *p = wbt_tmp_path("0006_large.c");
 	size_t n = 300000, got_n, grow;
 	char *in = malloc(n), *got;
 
@@ -464,7 +445,7 @@ static void test_stamp_large_file_copies_tail(void **state)
 	for (size_t i = 0; i < n; i++)
 		in[i] = (char)('a' + i % 23);
 	memcpy(in, GOOD0, strlen(GOOD0));
-	write_file(p, in, n);
+	wbt_write_file(p, in, n);
 	wbt_ok(wb_header_stamp(p, T1, T2, NULL));
 	got = wbt_read_file(p, &got_n);
 	grow = 2 * strlen(" 2026-11-25 at 10:00:03 UTC");
@@ -491,7 +472,7 @@ static size_t stamped_runs(const wb_header *h)
  */
 static void replay_one(const char *path, const char *name, const char *text, size_t len, void *arg)
 {
-	const char *copy = path_in_tmp("corpus-copy.c");
+	const char *copy = wbt_tmp_path("corpus-copy.c");
 	wb_header *h = NULL, *h2 = NULL;
 	char *after;
 	size_t alen;
@@ -506,7 +487,7 @@ static void replay_one(const char *path, const char *name, const char *text, siz
 		assert_true(h->problems[i].line >= 1);
 		assert_null(strchr(h->problems[i].msg, '\n'));
 	}
-	write_file(copy, text, len);
+	wbt_write_file(copy, text, len);
 	rc = wb_header_stamp(copy, T1, T2, "failed");
 	after = wbt_read_file(copy, &alen);
 	if (rc == 0) {

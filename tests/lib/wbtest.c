@@ -123,6 +123,26 @@ char *wbt_json(const wb_item *item)
 	return s;
 }
 
+const char *wbt_tmp_path(const char *name)
+{
+	static char buf[4][600];
+	static int k;
+	char *p = buf[k++ % 4];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", wbt_tmpdir(), name);
+	return p;
+}
+
+void wbt_write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		fail_msg("cannot create %s", path);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
 char *wbt_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");

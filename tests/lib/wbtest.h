@@ -73,6 +73,12 @@ char *wbt_json(const wb_item *item);
 /** inner inside `depth` lists, each the only element of the next (takes inner); fails the test on error. */
 wb_value *wbt_nested_lists(wb_value *inner, int depth);
 
+/** The path of `name` in wbt_tmpdir(), in one of 4 static buffers used in turn. */
+const char *wbt_tmp_path(const char *name);
+
+/** Write n bytes of data as the whole file at path; fails the test on error. */
+void wbt_write_file(const char *path, const void *data, size_t n);
+
 /** A whole file, NUL-terminated (its length, without the NUL, into *len unless NULL); fails the test on error. Free it. */
 char *wbt_read_file(const char *path, size_t *len);
 
