@@ -537,14 +537,10 @@ static size_t xf_run(wb_db *db, const char *table, unsigned nseg, const char *pr
 	size_t scanned = 0;
 
 	for (unsigned seg = 0; seg < nseg; seg++) {
+		wb_scan sc = {seg, nseg, prefix, limit, NULL, NULL};
 		wb_item *cursor = NULL;
 		do {
 			wb__page_result page;
-			wb_scan sc = WB_SCAN_INIT;
-			sc.segment = seg;
-			sc.total_segments = nseg;
-			sc.pk_prefix = prefix;
-			sc.limit = limit;
 			sc.start_after = cursor;
 			wbt_ok(wb__db_each_page(db, table, &sc, xf_fn, calls, &hooks, &page));
 			assert_true(page.scanned <= limit);
