@@ -107,13 +107,15 @@ static void clean_failure(int rc, long n, const char *what)
 }
 
 /*
- * The sweep: op(n) runs with the nth allocation failing and returns its
- * rc; check(n, rc) verifies the data.  Ends when op succeeds without
- * reaching the nth allocation.
+ * The sweep, on one handle: op(db) runs with the nth allocation failing
+ * and returns its rc; check(db, rc) verifies the data.  Ends when op
+ * succeeds without reaching the nth allocation.
  */
 typedef int (*op_fn)(wb_db *db);
 
-static long sweep(const char *what, wb_db *db, op_fn op, void (*check)(wb_db *db, int rc))
+typedef void (*check_fn)(wb_db *db, int rc);
+
+static long sweep_on(const char *what, wb_db *db, op_fn op, check_fn check)
 {
 	long failures = 0;
 
@@ -163,16 +165,6 @@ static void check_intact(wb_db *db, int rc)
 	assert_int_equal(count_n(db, 0) + count_n(db, 1) + count_n(db, 2), ITEMS);
 }
 
-static void test_open(void **state)
-{
-	wb_db *db = NULL;
-
-	(void)state;
-	wbt_ok(wb_open(&db, url));
-	sweep("open", db, op_open, check_intact);
-	wb_close(db);
-}
-
 /* ------------------------------------------------------------------ put */
 
 static int put_gen; /* the value of `n` the last successful put wrote */
@@ -208,17 +200,6 @@ static void check_put(wb_db *db, int rc)
 	wb_item_free(key);
 }
 
-static void test_put(void **state)
-{
-	wb_db *db = NULL;
-
-	(void)state;
-	wbt_ok(wb_open(&db, url));
-	sweep("put", db, op_put, check_put);
-	assert_int_equal(put_gen, 1);
-	wb_close(db);
-}
-
 /* ----------------------------------------------------------------- scan */
 
 static int op_scan(wb_db *db)
@@ -236,16 +217,6 @@ static int op_scan(wb_db *db)
 	rc = p->count >= ITEMS ? 0 : -1;
 	wb_page_free(p);
 	return rc;
-}
-
-static void test_scan(void **state)
-{
-	wb_db *db = NULL;
-
-	(void)state;
-	wbt_ok(wb_open(&db, url));
-	sweep("scan", db, op_scan, check_intact);
-	wb_close(db);
 }
 
 /* --------------------------------------------------------------- import */
@@ -295,17 +266,6 @@ static void check_import(wb_db *db, int rc)
 	assert_int_equal(with, imported ? IMPORT : 0);
 }
 
-static void test_import(void **state)
-{
-	wb_db *db = NULL;
-
-	(void)state;
-	wbt_ok(wb_open(&db, url));
-	sweep("import", db, op_import, check_import);
-	assert_int_equal(imported, 1);
-	wb_close(db);
-}
-
 /* ------------------------------------------------------------ each page */
 
 static int each_gen; /* pages done: every car's n */
@@ -337,17 +297,6 @@ static void check_each(wb_db *db, int rc)
 {
 	(void)rc;
 	assert_int_equal(count_n(db, each_gen), ITEMS);
-}
-
-static void test_each_page(void **state)
-{
-	wb_db *db = NULL;
-
-	(void)state;
-	wbt_ok(wb_open(&db, url));
-	sweep("each page", db, op_each, check_each);
-	assert_int_equal(each_gen, 1);
-	wb_close(db);
 }
 
 /* ------------------------------------------------------------- wb_each */
@@ -417,16 +366,46 @@ static void test_wb_each(void **state)
 	       step, counted, failures);
 }
 
+/*
+ * The sweeps of one operation each: the test's name, the name in the
+ * report, the operation and its check, and the count of its successes
+ * that must be 1 at the end (NULL: none kept).
+ */
+static const struct sweep {
+	const char *test, *what;
+	op_fn op;
+	check_fn check;
+	int *done;
+} sweeps[] = {
+	{"test_open", "open", op_open, check_intact, NULL},
+	{"test_put", "put", op_put, check_put, &put_gen},
+	{"test_scan", "scan", op_scan, check_intact, NULL},
+	{"test_import", "import", op_import, check_import, &imported},
+	{"test_each_page", "each page", op_each, check_each, &each_gen},
+};
+
+#define NSWEEPS (sizeof(sweeps) / sizeof(sweeps[0]))
+
+/* The test of one sweep (its cmocka state), on a handle of its own. */
+static void test_sweep(void **state)
+{
+	const struct sweep *sw = *state;
+	wb_db *db = NULL;
+
+	wbt_ok(wb_open(&db, url));
+	sweep_on(sw->what, db, sw->op, sw->check);
+	if (sw->done)
+		assert_int_equal(*sw->done, 1);
+	wb_close(db);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open),
-		cmocka_unit_test(test_put),
-		cmocka_unit_test(test_scan),
-		cmocka_unit_test(test_import),
-		cmocka_unit_test(test_each_page),
-		cmocka_unit_test(test_wb_each),
-	};
+	struct CMUnitTest tests[NSWEEPS + 1];
+
+	for (size_t i = 0; i < NSWEEPS; i++)
+		tests[i] = (struct CMUnitTest){sweeps[i].test, test_sweep, NULL, NULL, (void *)&sweeps[i]};
+	tests[NSWEEPS] = (struct CMUnitTest)cmocka_unit_test(test_wb_each);
 
 	route_allocators();
 	seed();

@@ -165,16 +165,10 @@ static void test_duplicate_names_rejected(void **state)
 static void test_deep_nesting_round_trips(void **state)
 {
 	wb_item *it = wb_item_new(), *back = NULL;
-	wb_value *v = wb_value_list();
 	wb_buf b = {0};
 	(void)state;
 
-	for (int i = 0; i < 100; i++) {
-		wb_value *outer = wb_value_list();
-		wbt_ok(wb_value_list_append(outer, v));
-		v = outer;
-	}
-	wbt_ok(wb_item_set(it, "deep", v));
+	wbt_ok(wb_item_set(it, "deep", wbt_nested_lists(wb_value_list(), 100)));
 	encode(&b, it);
 	wbt_ok(wb__item_decode(&back, b.data, b.len));
 	assert_true(wb_item_equal(it, back));
@@ -186,16 +180,10 @@ static void test_deep_nesting_round_trips(void **state)
 static void test_depth_limit_is_the_same_both_ways(void **state)
 {
 	wb_item *it = wb_item_new();
-	wb_value *v = wb_value_null();
 	wb_buf b = {0};
 	(void)state;
 
-	for (int i = 0; i < 1100; i++) {
-		wb_value *outer = wb_value_list();
-		wbt_ok(wb_value_list_append(outer, v));
-		v = outer;
-	}
-	wbt_ok(wb_item_set(it, "deep", v));
+	wbt_ok(wb_item_set(it, "deep", wbt_nested_lists(wb_value_null(), 1100)));
 	assert_int_equal(wb__item_encode(&b, it), WB_EINVALID);
 	assert_non_null(strstr(wb_error_last(), "nested deeper"));
 	assert_int_equal(b.len, 0); /* nothing half-written */

@@ -3,7 +3,6 @@
  * quoting, and a one-line "FILE:LINE: what" message for each malformed line;
  * and a replay of the fuzz corpus, tests/data/config-corpus/ (fuzz_config.c).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,22 @@ static void parse_bad(const char *text, const char *prefix)
 	assert_null(strchr(wb_error_last(), '\n'));
 }
 
+/* A key of a section and its value (NULL: not set). */
+struct value {
+	const char *section, *key, *value;
+};
+
+static void expect_values(const wb__config *cf, const struct value *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *got = wb__config_get(cf, want[i].section, want[i].key);
+		if (!want[i].value)
+			assert_null(got);
+		else
+			assert_string_equal(got, want[i].value);
+	}
+}
+
 static void test_sections_and_values(void **state)
 {
 	wb__config *cf = parse_ok("# targets\n"
@@ -41,13 +56,16 @@ static void test_sections_and_values(void **state)
 				  "\tdb=dynamodb:us-east-1   ; the real one\n"
 				  "confirm = yes # always ask\n"
 				  "[empty]\n");
+	static const struct value want[] = {
+		{"dev", "db", "sqlite:.whimbrel/dev.db"},
+		{"prod", "db", "dynamodb:us-east-1"},
+		{"prod", "confirm", "yes"},
+		{"dev", "confirm", NULL},
+		{"staging", "db", NULL},
+	};
 	(void)state;
-	assert_string_equal(wb__config_get(cf, "dev", "db"), "sqlite:.whimbrel/dev.db");
-	assert_string_equal(wb__config_get(cf, "prod", "db"), "dynamodb:us-east-1");
-	assert_string_equal(wb__config_get(cf, "prod", "confirm"), "yes");
+	expect_values(cf, want, sizeof(want) / sizeof(want[0]));
 	assert_int_equal(wb__config_line(cf, "prod", "confirm"), 7);
-	assert_null(wb__config_get(cf, "dev", "confirm"));
-	assert_null(wb__config_get(cf, "staging", "db"));
 	assert_true(wb__config_has_section(cf, "empty"));
 	assert_false(wb__config_has_section(cf, "staging"));
 	assert_string_equal(wb__config_name(cf), "whimbrel.conf");
@@ -61,11 +79,11 @@ static void test_quotes_comments_and_bom(void **state)
 				  "note = x#y\n"
 				  "blank =\n"
 				  "spaces = \"  padded  \"\n");
+	static const struct value want[] = {
+		{"dev", "db", "sqlite:a#b;c.db"}, {"dev", "note", "x#y"}, {"dev", "blank", ""}, {"dev", "spaces", "  padded  "},
+	};
 	(void)state;
-	assert_string_equal(wb__config_get(cf, "dev", "db"), "sqlite:a#b;c.db");
-	assert_string_equal(wb__config_get(cf, "dev", "note"), "x#y");
-	assert_string_equal(wb__config_get(cf, "dev", "blank"), "");
-	assert_string_equal(wb__config_get(cf, "dev", "spaces"), "  padded  ");
+	expect_values(cf, want, sizeof(want) / sizeof(want[0]));
 	wb__config_free(cf);
 }
 
@@ -97,24 +115,19 @@ static void test_nul_byte_is_an_error(void **state)
 
 static void test_load_missing_and_present_file(void **state)
 {
-	char path[4096];
+	static const char bad[] = "[prod]\ndb = dynamodb://127.0.0.1:8000\n[x]\nbad line\n";
+	static const char good[] = "[prod]\ndb = dynamodb://127.0.0.1:8000\n";
+	const char *path = wbt_tmp_path("w.conf");
 	wb__config *cf = (wb__config *)1;
-	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/none.conf", wbt_tmpdir());
-	assert_int_equal(wb__config_load(&cf, path), WB_ENOTFOUND);
+	assert_int_equal(wb__config_load(&cf, wbt_tmp_path("none.conf")), WB_ENOTFOUND);
 	assert_null(cf);
 	assert_null(wb__config_get(NULL, "dev", "db"));
-	snprintf(path, sizeof(path), "%s/w.conf", wbt_tmpdir());
-	assert_non_null(f = fopen(path, "w"));
-	fputs("[prod]\ndb = dynamodb://127.0.0.1:8000\n[x]\nbad line\n", f);
-	fclose(f);
+	wbt_write_file(path, bad, strlen(bad));
 	assert_int_equal(wb__config_load(&cf, path), WB_EINVALID);
 	assert_non_null(strstr(wb_error_last(), "w.conf:4: "));
-	f = fopen(path, "w");
-	fputs("[prod]\ndb = dynamodb://127.0.0.1:8000\n", f);
-	fclose(f);
+	wbt_write_file(path, good, strlen(good));
 	assert_int_equal(wb__config_load(&cf, path), 0);
 	assert_string_equal(wb__config_get(cf, "prod", "db"), "dynamodb://127.0.0.1:8000");
 	wb__config_free(cf);
@@ -145,12 +158,17 @@ static const struct { const char *file; int ok; } expect[] = {
 	{"nul.conf", 0}, {"empty-key.conf", 0},
 };
 
-/* Load one corpus file: a clean success or a one-line PATH:LINE: failure. */
-static int replay_one(const char *path, const char *name)
+/*
+ * Load one corpus file (a wbt_corpus_fn): a clean success or a one-line
+ * PATH:LINE: failure; adds 1 to *(int *)arg when it loads.
+ */
+static void replay_one(const char *path, const char *name, const char *text, size_t len, void *arg)
 {
 	wb__config *cf = NULL;
 	int rc = wb__config_load(&cf, path);
 
+	(void)text;
+	(void)len;
 	if (rc < 0) {
 		const char *msg = wb_error_last();
 		assert_int_equal(rc, WB_EINVALID);
@@ -171,7 +189,7 @@ static int replay_one(const char *path, const char *name)
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
 		if (strcmp(expect[i].file, name) == 0 && expect[i].ok != (rc == 0))
 			fail_msg("%s: expected %s", name, expect[i].ok ? "success" : "failure");
-	return rc == 0;
+	*(int *)arg += rc == 0;
 }
 
 static void test_unknown_keys(void **state)
@@ -191,24 +209,10 @@ static void test_unknown_keys(void **state)
 
 static void test_replay_corpus(void **state)
 {
-	const char *root = getenv("WB_ROOT");
-	char dir[4096], path[8192];
-	struct dirent *e;
-	int files = 0, parsed = 0;
-	DIR *d;
+	int parsed = 0, files;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/tests/data/config-corpus", root ? root : ".");
-	if (!(d = opendir(dir)))
-		fail_msg("cannot open %s (run from the repository root or set WB_ROOT)", dir);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		parsed += replay_one(path, e->d_name);
-		files++;
-	}
-	closedir(d);
+	files = wbt_each_corpus_file("config-corpus", replay_one, &parsed);
 	assert_true(files >= (int)(sizeof(expect) / sizeof(expect[0])));
 	assert_true(parsed > 0 && parsed < files);
 }

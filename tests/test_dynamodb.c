@@ -52,36 +52,45 @@ static int setup(void **state)
 
 /* ------------------------------------------------------------- URLs */
 
+/* A URL that parses, and what it parses to (NULL, -1: not checked). */
+struct url_case {
+	const char *in, *url, *host, *region;
+	int local;
+};
+
+static const struct url_case good_urls[] = {
+	{"dynamodb://127.0.0.1:8123", "http://127.0.0.1:8123/", "127.0.0.1:8123", "us-east-1", 1},
+	{"dynamodb://localhost", "http://localhost:8000/", NULL, NULL, -1},
+	{"dynamodb://[::1]:9000/?region=eu-west-3", NULL, "[::1]:9000", "eu-west-3", -1},
+	{"dynamodb:eu-central-1", "https://dynamodb.eu-central-1.amazonaws.com/", "dynamodb.eu-central-1.amazonaws.com",
+	 "eu-central-1", 0},
+	{"dynamodb:cn-north-1", NULL, "dynamodb.cn-north-1.amazonaws.com.cn", NULL, -1},
+	{"dynamodbs://dynamodb.ap-south-1.amazonaws.com", "https://dynamodb.ap-south-1.amazonaws.com/", NULL,
+	 "ap-south-1", -1},
+};
+
+static void check_url(const struct url_case *c)
+{
+	struct wb__ddb_endpoint ep;
+
+	wbt_ok(wb__dynamodb_parse_url(&ep, c->in));
+	if (c->url)
+		assert_string_equal(ep.url, c->url);
+	if (c->host)
+		assert_string_equal(ep.host, c->host);
+	if (c->region)
+		assert_string_equal(ep.region, c->region);
+	if (c->local >= 0)
+		assert_int_equal(!!ep.local, c->local);
+}
+
 static void test_urls(void **state)
 {
 	struct wb__ddb_endpoint ep;
 
 	(void)state;
-	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodb://127.0.0.1:8123"));
-	assert_string_equal(ep.url, "http://127.0.0.1:8123/");
-	assert_string_equal(ep.host, "127.0.0.1:8123");
-	assert_string_equal(ep.region, "us-east-1");
-	assert_true(ep.local);
-
-	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodb://localhost"));
-	assert_string_equal(ep.url, "http://localhost:8000/");
-
-	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodb://[::1]:9000/?region=eu-west-3"));
-	assert_string_equal(ep.host, "[::1]:9000");
-	assert_string_equal(ep.region, "eu-west-3");
-
-	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodb:eu-central-1"));
-	assert_string_equal(ep.url, "https://dynamodb.eu-central-1.amazonaws.com/");
-	assert_string_equal(ep.host, "dynamodb.eu-central-1.amazonaws.com");
-	assert_string_equal(ep.region, "eu-central-1");
-	assert_false(ep.local);
-
-	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodb:cn-north-1"));
-	assert_string_equal(ep.host, "dynamodb.cn-north-1.amazonaws.com.cn");
-
-	wbt_ok(wb__dynamodb_parse_url(&ep, "dynamodbs://dynamodb.ap-south-1.amazonaws.com"));
-	assert_string_equal(ep.url, "https://dynamodb.ap-south-1.amazonaws.com/");
-	assert_string_equal(ep.region, "ap-south-1");
+	for (size_t i = 0; i < sizeof(good_urls) / sizeof(good_urls[0]); i++)
+		check_url(&good_urls[i]);
 
 	/* A compatible engine over HTTPS takes the region from the environment. */
 	assert_int_equal(wb__dynamodb_parse_url(&ep, "dynamodbs://alternator.example:8043"), WB_EINVALID);
@@ -404,7 +413,8 @@ static void snapshot(void)
 	pthread_mutex_unlock(&srv.lock);
 }
 
-static wb_db *open_fake(void)
+/* A store on the fake server, which will answer its next requests with r[0..n-1]. */
+static wb_db *open_fake(const struct reply *r, size_t n)
 {
 	char url[100];
 	wb_db *db = NULL;
@@ -413,6 +423,7 @@ static wb_db *open_fake(void)
 	snprintf(url, sizeof(url), "dynamodb://127.0.0.1:%d", srv.port);
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb__dynamodb_set_retry(db, &fast));
+	script(r, n);
 	return db;
 }
 
@@ -441,12 +452,11 @@ static int server_teardown(void **state)
 static void expect_describe_error(const char *body, int status, int code, const char *type)
 {
 	struct reply r[] = {{status, body}};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 1);
 	wb_table_desc d;
 	struct wb__dynamodb_stats st;
 	char want[200];
 
-	script(r, 1);
 	assert_int_equal(wb_table_describe(&d, db, "cars"), code);
 	snprintf(want, sizeof(want), "DynamoDB DescribeTable on table cars: %s: ", type);
 	if (strncmp(wb_errmsg(db), want, strlen(want)) != 0)
@@ -477,11 +487,10 @@ static void test_error_mapping(void **state)
 static void test_create_in_use_is_exists(void **state)
 {
 	struct reply r[] = {{400, ERR("ResourceInUseException", "Table already exists: cars")}};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 1);
 	wb_key_schema k = {"id", WB_S, "", WB_S};
 
 	(void)state;
-	script(r, 1);
 	assert_int_equal(wb_table_create(db, "cars", &k), WB_EEXISTS);
 	assert_non_null(strstr(wb_errmsg(db), "cars"));
 	wb_close(db);
@@ -499,7 +508,7 @@ static void test_retries(void **state)
 		{0, NULL}, /* and this drop is what whimbrel sees */
 		{200, DESCRIBE_CARS},
 	};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 6);
 	wb_table_desc d;
 	struct wb__dynamodb_stats st, before, after;
 
@@ -508,7 +517,6 @@ static void test_retries(void **state)
 	(void)state;
 	wbt_ok(wb__dynamodb_set_retry(db, &patient));
 	wbt_ok(wb__dynamodb_stats(NULL, &before));
-	script(r, 6);
 	wbt_ok(wb_table_describe(&d, db, "cars"));
 	assert_string_equal(d.key.pk_name, "id");
 	assert_int_equal(d.key.pk_type, WB_S);
@@ -534,12 +542,11 @@ static void test_retries_give_up(void **state)
 		{400, ERR("ThrottlingException", "Rate exceeded")}, {400, ERR("ThrottlingException", "Rate exceeded")},
 		{503, "{}"}, {503, "{}"}, {503, "{}"}, {503, "{}"},
 	};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 8);
 	wb_table_desc d;
 	struct wb__dynamodb_stats st;
 
 	(void)state;
-	script(r, 8);
 	assert_int_equal(wb_table_describe(&d, db, "cars"), WB_ETHROTTLED);
 	assert_non_null(strstr(wb_errmsg(db), "ThrottlingException"));
 	assert_non_null(strstr(wb_errmsg(db), "4 attempts"));
@@ -554,12 +561,11 @@ static void test_retries_give_up(void **state)
 static void test_dropped_connections_give_up(void **state)
 {
 	struct reply r[] = {{0, NULL}, {0, NULL}, {0, NULL}, {0, NULL}};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 4);
 	char **names = NULL;
 	size_t n;
 
 	(void)state;
-	script(r, 4);
 	assert_int_equal(wb_table_list(&names, &n, db), WB_EIO);
 	assert_non_null(strstr(wb_errmsg(db), "DynamoDB ListTables: connection to 127.0.0.1:"));
 	assert_null(names);
@@ -579,8 +585,7 @@ static void test_signed_headers(void **state)
 	setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
 	setenv("AWS_SESSION_TOKEN", TOKEN, 1);
 	setenv("AWS_REGION", "eu-west-1", 1);
-	db = open_fake();
-	script(r, 2);
+	db = open_fake(r, 2);
 	wbt_ok(wb_get(&got, db, "cars", key));
 	assert_string_equal(wb_item_get_number(got, "n"), "7");
 	snapshot();
@@ -604,14 +609,13 @@ static void test_signed_headers(void **state)
 static void test_expressions(void **state)
 {
 	struct reply r[] = {{200, DESCRIBE_CARS}, {200, "{}"}, {400, ERR("ConditionalCheckFailedException", "failed")}};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 3);
 	wb_item *key = wbt_item("{\"id\":\"c1\"}"), *set = wbt_item("{\"price\":12,\"name\":\"x\"}");
 	const char *remove[] = {"old"};
 	wb_value *red = wb_value_string("red", 3);
 	wb_cond is_red = {WB_COND_ATTR_EQUALS, "color", red, NULL};
 
 	(void)state;
-	script(r, 3);
 	wbt_ok(wb_update(db, "cars", key, set, remove, 1, NULL));
 	snapshot();
 	assert_non_null(strstr(seen_last, "\"UpdateExpression\":\"SET #n0 = :v0, #n1 = :v1 REMOVE #n2\""));
@@ -636,13 +640,12 @@ static void test_unprocessed_items(void **state)
 		{200, "{\"UnprocessedItems\":{\"cars\":[{\"PutRequest\":{\"Item\":{\"id\":{\"S\":\"b\"}}}}]}}"},
 		{200, "{\"UnprocessedItems\":{}}"},
 	};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 3);
 	wb_item *a = wbt_item("{\"id\":\"a\"}"), *b = wbt_item("{\"id\":\"b\"}");
 	wb_write w[] = {{"cars", WB_WRITE_PUT, a, NULL}, {"cars", WB_WRITE_PUT, b, NULL}};
 	struct wb__dynamodb_stats st;
 
 	(void)state;
-	script(r, 3);
 	wbt_ok(wb_batch_write(db, w, 2, NULL));
 	snapshot();
 	assert_string_equal(seen_targets, "DescribeTable BatchWriteItem BatchWriteItem");
@@ -660,7 +663,7 @@ static void test_unprocessed_items(void **state)
 static void test_batch_splits_and_orders(void **state)
 {
 	struct reply r[] = {{200, DESCRIBE_CARS}, {200, "{}"}, {200, "{}"}, {200, "{}"}, {200, "{}"}, {200, "{}"}};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 6);
 	wb_item *items[30];
 	wb_write w[31];
 	wb_value *red = wb_value_string("red", 3);
@@ -675,7 +678,6 @@ static void test_batch_splits_and_orders(void **state)
 	}
 	w[30] = (wb_write){"cars", WB_WRITE_DELETE, items[0], NULL}; /* same key as write 0 */
 	w[10].cond = &is_red;                                         /* conditional: alone, in order */
-	script(r, 6);
 	wbt_ok(wb_batch_write(db, w, 31, NULL));
 	snapshot();
 	/* 10 unconditional, the conditional PutItem, then 19 + the delete of k0 in one request of 20. */
@@ -705,12 +707,11 @@ static void test_condition_failure_resolved(void **state)
 		{400, ERR("ConditionalCheckFailedException", "failed")},
 		{200, "{}"},
 	};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 8);
 	wb_item *before = wbt_item("{\"id\":\"c1\",\"n\":1}"), *after = wbt_item("{\"id\":\"c1\",\"n\":2}");
 	wb_cond unchanged = {WB_COND_ITEM_EQUALS, NULL, NULL, before};
 
 	(void)state;
-	script(r, 8);
 	wbt_ok(wb_put(db, "cars", after, &unchanged));
 	snapshot();
 	assert_string_equal(seen_targets, "DescribeTable UpdateItem UpdateItem GetItem");
@@ -730,12 +731,11 @@ static void test_condition_failure_resolved(void **state)
 static void expect_unchanged_write(const char *before, const char *after, const char *update, const char *cond)
 {
 	struct reply r[] = {{200, DESCRIBE_CARS}, {200, "{}"}};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 2);
 	wb_item *b = wbt_item(before), *a = wbt_item(after);
 	wb_cond unchanged = {WB_COND_ITEM_EQUALS, NULL, NULL, b};
 	char want[512];
 
-	script(r, 2);
 	wbt_ok(wb_put(db, "cars", a, &unchanged));
 	snapshot();
 	snprintf(want, sizeof(want), "\"UpdateExpression\":\"%s\"", update);
@@ -787,12 +787,11 @@ static void test_prefix_scan_skips_empty_answers(void **state)
 		{200, "{\"Items\":[],\"Count\":0,\"LastEvaluatedKey\":{\"id\":{\"S\":\"k2\"}}}"},
 		{200, "{\"Items\":[{\"id\":{\"S\":\"GROUP#1\"}}],\"LastEvaluatedKey\":{\"id\":{\"S\":\"k4\"}}}"},
 	};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 3);
 	wb_scan sc = {1, 4, "GROUP#", 2, NULL, NULL};
 	wb_page *p = NULL;
 
 	(void)state;
-	script(r, 3);
 	wbt_ok(wb_scan_page(&p, db, "cars", &sc));
 	snapshot();
 	assert_string_equal(seen_targets, "DescribeTable Scan Scan");
@@ -814,12 +813,11 @@ static void test_list_tables_pages(void **state)
 		{200, "{\"TableNames\":[\"b_table\",\"c_table\"],\"LastEvaluatedTableName\":\"c_table\"}"},
 		{200, "{\"TableNames\":[\"a_table\"]}"},
 	};
-	wb_db *db = open_fake();
+	wb_db *db = open_fake(r, 2);
 	char **names = NULL;
 	size_t n = 0;
 
 	(void)state;
-	script(r, 2);
 	wbt_ok(wb_table_list(&names, &n, db));
 	snapshot();
 	assert_string_equal(seen_targets, "ListTables ListTables");

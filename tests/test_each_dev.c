@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "backend.h"
 #include "common.h"
 
@@ -59,14 +60,7 @@ static wb_db *fresh(char *url, size_t size)
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb_table_create(db, "dev_cars", &k));
 	wbt_ok(wb_table_create(db, "dev_marks", &k));
-	for (int i = 0; i < N; i++) {
-		char json[64];
-		wb_item *it;
-		snprintf(json, sizeof(json), "{\"id\":\"car-%05d\",\"n\":%d}", i, i);
-		it = wbt_item(json);
-		wbt_ok(wb_put(db, "dev_cars", it, NULL));
-		wb_item_free(it);
-	}
+	wbt_seed_items(db, "dev_cars", N, "{\"id\":\"car-%1$05d\",\"n\":%1$d}");
 	return db;
 }
 
@@ -95,23 +89,18 @@ static int pages_of(wb_db *db, int pages, int *fail_at, int *rc_out, int64_t *it
 	return done;
 }
 
+/* A wb_visit_fn: counts the items that have a price into *(int64_t *)arg. */
+static int count_priced(const wb_item *item, void *arg)
+{
+	*(int64_t *)arg += wb_item_has(item, "price");
+	return 0;
+}
+
 static int64_t priced(wb_db *db)
 {
-	wb_scan sc = WB_SCAN_INIT;
-	wb_item *cursor = NULL;
 	int64_t n = 0;
 
-	do {
-		wb_page *p = NULL;
-		sc.start_after = cursor;
-		wbt_ok(wb_scan_page(&p, db, "dev_cars", &sc));
-		for (size_t i = 0; i < p->count; i++)
-			n += wb_item_has(p->items[i], "price");
-		wb_item_free(cursor);
-		cursor = p->last_key;
-		p->last_key = NULL;
-		wb_page_free(p);
-	} while (cursor);
+	wbt_ok(wb_scan_all(db, "dev_cars", NULL, count_priced, &n));
 	return n;
 }
 

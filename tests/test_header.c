@@ -7,7 +7,6 @@
  * endings, the file mode, and that every byte outside the stamped lines is
  * unchanged.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,41 +59,6 @@ static int find_problem(const wb_header *h, const char *sub)
 		if (strstr(h->problems[i].msg, sub))
 			return (int)i;
 	return -1;
-}
-
-static char *path_in_tmp(const char *name)
-{
-	static char buf[4][600];
-	static int k;
-	char *p = buf[k++ % 4];
-
-	snprintf(p, 600, "%s/%s", wbt_tmpdir(), name);
-	return p;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, n, f), n);
-	assert_int_equal(fclose(f), 0);
-}
-
-static char *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = malloc(1 << 20);
-	size_t got;
-
-	assert_non_null(f);
-	assert_non_null(buf);
-	got = fread(buf, 1, (1 << 20) - 1, f);
-	buf[got] = '\0';
-	fclose(f);
-	if (n)
-		*n = got;
-	return buf;
 }
 
 static void test_time_format_and_parse(void **state)
@@ -178,35 +142,44 @@ static void test_parse_three_runs(void **state)
 	wb_header_free(h);
 }
 
-static void test_parse_bad_date(void **state)
-{
-	wb_header *h = parse("/*\n * Desc.\n * Execution Time: 2026-13-45 at 10:00:00 UTC\n"
-			     " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n */\n");
-	int i;
+/*
+ * A header whose one Execution Time line (line 3) is malformed: one run is
+ * still read, with `exec` as its time, and a problem on line 3 holds
+ * `problem` (and `also`, unless NULL); `only`: that problem is the only one.
+ */
+struct bad_time {
+	const char *text, *problem, *also;
+	time_t exec;
+	int only;
+};
 
-	(void)state;
-	assert_int_equal(h->nruns, 1);
-	assert_int_equal(h->runs[0].exec, 0);
-	i = find_problem(h, "2026-13-45");
+static const struct bad_time bad_date = {
+	"/*\n * Desc.\n * Execution Time: 2026-13-45 at 10:00:00 UTC\n"
+	" * Finalization Time: 2026-11-25 at 10:04:12 UTC\n */\n",
+	"2026-13-45", "bad Execution Time", 0, 1, /* no cascade of "empty" complaints */
+};
+
+static const struct bad_time missing_colon = {
+	"/*\n * Desc.\n * Execution Time 2026-11-25 at 10:00:03 UTC\n"
+	" * Finalization Time: 2026-11-25 at 10:04:12 UTC\n */\n",
+	"missing colon after 'Execution Time'", NULL, T1, 0, /* tolerant: the time is still read */
+};
+
+/* The test of one bad_time (its cmocka state). */
+static void test_parse_bad_time(void **state)
+{
+	const struct bad_time *c = *state;
+	wb_header *h = parse(c->text);
+	int i = find_problem(h, c->problem);
+
 	assert_true(i >= 0);
 	assert_int_equal(h->problems[i].line, 3);
-	assert_non_null(strstr(h->problems[i].msg, "bad Execution Time"));
-	assert_int_equal(h->nproblems, 1);   /* no cascade of "empty" complaints */
-	wb_header_free(h);
-}
-
-static void test_parse_missing_colon(void **state)
-{
-	wb_header *h = parse("/*\n * Desc.\n * Execution Time 2026-11-25 at 10:00:03 UTC\n"
-			     " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n */\n");
-	int i;
-
-	(void)state;
-	i = find_problem(h, "missing colon after 'Execution Time'");
-	assert_true(i >= 0);
-	assert_int_equal(h->problems[i].line, 3);
+	if (c->also)
+		assert_non_null(strstr(h->problems[i].msg, c->also));
+	if (c->only)
+		assert_int_equal(h->nproblems, 1);
 	assert_int_equal(h->nruns, 1);
-	assert_int_equal(h->runs[0].exec, T1);  /* tolerant: the time is still read */
+	assert_int_equal(h->runs[0].exec, c->exec);
 	wb_header_free(h);
 }
 
@@ -294,7 +267,7 @@ static void test_parse_binary_garbage(void **state)
 
 static void test_parse_file_huge_and_missing(void **state)
 {
-	const char *p = path_in_tmp("huge.c");
+	const char *p = wbt_tmp_path("huge.c");
 	size_t n = 3 << 20;
 	char *big = malloc(n);
 	wb_header *h = NULL;
@@ -303,13 +276,13 @@ static void test_parse_file_huge_and_missing(void **state)
 	assert_non_null(big);
 	memset(big, 'x', n);
 	memcpy(big, "/* Desc.\n", 9);   /* never closed */
-	write_file(p, big, n);
+	wbt_write_file(p, big, n);
 	wbt_ok(wb_header_parse_file(&h, p));
 	assert_true(find_problem(h, "not closed within the first 64 KB") >= 0);
 	wb_header_free(h);
 	assert_int_equal(wb_header_stamp(p, T1, T2, NULL), WB_EINVALID);
 	free(big);
-	assert_int_equal(wb_header_parse_file(&h, path_in_tmp("absent.c")), WB_EIO);
+	assert_int_equal(wb_header_parse_file(&h, wbt_tmp_path("absent.c")), WB_EIO);
 	assert_null(h);
 	assert_non_null(strstr(wb_error_last(), "absent.c"));
 }
@@ -320,39 +293,43 @@ static void stamp_expect(const char *path, time_t e, time_t f, const char *statu
 	char *got;
 
 	wbt_ok(wb_header_stamp(path, e, f, status));
-	got = read_file(path, NULL);
+	got = wbt_read_file(path, NULL);
 	assert_string_equal(got, want);
 	free(got);
 }
 
+/*
+ * Stamp GOOD0's copy at path once more: its run lines so far (runs, 1 KB)
+ * gain `added`, and the file must be GOOD0 with those run lines.
+ */
+static void stamp_adds(const char *path, time_t e, time_t f, const char *status, char *runs, const char *added)
+{
+	char want[2048];
+
+	strcat(runs, added);
+	snprintf(want, sizeof(want), "/*\n * Add the price attribute to every car: 0 until the pricing job fills it in.\n"
+		 " *\n%s */\n#include <whimbrel.h>\n\nint main(void) { return 0; }\n", runs);
+	stamp_expect(path, e, f, status, want);
+}
+
 static void test_stamp_first_second_third(void **state)
 {
-	const char *p = path_in_tmp("0001_add_price.c");
-	const char *tail = " */\n#include <whimbrel.h>\n\nint main(void) { return 0; }\n";
-	char want[2048];
+	const char *p = wbt_tmp_path("0001_add_price.c");
+	char runs[1024] = "";
 	struct stat st;
 
 	(void)state;
-	write_file(p, GOOD0, strlen(GOOD0));
+	wbt_write_file(p, GOOD0, strlen(GOOD0));
 	chmod(p, 0640);
-	snprintf(want, sizeof(want), "/*\n * Add the price attribute to every car: 0 until the pricing job fills it in.\n"
-		 " *\n * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n%s", tail);
-	stamp_expect(p, T1, T2, "succeeded", want);
-	snprintf(want, sizeof(want), "/*\n * Add the price attribute to every car: 0 until the pricing job fills it in.\n"
-		 " *\n * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC (failed)\n%s", tail);
-	stamp_expect(p, T2, T2, "failed", want);
-	snprintf(want, sizeof(want), "/*\n * Add the price attribute to every car: 0 until the pricing job fills it in.\n"
-		 " *\n * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:12 UTC (failed)\n"
-		 " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
-		 " * Finalization Time: 2026-11-25 at 10:04:13 UTC\n%s", tail);
-	stamp_expect(p, T2, T2 + 1, NULL, want);
+	stamp_adds(p, T1, T2, "succeeded", runs,
+		   " * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
+		   " * Finalization Time: 2026-11-25 at 10:04:12 UTC\n");
+	stamp_adds(p, T2, T2, "failed", runs,
+		   " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
+		   " * Finalization Time: 2026-11-25 at 10:04:12 UTC (failed)\n");
+	stamp_adds(p, T2, T2 + 1, NULL, runs,
+		   " * Execution Time: 2026-11-25 at 10:04:12 UTC\n"
+		   " * Finalization Time: 2026-11-25 at 10:04:13 UTC\n");
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	/* the result parses cleanly, with three runs and the note */
@@ -367,7 +344,7 @@ static void test_stamp_first_second_third(void **state)
 /* Everything before `a` and after the end of the pair's lines is byte-identical. */
 static void test_stamp_changes_nothing_else(void **state)
 {
-	const char *p = path_in_tmp("0002_tabs.c");
+	const char *p = wbt_tmp_path("0002_tabs.c");
 	const char *before = "/**\n\t**  Odd but valid: tab prefixes.\n\t**\n";
 	const char *pair = "\t**  Execution Time:   \n\t**  Finalization Time:\n";
 	const char *after = "\t*/\n\n#include <whimbrel.h>\n/* Execution Time: not a header */\nint main(void) { return 0; }\n"
@@ -377,9 +354,9 @@ static void test_stamp_changes_nothing_else(void **state)
 
 	(void)state;
 	snprintf(in, sizeof(in), "%s%s%s", before, pair, after);
-	write_file(p, in, strlen(in));
+	wbt_write_file(p, in, strlen(in));
 	wbt_ok(wb_header_stamp(p, T1, T2, "interrupted"));
-	got = read_file(p, &n);
+	got = wbt_read_file(p, &n);
 	assert_memory_equal(got, before, lb);
 	assert_memory_equal(got + n - la, after, la);
 	assert_memory_equal(got + lb, "\t**  Execution Time: 2026-11-25 at 10:00:03 UTC\n"
@@ -387,7 +364,7 @@ static void test_stamp_changes_nothing_else(void **state)
 	free(got);
 	/* a second stamp inserts with the same prefix */
 	wbt_ok(wb_header_stamp(p, T1, T2, NULL));
-	got = read_file(p, &n);
+	got = wbt_read_file(p, &n);
 	assert_non_null(strstr(got, "(interrupted)\n\t**  Execution Time: 2026-11-25 at 10:00:03 UTC\n"
 			       "\t**  Finalization Time: 2026-11-25 at 10:04:12 UTC\n\t*/\n"));
 	assert_memory_equal(got + n - la, after, la);
@@ -396,7 +373,7 @@ static void test_stamp_changes_nothing_else(void **state)
 
 static void test_stamp_crlf(void **state)
 {
-	const char *p = path_in_tmp("0003_crlf.c");
+	const char *p = wbt_tmp_path("0003_crlf.c");
 	const char *in = "/*\r\n * Windows file.\r\n *\r\n * Execution Time:\r\n * Finalization Time:\r\n */\r\nint x;\r\n";
 	const char *want1 = "/*\r\n * Windows file.\r\n *\r\n * Execution Time: 2026-11-25 at 10:00:03 UTC\r\n"
 			    " * Finalization Time: 2026-11-25 at 10:04:12 UTC\r\n */\r\nint x;\r\n";
@@ -407,7 +384,7 @@ static void test_stamp_crlf(void **state)
 	wb_header *h = NULL;
 
 	(void)state;
-	write_file(p, in, strlen(in));
+	wbt_write_file(p, in, strlen(in));
 	wbt_ok(wb_header_parse_file(&h, p));
 	assert_int_equal(h->nproblems, 0);
 	wb_header_free(h);
@@ -424,21 +401,21 @@ static void test_stamp_refusals_leave_file_untouched(void **state)
 		"/*\n * Desc.\n * Execution Time: 2026-11-25 at 10:00:03 UTC\n"
 		" * Finalization Time: 2026-11-25 at 10:04:12 UTC */\nint x;\n", /* closes on the line */
 	};
-	const char *p = path_in_tmp("0004_bad.c");
+	const char *p = wbt_tmp_path("0004_bad.c");
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *got;
-		write_file(p, bad[i], strlen(bad[i]));
+		wbt_write_file(p, bad[i], strlen(bad[i]));
 		assert_int_equal(wb_header_stamp(p, T1, T2, NULL), WB_EINVALID);
 		assert_non_null(strstr(wb_error_last(), "cannot stamp"));
 		assert_non_null(strstr(wb_error_last(), "0004_bad.c"));
-		got = read_file(p, NULL);
+		got = wbt_read_file(p, NULL);
 		assert_string_equal(got, bad[i]);
 		free(got);
 	}
 	assert_int_equal(wb_header_stamp(p, T1, T2, "bad(status)"), WB_EINVALID);
-	assert_int_equal(wb_header_stamp(path_in_tmp("nope.c"), T1, T2, NULL), WB_EIO);
+	assert_int_equal(wb_header_stamp(wbt_tmp_path("nope.c"), T1, T2, NULL), WB_EIO);
 	/* no temporary file is left behind */
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "ls %s | grep -q '\\.tmp\\.'", wbt_tmpdir());
@@ -447,11 +424,11 @@ static void test_stamp_refusals_leave_file_untouched(void **state)
 
 static void test_stamp_pair_closing_on_same_line(void **state)
 {
-	const char *p = path_in_tmp("0005_inline.c");
+	const char *p = wbt_tmp_path("0005_inline.c");
 	const char *in = "/* Desc.\n   Execution Time:\n   Finalization Time: */\nint x;\n";
 
 	(void)state;
-	write_file(p, in, strlen(in));
+	wbt_write_file(p, in, strlen(in));
 	stamp_expect(p, T1, T2, NULL, "/* Desc.\n   Execution Time: 2026-11-25 at 10:00:03 UTC\n"
 		     "   Finalization Time: 2026-11-25 at 10:04:12 UTC */\nint x;\n");
 }
@@ -459,7 +436,7 @@ static void test_stamp_pair_closing_on_same_line(void **state)
 /* A file far larger than the 64 KB header window keeps its whole tail. */
 static void test_stamp_large_file_copies_tail(void **state)
 {
-	const char *p = path_in_tmp("0006_large.c");
+	const char *p = wbt_tmp_path("0006_large.c");
 	size_t n = 300000, got_n, grow;
 	char *in = malloc(n), *got;
 
@@ -468,9 +445,9 @@ static void test_stamp_large_file_copies_tail(void **state)
 	for (size_t i = 0; i < n; i++)
 		in[i] = (char)('a' + i % 23);
 	memcpy(in, GOOD0, strlen(GOOD0));
-	write_file(p, in, n);
+	wbt_write_file(p, in, n);
 	wbt_ok(wb_header_stamp(p, T1, T2, NULL));
-	got = read_file(p, &got_n);
+	got = wbt_read_file(p, &got_n);
 	grow = 2 * strlen(" 2026-11-25 at 10:00:03 UTC");
 	assert_int_equal(got_n, n + grow);
 	assert_memory_equal(got + strlen(GOOD0) + grow, in + strlen(GOOD0), n - strlen(GOOD0));
@@ -489,18 +466,20 @@ static size_t stamped_runs(const wb_header *h)
 }
 
 /*
- * One corpus file: parse it (0 or WB_EINVALID, one-line problems), then
+ * One corpus file (a wbt_corpus_fn): parse it (0 or WB_EINVALID, one-line problems), then
  * stamp a copy: either it works and the re-parse finds one more (T1, T2)
  * pair, or it fails with WB_EINVALID and the copy is byte-identical.
  */
-static void replay_one(const char *name, const char *text, size_t len)
+static void replay_one(const char *path, const char *name, const char *text, size_t len, void *arg)
 {
-	const char *copy = path_in_tmp("corpus-copy.c");
+	const char *copy = wbt_tmp_path("corpus-copy.c");
 	wb_header *h = NULL, *h2 = NULL;
 	char *after;
 	size_t alen;
 	int rc = wb_header_parse(&h, text, len);
 
+	(void)path;
+	(void)arg;
 	if (rc != 0 && rc != WB_EINVALID)
 		fail_msg("%s: parse returned %d", name, rc);
 	assert_non_null(h);
@@ -508,9 +487,9 @@ static void replay_one(const char *name, const char *text, size_t len)
 		assert_true(h->problems[i].line >= 1);
 		assert_null(strchr(h->problems[i].msg, '\n'));
 	}
-	write_file(copy, text, len);
+	wbt_write_file(copy, text, len);
 	rc = wb_header_stamp(copy, T1, T2, "failed");
-	after = read_file(copy, &alen);
+	after = wbt_read_file(copy, &alen);
 	if (rc == 0) {
 		wbt_ok(wb_header_parse(&h2, after, alen));
 		if (stamped_runs(h2) != stamped_runs(h) + 1)
@@ -529,29 +508,8 @@ static void replay_one(const char *name, const char *text, size_t len)
 
 static void test_replay_corpus(void **state)
 {
-	const char *root = getenv("WB_ROOT");
-	char dir[4096], path[8192];
-	struct dirent *e;
-	int files = 0;
-	DIR *d;
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/tests/data/header-corpus", root ? root : ".");
-	if (!(d = opendir(dir)))
-		fail_msg("cannot open %s (run from the repository root or set WB_ROOT)", dir);
-	while ((e = readdir(d)) != NULL) {
-		size_t len;
-		char *text;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		text = read_file(path, &len);
-		replay_one(e->d_name, text, len);
-		free(text);
-		files++;
-	}
-	closedir(d);
-	assert_true(files >= 30);
+	assert_true(wbt_each_corpus_file("header-corpus", replay_one, NULL) >= 30);
 }
 
 int main(void)
@@ -561,8 +519,8 @@ int main(void)
 		cmocka_unit_test(test_parse_zero_runs),
 		cmocka_unit_test(test_parse_one_run_tolerant),
 		cmocka_unit_test(test_parse_three_runs),
-		cmocka_unit_test(test_parse_bad_date),
-		cmocka_unit_test(test_parse_missing_colon),
+		{"test_parse_bad_date", test_parse_bad_time, NULL, NULL, (void *)&bad_date},
+		{"test_parse_missing_colon", test_parse_bad_time, NULL, NULL, (void *)&missing_colon},
 		cmocka_unit_test(test_parse_pairing_problems),
 		cmocka_unit_test(test_parse_no_header),
 		cmocka_unit_test(test_parse_empty_description_and_no_lines),

@@ -337,15 +337,10 @@ static void test_validation_errors_name_the_attribute(void **state)
 static void test_nesting_limit(void **state)
 {
 	wb_item *it = wb_item_new();
-	wb_value *v = wb_value_null();
+	wb_value *v;
 	(void)state;
 
-	for (int i = 0; i < 31; i++) {
-		wb_value *outer = wb_value_list();
-		wbt_ok(wb_value_list_append(outer, v));
-		v = outer;
-	}
-	wbt_ok(wb_item_set(it, "deep", v));
+	wbt_ok(wb_item_set(it, "deep", wbt_nested_lists(wb_value_null(), 31)));
 	wbt_ok(wb_item_validate(it, NULL));
 	v = wb_value_list();
 	wbt_ok(wb_value_list_append(v, wb_value_dup(wb_item_get(it, "deep"))));

@@ -159,44 +159,42 @@ static void check_entry(wb_db *db, const wb_journal_entry *e)
 	wb_item_free(now);
 }
 
+/* What journal_chunk counts in, and whether it checks each entry. */
+struct journal_tally {
+	wb_db *db;
+	int check;
+	size_t n;
+};
+
+/* One chunk of the journal (a wb_visit_fn): its entries counted into the tally, and checked. */
+static int journal_chunk(const wb_item *item, void *arg)
+{
+	struct journal_tally *t = arg;
+	wb_journal_read r;
+
+	wbt_ok(wb__journal_parse(&r, item));
+	assert_string_equal(r.table, cars);
+	for (size_t k = 0; t->check && k < r.n; k++)
+		check_entry(t->db, &r.e[k]);
+	t->n += r.n;
+	wb__journal_read_clear(&r);
+	return 0;
+}
+
 /* Entries of the run's journal (checked when `check`), chunk by chunk. */
 static size_t journal_count(wb_db *db, int check)
 {
 	wb_value *pk = wb_value_string(run_id, strlen(run_id));
 	wb_query q = WB_QUERY_INIT;
-	const wb_item *cursor = NULL;
-	wb_item *keep = NULL;
-	wb_page *page = NULL;
-	size_t n = 0;
+	struct journal_tally t = {db, check, 0};
 	wb_table_desc d;
 
-	if (wb_table_describe(&d, db, WB_JOURNAL_TABLE) == WB_ENOTFOUND) {
-		wb_value_free(pk);
-		return 0;
-	}
-	q.pk = pk;
-	for (;;) {
-		q.start_after = cursor;
-		wbt_ok(wb_query_page(&page, db, WB_JOURNAL_TABLE, &q));
-		for (size_t i = 0; i < page->count; i++) {
-			wb_journal_read r;
-			wbt_ok(wb__journal_parse(&r, page->items[i]));
-			assert_string_equal(r.table, cars);
-			for (size_t k = 0; check && k < r.n; k++)
-				check_entry(db, &r.e[k]);
-			n += r.n;
-			wb__journal_read_clear(&r);
-		}
-		wb_item_free(keep);
-		keep = page->last_key;
-		page->last_key = NULL;
-		wb_page_free(page);
-		if (!keep)
-			break;
-		cursor = keep;
+	if (wb_table_describe(&d, db, WB_JOURNAL_TABLE) != WB_ENOTFOUND) {
+		q.pk = pk;
+		wbt_ok(wb_query_all(db, WB_JOURNAL_TABLE, &q, journal_chunk, &t));
 	}
 	wb_value_free(pk);
-	return n;
+	return t.n;
 }
 
 static void journal_case(void **state, const char *generic)

@@ -270,6 +270,16 @@ static void test_plain_output_of_sets_and_binary(void **state)
 	wb_item_free(it);
 }
 
+/* The item cannot be written as JSON in `format`: WB_EINVALID, no text, a message holding `what`. */
+static void expect_unwritable(const wb_item *it, wb_json_format format, const char *what)
+{
+	char *s = NULL;
+
+	assert_int_equal(wb_item_to_json(&s, it, format), WB_EINVALID);
+	assert_null(s);
+	assert_non_null(strstr(wb_error_last(), what));
+}
+
 static void test_plain_output_of_odd_number_text(void **state)
 {
 	wb_item *it = wb_item_new();
@@ -286,22 +296,17 @@ static void test_plain_output_of_odd_number_text(void **state)
 	assert_string_equal(s, "{\"a\":{\"N\":\"+1\"},\"b\":{\"N\":\"5.\"},\"c\":{\"N\":\"007.50e1\"}}");
 	wb_string_free(s);
 	wbt_ok(wb_item_set_number(it, "d", "twelve"));
-	assert_int_equal(wb_item_to_json(&s, it, WB_JSON_PLAIN), WB_EINVALID);
-	assert_null(s);
-	assert_non_null(strstr(wb_error_last(), "'d'"));
+	expect_unwritable(it, WB_JSON_PLAIN, "'d'");
 	wb_item_free(it);
 }
 
 static void test_invalid_utf8_cannot_be_written(void **state)
 {
 	wb_item *it = wb_item_new();
-	char *s = NULL;
 	(void)state;
 
 	wbt_ok(wb_item_set_string(it, "bad", "\xff"));
-	assert_int_equal(wb_item_to_json(&s, it, WB_JSON_DDB), WB_EINVALID);
-	assert_null(s);
-	assert_non_null(strstr(wb_error_last(), "'bad'"));
+	expect_unwritable(it, WB_JSON_DDB, "'bad'");
 	assert_non_null(strstr(wb_error_last(), "UTF-8"));
 	wb_item_free(it);
 }

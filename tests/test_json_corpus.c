@@ -9,7 +9,6 @@
  * flat lines (same item, same text out, or the same error), and so do
  * flat lines made to sit on its edges.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,24 +41,6 @@ static const struct { const char *file; int format; int ok; } expect[] = {
 	{ "mixed-auto.json", WB_JSON_AUTO, 1 },
 	{ "big-string.json", WB_JSON_PLAIN, 1 },
 };
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /* A parsed item must survive every way out and back. */
 static void survive(const wb_item *it)
@@ -137,45 +118,37 @@ static int replay(const char *name, const char *text, size_t len, wb_json_format
 	return 1;
 }
 
+/* Items parsed and inputs refused, over the corpus. */
+struct tally {
+	int parsed, failed;
+};
+
+/* One corpus file (a wbt_corpus_fn) in every format, checked against its known outcomes. */
+static void replay_file(const char *path, const char *name, const char *text, size_t len, void *arg)
+{
+	struct tally *t = arg;
+
+	(void)path;
+	for (int f = WB_JSON_DDB; f <= WB_JSON_AUTO; f++) {
+		int ok = replay(name, text, len, f);
+		same_both_ways(text, len, f);
+		t->parsed += ok;
+		t->failed += !ok;
+		for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
+			if (f == expect[i].format && strcmp(expect[i].file, name) == 0 && ok != expect[i].ok)
+				fail_msg("%s in format %d: %s, expected %s (%s)", name, f, ok ? "parsed" : "failed",
+					 expect[i].ok ? "success" : "failure", wb_error_last());
+	}
+}
+
 static void test_replay_corpus(void **state)
 {
-	const char *root = getenv("WB_ROOT");
-	char dir[4096], path[8192];
-	struct dirent *e;
-	int files = 0, parsed = 0, failed = 0;
-	DIR *d;
+	struct tally t = {0, 0};
 	(void)state;
 
-	snprintf(dir, sizeof(dir), "%s/tests/data/json-corpus", root ? root : ".");
-	d = opendir(dir);
-	if (!d)
-		fail_msg("cannot open %s (run from the repository root or set WB_ROOT)", dir);
-	while ((e = readdir(d)) != NULL) {
-		size_t len;
-		char *text;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		text = read_all(path, &len);
-		files++;
-		for (int f = WB_JSON_DDB; f <= WB_JSON_AUTO; f++) {
-			int ok = replay(e->d_name, text, len, f);
-			same_both_ways(text, len, f);
-			parsed += ok;
-			failed += !ok;
-			for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
-				if (f == expect[i].format && strcmp(expect[i].file, e->d_name) == 0 &&
-				    ok != expect[i].ok)
-					fail_msg("%s in format %d: %s, expected %s (%s)", e->d_name, f,
-						 ok ? "parsed" : "failed", expect[i].ok ? "success" : "failure",
-						 wb_error_last());
-		}
-		free(text);
-	}
-	closedir(d);
-	assert_true(files >= 20);
-	assert_true(parsed > 0);
-	assert_true(failed > 0);
+	assert_true(wbt_each_corpus_file("json-corpus", replay_file, &t) >= 20);
+	assert_true(t.parsed > 0);
+	assert_true(t.failed > 0);
 }
 
 /* Flat lines on the edges of the fast path, read both ways in every format. */

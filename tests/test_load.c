@@ -23,6 +23,17 @@ static void add_json(wb_load *ld, const char *json)
 	wb_item_free(it);
 }
 
+/* Add the items printf(fmt, i) for i from `from` up to `to` (excluded); fmt holds one %d. */
+static void add_range(wb_load *ld, int from, int to, const char *fmt)
+{
+	char json[200];
+
+	for (int i = from; i < to; i++) {
+		snprintf(json, sizeof(json), fmt, i);
+		add_json(ld, json);
+	}
+}
+
 /* The number attribute `attr` of the item at key {"g": g, "n": n}, or -1 when absent. */
 static long value_at(wb_db *db, const char *table, const char *g, int n, const char *attr)
 {
@@ -73,35 +84,24 @@ static void load_all_on(int target)
 	wb_close(db);
 }
 
-static void test_load_all(void **state)
-{
-	(void)state;
-	for (int i = 0; i < wbt_target_count(); i++)
-		load_all_on(i);
-}
+WBT_CASE(load_all)
 
 /* Into a table with items: loaded keys replaced, the others kept. */
-static void load_over_on(int target)
+static void load_over_items_on(int target)
 {
 	wb_db *db = wbt_open(target);
 	wb_key_schema k = wbt_key("g", WB_S, "n", WB_N);
 	wb_load *ld;
-	char t[300], json[200];
+	char t[300];
 
 	wbt_table_name(t, sizeof(t), "over");
 	wbt_ok(wb_table_create(db, t, &k));
 	wbt_ok(wb_load_begin(&ld, db, t, &k));
-	for (int i = 0; i < 200; i++) {
-		snprintf(json, sizeof(json), "{\"g\":\"a\",\"n\":%d,\"v\":1}", i);
-		add_json(ld, json);
-	}
+	add_range(ld, 0, 200, "{\"g\":\"a\",\"n\":%d,\"v\":1}");
 	wbt_ok(wb_load_commit(ld, NULL, NULL, NULL));
 	wb_load_free(ld);
 	wbt_ok(wb_load_begin(&ld, db, t, &k));
-	for (int i = 100; i < 300; i++) {
-		snprintf(json, sizeof(json), "{\"g\":\"a\",\"n\":%d,\"v\":2}", i);
-		add_json(ld, json);
-	}
+	add_range(ld, 100, 300, "{\"g\":\"a\",\"n\":%d,\"v\":2}");
 	wbt_ok(wb_load_commit(ld, NULL, NULL, NULL));
 	wb_load_free(ld);
 	assert_int_equal(wbt_count_items(db, t, NULL), 300);
@@ -112,12 +112,7 @@ static void load_over_on(int target)
 	wb_close(db);
 }
 
-static void test_load_over_items(void **state)
-{
-	(void)state;
-	for (int i = 0; i < wbt_target_count(); i++)
-		load_over_on(i);
-}
+WBT_CASE(load_over_items)
 
 /* Bad items refused one by one; a load freed uncommitted writes nothing. */
 static void load_errors_on(int target)
@@ -157,12 +152,7 @@ static void load_errors_on(int target)
 	wb_close(db);
 }
 
-static void test_load_errors(void **state)
-{
-	(void)state;
-	for (int i = 0; i < wbt_target_count(); i++)
-		load_errors_on(i);
-}
+WBT_CASE(load_errors)
 
 static int stop_at_once(uint64_t written, void *arg)
 {
@@ -183,27 +173,21 @@ static void test_load_interrupted(void **state)
 	wb_key_schema k = wbt_key("g", WB_S, NULL, WB_S);
 	uint64_t written = 99, all;
 	wb_load *ld;
-	char t[300], json[100];
+	char t[300];
 	(void)state;
 
 	assert_int_equal(wbt_target_kind(0), WBT_SQLITE);
 	wbt_table_name(t, sizeof(t), "intr");
 	wbt_ok(wb_table_create(db, t, &k));
 	wbt_ok(wb_load_begin(&ld, db, t, &k));
-	for (int i = 0; i < 120000; i++) { /* more than one progress call */
-		snprintf(json, sizeof(json), "{\"g\":\"k%d\"}", i);
-		add_json(ld, json);
-	}
+	add_range(ld, 0, 120000, "{\"g\":\"k%d\"}"); /* more than one progress call */
 	assert_int_equal(wb_load_commit(ld, &written, stop_at_once, NULL), WB_EINTERRUPTED);
 	assert_int_equal(written, 0);
 	wb_load_free(ld);
 	assert_int_equal(wbt_count_items(db, t, NULL), 0);
 
 	wbt_ok(wb_load_begin(&ld, db, t, &k)); /* stopped while the index is built */
-	for (int i = 0; i < 120000; i++) {
-		snprintf(json, sizeof(json), "{\"g\":\"k%d\"}", i);
-		add_json(ld, json);
-	}
+	add_range(ld, 0, 120000, "{\"g\":\"k%d\"}");
 	all = 120000;
 	assert_int_equal(wb_load_commit(ld, &written, stop_at_index, &all), WB_EINTERRUPTED);
 	assert_int_equal(written, 0);
@@ -246,9 +230,9 @@ static void test_load_spilled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load_all),
-		cmocka_unit_test(test_load_over_items),
-		cmocka_unit_test(test_load_errors),
+		WBT_BOTH(test_load_all),
+		WBT_BOTH(test_load_over_items),
+		WBT_BOTH(test_load_errors),
 		cmocka_unit_test(test_load_interrupted),
 		cmocka_unit_test(test_load_spilled),
 	};

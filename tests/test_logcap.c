@@ -33,15 +33,42 @@ static int collect(const wb_log_line *l, void *arg)
 	return 0;
 }
 
-static wb_db *log_db(void)
-{
-	char url[4096];
-	wb_db *db = NULL;
+/* A capture's fixture (the cmocka state of the tests that use it): the log db, the capture, what is read back. */
+struct cap {
+	wb_db *db;     /* a SQLite file with the reserved tables */
+	wb_logcap *c;  /* the capture, from wb__logcap_new */
+	int64_t seq;   /* its sequence counter */
+	struct got g;  /* the lines read back by cap_read */
+};
 
+static int cap_setup(void **state)
+{
+	static struct cap k;
+	char url[4096];
+
+	memset(&k, 0, sizeof(k));
 	snprintf(url, sizeof(url), "sqlite:%s/log.db", wbt_tmpdir());
-	wbt_ok(wb_open(&db, url));
-	wbt_ok(wb__reserved_ensure(db));
-	return db;
+	wbt_ok(wb_open(&k.db, url));
+	wbt_ok(wb__reserved_ensure(k.db));
+	*state = &k;
+	return 0;
+}
+
+static int cap_teardown(void **state)
+{
+	struct cap *k = *state;
+
+	wb__buf_free(&k->g.text);
+	wb_close(k->db);
+	return 0;
+}
+
+/* End and free the capture of run `run`, then read its lines back into k->g. */
+static void cap_read(struct cap *k, const char *run)
+{
+	wb__logcap_end(k->c);
+	wb__logcap_free(k->c);
+	wbt_ok(wb_ledger_log_each(k->db, run, collect, &k->g));
 }
 
 static void test_scrub(void **state)
@@ -57,73 +84,49 @@ static void test_scrub(void **state)
 
 static void test_bad_utf8_line_kept(void **state)
 {
-	wb_db *db = log_db();
-	int64_t seq = 0;
-	wb_logcap *c;
-	struct got g = {0};
+	struct cap *k = *state;
 
-	(void)state;
-	wbt_ok(wb__logcap_new(&c, db, "r1", &seq, 0, 0));
-	wb__logcap_add(c, 1, "stdout", "before", 6);
-	wb__logcap_add(c, 2, "stdout", "bad \xff byte", 10);
-	wb__logcap_add(c, 3, "error", "after", 5);
-	wb__logcap_end(c);
-	wb__logcap_free(c);
-	wbt_ok(wb_ledger_log_each(db, "r1", collect, &g));
-	assert_string_equal(g.text.text, "stdout:before|stdout:bad \xef\xbf\xbd byte|error:after");
-	wb__buf_free(&g.text);
-	wb_close(db);
+	wbt_ok(wb__logcap_new(&k->c, k->db, "r1", &k->seq, 0, 0));
+	wb__logcap_add(k->c, 1, "stdout", "before", 6);
+	wb__logcap_add(k->c, 2, "stdout", "bad \xff byte", 10);
+	wb__logcap_add(k->c, 3, "error", "after", 5);
+	cap_read(k, "r1");
+	assert_string_equal(k->g.text.text, "stdout:before|stdout:bad \xef\xbf\xbd byte|error:after");
 }
 
 /* 1,000 lines kept as the first 10 and the last 5, and a note between. */
 static void test_head_and_tail(void **state)
 {
-	wb_db *db = log_db();
-	int64_t seq = 0;
-	wb_logcap *c;
-	struct got g = {0};
+	struct cap *k = *state;
 	char line[32];
 
-	(void)state;
-	wbt_ok(wb__logcap_new(&c, db, "r2", &seq, 10, 5));
+	wbt_ok(wb__logcap_new(&k->c, k->db, "r2", &k->seq, 10, 5));
 	for (int i = 0; i < 1000; i++) {
 		int n = snprintf(line, sizeof(line), "line %d", i);
-		wb__logcap_add(c, i, "stdout", line, (size_t)n);
+		wb__logcap_add(k->c, i, "stdout", line, (size_t)n);
 	}
-	assert_int_equal(wb__logcap_lines(c), 1000);
-	wb__logcap_end(c);
-	wb__logcap_free(c);
-	assert_int_equal(seq, 16);
-	wbt_ok(wb_ledger_log_each(db, "r2", collect, &g));
-	assert_int_equal(g.n, 16);
-	assert_non_null(strstr(g.text.text, "stdout:line 0|stdout:line 1|"));
-	assert_non_null(strstr(g.text.text, "stdout:line 9|runner:985 line(s), "));
-	assert_non_null(strstr(g.text.text, "keeps its first 10 and its last 5 lines|stdout:line 995|"));
-	assert_non_null(strstr(g.text.text, "|stdout:line 999"));
-	assert_null(strstr(g.text.text, "line 10|"));
-	wb__buf_free(&g.text);
-	wb_close(db);
+	assert_int_equal(wb__logcap_lines(k->c), 1000);
+	cap_read(k, "r2");
+	assert_int_equal(k->seq, 16);
+	assert_int_equal(k->g.n, 16);
+	assert_non_null(strstr(k->g.text.text, "stdout:line 0|stdout:line 1|"));
+	assert_non_null(strstr(k->g.text.text, "stdout:line 9|runner:985 line(s), "));
+	assert_non_null(strstr(k->g.text.text, "keeps its first 10 and its last 5 lines|stdout:line 995|"));
+	assert_non_null(strstr(k->g.text.text, "|stdout:line 999"));
+	assert_null(strstr(k->g.text.text, "line 10|"));
 }
 
 /* A short output is kept whole, with no note. */
 static void test_short_output_whole(void **state)
 {
-	wb_db *db = log_db();
-	int64_t seq = 0;
-	wb_logcap *c;
-	struct got g = {0};
+	struct cap *k = *state;
 
-	(void)state;
-	wbt_ok(wb__logcap_new(&c, db, "r3", &seq, 10, 5));
+	wbt_ok(wb__logcap_new(&k->c, k->db, "r3", &k->seq, 10, 5));
 	for (int i = 0; i < 10; i++)
-		wb__logcap_add(c, i, "stdout", "x", 1);
-	wb__logcap_end(c);
-	wb__logcap_free(c);
-	wbt_ok(wb_ledger_log_each(db, "r3", collect, &g));
-	assert_int_equal(g.n, 10);
-	assert_null(strstr(g.text.text, "runner"));
-	wb__buf_free(&g.text);
-	wb_close(db);
+		wb__logcap_add(k->c, i, "stdout", "x", 1);
+	cap_read(k, "r3");
+	assert_int_equal(k->g.n, 10);
+	assert_null(strstr(k->g.text.text, "runner"));
 }
 
 /* A db on the case's target (SQLite or dynalite) with the reserved tables. */
@@ -264,9 +267,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scrub),
-		cmocka_unit_test(test_bad_utf8_line_kept),
-		cmocka_unit_test(test_head_and_tail),
-		cmocka_unit_test(test_short_output_whole),
+		cmocka_unit_test_setup_teardown(test_bad_utf8_line_kept, cap_setup, cap_teardown),
+		cmocka_unit_test_setup_teardown(test_head_and_tail, cap_setup, cap_teardown),
+		cmocka_unit_test_setup_teardown(test_short_output_whole, cap_setup, cap_teardown),
 		WBT_BOTH(test_packed_10000),
 		WBT_BOTH(test_packed_long_lines),
 		WBT_BOTH(test_unpacked_item_read),

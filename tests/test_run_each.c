@@ -196,29 +196,31 @@ static void test_error_then_resume_exactly_once(void **state)
 	error_then_resume_exactly_once(wbt_case_target(state));
 }
 
+/* A search of scan_position: the car's id, and how many items came before it. */
+struct position {
+	const char *id;
+	int pos;
+};
+
+/* A wb_visit_fn: stops (1) at the car searched for, else counts the item. */
+static int find_car(const wb_item *item, void *arg)
+{
+	struct position *p = arg;
+
+	if (strcmp(wb_item_get_string(item, "id"), p->id) == 0)
+		return 1;
+	p->pos++;
+	return 0;
+}
+
 /* Where car `id` comes in a plain scan of the table (0-based), the order wb_each visits with one thread. */
 static int scan_position(wb_db *db, const char *id)
 {
-	wb_scan s = WB_SCAN_INIT;
-	wb_item *cursor = NULL;
-	int pos = 0, found = -1;
+	struct position p = {id, 0};
+	int rc = wb_scan_all(db, cars, NULL, find_car, &p);
 
-	while (found < 0) {
-		wb_page *p = NULL;
-		s.start_after = cursor;
-		wbt_ok(wb_scan_page(&p, db, cars, &s));
-		for (size_t i = 0; i < p->count && found < 0; i++, pos++)
-			if (strcmp(wb_item_get_string(p->items[i], "id"), id) == 0)
-				found = pos;
-		wb_item_free(cursor);
-		cursor = p->last_key;
-		p->last_key = NULL;
-		wb_page_free(p);
-		if (!cursor)
-			break;
-	}
-	wb_item_free(cursor);
-	return found;
+	assert_true(rc >= 0);
+	return rc == 1 ? p.pos : -1;
 }
 
 static atomic_int eio_left;      /* how many more times flaky() fails on car 700 */

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "common.h"
 #include "backend.h"
 
@@ -39,6 +40,33 @@ static const char *fresh_db(char *url, size_t size)
 	return url + strlen("sqlite:");
 }
 
+/* The "n" of the item whose id is `id` (the test fails when there is none). */
+static int64_t n_of(wb_db *db, const char *table, const char *id)
+{
+	char key[100];
+	wb_item *got;
+	int64_t n;
+
+	snprintf(key, sizeof(key), "{\"id\":\"%s\"}", id);
+	got = wbt_get_json(db, table, key);
+	assert_non_null(got);
+	n = wb_item_get_int(got, "n", -1);
+	wb_item_free(got);
+	return n;
+}
+
+/* A fresh database (its URL into url), open, with a table `table` keyed by "id" (S). */
+static wb_db *open_fresh_table(char *url, size_t size, const char *table)
+{
+	wb_key_schema k = key_s("id");
+	wb_db *db = NULL;
+
+	fresh_db(url, size);
+	wbt_ok(wb_open(&db, url));
+	wbt_ok(wb_table_create(db, table, &k));
+	return db;
+}
+
 /* Put an item {id: "<prefix><i>", n: i}. */
 static int put_id(wb_db *db, const char *table, const char *prefix, int i)
 {
@@ -54,118 +82,100 @@ static int put_id(wb_db *db, const char *table, const char *prefix, int i)
 	return rc;
 }
 
-/* Number of items of a table, counted by a full scan. */
-static size_t scan_count(wb_db *db, const char *table)
-{
-	wb_scan sc = WB_SCAN_INIT;
-	wb_item *cursor = NULL;
-	size_t n = 0;
-
-	do {
-		wb_page *page = NULL;
-		sc.start_after = cursor;
-		wbt_ok(wb_scan_page(&page, db, table, &sc));
-		n += page->count;
-		wb_item_free(cursor);
-		cursor = page->last_key ? wb_item_dup(page->last_key) : NULL;
-		wb_page_free(page);
-	} while (cursor);
-	return n;
-}
-
 /* ------------------------------------------------------------ processes */
 
 #define PROC_ITEMS 200
 
-static void child_writes(const char *url, const char *prefix)
+/* What a child process does on its own connection: 0 or an error code. */
+typedef int child_work(wb_db *db, const char *name);
+
+/* The child: open url, work(db, name), exit 0 when both worked (else say why and exit 1). */
+static void child_run(const char *url, child_work *work, const char *name)
 {
 	wb_db *db = NULL;
 	int rc = wb_open(&db, url);
 
-	for (int i = 0; rc == 0 && i < PROC_ITEMS; i++)
-		rc = put_id(db, "shared", prefix, i);
+	if (rc == 0)
+		rc = work(db, name);
 	if (rc != 0)
-		fprintf(stderr, "child %s: %s\n", prefix, wb_error_last());
+		fprintf(stderr, "child %s: %s\n", name, wb_error_last());
 	wb_close(db);
 	_exit(rc == 0 ? 0 : 1);
 }
 
-static void test_two_processes(void **state)
+/* Two processes at once, the i-th doing work(db, names[i]) on url; both must exit 0. */
+static void two_children(const char *url, child_work *work, const char *const names[2])
 {
-	char url[600];
-	wb_key_schema k = key_s("id");
-	wb_db *db = NULL;
 	pid_t pid[2];
 	int status;
 
-	(void)state;
-	fresh_db(url, sizeof(url));
-	wbt_ok(wb_open(&db, url));
-	wbt_ok(wb_table_create(db, "shared", &k));
-	wb_close(db);
 	for (int i = 0; i < 2; i++) {
 		pid[i] = fork();
 		assert_true(pid[i] >= 0);
 		if (pid[i] == 0)
-			child_writes(url, i ? "b" : "a");
+			child_run(url, work, names[i]);
 	}
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
+}
+
+/* PROC_ITEMS items with ids prefix0.. into the table "shared". */
+static int child_writes(wb_db *db, const char *prefix)
+{
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < PROC_ITEMS; i++)
+		rc = put_id(db, "shared", prefix, i);
+	return rc;
+}
+
+static void test_two_processes(void **state)
+{
+	static const char *const prefixes[2] = {"a", "b"};
+	char url[600];
+	wb_db *db = open_fresh_table(url, sizeof(url), "shared");
+
+	(void)state;
+	wb_close(db);
+	two_children(url, child_writes, prefixes);
 	wbt_ok(wb_open(&db, url));
-	assert_int_equal(scan_count(db, "shared"), 2 * PROC_ITEMS);
+	assert_int_equal(wbt_count_items(db, "shared", NULL), 2 * PROC_ITEMS);
 	wb_close(db);
 }
 
-/* Two processes opening a file that does not exist yet, each making a table. */
-static void child_creates(const char *url, const char *table)
+/* Two processes opening a file that does not exist yet, each making a table (and 50 items in it). */
+static int child_creates(wb_db *db, const char *table)
 {
 	wb_key_schema k = key_s("id");
-	wb_db *db = NULL;
-	int rc = wb_open(&db, url);
+	int rc = wb_table_create(db, table, &k);
 
-	if (rc == 0)
-		rc = wb_table_create(db, table, &k);
 	for (int i = 0; rc == 0 && i < 50; i++)
 		rc = put_id(db, table, "c", i);
-	if (rc != 0)
-		fprintf(stderr, "child %s: %s\n", table, wb_error_last());
-	wb_close(db);
-	_exit(rc == 0 ? 0 : 1);
+	return rc;
 }
 
 static void test_two_processes_new_file(void **state)
 {
+	static const char *const tables[2] = {"first", "second"};
 	char url[600];
 	wb_db *db = NULL;
-	pid_t pid[2];
-	int status;
 	char **names = NULL;
 	size_t count = 0;
 
 	(void)state;
 	fresh_db(url, sizeof(url));
-	for (int i = 0; i < 2; i++) {
-		pid[i] = fork();
-		assert_true(pid[i] >= 0);
-		if (pid[i] == 0)
-			child_creates(url, i ? "second" : "first");
-	}
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
-		assert_true(WIFEXITED(status));
-		assert_int_equal(WEXITSTATUS(status), 0);
-	}
+	two_children(url, child_creates, tables);
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb_table_list(&names, &count, db));
 	assert_int_equal(count, 2);
 	assert_string_equal(names[0], "first");
 	assert_string_equal(names[1], "second");
 	wb_strings_free(names);
-	assert_int_equal(scan_count(db, "first"), 50);
-	assert_int_equal(scan_count(db, "second"), 50);
+	assert_int_equal(wbt_count_items(db, "first", NULL), 50);
+	assert_int_equal(wbt_count_items(db, "second", NULL), 50);
 	wb_close(db);
 }
 
@@ -177,7 +187,6 @@ static void test_busy_timeout(void **state)
 	wb_key_schema k = key_s("id");
 	wb_db *db = NULL;
 	sqlite3 *other = NULL;
-	wb_item *it;
 
 	(void)state;
 	setenv("WB_SQLITE_BUSY_MS", "150", 1);
@@ -192,17 +201,11 @@ static void test_busy_timeout(void **state)
 	assert_non_null(strstr(wb_errmsg(db), path));
 	assert_non_null(strstr(wb_errmsg(db), "put into locked"));
 	/* reads still work while another process writes (WAL) */
-	assert_int_equal(scan_count(db, "locked"), 0);
+	assert_int_equal(wbt_count_items(db, "locked", NULL), 0);
 
 	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 	wbt_ok(put_id(db, "locked", "x", 1));
-	it = wb_item_new();
-	wbt_ok(wb_item_set_string(it, "id", "x1"));
-	wb_item *got = NULL;
-	wbt_ok(wb_get(&got, db, "locked", it));
-	assert_int_equal(wb_item_get_int(got, "n", -1), 1);
-	wb_item_free(got);
-	wb_item_free(it);
+	assert_int_equal(n_of(db, "locked", "x1"), 1);
 	sqlite3_close(other);
 	wb_close(db);
 }
@@ -265,9 +268,7 @@ static void test_sql_metacharacters(void **state)
 	after = schema_dump(path);
 	assert_string_equal(before, after);
 	assert_non_null(strstr(after, "cars"));
-	wbt_ok(wb_get(&got, db, "cars", it));
-	assert_int_equal(wb_item_get_int(got, "n", -1), 1);
-	wb_item_free(got);
+	assert_int_equal(n_of(db, "cars", "car1"), 1);
 	wb_item_free(it);
 	free(before);
 	free(after);
@@ -319,7 +320,7 @@ static void test_schema_change_by_other_handle(void **state)
 	wbt_ok(wb_table_create(b, "moving", &k2));
 	assert_int_equal(put_id(a, "moving", "m", 3), WB_EINVALID); /* needs 'other' now */
 	assert_non_null(strstr(wb_errmsg(a), "'other'"));
-	assert_int_equal(scan_count(a, "moving"), 0);
+	assert_int_equal(wbt_count_items(a, "moving", NULL), 0);
 	wb_close(a);
 	wb_close(b);
 }
@@ -469,16 +470,12 @@ static void run_threads(const char *url, wb_db *shared, int first)
 static void test_threads(void **state)
 {
 	char url[600];
-	wb_key_schema k = key_s("id");
-	wb_db *db = NULL;
+	wb_db *db = open_fresh_table(url, sizeof(url), "threads");
 
 	(void)state;
-	fresh_db(url, sizeof(url));
-	wbt_ok(wb_open(&db, url));
-	wbt_ok(wb_table_create(db, "threads", &k));
 	run_threads(url, NULL, 0);   /* a handle each */
 	run_threads(url, db, 100);   /* one shared handle */
-	assert_int_equal(scan_count(db, "threads"), 2 * NTHREADS * THREAD_ITEMS);
+	assert_int_equal(wbt_count_items(db, "threads", NULL), 2 * NTHREADS * THREAD_ITEMS);
 	wb_close(db);
 }
 
@@ -540,14 +537,10 @@ static size_t xf_run(wb_db *db, const char *table, unsigned nseg, const char *pr
 	size_t scanned = 0;
 
 	for (unsigned seg = 0; seg < nseg; seg++) {
+		wb_scan sc = {seg, nseg, prefix, limit, NULL, NULL};
 		wb_item *cursor = NULL;
 		do {
 			wb__page_result page;
-			wb_scan sc = WB_SCAN_INIT;
-			sc.segment = seg;
-			sc.total_segments = nseg;
-			sc.pk_prefix = prefix;
-			sc.limit = limit;
 			sc.start_after = cursor;
 			wbt_ok(wb__db_each_page(db, table, &sc, xf_fn, calls, &hooks, &page));
 			assert_true(page.scanned <= limit);
@@ -688,8 +681,7 @@ static int use_same_handle(wb_item *item, void *arg)
 static void test_each_page_failures(void **state)
 {
 	char url[600];
-	wb_key_schema k = key_s("id");
-	wb_db *db = NULL;
+	wb_db *db = open_fresh_table(url, sizeof(url), "xer");
 	wb__page_result page;
 	wb_scan sc = WB_SCAN_INIT;
 	wb_write w = {"xer", WB_WRITE_PUT, NULL, NULL};
@@ -697,9 +689,6 @@ static void test_each_page_failures(void **state)
 	int calls = 0;
 
 	(void)state;
-	fresh_db(url, sizeof(url));
-	wbt_ok(wb_open(&db, url));
-	wbt_ok(wb_table_create(db, "xer", &k));
 	for (int i = 0; i < 20; i++)
 		wbt_ok(put_id(db, "xer", "e", i));
 	sc.limit = 100;

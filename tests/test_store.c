@@ -1122,12 +1122,36 @@ static void query_numbers_on(int target)
 
 WBT_CASE(query_numbers)
 
+/* A query on the string sort keys: operator, operands, order, and the keys expected ("|" after each). */
+struct str_query {
+	wb_sk_op op;
+	const char *a, *b;
+	int desc;
+	const char *expect;
+};
+
+/* b and desc left out: "" and ascending */
+static const struct str_query str_queries[] = {
+	{.op = WB_SK_NONE, .a = "", .expect = "A|B|a|ab|abc|abd|b|z|\xc3\xa9|\xef\xbf\xbf|"},
+	{.op = WB_SK_BEGINS_WITH, .a = "ab", .expect = "ab|abc|abd|"},
+	{.op = WB_SK_BEGINS_WITH, .a = "ab", .desc = 1, .expect = "abd|abc|ab|"},
+	{.op = WB_SK_BEGINS_WITH, .a = "a", .expect = "a|ab|abc|abd|"},
+	{.op = WB_SK_BEGINS_WITH, .a = "\xef\xbf\xbf", .expect = "\xef\xbf\xbf|"},
+	{.op = WB_SK_BEGINS_WITH, .a = "c", .expect = ""},
+	{.op = WB_SK_BETWEEN, .a = "B", .b = "abc", .desc = 1, .expect = "abc|ab|a|B|"},
+	{.op = WB_SK_LT, .a = "a", .expect = "A|B|"},
+	{.op = WB_SK_GT, .a = "b", .desc = 1, .expect = "\xef\xbf\xbf|\xc3\xa9|z|"},
+	{.op = WB_SK_GE, .a = "z", .expect = "z|\xc3\xa9|\xef\xbf\xbf|"},
+	{.op = WB_SK_LE, .a = "ab", .desc = 1, .expect = "ab|a|B|A|"},
+	{.op = WB_SK_EQ, .a = "abc", .desc = 1, .expect = "abc|"},
+};
+
 /* begins_with and the other operators on string and binary sort keys. */
-static void check_str_query(wb_db *db, const char *t, wb_sk_op op, const char *a, const char *b,
-			    int desc, const char *expect, int target)
+static void check_str_query(wb_db *db, const char *t, const struct str_query *c, int target)
 {
 	wb_value *pk = wb_value_string("P", 1);
-	wb_value *va = wb_value_string(a, strlen(a)), *vb = wb_value_string(b, strlen(b));
+	const char *b = c->b ? c->b : "";
+	wb_value *va = wb_value_string(c->a, strlen(c->a)), *vb = wb_value_string(b, strlen(b));
 	wb_query q = WB_QUERY_INIT;
 	const wb_item *got[NSTR + 1];
 	wb_item *keep[NSTR + 1];
@@ -1135,10 +1159,10 @@ static void check_str_query(wb_db *db, const char *t, wb_sk_op op, const char *a
 	size_t n;
 
 	q.pk = pk;
-	q.sk_op = op;
+	q.sk_op = c->op;
 	q.sk_a = va;
 	q.sk_b = vb;
-	q.descending = desc;
+	q.descending = c->desc;
 	q.limit = 3;
 	n = query_all(db, t, q, "s", got, keep, NSTR + 1, target);
 	for (size_t i = 0; i < n; i++) {
@@ -1146,8 +1170,8 @@ static void check_str_query(wb_db *db, const char *t, wb_sk_op op, const char *a
 		strcat(list, "|");
 		wb_item_free(keep[i]);
 	}
-	if (strcmp(list, expect) != 0)
-		fail_msg("query op %d '%s' desc=%d: got %s, expected %s", op, a, desc, list, expect);
+	if (strcmp(list, c->expect) != 0)
+		fail_msg("query op %d '%s' desc=%d: got %s, expected %s", c->op, c->a, c->desc, list, c->expect);
 	wb_value_free(pk);
 	wb_value_free(va);
 	wb_value_free(vb);
@@ -1167,18 +1191,8 @@ static void query_strings_on(int target)
 		wbt_put_json(db, t, json);
 	}
 	wbt_put_json(db, t, "{\"pk\":\"Pa\",\"s\":\"ab\"}");
-	check_str_query(db, t, WB_SK_NONE, "", "", 0, "A|B|a|ab|abc|abd|b|z|\xc3\xa9|\xef\xbf\xbf|", target);
-	check_str_query(db, t, WB_SK_BEGINS_WITH, "ab", "", 0, "ab|abc|abd|", target);
-	check_str_query(db, t, WB_SK_BEGINS_WITH, "ab", "", 1, "abd|abc|ab|", target);
-	check_str_query(db, t, WB_SK_BEGINS_WITH, "a", "", 0, "a|ab|abc|abd|", target);
-	check_str_query(db, t, WB_SK_BEGINS_WITH, "\xef\xbf\xbf", "", 0, "\xef\xbf\xbf|", target);
-	check_str_query(db, t, WB_SK_BEGINS_WITH, "c", "", 0, "", target);
-	check_str_query(db, t, WB_SK_BETWEEN, "B", "abc", 1, "abc|ab|a|B|", target);
-	check_str_query(db, t, WB_SK_LT, "a", "", 0, "A|B|", target);
-	check_str_query(db, t, WB_SK_GT, "b", "", 1, "\xef\xbf\xbf|\xc3\xa9|z|", target);
-	check_str_query(db, t, WB_SK_GE, "z", "", 0, "z|\xc3\xa9|\xef\xbf\xbf|", target);
-	check_str_query(db, t, WB_SK_LE, "ab", "", 1, "ab|a|B|A|", target);
-	check_str_query(db, t, WB_SK_EQ, "abc", "", 1, "abc|", target);
+	for (size_t i = 0; i < sizeof(str_queries) / sizeof(str_queries[0]); i++)
+		check_str_query(db, t, &str_queries[i], target);
 
 	/* a sort key operand of the wrong type */
 	q.pk = pk;

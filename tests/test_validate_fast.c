@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "wbtest.h"
+#include "store_fixture.h"
 #include "backend.h"
 #include "codec.h"
 #include "item.h"
@@ -164,19 +165,8 @@ static void test_fast_path_refuses_invalid_writes(void **state)
 	wbt_ok(wb_open(&db, url));
 	wbt_ok(wb_table_create(db, "vstr", &ks));
 	wbt_ok(wb_table_create(db, "vnum", &kn));
-	for (int i = 0; i < 10; i++) {
-		char json[160];
-		wb_item *it;
-		snprintf(json, sizeof(json), "{\"id\":\"k%d\",\"s\":\"caf\\u00e9\",\"m\":{\"n\":%d}}", i, i);
-		it = wbt_item(json);
-		wbt_ok(wb_put(db, "vstr", it, NULL));
-		wb_item_free(it);
-	}
-	{
-		wb_item *it = wbt_item("{\"n\":12.5,\"s\":\"x\"}");
-		wbt_ok(wb_put(db, "vnum", it, NULL));
-		wb_item_free(it);
-	}
+	wbt_seed_items(db, "vstr", 10, "{\"id\":\"k%1$d\",\"s\":\"caf\\u00e9\",\"m\":{\"n\":%1$d}}");
+	wbt_put_json(db, "vnum", "{\"n\":12.5,\"s\":\"x\"}");
 	page_all(db, "vstr", bad_string, NULL, WB_EINVALID);
 	assert_non_null(strstr(wb_errmsg(db), "note"));
 	page_all(db, "vstr", bad_nested_number, NULL, WB_EINVALID);

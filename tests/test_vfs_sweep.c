@@ -132,38 +132,34 @@ static void sweep_kind(wbt_vfs_fault kind, const char *name)
 	assert_true(failed > 0);
 }
 
-static void test_read_errors(void **state)
-{
-	(void)state;
-	sweep_kind(WBT_VFS_READ, "read errors");
-}
+/* The sweeps: the test's name, a kind of fault, and its name in the report. */
+static const struct sweep {
+	const char *test;
+	wbt_vfs_fault kind;
+	const char *name;
+} sweeps[] = {
+	{"test_read_errors", WBT_VFS_READ, "read errors"},
+	{"test_write_errors", WBT_VFS_WRITE, "write errors"},
+	{"test_sync_errors", WBT_VFS_SYNC, "sync errors"},
+	{"test_full_disk", WBT_VFS_FULL, "full disk"},
+};
 
-static void test_write_errors(void **state)
-{
-	(void)state;
-	sweep_kind(WBT_VFS_WRITE, "write errors");
-}
+#define NSWEEPS (sizeof(sweeps) / sizeof(sweeps[0]))
 
-static void test_sync_errors(void **state)
+/* The test of one sweep (its cmocka state). */
+static void test_sweep(void **state)
 {
-	(void)state;
-	sweep_kind(WBT_VFS_SYNC, "sync errors");
-}
+	const struct sweep *sw = *state;
 
-static void test_full_disk(void **state)
-{
-	(void)state;
-	sweep_kind(WBT_VFS_FULL, "full disk");
+	sweep_kind(sw->kind, sw->name);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_errors),
-		cmocka_unit_test(test_write_errors),
-		cmocka_unit_test(test_sync_errors),
-		cmocka_unit_test(test_full_disk),
-	};
+	struct CMUnitTest tests[NSWEEPS];
+
+	for (size_t i = 0; i < NSWEEPS; i++)
+		tests[i] = (struct CMUnitTest){sweeps[i].test, test_sweep, NULL, NULL, (void *)&sweeps[i]};
 
 	if (wbt_vfs_install() != SQLITE_OK) {
 		printf("not ok 1 - cannot register the fault VFS\n");

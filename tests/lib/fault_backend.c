@@ -175,6 +175,16 @@ static int f_get(wb_db *db, wb_item **out, const char *table, const wb_item *key
 	return rc;
 }
 
+/* fault_after for a call that handed out a page: the page is freed (and *out NULL) when it fails. */
+static int page_after(wb_db *db, const struct fault *f, int rc, wb_page **out)
+{
+	if ((rc = fault_after(db, f, rc)) < 0) {
+		wb_page_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 static int f_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
 {
 	struct fault f;
@@ -215,29 +225,19 @@ static int f_batch_write(wb_db *db, const wb_write *writes, size_t n, size_t *fa
 static int f_query_page(wb_db *db, wb_page **out, const char *table, const wb_query *q)
 {
 	struct fault f;
-	int rc;
 
 	if (fault_before(db, WBT_FOP_QUERY_PAGE, &f))
 		return fault_fire(db, &f);
-	if ((rc = fault_after(db, &f, wb_query_page(out, S(db)->inner, table, q))) < 0) {
-		wb_page_free(*out);
-		*out = NULL;
-	}
-	return rc;
+	return page_after(db, &f, wb_query_page(out, S(db)->inner, table, q), out);
 }
 
 static int f_scan_page(wb_db *db, wb_page **out, const char *table, const wb_scan *s)
 {
 	struct fault f;
-	int rc;
 
 	if (fault_before(db, WBT_FOP_SCAN_PAGE, &f))
 		return fault_fire(db, &f);
-	if ((rc = fault_after(db, &f, wb_scan_page(out, S(db)->inner, table, s))) < 0) {
-		wb_page_free(*out);
-		*out = NULL;
-	}
-	return rc;
+	return page_after(db, &f, wb_scan_page(out, S(db)->inner, table, s), out);
 }
 
 /* The caller's hooks, called with the wrapper (so that their tx_write comes through it). */

@@ -16,7 +16,7 @@ const char *wbt_new_table(wb_db *db, char *buf, size_t size, const char *base, c
 /** Put an item given as JSON (DynamoDB or plain); fails the test on error. */
 void wbt_put_json(wb_db *db, const char *table, const char *json);
 
-/** Put n items, the i-th the JSON of printf(fmt, i) (fmt holds one %d); fails the test on error. */
+/** Put n items, the i-th the JSON of printf(fmt, i) (fmt holds one %d, or %1$d as often as needed); fails the test on error. */
 void wbt_seed_items(wb_db *db, const char *table, int n, const char *fmt)
 	__attribute__((format(printf, 4, 0)));
 

@@ -1,6 +1,7 @@
 /*
  * wbtest.c - helpers shared by the C test programs; see wbtest.h.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,4 +121,82 @@ char *wbt_json(const wb_item *item)
 	if (wb_item_to_json(&s, item, WB_JSON_DDB) != 0)
 		fail_msg("to_json: %s", wb_error_last());
 	return s;
+}
+
+const char *wbt_tmp_path(const char *name)
+{
+	static char buf[4][600];
+	static int k;
+	char *p = buf[k++ % 4];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", wbt_tmpdir(), name);
+	return p;
+}
+
+void wbt_write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		fail_msg("cannot create %s", path);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+char *wbt_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		fail_msg("cannot open %s", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+int wbt_each_corpus_file(const char *dir, wbt_corpus_fn *fn, void *arg)
+{
+	const char *root = getenv("WB_ROOT");
+	char path[4096], file[8192];
+	struct dirent *e;
+	int files = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/tests/data/%s", root ? root : ".", dir);
+	if (!(d = opendir(path)))
+		fail_msg("cannot open %s (run from the repository root or set WB_ROOT)", path);
+	while ((e = readdir(d)) != NULL) {
+		size_t len;
+		char *text;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		text = wbt_read_file(file, &len);
+		fn(file, e->d_name, text, len, arg);
+		free(text);
+		files++;
+	}
+	closedir(d);
+	return files;
+}
+
+wb_value *wbt_nested_lists(wb_value *inner, int depth)
+{
+	for (int i = 0; i < depth; i++) {
+		wb_value *outer = wb_value_list();
+		wbt_ok(wb_value_list_append(outer, inner));
+		inner = outer;
+	}
+	return inner;
 }

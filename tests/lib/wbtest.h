@@ -70,6 +70,29 @@ wb_item *wbt_item(const char *json);
 /** Serialise an item as DynamoDB JSON (caller frees with wb_string_free). */
 char *wbt_json(const wb_item *item);
 
+/** inner inside `depth` lists, each the only element of the next (takes inner); fails the test on error. */
+wb_value *wbt_nested_lists(wb_value *inner, int depth);
+
+/** The path of `name` in wbt_tmpdir(), in one of 4 static buffers used in turn. */
+const char *wbt_tmp_path(const char *name);
+
+/** Write n bytes of data as the whole file at path; fails the test on error. */
+void wbt_write_file(const char *path, const void *data, size_t n);
+
+/** A whole file, NUL-terminated (its length, without the NUL, into *len unless NULL); fails the test on error. Free it. */
+char *wbt_read_file(const char *path, size_t *len);
+
+/** What wbt_each_corpus_file calls for one file: its path, its name, its bytes (NUL-terminated) and their count. */
+typedef void wbt_corpus_fn(const char *path, const char *name, const char *text, size_t len, void *arg);
+
+/**
+ * Call fn for every file of the corpus folder tests/data/DIR (below $WB_ROOT,
+ * else the current directory), in readdir's order, leaving out names that
+ * start with '.'; fails the test when the folder cannot be opened.  Returns
+ * how many files it called fn for.
+ */
+int wbt_each_corpus_file(const char *dir, wbt_corpus_fn *fn, void *arg);
+
 /** Assert a call returned 0, printing wb_error_last() otherwise. */
 #define wbt_ok(call) do { int wbt_rc_ = (call); \
 	if (wbt_rc_ != 0) fail_msg("%s: %d (%s)", #call, wbt_rc_, wb_error_last()); } while (0)
