@@ -9,7 +9,7 @@
  * Prints one JSON line like dynamo_sdk.mjs: items, wall seconds and this
  * process's CPU seconds (getrusage).  Run by bench/dynamo.sh, which starts
  * dynalite and loads the data; run alone (as scripts/bench.sh does with
- * every bench/*.c) without a dynamodb URL it only says so.
+ * every C program of bench/) without a dynamodb URL it only says so.
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -119,7 +119,7 @@ static void check(int rc, const char *what)
 }
 
 /* (b) whimbrel: load through batch writes. */
-static void wb_load(wb_db *db, long n)
+static void load_items(wb_db *db, long n)
 {
 	wb_item *items[PAGE];
 	wb_write w[PAGE];
@@ -149,7 +149,7 @@ static void wb_load(wb_db *db, long n)
  * items written.  runner_shape: like wb_each, every write conditional on
  * the item read (WB_COND_ITEM_EQUALS) and a checkpoint put in the batch.
  */
-static long wb_rmw(wb_db *db, int runner_shape)
+static long scan_write(wb_db *db, int runner_shape)
 {
 	wb_scan sc = WB_SCAN_INIT;
 	wb_item *cursor = NULL;
@@ -249,9 +249,9 @@ static int write_checkpoint(wb_db *db, const wb__page_result *page, void *arg)
 }
 
 /* (d) the fast path: one transaction and one UPDATE per page. */
-static long wb_fast(wb_db *db)
+static long fast_pages(wb_db *db)
 {
-	wb__page_hooks hooks = {NULL, write_checkpoint, NULL};
+	wb__page_hooks hooks = {NULL, write_checkpoint, NULL, 0}; /* as prod: synced commits */
 	wb_scan sc = WB_SCAN_INIT;
 	wb_item *cursor = NULL;
 	long written = 0;
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
 	check(wb_table_create(db, "checkpoints", &ckey), "create");
 	load = now();
 	c = cpu();
-	wb_load(db, n);
+	load_items(db, n);
 	load = now() - load;
 	printf("    whimbrel load, batches of %d:    %7.2f s  (cpu %.2f s)\n", PAGE, load, cpu() - c);
 	wb_close(db);
@@ -301,13 +301,13 @@ int main(int argc, char **argv)
 	check(wb_open(&db, wb_url), "open");
 	rmw = now();
 	c = cpu();
-	written = wb_rmw(db, 1);
+	written = scan_write(db, 1);
 	rmw = now() - rmw;
 	c_rmw = cpu() - c;
 	printf("(b) whimbrel scan, set, write back:   %7.2f s  (cpu %.2f s, %ld items)\n", rmw, c_rmw, written);
 	rmw_cond = now();
 	c = cpu();
-	written = wb_rmw(db, 0);
+	written = scan_write(db, 0);
 	rmw_cond = now() - rmw_cond;
 	c = cpu() - c;
 	printf("(c) again, unconditional, no checkpoint: %5.2f s  (cpu %.2f s)\n", rmw_cond, c);
@@ -317,7 +317,7 @@ int main(int argc, char **argv)
 	check(wb_open(&db, wb2_url), "open");
 	fast = now();
 	c = cpu();
-	written = wb_fast(db);
+	written = fast_pages(db);
 	fast = now() - fast;
 	c_fast = cpu() - c;
 	printf("(d) as (b) through the fast path:     %7.2f s  (cpu %.2f s, %ld items)\n", fast, c_fast, written);
