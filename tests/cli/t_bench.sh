@@ -8,6 +8,9 @@
 : "${WB_BUILD:?run through scripts/run-tests.sh}" "${WB_ROOT:?}"
 
 build=$(basename "$WB_BUILD")
+# The sanitizer build's library wants its programs built the same way.
+export CC=${CC:-cc}
+[ -n "${WB_SANITIZE:-}" ] && CC="$CC -fsanitize=address,undefined -fno-omit-frame-pointer"
 run env -C "$WB_ROOT" BUILD="$build" scripts/bench.sh --build
 is "bench.sh --build: exit 0" "$rc" 0
 is "bench.sh --build: no warning" "$err" ""
