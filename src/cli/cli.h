@@ -111,6 +111,19 @@ int wb_cli_plan_estimate(wb_cli *cli, const struct wb_ledger_run *rec, const cha
 /** After `status`: every running job of the target and its segments (cmd_schedule.c). */
 int wb_cli_print_running_jobs(wb_db *db);
 
+/*
+ * The text `whimbrel COMMAND --help` prints, of every command that has one
+ * (not those with subcommands of their own: table, item, prune, schedule,
+ * pause, resume, limit), each in its command's file.  main.c prints it
+ * when the command line asks for help (wb_cli_wants_help), so that the
+ * command itself never sees -h or --help.
+ */
+extern const char wb_cli_help_scan[], wb_cli_help_query[], wb_cli_help_import[], wb_cli_help_export[],
+	wb_cli_help_new[], wb_cli_help_plan[], wb_cli_help_run[], wb_cli_help_status[], wb_cli_help_history[],
+	wb_cli_help_log[], wb_cli_help_unlock[], wb_cli_help_stamp[], wb_cli_help_lint[], wb_cli_help_worker[],
+	wb_cli_help_version[], wb_cli_help_revert[], wb_cli_help_copy[], wb_cli_help_clone[],
+	wb_cli_help_restore[], wb_cli_help_pitr[], wb_cli_help_verify[];
+
 /* Subcommands (one file each group).  Weak in main.c until implemented. */
 int wb_cmd_table(wb_cli *cli, int argc, char **argv);   /* cmd_table.c */
 int wb_cmd_item(wb_cli *cli, int argc, char **argv);    /* cmd_item.c */

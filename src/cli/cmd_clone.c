@@ -26,24 +26,22 @@ struct opts {
 	int yes;                        /* --yes */
 };
 
-static void help(void)
-{
-	printf("usage: whimbrel clone FROM TO [--tables T...] [--sample N | --fraction F]\n"
-	       "                              [--mask ATTR...] [--yes]\n"
-	       "\n"
-	       "Replace the tables of target TO (typically dev) by copies of target FROM's\n"
-	       "(typically prod): every table but whimbrel's own, or those named by --tables.\n"
-	       "\n"
-	       "  --sample N      only N partitions of each table, with every item of each\n"
-	       "                  (a single-table design's facets stay consistent)\n"
-	       "  --fraction F    only the partitions whose key hashes below F (0 < F < 1): the\n"
-	       "                  same ones on every clone\n"
-	       "  --mask ATTR...  replace these attributes' values by stable fakes of the same\n"
-	       "                  type (the same value always gets the same fake)\n"
-	       "  --yes           do not ask when TO is a target that confirms\n"
-	       "\n"
-	       "See whimbrel-clone(1).\n");
-}
+const char wb_cli_help_clone[] =
+	"usage: whimbrel clone FROM TO [--tables T...] [--sample N | --fraction F]\n"
+	"                              [--mask ATTR...] [--yes]\n"
+	"\n"
+	"Replace the tables of target TO (typically dev) by copies of target FROM's\n"
+	"(typically prod): every table but whimbrel's own, or those named by --tables.\n"
+	"\n"
+	"  --sample N      only N partitions of each table, with every item of each\n"
+	"                  (a single-table design's facets stay consistent)\n"
+	"  --fraction F    only the partitions whose key hashes below F (0 < F < 1): the\n"
+	"                  same ones on every clone\n"
+	"  --mask ATTR...  replace these attributes' values by stable fakes of the same\n"
+	"                  type (the same value always gets the same fake)\n"
+	"  --yes           do not ask when TO is a target that confirms\n"
+	"\n"
+	"See whimbrel-clone(1).\n";
 
 /* Values following argv[*i] up to the next option, into list. */
 static int take_list(const char **list, size_t *n, int argc, char **argv, int *i)
@@ -147,10 +145,6 @@ int wb_cmd_clone(wb_cli *cli, int argc, char **argv)
 	int code;
 
 	memset(&o, 0, sizeof(o));
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	return clone(cli, &o);

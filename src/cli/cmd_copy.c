@@ -21,25 +21,23 @@ struct opts {
 	int yes;                    /* --yes */
 };
 
-static void help(void)
-{
-	printf("usage: whimbrel copy SRC DST [--from TARGET] [--to TARGET] [--keys-of-run RUN]\n"
-	       "                             [--only-missing | --overwrite] [--yes]\n"
-	       "\n"
-	       "Copy the items of table SRC into table DST (created with SRC's key when it does\n"
-	       "not exist), within one target or from --from to --to (default: the --target\n"
-	       "given before the command, else dev; --to defaults to --from).  Existing items\n"
-	       "of DST are overwritten (--overwrite, the default) or kept (--only-missing).\n"
-	       "\n"
-	       "  --keys-of-run RUN  copy only the items run RUN touched, from its journal: an\n"
-	       "                     item SRC holds is written into DST, an item it does not\n"
-	       "                     hold (the run created it) is deleted from DST\n"
-	       "  --yes              do not ask on a destination that confirms (prod)\n"
-	       "\n"
-	       "The copy checkpoints every page in the destination target: an interrupted copy\n"
-	       "(Ctrl-C, kill -9) goes on where it stopped when run again with the same\n"
-	       "arguments.  Exit: 0 copied, 1 failed, 130 interrupted.  See whimbrel-copy(1).\n");
-}
+const char wb_cli_help_copy[] =
+	"usage: whimbrel copy SRC DST [--from TARGET] [--to TARGET] [--keys-of-run RUN]\n"
+	"                             [--only-missing | --overwrite] [--yes]\n"
+	"\n"
+	"Copy the items of table SRC into table DST (created with SRC's key when it does\n"
+	"not exist), within one target or from --from to --to (default: the --target\n"
+	"given before the command, else dev; --to defaults to --from).  Existing items\n"
+	"of DST are overwritten (--overwrite, the default) or kept (--only-missing).\n"
+	"\n"
+	"  --keys-of-run RUN  copy only the items run RUN touched, from its journal: an\n"
+	"                     item SRC holds is written into DST, an item it does not\n"
+	"                     hold (the run created it) is deleted from DST\n"
+	"  --yes              do not ask on a destination that confirms (prod)\n"
+	"\n"
+	"The copy checkpoints every page in the destination target: an interrupted copy\n"
+	"(Ctrl-C, kill -9) goes on where it stopped when run again with the same\n"
+	"arguments.  Exit: 0 copied, 1 failed, 130 interrupted.  See whimbrel-copy(1).\n";
 
 static int parse(struct opts *o, int argc, char **argv)
 {
@@ -131,10 +129,6 @@ int wb_cmd_copy(wb_cli *cli, int argc, char **argv)
 	struct opts o = {0};
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	if (!o.from)

@@ -28,7 +28,7 @@
 
 #define MAX_REPORTED 10              /* bad lines printed before the summary */
 
-static const char usage_import[] =
+const char wb_cli_help_import[] =
 	"usage: whimbrel [--db URL] import TABLE FILE|- [--continue] [--yes]\n"
 	"                                        [--create --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]]]\n"
 	"\n"
@@ -48,7 +48,7 @@ static const char usage_import[] =
 	"A long import shows its progress on a terminal (not with -q).\n"
 	"Example: whimbrel import cars cars.jsonl --create --pk make --sk model\n";
 
-static const char usage_export[] =
+const char wb_cli_help_export[] =
 	"usage: whimbrel [--db URL] export TABLE [--format ddb|plain]\n"
 	"\n"
 	"Write every item of TABLE to standard output, one JSON object per line.\n"
@@ -326,10 +326,6 @@ int wb_cmd_import(wb_cli *cli, int argc, char **argv)
 	int npos, code, must_create = 0;
 
 	memset(&im, 0, sizeof(im));
-	if (wb_cli_wants_help(argc, argv)) {
-		fputs(usage_import, stdout);
-		return WB_EXIT_OK;
-	}
 	if ((code = wb_cli_parse("import", opts, argc, argv, pos, 2, &npos)) != 0)
 		return code;
 	if (npos < 2)
@@ -396,10 +392,6 @@ int wb_cmd_export(wb_cli *cli, int argc, char **argv)
 	wb_db *db = NULL;
 	char *pos[1];
 
-	if (wb_cli_wants_help(argc, argv)) {
-		fputs(usage_export, stdout);
-		return WB_EXIT_OK;
-	}
 	if ((code = wb_cli_parse("export", opts, argc, argv, pos, 1, &npos)) != 0 ||
 	    (opts[0].seen && (code = wb_cli_parse_format("export", opts[0].v[0], &format)) != 0))
 		return code;

@@ -19,31 +19,29 @@ struct opts {
 	const char *target;         /* prod (default) or dev */
 };
 
-static void help(void)
-{
-	printf("usage: whimbrel restore TABLE [prod|dev] --to TIME --into NEW\n"
-	       "       whimbrel restore TABLE [prod|dev] --latest --into NEW   (DynamoDB)\n"
-	       "\n"
-	       "Write table TABLE as it was at TIME into the new table NEW of the same target\n"
-	       "(default prod, or the --target given before the command).  TIME is an RFC 3339\n"
-	       "time (2026-11-27T10:00:03Z; a fraction, or an offset such as +01:00, allowed;\n"
-	       "no zone means UTC) or the id of a run: the point just before that run.\n"
-	       "\n"
-	       "  DynamoDB  RestoreTableToPointInTime (point-in-time recovery must be on:\n"
-	       "            whimbrel pitr enable TABLE), then waits until NEW is ACTIVE,\n"
-	       "            showing its status; a TIME outside the restorable window is\n"
-	       "            refused with the earliest and latest restorable times.\n"
-	       "  SQLite    the latest snapshot at or before TIME (each prod run takes one at\n"
-	       "            its start, kept snapshot_days) and the journal of the runs after\n"
-	       "            it.  When that cannot reach TIME exactly, the output says which\n"
-	       "            point was restored and why; a TIME older than every snapshot is\n"
-	       "            refused with the points there are.\n"
-	       "\n"
-	       "NEW must not exist.  Then `whimbrel copy NEW TABLE --keys-of-run RUN` and\n"
-	       "`whimbrel table drop NEW` finish the procedure of going back in time.\n"
-	       "Exit: 0 restored (the point is printed), 1 refused or failed, 2 usage, 130\n"
-	       "interrupted (DynamoDB goes on restoring).  See whimbrel-restore(1).\n");
-}
+const char wb_cli_help_restore[] =
+	"usage: whimbrel restore TABLE [prod|dev] --to TIME --into NEW\n"
+	"       whimbrel restore TABLE [prod|dev] --latest --into NEW   (DynamoDB)\n"
+	"\n"
+	"Write table TABLE as it was at TIME into the new table NEW of the same target\n"
+	"(default prod, or the --target given before the command).  TIME is an RFC 3339\n"
+	"time (2026-11-27T10:00:03Z; a fraction, or an offset such as +01:00, allowed;\n"
+	"no zone means UTC) or the id of a run: the point just before that run.\n"
+	"\n"
+	"  DynamoDB  RestoreTableToPointInTime (point-in-time recovery must be on:\n"
+	"            whimbrel pitr enable TABLE), then waits until NEW is ACTIVE,\n"
+	"            showing its status; a TIME outside the restorable window is\n"
+	"            refused with the earliest and latest restorable times.\n"
+	"  SQLite    the latest snapshot at or before TIME (each prod run takes one at\n"
+	"            its start, kept snapshot_days) and the journal of the runs after\n"
+	"            it.  When that cannot reach TIME exactly, the output says which\n"
+	"            point was restored and why; a TIME older than every snapshot is\n"
+	"            refused with the points there are.\n"
+	"\n"
+	"NEW must not exist.  Then `whimbrel copy NEW TABLE --keys-of-run RUN` and\n"
+	"`whimbrel table drop NEW` finish the procedure of going back in time.\n"
+	"Exit: 0 restored (the point is printed), 1 refused or failed, 2 usage, 130\n"
+	"interrupted (DynamoDB goes on restoring).  See whimbrel-restore(1).\n";
 
 static int parse(struct opts *o, int argc, char **argv)
 {
@@ -134,10 +132,6 @@ int wb_cmd_restore(wb_cli *cli, int argc, char **argv)
 	struct opts o = {0};
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	if (!o.target)
@@ -147,22 +141,20 @@ int wb_cmd_restore(wb_cli *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------------ pitr */
 
-static void pitr_help(void)
-{
-	printf("usage: whimbrel pitr status TABLE [prod|dev]\n"
-	       "       whimbrel pitr enable TABLE [prod|dev]\n"
-	       "\n"
-	       "The history `whimbrel restore` can go back in, for table TABLE of the target\n"
-	       "(default prod, or the --target given before the command).\n"
-	       "\n"
-	       "  status  DynamoDB: point-in-time recovery on or off and the earliest and\n"
-	       "          latest restorable times (DescribeContinuousBackups).  SQLite: the\n"
-	       "          snapshots kept (one per prod run) and the earliest point.\n"
-	       "  enable  DynamoDB: turn point-in-time recovery on (UpdateContinuousBackups);\n"
-	       "          an embedded target needs nothing (prod runs take snapshots).\n"
-	       "\n"
-	       "Exit: 0 done, 1 failed (no such table...), 2 usage.  See whimbrel-pitr(1).\n");
-}
+const char wb_cli_help_pitr[] =
+	"usage: whimbrel pitr status TABLE [prod|dev]\n"
+	"       whimbrel pitr enable TABLE [prod|dev]\n"
+	"\n"
+	"The history `whimbrel restore` can go back in, for table TABLE of the target\n"
+	"(default prod, or the --target given before the command).\n"
+	"\n"
+	"  status  DynamoDB: point-in-time recovery on or off and the earliest and\n"
+	"          latest restorable times (DescribeContinuousBackups).  SQLite: the\n"
+	"          snapshots kept (one per prod run) and the earliest point.\n"
+	"  enable  DynamoDB: turn point-in-time recovery on (UpdateContinuousBackups);\n"
+	"          an embedded target needs nothing (prod runs take snapshots).\n"
+	"\n"
+	"Exit: 0 done, 1 failed (no such table...), 2 usage.  See whimbrel-pitr(1).\n";
 
 static int pitr_show(wb_db *db, const char *table)
 {
@@ -189,10 +181,6 @@ int wb_cmd_pitr(wb_cli *cli, int argc, char **argv)
 	wb_db *db = NULL;
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		pitr_help();
-		return WB_EXIT_OK;
-	}
 	if (!verb || (strcmp(verb, "status") != 0 && strcmp(verb, "enable") != 0))
 		return wb_cli_usage("pitr", "expected status or enable");
 	if (!table || table[0] == '-')

@@ -22,28 +22,26 @@ struct opts {
 	int yes;              /* --yes */
 };
 
-static void help(void)
-{
-	printf("usage: whimbrel revert RUN [prod|dev] [--dry-run] [--force] [--yes]\n"
-	       "\n"
-	       "Put back what run RUN changed on the target (default prod), from its journal\n"
-	       "(whimbrel_journal; prod runs keep one unless run with --no-journal): the items\n"
-	       "it wrote get their before-image back, the items it created are deleted, the\n"
-	       "items it deleted are created again.  An item changed since the run is a\n"
-	       "conflict: listed with its key and left as it is, unless --force.\n"
-	       "\n"
-	       "The revert is a run of its own in the ledger (whimbrel history shows it): it\n"
-	       "holds the migration's lease, checkpoints as it goes (an interrupted revert goes\n"
-	       "on where it stopped when run again), and journals its own writes, so it can be\n"
-	       "reverted in turn.  Once every item is back, RUN's status becomes `reverted`.\n"
-	       "\n"
-	       "  --dry-run   count and list what would be done; write and record nothing\n"
-	       "  --force     put back the items changed since the run too\n"
-	       "  --yes       do not ask for confirmation (required on prod without a terminal)\n"
-	       "\n"
-	       "Exit: 0 reverted, 1 failed or conflicts left, 3 the migration's lease is held,\n"
-	       "130 interrupted.  See whimbrel-revert(1).\n");
-}
+const char wb_cli_help_revert[] =
+	"usage: whimbrel revert RUN [prod|dev] [--dry-run] [--force] [--yes]\n"
+	"\n"
+	"Put back what run RUN changed on the target (default prod), from its journal\n"
+	"(whimbrel_journal; prod runs keep one unless run with --no-journal): the items\n"
+	"it wrote get their before-image back, the items it created are deleted, the\n"
+	"items it deleted are created again.  An item changed since the run is a\n"
+	"conflict: listed with its key and left as it is, unless --force.\n"
+	"\n"
+	"The revert is a run of its own in the ledger (whimbrel history shows it): it\n"
+	"holds the migration's lease, checkpoints as it goes (an interrupted revert goes\n"
+	"on where it stopped when run again), and journals its own writes, so it can be\n"
+	"reverted in turn.  Once every item is back, RUN's status becomes `reverted`.\n"
+	"\n"
+	"  --dry-run   count and list what would be done; write and record nothing\n"
+	"  --force     put back the items changed since the run too\n"
+	"  --yes       do not ask for confirmation (required on prod without a terminal)\n"
+	"\n"
+	"Exit: 0 reverted, 1 failed or conflicts left, 3 the migration's lease is held,\n"
+	"130 interrupted.  See whimbrel-revert(1).\n";
 
 static int parse(struct opts *o, int argc, char **argv)
 {
@@ -160,10 +158,6 @@ int wb_cmd_revert(wb_cli *cli, int argc, char **argv)
 	struct opts o = {0};
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	return revert(cli, &o);

@@ -47,82 +47,78 @@ struct ask {
 	int refused;          /* it refused (and said why) */
 };
 
-static void run_help(void)
-{
-	printf("usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
-	       "                                 [--journal | --no-journal] [--no-snapshot]\n"
-	       "                            [--concurrency N] [--unconditional]\n"
-	       "                            [--allow-dirty] [--dir DIR]\n"
-	       "                            [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
-	       "                            [--capacity P%%]\n"
-	       "\n"
-	       "Compile the migration FILE and run it on the dev or prod target.  The run is\n"
-	       "recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
-	       "holds the migration's lease while it runs (a second run exits 3 at once), and\n"
-	       "checkpoints every batch: a run that was interrupted (Ctrl-C, crash, kill -9)\n"
-	       "resumes where it stopped the next time.  A prod run asks for confirmation on a\n"
-	       "terminal and stamps its times into the file's header when it ends.  A prod run\n"
-	       "refuses a FILE that is not committed or differs from HEAD (its header's times\n"
-	       "aside); the ledger records the commit.\n"
-	       "\n"
-	       "  --yes          do not ask for confirmation (required for prod without a terminal)\n"
-	       "  --threads N    scan threads for wb_each (default: the number of cores;\n"
-	       "                 1 on an SQLite target, whose writes serialize)\n"
-	       "  --concurrency N  DynamoDB requests in flight per process (default: the\n"
-	       "                 target's `concurrency =` in whimbrel.conf, else 32)\n"
-	       "  --unconditional  DynamoDB: write without conditions, by BatchWriteItem of 25:\n"
-	       "                 faster, but overwrites whatever another writer changed in an\n"
-	       "                 item since it was read (maintenance windows only); needs --yes\n"
-	       "                 on a terminal; the ledger records it\n"
-	       "  --restart      ignore the checkpoints of an interrupted run: start over\n"
-	       "  --no-stamp     do not write the run's times into the header (prod)\n"
-	       "  --no-journal   do not journal the before-image of every item written\n"
-	       "                 (prod journals by default: `whimbrel revert RUN` needs it;\n"
-	       "                 the ledger records which runs have a journal)\n"
-	       "  --journal      journal a dev run too\n"
-	       "  --no-snapshot  prod on an embedded (SQLite) target: do not take the snapshot of\n"
-	       "                 the target a run starts with (`whimbrel restore` goes back to\n"
-	       "                 it); the ledger records it\n"
-	       "  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
-	       "  --dir DIR      the migrations directory (default: migrations): a prod run\n"
-	       "                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
-	       "  --max-wcu N    at most N write capacity units per second (DynamoDB)\n"
-	       "  --max-rcu N    at most N read capacity units per second (DynamoDB)\n"
-	       "  --max-rate N   at most N items per second (SQLite; DynamoDB too)\n"
-	       "  --capacity P%%  P percent of the table's provisioned capacity, GSIs included\n"
-	       "                 (an on-demand table has none: use --max-wcu)\n"
-	       "                 Throttling lowers the rate (halved, then recovering); the\n"
-	       "                 limits can change while it runs: whimbrel limit / pause\n"
-	       "\n"
-	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
-	       "lease, 130 interrupted.  See whimbrel-run(1).\n");
-}
+const char wb_cli_help_run[] =
+	"usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
+	"                                 [--journal | --no-journal] [--no-snapshot]\n"
+	"                            [--concurrency N] [--unconditional]\n"
+	"                            [--allow-dirty] [--dir DIR]\n"
+	"                            [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
+	"                            [--capacity P%]\n"
+	"\n"
+	"Compile the migration FILE and run it on the dev or prod target.  The run is\n"
+	"recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
+	"holds the migration's lease while it runs (a second run exits 3 at once), and\n"
+	"checkpoints every batch: a run that was interrupted (Ctrl-C, crash, kill -9)\n"
+	"resumes where it stopped the next time.  A prod run asks for confirmation on a\n"
+	"terminal and stamps its times into the file's header when it ends.  A prod run\n"
+	"refuses a FILE that is not committed or differs from HEAD (its header's times\n"
+	"aside); the ledger records the commit.\n"
+	"\n"
+	"  --yes          do not ask for confirmation (required for prod without a terminal)\n"
+	"  --threads N    scan threads for wb_each (default: the number of cores;\n"
+	"                 1 on an SQLite target, whose writes serialize)\n"
+	"  --concurrency N  DynamoDB requests in flight per process (default: the\n"
+	"                 target's `concurrency =` in whimbrel.conf, else 32)\n"
+	"  --unconditional  DynamoDB: write without conditions, by BatchWriteItem of 25:\n"
+	"                 faster, but overwrites whatever another writer changed in an\n"
+	"                 item since it was read (maintenance windows only); needs --yes\n"
+	"                 on a terminal; the ledger records it\n"
+	"  --restart      ignore the checkpoints of an interrupted run: start over\n"
+	"  --no-stamp     do not write the run's times into the header (prod)\n"
+	"  --no-journal   do not journal the before-image of every item written\n"
+	"                 (prod journals by default: `whimbrel revert RUN` needs it;\n"
+	"                 the ledger records which runs have a journal)\n"
+	"  --journal      journal a dev run too\n"
+	"  --no-snapshot  prod on an embedded (SQLite) target: do not take the snapshot of\n"
+	"                 the target a run starts with (`whimbrel restore` goes back to\n"
+	"                 it); the ledger records it\n"
+	"  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
+	"  --dir DIR      the migrations directory (default: migrations): a prod run\n"
+	"                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
+	"  --max-wcu N    at most N write capacity units per second (DynamoDB)\n"
+	"  --max-rcu N    at most N read capacity units per second (DynamoDB)\n"
+	"  --max-rate N   at most N items per second (SQLite; DynamoDB too)\n"
+	"  --capacity P%  P percent of the table's provisioned capacity, GSIs included\n"
+	"                 (an on-demand table has none: use --max-wcu)\n"
+	"                 Throttling lowers the rate (halved, then recovering); the\n"
+	"                 limits can change while it runs: whimbrel limit / pause\n"
+	"\n"
+	"Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
+	"lease, 130 interrupted.  See whimbrel-run(1).\n";
 
-static void plan_help(void)
-{
-	printf("usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N] [--concurrency N]\n"
-	       "                                  [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
-	       "                                  [--prices FILE] [--json]\n"
-	       "\n"
-	       "Run the migration FILE on the target with every write intercepted: print how\n"
-	       "many items would be written, deleted or left unchanged, and the first N\n"
-	       "before/after diffs (default 10).  Nothing is written to the target's data and no\n"
-	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n"
-	       "--max-rcu N and --max-rate N pace its reads as they pace a run (whimbrel run\n"
-	       "--help).\n"
-	       "\n"
-	       "It also estimates what the run would consume on DynamoDB: the read and write\n"
-	       "capacity units of the items it read and would write (index writes included),\n"
-	       "the time at the given limits, and the cost at on-demand prices and per hour of\n"
-	       "provisioned capacity (whimbrel-plan(1)).\n"
-	       "\n"
-	       "  --max-wcu N    the write units per second the run may take (for the time)\n"
-	       "  --max-rcu N    the read units per second the run may take (paces the plan too)\n"
-	       "  --max-rate N   items per second (paces the plan)\n"
-	       "  --prices FILE  the price table (default: `prices =` of the target in\n"
-	       "                 whimbrel.conf, else the installed share/whimbrel/prices.ini)\n"
-	       "  --json         print the counts and the estimate as one JSON object\n");
-}
+const char wb_cli_help_plan[] =
+	"usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N] [--concurrency N]\n"
+	"                                  [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
+	"                                  [--prices FILE] [--json]\n"
+	"\n"
+	"Run the migration FILE on the target with every write intercepted: print how\n"
+	"many items would be written, deleted or left unchanged, and the first N\n"
+	"before/after diffs (default 10).  Nothing is written to the target's data and no\n"
+	"checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n"
+	"--max-rcu N and --max-rate N pace its reads as they pace a run (whimbrel run\n"
+	"--help).\n"
+	"\n"
+	"It also estimates what the run would consume on DynamoDB: the read and write\n"
+	"capacity units of the items it read and would write (index writes included),\n"
+	"the time at the given limits, and the cost at on-demand prices and per hour of\n"
+	"provisioned capacity (whimbrel-plan(1)).\n"
+	"\n"
+	"  --max-wcu N    the write units per second the run may take (for the time)\n"
+	"  --max-rcu N    the read units per second the run may take (paces the plan too)\n"
+	"  --max-rate N   items per second (paces the plan)\n"
+	"  --prices FILE  the price table (default: `prices =` of the target in\n"
+	"                 whimbrel.conf, else the installed share/whimbrel/prices.ini)\n"
+	"  --json         print the counts and the estimate as one JSON object\n";
 
 static int parse_int(const char *s, int *out)
 {
@@ -414,10 +410,6 @@ int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 	struct opts o = {.cmd = "run", .journal = -1, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		run_help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	return run_migration(cli, &o);
@@ -428,10 +420,6 @@ int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10, .journal = -1, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		plan_help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	return run_migration(cli, &o);
@@ -453,15 +441,13 @@ static int live_here(const wb_lease *l)
 	return strcmp(host, l->host) == 0 && !wb_lease_stale(l);
 }
 
-static void unlock_help(void)
-{
-	printf("usage: whimbrel unlock MIGRATION [dev|prod] [--force]\n\n"
-	       "Delete the lease of MIGRATION (a name like 0001_add_price_to_cars, or its file)\n"
-	       "on the target (default: --target, else dev).  For a run that is known to be\n"
-	       "dead; a dead run's lease also expires by itself (60 s).  A lease held by a\n"
-	       "live process of this host is kept unless --force: its run then stops at its\n"
-	       "next heartbeat.\n");
-}
+const char wb_cli_help_unlock[] =
+	"usage: whimbrel unlock MIGRATION [dev|prod] [--force]\n\n"
+	"Delete the lease of MIGRATION (a name like 0001_add_price_to_cars, or its file)\n"
+	"on the target (default: --target, else dev).  For a run that is known to be\n"
+	"dead; a dead run's lease also expires by itself (60 s).  A lease held by a\n"
+	"live process of this host is kept unless --force: its run then stops at its\n"
+	"next heartbeat.\n";
 
 /* Unlock `name` on target; force: even a live local run's lease. */
 static int unlock_one(wb_db *db, const char *name, const char *target, int force)
@@ -498,10 +484,6 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 	wb_db *db;
 	int code, force = 0;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		unlock_help();
-		return WB_EXIT_OK;
-	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--force") == 0)
 			force = 1;
@@ -564,6 +546,12 @@ static int stamp_from(wb_db *db, const char *path, const char *name)
 	return code;
 }
 
+const char wb_cli_help_stamp[] =
+	"usage: whimbrel stamp FILE [prod|dev]\n\n"
+	"Write into FILE's header the Execution / Finalization times of every finished\n"
+	"prod run of it recorded in the target's ledger (default prod) that the header\n"
+	"does not hold yet: for a run made with --no-stamp, or a header lost in a merge.\n";
+
 int wb_cmd_stamp(wb_cli *cli, int argc, char **argv)
 {
 	const char *path = NULL, *target = "prod";
@@ -571,13 +559,6 @@ int wb_cmd_stamp(wb_cli *cli, int argc, char **argv)
 	wb_db *db;
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel stamp FILE [prod|dev]\n\n"
-		       "Write into FILE's header the Execution / Finalization times of every finished\n"
-		       "prod run of it recorded in the target's ledger (default prod) that the header\n"
-		       "does not hold yet: for a run made with --no-stamp, or a header lost in a merge.\n");
-		return WB_EXIT_OK;
-	}
 	for (int i = 1; i < argc; i++) {
 		if (wb_cli_is_target(argv[i]) && path)
 			target = argv[i];

@@ -134,18 +134,16 @@ static void print_json(json_t *j)
 
 /* ----------------------------------------------------------------- status */
 
-static void status_help(void)
-{
-	printf("usage: whimbrel status [dev|prod] [--dir DIR] [--json]\n\n"
-	       "Every migration file of DIR (default migrations) with its last run on the target\n"
-	       "(default: --target, else dev): status, started, finished, duration and counts;\n"
-	       "`pending` when it never ran there; `dead` when a run is recorded as running but\n"
-	       "its runner is gone (no lease, an expired one, or its process gone on this\n"
-	       "host): the next run of it records what it did and resumes it.  Plans do not\n"
-	       "count as runs.  Never compiles anything.\n"
-	       "Then every running job (`whimbrel schedule`) with its segments: done, running\n"
-	       "(on which worker), waiting.\n");
-}
+const char wb_cli_help_status[] =
+	"usage: whimbrel status [dev|prod] [--dir DIR] [--json]\n\n"
+	"Every migration file of DIR (default migrations) with its last run on the target\n"
+	"(default: --target, else dev): status, started, finished, duration and counts;\n"
+	"`pending` when it never ran there; `dead` when a run is recorded as running but\n"
+	"its runner is gone (no lease, an expired one, or its process gone on this\n"
+	"host): the next run of it records what it did and resumes it.  Plans do not\n"
+	"count as runs.  Never compiles anything.\n"
+	"Then every running job (`whimbrel schedule`) with its segments: done, running\n"
+	"(on which worker), waiting.\n";
 
 /*
  * A run recorded as running whose lease is gone, someone else's, expired or
@@ -286,10 +284,6 @@ int wb_cmd_status(wb_cli *cli, int argc, char **argv)
 	wb_ledger_run *runs = NULL;
 	wb_db *db;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		status_help();
-		return WB_EXIT_OK;
-	}
 	for (int i = 1; i < argc; i++) {
 		if (wb_cli_is_target(argv[i]))
 			target = argv[i];
@@ -326,6 +320,11 @@ static int matches(const wb_ledger_run *r, const char *mig)
 	       (strncmp(r->migration, mig, n) == 0 && r->migration[n] == '_');
 }
 
+const char wb_cli_help_history[] =
+	"usage: whimbrel history [dev|prod] [MIGRATION] [--json]\n\n"
+	"The runs (and plans) of one migration, or of all, on the target (default:\n"
+	"--target, else dev), oldest first, with their run ids for `whimbrel log RUN_ID`.\n";
+
 int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 {
 	const char *target = wb_cli_target_name(cli), *mig = NULL;
@@ -335,12 +334,6 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 	size_t nr = 0;
 	wb_db *db;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel history [dev|prod] [MIGRATION] [--json]\n\n"
-		       "The runs (and plans) of one migration, or of all, on the target (default:\n"
-		       "--target, else dev), oldest first, with their run ids for `whimbrel log RUN_ID`.\n");
-		return WB_EXIT_OK;
-	}
 	for (int i = 1; i < argc; i++) {
 		if (wb_cli_is_target(argv[i]))
 			target = argv[i];
@@ -476,6 +469,14 @@ static int follow(wb_db *db, const char *run_id, struct log_opts *lo)
 	return rc;
 }
 
+const char wb_cli_help_log[] =
+	"usage: whimbrel log RUN_ID [dev|prod] [--raw] [--follow]\n\n"
+	"The captured output of a run (its stdout, stderr, log lines and the runner's\n"
+	"notes), as kept in the target (default: --target, else dev), each line with\n"
+	"its time (UTC) and, for a job's run, the id of the worker that wrote it; --raw\n"
+	"prints the text only.  --follow keeps printing new lines (of every worker)\n"
+	"until the run is no longer running.  `whimbrel history` lists run ids.\n";
+
 int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 {
 	const char *target = wb_cli_target_name(cli), *run_id = NULL;
@@ -485,15 +486,6 @@ int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 	wb_db *db;
 	int code, rc;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel log RUN_ID [dev|prod] [--raw] [--follow]\n\n"
-		       "The captured output of a run (its stdout, stderr, log lines and the runner's\n"
-		       "notes), as kept in the target (default: --target, else dev), each line with\n"
-		       "its time (UTC) and, for a job's run, the id of the worker that wrote it; --raw\n"
-		       "prints the text only.  --follow keeps printing new lines (of every worker)\n"
-		       "until the run is no longer running.  `whimbrel history` lists run ids.\n");
-		return WB_EXIT_OK;
-	}
 	for (int i = 1; i < argc; i++) {
 		if (wb_cli_is_target(argv[i]))
 			target = argv[i];

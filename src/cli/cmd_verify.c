@@ -29,27 +29,25 @@ struct opts {
 	int restart;          /* --restart: ignore the checkpoints of an interrupted verify */
 };
 
-static void help(void)
-{
-	printf("usage: whimbrel verify RUN [prod|dev] [--dir DIR | --file FILE] [--threads N] [--restart]\n"
-	       "\n"
-	       "Check the items again with the verify callbacks (wb_verify) of run RUN's\n"
-	       "migration, on the target (default prod): the migration's program runs again in\n"
-	       "verify-only mode: wb_each does nothing, its own writes are intercepted as in a\n"
-	       "plan, and every check it registers runs over every item of its table or key\n"
-	       "prefix, in parallel and checkpointed (an interrupted verify goes on where it\n"
-	       "stopped when run again).  The verify is a run of its own in the ledger (mode\n"
-	       "verify); its status is `succeeded` when every item passed, else `verify failed`\n"
-	       "with the count and the first keys that failed.\n"
-	       "\n"
-	       "  --dir DIR      the migrations directory holding NAME.c (default: migrations)\n"
-	       "  --file FILE    the migration file (instead of DIR/NAME.c)\n"
-	       "  --threads N    threads for the checks (default: the number of cores)\n"
-	       "  --restart      ignore the checkpoints of an interrupted verify: start over\n"
-	       "\n"
-	       "Exit: 0 every item passed, 1 an item failed (or the verify did), 3 the\n"
-	       "migration's lease is held, 130 interrupted.  See whimbrel-verify(1).\n");
-}
+const char wb_cli_help_verify[] =
+	"usage: whimbrel verify RUN [prod|dev] [--dir DIR | --file FILE] [--threads N] [--restart]\n"
+	"\n"
+	"Check the items again with the verify callbacks (wb_verify) of run RUN's\n"
+	"migration, on the target (default prod): the migration's program runs again in\n"
+	"verify-only mode: wb_each does nothing, its own writes are intercepted as in a\n"
+	"plan, and every check it registers runs over every item of its table or key\n"
+	"prefix, in parallel and checkpointed (an interrupted verify goes on where it\n"
+	"stopped when run again).  The verify is a run of its own in the ledger (mode\n"
+	"verify); its status is `succeeded` when every item passed, else `verify failed`\n"
+	"with the count and the first keys that failed.\n"
+	"\n"
+	"  --dir DIR      the migrations directory holding NAME.c (default: migrations)\n"
+	"  --file FILE    the migration file (instead of DIR/NAME.c)\n"
+	"  --threads N    threads for the checks (default: the number of cores)\n"
+	"  --restart      ignore the checkpoints of an interrupted verify: start over\n"
+	"\n"
+	"Exit: 0 every item passed, 1 an item failed (or the verify did), 3 the\n"
+	"migration's lease is held, 130 interrupted.  See whimbrel-verify(1).\n";
 
 static int parse(struct opts *o, int argc, char **argv)
 {
@@ -150,10 +148,6 @@ int wb_cmd_verify(wb_cli *cli, int argc, char **argv)
 	struct opts o = {0};
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	return verify(cli, &o);
