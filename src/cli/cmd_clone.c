@@ -102,50 +102,43 @@ static void on_table(const char *table, const wb_copy_counts *c, void *arg)
 		printf("cloned %s: %lld items\n", table, (long long)c->written);
 }
 
-static int clone(wb_cli *cli, const struct opts *o)
+int wb_cmd_clone(wb_cli *cli, int argc, char **argv)
 {
 	wb_clone_options co = WB_CLONE_OPTIONS_INIT;
+	struct opts o;
 	char *from = NULL, *to = NULL;
 	int rc;
 
-	if (wb_cli_target_url(&from, cli, o->from) < 0 || wb_cli_target_url(&to, cli, o->to) < 0) {
+	memset(&o, 0, sizeof(o));
+	if ((rc = parse(&o, argc, argv)) != 0)
+		return rc;
+	if (wb_cli_target_url(&from, cli, o.from) < 0 || wb_cli_target_url(&to, cli, o.to) < 0) {
 		wb_string_free(from);
 		return wb_cli_fail("%s", wb_error_last());
 	}
-	if (!o->yes && wb_cli_target_confirm(cli, o->to)) {
+	if (!o.yes && wb_cli_target_confirm(cli, o.to)) {
 		wb_string_free(from);
 		wb_string_free(to);
 		return wb_cli_fail("refusing to replace the tables of %s, a target that confirms, without "
-				   "--yes", o->to);
+				   "--yes", o.to);
 	}
 	co.from_url = from;
 	co.to_url = to;
-	co.tables = o->ntables ? o->tables : NULL;
-	co.ntables = o->ntables;
-	co.sample = o->sample;
-	co.fraction = o->fraction;
-	co.mask = o->nmask ? o->mask : NULL;
-	co.nmask = o->nmask;
+	co.tables = o.ntables ? o.tables : NULL;
+	co.ntables = o.ntables;
+	co.sample = o.sample;
+	co.fraction = o.fraction;
+	co.mask = o.nmask ? o.mask : NULL;
+	co.nmask = o.nmask;
 	co.progress = cli->isatty_out && !cli->quiet;
-	co.stop = wb_cli_stop_flag();
+	co.stop = wb_cli_stop_flag(0);
 	co.on_table = on_table;
 	rc = wb_clone(&co);
 	wb_string_free(from);
 	wb_string_free(to);
 	if (rc < 0) {
-		wb_cli_fail("clone %s %s: %s", o->from, o->to, wb_error_last());
+		wb_cli_fail("clone %s %s: %s", o.from, o.to, wb_error_last());
 		return wb_cli_exit_for(rc);
 	}
 	return WB_EXIT_OK;
-}
-
-int wb_cmd_clone(wb_cli *cli, int argc, char **argv)
-{
-	struct opts o;
-	int code;
-
-	memset(&o, 0, sizeof(o));
-	if ((code = parse(&o, argc, argv)) != 0)
-		return code;
-	return clone(cli, &o);
 }

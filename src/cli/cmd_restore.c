@@ -9,6 +9,7 @@
 
 #include <whimbrel/runner.h>
 
+#include "args.h"
 #include "cli.h"
 
 /* The command line of restore. */
@@ -16,7 +17,7 @@ struct opts {
 	const char *table, *into;   /* TABLE, --into NEW */
 	const char *to;             /* --to TIME */
 	int latest;                 /* --latest (DynamoDB) */
-	const char *target;         /* prod (default) or dev */
+	const char *target;         /* prod (default), dev, or the --target given before the command */
 };
 
 const char wb_cli_help_restore[] =
@@ -43,33 +44,26 @@ const char wb_cli_help_restore[] =
 	"Exit: 0 restored (the point is printed), 1 refused or failed, 2 usage, 130\n"
 	"interrupted (DynamoDB goes on restoring).  See whimbrel-restore(1).\n";
 
-static int parse(struct opts *o, int argc, char **argv)
+static int parse(struct opts *o, wb_cli *cli, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], **val = NULL;
-		if (strcmp(a, "--to") == 0)
-			val = &o->to;
-		else if (strcmp(a, "--into") == 0)
-			val = &o->into;
-		else if (strcmp(a, "--latest") == 0)
-			o->latest = 1;
-		else if (a[0] == '-' && a[1])
-			return wb_cli_usage("restore", "unknown option '%s'", a);
-		else if (!o->table)
-			o->table = a;
-		else if (!o->target && wb_cli_is_target(a))
-			o->target = a;
-		else
-			return wb_cli_usage("restore", "unexpected argument '%s'", a);
-		if (val && i + 1 >= argc)
-			return wb_cli_usage("restore", "%s needs a value", a);
-		if (val)
-			*val = argv[++i];
-	}
-	if (!o->table || !o->into)
+	wb_cli_opt opts[] = {{"--to", NULL, 1, 0, {0}}, {"--into", NULL, 1, 0, {0}},
+			     {"--latest", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
+	char *pos[2];
+	int npos = 0, code;
+
+	if ((code = wb_cli_parse("restore", opts, argc, argv, pos, 2, &npos)) != 0)
+		return code;
+	if (npos > 1 && !wb_cli_is_target(pos[1]))
+		return wb_cli_usage("restore", "unexpected argument '%s'", pos[1]);
+	if (npos < 1 || !opts[1].seen)
 		return wb_cli_usage("restore", "expected TABLE and --into NEW");
-	if (!o->to == !o->latest)
+	if (!opts[0].seen == !opts[2].seen)
 		return wb_cli_usage("restore", "expected one of --to TIME and --latest");
+	o->table = pos[0];
+	o->target = npos > 1 ? pos[1] : cli->target ? cli->target : "prod";
+	o->to = opts[0].seen ? opts[0].v[0] : NULL;
+	o->into = opts[1].v[0];
+	o->latest = opts[2].seen > 0;
 	return 0;
 }
 
@@ -90,53 +84,44 @@ static void utc_ms(char *buf, size_t size, int64_t ms)
 	snprintf(buf, size, "%s.%03d", s, (int)(ms % 1000));
 }
 
-static int restore(wb_cli *cli, const struct opts *o)
+int wb_cmd_restore(wb_cli *cli, int argc, char **argv)
 {
+	struct opts o = {0};
 	wb_restore_options ro = WB_RESTORE_OPTIONS_INIT;
 	wb_restore_result r;
 	char *url = NULL, point[48], asked[48];
 	int rc;
 
-	if (wb_cli_target_url(&url, cli, o->target) < 0)
+	if ((rc = parse(&o, cli, argc, argv)) != 0)
+		return rc;
+	if (wb_cli_target_url(&url, cli, o.target) < 0)
 		return wb_cli_fail("%s", wb_error_last());
 	ro.url = url;
-	ro.table = o->table;
-	ro.into = o->into;
-	ro.to = o->to;
-	ro.latest = o->latest;
+	ro.table = o.table;
+	ro.into = o.into;
+	ro.to = o.to;
+	ro.latest = o.latest;
 	ro.progress = cli->isatty_out && !cli->quiet;
-	ro.stop = wb_cli_stop_flag();
+	ro.stop = wb_cli_stop_flag(0);
 	ro.on_progress = cli->quiet ? NULL : progress;
 	rc = wb_restore(&r, &ro);
 	wb_string_free(url);
 	if (rc < 0) {
-		wb_cli_fail("restore %s: %s", o->table, wb_error_last());
+		wb_cli_fail("restore %s: %s", o.table, wb_error_last());
 		return wb_cli_exit_for(rc);
 	}
 	utc_ms(point, sizeof(point), r.point_ms);
 	utc_ms(asked, sizeof(asked), r.asked_ms);
-	printf("restored %s into %s as of %s UTC%s%s%s: %s", o->table, o->into, point,
-	       r.exact || o->latest ? "" : ", not ", r.exact || o->latest ? "" : asked,
-	       r.exact || o->latest ? "" : " UTC as asked", r.how);
+	printf("restored %s into %s as of %s UTC%s%s%s: %s", o.table, o.into, point,
+	       r.exact || o.latest ? "" : ", not ", r.exact || o.latest ? "" : asked,
+	       r.exact || o.latest ? "" : " UTC as asked", r.how);
 	if (r.items || r.replayed)
 		printf(" (%lld item(s))", (long long)r.items);
 	printf("\n");
-	if (!r.exact && !o->latest)
+	if (!r.exact && !o.latest)
 		fprintf(stderr, "whimbrel: warning: %s holds %s as of %s UTC, earlier than the time asked "
-			"for (%s UTC)\n", o->into, o->table, point, asked);
+			"for (%s UTC)\n", o.into, o.table, point, asked);
 	return WB_EXIT_OK;
-}
-
-int wb_cmd_restore(wb_cli *cli, int argc, char **argv)
-{
-	struct opts o = {0};
-	int code;
-
-	if ((code = parse(&o, argc, argv)) != 0)
-		return code;
-	if (!o.target)
-		o.target = cli->target ? cli->target : "prod";
-	return restore(cli, &o);
 }
 
 /* ------------------------------------------------------------------ pitr */

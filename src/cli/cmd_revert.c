@@ -113,8 +113,9 @@ static void summary(const struct opts *o, const wb_revert_counts *c, const wb_le
 	printf("\n");
 }
 
-static int revert(wb_cli *cli, const struct opts *o)
+int wb_cmd_revert(wb_cli *cli, int argc, char **argv)
 {
+	struct opts o = {0};
 	wb_revert_options ro = WB_REVERT_OPTIONS_INIT;
 	wb_revert_counts c;
 	wb_ledger_run me;
@@ -122,43 +123,35 @@ static int revert(wb_cli *cli, const struct opts *o)
 	wb_db *db = NULL;
 	int code, rc;
 
-	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
+	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
-	code = confirm(cli, o, db);
+	if ((code = wb_cli_runner_open(&db, &url, cli, o.target)) != 0)
+		return code;
+	code = confirm(cli, &o, db);
 	wb_close(db);
 	if (code != 0) {
 		wb_string_free(url);
 		return code;
 	}
 	ro.url = url;
-	ro.run_id = o->run_id;
-	ro.dry_run = o->dry_run;
-	ro.force = o->force;
+	ro.run_id = o.run_id;
+	ro.dry_run = o.dry_run;
+	ro.force = o.force;
 	ro.progress = cli->isatty_out && !cli->quiet;
-	ro.stop = wb_cli_stop_flag();
+	ro.stop = wb_cli_stop_flag(0);
 	ro.on_item = on_item;
-	ro.arg = (void *)o;
+	ro.arg = &o;
 	memset(&me, 0, sizeof(me));
 	rc = wb_revert(&c, &me, &ro);
 	wb_string_free(url);
 	if (rc < 0) {
-		wb_cli_fail("revert of run %s: %s", o->run_id, wb_error_last());
+		wb_cli_fail("revert of run %s: %s", o.run_id, wb_error_last());
 		return wb_cli_exit_for(rc);
 	}
-	summary(o, &c, &me);
-	if (c.conflicts && !o->dry_run)
+	summary(&o, &c, &me);
+	if (c.conflicts && !o.dry_run)
 		return wb_cli_fail("%lld item(s) changed since run %s were left as they are; run %s is not "
 				   "marked reverted (--force puts them back too)", (long long)c.conflicts,
-				   o->run_id, o->run_id);
+				   o.run_id, o.run_id);
 	return WB_EXIT_OK;
-}
-
-int wb_cmd_revert(wb_cli *cli, int argc, char **argv)
-{
-	struct opts o = {0};
-	int code;
-
-	if ((code = parse(&o, argc, argv)) != 0)
-		return code;
-	return revert(cli, &o);
 }

@@ -335,16 +335,6 @@ static int check_prod_file(const struct opts *o)
 
 /* ------------------------------------------------------------------ run */
 
-/* The exit code of a run that happened: 0 succeeded, 130 interrupted, 1 failed. */
-static int exit_of(const wb_ledger_run *rec)
-{
-	if (strcmp(rec->status, "succeeded") == 0)
-		return WB_EXIT_OK;
-	if (strcmp(rec->status, "interrupted") == 0)
-		return WB_EXIT_INTERRUPTED;
-	return WB_EXIT_ERROR;
-}
-
 static int run_migration(wb_cli *cli, const struct opts *o)
 {
 	wb_run_options ro = WB_RUN_OPTIONS_INIT;
@@ -398,7 +388,7 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 		return wb_cli_plan_estimate(cli, &rec, o->target, o->prices, limit_int(o->limits.max_rcu),
 					    limit_int(o->limits.max_wcu), o->json);
 	if (rc == 0)
-		return exit_of(&rec);
+		return wb_cli_exit_of_run(&rec);
 	if (a.refused)
 		return WB_EXIT_ERROR;
 	wb_cli_fail("%s", wb_error_last());

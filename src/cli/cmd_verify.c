@@ -93,17 +93,9 @@ static int find_run(wb_ledger_run *out, wb_db *db, const char *run_id)
 	return WB_EXIT_OK;
 }
 
-static int exit_of(const wb_ledger_run *rec)
+int wb_cmd_verify(wb_cli *cli, int argc, char **argv)
 {
-	if (strcmp(rec->status, "succeeded") == 0)
-		return WB_EXIT_OK;
-	if (strcmp(rec->status, "interrupted") == 0)
-		return WB_EXIT_INTERRUPTED;
-	return WB_EXIT_ERROR;
-}
-
-static int verify(wb_cli *cli, const struct opts *o)
-{
+	struct opts o = {0};
 	wb_run_options ro = WB_RUN_OPTIONS_INIT;
 	wb_ledger_run run, rec;
 	wb_migration_id id;
@@ -111,25 +103,27 @@ static int verify(wb_cli *cli, const struct opts *o)
 	wb_db *db = NULL;
 	int code, rc;
 
-	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
+	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
-	code = find_run(&run, db, o->run_id);
+	if ((code = wb_cli_runner_open(&db, &url, cli, o.target)) != 0)
+		return code;
+	code = find_run(&run, db, o.run_id);
 	wb_close(db);
 	if (code != WB_EXIT_OK) {
 		wb_string_free(url);
 		return code;
 	}
-	snprintf(path, sizeof(path), "%s/%s.c", o->dir ? o->dir : "migrations", run.migration);
-	if (o->file && (wb_migration_id_parse(&id, o->file) < 0 || strcmp(id.name, run.migration) != 0)) {
+	snprintf(path, sizeof(path), "%s/%s.c", o.dir ? o.dir : "migrations", run.migration);
+	if (o.file && (wb_migration_id_parse(&id, o.file) < 0 || strcmp(id.name, run.migration) != 0)) {
 		wb_string_free(url);
-		return wb_cli_fail("--file %s is not migration %s (run %s)", o->file, run.migration, run.run_id);
+		return wb_cli_fail("--file %s is not migration %s (run %s)", o.file, run.migration, run.run_id);
 	}
-	ro.path = o->file ? o->file : path;
+	ro.path = o.file ? o.file : path;
 	ro.url = url;
-	ro.mode = o->target;
+	ro.mode = o.target;
 	ro.verifies = run.run_id;
-	ro.threads = o->threads;
-	ro.restart = o->restart;
+	ro.threads = o.threads;
+	ro.restart = o.restart;
 	ro.progress = cli->isatty_out && !cli->quiet;
 	rc = wb_runner_run(&rec, &ro);
 	wb_string_free(url);
@@ -140,15 +134,5 @@ static int verify(wb_cli *cli, const struct opts *o)
 	if (strcmp(rec.checksum, run.checksum) != 0)
 		fprintf(stderr, "whimbrel: note: %s is not the source run %s ran (a prod run's header "
 			"stamp changes it too)\n", ro.path, run.run_id);
-	return exit_of(&rec);
-}
-
-int wb_cmd_verify(wb_cli *cli, int argc, char **argv)
-{
-	struct opts o = {0};
-	int code;
-
-	if ((code = parse(&o, argc, argv)) != 0)
-		return code;
-	return verify(cli, &o);
+	return wb_cli_exit_of_run(&rec);
 }
