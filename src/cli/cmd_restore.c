@@ -17,7 +17,7 @@ struct opts {
 	const char *table, *into;   /* TABLE, --into NEW */
 	const char *to;             /* --to TIME */
 	int latest;                 /* --latest (DynamoDB) */
-	const char *target;         /* prod (default), dev, or the --target given before the command */
+	const char *target;         /* prod (default) or dev */
 };
 
 const char wb_cli_help_restore[] =
@@ -44,7 +44,7 @@ const char wb_cli_help_restore[] =
 	"Exit: 0 restored (the point is printed), 1 refused or failed, 2 usage, 130\n"
 	"interrupted (DynamoDB goes on restoring).  See whimbrel-restore(1).\n";
 
-static int parse(struct opts *o, wb_cli *cli, int argc, char **argv)
+static int parse(struct opts *o, int argc, char **argv)
 {
 	wb_cli_opt opts[] = {{"--to", NULL, 1, 0, {0}}, {"--into", NULL, 1, 0, {0}},
 			     {"--latest", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
@@ -60,7 +60,7 @@ static int parse(struct opts *o, wb_cli *cli, int argc, char **argv)
 	if (!opts[0].seen == !opts[2].seen)
 		return wb_cli_usage("restore", "expected one of --to TIME and --latest");
 	o->table = pos[0];
-	o->target = npos > 1 ? pos[1] : cli->target ? cli->target : "prod";
+	o->target = npos > 1 ? pos[1] : NULL;
 	o->to = opts[0].seen ? opts[0].v[0] : NULL;
 	o->into = opts[1].v[0];
 	o->latest = opts[2].seen > 0;
@@ -92,8 +92,10 @@ int wb_cmd_restore(wb_cli *cli, int argc, char **argv)
 	char *url = NULL, point[48], asked[48];
 	int rc;
 
-	if ((rc = parse(&o, cli, argc, argv)) != 0)
+	if ((rc = parse(&o, argc, argv)) != 0)
 		return rc;
+	if (!o.target)
+		o.target = cli->target ? cli->target : "prod";
 	if (wb_cli_target_url(&url, cli, o.target) < 0)
 		return wb_cli_fail("%s", wb_error_last());
 	ro.url = url;

@@ -15,6 +15,7 @@
 
 #include <whimbrel/runner.h>
 
+#include "args.h"
 #include "cli.h"
 #include "guard.h"
 
@@ -24,16 +25,11 @@ struct opts {
 	int plan;             /* plan mode */
 	const char *target;   /* dev or prod */
 	const char *path;     /* the migration file */
+	wb_run_options ro;    /* as typed: --restart, --no-stamp, --threads, --diffs, --journal /
+	                         --no-journal, --unconditional, --no-snapshot */
 	int yes;              /* --yes */
-	int restart;          /* --restart */
-	int no_stamp;         /* --no-stamp */
 	int allow_dirty;      /* --allow-dirty */
-	int threads;          /* --threads N (0 = default) */
 	int concurrency;      /* --concurrency N (0 = the target's setting, else the default) */
-	int unconditional;    /* --unconditional */
-	int diffs;            /* --diffs N */
-	int journal;          /* --journal 1, --no-journal 0, else -1 */
-	int no_snapshot;      /* --no-snapshot */
 	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
 	wb_run_control limits; /* --max-wcu, --max-rcu, --max-rate, --capacity */
 	const char *prices;   /* plan: --prices FILE */
@@ -137,6 +133,35 @@ static int limit_int(double v)
 	return v > 0 && v < INT_MAX ? (int)v : 0;
 }
 
+/* When `a` is a flag (an option without a value) of o->cmd, set what it sets and return 1. */
+static int take_flag(struct opts *o, const char *a)
+{
+	const struct {
+		const char *name;
+		int plan;   /* a flag of plan (else of run) */
+		int *field;
+		int value;
+	} flags[] = {
+		{"--yes", 0, &o->yes, 1},
+		{"--restart", 0, &o->ro.restart, 1},
+		{"--no-stamp", 0, &o->ro.no_stamp, 1},
+		{"--journal", 0, &o->ro.journal, 1},
+		{"--no-journal", 0, &o->ro.journal, 0},
+		{"--no-snapshot", 0, &o->ro.snapshot, 0},
+		{"--allow-dirty", 0, &o->allow_dirty, 1},
+		{"--unconditional", 0, &o->ro.unconditional, 1},
+		{"--json", 1, &o->json, 1},
+	};
+
+	for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+		if (flags[k].plan == o->plan && strcmp(a, flags[k].name) == 0) {
+			*flags[k].field = flags[k].value;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int parse(struct opts *o, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -147,34 +172,18 @@ static int parse(struct opts *o, int argc, char **argv)
 				return code;
 			continue;
 		}
-		if (!o->plan && strcmp(a, "--yes") == 0)
-			o->yes = 1;
-		else if (!o->plan && strcmp(a, "--restart") == 0)
-			o->restart = 1;
-		else if (!o->plan && strcmp(a, "--no-stamp") == 0)
-			o->no_stamp = 1;
-		else if (!o->plan && strcmp(a, "--journal") == 0)
-			o->journal = 1;
-		else if (!o->plan && strcmp(a, "--no-journal") == 0)
-			o->journal = 0;
-		else if (!o->plan && strcmp(a, "--no-snapshot") == 0)
-			o->no_snapshot = 1;
-		else if (!o->plan && strcmp(a, "--allow-dirty") == 0)
-			o->allow_dirty = 1;
-		else if (!o->plan && strcmp(a, "--unconditional") == 0)
-			o->unconditional = 1;
-		else if (!o->plan && strcmp(a, "--dir") == 0 && i + 1 < argc)
+		if (take_flag(o, a))
+			continue;
+		if (!o->plan && strcmp(a, "--dir") == 0 && i + 1 < argc)
 			o->dir = argv[++i];
 		else if (!o->plan && strcmp(a, "--dir") == 0)
 			return wb_cli_usage(o->cmd, "--dir needs a directory");
 		else if (strcmp(a, "--threads") == 0)
-			num = &o->threads;
+			num = &o->ro.threads;
 		else if (strcmp(a, "--concurrency") == 0)
 			num = &o->concurrency;
 		else if (o->plan && strcmp(a, "--diffs") == 0)
-			num = &o->diffs;
-		else if (o->plan && strcmp(a, "--json") == 0)
-			o->json = 1;
+			num = &o->ro.diffs;
 		else if (o->plan && strcmp(a, "--prices") == 0 && i + 1 < argc)
 			o->prices = argv[++i];
 		else if (o->plan && strcmp(a, "--prices") == 0)
@@ -232,7 +241,7 @@ static const char unconditional_risk[] =
  */
 static int unconditional_refused(const struct opts *o, int stdin_tty)
 {
-	return o->unconditional && !o->yes && stdin_tty;
+	return o->ro.unconditional && !o->yes && stdin_tty;
 }
 
 /* wb_confirm_fn: before prod, ask on the terminal unless --yes or confirm = no. */
@@ -241,7 +250,7 @@ static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *a
 	struct ask *a = arg;
 	char answer[32];
 
-	if (a->o->unconditional && strcmp(a->o->target, "prod") == 0 && (a->o->yes ||
+	if (a->o->ro.unconditional && strcmp(a->o->target, "prod") == 0 && (a->o->yes ||
 									!wb_cli_target_confirm(a->cli, "prod")))
 		fprintf(stderr, "whimbrel: --unconditional on prod: %s\n", unconditional_risk);
 	if (a->o->plan || a->o->yes || strcmp(a->o->target, "prod") != 0)
@@ -253,7 +262,7 @@ static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *a
 		return wb_cli_fail("refusing to run %s on prod without confirmation: stdin is not "
 				   "a terminal (pass --yes)", m->name), WB_ERROR;
 	fprintf(stderr, "About to run %s on prod: %s\n", m->name, url);
-	if (a->o->unconditional)
+	if (a->o->ro.unconditional)
 		fprintf(stderr, "  UNCONDITIONAL: %s\n", unconditional_risk);
 	show_tables(db);
 	fprintf(stderr, "Type 'yes' to run it: ");
@@ -337,7 +346,7 @@ static int check_prod_file(const struct opts *o)
 
 static int run_migration(wb_cli *cli, const struct opts *o)
 {
-	wb_run_options ro = WB_RUN_OPTIONS_INIT;
+	wb_run_options ro = o->ro;
 	struct ask a = {cli, o, 0};
 	wb_cli_origin origin = {"", ""};
 	wb_ledger_run rec;
@@ -371,13 +380,6 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.url = url;
 	ro.mode = o->target;
 	ro.plan = o->plan;
-	ro.restart = o->restart;
-	ro.no_stamp = o->no_stamp;
-	ro.threads = o->threads;
-	ro.diffs = o->diffs;
-	ro.journal = o->journal;
-	ro.unconditional = o->unconditional;
-	ro.snapshot = o->no_snapshot ? 0 : -1;
 	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;
@@ -391,13 +393,12 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 		return wb_cli_exit_of_run(&rec);
 	if (a.refused)
 		return WB_EXIT_ERROR;
-	wb_cli_fail("%s", wb_error_last());
-	return wb_cli_exit_for(rc); /* WB_EBUSY: another run holds the lease, exit 3 */
+	return wb_cli_error(rc); /* WB_EBUSY: another run holds the lease, exit 3 */
 }
 
 int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "run", .journal = -1, .limits = WB_RUN_CONTROL_INIT};
+	struct opts o = {.cmd = "run", .ro = WB_RUN_OPTIONS_INIT, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
 	if ((code = parse(&o, argc, argv)) != 0)
@@ -407,7 +408,7 @@ int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 
 int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10, .journal = -1, .limits = WB_RUN_CONTROL_INIT};
+	struct opts o = {.cmd = "plan", .plan = 1, .ro = WB_RUN_OPTIONS_INIT, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
 	if ((code = parse(&o, argc, argv)) != 0)

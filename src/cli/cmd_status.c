@@ -72,31 +72,33 @@ static void print_run(const wb_ledger_run *r)
 		printf("%-26s unconditional: written without conditions (--unconditional)\n", "");
 }
 
+/* A string of the system's (host, user names) as JSON: null when it is not UTF-8. */
+static json_t *system_string(const char *s)
+{
+	json_t *j = json_string(s);
+
+	return j ? j : json_null();
+}
+
 static json_t *run_json(const wb_ledger_run *r)
 {
-	json_t *o = json_object();
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			      " s:f, s:f, s:o, s:o, s:o, s:s}",
+			      "run_id", r->run_id, "migration", r->migration, "mode", r->mode,
+			      "status", r->status, "started", (json_int_t)r->started,
+			      "finished", r->finished ? json_integer(r->finished) : json_null(),
+			      "duration_ms", (json_int_t)r->duration_ms, "scanned", (json_int_t)r->scanned,
+			      "written", (json_int_t)r->written, "deleted", (json_int_t)r->deleted,
+			      "unchanged", (json_int_t)r->unchanged, "failed", (json_int_t)r->failed,
+			      "retries", (json_int_t)r->retries, "throttled", (json_int_t)r->throttled,
+			      "conditions_failed", (json_int_t)r->conditions_failed,
+			      "rcu_consumed", r->rcu_consumed, "wcu_consumed", r->wcu_consumed,
+			      "exit_code", r->finished ? json_integer(r->exit_code) : json_null(),
+			      "host", system_string(r->host), "user", system_string(r->user),
+			      "checksum", r->checksum);
 
-	json_object_set_new(o, "run_id", json_string(r->run_id));
-	json_object_set_new(o, "migration", json_string(r->migration));
-	json_object_set_new(o, "mode", json_string(r->mode));
-	json_object_set_new(o, "status", json_string(r->status));
-	json_object_set_new(o, "started", json_integer(r->started));
-	json_object_set_new(o, "finished", r->finished ? json_integer(r->finished) : json_null());
-	json_object_set_new(o, "duration_ms", json_integer(r->duration_ms));
-	json_object_set_new(o, "scanned", json_integer(r->scanned));
-	json_object_set_new(o, "written", json_integer(r->written));
-	json_object_set_new(o, "deleted", json_integer(r->deleted));
-	json_object_set_new(o, "unchanged", json_integer(r->unchanged));
-	json_object_set_new(o, "failed", json_integer(r->failed));
-	json_object_set_new(o, "retries", json_integer(r->retries));
-	json_object_set_new(o, "throttled", json_integer(r->throttled));
-	json_object_set_new(o, "conditions_failed", json_integer(r->conditions_failed));
-	json_object_set_new(o, "rcu_consumed", json_real(r->rcu_consumed));
-	json_object_set_new(o, "wcu_consumed", json_real(r->wcu_consumed));
-	json_object_set_new(o, "exit_code", r->finished ? json_integer(r->exit_code) : json_null());
-	json_object_set_new(o, "host", json_string(r->host));
-	json_object_set_new(o, "user", json_string(r->user));
-	json_object_set_new(o, "checksum", json_string(r->checksum));
+	if (!o)
+		return NULL;
 	if (r->commit[0])
 		json_object_set_new(o, "commit", json_string(r->commit));
 	if (r->dirty[0])

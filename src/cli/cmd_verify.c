@@ -127,10 +127,8 @@ int wb_cmd_verify(wb_cli *cli, int argc, char **argv)
 	ro.progress = cli->isatty_out && !cli->quiet;
 	rc = wb_runner_run(&rec, &ro);
 	wb_string_free(url);
-	if (rc < 0) {
-		wb_cli_fail("%s", wb_error_last());
-		return wb_cli_exit_for(rc);
-	}
+	if (rc < 0)
+		return wb_cli_error(rc);
 	if (strcmp(rec.checksum, run.checksum) != 0)
 		fprintf(stderr, "whimbrel: note: %s is not the source run %s ran (a prod run's header "
 			"stamp changes it too)\n", ro.path, run.run_id);
