@@ -10,6 +10,7 @@
 
 #include <whimbrel/runner.h>
 
+#include "args.h"
 #include "cli.h"
 
 #define MAX_LIST 256 /* tables or masked attributes on one command line */
@@ -56,6 +57,8 @@ static int take_list(const char **list, size_t *n, int argc, char **argv, int *i
 
 static int parse(struct opts *o, int argc, char **argv)
 {
+	int code;
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		char *end;
@@ -77,12 +80,8 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->yes = 1;
 		} else if (a[0] == '-' && a[1]) {
 			return wb_cli_usage("clone", "unknown option '%s'", a);
-		} else if (!o->from) {
-			o->from = a;
-		} else if (!o->to) {
-			o->to = a;
-		} else {
-			return wb_cli_usage("clone", "unexpected argument '%s'", a);
+		} else if ((code = wb_cli_take_arg("clone", a, &o->from, &o->to)) != 0) {
+			return code;
 		}
 	}
 	if (!o->from || !o->to)

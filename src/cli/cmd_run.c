@@ -190,12 +190,8 @@ static int parse(struct opts *o, int argc, char **argv)
 			return wb_cli_usage(o->cmd, "--prices needs a file");
 		else if (a[0] == '-' && a[1])
 			return wb_cli_usage(o->cmd, "unknown option '%s'", a);
-		else if (!o->target)
-			o->target = a;
-		else if (!o->path)
-			o->path = a;
-		else
-			return wb_cli_usage(o->cmd, "unexpected argument '%s'", a);
+		else if ((code = wb_cli_take_arg(o->cmd, a, &o->target, &o->path)) != 0)
+			return code;
 		if (num && (i + 1 >= argc || parse_int(argv[++i], num) < 0))
 			return wb_cli_usage(o->cmd, "%s needs a number", a);
 	}
@@ -472,25 +468,16 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 	char name[256];
 	const char *target = wb_cli_target_name(cli), *mig = NULL;
 	wb_migration_id id;
+	wb_cli_opt opts[] = {{"--force", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_db *db;
-	int code, force = 0;
+	int code;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--force") == 0)
-			force = 1;
-		else if (wb_cli_is_target(argv[i]) && mig)
-			target = argv[i];
-		else if (!mig && argv[i][0] != '-')
-			mig = argv[i];
-		else
-			return wb_cli_usage("unlock", "unexpected argument '%s'", argv[i]);
-	}
-	if (!mig)
-		return wb_cli_usage("unlock", "which migration?");
+	if ((code = wb_cli_parse_operand("unlock", opts, argc, argv, &target, &mig, "which migration?")) != 0)
+		return code;
 	snprintf(name, sizeof(name), "%s", wb_migration_id_parse(&id, mig) == 0 ? id.name : mig);
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
-	code = unlock_one(db, name, target, force);
+	code = unlock_one(db, name, target, opts[0].seen > 0);
 	wb_close(db);
 	return code;
 }
@@ -547,19 +534,12 @@ int wb_cmd_stamp(wb_cli *cli, int argc, char **argv)
 {
 	const char *path = NULL, *target = "prod";
 	wb_migration_id id;
+	wb_cli_opt opts[] = {{NULL, NULL, 0, 0, {0}}};
 	wb_db *db;
 	int code;
 
-	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]) && path)
-			target = argv[i];
-		else if (!path && argv[i][0] != '-')
-			path = argv[i];
-		else
-			return wb_cli_usage("stamp", "unexpected argument '%s'", argv[i]);
-	}
-	if (!path)
-		return wb_cli_usage("stamp", "which migration file?");
+	if ((code = wb_cli_parse_operand("stamp", opts, argc, argv, &target, &path, "which migration file?")) != 0)
+		return code;
 	if (wb_migration_id_parse(&id, path) < 0)
 		return wb_cli_fail("%s", wb_error_last());
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)

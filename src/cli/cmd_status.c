@@ -15,6 +15,7 @@
 
 #include <whimbrel/runner.h>
 
+#include "args.h"
 #include "cli.h"
 
 /* ------------------------------------------------------------------ files */
@@ -284,18 +285,14 @@ int wb_cmd_status(wb_cli *cli, int argc, char **argv)
 	char **names = NULL;
 	size_t nn = 0, nr = 0;
 	wb_ledger_run *runs = NULL;
+	wb_cli_opt opts[] = {{"--json", NULL, 0, 0, {0}}, {"--dir", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_db *db;
 
-	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]))
-			target = argv[i];
-		else if (strcmp(argv[i], "--json") == 0)
-			as_json = 1;
-		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
-			dir = argv[++i];
-		else
-			return wb_cli_usage("status", "unexpected argument '%s'", argv[i]);
-	}
+	if ((code = wb_cli_parse_operand("status", opts, argc, argv, &target, NULL, NULL)) != 0)
+		return code;
+	as_json = opts[0].seen > 0;
+	if (opts[1].seen)
+		dir = opts[1].v[0];
 	if (list_dir(dir, &names, &nn) < 0)
 		return wb_cli_fail("%s", wb_error_last());
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
@@ -334,18 +331,12 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 	int as_json = 0, code;
 	wb_ledger_run *runs = NULL;
 	size_t nr = 0;
+	wb_cli_opt opts[] = {{"--json", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_db *db;
 
-	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]))
-			target = argv[i];
-		else if (strcmp(argv[i], "--json") == 0)
-			as_json = 1;
-		else if (!mig && argv[i][0] != '-')
-			mig = argv[i];
-		else
-			return wb_cli_usage("history", "unexpected argument '%s'", argv[i]);
-	}
+	if ((code = wb_cli_parse_operand("history", opts, argc, argv, &target, &mig, NULL)) != 0)
+		return code;
+	as_json = opts[0].seen > 0;
 	if (mig && wb_migration_id_parse(&id, mig) == 0)
 		mig = id.name;
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
@@ -483,31 +474,21 @@ int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 {
 	const char *target = wb_cli_target_name(cli), *run_id = NULL;
 	struct log_opts lo = {0};
-	int follow_on = 0;
+	wb_cli_opt opts[] = {{"--raw", NULL, 0, 0, {0}}, {"--follow", "-f", 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_ledger_run run;
 	wb_db *db;
 	int code, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]))
-			target = argv[i];
-		else if (strcmp(argv[i], "--raw") == 0)
-			lo.raw = 1;
-		else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
-			follow_on = 1;
-		else if (!run_id && argv[i][0] != '-')
-			run_id = argv[i];
-		else
-			return wb_cli_usage("log", "unexpected argument '%s'", argv[i]);
-	}
-	if (!run_id)
-		return wb_cli_usage("log", "which run? (see whimbrel history)");
+	if ((code = wb_cli_parse_operand("log", opts, argc, argv, &target, &run_id,
+					 "which run? (see whimbrel history)")) != 0)
+		return code;
+	lo.raw = opts[0].seen > 0;
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
 	if ((rc = wb_ledger_get(&run, db, run_id)) == WB_ENOTFOUND)
 		code = wb_cli_fail("no run %s on %s (see whimbrel history %s)", run_id, target, target);
-	else if (rc < 0 || (follow_on ? follow(db, run_id, &lo)
-				      : wb_ledger_log_each(db, run_id, print_line, &lo)) < 0)
+	else if (rc < 0 || (opts[1].seen ? follow(db, run_id, &lo) /* --follow */
+					 : wb_ledger_log_each(db, run_id, print_line, &lo)) < 0)
 		code = wb_cli_fail("cannot read the log of %s: %s", run_id, wb_error_last());
 	wb_close(db);
 	return code;
