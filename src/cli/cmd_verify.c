@@ -93,6 +93,19 @@ static int find_run(wb_ledger_run *out, wb_db *db, const char *run_id)
 	return WB_EXIT_OK;
 }
 
+/* The run that RUN stands for (find_run), and the target's URL into *url (the caller's). */
+static int source_run(wb_ledger_run *run, char **url, wb_cli *cli, const struct opts *o)
+{
+	wb_db *db = NULL;
+	int code;
+
+	if ((code = wb_cli_runner_open(&db, url, cli, o->target)) != 0)
+		return code;
+	code = find_run(run, db, o->run_id);
+	wb_close(db);
+	return code;
+}
+
 int wb_cmd_verify(wb_cli *cli, int argc, char **argv)
 {
 	struct opts o = {0};
@@ -100,16 +113,11 @@ int wb_cmd_verify(wb_cli *cli, int argc, char **argv)
 	wb_ledger_run run, rec;
 	wb_migration_id id;
 	char path[1024], *url = NULL;
-	wb_db *db = NULL;
 	int code, rc;
 
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
-	if ((code = wb_cli_runner_open(&db, &url, cli, o.target)) != 0)
-		return code;
-	code = find_run(&run, db, o.run_id);
-	wb_close(db);
-	if (code != WB_EXIT_OK) {
+	if ((code = source_run(&run, &url, cli, &o)) != 0) {
 		wb_string_free(url);
 		return code;
 	}
