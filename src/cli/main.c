@@ -3,7 +3,8 @@
  *
  * `whimbrel [--db URL] [--config FILE] [-q] COMMAND [ARGS]`.  Each command
  * group lives in its own cmd_*.c; this file only parses the global options,
- * prints the overall help and hands over.  The helpers every command uses
+ * prints the overall help, or a command's (its wb_cli_help_* text) when its
+ * line asks for it, and hands over.  The helpers every command uses
  * to report (errors, usage, help detection) live in report.c.
  */
 #include <stdarg.h>
