@@ -87,6 +87,40 @@ int wb_cli_parse(const char *cmd, wb_cli_opt *opts, int argc, char **argv,
 	return 0;
 }
 
+int wb_cli_take_arg(const char *cmd, const char *a, const char **first, const char **second)
+{
+	if (!*first)
+		*first = a;
+	else if (!*second)
+		*second = a;
+	else
+		return wb_cli_usage(cmd, "unexpected argument '%s'", a);
+	return 0;
+}
+
+int wb_cli_parse_operand(const char *cmd, wb_cli_opt *opts, int argc, char **argv, const char **target,
+			 const char **operand, const char *missing)
+{
+	char *pos[2];
+	int npos = 0, named = 0, code;
+
+	if ((code = wb_cli_parse(cmd, opts, argc, argv, pos, 2, &npos)) != 0)
+		return code;
+	for (int k = 0; k < npos; k++) {
+		if (wb_cli_is_target(pos[k]) && !named) {
+			*target = pos[k];
+			named = 1;
+		} else if (operand && !*operand) {
+			*operand = pos[k];
+		} else {
+			return wb_cli_usage(cmd, "unexpected argument '%s'", pos[k]);
+		}
+	}
+	if (operand && !*operand && missing)
+		return wb_cli_usage(cmd, "%s", missing);
+	return 0;
+}
+
 /*
  * Copy `msg` with the user:password@ of any URL in it replaced by ***@, so
  * that a message quoting a target never shows its credentials.

@@ -36,6 +36,23 @@ typedef struct wb_cli_opt {
 int wb_cli_parse(const char *cmd, wb_cli_opt *opts, int argc, char **argv,
 		 char **pos, int maxpos, int *npos);
 
+/**
+ * A positional argument `a` of a command line parsed by hand (options that
+ * wb_cli_parse does not take): into *first when that is still NULL, else
+ * into *second, else a usage error ("unexpected argument").
+ */
+int wb_cli_take_arg(const char *cmd, const char *a, const char **first, const char **second);
+
+/**
+ * wb_cli_parse for a command taking a target and at most one operand, in
+ * either order: "dev" or "prod" names the target (*target, else left as it
+ * is), the other argument is the operand (*operand, which the caller set to
+ * NULL; operand NULL for a command without one).  `missing`: the usage
+ * message when the operand is required and not given (NULL: optional).
+ */
+int wb_cli_parse_operand(const char *cmd, wb_cli_opt *opts, int argc, char **argv, const char **target,
+			 const char **operand, const char *missing);
+
 /** Print "whimbrel: " + wb_error_last(); returns wb_cli_exit_for(rc). */
 int wb_cli_error(int rc);
 

@@ -42,10 +42,12 @@ int wb_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int wb_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /**
  * Install handlers for SIGINT and SIGTERM that set the flag returned, for
- * the `stop` of a long operation (copy, revert, clone, restore): it stops
- * at its next safe point and says how to resume.
+ * the `stop` of a long operation (copy, revert, clone, restore, import): it
+ * stops at its next safe point and says how to resume.  With
+ * `interrupt_reads`, a system call the signal interrupts fails with EINTR
+ * (a read waiting on a pipe returns) instead of going on.
  */
-volatile int *wb_cli_stop_flag(void);
+volatile int *wb_cli_stop_flag(int interrupt_reads);
 /**
  * The question a target that confirms asks (unless `yes`): 0 to go on,
  * else prints why not and returns WB_EXIT_ERROR.  Without a terminal:
@@ -59,6 +61,9 @@ int wb_cli_confirm_typed(wb_cli *cli, const char *target, int yes, const char *a
 int wb_cli_wants_help(int argc, char **argv);
 /** Map a library result code to an exit code (WB_EBUSY -> 3, WB_EINTERRUPTED -> 130, else 1). */
 int wb_cli_exit_for(int rc);
+struct wb_ledger_run;
+/** The exit code of a run (or verify) that happened: 0 succeeded, 130 interrupted, else 1. */
+int wb_cli_exit_of_run(const struct wb_ledger_run *rec);
 /**
  * Print a JSON value (jansson's json_t) as one compact line on stdout, keys
  * in their order, and release it.  NULL (a failed build) is out of memory.
@@ -99,7 +104,6 @@ int wb_cli_is_target(const char *s);
  */
 int wb_cli_runner_open(wb_db **out, char **url, wb_cli *cli, const char *target);
 
-struct wb_ledger_run;
 /**
  * After a plan (estimate.c): the time at the limits (0: none) and the cost
  * of the units its ledger row holds, as text or one JSON object on stdout.
@@ -110,6 +114,19 @@ int wb_cli_plan_estimate(wb_cli *cli, const struct wb_ledger_run *rec, const cha
 
 /** After `status`: every running job of the target and its segments (cmd_schedule.c). */
 int wb_cli_print_running_jobs(wb_db *db);
+
+/*
+ * The text `whimbrel COMMAND --help` prints, of every command that has one
+ * (not those with subcommands of their own: table, item, prune, schedule,
+ * pause, resume, limit), each in its command's file.  main.c prints it
+ * when the command line asks for help (wb_cli_wants_help), so that the
+ * command itself never sees -h or --help.
+ */
+extern const char wb_cli_help_scan[], wb_cli_help_query[], wb_cli_help_import[], wb_cli_help_export[],
+	wb_cli_help_new[], wb_cli_help_plan[], wb_cli_help_run[], wb_cli_help_status[], wb_cli_help_history[],
+	wb_cli_help_log[], wb_cli_help_unlock[], wb_cli_help_stamp[], wb_cli_help_lint[], wb_cli_help_worker[],
+	wb_cli_help_version[], wb_cli_help_revert[], wb_cli_help_copy[], wb_cli_help_clone[],
+	wb_cli_help_restore[], wb_cli_help_pitr[], wb_cli_help_verify[];
 
 /* Subcommands (one file each group).  Weak in main.c until implemented. */
 int wb_cmd_table(wb_cli *cli, int argc, char **argv);   /* cmd_table.c */

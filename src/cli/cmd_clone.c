@@ -10,6 +10,7 @@
 
 #include <whimbrel/runner.h>
 
+#include "args.h"
 #include "cli.h"
 
 #define MAX_LIST 256 /* tables or masked attributes on one command line */
@@ -26,24 +27,22 @@ struct opts {
 	int yes;                        /* --yes */
 };
 
-static void help(void)
-{
-	printf("usage: whimbrel clone FROM TO [--tables T...] [--sample N | --fraction F]\n"
-	       "                              [--mask ATTR...] [--yes]\n"
-	       "\n"
-	       "Replace the tables of target TO (typically dev) by copies of target FROM's\n"
-	       "(typically prod): every table but whimbrel's own, or those named by --tables.\n"
-	       "\n"
-	       "  --sample N      only N partitions of each table, with every item of each\n"
-	       "                  (a single-table design's facets stay consistent)\n"
-	       "  --fraction F    only the partitions whose key hashes below F (0 < F < 1): the\n"
-	       "                  same ones on every clone\n"
-	       "  --mask ATTR...  replace these attributes' values by stable fakes of the same\n"
-	       "                  type (the same value always gets the same fake)\n"
-	       "  --yes           do not ask when TO is a target that confirms\n"
-	       "\n"
-	       "See whimbrel-clone(1).\n");
-}
+const char wb_cli_help_clone[] =
+	"usage: whimbrel clone FROM TO [--tables T...] [--sample N | --fraction F]\n"
+	"                              [--mask ATTR...] [--yes]\n"
+	"\n"
+	"Replace the tables of target TO (typically dev) by copies of target FROM's\n"
+	"(typically prod): every table but whimbrel's own, or those named by --tables.\n"
+	"\n"
+	"  --sample N      only N partitions of each table, with every item of each\n"
+	"                  (a single-table design's facets stay consistent)\n"
+	"  --fraction F    only the partitions whose key hashes below F (0 < F < 1): the\n"
+	"                  same ones on every clone\n"
+	"  --mask ATTR...  replace these attributes' values by stable fakes of the same\n"
+	"                  type (the same value always gets the same fake)\n"
+	"  --yes           do not ask when TO is a target that confirms\n"
+	"\n"
+	"See whimbrel-clone(1).\n";
 
 /* Values following argv[*i] up to the next option, into list. */
 static int take_list(const char **list, size_t *n, int argc, char **argv, int *i)
@@ -58,6 +57,8 @@ static int take_list(const char **list, size_t *n, int argc, char **argv, int *i
 
 static int parse(struct opts *o, int argc, char **argv)
 {
+	int code;
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		char *end;
@@ -79,12 +80,8 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->yes = 1;
 		} else if (a[0] == '-' && a[1]) {
 			return wb_cli_usage("clone", "unknown option '%s'", a);
-		} else if (!o->from) {
-			o->from = a;
-		} else if (!o->to) {
-			o->to = a;
-		} else {
-			return wb_cli_usage("clone", "unexpected argument '%s'", a);
+		} else if ((code = wb_cli_take_arg("clone", a, &o->from, &o->to)) != 0) {
+			return code;
 		}
 	}
 	if (!o->from || !o->to)
@@ -104,54 +101,43 @@ static void on_table(const char *table, const wb_copy_counts *c, void *arg)
 		printf("cloned %s: %lld items\n", table, (long long)c->written);
 }
 
-static int clone(wb_cli *cli, const struct opts *o)
+int wb_cmd_clone(wb_cli *cli, int argc, char **argv)
 {
 	wb_clone_options co = WB_CLONE_OPTIONS_INIT;
+	struct opts o;
 	char *from = NULL, *to = NULL;
 	int rc;
 
-	if (wb_cli_target_url(&from, cli, o->from) < 0 || wb_cli_target_url(&to, cli, o->to) < 0) {
+	memset(&o, 0, sizeof(o));
+	if ((rc = parse(&o, argc, argv)) != 0)
+		return rc;
+	if (wb_cli_target_url(&from, cli, o.from) < 0 || wb_cli_target_url(&to, cli, o.to) < 0) {
 		wb_string_free(from);
 		return wb_cli_fail("%s", wb_error_last());
 	}
-	if (!o->yes && wb_cli_target_confirm(cli, o->to)) {
+	if (!o.yes && wb_cli_target_confirm(cli, o.to)) {
 		wb_string_free(from);
 		wb_string_free(to);
 		return wb_cli_fail("refusing to replace the tables of %s, a target that confirms, without "
-				   "--yes", o->to);
+				   "--yes", o.to);
 	}
 	co.from_url = from;
 	co.to_url = to;
-	co.tables = o->ntables ? o->tables : NULL;
-	co.ntables = o->ntables;
-	co.sample = o->sample;
-	co.fraction = o->fraction;
-	co.mask = o->nmask ? o->mask : NULL;
-	co.nmask = o->nmask;
+	co.tables = o.ntables ? o.tables : NULL;
+	co.ntables = o.ntables;
+	co.sample = o.sample;
+	co.fraction = o.fraction;
+	co.mask = o.nmask ? o.mask : NULL;
+	co.nmask = o.nmask;
 	co.progress = cli->isatty_out && !cli->quiet;
-	co.stop = wb_cli_stop_flag();
+	co.stop = wb_cli_stop_flag(0);
 	co.on_table = on_table;
 	rc = wb_clone(&co);
 	wb_string_free(from);
 	wb_string_free(to);
 	if (rc < 0) {
-		wb_cli_fail("clone %s %s: %s", o->from, o->to, wb_error_last());
+		wb_cli_fail("clone %s %s: %s", o.from, o.to, wb_error_last());
 		return wb_cli_exit_for(rc);
 	}
 	return WB_EXIT_OK;
-}
-
-int wb_cmd_clone(wb_cli *cli, int argc, char **argv)
-{
-	struct opts o;
-	int code;
-
-	memset(&o, 0, sizeof(o));
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
-	if ((code = parse(&o, argc, argv)) != 0)
-		return code;
-	return clone(cli, &o);
 }

@@ -17,7 +17,6 @@
  * JSON by default: import of an export gives back the same items).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +27,7 @@
 
 #define MAX_REPORTED 10              /* bad lines printed before the summary */
 
-static const char usage_import[] =
+const char wb_cli_help_import[] =
 	"usage: whimbrel [--db URL] import TABLE FILE|- [--continue] [--yes]\n"
 	"                                        [--create --pk ATTR[:S|N|B] [--sk ATTR[:S|N|B]]]\n"
 	"\n"
@@ -48,7 +47,7 @@ static const char usage_import[] =
 	"A long import shows its progress on a terminal (not with -q).\n"
 	"Example: whimbrel import cars cars.jsonl --create --pk make --sk model\n";
 
-static const char usage_export[] =
+const char wb_cli_help_export[] =
 	"usage: whimbrel [--db URL] export TABLE [--format ddb|plain]\n"
 	"\n"
 	"Write every item of TABLE to standard output, one JSON object per line.\n"
@@ -75,27 +74,8 @@ struct import {
 	unsigned long long bad;      /* bad lines */
 	unsigned long long written;  /* items written */
 	wb_cli_progress progress;    /* the progress line */
+	volatile int *stop;          /* set by SIGINT / SIGTERM: stop at the next line or batch */
 };
-
-/* Set by SIGINT / SIGTERM during an import: stop at the next line or batch. */
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig)
-{
-	interrupted = sig;
-}
-
-/* Catch SIGINT and SIGTERM (no SA_RESTART: a read waiting on a pipe returns). */
-static void catch_interrupts(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 /* The one line of an interrupted import; exit 130. */
 static int stop_interrupted(struct import *im)
@@ -116,7 +96,7 @@ static int on_written(uint64_t written, void *arg)
 
 	im->written = written;
 	wb_cli_progress_update(&im->progress, written);
-	return interrupted != 0;
+	return *im->stop != 0;
 }
 
 /* Write the items read (one transaction on SQLite). */
@@ -125,7 +105,7 @@ static int commit_items(struct import *im)
 	uint64_t written = 0;
 	int rc, atomic;
 
-	if (interrupted)
+	if (*im->stop)
 		return stop_interrupted(im);
 	rc = wb_load_commit(im->load, &written, on_written, im);
 	im->written = written;
@@ -188,7 +168,7 @@ static int read_lines(struct import *im)
 
 	if (wb_cli_jsonl_open(&jl, im->in, &im->key, wb_cli_jsonl_threads()) < 0)
 		return wb_cli_fail("import into %s: out of memory", im->table);
-	while (code == 0 && !interrupted && (rc = wb_cli_jsonl_next(jl, &l)) == 1) {
+	while (code == 0 && !*im->stop && (rc = wb_cli_jsonl_next(jl, &l)) == 1) {
 		if (l.error || add_item(im, l.item, &code)) {
 			report_bad(im, l.lineno, l.error ? l.error : wb_error_last());
 			continue;
@@ -196,7 +176,7 @@ static int read_lines(struct import *im)
 		im->lines_ok++;
 		wb_cli_progress_update(&im->progress, im->lines_ok);
 	}
-	if (code == 0 && interrupted)
+	if (code == 0 && *im->stop)
 		code = stop_interrupted(im);
 	else if (code == 0 && rc < 0)
 		code = wb_cli_fail("%s: read error: %s", im->name, strerror(errno));
@@ -326,10 +306,6 @@ int wb_cmd_import(wb_cli *cli, int argc, char **argv)
 	int npos, code, must_create = 0;
 
 	memset(&im, 0, sizeof(im));
-	if (wb_cli_wants_help(argc, argv)) {
-		fputs(usage_import, stdout);
-		return WB_EXIT_OK;
-	}
 	if ((code = wb_cli_parse("import", opts, argc, argv, pos, 2, &npos)) != 0)
 		return code;
 	if (npos < 2)
@@ -342,7 +318,7 @@ int wb_cmd_import(wb_cli *cli, int argc, char **argv)
 	if ((code = wb_cli_check_table(im.table)) != 0)
 		return code;
 	snprintf(what, sizeof(what), "import into %s", im.table);
-	catch_interrupts();
+	im.stop = wb_cli_stop_flag(1); /* a read waiting on a pipe returns */
 	if ((code = open_input(&im, pos[1])) == 0 &&
 	    (code = wb_cli_connect_write(&im.db, cli, what, opts[4].seen)) == 0 &&
 	    (code = resolve_table(&im, &opts[1], &opts[2], &opts[3], &must_create)) == 0) {
@@ -396,10 +372,6 @@ int wb_cmd_export(wb_cli *cli, int argc, char **argv)
 	wb_db *db = NULL;
 	char *pos[1];
 
-	if (wb_cli_wants_help(argc, argv)) {
-		fputs(usage_export, stdout);
-		return WB_EXIT_OK;
-	}
 	if ((code = wb_cli_parse("export", opts, argc, argv, pos, 1, &npos)) != 0 ||
 	    (opts[0].seen && (code = wb_cli_parse_format("export", opts[0].v[0], &format)) != 0))
 		return code;

@@ -39,22 +39,20 @@ struct findings {
 	size_t n;          /* how many */
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: whimbrel lint [--dir DIR] [--now DATE]\n"
-		   "\n"
-		   "Check every migration of DIR (default: migrations) without compiling it:\n"
-		   "file names NNNN_slug.c, unique numbers, a description, well-formed\n"
-		   "Execution Time / Finalization Time lines, no finalization before its\n"
-		   "execution, no time in the future.  Prints FILE:LINE: message per problem.\n"
-		   "\n"
-		   "  --dir DIR   the migrations directory (default: migrations)\n"
-		   "  --now DATE  the current time, \"YYYY-MM-DD\" or \"YYYY-MM-DD at HH:MM:SS UTC\"\n"
-		   "              (default: the clock)\n"
-		   "\n"
-		   "Exit codes: 0 no problem, 1 problems found (or the directory cannot be read),\n"
-		   "2 usage.  See whimbrel-lint(1).\n");
-}
+const char wb_cli_help_lint[] =
+	"usage: whimbrel lint [--dir DIR] [--now DATE]\n"
+	"\n"
+	"Check every migration of DIR (default: migrations) without compiling it:\n"
+	"file names NNNN_slug.c, unique numbers, a description, well-formed\n"
+	"Execution Time / Finalization Time lines, no finalization before its\n"
+	"execution, no time in the future.  Prints FILE:LINE: message per problem.\n"
+	"\n"
+	"  --dir DIR   the migrations directory (default: migrations)\n"
+	"  --now DATE  the current time, \"YYYY-MM-DD\" or \"YYYY-MM-DD at HH:MM:SS UTC\"\n"
+	"              (default: the clock)\n"
+	"\n"
+	"Exit codes: 0 no problem, 1 problems found (or the directory cannot be read),\n"
+	"2 usage.  See whimbrel-lint(1).\n";
 
 static int add(struct findings *f, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -209,10 +207,6 @@ int wb_cmd_lint(wb_cli *cli, int argc, char **argv)
 	long problems = 0, n;
 	int rc;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		usage(stdout);
-		return WB_EXIT_OK;
-	}
 	if ((rc = parse_args(&o, argc, argv)) != 0)
 		return rc;
 	o.dir = wb_cli_dir_arg(dirbuf, sizeof(dirbuf), o.dir); /* no "dir//file" in messages */

@@ -24,16 +24,14 @@
 
 #define SLUG_MAX 50
 
-static void help(void)
-{
-	printf("usage: whimbrel new \"DESCRIPTION\" [--dir DIR]\n"
-	       "\n"
-	       "Create DIR/NNNN_slug.c (DIR defaults to migrations): the next free four-digit\n"
-	       "number, a slug made of the description, and a template with the header comment\n"
-	       "(description, empty Execution Time / Finalization Time lines) and a main that\n"
-	       "compiles and runs as it is.  Edit it, then `whimbrel plan dev FILE`,\n"
-	       "`whimbrel run dev FILE`, `whimbrel run prod FILE`.  See whimbrel-new(1).\n");
-}
+const char wb_cli_help_new[] =
+	"usage: whimbrel new \"DESCRIPTION\" [--dir DIR]\n"
+	"\n"
+	"Create DIR/NNNN_slug.c (DIR defaults to migrations): the next free four-digit\n"
+	"number, a slug made of the description, and a template with the header comment\n"
+	"(description, empty Execution Time / Finalization Time lines) and a main that\n"
+	"compiles and runs as it is.  Edit it, then `whimbrel plan dev FILE`,\n"
+	"`whimbrel run dev FILE`, `whimbrel run prod FILE`.  See whimbrel-new(1).\n";
 
 /* Lowercase [a-z0-9] runs joined by single underscores, at most SLUG_MAX bytes. */
 static void slugify(char *out, size_t size, const char *desc)
@@ -188,10 +186,6 @@ int wb_cmd_new(wb_cli *cli, int argc, char **argv)
 	const char *dir = "migrations", *desc = NULL;
 
 	(void)cli;
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
 			dir = argv[++i];

@@ -16,7 +16,7 @@
 
 #define PAGE_MAX 1000
 
-static const char usage_scan[] =
+const char wb_cli_help_scan[] =
 	"usage: whimbrel [--db URL] scan TABLE [--index NAME] [--segment I/N] [--prefix P]\n"
 	"                                      [--limit N] [--format ddb|plain]\n"
 	"\n"
@@ -34,7 +34,7 @@ static const char usage_scan[] =
 	"\n"
 	"Example: whimbrel scan shop --prefix 'ORDER#' --format plain\n";
 
-static const char usage_query[] =
+const char wb_cli_help_query[] =
 	"usage: whimbrel [--db URL] query TABLE [--index NAME] --pk VALUE [SORT KEY CONDITION]\n"
 	"                                       [--desc] [--limit N] [--format ddb|plain]\n"
 	"\n"
@@ -151,10 +151,6 @@ int wb_cmd_scan(wb_cli *cli, int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.scan = (wb_scan)WB_SCAN_INIT;
-	if (wb_cli_wants_help(argc, argv)) {
-		fputs(usage_scan, stdout);
-		return WB_EXIT_OK;
-	}
 	if ((code = wb_cli_parse("scan", opts, argc, argv, pos, 1, &npos)) != 0 ||
 	    (code = common_opts("scan", &r, &opts[2], &opts[3])) != 0 ||
 	    (opts[0].seen && (code = parse_segment(opts[0].v[0], &r.scan)) != 0))
@@ -291,10 +287,6 @@ int wb_cmd_query(wb_cli *cli, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.query = (wb_query)WB_QUERY_INIT;
 	r.is_query = 1;
-	if (wb_cli_wants_help(argc, argv)) {
-		fputs(usage_query, stdout);
-		return WB_EXIT_OK;
-	}
 	if ((code = wb_cli_parse("query", opts, argc, argv, pos, 1, &npos)) != 0 ||
 	    (code = common_opts("query", &r, &opts[5], &opts[6])) != 0 ||
 	    (code = sk_condition(&opts[1], &opts[2], &opts[3], &sk)) != 0)

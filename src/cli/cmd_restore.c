@@ -9,6 +9,7 @@
 
 #include <whimbrel/runner.h>
 
+#include "args.h"
 #include "cli.h"
 
 /* The command line of restore. */
@@ -19,59 +20,50 @@ struct opts {
 	const char *target;         /* prod (default) or dev */
 };
 
-static void help(void)
-{
-	printf("usage: whimbrel restore TABLE [prod|dev] --to TIME --into NEW\n"
-	       "       whimbrel restore TABLE [prod|dev] --latest --into NEW   (DynamoDB)\n"
-	       "\n"
-	       "Write table TABLE as it was at TIME into the new table NEW of the same target\n"
-	       "(default prod, or the --target given before the command).  TIME is an RFC 3339\n"
-	       "time (2026-11-27T10:00:03Z; a fraction, or an offset such as +01:00, allowed;\n"
-	       "no zone means UTC) or the id of a run: the point just before that run.\n"
-	       "\n"
-	       "  DynamoDB  RestoreTableToPointInTime (point-in-time recovery must be on:\n"
-	       "            whimbrel pitr enable TABLE), then waits until NEW is ACTIVE,\n"
-	       "            showing its status; a TIME outside the restorable window is\n"
-	       "            refused with the earliest and latest restorable times.\n"
-	       "  SQLite    the latest snapshot at or before TIME (each prod run takes one at\n"
-	       "            its start, kept snapshot_days) and the journal of the runs after\n"
-	       "            it.  When that cannot reach TIME exactly, the output says which\n"
-	       "            point was restored and why; a TIME older than every snapshot is\n"
-	       "            refused with the points there are.\n"
-	       "\n"
-	       "NEW must not exist.  Then `whimbrel copy NEW TABLE --keys-of-run RUN` and\n"
-	       "`whimbrel table drop NEW` finish the procedure of going back in time.\n"
-	       "Exit: 0 restored (the point is printed), 1 refused or failed, 2 usage, 130\n"
-	       "interrupted (DynamoDB goes on restoring).  See whimbrel-restore(1).\n");
-}
+const char wb_cli_help_restore[] =
+	"usage: whimbrel restore TABLE [prod|dev] --to TIME --into NEW\n"
+	"       whimbrel restore TABLE [prod|dev] --latest --into NEW   (DynamoDB)\n"
+	"\n"
+	"Write table TABLE as it was at TIME into the new table NEW of the same target\n"
+	"(default prod, or the --target given before the command).  TIME is an RFC 3339\n"
+	"time (2026-11-27T10:00:03Z; a fraction, or an offset such as +01:00, allowed;\n"
+	"no zone means UTC) or the id of a run: the point just before that run.\n"
+	"\n"
+	"  DynamoDB  RestoreTableToPointInTime (point-in-time recovery must be on:\n"
+	"            whimbrel pitr enable TABLE), then waits until NEW is ACTIVE,\n"
+	"            showing its status; a TIME outside the restorable window is\n"
+	"            refused with the earliest and latest restorable times.\n"
+	"  SQLite    the latest snapshot at or before TIME (each prod run takes one at\n"
+	"            its start, kept snapshot_days) and the journal of the runs after\n"
+	"            it.  When that cannot reach TIME exactly, the output says which\n"
+	"            point was restored and why; a TIME older than every snapshot is\n"
+	"            refused with the points there are.\n"
+	"\n"
+	"NEW must not exist.  Then `whimbrel copy NEW TABLE --keys-of-run RUN` and\n"
+	"`whimbrel table drop NEW` finish the procedure of going back in time.\n"
+	"Exit: 0 restored (the point is printed), 1 refused or failed, 2 usage, 130\n"
+	"interrupted (DynamoDB goes on restoring).  See whimbrel-restore(1).\n";
 
 static int parse(struct opts *o, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], **val = NULL;
-		if (strcmp(a, "--to") == 0)
-			val = &o->to;
-		else if (strcmp(a, "--into") == 0)
-			val = &o->into;
-		else if (strcmp(a, "--latest") == 0)
-			o->latest = 1;
-		else if (a[0] == '-' && a[1])
-			return wb_cli_usage("restore", "unknown option '%s'", a);
-		else if (!o->table)
-			o->table = a;
-		else if (!o->target && wb_cli_is_target(a))
-			o->target = a;
-		else
-			return wb_cli_usage("restore", "unexpected argument '%s'", a);
-		if (val && i + 1 >= argc)
-			return wb_cli_usage("restore", "%s needs a value", a);
-		if (val)
-			*val = argv[++i];
-	}
-	if (!o->table || !o->into)
+	wb_cli_opt opts[] = {{"--to", NULL, 1, 0, {0}}, {"--into", NULL, 1, 0, {0}},
+			     {"--latest", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
+	char *pos[2];
+	int npos = 0, code;
+
+	if ((code = wb_cli_parse("restore", opts, argc, argv, pos, 2, &npos)) != 0)
+		return code;
+	if (npos > 1 && !wb_cli_is_target(pos[1]))
+		return wb_cli_usage("restore", "unexpected argument '%s'", pos[1]);
+	if (npos < 1 || !opts[1].seen)
 		return wb_cli_usage("restore", "expected TABLE and --into NEW");
-	if (!o->to == !o->latest)
+	if (!opts[0].seen == !opts[2].seen)
 		return wb_cli_usage("restore", "expected one of --to TIME and --latest");
+	o->table = pos[0];
+	o->target = npos > 1 ? pos[1] : NULL;
+	o->to = opts[0].seen ? opts[0].v[0] : NULL;
+	o->into = opts[1].v[0];
+	o->latest = opts[2].seen > 0;
 	return 0;
 }
 
@@ -92,77 +84,64 @@ static void utc_ms(char *buf, size_t size, int64_t ms)
 	snprintf(buf, size, "%s.%03d", s, (int)(ms % 1000));
 }
 
-static int restore(wb_cli *cli, const struct opts *o)
+int wb_cmd_restore(wb_cli *cli, int argc, char **argv)
 {
+	struct opts o = {0};
 	wb_restore_options ro = WB_RESTORE_OPTIONS_INIT;
 	wb_restore_result r;
 	char *url = NULL, point[48], asked[48];
 	int rc;
 
-	if (wb_cli_target_url(&url, cli, o->target) < 0)
+	if ((rc = parse(&o, argc, argv)) != 0)
+		return rc;
+	if (!o.target)
+		o.target = cli->target ? cli->target : "prod";
+	if (wb_cli_target_url(&url, cli, o.target) < 0)
 		return wb_cli_fail("%s", wb_error_last());
 	ro.url = url;
-	ro.table = o->table;
-	ro.into = o->into;
-	ro.to = o->to;
-	ro.latest = o->latest;
+	ro.table = o.table;
+	ro.into = o.into;
+	ro.to = o.to;
+	ro.latest = o.latest;
 	ro.progress = cli->isatty_out && !cli->quiet;
-	ro.stop = wb_cli_stop_flag();
+	ro.stop = wb_cli_stop_flag(0);
 	ro.on_progress = cli->quiet ? NULL : progress;
 	rc = wb_restore(&r, &ro);
 	wb_string_free(url);
 	if (rc < 0) {
-		wb_cli_fail("restore %s: %s", o->table, wb_error_last());
+		wb_cli_fail("restore %s: %s", o.table, wb_error_last());
 		return wb_cli_exit_for(rc);
 	}
 	utc_ms(point, sizeof(point), r.point_ms);
 	utc_ms(asked, sizeof(asked), r.asked_ms);
-	printf("restored %s into %s as of %s UTC%s%s%s: %s", o->table, o->into, point,
-	       r.exact || o->latest ? "" : ", not ", r.exact || o->latest ? "" : asked,
-	       r.exact || o->latest ? "" : " UTC as asked", r.how);
+	printf("restored %s into %s as of %s UTC%s%s%s: %s", o.table, o.into, point,
+	       r.exact || o.latest ? "" : ", not ", r.exact || o.latest ? "" : asked,
+	       r.exact || o.latest ? "" : " UTC as asked", r.how);
 	if (r.items || r.replayed)
 		printf(" (%lld item(s))", (long long)r.items);
 	printf("\n");
-	if (!r.exact && !o->latest)
+	if (!r.exact && !o.latest)
 		fprintf(stderr, "whimbrel: warning: %s holds %s as of %s UTC, earlier than the time asked "
-			"for (%s UTC)\n", o->into, o->table, point, asked);
+			"for (%s UTC)\n", o.into, o.table, point, asked);
 	return WB_EXIT_OK;
-}
-
-int wb_cmd_restore(wb_cli *cli, int argc, char **argv)
-{
-	struct opts o = {0};
-	int code;
-
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
-	if ((code = parse(&o, argc, argv)) != 0)
-		return code;
-	if (!o.target)
-		o.target = cli->target ? cli->target : "prod";
-	return restore(cli, &o);
 }
 
 /* ------------------------------------------------------------------ pitr */
 
-static void pitr_help(void)
-{
-	printf("usage: whimbrel pitr status TABLE [prod|dev]\n"
-	       "       whimbrel pitr enable TABLE [prod|dev]\n"
-	       "\n"
-	       "The history `whimbrel restore` can go back in, for table TABLE of the target\n"
-	       "(default prod, or the --target given before the command).\n"
-	       "\n"
-	       "  status  DynamoDB: point-in-time recovery on or off and the earliest and\n"
-	       "          latest restorable times (DescribeContinuousBackups).  SQLite: the\n"
-	       "          snapshots kept (one per prod run) and the earliest point.\n"
-	       "  enable  DynamoDB: turn point-in-time recovery on (UpdateContinuousBackups);\n"
-	       "          an embedded target needs nothing (prod runs take snapshots).\n"
-	       "\n"
-	       "Exit: 0 done, 1 failed (no such table...), 2 usage.  See whimbrel-pitr(1).\n");
-}
+const char wb_cli_help_pitr[] =
+	"usage: whimbrel pitr status TABLE [prod|dev]\n"
+	"       whimbrel pitr enable TABLE [prod|dev]\n"
+	"\n"
+	"The history `whimbrel restore` can go back in, for table TABLE of the target\n"
+	"(default prod, or the --target given before the command).\n"
+	"\n"
+	"  status  DynamoDB: point-in-time recovery on or off and the earliest and\n"
+	"          latest restorable times (DescribeContinuousBackups).  SQLite: the\n"
+	"          snapshots kept (one per prod run) and the earliest point.\n"
+	"  enable  DynamoDB: turn point-in-time recovery on (UpdateContinuousBackups);\n"
+	"          an embedded target needs nothing (prod runs take snapshots).\n"
+	"\n"
+	"Exit: 0 done, 1 failed (no such table...), 2 usage.  See whimbrel-pitr(1).\n";
 
 static int pitr_show(wb_db *db, const char *table)
 {
@@ -189,10 +168,6 @@ int wb_cmd_pitr(wb_cli *cli, int argc, char **argv)
 	wb_db *db = NULL;
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		pitr_help();
-		return WB_EXIT_OK;
-	}
 	if (!verb || (strcmp(verb, "status") != 0 && strcmp(verb, "enable") != 0))
 		return wb_cli_usage("pitr", "expected status or enable");
 	if (!table || table[0] == '-')

@@ -22,28 +22,26 @@ struct opts {
 	int yes;              /* --yes */
 };
 
-static void help(void)
-{
-	printf("usage: whimbrel revert RUN [prod|dev] [--dry-run] [--force] [--yes]\n"
-	       "\n"
-	       "Put back what run RUN changed on the target (default prod), from its journal\n"
-	       "(whimbrel_journal; prod runs keep one unless run with --no-journal): the items\n"
-	       "it wrote get their before-image back, the items it created are deleted, the\n"
-	       "items it deleted are created again.  An item changed since the run is a\n"
-	       "conflict: listed with its key and left as it is, unless --force.\n"
-	       "\n"
-	       "The revert is a run of its own in the ledger (whimbrel history shows it): it\n"
-	       "holds the migration's lease, checkpoints as it goes (an interrupted revert goes\n"
-	       "on where it stopped when run again), and journals its own writes, so it can be\n"
-	       "reverted in turn.  Once every item is back, RUN's status becomes `reverted`.\n"
-	       "\n"
-	       "  --dry-run   count and list what would be done; write and record nothing\n"
-	       "  --force     put back the items changed since the run too\n"
-	       "  --yes       do not ask for confirmation (required on prod without a terminal)\n"
-	       "\n"
-	       "Exit: 0 reverted, 1 failed or conflicts left, 3 the migration's lease is held,\n"
-	       "130 interrupted.  See whimbrel-revert(1).\n");
-}
+const char wb_cli_help_revert[] =
+	"usage: whimbrel revert RUN [prod|dev] [--dry-run] [--force] [--yes]\n"
+	"\n"
+	"Put back what run RUN changed on the target (default prod), from its journal\n"
+	"(whimbrel_journal; prod runs keep one unless run with --no-journal): the items\n"
+	"it wrote get their before-image back, the items it created are deleted, the\n"
+	"items it deleted are created again.  An item changed since the run is a\n"
+	"conflict: listed with its key and left as it is, unless --force.\n"
+	"\n"
+	"The revert is a run of its own in the ledger (whimbrel history shows it): it\n"
+	"holds the migration's lease, checkpoints as it goes (an interrupted revert goes\n"
+	"on where it stopped when run again), and journals its own writes, so it can be\n"
+	"reverted in turn.  Once every item is back, RUN's status becomes `reverted`.\n"
+	"\n"
+	"  --dry-run   count and list what would be done; write and record nothing\n"
+	"  --force     put back the items changed since the run too\n"
+	"  --yes       do not ask for confirmation (required on prod without a terminal)\n"
+	"\n"
+	"Exit: 0 reverted, 1 failed or conflicts left, 3 the migration's lease is held,\n"
+	"130 interrupted.  See whimbrel-revert(1).\n";
 
 static int parse(struct opts *o, int argc, char **argv)
 {
@@ -115,8 +113,9 @@ static void summary(const struct opts *o, const wb_revert_counts *c, const wb_le
 	printf("\n");
 }
 
-static int revert(wb_cli *cli, const struct opts *o)
+int wb_cmd_revert(wb_cli *cli, int argc, char **argv)
 {
+	struct opts o = {0};
 	wb_revert_options ro = WB_REVERT_OPTIONS_INIT;
 	wb_revert_counts c;
 	wb_ledger_run me;
@@ -124,47 +123,35 @@ static int revert(wb_cli *cli, const struct opts *o)
 	wb_db *db = NULL;
 	int code, rc;
 
-	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
+	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
-	code = confirm(cli, o, db);
+	if ((code = wb_cli_runner_open(&db, &url, cli, o.target)) != 0)
+		return code;
+	code = confirm(cli, &o, db);
 	wb_close(db);
 	if (code != 0) {
 		wb_string_free(url);
 		return code;
 	}
 	ro.url = url;
-	ro.run_id = o->run_id;
-	ro.dry_run = o->dry_run;
-	ro.force = o->force;
+	ro.run_id = o.run_id;
+	ro.dry_run = o.dry_run;
+	ro.force = o.force;
 	ro.progress = cli->isatty_out && !cli->quiet;
-	ro.stop = wb_cli_stop_flag();
+	ro.stop = wb_cli_stop_flag(0);
 	ro.on_item = on_item;
-	ro.arg = (void *)o;
+	ro.arg = &o;
 	memset(&me, 0, sizeof(me));
 	rc = wb_revert(&c, &me, &ro);
 	wb_string_free(url);
 	if (rc < 0) {
-		wb_cli_fail("revert of run %s: %s", o->run_id, wb_error_last());
+		wb_cli_fail("revert of run %s: %s", o.run_id, wb_error_last());
 		return wb_cli_exit_for(rc);
 	}
-	summary(o, &c, &me);
-	if (c.conflicts && !o->dry_run)
+	summary(&o, &c, &me);
+	if (c.conflicts && !o.dry_run)
 		return wb_cli_fail("%lld item(s) changed since run %s were left as they are; run %s is not "
 				   "marked reverted (--force puts them back too)", (long long)c.conflicts,
-				   o->run_id, o->run_id);
+				   o.run_id, o.run_id);
 	return WB_EXIT_OK;
-}
-
-int wb_cmd_revert(wb_cli *cli, int argc, char **argv)
-{
-	struct opts o = {0};
-	int code;
-
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
-	if ((code = parse(&o, argc, argv)) != 0)
-		return code;
-	return revert(cli, &o);
 }

@@ -15,6 +15,7 @@
 
 #include <whimbrel/runner.h>
 
+#include "args.h"
 #include "cli.h"
 #include "guard.h"
 
@@ -24,16 +25,11 @@ struct opts {
 	int plan;             /* plan mode */
 	const char *target;   /* dev or prod */
 	const char *path;     /* the migration file */
+	wb_run_options ro;    /* as typed: --restart, --no-stamp, --threads, --diffs, --journal /
+	                         --no-journal, --unconditional, --no-snapshot */
 	int yes;              /* --yes */
-	int restart;          /* --restart */
-	int no_stamp;         /* --no-stamp */
 	int allow_dirty;      /* --allow-dirty */
-	int threads;          /* --threads N (0 = default) */
 	int concurrency;      /* --concurrency N (0 = the target's setting, else the default) */
-	int unconditional;    /* --unconditional */
-	int diffs;            /* --diffs N */
-	int journal;          /* --journal 1, --no-journal 0, else -1 */
-	int no_snapshot;      /* --no-snapshot */
 	const char *dir;      /* --dir DIR: the migrations directory (prod runs take files of it only) */
 	wb_run_control limits; /* --max-wcu, --max-rcu, --max-rate, --capacity */
 	const char *prices;   /* plan: --prices FILE */
@@ -47,82 +43,78 @@ struct ask {
 	int refused;          /* it refused (and said why) */
 };
 
-static void run_help(void)
-{
-	printf("usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
-	       "                                 [--journal | --no-journal] [--no-snapshot]\n"
-	       "                            [--concurrency N] [--unconditional]\n"
-	       "                            [--allow-dirty] [--dir DIR]\n"
-	       "                            [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
-	       "                            [--capacity P%%]\n"
-	       "\n"
-	       "Compile the migration FILE and run it on the dev or prod target.  The run is\n"
-	       "recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
-	       "holds the migration's lease while it runs (a second run exits 3 at once), and\n"
-	       "checkpoints every batch: a run that was interrupted (Ctrl-C, crash, kill -9)\n"
-	       "resumes where it stopped the next time.  A prod run asks for confirmation on a\n"
-	       "terminal and stamps its times into the file's header when it ends.  A prod run\n"
-	       "refuses a FILE that is not committed or differs from HEAD (its header's times\n"
-	       "aside); the ledger records the commit.\n"
-	       "\n"
-	       "  --yes          do not ask for confirmation (required for prod without a terminal)\n"
-	       "  --threads N    scan threads for wb_each (default: the number of cores;\n"
-	       "                 1 on an SQLite target, whose writes serialize)\n"
-	       "  --concurrency N  DynamoDB requests in flight per process (default: the\n"
-	       "                 target's `concurrency =` in whimbrel.conf, else 32)\n"
-	       "  --unconditional  DynamoDB: write without conditions, by BatchWriteItem of 25:\n"
-	       "                 faster, but overwrites whatever another writer changed in an\n"
-	       "                 item since it was read (maintenance windows only); needs --yes\n"
-	       "                 on a terminal; the ledger records it\n"
-	       "  --restart      ignore the checkpoints of an interrupted run: start over\n"
-	       "  --no-stamp     do not write the run's times into the header (prod)\n"
-	       "  --no-journal   do not journal the before-image of every item written\n"
-	       "                 (prod journals by default: `whimbrel revert RUN` needs it;\n"
-	       "                 the ledger records which runs have a journal)\n"
-	       "  --journal      journal a dev run too\n"
-	       "  --no-snapshot  prod on an embedded (SQLite) target: do not take the snapshot of\n"
-	       "                 the target a run starts with (`whimbrel restore` goes back to\n"
-	       "                 it); the ledger records it\n"
-	       "  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
-	       "  --dir DIR      the migrations directory (default: migrations): a prod run\n"
-	       "                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
-	       "  --max-wcu N    at most N write capacity units per second (DynamoDB)\n"
-	       "  --max-rcu N    at most N read capacity units per second (DynamoDB)\n"
-	       "  --max-rate N   at most N items per second (SQLite; DynamoDB too)\n"
-	       "  --capacity P%%  P percent of the table's provisioned capacity, GSIs included\n"
-	       "                 (an on-demand table has none: use --max-wcu)\n"
-	       "                 Throttling lowers the rate (halved, then recovering); the\n"
-	       "                 limits can change while it runs: whimbrel limit / pause\n"
-	       "\n"
-	       "Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
-	       "lease, 130 interrupted.  See whimbrel-run(1).\n");
-}
+const char wb_cli_help_run[] =
+	"usage: whimbrel run dev|prod FILE [--yes] [--threads N] [--restart] [--no-stamp]\n"
+	"                                 [--journal | --no-journal] [--no-snapshot]\n"
+	"                            [--concurrency N] [--unconditional]\n"
+	"                            [--allow-dirty] [--dir DIR]\n"
+	"                            [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
+	"                            [--capacity P%]\n"
+	"\n"
+	"Compile the migration FILE and run it on the dev or prod target.  The run is\n"
+	"recorded in the target's ledger (whimbrel_runs) with its output (whimbrel log),\n"
+	"holds the migration's lease while it runs (a second run exits 3 at once), and\n"
+	"checkpoints every batch: a run that was interrupted (Ctrl-C, crash, kill -9)\n"
+	"resumes where it stopped the next time.  A prod run asks for confirmation on a\n"
+	"terminal and stamps its times into the file's header when it ends.  A prod run\n"
+	"refuses a FILE that is not committed or differs from HEAD (its header's times\n"
+	"aside); the ledger records the commit.\n"
+	"\n"
+	"  --yes          do not ask for confirmation (required for prod without a terminal)\n"
+	"  --threads N    scan threads for wb_each (default: the number of cores;\n"
+	"                 1 on an SQLite target, whose writes serialize)\n"
+	"  --concurrency N  DynamoDB requests in flight per process (default: the\n"
+	"                 target's `concurrency =` in whimbrel.conf, else 32)\n"
+	"  --unconditional  DynamoDB: write without conditions, by BatchWriteItem of 25:\n"
+	"                 faster, but overwrites whatever another writer changed in an\n"
+	"                 item since it was read (maintenance windows only); needs --yes\n"
+	"                 on a terminal; the ledger records it\n"
+	"  --restart      ignore the checkpoints of an interrupted run: start over\n"
+	"  --no-stamp     do not write the run's times into the header (prod)\n"
+	"  --no-journal   do not journal the before-image of every item written\n"
+	"                 (prod journals by default: `whimbrel revert RUN` needs it;\n"
+	"                 the ledger records which runs have a journal)\n"
+	"  --journal      journal a dev run too\n"
+	"  --no-snapshot  prod on an embedded (SQLite) target: do not take the snapshot of\n"
+	"                 the target a run starts with (`whimbrel restore` goes back to\n"
+	"                 it); the ledger records it\n"
+	"  --allow-dirty  run a FILE that is not committed on prod; the ledger records it\n"
+	"  --dir DIR      the migrations directory (default: migrations): a prod run\n"
+	"                 takes only a file DIR/NNNN_slug.c with a well-formed header\n"
+	"  --max-wcu N    at most N write capacity units per second (DynamoDB)\n"
+	"  --max-rcu N    at most N read capacity units per second (DynamoDB)\n"
+	"  --max-rate N   at most N items per second (SQLite; DynamoDB too)\n"
+	"  --capacity P%  P percent of the table's provisioned capacity, GSIs included\n"
+	"                 (an on-demand table has none: use --max-wcu)\n"
+	"                 Throttling lowers the rate (halved, then recovering); the\n"
+	"                 limits can change while it runs: whimbrel limit / pause\n"
+	"\n"
+	"Exit: 0 succeeded, 1 failed (or does not compile), 3 another run holds the\n"
+	"lease, 130 interrupted.  See whimbrel-run(1).\n";
 
-static void plan_help(void)
-{
-	printf("usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N] [--concurrency N]\n"
-	       "                                  [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
-	       "                                  [--prices FILE] [--json]\n"
-	       "\n"
-	       "Run the migration FILE on the target with every write intercepted: print how\n"
-	       "many items would be written, deleted or left unchanged, and the first N\n"
-	       "before/after diffs (default 10).  Nothing is written to the target's data and no\n"
-	       "checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n"
-	       "--max-rcu N and --max-rate N pace its reads as they pace a run (whimbrel run\n"
-	       "--help).\n"
-	       "\n"
-	       "It also estimates what the run would consume on DynamoDB: the read and write\n"
-	       "capacity units of the items it read and would write (index writes included),\n"
-	       "the time at the given limits, and the cost at on-demand prices and per hour of\n"
-	       "provisioned capacity (whimbrel-plan(1)).\n"
-	       "\n"
-	       "  --max-wcu N    the write units per second the run may take (for the time)\n"
-	       "  --max-rcu N    the read units per second the run may take (paces the plan too)\n"
-	       "  --max-rate N   items per second (paces the plan)\n"
-	       "  --prices FILE  the price table (default: `prices =` of the target in\n"
-	       "                 whimbrel.conf, else the installed share/whimbrel/prices.ini)\n"
-	       "  --json         print the counts and the estimate as one JSON object\n");
-}
+const char wb_cli_help_plan[] =
+	"usage: whimbrel plan dev|prod FILE [--diffs N] [--threads N] [--concurrency N]\n"
+	"                                  [--max-wcu N] [--max-rcu N] [--max-rate N]\n"
+	"                                  [--prices FILE] [--json]\n"
+	"\n"
+	"Run the migration FILE on the target with every write intercepted: print how\n"
+	"many items would be written, deleted or left unchanged, and the first N\n"
+	"before/after diffs (default 10).  Nothing is written to the target's data and no\n"
+	"checkpoint is kept; the plan is recorded in the ledger with mode `plan`.\n"
+	"--max-rcu N and --max-rate N pace its reads as they pace a run (whimbrel run\n"
+	"--help).\n"
+	"\n"
+	"It also estimates what the run would consume on DynamoDB: the read and write\n"
+	"capacity units of the items it read and would write (index writes included),\n"
+	"the time at the given limits, and the cost at on-demand prices and per hour of\n"
+	"provisioned capacity (whimbrel-plan(1)).\n"
+	"\n"
+	"  --max-wcu N    the write units per second the run may take (for the time)\n"
+	"  --max-rcu N    the read units per second the run may take (paces the plan too)\n"
+	"  --max-rate N   items per second (paces the plan)\n"
+	"  --prices FILE  the price table (default: `prices =` of the target in\n"
+	"                 whimbrel.conf, else the installed share/whimbrel/prices.ini)\n"
+	"  --json         print the counts and the estimate as one JSON object\n";
 
 static int parse_int(const char *s, int *out)
 {
@@ -141,6 +133,35 @@ static int limit_int(double v)
 	return v > 0 && v < INT_MAX ? (int)v : 0;
 }
 
+/* When `a` is a flag (an option without a value) of o->cmd, set what it sets and return 1. */
+static int take_flag(struct opts *o, const char *a)
+{
+	const struct {
+		const char *name;
+		int plan;   /* a flag of plan (else of run) */
+		int *field;
+		int value;
+	} flags[] = {
+		{"--yes", 0, &o->yes, 1},
+		{"--restart", 0, &o->ro.restart, 1},
+		{"--no-stamp", 0, &o->ro.no_stamp, 1},
+		{"--journal", 0, &o->ro.journal, 1},
+		{"--no-journal", 0, &o->ro.journal, 0},
+		{"--no-snapshot", 0, &o->ro.snapshot, 0},
+		{"--allow-dirty", 0, &o->allow_dirty, 1},
+		{"--unconditional", 0, &o->ro.unconditional, 1},
+		{"--json", 1, &o->json, 1},
+	};
+
+	for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+		if (flags[k].plan == o->plan && strcmp(a, flags[k].name) == 0) {
+			*flags[k].field = flags[k].value;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int parse(struct opts *o, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -151,46 +172,26 @@ static int parse(struct opts *o, int argc, char **argv)
 				return code;
 			continue;
 		}
-		if (!o->plan && strcmp(a, "--yes") == 0)
-			o->yes = 1;
-		else if (!o->plan && strcmp(a, "--restart") == 0)
-			o->restart = 1;
-		else if (!o->plan && strcmp(a, "--no-stamp") == 0)
-			o->no_stamp = 1;
-		else if (!o->plan && strcmp(a, "--journal") == 0)
-			o->journal = 1;
-		else if (!o->plan && strcmp(a, "--no-journal") == 0)
-			o->journal = 0;
-		else if (!o->plan && strcmp(a, "--no-snapshot") == 0)
-			o->no_snapshot = 1;
-		else if (!o->plan && strcmp(a, "--allow-dirty") == 0)
-			o->allow_dirty = 1;
-		else if (!o->plan && strcmp(a, "--unconditional") == 0)
-			o->unconditional = 1;
-		else if (!o->plan && strcmp(a, "--dir") == 0 && i + 1 < argc)
+		if (take_flag(o, a))
+			continue;
+		if (!o->plan && strcmp(a, "--dir") == 0 && i + 1 < argc)
 			o->dir = argv[++i];
 		else if (!o->plan && strcmp(a, "--dir") == 0)
 			return wb_cli_usage(o->cmd, "--dir needs a directory");
 		else if (strcmp(a, "--threads") == 0)
-			num = &o->threads;
+			num = &o->ro.threads;
 		else if (strcmp(a, "--concurrency") == 0)
 			num = &o->concurrency;
 		else if (o->plan && strcmp(a, "--diffs") == 0)
-			num = &o->diffs;
-		else if (o->plan && strcmp(a, "--json") == 0)
-			o->json = 1;
+			num = &o->ro.diffs;
 		else if (o->plan && strcmp(a, "--prices") == 0 && i + 1 < argc)
 			o->prices = argv[++i];
 		else if (o->plan && strcmp(a, "--prices") == 0)
 			return wb_cli_usage(o->cmd, "--prices needs a file");
 		else if (a[0] == '-' && a[1])
 			return wb_cli_usage(o->cmd, "unknown option '%s'", a);
-		else if (!o->target)
-			o->target = a;
-		else if (!o->path)
-			o->path = a;
-		else
-			return wb_cli_usage(o->cmd, "unexpected argument '%s'", a);
+		else if ((code = wb_cli_take_arg(o->cmd, a, &o->target, &o->path)) != 0)
+			return code;
 		if (num && (i + 1 >= argc || parse_int(argv[++i], num) < 0))
 			return wb_cli_usage(o->cmd, "%s needs a number", a);
 	}
@@ -236,7 +237,7 @@ static const char unconditional_risk[] =
  */
 static int unconditional_refused(const struct opts *o, int stdin_tty)
 {
-	return o->unconditional && !o->yes && stdin_tty;
+	return o->ro.unconditional && !o->yes && stdin_tty;
 }
 
 /* wb_confirm_fn: before prod, ask on the terminal unless --yes or confirm = no. */
@@ -245,7 +246,7 @@ static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *a
 	struct ask *a = arg;
 	char answer[32];
 
-	if (a->o->unconditional && strcmp(a->o->target, "prod") == 0 && (a->o->yes ||
+	if (a->o->ro.unconditional && strcmp(a->o->target, "prod") == 0 && (a->o->yes ||
 									!wb_cli_target_confirm(a->cli, "prod")))
 		fprintf(stderr, "whimbrel: --unconditional on prod: %s\n", unconditional_risk);
 	if (a->o->plan || a->o->yes || strcmp(a->o->target, "prod") != 0)
@@ -257,7 +258,7 @@ static int confirm(wb_db *db, const wb_migration_id *m, const char *url, void *a
 		return wb_cli_fail("refusing to run %s on prod without confirmation: stdin is not "
 				   "a terminal (pass --yes)", m->name), WB_ERROR;
 	fprintf(stderr, "About to run %s on prod: %s\n", m->name, url);
-	if (a->o->unconditional)
+	if (a->o->ro.unconditional)
 		fprintf(stderr, "  UNCONDITIONAL: %s\n", unconditional_risk);
 	show_tables(db);
 	fprintf(stderr, "Type 'yes' to run it: ");
@@ -339,19 +340,9 @@ static int check_prod_file(const struct opts *o)
 
 /* ------------------------------------------------------------------ run */
 
-/* The exit code of a run that happened: 0 succeeded, 130 interrupted, 1 failed. */
-static int exit_of(const wb_ledger_run *rec)
-{
-	if (strcmp(rec->status, "succeeded") == 0)
-		return WB_EXIT_OK;
-	if (strcmp(rec->status, "interrupted") == 0)
-		return WB_EXIT_INTERRUPTED;
-	return WB_EXIT_ERROR;
-}
-
 static int run_migration(wb_cli *cli, const struct opts *o)
 {
-	wb_run_options ro = WB_RUN_OPTIONS_INIT;
+	wb_run_options ro = o->ro;
 	struct ask a = {cli, o, 0};
 	wb_cli_origin origin = {"", ""};
 	wb_ledger_run rec;
@@ -385,13 +376,6 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 	ro.url = url;
 	ro.mode = o->target;
 	ro.plan = o->plan;
-	ro.restart = o->restart;
-	ro.no_stamp = o->no_stamp;
-	ro.threads = o->threads;
-	ro.diffs = o->diffs;
-	ro.journal = o->journal;
-	ro.unconditional = o->unconditional;
-	ro.snapshot = o->no_snapshot ? 0 : -1;
 	ro.progress = cli->isatty_out && !cli->quiet;
 	ro.confirm = confirm;
 	ro.confirm_arg = &a;
@@ -402,22 +386,17 @@ static int run_migration(wb_cli *cli, const struct opts *o)
 		return wb_cli_plan_estimate(cli, &rec, o->target, o->prices, limit_int(o->limits.max_rcu),
 					    limit_int(o->limits.max_wcu), o->json);
 	if (rc == 0)
-		return exit_of(&rec);
+		return wb_cli_exit_of_run(&rec);
 	if (a.refused)
 		return WB_EXIT_ERROR;
-	wb_cli_fail("%s", wb_error_last());
-	return wb_cli_exit_for(rc); /* WB_EBUSY: another run holds the lease, exit 3 */
+	return wb_cli_error(rc); /* WB_EBUSY: another run holds the lease, exit 3 */
 }
 
 int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "run", .journal = -1, .limits = WB_RUN_CONTROL_INIT};
+	struct opts o = {.cmd = "run", .ro = WB_RUN_OPTIONS_INIT, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		run_help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	return run_migration(cli, &o);
@@ -425,13 +404,9 @@ int wb_cmd_run(wb_cli *cli, int argc, char **argv)
 
 int wb_cmd_plan(wb_cli *cli, int argc, char **argv)
 {
-	struct opts o = {.cmd = "plan", .plan = 1, .diffs = 10, .journal = -1, .limits = WB_RUN_CONTROL_INIT};
+	struct opts o = {.cmd = "plan", .plan = 1, .ro = WB_RUN_OPTIONS_INIT, .limits = WB_RUN_CONTROL_INIT};
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		plan_help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
 	return run_migration(cli, &o);
@@ -453,15 +428,13 @@ static int live_here(const wb_lease *l)
 	return strcmp(host, l->host) == 0 && !wb_lease_stale(l);
 }
 
-static void unlock_help(void)
-{
-	printf("usage: whimbrel unlock MIGRATION [dev|prod] [--force]\n\n"
-	       "Delete the lease of MIGRATION (a name like 0001_add_price_to_cars, or its file)\n"
-	       "on the target (default: --target, else dev).  For a run that is known to be\n"
-	       "dead; a dead run's lease also expires by itself (60 s).  A lease held by a\n"
-	       "live process of this host is kept unless --force: its run then stops at its\n"
-	       "next heartbeat.\n");
-}
+const char wb_cli_help_unlock[] =
+	"usage: whimbrel unlock MIGRATION [dev|prod] [--force]\n\n"
+	"Delete the lease of MIGRATION (a name like 0001_add_price_to_cars, or its file)\n"
+	"on the target (default: --target, else dev).  For a run that is known to be\n"
+	"dead; a dead run's lease also expires by itself (60 s).  A lease held by a\n"
+	"live process of this host is kept unless --force: its run then stops at its\n"
+	"next heartbeat.\n";
 
 /* Unlock `name` on target; force: even a live local run's lease. */
 static int unlock_one(wb_db *db, const char *name, const char *target, int force)
@@ -495,29 +468,16 @@ int wb_cmd_unlock(wb_cli *cli, int argc, char **argv)
 	char name[256];
 	const char *target = wb_cli_target_name(cli), *mig = NULL;
 	wb_migration_id id;
+	wb_cli_opt opts[] = {{"--force", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_db *db;
-	int code, force = 0;
+	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		unlock_help();
-		return WB_EXIT_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--force") == 0)
-			force = 1;
-		else if (wb_cli_is_target(argv[i]) && mig)
-			target = argv[i];
-		else if (!mig && argv[i][0] != '-')
-			mig = argv[i];
-		else
-			return wb_cli_usage("unlock", "unexpected argument '%s'", argv[i]);
-	}
-	if (!mig)
-		return wb_cli_usage("unlock", "which migration?");
+	if ((code = wb_cli_parse_operand("unlock", opts, argc, argv, &target, &mig, "which migration?")) != 0)
+		return code;
 	snprintf(name, sizeof(name), "%s", wb_migration_id_parse(&id, mig) == 0 ? id.name : mig);
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
-	code = unlock_one(db, name, target, force);
+	code = unlock_one(db, name, target, opts[0].seen > 0);
 	wb_close(db);
 	return code;
 }
@@ -564,30 +524,22 @@ static int stamp_from(wb_db *db, const char *path, const char *name)
 	return code;
 }
 
+const char wb_cli_help_stamp[] =
+	"usage: whimbrel stamp FILE [prod|dev]\n\n"
+	"Write into FILE's header the Execution / Finalization times of every finished\n"
+	"prod run of it recorded in the target's ledger (default prod) that the header\n"
+	"does not hold yet: for a run made with --no-stamp, or a header lost in a merge.\n";
+
 int wb_cmd_stamp(wb_cli *cli, int argc, char **argv)
 {
 	const char *path = NULL, *target = "prod";
 	wb_migration_id id;
+	wb_cli_opt opts[] = {{NULL, NULL, 0, 0, {0}}};
 	wb_db *db;
 	int code;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel stamp FILE [prod|dev]\n\n"
-		       "Write into FILE's header the Execution / Finalization times of every finished\n"
-		       "prod run of it recorded in the target's ledger (default prod) that the header\n"
-		       "does not hold yet: for a run made with --no-stamp, or a header lost in a merge.\n");
-		return WB_EXIT_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]) && path)
-			target = argv[i];
-		else if (!path && argv[i][0] != '-')
-			path = argv[i];
-		else
-			return wb_cli_usage("stamp", "unexpected argument '%s'", argv[i]);
-	}
-	if (!path)
-		return wb_cli_usage("stamp", "which migration file?");
+	if ((code = wb_cli_parse_operand("stamp", opts, argc, argv, &target, &path, "which migration file?")) != 0)
+		return code;
 	if (wb_migration_id_parse(&id, path) < 0)
 		return wb_cli_fail("%s", wb_error_last());
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)

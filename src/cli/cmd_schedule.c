@@ -20,6 +20,7 @@
 
 #include <whimbrel/runner.h>
 
+#include "args.h"
 #include "cli.h"
 #include "guard.h"
 #include "tools.h"
@@ -186,12 +187,8 @@ static int parse_add(struct add_opts *o, int argc, char **argv)
 		if (a[0] == '-' && a[1]) {
 			if ((code = parse_option(o, argc, argv, &i)) != 0)
 				return code;
-		} else if (!o->target) {
-			o->target = a;
-		} else if (!o->path) {
-			o->path = a;
-		} else {
-			return wb_cli_usage("schedule", "unexpected argument '%s'", a);
+		} else if ((code = wb_cli_take_arg("schedule", a, &o->target, &o->path)) != 0) {
+			return code;
 		}
 	}
 	if (!o->target || !o->path)

@@ -15,6 +15,7 @@
 
 #include <whimbrel/runner.h>
 
+#include "args.h"
 #include "cli.h"
 
 /* ------------------------------------------------------------------ files */
@@ -72,31 +73,33 @@ static void print_run(const wb_ledger_run *r)
 		printf("%-26s unconditional: written without conditions (--unconditional)\n", "");
 }
 
+/* A string of the system's (host, user names) as JSON: null when it is not UTF-8. */
+static json_t *system_string(const char *s)
+{
+	json_t *j = json_string(s);
+
+	return j ? j : json_null();
+}
+
 static json_t *run_json(const wb_ledger_run *r)
 {
-	json_t *o = json_object();
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			      " s:f, s:f, s:o, s:o, s:o, s:s}",
+			      "run_id", r->run_id, "migration", r->migration, "mode", r->mode,
+			      "status", r->status, "started", (json_int_t)r->started,
+			      "finished", r->finished ? json_integer(r->finished) : json_null(),
+			      "duration_ms", (json_int_t)r->duration_ms, "scanned", (json_int_t)r->scanned,
+			      "written", (json_int_t)r->written, "deleted", (json_int_t)r->deleted,
+			      "unchanged", (json_int_t)r->unchanged, "failed", (json_int_t)r->failed,
+			      "retries", (json_int_t)r->retries, "throttled", (json_int_t)r->throttled,
+			      "conditions_failed", (json_int_t)r->conditions_failed,
+			      "rcu_consumed", r->rcu_consumed, "wcu_consumed", r->wcu_consumed,
+			      "exit_code", r->finished ? json_integer(r->exit_code) : json_null(),
+			      "host", system_string(r->host), "user", system_string(r->user),
+			      "checksum", r->checksum);
 
-	json_object_set_new(o, "run_id", json_string(r->run_id));
-	json_object_set_new(o, "migration", json_string(r->migration));
-	json_object_set_new(o, "mode", json_string(r->mode));
-	json_object_set_new(o, "status", json_string(r->status));
-	json_object_set_new(o, "started", json_integer(r->started));
-	json_object_set_new(o, "finished", r->finished ? json_integer(r->finished) : json_null());
-	json_object_set_new(o, "duration_ms", json_integer(r->duration_ms));
-	json_object_set_new(o, "scanned", json_integer(r->scanned));
-	json_object_set_new(o, "written", json_integer(r->written));
-	json_object_set_new(o, "deleted", json_integer(r->deleted));
-	json_object_set_new(o, "unchanged", json_integer(r->unchanged));
-	json_object_set_new(o, "failed", json_integer(r->failed));
-	json_object_set_new(o, "retries", json_integer(r->retries));
-	json_object_set_new(o, "throttled", json_integer(r->throttled));
-	json_object_set_new(o, "conditions_failed", json_integer(r->conditions_failed));
-	json_object_set_new(o, "rcu_consumed", json_real(r->rcu_consumed));
-	json_object_set_new(o, "wcu_consumed", json_real(r->wcu_consumed));
-	json_object_set_new(o, "exit_code", r->finished ? json_integer(r->exit_code) : json_null());
-	json_object_set_new(o, "host", json_string(r->host));
-	json_object_set_new(o, "user", json_string(r->user));
-	json_object_set_new(o, "checksum", json_string(r->checksum));
+	if (!o)
+		return NULL;
 	if (r->commit[0])
 		json_object_set_new(o, "commit", json_string(r->commit));
 	if (r->dirty[0])
@@ -134,18 +137,16 @@ static void print_json(json_t *j)
 
 /* ----------------------------------------------------------------- status */
 
-static void status_help(void)
-{
-	printf("usage: whimbrel status [dev|prod] [--dir DIR] [--json]\n\n"
-	       "Every migration file of DIR (default migrations) with its last run on the target\n"
-	       "(default: --target, else dev): status, started, finished, duration and counts;\n"
-	       "`pending` when it never ran there; `dead` when a run is recorded as running but\n"
-	       "its runner is gone (no lease, an expired one, or its process gone on this\n"
-	       "host): the next run of it records what it did and resumes it.  Plans do not\n"
-	       "count as runs.  Never compiles anything.\n"
-	       "Then every running job (`whimbrel schedule`) with its segments: done, running\n"
-	       "(on which worker), waiting.\n");
-}
+const char wb_cli_help_status[] =
+	"usage: whimbrel status [dev|prod] [--dir DIR] [--json]\n\n"
+	"Every migration file of DIR (default migrations) with its last run on the target\n"
+	"(default: --target, else dev): status, started, finished, duration and counts;\n"
+	"`pending` when it never ran there; `dead` when a run is recorded as running but\n"
+	"its runner is gone (no lease, an expired one, or its process gone on this\n"
+	"host): the next run of it records what it did and resumes it.  Plans do not\n"
+	"count as runs.  Never compiles anything.\n"
+	"Then every running job (`whimbrel schedule`) with its segments: done, running\n"
+	"(on which worker), waiting.\n";
 
 /*
  * A run recorded as running whose lease is gone, someone else's, expired or
@@ -284,22 +285,14 @@ int wb_cmd_status(wb_cli *cli, int argc, char **argv)
 	char **names = NULL;
 	size_t nn = 0, nr = 0;
 	wb_ledger_run *runs = NULL;
+	wb_cli_opt opts[] = {{"--json", NULL, 0, 0, {0}}, {"--dir", NULL, 1, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_db *db;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		status_help();
-		return WB_EXIT_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]))
-			target = argv[i];
-		else if (strcmp(argv[i], "--json") == 0)
-			as_json = 1;
-		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
-			dir = argv[++i];
-		else
-			return wb_cli_usage("status", "unexpected argument '%s'", argv[i]);
-	}
+	if ((code = wb_cli_parse_operand("status", opts, argc, argv, &target, NULL, NULL)) != 0)
+		return code;
+	as_json = opts[0].seen > 0;
+	if (opts[1].seen)
+		dir = opts[1].v[0];
 	if (list_dir(dir, &names, &nn) < 0)
 		return wb_cli_fail("%s", wb_error_last());
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
@@ -326,6 +319,11 @@ static int matches(const wb_ledger_run *r, const char *mig)
 	       (strncmp(r->migration, mig, n) == 0 && r->migration[n] == '_');
 }
 
+const char wb_cli_help_history[] =
+	"usage: whimbrel history [dev|prod] [MIGRATION] [--json]\n\n"
+	"The runs (and plans) of one migration, or of all, on the target (default:\n"
+	"--target, else dev), oldest first, with their run ids for `whimbrel log RUN_ID`.\n";
+
 int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 {
 	const char *target = wb_cli_target_name(cli), *mig = NULL;
@@ -333,24 +331,12 @@ int wb_cmd_history(wb_cli *cli, int argc, char **argv)
 	int as_json = 0, code;
 	wb_ledger_run *runs = NULL;
 	size_t nr = 0;
+	wb_cli_opt opts[] = {{"--json", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_db *db;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel history [dev|prod] [MIGRATION] [--json]\n\n"
-		       "The runs (and plans) of one migration, or of all, on the target (default:\n"
-		       "--target, else dev), oldest first, with their run ids for `whimbrel log RUN_ID`.\n");
-		return WB_EXIT_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]))
-			target = argv[i];
-		else if (strcmp(argv[i], "--json") == 0)
-			as_json = 1;
-		else if (!mig && argv[i][0] != '-')
-			mig = argv[i];
-		else
-			return wb_cli_usage("history", "unexpected argument '%s'", argv[i]);
-	}
+	if ((code = wb_cli_parse_operand("history", opts, argc, argv, &target, &mig, NULL)) != 0)
+		return code;
+	as_json = opts[0].seen > 0;
 	if (mig && wb_migration_id_parse(&id, mig) == 0)
 		mig = id.name;
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
@@ -476,44 +462,33 @@ static int follow(wb_db *db, const char *run_id, struct log_opts *lo)
 	return rc;
 }
 
+const char wb_cli_help_log[] =
+	"usage: whimbrel log RUN_ID [dev|prod] [--raw] [--follow]\n\n"
+	"The captured output of a run (its stdout, stderr, log lines and the runner's\n"
+	"notes), as kept in the target (default: --target, else dev), each line with\n"
+	"its time (UTC) and, for a job's run, the id of the worker that wrote it; --raw\n"
+	"prints the text only.  --follow keeps printing new lines (of every worker)\n"
+	"until the run is no longer running.  `whimbrel history` lists run ids.\n";
+
 int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 {
 	const char *target = wb_cli_target_name(cli), *run_id = NULL;
 	struct log_opts lo = {0};
-	int follow_on = 0;
+	wb_cli_opt opts[] = {{"--raw", NULL, 0, 0, {0}}, {"--follow", "-f", 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_ledger_run run;
 	wb_db *db;
 	int code, rc;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		printf("usage: whimbrel log RUN_ID [dev|prod] [--raw] [--follow]\n\n"
-		       "The captured output of a run (its stdout, stderr, log lines and the runner's\n"
-		       "notes), as kept in the target (default: --target, else dev), each line with\n"
-		       "its time (UTC) and, for a job's run, the id of the worker that wrote it; --raw\n"
-		       "prints the text only.  --follow keeps printing new lines (of every worker)\n"
-		       "until the run is no longer running.  `whimbrel history` lists run ids.\n");
-		return WB_EXIT_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (wb_cli_is_target(argv[i]))
-			target = argv[i];
-		else if (strcmp(argv[i], "--raw") == 0)
-			lo.raw = 1;
-		else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
-			follow_on = 1;
-		else if (!run_id && argv[i][0] != '-')
-			run_id = argv[i];
-		else
-			return wb_cli_usage("log", "unexpected argument '%s'", argv[i]);
-	}
-	if (!run_id)
-		return wb_cli_usage("log", "which run? (see whimbrel history)");
+	if ((code = wb_cli_parse_operand("log", opts, argc, argv, &target, &run_id,
+					 "which run? (see whimbrel history)")) != 0)
+		return code;
+	lo.raw = opts[0].seen > 0;
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)
 		return code;
 	if ((rc = wb_ledger_get(&run, db, run_id)) == WB_ENOTFOUND)
 		code = wb_cli_fail("no run %s on %s (see whimbrel history %s)", run_id, target, target);
-	else if (rc < 0 || (follow_on ? follow(db, run_id, &lo)
-				      : wb_ledger_log_each(db, run_id, print_line, &lo)) < 0)
+	else if (rc < 0 || (opts[1].seen ? follow(db, run_id, &lo) /* --follow */
+					 : wb_ledger_log_each(db, run_id, print_line, &lo)) < 0)
 		code = wb_cli_fail("cannot read the log of %s: %s", run_id, wb_error_last());
 	wb_close(db);
 	return code;

@@ -79,15 +79,6 @@ static const char usage_drop[] =
 	"Options:\n"
 	"  -y, --yes   do not ask\n";
 
-/* Print help on stdout (exit 0) when asked for; returns -1 when not. */
-static int help(int argc, char **argv, const char *text)
-{
-	if (!wb_cli_wants_help(argc, argv))
-		return -1;
-	fputs(text, stdout);
-	return WB_EXIT_OK;
-}
-
 static int reserved(const char *name)
 {
 	return strncmp(name, RESERVED_PREFIX, strlen(RESERVED_PREFIX)) == 0;
@@ -138,8 +129,6 @@ static int table_create(wb_cli *cli, int argc, char **argv)
 	char *pos[1];
 	int npos = 0, code;
 
-	if ((code = help(argc, argv, usage_create)) >= 0)
-		return code;
 	if ((code = wb_cli_indexes_parse(&ix, "table create", &argc, argv)) == 0)
 		code = wb_cli_parse("table create", opts, argc, argv, pos, 1, &npos);
 	if (code == 0)
@@ -156,8 +145,6 @@ static int table_list(wb_cli *cli, int argc, char **argv)
 	int npos, code, rc;
 	wb_db *db = NULL;
 
-	if ((code = help(argc, argv, usage_list)) >= 0)
-		return code;
 	if ((code = wb_cli_parse("table list", opts, argc, argv, NULL, 0, &npos)) != 0)
 		return code;
 	if ((code = wb_cli_connect(&db, cli)) != 0)
@@ -211,25 +198,34 @@ static void describe_text(const wb_table_desc *d)
 		printf("items          unknown\n");
 }
 
+/* The options and the one table NAME (checked) of `table CMD NAME`. */
+static int parse_name(const char **name, const char *cmd, wb_cli_opt *opts, int argc, char **argv)
+{
+	char *pos[1];
+	int npos, code;
+
+	if ((code = wb_cli_parse(cmd, opts, argc, argv, pos, 1, &npos)) != 0)
+		return code;
+	if (npos < 1)
+		return wb_cli_usage(cmd, "missing the table NAME");
+	*name = pos[0];
+	return wb_cli_check_table(pos[0]);
+}
+
 static int table_describe(wb_cli *cli, int argc, char **argv)
 {
 	wb_cli_opt opts[] = {{"--json", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
 	wb_table_desc d;
 	wb_index *ix = NULL;
 	size_t nix = 0;
-	char *pos[1];
-	int npos, code, rc;
+	const char *name = NULL;
+	int code, rc;
 	wb_db *db = NULL;
 
-	if ((code = help(argc, argv, usage_describe)) >= 0)
+	if ((code = parse_name(&name, "table describe", opts, argc, argv)) != 0 ||
+	    (code = wb_cli_connect(&db, cli)) != 0)
 		return code;
-	if ((code = wb_cli_parse("table describe", opts, argc, argv, pos, 1, &npos)) != 0)
-		return code;
-	if (npos < 1)
-		return wb_cli_usage("table describe", "missing the table NAME");
-	if ((code = wb_cli_check_table(pos[0])) != 0 || (code = wb_cli_connect(&db, cli)) != 0)
-		return code;
-	if ((code = wb_cli_describe(db, pos[0], &d)) == 0 && (rc = wb_table_indexes(&ix, &nix, db, pos[0])) < 0)
+	if ((code = wb_cli_describe(db, name, &d)) == 0 && (rc = wb_table_indexes(&ix, &nix, db, name)) < 0)
 		code = wb_cli_error(rc);
 	else if (code == 0) {
 		if (opts[0].seen) {
@@ -262,32 +258,26 @@ static int confirm_drop(wb_db *db, const char *name)
 static int table_drop(wb_cli *cli, int argc, char **argv)
 {
 	wb_cli_opt opts[] = {{"--yes", "-y", 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
-	char *pos[1];
-	int npos, code, rc, yes;
+	const char *name = NULL;
+	int code, rc, yes;
 	wb_db *db = NULL;
 
-	if ((code = help(argc, argv, usage_drop)) >= 0)
-		return code;
-	if ((code = wb_cli_parse("table drop", opts, argc, argv, pos, 1, &npos)) != 0)
-		return code;
-	if (npos < 1)
-		return wb_cli_usage("table drop", "missing the table NAME");
-	if ((code = wb_cli_check_table(pos[0])) != 0)
+	if ((code = parse_name(&name, "table drop", opts, argc, argv)) != 0)
 		return code;
 	if (!opts[0].seen && !isatty(STDIN_FILENO))
 		return wb_cli_fail("not dropping table %s without confirmation: standard input is not "
-				   "a terminal; pass --yes", pos[0]);
+				   "a terminal; pass --yes", name);
 	if ((code = wb_cli_connect(&db, cli)) != 0)
 		return code;
-	yes = opts[0].seen ? 1 : confirm_drop(db, pos[0]);
+	yes = opts[0].seen ? 1 : confirm_drop(db, name);
 	if (yes < 0)
 		code = WB_EXIT_ERROR;
 	else if (yes == 0)
-		code = wb_cli_fail("table %s not dropped", pos[0]);
-	else if ((rc = wb_table_drop(db, pos[0])) < 0)
-		code = rc == WB_ENOTFOUND ? wb_cli_fail("table '%s' does not exist", pos[0]) : wb_cli_error(rc);
+		code = wb_cli_fail("table %s not dropped", name);
+	else if ((rc = wb_table_drop(db, name)) < 0)
+		code = rc == WB_ENOTFOUND ? wb_cli_fail("table '%s' does not exist", name) : wb_cli_error(rc);
 	else if (!cli->quiet)
-		fprintf(stderr, "dropped table %s\n", pos[0]);
+		fprintf(stderr, "dropped table %s\n", name);
 	wb_close(db);
 	return code;
 }
@@ -297,17 +287,24 @@ int wb_cmd_table(wb_cli *cli, int argc, char **argv)
 	static const struct {
 		const char *name;
 		wb_cli_fn fn;
+		const char *usage; /* its --help */
 	} subs[] = {
-		{"create", table_create}, {"list", table_list},
-		{"describe", table_describe}, {"drop", table_drop},
+		{"create", table_create, usage_create}, {"list", table_list, usage_list},
+		{"describe", table_describe, usage_describe}, {"drop", table_drop, usage_drop},
 	};
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage_group, argc < 2 ? stderr : stdout);
 		return argc < 2 ? WB_EXIT_USAGE : WB_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].fn(cli, argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(argv[1], subs[i].name) != 0)
+			continue;
+		if (wb_cli_wants_help(argc - 1, argv + 1)) {
+			fputs(subs[i].usage, stdout);
+			return WB_EXIT_OK;
+		}
+		return subs[i].fn(cli, argc - 1, argv + 1);
+	}
 	return wb_cli_usage("table", "unknown command '%s': use create, list, describe or drop", argv[1]);
 }

@@ -29,27 +29,25 @@ struct opts {
 	int restart;          /* --restart: ignore the checkpoints of an interrupted verify */
 };
 
-static void help(void)
-{
-	printf("usage: whimbrel verify RUN [prod|dev] [--dir DIR | --file FILE] [--threads N] [--restart]\n"
-	       "\n"
-	       "Check the items again with the verify callbacks (wb_verify) of run RUN's\n"
-	       "migration, on the target (default prod): the migration's program runs again in\n"
-	       "verify-only mode: wb_each does nothing, its own writes are intercepted as in a\n"
-	       "plan, and every check it registers runs over every item of its table or key\n"
-	       "prefix, in parallel and checkpointed (an interrupted verify goes on where it\n"
-	       "stopped when run again).  The verify is a run of its own in the ledger (mode\n"
-	       "verify); its status is `succeeded` when every item passed, else `verify failed`\n"
-	       "with the count and the first keys that failed.\n"
-	       "\n"
-	       "  --dir DIR      the migrations directory holding NAME.c (default: migrations)\n"
-	       "  --file FILE    the migration file (instead of DIR/NAME.c)\n"
-	       "  --threads N    threads for the checks (default: the number of cores)\n"
-	       "  --restart      ignore the checkpoints of an interrupted verify: start over\n"
-	       "\n"
-	       "Exit: 0 every item passed, 1 an item failed (or the verify did), 3 the\n"
-	       "migration's lease is held, 130 interrupted.  See whimbrel-verify(1).\n");
-}
+const char wb_cli_help_verify[] =
+	"usage: whimbrel verify RUN [prod|dev] [--dir DIR | --file FILE] [--threads N] [--restart]\n"
+	"\n"
+	"Check the items again with the verify callbacks (wb_verify) of run RUN's\n"
+	"migration, on the target (default prod): the migration's program runs again in\n"
+	"verify-only mode: wb_each does nothing, its own writes are intercepted as in a\n"
+	"plan, and every check it registers runs over every item of its table or key\n"
+	"prefix, in parallel and checkpointed (an interrupted verify goes on where it\n"
+	"stopped when run again).  The verify is a run of its own in the ledger (mode\n"
+	"verify); its status is `succeeded` when every item passed, else `verify failed`\n"
+	"with the count and the first keys that failed.\n"
+	"\n"
+	"  --dir DIR      the migrations directory holding NAME.c (default: migrations)\n"
+	"  --file FILE    the migration file (instead of DIR/NAME.c)\n"
+	"  --threads N    threads for the checks (default: the number of cores)\n"
+	"  --restart      ignore the checkpoints of an interrupted verify: start over\n"
+	"\n"
+	"Exit: 0 every item passed, 1 an item failed (or the verify did), 3 the\n"
+	"migration's lease is held, 130 interrupted.  See whimbrel-verify(1).\n";
 
 static int parse(struct opts *o, int argc, char **argv)
 {
@@ -95,66 +93,52 @@ static int find_run(wb_ledger_run *out, wb_db *db, const char *run_id)
 	return WB_EXIT_OK;
 }
 
-static int exit_of(const wb_ledger_run *rec)
+/* The run that RUN stands for (find_run), and the target's URL into *url (the caller's). */
+static int source_run(wb_ledger_run *run, char **url, wb_cli *cli, const struct opts *o)
 {
-	if (strcmp(rec->status, "succeeded") == 0)
-		return WB_EXIT_OK;
-	if (strcmp(rec->status, "interrupted") == 0)
-		return WB_EXIT_INTERRUPTED;
-	return WB_EXIT_ERROR;
-}
-
-static int verify(wb_cli *cli, const struct opts *o)
-{
-	wb_run_options ro = WB_RUN_OPTIONS_INIT;
-	wb_ledger_run run, rec;
-	wb_migration_id id;
-	char path[1024], *url = NULL;
 	wb_db *db = NULL;
-	int code, rc;
+	int code;
 
-	if ((code = wb_cli_runner_open(&db, &url, cli, o->target)) != 0)
+	if ((code = wb_cli_runner_open(&db, url, cli, o->target)) != 0)
 		return code;
-	code = find_run(&run, db, o->run_id);
+	code = find_run(run, db, o->run_id);
 	wb_close(db);
-	if (code != WB_EXIT_OK) {
-		wb_string_free(url);
-		return code;
-	}
-	snprintf(path, sizeof(path), "%s/%s.c", o->dir ? o->dir : "migrations", run.migration);
-	if (o->file && (wb_migration_id_parse(&id, o->file) < 0 || strcmp(id.name, run.migration) != 0)) {
-		wb_string_free(url);
-		return wb_cli_fail("--file %s is not migration %s (run %s)", o->file, run.migration, run.run_id);
-	}
-	ro.path = o->file ? o->file : path;
-	ro.url = url;
-	ro.mode = o->target;
-	ro.verifies = run.run_id;
-	ro.threads = o->threads;
-	ro.restart = o->restart;
-	ro.progress = cli->isatty_out && !cli->quiet;
-	rc = wb_runner_run(&rec, &ro);
-	wb_string_free(url);
-	if (rc < 0) {
-		wb_cli_fail("%s", wb_error_last());
-		return wb_cli_exit_for(rc);
-	}
-	if (strcmp(rec.checksum, run.checksum) != 0)
-		fprintf(stderr, "whimbrel: note: %s is not the source run %s ran (a prod run's header "
-			"stamp changes it too)\n", ro.path, run.run_id);
-	return exit_of(&rec);
+	return code;
 }
 
 int wb_cmd_verify(wb_cli *cli, int argc, char **argv)
 {
 	struct opts o = {0};
-	int code;
+	wb_run_options ro = WB_RUN_OPTIONS_INIT;
+	wb_ledger_run run, rec;
+	wb_migration_id id;
+	char path[1024], *url = NULL;
+	int code, rc;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0)
 		return code;
-	return verify(cli, &o);
+	if ((code = source_run(&run, &url, cli, &o)) != 0) {
+		wb_string_free(url);
+		return code;
+	}
+	snprintf(path, sizeof(path), "%s/%s.c", o.dir ? o.dir : "migrations", run.migration);
+	if (o.file && (wb_migration_id_parse(&id, o.file) < 0 || strcmp(id.name, run.migration) != 0)) {
+		wb_string_free(url);
+		return wb_cli_fail("--file %s is not migration %s (run %s)", o.file, run.migration, run.run_id);
+	}
+	ro.path = o.file ? o.file : path;
+	ro.url = url;
+	ro.mode = o.target;
+	ro.verifies = run.run_id;
+	ro.threads = o.threads;
+	ro.restart = o.restart;
+	ro.progress = cli->isatty_out && !cli->quiet;
+	rc = wb_runner_run(&rec, &ro);
+	wb_string_free(url);
+	if (rc < 0)
+		return wb_cli_error(rc);
+	if (strcmp(rec.checksum, run.checksum) != 0)
+		fprintf(stderr, "whimbrel: note: %s is not the source run %s ran (a prod run's header "
+			"stamp changes it too)\n", ro.path, run.run_id);
+	return wb_cli_exit_of_run(&rec);
 }

@@ -10,18 +10,16 @@
 
 #include "cli.h"
 
-static void help(void)
-{
-	printf("usage: whimbrel version [--json]\n"
-	       "\n"
-	       "The versions of whimbrel and of the libraries it runs with, as they report\n"
-	       "themselves at run time: SQLite (the embedded target), libcurl and its TLS\n"
-	       "library (the DynamoDB HTTP API), OpenSSL (request signing) and Jansson (JSON).\n"
-	       "Put them in bug reports.\n"
-	       "\n"
-	       "  --json   one JSON object: {\"whimbrel\",\"sqlite\",\"libcurl\",\"libcurl_ssl\",\n"
-	       "           \"openssl\",\"jansson\"}\n");
-}
+const char wb_cli_help_version[] =
+	"usage: whimbrel version [--json]\n"
+	"\n"
+	"The versions of whimbrel and of the libraries it runs with, as they report\n"
+	"themselves at run time: SQLite (the embedded target), libcurl and its TLS\n"
+	"library (the DynamoDB HTTP API), OpenSSL (request signing) and Jansson (JSON).\n"
+	"Put them in bug reports.\n"
+	"\n"
+	"  --json   one JSON object: {\"whimbrel\",\"sqlite\",\"libcurl\",\"libcurl_ssl\",\n"
+	"           \"openssl\",\"jansson\"}\n";
 
 static int print_json(const wb_version_info *v)
 {
@@ -47,10 +45,6 @@ int wb_cmd_version(wb_cli *cli, int argc, char **argv)
 	int json = 0;
 
 	(void)cli;
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = 1;

@@ -13,23 +13,21 @@
 
 #include "cli.h"
 
-static void help(void)
-{
-	printf("usage: whimbrel worker dev|prod [--once] [--id NAME] [--max-jobs N] [--concurrency N]\n\n"
-	       "Run the jobs `whimbrel schedule` recorded in the target once they are due:\n"
-	       "claim their scan segments one at a time (a lease with a heartbeat), run each\n"
-	       "with checkpoints, take over the segments of a worker that died once their\n"
-	       "lease expired, and record every attempt as a run in the ledger.  Any number of\n"
-	       "workers on any number of machines share a job.  SIGTERM finishes the batch in\n"
-	       "hand, commits its checkpoint, hands the segment back and exits 0.\n\n"
-	       "  --once          do what is due, then exit 0 (at once when nothing is due)\n"
-	       "  --id NAME       this worker's name in leases and logs (default HOST:PID)\n"
-	       "  --max-jobs N    exit once N jobs this worker worked on have ended\n"
-	       "  --concurrency N DynamoDB requests in flight per migration process (default:\n"
-	       "                  the target's `concurrency =` in whimbrel.conf, else 32)\n\n"
-	       "Leases last WHIMBREL_LEASE_SECONDS (default 60) and are renewed every third of\n"
-	       "that; an idle worker looks for due jobs as often (at most every 5 s).\n");
-}
+const char wb_cli_help_worker[] =
+	"usage: whimbrel worker dev|prod [--once] [--id NAME] [--max-jobs N] [--concurrency N]\n\n"
+	"Run the jobs `whimbrel schedule` recorded in the target once they are due:\n"
+	"claim their scan segments one at a time (a lease with a heartbeat), run each\n"
+	"with checkpoints, take over the segments of a worker that died once their\n"
+	"lease expired, and record every attempt as a run in the ledger.  Any number of\n"
+	"workers on any number of machines share a job.  SIGTERM finishes the batch in\n"
+	"hand, commits its checkpoint, hands the segment back and exits 0.\n\n"
+	"  --once          do what is due, then exit 0 (at once when nothing is due)\n"
+	"  --id NAME       this worker's name in leases and logs (default HOST:PID)\n"
+	"  --max-jobs N    exit once N jobs this worker worked on have ended\n"
+	"  --concurrency N DynamoDB requests in flight per migration process (default:\n"
+	"                  the target's `concurrency =` in whimbrel.conf, else 32)\n\n"
+	"Leases last WHIMBREL_LEASE_SECONDS (default 60) and are renewed every third of\n"
+	"that; an idle worker looks for due jobs as often (at most every 5 s).\n";
 
 /* What the command line asks for. */
 struct worker_opts {
@@ -92,10 +90,6 @@ int wb_cmd_worker(wb_cli *cli, int argc, char **argv)
 	wb_db *db = NULL;
 	int code, rc;
 
-	if (wb_cli_wants_help(argc, argv)) {
-		help();
-		return WB_EXIT_OK;
-	}
 	if ((code = parse(&o, argc, argv)) != 0 || (code = wb_cli_concurrency(cli, o.target, o.concurrency)) != 0 ||
 	    (code = wb_cli_runner_open(&db, &url, cli, o.target)) != 0)
 		return code;

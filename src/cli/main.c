@@ -3,7 +3,8 @@
  *
  * `whimbrel [--db URL] [--config FILE] [-q] COMMAND [ARGS]`.  Each command
  * group lives in its own cmd_*.c; this file only parses the global options,
- * prints the overall help and hands over.  The helpers every command uses
+ * prints the overall help, or a command's (its wb_cli_help_* text) when its
+ * line asks for it, and hands over.  The helpers every command uses
  * to report (errors, usage, help detection) live in report.c.
  */
 #include <stdarg.h>
@@ -48,38 +49,39 @@ struct command {
 	const char *name;  /* as typed */
 	wb_cli_fn fn;      /* implementation */
 	const char *help;  /* one line for `whimbrel --help` */
+	const char *usage; /* `whimbrel NAME --help`, or NULL: the command answers it (subcommands) */
 };
 
 static const struct command commands[] = {
-	{"table", wb_cmd_table, "create, list, describe or drop tables"},
-	{"item", wb_cmd_item, "get, put or delete one item"},
-	{"scan", wb_cmd_scan, "print the items of a table (segments, key prefix)"},
-	{"query", wb_cmd_query, "print the items of one partition (sort-key conditions)"},
-	{"import", wb_cmd_import, "load JSON lines into a table"},
-	{"export", wb_cmd_export, "write a table as JSON lines"},
-	{"new", wb_cmd_new, "create a migration file from the template"},
-	{"plan", wb_cmd_plan, "show what a migration would change, writing nothing"},
-	{"run", wb_cmd_run, "run a migration on the dev or prod target"},
-	{"status", wb_cmd_status, "every migration with its last run on a target"},
-	{"history", wb_cmd_history, "the runs of one or every migration"},
-	{"log", wb_cmd_log, "the captured output of a run"},
-	{"logs", wb_cmd_log, "another name for log"},
-	{"unlock", wb_cmd_unlock, "release a migration's lease by hand"},
-	{"pause", wb_cmd_pause, "pause a running migration (from any machine)"},
-	{"resume", wb_cmd_resume, "resume a paused migration"},
-	{"limit", wb_cmd_limit, "change the capacity or rate limits of a running migration"},
-	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger"},
-	{"lint", wb_cmd_lint, "check the header and name of every migration"},
-	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)"},
-	{"schedule", wb_cmd_schedule, "record a migration as a job for workers; list, show, cancel"},
-	{"worker", wb_cmd_worker, "run the due jobs of a target, with other workers anywhere"},
-	{"version", wb_cmd_version, "the versions of whimbrel, SQLite, libcurl and OpenSSL"},
-	{"revert", wb_cmd_revert, "put back what one run changed, from its journal"},
-	{"copy", wb_cmd_copy, "copy a table's items into another table, on one target or two"},
-	{"clone", wb_cmd_clone, "fill dev's tables from prod's (a sample, masked) for dry runs"},
-	{"restore", wb_cmd_restore, "write a table as it was at a time into a new table"},
-	{"pitr", wb_cmd_pitr, "a table's history for restore: status, enable (DynamoDB)"},
-	{"verify", wb_cmd_verify, "check the items again with a run's verify callbacks"},
+	{"table", wb_cmd_table, "create, list, describe or drop tables", NULL},
+	{"item", wb_cmd_item, "get, put or delete one item", NULL},
+	{"scan", wb_cmd_scan, "print the items of a table (segments, key prefix)", wb_cli_help_scan},
+	{"query", wb_cmd_query, "print the items of one partition (sort-key conditions)", wb_cli_help_query},
+	{"import", wb_cmd_import, "load JSON lines into a table", wb_cli_help_import},
+	{"export", wb_cmd_export, "write a table as JSON lines", wb_cli_help_export},
+	{"new", wb_cmd_new, "create a migration file from the template", wb_cli_help_new},
+	{"plan", wb_cmd_plan, "show what a migration would change, writing nothing", wb_cli_help_plan},
+	{"run", wb_cmd_run, "run a migration on the dev or prod target", wb_cli_help_run},
+	{"status", wb_cmd_status, "every migration with its last run on a target", wb_cli_help_status},
+	{"history", wb_cmd_history, "the runs of one or every migration", wb_cli_help_history},
+	{"log", wb_cmd_log, "the captured output of a run", wb_cli_help_log},
+	{"logs", wb_cmd_log, "another name for log", wb_cli_help_log},
+	{"unlock", wb_cmd_unlock, "release a migration's lease by hand", wb_cli_help_unlock},
+	{"pause", wb_cmd_pause, "pause a running migration (from any machine)", NULL},
+	{"resume", wb_cmd_resume, "resume a paused migration", NULL},
+	{"limit", wb_cmd_limit, "change the capacity or rate limits of a running migration", NULL},
+	{"stamp", wb_cmd_stamp, "fill a migration's header from the ledger", wb_cli_help_stamp},
+	{"lint", wb_cmd_lint, "check the header and name of every migration", wb_cli_help_lint},
+	{"prune", wb_cmd_prune, "delete migrations past their retention (or --check)", NULL},
+	{"schedule", wb_cmd_schedule, "record a migration as a job for workers; list, show, cancel", NULL},
+	{"worker", wb_cmd_worker, "run the due jobs of a target, with other workers anywhere", wb_cli_help_worker},
+	{"version", wb_cmd_version, "the versions of whimbrel, SQLite, libcurl and OpenSSL", wb_cli_help_version},
+	{"revert", wb_cmd_revert, "put back what one run changed, from its journal", wb_cli_help_revert},
+	{"copy", wb_cmd_copy, "copy a table's items into another table, on one target or two", wb_cli_help_copy},
+	{"clone", wb_cmd_clone, "fill dev's tables from prod's (a sample, masked) for dry runs", wb_cli_help_clone},
+	{"restore", wb_cmd_restore, "write a table as it was at a time into a new table", wb_cli_help_restore},
+	{"pitr", wb_cmd_pitr, "a table's history for restore: status, enable (DynamoDB)", wb_cli_help_pitr},
+	{"verify", wb_cmd_verify, "check the items again with a run's verify callbacks", wb_cli_help_verify},
 };
 
 static void usage(FILE *f)
@@ -199,6 +201,10 @@ static int dispatch(int argc, char **argv)
 			continue;
 		if (!commands[c].fn)
 			return wb_cli_fail("command '%s' is not available in this build", argv[i]);
+		if (commands[c].usage && wb_cli_wants_help(argc - i, argv + i)) {
+			fputs(commands[c].usage, stdout);
+			return WB_EXIT_OK;
+		}
 		return commands[c].fn(&cli, argc - i, argv + i);
 	}
 	return global_usage("unknown command '%s'", argv[i]);

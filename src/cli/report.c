@@ -73,6 +73,14 @@ int wb_cli_exit_for(int rc)
 	return WB_EXIT_ERROR;
 }
 
+int wb_cli_exit_of_run(const wb_ledger_run *rec)
+{
+	if (strcmp(rec->status, "succeeded") == 0)
+		return WB_EXIT_OK;
+	if (strcmp(rec->status, "interrupted") == 0)
+		return WB_EXIT_INTERRUPTED;
+	return WB_EXIT_ERROR;
+}
 
 int wb_cli_print_json(json_t *o)
 {
@@ -94,10 +102,16 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-volatile int *wb_cli_stop_flag(void)
+volatile int *wb_cli_stop_flag(int interrupt_reads)
 {
-	signal(SIGINT, on_stop_signal);
-	signal(SIGTERM, on_stop_signal);
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = interrupt_reads ? 0 : SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	return &stop_requested;
 }
 
