@@ -122,11 +122,12 @@ static void item_to_job(wb_job *j, const wb_item *it)
 
 static int check_job_options(const wb_job_options *o)
 {
-	if (!o || o->version != WB_JOB_OPTIONS_VERSION)
-		return wb__error(NULL, WB_EINVALID, "wb_job_add: options of version %u, expected %u "
-				 "(use WB_JOB_OPTIONS_INIT)", o ? o->version : 0, WB_JOB_OPTIONS_VERSION);
-	if (!o->path || !o->source || !o->target)
-		return wb__error(NULL, WB_EINVALID, "wb_job_add: path, source and target are required");
+	int rc = wb__options_check("wb_job_add", o, o ? o->version : 0, WB_JOB_OPTIONS_VERSION,
+				   "WB_JOB_OPTIONS_INIT", o && o->path && o->source && o->target,
+				   "path, source and target");
+
+	if (rc < 0)
+		return rc;
 	if (o->workers < 1 || o->attempts < 1 || o->timeout_s < 0 || o->segments < 0 ||
 	    o->segments > WB_JOB_MAX_SEGMENTS || o->workers > WB_JOB_MAX_SEGMENTS)
 		return wb__error(NULL, WB_EINVALID, "wb_job_add: workers and attempts must be at least 1, "

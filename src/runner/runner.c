@@ -725,12 +725,9 @@ static void release(struct runner *r, int rc)
 
 static int check_options(const wb_run_options *o)
 {
-	if (!o || o->version != WB_RUN_OPTIONS_VERSION)
-		return wb__error(NULL, WB_EINVALID, "wb_runner_run: options of version %u, expected %u "
-				 "(use WB_RUN_OPTIONS_INIT)", o ? o->version : 0, WB_RUN_OPTIONS_VERSION);
-	if (!o->path || !o->url || !o->mode)
-		return wb__error(NULL, WB_EINVALID, "wb_runner_run: path, url and mode are required");
-	return 0;
+	return wb__options_check("wb_runner_run", o, o ? o->version : 0, WB_RUN_OPTIONS_VERSION,
+				 "WB_RUN_OPTIONS_INIT", o && o->path && o->url && o->mode,
+				 "path, url and mode");
 }
 
 int wb_runner_run(wb_ledger_run *out, const wb_run_options *o)

@@ -109,6 +109,17 @@ int wb__fail(int code, const char *fmt, ...)
 	return code;
 }
 
+int wb__options_check(const char *fn, const void *o, unsigned version, unsigned expected,
+		      const char *init, int complete, const char *required)
+{
+	if (!o || version != expected)
+		return wb__fail(WB_EINVALID, "%s: options of version %u, expected %u (use %s)", fn,
+				o ? version : 0, expected, init);
+	if (!complete)
+		return wb__fail(WB_EINVALID, "%s: %s are required", fn, required);
+	return 0;
+}
+
 int wb__fail_oom(void)
 {
 	static const char msg[] = "out of memory";
