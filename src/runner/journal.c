@@ -419,7 +419,9 @@ int wb__journal_parse(wb_journal_read *out, const wb_item *it)
 
 int wb__journal_ensure(wb_db *db)
 {
-	return wb__reserved_table(db, WB_JOURNAL_TABLE, "run_id", WB_S, "seq", WB_S);
+	static const wb_key_schema key = {"run_id", WB_S, "seq", WB_S};
+
+	return wb__reserved_table(db, WB_JOURNAL_TABLE, &key);
 }
 
 /* Delete a page of entries (their keys) in one batch. */

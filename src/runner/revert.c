@@ -84,13 +84,7 @@ static int64_t now_ms(void)
 
 static wb_item *run_key(const char *run_id)
 {
-	wb_item *k = wb_item_new();
-
-	if (k && wb_item_set_string(k, "run_id", run_id) < 0) {
-		wb_item_free(k);
-		return NULL;
-	}
-	return k;
+	return wb__key_item("run_id", run_id, NULL, NULL);
 }
 
 /* Set string attributes of a ledger row (names[i] = values[i]), leaving the rest alone. */
@@ -162,13 +156,13 @@ static void close_dead(wb_db *db, const wb_lease *old)
 /* An extra attribute of a ledger row ("" when absent). */
 static void row_attr(wb_db *db, const char *run_id, const char *name, char *out, size_t size)
 {
-	wb_item *k = run_key(run_id), *it = NULL;
+	wb_item *it;
 	const char *v;
 
 	out[0] = '\0';
-	if (k && wb_get(&it, db, WB_RUNS_TABLE, k) == 0 && (v = wb_item_get_string(it, name)))
+	if (wb__get_key(&it, db, WB_RUNS_TABLE, "run_id", run_id, NULL, NULL) == 0 &&
+	    (v = wb_item_get_string(it, name)))
 		snprintf(out, size, "%s", v);
-	wb_item_free(k);
 	wb_item_free(it);
 }
 
