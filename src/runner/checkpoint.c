@@ -21,7 +21,7 @@ static wb_item *cp_key(const char *migration, const char *segment)
 	return wb__key_item("migration", migration, "segment", segment);
 }
 
-#define CP(m) WB__FIELD(wb_checkpoint, m, WB__NUM, 0, 0)
+#define CP(m) WB__FIELD(wb_checkpoint, m, WB__NUM)
 
 /* The numbers of a checkpoint's item that wb__checkpoint_load reads. */
 static const struct wb__field cp_fields[] = {

@@ -39,21 +39,20 @@ static wb_item *job_key(const char *job_id)
 	return wb__key_item("job_id", job_id, "part", WB_JOB_PART);
 }
 
-#define JOB(m, kind, dflt, optional) WB__FIELD(wb_job, m, kind, dflt, optional)
+#define JOB(m, kind) WB__FIELD(wb_job, m, kind)
 
 /* The attributes of a job's item set at its creation, beside its key and source. */
 static const struct wb__field job_fields[] = {
-	JOB(migration, WB__STR, 0, 0),  JOB(file, WB__STR, 0, 0),     JOB(target, WB__STR, 0, 0),
-	JOB(checksum, WB__STR, 0, 0),   JOB(commit, WB__STR, 0, 0),   JOB(dirty, WB__STR, 0, 0),
-	JOB(created, WB__NUM, 0, 0),    JOB(created_by, WB__STR, 0, 0), JOB(workers, WB__NUM, 1, 0),
-	JOB(segments, WB__NUM, 0, 0),   JOB(attempts, WB__NUM, 1, 0), JOB(timeout_s, WB__NUM, 0, 0),
+	JOB(migration, WB__STR), JOB(file, WB__STR), JOB(target, WB__STR), JOB(checksum, WB__STR),
+	JOB(commit, WB__STR), JOB(dirty, WB__STR), JOB(created, WB__NUM), JOB(created_by, WB__STR),
+	WB__FIELD_DFLT(wb_job, workers, 1), JOB(segments, WB__NUM),
+	WB__FIELD_DFLT(wb_job, attempts, 1), JOB(timeout_s, WB__NUM),
 };
 
 /* ... and those that change after it (set_state). */
 static const struct wb__field job_state[] = {
-	JOB(status, WB__STR, 0, 0),     JOB(at, WB__NUM, 0, 0),       JOB(attempt, WB__NUM, 0, 0),
-	JOB(started, WB__NUM, 0, 0),    JOB(run_id, WB__STR, 0, 0),   JOB(finished, WB__NUM, 0, 1),
-	JOB(error, WB__STR, 0, 1),
+	JOB(status, WB__STR), JOB(at, WB__NUM), JOB(attempt, WB__NUM), JOB(started, WB__NUM),
+	JOB(run_id, WB__STR), WB__FIELD_OPT(wb_job, finished, WB__NUM), WB__FIELD_OPT(wb_job, error, WB__STR),
 };
 
 /* The attributes of a job that change after its creation, onto `it`. */
@@ -356,7 +355,7 @@ static int seg_index(const char *name)
 	return *end || end == p + 3 || k < 0 || k > WB_JOB_MAX_SEGMENTS ? -1 : (int)k;
 }
 
-#define SEG(m, kind) WB__FIELD(wb_job_segment, m, kind, 0, 0)
+#define SEG(m, kind) WB__FIELD(wb_job_segment, m, kind)
 
 /* The attributes of a segment's item (scanned...: a done segment's, kept past its checkpoints). */
 static const struct wb__field seg_fields[] = {

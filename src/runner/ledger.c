@@ -224,35 +224,28 @@ double wb__get_units(const wb_item *it, const char *name)
 	return v ? strtod(v, NULL) : 0;
 }
 
-#define RUN(m, kind, dflt, optional) WB__FIELD(wb_ledger_run, m, kind, dflt, optional)
+#define RUN(m, kind) WB__FIELD(wb_ledger_run, m, kind)
+#define RUN_OPT(m, kind) WB__FIELD_OPT(wb_ledger_run, m, kind)
 
 /* The attributes of a run's item that stand for a field of the same name (ledger.h). */
 static const struct wb__field run_fields[] = {
-	RUN(run_id, WB__STR, 0, 0),         RUN(migration, WB__STR, 0, 0),
-	RUN(version, WB__STR, 0, 0),        RUN(name, WB__STR, 0, 0),
-	RUN(checksum, WB__STR, 0, 0),       RUN(target, WB__STR, 0, 0),
-	RUN(mode, WB__STR, 0, 0),           RUN(status, WB__STR, 0, 0),
-	RUN(started, WB__NUM, 0, 0),        RUN(finished, WB__NUM, 0, 1),
-	RUN(duration_ms, WB__NUM, 0, 0),    RUN(host, WB__STR, 0, 0),
-	RUN(user, WB__STR, 0, 0),           RUN(scanned, WB__NUM, 0, 0),
-	RUN(written, WB__NUM, 0, 0),        RUN(deleted, WB__NUM, 0, 0),
-	RUN(unchanged, WB__NUM, 0, 0),      RUN(failed, WB__NUM, 0, 0),
-	RUN(retries, WB__NUM, 0, 0),        RUN(throttled, WB__NUM, 0, 0),
-	RUN(conditions_failed, WB__NUM, 0, 0),
-	RUN(rcu_consumed, WB__UNITS, 0, 0), RUN(wcu_consumed, WB__UNITS, 0, 0),
-	RUN(error, WB__STR, 0, 1),          RUN(journal, WB__BOOL, 0, 0),
-	RUN(commit, WB__STR, 0, 1),         RUN(dirty, WB__STR, 0, 1),
-	RUN(job_id, WB__STR, 0, 1),         RUN(unconditional, WB__BOOL, 0, 1),
-	RUN(rcu_estimate, WB__UNITS, 0, 1), RUN(wcu_estimate, WB__UNITS, 0, 1),
-	RUN(verify_keys, WB__STR, 0, 1),    RUN(verifies, WB__STR, 0, 1),
+	RUN(run_id, WB__STR), RUN(migration, WB__STR), RUN(version, WB__STR), RUN(name, WB__STR),
+	RUN(checksum, WB__STR), RUN(target, WB__STR), RUN(mode, WB__STR), RUN(status, WB__STR),
+	RUN(started, WB__NUM), RUN_OPT(finished, WB__NUM), RUN(duration_ms, WB__NUM),
+	RUN(host, WB__STR), RUN(user, WB__STR),
+	RUN(scanned, WB__NUM), RUN(written, WB__NUM), RUN(deleted, WB__NUM), RUN(unchanged, WB__NUM),
+	RUN(failed, WB__NUM), RUN(retries, WB__NUM), RUN(throttled, WB__NUM),
+	RUN(conditions_failed, WB__NUM), RUN(rcu_consumed, WB__UNITS), RUN(wcu_consumed, WB__UNITS),
+	RUN_OPT(error, WB__STR), RUN(journal, WB__BOOL),
+	RUN_OPT(commit, WB__STR), RUN_OPT(dirty, WB__STR), RUN_OPT(job_id, WB__STR),
+	RUN_OPT(unconditional, WB__BOOL), RUN_OPT(rcu_estimate, WB__UNITS),
+	RUN_OPT(wcu_estimate, WB__UNITS), RUN_OPT(verify_keys, WB__STR), RUN_OPT(verifies, WB__STR),
 };
 
 /* ... and those written on conditions of their own (run_to_item). */
-static const struct wb__field run_exit[] = {RUN(exit_code, WB__NUM, -1, 0)};
-static const struct wb__field run_snapshot[] = {RUN(snapshot, WB__BOOL, 0, 0)};
-static const struct wb__field run_verify[] = {
-	RUN(verify_checked, WB__NUM, 0, 0), RUN(verify_failed, WB__NUM, 0, 0),
-};
+static const struct wb__field run_exit[] = {WB__FIELD_DFLT(wb_ledger_run, exit_code, -1)};
+static const struct wb__field run_snapshot[] = {RUN(snapshot, WB__BOOL)};
+static const struct wb__field run_verify[] = {RUN(verify_checked, WB__NUM), RUN(verify_failed, WB__NUM)};
 
 /*
  * The ledger item of a run (caller frees), or NULL when out of memory: the

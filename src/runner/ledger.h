@@ -97,9 +97,12 @@ struct wb__field {
 	int optional;             /* written only when set (not 0, not "") */
 };
 
-/** The row of member `m` of record type T in a table of struct wb__field. */
-#define WB__FIELD(T, m, kind, dflt, optional) \
-	{#m, (kind), offsetof(T, m), sizeof(((T *)0)->m), (dflt), (optional)}
+/** The row of member `m` of record type T in a table of struct wb__field: always written. */
+#define WB__FIELD(T, m, kind) {#m, (kind), offsetof(T, m), sizeof(((T *)0)->m), 0, 0}
+/** ... written only when set. */
+#define WB__FIELD_OPT(T, m, kind) {#m, (kind), offsetof(T, m), sizeof(((T *)0)->m), 0, 1}
+/** ... a number that is `dflt` when absent. */
+#define WB__FIELD_DFLT(T, m, dflt) {#m, WB__NUM, offsetof(T, m), sizeof(((T *)0)->m), (dflt), 0}
 
 /** Fill the n fields `f` of record `rec` from item `it` (the others are left alone). */
 void wb__fields_read(void *rec, const struct wb__field *f, size_t n, const wb_item *it);

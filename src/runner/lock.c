@@ -75,7 +75,7 @@ static wb_item *lease_item(const char *migration, const char *run_id, int64_t ac
 	return it;
 }
 
-#define LEASE(m, kind) WB__FIELD(wb_lease, m, kind, 0, 0)
+#define LEASE(m, kind) WB__FIELD(wb_lease, m, kind)
 
 /* The attributes of a lease's item beside its key. */
 static const struct wb__field lease_fields[] = {
