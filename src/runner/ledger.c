@@ -316,14 +316,8 @@ static int add_record(const wb_item *it, void *arg)
 {
 	struct records *l = arg;
 
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 32;
-		char *p = wb__realloc(l->v, ncap * l->size);
-		if (!p)
-			return WB_ENOMEM;
-		l->v = p;
-		l->cap = ncap;
-	}
+	if (wb__grow(&l->v, &l->cap, l->n, l->size, 32) < 0)
+		return WB_ENOMEM;
 	l->n += l->fn(l->v + l->n * l->size, it, l->arg) > 0;
 	return 0;
 }

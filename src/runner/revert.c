@@ -199,14 +199,8 @@ static int plan_action(struct revert *rv, const char *table, const wb_item *key,
 {
 	struct action *a;
 
-	if (rv->na == rv->cap) {
-		size_t ncap = rv->cap ? rv->cap * 2 : 64;
-		struct action *p = wb__realloc(rv->a, ncap * sizeof(*p));
-		if (!p)
-			return WB_ENOMEM;
-		rv->a = p;
-		rv->cap = ncap;
-	}
+	if (wb__grow(&rv->a, &rv->cap, rv->na, sizeof(*rv->a), 64) < 0)
+		return WB_ENOMEM;
 	a = &rv->a[rv->na];
 	memset(a, 0, sizeof(*a));
 	snprintf(a->table, sizeof(a->table), "%s", table);

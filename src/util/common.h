@@ -63,6 +63,12 @@ void *wb__calloc(size_t n, size_t size);
 void *wb__realloc(void *p, size_t n);
 char *wb__strdup(const char *s);
 char *wb__strndup(const char *s, size_t n);
+/**
+ * Room for one more element in the array *p (p points to the array's
+ * pointer) of *cap elements of `size` bytes, n of them used: doubles it
+ * (`first` elements the first time) when full.  0, or WB_ENOMEM.
+ */
+int wb__grow(void *p, size_t *cap, size_t n, size_t size, size_t first);
 
 /*
  * Allocation failure injection, for tests (always compiled in, off unless

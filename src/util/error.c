@@ -179,6 +179,20 @@ void *wb__realloc(void *p, size_t n)
 	return q;
 }
 
+int wb__grow(void *p, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	if (!(q = wb__realloc(*(void **)p, c * size)))
+		return WB_ENOMEM;
+	*(void **)p = q;
+	*cap = c;
+	return 0;
+}
+
 char *wb__strndup(const char *s, size_t n)
 {
 	char *p = wb__malloc(n + 1);
