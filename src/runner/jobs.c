@@ -10,7 +10,6 @@
  * Everything goes through the public store API: jobs work the same on
  * every backend.
  */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,14 +109,10 @@ static int check_job_options(const wb_job_options *o)
 
 void wb__user_at_host(char *buf, size_t size)
 {
-	struct passwd *pw = getpwuid(getuid());
-	const char *user = getenv("USER");
 	char host[256];
 
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "unknown");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(buf, size, "%s@%s", user ? user : pw ? pw->pw_name : "unknown", host);
+	wb__host_name(host, sizeof(host));
+	snprintf(buf, size, "%s@%s", wb__user_name(), host);
 }
 
 /* The job described by `o`, before it is stored. */

@@ -9,6 +9,7 @@
  * same on every backend.
  */
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,24 @@ void wb__run_id_new(char *buf, size_t size, int64_t now)
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(buf, size, "%s-%02x%02x%02x%02x", stamp, rnd[0], rnd[1], rnd[2], rnd[3]);
+}
+
+void wb__host_name(char *buf, size_t size)
+{
+	if (gethostname(buf, size) != 0)
+		snprintf(buf, size, "unknown");
+	buf[size - 1] = '\0';
+}
+
+const char *wb__user_name(void)
+{
+	const char *user = getenv("USER");
+	struct passwd *pw;
+
+	if (user && *user)
+		return user;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "unknown";
 }
 
 /* ------------------------------------------ items of the reserved tables */
@@ -280,6 +299,23 @@ static void item_to_run(wb_ledger_run *r, const wb_item *it)
 	wb__fields_read(r, run_exit, 1, it);
 	wb__fields_read(r, run_snapshot, 1, it);
 	wb__fields_read(r, run_verify, WB_ARRAY_SIZE(run_verify), it);
+}
+
+void wb__ledger_run_init(wb_ledger_run *r, const char *migration, const char *version,
+			 const char *name, const char *target, const char *mode)
+{
+	memset(r, 0, sizeof(*r));
+	r->started = (int64_t)time(NULL);
+	wb__run_id_new(r->run_id, sizeof(r->run_id), r->started);
+	snprintf(r->migration, sizeof(r->migration), "%s", migration);
+	snprintf(r->version, sizeof(r->version), "%s", version);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->target, sizeof(r->target), "%s", target);
+	snprintf(r->mode, sizeof(r->mode), "%s", mode);
+	snprintf(r->status, sizeof(r->status), "running");
+	wb__host_name(r->host, sizeof(r->host));
+	snprintf(r->user, sizeof(r->user), "%s", wb__user_name());
+	r->exit_code = -1;
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)

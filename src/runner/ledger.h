@@ -122,6 +122,20 @@ int wb__records_scan(void **out, size_t *count, wb_db *db, const char *table, si
 /** A new sortable run id ("20261125T100003Z-" + 8 hex digits) into buf (>= 32 bytes). */
 void wb__run_id_new(char *buf, size_t size, int64_t now);
 
+/** This host's name ("unknown" when it has none) into buf. */
+void wb__host_name(char *buf, size_t size);
+/** This process's user: $USER, else the password database's name, else "unknown". */
+const char *wb__user_name(void);
+
+/**
+ * A new run's record: zeroed, then its migration (version and name are
+ * the parts of the file's name), target URL and mode, status "running",
+ * started now under a new run id, this host and user, exit code -1.  The
+ * caller sets the rest.
+ */
+void wb__ledger_run_init(wb_ledger_run *r, const char *migration, const char *version,
+			 const char *name, const char *target, const char *mode);
+
 /** Write (insert or replace) a run. */
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run);
 /**

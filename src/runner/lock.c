@@ -33,18 +33,11 @@ int wb__lease_seconds(void)
 	return v > 0 ? v : 60;
 }
 
-static void my_host(char *buf, size_t size)
-{
-	if (gethostname(buf, size) != 0)
-		snprintf(buf, size, "unknown");
-	buf[size - 1] = '\0';
-}
-
 static void holder_of(char *buf, size_t size, const char *run_id)
 {
 	char host[256];
 
-	my_host(host, sizeof(host));
+	wb__host_name(host, sizeof(host));
 	snprintf(buf, size, "%s:%ld:%s", host, (long)getpid(), run_id);
 }
 
@@ -62,7 +55,7 @@ static wb_item *lease_item(const char *migration, const char *run_id, int64_t ac
 
 	if (!it)
 		return NULL;
-	my_host(host, sizeof(host));
+	wb__host_name(host, sizeof(host));
 	holder_of(holder, sizeof(holder), run_id);
 	if (wb_item_set_string(it, "holder", holder) || wb_item_set_string(it, "host", host) ||
 	    wb_item_set_int(it, "pid", (int64_t)getpid()) || wb_item_set_string(it, "run_id", run_id) ||
@@ -105,7 +98,7 @@ int wb_lease_stale(const wb_lease *l)
 
 	if (l->expires < (int64_t)time(NULL))
 		return 1;
-	my_host(host, sizeof(host));
+	wb__host_name(host, sizeof(host));
 	if (strcmp(host, l->host) == 0 && l->pid > 0 &&
 	    kill((pid_t)l->pid, 0) != 0 && errno == ESRCH)
 		return 1;

@@ -24,7 +24,6 @@
  * checkpoint: one batch where batches are atomic (a failed condition drops
  * that write and the batch is retried), one after the other elsewhere.
  */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,23 +114,11 @@ static int me_put(struct revert *rv)
 static void me_init(struct revert *rv)
 {
 	wb_ledger_run *m = &rv->me;
-	struct passwd *pw = getpwuid(getuid());
-	const char *user = getenv("USER");
 
-	memset(m, 0, sizeof(*m));
-	m->started = (int64_t)time(NULL);
-	wb__run_id_new(m->run_id, sizeof(m->run_id), m->started);
-	snprintf(m->migration, sizeof(m->migration), "%s", rv->target.migration);
-	snprintf(m->version, sizeof(m->version), "%s", rv->target.version);
-	snprintf(m->name, sizeof(m->name), "%s", rv->target.name);
+	/* mode revert: not a run of the migration, status and stamp skip it */
+	wb__ledger_run_init(m, rv->target.migration, rv->target.version, rv->target.name,
+			    wb_db_url(rv->db), "revert");
 	snprintf(m->checksum, sizeof(m->checksum), "%s", rv->target.checksum);
-	snprintf(m->target, sizeof(m->target), "%s", wb_db_url(rv->db));
-	snprintf(m->mode, sizeof(m->mode), "revert"); /* not a run of the migration: status, stamp skip it */
-	snprintf(m->status, sizeof(m->status), "running");
-	snprintf(m->user, sizeof(m->user), "%s", user && *user ? user : pw ? pw->pw_name : "?");
-	if (gethostname(m->host, sizeof(m->host)) != 0)
-		snprintf(m->host, sizeof(m->host), "?");
-	m->exit_code = -1;
 	m->journal = 1;
 }
 
