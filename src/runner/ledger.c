@@ -1,9 +1,12 @@
 /*
  * ledger.c - the run ledger (whimbrel_runs), run logs (whimbrel_logs,
  * several lines an item), the creation of the reserved tables, and what
- * the other reserved tables' modules (jobs, journal, lock, checkpoint)
- * share: a table created once, a string attribute copied, a table read
- * into sorted records, a partition visited; see ledger.h for the schema.
+ * the other reserved tables' modules (jobs, journal, lock, checkpoint,
+ * revert, control) share: a table created once, a key item, one item
+ * read, put or deleted, a record's fields read from and written to an
+ * item by a table of them (struct wb__field), a table read into sorted
+ * records, a partition visited, this host's and user's names; see
+ * ledger.h for the schema.
  *
  * Everything goes through the public store API, so the ledger works the
  * same on every backend.
