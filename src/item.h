@@ -133,6 +133,10 @@ int wb__num_parse(wb_num *out, const char *s, size_t len);
 int wb__num_cmp(const wb_num *a, const wb_num *b);
 /** Compare two decimal texts numerically (malformed texts compare by bytes). */
 int wb__num_text_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/** The order of two members of a set of type t: numeric for WB_NS, else by bytes (item_equal.c). */
+int wb__set_member_cmp(wb_type t, const wb_bytes *a, const wb_bytes *b);
+/** Sort the n members m of a set of type t in wb__set_member_cmp's order. */
+void wb__set_members_sort(wb_type t, wb_bytes *m, size_t n);
 /** Canonical text (see docs/items.md) into buf (>= 64 bytes); returns its length. */
 size_t wb__num_format(const wb_num *n, char *buf, size_t size);
 /** Check a number; returns 0 or WB_EINVALID with "<where>: number '...' ..." recorded. */

@@ -40,17 +40,27 @@ static int set_within(wb_type t, const wb_value *a, const wb_value *b)
 	return 1;
 }
 
+int wb__set_member_cmp(wb_type t, const wb_bytes *a, const wb_bytes *b)
+{
+	int c;
+
+	if (t == WB_NS)
+		return wb__num_text_cmp(a->p, a->len, b->p, b->len);
+	c = memcmp(a->p, b->p, a->len < b->len ? a->len : b->len);
+	return c ? c : (a->len == b->len ? 0 : (a->len < b->len ? -1 : 1));
+}
+
 static _Thread_local wb_type sort_type; /* qsort has no context argument */
 
 static int member_order(const void *x, const void *y)
 {
-	const wb_bytes *a = x, *b = y;
-	int c;
+	return wb__set_member_cmp(sort_type, x, y);
+}
 
-	if (sort_type == WB_NS)
-		return wb__num_text_cmp(a->p, a->len, b->p, b->len);
-	c = memcmp(a->p, b->p, a->len < b->len ? a->len : b->len);
-	return c ? c : (a->len == b->len ? 0 : (a->len < b->len ? -1 : 1));
+void wb__set_members_sort(wb_type t, wb_bytes *m, size_t n)
+{
+	sort_type = t;
+	qsort(m, n, sizeof(*m), member_order);
 }
 
 /* Big sets of equal size: sort copies of both and compare in step. */
@@ -72,11 +82,10 @@ static int sets_equal(const wb_value *a, const wb_value *b)
 	}
 	memcpy(sa, a->u.set.m, n * sizeof(*sa));
 	memcpy(sb, b->u.set.m, n * sizeof(*sb));
-	sort_type = t;
-	qsort(sa, n, sizeof(*sa), member_order);
-	qsort(sb, n, sizeof(*sb), member_order);
+	wb__set_members_sort(t, sa, n);
+	wb__set_members_sort(t, sb, n);
 	for (i = 0; i < n && eq; i++)
-		eq = member_order(&sa[i], &sb[i]) == 0;
+		eq = wb__set_member_cmp(t, &sa[i], &sb[i]) == 0;
 	free(sa);
 	free(sb);
 	return eq;

@@ -290,15 +290,23 @@ int wb_table_drop(wb_db *db, const char *name)
 	return db->ops->table_drop(db, name);
 }
 
+/* The checks of a one-item operation: its table, and `arg` (its key or item, named `what`) given. */
+static int check_op(wb_db *db, const char *verb, const char *table, const void *arg, const char *what)
+{
+	int rc = check_table(db, table);
+
+	if (rc == 0 && !arg)
+		rc = wb__error(db, WB_EINVALID, "%s %s: no %s", verb, table, what);
+	return rc;
+}
+
 int wb_get(wb_item **out, wb_db *db, const char *table, const wb_item *key)
 {
 	int rc;
 
 	*out = NULL;
-	if ((rc = check_table(db, table)) < 0)
+	if ((rc = check_op(db, "get from", table, key, "key")) < 0)
 		return rc;
-	if (!key)
-		return wb__error(db, WB_EINVALID, "get from %s: no key", table);
 	return db->ops->get(db, out, table, key);
 }
 
@@ -306,10 +314,8 @@ int wb_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *con
 {
 	int rc;
 
-	if ((rc = check_table(db, table)) < 0)
+	if ((rc = check_op(db, "put into", table, item, "item")) < 0)
 		return rc;
-	if (!item)
-		return wb__error(db, WB_EINVALID, "put into %s: no item", table);
 	if ((rc = wb_item_validate(item, NULL)) < 0)
 		return wb__error_to_db(db, rc);
 	return db->ops->put(db, table, item, cond);
@@ -319,10 +325,8 @@ int wb_delete(wb_db *db, const char *table, const wb_item *key, const wb_cond *c
 {
 	int rc;
 
-	if ((rc = check_table(db, table)) < 0)
+	if ((rc = check_op(db, "delete from", table, key, "key")) < 0)
 		return rc;
-	if (!key)
-		return wb__error(db, WB_EINVALID, "delete from %s: no key", table);
 	return db->ops->del(db, table, key, cond);
 }
 
@@ -331,10 +335,8 @@ int wb_update(wb_db *db, const char *table, const wb_item *key, const wb_item *s
 {
 	int rc;
 
-	if ((rc = check_table(db, table)) < 0)
+	if ((rc = check_op(db, "update of", table, key, "key")) < 0)
 		return rc;
-	if (!key)
-		return wb__error(db, WB_EINVALID, "update of %s: no key", table);
 	if (set && (rc = wb_item_validate(set, NULL)) < 0)
 		return wb__error_to_db(db, rc);
 	return db->ops->update(db, table, key, set, remove, nremove, cond);

@@ -166,19 +166,6 @@ static void member_text(char *out, size_t size, wb_type t, const wb_bytes *m)
 			 m->len > 60 ? "..." : "");
 }
 
-static _Thread_local wb_type cmp_type; /* qsort has no context argument */
-
-static int member_cmp(const void *a, const void *b)
-{
-	const wb_bytes *x = a, *y = b;
-	int c;
-
-	if (cmp_type == WB_NS)
-		return wb__num_text_cmp(x->p, x->len, y->p, y->len);
-	c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
-	return c ? c : (x->len == y->len ? 0 : (x->len < y->len ? -1 : 1));
-}
-
 static int report_dup(const vpath *p, wb_type t, const wb_bytes *a, const wb_bytes *b)
 {
 	char ma[80], mb[80], msg[256];
@@ -200,20 +187,19 @@ static int check_set_dups(const vpath *p, const wb_value *v)
 	size_t n = v->u.set.n, i, j;
 	wb_bytes *sorted;
 
-	cmp_type = t;
 	if (n <= 32) {
 		for (i = 0; i < n; i++)
 			for (j = i + 1; j < n; j++)
-				if (member_cmp(&v->u.set.m[i], &v->u.set.m[j]) == 0)
+				if (wb__set_member_cmp(t, &v->u.set.m[i], &v->u.set.m[j]) == 0)
 					return report_dup(p, t, &v->u.set.m[i], &v->u.set.m[j]);
 		return 0;
 	}
 	if (!(sorted = wb__malloc(n * sizeof(*sorted))))
 		return WB_ENOMEM;
 	memcpy(sorted, v->u.set.m, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), member_cmp);
+	wb__set_members_sort(t, sorted, n);
 	for (i = 1; i < n; i++) {
-		if (member_cmp(&sorted[i - 1], &sorted[i]) == 0) {
+		if (wb__set_member_cmp(t, &sorted[i - 1], &sorted[i]) == 0) {
 			int rc = report_dup(p, t, &sorted[i - 1], &sorted[i]);
 			free(sorted);
 			return rc;

@@ -23,6 +23,7 @@
 #include "common.h"
 #include "sha256.h"
 #include "sigv4.h"
+#include "thread_obj.h"
 
 static int unreserved(unsigned char c)
 {
@@ -77,27 +78,19 @@ static size_t uri_decode(char *dst, const char *p, size_t n)
  * HMAC-SHA256, fetched from OpenSSL's default provider once per process
  * (OpenSSL 3 would otherwise look it up by name on every use); read-only
  * after the pthread_once.  Each thread keeps one HMAC context for all its
- * signing (creating one costs more than signing a request), freed when the
- * thread ends.  The SHA-256 of bodies and canonical requests is sha256.h's.
+ * signing (creating one costs more than signing a request; thread_obj.h).
+ * The SHA-256 of bodies and canonical requests is sha256.h's.
  */
 static pthread_once_t mac_once = PTHREAD_ONCE_INIT;
 static EVP_MAC *mac_fetched;
-static pthread_key_t ctx_key;
-static int ctx_key_ok;
-
-static void free_ctx(void *arg)
-{
-	EVP_MAC_CTX_free(arg);
-}
 
 static void mac_init(void)
 {
 	mac_fetched = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	ctx_key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
 }
 
-/* This thread's HMAC-SHA256 context, or NULL when out of memory. */
-static EVP_MAC_CTX *thread_mac(void)
+/* A new HMAC-SHA256 context, or NULL when out of memory. */
+static void *mac_new(void)
 {
 	char digest_name[] = "SHA256";
 	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
@@ -105,16 +98,24 @@ static EVP_MAC_CTX *thread_mac(void)
 	EVP_MAC_CTX *m;
 
 	pthread_once(&mac_once, mac_init);
-	if (!ctx_key_ok || !mac_fetched)
+	if (!mac_fetched || !(m = EVP_MAC_CTX_new(mac_fetched)))
 		return NULL;
-	if ((m = pthread_getspecific(ctx_key)))
-		return m;
-	if (!(m = EVP_MAC_CTX_new(mac_fetched)) || !EVP_MAC_CTX_set_params(m, params) ||
-	    pthread_setspecific(ctx_key, m) != 0) {
+	if (!EVP_MAC_CTX_set_params(m, params)) {
 		EVP_MAC_CTX_free(m);
 		return NULL;
 	}
 	return m;
+}
+
+static void mac_free(void *m)
+{
+	EVP_MAC_CTX_free(m);
+}
+
+/* This thread's HMAC-SHA256 context, or NULL when out of memory. */
+static EVP_MAC_CTX *thread_mac(void)
+{
+	return wb__thread_obj(WB_SLOT_HMAC, mac_new, mac_free);
 }
 
 void wb__sigv4_amz_date(char out[17], time_t t)

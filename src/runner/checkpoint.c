@@ -18,34 +18,26 @@ void wb__checkpoint_clear_struct(wb_checkpoint *cp)
 
 static wb_item *cp_key(const char *migration, const char *segment)
 {
-	wb_item *k = wb_item_new();
-
-	if (k && (wb_item_set_string(k, "migration", migration) < 0 ||
-		  wb_item_set_string(k, "segment", segment) < 0)) {
-		wb_item_free(k);
-		return NULL;
-	}
-	return k;
+	return wb__key_item("migration", migration, "segment", segment);
 }
+
+#define CP(m) WB__FIELD(wb_checkpoint, m, WB__NUM)
+
+/* The numbers of a checkpoint's item that wb__checkpoint_load reads. */
+static const struct wb__field cp_fields[] = {
+	CP(done), CP(total_segments), CP(count), CP(written), CP(deleted),
+};
 
 int wb__checkpoint_load(wb_db *db, const char *migration, const char *segment, wb_checkpoint *out)
 {
-	wb_item *key = cp_key(migration, segment), *it = NULL;
+	wb_item *it;
 	const char *lk;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!key)
-		return wb__oom(db);
-	rc = wb_get(&it, db, WB_CHECKPOINT_TABLE, key);
-	wb_item_free(key);
-	if (rc < 0)
+	if ((rc = wb__get_key(&it, db, WB_CHECKPOINT_TABLE, "migration", migration, "segment", segment)) < 0)
 		return rc;
-	out->done = (int)wb_item_get_int(it, "done", 0);
-	out->total_segments = wb_item_get_int(it, "total_segments", 0);
-	out->count = wb_item_get_int(it, "count", 0);
-	out->written = wb_item_get_int(it, "written", 0);
-	out->deleted = wb_item_get_int(it, "deleted", 0);
+	wb__fields_read(out, cp_fields, WB_ARRAY_SIZE(cp_fields), it);
 	lk = wb_item_get_string(it, "last_key");
 	if (lk && lk[0])
 		rc = wb_item_from_json(&out->last_key, lk, strlen(lk), WB_JSON_DDB);

@@ -95,14 +95,8 @@ static int add(wb__config *cf, const char *section, size_t slen, const char *key
 {
 	struct entry *e;
 
-	if (cf->count == cf->cap) {
-		size_t cap = cf->cap ? cf->cap * 2 : 8;
-		struct entry *p = wb__realloc(cf->entries, cap * sizeof(*p));
-		if (!p)
-			return WB_ENOMEM;
-		cf->entries = p;
-		cf->cap = cap;
-	}
+	if (wb__grow(&cf->entries, &cf->cap, cf->count, sizeof(*cf->entries), 8) < 0)
+		return WB_ENOMEM;
 	e = &cf->entries[cf->count];
 	memset(e, 0, sizeof(*e));
 	e->line = line;

@@ -154,7 +154,8 @@ int wb_run_control_update(wb_db *db, const char *run, const wb_run_control *chan
 	if (!run || !*run)
 		return wb__error(NULL, WB_EINVALID, "wb_run_control_update: no run id");
 	if ((rc = check_change(change)) < 0 ||
-	    (rc = wb__reserved_table(db, WB_CONTROL_TABLE, "run", WB_S, "part", WB_S)) < 0 ||
+	    (rc = wb__reserved_table(db, WB_CONTROL_TABLE,
+				     &(const wb_key_schema){"run", WB_S, "part", WB_S})) < 0 ||
 	    (rc = wb_run_control_get(&c, db, run)) < 0)
 		return rc;
 	overlay(&c, change);

@@ -10,7 +10,6 @@
  * Everything goes through the public store API: jobs work the same on
  * every backend.
  */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,106 +26,79 @@
 
 int wb__jobs_ensure(wb_db *db)
 {
-	return wb__reserved_table(db, WB_JOBS_TABLE, "job_id", WB_S, "part", WB_S);
+	static const wb_key_schema key = {"job_id", WB_S, "part", WB_S};
+
+	return wb__reserved_table(db, WB_JOBS_TABLE, &key);
 }
 
 /* ---------------------------------------------------- item <-> struct */
 
 static wb_item *job_key(const char *job_id)
 {
-	wb_item *k = wb_item_new();
-
-	if (k && (wb_item_set_string(k, "job_id", job_id) ||
-		  wb_item_set_string(k, "part", WB_JOB_PART))) {
-		wb_item_free(k);
-		return NULL;
-	}
-	return k;
+	return wb__key_item("job_id", job_id, "part", WB_JOB_PART);
 }
+
+#define JOB(m, kind) WB__FIELD(wb_job, m, kind)
+
+/* The attributes of a job's item set at its creation, beside its key and source. */
+static const struct wb__field job_fields[] = {
+	JOB(migration, WB__STR), JOB(file, WB__STR), JOB(target, WB__STR), JOB(checksum, WB__STR),
+	JOB(commit, WB__STR), JOB(dirty, WB__STR), JOB(created, WB__NUM), JOB(created_by, WB__STR),
+	WB__FIELD_DFLT(wb_job, workers, 1), JOB(segments, WB__NUM),
+	WB__FIELD_DFLT(wb_job, attempts, 1), JOB(timeout_s, WB__NUM),
+};
+
+/* ... and those that change after it (set_state). */
+static const struct wb__field job_state[] = {
+	JOB(status, WB__STR), JOB(at, WB__NUM), JOB(attempt, WB__NUM), JOB(started, WB__NUM),
+	JOB(run_id, WB__STR), WB__FIELD_OPT(wb_job, finished, WB__NUM), WB__FIELD_OPT(wb_job, error, WB__STR),
+};
 
 /* The attributes of a job that change after its creation, onto `it`. */
 static int set_state(wb_item *it, const wb_job *j)
 {
-	int rc = 0;
-
-	rc |= wb_item_set_string(it, "status", j->status);
-	rc |= wb_item_set_int(it, "at", j->at);
-	rc |= wb_item_set_int(it, "attempt", j->attempt);
-	rc |= wb_item_set_int(it, "started", j->started);
-	rc |= wb_item_set_string(it, "run_id", j->run_id);
-	if (j->finished > 0)
-		rc |= wb_item_set_int(it, "finished", j->finished);
-	if (j->error[0])
-		rc |= wb_item_set_string(it, "error", j->error);
-	return rc;
+	return wb__fields_write(it, j, job_state, WB_ARRAY_SIZE(job_state));
 }
 
 /* The whole item of a new job (caller frees), or NULL when out of memory. */
 static wb_item *job_item(const wb_job *j, const char *src, size_t len)
 {
 	wb_item *it = job_key(j->job_id);
-	wb_value *v = NULL;
-	int rc = 0;
+	wb_value *v = wb_value_string(src, len);
 
-	if (!it || !(v = wb_value_string(src, len)))
-		goto fail;
-	rc |= wb_item_set(it, "source", v);
-	v = NULL;
-	rc |= wb_item_set_string(it, "migration", j->migration);
-	rc |= wb_item_set_string(it, "file", j->file);
-	rc |= wb_item_set_string(it, "target", j->target);
-	rc |= wb_item_set_string(it, "checksum", j->checksum);
-	rc |= wb_item_set_string(it, "commit", j->commit);
-	rc |= wb_item_set_string(it, "dirty", j->dirty);
-	rc |= wb_item_set_int(it, "created", j->created);
-	rc |= wb_item_set_string(it, "created_by", j->created_by);
-	rc |= wb_item_set_int(it, "workers", j->workers);
-	rc |= wb_item_set_int(it, "segments", j->segments);
-	rc |= wb_item_set_int(it, "attempts", j->attempts);
-	rc |= wb_item_set_int(it, "timeout_s", j->timeout_s);
-	rc |= set_state(it, j);
-	if (rc == 0)
-		return it;
-fail:
-	wb_value_free(v);
-	wb_item_free(it);
-	return NULL;
+	if (!it || !v) {
+		wb_value_free(v);
+		wb_item_free(it);
+		return NULL;
+	}
+	if (wb_item_set(it, "source", v) || /* it takes v, even when it fails */
+	    wb__fields_write(it, j, job_fields, WB_ARRAY_SIZE(job_fields)) || set_state(it, j)) {
+		wb_item_free(it);
+		return NULL;
+	}
+	return it;
 }
 
 static void item_to_job(wb_job *j, const wb_item *it)
 {
 	memset(j, 0, sizeof(*j));
 	wb__attr_copy(j->job_id, sizeof(j->job_id), it, "job_id");
-	wb__attr_copy(j->migration, sizeof(j->migration), it, "migration");
-	wb__attr_copy(j->file, sizeof(j->file), it, "file");
-	wb__attr_copy(j->target, sizeof(j->target), it, "target");
-	wb__attr_copy(j->checksum, sizeof(j->checksum), it, "checksum");
-	wb__attr_copy(j->commit, sizeof(j->commit), it, "commit");
-	wb__attr_copy(j->dirty, sizeof(j->dirty), it, "dirty");
-	wb__attr_copy(j->created_by, sizeof(j->created_by), it, "created_by");
-	wb__attr_copy(j->status, sizeof(j->status), it, "status");
-	wb__attr_copy(j->run_id, sizeof(j->run_id), it, "run_id");
-	wb__attr_copy(j->error, sizeof(j->error), it, "error");
-	j->at = wb_item_get_int(it, "at", 0);
-	j->created = wb_item_get_int(it, "created", 0);
-	j->finished = wb_item_get_int(it, "finished", 0);
-	j->timeout_s = wb_item_get_int(it, "timeout_s", 0);
-	j->started = wb_item_get_int(it, "started", 0);
-	j->workers = (int)wb_item_get_int(it, "workers", 1);
-	j->segments = (int)wb_item_get_int(it, "segments", j->workers);
-	j->attempts = (int)wb_item_get_int(it, "attempts", 1);
-	j->attempt = (int)wb_item_get_int(it, "attempt", 0);
+	wb__fields_read(j, job_fields, WB_ARRAY_SIZE(job_fields), it);
+	wb__fields_read(j, job_state, WB_ARRAY_SIZE(job_state), it);
+	if (!wb_item_get(it, "segments")) /* as many as workers */
+		j->segments = j->workers;
 }
 
 /* ----------------------------------------------------------------- add */
 
 static int check_job_options(const wb_job_options *o)
 {
-	if (!o || o->version != WB_JOB_OPTIONS_VERSION)
-		return wb__error(NULL, WB_EINVALID, "wb_job_add: options of version %u, expected %u "
-				 "(use WB_JOB_OPTIONS_INIT)", o ? o->version : 0, WB_JOB_OPTIONS_VERSION);
-	if (!o->path || !o->source || !o->target)
-		return wb__error(NULL, WB_EINVALID, "wb_job_add: path, source and target are required");
+	int rc = wb__options_check("wb_job_add", o, o ? o->version : 0, WB_JOB_OPTIONS_VERSION,
+				   "WB_JOB_OPTIONS_INIT", o && o->path && o->source && o->target,
+				   "path, source and target");
+
+	if (rc < 0)
+		return rc;
 	if (o->workers < 1 || o->attempts < 1 || o->timeout_s < 0 || o->segments < 0 ||
 	    o->segments > WB_JOB_MAX_SEGMENTS || o->workers > WB_JOB_MAX_SEGMENTS)
 		return wb__error(NULL, WB_EINVALID, "wb_job_add: workers and attempts must be at least 1, "
@@ -137,14 +109,10 @@ static int check_job_options(const wb_job_options *o)
 
 void wb__user_at_host(char *buf, size_t size)
 {
-	struct passwd *pw = getpwuid(getuid());
-	const char *user = getenv("USER");
 	char host[256];
 
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "unknown");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(buf, size, "%s@%s", user ? user : pw ? pw->pw_name : "unknown", host);
+	wb__host_name(host, sizeof(host));
+	snprintf(buf, size, "%s@%s", wb__user_name(), host);
 }
 
 /* The job described by `o`, before it is stored. */
@@ -181,7 +149,6 @@ int wb_job_add(wb_job *out, wb_db *db, const wb_job_options *o)
 {
 	wb_cond not_exists = {WB_COND_NOT_EXISTS, NULL, NULL, NULL};
 	wb_job j;
-	wb_item *it;
 	int rc;
 
 	if ((rc = check_job_options(o)) < 0 || (rc = job_init(&j, o)) < 0)
@@ -190,10 +157,8 @@ int wb_job_add(wb_job *out, wb_db *db, const wb_job_options *o)
 		return wb__error(NULL, rc, "cannot create %s: %s", WB_JOBS_TABLE, wb_error_last());
 	if (o->control && (rc = wb_run_control_update(db, j.job_id, o->control)) < 0)
 		return wb__error(NULL, rc, "cannot record the limits of job %s: %s", j.job_id, wb_error_last());
-	if (!(it = job_item(&j, o->source, o->source_len)))
-		return wb__oom(db);
-	rc = wb_put(db, WB_JOBS_TABLE, it, &not_exists);
-	wb_item_free(it);
+	rc = wb__write_free(db, WB_WRITE_PUT, WB_JOBS_TABLE, job_item(&j, o->source, o->source_len),
+			    &not_exists);
 	if (rc < 0)
 		return wb__error(NULL, rc, "cannot record job %s: %s", j.job_id, wb_error_last());
 	if (out)
@@ -206,15 +171,9 @@ int wb_job_add(wb_job *out, wb_db *db, const wb_job_options *o)
 /* The stored item of job `job_id` (caller frees); WB_ENOTFOUND with a message. */
 static int job_fetch(wb_item **out, wb_db *db, const char *job_id)
 {
-	wb_item *key = job_key(job_id);
 	char esc[160];
-	int rc;
+	int rc = wb__get_key(out, db, WB_JOBS_TABLE, "job_id", job_id, "part", WB_JOB_PART);
 
-	*out = NULL;
-	if (!key)
-		return wb__oom(db);
-	rc = wb_get(out, db, WB_JOBS_TABLE, key);
-	wb_item_free(key);
 	if (rc == WB_ENOTFOUND)
 		return wb__error(NULL, rc, "no job %s in the target (see `whimbrel schedule list`)",
 				 wb_escape_line(esc, sizeof(esc), job_id));
@@ -391,25 +350,24 @@ static int seg_index(const char *name)
 	return *end || end == p + 3 || k < 0 || k > WB_JOB_MAX_SEGMENTS ? -1 : (int)k;
 }
 
+#define SEG(m, kind) WB__FIELD(wb_job_segment, m, kind)
+
+/* The attributes of a segment's item (scanned...: a done segment's, kept past its checkpoints). */
+static const struct wb__field seg_fields[] = {
+	SEG(state, WB__STR),     SEG(worker, WB__STR),    SEG(run_id, WB__STR),
+	SEG(error, WB__STR),     SEG(heartbeat, WB__NUM), SEG(expires, WB__NUM),
+	SEG(takeovers, WB__NUM), SEG(scanned, WB__NUM),   SEG(written, WB__NUM),
+	SEG(deleted, WB__NUM),
+};
+
 static int add_segment(const wb_item *it, void *arg)
 {
 	struct seg_list *l = arg;
 	int k = seg_index(wb_item_get_string(it, "part"));
-	wb_job_segment *s;
 
 	if (k < 0 || k >= l->n)
 		return 0;
-	s = &l->v[k];
-	wb__attr_copy(s->state, sizeof(s->state), it, "state");
-	wb__attr_copy(s->worker, sizeof(s->worker), it, "worker");
-	wb__attr_copy(s->run_id, sizeof(s->run_id), it, "run_id");
-	wb__attr_copy(s->error, sizeof(s->error), it, "error");
-	s->heartbeat = wb_item_get_int(it, "heartbeat", 0);
-	s->expires = wb_item_get_int(it, "expires", 0);
-	s->takeovers = (int)wb_item_get_int(it, "takeovers", 0);
-	s->scanned = wb_item_get_int(it, "scanned", 0); /* a done segment's, kept past its checkpoints */
-	s->written = wb_item_get_int(it, "written", 0);
-	s->deleted = wb_item_get_int(it, "deleted", 0);
+	wb__fields_read(&l->v[k], seg_fields, WB_ARRAY_SIZE(seg_fields), it);
 	return 0;
 }
 

@@ -419,7 +419,9 @@ int wb__journal_parse(wb_journal_read *out, const wb_item *it)
 
 int wb__journal_ensure(wb_db *db)
 {
-	return wb__reserved_table(db, WB_JOURNAL_TABLE, "run_id", WB_S, "seq", WB_S);
+	static const wb_key_schema key = {"run_id", WB_S, "seq", WB_S};
+
+	return wb__reserved_table(db, WB_JOURNAL_TABLE, &key);
 }
 
 /* Delete a page of entries (their keys) in one batch. */
@@ -470,33 +472,37 @@ int wb__journal_drop_run(wb_db *db, const char *run_id, size_t *deleted)
 
 /* ---------------------------------------------------------------- walking */
 
+/* A walk's visitor: fn and its argument, and the count of the chunks it saw. */
+struct walk {
+	wb__journal_fn fn; /* called per chunk */
+	void *arg;         /* its argument */
+	size_t *seen;      /* chunks fn was called with */
+};
+
+static int walk_chunk(const wb_item *it, void *arg)
+{
+	struct walk *w = arg;
+
+	++*w->seen;
+	return w->fn(it, w->arg);
+}
+
 int wb__journal_walk(wb_db *db, const char *run_id, int descending, size_t per_page, const wb_item *start,
 		     wb__journal_fn fn, void *arg, size_t *seen)
 {
 	wb_value *pk = wb_value_string(run_id, strlen(run_id));
 	wb_query q = WB_QUERY_INIT;
-	wb_item *cursor = start ? wb_item_dup(start) : NULL;
-	int rc = pk && (cursor || !start) ? 0 : wb__oom(db);
+	struct walk w = {fn, arg, seen};
+	int rc;
 
 	*seen = 0;
+	if (!pk)
+		return wb__oom(db);
 	q.pk = pk;
 	q.descending = descending;
 	q.limit = per_page;
-	while (rc == 0) {
-		wb_page *page = NULL;
-		q.start_after = cursor;
-		if ((rc = wb_query_page(&page, db, WB_JOURNAL_TABLE, &q)) < 0)
-			break;
-		for (size_t i = 0; rc == 0 && i < page->count; i++, ++*seen)
-			rc = fn(page->items[i], arg);
-		wb_item_free(cursor);
-		cursor = page->last_key;
-		page->last_key = NULL;
-		wb_page_free(page);
-		if (!cursor)
-			break;
-	}
-	wb_item_free(cursor);
+	q.start_after = start;
+	rc = wb_query_all(db, WB_JOURNAL_TABLE, &q, walk_chunk, &w);
 	wb_value_free(pk);
 	return rc;
 }

@@ -1,14 +1,18 @@
 /*
  * ledger.c - the run ledger (whimbrel_runs), run logs (whimbrel_logs,
  * several lines an item), the creation of the reserved tables, and what
- * the other reserved tables' modules (jobs, journal, lock, checkpoint)
- * share: a table created once, a string attribute copied, a table read
- * into sorted records, a partition visited; see ledger.h for the schema.
+ * the other reserved tables' modules (jobs, journal, lock, checkpoint,
+ * revert, control) share: a table created once, a key item, one item
+ * read, put or deleted, a record's fields read from and written to an
+ * item by a table of them (struct wb__field), a table read into sorted
+ * records, a partition visited, this host's and user's names; see
+ * ledger.h for the schema.
  *
  * Everything goes through the public store API, so the ledger works the
  * same on every backend.
  */
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +28,14 @@
 
 /* ------------------------------------------------------- reserved tables */
 
-int wb__reserved_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
-		       const char *sk, wb_type skt)
+int wb__reserved_table(wb_db *db, const char *name, const wb_key_schema *key)
 {
-	wb_key_schema key;
 	wb_table_desc desc;
 	int rc;
 
 	if (wb_table_describe(&desc, db, name) == 0)
 		return 0;
-	memset(&key, 0, sizeof(key));
-	snprintf(key.pk_name, sizeof(key.pk_name), "%s", pk);
-	key.pk_type = pkt;
-	if (sk) {
-		snprintf(key.sk_name, sizeof(key.sk_name), "%s", sk);
-		key.sk_type = skt;
-	}
-	rc = wb_table_create(db, name, &key);
+	rc = wb_table_create(db, name, key);
 	if (rc == WB_EEXISTS) /* created meanwhile by another process */
 		rc = 0;
 	return rc;
@@ -48,13 +43,20 @@ int wb__reserved_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
 
 int wb__reserved_ensure(wb_db *db)
 {
+	static const struct {
+		const char *name;   /* the table */
+		wb_key_schema key;  /* its key */
+	} tables[] = {
+		{WB_RUNS_TABLE, {"run_id", WB_S, "", WB_S}},
+		{WB_LOGS_TABLE, {"run_id", WB_S, "seq", WB_N}},
+		{WB_LOCKS_TABLE, {"migration", WB_S, "", WB_S}},
+		{WB_CHECKPOINT_TABLE, {"migration", WB_S, "segment", WB_S}},
+	};
 	int rc;
 
-	if ((rc = wb__reserved_table(db, WB_RUNS_TABLE, "run_id", WB_S, NULL, WB_S)) < 0 ||
-	    (rc = wb__reserved_table(db, WB_LOGS_TABLE, "run_id", WB_S, "seq", WB_N)) < 0 ||
-	    (rc = wb__reserved_table(db, WB_LOCKS_TABLE, "migration", WB_S, NULL, WB_S)) < 0 ||
-	    (rc = wb__reserved_table(db, WB_CHECKPOINT_TABLE, "migration", WB_S, "segment", WB_S)) < 0)
-		return rc;
+	for (size_t i = 0; i < WB_ARRAY_SIZE(tables); i++)
+		if ((rc = wb__reserved_table(db, tables[i].name, &tables[i].key)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -78,12 +80,155 @@ void wb__run_id_new(char *buf, size_t size, int64_t now)
 	snprintf(buf, size, "%s-%02x%02x%02x%02x", stamp, rnd[0], rnd[1], rnd[2], rnd[3]);
 }
 
-/* ------------------------------------------------------------ runs table */
-
-static int set_str(wb_item *it, const char *name, const char *s)
+void wb__host_name(char *buf, size_t size)
 {
-	return wb_item_set_string(it, name, s);
+	if (gethostname(buf, size) != 0)
+		snprintf(buf, size, "unknown");
+	buf[size - 1] = '\0';
 }
+
+const char *wb__user_name(void)
+{
+	const char *user = getenv("USER");
+	struct passwd *pw;
+
+	if (user && *user)
+		return user;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "unknown";
+}
+
+/* ------------------------------------------ items of the reserved tables */
+
+void wb__attr_copy(char *dst, size_t size, const wb_item *it, const char *name)
+{
+	const char *s = wb_item_get_string(it, name);
+
+	snprintf(dst, size, "%s", s ? s : "");
+}
+
+wb_item *wb__key_item(const char *pk, const char *pv, const char *sk, const char *sv)
+{
+	wb_item *k = wb_item_new();
+
+	if (k && (wb_item_set_string(k, pk, pv) < 0 || (sk && wb_item_set_string(k, sk, sv) < 0))) {
+		wb_item_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+int wb__get_key(wb_item **out, wb_db *db, const char *table, const char *pk, const char *pv,
+		const char *sk, const char *sv)
+{
+	wb_item *key = wb__key_item(pk, pv, sk, sv);
+	int rc;
+
+	*out = NULL;
+	rc = key ? wb_get(out, db, table, key) : wb__oom(db);
+	wb_item_free(key);
+	return rc;
+}
+
+int wb__write_free(wb_db *db, wb_write_kind kind, const char *table, wb_item *it, const wb_cond *cond)
+{
+	int rc;
+
+	if (!it)
+		return wb__oom(db);
+	if (kind == WB_WRITE_DELETE)
+		rc = wb_delete(db, table, it, cond);
+	else
+		rc = wb_put(db, table, it, cond);
+	wb_item_free(it);
+	return rc;
+}
+
+/* The field f of record rec, as a number (an int or an int64_t). */
+static int64_t num_of(const void *rec, const struct wb__field *f)
+{
+	const char *p = (const char *)rec + f->off;
+
+	return f->size == sizeof(int64_t) ? *(const int64_t *)p : *(const int *)p;
+}
+
+static void num_set(void *rec, const struct wb__field *f, int64_t v)
+{
+	char *p = (char *)rec + f->off;
+
+	if (f->size == sizeof(int64_t))
+		*(int64_t *)p = v;
+	else
+		*(int *)p = (int)v;
+}
+
+void wb__fields_read(void *rec, const struct wb__field *f, size_t n, const wb_item *it)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *p = (char *)rec + f[i].off;
+		const wb_value *v;
+
+		switch (f[i].kind) {
+		case WB__STR:
+			wb__attr_copy(p, f[i].size, it, f[i].name);
+			break;
+		case WB__NUM:
+			num_set(rec, &f[i], wb_item_get_int(it, f[i].name, f[i].dflt));
+			break;
+		case WB__UNITS:
+			*(double *)p = wb__get_units(it, f[i].name);
+			break;
+		case WB__BOOL:
+			v = wb_item_get(it, f[i].name);
+			*(int *)p = v && wb_value_get_bool(v);
+			break;
+		}
+	}
+}
+
+/* Whether field f of rec is set: not 0, not "". */
+static int field_set(const void *rec, const struct wb__field *f)
+{
+	const char *p = (const char *)rec + f->off;
+
+	switch (f->kind) {
+	case WB__STR:
+		return p[0] != '\0';
+	case WB__UNITS:
+		return *(const double *)p > 0;
+	default:
+		return num_of(rec, f) != 0;
+	}
+}
+
+int wb__fields_write(wb_item *it, const void *rec, const struct wb__field *f, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *p = (const char *)rec + f[i].off;
+
+		if (f[i].optional && !field_set(rec, &f[i]))
+			continue;
+		switch (f[i].kind) {
+		case WB__STR:
+			rc = wb_item_set_string(it, f[i].name, p);
+			break;
+		case WB__NUM:
+			rc = wb_item_set_int(it, f[i].name, num_of(rec, &f[i]));
+			break;
+		case WB__UNITS:
+			rc = wb__set_units(it, f[i].name, *(const double *)p);
+			break;
+		case WB__BOOL:
+			rc = wb_item_set_bool(it, f[i].name, *(const int *)p);
+			break;
+		}
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ runs table */
 
 /* Capacity units, one decimal: DynamoDB reports halves. */
 int wb__set_units(wb_item *it, const char *name, double v)
@@ -101,65 +246,48 @@ double wb__get_units(const wb_item *it, const char *name)
 	return v ? strtod(v, NULL) : 0;
 }
 
-/* The ledger item of a run (caller frees), or NULL when out of memory. */
+#define RUN(m, kind) WB__FIELD(wb_ledger_run, m, kind)
+#define RUN_OPT(m, kind) WB__FIELD_OPT(wb_ledger_run, m, kind)
+
+/* The attributes of a run's item that stand for a field of the same name (ledger.h). */
+static const struct wb__field run_fields[] = {
+	RUN(run_id, WB__STR), RUN(migration, WB__STR), RUN(version, WB__STR), RUN(name, WB__STR),
+	RUN(checksum, WB__STR), RUN(target, WB__STR), RUN(mode, WB__STR), RUN(status, WB__STR),
+	RUN(started, WB__NUM), RUN_OPT(finished, WB__NUM), RUN(duration_ms, WB__NUM),
+	RUN(host, WB__STR), RUN(user, WB__STR),
+	RUN(scanned, WB__NUM), RUN(written, WB__NUM), RUN(deleted, WB__NUM), RUN(unchanged, WB__NUM),
+	RUN(failed, WB__NUM), RUN(retries, WB__NUM), RUN(throttled, WB__NUM),
+	RUN(conditions_failed, WB__NUM), RUN(rcu_consumed, WB__UNITS), RUN(wcu_consumed, WB__UNITS),
+	RUN_OPT(error, WB__STR), RUN(journal, WB__BOOL),
+	RUN_OPT(commit, WB__STR), RUN_OPT(dirty, WB__STR), RUN_OPT(job_id, WB__STR),
+	RUN_OPT(unconditional, WB__BOOL), RUN_OPT(rcu_estimate, WB__UNITS),
+	RUN_OPT(wcu_estimate, WB__UNITS), RUN_OPT(verify_keys, WB__STR), RUN_OPT(verifies, WB__STR),
+};
+
+/* ... and those written on conditions of their own (run_to_item). */
+static const struct wb__field run_exit[] = {WB__FIELD_DFLT(wb_ledger_run, exit_code, -1)};
+static const struct wb__field run_snapshot[] = {RUN(snapshot, WB__BOOL)};
+static const struct wb__field run_verify[] = {RUN(verify_checked, WB__NUM), RUN(verify_failed, WB__NUM)};
+
+/*
+ * The ledger item of a run (caller frees), or NULL when out of memory: the
+ * exit code once it finished, the snapshot flag of a prod run, the verify
+ * counts when its verify callbacks ran.
+ */
 static wb_item *run_to_item(const wb_ledger_run *r)
 {
 	wb_item *it = wb_item_new();
-	int rc = 0;
+	int rc;
 
 	if (!it)
 		return NULL;
-	rc |= set_str(it, "run_id", r->run_id);
-	rc |= set_str(it, "migration", r->migration);
-	rc |= set_str(it, "version", r->version);
-	rc |= set_str(it, "name", r->name);
-	rc |= set_str(it, "checksum", r->checksum);
-	rc |= set_str(it, "target", r->target);
-	rc |= set_str(it, "mode", r->mode);
-	rc |= set_str(it, "status", r->status);
-	rc |= wb_item_set_int(it, "started", r->started);
-	if (r->finished > 0) {
-		rc |= wb_item_set_int(it, "finished", r->finished);
-		rc |= wb_item_set_int(it, "exit_code", r->exit_code);
-	}
-	rc |= wb_item_set_int(it, "duration_ms", r->duration_ms);
-	rc |= set_str(it, "host", r->host);
-	rc |= set_str(it, "user", r->user);
-	rc |= wb_item_set_int(it, "scanned", r->scanned);
-	rc |= wb_item_set_int(it, "written", r->written);
-	rc |= wb_item_set_int(it, "deleted", r->deleted);
-	rc |= wb_item_set_int(it, "unchanged", r->unchanged);
-	rc |= wb_item_set_int(it, "failed", r->failed);
-	rc |= wb_item_set_int(it, "retries", r->retries);
-	rc |= wb_item_set_int(it, "throttled", r->throttled);
-	rc |= wb_item_set_int(it, "conditions_failed", r->conditions_failed);
-	rc |= wb__set_units(it, "rcu_consumed", r->rcu_consumed);
-	rc |= wb__set_units(it, "wcu_consumed", r->wcu_consumed);
-	if (r->error[0])
-		rc |= set_str(it, "error", r->error);
-	rc |= wb_item_set_bool(it, "journal", r->journal);
-	if (r->commit[0])
-		rc |= set_str(it, "commit", r->commit);
-	if (r->dirty[0])
-		rc |= set_str(it, "dirty", r->dirty);
-	if (r->job_id[0])
-		rc |= set_str(it, "job_id", r->job_id);
-	if (r->unconditional)
-		rc |= wb_item_set_bool(it, "unconditional", 1);
-	if (strcmp(r->mode, "prod") == 0)
-		rc |= wb_item_set_bool(it, "snapshot", r->snapshot);
-	if (r->rcu_estimate > 0)
-		rc |= wb__set_units(it, "rcu_estimate", r->rcu_estimate);
-	if (r->wcu_estimate > 0)
-		rc |= wb__set_units(it, "wcu_estimate", r->wcu_estimate);
-	if (r->verify_checked || r->verify_failed) {
-		rc |= wb_item_set_int(it, "verify_checked", r->verify_checked);
-		rc |= wb_item_set_int(it, "verify_failed", r->verify_failed);
-	}
-	if (r->verify_keys[0])
-		rc |= set_str(it, "verify_keys", r->verify_keys);
-	if (r->verifies[0])
-		rc |= set_str(it, "verifies", r->verifies);
+	rc = wb__fields_write(it, r, run_fields, WB_ARRAY_SIZE(run_fields));
+	if (rc == 0 && r->finished > 0)
+		rc = wb__fields_write(it, r, run_exit, 1);
+	if (rc == 0 && strcmp(r->mode, "prod") == 0)
+		rc = wb__fields_write(it, r, run_snapshot, 1);
+	if (rc == 0 && (r->verify_checked || r->verify_failed))
+		rc = wb__fields_write(it, r, run_verify, WB_ARRAY_SIZE(run_verify));
 	if (rc) {
 		wb_item_free(it);
 		return NULL;
@@ -167,78 +295,44 @@ static wb_item *run_to_item(const wb_ledger_run *r)
 	return it;
 }
 
-void wb__attr_copy(char *dst, size_t size, const wb_item *it, const char *name)
-{
-	const char *s = wb_item_get_string(it, name);
-
-	snprintf(dst, size, "%s", s ? s : "");
-}
-
 static void item_to_run(wb_ledger_run *r, const wb_item *it)
 {
 	memset(r, 0, sizeof(*r));
-	wb__attr_copy(r->run_id, sizeof(r->run_id), it, "run_id");
-	wb__attr_copy(r->migration, sizeof(r->migration), it, "migration");
-	wb__attr_copy(r->version, sizeof(r->version), it, "version");
-	wb__attr_copy(r->name, sizeof(r->name), it, "name");
-	wb__attr_copy(r->checksum, sizeof(r->checksum), it, "checksum");
-	wb__attr_copy(r->target, sizeof(r->target), it, "target");
-	wb__attr_copy(r->mode, sizeof(r->mode), it, "mode");
-	wb__attr_copy(r->status, sizeof(r->status), it, "status");
-	wb__attr_copy(r->host, sizeof(r->host), it, "host");
-	wb__attr_copy(r->user, sizeof(r->user), it, "user");
-	wb__attr_copy(r->error, sizeof(r->error), it, "error");
-	wb__attr_copy(r->commit, sizeof(r->commit), it, "commit");
-	wb__attr_copy(r->dirty, sizeof(r->dirty), it, "dirty");
-	wb__attr_copy(r->job_id, sizeof(r->job_id), it, "job_id");
-	r->started = wb_item_get_int(it, "started", 0);
-	r->finished = wb_item_get_int(it, "finished", 0);
-	r->duration_ms = wb_item_get_int(it, "duration_ms", 0);
-	r->exit_code = (int)wb_item_get_int(it, "exit_code", -1);
-	r->scanned = wb_item_get_int(it, "scanned", 0);
-	r->written = wb_item_get_int(it, "written", 0);
-	r->deleted = wb_item_get_int(it, "deleted", 0);
-	r->unchanged = wb_item_get_int(it, "unchanged", 0);
-	r->failed = wb_item_get_int(it, "failed", 0);
-	r->retries = wb_item_get_int(it, "retries", 0);
-	r->throttled = wb_item_get_int(it, "throttled", 0);
-	r->conditions_failed = wb_item_get_int(it, "conditions_failed", 0);
-	r->rcu_consumed = wb__get_units(it, "rcu_consumed");
-	r->wcu_consumed = wb__get_units(it, "wcu_consumed");
-	r->journal = wb_item_get(it, "journal") && wb_value_get_bool(wb_item_get(it, "journal"));
-	r->unconditional = wb_item_get(it, "unconditional") && wb_value_get_bool(wb_item_get(it, "unconditional"));
-	r->snapshot = wb_item_get(it, "snapshot") && wb_value_get_bool(wb_item_get(it, "snapshot"));
-	r->rcu_estimate = wb__get_units(it, "rcu_estimate");
-	r->wcu_estimate = wb__get_units(it, "wcu_estimate");
-	r->verify_checked = wb_item_get_int(it, "verify_checked", 0);
-	r->verify_failed = wb_item_get_int(it, "verify_failed", 0);
-	wb__attr_copy(r->verify_keys, sizeof(r->verify_keys), it, "verify_keys");
-	wb__attr_copy(r->verifies, sizeof(r->verifies), it, "verifies");
+	wb__fields_read(r, run_fields, WB_ARRAY_SIZE(run_fields), it);
+	wb__fields_read(r, run_exit, 1, it);
+	wb__fields_read(r, run_snapshot, 1, it);
+	wb__fields_read(r, run_verify, WB_ARRAY_SIZE(run_verify), it);
+}
+
+void wb__ledger_run_init(wb_ledger_run *r, const char *migration, const char *version,
+			 const char *name, const char *target, const char *mode)
+{
+	memset(r, 0, sizeof(*r));
+	r->started = (int64_t)time(NULL);
+	wb__run_id_new(r->run_id, sizeof(r->run_id), r->started);
+	snprintf(r->migration, sizeof(r->migration), "%s", migration);
+	snprintf(r->version, sizeof(r->version), "%s", version);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->target, sizeof(r->target), "%s", target);
+	snprintf(r->mode, sizeof(r->mode), "%s", mode);
+	snprintf(r->status, sizeof(r->status), "running");
+	wb__host_name(r->host, sizeof(r->host));
+	snprintf(r->user, sizeof(r->user), "%s", wb__user_name());
+	r->exit_code = -1;
 }
 
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run)
 {
-	wb_item *it = run_to_item(run);
-	int rc;
-
-	if (!it)
-		return wb__oom(db);
-	rc = wb_put(db, WB_RUNS_TABLE, it, NULL);
-	wb_item_free(it);
-	return rc;
+	return wb__write_free(db, WB_WRITE_PUT, WB_RUNS_TABLE, run_to_item(run), NULL);
 }
 
 int wb_ledger_get(wb_ledger_run *out, wb_db *db, const char *run_id)
 {
-	wb_item *key = wb_item_new(), *it = NULL;
-	int rc;
+	wb_item *it;
+	int rc = wb__get_key(&it, db, WB_RUNS_TABLE, "run_id", run_id, NULL, NULL);
 
-	if (!key)
-		return wb__oom(db);
-	if ((rc = wb_item_set_string(key, "run_id", run_id)) == 0 &&
-	    (rc = wb_get(&it, db, WB_RUNS_TABLE, key)) == 0)
+	if (rc == 0)
 		item_to_run(out, it);
-	wb_item_free(key);
 	wb_item_free(it);
 	return rc;
 }
@@ -261,14 +355,8 @@ static int add_record(const wb_item *it, void *arg)
 {
 	struct records *l = arg;
 
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 32;
-		char *p = wb__realloc(l->v, ncap * l->size);
-		if (!p)
-			return WB_ENOMEM;
-		l->v = p;
-		l->cap = ncap;
-	}
+	if (wb__grow(&l->v, &l->cap, l->n, l->size, 32) < 0)
+		return WB_ENOMEM;
 	l->n += l->fn(l->v + l->n * l->size, it, l->arg) > 0;
 	return 0;
 }

@@ -59,14 +59,55 @@ double wb__get_units(const wb_item *it, const char *name);
 /** Create the reserved tables that do not exist yet. */
 int wb__reserved_ensure(wb_db *db);
 /**
- * Create reserved table `name` unless it exists (or another process
- * creates it meanwhile): partition key pk of type pkt, sort key sk (NULL:
- * none) of type skt.  Also for the tables of jobs.c and journal.c.
+ * Create reserved table `name` with key schema `key` unless it exists (or
+ * another process creates it meanwhile).  Also for the tables of jobs.c,
+ * journal.c and control.c.
  */
-int wb__reserved_table(wb_db *db, const char *name, const char *pk, wb_type pkt,
-		       const char *sk, wb_type skt);
+int wb__reserved_table(wb_db *db, const char *name, const wb_key_schema *key);
 /** String attribute `name` of a reserved table's item into dst ("" when absent), cut to size. */
 void wb__attr_copy(char *dst, size_t size, const wb_item *it, const char *name);
+/** A key item of string attributes: pk = pv, and sk = sv unless sk is NULL; NULL when out of memory. */
+wb_item *wb__key_item(const char *pk, const char *pv, const char *sk, const char *sv);
+/** wb_get of the item whose key wb__key_item makes of pk, pv, sk and sv. */
+int wb__get_key(wb_item **out, wb_db *db, const char *table, const char *pk, const char *pv,
+		const char *sk, const char *sv);
+/**
+ * Put (WB_WRITE_PUT) or delete (WB_WRITE_DELETE, `it` a key) item `it`,
+ * which it frees (NULL: out of memory, WB_ENOMEM), under condition cond.
+ */
+int wb__write_free(wb_db *db, wb_write_kind kind, const char *table, wb_item *it, const wb_cond *cond);
+
+/*
+ * A record kept in a reserved table's item, described by a table of its
+ * fields, each the attribute of the same name: what wb__fields_read fills
+ * in from an item and wb__fields_write sets on one.
+ */
+enum wb__field_kind {
+	WB__STR,   /* char[]: a string, "" when absent */
+	WB__NUM,   /* int or int64_t: a number, `dflt` when absent */
+	WB__UNITS, /* double: capacity units, a number of one decimal, 0 when absent */
+	WB__BOOL   /* int: a boolean, 0 when absent */
+};
+
+struct wb__field {
+	const char *name;         /* the attribute, and the field */
+	enum wb__field_kind kind; /* what it holds */
+	size_t off, size;         /* where the field is in the record, its size */
+	int64_t dflt;             /* WB__NUM: its value when the attribute is absent */
+	int optional;             /* written only when set (not 0, not "") */
+};
+
+/** The row of member `m` of record type T in a table of struct wb__field: always written. */
+#define WB__FIELD(T, m, kind) {#m, (kind), offsetof(T, m), sizeof(((T *)0)->m), 0, 0}
+/** ... written only when set. */
+#define WB__FIELD_OPT(T, m, kind) {#m, (kind), offsetof(T, m), sizeof(((T *)0)->m), 0, 1}
+/** ... a number that is `dflt` when absent. */
+#define WB__FIELD_DFLT(T, m, dflt) {#m, WB__NUM, offsetof(T, m), sizeof(((T *)0)->m), (dflt), 0}
+
+/** Fill the n fields `f` of record `rec` from item `it` (the others are left alone). */
+void wb__fields_read(void *rec, const struct wb__field *f, size_t n, const wb_item *it);
+/** Set the n fields `f` of record `rec` on item `it`; 0, or non-zero when out of memory. */
+int wb__fields_write(wb_item *it, const void *rec, const struct wb__field *f, size_t n);
 /** Call fn for every item of partition `pk` (a string) of `table`, in order; fn's first non-zero result. */
 int wb__partition_each(wb_db *db, const char *table, const char *pk, wb_visit_fn fn, void *arg);
 /** Make the record at `rec` of item `it`: 1, or 0 to pass the item over. */
@@ -80,6 +121,20 @@ int wb__records_scan(void **out, size_t *count, wb_db *db, const char *table, si
 
 /** A new sortable run id ("20261125T100003Z-" + 8 hex digits) into buf (>= 32 bytes). */
 void wb__run_id_new(char *buf, size_t size, int64_t now);
+
+/** This host's name ("unknown" when it has none) into buf. */
+void wb__host_name(char *buf, size_t size);
+/** This process's user: $USER, else the password database's name, else "unknown". */
+const char *wb__user_name(void);
+
+/**
+ * A new run's record: zeroed, then its migration (version and name are
+ * the parts of the file's name), target URL and mode, status "running",
+ * started now under a new run id, this host and user, exit code -1.  The
+ * caller sets the rest.
+ */
+void wb__ledger_run_init(wb_ledger_run *r, const char *migration, const char *version,
+			 const char *name, const char *target, const char *mode);
 
 /** Write (insert or replace) a run. */
 int wb__ledger_put(wb_db *db, const wb_ledger_run *run);

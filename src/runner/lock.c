@@ -33,30 +33,17 @@ int wb__lease_seconds(void)
 	return v > 0 ? v : 60;
 }
 
-static void my_host(char *buf, size_t size)
-{
-	if (gethostname(buf, size) != 0)
-		snprintf(buf, size, "unknown");
-	buf[size - 1] = '\0';
-}
-
 static void holder_of(char *buf, size_t size, const char *run_id)
 {
 	char host[256];
 
-	my_host(host, sizeof(host));
+	wb__host_name(host, sizeof(host));
 	snprintf(buf, size, "%s:%ld:%s", host, (long)getpid(), run_id);
 }
 
 static wb_item *key_item(const char *migration)
 {
-	wb_item *k = wb_item_new();
-
-	if (k && wb_item_set_string(k, "migration", migration) < 0) {
-		wb_item_free(k);
-		return NULL;
-	}
-	return k;
+	return wb__key_item("migration", migration, NULL, NULL);
 }
 
 /* A lease item for us, acquired at `acquired`, expiring a lease from now. */
@@ -68,7 +55,7 @@ static wb_item *lease_item(const char *migration, const char *run_id, int64_t ac
 
 	if (!it)
 		return NULL;
-	my_host(host, sizeof(host));
+	wb__host_name(host, sizeof(host));
 	holder_of(holder, sizeof(holder), run_id);
 	if (wb_item_set_string(it, "holder", holder) || wb_item_set_string(it, "host", host) ||
 	    wb_item_set_int(it, "pid", (int64_t)getpid()) || wb_item_set_string(it, "run_id", run_id) ||
@@ -81,26 +68,25 @@ static wb_item *lease_item(const char *migration, const char *run_id, int64_t ac
 	return it;
 }
 
+#define LEASE(m, kind) WB__FIELD(wb_lease, m, kind)
+
+/* The attributes of a lease's item beside its key. */
+static const struct wb__field lease_fields[] = {
+	LEASE(holder, WB__STR),  LEASE(host, WB__STR),    LEASE(run_id, WB__STR),
+	LEASE(pid, WB__NUM),     LEASE(acquired, WB__NUM), LEASE(expires, WB__NUM),
+	LEASE(heartbeat, WB__NUM),
+};
+
 int wb_lock_get(wb_lease *out, wb_db *db, const char *migration)
 {
-	wb_item *key = key_item(migration), *it = NULL;
-	int rc;
+	wb_item *it;
+	int rc = wb__get_key(&it, db, WB_LOCKS_TABLE, "migration", migration, NULL, NULL);
 
-	if (!key)
-		return wb__oom(db);
-	rc = wb_get(&it, db, WB_LOCKS_TABLE, key);
-	wb_item_free(key);
 	if (rc < 0)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	snprintf(out->migration, sizeof(out->migration), "%s", migration);
-	wb__attr_copy(out->holder, sizeof(out->holder), it, "holder");
-	wb__attr_copy(out->host, sizeof(out->host), it, "host");
-	wb__attr_copy(out->run_id, sizeof(out->run_id), it, "run_id");
-	out->pid = wb_item_get_int(it, "pid", 0);
-	out->acquired = wb_item_get_int(it, "acquired", 0);
-	out->expires = wb_item_get_int(it, "expires", 0);
-	out->heartbeat = wb_item_get_int(it, "heartbeat", 0);
+	wb__fields_read(out, lease_fields, WB_ARRAY_SIZE(lease_fields), it);
 	wb_item_free(it);
 	return 0;
 }
@@ -112,7 +98,7 @@ int wb_lease_stale(const wb_lease *l)
 
 	if (l->expires < (int64_t)time(NULL))
 		return 1;
-	my_host(host, sizeof(host));
+	wb__host_name(host, sizeof(host));
 	if (strcmp(host, l->host) == 0 && l->pid > 0 &&
 	    kill((pid_t)l->pid, 0) != 0 && errno == ESRCH)
 		return 1;
@@ -170,11 +156,8 @@ int wb__lock_acquire(wb_db *db, const char *migration, const char *run_id, wb_le
 	if (taken_over)
 		memset(taken_over, 0, sizeof(*taken_over));
 	for (int attempt = 0; attempt < 3; attempt++) {
-		wb_item *it = lease_item(migration, run_id, (int64_t)time(NULL));
-		if (!it)
-			return wb__oom(db);
-		rc = wb_put(db, WB_LOCKS_TABLE, it, &not_exists);
-		wb_item_free(it);
+		rc = wb__write_free(db, WB_WRITE_PUT, WB_LOCKS_TABLE,
+				    lease_item(migration, run_id, (int64_t)time(NULL)), &not_exists);
 		if (rc != WB_ECONDITION)
 			return rc;
 		if ((rc = wb_lock_get(&old, db, migration)) == WB_ENOTFOUND)
@@ -263,12 +246,5 @@ out:
 
 int wb_lock_break(wb_db *db, const char *migration)
 {
-	wb_item *key = key_item(migration);
-	int rc;
-
-	if (!key)
-		return wb__oom(db);
-	rc = wb_delete(db, WB_LOCKS_TABLE, key, NULL);
-	wb_item_free(key);
-	return rc;
+	return wb__write_free(db, WB_WRITE_DELETE, WB_LOCKS_TABLE, key_item(migration), NULL);
 }

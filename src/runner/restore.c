@@ -640,11 +640,13 @@ static int restore_dynamodb(struct rs *s, int64_t t)
 
 static int check(const wb_restore_options *o)
 {
-	if (!o || o->version != WB_RESTORE_OPTIONS_VERSION)
-		return wb__error(NULL, WB_EINVALID, "wb_restore: options of version %u, expected %u",
-				 o ? o->version : 0, WB_RESTORE_OPTIONS_VERSION);
-	if (!o->url || !o->table || !o->into || (!o->to && !o->latest))
-		return wb__error(NULL, WB_EINVALID, "wb_restore: url, table, into and a time are required");
+	int rc = wb__options_check("wb_restore", o, o ? o->version : 0, WB_RESTORE_OPTIONS_VERSION,
+				   "WB_RESTORE_OPTIONS_INIT",
+				   o && o->url && o->table && o->into && (o->to || o->latest),
+				   "url, table, into and a time");
+
+	if (rc < 0)
+		return rc;
 	if (strcmp(o->table, o->into) == 0)
 		return wb__error(NULL, WB_EINVALID, "restore %s: the new table must have another name", o->table);
 	return 0;

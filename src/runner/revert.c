@@ -24,7 +24,6 @@
  * checkpoint: one batch where batches are atomic (a failed condition drops
  * that write and the batch is retried), one after the other elsewhere.
  */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,13 +83,7 @@ static int64_t now_ms(void)
 
 static wb_item *run_key(const char *run_id)
 {
-	wb_item *k = wb_item_new();
-
-	if (k && wb_item_set_string(k, "run_id", run_id) < 0) {
-		wb_item_free(k);
-		return NULL;
-	}
-	return k;
+	return wb__key_item("run_id", run_id, NULL, NULL);
 }
 
 /* Set string attributes of a ledger row (names[i] = values[i]), leaving the rest alone. */
@@ -121,23 +114,11 @@ static int me_put(struct revert *rv)
 static void me_init(struct revert *rv)
 {
 	wb_ledger_run *m = &rv->me;
-	struct passwd *pw = getpwuid(getuid());
-	const char *user = getenv("USER");
 
-	memset(m, 0, sizeof(*m));
-	m->started = (int64_t)time(NULL);
-	wb__run_id_new(m->run_id, sizeof(m->run_id), m->started);
-	snprintf(m->migration, sizeof(m->migration), "%s", rv->target.migration);
-	snprintf(m->version, sizeof(m->version), "%s", rv->target.version);
-	snprintf(m->name, sizeof(m->name), "%s", rv->target.name);
+	/* mode revert: not a run of the migration, status and stamp skip it */
+	wb__ledger_run_init(m, rv->target.migration, rv->target.version, rv->target.name,
+			    wb_db_url(rv->db), "revert");
 	snprintf(m->checksum, sizeof(m->checksum), "%s", rv->target.checksum);
-	snprintf(m->target, sizeof(m->target), "%s", wb_db_url(rv->db));
-	snprintf(m->mode, sizeof(m->mode), "revert"); /* not a run of the migration: status, stamp skip it */
-	snprintf(m->status, sizeof(m->status), "running");
-	snprintf(m->user, sizeof(m->user), "%s", user && *user ? user : pw ? pw->pw_name : "?");
-	if (gethostname(m->host, sizeof(m->host)) != 0)
-		snprintf(m->host, sizeof(m->host), "?");
-	m->exit_code = -1;
 	m->journal = 1;
 }
 
@@ -162,13 +143,13 @@ static void close_dead(wb_db *db, const wb_lease *old)
 /* An extra attribute of a ledger row ("" when absent). */
 static void row_attr(wb_db *db, const char *run_id, const char *name, char *out, size_t size)
 {
-	wb_item *k = run_key(run_id), *it = NULL;
+	wb_item *it;
 	const char *v;
 
 	out[0] = '\0';
-	if (k && wb_get(&it, db, WB_RUNS_TABLE, k) == 0 && (v = wb_item_get_string(it, name)))
+	if (wb__get_key(&it, db, WB_RUNS_TABLE, "run_id", run_id, NULL, NULL) == 0 &&
+	    (v = wb_item_get_string(it, name)))
 		snprintf(out, size, "%s", v);
-	wb_item_free(k);
 	wb_item_free(it);
 }
 
@@ -205,14 +186,8 @@ static int plan_action(struct revert *rv, const char *table, const wb_item *key,
 {
 	struct action *a;
 
-	if (rv->na == rv->cap) {
-		size_t ncap = rv->cap ? rv->cap * 2 : 64;
-		struct action *p = wb__realloc(rv->a, ncap * sizeof(*p));
-		if (!p)
-			return WB_ENOMEM;
-		rv->a = p;
-		rv->cap = ncap;
-	}
+	if (wb__grow(&rv->a, &rv->cap, rv->na, sizeof(*rv->a), 64) < 0)
+		return WB_ENOMEM;
 	a = &rv->a[rv->na];
 	memset(a, 0, sizeof(*a));
 	snprintf(a->table, sizeof(a->table), "%s", table);

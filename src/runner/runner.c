@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,26 +101,12 @@ static void note(struct runner *r, const char *fmt, ...)
 static void record_init(struct runner *r)
 {
 	wb_ledger_run *rec = &r->rec;
-	struct passwd *pw = getpwuid(getuid());
-	const char *user = getenv("USER");
 
-	memset(rec, 0, sizeof(*rec));
-	rec->started = (int64_t)time(NULL);
-	wb__run_id_new(rec->run_id, sizeof(rec->run_id), rec->started);
-	snprintf(rec->migration, sizeof(rec->migration), "%s", r->m.name);
-	snprintf(rec->version, sizeof(rec->version), "%s", r->m.version);
-	snprintf(rec->name, sizeof(rec->name), "%s", r->m.slug);
+	wb__ledger_run_init(rec, r->m.name, r->m.version, r->m.slug, r->o->url,
+			    r->o->plan ? "plan" : r->o->mode);
 	wb__sha256_hex(rec->checksum, r->src, r->len);
-	snprintf(rec->target, sizeof(rec->target), "%s", r->o->url);
-	snprintf(rec->mode, sizeof(rec->mode), "%s", r->o->plan ? "plan" : r->o->mode);
-	snprintf(rec->status, sizeof(rec->status), "running");
 	rec->journal = !r->o->plan && (r->o->journal >= 0 ? r->o->journal : strcmp(rec->mode, "prod") == 0);
 	rec->unconditional = !r->o->plan && r->o->unconditional;
-	if (gethostname(rec->host, sizeof(rec->host)) != 0)
-		snprintf(rec->host, sizeof(rec->host), "unknown");
-	rec->host[sizeof(rec->host) - 1] = '\0';
-	snprintf(rec->user, sizeof(rec->user), "%s", user ? user : pw ? pw->pw_name : "unknown");
-	rec->exit_code = -1;
 	snprintf(rec->commit, sizeof(rec->commit), "%s", r->o->commit ? r->o->commit : "");
 	snprintf(rec->dirty, sizeof(rec->dirty), "%s", r->o->dirty ? r->o->dirty : "");
 	if (r->o->verifies) {
@@ -725,12 +710,9 @@ static void release(struct runner *r, int rc)
 
 static int check_options(const wb_run_options *o)
 {
-	if (!o || o->version != WB_RUN_OPTIONS_VERSION)
-		return wb__error(NULL, WB_EINVALID, "wb_runner_run: options of version %u, expected %u "
-				 "(use WB_RUN_OPTIONS_INIT)", o ? o->version : 0, WB_RUN_OPTIONS_VERSION);
-	if (!o->path || !o->url || !o->mode)
-		return wb__error(NULL, WB_EINVALID, "wb_runner_run: path, url and mode are required");
-	return 0;
+	return wb__options_check("wb_runner_run", o, o ? o->version : 0, WB_RUN_OPTIONS_VERSION,
+				 "WB_RUN_OPTIONS_INIT", o && o->path && o->url && o->mode,
+				 "path, url and mode");
 }
 
 int wb_runner_run(wb_ledger_run *out, const wb_run_options *o)

@@ -530,14 +530,8 @@ int wb__sq_tbl_get(wb_db *db, const char *name, struct tbl **out, const struct o
 			return 0;
 		}
 	}
-	if (s->ntbls == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct tbl **p = wb__realloc(s->tbls, cap * sizeof(*p));
-		if (!p)
-			return wb__oom(db);
-		s->tbls = p;
-		s->cap = cap;
-	}
+	if (wb__grow(&s->tbls, &s->cap, s->ntbls, sizeof(*s->tbls), 8) < 0)
+		return wb__oom(db);
 	if (!(t = wb__calloc(1, sizeof(*t))))
 		return wb__oom(db);
 	if ((rc = wb__sq_catalog_lookup(db, name, t, op)) < 0) {

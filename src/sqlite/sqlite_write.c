@@ -256,23 +256,35 @@ static int write_if_same(wb_db *db, struct tbl *t, const struct key *k, int is_p
 	return 0;
 }
 
+/*
+ * The condition of a put (is_put) or delete of the item at k: an
+ * ITEM_EQUALS one may carry the write out itself (*done = 1); any other
+ * is checked against the stored item (WB_ECONDITION when it fails).
+ */
+static int cond_before_write(wb_db *db, struct tbl *t, const struct key *k, const wb_item *keyitem,
+			     int is_put, const wb_cond *cond, int *done, const struct op *op)
+{
+	int rc, exists;
+
+	if (cond && cond->kind == WB_COND_ITEM_EQUALS &&
+	    ((rc = write_if_same(db, t, k, is_put, done, cond, op)) < 0 || *done))
+		return rc;
+	if (cond && cond->kind != WB_COND_NONE)
+		return cond_load_check(db, t, k, keyitem, cond, &exists, op);
+	return 0;
+}
+
 /* A put inside an open write transaction. */
 int wb__sq_do_put(wb_db *db, struct tbl *t, const wb_item *item, const wb_cond *cond,
 		  const struct op *op)
 {
 	struct sq *s = db->state;
 	struct key k;
-	int rc, exists, done = 0;
+	int rc, done = 0;
 
 	if ((rc = wb__sq_key_of(db, t, item, &k, 0, op)) < 0 || (rc = cond_valid(db, cond, op)) < 0 ||
-	    (rc = wb__sq_encode(db, &s->ibuf, item, op)) < 0)
-		return rc;
-	if (cond && cond->kind == WB_COND_ITEM_EQUALS) {
-		if ((rc = write_if_same(db, t, &k, 1, &done, cond, op)) < 0 || done)
-			return rc;
-	}
-	if (cond && cond->kind != WB_COND_NONE &&
-	    (rc = cond_load_check(db, t, &k, item, cond, &exists, op)) < 0)
+	    (rc = wb__sq_encode(db, &s->ibuf, item, op)) < 0 ||
+	    (rc = cond_before_write(db, t, &k, item, 1, cond, &done, op)) < 0 || done)
 		return rc;
 	return store(db, t, &k, op);
 }
@@ -282,16 +294,10 @@ int wb__sq_do_del(wb_db *db, struct tbl *t, const wb_item *key, const wb_cond *c
 		  const struct op *op)
 {
 	struct key k;
-	int rc, exists, done = 0;
+	int rc, done = 0;
 
-	if ((rc = wb__sq_key_of(db, t, key, &k, 0, op)) < 0 || (rc = cond_valid(db, cond, op)) < 0)
-		return rc;
-	if (cond && cond->kind == WB_COND_ITEM_EQUALS) {
-		if ((rc = write_if_same(db, t, &k, 0, &done, cond, op)) < 0 || done)
-			return rc;
-	}
-	if (cond && cond->kind != WB_COND_NONE &&
-	    (rc = cond_load_check(db, t, &k, key, cond, &exists, op)) < 0)
+	if ((rc = wb__sq_key_of(db, t, key, &k, 0, op)) < 0 || (rc = cond_valid(db, cond, op)) < 0 ||
+	    (rc = cond_before_write(db, t, &k, key, 0, cond, &done, op)) < 0 || done)
 		return rc;
 	if ((rc = wb__sq_prepare_tbl(db, t, &t->del, "DELETE FROM %1$s WHERE h = ?1 AND pk = ?2 AND sk = ?3", op)) < 0)
 		return rc;
@@ -299,30 +305,30 @@ int wb__sq_do_del(wb_db *db, struct tbl *t, const wb_item *key, const wb_cond *c
 	return wb__sq_run(db, t->del, op);
 }
 
-int wb__sq_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
+/* A put (do_put) or delete (do_del) of one item, in a write transaction of its own. */
+static int write_one(wb_db *db, const char *verb, const char *table, const wb_item *item,
+		     const wb_cond *cond,
+		     int (*write)(wb_db *, struct tbl *, const wb_item *, const wb_cond *, const struct op *))
 {
-	struct op op = {"put into", table, -1};
+	struct op op = {verb, table, -1};
 	struct tbl *t;
 	int rc;
 
 	LOCKED_TX(db, 1, &op, {
 		if ((rc = wb__sq_tbl_get(db, table, &t, &op)) == 0)
-			rc = wb__sq_do_put(db, t, item, cond, &op);
+			rc = write(db, t, item, cond, &op);
 	});
 	return rc;
 }
 
+int wb__sq_put(wb_db *db, const char *table, const wb_item *item, const wb_cond *cond)
+{
+	return write_one(db, "put into", table, item, cond, wb__sq_do_put);
+}
+
 int wb__sq_del(wb_db *db, const char *table, const wb_item *key, const wb_cond *cond)
 {
-	struct op op = {"delete from", table, -1};
-	struct tbl *t;
-	int rc;
-
-	LOCKED_TX(db, 1, &op, {
-		if ((rc = wb__sq_tbl_get(db, table, &t, &op)) == 0)
-			rc = wb__sq_do_del(db, t, key, cond, &op);
-	});
-	return rc;
+	return write_one(db, "delete from", table, key, cond, wb__sq_do_del);
 }
 
 static int get_in_tx(wb_db *db, wb_item **out, const char *table, const wb_item *key,

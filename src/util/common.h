@@ -27,6 +27,15 @@ int wb__vfail(int code, const char *fmt, va_list ap);
 int wb__fail_oom(void);
 
 /**
+ * Check a caller's options struct `o` (may be NULL) of function `fn`: its
+ * `version` field, then whether its required members are there
+ * (`complete`).  0, or WB_EINVALID with "FN: options of version V,
+ * expected W (use INIT)" or "FN: REQUIRED are required".
+ */
+int wb__options_check(const char *fn, const void *o, unsigned version, unsigned expected,
+		      const char *init, int complete, const char *required);
+
+/**
  * Copy `in` into `out` (size bytes, always terminated) with every control
  * character escaped as \n, \r, \t or \xHH: text quoted in a message stays
  * on one line and cannot drive the terminal.  Returns out.
@@ -54,6 +63,12 @@ void *wb__calloc(size_t n, size_t size);
 void *wb__realloc(void *p, size_t n);
 char *wb__strdup(const char *s);
 char *wb__strndup(const char *s, size_t n);
+/**
+ * Room for one more element in the array *p (p points to the array's
+ * pointer) of *cap elements of `size` bytes, n of them used: doubles it
+ * (`first` elements the first time) when full.  0, or WB_ENOMEM.
+ */
+int wb__grow(void *p, size_t *cap, size_t n, size_t size, size_t first);
 
 /*
  * Allocation failure injection, for tests (always compiled in, off unless

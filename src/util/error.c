@@ -109,6 +109,17 @@ int wb__fail(int code, const char *fmt, ...)
 	return code;
 }
 
+int wb__options_check(const char *fn, const void *o, unsigned version, unsigned expected,
+		      const char *init, int complete, const char *required)
+{
+	if (!o || version != expected)
+		return wb__fail(WB_EINVALID, "%s: options of version %u, expected %u (use %s)", fn,
+				o ? version : 0, expected, init);
+	if (!complete)
+		return wb__fail(WB_EINVALID, "%s: %s are required", fn, required);
+	return 0;
+}
+
 int wb__fail_oom(void)
 {
 	static const char msg[] = "out of memory";
@@ -166,6 +177,20 @@ void *wb__realloc(void *p, size_t n)
 	if (!q)
 		wb__fail_oom();
 	return q;
+}
+
+int wb__grow(void *p, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	if (!(q = wb__realloc(*(void **)p, c * size)))
+		return WB_ENOMEM;
+	*(void **)p = q;
+	*cap = c;
+	return 0;
 }
 
 char *wb__strndup(const char *s, size_t n)

@@ -93,28 +93,27 @@ static void rebase_locked(struct bucket *b, double was)
 	}
 }
 
-void wb__pace_set_limit(enum wb__pace_kind kind, double per_second)
+/* Set the run's limit (or, from_capacity, the --capacity one) of `kind`. */
+static void set_limit(enum wb__pace_kind kind, int from_capacity, double per_second)
 {
 	struct bucket *b = &kinds[kind];
 	double was;
 
 	pthread_mutex_lock(&lock);
 	was = configured(b);
-	b->limit = per_second > 0 ? per_second : 0;
+	*(from_capacity ? &b->cap_limit : &b->limit) = per_second > 0 ? per_second : 0;
 	rebase_locked(b, was);
 	pthread_mutex_unlock(&lock);
 }
 
+void wb__pace_set_limit(enum wb__pace_kind kind, double per_second)
+{
+	set_limit(kind, 0, per_second);
+}
+
 void wb__pace_set_capacity_limit(enum wb__pace_kind kind, double per_second)
 {
-	struct bucket *b = &kinds[kind];
-	double was;
-
-	pthread_mutex_lock(&lock);
-	was = configured(b);
-	b->cap_limit = per_second > 0 ? per_second : 0;
-	rebase_locked(b, was);
-	pthread_mutex_unlock(&lock);
+	set_limit(kind, 1, per_second);
 }
 
 void wb__pace_set_share(int processes)

@@ -4,7 +4,7 @@
  * The digest is fetched from OpenSSL's default provider once per process
  * (OpenSSL 3 would otherwise look it up by name on every use), and each
  * thread keeps one digest context (creating one costs more than hashing a
- * request's body), freed when the thread ends.
+ * request's body; thread_obj.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,40 +16,31 @@
 #include <openssl/evp.h>
 
 #include "sha256.h"
+#include "thread_obj.h"
 
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static EVP_MD *md_fetched;
-static pthread_key_t ctx_key;
-static int ctx_key_ok;
-
-static void free_ctx(void *arg)
-{
-	EVP_MD_CTX_free(arg);
-}
 
 static void md_init(void)
 {
 	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
-	ctx_key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
+}
+
+static void *ctx_new(void)
+{
+	pthread_once(&md_once, md_init); /* before md_fetched is read in this thread */
+	return EVP_MD_CTX_new();
+}
+
+static void ctx_free(void *c)
+{
+	EVP_MD_CTX_free(c);
 }
 
 /* This thread's digest context, or NULL when out of memory. */
 static EVP_MD_CTX *thread_ctx(void)
 {
-	EVP_MD_CTX *c;
-
-	pthread_once(&md_once, md_init);
-	if (!ctx_key_ok)
-		return NULL;
-	if ((c = pthread_getspecific(ctx_key)))
-		return c;
-	if (!(c = EVP_MD_CTX_new()))
-		return NULL;
-	if (pthread_setspecific(ctx_key, c) != 0) {
-		EVP_MD_CTX_free(c);
-		return NULL;
-	}
-	return c;
+	return wb__thread_obj(WB_SLOT_SHA256, ctx_new, ctx_free);
 }
 
 int wb__sha256(unsigned char md[32], const void *data, size_t len)

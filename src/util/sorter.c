@@ -165,24 +165,9 @@ static int file_put(wb__sorter *s, const unsigned char *rec, size_t len)
 	return 0;
 }
 
-/* Room for one more element in array *p of *cap (n used) elements of `size` bytes. */
-static int grow(void *p, size_t *cap, size_t n, size_t size, size_t first)
-{
-	size_t c = *cap ? *cap * 2 : first;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	if (!(q = wb__realloc(*(void **)p, c * size)))
-		return WB_ENOMEM;
-	*(void **)p = q;
-	*cap = c;
-	return 0;
-}
-
 static int run_add(wb__sorter *s, off_t start)
 {
-	if (grow(&s->runs, &s->rcap, s->nruns, sizeof(*s->runs), 16) < 0)
+	if (wb__grow(&s->runs, &s->rcap, s->nruns, sizeof(*s->runs), 16) < 0)
 		return WB_ENOMEM;
 	s->runs[s->nruns++] = (struct run){start, s->fend};
 	return 0;
@@ -258,7 +243,7 @@ static int arena_room(wb__sorter *s, size_t len)
 			return rc;
 		need = len;
 	}
-	if (grow(&s->idx, &s->icap, s->n, sizeof(*s->idx), 1024) < 0)
+	if (wb__grow(&s->idx, &s->icap, s->n, sizeof(*s->idx), 1024) < 0)
 		return WB_ENOMEM;
 	if (need <= s->acap)
 		return 0;
