@@ -134,7 +134,7 @@ static int parse_control(struct control_cmd *cc, const wb_cli *cli, int argc, ch
 			code = wb_cli_usage(cc->cmd, "unexpected argument '%s'", argv[i]);
 	}
 	if (code == WB_EXIT_OK && !cc->run)
-		code = wb_cli_usage(cc->cmd, "which run? (a run id from whimbrel history, or a job id)");
+		code = wb_cli_usage(cc->cmd, "which run? give a run id from whimbrel history, or a job id");
 	if (!cc->target)
 		cc->target = wb_cli_target_name(cli);
 	return code;

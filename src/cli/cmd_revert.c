@@ -63,7 +63,7 @@ static int parse(struct opts *o, int argc, char **argv)
 			return wb_cli_usage("revert", "unexpected argument '%s'", a);
 	}
 	if (!o->run_id)
-		return wb_cli_usage("revert", "which run? (whimbrel history lists them)");
+		return wb_cli_usage("revert", "which run? whimbrel history lists them");
 	if (!o->target)
 		o->target = "prod";
 	return 0;

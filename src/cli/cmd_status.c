@@ -480,7 +480,7 @@ int wb_cmd_log(wb_cli *cli, int argc, char **argv)
 	int code, rc;
 
 	if ((code = wb_cli_parse_operand("log", opts, argc, argv, &target, &run_id,
-					 "which run? (see whimbrel history)")) != 0)
+					 "which run? whimbrel history lists them")) != 0)
 		return code;
 	lo.raw = opts[0].seen > 0;
 	if ((code = wb_cli_runner_open(&db, NULL, cli, target)) != 0)

@@ -61,7 +61,7 @@ static int parse(struct opts *o, int argc, char **argv)
 	if ((code = wb_cli_parse("verify", opts, argc, argv, pos, 2, &npos)) != 0)
 		return code;
 	if (npos < 1)
-		return wb_cli_usage("verify", "which run? (whimbrel history lists them)");
+		return wb_cli_usage("verify", "which run? whimbrel history lists them");
 	if (npos > 1 && !wb_cli_is_target(pos[1]))
 		return wb_cli_usage("verify", "unknown target '%s': dev or prod", pos[1]);
 	if (opts[2].seen && (code = wb_cli_parse_count("verify", "--threads", opts[2].v[0], &threads)) != 0)
