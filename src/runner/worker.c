@@ -27,7 +27,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,9 +160,7 @@ static wb_item *seg_item(struct worker *w, const struct claim *c, const char *st
 
 	if (!it)
 		return NULL;
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "unknown");
-	host[sizeof(host) - 1] = '\0';
+	wb__host_name(host, sizeof(host));
 	rc |= wb_item_set_string(it, "state", state);
 	rc |= wb_item_set_string(it, "run_id", c->job->run_id);
 	rc |= wb_item_set_string(it, "worker", w->id);
@@ -346,30 +343,17 @@ static void job_totals(struct worker *w, const wb_job *j, wb_ledger_run *rec)
 static void record_init(struct worker *w, wb_ledger_run *rec, const wb_job *j)
 {
 	wb_migration_id m;
-	struct passwd *pw = getpwuid(getuid());
-	const char *user = getenv("USER");
 
-	memset(rec, 0, sizeof(*rec));
 	memset(&m, 0, sizeof(m));
 	wb_migration_id_parse(&m, j->file[0] ? j->file : j->migration);
-	snprintf(rec->run_id, sizeof(rec->run_id), "%s", j->run_id);
-	snprintf(rec->migration, sizeof(rec->migration), "%s", j->migration);
-	snprintf(rec->version, sizeof(rec->version), "%s", m.version);
-	snprintf(rec->name, sizeof(rec->name), "%s", m.slug);
+	wb__ledger_run_init(rec, j->migration, m.version, m.slug, w->o->url, j->target);
+	snprintf(rec->run_id, sizeof(rec->run_id), "%s", j->run_id); /* the job's attempt, not a new id */
 	snprintf(rec->checksum, sizeof(rec->checksum), "%s", j->checksum);
-	snprintf(rec->target, sizeof(rec->target), "%s", w->o->url);
-	snprintf(rec->mode, sizeof(rec->mode), "%.7s", j->target);
-	snprintf(rec->status, sizeof(rec->status), "running");
 	snprintf(rec->commit, sizeof(rec->commit), "%s", j->commit);
 	snprintf(rec->dirty, sizeof(rec->dirty), "%s", j->dirty);
 	snprintf(rec->job_id, sizeof(rec->job_id), "%s", j->job_id);
 	rec->started = j->started;
 	rec->journal = strcmp(j->target, "prod") == 0; /* as the child journals (run.c: prod by default) */
-	if (gethostname(rec->host, sizeof(rec->host)) != 0)
-		snprintf(rec->host, sizeof(rec->host), "unknown");
-	rec->host[sizeof(rec->host) - 1] = '\0';
-	snprintf(rec->user, sizeof(rec->user), "%s", user ? user : pw ? pw->pw_name : "unknown");
-	rec->exit_code = -1;
 }
 
 /* Record how attempt j->run_id ended: its counters, status and error. */
@@ -889,12 +873,8 @@ static void idle(struct worker *w)
 
 static int check_worker_options(const wb_worker_options *o)
 {
-	if (!o || o->version != WB_WORKER_OPTIONS_VERSION)
-		return wb__error(NULL, WB_EINVALID, "wb_worker_run: options of version %u, expected %u "
-				 "(use WB_WORKER_OPTIONS_INIT)", o ? o->version : 0, WB_WORKER_OPTIONS_VERSION);
-	if (!o->url || !o->target)
-		return wb__error(NULL, WB_EINVALID, "wb_worker_run: url and target are required");
-	return 0;
+	return wb__options_check("wb_worker_run", o, o ? o->version : 0, WB_WORKER_OPTIONS_VERSION,
+				 "WB_WORKER_OPTIONS_INIT", o && o->url && o->target, "url and target");
 }
 
 static int worker_open(struct worker *w, const wb_worker_options *o)
@@ -904,9 +884,7 @@ static int worker_open(struct worker *w, const wb_worker_options *o)
 
 	memset(w, 0, sizeof(*w));
 	w->o = o;
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "unknown");
-	host[sizeof(host) - 1] = '\0';
+	wb__host_name(host, sizeof(host));
 	if (o->id && *o->id)
 		snprintf(w->id, sizeof(w->id), "%s", o->id);
 	else
