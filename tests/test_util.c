@@ -1,7 +1,8 @@
 /*
  * test_util.c - the one-of-each utilities of src/util/: the growable
- * buffer (buf.c), base64 (base64.c), the INI line reader (ini.c) and
- * SHA-256 (sha256.c).
+ * buffer (buf.c), base64 (base64.c), the INI line reader (ini.c),
+ * SHA-256 (sha256.c) and the stoppable sleep of background threads
+ * (stopwait.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,10 @@
 #include "buf.h"
 #include "ini.h"
 #include "sha256.h"
+#include "stopwait.h"
+
+#include <pthread.h>
+#include <time.h>
 
 static void test_buf_text(void **state)
 {
@@ -171,6 +176,49 @@ static void test_sha256(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+static double mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000.0 + t.tv_nsec / 1e6;
+}
+
+static void *sleep_long(void *arg)
+{
+	static int asked;
+
+	asked = wb__stopwait_sleep(arg, 60000);
+	return &asked;
+}
+
+/* A sleep lasts its time unless the stop is asked; the stop wakes a sleeper at once. */
+static void test_stopwait(void **state)
+{
+	wb__stopwait sw;
+	pthread_t t;
+	void *res = NULL;
+	double t0;
+
+	(void)state;
+	wb__stopwait_init(&sw);
+	t0 = mono_ms();
+	assert_int_equal(wb__stopwait_sleep(&sw, 30), 0);
+	assert_true(mono_ms() - t0 >= 29.0);
+	assert_int_equal(wb__stopwait_asked(&sw), 0);
+	assert_int_equal(pthread_create(&t, NULL, sleep_long, &sw), 0);
+	t0 = mono_ms();
+	wb__stopwait_stop(&sw);
+	assert_int_equal(pthread_join(t, &res), 0);
+	assert_int_equal(*(int *)res, 1);
+	assert_true(mono_ms() - t0 < 5000.0); /* woken, not after its 60 s */
+	assert_int_equal(wb__stopwait_asked(&sw), 1);
+	t0 = mono_ms();
+	assert_int_equal(wb__stopwait_sleep(&sw, 60000), 1); /* asked before: returns at once */
+	assert_true(mono_ms() - t0 < 5000.0);
+	wb__stopwait_destroy(&sw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_ini_lines),
 		cmocka_unit_test(test_ini_read_file),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_stopwait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

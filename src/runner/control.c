@@ -20,6 +20,7 @@
 #include "jobs.h"
 #include "ledger.h"
 #include "pace.h"
+#include "stopwait.h"
 
 #define LIMIT_PART "limit"
 #define POLL_MS 1000   /* how often a migration process reads its control */
@@ -284,9 +285,7 @@ struct wb__control {
 	int paused;               /* as last applied */
 	pthread_t thread;         /* the poller */
 	int running;              /* the thread was started */
-	pthread_mutex_t mu;       /* guards stop */
-	pthread_cond_t wake;      /* signalled when stop is set */
-	int stop;                 /* asks the thread to end */
+	wb__stopwait sw;          /* asks the thread to end; its sleep between polls */
 	void (*log)(void *, const char *); /* where pause and resume are told */
 	void *arg;                /* its argument */
 };
@@ -343,46 +342,13 @@ static void poll_once(struct wb__control *c)
 	wb__pace_set_paused(c->paused);
 }
 
-/* Wait `ms` or until asked to stop (so that a run's end does not wait for the poll): 1 when asked. */
-static int wait_or_stop(struct wb__control *c, int ms)
-{
-	struct timespec t;
-	int stop;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&c->mu);
-	while (!c->stop && pthread_cond_timedwait(&c->wake, &c->mu, &t) == 0)
-		;
-	stop = c->stop;
-	pthread_mutex_unlock(&c->mu);
-	return stop;
-}
-
 static void *poller(void *arg)
 {
 	struct wb__control *c = arg;
 
-	while (!wait_or_stop(c, POLL_MS))
+	while (!wb__stopwait_sleep(&c->sw, POLL_MS))
 		poll_once(c);
 	return NULL;
-}
-
-/* The lock and the monotonic condition of c's poller. */
-static void sync_init(struct wb__control *c)
-{
-	pthread_condattr_t a;
-
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->wake, &a);
-	pthread_condattr_destroy(&a);
 }
 
 int wb__control_start(struct wb__control **out, const char *url, const char *run_id, const char *job_id,
@@ -404,7 +370,7 @@ int wb__control_start(struct wb__control **out, const char *url, const char *run
 	c->beat_ms = -BEAT_S * 1000;
 	c->log = log;
 	c->arg = arg;
-	sync_init(c);
+	wb__stopwait_init(&c->sw);
 	poll_once(c);
 	if (c->joined) { /* a new worker: let the others count it before spending its share */
 		usleep((POLL_MS + 300) * 1000);
@@ -419,14 +385,10 @@ void wb__control_stop(struct wb__control *c)
 {
 	if (!c)
 		return;
-	pthread_mutex_lock(&c->mu);
-	c->stop = 1;
-	pthread_cond_signal(&c->wake);
-	pthread_mutex_unlock(&c->mu);
+	wb__stopwait_stop(&c->sw);
 	if (c->running)
 		pthread_join(c->thread, NULL);
-	pthread_cond_destroy(&c->wake);
-	pthread_mutex_destroy(&c->mu);
+	wb__stopwait_destroy(&c->sw);
 	wb_close(c->db); /* the live row stays: the worker's next segment renews it, else it expires */
 	free(c);
 }

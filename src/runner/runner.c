@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "stopwait.h"
 #include "backend.h"
 #include "checkpoint.h"
 #include "child.h"
@@ -275,9 +276,7 @@ static int resume_or_restart(struct runner *r)
 
 struct beat {
 	pthread_t tid;         /* the thread */
-	pthread_mutex_t mu;    /* guards stop */
-	pthread_cond_t cv;     /* signalled to stop */
-	int stop;              /* stop now */
+	wb__stopwait sw;       /* asks it to stop; its sleep between beats */
 	const char *url;       /* target */
 	const char *migration; /* lease */
 	const char *run_id;    /* holder's run */
@@ -307,19 +306,8 @@ static void *beat_main(void *arg)
 		every = 1;
 	if (wb_open(&db, b->url) < 0)
 		return NULL;
-	pthread_mutex_lock(&b->mu);
-	while (!b->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += every;
-		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
-		if (b->stop)
-			break;
-		pthread_mutex_unlock(&b->mu);
+	while (!wb__stopwait_sleep(&b->sw, every * 1000))
 		beat_once(b, db, &warned);
-		pthread_mutex_lock(&b->mu);
-	}
-	pthread_mutex_unlock(&b->mu);
 	wb_close(db);
 	return NULL;
 }
@@ -327,23 +315,22 @@ static void *beat_main(void *arg)
 static int beat_start(struct beat *b, struct runner *r)
 {
 	memset(b, 0, sizeof(*b));
-	pthread_mutex_init(&b->mu, NULL);
-	pthread_cond_init(&b->cv, NULL);
+	wb__stopwait_init(&b->sw);
 	b->url = r->o->url;
 	b->migration = r->m.name;
 	b->run_id = r->rec.run_id;
-	return pthread_create(&b->tid, NULL, beat_main, b) == 0 ? 0 : -1;
+	if (pthread_create(&b->tid, NULL, beat_main, b) != 0) {
+		wb__stopwait_destroy(&b->sw);
+		return -1;
+	}
+	return 0;
 }
 
 static void beat_stop(struct beat *b)
 {
-	pthread_mutex_lock(&b->mu);
-	b->stop = 1;
-	pthread_cond_signal(&b->cv);
-	pthread_mutex_unlock(&b->mu);
+	wb__stopwait_stop(&b->sw);
 	pthread_join(b->tid, NULL);
-	pthread_mutex_destroy(&b->mu);
-	pthread_cond_destroy(&b->cv);
+	wb__stopwait_destroy(&b->sw);
 }
 
 /* --------------------------------------------------------------- the child */

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "stopwait.h"
 #include "backend.h"
 #include "checkpoint.h"
 #include "child.h"
@@ -492,9 +493,7 @@ static void end_timed_out(struct worker *w, wb_job *j)
 /* The thread that keeps a claim alive and watches the job while a segment runs. */
 struct beat {
 	pthread_t tid;          /* the thread */
-	pthread_mutex_t mu;     /* guards quit */
-	pthread_cond_t cv;      /* signalled to quit */
-	int quit;               /* stop beating */
+	wb__stopwait sw;        /* asks it to stop beating; its sleep between beats */
 	struct worker *w;       /* the worker */
 	const struct claim *c;  /* the claim */
 	wb_db *db;              /* its own handle */
@@ -536,19 +535,9 @@ static void *beat_main(void *arg)
 	struct beat *b = arg;
 	int64_t last_lease = now_s();
 
-	pthread_mutex_lock(&b->mu);
-	while (!b->quit) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
-		if (b->quit || b->stop)
-			continue;
-		pthread_mutex_unlock(&b->mu);
-		beat_check(b, &last_lease);
-		pthread_mutex_lock(&b->mu);
-	}
-	pthread_mutex_unlock(&b->mu);
+	while (!wb__stopwait_sleep(&b->sw, 1000))
+		if (!b->stop)
+			beat_check(b, &last_lease);
 	return NULL;
 }
 
@@ -559,9 +548,9 @@ static int beat_start(struct beat *b, struct worker *w, const struct claim *c)
 	b->c = c;
 	if (wb_open(&b->db, w->o->url) < 0)
 		return -1;
-	pthread_mutex_init(&b->mu, NULL);
-	pthread_cond_init(&b->cv, NULL);
+	wb__stopwait_init(&b->sw);
 	if (pthread_create(&b->tid, NULL, beat_main, b) != 0) {
+		wb__stopwait_destroy(&b->sw);
 		wb_close(b->db);
 		return -1;
 	}
@@ -570,13 +559,9 @@ static int beat_start(struct beat *b, struct worker *w, const struct claim *c)
 
 static void beat_stop(struct beat *b)
 {
-	pthread_mutex_lock(&b->mu);
-	b->quit = 1;
-	pthread_cond_signal(&b->cv);
-	pthread_mutex_unlock(&b->mu);
+	wb__stopwait_stop(&b->sw);
 	pthread_join(b->tid, NULL);
-	pthread_mutex_destroy(&b->mu);
-	pthread_cond_destroy(&b->cv);
+	wb__stopwait_destroy(&b->sw);
 	wb_close(b->db);
 }
 
