@@ -107,7 +107,9 @@ int wb_cli_parse_operand(const char *cmd, wb_cli_opt *opts, int argc, char **arg
 	if ((code = wb_cli_parse(cmd, opts, argc, argv, pos, 2, &npos)) != 0)
 		return code;
 	for (int k = 0; k < npos; k++) {
-		if (wb_cli_is_target(pos[k]) && !named) {
+		if (wb_cli_is_target(pos[k]) && named) {
+			return wb_cli_usage(cmd, "two targets ('%s' and '%s'): give one", *target, pos[k]);
+		} else if (wb_cli_is_target(pos[k])) {
 			*target = pos[k];
 			named = 1;
 		} else if (operand && !*operand) {

@@ -78,3 +78,11 @@ cd ..
 run "$WHIMBREL" logs --help
 is "logs: an alias of log: --help exits 0" "$rc" 0
 has "logs: shows log's usage" "$out" "usage: whimbrel log"
+
+# Two targets on one command are refused, whichever order (not the last one
+# winning, nor the second read as a migration's name).
+for args in "history dev prod" "history prod dev" "status dev prod"; do
+	run "$WHIMBREL" $args
+	is "$args: exit 2" "$rc" 2
+	has "$args: says two targets" "$err" "two targets"
+done
