@@ -48,19 +48,16 @@ static int parse(struct opts *o, int argc, char **argv)
 {
 	wb_cli_opt opts[] = {{"--to", NULL, 1, 0, {0}}, {"--into", NULL, 1, 0, {0}},
 			     {"--latest", NULL, 0, 0, {0}}, {NULL, NULL, 0, 0, {0}}};
-	char *pos[2];
-	int npos = 0, code;
+	int code;
 
-	if ((code = wb_cli_parse("restore", opts, argc, argv, pos, 2, &npos)) != 0)
+	o->table = NULL;
+	o->target = NULL;
+	if ((code = wb_cli_parse_operand("restore", opts, argc, argv, &o->target, &o->table, NULL)) != 0)
 		return code;
-	if (npos > 1 && !wb_cli_is_target(pos[1]))
-		return wb_cli_usage("restore", "unexpected argument '%s'", pos[1]);
-	if (npos < 1 || !opts[1].seen)
+	if (!o->table || !opts[1].seen)
 		return wb_cli_usage("restore", "expected TABLE and --into NEW");
 	if (!opts[0].seen == !opts[2].seen)
 		return wb_cli_usage("restore", "expected one of --to TIME and --latest");
-	o->table = pos[0];
-	o->target = npos > 1 ? pos[1] : NULL;
 	o->to = opts[0].seen ? opts[0].v[0] : NULL;
 	o->into = opts[1].v[0];
 	o->latest = opts[2].seen > 0;

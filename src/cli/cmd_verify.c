@@ -54,22 +54,18 @@ static int parse(struct opts *o, int argc, char **argv)
 	wb_cli_opt opts[] = {{"--dir", NULL, 1, 0, {0}}, {"--file", NULL, 1, 0, {0}},
 			     {"--threads", NULL, 1, 0, {0}}, {"--restart", NULL, 0, 0, {0}},
 			     {NULL, NULL, 0, 0, {0}}};
-	char *pos[2];
 	size_t threads = 0;
-	int npos = 0, code;
+	int code;
 
-	if ((code = wb_cli_parse("verify", opts, argc, argv, pos, 2, &npos)) != 0)
+	o->run_id = NULL;
+	o->target = "prod";
+	if ((code = wb_cli_parse_operand("verify", opts, argc, argv, &o->target, &o->run_id,
+					 "which run? whimbrel history lists them")) != 0)
 		return code;
-	if (npos < 1)
-		return wb_cli_usage("verify", "which run? whimbrel history lists them");
-	if (npos > 1 && !wb_cli_is_target(pos[1]))
-		return wb_cli_usage("verify", "unknown target '%s': dev or prod", pos[1]);
 	if (opts[2].seen && (code = wb_cli_parse_count("verify", "--threads", opts[2].v[0], &threads)) != 0)
 		return code;
 	if (opts[0].seen && opts[1].seen)
 		return wb_cli_usage("verify", "--dir and --file exclude each other");
-	o->run_id = pos[0];
-	o->target = npos > 1 ? pos[1] : "prod";
 	o->dir = opts[0].seen ? opts[0].v[0] : NULL;
 	o->file = opts[1].seen ? opts[1].v[0] : NULL;
 	o->threads = threads > 1000 ? 1000 : (int)threads;

@@ -170,3 +170,9 @@ is "a bad snapshot_days: exit 1" "$rc" 1
 has "names it" "$err" "snapshot_days = 0"
 
 echo "1..$n"
+
+# The target before the table reads as after it; two targets are refused.
+run "$WHIMBREL" restore dev nosuch --into nosuch_back --latest
+is "restore dev TABLE: the target taken (exit 1, not a usage error)" "$rc" 1
+run "$WHIMBREL" restore dev nosuch prod --into nosuch_back --latest
+is "restore dev TABLE prod: exit 2" "$rc" 2

@@ -143,3 +143,11 @@ else
 	skip "dynamodb: verify checks" "WB_TEST_DYNAMODB_URL not set (no dynalite)"
 fi
 echo "1..$n"
+
+# The run id and the target in either order; a target alone is no run.
+run "$WHIMBREL" verify prod
+is "verify prod: exit 2" "$rc" 2
+has "verify prod: asks which run" "$err" "which run?"
+run "$WHIMBREL" verify RUNID nowhere
+is "verify RUN nowhere: exit 2" "$rc" 2
+has "verify RUN nowhere: names the argument" "$err" "unexpected argument 'nowhere'"
